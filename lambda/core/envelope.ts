@@ -1,0 +1,102 @@
+import { DEPRECATED_EVENT_NAMES, KNOWN_EVENT_TYPES, KNOWN_PUSH_NOTIFICATION_NAMES, PUSH_NOTIFICATION_PREFIX } from './catalog.js';
+import { extractEntities, type EventEntities } from './entities.js';
+
+/** Routing name used when a verified body has no recognisable event name. */
+export const UNKNOWN_EVENT_TYPE = 'unknown';
+
+/** Why an event is flagged. Flagged events are still stored and archived, never dropped. */
+export type EventFlag = 'invalid-json' | 'unknown-envelope' | 'unknown-event-type';
+
+export type EnvelopeKind = 'standard' | 'push-notification' | 'unknown';
+
+/** What the core knows about a verified body after reading it once. */
+export interface ParsedEvent {
+  readonly envelope: EnvelopeKind;
+  /** The name as Social Plus sent it (`v3.post.didCreate`); null when the body has none. */
+  readonly eventName: string | null;
+  /** The routing name: version prefix removed (`post.didCreate`), or `push-notification.<name>`. */
+  readonly eventType: string;
+  readonly deprecated: boolean;
+  readonly flags: readonly EventFlag[];
+  /** The parsed JSON body; undefined when it is not valid JSON. */
+  readonly payload: unknown;
+  readonly entities: EventEntities;
+}
+
+const VERSION_PREFIX = /^v\d+\./;
+
+/** `v3.post.didCreate` → `post.didCreate`; names without a version prefix are returned unchanged. */
+export function normaliseEventType(name: string): string {
+  return name.replace(VERSION_PREFIX, '');
+}
+
+export function isDeprecatedEventName(name: string): boolean {
+  return DEPRECATED_EVENT_NAMES.has(name);
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+const NO_ENTITIES: EventEntities = {};
+
+/** Parses a verified body: never throws, so nothing verified is ever dropped. */
+export function parseEvent(body: string): ParsedEvent {
+  let payload: unknown;
+  try {
+    payload = JSON.parse(body);
+  } catch {
+    return unparsed(undefined, 'invalid-json');
+  }
+  return parsePayload(payload);
+}
+
+/** As {@link parseEvent}, for a body that is already parsed. */
+export function parsePayload(payload: unknown): ParsedEvent {
+  if (!isRecord(payload)) return unparsed(payload, 'unknown-envelope');
+
+  if (typeof payload.event === 'string' && payload.event !== '') {
+    const eventName = payload.event;
+    const eventType = normaliseEventType(eventName);
+    const flags: EventFlag[] = KNOWN_EVENT_TYPES.has(eventType) ? [] : ['unknown-event-type'];
+    return {
+      envelope: 'standard',
+      eventName,
+      eventType,
+      deprecated: isDeprecatedEventName(eventName),
+      flags,
+      payload,
+      entities: extractEntities(eventType, payload),
+    };
+  }
+
+  if (typeof payload.eventType === 'string' && payload.eventType.startsWith(`${PUSH_NOTIFICATION_PREFIX}.`)) {
+    const data = isRecord(payload.data) ? payload.data : {};
+    const inner = typeof data.eventName === 'string' && data.eventName !== '' ? data.eventName : null;
+    const eventType = `${PUSH_NOTIFICATION_PREFIX}.${inner ?? UNKNOWN_EVENT_TYPE}`;
+    const flags: EventFlag[] = inner !== null && KNOWN_PUSH_NOTIFICATION_NAMES.has(inner) ? [] : ['unknown-event-type'];
+    return {
+      envelope: 'push-notification',
+      eventName: eventType,
+      eventType,
+      deprecated: false,
+      flags,
+      payload,
+      entities: extractEntities(eventType, payload),
+    };
+  }
+
+  return unparsed(payload, 'unknown-envelope');
+}
+
+function unparsed(payload: unknown, flag: EventFlag): ParsedEvent {
+  return {
+    envelope: 'unknown',
+    eventName: null,
+    eventType: UNKNOWN_EVENT_TYPE,
+    deprecated: false,
+    flags: [flag],
+    payload,
+    entities: NO_ENTITIES,
+  };
+}

@@ -1,0 +1,23 @@
+import type { LogFields, Logger } from '../core/telemetry.js';
+
+export type LogLevel = 'DEBUG' | 'INFO' | 'WARN' | 'ERROR';
+const ORDER: Record<LogLevel, number> = { DEBUG: 10, INFO: 20, WARN: 30, ERROR: 40 };
+
+export function parseLogLevel(raw: string | undefined, fallback: LogLevel = 'INFO'): LogLevel {
+  const v = raw?.toUpperCase();
+  return v === 'DEBUG' || v === 'INFO' || v === 'WARN' || v === 'ERROR' ? v : fallback;
+}
+
+/**
+ * A small structured JSON logger (one line per entry, on stdout/stderr as Lambda expects).
+ * Replaced by Powertools Logger when telemetry lands; the port stays the same.
+ */
+export function createJsonLogger(opts: { level?: LogLevel; service: string; write?: (line: string, level: LogLevel) => void }): Logger {
+  const min = ORDER[opts.level ?? 'INFO'];
+  const write = opts.write ?? ((line, level) => (level === 'ERROR' || level === 'WARN' ? process.stderr : process.stdout).write(`${line}\n`));
+  const log = (level: LogLevel) => (message: string, fields?: LogFields) => {
+    if (ORDER[level] < min) return;
+    write(JSON.stringify({ level, timestamp: new Date().toISOString(), service: opts.service, message, ...fields }), level);
+  };
+  return { debug: log('DEBUG'), info: log('INFO'), warn: log('WARN'), error: log('ERROR') };
+}
