@@ -1,0 +1,34 @@
+import { Command, CommanderError } from 'commander';
+import { registerDev } from './commands/dev.js';
+import { registerQuery } from './commands/query.js';
+import { registerSend } from './commands/send.js';
+import { CliError } from './errors.js';
+
+/** Builds the `socialplus-webhooks` program; each command lives in its own module. */
+export function buildProgram(): Command {
+  const program = new Command('socialplus-webhooks')
+    .description('Receive Social Plus webhook events: run the pipeline locally, send signed samples, query the archive.')
+    .showHelpAfterError('(run with --help for usage)')
+    .exitOverride();
+  registerDev(program);
+  registerSend(program);
+  registerQuery(program);
+  return program;
+}
+
+/** Runs the CLI; returns the process exit code. Errors name the problem, without a stack trace. */
+export async function main(argv: string[]): Promise<number> {
+  const program = buildProgram();
+  try {
+    await program.parseAsync(argv);
+    return 0;
+  } catch (err) {
+    if (err instanceof CommanderError) return err.exitCode;
+    if (err instanceof CliError) {
+      process.stderr.write(`socialplus-webhooks: ${err.message}\n`);
+      return err.exitCode;
+    }
+    process.stderr.write(`socialplus-webhooks: ${(err as Error).stack ?? String(err)}\n`);
+    return 1;
+  }
+}

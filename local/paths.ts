@@ -1,0 +1,37 @@
+/**
+ * Where local mode keeps its state (DESIGN §8), shared by `dev`, `send` and `query` so that every
+ * command finds the same files. The root is `.local/` in the current directory unless
+ * `SOCIALPLUS_LOCAL_DIR` says otherwise.
+ */
+import { join, resolve } from 'node:path';
+
+export const LOCAL_TABLE_NAME = 'socialplus-webhooks-events';
+export const LOCAL_BUCKET_NAME = 'socialplus-webhooks-archive';
+export const LOCAL_STREAM_NAME = 'socialplus-webhooks-archive-stream';
+export const DEFAULT_PORT = 3000;
+
+export interface LocalPaths {
+  readonly root: string;
+  /** dynalite's LevelDB files. */
+  readonly dynamodb: string;
+  /** s3rver's directory: objects live under `<s3>/<bucket>/<key>` (s3rver's own file naming). */
+  readonly s3: string;
+  /** The in-process queue's journal (accepted events not yet done) and its DLQ. */
+  readonly queue: string;
+  /** The in-process delivery stream's buffer journal. */
+  readonly stream: string;
+  /** The generated dev secret, when `SOCIALPLUS_WEBHOOK_SECRET` is not set. */
+  readonly secretFile: string;
+}
+
+export function localPaths(root: string = process.env.SOCIALPLUS_LOCAL_DIR ?? '.local'): LocalPaths {
+  const r = resolve(root);
+  return {
+    root: r,
+    dynamodb: join(r, 'dynamodb'),
+    s3: join(r, 's3'),
+    queue: join(r, 'queue'),
+    stream: join(r, 'stream'),
+    secretFile: join(r, 'secret'),
+  };
+}
