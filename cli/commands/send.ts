@@ -1,7 +1,218 @@
-import type { Command } from 'commander';
+import { existsSync, readFileSync } from 'node:fs';
+import { InvalidArgumentError, type Command } from 'commander';
+import { SOURCE_NAME } from '../../lambda/core/receive.js';
+import { parseSecretValue } from '../../lambda/core/secret-value.js';
+import { DEFAULT_PORT, localPaths } from '../../local/paths.js';
+import { CliError } from '../errors.js';
+import { resolvePayload, SAMPLES_DIR, listSamples } from '../fixtures.js';
+import { formatMs, truncate } from '../output.js';
+import { sendEvents, type SendResult, type SendSummary } from '../send-runner.js';
 
+/** Requests in flight at once with `--count`, unless `--concurrency` says otherwise. */
+export const DEFAULT_CONCURRENCY = 8;
+// Every result is kept for the summary; beyond this a load-testing tool is the better choice.
+const MAX_COUNT = 100_000;
+const MAX_CONCURRENCY = 256;
+
+interface SendOptions {
+  readonly url?: string;
+  readonly secret?: string;
+  readonly source?: string;
+  readonly count: number;
+  readonly concurrency: number;
+  readonly legacy?: boolean;
+  readonly json?: boolean;
+}
+
+/** Where the signing secret came from, named in messages so a 401 is easy to explain. */
+interface ResolvedSecret {
+  readonly value: string;
+  readonly origin: string;
+}
+
+function integerOption(name: string, max: number) {
+  return (raw: string): number => {
+    const n = Number(raw);
+    if (!/^\d+$/.test(raw.trim()) || !Number.isSafeInteger(n) || n < 1 || n > max) {
+      throw new InvalidArgumentError(`${name} must be a whole number from 1 to ${max}, got '${raw}'.`);
+    }
+    return n;
+  };
+}
+
+/** Registers `send`: signs sample events like Social Plus does and posts them to a receiver. */
 export function registerSend(program: Command): void {
-  program.command('send').description('(not yet implemented)').action(() => {
-    throw new Error('not implemented');
+  program
+    .command('send')
+    .description('Sign a sample event (or your own JSON file) the way Social Plus does and POST it to the receiver.')
+    .argument('<eventType|file.json>', 'a sample name from fixtures/samples (e.g. message.didCreate, post.didCreate) or a path to a JSON file')
+    .option('--url <url>', `receiver URL (default: http://localhost:$PORT/webhook, PORT defaulting to ${DEFAULT_PORT})`)
+    .option('--secret <secret>', 'signing secret (default: $SOCIALPLUS_WEBHOOK_SECRET, else the dev secret local mode wrote to .local/secret)')
+    .option('--source <name>', 'webhook source: posts to <url>/<name>, signed with that source\'s secret')
+    .option('--count <n>', 'send N distinct events (copies 2..N have their timestamp moved by 1..N-1 ms)', integerOption('--count', MAX_COUNT), 1)
+    .option('--concurrency <n>', 'requests in flight at once with --count', integerOption('--concurrency', MAX_CONCURRENCY), DEFAULT_CONCURRENCY)
+    .option('--legacy', 'sign into x-eko-signature only, like the legacy duplicate deliveries (acknowledged and dropped)')
+    .option('--json', 'print a machine-readable summary on stdout')
+    .addHelpText('after', sendHelp)
+    .action(async (arg: string, opts: SendOptions) => {
+      await runSend(arg, opts);
+    });
+}
+
+function sendHelp(): string {
+  let samples: string;
+  try {
+    samples = listSamples().join(', ');
+  } catch {
+    samples = `(none found in ${SAMPLES_DIR})`;
+  }
+  return `
+Samples: ${samples}
+
+The signature is base64 HMAC-SHA256 of the exact bytes sent. Copy 1 of --count is the sample byte for
+byte; each later copy moves the primary entity's timestamp (the archive's occurred_at: sentTime, else
+updatedAt/createdAt) by 1 ms more, so every copy is a distinct event with its own event id.
+Prefer SOCIALPLUS_WEBHOOK_SECRET over --secret for real secrets: command lines are visible to other users.
+Exit code 1 when any request is refused or answered with a non-2xx status.
+
+Examples:
+  $ socialplus-webhooks send message.didCreate
+  $ socialplus-webhooks send post.didCreate --count 500 --concurrency 16
+  $ socialplus-webhooks send ./my-event.json --url https://abc123.execute-api.us-east-1.amazonaws.com/prod/webhook --secret "$SECRET"
+`;
+}
+
+/** The receiver URL: `--url` or local mode's, plus `/<source>` when a source is named. */
+export function targetUrl(opts: { url?: string; source?: string }, env: NodeJS.ProcessEnv = process.env): string {
+  let base: string;
+  if (opts.url !== undefined) {
+    let parsed: URL;
+    try {
+      parsed = new URL(opts.url);
+    } catch {
+      throw new CliError(`--url is not a valid URL: '${opts.url}' (expected e.g. https://abc123.execute-api.us-east-1.amazonaws.com/prod/webhook)`);
+    }
+    if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') {
+      throw new CliError(`--url must be http:// or https://, got '${opts.url}'`);
+    }
+    base = opts.url;
+  } else {
+    const rawPort = env.PORT?.trim() || String(DEFAULT_PORT);
+    const port = Number(rawPort);
+    if (!/^\d+$/.test(rawPort) || port < 1 || port > 65535) throw new CliError(`PORT must be a port number from 1 to 65535, got '${env.PORT}'`);
+    base = `http://localhost:${port}/webhook`;
+  }
+  if (opts.source === undefined) return base;
+  if (!SOURCE_NAME.test(opts.source)) {
+    throw new CliError(`--source '${opts.source}' is not a valid source name: use lowercase letters, digits and '-', starting with a letter or digit (at most 64)`);
+  }
+  const u = new URL(base);
+  u.pathname = `${u.pathname.replace(/\/+$/, '')}/${opts.source}`;
+  return u.toString();
+}
+
+/** `--secret`, else `SOCIALPLUS_WEBHOOK_SECRET`, else local mode's generated dev secret. */
+export function resolveSecret(flag: string | undefined, env: NodeJS.ProcessEnv = process.env): ResolvedSecret {
+  if (flag !== undefined) {
+    if (flag.trim() === '') throw new CliError('--secret is empty');
+    return { value: flag, origin: '--secret' };
+  }
+  const fromEnv = env.SOCIALPLUS_WEBHOOK_SECRET;
+  if (fromEnv !== undefined && fromEnv.trim() !== '') return { value: fromEnv, origin: 'SOCIALPLUS_WEBHOOK_SECRET' };
+  const file = localPaths().secretFile;
+  if (existsSync(file)) {
+    try {
+      const [current] = parseSecretValue('local', readFileSync(file, 'utf8'));
+      if (current !== undefined) return { value: current, origin: file };
+    } catch (err) {
+      throw new CliError(`cannot use the dev secret in ${file}: ${(err as Error).message}`);
+    }
+  }
+  throw new CliError(
+    `no webhook secret: pass --secret, set SOCIALPLUS_WEBHOOK_SECRET, or start local mode with npm start (it writes a dev secret to ${file})`,
+  );
+}
+
+async function runSend(arg: string, opts: SendOptions): Promise<void> {
+  const url = targetUrl(opts);
+  const payload = resolvePayload(arg);
+  const secret = resolveSecret(opts.secret);
+  for (const w of payload.warnings) process.stderr.write(`warning: ${w}\n`);
+
+  const showProgress = opts.count > 1 && process.stderr.isTTY === true;
+  let lastDraw = 0;
+  const { summary, results } = await sendEvents({
+    url,
+    secret: secret.value,
+    body: payload.body,
+    count: opts.count,
+    concurrency: opts.concurrency,
+    legacy: opts.legacy === true,
+    onProgress: showProgress
+      ? (done, total) => {
+          const now = Date.now();
+          if (done === total || now - lastDraw >= 100) {
+            lastDraw = now;
+            process.stderr.write(`\rsending ${payload.label}: ${done}/${total}`);
+            if (done === total) process.stderr.write('\n');
+          }
+        }
+      : undefined,
   });
+
+  if (opts.json) {
+    process.stdout.write(`${JSON.stringify({ sample: payload.label, ...summary })}\n`);
+  } else if (opts.count === 1 && results[0]) {
+    printSingle(payload.label, payload.body.length, summary, results[0]);
+  } else {
+    printSummary(payload.label, summary);
+  }
+  const failure = failureMessage(summary, secret);
+  if (failure) throw new CliError(failure);
+}
+
+function printSingle(label: string, bytes: number, summary: SendSummary, result: SendResult): void {
+  const out = process.stdout;
+  out.write(`POST ${summary.url}  ${label}  ${bytes} bytes  ${summary.header}  event ${result.eventId}\n`);
+  const o = result.outcome;
+  if (o.kind === 'response') out.write(`${o.status} ${truncate(o.body, 2000)}  (${formatMs(o.latencyMs)})\n`);
+  else out.write(`no answer: ${o.error} ${o.message}\n`);
+}
+
+function printSummary(label: string, s: SendSummary): void {
+  const lines = [
+    `sent ${s.count} × ${label} to ${s.url} (${s.header}) in ${(s.elapsedMs / 1000).toFixed(2)} s`,
+    `  2xx:      ${s.ok}`,
+    `  non-2xx:  ${s.failed}`,
+  ];
+  for (const [status, n] of Object.entries(s.byStatus)) {
+    if (!status.startsWith('2')) lines.push(`    ${status} × ${n}  ${truncate(s.firstAnswers[status] ?? '', 200)}`);
+  }
+  for (const [code, n] of Object.entries(s.errors)) lines.push(`    ${code} × ${n}  ${truncate(s.firstAnswers[code] ?? '', 200)}`);
+  lines.push(`  latency:  p50 ${formatMs(s.latencyMs.p50 ?? undefined)}, p99 ${formatMs(s.latencyMs.p99 ?? undefined)}`);
+  process.stdout.write(`${lines.join('\n')}\n`);
+}
+
+/** One line that names what went wrong and what to do, or undefined when every request got a 2xx. */
+function failureMessage(s: SendSummary, secret: ResolvedSecret): string | undefined {
+  if (s.failed === 0) return undefined;
+  const of = s.count === 1 ? '' : ` (${s.failed} of ${s.count} requests failed)`;
+  if (s.errors.ECONNREFUSED) {
+    return `cannot connect to ${s.url}: connection refused; is local mode running? start it with npm start (or check --url)${of}`;
+  }
+  const [code] = Object.keys(s.errors);
+  if (code !== undefined) return `cannot reach ${s.url}: ${code} ${s.firstAnswers[code] ?? ''}${of}`;
+  const status = Object.keys(s.byStatus).find((k) => !k.startsWith('2')) ?? '';
+  const body = truncate(s.firstAnswers[status] ?? '', 200);
+  return `the receiver answered ${status} ${body}${hint(status, body, secret)}${of}`;
+}
+
+function hint(status: string, body: string, secret: ResolvedSecret): string {
+  if (status === '401' && body.includes('invalid signature')) {
+    return `: the secret (from ${secret.origin}) is not the receiver's; pass the right one with --secret or SOCIALPLUS_WEBHOOK_SECRET`;
+  }
+  if (status === '403') return ': forbidden; on AWS the firewall admits only Social Plus\'s addresses, add yours to the allowedCidrs context';
+  if (status === '404') return ': check --url and --source (the source must be one the receiver knows)';
+  if (status === '503' && body.includes('secret not configured')) return ': put the Social Plus secret key into the source\'s secret';
+  return '';
 }

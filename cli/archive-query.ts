@@ -1,0 +1,218 @@
+/**
+ * SQL over the local archive with DuckDB: a view `events` over every gzip NDJSON object under
+ * `events/dt=YYYY-MM-DD/hour=HH/`, with the columns of ARCHIVE_COLUMNS plus `dt` and `hour`.
+ *
+ * s3rver 3 keeps object `<key>` of a bucket as the file `<dir>/<bucket>/<key>._S3rver_object`, next to
+ * `._S3rver_metadata.json` and `._S3rver_object.md5` sidecars; so the archive is read from disk,
+ * without s3rver running, by matching that suffix and forcing gzip (the extension hides it).
+ */
+import { existsSync, readdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import {
+  createDuckDBValueConverter,
+  DuckDBDecimalType,
+  DuckDBInstance,
+  DuckDBTimestampMillisecondsValue,
+  DuckDBTimestampNanosecondsValue,
+  DuckDBTimestampSecondsValue,
+  DuckDBTimestampTZValue,
+  DuckDBTimestampValue,
+  DuckDBTypeId,
+  JsonDuckDBValueConverter,
+  type DuckDBConnection,
+  type DuckDBValueConverter,
+  type Json,
+} from '@duckdb/node-api';
+import { ARCHIVE_COLUMNS, ARCHIVE_EVENTS_PREFIX, type ArchiveColumn } from '../lambda/core/archive-layout.js';
+import { LOCAL_BUCKET_NAME, localPaths } from '../local/paths.js';
+
+/** s3rver 3's suffix for an object's content file. */
+export const S3RVER_OBJECT_SUFFIX = '._S3rver_object';
+/** s3rver 3's suffix for an object's metadata, written after its content. */
+export const S3RVER_METADATA_SUFFIX = '._S3rver_metadata.json';
+
+/** DuckDB types of the archive's columns: strings, except `deprecated` and `flags`. */
+export const ARCHIVE_COLUMN_TYPES: Record<ArchiveColumn, string> = {
+  event_id: 'VARCHAR',
+  event_type: 'VARCHAR',
+  event_name: 'VARCHAR',
+  received_at: 'VARCHAR',
+  occurred_at: 'VARCHAR',
+  source: 'VARCHAR',
+  actor_id: 'VARCHAR',
+  target_type: 'VARCHAR',
+  target_id: 'VARCHAR',
+  deprecated: 'BOOLEAN',
+  flags: 'VARCHAR[]',
+  payload: 'VARCHAR',
+};
+
+/** Where the archive's `events/` folder is, and the object files found under it. */
+export interface ArchiveLocation {
+  readonly eventsDir: string;
+  readonly objects: string[];
+}
+
+const PARTITION_DIRS = /^dt=\d{4}-\d{2}-\d{2}$|^hour=\d{2}$/;
+
+/**
+ * Finds the archive under a local-mode folder (`--dir`, like `dev --dir`): s3rver's copy of the
+ * bucket at `<dir>/s3/<bucket>/events/`, else a plain `<dir>/events/` (e.g. from
+ * `aws s3 sync s3://<bucket>/events <dir>/events`). Objects are files under `dt=…/hour=…/` named
+ * `*._S3rver_object` (s3rver) or `*.gz` (plain copies).
+ */
+export function locateArchive(dir: string = localPaths().root): ArchiveLocation {
+  const s3rverEvents = join(localPaths(dir).s3, LOCAL_BUCKET_NAME, ARCHIVE_EVENTS_PREFIX);
+  const plainEvents = join(dir, ARCHIVE_EVENTS_PREFIX);
+  const eventsDir = !existsSync(s3rverEvents) && existsSync(plainEvents) ? plainEvents : s3rverEvents;
+  return { eventsDir, objects: existsSync(eventsDir) ? findObjects(eventsDir) : [] };
+}
+
+function findObjects(eventsDir: string): string[] {
+  const found: string[] = [];
+  // Only `dt=…/hour=…/` partitions: hive partitioning needs the same keys on every path.
+  for (const dt of readdirSync(eventsDir)) {
+    const dtDir = join(eventsDir, dt);
+    if (!dt.startsWith('dt=') || !PARTITION_DIRS.test(dt) || !statSync(dtDir).isDirectory()) continue;
+    for (const hour of readdirSync(dtDir)) {
+      const hourDir = join(dtDir, hour);
+      if (!hour.startsWith('hour=') || !PARTITION_DIRS.test(hour) || !statSync(hourDir).isDirectory()) continue;
+      walk(hourDir, found);
+    }
+  }
+  return found.sort();
+}
+
+function walk(dir: string, into: string[]): void {
+  const entries = readdirSync(dir, { withFileTypes: true });
+  const names = new Set(entries.map((e) => e.name));
+  for (const entry of entries) {
+    const path = join(dir, entry.name);
+    if (entry.isDirectory()) walk(path, into);
+    else if (!entry.isFile()) continue;
+    else if (entry.name.endsWith(S3RVER_OBJECT_SUFFIX)) {
+      // s3rver writes the content straight into place and the metadata sidecar last: an object
+      // without its sidecar is still being written, and reading it would fail on a torn gzip.
+      const base = entry.name.slice(0, -S3RVER_OBJECT_SUFFIX.length);
+      if (names.has(`${base}${S3RVER_METADATA_SUFFIX}`)) into.push(path);
+    } else if (entry.name.endsWith('.gz')) into.push(path);
+  }
+}
+
+function sqlString(value: string): string {
+  return `'${value.replace(/'/g, "''")}'`;
+}
+
+/** The `CREATE VIEW events` statement over `objects`; an empty, typed view when there are none. */
+export function eventsViewSql(objects: readonly string[]): string {
+  const columns = ARCHIVE_COLUMNS.map((c) => `${c}: ${sqlString(ARCHIVE_COLUMN_TYPES[c])}`).join(', ');
+  if (objects.length === 0) {
+    // read_json fails on an empty file list; a typed empty view keeps `count(*)` answering 0.
+    const nulls = ARCHIVE_COLUMNS.map((c) => `CAST(NULL AS ${ARCHIVE_COLUMN_TYPES[c]}) AS ${c}`);
+    return `CREATE OR REPLACE VIEW events AS SELECT ${nulls.join(', ')}, CAST(NULL AS VARCHAR) AS dt, CAST(NULL AS VARCHAR) AS hour WHERE false`;
+  }
+  // The file list is explicit rather than a glob: no glob escaping of the folder's name, and the
+  // s3rver sidecar files can never match.
+  const files = `[${objects.map(sqlString).join(', ')}]`;
+  return `CREATE OR REPLACE VIEW events AS SELECT ${ARCHIVE_COLUMNS.join(', ')}, dt, hour FROM read_json(${files}, `
+    + `format = 'newline_delimited', compression = 'gzip', columns = {${columns}}, `
+    + `hive_partitioning = true, hive_types = {'dt': 'VARCHAR', 'hour': 'VARCHAR'})`;
+}
+
+/** A result ready to print: column names and types, and rows as JSON-safe objects. */
+export interface QueryResult {
+  readonly columns: string[];
+  readonly columnTypes: string[];
+  readonly rows: Array<Record<string, Json>>;
+}
+
+/** The DuckDB error text, for `CliError`s. */
+export class QueryError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'QueryError';
+  }
+}
+
+/** Opens an in-memory DuckDB, defines `events` over `objects`, runs `sql` and converts its rows. */
+export async function runArchiveQuery(sql: string, objects: readonly string[]): Promise<QueryResult> {
+  const instance = await DuckDBInstance.create(':memory:');
+  let connection: DuckDBConnection | undefined;
+  try {
+    connection = await instance.connect();
+    try {
+      await connection.run(eventsViewSql(objects));
+    } catch (err) {
+      throw new QueryError(`cannot read the archive: ${(err as Error).message}`);
+    }
+    let reader;
+    try {
+      reader = await connection.runAndReadAll(sql);
+    } catch (err) {
+      throw new QueryError((err as Error).message);
+    }
+    return {
+      columns: reader.columnNames(),
+      columnTypes: reader.columnTypes().map((t) => t.toString()),
+      rows: reader.convertRowObjects(jsonSafeConverter) as Array<Record<string, Json>>,
+    };
+  } finally {
+    connection?.closeSync();
+    instance.closeSync();
+  }
+}
+
+const json = JsonDuckDBValueConverter;
+
+/** BIGINT and wider as numbers when exact, else strings (JSON has no 64-bit integers). */
+const wideInteger: DuckDBValueConverter<Json> = (value) => {
+  const text = String(value);
+  const n = Number(text);
+  return Number.isSafeInteger(n) && String(n) === text ? n : text;
+};
+
+/** Timestamps as ISO-8601 strings (UTC, millisecond precision); infinities as DuckDB prints them. */
+const timestamp: DuckDBValueConverter<Json> = (value) => {
+  let millis: bigint | undefined;
+  if (value instanceof DuckDBTimestampValue || value instanceof DuckDBTimestampTZValue) millis = value.isFinite ? value.micros / 1000n : undefined;
+  else if (value instanceof DuckDBTimestampMillisecondsValue) millis = value.isFinite ? value.millis : undefined;
+  else if (value instanceof DuckDBTimestampSecondsValue) millis = value.isFinite ? value.seconds * 1000n : undefined;
+  else if (value instanceof DuckDBTimestampNanosecondsValue) millis = value.isFinite ? value.nanos / 1_000_000n : undefined;
+  // Beyond ±275,000 years a JS Date is invalid; DuckDB's own text is the honest answer there.
+  const date = millis === undefined ? undefined : new Date(Number(millis));
+  return date !== undefined && Number.isFinite(date.getTime()) ? date.toISOString() : String(value);
+};
+
+/** Decimals of up to 15 digits are exact as doubles, so numbers; wider ones keep their exact text. */
+const decimal: DuckDBValueConverter<Json> = (value, type) => {
+  const text = String(value);
+  return type instanceof DuckDBDecimalType && type.width <= 15 ? Number(text) : text;
+};
+
+const byTypeId = (id: DuckDBTypeId): DuckDBValueConverter<Json> | undefined => {
+  switch (id) {
+    case DuckDBTypeId.BIGINT:
+    case DuckDBTypeId.UBIGINT:
+    case DuckDBTypeId.HUGEINT:
+    case DuckDBTypeId.UHUGEINT:
+    case DuckDBTypeId.BIGNUM:
+      return wideInteger;
+    case DuckDBTypeId.TIMESTAMP:
+    case DuckDBTypeId.TIMESTAMP_S:
+    case DuckDBTypeId.TIMESTAMP_MS:
+    case DuckDBTypeId.TIMESTAMP_NS:
+    case DuckDBTypeId.TIMESTAMP_TZ:
+      return timestamp;
+    case DuckDBTypeId.DECIMAL:
+      return decimal;
+    default:
+      return (value, type, converter) => json(value, type, converter);
+  }
+};
+
+/** DuckDB's JSON converter, with the number and timestamp rules above. */
+export const jsonSafeConverter: DuckDBValueConverter<Json> = createDuckDBValueConverter(
+  Object.fromEntries(
+    Object.values(DuckDBTypeId).filter((v): v is DuckDBTypeId => typeof v === 'number').map((id) => [id, byTypeId(id)]),
+  ) as Record<DuckDBTypeId, DuckDBValueConverter<Json> | undefined>,
+);
