@@ -10,6 +10,7 @@ import {
   DescribeTableCommand,
   DynamoDBClient,
   ResourceInUseException,
+  waitUntilTableExists,
   type DynamoDBClientConfig,
 } from '@aws-sdk/client-dynamodb';
 import { CreateBucketCommand, S3Client, type S3ClientConfig } from '@aws-sdk/client-s3';
@@ -97,6 +98,8 @@ export async function ensureEventTable(client: DynamoDBClient, tableName: string
   } catch (err) {
     if (!(err instanceof ResourceInUseException) && (err as Error).name !== 'ResourceInUseException') throw err;
   }
+  // dynalite reports CREATING for a moment even with createTableMs 0: wait for ACTIVE.
+  await waitUntilTableExists({ client, maxWaitTime: 30, minDelay: 1, maxDelay: 1 }, { TableName: tableName });
 }
 
 /** Creates the archive bucket unless it exists. */

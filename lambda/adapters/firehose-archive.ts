@@ -1,4 +1,4 @@
-import { PutRecordBatchCommand, type FirehoseClient } from '@aws-sdk/client-firehose';
+import { PutRecordBatchCommand, type FirehoseClient, type PutRecordBatchCommandOutput } from '@aws-sdk/client-firehose';
 import type { ArchiveStream } from '../core/ports.js';
 
 /** PutRecordBatch limits: 500 records and 4 MiB per call. */
@@ -24,23 +24,42 @@ export class FirehoseArchiveStream implements ArchiveStream {
 
   async putLines(lines: readonly string[]): Promise<{ failedIndexes: number[] }> {
     const failed: number[] = [];
-    for (const chunk of chunks(lines)) failed.push(...(await this.putChunk(lines, chunk)));
+    let accepted = 0;
+    let firstError: unknown;
+    for (const chunk of chunks(lines)) {
+      const out = await this.putChunk(lines, chunk);
+      failed.push(...out.rejected);
+      accepted += out.accepted;
+      if (out.error !== undefined) firstError ??= out.error;
+    }
+    // The port rejects only when nothing was accepted; otherwise the caller retries just the failed lines.
+    if (firstError !== undefined && accepted === 0) throw firstError;
     return { failedIndexes: failed.sort((a, b) => a - b) };
   }
 
-  private async putChunk(lines: readonly string[], indexes: number[]): Promise<number[]> {
+  private async putChunk(lines: readonly string[], indexes: number[]): Promise<{ rejected: number[]; accepted: number; error?: unknown }> {
     let pending = indexes;
+    let accepted = 0;
     for (let attempt = 1; attempt <= this.maxAttempts && pending.length > 0; attempt++) {
       if (attempt > 1) await sleep(this.backoffMs * 2 ** (attempt - 2));
-      const out = await this.client.send(new PutRecordBatchCommand({
-        DeliveryStreamName: this.streamName,
-        Records: pending.map((i) => ({ Data: Buffer.from(lines[i] as string, 'utf8') })),
-      }));
-      if (!out.FailedPutCount) return [];
+      let out: PutRecordBatchCommandOutput;
+      try {
+        out = await this.client.send(new PutRecordBatchCommand({
+          DeliveryStreamName: this.streamName,
+          Records: pending.map((i) => ({ Data: Buffer.from(lines[i] as string, 'utf8') })),
+        }));
+      } catch (error) {
+        // The SDK has already retried; what is still pending is reported as failed.
+        return { rejected: pending, accepted, error };
+      }
       const responses = out.RequestResponses ?? [];
-      pending = pending.filter((_, j) => responses[j]?.ErrorCode !== undefined);
+      // A record failed when its response carries an error code, or when Firehose reported
+      // failures without saying which (then none can be assumed delivered).
+      const rejected = out.FailedPutCount ? pending.filter((_, j) => responses[j] === undefined || responses[j]?.ErrorCode != null) : [];
+      accepted += pending.length - rejected.length;
+      pending = rejected;
     }
-    return pending;
+    return { rejected: pending, accepted };
   }
 }
 

@@ -43,6 +43,7 @@ function pad2(n: number): string {
 
 /** `events/dt=YYYY-MM-DD/hour=HH/` for a UTC instant. */
 export function partitionPrefix(at: Date): string {
+  if (Number.isNaN(at.getTime())) throw new RangeError('partitionPrefix: invalid date (no UTC day and hour to partition by)');
   const dt = `${at.getUTCFullYear()}-${pad2(at.getUTCMonth() + 1)}-${pad2(at.getUTCDate())}`;
   return `${ARCHIVE_EVENTS_PREFIX}dt=${dt}/hour=${pad2(at.getUTCHours())}/`;
 }

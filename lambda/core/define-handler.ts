@@ -40,6 +40,8 @@ export function defineHandler<E = WebhookEnvelope>(def: WebhookHandler<E>): Webh
   if (!HANDLER_NAME.test(def.name)) {
     throw new Error(`invalid handler name '${def.name}': use 1-63 lower-case letters, digits and '-' (it is recorded per event, keep it stable)`);
   }
+  if (typeof def.handle !== 'function') throw new Error(`handler '${def.name}' has no handle(event, ctx) function`);
+  if (!Array.isArray(def.events)) throw new Error(`handler '${def.name}': events must be an array of patterns, e.g. ['message.didFlag'], got ${JSON.stringify(def.events)}`);
   if (def.events.length === 0) throw new Error(`handler '${def.name}' subscribes to no events: give exact names, 'family.*' or '*'`);
   for (const p of def.events) assertValidPattern(p);
   return Object.freeze({ ...def });

@@ -1,7 +1,7 @@
 import { archiveLine, type ArchiveRecord } from './archive-layout.js';
 import type { HandlerContext, WebhookEnvelope, WebhookHandler } from './define-handler.js';
 import { eventIdOf } from './event-id.js';
-import { parseEvent, type ParsedEvent } from './envelope.js';
+import { parseEvent, UNKNOWN_EVENT_TYPE, type ParsedEvent } from './envelope.js';
 import type { ArchiveStream, EventStore, QueueMessageAttributes, StoredEvent } from './ports.js';
 import { DEFAULT_SOURCE } from './receive.js';
 import { route } from './routing.js';
@@ -150,10 +150,14 @@ async function storeAndDispatch(e: DecodedEvent, deps: FanoutDeps, now: Date): P
     return false;
   }
 
-  // Handlers get only events with a recognised envelope (or those that name 'unknown' exactly).
-  const due = route(deps.handlers, e.parsed).filter((h) => !handlersDone.has(h.name));
-  if (due.length === 0) return true;
+  // Handlers get only events with a recognised envelope (or those that name 'unknown' exactly);
+  // a body that is not JSON reaches none: it is stored and archived for a person to look at.
   if (e.parsed.payload === undefined) return true;
+  const subscribers = e.parsed.envelope === 'unknown'
+    ? deps.handlers.filter((h) => h.events.includes(UNKNOWN_EVENT_TYPE))
+    : route(deps.handlers, e.parsed);
+  const due = subscribers.filter((h) => !handlersDone.has(h.name));
+  if (due.length === 0) return true;
 
   const succeeded: string[] = [];
   let allOk = true;

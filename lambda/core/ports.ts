@@ -24,13 +24,23 @@ export interface EventQueue {
   send(message: QueueMessage): Promise<void>;
 }
 
+/** How fresh a secret lookup must be. */
+export interface SecretLookupOptions {
+  /**
+   * Re-read the secret when the cached copy is older than this. The receiver asks for a fresh
+   * copy once when a signature matches no cached secret, so a rotation is picked up quickly.
+   * Sources without a cache ignore it.
+   */
+  readonly maxAgeMs?: number;
+}
+
 /** Port: the signing secrets of each webhook source. */
 export interface SecretSource {
   /**
    * The acceptable secrets of `source`, current first. Throws `UnknownSourceError` for a source
    * that is not configured and `SecretNotConfiguredError` for a missing or placeholder secret.
    */
-  secretsFor(source: string): Promise<readonly string[]>;
+  secretsFor(source: string, opts?: SecretLookupOptions): Promise<readonly string[]>;
 }
 
 /** Port: the archive's delivery stream (Firehose in AWS, an in-process stream locally). */

@@ -19,6 +19,10 @@ export function assertValidPattern(pattern: string): void {
   if (star >= 0 && (star !== pattern.length - 1 || !pattern.endsWith('.*'))) {
     throw new Error(`invalid event pattern '${pattern}': '*' is allowed only alone or as a trailing '.*' (e.g. 'message.*')`);
   }
+  // Event names never have empty segments, so '.*', 'message..*' or 'message.' could never match.
+  if (pattern.split('.').some((segment) => segment === '')) {
+    throw new Error(`invalid event pattern '${pattern}': empty name segment (a leading, trailing or doubled '.'); use e.g. 'message.didFlag' or 'message.*'`);
+  }
 }
 
 /**

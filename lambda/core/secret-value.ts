@@ -18,15 +18,16 @@ export function parseSecretValue(source: string, raw: string | undefined): strin
     } catch {
       throw new SecretNotConfiguredError(source, 'the secret looks like JSON but does not parse; use a plain string or {"current":"…","previous":"…"}');
     }
-    const obj = parsed as Record<string, unknown>;
-    if (typeof obj.current !== 'string' || obj.current.trim() === '') {
-      throw new SecretNotConfiguredError(source, 'the JSON secret has no non-empty "current" string');
-    }
-    keys = [obj.current];
-    if (typeof obj.previous === 'string' && obj.previous.trim() !== '' && obj.previous !== obj.current) keys.push(obj.previous);
+    const obj = (typeof parsed === 'object' && parsed !== null ? parsed : {}) as Record<string, unknown>;
+    const current = typeof obj.current === 'string' ? obj.current.trim() : '';
+    if (current === '') throw new SecretNotConfiguredError(source, 'the JSON secret has no non-empty "current" string');
+    keys = [current];
+    const previous = typeof obj.previous === 'string' ? obj.previous.trim() : '';
+    // A placeholder left in "previous" (the value before the first real key) is simply not a key.
+    if (previous !== '' && previous !== current && previous !== SECRET_PLACEHOLDER) keys.push(previous);
   } else {
     keys = [value];
   }
-  if (keys.includes(SECRET_PLACEHOLDER)) throw new SecretNotConfiguredError(source, 'the secret still holds the placeholder; paste the secret key from the Social Plus console');
+  if (keys[0] === SECRET_PLACEHOLDER) throw new SecretNotConfiguredError(source, 'the secret still holds the placeholder; paste the secret key from the Social Plus console');
   return keys;
 }

@@ -10,11 +10,15 @@ const JSON_HEADERS = { 'content-type': 'application/json' };
 export function createReceiverHandler(deps: ReceiveDeps): (event: APIGatewayProxyEvent) => Promise<APIGatewayProxyResult> {
   return async (event) => {
     const body = event.body == null ? Buffer.alloc(0) : Buffer.from(event.body, event.isBase64Encoded ? 'base64' : 'utf8');
+    // A text body is what its bytes decode to, unless it holds lone surrogates (which encode as
+    // U+FFFD): hand it on so the core need not decode the bytes again.
+    const bodyText = event.body != null && !event.isBase64Encoded && isWellFormed(event.body) ? event.body : undefined;
     const epoch = event.requestContext?.requestTimeEpoch;
     const res = await receiveWebhook(
       {
         headers: lowerCaseHeaders(event.headers),
         body,
+        ...(bodyText === undefined ? {} : { bodyText }),
         source: event.pathParameters?.source ?? DEFAULT_SOURCE,
         requestId: event.requestContext?.requestId ?? 'unknown',
         receivedAt: typeof epoch === 'number' && epoch > 0 ? new Date(epoch) : new Date(),
@@ -23,4 +27,9 @@ export function createReceiverHandler(deps: ReceiveDeps): (event: APIGatewayProx
     );
     return { statusCode: res.statusCode, headers: JSON_HEADERS, body: res.body };
   };
+}
+
+/** `String.prototype.isWellFormed` (Node 20+), typed here because the project's lib is ES2023. */
+function isWellFormed(text: string): boolean {
+  return (text as unknown as { isWellFormed(): boolean }).isWellFormed();
 }

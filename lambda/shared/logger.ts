@@ -17,7 +17,10 @@ export function createJsonLogger(opts: { level?: LogLevel; service: string; writ
   const write = opts.write ?? ((line, level) => (level === 'ERROR' || level === 'WARN' ? process.stderr : process.stdout).write(`${line}\n`));
   const log = (level: LogLevel) => (message: string, fields?: LogFields) => {
     if (ORDER[level] < min) return;
-    write(JSON.stringify({ level, timestamp: new Date().toISOString(), service: opts.service, message, ...fields }), level);
+    const fixed = { level, timestamp: new Date().toISOString(), service: opts.service, message };
+    // Fixed keys first for readability, and again last so a field named `level` or `message`
+    // cannot disguise the entry.
+    write(JSON.stringify(Object.assign({ ...fixed }, fields, fixed)), level);
   };
   return { debug: log('DEBUG'), info: log('INFO'), warn: log('WARN'), error: log('ERROR') };
 }

@@ -1,0 +1,248 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { gunzipSync } from 'node:zlib';
+import {
+  ConditionalCheckFailedException,
+  DescribeTableCommand,
+  GetItemCommand,
+  PutItemCommand,
+  QueryCommand,
+  type AttributeValue,
+  type DynamoDBClient,
+} from '@aws-sdk/client-dynamodb';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { DynamoDbEventStore, toItem } from '../../lambda/adapters/dynamodb-store.js';
+import { parseEvent } from '../../lambda/core/envelope.js';
+import { eventIdOf } from '../../lambda/core/event-id.js';
+import type { StoredEvent } from '../../lambda/core/ports.js';
+import { TABLE } from '../../lambda/shared/table-schema.js';
+import { ensureEventTable, localDynamoDbClient, startDynalite, type RunningEmulator } from '../../local/emulators.js';
+import { sampleBody } from '../support/samples.js';
+
+let dir: string;
+let emulator: RunningEmulator;
+let client: DynamoDBClient;
+let tableName: string;
+let store: DynamoDbEventStore;
+let tables = 0;
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'spw-dynamodb-'));
+  emulator = await startDynalite({ dir });
+  client = localDynamoDbClient(emulator.endpoint);
+});
+
+afterAll(async () => {
+  client?.destroy();
+  await emulator?.close();
+  if (dir) await rm(dir, { recursive: true, force: true });
+});
+
+// A fresh table per test keeps the tests independent of each other's items.
+beforeEach(async () => {
+  tableName = `events-${++tables}`;
+  await ensureEventTable(client, tableName);
+  await waitUntilActive(tableName);
+  store = new DynamoDbEventStore(client, tableName);
+});
+
+/** ensureEventTable returns while dynalite still reports the table CREATING for a tick. */
+async function waitUntilActive(name: string): Promise<void> {
+  for (let i = 0; i < 100; i++) {
+    const { Table } = await client.send(new DescribeTableCommand({ TableName: name }));
+    if (Table?.TableStatus === 'ACTIVE') return;
+    await new Promise((r) => setTimeout(r, 10));
+  }
+  throw new Error(`table ${name} did not become ACTIVE`);
+}
+
+/** The stored event the fan-out would write for a body. */
+function storedEvent(raw: string, extra: Partial<StoredEvent> = {}): StoredEvent {
+  const parsed = parseEvent(raw);
+  return {
+    eventId: eventIdOf(raw),
+    eventType: parsed.eventType,
+    eventName: parsed.eventName,
+    receivedAt: '2025-07-02T09:54:03.221Z',
+    source: 'default',
+    deprecated: parsed.deprecated,
+    flags: parsed.flags,
+    payload: raw,
+    expiresAt: 1_759_000_000,
+    ...parsed.entities,
+    ...extra,
+  };
+}
+
+async function rawItem(eventId: string): Promise<Record<string, AttributeValue> | undefined> {
+  const out = await client.send(new GetItemCommand({ TableName: tableName, Key: { PK: { S: `EVENT#${eventId}` }, SK: { S: 'EVENT' } }, ConsistentRead: true }));
+  return out.Item;
+}
+
+describe('DynamoDbEventStore against dynalite', () => {
+  it('the table has the keys and sparse GSIs of DESIGN §5', async () => {
+    const { Table } = await client.send(new DescribeTableCommand({ TableName: tableName }));
+    expect(Table?.KeySchema).toEqual([
+      { AttributeName: 'PK', KeyType: 'HASH' },
+      { AttributeName: 'SK', KeyType: 'RANGE' },
+    ]);
+    expect(Table?.GlobalSecondaryIndexes?.map((g) => g.IndexName).sort()).toEqual(['byActor', 'byTarget']);
+  });
+
+  it('conditional put: the first write creates, the second reports a duplicate with no handlers done', async () => {
+    const e = storedEvent(sampleBody('message.didCreate'));
+    expect(await store.putIfAbsent(e)).toEqual({ created: true });
+    expect(await store.putIfAbsent(e)).toEqual({ created: false, handlersDone: new Set() });
+  });
+
+  it('a duplicate does not overwrite the first item', async () => {
+    const e = storedEvent(sampleBody('message.didCreate'));
+    await store.putIfAbsent(e);
+    await store.putIfAbsent({ ...e, receivedAt: '2030-01-01T00:00:00.000Z', source: 'other' });
+    expect(await store.get(e.eventId)).toMatchObject({ receivedAt: e.receivedAt, source: 'default' });
+  });
+
+  it('markHandlersDone records outcomes, which a duplicate put then returns', async () => {
+    const e = storedEvent(sampleBody('message.didFlag'));
+    await store.putIfAbsent(e);
+    await store.markHandlersDone(e.eventId, ['auto-ban', 'flagged-content-log']);
+    await store.markHandlersDone(e.eventId, ['notify']);
+    expect(await store.putIfAbsent(e)).toEqual({ created: false, handlersDone: new Set(['auto-ban', 'flagged-content-log', 'notify']) });
+    expect((await store.get(e.eventId))?.handlers).toEqual({ 'auto-ban': true, 'flagged-content-log': true, notify: true });
+  });
+
+  it('markHandlersDone with no names makes no request', async () => {
+    await expect(store.markHandlersDone('0'.repeat(32), [])).resolves.toBeUndefined();
+  });
+
+  it('markHandlersDone on a missing event fails rather than creating a stub item', async () => {
+    const eventId = eventIdOf('never stored');
+    await expect(store.markHandlersDone(eventId, ['x'])).rejects.toThrow();
+    expect(await rawItem(eventId)).toBeUndefined();
+  });
+
+  it('the item: gzip payload, GSI keys, TTL, flags, and what get() reads back', async () => {
+    const raw = sampleBody('v3.post.didCreate');
+    const e = storedEvent(raw);
+    await store.putIfAbsent(e);
+    const item = await rawItem(e.eventId);
+    expect(item).toBeDefined();
+    expect(Object.keys(item ?? {}).sort()).toEqual([
+      'PK', 'SK', 'actorId', 'actorPK', 'actorSK', 'deprecated', 'eventName', 'eventType', 'expiresAt', 'handlers',
+      'occurredAt', 'payload', 'receivedAt', 'source', 'targetId', 'targetPK', 'targetSK', 'targetType',
+    ]);
+    expect(gunzipSync(item?.payload?.B as Uint8Array).toString('utf8')).toBe(raw);
+    expect((item?.payload?.B as Uint8Array)[0]).toBe(0x1f);
+    expect(item?.expiresAt).toEqual({ N: '1759000000' });
+    expect(item?.actorPK).toEqual({ S: 'ACTOR#nok.s' });
+    expect(item?.actorSK).toEqual({ S: `2025-07-02T09:54:03.221Z#${e.eventId}` });
+    expect(item?.targetPK).toEqual({ S: 'TARGET#post#66510a0a0a0a0a0a0a0a0444' });
+    expect(item?.handlers).toEqual({ M: {} });
+    expect(await store.get(e.eventId)).toEqual({ ...e, handlers: {} });
+  });
+
+  it('sparse GSI keys: absent when the actor or the target is unknown', async () => {
+    const noActor = storedEvent(sampleBody('channel.didCreate'));
+    const nothing = storedEvent('not json', { receivedAt: '2025-07-02T10:00:00.000Z' });
+    await store.putIfAbsent(noActor);
+    await store.putIfAbsent(nothing);
+
+    const a = await rawItem(noActor.eventId);
+    expect(a?.actorPK).toBeUndefined();
+    expect(a?.actorSK).toBeUndefined();
+    expect(a?.targetPK).toEqual({ S: 'TARGET#channel#trail-runners-bkk' });
+
+    const n = await rawItem(nothing.eventId);
+    for (const k of ['actorId', 'actorPK', 'actorSK', 'targetType', 'targetId', 'targetPK', 'targetSK', 'eventName', 'occurredAt']) {
+      expect(n?.[k], k).toBeUndefined();
+    }
+    expect(n?.flags).toEqual({ SS: ['invalid-json'] });
+    expect(await store.get(nothing.eventId)).toEqual({ ...nothing, handlers: {} });
+  });
+
+  it('query byActor: a user\'s activity in time order', async () => {
+    const first = storedEvent(sampleBody('message.didFlag'), { receivedAt: '2025-07-02T09:00:00.000Z' });
+    const later = storedEvent(sampleBody('user.didBan.inferred'), { receivedAt: '2025-07-02T09:30:00.000Z' });
+    const other = storedEvent(sampleBody('message.didCreate'));
+    for (const e of [later, other, first]) await store.putIfAbsent(e);
+
+    const out = await client.send(new QueryCommand({
+      TableName: tableName,
+      IndexName: TABLE.byActor.indexName,
+      KeyConditionExpression: '#pk = :pk',
+      ExpressionAttributeNames: { '#pk': TABLE.byActor.partitionKey },
+      ExpressionAttributeValues: { ':pk': { S: 'ACTOR#spam.account.42' } },
+    }));
+    expect(out.Items?.map((i) => i.PK?.S)).toEqual([`EVENT#${first.eventId}`, `EVENT#${later.eventId}`]);
+    expect(out.Items?.[0]?.eventType).toEqual({ S: 'message.didFlag' });
+  });
+
+  it('query byTarget: a channel\'s activity, newest first, between two times', async () => {
+    const ban = storedEvent(sampleBody('channel.didBan'), { receivedAt: '2025-07-02T09:20:31.000Z' });
+    const update = storedEvent('{"event":"channel.didUpdate","data":{"channel":[{"channelId":"general"}]}}', { receivedAt: '2025-07-02T11:00:00.000Z' });
+    const outside = storedEvent('{"event":"channel.didUpdate","data":{"channel":[{"channelId":"general"}],"x":1}}', { receivedAt: '2025-07-03T11:00:00.000Z' });
+    for (const e of [ban, update, outside]) await store.putIfAbsent(e);
+
+    const out = await client.send(new QueryCommand({
+      TableName: tableName,
+      IndexName: TABLE.byTarget.indexName,
+      KeyConditionExpression: '#pk = :pk AND #sk BETWEEN :from AND :to',
+      ExpressionAttributeNames: { '#pk': TABLE.byTarget.partitionKey, '#sk': TABLE.byTarget.sortKey },
+      ExpressionAttributeValues: { ':pk': { S: 'TARGET#channel#general' }, ':from': { S: '2025-07-02' }, ':to': { S: '2025-07-03' } },
+      ScanIndexForward: false,
+    }));
+    expect(out.Items?.map((i) => i.PK?.S)).toEqual([`EVENT#${update.eventId}`, `EVENT#${ban.eventId}`]);
+  });
+
+  it('a typical chat event\'s item stays within 1 KB (one write unit)', () => {
+    for (const name of ['message.didCreate', 'message.didFlag', 'channel.didBan', 'follow.didCreate']) {
+      expect(itemBytes(toItem(storedEvent(sampleBody(name)))), name).toBeLessThanOrEqual(1024);
+    }
+  });
+});
+
+describe('DynamoDbEventStore duplicate path without a second read', () => {
+  it('uses the old item DynamoDB returns with the failed condition', async () => {
+    const sent: string[] = [];
+    const fake = {
+      async send(command: object) {
+        sent.push(command.constructor.name);
+        if (command instanceof PutItemCommand) {
+          throw new ConditionalCheckFailedException({
+            message: 'The conditional request failed',
+            $metadata: {},
+            Item: { handlers: { M: { a: { BOOL: true }, b: { BOOL: false } } } },
+          });
+        }
+        throw new Error(`unexpected ${command.constructor.name}`);
+      },
+    } as unknown as DynamoDBClient;
+    const s = new DynamoDbEventStore(fake, 'events');
+    expect(await s.putIfAbsent(storedEvent('{}'))).toEqual({ created: false, handlersDone: new Set(['a']) });
+    expect(sent).toEqual(['PutItemCommand']);
+  });
+
+  it('other errors propagate', async () => {
+    const fake = { send: async () => { throw Object.assign(new Error('throttled'), { name: 'ProvisionedThroughputExceededException' }); } } as unknown as DynamoDBClient;
+    await expect(new DynamoDbEventStore(fake, 'events').putIfAbsent(storedEvent('{}'))).rejects.toThrow('throttled');
+  });
+});
+
+/** DynamoDB's item size: attribute names plus values (numbers ≈ 1 byte per two digits + 1). */
+function itemBytes(item: Record<string, AttributeValue>): number {
+  let total = 0;
+  for (const [name, value] of Object.entries(item)) total += Buffer.byteLength(name) + valueBytes(value);
+  return total;
+}
+
+function valueBytes(v: AttributeValue): number {
+  if (v.S !== undefined) return Buffer.byteLength(v.S);
+  if (v.N !== undefined) return Math.ceil(v.N.replace(/^-|\./g, '').length / 2) + 1;
+  if (v.B !== undefined) return v.B.length;
+  if (v.BOOL !== undefined || v.NULL !== undefined) return 1;
+  if (v.SS !== undefined) return v.SS.reduce((s, x) => s + Buffer.byteLength(x), 0);
+  if (v.M !== undefined) return 3 + Object.entries(v.M).reduce((s, [k, x]) => s + Buffer.byteLength(k) + 1 + valueBytes(x), 0);
+  if (v.L !== undefined) return 3 + v.L.reduce((s, x) => s + 1 + valueBytes(x), 0);
+  return 0;
+}

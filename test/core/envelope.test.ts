@@ -1,0 +1,202 @@
+import { describe, expect, it } from 'vitest';
+import { DEPRECATED_EVENT_NAMES, KNOWN_EVENT_TYPES } from '../../lambda/core/catalog.js';
+import { normaliseEventType, parseEvent, parsePayload, UNKNOWN_EVENT_TYPE } from '../../lambda/core/envelope.js';
+import { SAMPLE_NAMES, sampleBody } from '../support/samples.js';
+
+/** What each sample in fixtures/samples must parse to (facts: WEBHOOKS §4, §6, §7 and §10). */
+const SAMPLES = [
+  {
+    sample: 'channel.didBan', envelope: 'standard', eventName: 'channel.didBan', eventType: 'channel.didBan',
+    entities: { actorId: 'mod.alina', targetType: 'channel', targetId: 'general', occurredAt: '2025-07-02T09:20:30.000Z' },
+  },
+  {
+    // No actor field in the payload: the actor stays unknown rather than guessed.
+    sample: 'channel.didCreate', envelope: 'standard', eventName: 'channel.didCreate', eventType: 'channel.didCreate',
+    entities: { targetType: 'channel', targetId: 'trail-runners-bkk', occurredAt: '2025-07-02T10:00:05.411Z' },
+  },
+  {
+    sample: 'follow.didCreate', envelope: 'standard', eventName: 'follow.didCreate', eventType: 'follow.didCreate',
+    entities: { actorId: 'ben.w', targetType: 'user', targetId: 'nok.s', occurredAt: '2025-07-02T12:30:00.000Z' },
+  },
+  {
+    sample: 'message.didCreate', envelope: 'standard', eventName: 'message.didCreate', eventType: 'message.didCreate',
+    entities: { actorId: 'mika.tan', targetType: 'message', targetId: '6650f1a2b3c4d5e6f7a80111', occurredAt: '2025-07-02T08:14:03.221Z' },
+  },
+  {
+    sample: 'message.didFlag', envelope: 'standard', eventName: 'message.didFlag', eventType: 'message.didFlag',
+    entities: { actorId: 'spam.account.42', targetType: 'message', targetId: '6650fb77c0ffee0000000333', occurredAt: '2025-07-02T09:13:44.870Z' },
+  },
+  {
+    sample: 'push-notification.message.created', envelope: 'push-notification',
+    eventName: 'push-notification.message.created', eventType: 'push-notification.message.created',
+    entities: { actorId: 'mika.tan', targetType: 'message', targetId: '6650f1a2b3c4d5e6f7a80111', occurredAt: '2025-07-02T08:14:03.400Z' },
+  },
+  {
+    sample: 'user.didBan.inferred', envelope: 'standard', eventName: 'user.didBan', eventType: 'user.didBan',
+    entities: { actorId: 'spam.account.42', targetType: 'user', targetId: 'spam.account.42', occurredAt: '2025-07-02T09:20:31.002Z' },
+  },
+  {
+    sample: 'v3.comment.didCreate', envelope: 'standard', eventName: 'v3.comment.didCreate', eventType: 'comment.didCreate',
+    entities: { actorId: 'ben.w', targetType: 'comment', targetId: '66510b0b0b0b0b0b0b0b0555', occurredAt: '2025-07-02T11:41:09.000Z' },
+  },
+  {
+    sample: 'v3.community.didCreate', envelope: 'standard', eventName: 'v3.community.didCreate', eventType: 'community.didCreate',
+    entities: { actorId: 'ops.bot', targetType: 'community', targetId: '66510c0c0c0c0c0c0c0c0666', occurredAt: '2025-07-02T12:00:00.000Z' },
+  },
+  {
+    sample: 'v3.post.didCreate', envelope: 'standard', eventName: 'v3.post.didCreate', eventType: 'post.didCreate',
+    entities: { actorId: 'nok.s', targetType: 'post', targetId: '66510a0a0a0a0a0a0a0a0444', occurredAt: '2025-07-02T11:30:00.000Z' },
+  },
+  {
+    // The v5 shape shares the name of the v3 one (WEBHOOKS §4); its author is `creatorId`.
+    sample: 'v5.message.didCreate', envelope: 'standard', eventName: 'message.didCreate', eventType: 'message.didCreate',
+    entities: { actorId: 'raj.p', targetType: 'message', targetId: '6650f9e0a1b2c3d4e5f60222', occurredAt: '2025-07-02T09:00:41.510Z' },
+  },
+] as const;
+
+describe('parseEvent: every sample in fixtures/samples', () => {
+  it('the table covers every sample file', () => {
+    expect(SAMPLES.map((s) => s.sample).sort()).toEqual([...SAMPLE_NAMES]);
+  });
+
+  describe.each(SAMPLES)('$sample', ({ sample, envelope, eventName, eventType, entities }) => {
+    const raw = sampleBody(sample);
+    const parsed = parseEvent(raw);
+
+    it(`is a ${envelope} envelope named ${eventName}, routed as ${eventType}`, () => {
+      expect(parsed.envelope).toBe(envelope);
+      expect(parsed.eventName).toBe(eventName);
+      expect(parsed.eventType).toBe(eventType);
+    });
+
+    it('is known, not deprecated, not flagged', () => {
+      expect(parsed.deprecated).toBe(false);
+      expect(parsed.flags).toEqual([]);
+    });
+
+    it('keeps the parsed payload', () => {
+      expect(parsed.payload).toEqual(JSON.parse(raw));
+    });
+
+    it('extracts actor, target and time', () => {
+      expect(parsed.entities).toEqual(entities);
+    });
+  });
+});
+
+describe('normaliseEventType', () => {
+  it.each([
+    ['v3.post.didCreate', 'post.didCreate'],
+    ['v5.message.didCreate', 'message.didCreate'],
+    ['v12.comment.didFlag', 'comment.didFlag'],
+    ['message.didCreate', 'message.didCreate'],
+    ['v3.video-streaming.didRecord', 'video-streaming.didRecord'],
+    // Only one leading `v<digits>.` is a version prefix.
+    ['v3.v3.post.didCreate', 'v3.post.didCreate'],
+    ['v.post.didCreate', 'v.post.didCreate'],
+    ['V3.post.didCreate', 'V3.post.didCreate'],
+    ['v3post.didCreate', 'v3post.didCreate'],
+    ['post.v3.didCreate', 'post.v3.didCreate'],
+  ])('%s → %s', (raw, normalised) => {
+    expect(normaliseEventType(raw)).toBe(normalised);
+  });
+});
+
+describe('parseEvent: deprecated legacy names', () => {
+  it.each([
+    ['message.created', 'message.created'],
+    ['channel.created', 'channel.created'],
+    ['channel.joined', 'channel.joined'],
+    ['channel.membersAdded', 'channel.membersAdded'],
+    ['v3.video-streaming.didRecord', 'video-streaming.didRecord'],
+    ['v3.video-streaming.didStart', 'video-streaming.didStart'],
+    ['v3.video-streaming.didStop', 'video-streaming.didStop'],
+  ])('%s is kept, routed as %s and flagged deprecated (not unknown)', (name, eventType) => {
+    const parsed = parseEvent(JSON.stringify({ event: name, data: {} }));
+    expect(parsed.eventName).toBe(name);
+    expect(parsed.eventType).toBe(eventType);
+    expect(parsed.deprecated).toBe(true);
+    expect(parsed.flags).toEqual([]);
+  });
+
+  it('the list is exactly DESIGN §2', () => {
+    expect([...DEPRECATED_EVENT_NAMES].sort()).toEqual([
+      'channel.created', 'channel.joined', 'channel.membersAdded', 'message.created',
+      'v3.video-streaming.didRecord', 'v3.video-streaming.didStart', 'v3.video-streaming.didStop',
+    ]);
+  });
+
+  it.each(['video-streaming.didRecord', 'v5.message.created', 'message.didCreate'])('%s is not deprecated', (name) => {
+    expect(parseEvent(JSON.stringify({ event: name, data: {} })).deprecated).toBe(false);
+  });
+
+  it('a push-notification named message.created is not the deprecated chat event', () => {
+    const parsed = parseEvent(sampleBody('push-notification.message.created'));
+    expect(parsed.deprecated).toBe(false);
+  });
+});
+
+describe('parseEvent: flagged bodies are kept, never thrown on', () => {
+  it.each([
+    ['truncated JSON', '{"event":"message.didCreate","data":{'],
+    ['not JSON at all', 'hello'],
+    ['empty string', ''],
+    ['JSON with a trailing comma', '{"event":"message.didCreate",}'],
+    ['two JSON documents', '{"event":"a.b"}{"event":"c.d"}'],
+  ])('%s → invalid-json', (_label, body) => {
+    expect(parseEvent(body)).toEqual({
+      envelope: 'unknown', eventName: null, eventType: UNKNOWN_EVENT_TYPE, deprecated: false, flags: ['invalid-json'], payload: undefined, entities: {},
+    });
+  });
+
+  it.each([
+    ['an array', '[{"event":"message.didCreate"}]'],
+    ['a string', '"message.didCreate"'],
+    ['a number', '42'],
+    ['null', 'null'],
+    ['an empty object', '{}'],
+    ['an empty event name', '{"event":"","data":{}}'],
+    ['a non-string event', '{"event":42,"data":{}}'],
+    ['an eventType that is not a push notification', '{"eventType":"message.didCreate","data":{}}'],
+    ['a bare push-notification eventType', '{"eventType":"push-notification","data":{"eventName":"message.created"}}'],
+  ])('%s → unknown-envelope, payload kept', (_label, body) => {
+    const parsed = parseEvent(body);
+    expect(parsed.envelope).toBe('unknown');
+    expect(parsed.eventName).toBeNull();
+    expect(parsed.eventType).toBe(UNKNOWN_EVENT_TYPE);
+    expect(parsed.flags).toEqual(['unknown-envelope']);
+    expect(parsed.payload).toEqual(JSON.parse(body));
+    expect(parsed.entities).toEqual({});
+  });
+
+  it.each([
+    ['a name not in the catalog', { event: 'v3.story.didCreate', data: {} }, 'story.didCreate', 'v3.story.didCreate'],
+    ['a typo', { event: 'message.didCreated', data: {} }, 'message.didCreated', 'message.didCreated'],
+    ['a push notification with an unknown name', { eventType: 'push-notification.created', data: { eventName: 'story.created' } }, 'push-notification.story.created', 'push-notification.story.created'],
+    ['a push notification with no name', { eventType: 'push-notification.created', data: {} }, 'push-notification.unknown', 'push-notification.unknown'],
+  ])('%s → unknown-event-type, still routed by its name', (_label, payload, eventType, eventName) => {
+    const parsed = parseEvent(JSON.stringify(payload));
+    expect(parsed.envelope).not.toBe('unknown');
+    expect(parsed.eventType).toBe(eventType);
+    expect(parsed.eventName).toBe(eventName);
+    expect(parsed.flags).toEqual(['unknown-event-type']);
+  });
+
+  it('every catalog name is known, with or without a version prefix', () => {
+    for (const name of KNOWN_EVENT_TYPES) {
+      expect(parseEvent(JSON.stringify({ event: name, data: {} })).flags).toEqual([]);
+      expect(parseEvent(JSON.stringify({ event: `v3.${name}`, data: {} })).flags).toEqual([]);
+    }
+  });
+
+  it('parsePayload reads an already parsed body the same way', () => {
+    const raw = sampleBody('v3.post.didCreate');
+    expect(parsePayload(JSON.parse(raw))).toEqual(parseEvent(raw));
+  });
+
+  it('a missing or odd data object yields no entities, not an error', () => {
+    expect(parseEvent('{"event":"message.didCreate"}').entities).toEqual({});
+    expect(parseEvent('{"event":"message.didCreate","data":[1,2]}').entities).toEqual({});
+    expect(parseEvent('{"event":"message.didCreate","data":{"messages":"nope"}}').entities).toEqual({});
+  });
+});

@@ -1,0 +1,331 @@
+import type { SQSEvent } from 'aws-lambda';
+import { describe, expect, it } from 'vitest';
+import { ARCHIVE_COLUMNS } from '../../lambda/core/archive-layout.js';
+import { defineHandler, type HandlerContext, type WebhookEnvelope, type WebhookHandler } from '../../lambda/core/define-handler.js';
+import { eventIdOf } from '../../lambda/core/event-id.js';
+import type { FanoutDeps } from '../../lambda/core/fanout.js';
+import { createFanoutHandler } from '../../lambda/fanout/handler.js';
+import { createReceiverHandler } from '../../lambda/receiver/handler.js';
+import { signedWebhookEvent } from '../support/api-gateway.js';
+import { FakeSecretSource, InMemoryArchiveStream, InMemoryEventStore, InMemoryQueue, RecordingLogger, RecordingMetrics } from '../support/fakes.js';
+import { SAMPLE_NAMES, sampleBody } from '../support/samples.js';
+import { queueMessageFor, sqsEvent, sqsEventForBodies, sqsRecord } from '../support/sqs.js';
+
+const NOW = new Date('2025-07-02T10:00:00.000Z');
+
+interface Call {
+  readonly handler: string;
+  readonly event: WebhookEnvelope;
+  readonly ctx: HandlerContext;
+}
+
+/** A handler that records its calls and can be told to throw for some events. */
+function recordingHandler(name: string, events: string[], calls: Call[], failFor: (ctx: HandlerContext) => boolean = () => false): WebhookHandler {
+  return defineHandler({
+    name,
+    events,
+    handle(event, ctx) {
+      calls.push({ handler: name, event, ctx });
+      if (failFor(ctx)) throw new Error(`${name} failed on purpose`);
+    },
+  });
+}
+
+function setup(handlers: (calls: Call[]) => WebhookHandler[] = () => [], extra: Partial<FanoutDeps> = {}) {
+  const calls: Call[] = [];
+  const archive = new InMemoryArchiveStream();
+  const store = new InMemoryEventStore();
+  const logger = new RecordingLogger();
+  const metrics = new RecordingMetrics();
+  const deps: FanoutDeps = { archive, store, handlers: handlers(calls), logger, metrics, eventRetentionDays: 90, now: () => NOW, ...extra };
+  const handler = createFanoutHandler(deps);
+  const callsOf = (name: string) => calls.filter((c) => c.handler === name);
+  return { calls, callsOf, archive, store, logger, metrics, handler };
+}
+
+const failures = (ids: string[]) => ({ batchItemFailures: ids.map((itemIdentifier) => ({ itemIdentifier })) });
+const ids = (event: SQSEvent) => event.Records.map((r) => r.messageId);
+
+describe('fan-out: a batch of distinct events', () => {
+  const bodies = SAMPLE_NAMES.map(sampleBody);
+
+  it('archives every line in ONE putLines call, in record order', async () => {
+    const { handler, archive } = setup();
+    const res = await handler(sqsEventForBodies(bodies));
+    expect(res).toEqual(failures([]));
+    expect(archive.calls).toHaveLength(1);
+    const rows = archive.calls[0]?.map((l) => JSON.parse(l)) ?? [];
+    expect(rows.map((r) => r.payload)).toEqual(bodies);
+    expect(rows.map((r) => r.event_id)).toEqual(bodies.map((b) => eventIdOf(b)));
+    for (const line of archive.calls[0] ?? []) {
+      expect(line.indexOf('\n')).toBe(line.length - 1);
+      expect(Object.keys(JSON.parse(line))).toEqual([...ARCHIVE_COLUMNS]);
+    }
+  });
+
+  it('stores each event once, with entities, flags and the TTL', async () => {
+    const { handler, store, metrics } = setup();
+    await handler(sqsEventForBodies(bodies, { source: 'eu-app', receivedAt: '2025-07-02T09:59:00.000Z' }));
+    expect(store.putCalls).toHaveLength(bodies.length);
+    expect(metrics.total('Stored')).toBe(bodies.length);
+    const post = store.items.get(eventIdOf(sampleBody('v3.post.didCreate')))?.event;
+    expect(post).toEqual({
+      eventId: eventIdOf(sampleBody('v3.post.didCreate')),
+      eventType: 'post.didCreate',
+      eventName: 'v3.post.didCreate',
+      receivedAt: '2025-07-02T09:59:00.000Z',
+      source: 'eu-app',
+      deprecated: false,
+      flags: [],
+      payload: sampleBody('v3.post.didCreate'),
+      actorId: 'nok.s',
+      targetType: 'post',
+      targetId: '66510a0a0a0a0a0a0a0a0444',
+      occurredAt: '2025-07-02T11:30:00.000Z',
+      expiresAt: Math.floor(NOW.getTime() / 1000) + 90 * 86_400,
+    });
+  });
+
+  it('routes each event to its subscribers with a full context', async () => {
+    const { handler, callsOf } = setup((calls) => [
+      recordingHandler('everything', ['*'], calls),
+      recordingHandler('messages', ['message.*'], calls),
+      recordingHandler('flags', ['message.didFlag', 'post.didFlag'], calls),
+      recordingHandler('pushes', ['push-notification.*'], calls),
+    ]);
+    await handler(sqsEventForBodies(bodies, { source: 'eu-app' }));
+    expect(callsOf('everything')).toHaveLength(bodies.length);
+    expect(callsOf('messages').map((c) => c.ctx.eventType).sort()).toEqual(['message.didCreate', 'message.didCreate', 'message.didFlag']);
+    expect(callsOf('pushes').map((c) => c.ctx.eventType)).toEqual(['push-notification.message.created']);
+    const [flag] = callsOf('flags');
+    const raw = sampleBody('message.didFlag');
+    expect(flag?.event).toEqual(JSON.parse(raw));
+    expect(flag?.ctx).toMatchObject({
+      eventId: eventIdOf(raw), eventType: 'message.didFlag', eventName: 'message.didFlag', receivedAt: '2025-07-02T09:54:03.221Z', source: 'eu-app', deprecated: false,
+    });
+  });
+
+  it('a deprecated legacy event reaches only a handler naming it exactly', async () => {
+    const legacy = '{"event":"message.created","data":{"messages":[{"messageId":"m1"}]}}';
+    const { handler, callsOf, store } = setup((calls) => [
+      recordingHandler('everything', ['*'], calls),
+      recordingHandler('messages', ['message.*'], calls),
+      recordingHandler('legacy', ['message.created'], calls),
+    ]);
+    expect(await handler(sqsEventForBodies([legacy]))).toEqual(failures([]));
+    expect(callsOf('everything')).toHaveLength(0);
+    expect(callsOf('messages')).toHaveLength(0);
+    expect(callsOf('legacy')[0]?.ctx.deprecated).toBe(true);
+    expect(store.items.get(eventIdOf(legacy))?.event.deprecated).toBe(true);
+  });
+});
+
+describe('fan-out: duplicates', () => {
+  const body = sampleBody('message.didFlag');
+
+  it('the same body twice in a batch: both archived, stored once, handlers run once, no failures', async () => {
+    const { handler, archive, store, callsOf } = setup((calls) => [recordingHandler('flags', ['message.didFlag'], calls)]);
+    const event = sqsEvent([sqsRecord(queueMessageFor(body)), sqsRecord(queueMessageFor(body))]);
+    expect(await handler(event)).toEqual(failures([]));
+    expect(archive.calls[0]).toHaveLength(2);
+    expect(store.putCalls).toHaveLength(1);
+    expect(store.items.size).toBe(1);
+    expect(callsOf('flags')).toHaveLength(1);
+  });
+
+  it('the same body in a later batch: not stored again, handlers not run again', async () => {
+    const { handler, store, callsOf, metrics } = setup((calls) => [recordingHandler('flags', ['message.didFlag'], calls)]);
+    expect(await handler(sqsEventForBodies([body]))).toEqual(failures([]));
+    expect(await handler(sqsEventForBodies([body]))).toEqual(failures([]));
+    expect(store.items.size).toBe(1);
+    expect(store.items.get(eventIdOf(body))?.handlersDone).toEqual(new Set(['flags']));
+    expect(callsOf('flags')).toHaveLength(1);
+    expect(metrics.total('Duplicate')).toBe(1);
+  });
+
+  it('a redelivered base64 body has the same id as its first delivery', async () => {
+    const { handler, store } = setup();
+    const text = queueMessageFor(body);
+    const b64 = { body: Buffer.from(body, 'utf8').toString('base64'), attributes: { ...text.attributes, bodyEncoding: 'base64' as const } };
+    await handler(sqsEvent([sqsRecord(text), sqsRecord(b64)]));
+    expect(store.putCalls).toHaveLength(1);
+    expect([...store.items.keys()]).toEqual([eventIdOf(body)]);
+  });
+});
+
+describe('fan-out: failures are per record', () => {
+  const flag = sampleBody('message.didFlag');
+  const create = sampleBody('message.didCreate');
+  const post = sampleBody('v3.post.didCreate');
+
+  it('a handler that throws fails only its record; the error is logged with ids', async () => {
+    const { handler, logger, metrics } = setup((calls) => [
+      recordingHandler('flaky', ['message.*'], calls, (ctx) => ctx.eventType === 'message.didFlag'),
+    ]);
+    const event = sqsEventForBodies([create, flag, post]);
+    expect(await handler(event)).toEqual(failures([ids(event)[1] as string]));
+    expect(metrics.total('HandlerFailed')).toBe(1);
+    expect(metrics.total('HandlerSucceeded')).toBe(1);
+    expect(logger.at('error')[0]?.fields).toMatchObject({ handler: 'flaky', eventId: eventIdOf(flag), error: 'flaky failed on purpose' });
+  });
+
+  it('on retry only the failed handler runs; the one that succeeded is recorded and skipped', async () => {
+    let failing = true;
+    const { handler, callsOf, store } = setup((calls) => [
+      recordingHandler('steady', ['message.didFlag'], calls),
+      recordingHandler('flaky', ['message.didFlag'], calls, () => failing),
+    ]);
+    const first = sqsEventForBodies([flag]);
+    expect(await handler(first)).toEqual(failures(ids(first)));
+    expect(store.items.get(eventIdOf(flag))?.handlersDone).toEqual(new Set(['steady']));
+
+    // SQS redelivers the same message after the visibility timeout.
+    expect(await handler(first)).toEqual(failures(ids(first)));
+    failing = false;
+    expect(await handler(first)).toEqual(failures([]));
+
+    expect(callsOf('steady')).toHaveLength(1);
+    expect(callsOf('flaky')).toHaveLength(3);
+    expect(store.items.get(eventIdOf(flag))?.handlersDone).toEqual(new Set(['steady', 'flaky']));
+    expect(store.markCalls).toEqual([
+      { eventId: eventIdOf(flag), handlerNames: ['steady'] },
+      { eventId: eventIdOf(flag), handlerNames: ['flaky'] },
+    ]);
+  });
+
+  it('several handlers finishing together are recorded in one write', async () => {
+    const { handler, store } = setup((calls) => [
+      recordingHandler('a', ['*'], calls),
+      recordingHandler('b', ['message.*'], calls),
+      recordingHandler('c', ['message.didFlag'], calls),
+    ]);
+    await handler(sqsEventForBodies([flag]));
+    expect(store.markCalls).toEqual([{ eventId: eventIdOf(flag), handlerNames: ['a', 'b', 'c'] }]);
+  });
+
+  it('no subscriber → no handler write at all', async () => {
+    const { handler, store } = setup();
+    await handler(sqsEventForBodies([flag]));
+    expect(store.markCalls).toEqual([]);
+  });
+
+  it('the archive rejecting some lines fails only those records; they are not stored or dispatched yet', async () => {
+    const { handler, archive, store, callsOf, metrics } = setup((calls) => [recordingHandler('all', ['*'], calls)]);
+    archive.reject = (line) => JSON.parse(line).payload === flag;
+    const event = sqsEventForBodies([create, flag, post]);
+    expect(await handler(event)).toEqual(failures([ids(event)[1] as string]));
+    expect(store.items.has(eventIdOf(flag))).toBe(false);
+    expect(callsOf('all').map((c) => c.ctx.eventId)).toEqual([eventIdOf(create), eventIdOf(post)]);
+    expect(metrics.total('ArchiveFailed')).toBe(1);
+
+    archive.reject = () => false;
+    expect(await handler(sqsEvent([event.Records[1]!]))).toEqual(failures([]));
+    expect(store.items.has(eventIdOf(flag))).toBe(true);
+    expect(callsOf('all')).toHaveLength(3);
+  });
+
+  it('the archive down → the whole batch fails, nothing stored or dispatched', async () => {
+    const { handler, archive, store, calls, logger } = setup((c) => [recordingHandler('all', ['*'], c)]);
+    archive.failWith = new Error('ServiceUnavailableException');
+    const event = sqsEventForBodies([create, flag, post]);
+    expect(await handler(event)).toEqual(failures(ids(event)));
+    expect(store.putCalls).toHaveLength(0);
+    expect(calls).toHaveLength(0);
+    expect(logger.at('error')[0]?.fields).toMatchObject({ error: 'ServiceUnavailableException', count: 3 });
+  });
+
+  it('the store failing for one event fails only that record, without dispatching it', async () => {
+    const { handler, store, callsOf, metrics } = setup((calls) => [recordingHandler('all', ['*'], calls)]);
+    store.failPut = (e) => (e.eventId === eventIdOf(post) ? new Error('ProvisionedThroughputExceededException') : undefined);
+    const event = sqsEventForBodies([create, flag, post]);
+    expect(await handler(event)).toEqual(failures([ids(event)[2] as string]));
+    expect(callsOf('all').map((c) => c.ctx.eventId)).toEqual([eventIdOf(create), eventIdOf(flag)]);
+    expect(metrics.total('StoreFailed')).toBe(1);
+  });
+
+  it('handlers ran but their outcome could not be recorded → the record is retried', async () => {
+    const { handler, store, callsOf } = setup((calls) => [recordingHandler('all', ['*'], calls)]);
+    store.failMark = () => new Error('throttled');
+    const event = sqsEventForBodies([flag]);
+    expect(await handler(event)).toEqual(failures(ids(event)));
+    expect(callsOf('all')).toHaveLength(1);
+  });
+
+  it('a failing first copy of a duplicate leaves the retry to that copy alone', async () => {
+    const { handler } = setup((calls) => [recordingHandler('flaky', ['*'], calls, () => true)]);
+    const event = sqsEvent([sqsRecord(queueMessageFor(flag)), sqsRecord(queueMessageFor(flag))]);
+    const res = await handler(event);
+    expect(res.batchItemFailures).toHaveLength(1);
+  });
+});
+
+describe('fan-out: flagged events', () => {
+  it.each([
+    ['not JSON', 'not json {', 'invalid-json'],
+    ['JSON without an envelope', '{"hello":"world"}', 'unknown-envelope'],
+    ['a JSON array', '[1,2,3]', 'unknown-envelope'],
+  ])('%s is stored and archived flagged, and dispatched to no wildcard handler', async (_label, body, flag) => {
+    const { handler, archive, store, calls, metrics, logger } = setup((c) => [
+      recordingHandler('everything', ['*'], c),
+    ]);
+    expect(await handler(sqsEventForBodies([body]))).toEqual(failures([]));
+    const row = JSON.parse(archive.lines[0] ?? '{}');
+    expect(row).toMatchObject({ event_type: 'unknown', event_name: null, flags: [flag], payload: body });
+    expect(store.items.get(eventIdOf(body))?.event).toMatchObject({ eventType: 'unknown', flags: [flag], payload: body });
+    expect(calls).toHaveLength(0);
+    expect(metrics.total('Flagged')).toBe(1);
+    expect(logger.at('warn')[0]?.fields).toMatchObject({ eventId: eventIdOf(body), flags: [flag] });
+    expect(logger.lines().join('\n')).not.toContain(body);
+  });
+
+  it('a handler that names "unknown" exactly gets valid JSON without an envelope, never invalid JSON', async () => {
+    const { handler, callsOf } = setup((c) => [recordingHandler('triage', ['unknown'], c)]);
+    await handler(sqsEventForBodies(['{"hello":"world"}', 'not json {']));
+    expect(callsOf('triage').map((c) => c.event)).toEqual([{ hello: 'world' }]);
+  });
+
+  it('an unknown event type in a known envelope is flagged yet still dispatched to wildcards', async () => {
+    const body = '{"event":"v3.story.didCreate","data":{}}';
+    const { handler, callsOf, store } = setup((c) => [recordingHandler('everything', ['*'], c)]);
+    await handler(sqsEventForBodies([body]));
+    expect(store.items.get(eventIdOf(body))?.event.flags).toEqual(['unknown-event-type']);
+    expect(callsOf('everything').map((c) => c.ctx.eventType)).toEqual(['story.didCreate']);
+  });
+});
+
+describe('fan-out: reading records', () => {
+  const body = sampleBody('follow.didCreate');
+
+  it('without receivedAt the queue\'s SentTimestamp is used; without source, "default"', async () => {
+    const { handler, store } = setup();
+    const record = sqsRecord({ body, attributes: { eventId: '', eventType: '', receivedAt: '', source: '', requestId: '' } }, { sentTimestampMs: Date.UTC(2025, 6, 1, 5, 6, 7) });
+    await handler(sqsEvent([record]));
+    expect(store.items.get(eventIdOf(body))?.event).toMatchObject({ receivedAt: '2025-07-01T05:06:07.000Z', source: 'default' });
+  });
+
+  it('the event id is recomputed from the body, not trusted from the attributes', async () => {
+    const { handler, store } = setup();
+    await handler(sqsEvent([sqsRecord(queueMessageFor(body, { eventId: 'f'.repeat(32) }))]));
+    expect([...store.items.keys()]).toEqual([eventIdOf(body)]);
+  });
+
+  it('what the receiver enqueues, the fan-out stores under the same id', async () => {
+    const secret = 'round-trip-secret';
+    const queue = new InMemoryQueue();
+    const receiver = createReceiverHandler({
+      queue, secrets: new FakeSecretSource({ default: [secret] }), logger: new RecordingLogger(), metrics: new RecordingMetrics(),
+    });
+    for (const name of SAMPLE_NAMES) await receiver(signedWebhookEvent(sampleBody(name), secret));
+    await receiver(signedWebhookEvent(Buffer.from([0x7b, 0xff, 0x7d]), secret, { base64: true }));
+
+    const { handler, store } = setup();
+    expect(await handler(sqsEvent(queue.messages.map((m) => sqsRecord(m))))).toEqual(failures([]));
+    expect([...store.items.keys()].sort()).toEqual(queue.messages.map((m) => m.attributes.eventId).sort());
+  });
+
+  it('an empty batch does nothing harmful', async () => {
+    const { handler, store } = setup();
+    expect(await handler(sqsEvent([]))).toEqual(failures([]));
+    expect(store.putCalls).toHaveLength(0);
+  });
+});

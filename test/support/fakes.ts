@@ -1,0 +1,158 @@
+/**
+ * In-memory implementations of the core's ports (queue, store, archive stream, secret source) and
+ * recording telemetry, with failure injection, for handler tests that need no AWS and no emulator.
+ */
+import { SecretNotConfiguredError, UnknownSourceError } from '../../lambda/core/errors.js';
+import type {
+  ArchiveStream,
+  EventQueue,
+  EventStore,
+  PutResult,
+  QueueMessage,
+  SecretSource,
+  StoredEvent,
+} from '../../lambda/core/ports.js';
+import type { LogFields, Logger, MetricName, Metrics } from '../../lambda/core/telemetry.js';
+
+/** Queue port that keeps what it is sent; `failWith` makes every send reject. */
+export class InMemoryQueue implements EventQueue {
+  readonly messages: QueueMessage[] = [];
+  failWith: Error | undefined;
+
+  async send(message: QueueMessage): Promise<void> {
+    if (this.failWith) throw this.failWith;
+    this.messages.push(message);
+  }
+}
+
+/** A stored event plus the handlers recorded as done, as the fake store keeps it. */
+export interface FakeStoreItem {
+  readonly event: StoredEvent;
+  readonly handlersDone: Set<string>;
+}
+
+/**
+ * Store port with the semantics of the DynamoDB adapter (conditional put, handler outcomes on
+ * the item) and per-call failure injection.
+ */
+export class InMemoryEventStore implements EventStore {
+  readonly items = new Map<string, FakeStoreItem>();
+  readonly putCalls: StoredEvent[] = [];
+  readonly markCalls: Array<{ eventId: string; handlerNames: string[] }> = [];
+  /** Return an error to make `putIfAbsent` of that event reject. */
+  failPut: (event: StoredEvent) => Error | undefined = () => undefined;
+  /** Return an error to make `markHandlersDone` reject. */
+  failMark: (eventId: string, handlerNames: readonly string[]) => Error | undefined = () => undefined;
+
+  async putIfAbsent(event: StoredEvent): Promise<PutResult> {
+    this.putCalls.push(event);
+    const err = this.failPut(event);
+    if (err) throw err;
+    const existing = this.items.get(event.eventId);
+    if (existing) return { created: false, handlersDone: new Set(existing.handlersDone) };
+    this.items.set(event.eventId, { event, handlersDone: new Set() });
+    return { created: true };
+  }
+
+  async markHandlersDone(eventId: string, handlerNames: readonly string[]): Promise<void> {
+    this.markCalls.push({ eventId, handlerNames: [...handlerNames] });
+    const err = this.failMark(eventId, handlerNames);
+    if (err) throw err;
+    const item = this.items.get(eventId);
+    if (!item) throw new Error(`no event item ${eventId}`);
+    for (const n of handlerNames) item.handlersDone.add(n);
+  }
+}
+
+/**
+ * Archive port that records each `putLines` call. `reject` marks lines as not accepted (reported
+ * in `failedIndexes`); `failWith` makes the whole call reject, as when the stream is down.
+ */
+export class InMemoryArchiveStream implements ArchiveStream {
+  readonly calls: string[][] = [];
+  /** Every accepted line, in order. */
+  readonly lines: string[] = [];
+  failWith: Error | undefined;
+  reject: (line: string, index: number) => boolean = () => false;
+
+  async putLines(lines: readonly string[]): Promise<{ failedIndexes: number[] }> {
+    this.calls.push([...lines]);
+    if (this.failWith) throw this.failWith;
+    const failedIndexes: number[] = [];
+    lines.forEach((line, i) => {
+      if (this.reject(line, i)) failedIndexes.push(i);
+      else this.lines.push(line);
+    });
+    return { failedIndexes };
+  }
+}
+
+/**
+ * Secret port over a map of source → acceptable secrets (current first), or → an error to throw.
+ * A source absent from the map is unknown. Counts lookups, so caching can be asserted.
+ */
+export class FakeSecretSource implements SecretSource {
+  readonly lookups: string[] = [];
+
+  constructor(private readonly secrets: Record<string, readonly string[] | Error>) {}
+
+  async secretsFor(source: string): Promise<readonly string[]> {
+    this.lookups.push(source);
+    if (!Object.hasOwn(this.secrets, source)) throw new UnknownSourceError(source);
+    const value = this.secrets[source];
+    if (value instanceof Error) throw value;
+    if (!value || value.length === 0) throw new SecretNotConfiguredError(source, 'no secrets');
+    return value;
+  }
+}
+
+export type LogLevelName = 'debug' | 'info' | 'warn' | 'error';
+
+export interface LogEntry {
+  readonly level: LogLevelName;
+  readonly message: string;
+  readonly fields: LogFields;
+}
+
+/** Logger port that records every entry at every level, including DEBUG. */
+export class RecordingLogger implements Logger {
+  readonly entries: LogEntry[] = [];
+
+  debug(message: string, fields: LogFields = {}): void {
+    this.entries.push({ level: 'debug', message, fields });
+  }
+
+  info(message: string, fields: LogFields = {}): void {
+    this.entries.push({ level: 'info', message, fields });
+  }
+
+  warn(message: string, fields: LogFields = {}): void {
+    this.entries.push({ level: 'warn', message, fields });
+  }
+
+  error(message: string, fields: LogFields = {}): void {
+    this.entries.push({ level: 'error', message, fields });
+  }
+
+  at(level: LogLevelName): LogEntry[] {
+    return this.entries.filter((e) => e.level === level);
+  }
+
+  /** Every entry as the JSON line a structured logger would write, for "never logs X" checks. */
+  lines(): string[] {
+    return this.entries.map((e) => JSON.stringify({ level: e.level, message: e.message, ...e.fields }));
+  }
+}
+
+/** Metrics port that sums counts per name (dimensions kept per call). */
+export class RecordingMetrics implements Metrics {
+  readonly calls: Array<{ name: MetricName; value: number; dimensions?: Record<string, string> }> = [];
+
+  count(name: MetricName, value = 1, dimensions?: Record<string, string>): void {
+    this.calls.push({ name, value, ...(dimensions ? { dimensions } : {}) });
+  }
+
+  total(name: MetricName): number {
+    return this.calls.filter((c) => c.name === name).reduce((s, c) => s + c.value, 0);
+  }
+}
