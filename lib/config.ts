@@ -1,0 +1,336 @@
+/**
+ * The stack's configuration (DESIGN §7): one typed, validated object built from CDK context by
+ * `bin/app.ts` and passed down as props. Validation collects every problem before throwing, and
+ * each problem names the key, the bad value and what is allowed.
+ */
+import type { LogLevel } from '../lambda/shared/logger.js';
+import { DEFAULT_SOURCE, SOURCE_NAME } from '../lambda/core/receive.js';
+import { parseCidr } from './cidr.js';
+import { SOCIALPLUS_REGIONS, type SocialPlusRegion } from './socialplus-ips.js';
+
+/** One Social Plus webhook registration: a URL path, the region it is sent from, its secret. */
+export interface WebhookSourceConfig {
+  /** Path segment (`POST /webhook/{name}`); `default` is also served at `POST /webhook`. */
+  readonly name: string;
+  /** The Social Plus region of the network, which selects the webhook source IPs to allow. */
+  readonly region: SocialPlusRegion;
+  /** A complete ARN of an existing secret holding the signing key; absent: the stack creates one. */
+  readonly secretArn?: string;
+}
+
+/** The validated configuration. */
+export interface WebhooksConfig {
+  /** Webhook sources, at least one, names unique. */
+  readonly sources: readonly WebhookSourceConfig[];
+  /** Extra CIDRs the firewall allows besides Social Plus (normalised; IPv4 and IPv6 mixed). */
+  readonly allowedCidrs: readonly string[];
+  /** Days an event item stays in the event store before DynamoDB's TTL removes it. */
+  readonly eventRetentionDays: number;
+  /** Days before archive objects move to S3 Standard-IA. */
+  readonly archiveTransitionDays: number;
+  /** Firehose buffering interval before it writes an archive object. */
+  readonly archiveBufferSeconds: number;
+  /** Firehose buffering size before it writes an archive object. */
+  readonly archiveBufferMiB: number;
+  /** Largest batch of queue messages one fan-out invocation gets. */
+  readonly fanoutBatchSize: number;
+  /** How long the event source waits to fill a batch. */
+  readonly fanoutMaxBatchingWindowSeconds: number;
+  /** Most fan-out invocations the event source runs at once. */
+  readonly fanoutMaxConcurrency: number;
+  /** Fan-out function timeout; the queue's visibility timeout is six times this. */
+  readonly fanoutTimeoutSeconds: number;
+  /** Receives before a message moves to the dead-letter queue. */
+  readonly maxReceiveCount: number;
+  /** API stage steady-state request rate limit (requests per second). */
+  readonly apiRateLimit: number;
+  /** API stage burst limit (requests). */
+  readonly apiBurstLimit: number;
+  /** API stage name, the first path segment of the webhook URL. */
+  readonly apiStageName: string;
+  /** Athena workgroup's per-query scan cutoff. */
+  readonly athenaScanLimitGiB: number;
+  /** Retention of every log group the stack creates. */
+  readonly logRetentionDays: number;
+  /** Log level of both functions. */
+  readonly logLevel: LogLevel;
+  /** Where alarms will be sent (validated now, used by the monitoring issue). */
+  readonly alarmEmail?: string;
+}
+
+/** Every configuration key with its default; `sources` and `allowedCidrs` are listed for completeness. */
+export const CONFIG_DEFAULTS = {
+  sources: [{ name: DEFAULT_SOURCE, region: 'us' }] as readonly WebhookSourceConfig[],
+  allowedCidrs: [] as readonly string[],
+  eventRetentionDays: 90,
+  archiveTransitionDays: 90,
+  archiveBufferSeconds: 60,
+  archiveBufferMiB: 64,
+  fanoutBatchSize: 100,
+  fanoutMaxBatchingWindowSeconds: 1,
+  fanoutMaxConcurrency: 10,
+  fanoutTimeoutSeconds: 30,
+  maxReceiveCount: 5,
+  apiRateLimit: 1000,
+  apiBurstLimit: 2000,
+  apiStageName: 'prod',
+  athenaScanLimitGiB: 10,
+  logRetentionDays: 30,
+  logLevel: 'INFO' as LogLevel,
+  alarmEmail: undefined as string | undefined,
+} as const;
+
+/** The configuration keys read from CDK context. */
+export type ConfigKey = keyof typeof CONFIG_DEFAULTS;
+
+/** The configuration keys read from CDK context, in documentation order. */
+export const CONFIG_KEYS = Object.keys(CONFIG_DEFAULTS) as ConfigKey[];
+
+/** The retention periods CloudWatch Logs accepts, in days (never-expire is refused on purpose). */
+export const LOG_RETENTION_DAYS = [1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653] as const;
+
+const LOG_LEVELS: readonly LogLevel[] = ['DEBUG', 'INFO', 'WARN', 'ERROR'];
+const SOURCE_KEYS = ['name', 'region', 'secretArn'] as const;
+const SECRET_ARN = /^arn:aws(?:-[a-z]+)*:secretsmanager:[a-z0-9-]+:\d{12}:secret:[A-Za-z0-9/_+=.@-]+-[A-Za-z0-9]{6}$/;
+const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
+const STAGE_NAME = /^[A-Za-z0-9_]{1,128}$/;
+
+/** The configuration is invalid; `problems` holds one line per bad key. */
+export class ConfigError extends Error {
+  constructor(readonly problems: readonly string[]) {
+    super(
+      `Invalid configuration (CDK context, from cdk.json "context" or -c key=value):\n${problems.map((p) => `  - ${p}`).join('\n')}\n` +
+        'See the Deploy section of the README for every key and its allowed values.',
+    );
+    this.name = 'ConfigError';
+  }
+}
+
+/** Shows a bad value in a message: strings quoted, other values as JSON. */
+function show(value: unknown): string {
+  if (typeof value === 'string') return `'${value.length > 120 ? `${value.slice(0, 117)}...` : value}'`;
+  if (value === undefined) return 'undefined';
+  const json = JSON.stringify(value) ?? String(value);
+  return json.length > 120 ? `${json.slice(0, 117)}...` : json;
+}
+
+/** Edit distance, to suggest the key a typo meant. */
+function distance(a: string, b: string): number {
+  const row = Array.from({ length: b.length + 1 }, (_, i) => i);
+  for (let i = 1; i <= a.length; i += 1) {
+    let diagonal = row[0] as number;
+    row[0] = i;
+    for (let j = 1; j <= b.length; j += 1) {
+      const above = row[j] as number;
+      row[j] = Math.min(above + 1, (row[j - 1] as number) + 1, diagonal + (a[i - 1] === b[j - 1] ? 0 : 1));
+      diagonal = above;
+    }
+  }
+  return row[b.length] as number;
+}
+
+/** PascalCase of a source name, as used in output ids (`my-app` → `MyApp`). */
+export function sourceIdPart(name: string): string {
+  return name
+    .split('-')
+    .filter((p) => p !== '')
+    .map((p) => p.charAt(0).toUpperCase() + p.slice(1))
+    .join('');
+}
+
+class Collector {
+  readonly problems: string[] = [];
+
+  add(problem: string): void {
+    this.problems.push(problem);
+  }
+
+  /** An integer in [min, max], given as a number or (from `-c key=value`) a string of digits. */
+  integer(key: string, raw: unknown, fallback: number, min: number, max: number): number {
+    if (raw === undefined) return fallback;
+    const n = typeof raw === 'number' ? raw : typeof raw === 'string' && /^\s*-?\d+\s*$/.test(raw) ? Number(raw) : NaN;
+    if (!Number.isInteger(n) || n < min || n > max) {
+      this.add(`${key}: ${show(raw)} is not an integer from ${min} to ${max}`);
+      return fallback;
+    }
+    return n;
+  }
+
+  /** One of a fixed list, matched without regard to case. */
+  oneOf<T extends string>(key: string, raw: unknown, allowed: readonly T[], fallback: T): T {
+    if (raw === undefined) return fallback;
+    const found = typeof raw === 'string' ? allowed.find((a) => a.toLowerCase() === raw.trim().toLowerCase()) : undefined;
+    if (found === undefined) {
+      this.add(`${key}: ${show(raw)} is not one of ${allowed.join(', ')}`);
+      return fallback;
+    }
+    return found;
+  }
+
+  /** A JSON value that may arrive as a JSON string (every `-c key=value` does). */
+  json(key: string, raw: unknown, example: string): unknown {
+    if (typeof raw !== 'string') return raw;
+    const text = raw.trim();
+    if (!text.startsWith('[') && !text.startsWith('{')) return raw;
+    try {
+      return JSON.parse(text) as unknown;
+    } catch {
+      this.add(`${key}: ${show(raw)} is not valid JSON (expected e.g. ${example})`);
+      return undefined;
+    }
+  }
+}
+
+function buildSources(c: Collector, raw: unknown): WebhookSourceConfig[] {
+  const example = '[{"name":"default","region":"us"}]';
+  if (raw === undefined) return [...CONFIG_DEFAULTS.sources];
+  const value = c.json('sources', raw, example);
+  if (value === undefined) return [];
+  if (!Array.isArray(value) || value.length === 0) {
+    c.add(`sources: ${show(value)} is not a non-empty array of {name, region, secretArn?} (e.g. ${example})`);
+    return [];
+  }
+  const sources: WebhookSourceConfig[] = [];
+  const byName = new Map<string, number>();
+  const byOutputId = new Map<string, number>();
+  value.forEach((entry: unknown, i) => {
+    const at = `sources[${i}]`;
+    if (typeof entry !== 'object' || entry === null || Array.isArray(entry)) {
+      c.add(`${at}: ${show(entry)} is not an object like {"name":"default","region":"us"}`);
+      return;
+    }
+    const item = entry as Record<string, unknown>;
+    for (const key of Object.keys(item)) {
+      if (!(SOURCE_KEYS as readonly string[]).includes(key)) c.add(`${at}.${key}: is not a source key; allowed keys are ${SOURCE_KEYS.join(', ')}`);
+    }
+    const name = item.name;
+    let nameOk = false;
+    if (typeof name !== 'string' || !SOURCE_NAME.test(name)) {
+      c.add(`${at}.name: ${show(name)} is not a source name: lower-case letters, digits and hyphens, starting with a letter or digit, at most 64 characters (${SOURCE_NAME.source})`);
+    } else if (byName.has(name)) {
+      c.add(`${at}.name: ${show(name)} is already used by sources[${byName.get(name)}]; source names must be unique`);
+    } else if (byOutputId.has(sourceIdPart(name))) {
+      c.add(`${at}.name: ${show(name)} would share stack output names with sources[${byOutputId.get(sourceIdPart(name))}] (both become '${sourceIdPart(name)}'); rename one`);
+    } else {
+      byName.set(name, i);
+      byOutputId.set(sourceIdPart(name), i);
+      nameOk = true;
+    }
+    const regionBefore = c.problems.length;
+    if (item.region === undefined) c.add(`${at}.region: is missing; set the Social Plus region of the network, one of ${SOCIALPLUS_REGIONS.join(', ')}`);
+    const region = c.oneOf(`${at}.region`, item.region, SOCIALPLUS_REGIONS, 'us');
+    const secretArn = item.secretArn;
+    let secretOk = true;
+    if (secretArn !== undefined && (typeof secretArn !== 'string' || !SECRET_ARN.test(secretArn))) {
+      c.add(
+        `${at}.secretArn: ${show(secretArn)} is not a complete Secrets Manager secret ARN ` +
+          '(arn:aws:secretsmanager:<region>:<account>:secret:<name>-<6 characters>, as the Secrets Manager console shows it)',
+      );
+      secretOk = false;
+    }
+    if (nameOk && secretOk && c.problems.length === regionBefore) {
+      sources.push(secretArn === undefined ? { name: name as string, region } : { name: name as string, region, secretArn: secretArn as string });
+    }
+  });
+  return sources;
+}
+
+function buildCidrs(c: Collector, raw: unknown): string[] {
+  if (raw === undefined) return [];
+  let value = c.json('allowedCidrs', raw, '["203.0.113.7/32"]');
+  // `-c allowedCidrs=203.0.113.7/32,198.51.100.0/24` arrives as one string.
+  if (typeof value === 'string') value = value.split(',').map((s) => s.trim()).filter((s) => s !== '');
+  if (!Array.isArray(value)) {
+    c.add(`allowedCidrs: ${show(raw)} is not a list of CIDRs (e.g. ["203.0.113.7/32"] or 203.0.113.7/32,198.51.100.0/24)`);
+    return [];
+  }
+  const cidrs: string[] = [];
+  value.forEach((entry: unknown, i) => {
+    if (typeof entry !== 'string') {
+      c.add(`allowedCidrs[${i}]: ${show(entry)} is not a CIDR string (e.g. 203.0.113.7/32)`);
+      return;
+    }
+    const parsed = parseCidr(entry);
+    if ('problem' in parsed) c.add(`allowedCidrs[${i}]: ${show(entry)} ${parsed.problem}`);
+    else if (!cidrs.includes(parsed.cidr)) cidrs.push(parsed.cidr);
+  });
+  return cidrs;
+}
+
+function buildOptionalEmail(c: Collector, raw: unknown): string | undefined {
+  if (raw === undefined || raw === '') return undefined;
+  if (typeof raw !== 'string' || !EMAIL.test(raw.trim())) {
+    c.add(`alarmEmail: ${show(raw)} is not an email address (e.g. ops@example.com)`);
+    return undefined;
+  }
+  return raw.trim();
+}
+
+function buildMaxReceiveCount(c: Collector, raw: unknown): number {
+  if (raw === 1 || raw === '1') {
+    c.add("maxReceiveCount: 1 is too low: SQS can count a receive the fan-out never saw, so a message could reach the DLQ unprocessed; use 2 to 1000");
+    return CONFIG_DEFAULTS.maxReceiveCount;
+  }
+  return c.integer('maxReceiveCount', raw, CONFIG_DEFAULTS.maxReceiveCount, 2, 1000);
+}
+
+/** Reports keys that look like a misspelt configuration key (other context keys are left alone). */
+function checkUnknownKeys(c: Collector, context: Readonly<Record<string, unknown>>): void {
+  for (const key of Object.keys(context)) {
+    if ((CONFIG_KEYS as string[]).includes(key) || key.includes(':') || key.includes('@')) continue;
+    const near = CONFIG_KEYS.find((k) => k.toLowerCase() === key.toLowerCase() || distance(k.toLowerCase(), key.toLowerCase()) <= 2);
+    if (near !== undefined) c.add(`${key}: is not a configuration key; did you mean ${near}?`);
+  }
+}
+
+/**
+ * Builds the configuration from CDK context (all of it: keys that are not ours are ignored unless
+ * they look like a misspelt one). Throws a {@link ConfigError} listing every problem at once.
+ */
+export function buildConfig(context: Readonly<Record<string, unknown>>): WebhooksConfig {
+  const c = new Collector();
+  checkUnknownKeys(c, context);
+  const d = CONFIG_DEFAULTS;
+  const sources = buildSources(c, context.sources);
+  const allowedCidrs = buildCidrs(c, context.allowedCidrs);
+  const fanoutBatchSize = c.integer('fanoutBatchSize', context.fanoutBatchSize, d.fanoutBatchSize, 1, 10_000);
+  const windowBefore = c.problems.length;
+  const fanoutMaxBatchingWindowSeconds = c.integer('fanoutMaxBatchingWindowSeconds', context.fanoutMaxBatchingWindowSeconds, d.fanoutMaxBatchingWindowSeconds, 0, 300);
+  if (c.problems.length === windowBefore && fanoutBatchSize > 10 && fanoutMaxBatchingWindowSeconds < 1) {
+    c.add(
+      `fanoutMaxBatchingWindowSeconds: ${show(context.fanoutMaxBatchingWindowSeconds)} must be at least 1 when fanoutBatchSize ` +
+        `(${fanoutBatchSize}) is above 10; SQS event sources require a batching window for batches above 10`,
+    );
+  }
+  const logRetentionDays = c.integer('logRetentionDays', context.logRetentionDays, d.logRetentionDays, 1, 3653);
+  if (!(LOG_RETENTION_DAYS as readonly number[]).includes(logRetentionDays)) {
+    c.add(`logRetentionDays: ${show(context.logRetentionDays)} is not one of ${LOG_RETENTION_DAYS.join(', ')} (the periods CloudWatch Logs accepts)`);
+  }
+  let apiStageName: string = d.apiStageName;
+  if (context.apiStageName !== undefined) {
+    if (typeof context.apiStageName === 'string' && STAGE_NAME.test(context.apiStageName)) apiStageName = context.apiStageName;
+    else c.add(`apiStageName: ${show(context.apiStageName)} is not a stage name: letters, digits and underscores, 1 to 128 characters`);
+  }
+  const config: WebhooksConfig = {
+    sources,
+    allowedCidrs,
+    eventRetentionDays: c.integer('eventRetentionDays', context.eventRetentionDays, d.eventRetentionDays, 1, 3650),
+    archiveTransitionDays: c.integer('archiveTransitionDays', context.archiveTransitionDays, d.archiveTransitionDays, 30, 3650),
+    archiveBufferSeconds: c.integer('archiveBufferSeconds', context.archiveBufferSeconds, d.archiveBufferSeconds, 0, 900),
+    archiveBufferMiB: c.integer('archiveBufferMiB', context.archiveBufferMiB, d.archiveBufferMiB, 1, 128),
+    fanoutBatchSize,
+    fanoutMaxBatchingWindowSeconds,
+    fanoutMaxConcurrency: c.integer('fanoutMaxConcurrency', context.fanoutMaxConcurrency, d.fanoutMaxConcurrency, 2, 1000),
+    fanoutTimeoutSeconds: c.integer('fanoutTimeoutSeconds', context.fanoutTimeoutSeconds, d.fanoutTimeoutSeconds, 1, 900),
+    maxReceiveCount: buildMaxReceiveCount(c, context.maxReceiveCount),
+    apiRateLimit: c.integer('apiRateLimit', context.apiRateLimit, d.apiRateLimit, 1, 100_000),
+    apiBurstLimit: c.integer('apiBurstLimit', context.apiBurstLimit, d.apiBurstLimit, 1, 50_000),
+    apiStageName,
+    athenaScanLimitGiB: c.integer('athenaScanLimitGiB', context.athenaScanLimitGiB, d.athenaScanLimitGiB, 1, 10_240),
+    logRetentionDays,
+    logLevel: c.oneOf('logLevel', context.logLevel, LOG_LEVELS, d.logLevel),
+    alarmEmail: buildOptionalEmail(c, context.alarmEmail),
+  };
+  if (c.problems.length > 0) throw new ConfigError(c.problems);
+  return config;
+}

@@ -1,0 +1,132 @@
+import { RemovalPolicy, Validations } from 'aws-cdk-lib';
+import * as apigateway from 'aws-cdk-lib/aws-apigateway';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import { Construct } from 'constructs';
+
+/** The webhook path; `POST /webhook` serves the source named `default`. */
+export const WEBHOOK_PATH = 'webhook';
+
+/**
+ * One JSON object per request: enough to see who called, what the WAF and the receiver answered and
+ * how long it took. Never headers or bodies (the signature and the payload stay out of the logs).
+ */
+export const ACCESS_LOG_FORMAT: Readonly<Record<string, string>> = {
+  requestId: '$context.requestId',
+  requestTime: '$context.requestTime',
+  sourceIp: '$context.identity.sourceIp',
+  userAgent: '$context.identity.userAgent',
+  method: '$context.httpMethod',
+  resourcePath: '$context.resourcePath',
+  path: '$context.path',
+  status: '$context.status',
+  responseLength: '$context.responseLength',
+  responseLatency: '$context.responseLatency',
+  integrationStatus: '$context.integration.status',
+  integrationLatency: '$context.integration.latency',
+  integrationError: '$context.integrationErrorMessage',
+  errorMessage: '$context.error.message',
+  errorType: '$context.error.responseType',
+  wafResponseCode: '$context.wafResponseCode',
+};
+
+/** Props for {@link WebhookApi}. */
+export interface WebhookApiProps {
+  /** The receiver function every webhook request goes to (Lambda proxy integration). */
+  readonly handler: lambda.IFunction;
+  /**
+   * Stage name, the first path segment of the URL.
+   * @default 'prod'
+   */
+  readonly stageName?: string;
+  /**
+   * Steady-state request rate limit for the stage, per second.
+   * @default 1000
+   */
+  readonly throttlingRateLimit?: number;
+  /**
+   * Burst limit for the stage: Social Plus sends in bursts when many users act at once.
+   * @default 2000
+   */
+  readonly throttlingBurstLimit?: number;
+  /**
+   * Retention of the access log group.
+   * @default RetentionDays.ONE_MONTH
+   */
+  readonly logRetention?: logs.RetentionDays;
+}
+
+/**
+ * The regional REST API (WAF attaches to REST APIs only): `POST /webhook` and
+ * `POST /webhook/{source}` to the receiver, nothing else; JSON access logs, stage throttling,
+ * X-Ray tracing. Every body reaches the receiver base64-encoded, so the HMAC is computed over the
+ * exact bytes Social Plus sent whatever their encoding.
+ */
+export class WebhookApi extends Construct {
+  /** The REST API. */
+  readonly api: apigateway.RestApi;
+  /** The deployed stage (what the firewall is attached to). */
+  readonly stage: apigateway.Stage;
+  /** The access log group. */
+  readonly accessLogGroup: logs.LogGroup;
+
+  constructor(scope: Construct, id: string, props: WebhookApiProps) {
+    super(scope, id);
+    this.accessLogGroup = new logs.LogGroup(this, 'AccessLogs', {
+      retention: props.logRetention ?? logs.RetentionDays.ONE_MONTH,
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
+    this.api = new apigateway.RestApi(this, 'RestApi', {
+      description: 'Social Plus webhooks: POST /webhook and POST /webhook/{source}',
+      endpointConfiguration: { types: [apigateway.EndpointType.REGIONAL] },
+      binaryMediaTypes: ['*/*'],
+      cloudWatchRole: false,
+      deploy: true,
+      deployOptions: {
+        stageName: props.stageName ?? 'prod',
+        throttlingRateLimit: props.throttlingRateLimit ?? 1000,
+        throttlingBurstLimit: props.throttlingBurstLimit ?? 2000,
+        accessLogDestination: new apigateway.LogGroupLogDestination(this.accessLogGroup),
+        accessLogFormat: apigateway.AccessLogFormat.custom(JSON.stringify(ACCESS_LOG_FORMAT)),
+        tracingEnabled: true,
+        metricsEnabled: true,
+        dataTraceEnabled: false,
+      },
+    });
+    this.stage = this.api.deploymentStage;
+
+    const integration = new apigateway.LambdaIntegration(props.handler, { proxy: true, allowTestInvoke: false });
+    const webhook = this.api.root.addResource(WEBHOOK_PATH);
+    const withSource = webhook.addResource('{source}');
+    for (const resource of [webhook, withSource]) {
+      const method = resource.addMethod('POST', integration, { authorizationType: apigateway.AuthorizationType.NONE });
+      for (const rule of ['AwsSolutions-APIG4', 'AwsSolutions-COG4']) {
+        Validations.of(method.node.defaultChild as apigateway.CfnMethod).acknowledge({
+          id: rule,
+          reason:
+            'Social Plus cannot send credentials: it signs each body with the webhook secret (x-amity-signature, HMAC-SHA256), ' +
+            'which the receiver verifies in constant time before anything is stored, and the WAF admits only Social Plus\'s webhook IPs. ' +
+            'An authorizer cannot check the signature because it never sees the body.',
+        });
+      }
+    }
+
+    Validations.of(this.api.node.defaultChild as apigateway.CfnRestApi).acknowledge({
+      id: 'AwsSolutions-APIG2',
+      reason:
+        'The receiver must get every body byte for byte and answer 200 even to bodies that are not valid JSON (they are stored and flagged, ' +
+        'DESIGN §2); a request validator would reject them before the signature is checked.',
+    });
+    Validations.of(this.stage.node.defaultChild as apigateway.CfnStage).acknowledge({
+      id: 'AwsSolutions-APIG6',
+      reason:
+        'Execution logging needs the account-wide API Gateway CloudWatch role, which this stack must not take over from other stacks. ' +
+        'The stage writes JSON access logs with integration status, latency and error message, and the receiver logs why each request failed.',
+    });
+  }
+
+  /** URL of `POST /webhook/{source}` for a source (or `POST /webhook` for `default` when `bare`). */
+  urlFor(source: string, bare = false): string {
+    return this.api.urlForPath(bare ? `/${WEBHOOK_PATH}` : `/${WEBHOOK_PATH}/${source}`);
+  }
+}

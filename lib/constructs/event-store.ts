@@ -1,0 +1,64 @@
+import { RemovalPolicy } from 'aws-cdk-lib';
+import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import { Construct } from 'constructs';
+import { TABLE } from '../../lambda/shared/table-schema.js';
+
+/**
+ * What the fan-out's DynamoDB adapter calls: PutItem (conditional store, the de-duplication),
+ * UpdateItem (record a handler's success), GetItem (read an event back). Nothing else, and only
+ * on the table itself: the fan-out never queries the indexes.
+ */
+export const EVENT_STORE_WRITER_ACTIONS = ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'] as const;
+
+/**
+ * Grants exactly {@link EVENT_STORE_WRITER_ACTIONS} on the table (not its indexes). Pair with `ENV.TABLE_NAME`.
+ */
+export function grantEventStoreWrites(table: dynamodb.ITableV2, grantee: iam.IGrantable): iam.Grant {
+  return iam.Grant.addToPrincipal({ grantee, actions: [...EVENT_STORE_WRITER_ACTIONS], resourceArns: [table.tableArn] });
+}
+
+/** Props for {@link EventStore}. */
+export interface EventStoreProps {
+  /**
+   * What happens to the table when it leaves the stack.
+   * @default RemovalPolicy.RETAIN: events outlive `cdk destroy`
+   */
+  readonly removalPolicy?: RemovalPolicy;
+}
+
+/**
+ * The DynamoDB event store (DESIGN §5): PK/SK strings, the sparse `byActor` and `byTarget` indexes
+ * with small projections, TTL on `expiresAt`, point-in-time recovery, a NEW_IMAGE stream for users
+ * who extend, on-demand billing, encrypted with the AWS managed key, retained.
+ *
+ * `TableV2` (AWS::DynamoDB::GlobalTable) rather than `Table`: it is the construct AWS recommends for
+ * new tables, and a replica in another region can be added later without replacing the table.
+ */
+export class EventStore extends Construct {
+  /** The table. */
+  readonly table: dynamodb.TableV2;
+
+  constructor(scope: Construct, id: string, props: EventStoreProps = {}) {
+    super(scope, id);
+    const str = (name: string): dynamodb.Attribute => ({ name, type: dynamodb.AttributeType.STRING });
+    const index = (spec: { indexName: string; partitionKey: string; sortKey: string }): dynamodb.GlobalSecondaryIndexPropsV2 => ({
+      indexName: spec.indexName,
+      partitionKey: str(spec.partitionKey),
+      sortKey: str(spec.sortKey),
+      projectionType: dynamodb.ProjectionType.INCLUDE,
+      nonKeyAttributes: [...TABLE.projectedAttributes],
+    });
+    this.table = new dynamodb.TableV2(this, 'Table', {
+      partitionKey: str(TABLE.partitionKey),
+      sortKey: str(TABLE.sortKey),
+      billing: dynamodb.Billing.onDemand(),
+      timeToLiveAttribute: TABLE.ttlAttribute,
+      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
+      dynamoStream: dynamodb.StreamViewType.NEW_IMAGE,
+      encryption: dynamodb.TableEncryptionV2.awsManagedKey(),
+      removalPolicy: props.removalPolicy ?? RemovalPolicy.RETAIN,
+      globalSecondaryIndexes: [index(TABLE.byActor), index(TABLE.byTarget)],
+    });
+  }
+}

@@ -1,0 +1,117 @@
+import { Duration, Validations } from 'aws-cdk-lib';
+import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import type * as firehose from 'aws-cdk-lib/aws-kinesisfirehose';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import type * as sqs from 'aws-cdk-lib/aws-sqs';
+import { Construct } from 'constructs';
+import { ENV } from '../../lambda/shared/env.js';
+import type { LogLevel } from '../../lambda/shared/logger.js';
+import { grantEventStoreWrites } from './event-store.js';
+import { WebhooksFunction } from './node-function.js';
+
+/** Props for {@link FanoutFunction}. */
+export interface FanoutFunctionProps {
+  /** The event queue it consumes. */
+  readonly queue: sqs.IQueue;
+  /** The event store table. */
+  readonly table: dynamodb.ITableV2;
+  /** The archive's delivery stream. */
+  readonly deliveryStream: firehose.IDeliveryStream;
+  /** Days an event item lives before TTL. */
+  readonly eventRetentionDays: number;
+  /**
+   * Most messages per invocation.
+   * @default 100
+   */
+  readonly batchSize?: number;
+  /**
+   * How long the event source waits to fill a batch (at least 1 s when batchSize is above 10).
+   * @default Duration.seconds(1)
+   */
+  readonly maxBatchingWindow?: Duration;
+  /**
+   * Most concurrent invocations from the queue (2 to 1000).
+   * @default 10
+   */
+  readonly maxConcurrency?: number;
+  /**
+   * Invocation timeout; the queue's visibility timeout must be at least six times this.
+   * @default Duration.seconds(30): a batch is one Firehose call plus a DynamoDB write and the
+   * handlers per event; handlers that call slow APIs need more.
+   */
+  readonly timeout?: Duration;
+  /**
+   * Memory in MB.
+   * @default 512: the work per batch is gzip of payloads and network waits, not heavy CPU
+   */
+  readonly memorySize?: number;
+  /**
+   * Log level.
+   * @default 'INFO'
+   */
+  readonly logLevel?: LogLevel;
+  /**
+   * Log group retention.
+   * @default RetentionDays.ONE_MONTH
+   */
+  readonly logRetention?: logs.RetentionDays;
+}
+
+/**
+ * The fan-out Lambda (`lambda/fanout/index.ts`), triggered by the queue with partial batch
+ * responses: archives each batch to Firehose, stores each event once, runs the handlers.
+ */
+export class FanoutFunction extends Construct {
+  /** The function. */
+  readonly function: lambda.IFunction;
+  /** Its log group. */
+  readonly logGroup: logs.ILogGroup;
+  /** The SQS event source mapping. */
+  readonly eventSource: lambda.EventSourceMapping;
+
+  constructor(scope: Construct, id: string, props: FanoutFunctionProps) {
+    super(scope, id);
+    const fn = new WebhooksFunction(this, 'Handler', {
+      entry: 'lambda/fanout/index.ts',
+      description: 'socialplus-webhooks fan-out: archives, stores and dispatches queued events',
+      memorySize: props.memorySize ?? 512,
+      timeout: props.timeout ?? Duration.seconds(30),
+      logLevel: props.logLevel ?? 'INFO',
+      logRetention: props.logRetention ?? logs.RetentionDays.ONE_MONTH,
+      invocation: 'its SQS event source mapping invokes the fan-out synchronously, and records that keep failing go to the event queue\'s dead-letter queue',
+    });
+
+    grantEventStoreWrites(props.table, fn.function);
+    fn.function.addEnvironment(ENV.TABLE_NAME, props.table.tableName);
+
+    props.deliveryStream.grantPutRecords(fn.function);
+    fn.function.addEnvironment(ENV.DELIVERY_STREAM_NAME, props.deliveryStream.deliveryStreamName);
+
+    fn.function.addEnvironment(ENV.EVENT_RETENTION_DAYS, String(props.eventRetentionDays));
+
+    // The mapping is built here rather than with SqsEventSource so its construct id (and logical id)
+    // does not depend on the queue's, and the consume grant sits next to it.
+    props.queue.grantConsumeMessages(fn.function);
+    const window = props.maxBatchingWindow ?? Duration.seconds(1);
+    this.eventSource = new lambda.EventSourceMapping(this, 'EventSource', {
+      target: fn.function,
+      eventSourceArn: props.queue.queueArn,
+      batchSize: props.batchSize ?? 100,
+      maxBatchingWindow: window.toSeconds() > 0 ? window : undefined,
+      maxConcurrency: props.maxConcurrency ?? 10,
+      reportBatchItemFailures: true,
+    });
+    // Lambda starts polling only once the role may read the queue.
+    this.eventSource.node.addDependency(fn.role);
+    Validations.of(this.eventSource.node.defaultChild as lambda.CfnEventSourceMapping).acknowledge({
+      id: 'Serverless-LambdaEventSourceMappingDestination',
+      reason:
+        'Lambda supports no on-failure destination for SQS event sources; a record that keeps failing goes to the event queue\'s ' +
+        'dead-letter queue through its redrive policy after maxReceiveCount receives (partial batch responses are on).',
+    });
+
+    this.function = fn.function;
+    this.logGroup = fn.logGroup;
+  }
+}

@@ -1,0 +1,131 @@
+import { CfnOutput, Duration, Size, Stack, type StackProps } from 'aws-cdk-lib';
+import type * as logs from 'aws-cdk-lib/aws-logs';
+import type { Construct } from 'constructs';
+import { DEFAULT_SOURCE } from '../lambda/core/receive.js';
+import { sourceIdPart, type WebhooksConfig } from './config.js';
+import { WebhookApi } from './constructs/api.js';
+import { ArchiveCatalog } from './constructs/archive-catalog.js';
+import { EventArchive } from './constructs/archive.js';
+import { EventStore } from './constructs/event-store.js';
+import { FanoutFunction } from './constructs/fanout-function.js';
+import { WebhookFirewall } from './constructs/firewall.js';
+import { EventQueue } from './constructs/queue.js';
+import { ReceiverFunction } from './constructs/receiver-function.js';
+import { WebhookSecrets } from './constructs/secrets.js';
+import { socialPlusWebhookCidrs } from './socialplus-ips.js';
+
+/** The stack's name unless the app says otherwise. */
+export const DEFAULT_STACK_NAME = 'SocialPlusWebhooks';
+
+/** Props for {@link SocialPlusWebhooksStack}. */
+export interface SocialPlusWebhooksStackProps extends StackProps {
+  /** The validated configuration (see `lib/config.ts`). */
+  readonly config: WebhooksConfig;
+}
+
+/**
+ * Everything `cdk deploy` creates (DESIGN §1): WAF → REST API → receiver → SQS (+ DLQ) → fan-out →
+ * DynamoDB + Firehose/S3 archive (Glue, Athena), and one secret per webhook source.
+ *
+ * One stack, so a deploy or destroy is one command; the stateful resources (table, buckets, secrets,
+ * queues) keep their construct ids, and a test fails if one of their logical ids changes. The table
+ * and both buckets are retained when the stack is deleted.
+ */
+export class SocialPlusWebhooksStack extends Stack {
+  readonly secrets: WebhookSecrets;
+  readonly queue: EventQueue;
+  readonly eventStore: EventStore;
+  readonly archive: EventArchive;
+  readonly catalog: ArchiveCatalog;
+  readonly receiver: ReceiverFunction;
+  readonly fanout: FanoutFunction;
+  readonly api: WebhookApi;
+  readonly firewall: WebhookFirewall;
+
+  constructor(scope: Construct, id: string, props: SocialPlusWebhooksStackProps) {
+    super(scope, id, {
+      description: 'socialplus-webhooks: receives Social Plus webhook events into this account (verified, queued, stored, archived)',
+      ...props,
+    });
+    const c = props.config;
+    // RetentionDays values are the day counts; the config only admits counts CloudWatch accepts.
+    const logRetention = c.logRetentionDays as logs.RetentionDays;
+    const fanoutTimeout = Duration.seconds(c.fanoutTimeoutSeconds);
+
+    this.secrets = new WebhookSecrets(this, 'Secrets', { sources: c.sources });
+    this.queue = new EventQueue(this, 'Queue', { consumerTimeout: fanoutTimeout, maxReceiveCount: c.maxReceiveCount });
+    this.eventStore = new EventStore(this, 'EventStore');
+    this.archive = new EventArchive(this, 'Archive', {
+      transitionAfter: Duration.days(c.archiveTransitionDays),
+      bufferInterval: Duration.seconds(c.archiveBufferSeconds),
+      bufferSize: Size.mebibytes(c.archiveBufferMiB),
+      logRetention,
+    });
+    this.catalog = new ArchiveCatalog(this, 'ArchiveCatalog', {
+      bucket: this.archive.bucket,
+      scanLimit: Size.gibibytes(c.athenaScanLimitGiB),
+    });
+
+    this.receiver = new ReceiverFunction(this, 'Receiver', {
+      queue: this.queue.queue,
+      sourceSecrets: this.secrets.secrets,
+      logLevel: c.logLevel,
+      logRetention,
+    });
+    this.fanout = new FanoutFunction(this, 'Fanout', {
+      queue: this.queue.queue,
+      table: this.eventStore.table,
+      deliveryStream: this.archive.deliveryStream,
+      eventRetentionDays: c.eventRetentionDays,
+      batchSize: c.fanoutBatchSize,
+      maxBatchingWindow: Duration.seconds(c.fanoutMaxBatchingWindowSeconds),
+      maxConcurrency: c.fanoutMaxConcurrency,
+      timeout: fanoutTimeout,
+      logLevel: c.logLevel,
+      logRetention,
+    });
+
+    this.api = new WebhookApi(this, 'Api', {
+      handler: this.receiver.function,
+      stageName: c.apiStageName,
+      throttlingRateLimit: c.apiRateLimit,
+      throttlingBurstLimit: c.apiBurstLimit,
+      logRetention,
+    });
+    const extraIpv6 = c.allowedCidrs.filter((cidr) => cidr.includes(':'));
+    const ipv4 = [...new Set([...socialPlusWebhookCidrs(c.sources.map((s) => s.region)), ...c.allowedCidrs.filter((cidr) => !cidr.includes(':'))])];
+    this.firewall = new WebhookFirewall(this, 'Firewall', { stage: this.api.stage, ipv4Cidrs: ipv4, ipv6Cidrs: extraIpv6 });
+
+    this.addOutputs(c);
+  }
+
+  private addOutputs(c: WebhooksConfig): void {
+    for (const source of c.sources) {
+      const part = sourceIdPart(source.name);
+      const isDefault = source.name === DEFAULT_SOURCE;
+      new CfnOutput(this, `WebhookUrl${part}`, {
+        description: `Webhook URL to register in the Social Plus console for source '${source.name}'${isDefault ? ' (also served at /webhook/default)' : ''}`,
+        value: this.api.urlFor(source.name, isDefault),
+      });
+      const secret = this.secrets.secrets[source.name];
+      if (secret) {
+        new CfnOutput(this, `SecretArn${part}`, {
+          description: `Secret holding the Social Plus secret key of source '${source.name}'`,
+          value: secret.secretArn,
+        });
+      }
+    }
+    const outputs: Record<string, [string, string]> = {
+      EventTableName: [this.eventStore.table.tableName, 'DynamoDB event store'],
+      ArchiveBucketName: [this.archive.bucket.bucketName, 'S3 archive (events/, errors/, inbox/, athena-results/)'],
+      EventQueueName: [this.queue.queue.queueName, 'SQS event queue'],
+      EventQueueUrl: [this.queue.queue.queueUrl, 'SQS event queue URL'],
+      DeadLetterQueueName: [this.queue.deadLetterQueue.queueName, 'SQS dead-letter queue (socialplus-webhooks redrive moves it back)'],
+      DeadLetterQueueUrl: [this.queue.deadLetterQueue.queueUrl, 'SQS dead-letter queue URL'],
+      DeliveryStreamName: [this.archive.deliveryStream.deliveryStreamName, 'Firehose delivery stream writing the archive'],
+      GlueDatabaseName: [this.catalog.databaseName, 'Glue database holding the events table'],
+      AthenaWorkGroupName: [this.catalog.workGroupName, 'Athena workgroup with the saved queries'],
+    };
+    for (const [id, [value, description]] of Object.entries(outputs)) new CfnOutput(this, id, { value, description });
+  }
+}

@@ -1,0 +1,195 @@
+import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { buildWebhooksApp } from '../../bin/app.js';
+import { buildConfig, CONFIG_DEFAULTS, CONFIG_KEYS, ConfigError, sourceIdPart } from '../../lib/config.js';
+import { cdkJsonContext, newApp } from './helpers.js';
+
+/** The problems buildConfig reports for a context, or [] when it accepts it. */
+function problemsOf(context: Record<string, unknown>): readonly string[] {
+  try {
+    buildConfig(context);
+    return [];
+  } catch (error) {
+    if (error instanceof ConfigError) return error.problems;
+    throw error;
+  }
+}
+
+const ARN = 'arn:aws:secretsmanager:us-east-1:123456789012:secret:socialplus/default-AbC123';
+
+describe('buildConfig defaults', () => {
+  it('gives every default with an empty context, one source named default in us', () => {
+    const config = buildConfig({});
+    expect(config.sources).toEqual([{ name: 'default', region: 'us' }]);
+    expect(config).toMatchObject({
+      allowedCidrs: [],
+      eventRetentionDays: 90,
+      archiveTransitionDays: 90,
+      archiveBufferSeconds: 60,
+      archiveBufferMiB: 64,
+      fanoutBatchSize: 100,
+      fanoutMaxBatchingWindowSeconds: 1,
+      fanoutMaxConcurrency: 10,
+      fanoutTimeoutSeconds: 30,
+      maxReceiveCount: 5,
+      apiRateLimit: 1000,
+      apiBurstLimit: 2000,
+      apiStageName: 'prod',
+      athenaScanLimitGiB: 10,
+      logRetentionDays: 30,
+      logLevel: 'INFO',
+    });
+    expect(config.alarmEmail).toBeUndefined();
+  });
+
+  it('ignores context keys that are not its own (feature flags, CDK internals, unrelated keys)', () => {
+    expect(problemsOf({ ...cdkJsonContext(), 'aws:cdk:bundling-stacks': [], 'acknowledged-issue-numbers': [1], myOwnSetting: 'x' })).toEqual([]);
+  });
+});
+
+describe('buildConfig accepts what -c key=value and cdk.json give it', () => {
+  it('takes sources as a JSON string, normalising region case', () => {
+    const config = buildConfig({ sources: `[{"name":"default","region":"EU"},{"name":"app-2","region":"sg","secretArn":"${ARN}"}]` });
+    expect(config.sources).toEqual([
+      { name: 'default', region: 'eu' },
+      { name: 'app-2', region: 'sg', secretArn: ARN },
+    ]);
+  });
+
+  it('takes allowedCidrs as a JSON array, a comma-separated string or bare addresses, normalised and de-duplicated', () => {
+    expect(buildConfig({ allowedCidrs: '["203.0.113.7/32","2001:DB8::/32"]' }).allowedCidrs).toEqual(['203.0.113.7/32', '2001:db8::/32']);
+    expect(buildConfig({ allowedCidrs: '203.0.113.7, 198.51.100.0/24,203.0.113.7/32' }).allowedCidrs).toEqual(['203.0.113.7/32', '198.51.100.0/24']);
+    expect(buildConfig({ allowedCidrs: ['2001:db8::1'] }).allowedCidrs).toEqual(['2001:db8::1/128']);
+  });
+
+  it('takes numbers as strings and log levels in any case', () => {
+    const config = buildConfig({ eventRetentionDays: '30', fanoutBatchSize: ' 10 ', fanoutMaxBatchingWindowSeconds: '0', logLevel: 'debug', logRetentionDays: '365' });
+    expect(config).toMatchObject({ eventRetentionDays: 30, fanoutBatchSize: 10, fanoutMaxBatchingWindowSeconds: 0, logLevel: 'DEBUG', logRetentionDays: 365 });
+  });
+
+  it('takes an alarm email', () => {
+    expect(buildConfig({ alarmEmail: 'ops@example.com' }).alarmEmail).toBe('ops@example.com');
+  });
+});
+
+describe('buildConfig names each bad key, its value and what is allowed', () => {
+  it.each<[string, Record<string, unknown>, string]>([
+    ['unknown region', { sources: [{ name: 'default', region: 'ap' }] }, "sources[0].region: 'ap' is not one of sg, eu, us"],
+    ['missing region', { sources: [{ name: 'default' }] }, 'sources[0].region: is missing; set the Social Plus region of the network, one of sg, eu, us'],
+    ['bad source name', { sources: [{ name: 'My App', region: 'us' }] }, "sources[0].name: 'My App' is not a source name"],
+    ['duplicate source', { sources: [{ name: 'a', region: 'us' }, { name: 'a', region: 'eu' }] }, "sources[1].name: 'a' is already used by sources[0]; source names must be unique"],
+    ['output name clash', { sources: [{ name: 'a-b', region: 'us' }, { name: 'a--b', region: 'us' }] }, "sources[1].name: 'a--b' would share stack output names with sources[0] (both become 'AB'); rename one"],
+    ['unknown source key', { sources: [{ name: 'default', region: 'us', regoin: 'eu' }] }, 'sources[0].regoin: is not a source key; allowed keys are name, region, secretArn'],
+    ['partial secret ARN', { sources: [{ name: 'default', region: 'us', secretArn: 'arn:aws:secretsmanager:us-east-1:123456789012:secret:x' }] }, "sources[0].secretArn: 'arn:aws:secretsmanager:us-east-1:123456789012:secret:x' is not a complete Secrets Manager secret ARN"],
+    ['sources not JSON', { sources: '[{name:default}]' }, "sources: '[{name:default}]' is not valid JSON"],
+    ['sources empty', { sources: [] }, 'sources: [] is not a non-empty array of {name, region, secretArn?}'],
+    ['source not an object', { sources: ['default'] }, "sources[0]: 'default' is not an object like"],
+    ['CIDR with host bits', { allowedCidrs: ['10.0.0.1/24'] }, "allowedCidrs[0]: '10.0.0.1/24' has host bits set after the /24 prefix; use '10.0.0.0/24'"],
+    ['CIDR /0', { allowedCidrs: ['0.0.0.0/0'] }, "allowedCidrs[0]: '0.0.0.0/0' would allow every address; AWS WAF refuses /0"],
+    ['not a CIDR', { allowedCidrs: 'localhost' }, "allowedCidrs[0]: 'localhost' is not an IPv4 or IPv6 address or CIDR"],
+    ['CIDR list of numbers', { allowedCidrs: [42] }, 'allowedCidrs[0]: 42 is not a CIDR string'],
+    ['CIDRs not a list', { allowedCidrs: { a: 1 } }, 'allowedCidrs: {"a":1} is not a list of CIDRs'],
+    ['retention not a number', { eventRetentionDays: 'ninety' }, "eventRetentionDays: 'ninety' is not an integer from 1 to 3650"],
+    ['retention zero', { eventRetentionDays: 0 }, 'eventRetentionDays: 0 is not an integer from 1 to 3650'],
+    ['transition under 30 days', { archiveTransitionDays: 7 }, 'archiveTransitionDays: 7 is not an integer from 30 to 3650'],
+    ['buffer too long', { archiveBufferSeconds: 901 }, 'archiveBufferSeconds: 901 is not an integer from 0 to 900'],
+    ['buffer too big', { archiveBufferMiB: 129 }, 'archiveBufferMiB: 129 is not an integer from 1 to 128'],
+    ['batch size fractional', { fanoutBatchSize: 10.5 }, 'fanoutBatchSize: 10.5 is not an integer from 1 to 10000'],
+    ['window over 300', { fanoutMaxBatchingWindowSeconds: 301 }, 'fanoutMaxBatchingWindowSeconds: 301 is not an integer from 0 to 300'],
+    ['no window for a big batch', { fanoutBatchSize: 50, fanoutMaxBatchingWindowSeconds: 0 }, 'fanoutMaxBatchingWindowSeconds: 0 must be at least 1 when fanoutBatchSize (50) is above 10'],
+    ['concurrency 1', { fanoutMaxConcurrency: 1 }, 'fanoutMaxConcurrency: 1 is not an integer from 2 to 1000'],
+    ['timeout over 15 minutes', { fanoutTimeoutSeconds: 901 }, 'fanoutTimeoutSeconds: 901 is not an integer from 1 to 900'],
+    ['maxReceiveCount 1', { maxReceiveCount: 1 }, 'maxReceiveCount: 1 is too low'],
+    ['maxReceiveCount huge', { maxReceiveCount: 5000 }, 'maxReceiveCount: 5000 is not an integer from 2 to 1000'],
+    ['rate limit negative', { apiRateLimit: -1 }, 'apiRateLimit: -1 is not an integer from 1 to 100000'],
+    ['burst limit text', { apiBurstLimit: 'lots' }, "apiBurstLimit: 'lots' is not an integer from 1 to 50000"],
+    ['stage name with a dash', { apiStageName: 'my-stage' }, "apiStageName: 'my-stage' is not a stage name: letters, digits and underscores, 1 to 128 characters"],
+    ['scan limit zero', { athenaScanLimitGiB: 0 }, 'athenaScanLimitGiB: 0 is not an integer from 1 to 10240'],
+    ['log retention CloudWatch refuses', { logRetentionDays: 45 }, 'logRetentionDays: 45 is not one of 1, 3, 5, 7, 14, 30, 60, 90'],
+    ['log level', { logLevel: 'TRACE' }, "logLevel: 'TRACE' is not one of DEBUG, INFO, WARN, ERROR"],
+    ['alarm email', { alarmEmail: 'ops at example' }, "alarmEmail: 'ops at example' is not an email address"],
+    ['misspelt key', { eventRetentionDay: 30 }, 'eventRetentionDay: is not a configuration key; did you mean eventRetentionDays?'],
+    ['wrong case key', { LOGLEVEL: 'INFO' }, 'LOGLEVEL: is not a configuration key; did you mean logLevel?'],
+  ])('%s', (_label, context, expected) => {
+    const problems = problemsOf(context);
+    expect(problems).toHaveLength(1);
+    expect(problems[0]).toContain(expected);
+  });
+
+  it('collects every problem before throwing, and the message lists each on its own line', () => {
+    let thrown: unknown;
+    try {
+      buildConfig({ sources: [{ name: 'default', region: 'ap' }], eventRetentionDays: -3, logLevel: 'LOUD' });
+    } catch (error) {
+      thrown = error;
+    }
+    expect(thrown).toBeInstanceOf(ConfigError);
+    const error = thrown as ConfigError;
+    expect(error.problems).toEqual([
+      "sources[0].region: 'ap' is not one of sg, eu, us",
+      'eventRetentionDays: -3 is not an integer from 1 to 3650',
+      "logLevel: 'LOUD' is not one of DEBUG, INFO, WARN, ERROR",
+    ]);
+    expect(error.message).toContain("\n  - sources[0].region: 'ap' is not one of sg, eu, us\n");
+    expect(error.name).toBe('ConfigError');
+  });
+
+  it('lists every key it reads in CONFIG_KEYS with a default', () => {
+    expect(CONFIG_KEYS).toEqual(Object.keys(CONFIG_DEFAULTS));
+    expect(CONFIG_KEYS).toContain('sources');
+    expect(CONFIG_KEYS).toContain('alarmEmail');
+  });
+
+  it('turns source names into output id parts', () => {
+    expect(sourceIdPart('default')).toBe('Default');
+    expect(sourceIdPart('eu-app-2')).toBe('EuApp2');
+  });
+});
+
+describe('documentation', () => {
+  it('documents every configuration key in the Deploy section\'s table (docs/deploy.md, or the README once merged)', () => {
+    const documents = ['../../docs/deploy.md', '../../README.md']
+      .map((path) => fileURLToPath(new URL(path, import.meta.url)))
+      .filter((path) => existsSync(path))
+      .map((path) => readFileSync(path, 'utf8'))
+      .filter((text) => text.includes('### Configuration keys'));
+    expect(documents.length).toBeGreaterThan(0);
+    for (const key of CONFIG_KEYS) expect(documents.some((text) => text.includes(`| \`${key}\` |`)), key).toBe(true);
+  });
+});
+
+describe('configuration errors through the app', () => {
+  it('buildWebhooksApp fails before building anything, naming the key from the app context', () => {
+    const { app, cleanup } = newApp({ sources: '[{"name":"default","region":"ap"}]' });
+    try {
+      expect(() => buildWebhooksApp(app, undefined)).toThrow(/sources\[0\]\.region: 'ap' is not one of sg, eu, us/);
+      expect(app.node.children).toHaveLength(0);
+    } finally {
+      cleanup();
+    }
+  });
+
+  it('bin/app.ts run by the CDK CLI prints the problems without a stack trace and exits 1', () => {
+    const root = fileURLToPath(new URL('../../', import.meta.url));
+    const outdir = mkdtempSync(join(tmpdir(), 'spw-cdk-'));
+    let result: SpawnSyncReturns<string>;
+    try {
+      result = spawnSync(process.execPath, ['--import', 'tsx', 'bin/app.ts'], {
+        cwd: root,
+        encoding: 'utf8',
+        // What the CDK CLI hands the app: the merged context as JSON, and where to write.
+        env: { ...process.env, CDK_OUTDIR: outdir, CDK_CONTEXT_JSON: JSON.stringify({ ...cdkJsonContext(), fanoutMaxConcurrency: '1', logLevel: 'LOUD' }) },
+      });
+    } finally {
+      rmSync(outdir, { recursive: true, force: true });
+    }
+    expect(result.status).toBe(1);
+    expect(result.stderr).toContain('fanoutMaxConcurrency: \'1\' is not an integer from 2 to 1000');
+    expect(result.stderr).toContain("logLevel: 'LOUD' is not one of DEBUG, INFO, WARN, ERROR");
+    expect(result.stderr).not.toMatch(/\n\s+at /);
+  });
+});

@@ -1,0 +1,37 @@
+/**
+ * Stateful resources keep their logical ids: a changed id makes CloudFormation create a new resource
+ * and drop the old one (events, archive objects, pasted secrets, queued messages). If this test
+ * fails, a construct id or the construct tree changed; put it back rather than update the list.
+ */
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { synthesize, type SynthesizedApp } from './helpers.js';
+
+const STATEFUL: Record<string, readonly string[]> = {
+  'AWS::DynamoDB::GlobalTable': ['EventStoreTable9A84AAAA'],
+  'AWS::S3::Bucket': ['ArchiveAccessLogsBucket848A773E', 'ArchiveBucket49F1AC64'],
+  'AWS::SecretsManager::Secret': ['SecretsSecretdefault2608C7E2', 'SecretsSecreteuapp0870593B'],
+  'AWS::SQS::Queue': ['Queue381943A6', 'QueueDeadLetterQueue27D1B28A'],
+  'AWS::KinesisFirehose::DeliveryStream': ['ArchiveDeliveryStream87A0F874'],
+  'AWS::Glue::Database': ['ArchiveCatalogDatabaseF26CC0BE'],
+  'AWS::Glue::Table': ['ArchiveCatalogEventsTableB2A048C1'],
+  'AWS::Athena::WorkGroup': ['ArchiveCatalogWorkGroup3C834A34'],
+};
+
+let synth: SynthesizedApp;
+beforeAll(() => {
+  synth = synthesize({ sources: [{ name: 'default', region: 'us' }, { name: 'eu-app', region: 'eu' }] });
+});
+afterAll(() => synth.cleanup());
+
+it.each(Object.entries(STATEFUL))('%s keeps its logical ids', (type, ids) => {
+  expect(Object.keys(synth.template.findResources(type)).sort()).toEqual([...ids].sort());
+});
+
+it('retains the table and both buckets when the stack is deleted or they are replaced', () => {
+  for (const type of ['AWS::DynamoDB::GlobalTable', 'AWS::S3::Bucket']) {
+    for (const resource of Object.values(synth.template.findResources(type))) {
+      expect(resource.DeletionPolicy).toBe('Retain');
+      expect(resource.UpdateReplacePolicy).toBe('Retain');
+    }
+  }
+});

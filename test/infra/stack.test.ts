@@ -1,0 +1,488 @@
+/**
+ * Template assertions per construct for the default configuration (one source `default` in `us`),
+ * synthesized once with real bundling.
+ */
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import type { CfnElement } from 'aws-cdk-lib';
+import { Match, type Template } from 'aws-cdk-lib/assertions';
+import type { IConstruct } from 'constructs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ARCHIVE_COLUMNS, FIREHOSE_ERRORS_PREFIX, FIREHOSE_EVENTS_PREFIX } from '../../lambda/core/archive-layout.js';
+import { SECRET_PLACEHOLDER } from '../../lambda/core/secret-value.js';
+import { ENV } from '../../lambda/shared/env.js';
+import { TABLE } from '../../lambda/shared/table-schema.js';
+import { ACCESS_LOG_FORMAT } from '../../lib/constructs/api.js';
+import { ARCHIVE_COLUMN_TYPES, JSON_SERDE } from '../../lib/constructs/archive-catalog.js';
+import { NAMED_QUERIES } from '../../lib/named-queries.js';
+import type { SocialPlusWebhooksStack } from '../../lib/webhooks-stack.js';
+import { onlyResource, synthesize, type SynthesizedApp } from './helpers.js';
+
+let synth: SynthesizedApp;
+let template: Template;
+let stack: SocialPlusWebhooksStack;
+
+beforeAll(() => {
+  synth = synthesize({}, { bundle: true });
+  template = synth.template;
+  stack = synth.stack;
+});
+
+afterAll(() => synth.cleanup());
+
+/** Logical id of a construct's CloudFormation resource (an L2's default child). */
+function idOf(construct: IConstruct): string {
+  const element = (construct.node.defaultChild ?? construct) as CfnElement;
+  return stack.getLogicalId(element);
+}
+
+const getAtt = (construct: IConstruct, attribute = 'Arn') => ({ 'Fn::GetAtt': [idOf(construct), attribute] });
+const ref = (construct: IConstruct) => ({ Ref: idOf(construct) });
+
+type Statement = { Effect: string; Action: string | string[]; Resource: unknown; Condition?: unknown };
+
+/** The statements of the identity policies attached to a role. */
+function statementsOfRole(roleId: string): Statement[] {
+  return Object.values(template.findResources('AWS::IAM::Policy'))
+    .filter((p) => JSON.stringify(p.Properties.Roles) === JSON.stringify([{ Ref: roleId }]))
+    .flatMap((p) => p.Properties.PolicyDocument.Statement as Statement[]);
+}
+
+const actionsOf = (s: Statement): string[] => (Array.isArray(s.Action) ? s.Action : [s.Action]);
+const resourcesOf = (s: Statement): unknown[] => (Array.isArray(s.Resource) ? s.Resource : [s.Resource]);
+
+describe('functions', () => {
+  it('are nodejs22.x on arm64, traced, with explicit memory, timeout and their own log group', () => {
+    for (const [fn, memory, timeout] of [
+      [stack.receiver, 1024, 3],
+      [stack.fanout, 512, 30],
+    ] as const) {
+      const { properties } = { properties: template.toJSON().Resources[idOf(fn.function)].Properties };
+      expect(properties).toMatchObject({
+        Runtime: 'nodejs22.x',
+        Architectures: ['arm64'],
+        Handler: 'index.handler',
+        MemorySize: memory,
+        Timeout: timeout,
+        TracingConfig: { Mode: 'Active' },
+        LoggingConfig: { LogGroup: ref(fn.logGroup) },
+      });
+    }
+    template.resourceCountIs('AWS::Lambda::Function', 2);
+  });
+
+  it('give the receiver exactly the queue URL, the source secrets, the log level and source maps', () => {
+    const env = template.toJSON().Resources[idOf(stack.receiver.function)].Properties.Environment.Variables;
+    expect(Object.keys(env).sort()).toEqual([ENV.LOG_LEVEL, 'NODE_OPTIONS', ENV.QUEUE_URL, ENV.SOURCE_SECRETS].sort());
+    expect(env[ENV.QUEUE_URL]).toEqual(ref(stack.queue.queue));
+    expect(env[ENV.SOURCE_SECRETS]).toEqual({ 'Fn::Join': ['', ['{"default":"', ref(stack.secrets.secrets.default as IConstruct), '"}']] });
+    expect(env[ENV.LOG_LEVEL]).toBe('INFO');
+    expect(env.NODE_OPTIONS).toBe('--enable-source-maps');
+  });
+
+  it('give the fan-out the table, the delivery stream, the retention and the log level', () => {
+    const env = template.toJSON().Resources[idOf(stack.fanout.function)].Properties.Environment.Variables;
+    expect(Object.keys(env).sort()).toEqual([ENV.DELIVERY_STREAM_NAME, ENV.EVENT_RETENTION_DAYS, ENV.LOG_LEVEL, 'NODE_OPTIONS', ENV.TABLE_NAME].sort());
+    expect(env[ENV.TABLE_NAME]).toEqual(ref(stack.eventStore.table));
+    expect(env[ENV.DELIVERY_STREAM_NAME]).toEqual(ref(stack.archive.deliveryStream));
+    expect(env[ENV.EVENT_RETENTION_DAYS]).toBe('90');
+  });
+
+  it('are bundled by esbuild into one minified ESM file with a source map, which loads and exports handler', async () => {
+    const assets = readdirSync(synth.outdir).filter((d) => d.startsWith('asset.'));
+    expect(assets).toHaveLength(2);
+    for (const asset of assets) {
+      const dir = join(synth.outdir, asset);
+      expect(readdirSync(dir).sort()).toEqual(['index.mjs', 'index.mjs.map']);
+      const code = readFileSync(join(dir, 'index.mjs'), 'utf8');
+      expect(code.startsWith("import{createRequire as __createRequire}from'node:module';")).toBe(true);
+      // Minified: long lines (newlines survive only inside template literals), no indentation.
+      expect(code.length / code.split('\n').length).toBeGreaterThan(1000);
+      expect(/\/\/# sourceMappingURL=index\.mjs\.map\s*$/.test(code)).toBe(true);
+    }
+    // The entry points read their environment at import time; give them what the stack gives them.
+    const stackEnv: Record<string, string> = {
+      AWS_REGION: 'us-east-1',
+      [ENV.QUEUE_URL]: 'https://sqs.us-east-1.amazonaws.com/123456789012/q',
+      [ENV.SOURCE_SECRETS]: '{"default":"arn:aws:secretsmanager:us-east-1:123456789012:secret:x-AbC123"}',
+      [ENV.TABLE_NAME]: 't',
+      [ENV.DELIVERY_STREAM_NAME]: 's',
+    };
+    const saved = Object.fromEntries(Object.keys(stackEnv).map((k) => [k, process.env[k]]));
+    Object.assign(process.env, stackEnv);
+    // The bundled SDK warns that Node.js 20 (this machine, not the nodejs22.x runtime) nears its end of support.
+    const emitWarning = process.emitWarning;
+    process.emitWarning = ((warning: string | Error, ...rest: unknown[]) => {
+      if (/NodeVersionSupportWarning|will require node/.test(`${String(warning)} ${JSON.stringify(rest)}`)) return;
+      (emitWarning as (...args: unknown[]) => void).call(process, warning, ...rest);
+    }) as typeof process.emitWarning;
+    try {
+      for (const asset of assets) {
+        const module = (await import(pathToFileURL(join(synth.outdir, asset, 'index.mjs')).href)) as { handler?: unknown };
+        expect(typeof module.handler).toBe('function');
+      }
+    } finally {
+      for (const [key, value] of Object.entries(saved)) {
+        if (value === undefined) delete process.env[key];
+        else process.env[key] = value;
+      }
+      process.emitWarning = emitWarning;
+    }
+  });
+
+  it('write logs only to their own log groups, which have a retention', () => {
+    template.resourceCountIs('AWS::Logs::LogGroup', 4);
+    template.allResourcesProperties('AWS::Logs::LogGroup', { RetentionInDays: 30 });
+    for (const fn of [stack.receiver, stack.fanout]) {
+      const roleId = template.toJSON().Resources[idOf(fn.function)].Properties.Role['Fn::GetAtt'][0] as string;
+      const logStatements = statementsOfRole(roleId).filter((s) => actionsOf(s).some((a) => a.startsWith('logs:')));
+      expect(logStatements).toEqual([{ Effect: 'Allow', Action: ['logs:CreateLogStream', 'logs:PutLogEvents'], Resource: getAtt(fn.logGroup) }]);
+    }
+  });
+});
+
+describe('queue', () => {
+  it('holds 1 MiB messages for 14 days, encrypted, with a visibility timeout six times the fan-out timeout and a DLQ after 5 receives', () => {
+    const fanoutTimeout = template.toJSON().Resources[idOf(stack.fanout.function)].Properties.Timeout as number;
+    const queue = template.toJSON().Resources[idOf(stack.queue.queue)].Properties;
+    expect(queue).toEqual({
+      MaximumMessageSize: 1048576,
+      MessageRetentionPeriod: 14 * 24 * 3600,
+      SqsManagedSseEnabled: true,
+      VisibilityTimeout: 6 * fanoutTimeout,
+      RedrivePolicy: { deadLetterTargetArn: getAtt(stack.queue.deadLetterQueue), maxReceiveCount: 5 },
+    });
+    const dlq = template.toJSON().Resources[idOf(stack.queue.deadLetterQueue)].Properties;
+    expect(dlq).toEqual({ MaximumMessageSize: 1048576, MessageRetentionPeriod: 14 * 24 * 3600, SqsManagedSseEnabled: true });
+  });
+
+  it('refuses requests without TLS on both queues', () => {
+    for (const queue of [stack.queue.queue, stack.queue.deadLetterQueue]) {
+      template.hasResourceProperties('AWS::SQS::QueuePolicy', {
+        Queues: [ref(queue)],
+        PolicyDocument: {
+          Statement: Match.arrayWith([
+            Match.objectLike({ Effect: 'Deny', Action: 'sqs:*', Principal: { AWS: '*' }, Condition: { Bool: { 'aws:SecureTransport': 'false' } } }),
+          ]),
+        },
+      });
+    }
+  });
+
+  it('triggers the fan-out with partial batch responses, batch size, window and maximum concurrency', () => {
+    const mapping = onlyResource(template, 'AWS::Lambda::EventSourceMapping').properties;
+    expect(mapping).toEqual({
+      EventSourceArn: getAtt(stack.queue.queue),
+      FunctionName: ref(stack.fanout.function),
+      BatchSize: 100,
+      MaximumBatchingWindowInSeconds: 1,
+      ScalingConfig: { MaximumConcurrency: 10 },
+      FunctionResponseTypes: ['ReportBatchItemFailures'],
+    });
+  });
+});
+
+describe('event store', () => {
+  it('has the DESIGN §5 keys, sparse indexes with small projections, TTL, PITR, a stream, on-demand billing and encryption', () => {
+    const table = onlyResource(template, 'AWS::DynamoDB::GlobalTable');
+    expect(table.resource.DeletionPolicy).toBe('Retain');
+    expect(table.resource.UpdateReplacePolicy).toBe('Retain');
+    const index = (spec: { indexName: string; partitionKey: string; sortKey: string }) => ({
+      IndexName: spec.indexName,
+      KeySchema: [
+        { AttributeName: spec.partitionKey, KeyType: 'HASH' },
+        { AttributeName: spec.sortKey, KeyType: 'RANGE' },
+      ],
+      Projection: { ProjectionType: 'INCLUDE', NonKeyAttributes: [...TABLE.projectedAttributes] },
+    });
+    expect(table.properties).toMatchObject({
+      KeySchema: [
+        { AttributeName: 'PK', KeyType: 'HASH' },
+        { AttributeName: 'SK', KeyType: 'RANGE' },
+      ],
+      BillingMode: 'PAY_PER_REQUEST',
+      GlobalSecondaryIndexes: [index(TABLE.byActor), index(TABLE.byTarget)],
+      TimeToLiveSpecification: { AttributeName: 'expiresAt', Enabled: true },
+      StreamSpecification: { StreamViewType: 'NEW_IMAGE' },
+      SSESpecification: { SSEEnabled: true, SSEType: 'KMS' },
+      Replicas: [expect.objectContaining({ PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true } })],
+    });
+    const attributes = table.properties.AttributeDefinitions as { AttributeName: string; AttributeType: string }[];
+    expect(attributes.map((a) => a.AttributeType)).toEqual(Array(6).fill('S'));
+    expect(attributes.map((a) => a.AttributeName).sort()).toEqual(['PK', 'SK', 'actorPK', 'actorSK', 'targetPK', 'targetSK']);
+  });
+});
+
+describe('archive', () => {
+  const securedBucket = {
+    PublicAccessBlockConfiguration: { BlockPublicAcls: true, BlockPublicPolicy: true, IgnorePublicAcls: true, RestrictPublicBuckets: true },
+    BucketEncryption: { ServerSideEncryptionConfiguration: [{ ServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' } }] },
+  };
+
+  it('keeps events in a retained, encrypted, private, versioned bucket that logs access elsewhere and moves to Standard-IA after 90 days', () => {
+    const bucket = template.toJSON().Resources[idOf(stack.archive.bucket)];
+    expect(bucket.DeletionPolicy).toBe('Retain');
+    expect(bucket.Properties).toMatchObject({
+      ...securedBucket,
+      VersioningConfiguration: { Status: 'Enabled' },
+      LoggingConfiguration: { DestinationBucketName: ref(stack.archive.accessLogsBucket), LogFilePrefix: 'archive-bucket/' },
+      LifecycleConfiguration: {
+        Rules: [
+          {
+            Id: 'archive-to-infrequent-access',
+            Status: 'Enabled',
+            Transitions: [{ StorageClass: 'STANDARD_IA', TransitionInDays: 90 }],
+            NoncurrentVersionExpiration: { NoncurrentDays: 30 },
+            AbortIncompleteMultipartUpload: { DaysAfterInitiation: 7 },
+            ExpiredObjectDeleteMarker: true,
+          },
+          { Id: 'expire-athena-results', Status: 'Enabled', Prefix: 'athena-results/', ExpirationInDays: 30 },
+        ],
+      },
+    });
+    const logs = template.toJSON().Resources[idOf(stack.archive.accessLogsBucket)];
+    expect(logs.DeletionPolicy).toBe('Retain');
+    expect(logs.Properties).toMatchObject({ ...securedBucket, LifecycleConfiguration: { Rules: [{ ExpirationInDays: 365, Status: 'Enabled' }] } });
+  });
+
+  it('refuses requests without TLS on both buckets', () => {
+    for (const bucket of [stack.archive.bucket, stack.archive.accessLogsBucket]) {
+      template.hasResourceProperties('AWS::S3::BucketPolicy', {
+        Bucket: ref(bucket),
+        PolicyDocument: {
+          Statement: Match.arrayWith([Match.objectLike({ Effect: 'Deny', Action: 's3:*', Condition: { Bool: { 'aws:SecureTransport': 'false' } } })]),
+        },
+      });
+    }
+  });
+
+  it('has a direct-put delivery stream writing gzip under the dt=/hour= prefix, errors under errors/, encrypted and logged', () => {
+    const stream = onlyResource(template, 'AWS::KinesisFirehose::DeliveryStream').properties;
+    expect(stream).toMatchObject({
+      DeliveryStreamType: 'DirectPut',
+      DeliveryStreamEncryptionConfigurationInput: { KeyType: 'AWS_OWNED_CMK' },
+      ExtendedS3DestinationConfiguration: {
+        BucketARN: getAtt(stack.archive.bucket),
+        Prefix: FIREHOSE_EVENTS_PREFIX,
+        ErrorOutputPrefix: FIREHOSE_ERRORS_PREFIX,
+        CompressionFormat: 'GZIP',
+        BufferingHints: { IntervalInSeconds: 60, SizeInMBs: 64 },
+        CloudWatchLoggingOptions: { Enabled: true, LogGroupName: ref(stack.archive.deliveryLogGroup) },
+        RoleARN: getAtt(stack.archive.deliveryRole),
+      },
+    });
+    expect(FIREHOSE_EVENTS_PREFIX).toBe('events/dt=!{timestamp:yyyy-MM-dd}/hour=!{timestamp:HH}/');
+  });
+
+  it('lets Firehose write only under events/ and errors/ of the bucket, and its own log group', () => {
+    const statements = statementsOfRole(idOf(stack.archive.deliveryRole));
+    const objects = (prefix: string) => ({ 'Fn::Join': ['', [getAtt(stack.archive.bucket), `/${prefix}*`]] });
+    expect(statements).toEqual([
+      { Effect: 'Allow', Action: ['s3:GetBucketLocation', 's3:ListBucket', 's3:ListBucketMultipartUploads'], Resource: getAtt(stack.archive.bucket) },
+      { Effect: 'Allow', Action: ['s3:AbortMultipartUpload', 's3:GetObject', 's3:PutObject'], Resource: [objects('errors/'), objects('events/')] },
+      { Effect: 'Allow', Action: 'logs:PutLogEvents', Resource: getAtt(stack.archive.deliveryLogGroup) },
+    ]);
+    template.hasResourceProperties('AWS::IAM::Role', {
+      AssumeRolePolicyDocument: { Statement: [Match.objectLike({ Principal: { Service: 'firehose.amazonaws.com' } })] },
+    });
+  });
+
+  it('describes the archive to Glue: JSON SerDe, typed columns, dt/hour partitions projected without a crawler', () => {
+    const table = onlyResource(template, 'AWS::Glue::Table').properties as { DatabaseName: string; TableInput: Record<string, unknown> };
+    expect(table.DatabaseName).toBe(stack.catalog.databaseName);
+    const location = (suffix: string) => ({ 'Fn::Join': ['', ['s3://', ref(stack.archive.bucket), suffix]] });
+    expect(table.TableInput).toEqual({
+      Name: 'events',
+      Description: expect.any(String),
+      TableType: 'EXTERNAL_TABLE',
+      Parameters: {
+        classification: 'json',
+        compressionType: 'gzip',
+        'projection.enabled': 'true',
+        'projection.dt.type': 'date',
+        'projection.dt.format': 'yyyy-MM-dd',
+        'projection.dt.range': '2025-01-01,NOW',
+        'projection.dt.interval': '1',
+        'projection.dt.interval.unit': 'DAYS',
+        'projection.hour.type': 'integer',
+        'projection.hour.range': '0,23',
+        'projection.hour.digits': '2',
+        'storage.location.template': location('/events/dt=${dt}/hour=${hour}/'),
+      },
+      PartitionKeys: [
+        { Name: 'dt', Type: 'string', Comment: expect.any(String) },
+        { Name: 'hour', Type: 'string', Comment: expect.any(String) },
+      ],
+      StorageDescriptor: {
+        Location: location('/events/'),
+        Columns: ARCHIVE_COLUMNS.map((name) => ({ Name: name, Type: ARCHIVE_COLUMN_TYPES[name] })),
+        InputFormat: 'org.apache.hadoop.mapred.TextInputFormat',
+        OutputFormat: 'org.apache.hadoop.hive.ql.io.HiveIgnoreKeyTextOutputFormat',
+        Compressed: true,
+        SerdeInfo: { SerializationLibrary: JSON_SERDE },
+      },
+    });
+    expect(JSON_SERDE).toBe('org.openx.data.jsonserde.JsonSerDe');
+    expect(ARCHIVE_COLUMN_TYPES).toMatchObject({ deprecated: 'boolean', flags: 'array<string>', payload: 'string', event_id: 'string' });
+    template.resourceCountIs('AWS::Glue::Crawler', 0);
+    template.hasResourceProperties('AWS::Glue::Database', { DatabaseInput: { Name: stack.catalog.databaseName } });
+  });
+
+  it('has an Athena workgroup on engine v3 with an enforced, encrypted result location and a scan cutoff', () => {
+    const workgroup = onlyResource(template, 'AWS::Athena::WorkGroup').properties;
+    expect(workgroup).toMatchObject({
+      Name: stack.catalog.workGroupName,
+      State: 'ENABLED',
+      RecursiveDeleteOption: true,
+      WorkGroupConfiguration: {
+        EnforceWorkGroupConfiguration: true,
+        EngineVersion: { SelectedEngineVersion: 'Athena engine version 3' },
+        BytesScannedCutoffPerQuery: 10 * 1024 ** 3,
+        ResultConfiguration: {
+          OutputLocation: { 'Fn::Join': ['', ['s3://', ref(stack.archive.bucket), '/athena-results/']] },
+          EncryptionConfiguration: { EncryptionOption: 'SSE_S3' },
+        },
+      },
+    });
+  });
+
+  it('saves the named queries in the workgroup, against the events database', () => {
+    const saved = Object.values(template.findResources('AWS::Athena::NamedQuery')).map((r) => r.Properties);
+    expect(saved.length).toBeGreaterThanOrEqual(5);
+    expect(saved.map((q) => q.Name)).toEqual(NAMED_QUERIES.map((q) => q.name));
+    for (const [i, query] of NAMED_QUERIES.entries()) {
+      expect(saved[i]).toMatchObject({ QueryString: query.sql, Database: stack.catalog.databaseName, WorkGroup: ref(stack.catalog.workGroup) });
+    }
+  });
+});
+
+describe('secrets', () => {
+  it('creates one secret per source holding the placeholder, never a generated value', () => {
+    template.resourceCountIs('AWS::SecretsManager::Secret', 1);
+    template.hasResourceProperties('AWS::SecretsManager::Secret', { SecretString: SECRET_PLACEHOLDER, GenerateSecretString: Match.absent() });
+  });
+});
+
+describe('IAM', () => {
+  const roleOf = (fn: IConstruct) => template.toJSON().Resources[idOf(fn)].Properties.Role['Fn::GetAtt'][0] as string;
+
+  it('lets the receiver only send to the queue and read the sources\' secrets (besides logs and X-Ray)', () => {
+    const statements = statementsOfRole(roleOf(stack.receiver.function)).filter((s) => !actionsOf(s).some((a) => a.startsWith('logs:') || a.startsWith('xray:')));
+    expect(statements).toEqual([
+      { Effect: 'Allow', Action: ['sqs:GetQueueAttributes', 'sqs:GetQueueUrl', 'sqs:SendMessage'], Resource: getAtt(stack.queue.queue) },
+      { Effect: 'Allow', Action: ['secretsmanager:DescribeSecret', 'secretsmanager:GetSecretValue'], Resource: ref(stack.secrets.secrets.default as IConstruct) },
+    ]);
+  });
+
+  it('lets the fan-out write the table (not its indexes), put records to the stream and consume the queue', () => {
+    const statements = statementsOfRole(roleOf(stack.fanout.function)).filter((s) => !actionsOf(s).some((a) => a.startsWith('logs:') || a.startsWith('xray:')));
+    expect(statements).toEqual([
+      { Effect: 'Allow', Action: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'], Resource: getAtt(stack.eventStore.table) },
+      { Effect: 'Allow', Action: ['firehose:PutRecord', 'firehose:PutRecordBatch'], Resource: getAtt(stack.archive.deliveryStream) },
+      {
+        Effect: 'Allow',
+        Action: ['sqs:ChangeMessageVisibility', 'sqs:DeleteMessage', 'sqs:GetQueueAttributes', 'sqs:GetQueueUrl', 'sqs:ReceiveMessage'],
+        Resource: getAtt(stack.queue.queue),
+      },
+    ]);
+  });
+
+  it('uses Resource * only for X-Ray, no wildcard actions and no AWS managed policies', () => {
+    const all = Object.values(template.findResources('AWS::IAM::Policy')).flatMap((p) => p.Properties.PolicyDocument.Statement as Statement[]);
+    expect(all.length).toBeGreaterThan(0);
+    for (const statement of all) {
+      expect(statement.Effect).toBe('Allow');
+      for (const action of actionsOf(statement)) expect(action).not.toContain('*');
+      if (resourcesOf(statement).includes('*')) expect(actionsOf(statement).every((a) => a.startsWith('xray:'))).toBe(true);
+    }
+    for (const role of Object.values(template.findResources('AWS::IAM::Role'))) expect(role.Properties.ManagedPolicyArns).toBeUndefined();
+  });
+});
+
+describe('API', () => {
+  it('is a regional REST API that passes every body through as bytes', () => {
+    const api = onlyResource(template, 'AWS::ApiGateway::RestApi').properties;
+    expect(api).toMatchObject({ EndpointConfiguration: { Types: ['REGIONAL'] }, BinaryMediaTypes: ['*/*'] });
+    template.resourceCountIs('AWS::ApiGateway::Account', 0);
+  });
+
+  it('has only POST /webhook and POST /webhook/{source}, both Lambda proxy to the receiver', () => {
+    const resources = Object.values(template.findResources('AWS::ApiGateway::Resource')).map((r) => r.Properties.PathPart);
+    expect(resources.sort()).toEqual(['webhook', '{source}']);
+    const methods = Object.values(template.findResources('AWS::ApiGateway::Method')).map((r) => r.Properties);
+    expect(methods).toHaveLength(2);
+    for (const method of methods) {
+      expect(method).toMatchObject({
+        HttpMethod: 'POST',
+        AuthorizationType: 'NONE',
+        Integration: {
+          Type: 'AWS_PROXY',
+          IntegrationHttpMethod: 'POST',
+          Uri: { 'Fn::Join': ['', expect.arrayContaining([getAtt(stack.receiver.function), '/invocations'])] },
+        },
+      });
+    }
+  });
+
+  it('has a prod stage with throttling, X-Ray and JSON access logs that never include headers or bodies', () => {
+    const stage = onlyResource(template, 'AWS::ApiGateway::Stage').properties as Record<string, unknown> & { AccessLogSetting: { Format: string } };
+    expect(stage).toMatchObject({
+      StageName: 'prod',
+      TracingEnabled: true,
+      MethodSettings: [{ HttpMethod: '*', ResourcePath: '/*', ThrottlingRateLimit: 1000, ThrottlingBurstLimit: 2000, DataTraceEnabled: false }],
+      AccessLogSetting: { DestinationArn: { 'Fn::Join': ['', expect.arrayContaining([ref(stack.api.accessLogGroup)])] } },
+    });
+    const format = JSON.parse(stage.AccessLogSetting.Format) as Record<string, string>;
+    expect(format).toEqual(ACCESS_LOG_FORMAT);
+    expect(Object.values(format).join(' ')).not.toMatch(/requestOverride|input\.body|\.header/i);
+  });
+});
+
+describe('firewall', () => {
+  it('allows exactly the four us webhook IPs and blocks everything else on the API stage', () => {
+    const ipSet = onlyResource(template, 'AWS::WAFv2::IPSet').properties;
+    expect(ipSet).toMatchObject({ Scope: 'REGIONAL', IPAddressVersion: 'IPV4' });
+    expect(ipSet.Addresses).toEqual(['52.70.191.115/32', '100.24.154.219/32', '52.44.28.213/32', '52.72.76.90/32']);
+    const acl = onlyResource(template, 'AWS::WAFv2::WebACL');
+    expect(acl.properties).toMatchObject({
+      Scope: 'REGIONAL',
+      DefaultAction: { Block: {} },
+      VisibilityConfig: { CloudWatchMetricsEnabled: true, SampledRequestsEnabled: true },
+      Rules: [
+        {
+          Priority: 0,
+          Action: { Allow: {} },
+          Statement: { IPSetReferenceStatement: { Arn: getAtt(stack.firewall.ipv4Set) } },
+          VisibilityConfig: { CloudWatchMetricsEnabled: true, SampledRequestsEnabled: true },
+        },
+      ],
+    });
+    const association = onlyResource(template, 'AWS::WAFv2::WebACLAssociation');
+    expect(association.properties.WebACLArn).toEqual(getAtt(stack.firewall.webAcl));
+    expect(JSON.stringify(association.properties.ResourceArn)).toContain(JSON.stringify(ref(stack.api.stage)));
+    expect(association.resource.DependsOn).toContain(idOf(stack.api.stage));
+  });
+});
+
+describe('outputs', () => {
+  it('give the webhook URL and secret of each source and the names the CLI needs', () => {
+    const outputs = template.toJSON().Outputs as Record<string, { Value: unknown }>;
+    for (const key of ['WebhookUrlDefault', 'SecretArnDefault', 'EventTableName', 'ArchiveBucketName', 'EventQueueName', 'EventQueueUrl', 'DeadLetterQueueName', 'DeadLetterQueueUrl', 'DeliveryStreamName', 'GlueDatabaseName', 'AthenaWorkGroupName']) {
+      expect(outputs, key).toHaveProperty(key);
+    }
+    const url = JSON.stringify(outputs.WebhookUrlDefault?.Value);
+    expect(url).toMatch(/\/webhook"\]\]\}$/);
+    expect(outputs.SecretArnDefault?.Value).toEqual(ref(stack.secrets.secrets.default as IConstruct));
+    expect(outputs.AthenaWorkGroupName?.Value).toBe('SocialPlusWebhooks');
+    expect(outputs.GlueDatabaseName?.Value).toBe('socialpluswebhooks');
+  });
+});
+
+describe('synthesis', () => {
+  it('writes a cloud assembly with the template and no nag findings in the validation report', () => {
+    expect(existsSync(join(synth.outdir, 'SocialPlusWebhooks.template.json'))).toBe(true);
+    const report = JSON.parse(readFileSync(join(synth.outdir, 'validation-report.json'), 'utf8')) as { pluginReports: unknown[] };
+    expect(report.pluginReports).toEqual([]);
+  });
+});
