@@ -1,0 +1,16 @@
+/**
+ * How the functions publish metrics (CloudWatch embedded metric format) and how the stack's
+ * alarms and dashboard find them: one namespace, and a fixed, low-cardinality dimension set.
+ */
+
+/** Every custom metric of the pipeline lives in this namespace. */
+export const METRICS_NAMESPACE = 'SocialPlusWebhooks';
+
+/** Value of the `service` dimension for each function. */
+export const METRICS_SERVICE = { receiver: 'receiver', fanout: 'fanout' } as const;
+
+/**
+ * Dimensions: every metric carries exactly `{ service }`; the per-handler metrics
+ * (`HandlerSucceeded`, `HandlerFailed`) carry `{ service, handler }` instead.
+ */
+export const METRICS_DIMENSIONS = { service: 'service', handler: 'handler' } as const;
