@@ -1,14 +1,15 @@
 /**
  * Receiver CPU benchmark (DESIGN §10: in-process throughput ≥ 0.5× of bare HMAC verify +
  * JSON.parse on the same payloads). Runs the real receiver handler with a queue that just
- * resolves, a static secret and a silent logger, against the floor measured in the same run.
+ * resolves, an inbox (so the deadline is armed, as deployed), a static secret and a silent
+ * logger, against the floor measured in the same run.
  *
  * Alone: `npx tsx bench/receiver-cpu.ts [--count N] [--rounds N]`; also run by `npm run bench`.
  */
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import type { APIGatewayProxyEvent } from 'aws-lambda';
 import { StaticSecretSource } from '../lambda/adapters/static-secret-source.js';
-import type { EventQueue } from '../lambda/core/ports.js';
+import type { BlobStore, EventQueue } from '../lambda/core/ports.js';
 import { noMetrics, silentLogger } from '../lambda/core/telemetry.js';
 import { createReceiverHandler } from '../lambda/receiver/handler.js';
 import { fmt, isMain, timeRounds } from './lib/measure.js';
@@ -108,7 +109,14 @@ export async function runReceiverCpu(opts: ReceiverCpuOptions = {}): Promise<Rec
 
   let accepted = 0;
   const queue: EventQueue = { send: async () => { accepted++; } };
-  const handler = createReceiverHandler({ queue, secrets: new StaticSecretSource({ default: SECRET }), logger: silentLogger, metrics: noMetrics });
+  // As deployed, with an inbox: every request then runs under the deadline (a timer and an abort
+  // signal). The queue always succeeds here, so the inbox is never written.
+  const blobs: BlobStore = {
+    put: async () => { throw new Error('benchmark: the inbox should not be written'); },
+    get: async () => { throw new Error('benchmark: the inbox should not be read'); },
+    delete: async () => undefined,
+  };
+  const handler = createReceiverHandler({ queue, blobs, secrets: new StaticSecretSource({ default: SECRET }), logger: silentLogger, metrics: noMetrics });
   const events = payloads.map((p, i) => apiGatewayEvent(p.text, p.signature, i));
   const receiver = {
     name: 'receiver',

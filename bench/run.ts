@@ -4,10 +4,11 @@
  * run; a figure below its target is reported, not failed, because this machine's noise would
  * make such a gate flaky.
  *
- * To add a benchmark (cold start, requests per event, local load): write `bench/<name>.ts`
+ * To add a benchmark (requests per event, local load): write `bench/<name>.ts`
  * exporting a run function and a formatter, and list it in BENCHMARKS below.
  */
 import { formatReceiverCpu, receiverCpuOptionsFromArgs, runReceiverCpu } from './receiver-cpu.js';
+import { formatReceiverImport, receiverImportOptionsFromArgs, runReceiverImport } from './receiver-import.js';
 
 interface Benchmark {
   readonly name: string;
@@ -17,6 +18,7 @@ interface Benchmark {
 
 const BENCHMARKS: readonly Benchmark[] = [
   { name: 'receiver-cpu', run: async (args) => formatReceiverCpu(await runReceiverCpu(receiverCpuOptionsFromArgs(args))) },
+  { name: 'receiver-import', run: async (args) => formatReceiverImport(await runReceiverImport(receiverImportOptionsFromArgs(args))) },
 ];
 
 async function main(args: readonly string[]): Promise<number> {

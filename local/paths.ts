@@ -35,3 +35,8 @@ export function localPaths(root: string = process.env.SOCIALPLUS_LOCAL_DIR ?? '.
     secretFile: join(r, 'secret'),
   };
 }
+
+/** Environment variable that sets local mode's webhook signing secret (DESIGN §8). */
+export const LOCAL_SECRET_ENV = 'SOCIALPLUS_WEBHOOK_SECRET';
+/** Environment variable that moves local mode's state folder (default `.local`). */
+export const LOCAL_DIR_ENV = 'SOCIALPLUS_LOCAL_DIR';

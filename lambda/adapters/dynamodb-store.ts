@@ -7,6 +7,8 @@ import {
   type AttributeValue,
   type DynamoDBClient,
 } from '@aws-sdk/client-dynamodb';
+import { SocialPlusWebhooksError } from '../core/errors.js';
+import { STORE_MAX_INLINE_PAYLOAD_BYTES } from '../core/limits.js';
 import type { EventStore, PutResult, StoredEvent } from '../core/ports.js';
 import { actorKey, eventKey, targetKey } from '../shared/table-schema.js';
 
@@ -74,20 +76,35 @@ function handlersOf(item: Record<string, AttributeValue> | undefined): ReadonlyS
   return new Set(Object.entries(m).filter(([, v]) => v.BOOL === true).map(([k]) => k));
 }
 
-/** The item of DESIGN §5: payload gzip-compressed, sparse GSI keys only where the entity is known. */
+/** A payload too large for an item, with no S3 copy to point at instead. */
+export class PayloadTooLargeError extends SocialPlusWebhooksError {
+  constructor(eventId: string, gzipBytes: number) {
+    super(`event ${eventId}: the compressed payload (${gzipBytes} bytes) is too large for a DynamoDB item (at most ${STORE_MAX_INLINE_PAYLOAD_BYTES}) and has no S3 copy; give the fan-out a blob store (ARCHIVE_BUCKET_NAME)`);
+  }
+}
+
+/**
+ * The item of DESIGN §5: payload gzip-compressed, or, when that is still too large for an item,
+ * the key of its S3 copy (`payloadRef`, flagged `payload-in-s3`); sparse GSI keys only where the
+ * entity is known.
+ */
 export function toItem(e: StoredEvent): Record<string, AttributeValue> {
+  const compressed = gzipSync(e.payload);
+  const inline = compressed.length <= STORE_MAX_INLINE_PAYLOAD_BYTES;
+  if (!inline && !e.payloadRef) throw new PayloadTooLargeError(e.eventId, compressed.length);
+  const flags = inline ? [...e.flags] : [...new Set([...e.flags, 'payload-in-s3' as const])];
   const item: Record<string, AttributeValue> = {
     ...keyOf(e.eventId),
     eventType: { S: e.eventType },
     receivedAt: { S: e.receivedAt },
     source: { S: e.source },
     deprecated: { BOOL: e.deprecated },
-    payload: { B: gzipSync(e.payload) },
+    ...(inline ? { payload: { B: compressed } } : { payloadRef: { S: e.payloadRef as string } }),
     handlers: { M: {} },
     expiresAt: { N: String(e.expiresAt) },
   };
   if (e.eventName !== null) item.eventName = { S: e.eventName };
-  if (e.flags.length > 0) item.flags = { SS: [...e.flags] };
+  if (flags.length > 0) item.flags = { SS: flags };
   if (e.occurredAt) item.occurredAt = { S: e.occurredAt };
   const sortKey = `${e.receivedAt}#${e.eventId}`;
   if (e.actorId) {
@@ -104,6 +121,7 @@ export function toItem(e: StoredEvent): Record<string, AttributeValue> {
   return item;
 }
 
+/** Reads an item back; a payload kept in S3 reads as `''` with its key in `payloadRef`. */
 export function fromItem(item: Record<string, AttributeValue>): StoredEvent & { handlers: Record<string, boolean> } {
   const s = (k: string) => item[k]?.S;
   const payload = item.payload?.B ? gunzipSync(item.payload.B).toString('utf8') : '';
@@ -118,6 +136,7 @@ export function fromItem(item: Record<string, AttributeValue>): StoredEvent & { 
     deprecated: item.deprecated?.BOOL === true,
     flags: (item.flags?.SS ?? []) as StoredEvent['flags'],
     payload,
+    ...(s('payloadRef') ? { payloadRef: s('payloadRef') } : {}),
     expiresAt: Number(item.expiresAt?.N ?? 0),
     ...(s('occurredAt') ? { occurredAt: s('occurredAt') } : {}),
     ...(s('actorId') ? { actorId: s('actorId') } : {}),

@@ -1,16 +1,17 @@
 import { SendMessageCommand, type MessageAttributeValue, type SQSClient } from '@aws-sdk/client-sqs';
-import type { EventQueue, QueueMessage } from '../core/ports.js';
+import type { CallOptions, EventQueue, QueueMessage } from '../core/ports.js';
 
 /** Queue port on SQS: the raw body with the attributes of DESIGN §3. */
 export class SqsEventQueue implements EventQueue {
   constructor(private readonly client: SQSClient, private readonly queueUrl: string) {}
 
-  async send(message: QueueMessage): Promise<void> {
+  /** The signal aborts the request and the SDK's retries when the receiver's deadline passes. */
+  async send(message: QueueMessage, options: CallOptions = {}): Promise<void> {
     await this.client.send(new SendMessageCommand({
       QueueUrl: this.queueUrl,
       MessageBody: message.body,
       MessageAttributes: toMessageAttributes(message.attributes),
-    }));
+    }), options.signal ? { abortSignal: options.signal } : {});
   }
 }
 

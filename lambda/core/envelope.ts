@@ -4,8 +4,22 @@ import { extractEntities, type EventEntities } from './entities.js';
 /** Routing name used when a verified body has no recognisable event name. */
 export const UNKNOWN_EVENT_TYPE = 'unknown';
 
-/** Why an event is flagged. Flagged events are still stored and archived, never dropped. */
-export type EventFlag = 'invalid-json' | 'unknown-envelope' | 'unknown-event-type';
+/**
+ * Why an event is flagged. Flagged events are still stored and archived, never dropped.
+ * - `invalid-json`, `unknown-envelope`, `unknown-event-type`: what parsing the body found;
+ * - `body-base64`: the body is not UTF-8, so `payload` is the base64 of its exact bytes;
+ * - `payload-in-s3`: `payload` is the key of the archive bucket's object holding the exact body,
+ *   which was too large for an archive record (the store keeps its own `payloadRef` likewise);
+ * - `undecodable`: the queue record could not be turned back into the event; `payload` is the
+ *   record's body as received (a pointer or notification), with one reason flag:
+ *   `blob-missing` (the claim-checked or spilled object is gone), `pointer-malformed` (a pointer
+ *   or notification names no inbox object of ours), `encoding-invalid` (a body flagged base64
+ *   that is not, or an unknown encoding).
+ */
+export type EventFlag =
+  | 'invalid-json' | 'unknown-envelope' | 'unknown-event-type'
+  | 'body-base64' | 'payload-in-s3'
+  | 'undecodable' | 'blob-missing' | 'pointer-malformed' | 'encoding-invalid';
 
 export type EnvelopeKind = 'standard' | 'push-notification' | 'unknown';
 

@@ -1,8 +1,12 @@
+import { isUtf8 } from 'node:buffer';
 import { archiveLine, type ArchiveRecord } from './archive-layout.js';
 import type { HandlerContext, WebhookEnvelope, WebhookHandler } from './define-handler.js';
 import { eventIdOf } from './event-id.js';
-import { parseEvent, UNKNOWN_EVENT_TYPE, type ParsedEvent } from './envelope.js';
-import type { ArchiveStream, EventStore, QueueMessageAttributes, StoredEvent } from './ports.js';
+import { parseEvent, UNKNOWN_EVENT_TYPE, type EventFlag, type ParsedEvent } from './envelope.js';
+import { BlobNotFoundError, NoBlobStoreError } from './errors.js';
+import { claimCheckKey, fromBlobMetadata, parseInboxKey, parseS3Notification, type S3Notification } from './inbox.js';
+import { ARCHIVE_MAX_LINE_BYTES, STORE_COPY_THRESHOLD_BYTES } from './limits.js';
+import type { ArchiveStream, BlobStore, EventStore, QueueMessageAttributes, StoredEvent } from './ports.js';
 import { DEFAULT_SOURCE } from './receive.js';
 import { route } from './routing.js';
 import type { Logger, Metrics } from './telemetry.js';
@@ -21,10 +25,22 @@ export interface IncomingRecord {
 export interface DecodedEvent {
   readonly messageId: string;
   readonly eventId: string;
+  /**
+   * The body as text: exactly as received, or the base64 of its bytes when they are not UTF-8
+   * (flag `body-base64`); for an undecodable record, the record's own body.
+   */
   readonly rawBody: string;
+  /** Length in bytes of the exact body `rawBody` stands for. */
+  readonly bodyBytes: number;
   readonly receivedAt: string;
   readonly source: string;
   readonly parsed: ParsedEvent;
+  /** Everything flagged: what parsing found plus what decoding found. */
+  readonly flags: readonly EventFlag[];
+  /** Key of a kept inbox object with the exact body (a claim check, or a copy the fan-out made). */
+  readonly payloadRef?: string;
+  /** Key of the spilled object the event came from, deleted once the event is done. */
+  readonly spillKey?: string;
 }
 
 export interface FanoutDeps {
@@ -35,7 +51,14 @@ export interface FanoutDeps {
   readonly metrics: Metrics;
   /** Days an event item lives in the store before TTL removes it. */
   readonly eventRetentionDays: number;
-  /** How many events of a batch are stored and dispatched at once. */
+  /**
+   * The archive bucket's inbox: fetches claim-checked and spilled bodies, deletes spills once done,
+   * and keeps copies of payloads too large for an archive record or a store item. Without it,
+   * records that need it fail (and end in the DLQ, to redrive once it is configured) and large
+   * payloads stay inline, as before.
+   */
+  readonly blobs?: BlobStore;
+  /** How many records of a batch are fetched, and events stored and dispatched, at once. */
   readonly concurrency?: number;
   readonly now?: () => Date;
 }
@@ -45,21 +68,98 @@ export interface BatchResult {
   readonly failedMessageIds: readonly string[];
 }
 
-/** Turns a queue record back into an event. Never throws: an odd record is kept, flagged. */
-export function decodeRecord(record: IncomingRecord, now: Date): DecodedEvent {
+/** What a record needs before it can be decoded; pure, so the rules are tested without I/O. */
+export type RecordPlan =
+  | { readonly kind: 'inline' }
+  | { readonly kind: 'claim-check'; readonly key: string }
+  | { readonly kind: 's3-notification'; readonly notification: S3Notification }
+  | { readonly kind: 'undecodable'; readonly reason: UndecodableReason };
+
+/** Why a record could not be turned back into its event (each also a flag, after `undecodable`). */
+export type UndecodableReason = 'blob-missing' | 'pointer-malformed' | 'encoding-invalid';
+
+/**
+ * Decides how to read a record: a `claimCheckKey` attribute points into `inbox/large/`; a record
+ * with none of the receiver's attributes may be an S3 notification for `inbox/spill/`; anything
+ * else carries the body itself.
+ */
+export function planRecord(record: IncomingRecord): RecordPlan {
   const a = record.attributes;
-  const rawBody = a.bodyEncoding === 'base64' ? Buffer.from(record.body, 'base64').toString('utf8') : record.body;
-  const rawBytes = a.bodyEncoding === 'base64' ? Buffer.from(record.body, 'base64') : record.body;
-  const receivedAt = a.receivedAt && !Number.isNaN(Date.parse(a.receivedAt)) ? a.receivedAt : (record.sentAt ?? now).toISOString();
+  if (a.claimCheckKey !== undefined) {
+    return parseInboxKey(a.claimCheckKey)?.kind === 'large'
+      ? { kind: 'claim-check', key: a.claimCheckKey }
+      : { kind: 'undecodable', reason: 'pointer-malformed' };
+  }
+  // Only S3 sends messages without the receiver's attributes (the queue policy admits no one else).
+  if (!a.eventId && !a.receivedAt && !a.requestId) {
+    const notification = parseS3Notification(record.body);
+    if (notification) return { kind: 's3-notification', notification };
+  }
+  return { kind: 'inline' };
+}
+
+const STRICT_BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
+const NOT_PARSED: ParsedEvent = {
+  envelope: 'unknown', eventName: null, eventType: UNKNOWN_EVENT_TYPE, deprecated: false, flags: [], payload: undefined, entities: {},
+};
+
+function receivedAtOf(a: Partial<Record<keyof QueueMessageAttributes, string>>, sentAt: Date | undefined, now: Date): string {
+  return a.receivedAt && !Number.isNaN(Date.parse(a.receivedAt)) ? a.receivedAt : (sentAt ?? now).toISOString();
+}
+
+/**
+ * Turns the exact bytes of a body (or its text, as SQS hands it over) into an event. Bytes that
+ * are not UTF-8 are kept as base64, flagged `body-base64`, so nothing is lost for a replay.
+ */
+export function decodeBody(
+  body: Uint8Array | string,
+  from: { messageId: string; attributes: Partial<Record<keyof QueueMessageAttributes, string>>; sentAt?: Date },
+  now: Date,
+  extra: { payloadRef?: string; spillKey?: string } = {},
+): DecodedEvent {
+  const text = typeof body === 'string' ? body : isUtf8(body) ? Buffer.from(body.buffer, body.byteOffset, body.byteLength).toString('utf8') : undefined;
+  const parsed = text === undefined ? parseEvent('') : parseEvent(text);
+  const flags: EventFlag[] = text === undefined ? ['invalid-json', 'body-base64'] : [...parsed.flags];
+  return {
+    messageId: from.messageId,
+    // Recomputed rather than trusted: the id is the body's hash wherever the record came from.
+    eventId: eventIdOf(body),
+    rawBody: text ?? Buffer.from(body as Uint8Array).toString('base64'),
+    bodyBytes: typeof body === 'string' ? Buffer.byteLength(body, 'utf8') : body.byteLength,
+    receivedAt: receivedAtOf(from.attributes, from.sentAt, now),
+    source: from.attributes.source || DEFAULT_SOURCE,
+    parsed: text === undefined ? { ...parsed, flags: ['invalid-json'] } : parsed,
+    flags,
+    ...(extra.payloadRef ? { payloadRef: extra.payloadRef } : {}),
+    ...(extra.spillKey ? { spillKey: extra.spillKey } : {}),
+  };
+}
+
+/**
+ * A record that cannot be turned back into its event, kept as what it is: stored and archived
+ * under the hash of its own body, flagged `undecodable` and the reason, dispatched to no handler.
+ */
+export function undecodableEvent(record: IncomingRecord, reason: UndecodableReason, now: Date): DecodedEvent {
   return {
     messageId: record.messageId,
-    // Recomputed rather than trusted: the id is the body's hash wherever the record came from.
-    eventId: eventIdOf(rawBytes),
-    rawBody,
-    receivedAt,
-    source: a.source || DEFAULT_SOURCE,
-    parsed: parseEvent(rawBody),
+    eventId: eventIdOf(record.body),
+    rawBody: record.body,
+    bodyBytes: Buffer.byteLength(record.body, 'utf8'),
+    receivedAt: receivedAtOf(record.attributes, record.sentAt, now),
+    source: record.attributes.source || DEFAULT_SOURCE,
+    parsed: NOT_PARSED,
+    flags: ['undecodable', reason],
   };
+}
+
+/** Turns a record that carries its body back into an event. Never throws: an odd record is kept, flagged. */
+export function decodeRecord(record: IncomingRecord, now: Date): DecodedEvent {
+  const encoding = record.attributes.bodyEncoding;
+  if (encoding === undefined || encoding === '') return decodeBody(record.body, record, now);
+  if (encoding !== 'base64' || record.body.length % 4 !== 0 || !STRICT_BASE64.test(record.body)) {
+    return undecodableEvent(record, 'encoding-invalid', now);
+  }
+  return decodeBody(Buffer.from(record.body, 'base64'), record, now);
 }
 
 /** The archive line of an event (DESIGN §6). */
@@ -71,7 +171,7 @@ export function toArchiveRecord(e: DecodedEvent): ArchiveRecord {
     receivedAt: e.receivedAt,
     source: e.source,
     deprecated: e.parsed.deprecated,
-    flags: e.parsed.flags,
+    flags: e.flags,
     payload: e.rawBody,
     ...e.parsed.entities,
   };
@@ -81,27 +181,152 @@ export function toArchiveRecord(e: DecodedEvent): ArchiveRecord {
 export function toStoredEvent(e: DecodedEvent, retentionDays: number, now: Date): StoredEvent {
   return {
     ...toArchiveRecord(e),
+    ...(e.payloadRef ? { payloadRef: e.payloadRef } : {}),
     expiresAt: Math.floor(now.getTime() / 1000) + Math.round(retentionDays * 86_400),
   };
 }
 
+/** The exact bytes an event's `rawBody` stands for. */
+function exactBytes(e: DecodedEvent): Buffer {
+  return e.flags.includes('body-base64') ? Buffer.from(e.rawBody, 'base64') : Buffer.from(e.rawBody, 'utf8');
+}
+
+/** Fetches what a record points at and decodes it; throws only for what a retry may fix. */
+async function resolveRecord(record: IncomingRecord, deps: FanoutDeps, now: Date): Promise<DecodedEvent[]> {
+  const plan = planRecord(record);
+  switch (plan.kind) {
+    case 'inline':
+      return [decodeRecord(record, now)];
+    case 'undecodable':
+      return [undecodableEvent(record, plan.reason, now)];
+    case 'claim-check': {
+      if (!deps.blobs) throw new NoBlobStoreError(`record ${record.messageId} is a claim check`);
+      try {
+        const blob = await deps.blobs.get(plan.key);
+        // The message's own attributes win; the object's metadata only fills gaps.
+        return [decodeBody(blob.body, { ...record, attributes: { ...fromBlobMetadata(blob.metadata), ...record.attributes } }, now, { payloadRef: plan.key })];
+      } catch (err) {
+        // Claim checks are never deleted (the archive points at them): a missing one will not come back.
+        if (err instanceof BlobNotFoundError) return [undecodableEvent(record, 'blob-missing', now)];
+        throw err;
+      }
+    }
+    case 's3-notification':
+      return resolveNotification(record, plan.notification, deps, now);
+  }
+}
+
+async function resolveNotification(record: IncomingRecord, n: S3Notification, deps: FanoutDeps, now: Date): Promise<DecodedEvent[]> {
+  const { logger } = deps;
+  if (n.kind === 'test') {
+    logger.info('S3 test notification acknowledged', { messageId: record.messageId });
+    return [];
+  }
+  const out: DecodedEvent[] = [];
+  let malformed = false;
+  for (const o of n.objects) {
+    if (!o.eventName.startsWith('ObjectCreated:')) {
+      logger.debug('S3 notification that creates nothing ignored', { messageId: record.messageId, s3Event: o.eventName });
+      continue;
+    }
+    const ref = parseInboxKey(o.key);
+    if (ref?.kind !== 'spill' || (deps.blobs?.bucket !== undefined && o.bucket !== deps.blobs.bucket)) {
+      malformed = true;
+      continue;
+    }
+    if (!deps.blobs) throw new NoBlobStoreError(`record ${record.messageId} announces a spilled event`);
+    let blob;
+    try {
+      blob = await deps.blobs.get(o.key);
+    } catch (err) {
+      if (!(err instanceof BlobNotFoundError)) throw err;
+      // Spills are deleted only after the event was stored and handled: a repeated notification
+      // (S3 delivers at least once) finds it gone, and there is nothing left to do.
+      logger.warn('spilled object already processed (or removed); nothing to do', { messageId: record.messageId, spillKey: o.key, eventId: ref.eventId });
+      continue;
+    }
+    out.push(decodeBody(blob.body, { messageId: record.messageId, attributes: fromBlobMetadata(blob.metadata), ...(record.sentAt ? { sentAt: record.sentAt } : {}) }, now, { spillKey: o.key }));
+  }
+  // A notification naming objects that are not our spills is kept whole, flagged, once.
+  if (malformed) out.push(undecodableEvent(record, 'pointer-malformed', now));
+  return out;
+}
+
+/** An event ready to archive: its line, with an S3 pointer in place of a payload too large for a record. */
+interface Prepared {
+  readonly event: DecodedEvent;
+  readonly line: string;
+}
+
 /**
- * DESIGN §4: archive the batch in one put, store each event once, dispatch it to the handlers that
- * have not yet succeeded for it and record their success. Returns the records to retry.
+ * Builds the archive line and makes sure a payload too large for an archive record or a store item
+ * has a kept S3 copy (a claim check has one already; other bodies are copied to `inbox/large/`).
+ */
+async function prepare(e: DecodedEvent, deps: FanoutDeps): Promise<Prepared> {
+  const line = archiveLine(toArchiveRecord(e));
+  const lineTooLarge = Buffer.byteLength(line, 'utf8') > ARCHIVE_MAX_LINE_BYTES;
+  if (!deps.blobs || (!lineTooLarge && e.bodyBytes <= STORE_COPY_THRESHOLD_BYTES)) return { event: e, line };
+  let payloadRef = e.payloadRef;
+  if (payloadRef === undefined) {
+    payloadRef = claimCheckKey(new Date(e.receivedAt), e.eventId);
+    await deps.blobs.put(payloadRef, exactBytes(e));
+    deps.metrics.count('PayloadCopied');
+  }
+  const event = { ...e, payloadRef };
+  if (!lineTooLarge) return { event, line };
+  return { event, line: archiveLine({ ...toArchiveRecord(e), payload: payloadRef, flags: [...e.flags, 'payload-in-s3'] }) };
+}
+
+/**
+ * DESIGN §4: decode each record (fetching claim-checked and spilled bodies), archive the batch in
+ * one put, store each event once, dispatch it to the handlers that have not yet succeeded for it
+ * and record their success; delete the spills that are done. Returns the records to retry.
  */
 export async function processBatch(records: readonly IncomingRecord[], deps: FanoutDeps): Promise<BatchResult> {
   const now = (deps.now ?? (() => new Date()))();
   const { logger, metrics } = deps;
+  const concurrency = deps.concurrency ?? 8;
   metrics.count('RecordsReceived', records.length);
   const failed = new Set<string>();
-  const events = records.map((r) => decodeRecord(r, now));
 
-  // 1. Archive: the whole batch in one put; the adapter retries the lines it rejects.
+  // 1. Decode, fetching what records point at; a fetch that fails retries only its record.
+  const perRecord: DecodedEvent[][] = records.map(() => []);
+  await forEachLimited(records.map((_, i) => i), concurrency, async (i) => {
+    const r = records[i] as IncomingRecord;
+    try {
+      perRecord[i] = await resolveRecord(r, deps, now);
+    } catch (err) {
+      failed.add(r.messageId);
+      metrics.count('BlobFetchFailed');
+      logger.error('could not read the record\'s body from the inbox; will retry', { messageId: r.messageId, eventId: r.attributes.eventId, error: (err as Error).message });
+    }
+  });
+  const decoded = perRecord.flat();
+  for (const e of decoded) {
+    if (!e.flags.includes('undecodable')) continue;
+    metrics.count('Undecodable');
+    logger.warn('record could not be decoded; it is kept flagged', { messageId: e.messageId, eventId: e.eventId, flags: e.flags });
+  }
+
+  // 2. Archive lines, with S3 copies where a payload is too large; a failed copy retries its record.
+  const prepared: Array<Prepared | undefined> = decoded.map(() => undefined);
+  await forEachLimited(decoded.map((_, i) => i), concurrency, async (i) => {
+    const e = decoded[i] as DecodedEvent;
+    try {
+      prepared[i] = await prepare(e, deps);
+    } catch (err) {
+      failed.add(e.messageId);
+      logger.error('could not keep an S3 copy of a large payload; will retry', { messageId: e.messageId, eventId: e.eventId, error: (err as Error).message });
+    }
+  });
+  const events = prepared.filter((p): p is Prepared => p !== undefined && !failed.has(p.event.messageId));
+
+  // 3. Archive: the whole batch in one put; the adapter retries the lines it rejects.
   try {
-    const { failedIndexes } = await deps.archive.putLines(events.map((e) => archiveLine(toArchiveRecord(e))));
+    const { failedIndexes } = await deps.archive.putLines(events.map((p) => p.line));
     for (const i of failedIndexes) {
-      const e = events[i];
-      if (e) failed.add(e.messageId);
+      const p = events[i];
+      if (p) failed.add(p.event.messageId);
     }
     metrics.count('Archived', events.length - failedIndexes.length);
     if (failedIndexes.length > 0) {
@@ -114,15 +339,31 @@ export async function processBatch(records: readonly IncomingRecord[], deps: Fan
     return { failedMessageIds: records.map((r) => r.messageId) };
   }
 
-  // 2-4. Store and dispatch each distinct event once; copies in the same batch share the outcome.
-  const byId = new Map<string, DecodedEvent>();
-  for (const e of events) {
-    if (!failed.has(e.messageId) && !byId.has(e.eventId)) byId.set(e.eventId, e);
+  // 4-5. Store and dispatch each distinct event once; copies in the same batch share the outcome.
+  const byId = new Map<string, DecodedEvent[]>();
+  for (const { event: e } of events) {
+    if (failed.has(e.messageId)) continue;
+    const copies = byId.get(e.eventId);
+    if (copies) copies.push(e);
+    else byId.set(e.eventId, [e]);
   }
-  const unique = [...byId.values()];
-  await forEachLimited(unique, deps.concurrency ?? 8, async (e) => {
+  await forEachLimited([...byId.values()], concurrency, async (copies) => {
+    const e = copies[0] as DecodedEvent;
     const ok = await storeAndDispatch(e, deps, now);
-    if (!ok) failed.add(e.messageId);
+    if (!ok) {
+      failed.add(e.messageId);
+      return;
+    }
+    // 6. A spilled event is done: its object goes, so `inbox/spill/` holds only pending work.
+    for (const key of new Set(copies.map((c) => c.spillKey).filter((k): k is string => k !== undefined))) {
+      try {
+        await deps.blobs?.delete(key);
+        metrics.count('SpillDrained');
+      } catch (err) {
+        // Harmless: a later notification or drain finds a duplicate and tries again.
+        logger.warn('could not delete a processed spill object', { eventId: e.eventId, spillKey: key, error: (err as Error).message });
+      }
+    }
   });
   return { failedMessageIds: records.map((r) => r.messageId).filter((id) => failed.has(id)) };
 }
@@ -135,9 +376,9 @@ async function storeAndDispatch(e: DecodedEvent, deps: FanoutDeps, now: Date): P
     const put = await deps.store.putIfAbsent(toStoredEvent(e, deps.eventRetentionDays, now));
     if (put.created) {
       metrics.count('Stored');
-      if (e.parsed.flags.length > 0) {
+      if (e.flags.length > 0) {
         metrics.count('Flagged');
-        logger.warn('stored a flagged event', { ...log, flags: e.parsed.flags });
+        logger.warn('stored a flagged event', { ...log, flags: e.flags });
       }
       handlersDone = new Set();
     } else {

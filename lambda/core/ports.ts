@@ -9,19 +9,64 @@ export interface QueueMessageAttributes {
   readonly receivedAt: string;
   readonly source: string;
   readonly requestId: string;
-  /** Present only when the body is not valid UTF-8 text and travels base64-encoded. */
+  /**
+   * Present only when the body travels base64-encoded: the verified bytes are not UTF-8, or hold
+   * characters SQS does not accept.
+   */
   readonly bodyEncoding?: 'base64';
+  /**
+   * Present only on a claim check: the key (under `inbox/large/`) of the object holding the exact
+   * body, which was too large for a queue message; the message body is then a small JSON pointer
+   * (`lambda/core/inbox.ts`).
+   */
+  readonly claimCheckKey?: string;
 }
 
 export interface QueueMessage {
-  /** The raw webhook body, verbatim (or base64 when `attributes.bodyEncoding` says so). */
+  /** The raw webhook body, verbatim (base64 when `attributes.bodyEncoding` says so; a pointer on a claim check). */
   readonly body: string;
   readonly attributes: QueueMessageAttributes;
 }
 
+/** Per-call options of the I/O ports. */
+export interface CallOptions {
+  /**
+   * Aborted when the caller's deadline passes: adapters hand it to the SDK (`abortSignal`) so a
+   * slow call stops. Implementations that cannot abort may ignore it; the caller stops waiting anyway.
+   */
+  readonly signal?: AbortSignal;
+}
+
 /** Port: the buffer between the receiver and the fan-out (SQS in AWS, a journal locally). */
 export interface EventQueue {
-  send(message: QueueMessage): Promise<void>;
+  send(message: QueueMessage, options?: CallOptions): Promise<void>;
+}
+
+/** An object read back from a {@link BlobStore}. */
+export interface StoredBlob {
+  /** The exact bytes stored. */
+  readonly body: Buffer;
+  /** User metadata, names in lower case. */
+  readonly metadata: Readonly<Record<string, string>>;
+}
+
+export interface BlobPutOptions extends CallOptions {
+  /** User metadata (US-ASCII names and values; see `toBlobMetadata`). */
+  readonly metadata?: Readonly<Record<string, string>>;
+}
+
+/**
+ * Port: the archive bucket's inbox (S3): claim-checked and spilled bodies, and S3 copies of
+ * payloads too large for an archive record or a store item.
+ */
+export interface BlobStore {
+  /** The bucket it reads and writes, when it has one; S3 notifications naming another are refused. */
+  readonly bucket?: string;
+  put(key: string, body: Uint8Array, options?: BlobPutOptions): Promise<void>;
+  /** Throws `BlobNotFoundError` when there is no object under `key`; other errors are transient. */
+  get(key: string, options?: CallOptions): Promise<StoredBlob>;
+  /** Removes the object; a missing object is not an error. */
+  delete(key: string, options?: CallOptions): Promise<void>;
 }
 
 /** How fresh a secret lookup must be. */
@@ -61,8 +106,14 @@ export interface StoredEvent extends EventEntities {
   readonly source: string;
   readonly deprecated: boolean;
   readonly flags: readonly EventFlag[];
-  /** The raw body, as text. */
+  /** The raw body, as text (base64 of the exact bytes when `flags` has `body-base64`). */
   readonly payload: string;
+  /**
+   * Key of an S3 object holding the exact body, given when the payload may be too large for an
+   * item: the store then keeps this key instead of the payload if the compressed payload does not
+   * fit, flagging the item `payload-in-s3`.
+   */
+  readonly payloadRef?: string;
   /** Epoch seconds after which DynamoDB's TTL may delete the item. */
   readonly expiresAt: number;
 }

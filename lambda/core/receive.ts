@@ -1,8 +1,11 @@
 import { isUtf8 } from 'node:buffer';
+import { planAnswer, spillBudgetMs, withDeadline, type AnswerPlan } from './deadline.js';
 import { eventIdOf } from './event-id.js';
 import { parseEvent } from './envelope.js';
-import { SecretNotConfiguredError, UnknownSourceError } from './errors.js';
-import type { EventQueue, QueueMessage, SecretLookupOptions, SecretSource } from './ports.js';
+import { DeadlineExceededError, SecretNotConfiguredError, UnknownSourceError } from './errors.js';
+import { attributeSafe, claimCheckKey, claimCheckMessage, queueMessageBytes, spillKey, toBlobMetadata } from './inbox.js';
+import { QUEUE_MESSAGE_MARGIN_BYTES, SQS_MAX_MESSAGE_BYTES } from './limits.js';
+import type { BlobStore, EventQueue, QueueMessage, SecretLookupOptions, SecretSource } from './ports.js';
 import { LEGACY_SIGNATURE_HEADER, SIGNATURE_HEADER, verifySignature } from './signature.js';
 import type { Logger, Metrics } from './telemetry.js';
 
@@ -33,6 +36,26 @@ export interface ReceiveDeps {
   readonly secrets: SecretSource;
   readonly logger: Logger;
   readonly metrics: Metrics;
+  /**
+   * The archive bucket's inbox: bodies too large for a queue message go to `inbox/large/` with a
+   * pointer on the queue (claim check), and a verified body the queue failed to take in time goes
+   * to `inbox/spill/` (DESIGN §2). Without it every body is enqueued inline and a queue failure
+   * answers 503, as a queue with no size limit and no fallback (local mode) wants.
+   */
+  readonly blobs?: BlobStore;
+  /**
+   * Internal deadline for the queue work (claim-check put and send, SDK retries included), in ms;
+   * shortened further so the answer is never due later than 1.5 s after the request arrived.
+   * @default 1000
+   */
+  readonly deadlineMs?: number;
+  /**
+   * Largest queue message, body plus attributes, in bytes; larger ones are claim-checked (with
+   * `blobs` only). @default SQS_MAX_MESSAGE_BYTES - QUEUE_MESSAGE_MARGIN_BYTES
+   */
+  readonly maxMessageBytes?: number;
+  /** Clock in epoch ms, compared with the request's arrival time. @default Date.now */
+  readonly now?: () => number;
 }
 
 /** Source name used for `POST /webhook`. */
@@ -100,12 +123,15 @@ function sqsSafe(text: string, validJson: boolean): boolean {
 }
 
 /**
- * DESIGN §2: verifies, buffers and answers. Rows needing failure handling (deadline, spill,
- * claim check) come with the failure-path work; today an enqueue failure, like an unreachable
- * secret store, answers 503 `temporarily unavailable`.
+ * DESIGN §2: verifies, buffers and answers. A verified body is enqueued (claim-checked first when
+ * too large for a message), or spilled to the inbox when the queue fails or is too slow; only
+ * when both fail is the answer 503. The queue work is bounded by the internal deadline, so the
+ * answer is never later than Social Plus waits.
  */
 export async function receiveWebhook(req: WebhookRequest, deps: ReceiveDeps): Promise<WebhookResponse> {
   const { logger, metrics } = deps;
+  const now = deps.now ?? Date.now;
+  const startedAtMs = now();
   const log = { source: req.source, requestId: req.requestId, bodyBytes: req.body.length };
   metrics.count('Received');
 
@@ -160,22 +186,93 @@ export async function receiveWebhook(req: WebhookRequest, deps: ReceiveDeps): Pr
     body: utf8 ? (text as string) : req.body.toString('base64'),
     attributes: {
       eventId,
-      eventType: parsed?.eventType ?? 'unknown',
+      eventType: parsed ? attributeSafe(parsed.eventType) : 'unknown',
       receivedAt: req.receivedAt.toISOString(),
       source: req.source,
       requestId: req.requestId,
       ...(utf8 ? {} : { bodyEncoding: 'base64' as const }),
     },
   };
+  // Text that is well-formed and SQS-safe encodes back to exactly the bytes received.
+  const messageBodyBytes = utf8 ? req.body.length : Math.ceil(req.body.length / 3) * 4;
+  const ids = { ...log, eventId, eventType: message.attributes.eventType };
+  // Before the signature was checked the arrival time decided nothing; from here on it sets the budget.
+  const plan = planAnswer({ arrivedAtMs: arrivalMs(req.receivedAt, startedAtMs), nowMs: now(), ...(deps.deadlineMs === undefined ? {} : { deadlineMs: deps.deadlineMs }) });
+  const blobs = deps.blobs;
 
-  try {
-    await deps.queue.send(message);
-  } catch (err) {
-    metrics.count('EnqueueFailed');
-    logger.error('could not buffer a verified event', { ...log, eventId, error: (err as Error).message });
+  let queueError: unknown;
+  let claimChecked = false;
+  // With nowhere to spill, abandoning a slow send gains nothing but a 503 in place of a late 200
+  // (and local mode's journal may just be fsyncing under load): bound it only when asked to.
+  const bounded = blobs !== undefined || deps.deadlineMs !== undefined;
+  if (plan.queueMs > 0 || !bounded) {
+    try {
+      await withDeadline('the queue', bounded ? plan.queueMs : Infinity, async (signal) => {
+        let toSend = message;
+        const maxBytes = deps.maxMessageBytes ?? SQS_MAX_MESSAGE_BYTES - QUEUE_MESSAGE_MARGIN_BYTES;
+        if (blobs && queueMessageBytes(messageBodyBytes, message.attributes) > maxBytes) {
+          const key = claimCheckKey(req.receivedAt, eventId);
+          await blobs.put(key, req.body, { metadata: toBlobMetadata(message.attributes), signal });
+          toSend = claimCheckMessage(key, req.body.length, message.attributes);
+          claimChecked = true;
+        }
+        await deps.queue.send(toSend, { signal });
+      });
+      if (claimChecked) metrics.count('ClaimChecked');
+      metrics.count('Accepted');
+      logger.info('accepted', { ...ids, secretIndex: verdict.secretIndex, ...(claimChecked ? { claimChecked } : {}) });
+      return OK;
+    } catch (err) {
+      queueError = err;
+    }
+  } else {
+    queueError = new DeadlineExceededError('the queue', 0, 'no time was left for the queue before the answer is due');
+  }
+  metrics.count('EnqueueFailed');
+  const queueReason = describeError(queueError);
+  if (!blobs) {
+    logger.error('could not buffer a verified event', { ...ids, error: queueReason });
     return reply(503, 'temporarily unavailable');
   }
+  return spill(req, message, plan, { ...deps, blobs }, ids, queueReason, now);
+}
+
+/** The verified body to `inbox/spill/`, from where an S3 notification brings it to the fan-out. */
+async function spill(
+  req: WebhookRequest,
+  message: QueueMessage,
+  plan: AnswerPlan,
+  deps: ReceiveDeps & { readonly blobs: BlobStore },
+  ids: Record<string, unknown>,
+  queueError: string,
+  now: () => number,
+): Promise<WebhookResponse> {
+  const { logger, metrics } = deps;
+  const key = spillKey(req.receivedAt, message.attributes.eventId);
+  try {
+    await withDeadline('the spill', spillBudgetMs(plan, now()), (signal) =>
+      deps.blobs.put(key, req.body, { metadata: toBlobMetadata(message.attributes), signal }));
+  } catch (err) {
+    metrics.count('SpillFailed');
+    logger.error('could not buffer or spill a verified event: answered 503', { ...ids, queueError, spillError: describeError(err) });
+    return reply(503, 'temporarily unavailable');
+  }
+  metrics.count('Spilled');
   metrics.count('Accepted');
-  logger.info('accepted', { ...log, eventId, eventType: message.attributes.eventType, secretIndex: verdict.secretIndex });
+  logger.warn('the queue failed; the event was spilled to the inbox', { ...ids, queueError, spillKey: key, inTime: plan.inTime });
   return OK;
+}
+
+/**
+ * When the request arrived: API Gateway's request time when it is a plausible instant before
+ * now (a test's fixed date or a clock far off is not), else when the handler started.
+ */
+function arrivalMs(receivedAt: Date, startedAtMs: number): number {
+  const t = receivedAt.getTime();
+  return Number.isFinite(t) && t <= startedAtMs + 1000 && t >= startedAtMs - 60_000 ? t : startedAtMs;
+}
+
+function describeError(err: unknown): string {
+  if (err instanceof Error) return err.name && err.name !== 'Error' && !err.message.startsWith(err.name) ? `${err.name}: ${err.message}` : err.message;
+  return String(err);
 }

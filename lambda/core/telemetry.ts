@@ -16,9 +16,10 @@ export interface Metrics {
 
 export type MetricName =
   | 'Received' | 'Accepted' | 'LegacyDropped' | 'SignatureMissing' | 'SignatureInvalid' | 'EmptyBody'
-  | 'UnknownSource' | 'SecretNotConfigured' | 'EnqueueFailed'
+  | 'UnknownSource' | 'SecretNotConfigured' | 'EnqueueFailed' | 'ClaimChecked' | 'Spilled' | 'SpillFailed'
   | 'RecordsReceived' | 'Archived' | 'ArchiveFailed' | 'Stored' | 'Duplicate' | 'StoreFailed'
-  | 'Flagged' | 'HandlerSucceeded' | 'HandlerFailed';
+  | 'Flagged' | 'HandlerSucceeded' | 'HandlerFailed'
+  | 'Undecodable' | 'BlobFetchFailed' | 'PayloadCopied' | 'SpillDrained';
 
 export const silentLogger: Logger = { debug() {}, info() {}, warn() {}, error() {} };
 export const noMetrics: Metrics = { count() {} };

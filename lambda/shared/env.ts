@@ -15,6 +15,25 @@ export const ENV = {
   EVENT_RETENTION_DAYS: 'EVENT_RETENTION_DAYS',
   /** Both: DEBUG | INFO | WARN | ERROR. */
   LOG_LEVEL: 'LOG_LEVEL',
+  /**
+   * Both: the archive bucket, whose `inbox/` holds claim checks and spills (DESIGN §6). Optional:
+   * unset, the receiver neither claim-checks nor spills (a queue failure answers 503) and the
+   * fan-out fails records that need the inbox. Paired with, for the receiver, `s3:PutObject` on
+   * `inbox/spill/*` and `inbox/large/*` (`bucket.grantPut(fn, 'inbox/spill/*')` and
+   * `'inbox/large/*'`); for the fan-out, `s3:GetObject` on `inbox/spill/*` and `inbox/large/*`,
+   * `s3:PutObject` on `inbox/large/*` (copies of payloads too large for a record or an item),
+   * `s3:DeleteObject` on `inbox/spill/*` (spills are deleted once processed) and `s3:ListBucket`
+   * on the bucket (without it S3 answers a missing key with 403 instead of `NoSuchKey`, so a
+   * repeated notification of an already processed spill would retry into the DLQ). With a KMS
+   * key, the matching encrypt/decrypt grants. S3 must also notify the queue of `s3:ObjectCreated:*` under
+   * `inbox/spill/` (that is how spilled events reach the fan-out).
+   */
+  ARCHIVE_BUCKET_NAME: 'ARCHIVE_BUCKET_NAME',
+  /**
+   * Receiver: internal deadline in ms for the queue work, SDK retries included, before spilling
+   * (default 1000; the answer is due 1.5 s after the request arrived whatever this says). No grant.
+   */
+  RECEIVER_DEADLINE_MS: 'RECEIVER_DEADLINE_MS',
 } as const;
 
 export type EnvName = (typeof ENV)[keyof typeof ENV];
@@ -56,4 +75,10 @@ export function sourceSecretsEnv(env: NodeJS.ProcessEnv): Record<string, string>
     throw new ConfigurationError(`environment variable ${ENV.SOURCE_SECRETS} must be a JSON object of source name to secret ARN`);
   }
   return parsed as Record<string, string>;
+}
+
+/** Reads an optional variable: undefined when unset or blank. */
+export function optionalEnv(env: NodeJS.ProcessEnv, name: EnvName): string | undefined {
+  const value = env[name]?.trim();
+  return value === undefined || value === '' ? undefined : value;
 }

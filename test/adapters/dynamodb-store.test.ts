@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -199,6 +200,40 @@ describe('DynamoDbEventStore against dynalite', () => {
     for (const name of ['message.didCreate', 'message.didFlag', 'channel.didBan', 'follow.didCreate']) {
       expect(itemBytes(toItem(storedEvent(sampleBody(name)))), name).toBeLessThanOrEqual(1024);
     }
+  });
+});
+
+describe('DynamoDbEventStore: payloads too large for an item', () => {
+  /** Base64 of random bytes: text that gzip cannot shrink much. */
+  const incompressible = (bytes: number) => JSON.stringify({ event: 'v3.post.didCreate', data: { blob: randomBytes(bytes).toString('base64') } });
+  const REF = `inbox/large/2025-07-02/${'c'.repeat(32)}`;
+
+  it('keeps the S3 key instead of a payload that does not fit compressed, flagged payload-in-s3 (dynalite accepts the item)', async () => {
+    const raw = incompressible(450_000);
+    const event = storedEvent(raw, { payloadRef: REF });
+    expect(await store.putIfAbsent(event)).toEqual({ created: true });
+    const item = await rawItem(event.eventId);
+    expect(item?.payload).toBeUndefined();
+    expect(item?.payloadRef).toEqual({ S: REF });
+    expect(item?.flags?.SS).toEqual(['payload-in-s3']);
+    expect(await store.get(event.eventId)).toMatchObject({ payload: '', payloadRef: REF, flags: ['payload-in-s3'] });
+  });
+
+  it('keeps the payload inline when it fits compressed, even with an S3 copy at hand', async () => {
+    const raw = JSON.stringify({ event: 'v3.post.didCreate', data: { text: 'a'.repeat(900_000) } });
+    const item = toItem(storedEvent(raw, { payloadRef: REF }));
+    expect(item.payloadRef).toBeUndefined();
+    expect(gunzipSync(item.payload?.B as Uint8Array).toString()).toBe(raw);
+    expect(item.flags).toBeUndefined();
+  });
+
+  it('a payload too large with no S3 copy fails with a message saying what is missing', () => {
+    expect(() => toItem(storedEvent(incompressible(450_000)))).toThrow(/too large for a DynamoDB item .* and has no S3 copy; give the fan-out a blob store \(ARCHIVE_BUCKET_NAME\)/);
+  });
+
+  it('an item with the flag already set does not repeat it', () => {
+    const item = toItem(storedEvent(incompressible(450_000), { payloadRef: REF, flags: ['invalid-json', 'payload-in-s3'] }));
+    expect(item.flags?.SS).toEqual(['invalid-json', 'payload-in-s3']);
   });
 });
 

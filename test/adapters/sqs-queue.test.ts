@@ -1,6 +1,7 @@
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import { describe, expect, it } from 'vitest';
 import { SqsEventQueue, toMessageAttributes } from '../../lambda/adapters/sqs-queue.js';
+import { claimCheckMessage } from '../../lambda/core/inbox.js';
 import { fromSqsRecord } from '../../lambda/fanout/handler.js';
 import { awsError, FakeAwsClient } from '../support/fake-aws-client.js';
 import { sampleBody } from '../support/samples.js';
@@ -41,6 +42,27 @@ describe('SqsEventQueue', () => {
     const client = new FakeAwsClient();
     await new SqsEventQueue(client.as<SQSClient>(), QUEUE_URL).send(queueMessageFor('e30=', { bodyEncoding: 'base64' }));
     expect(client.commands[0]?.input.MessageAttributes).toMatchObject({ bodyEncoding: { DataType: 'String', StringValue: 'base64' } });
+  });
+
+  it('claimCheckKey travels as an attribute on a claim check', async () => {
+    const client = new FakeAwsClient();
+    const key = `inbox/large/2025-07-02/${'a'.repeat(32)}`;
+    await new SqsEventQueue(client.as<SQSClient>(), QUEUE_URL).send(claimCheckMessage(key, 1_500_000, queueMessageFor('{}').attributes));
+    expect(client.commands[0]?.input.MessageAttributes).toMatchObject({ claimCheckKey: { DataType: 'String', StringValue: key } });
+    expect(JSON.parse(client.commands[0]?.input.MessageBody as string)).toEqual({ claimCheckKey: key, bodyBytes: 1_500_000 });
+  });
+
+  it('hands the receiver\'s abort signal to the SDK (which stops the request and its retries)', async () => {
+    const client = new FakeAwsClient();
+    const controller = new AbortController();
+    await new SqsEventQueue(client.as<SQSClient>(), QUEUE_URL).send(queueMessageFor('{}'), { signal: controller.signal });
+    expect(client.commands[0]?.options?.abortSignal).toBe(controller.signal);
+  });
+
+  it('without a signal, no abortSignal option', async () => {
+    const client = new FakeAwsClient();
+    await new SqsEventQueue(client.as<SQSClient>(), QUEUE_URL).send(queueMessageFor('{}'));
+    expect(client.commands[0]?.options?.abortSignal).toBeUndefined();
   });
 
   it('a send failure propagates (the receiver maps it)', async () => {

@@ -9,6 +9,7 @@ import {
   type ArchiveRecord,
 } from '../../lambda/core/archive-layout.js';
 import { eventIdOf } from '../../lambda/core/event-id.js';
+import { claimCheckKey, parseInboxKey, spillKey } from '../../lambda/core/inbox.js';
 import { SAMPLE_NAMES, sampleBody } from '../support/samples.js';
 
 describe('partitionPrefix (UTC)', () => {
@@ -57,6 +58,14 @@ describe('partitionPrefix (UTC)', () => {
       const key = `${partitionPrefix(d)}socialplus-webhooks-1-2025-07-02-09-54-03-abc.gz`;
       const iso = d.toISOString();
       expect(parsePartition(key)).toEqual({ dt: iso.slice(0, 10), hour: iso.slice(11, 13) });
+    }));
+  });
+
+  it('an event files its inbox objects under the same UTC day as its archive partition (property)', () => {
+    fc.assert(fc.property(fc.date({ min: new Date('2000-01-01T00:00:00Z'), max: new Date('2099-12-31T23:59:59Z'), noInvalidDate: true }), fc.uint8Array({ maxLength: 32 }), (d, body) => {
+      const { dt } = parsePartition(`${partitionPrefix(d)}x.gz`) ?? { dt: '' };
+      expect(parseInboxKey(spillKey(d, eventIdOf(body)))?.day).toBe(dt);
+      expect(parseInboxKey(claimCheckKey(d, eventIdOf(body)))?.day).toBe(dt);
     }));
   });
 

@@ -186,6 +186,21 @@ describe('properties', () => {
     }));
   });
 
+  it('the signing secret verifies at any position among others, reporting that position', () => {
+    fc.assert(fc.property(fc.uint8Array({ maxLength: 512 }), fc.uniqueArray(secret, { minLength: 1, maxLength: 5 }), fc.nat(), (bytes, keys, pick) => {
+      const i = pick % keys.length;
+      expect(verifySignature(bytes, sign(bytes, keys[i] as string), keys)).toEqual({ ok: true, secretIndex: i });
+    }));
+  });
+
+  it('a signature over the body\'s base64 text (as API Gateway may hand it over) never verifies the bytes', () => {
+    fc.assert(fc.property(fc.uint8Array({ minLength: 1, maxLength: 512 }), secret, (bytes, key) => {
+      // The base64 text is always longer than the bytes, so it is never the same message.
+      const encoded = Buffer.from(bytes).toString('base64');
+      expect(verifySignature(bytes, sign(encoded, key), [key]).ok).toBe(false);
+    }));
+  });
+
   it('flipping any bit of the body fails verification', () => {
     fc.assert(fc.property(fc.uint8Array({ minLength: 1, maxLength: 1024 }), fc.nat(), fc.integer({ min: 0, max: 7 }), (bytes, at, bit) => {
       const sig = sign(bytes, 'k');

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { ConfigurationError, ENV, numberEnv, requireEnv, sourceSecretsEnv } from '../../lambda/shared/env.js';
 import { createJsonLogger, parseLogLevel, type LogLevel } from '../../lambda/shared/logger.js';
@@ -102,9 +103,43 @@ describe('Lambda entry points: environment read once at import', () => {
   it('receiver: starts with its variables set', async () => {
     process.env.QUEUE_URL = 'https://sqs.us-east-1.amazonaws.com/1/q';
     process.env.SOURCE_SECRETS = '{"default":"arn:aws:secretsmanager:us-east-1:1:secret:x"}';
+    process.env.ARCHIVE_BUCKET_NAME = 'archive';
+    process.env.RECEIVER_DEADLINE_MS = '800';
     process.env.AWS_REGION = 'us-east-1';
     const mod = await import('../../lambda/receiver/index.js');
     expect(typeof mod.handler).toBe('function');
+  });
+
+  it('receiver: fails to start on a bad deadline, naming the variable', async () => {
+    process.env.QUEUE_URL = 'https://sqs.us-east-1.amazonaws.com/1/q';
+    process.env.SOURCE_SECRETS = '{"default":"arn:aws:secretsmanager:us-east-1:1:secret:x"}';
+    process.env.RECEIVER_DEADLINE_MS = '1s';
+    await expect(import('../../lambda/receiver/index.js')).rejects.toThrow("RECEIVER_DEADLINE_MS must be a positive number, got '1s'");
+  });
+
+  it('receiver: without the archive bucket it starts, warning that there is no claim check and no spill', async () => {
+    process.env.QUEUE_URL = 'https://sqs.us-east-1.amazonaws.com/1/q';
+    process.env.SOURCE_SECRETS = '{"default":"arn:aws:secretsmanager:us-east-1:1:secret:x"}';
+    process.env.AWS_REGION = 'us-east-1';
+    const written: string[] = [];
+    const spy = vi.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array) => {
+      written.push(String(chunk));
+      return true;
+    });
+    try {
+      const mod = await import('../../lambda/receiver/index.js');
+      expect(typeof mod.handler).toBe('function');
+    } finally {
+      spy.mockRestore();
+    }
+    expect(written.join('')).toContain('ARCHIVE_BUCKET_NAME is not set: no claim check and no spill');
+  });
+
+  it('the receiver\'s entry point imports the S3 client lazily (bench/receiver-import.ts measures why)', () => {
+    const source = readFileSync(new URL('../../lambda/receiver/index.ts', import.meta.url), 'utf8');
+    expect(source).not.toMatch(/^import[^\n]*@aws-sdk\/client-s3/m);
+    expect(source).not.toMatch(/^import[^\n]*s3-blob-store/m);
+    expect(source).toContain("import('@aws-sdk/client-s3')");
   });
 
   it('fan-out: fails to start naming a missing variable, and on a bad retention', async () => {
@@ -119,6 +154,7 @@ describe('Lambda entry points: environment read once at import', () => {
   it('fan-out: starts with its variables set', async () => {
     process.env.TABLE_NAME = 'events';
     process.env.DELIVERY_STREAM_NAME = 'stream';
+    process.env.ARCHIVE_BUCKET_NAME = 'archive';
     process.env.AWS_REGION = 'us-east-1';
     const mod = await import('../../lambda/fanout/index.js');
     expect(typeof mod.handler).toBe('function');

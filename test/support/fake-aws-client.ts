@@ -7,6 +7,8 @@ export interface RecordedCommand {
   /** The command class name, e.g. `PutRecordBatchCommand`. */
   readonly name: string;
   readonly input: Record<string, unknown>;
+  /** The per-call options given to `send` (e.g. `abortSignal`), if any. */
+  readonly options?: Record<string, unknown>;
 }
 
 export type Responder = (command: RecordedCommand, callIndex: number) => unknown;
@@ -16,8 +18,8 @@ export class FakeAwsClient {
 
   constructor(private readonly respond: Responder = () => ({})) {}
 
-  async send(command: { constructor: { name: string }; input: unknown }): Promise<unknown> {
-    const recorded = { name: command.constructor.name, input: command.input as Record<string, unknown> };
+  async send(command: { constructor: { name: string }; input: unknown }, options?: Record<string, unknown>): Promise<unknown> {
+    const recorded = { name: command.constructor.name, input: command.input as Record<string, unknown>, ...(options ? { options } : {}) };
     this.commands.push(recorded);
     return this.respond(recorded, this.commands.length - 1);
   }

@@ -2,26 +2,93 @@
  * In-memory implementations of the core's ports (queue, store, archive stream, secret source) and
  * recording telemetry, with failure injection, for handler tests that need no AWS and no emulator.
  */
-import { SecretNotConfiguredError, UnknownSourceError } from '../../lambda/core/errors.js';
+import { BlobNotFoundError, SecretNotConfiguredError, UnknownSourceError } from '../../lambda/core/errors.js';
 import type {
   ArchiveStream,
+  BlobPutOptions,
+  BlobStore,
+  CallOptions,
   EventQueue,
   EventStore,
   PutResult,
   QueueMessage,
   SecretSource,
+  StoredBlob,
   StoredEvent,
 } from '../../lambda/core/ports.js';
 import type { LogFields, Logger, MetricName, Metrics } from '../../lambda/core/telemetry.js';
 
-/** Queue port that keeps what it is sent; `failWith` makes every send reject. */
+/**
+ * A call that never finishes on its own (a stuck connection): it settles only when its abort
+ * signal fires, rejecting with the signal's reason, as the SDK does.
+ */
+export function hangUntilAborted(signal: AbortSignal | undefined): Promise<never> {
+  return new Promise<never>((_, reject) => {
+    if (signal?.aborted) reject(signal.reason);
+    signal?.addEventListener('abort', () => reject(signal.reason), { once: true });
+  });
+}
+
+/**
+ * Queue port that keeps what it is sent. `failWith` makes every send reject; `hang` makes sends
+ * wait until their abort signal fires (a queue slower than any deadline), then reject.
+ */
 export class InMemoryQueue implements EventQueue {
   readonly messages: QueueMessage[] = [];
+  /** The options each send was given, in call order (including sends that failed). */
+  readonly sendOptions: Array<CallOptions | undefined> = [];
   failWith: Error | undefined;
+  hang = false;
 
-  async send(message: QueueMessage): Promise<void> {
+  async send(message: QueueMessage, options?: CallOptions): Promise<void> {
+    this.sendOptions.push(options);
     if (this.failWith) throw this.failWith;
+    if (this.hang) return hangUntilAborted(options?.signal);
     this.messages.push(message);
+  }
+}
+
+/**
+ * Blob port over a map, with the S3 adapter's semantics (a missing key throws
+ * `BlobNotFoundError`; deleting a missing key is fine) and failure injection per operation and key.
+ */
+export class InMemoryBlobStore implements BlobStore {
+  readonly objects = new Map<string, StoredBlob>();
+  readonly calls: Array<{ op: 'put' | 'get' | 'delete'; key: string }> = [];
+  /** Return an error to make that call reject. */
+  fail: (op: 'put' | 'get' | 'delete', key: string) => Error | undefined = () => undefined;
+  /** Return true to make that call wait for its abort signal (a stuck request). */
+  hang: (op: 'put' | 'get' | 'delete', key: string) => boolean = () => false;
+
+  constructor(readonly bucket = 'archive-bucket') {}
+
+  private async enter(op: 'put' | 'get' | 'delete', key: string, signal: AbortSignal | undefined): Promise<void> {
+    this.calls.push({ op, key });
+    const err = this.fail(op, key);
+    if (err) throw err;
+    if (this.hang(op, key)) await hangUntilAborted(signal);
+  }
+
+  async put(key: string, body: Uint8Array, options: BlobPutOptions = {}): Promise<void> {
+    await this.enter('put', key, options.signal);
+    this.objects.set(key, { body: Buffer.from(body), metadata: { ...options.metadata } });
+  }
+
+  async get(key: string, options: CallOptions = {}): Promise<StoredBlob> {
+    await this.enter('get', key, options.signal);
+    const blob = this.objects.get(key);
+    if (!blob) throw new BlobNotFoundError(key);
+    return { body: Buffer.from(blob.body), metadata: { ...blob.metadata } };
+  }
+
+  async delete(key: string, options: CallOptions = {}): Promise<void> {
+    await this.enter('delete', key, options.signal);
+    this.objects.delete(key);
+  }
+
+  /** Keys under a prefix, sorted. */
+  keys(prefix = ''): string[] {
+    return [...this.objects.keys()].filter((k) => k.startsWith(prefix)).sort();
   }
 }
 

@@ -6,6 +6,7 @@ import { createHash } from 'node:crypto';
 import type { SQSEvent, SQSMessageAttributes, SQSRecord } from 'aws-lambda';
 import { eventIdOf } from '../../lambda/core/event-id.js';
 import { parseEvent } from '../../lambda/core/envelope.js';
+import { s3NotificationBody } from '../../lambda/core/inbox.js';
 import type { QueueMessage, QueueMessageAttributes } from '../../lambda/core/ports.js';
 
 export const QUEUE_ARN = 'arn:aws:sqs:us-east-1:123456789012:socialplus-webhooks-events';
@@ -67,4 +68,22 @@ export function sqsEvent(records: readonly SQSRecord[]): SQSEvent {
 /** Shorthand: a batch with one record per body. */
 export function sqsEventForBodies(bodies: readonly string[], attrs: Partial<QueueMessageAttributes> = {}): SQSEvent {
   return sqsEvent(bodies.map((b) => sqsRecord(queueMessageFor(b, attrs))));
+}
+
+/**
+ * The record S3 puts on the queue when objects are created (no message attributes, the JSON
+ * notification as the body), as the spill's event notification delivers it.
+ */
+export function s3NotificationRecord(bucket: string, keys: readonly string[], opts: SqsRecordOptions = {}): SQSRecord {
+  return bareRecord(s3NotificationBody(bucket, keys, new Date(opts.sentTimestampMs ?? Date.UTC(2025, 6, 2, 9, 54, 4))), opts);
+}
+
+/** The test message S3 sends when a notification configuration is saved. */
+export function s3TestEventRecord(bucket: string, opts: SqsRecordOptions = {}): SQSRecord {
+  return bareRecord(JSON.stringify({ Service: 'Amazon S3', Event: 's3:TestEvent', Time: '2025-07-02T09:54:03.221Z', Bucket: bucket, RequestId: 'R1', HostId: 'H1' }), opts);
+}
+
+function bareRecord(body: string, opts: SqsRecordOptions): SQSRecord {
+  const record = sqsRecord({ body, attributes: { eventId: '', eventType: '', receivedAt: '', source: '', requestId: '' } }, opts);
+  return { ...record, messageAttributes: {} };
 }

@@ -1,0 +1,66 @@
+/**
+ * The signing secret of local mode (DESIGN §8): `SOCIALPLUS_WEBHOOK_SECRET` when set, else the dev
+ * secret kept in `.local/secret`, else a new random one written there (mode 0600), so `send` and
+ * `dev` agree without configuration.
+ */
+import { randomBytes } from 'node:crypto';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import { LOCAL_SECRET_ENV } from './paths.js';
+
+/** Where the secret came from; only a `generated` one is ever printed. */
+export type SecretOrigin = 'option' | 'env' | 'file' | 'generated';
+
+export interface DevSecret {
+  readonly value: string;
+  readonly origin: SecretOrigin;
+  /** The file it was read from or written to (for `file` and `generated`). */
+  readonly file?: string;
+}
+
+/** Thrown when the secret file exists but cannot be used. */
+export class DevSecretError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'DevSecretError';
+  }
+}
+
+/** Resolves the secret: explicit value, then the environment, then the file, else generates one. */
+export async function resolveDevSecret(opts: { secretFile: string; explicit?: string; env?: NodeJS.ProcessEnv }): Promise<DevSecret> {
+  if (opts.explicit !== undefined) {
+    if (opts.explicit.trim() === '') throw new DevSecretError('the webhook secret given is empty');
+    return { value: opts.explicit, origin: 'option' };
+  }
+  const fromEnv = (opts.env ?? process.env)[LOCAL_SECRET_ENV];
+  if (fromEnv !== undefined && fromEnv.trim() !== '') return { value: fromEnv, origin: 'env' };
+
+  const existing = await readSecretFile(opts.secretFile);
+  if (existing !== undefined) return { value: existing, origin: 'file', file: opts.secretFile };
+
+  const value = randomBytes(32).toString('base64url');
+  await mkdir(dirname(opts.secretFile), { recursive: true });
+  try {
+    // 'wx': if another process created it meanwhile, use theirs rather than overwrite it.
+    await writeFile(opts.secretFile, `${value}\n`, { mode: 0o600, flag: 'wx' });
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+    const raced = await readSecretFile(opts.secretFile);
+    if (raced !== undefined) return { value: raced, origin: 'file', file: opts.secretFile };
+    throw err;
+  }
+  return { value, origin: 'generated', file: opts.secretFile };
+}
+
+async function readSecretFile(path: string): Promise<string | undefined> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw new DevSecretError(`cannot read the dev secret file ${path}: ${(err as Error).message}`);
+  }
+  const value = text.trim();
+  if (value === '') throw new DevSecretError(`the dev secret file ${path} is empty: delete it to generate a new secret, or set ${LOCAL_SECRET_ENV}`);
+  return value;
+}

@@ -1,0 +1,260 @@
+/**
+ * Local mode's front door: an HTTP server that plays API Gateway (REST, proxy integration) for the
+ * receiver. Each `POST /webhook[/{source}]` becomes the proxy event the receiver gets on AWS (raw
+ * body bytes, base64-flagged when not UTF-8; headers; path parameter; request id and time), and the
+ * handler's result becomes the HTTP answer. `GET /healthz` reports readiness.
+ */
+import { randomUUID } from 'node:crypto';
+import { isUtf8 } from 'node:buffer';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
+import { silentLogger, type Logger } from '../lambda/core/telemetry.js';
+
+/** API Gateway's payload limit. */
+export const MAX_BODY_BYTES = 10 * 1024 * 1024;
+
+export type ReceiverHandler = (event: APIGatewayProxyEvent) => Promise<APIGatewayProxyResult>;
+
+/** What `/healthz` and the webhook routes answer while the pipeline is not serving. */
+export type FrontDoorState = 'starting' | 'ready' | 'stopping';
+
+export interface FrontDoorOptions {
+  /** 0 picks a free port. */
+  readonly port: number;
+  /** @default '127.0.0.1' (also listens on ::1 when the host is a loopback name, so `localhost` works either way) */
+  readonly host?: string;
+  /** @default MAX_BODY_BYTES */
+  readonly maxBodyBytes?: number;
+  readonly logger?: Logger;
+}
+
+export interface FrontDoor {
+  readonly port: number;
+  /** `http://<host>:<port>` */
+  readonly url: string;
+  /** Set once the receiver is ready; until then webhook routes answer 503. */
+  serve(handler: ReceiverHandler): void;
+  state(): FrontDoorState;
+  /** Stops accepting requests and waits for those in progress. */
+  close(): Promise<void>;
+}
+
+/** Thrown when the port cannot be used, naming it and what to do. */
+export class PortUnavailableError extends Error {
+  constructor(readonly port: number, host: string, cause: NodeJS.ErrnoException) {
+    super(cause.code === 'EADDRINUSE'
+      ? `port ${port} on ${host} is already in use: stop what listens there, or pick another port (PORT=3001 or --port 3001)`
+      : `cannot listen on ${host}:${port}: ${cause.message}`, { cause });
+    this.name = 'PortUnavailableError';
+  }
+}
+
+const JSON_TYPE = { 'content-type': 'application/json' };
+
+/** Starts listening at once (so a busy port fails fast); webhook routes answer 503 until `serve`. */
+export async function startFrontDoor(opts: FrontDoorOptions): Promise<FrontDoor> {
+  const host = opts.host ?? '127.0.0.1';
+  const maxBodyBytes = opts.maxBodyBytes ?? MAX_BODY_BYTES;
+  const logger = opts.logger ?? silentLogger;
+  let handler: ReceiverHandler | undefined;
+  let state: FrontDoorState = 'starting';
+  const inFlight = new Set<Promise<void>>();
+
+  const onRequest = (req: IncomingMessage, res: ServerResponse): void => {
+    const work = route(req, res).catch((err: Error) => {
+      logger.error('local front door: request failed', { error: err.message, method: req.method, path: req.url });
+      if (!res.headersSent) send(res, 500, { message: 'internal error in the local receiver; see the dev log' });
+      else res.destroy();
+    }).finally(() => inFlight.delete(work));
+    inFlight.add(work);
+  };
+
+  async function route(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const url = new URL(req.url ?? '/', 'http://local');
+    const method = req.method ?? 'GET';
+    if (url.pathname === '/healthz') {
+      if (method !== 'GET' && method !== 'HEAD') return methodNotAllowed(req, res, 'GET');
+      req.resume();
+      return send(res, state === 'ready' ? 200 : 503, { status: state === 'ready' ? 'ok' : state });
+    }
+    const match = /^\/webhook(?:\/([^/]*))?\/?$/.exec(url.pathname);
+    if (!match) {
+      req.resume();
+      return send(res, 404, { message: `no route for ${method} ${url.pathname}: use POST /webhook, POST /webhook/{source} or GET /healthz` });
+    }
+    if (method !== 'POST') return methodNotAllowed(req, res, 'POST');
+    if (state !== 'ready' || !handler) {
+      req.resume();
+      return send(res, 503, { message: 'temporarily unavailable' }, { 'retry-after': '1' });
+    }
+    const body = await readBody(req, maxBodyBytes);
+    if (body === 'too-large') {
+      send(res, 413, { message: `request body is larger than ${maxBodyBytes} bytes (API Gateway's payload limit)` }, { connection: 'close' });
+      return;
+    }
+    let source: string | undefined;
+    if (match[1] !== undefined && match[1] !== '') {
+      try {
+        source = decodeURIComponent(match[1]);
+      } catch {
+        source = match[1];
+      }
+    }
+    const event = toProxyEvent(req, url, body, source);
+    const result = await handler(event);
+    const headers: Record<string, string> = {};
+    for (const [k, v] of Object.entries(result.headers ?? {})) headers[k] = String(v);
+    res.writeHead(result.statusCode, headers);
+    res.end(result.isBase64Encoded ? Buffer.from(result.body, 'base64') : result.body);
+  }
+
+  const servers = [createServer(onRequest)];
+  const first = servers[0] as Server;
+  await listen(first, opts.port, host);
+  const port = (first.address() as AddressInfo).port;
+  // `localhost` may resolve to ::1 first: listen there too, so `send`'s default URL always connects.
+  if (host === '127.0.0.1' || host === 'localhost') {
+    const v6 = createServer(onRequest);
+    try {
+      await listen(v6, port, '::1');
+      servers.push(v6);
+    } catch {
+      // No IPv6 loopback here (or the port is taken on it): 127.0.0.1 alone serves.
+    }
+  }
+
+  return {
+    port,
+    url: `http://${host.includes(':') ? `[${host}]` : host}:${port}`,
+    serve(h) {
+      handler = h;
+      state = 'ready';
+    },
+    state: () => state,
+    async close() {
+      state = 'stopping';
+      const closed = servers.map((s) => new Promise<void>((resolve) => s.close(() => resolve())));
+      for (const s of servers) s.closeIdleConnections();
+      await Promise.allSettled([...inFlight]);
+      for (const s of servers) s.closeAllConnections();
+      await Promise.all(closed);
+    },
+  };
+}
+
+function listen(server: Server, port: number, host: string): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    const onError = (err: NodeJS.ErrnoException) => reject(new PortUnavailableError(port, host, err));
+    server.once('error', onError);
+    server.listen(port, host, () => {
+      server.off('error', onError);
+      resolve();
+    });
+  });
+}
+
+function send(res: ServerResponse, status: number, body: unknown, extra: Record<string, string> = {}): void {
+  res.writeHead(status, { ...JSON_TYPE, ...extra });
+  res.end(JSON.stringify(body));
+}
+
+function methodNotAllowed(req: IncomingMessage, res: ServerResponse, allow: string): void {
+  req.resume();
+  send(res, 405, { message: `method ${req.method} not allowed on ${new URL(req.url ?? '/', 'http://local').pathname}: use ${allow}` }, { allow });
+}
+
+/** Reads the whole body, or stops at `max` bytes (declared or received) and reports it too large. */
+function readBody(req: IncomingMessage, max: number): Promise<Buffer | 'too-large'> {
+  const declared = Number(req.headers['content-length']);
+  if (Number.isFinite(declared) && declared > max) {
+    req.resume();
+    return Promise.resolve('too-large');
+  }
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    let over = false;
+    req.on('data', (chunk: Buffer) => {
+      if (over) return;
+      size += chunk.length;
+      if (size > max) {
+        over = true;
+        chunks.length = 0;
+        resolve('too-large');
+        return;
+      }
+      chunks.push(chunk);
+    });
+    req.on('end', () => {
+      if (!over) resolve(Buffer.concat(chunks, size));
+    });
+    req.on('error', reject);
+  });
+}
+
+/** The API Gateway REST proxy event for a webhook request, as the receiver gets it on AWS. */
+export function toProxyEvent(req: IncomingMessage, url: URL, body: Buffer, source: string | undefined): APIGatewayProxyEvent {
+  // API Gateway keeps the header names as sent; `headers` holds the last value of a repeated one.
+  const headers: Record<string, string> = {};
+  const multiValueHeaders: Record<string, string[]> = {};
+  for (let i = 0; i + 1 < req.rawHeaders.length; i += 2) {
+    const name = req.rawHeaders[i] as string;
+    const value = req.rawHeaders[i + 1] as string;
+    headers[name] = value;
+    (multiValueHeaders[name] ??= []).push(value);
+  }
+  const query: Record<string, string> = {};
+  const multiQuery: Record<string, string[]> = {};
+  for (const [k, v] of url.searchParams) {
+    query[k] = v;
+    (multiQuery[k] ??= []).push(v);
+  }
+  const hasQuery = Object.keys(query).length > 0;
+  const text = body.length > 0 && isUtf8(body);
+  const resourcePath = source === undefined ? '/webhook' : '/webhook/{source}';
+  const requestTimeEpoch = Date.now();
+  return {
+    resource: resourcePath,
+    path: url.pathname,
+    httpMethod: 'POST',
+    headers,
+    multiValueHeaders,
+    queryStringParameters: hasQuery ? query : null,
+    multiValueQueryStringParameters: hasQuery ? multiQuery : null,
+    pathParameters: source === undefined ? null : { source },
+    stageVariables: null,
+    body: body.length === 0 ? null : text ? body.toString('utf8') : body.toString('base64'),
+    isBase64Encoded: body.length > 0 && !text,
+    requestContext: {
+      accountId: '000000000000',
+      apiId: 'local',
+      authorizer: undefined,
+      protocol: `HTTP/${req.httpVersion}`,
+      httpMethod: 'POST',
+      identity: {
+        accessKey: null,
+        accountId: null,
+        apiKey: null,
+        apiKeyId: null,
+        caller: null,
+        clientCert: null,
+        cognitoAuthenticationProvider: null,
+        cognitoAuthenticationType: null,
+        cognitoIdentityId: null,
+        cognitoIdentityPoolId: null,
+        principalOrgId: null,
+        sourceIp: req.socket.remoteAddress ?? '127.0.0.1',
+        user: null,
+        userAgent: req.headers['user-agent'] ?? null,
+        userArn: null,
+      },
+      path: `/local${url.pathname}`,
+      stage: 'local',
+      requestId: randomUUID(),
+      requestTimeEpoch,
+      resourceId: 'local',
+      resourcePath,
+    },
+  };
+}
