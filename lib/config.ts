@@ -54,7 +54,7 @@ export interface WebhooksConfig {
   readonly logRetentionDays: number;
   /** Log level of both functions. */
   readonly logLevel: LogLevel;
-  /** Where alarms will be sent (validated now, used by the monitoring issue). */
+  /** An address subscribed by e-mail to the alarm topic (AWS sends it a confirmation link first). */
   readonly alarmEmail?: string;
 }
 

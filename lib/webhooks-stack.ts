@@ -9,13 +9,24 @@ import { EventArchive } from './constructs/archive.js';
 import { EventStore } from './constructs/event-store.js';
 import { FanoutFunction } from './constructs/fanout-function.js';
 import { WebhookFirewall } from './constructs/firewall.js';
-import { EventQueue } from './constructs/queue.js';
+import { WebhooksMonitoring } from './constructs/monitoring.js';
+import { EventQueue, VISIBILITY_TIMEOUT_FACTOR } from './constructs/queue.js';
 import { ReceiverFunction } from './constructs/receiver-function.js';
 import { WebhookSecrets } from './constructs/secrets.js';
 import { socialPlusWebhookCidrs } from './socialplus-ips.js';
 
 /** The stack's name unless the app says otherwise. */
 export const DEFAULT_STACK_NAME = 'SocialPlusWebhooks';
+
+/**
+ * The oldest a queued message gets while the fan-out is working: a record that keeps failing stays
+ * up to maxReceiveCount visibility timeouts before the DLQ takes it. Five minutes more means the
+ * fan-out is not consuming at all; capped at a day, which is too long to wait whatever the settings.
+ */
+export function maxHealthyMessageAge(c: Pick<WebhooksConfig, 'maxReceiveCount' | 'fanoutTimeoutSeconds'>): Duration {
+  const retryWindowSeconds = c.maxReceiveCount * c.fanoutTimeoutSeconds * VISIBILITY_TIMEOUT_FACTOR;
+  return Duration.seconds(Math.min(retryWindowSeconds + 5 * 60, 24 * 60 * 60));
+}
 
 /** Props for {@link SocialPlusWebhooksStack}. */
 export interface SocialPlusWebhooksStackProps extends StackProps {
@@ -41,6 +52,7 @@ export class SocialPlusWebhooksStack extends Stack {
   readonly fanout: FanoutFunction;
   readonly api: WebhookApi;
   readonly firewall: WebhookFirewall;
+  readonly monitoring: WebhooksMonitoring;
 
   constructor(scope: Construct, id: string, props: SocialPlusWebhooksStackProps) {
     super(scope, id, {
@@ -96,6 +108,23 @@ export class SocialPlusWebhooksStack extends Stack {
     const ipv4 = [...new Set([...socialPlusWebhookCidrs(c.sources.map((s) => s.region)), ...c.allowedCidrs.filter((cidr) => !cidr.includes(':'))])];
     this.firewall = new WebhookFirewall(this, 'Firewall', { stage: this.api.stage, ipv4Cidrs: ipv4, ipv6Cidrs: extraIpv6 });
 
+    this.monitoring = new WebhooksMonitoring(this, 'Monitoring', {
+      receiver: this.receiver.function,
+      receiverLogGroup: this.receiver.logGroup,
+      fanout: this.fanout.function,
+      fanoutLogGroup: this.fanout.logGroup,
+      queue: this.queue.queue,
+      deadLetterQueue: this.queue.deadLetterQueue,
+      stage: this.api.stage,
+      accessLogGroup: this.api.accessLogGroup,
+      deliveryStream: this.archive.deliveryStream,
+      firewall: this.firewall,
+      alarmEmail: c.alarmEmail,
+      maxMessageAge: maxHealthyMessageAge(c),
+      // Firehose waits up to its buffering interval before writing; three intervals is stuck.
+      maxArchiveFreshness: Duration.seconds(Math.max(15 * 60, 3 * c.archiveBufferSeconds)),
+    });
+
     this.addOutputs(c);
   }
 
@@ -125,6 +154,13 @@ export class SocialPlusWebhooksStack extends Stack {
       DeliveryStreamName: [this.archive.deliveryStream.deliveryStreamName, 'Firehose delivery stream writing the archive'],
       GlueDatabaseName: [this.catalog.databaseName, 'Glue database holding the events table'],
       AthenaWorkGroupName: [this.catalog.workGroupName, 'Athena workgroup with the saved queries'],
+      AlarmTopicArn: [this.monitoring.topic.topicArn, 'SNS topic every alarm notifies (subscribe e-mail, chat or paging here)'],
+      DashboardName: [this.monitoring.dashboard.dashboardName, 'CloudWatch dashboard following events end to end'],
+      DashboardUrl: [this.monitoring.dashboardUrl, 'Console address of the dashboard'],
+      ReceiverLogGroupName: [this.receiver.logGroup.logGroupName, 'Receiver logs (structured JSON: level, message, eventId, source, reason)'],
+      FanoutLogGroupName: [this.fanout.logGroup.logGroupName, 'Fan-out logs (structured JSON: level, message, eventId, source, handler)'],
+      WebAclName: [this.firewall.webAclName, 'WAF web ACL in front of the API (its sampled requests show what it blocked)'],
+      ApiAccessLogGroupName: [this.api.accessLogGroup.logGroupName, 'API access logs (one JSON line per request: status, sourceIp, wafResponseCode, latency)'],
     };
     for (const [id, [value, description]] of Object.entries(outputs)) new CfnOutput(this, id, { value, description });
   }

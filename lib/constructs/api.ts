@@ -1,4 +1,4 @@
-import { RemovalPolicy, Validations } from 'aws-cdk-lib';
+import { RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import * as apigateway from 'aws-cdk-lib/aws-apigateway';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
@@ -77,6 +77,9 @@ export class WebhookApi extends Construct {
       removalPolicy: RemovalPolicy.DESTROY,
     });
     this.api = new apigateway.RestApi(this, 'RestApi', {
+      // API Gateway publishes its metrics under the API's name (dimension ApiName), not its id: the
+      // construct id 'RestApi' would merge the metrics of every copy of this stack in the account.
+      restApiName: `${Stack.of(this).stackName}-api`,
       description: 'Social Plus webhooks: POST /webhook and POST /webhook/{source}',
       endpointConfiguration: { types: [apigateway.EndpointType.REGIONAL] },
       binaryMediaTypes: ['*/*'],

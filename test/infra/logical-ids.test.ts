@@ -15,6 +15,8 @@ const STATEFUL: Record<string, readonly string[]> = {
   'AWS::Glue::Database': ['ArchiveCatalogDatabaseF26CC0BE'],
   'AWS::Glue::Table': ['ArchiveCatalogEventsTableB2A048C1'],
   'AWS::Athena::WorkGroup': ['ArchiveCatalogWorkGroup3C834A34'],
+  // Subscribers (confirmed e-mails, chat and paging integrations) point at its ARN.
+  'AWS::SNS::Topic': ['MonitoringAlarmTopicAF62D4F1'],
 };
 
 let synth: SynthesizedApp;

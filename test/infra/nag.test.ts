@@ -42,7 +42,7 @@ function acknowledgments(app: App): Acknowledgment[] {
 
 const VARIANTS: Record<string, Record<string, unknown>> = {
   default: {},
-  'three regions, an imported secret, IPv6 and tuned settings': {
+  'three regions, an imported secret, IPv6, an alarm e-mail and tuned settings': {
     sources: [
       { name: 'default', region: 'us' },
       { name: 'eu-app', region: 'eu', secretArn: 'arn:aws:secretsmanager:eu-central-1:123456789012:secret:socialplus/eu-app-Xy12Za' },
@@ -52,6 +52,7 @@ const VARIANTS: Record<string, Record<string, unknown>> = {
     fanoutBatchSize: 10,
     fanoutMaxBatchingWindowSeconds: 0,
     logLevel: 'DEBUG',
+    alarmEmail: 'ops@example.com',
   },
 };
 
