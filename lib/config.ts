@@ -5,6 +5,7 @@
  */
 import type { LogLevel } from '../lambda/shared/logger.js';
 import { DEFAULT_SOURCE, SOURCE_NAME } from '../lambda/core/receive.js';
+import { METRICS_NAMESPACE } from '../lambda/shared/metrics-contract.js';
 import { parseCidr } from './cidr.js';
 import { SOCIALPLUS_REGIONS, type SocialPlusRegion } from './socialplus-ips.js';
 
@@ -56,6 +57,15 @@ export interface WebhooksConfig {
   readonly logLevel: LogLevel;
   /** An address subscribed by e-mail to the alarm topic (AWS sends it a confirmation link first). */
   readonly alarmEmail?: string;
+  /**
+   * The receiver's own deadline for buffering an event in the queue, SDK retries included, before
+   * it spills to S3; the answer is due within Social Plus's 1.5 s whatever this says.
+   */
+  readonly receiverDeadlineMs: number;
+  /** X-Ray tracing of the API stage and both functions. */
+  readonly tracing: boolean;
+  /** CloudWatch namespace of the functions' own metrics, which the alarms and the dashboard read. */
+  readonly metricsNamespace: string;
 }
 
 /** Every configuration key with its default; `sources` and `allowedCidrs` are listed for completeness. */
@@ -78,6 +88,9 @@ export const CONFIG_DEFAULTS = {
   logRetentionDays: 30,
   logLevel: 'INFO' as LogLevel,
   alarmEmail: undefined as string | undefined,
+  receiverDeadlineMs: 1000,
+  tracing: true as boolean,
+  metricsNamespace: METRICS_NAMESPACE as string,
 } as const;
 
 /** The configuration keys read from CDK context. */
@@ -94,6 +107,20 @@ const SOURCE_KEYS = ['name', 'region', 'secretArn'] as const;
 const SECRET_ARN = /^arn:aws(?:-[a-z]+)*:secretsmanager:[a-z0-9-]+:\d{12}:secret:[A-Za-z0-9/_+=.@-]+-[A-Za-z0-9]{6}$/;
 const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
 const STAGE_NAME = /^[A-Za-z0-9_]{1,128}$/;
+
+/**
+ * The receiver's deadline bounds: below 100 ms an SQS send with a retry no longer fits, so events
+ * would spill that the queue would have taken; above 1300 ms too little of Social Plus's 1.5 s is
+ * left for the spill to S3 and the answer.
+ */
+export const RECEIVER_DEADLINE_MS_RANGE = { min: 100, max: 1300 } as const;
+
+/**
+ * A metrics namespace this stack accepts: what CloudWatch, embedded metric format and metric filters
+ * all take (no `:`, `*`, `$`), without spaces or quotes (the dashboard's SEARCH quotes it), and short
+ * enough that the per-stack `<namespace>/<stack name>` of the throttle filter stays within 255.
+ */
+const METRICS_NAMESPACE_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._/-]{0,126}$/;
 
 /** The configuration is invalid; `problems` holds one line per bad key. */
 export class ConfigError extends Error {
@@ -266,6 +293,31 @@ function buildOptionalEmail(c: Collector, raw: unknown): string | undefined {
   return raw.trim();
 }
 
+function buildTracing(c: Collector, raw: unknown): boolean {
+  if (raw === undefined) return CONFIG_DEFAULTS.tracing;
+  if (typeof raw === 'boolean') return raw;
+  // `-c tracing=false` arrives as a string.
+  if (typeof raw === 'string' && /^\s*(true|false)\s*$/i.test(raw)) return raw.trim().toLowerCase() === 'true';
+  c.add(`tracing: ${show(raw)} is not true or false (true traces the API stage and both functions with X-Ray; false turns X-Ray off)`);
+  return CONFIG_DEFAULTS.tracing;
+}
+
+function buildMetricsNamespace(c: Collector, raw: unknown): string {
+  if (raw === undefined) return CONFIG_DEFAULTS.metricsNamespace;
+  if (typeof raw !== 'string' || !METRICS_NAMESPACE_PATTERN.test(raw)) {
+    c.add(
+      `metricsNamespace: ${show(raw)} is not a metrics namespace: 1 to 127 letters, digits, '.', '_', '-' and '/', ` +
+        'starting with a letter or digit (e.g. SocialPlusWebhooks or MyCompany/Webhooks)',
+    );
+    return CONFIG_DEFAULTS.metricsNamespace;
+  }
+  if (/^aws\//i.test(raw)) {
+    c.add(`metricsNamespace: ${show(raw)} starts with 'AWS/', which CloudWatch reserves for AWS services; choose another prefix`);
+    return CONFIG_DEFAULTS.metricsNamespace;
+  }
+  return raw;
+}
+
 function buildMaxReceiveCount(c: Collector, raw: unknown): number {
   if (raw === 1 || raw === '1') {
     c.add("maxReceiveCount: 1 is too low: SQS can count a receive the fan-out never saw, so a message could reach the DLQ unprocessed; use 2 to 1000");
@@ -330,6 +382,9 @@ export function buildConfig(context: Readonly<Record<string, unknown>>): Webhook
     logRetentionDays,
     logLevel: c.oneOf('logLevel', context.logLevel, LOG_LEVELS, d.logLevel),
     alarmEmail: buildOptionalEmail(c, context.alarmEmail),
+    receiverDeadlineMs: c.integer('receiverDeadlineMs', context.receiverDeadlineMs, d.receiverDeadlineMs, RECEIVER_DEADLINE_MS_RANGE.min, RECEIVER_DEADLINE_MS_RANGE.max),
+    tracing: buildTracing(c, context.tracing),
+    metricsNamespace: buildMetricsNamespace(c, context.metricsNamespace),
   };
   if (c.problems.length > 0) throw new ConfigError(c.problems);
   return config;

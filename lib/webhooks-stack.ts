@@ -19,6 +19,13 @@ import { socialPlusWebhookCidrs } from './socialplus-ips.js';
 export const DEFAULT_STACK_NAME = 'SocialPlusWebhooks';
 
 /**
+ * Days a leftover spill is kept beyond the queues' retention: its notification can wait in the
+ * queue and then the DLQ for that long at most, and this margin leaves two weeks to notice an alarm
+ * and redrive or re-announce it (docs/runbook.md, EventsSpilled).
+ */
+export const SPILL_REDRIVE_MARGIN_DAYS = 14;
+
+/**
  * The oldest a queued message gets while the fan-out is working: a record that keeps failing stays
  * up to maxReceiveCount visibility timeouts before the DLQ takes it. Five minutes more means the
  * fan-out is not consuming at all; capped at a day, which is too long to wait whatever the settings.
@@ -72,7 +79,10 @@ export class SocialPlusWebhooksStack extends Stack {
       bufferInterval: Duration.seconds(c.archiveBufferSeconds),
       bufferSize: Size.mebibytes(c.archiveBufferMiB),
       logRetention,
+      // Past the time the spill's notification (or its copy in the DLQ) can still be waiting.
+      spillExpiration: Duration.days(this.queue.retentionPeriod.toDays() + SPILL_REDRIVE_MARGIN_DAYS),
     });
+    this.archive.notifySpills(this.queue.queue);
     this.catalog = new ArchiveCatalog(this, 'ArchiveCatalog', {
       bucket: this.archive.bucket,
       scanLimit: Size.gibibytes(c.athenaScanLimitGiB),
@@ -81,13 +91,18 @@ export class SocialPlusWebhooksStack extends Stack {
     this.receiver = new ReceiverFunction(this, 'Receiver', {
       queue: this.queue.queue,
       sourceSecrets: this.secrets.secrets,
+      inboxBucket: this.archive.bucket,
+      deadline: Duration.millis(c.receiverDeadlineMs),
       logLevel: c.logLevel,
       logRetention,
+      tracing: c.tracing,
+      metricsNamespace: c.metricsNamespace,
     });
     this.fanout = new FanoutFunction(this, 'Fanout', {
       queue: this.queue.queue,
       table: this.eventStore.table,
       deliveryStream: this.archive.deliveryStream,
+      inboxBucket: this.archive.bucket,
       eventRetentionDays: c.eventRetentionDays,
       batchSize: c.fanoutBatchSize,
       maxBatchingWindow: Duration.seconds(c.fanoutMaxBatchingWindowSeconds),
@@ -95,6 +110,8 @@ export class SocialPlusWebhooksStack extends Stack {
       timeout: fanoutTimeout,
       logLevel: c.logLevel,
       logRetention,
+      tracing: c.tracing,
+      metricsNamespace: c.metricsNamespace,
     });
 
     this.api = new WebhookApi(this, 'Api', {
@@ -103,6 +120,7 @@ export class SocialPlusWebhooksStack extends Stack {
       throttlingRateLimit: c.apiRateLimit,
       throttlingBurstLimit: c.apiBurstLimit,
       logRetention,
+      tracing: c.tracing,
     });
     const extraIpv6 = c.allowedCidrs.filter((cidr) => cidr.includes(':'));
     const ipv4 = [...new Set([...socialPlusWebhookCidrs(c.sources.map((s) => s.region)), ...c.allowedCidrs.filter((cidr) => !cidr.includes(':'))])];
@@ -120,6 +138,7 @@ export class SocialPlusWebhooksStack extends Stack {
       deliveryStream: this.archive.deliveryStream,
       firewall: this.firewall,
       alarmEmail: c.alarmEmail,
+      metricsNamespace: c.metricsNamespace,
       maxMessageAge: maxHealthyMessageAge(c),
       // Firehose waits up to its buffering interval before writing; three intervals is stuck.
       maxArchiveFreshness: Duration.seconds(Math.max(15 * 60, 3 * c.archiveBufferSeconds)),
@@ -149,8 +168,10 @@ export class SocialPlusWebhooksStack extends Stack {
       ArchiveBucketName: [this.archive.bucket.bucketName, 'S3 archive (events/, errors/, inbox/, athena-results/)'],
       EventQueueName: [this.queue.queue.queueName, 'SQS event queue'],
       EventQueueUrl: [this.queue.queue.queueUrl, 'SQS event queue URL'],
+      EventQueueArn: [this.queue.queue.queueArn, 'SQS event queue ARN (the destination of a DLQ message move task)'],
       DeadLetterQueueName: [this.queue.deadLetterQueue.queueName, 'SQS dead-letter queue (socialplus-webhooks redrive moves it back)'],
       DeadLetterQueueUrl: [this.queue.deadLetterQueue.queueUrl, 'SQS dead-letter queue URL'],
+      DeadLetterQueueArn: [this.queue.deadLetterQueue.queueArn, 'SQS dead-letter queue ARN (the source of a message move task: aws sqs start-message-move-task)'],
       DeliveryStreamName: [this.archive.deliveryStream.deliveryStreamName, 'Firehose delivery stream writing the archive'],
       GlueDatabaseName: [this.catalog.databaseName, 'Glue database holding the events table'],
       AthenaWorkGroupName: [this.catalog.workGroupName, 'Athena workgroup with the saved queries'],

@@ -34,6 +34,8 @@ export const ENV = {
    * (default 1000; the answer is due 1.5 s after the request arrived whatever this says). No grant.
    */
   RECEIVER_DEADLINE_MS: 'RECEIVER_DEADLINE_MS',
+  /** Both: namespace of the functions' own metrics (default SocialPlusWebhooks), the one the alarms read. No grant. */
+  METRICS_NAMESPACE: 'METRICS_NAMESPACE',
 } as const;
 
 export type EnvName = (typeof ENV)[keyof typeof ENV];

@@ -54,12 +54,17 @@ export interface WebhookApiProps {
    * @default RetentionDays.ONE_MONTH
    */
   readonly logRetention?: logs.RetentionDays;
+  /**
+   * X-Ray tracing of the stage.
+   * @default true
+   */
+  readonly tracing?: boolean;
 }
 
 /**
  * The regional REST API (WAF attaches to REST APIs only): `POST /webhook` and
  * `POST /webhook/{source}` to the receiver, nothing else; JSON access logs, stage throttling,
- * X-Ray tracing. Every body reaches the receiver base64-encoded, so the HMAC is computed over the
+ * X-Ray tracing unless turned off. Every body reaches the receiver base64-encoded, so the HMAC is computed over the
  * exact bytes Social Plus sent whatever their encoding.
  */
 export class WebhookApi extends Construct {
@@ -91,7 +96,7 @@ export class WebhookApi extends Construct {
         throttlingBurstLimit: props.throttlingBurstLimit ?? 2000,
         accessLogDestination: new apigateway.LogGroupLogDestination(this.accessLogGroup),
         accessLogFormat: apigateway.AccessLogFormat.custom(JSON.stringify(ACCESS_LOG_FORMAT)),
-        tracingEnabled: true,
+        tracingEnabled: props.tracing ?? true,
         metricsEnabled: true,
         dataTraceEnabled: false,
       },
@@ -120,6 +125,14 @@ export class WebhookApi extends Construct {
         'The receiver must get every body byte for byte and answer 200 even to bodies that are not valid JSON (they are stored and flagged, ' +
         'DESIGN §2); a request validator would reject them before the signature is checked.',
     });
+    if (props.tracing === false) {
+      Validations.of(this.stage.node.defaultChild as apigateway.CfnStage).acknowledge({
+        id: 'Serverless-APIGWXrayEnabled',
+        reason:
+          'X-Ray is off because the deployment set tracing=false (its cost, about $5 per million traced requests, was not wanted); ' +
+          'the JSON access log still records each request\'s status, latency and integration error.',
+      });
+    }
     Validations.of(this.stage.node.defaultChild as apigateway.CfnStage).acknowledge({
       id: 'AwsSolutions-APIG6',
       reason:

@@ -1,10 +1,18 @@
-import { CfnMapping, Duration, RemovalPolicy, Stack, type Size, Validations } from 'aws-cdk-lib';
+import { CfnMapping, CfnResource, Duration, RemovalPolicy, Stack, type Size, Validations } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as firehose from 'aws-cdk-lib/aws-kinesisfirehose';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
-import { Construct } from 'constructs';
-import { ARCHIVE_ERRORS_PREFIX, ARCHIVE_EVENTS_PREFIX, FIREHOSE_ERRORS_PREFIX, FIREHOSE_EVENTS_PREFIX } from '../../lambda/core/archive-layout.js';
+import type * as sqs from 'aws-cdk-lib/aws-sqs';
+import { Construct, type IConstruct } from 'constructs';
+import {
+  ARCHIVE_ERRORS_PREFIX,
+  ARCHIVE_EVENTS_PREFIX,
+  FIREHOSE_ERRORS_PREFIX,
+  FIREHOSE_EVENTS_PREFIX,
+  INBOX_SPILL_PREFIX,
+} from '../../lambda/core/archive-layout.js';
+import { ScopedQueueDestination } from './inbox.js';
 
 /** Where the Athena workgroup writes query results, inside the archive bucket. */
 export const ATHENA_RESULTS_PREFIX = 'athena-results/';
@@ -34,11 +42,27 @@ export interface EventArchiveProps {
    * @default Duration.days(365)
    */
   readonly accessLogsExpiration?: Duration;
+  /**
+   * Age at which an object still under `inbox/spill/` expires. The fan-out deletes each spill once
+   * it has processed it, so this only removes leftovers; set it beyond the time the event's
+   * notification can still be in the queue or its dead-letter queue, or an unprocessed event goes.
+   * @default Duration.days(28): the queues' 14-day retention plus 14 days to notice and redrive
+   */
+  readonly spillExpiration?: Duration;
 }
 
 /**
+ * The construct id CDK gives its stack-wide handler of `Custom::S3BucketNotifications` (an
+ * implementation detail of aws-cdk-lib, looked up by prefix so a changed suffix still matches).
+ */
+const NOTIFICATIONS_HANDLER_ID_PREFIX = 'BucketNotificationsHandler';
+
+/**
  * The S3 archive (DESIGN §6) and the Firehose delivery stream that fills it: gzip NDJSON under
- * `events/dt=YYYY-MM-DD/hour=HH/` from Firehose's UTC arrival time, failed deliveries under `errors/`.
+ * `events/dt=YYYY-MM-DD/hour=HH/` from Firehose's UTC arrival time, failed deliveries under `errors/`,
+ * and the inbox: claim-checked bodies under `inbox/large/` (kept with the archive) and spilled events
+ * under `inbox/spill/` (announced to the event queue by {@link EventArchive.notifySpills}, deleted by
+ * the fan-out, leftovers expired after `spillExpiration`).
  * The bucket blocks public access, takes TLS only, is encrypted (SSE-S3), versioned, moves objects to
  * Standard-IA after `transitionAfter`, logs access to a separate bucket, and both are retained.
  */
@@ -53,6 +77,13 @@ export class EventArchive extends Construct {
   readonly deliveryLogGroup: logs.LogGroup;
   /** The role Firehose assumes to write to the bucket and its log group. */
   readonly deliveryRole: iam.Role;
+  /**
+   * The role of CDK's deploy-time handler that sets the bucket's event notifications: it may only
+   * put the notification configuration of this bucket and write to its own log group.
+   */
+  readonly notificationsRole: iam.Role;
+  /** The notification handler's log group, with the stack's retention. */
+  readonly notificationsLogGroup: logs.LogGroup;
 
   constructor(scope: Construct, id: string, props: EventArchiveProps) {
     super(scope, id);
@@ -66,7 +97,17 @@ export class EventArchive extends Construct {
       lifecycleRules: [{ id: 'expire-access-logs', expiration: props.accessLogsExpiration ?? Duration.days(365) }],
     });
 
+    // CDK's notification handler adds the AWS managed AWSLambdaBasicExecutionRole (logs on every
+    // group) to whatever role it is given; handed an immutable view, it can add nothing, and the
+    // role gets exactly what the handler does below.
+    this.notificationsRole = new iam.Role(this, 'NotificationsRole', {
+      assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
+      description: 'CloudFormation custom resource that sets the socialplus-webhooks archive bucket\'s event notifications',
+    });
+    this.notificationsLogGroup = new logs.LogGroup(this, 'NotificationsLogs', { retention: props.logRetention, removalPolicy: RemovalPolicy.DESTROY });
+
     this.bucket = new s3.Bucket(this, 'Bucket', {
+      notificationsHandlerRole: this.notificationsRole.withoutPolicyUpdates(),
       blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
       enforceSSL: true,
       encryption: s3.BucketEncryption.S3_MANAGED,
@@ -84,8 +125,16 @@ export class EventArchive extends Construct {
           expiredObjectDeleteMarker: true,
         },
         { id: 'expire-athena-results', prefix: ATHENA_RESULTS_PREFIX, expiration: props.queryResultsExpiration ?? Duration.days(30) },
+        // Versioning keeps an expired spill as a noncurrent version for noncurrentVersionExpiration
+        // more, so even a leftover nobody redrove in time can still be restored for a while.
+        { id: 'expire-leftover-spills', prefix: INBOX_SPILL_PREFIX, expiration: props.spillExpiration ?? Duration.days(28) },
+        // No rule expires inbox/large/: archive lines and table items point at those bodies for as
+        // long as the archive is kept (forever unless the user says otherwise), so they age with it
+        // through the first rule, to Standard-IA after transitionAfter.
       ],
     });
+    this.notificationsRole.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['s3:PutBucketNotification'], resources: [this.bucket.bucketArn] }));
+    this.notificationsLogGroup.grantWrite(this.notificationsRole);
 
     this.deliveryLogGroup = new logs.LogGroup(this, 'DeliveryLogs', {
       retention: props.logRetention,
@@ -139,5 +188,35 @@ export class EventArchive extends Construct {
     for (const child of stack.node.children) {
       if (child instanceof CfnMapping && /aws-kinesisfirehose\.CidrBlocks$/.test(child.node.id)) stack.node.tryRemoveChild(child.node.id);
     }
+  }
+
+  /**
+   * Has S3 notify `queue` of every object created under `inbox/spill/` (DESIGN §2: spilled events
+   * reach the fan-out with no manual step). The queue's policy lets only this bucket, in this
+   * account, send to it. Call once.
+   */
+  notifySpills(queue: sqs.IQueue): void {
+    this.bucket.addEventNotification(s3.EventType.OBJECT_CREATED, new ScopedQueueDestination(queue), { prefix: INBOX_SPILL_PREFIX });
+    const handler = this.notificationsHandler();
+    // The handler writes to a log group with a retention instead of one Lambda would create without.
+    handler.addPropertyOverride('LoggingConfig', { LogGroup: this.notificationsLogGroup.logGroupName });
+    // The immutable role view carries no dependency: without this the handler could run before its role may act.
+    handler.addResourceDependency(this.notificationsRole.node.findChild('DefaultPolicy').node.defaultChild as iam.CfnPolicy);
+    // cdk-nag's Lambda rules do not look at this function (CDK declares it as a plain CfnResource, not a
+    // CfnFunction), so there is nothing to acknowledge; its role is ours and passes the IAM rules as it is.
+  }
+
+  /** CDK's notification handler function, which exists once a notification was added. */
+  private notificationsHandler(): CfnResource {
+    const stack = Stack.of(this);
+    const singleton: IConstruct | undefined = stack.node.children.find((c) => c.node.id.startsWith(NOTIFICATIONS_HANDLER_ID_PREFIX));
+    const resource = singleton?.node.tryFindChild('Resource');
+    if (!(resource instanceof CfnResource) || resource.cfnResourceType !== 'AWS::Lambda::Function') {
+      throw new Error(
+        `aws-cdk-lib no longer creates its bucket notification handler as ${NOTIFICATIONS_HANDLER_ID_PREFIX}…/Resource (AWS::Lambda::Function) ` +
+          'at the stack root; update EventArchive.notifySpills to find it.',
+      );
+    }
+    return resource;
   }
 }

@@ -1,13 +1,17 @@
 import { Duration, Validations } from 'aws-cdk-lib';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import type * as iam from 'aws-cdk-lib/aws-iam';
 import type * as firehose from 'aws-cdk-lib/aws-kinesisfirehose';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
+import type * as s3 from 'aws-cdk-lib/aws-s3';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { INBOX_LARGE_PREFIX, INBOX_SPILL_PREFIX } from '../../lambda/core/archive-layout.js';
 import { ENV } from '../../lambda/shared/env.js';
 import type { LogLevel } from '../../lambda/shared/logger.js';
 import { grantEventStoreWrites } from './event-store.js';
+import { acknowledgeInboxWildcards, grantInboxProcessing } from './inbox.js';
 import { WebhooksFunction } from './node-function.js';
 
 /** Props for {@link FanoutFunction}. */
@@ -18,6 +22,12 @@ export interface FanoutFunctionProps {
   readonly table: dynamodb.ITableV2;
   /** The archive's delivery stream. */
   readonly deliveryStream: firehose.IDeliveryStream;
+  /**
+   * The archive bucket, whose `inbox/` holds claim-checked bodies (`inbox/large/`, read, and written
+   * for payloads too large for a record or an item) and spilled events (`inbox/spill/`, read and
+   * deleted once processed).
+   */
+  readonly inboxBucket: s3.IBucket;
   /** Days an event item lives before TTL. */
   readonly eventRetentionDays: number;
   /**
@@ -56,11 +66,22 @@ export interface FanoutFunctionProps {
    * @default RetentionDays.ONE_MONTH
    */
   readonly logRetention?: logs.RetentionDays;
+  /**
+   * X-Ray active tracing.
+   * @default true
+   */
+  readonly tracing?: boolean;
+  /**
+   * Namespace of the function's own metrics.
+   * @default METRICS_NAMESPACE ('SocialPlusWebhooks')
+   */
+  readonly metricsNamespace?: string;
 }
 
 /**
  * The fan-out Lambda (`lambda/fanout/index.ts`), triggered by the queue with partial batch
- * responses: archives each batch to Firehose, stores each event once, runs the handlers.
+ * responses: fetches claim-checked and spilled bodies from the inbox, archives each batch to
+ * Firehose, stores each event once, runs the handlers.
  */
 export class FanoutFunction extends Construct {
   /** The function. */
@@ -80,6 +101,8 @@ export class FanoutFunction extends Construct {
       logLevel: props.logLevel ?? 'INFO',
       logRetention: props.logRetention ?? logs.RetentionDays.ONE_MONTH,
       invocation: 'its SQS event source mapping invokes the fan-out synchronously, and records that keep failing go to the event queue\'s dead-letter queue',
+      tracing: props.tracing,
+      metricsNamespace: props.metricsNamespace,
     });
 
     grantEventStoreWrites(props.table, fn.function);
@@ -89,6 +112,17 @@ export class FanoutFunction extends Construct {
     fn.function.addEnvironment(ENV.DELIVERY_STREAM_NAME, props.deliveryStream.deliveryStreamName);
 
     fn.function.addEnvironment(ENV.EVENT_RETENTION_DAYS, String(props.eventRetentionDays));
+
+    grantInboxProcessing(props.inboxBucket, fn.function);
+    fn.function.addEnvironment(ENV.ARCHIVE_BUCKET_NAME, props.inboxBucket.bucketName);
+    acknowledgeInboxWildcards(fn.role.node.findChild('DefaultPolicy').node.defaultChild as iam.CfnPolicy, props.inboxBucket, {
+      [INBOX_LARGE_PREFIX]:
+        'The fan-out reads claim-checked bodies, and writes payloads too large for an archive record or a table item, under inbox/large/ ' +
+        'at keys named per event at run time; GetObject and PutObject, under this prefix only.',
+      [INBOX_SPILL_PREFIX]:
+        'The fan-out reads each spilled event S3 notifies it of, then deletes it, at keys the receiver named per event at run time; ' +
+        'GetObject and DeleteObject, under this prefix only.',
+    });
 
     // The mapping is built here rather than with SqsEventSource so its construct id (and logical id)
     // does not depend on the queue's, and the consume grant sits next to it.

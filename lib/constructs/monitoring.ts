@@ -420,10 +420,12 @@ export class WebhooksMonitoring extends Construct {
     const graph = (title: string, left: cloudwatch.IMetric[], extra: Partial<cloudwatch.GraphWidgetProps> = {}) =>
       new cloudwatch.GraphWidget({ title, left, width: 8, height: 6, leftYAxis: { min: 0 }, ...extra });
     const percentile = (p: number) => props.receiver.metricDuration({ ...minute, statistic: cloudwatch.Stats.p(p), label: `p${p}` });
+    // A search schema takes a namespace bare only when it is alphanumeric; any other needs quotes.
+    const schemaNamespace = /^[A-Za-z0-9]+$/.test(this.namespace) ? this.namespace : `"${this.namespace}"`;
     const handlerSearch = (name: MetricName, verb: string) =>
       new cloudwatch.MathExpression({
         expression:
-          `SEARCH('{${this.namespace},${METRICS_DIMENSIONS.handler},${METRICS_DIMENSIONS.service}} ` +
+          `SEARCH('{${schemaNamespace},${METRICS_DIMENSIONS.handler},${METRICS_DIMENSIONS.service}} ` +
           `${METRICS_DIMENSIONS.service}="${METRICS_SERVICE.fanout}" MetricName="${name}"', 'Sum', 60)`,
         usingMetrics: {},
         // A dynamic label: one line per handler, named after it.

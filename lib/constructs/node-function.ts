@@ -8,6 +8,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import type { LogLevel } from '../../lambda/shared/logger.js';
 import { ENV } from '../../lambda/shared/env.js';
+import { METRICS_NAMESPACE } from '../../lambda/shared/metrics-contract.js';
 
 /** The repository root: the bundler's project root, holding package-lock.json. */
 const PROJECT_ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -70,6 +71,16 @@ export interface WebhooksFunctionProps {
    * the reason it needs no dead-letter target of its own.
    */
   readonly invocation: string;
+  /**
+   * X-Ray active tracing (it also lets the role send traces).
+   * @default true
+   */
+  readonly tracing?: boolean;
+  /**
+   * CloudWatch namespace the function publishes its own metrics in (`ENV.METRICS_NAMESPACE`).
+   * @default METRICS_NAMESPACE ('SocialPlusWebhooks')
+   */
+  readonly metricsNamespace?: string;
 }
 
 /**
@@ -87,6 +98,7 @@ export class WebhooksFunction extends Construct {
   constructor(scope: Construct, id: string, props: WebhooksFunctionProps) {
     super(scope, id);
     assertLocalEsbuild();
+    const tracing = props.tracing ?? true;
     this.logGroup = new logs.LogGroup(this, 'Logs', { retention: props.logRetention, removalPolicy: RemovalPolicy.DESTROY });
     this.role = new iam.Role(this, 'Role', {
       assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
@@ -105,12 +117,17 @@ export class WebhooksFunction extends Construct {
       timeout: props.timeout,
       role: this.role,
       logGroup: this.logGroup,
-      tracing: lambda.Tracing.ACTIVE,
+      // DISABLED, not PASS_THROUGH: no trace is recorded even when a caller asks for one, and no X-Ray permissions.
+      tracing: tracing ? lambda.Tracing.ACTIVE : lambda.Tracing.DISABLED,
       bundling: BUNDLING,
       environment: {
         [ENV.LOG_LEVEL]: props.logLevel,
+        // Embedded metric format needs no permission: the metrics travel in the function's log lines.
+        [ENV.METRICS_NAMESPACE]: props.metricsNamespace ?? METRICS_NAMESPACE,
         // Stack traces point at the TypeScript sources instead of the minified bundle.
         NODE_OPTIONS: '--enable-source-maps',
+        // Powertools' Tracer would otherwise still open subsegments nobody records.
+        ...(tracing ? {} : { POWERTOOLS_TRACE_ENABLED: 'false' }),
       },
     });
 
@@ -126,10 +143,19 @@ export class WebhooksFunction extends Construct {
         reason: `Never invoked asynchronously, and a function dead-letter target only catches asynchronous invocations: ${props.invocation}.`,
       },
     );
-    // Active tracing adds xray:PutTraceSegments and xray:PutTelemetryRecords, which take no resource ARN.
-    Validations.of(this.role.node.findChild('DefaultPolicy').node.defaultChild as iam.CfnPolicy).acknowledge({
-      id: 'AwsSolutions-IAM5[Resource::*]',
-      reason: 'Only the X-Ray actions xray:PutTraceSegments and xray:PutTelemetryRecords use Resource *: X-Ray has no resource-level permissions, AWS requires *.',
-    });
+    if (tracing) {
+      // Active tracing adds xray:PutTraceSegments and xray:PutTelemetryRecords, which take no resource ARN.
+      Validations.of(this.role.node.findChild('DefaultPolicy').node.defaultChild as iam.CfnPolicy).acknowledge({
+        id: 'AwsSolutions-IAM5[Resource::*]',
+        reason: 'Only the X-Ray actions xray:PutTraceSegments and xray:PutTelemetryRecords use Resource *: X-Ray has no resource-level permissions, AWS requires *.',
+      });
+    } else {
+      Validations.of(cfnFunction).acknowledge({
+        id: 'Serverless-LambdaTracing',
+        reason:
+          'X-Ray is off because the deployment set tracing=false (its cost, about $5 per million traced requests, was not wanted); ' +
+          'the structured logs, the metrics and the dashboard still follow each event by its eventId.',
+      });
+    }
   }
 }

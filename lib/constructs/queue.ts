@@ -33,10 +33,16 @@ export class EventQueue extends Construct {
   readonly queue: sqs.Queue;
   /** Where a message goes after `maxReceiveCount` failed receives; `redrive` moves it back. */
   readonly deadLetterQueue: sqs.Queue;
+  /**
+   * How long both queues keep a message. A dead-lettered message keeps its first enqueue time, so
+   * this is also the longest an event can wait in the DLQ to be redriven.
+   */
+  readonly retentionPeriod: Duration;
 
   constructor(scope: Construct, id: string, props: EventQueueProps) {
     super(scope, id);
     const retentionPeriod = props.retentionPeriod ?? Duration.days(14);
+    this.retentionPeriod = retentionPeriod;
     this.deadLetterQueue = new sqs.Queue(this, 'DeadLetterQueue', {
       encryption: sqs.QueueEncryption.SQS_MANAGED,
       enforceSSL: true,

@@ -1,11 +1,15 @@
 import { Duration, Stack } from 'aws-cdk-lib';
+import type * as iam from 'aws-cdk-lib/aws-iam';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
+import type * as s3 from 'aws-cdk-lib/aws-s3';
 import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { INBOX_LARGE_PREFIX, INBOX_SPILL_PREFIX } from '../../lambda/core/archive-layout.js';
 import { ENV } from '../../lambda/shared/env.js';
 import type { LogLevel } from '../../lambda/shared/logger.js';
+import { acknowledgeInboxWildcards, grantInboxWrites } from './inbox.js';
 import { WebhooksFunction } from './node-function.js';
 
 /** Props for {@link ReceiverFunction}. */
@@ -14,6 +18,16 @@ export interface ReceiverFunctionProps {
   readonly queue: sqs.IQueue;
   /** Each webhook source's secret, by source name. */
   readonly sourceSecrets: Readonly<Record<string, secretsmanager.ISecret>>;
+  /**
+   * The archive bucket, whose `inbox/` takes bodies too large for a queue message (`inbox/large/`)
+   * and events the queue could not take in time (`inbox/spill/`).
+   */
+  readonly inboxBucket: s3.IBucket;
+  /**
+   * How long the receiver tries the queue, SDK retries included, before it spills to S3.
+   * @default Duration.millis(1000)
+   */
+  readonly deadline?: Duration;
   /**
    * Memory in MB.
    * @default 1024: the answer is due within 1.5 s even on a cold start, and a cold start (module
@@ -38,11 +52,23 @@ export interface ReceiverFunctionProps {
    * @default RetentionDays.ONE_MONTH
    */
   readonly logRetention?: logs.RetentionDays;
+  /**
+   * X-Ray active tracing.
+   * @default true
+   */
+  readonly tracing?: boolean;
+  /**
+   * Namespace of the function's own metrics.
+   * @default METRICS_NAMESPACE ('SocialPlusWebhooks')
+   */
+  readonly metricsNamespace?: string;
 }
 
 /**
  * The receiver Lambda (`lambda/receiver/index.ts`): verifies `x-amity-signature` and buffers the
- * event in the queue. It may send to the queue and read exactly the sources' secrets, nothing else.
+ * event in the queue, or in the archive bucket's inbox when the body is too large for a message or
+ * the queue fails. It may send to the queue, read exactly the sources' secrets and put objects
+ * under `inbox/large/` and `inbox/spill/`, nothing else.
  */
 export class ReceiverFunction extends Construct {
   /** The function. */
@@ -52,14 +78,23 @@ export class ReceiverFunction extends Construct {
 
   constructor(scope: Construct, id: string, props: ReceiverFunctionProps) {
     super(scope, id);
+    const timeout = props.timeout ?? Duration.seconds(3);
+    const deadlineMs = (props.deadline ?? Duration.millis(1000)).toMilliseconds();
+    if (!Number.isInteger(deadlineMs) || deadlineMs <= 0 || deadlineMs >= timeout.toMilliseconds()) {
+      throw new Error(
+        `ReceiverFunction deadline is ${deadlineMs} ms; it must be a whole number of milliseconds above 0 and below the function timeout (${timeout.toMilliseconds()} ms)`,
+      );
+    }
     const fn = new WebhooksFunction(this, 'Handler', {
       entry: 'lambda/receiver/index.ts',
       description: 'socialplus-webhooks receiver: verifies Social Plus webhooks and queues them',
       memorySize: props.memorySize ?? 1024,
-      timeout: props.timeout ?? Duration.seconds(3),
+      timeout,
       logLevel: props.logLevel ?? 'INFO',
       logRetention: props.logRetention ?? logs.RetentionDays.ONE_MONTH,
       invocation: 'API Gateway invokes the receiver synchronously (Lambda proxy integration) and Social Plus sees any failure as a non-200 answer',
+      tracing: props.tracing,
+      metricsNamespace: props.metricsNamespace,
     });
 
     props.queue.grantSendMessages(fn.function);
@@ -71,6 +106,20 @@ export class ReceiverFunction extends Construct {
       arns[source] = secret.secretArn;
     }
     fn.function.addEnvironment(ENV.SOURCE_SECRETS, Stack.of(this).toJsonString(arns));
+
+    grantInboxWrites(props.inboxBucket, fn.function);
+    fn.function.addEnvironment(ENV.ARCHIVE_BUCKET_NAME, props.inboxBucket.bucketName);
+    acknowledgeInboxWildcards(fn.role.node.findChild('DefaultPolicy').node.defaultChild as iam.CfnPolicy, props.inboxBucket, {
+      [INBOX_LARGE_PREFIX]:
+        'The receiver puts a body too large for a queue message under inbox/large/<date>/<event id>, a key it makes per event at run time; ' +
+        'PutObject only, under this prefix only.',
+      [INBOX_SPILL_PREFIX]:
+        'The receiver puts an event the queue could not take in time under inbox/spill/<date>/<event id>, a key it makes per event at run time; ' +
+        'PutObject only, under this prefix only.',
+    });
+
+    // No grant: the deadline only bounds the receiver's own work.
+    fn.function.addEnvironment(ENV.RECEIVER_DEADLINE_MS, String(deadlineMs));
 
     this.function = fn.function;
     this.logGroup = fn.logGroup;

@@ -42,6 +42,9 @@ describe('buildConfig defaults', () => {
       athenaScanLimitGiB: 10,
       logRetentionDays: 30,
       logLevel: 'INFO',
+      receiverDeadlineMs: 1000,
+      tracing: true,
+      metricsNamespace: 'SocialPlusWebhooks',
     });
     expect(config.alarmEmail).toBeUndefined();
   });
@@ -73,6 +76,25 @@ describe('buildConfig accepts what -c key=value and cdk.json give it', () => {
 
   it('takes an alarm email', () => {
     expect(buildConfig({ alarmEmail: 'ops@example.com' }).alarmEmail).toBe('ops@example.com');
+  });
+
+  it('takes the receiver deadline at both ends of its range, as a number or a string', () => {
+    expect(buildConfig({ receiverDeadlineMs: 100 }).receiverDeadlineMs).toBe(100);
+    expect(buildConfig({ receiverDeadlineMs: '1300' }).receiverDeadlineMs).toBe(1300);
+  });
+
+  it.each<[unknown, boolean]>([
+    [false, false],
+    [true, true],
+    ['false', false],
+    [' TRUE ', true],
+  ])('takes tracing %j as %s', (raw, expected) => {
+    expect(buildConfig({ tracing: raw }).tracing).toBe(expected);
+  });
+
+  it('takes a metrics namespace with dots, slashes, underscores and hyphens', () => {
+    expect(buildConfig({ metricsNamespace: 'MyCompany/Webhooks.v2_eu-1' }).metricsNamespace).toBe('MyCompany/Webhooks.v2_eu-1');
+    expect(buildConfig({ metricsNamespace: 'a'.repeat(127) }).metricsNamespace).toHaveLength(127);
   });
 });
 
@@ -112,6 +134,18 @@ describe('buildConfig names each bad key, its value and what is allowed', () => 
     ['log retention CloudWatch refuses', { logRetentionDays: 45 }, 'logRetentionDays: 45 is not one of 1, 3, 5, 7, 14, 30, 60, 90'],
     ['log level', { logLevel: 'TRACE' }, "logLevel: 'TRACE' is not one of DEBUG, INFO, WARN, ERROR"],
     ['alarm email', { alarmEmail: 'ops at example' }, "alarmEmail: 'ops at example' is not an email address"],
+    ['deadline below 100 ms', { receiverDeadlineMs: 99 }, 'receiverDeadlineMs: 99 is not an integer from 100 to 1300'],
+    ['deadline past 1300 ms', { receiverDeadlineMs: '1500' }, "receiverDeadlineMs: '1500' is not an integer from 100 to 1300"],
+    ['deadline in seconds', { receiverDeadlineMs: 1.2 }, 'receiverDeadlineMs: 1.2 is not an integer from 100 to 1300'],
+    ['tracing yes', { tracing: 'yes' }, "tracing: 'yes' is not true or false"],
+    ['tracing 0', { tracing: 0 }, 'tracing: 0 is not true or false'],
+    ['namespace with a colon', { metricsNamespace: 'My:Webhooks' }, "metricsNamespace: 'My:Webhooks' is not a metrics namespace: 1 to 127 letters, digits, '.', '_', '-' and '/'"],
+    ['namespace with a space', { metricsNamespace: 'My Webhooks' }, "metricsNamespace: 'My Webhooks' is not a metrics namespace"],
+    ['namespace empty', { metricsNamespace: '' }, "metricsNamespace: '' is not a metrics namespace"],
+    ['namespace too long', { metricsNamespace: 'a'.repeat(128) }, 'is not a metrics namespace: 1 to 127 letters'],
+    ['namespace not a string', { metricsNamespace: 42 }, 'metricsNamespace: 42 is not a metrics namespace'],
+    ['namespace reserved by AWS', { metricsNamespace: 'AWS/Lambda' }, "metricsNamespace: 'AWS/Lambda' starts with 'AWS/', which CloudWatch reserves for AWS services"],
+    ['misspelt namespace key', { metricNamespace: 'Mine' }, 'metricNamespace: is not a configuration key; did you mean metricsNamespace?'],
     ['misspelt key', { eventRetentionDay: 30 }, 'eventRetentionDay: is not a configuration key; did you mean eventRetentionDays?'],
     ['wrong case key', { LOGLEVEL: 'INFO' }, 'LOGLEVEL: is not a configuration key; did you mean logLevel?'],
   ])('%s', (_label, context, expected) => {
@@ -142,6 +176,7 @@ describe('buildConfig names each bad key, its value and what is allowed', () => 
     expect(CONFIG_KEYS).toEqual(Object.keys(CONFIG_DEFAULTS));
     expect(CONFIG_KEYS).toContain('sources');
     expect(CONFIG_KEYS).toContain('alarmEmail');
+    for (const key of ['receiverDeadlineMs', 'tracing', 'metricsNamespace']) expect(CONFIG_KEYS).toContain(key);
   });
 
   it('turns source names into output id parts', () => {

@@ -54,6 +54,11 @@ const VARIANTS: Record<string, Record<string, unknown>> = {
     logLevel: 'DEBUG',
     alarmEmail: 'ops@example.com',
   },
+  'tracing off, another metrics namespace and a short receiver deadline': {
+    tracing: false,
+    metricsNamespace: 'Acme/Webhooks',
+    receiverDeadlineMs: 300,
+  },
 };
 
 const cleanups: (() => void)[] = [];

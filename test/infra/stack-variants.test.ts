@@ -94,7 +94,7 @@ describe('all three regions, an imported secret and tuned settings', () => {
     const queues = Object.values(template.findResources('AWS::SQS::Queue')).map((q) => q.Properties);
     expect(queues.find((q) => q.RedrivePolicy)).toMatchObject({ VisibilityTimeout: 360, RedrivePolicy: { maxReceiveCount: 3 } });
     const functions = Object.values(template.findResources('AWS::Lambda::Function')).map((f) => f.Properties);
-    expect(functions.find((f) => f.Environment.Variables[ENV.TABLE_NAME])).toMatchObject({
+    expect(functions.find((f) => f.Environment?.Variables[ENV.TABLE_NAME])).toMatchObject({
       Timeout: 60,
       Environment: { Variables: { [ENV.EVENT_RETENTION_DAYS]: '30', [ENV.LOG_LEVEL]: 'WARN' } },
     });

@@ -69,24 +69,34 @@ describe('functions', () => {
         LoggingConfig: { LogGroup: ref(fn.logGroup) },
       });
     }
-    template.resourceCountIs('AWS::Lambda::Function', 2);
+    // The two functions, and CDK's deploy-time handler that sets the archive bucket's notifications.
+    template.resourceCountIs('AWS::Lambda::Function', 3);
   });
 
-  it('give the receiver exactly the queue URL, the source secrets, the log level and source maps', () => {
+  it('give the receiver exactly the queue URL, the source secrets, the inbox bucket, its deadline, the log level, the metrics namespace and source maps', () => {
     const env = template.toJSON().Resources[idOf(stack.receiver.function)].Properties.Environment.Variables;
-    expect(Object.keys(env).sort()).toEqual([ENV.LOG_LEVEL, 'NODE_OPTIONS', ENV.QUEUE_URL, ENV.SOURCE_SECRETS].sort());
+    expect(Object.keys(env).sort()).toEqual(
+      [ENV.ARCHIVE_BUCKET_NAME, ENV.LOG_LEVEL, ENV.METRICS_NAMESPACE, 'NODE_OPTIONS', ENV.QUEUE_URL, ENV.RECEIVER_DEADLINE_MS, ENV.SOURCE_SECRETS].sort(),
+    );
     expect(env[ENV.QUEUE_URL]).toEqual(ref(stack.queue.queue));
     expect(env[ENV.SOURCE_SECRETS]).toEqual({ 'Fn::Join': ['', ['{"default":"', ref(stack.secrets.secrets.default as IConstruct), '"}']] });
+    expect(env[ENV.ARCHIVE_BUCKET_NAME]).toEqual(ref(stack.archive.bucket));
+    expect(env[ENV.RECEIVER_DEADLINE_MS]).toBe('1000');
     expect(env[ENV.LOG_LEVEL]).toBe('INFO');
+    expect(env[ENV.METRICS_NAMESPACE]).toBe('SocialPlusWebhooks');
     expect(env.NODE_OPTIONS).toBe('--enable-source-maps');
   });
 
-  it('give the fan-out the table, the delivery stream, the retention and the log level', () => {
+  it('give the fan-out the table, the delivery stream, the inbox bucket, the retention, the log level and the metrics namespace', () => {
     const env = template.toJSON().Resources[idOf(stack.fanout.function)].Properties.Environment.Variables;
-    expect(Object.keys(env).sort()).toEqual([ENV.DELIVERY_STREAM_NAME, ENV.EVENT_RETENTION_DAYS, ENV.LOG_LEVEL, 'NODE_OPTIONS', ENV.TABLE_NAME].sort());
+    expect(Object.keys(env).sort()).toEqual(
+      [ENV.ARCHIVE_BUCKET_NAME, ENV.DELIVERY_STREAM_NAME, ENV.EVENT_RETENTION_DAYS, ENV.LOG_LEVEL, ENV.METRICS_NAMESPACE, 'NODE_OPTIONS', ENV.TABLE_NAME].sort(),
+    );
     expect(env[ENV.TABLE_NAME]).toEqual(ref(stack.eventStore.table));
     expect(env[ENV.DELIVERY_STREAM_NAME]).toEqual(ref(stack.archive.deliveryStream));
+    expect(env[ENV.ARCHIVE_BUCKET_NAME]).toEqual(ref(stack.archive.bucket));
     expect(env[ENV.EVENT_RETENTION_DAYS]).toBe('90');
+    expect(env[ENV.METRICS_NAMESPACE]).toBe('SocialPlusWebhooks');
   });
 
   it('are bundled by esbuild into one minified ESM file with a source map, which loads and exports handler', async () => {
@@ -108,6 +118,9 @@ describe('functions', () => {
       [ENV.SOURCE_SECRETS]: '{"default":"arn:aws:secretsmanager:us-east-1:123456789012:secret:x-AbC123"}',
       [ENV.TABLE_NAME]: 't',
       [ENV.DELIVERY_STREAM_NAME]: 's',
+      [ENV.ARCHIVE_BUCKET_NAME]: 'b',
+      [ENV.RECEIVER_DEADLINE_MS]: '1000',
+      [ENV.METRICS_NAMESPACE]: 'SocialPlusWebhooks',
     };
     const saved = Object.fromEntries(Object.keys(stackEnv).map((k) => [k, process.env[k]]));
     Object.assign(process.env, stackEnv);
@@ -132,7 +145,8 @@ describe('functions', () => {
   });
 
   it('write logs only to their own log groups, which have a retention', () => {
-    template.resourceCountIs('AWS::Logs::LogGroup', 4);
+    // Both functions, the API's access log, Firehose's errors and the notification handler.
+    template.resourceCountIs('AWS::Logs::LogGroup', 5);
     template.allResourcesProperties('AWS::Logs::LogGroup', { RetentionInDays: 30 });
     for (const fn of [stack.receiver, stack.fanout]) {
       const roleId = template.toJSON().Resources[idOf(fn.function)].Properties.Role['Fn::GetAtt'][0] as string;
@@ -238,6 +252,7 @@ describe('archive', () => {
             ExpiredObjectDeleteMarker: true,
           },
           { Id: 'expire-athena-results', Status: 'Enabled', Prefix: 'athena-results/', ExpirationInDays: 30 },
+          { Id: 'expire-leftover-spills', Status: 'Enabled', Prefix: 'inbox/spill/', ExpirationInDays: 28 },
         ],
       },
     });
@@ -367,19 +382,26 @@ describe('secrets', () => {
 describe('IAM', () => {
   const roleOf = (fn: IConstruct) => template.toJSON().Resources[idOf(fn)].Properties.Role['Fn::GetAtt'][0] as string;
 
-  it('lets the receiver only send to the queue and read the sources\' secrets (besides logs and X-Ray)', () => {
+  const inbox = (prefix: string) => ({ 'Fn::Join': ['', [getAtt(stack.archive.bucket), `/inbox/${prefix}/*`]] });
+
+  it('lets the receiver only send to the queue, read the sources\' secrets and put spills and claim checks (besides logs and X-Ray)', () => {
     const statements = statementsOfRole(roleOf(stack.receiver.function)).filter((s) => !actionsOf(s).some((a) => a.startsWith('logs:') || a.startsWith('xray:')));
     expect(statements).toEqual([
       { Effect: 'Allow', Action: ['sqs:GetQueueAttributes', 'sqs:GetQueueUrl', 'sqs:SendMessage'], Resource: getAtt(stack.queue.queue) },
       { Effect: 'Allow', Action: ['secretsmanager:DescribeSecret', 'secretsmanager:GetSecretValue'], Resource: ref(stack.secrets.secrets.default as IConstruct) },
+      { Effect: 'Allow', Action: 's3:PutObject', Resource: [inbox('large'), inbox('spill')] },
     ]);
   });
 
-  it('lets the fan-out write the table (not its indexes), put records to the stream and consume the queue', () => {
+  it('lets the fan-out write the table (not its indexes), put records to the stream, read and clear the inbox, and consume the queue', () => {
     const statements = statementsOfRole(roleOf(stack.fanout.function)).filter((s) => !actionsOf(s).some((a) => a.startsWith('logs:') || a.startsWith('xray:')));
     expect(statements).toEqual([
       { Effect: 'Allow', Action: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'], Resource: getAtt(stack.eventStore.table) },
       { Effect: 'Allow', Action: ['firehose:PutRecord', 'firehose:PutRecordBatch'], Resource: getAtt(stack.archive.deliveryStream) },
+      { Effect: 'Allow', Action: 's3:GetObject', Resource: [inbox('large'), inbox('spill')] },
+      { Effect: 'Allow', Action: 's3:PutObject', Resource: inbox('large') },
+      { Effect: 'Allow', Action: 's3:DeleteObject', Resource: inbox('spill') },
+      { Effect: 'Allow', Action: 's3:ListBucket', Resource: getAtt(stack.archive.bucket), Condition: { StringLike: { 's3:prefix': ['inbox/*'] } } },
       {
         Effect: 'Allow',
         Action: ['sqs:ChangeMessageVisibility', 'sqs:DeleteMessage', 'sqs:GetQueueAttributes', 'sqs:GetQueueUrl', 'sqs:ReceiveMessage'],
@@ -468,9 +490,16 @@ describe('firewall', () => {
 describe('outputs', () => {
   it('give the webhook URL and secret of each source and the names the CLI needs', () => {
     const outputs = template.toJSON().Outputs as Record<string, { Value: unknown }>;
-    for (const key of ['WebhookUrlDefault', 'SecretArnDefault', 'EventTableName', 'ArchiveBucketName', 'EventQueueName', 'EventQueueUrl', 'DeadLetterQueueName', 'DeadLetterQueueUrl', 'DeliveryStreamName', 'GlueDatabaseName', 'AthenaWorkGroupName']) {
+    for (const key of ['WebhookUrlDefault', 'SecretArnDefault', 'EventTableName', 'ArchiveBucketName', 'EventQueueName', 'EventQueueUrl', 'EventQueueArn', 'DeadLetterQueueName', 'DeadLetterQueueUrl', 'DeadLetterQueueArn', 'DeliveryStreamName', 'GlueDatabaseName', 'AthenaWorkGroupName']) {
       expect(outputs, key).toHaveProperty(key);
     }
+    // What the CLI's --aws redrive, replay and status read.
+    expect(outputs.EventQueueUrl?.Value).toEqual(ref(stack.queue.queue));
+    expect(outputs.EventQueueArn?.Value).toEqual(getAtt(stack.queue.queue));
+    expect(outputs.DeadLetterQueueUrl?.Value).toEqual(ref(stack.queue.deadLetterQueue));
+    expect(outputs.DeadLetterQueueArn?.Value).toEqual(getAtt(stack.queue.deadLetterQueue));
+    expect(outputs.ArchiveBucketName?.Value).toEqual(ref(stack.archive.bucket));
+    expect(outputs.EventTableName?.Value).toEqual(ref(stack.eventStore.table));
     const url = JSON.stringify(outputs.WebhookUrlDefault?.Value);
     expect(url).toMatch(/\/webhook"\]\]\}$/);
     expect(outputs.SecretArnDefault?.Value).toEqual(ref(stack.secrets.secrets.default as IConstruct));

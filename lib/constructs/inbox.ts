@@ -1,0 +1,104 @@
+import { Stack, Validations } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as s3 from 'aws-cdk-lib/aws-s3';
+import type * as sqs from 'aws-cdk-lib/aws-sqs';
+import type { Construct } from 'constructs';
+import { INBOX_LARGE_PREFIX, INBOX_SPILL_PREFIX } from '../../lambda/core/archive-layout.js';
+
+/** The archive bucket's inbox (DESIGN §6): claim checks under `inbox/large/`, spills under `inbox/spill/`. */
+export const INBOX_PREFIX = 'inbox/';
+
+const objects = (bucket: s3.IBucket, prefix: string): string => bucket.arnForObjects(`${prefix}*`);
+
+/**
+ * What the receiver's blob store calls on its two rare paths: `PutObject` of a claim-checked body
+ * under `inbox/large/` and of a spilled one under `inbox/spill/`, and nothing else (no read, no
+ * delete, no tagging or ACLs). Pair with `ENV.ARCHIVE_BUCKET_NAME`.
+ */
+export function grantInboxWrites(bucket: s3.IBucket, grantee: iam.IGrantable): iam.Grant[] {
+  const grants = [
+    iam.Grant.addToPrincipal({
+      grantee,
+      actions: ['s3:PutObject'],
+      resourceArns: [objects(bucket, INBOX_LARGE_PREFIX), objects(bucket, INBOX_SPILL_PREFIX)],
+    }),
+  ];
+  // SSE-S3 today (no key); with a KMS key, a put needs a data key.
+  if (bucket.encryptionKey) grants.push(bucket.encryptionKey.grant(grantee, 'kms:GenerateDataKey'));
+  return grants;
+}
+
+/**
+ * What the fan-out's blob store calls: `GetObject` of claim checks and spills, `PutObject` under
+ * `inbox/large/` (a payload too large for an archive record or a table item is copied there),
+ * `DeleteObject` of a spill once processed, and `ListBucket` limited to `inbox/` keys. Without
+ * `ListBucket`, S3 answers a missing key with 403 instead of `NoSuchKey`, and a repeated
+ * notification of a spill already processed and deleted would be retried into the DLQ. Pair with
+ * `ENV.ARCHIVE_BUCKET_NAME`.
+ */
+export function grantInboxProcessing(bucket: s3.IBucket, grantee: iam.IGrantable): iam.Grant[] {
+  const large = objects(bucket, INBOX_LARGE_PREFIX);
+  const spill = objects(bucket, INBOX_SPILL_PREFIX);
+  const grants = [
+    iam.Grant.addToPrincipal({ grantee, actions: ['s3:GetObject'], resourceArns: [large, spill] }),
+    iam.Grant.addToPrincipal({ grantee, actions: ['s3:PutObject'], resourceArns: [large] }),
+    iam.Grant.addToPrincipal({ grantee, actions: ['s3:DeleteObject'], resourceArns: [spill] }),
+    // Limited to inbox/ keys. AWS documents only "s3:ListBucket on the bucket" for the 404; a
+    // prefix-scoped grant was observed to give it for keys under the prefix (kopia/kopia#3072). If a
+    // deployment ever logs AccessDenied for a missing inbox key, drop the condition.
+    iam.Grant.addToPrincipal({
+      grantee,
+      actions: ['s3:ListBucket'],
+      resourceArns: [bucket.bucketArn],
+      conditions: { StringLike: { 's3:prefix': [`${INBOX_PREFIX}*`] } },
+    }),
+  ];
+  if (bucket.encryptionKey) grants.push(bucket.encryptionKey.grant(grantee, 'kms:Decrypt', 'kms:GenerateDataKey'));
+  return grants;
+}
+
+/**
+ * An S3 notification destination for a queue that, unlike `s3n.SqsDestination`, lets S3 only send
+ * (the one action S3 needs) and only for this bucket in this account (`aws:SourceArn` and
+ * `aws:SourceAccount`, so no other bucket or account can make S3 write to the queue).
+ */
+export class ScopedQueueDestination implements s3.IBucketNotificationDestination {
+  constructor(private readonly queue: sqs.IQueue) {}
+
+  bind(scope: Construct, bucket: s3.IBucketRef): s3.BucketNotificationDestinationConfig {
+    if (this.queue.encryptionMasterKey) {
+      throw new Error(
+        'The event queue uses a customer-managed KMS key, whose key policy must let s3.amazonaws.com use it before S3 can notify the queue; ' +
+          'keep the queue on SQS-managed encryption (SSE-SQS), which S3 notifications work with as they are.',
+      );
+    }
+    this.queue.addToResourcePolicy(
+      new iam.PolicyStatement({
+        sid: 'AllowArchiveBucketNotifications',
+        principals: [new iam.ServicePrincipal('s3.amazonaws.com')],
+        actions: ['sqs:SendMessage'],
+        resources: [this.queue.queueArn],
+        conditions: {
+          ArnLike: { 'aws:SourceArn': bucket.bucketRef.bucketArn },
+          StringEquals: { 'aws:SourceAccount': Stack.of(scope).account },
+        },
+      }),
+    );
+    // The dependency on the queue includes its policy: S3 checks it may send when the notification is configured.
+    return { arn: this.queue.queueArn, type: s3.BucketNotificationDestinationType.QUEUE, dependencies: [this.queue] };
+  }
+}
+
+/**
+ * Acknowledges, on a grantee's policy, the cdk-nag finding each inbox prefix wildcard raises: the
+ * functions name inbox objects at run time (date and event id), so a prefix is the narrowest grant.
+ * Only for a bucket defined in the same stack, whose finding names its logical id.
+ */
+export function acknowledgeInboxWildcards(policy: iam.CfnPolicy, bucket: s3.IBucket, reasons: Readonly<Record<string, string>>): void {
+  const cfnBucket = bucket.node.defaultChild;
+  if (!(cfnBucket instanceof s3.CfnBucket)) return;
+  const bucketId = Stack.of(cfnBucket).getLogicalId(cfnBucket);
+  Validations.of(policy).acknowledge(
+    ...Object.entries(reasons).map(([prefix, reason]) => ({ id: `AwsSolutions-IAM5[Resource::<${bucketId}.Arn>/${prefix}*]`, reason })),
+  );
+}
