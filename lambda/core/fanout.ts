@@ -9,7 +9,7 @@ import { ARCHIVE_MAX_LINE_BYTES, STORE_COPY_THRESHOLD_BYTES } from './limits.js'
 import type { ArchiveStream, BlobStore, EventStore, QueueMessageAttributes, StoredEvent } from './ports.js';
 import { DEFAULT_SOURCE } from './receive.js';
 import { route } from './routing.js';
-import type { Logger, Metrics } from './telemetry.js';
+import { withLogFields, type Logger, type Metrics } from './telemetry.js';
 
 /** One queue record as the fan-out receives it (SQS record, or the local queue's). */
 export interface IncomingRecord {
@@ -41,6 +41,8 @@ export interface DecodedEvent {
   readonly payloadRef?: string;
   /** Key of the spilled object the event came from, deleted once the event is done. */
   readonly spillKey?: string;
+  /** API Gateway request id that brought the event, when the record says: half of its correlation id. */
+  readonly requestId?: string;
 }
 
 export interface FanoutDeps {
@@ -132,6 +134,7 @@ export function decodeBody(
     flags,
     ...(extra.payloadRef ? { payloadRef: extra.payloadRef } : {}),
     ...(extra.spillKey ? { spillKey: extra.spillKey } : {}),
+    ...(from.attributes.requestId ? { requestId: from.attributes.requestId } : {}),
   };
 }
 
@@ -149,6 +152,7 @@ export function undecodableEvent(record: IncomingRecord, reason: UndecodableReas
     source: record.attributes.source || DEFAULT_SOURCE,
     parsed: NOT_PARSED,
     flags: ['undecodable', reason],
+    ...(record.attributes.requestId ? { requestId: record.attributes.requestId } : {}),
   };
 }
 
@@ -370,12 +374,17 @@ export async function processBatch(records: readonly IncomingRecord[], deps: Fan
 
 async function storeAndDispatch(e: DecodedEvent, deps: FanoutDeps, now: Date): Promise<boolean> {
   const { logger, metrics } = deps;
-  const log = { eventId: e.eventId, eventType: e.parsed.eventType, source: e.source };
+  // The event's correlation id (event id, and the request id when known) on every line about it,
+  // handlers' lines included.
+  const log = { eventId: e.eventId, eventType: e.parsed.eventType, source: e.source, ...(e.requestId ? { requestId: e.requestId } : {}) };
+  const eventLogger = withLogFields(logger, { eventId: e.eventId, ...(e.requestId ? { requestId: e.requestId } : {}) });
   let handlersDone: ReadonlySet<string>;
   try {
     const put = await deps.store.putIfAbsent(toStoredEvent(e, deps.eventRetentionDays, now));
     if (put.created) {
       metrics.count('Stored');
+      // One line per stored event, the fan-out's counterpart of the receiver's `accepted`.
+      eventLogger.info('stored', { eventType: e.parsed.eventType, source: e.source });
       if (e.flags.length > 0) {
         metrics.count('Flagged');
         logger.warn('stored a flagged event', { ...log, flags: e.flags });
@@ -384,6 +393,7 @@ async function storeAndDispatch(e: DecodedEvent, deps: FanoutDeps, now: Date): P
     } else {
       metrics.count('Duplicate');
       handlersDone = put.handlersDone;
+      eventLogger.info('duplicate: already stored; only handlers not yet done run', { handlersDone: [...handlersDone] });
     }
   } catch (err) {
     metrics.count('StoreFailed');
@@ -410,7 +420,7 @@ async function storeAndDispatch(e: DecodedEvent, deps: FanoutDeps, now: Date): P
       receivedAt: e.receivedAt,
       source: e.source,
       deprecated: e.parsed.deprecated,
-      logger,
+      logger: eventLogger,
       metrics,
     };
     try {

@@ -23,3 +23,19 @@ export type MetricName =
 
 export const silentLogger: Logger = { debug() {}, info() {}, warn() {}, error() {} };
 export const noMetrics: Metrics = { count() {} };
+
+/**
+ * A logger that adds `fields` to every line it writes: how one event's correlation id (its event
+ * id, plus the API Gateway request id that brought it) reaches every line logged for it, the
+ * lines of the handlers it is dispatched to included. A line's own fields win over these, so a
+ * handler may still log about another event by naming its id.
+ */
+export function withLogFields(logger: Logger, fields: LogFields): Logger {
+  const merge = (own: LogFields | undefined): LogFields => (own === undefined ? fields : { ...fields, ...own });
+  return {
+    debug: (message, own) => logger.debug(message, merge(own)),
+    info: (message, own) => logger.info(message, merge(own)),
+    warn: (message, own) => logger.warn(message, merge(own)),
+    error: (message, own) => logger.error(message, merge(own)),
+  };
+}

@@ -1,7 +1,10 @@
 /**
- * Receiver Lambda entry point: reads its environment once at cold start, builds the SQS and
- * Secrets Manager adapters once, and hands every request to the core. The S3 client (claim checks
- * and spills only) is imported on first use, keeping the largest SDK module out of cold starts.
+ * Receiver Lambda entry point: reads its environment once at cold start, builds the telemetry
+ * (Powertools Logger and Metrics) and the SQS and Secrets Manager adapters once, and hands every
+ * request to the core. The S3 client (claim checks and spills only) is imported on first use,
+ * keeping the largest SDK module out of cold starts; for the same reason the receiver has no
+ * Powertools Tracer (the X-Ray SDK would cost more than the rest of the telemetry): API Gateway's
+ * and Lambda's active tracing still show its duration and the trace id is in every log line.
  */
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
@@ -9,9 +12,8 @@ import { LazyBlobStore } from '../adapters/lazy-blob-store.js';
 import { SqsEventQueue } from '../adapters/sqs-queue.js';
 import { SecretsManagerSecretSource } from '../adapters/secrets-manager-source.js';
 import { DEFAULT_RECEIVER_DEADLINE_MS } from '../core/deadline.js';
-import { noMetrics } from '../core/telemetry.js';
 import { ENV, numberEnv, optionalEnv, requireEnv, sourceSecretsEnv } from '../shared/env.js';
-import { createJsonLogger, parseLogLevel } from '../shared/logger.js';
+import { createTelemetry, requestIdKeys } from '../shared/telemetry.js';
 import { createReceiverHandler } from './handler.js';
 
 /**
@@ -29,12 +31,13 @@ const queueUrl = requireEnv(process.env, ENV.QUEUE_URL);
 const sourceSecrets = sourceSecretsEnv(process.env);
 const bucket = optionalEnv(process.env, ENV.ARCHIVE_BUCKET_NAME);
 const deadlineMs = numberEnv(process.env, ENV.RECEIVER_DEADLINE_MS, DEFAULT_RECEIVER_DEADLINE_MS);
-const logger = createJsonLogger({ service: 'receiver', level: parseLogLevel(process.env[ENV.LOG_LEVEL]) });
+const telemetry = createTelemetry({ service: 'receiver' });
+const { logger, metrics } = telemetry;
 if (bucket === undefined) {
   logger.warn(`${ENV.ARCHIVE_BUCKET_NAME} is not set: no claim check and no spill, so a body too large for SQS or a queue failure is answered 503`);
 }
 
-export const handler = createReceiverHandler({
+const receive = createReceiverHandler({
   queue: new SqsEventQueue(new SQSClient(QUEUE_SDK), queueUrl),
   secrets: new SecretsManagerSecretSource(new SecretsManagerClient(SECRETS_SDK), sourceSecrets),
   ...(bucket === undefined ? {} : {
@@ -45,5 +48,11 @@ export const handler = createReceiverHandler({
   }),
   deadlineMs,
   logger,
-  metrics: noMetrics,
+  metrics,
 });
+
+/**
+ * Every line of an invocation carries the API Gateway request id (the accepted line adds the
+ * event id, which the fan-out's lines carry too); metrics are flushed as the invocation ends.
+ */
+export const handler = telemetry.instrument(receive, { keys: requestIdKeys });

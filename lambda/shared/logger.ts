@@ -1,16 +1,20 @@
 import type { LogFields, Logger } from '../core/telemetry.js';
 
+/** The levels `LOG_LEVEL` accepts. */
 export type LogLevel = 'DEBUG' | 'INFO' | 'WARN' | 'ERROR';
 const ORDER: Record<LogLevel, number> = { DEBUG: 10, INFO: 20, WARN: 30, ERROR: 40 };
 
+/** A log level name in any case; anything else is `fallback` (local mode's lenient reading of `LOG_LEVEL`). */
 export function parseLogLevel(raw: string | undefined, fallback: LogLevel = 'INFO'): LogLevel {
   const v = raw?.toUpperCase();
   return v === 'DEBUG' || v === 'INFO' || v === 'WARN' || v === 'ERROR' ? v : fallback;
 }
 
 /**
- * A small structured JSON logger (one line per entry, on stdout/stderr as Lambda expects).
- * Replaced by Powertools Logger when telemetry lands; the port stays the same.
+ * A small structured JSON logger (one line per entry, on stdout/stderr as Lambda expects), with
+ * no dependency. The Lambda entry points use Powertools Logger instead (`./telemetry.ts`); this one
+ * stays for tools that want JSON lines without Powertools (the import benchmark's reference
+ * handler in `bench/receiver-import.ts`).
  */
 export function createJsonLogger(opts: { level?: LogLevel; service: string; write?: (line: string, level: LogLevel) => void }): Logger {
   const min = ORDER[opts.level ?? 'INFO'];

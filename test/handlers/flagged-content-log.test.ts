@@ -46,7 +46,7 @@ describe('flagged-content-log (example handler)', () => {
     const flagged = logger.entries.filter((e) => e.message === 'content flagged');
     expect(flagged).toHaveLength(1);
     expect(flagged[0]?.level).toBe('info');
-    expect(flagged[0]?.fields).toEqual({ eventId: eventIdOf(body), eventType, entityId, ownerId, flagCount });
+    expect(flagged[0]?.fields).toEqual({ eventId: eventIdOf(body), requestId: expect.any(String), eventType, entityId, ownerId, flagCount });
 
     const text = logger.lines().join('\n');
     const parsed = JSON.parse(body);

@@ -1,0 +1,202 @@
+/**
+ * The deployed pipeline's status: the queue and DLQ from SQS `GetQueueAttributes`, the oldest
+ * message's age from CloudWatch (`AWS/SQS ApproximateAgeOfOldestMessage`: SQS itself does not
+ * report it), and today's stored events from the fan-out's `Stored` metric. Names come from the
+ * stack's outputs (CloudFormation `DescribeStacks`) unless given explicitly.
+ */
+import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
+import { CloudWatchClient, GetMetricDataCommand, type MetricDataQuery } from '@aws-sdk/client-cloudwatch';
+import { GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { METRICS_NAMESPACE, METRICS_SERVICE } from '../lambda/shared/metrics-contract.js';
+import { CliError } from './errors.js';
+
+/** The stack's name when `--stack` is not given; `lib/webhooks-stack.ts` DEFAULT_STACK_NAME (kept apart so the CLI does not load the CDK). */
+export const DEFAULT_STACK_NAME = 'SocialPlusWebhooks';
+
+/** Stack outputs `status --aws` reads (`lib/webhooks-stack.ts`). */
+export const STATUS_OUTPUTS = { queueUrl: 'EventQueueUrl', dlqUrl: 'DeadLetterQueueUrl' } as const;
+
+export interface AwsStatusOptions {
+  /** @default DEFAULT_STACK_NAME */
+  readonly stack?: string;
+  /** Skip the stack's outputs for the queue. */
+  readonly queueUrl?: string;
+  readonly dlqUrl?: string;
+  /** Namespace of the functions' metrics (the stack's `metricsNamespace`). @default METRICS_NAMESPACE */
+  readonly metricsNamespace?: string;
+}
+
+export interface AwsStatusClients {
+  readonly cloudFormation: Pick<CloudFormationClient, 'send'>;
+  readonly sqs: Pick<SQSClient, 'send'>;
+  readonly cloudWatch: Pick<CloudWatchClient, 'send'>;
+}
+
+export interface AwsQueueStatus {
+  readonly url: string;
+  /** `ApproximateNumberOfMessages`: waiting to be received. */
+  readonly visible: number;
+  /** `ApproximateNumberOfMessagesNotVisible`: received, being processed or waiting out the visibility timeout. */
+  readonly inFlight: number;
+  /** `ApproximateNumberOfMessagesDelayed`. */
+  readonly delayed: number;
+  /** The latest `ApproximateAgeOfOldestMessage` (1-minute maximum) in the last 15 minutes; null when CloudWatch has none. */
+  readonly oldestAgeSeconds: number | null;
+}
+
+export interface AwsStatus {
+  readonly mode: 'aws';
+  /** The stack read, or null when every name was given explicitly. */
+  readonly stack: string | null;
+  readonly queue: AwsQueueStatus;
+  readonly deadLetterQueue: AwsQueueStatus;
+  readonly today: {
+    readonly date: string;
+    /** Sum of the fan-out's `Stored` metric since 00:00 UTC: new events written to the store. */
+    readonly storedEvents: number;
+    readonly countedFrom: 'cloudwatch';
+  };
+}
+
+/** Builds the SDK clients from the environment's credentials and region. */
+export function defaultAwsStatusClients(region?: string): AwsStatusClients {
+  const config = region ? { region } : {};
+  return { cloudFormation: new CloudFormationClient(config), sqs: new SQSClient(config), cloudWatch: new CloudWatchClient(config) };
+}
+
+/** Reads the deployed pipeline's status. Errors a user can fix are `CliError`s naming the problem. */
+export async function readAwsStatus(clients: AwsStatusClients, opts: AwsStatusOptions = {}, now: Date = new Date()): Promise<AwsStatus> {
+  const explicit = opts.queueUrl !== undefined && opts.dlqUrl !== undefined;
+  const stack = opts.stack ?? DEFAULT_STACK_NAME;
+  const outputs = explicit ? {} : await stackOutputs(clients.cloudFormation, stack);
+  const queueUrl = opts.queueUrl ?? required(outputs, STATUS_OUTPUTS.queueUrl, stack, '--queue-url');
+  const dlqUrl = opts.dlqUrl ?? required(outputs, STATUS_OUTPUTS.dlqUrl, stack, '--dlq-url');
+
+  const [queueAttrs, dlqAttrs, metrics] = await Promise.all([
+    queueAttributes(clients.sqs, queueUrl),
+    queueAttributes(clients.sqs, dlqUrl),
+    cloudWatchFigures(clients.cloudWatch, { queue: queueNameOf(queueUrl), dlq: queueNameOf(dlqUrl), namespace: opts.metricsNamespace ?? METRICS_NAMESPACE }, now),
+  ]);
+  return {
+    mode: 'aws',
+    stack: explicit ? null : stack,
+    queue: { url: queueUrl, ...queueAttrs, oldestAgeSeconds: metrics.queueAge },
+    deadLetterQueue: { url: dlqUrl, ...dlqAttrs, oldestAgeSeconds: metrics.dlqAge },
+    today: { date: now.toISOString().slice(0, 10), storedEvents: metrics.storedToday, countedFrom: 'cloudwatch' },
+  };
+}
+
+async function stackOutputs(cfn: AwsStatusClients['cloudFormation'], stack: string): Promise<Record<string, string>> {
+  let res;
+  try {
+    res = await cfn.send(new DescribeStacksCommand({ StackName: stack }));
+  } catch (err) {
+    const e = err as Error;
+    if (e.name === 'ValidationError' && /does not exist/i.test(e.message)) {
+      throw new CliError(`stack '${stack}' not found in this account and region: deploy it, pass --stack <name> and --region, or give --queue-url and --dlq-url`);
+    }
+    throw awsCliError('CloudFormation DescribeStacks', err);
+  }
+  const outputs: Record<string, string> = {};
+  for (const o of res.Stacks?.[0]?.Outputs ?? []) if (o.OutputKey && o.OutputValue) outputs[o.OutputKey] = o.OutputValue;
+  return outputs;
+}
+
+function required(outputs: Record<string, string>, key: string, stack: string, flag: string): string {
+  const value = outputs[key];
+  if (value === undefined) throw new CliError(`stack '${stack}' has no output ${key}: is it a socialplus-webhooks stack? Otherwise pass ${flag}`);
+  return value;
+}
+
+/** The queue's name, the last segment of its URL (CloudWatch's `QueueName` dimension). */
+export function queueNameOf(url: string): string {
+  let path: string;
+  try {
+    path = new URL(url).pathname;
+  } catch {
+    throw new CliError(`'${url}' is not a queue URL (https://sqs.<region>.amazonaws.com/<account>/<name>)`);
+  }
+  const name = path.split('/').filter(Boolean).pop();
+  if (!name) throw new CliError(`'${url}' is not a queue URL (https://sqs.<region>.amazonaws.com/<account>/<name>)`);
+  return name;
+}
+
+async function queueAttributes(sqs: AwsStatusClients['sqs'], url: string): Promise<{ visible: number; inFlight: number; delayed: number }> {
+  let res;
+  try {
+    res = await sqs.send(new GetQueueAttributesCommand({
+      QueueUrl: url,
+      AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible', 'ApproximateNumberOfMessagesDelayed'],
+    }));
+  } catch (err) {
+    throw awsCliError(`SQS GetQueueAttributes on ${url}`, err);
+  }
+  const a = res.Attributes ?? {};
+  return {
+    visible: Number(a.ApproximateNumberOfMessages ?? 0),
+    inFlight: Number(a.ApproximateNumberOfMessagesNotVisible ?? 0),
+    delayed: Number(a.ApproximateNumberOfMessagesDelayed ?? 0),
+  };
+}
+
+/** How far back to look for the queues' latest age datapoint (SQS publishes one a minute while active). */
+const AGE_LOOKBACK_MS = 15 * 60_000;
+/** Buckets of the `Stored` sum: small enough to start exactly at midnight, few enough for one call (≤ 288). */
+const STORED_PERIOD_S = 300;
+
+async function cloudWatchFigures(
+  cw: AwsStatusClients['cloudWatch'],
+  names: { readonly queue: string; readonly dlq: string; readonly namespace: string },
+  now: Date,
+): Promise<{ queueAge: number | null; dlqAge: number | null; storedToday: number }> {
+  const midnight = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate()));
+  const age = (id: string, name: string): MetricDataQuery => ({
+    Id: id,
+    MetricStat: { Metric: { Namespace: 'AWS/SQS', MetricName: 'ApproximateAgeOfOldestMessage', Dimensions: [{ Name: 'QueueName', Value: name }] }, Period: 60, Stat: 'Maximum' },
+  });
+  const queries: MetricDataQuery[] = [
+    age('queueAge', names.queue),
+    age('dlqAge', names.dlq),
+    {
+      Id: 'stored',
+      MetricStat: {
+        Metric: { Namespace: names.namespace, MetricName: 'Stored', Dimensions: [{ Name: 'service', Value: METRICS_SERVICE.fanout }] },
+        Period: STORED_PERIOD_S,
+        Stat: 'Sum',
+      },
+    },
+  ];
+  // One call covers both windows: from the earlier of midnight and the age look-back, to now. The
+  // start sits on a period boundary, so no `Stored` bucket straddles midnight.
+  const periodMs = STORED_PERIOD_S * 1000;
+  const start = new Date(Math.min(midnight.getTime(), Math.floor((now.getTime() - AGE_LOOKBACK_MS) / periodMs) * periodMs));
+  let res;
+  try {
+    res = await cw.send(new GetMetricDataCommand({ MetricDataQueries: queries, StartTime: start, EndTime: now, ScanBy: 'TimestampDescending' }));
+  } catch (err) {
+    throw awsCliError('CloudWatch GetMetricData', err);
+  }
+  const series = (id: string) => {
+    const r = res.MetricDataResults?.find((m) => m.Id === id);
+    const ts = r?.Timestamps ?? [];
+    return (r?.Values ?? []).map((v, i) => ({ value: v, at: ts[i]?.getTime() ?? 0 }));
+  };
+  const latest = (id: string): number | null => {
+    const recent = series(id).filter((p) => p.at >= now.getTime() - AGE_LOOKBACK_MS).sort((a, b) => b.at - a.at);
+    return recent[0] === undefined ? null : Math.round(recent[0].value);
+  };
+  const storedToday = series('stored').filter((p) => p.at >= midnight.getTime()).reduce((s, p) => s + p.value, 0);
+  return { queueAge: latest('queueAge'), dlqAge: latest('dlqAge'), storedToday: Math.round(storedToday) };
+}
+
+/** An SDK failure as a one-line `CliError`, with a hint for the usual causes. */
+function awsCliError(what: string, err: unknown): CliError {
+  const e = err as Error;
+  const text = `${e.name && e.name !== 'Error' ? `${e.name}: ` : ''}${e.message}`;
+  if (/credential/i.test(e.name) || /credential/i.test(e.message)) {
+    return new CliError(`${what} failed: no usable AWS credentials (${text}); set AWS_PROFILE or run 'aws sso login'`);
+  }
+  if (/region is missing/i.test(e.message)) return new CliError(`${what} failed: no AWS region; pass --region or set AWS_REGION`);
+  if (/AccessDenied|not authorized/i.test(text)) return new CliError(`${what} failed: access denied (${text}); your identity needs read access to it`);
+  return new CliError(`${what} failed: ${text}`);
+}
