@@ -5,6 +5,11 @@
  * s3rver 3 keeps object `<key>` of a bucket as the file `<dir>/<bucket>/<key>._S3rver_object`, next to
  * `._S3rver_metadata.json` and `._S3rver_object.md5` sidecars; so the archive is read from disk,
  * without s3rver running, by matching that suffix and forcing gzip (the extension hides it).
+ *
+ * Every session first gets Athena's (Trino's) semantics where DuckDB differs: the session time zone
+ * is UTC (Athena's), so `current_date` is the UTC day like the `dt` partitions; and macros give the
+ * Trino functions queries on this archive use, so SQL written for Athena (the saved queries of
+ * `lib/named-queries.ts` included) runs here unchanged.
  */
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
@@ -119,6 +124,70 @@ export function eventsViewSql(objects: readonly string[]): string {
     + `hive_partitioning = true, hive_types = {'dt': 'VARCHAR', 'hour': 'VARCHAR'})`;
 }
 
+/** One Trino function given to DuckDB as a macro (DuckDB's own function of that name, if any, is kept as an overload). */
+export interface TrinoMacro {
+  /** The Trino call it stands for, as documented for Athena engine v3. */
+  readonly trino: string;
+  /** The macro's definition (the part after `CREATE TEMP MACRO`). */
+  readonly definition: string;
+  /** Where the result differs from Athena's, if anywhere. */
+  readonly note?: string;
+}
+
+/** Trino's `date_format` specifiers → DuckDB's `strftime` ones, applied in this order (each later step sees the earlier output). */
+const DATE_FORMAT_STEPS: ReadonlyArray<readonly [string, string]> = [
+  ['%M', '%B'], // month name (before %i becomes %M)
+  ['%W', '%A'], // weekday name
+  ['%i', '%M'], // minutes
+  ['%T', '%H:%M:%S'],
+  ['%r', '%I:%M:%S %p'],
+  ['%s', '%S'],
+  ['%c', '%-m'],
+  ['%e', '%-d'],
+  ['%k', '%-H'],
+  ['%l', '%-I'],
+  ['%h', '%I'],
+  ['%v', '%V'],
+];
+
+const trinoFormat = (fmt: string) => DATE_FORMAT_STEPS.reduce((acc, [from, to]) => `replace(${acc}, '${from}', '${to}')`, fmt);
+
+/**
+ * The Trino functions provided to local queries. Athena's functions DuckDB already has with the
+ * same meaning (`date_diff`, `date_trunc`, `strpos`, `split_part`, `json_extract`, `regexp_replace`,
+ * `lower`, `count(DISTINCT …)`, `row_number()`, …) need nothing. Not provided: `date_parse`
+ * (DuckDB's `strptime` takes only a constant format, so a macro cannot translate Trino's).
+ */
+export const TRINO_MACROS: readonly TrinoMacro[] = [
+  {
+    trino: 'date_add(unit, value, timestamp)',
+    // The two-argument form keeps DuckDB's own date_add(date, interval).
+    definition: "date_add(a, b) AS a + b, (unit, value, ts) AS ts + CAST(CAST(value AS VARCHAR) || ' ' || unit AS INTERVAL)",
+    note: 'a DATE argument gives a TIMESTAMP (Athena keeps a DATE)',
+  },
+  { trino: 'date_format(timestamp, format)', definition: `date_format(ts, fmt) AS strftime(ts, ${trinoFormat('fmt')})`, note: 'MySQL-style specifiers are translated; %u, %U, %V, %X, %x are not' },
+  { trino: 'from_iso8601_timestamp(string)', definition: 'from_iso8601_timestamp(s) AS CAST(s AS TIMESTAMPTZ)' },
+  { trino: 'from_iso8601_date(string)', definition: 'from_iso8601_date(s) AS CAST(s AS DATE)' },
+  { trino: 'to_iso8601(timestamp)', definition: "to_iso8601(ts) AS strftime(CAST(ts AS TIMESTAMPTZ), '%Y-%m-%dT%H:%M:%S.%gZ')", note: 'always UTC with a Z and milliseconds' },
+  { trino: 'from_unixtime(seconds)', definition: 'from_unixtime(n) AS to_timestamp(n)' },
+  { trino: 'to_unixtime(timestamp)', definition: 'to_unixtime(ts) AS epoch(ts)' },
+  { trino: 'day_of_week(date)', definition: 'day_of_week(d) AS isodow(d)' },
+  {
+    trino: 'json_extract_scalar(json, path)',
+    // Trino gives NULL when the path leads to an object or an array; DuckDB would give its JSON text.
+    definition: "json_extract_scalar(j, p) AS CASE WHEN json_type(json_extract(j, p)) IN ('OBJECT', 'ARRAY') THEN NULL ELSE json_extract_string(j, p) END",
+  },
+  { trino: 'json_parse(string)', definition: 'json_parse(s) AS json(s)' },
+  { trino: 'json_format(json)', definition: 'json_format(j) AS CAST(j AS VARCHAR)' },
+  { trino: 'regexp_like(string, pattern)', definition: 'regexp_like(s, p) AS regexp_matches(s, p)' },
+  { trino: 'approx_distinct(x)', definition: 'approx_distinct(x) AS count(DISTINCT x)', note: 'exact here; Athena estimates' },
+];
+
+/** The statements that give a DuckDB session Athena's semantics: UTC, then the {@link TRINO_MACROS}. */
+export function trinoCompatibilitySql(): string[] {
+  return ["SET TimeZone = 'UTC'", ...TRINO_MACROS.map((m) => `CREATE OR REPLACE TEMP MACRO ${m.definition}`)];
+}
+
 /** A result ready to print: column names and types, and rows as JSON-safe objects. */
 export interface QueryResult {
   readonly columns: string[];
@@ -134,12 +203,16 @@ export class QueryError extends Error {
   }
 }
 
-/** Opens an in-memory DuckDB, defines `events` over `objects`, runs `sql` and converts its rows. */
-export async function runArchiveQuery(sql: string, objects: readonly string[]): Promise<QueryResult> {
+/**
+ * Opens an in-memory DuckDB with Athena's semantics (UTC, the Trino macros), defines `events` over
+ * `objects`, runs `sql` with `params` bound to its `?` placeholders in order, and converts its rows.
+ */
+export async function runArchiveQuery(sql: string, objects: readonly string[], params: readonly string[] = []): Promise<QueryResult> {
   const instance = await DuckDBInstance.create(':memory:');
   let connection: DuckDBConnection | undefined;
   try {
     connection = await instance.connect();
+    for (const statement of trinoCompatibilitySql()) await connection.run(statement);
     try {
       await connection.run(eventsViewSql(objects));
     } catch (err) {
@@ -147,7 +220,7 @@ export async function runArchiveQuery(sql: string, objects: readonly string[]): 
     }
     let reader;
     try {
-      reader = await connection.runAndReadAll(sql);
+      reader = params.length > 0 ? await connection.runAndReadAll(sql, [...params]) : await connection.runAndReadAll(sql);
     } catch (err) {
       throw new QueryError((err as Error).message);
     }

@@ -1,7 +1,9 @@
 import { Command, CommanderError } from 'commander';
 import { registerDev } from './commands/dev.js';
+import { registerEvents } from './commands/events.js';
 import { registerQuery } from './commands/query.js';
 import { registerSend } from './commands/send.js';
+import { registerStatus } from './commands/status.js';
 import { CliError } from './errors.js';
 
 /** Builds the `socialplus-webhooks` program; each command lives in its own module. */
@@ -13,6 +15,8 @@ export function buildProgram(): Command {
   registerDev(program);
   registerSend(program);
   registerQuery(program);
+  registerEvents(program);
+  registerStatus(program);
   return program;
 }
 

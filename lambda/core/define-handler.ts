@@ -1,15 +1,79 @@
+import { readTypedPayload, wasRead } from './catalog/parse.js';
+import type { LooseEnvelope, PayloadFor } from './catalog/payload-for.js';
 import { assertValidPattern, type EventPattern } from './routing.js';
 import type { Logger, Metrics } from './telemetry.js';
 
-/** The ordinary envelope, or the push-notification one; fields are loose until the typed catalog. */
-export interface WebhookEnvelope {
-  readonly event?: string;
-  readonly eventType?: string;
-  readonly data?: unknown;
-  readonly [key: string]: unknown;
+/** The ordinary envelope, or the push-notification one, with nothing known about its fields. */
+export type WebhookEnvelope = LooseEnvelope;
+
+/** What each call of the Social Plus API port did. */
+export interface SocialPlusCallResult {
+  /** The HTTP status of the last attempt; 0 in a dry run. */
+  readonly status: number;
+  /** True when nothing was sent: the client only logged what it would call. */
+  readonly dryRun: boolean;
+  /** True when a delete (or flag clearing) found nothing: it was already gone, which a retry expects. */
+  readonly notFound?: boolean;
 }
 
-/** What a handler knows about the event besides its payload. */
+/** Which API version deletes a message or clears its flags (WEBHOOKS §9). */
+export type MessageApiVersion = 'v3' | 'v5';
+
+/**
+ * Port: the Social Plus moderation calls a handler can make (WEBHOOKS §9), on the network the
+ * event came from. Implemented over HTTP in `lambda/fanout/kit/social-plus-client.ts`, by a
+ * recording fake in `lambda/fanout/kit/testing.ts`. Every call is safe to repeat: bans are
+ * idempotent, and deleting what is already gone resolves with `notFound`.
+ */
+export interface SocialPlusApi {
+  /** Global ban: `POST /api/v2/users/ban`. */
+  banUser(userId: string): Promise<SocialPlusCallResult>;
+  /** Lifts a global ban: `POST /api/v2/users/unban`. */
+  unbanUser(userId: string): Promise<SocialPlusCallResult>;
+  /** `PUT /api/v3/channels/{channelId}/users/ban` (sent in groups of at most 100 user ids). */
+  banFromChannel(channelId: string, userIds: readonly string[]): Promise<SocialPlusCallResult>;
+  /** `PUT /api/v3/channels/{channelId}/users/unban`. */
+  unbanFromChannel(channelId: string, userIds: readonly string[]): Promise<SocialPlusCallResult>;
+  /** `PUT /api/v3/communities/{communityId}/users/ban`. */
+  banFromCommunity(communityId: string, userIds: readonly string[]): Promise<SocialPlusCallResult>;
+  /** `PUT /api/v3/communities/{communityId}/users/unban`. */
+  unbanFromCommunity(communityId: string, userIds: readonly string[]): Promise<SocialPlusCallResult>;
+  /** `DELETE /api/v5/messages/{id}` (`?permanent=`), or `DELETE /api/v3/messages/{id}`. @default version 'v5' */
+  deleteMessage(messageId: string, opts?: { readonly version?: MessageApiVersion; readonly permanent?: boolean }): Promise<SocialPlusCallResult>;
+  /** `DELETE /api/v5/messages/{id}/flags/all`, or `DELETE /api/v3/messages/{id}/clearFlags`. @default version 'v5' */
+  clearMessageFlags(messageId: string, opts?: { readonly version?: MessageApiVersion }): Promise<SocialPlusCallResult>;
+  /** `DELETE /api/v4/posts/{postId}` (`?permanent=`). */
+  deletePost(postId: string, opts?: { readonly permanent?: boolean }): Promise<SocialPlusCallResult>;
+  /** `DELETE /api/v4/comments/{commentId}` (`?permanent=`). */
+  deleteComment(commentId: string, opts?: { readonly permanent?: boolean }): Promise<SocialPlusCallResult>;
+  /** `DELETE /api/v2/users/{userId}/flags`. */
+  clearUserFlags(userId: string): Promise<SocialPlusCallResult>;
+}
+
+/** Thrown by every call of `ctx.socialPlus` when the fan-out has no Social Plus API client for the event. */
+export class SocialPlusNotConfiguredError extends Error {
+  constructor(reason: string) {
+    super(`ctx.socialPlus is not configured: ${reason}`);
+    this.name = 'SocialPlusNotConfiguredError';
+  }
+}
+
+/** A {@link SocialPlusApi} whose every call rejects with {@link SocialPlusNotConfiguredError} naming `reason`. */
+export function unconfiguredSocialPlus(reason: string): SocialPlusApi {
+  const fail = () => Promise.reject(new SocialPlusNotConfiguredError(reason));
+  return {
+    banUser: fail, unbanUser: fail, banFromChannel: fail, unbanFromChannel: fail, banFromCommunity: fail,
+    unbanFromCommunity: fail, deleteMessage: fail, clearMessageFlags: fail, deletePost: fail, deleteComment: fail,
+    clearUserFlags: fail,
+  };
+}
+
+const NOT_WIRED = unconfiguredSocialPlus(
+  'the fan-out was given no Social Plus API client (see docs/extending.md, "Calling Social Plus": '
+  + 'configure the handlers with handlersFromEnv, or pass one in tests with runHandler)',
+);
+
+/** What a handler knows about the event besides its payload, as the fan-out builds it. */
 export interface HandlerContext {
   readonly eventId: string;
   /** Routing name (`post.didCreate`). */
@@ -21,8 +85,19 @@ export interface HandlerContext {
   readonly deprecated: boolean;
   readonly logger: Logger;
   readonly metrics: Metrics;
+  /** The Social Plus API of the event's network, when the fan-out was given one. */
+  readonly socialPlus?: SocialPlusApi;
 }
 
+/**
+ * The context a handler defined with {@link defineHandler} receives: `socialPlus` is always there,
+ * and rejects every call with a message saying why when no client is configured.
+ */
+export interface TypedHandlerContext extends HandlerContext {
+  readonly socialPlus: SocialPlusApi;
+}
+
+/** A handler as the fan-out dispatches to it. */
 export interface WebhookHandler<E = WebhookEnvelope> {
   /** Stable: recorded per event so a retry re-runs only handlers that have not succeeded. */
   readonly name: string;
@@ -30,13 +105,42 @@ export interface WebhookHandler<E = WebhookEnvelope> {
   handle(event: E, ctx: HandlerContext): Promise<void> | void;
 }
 
+/**
+ * A handler definition: `handle` gets the payload typed by the patterns in `events`
+ * (`['message.didFlag']` → the message payload; `'post.*'` → the post payloads; `'*'` → loose).
+ */
+export interface HandlerDefinition<P extends readonly EventPattern[]> {
+  readonly name: string;
+  readonly events: P;
+  readonly rawPayload?: false;
+  handle(event: PayloadFor<P[number]>, ctx: TypedHandlerContext): Promise<void> | void;
+}
+
+/**
+ * A handler that wants the payload exactly as parsed from the body, not read through the catalog
+ * (e.g. to forward it unchanged); it gets the loose envelope type.
+ */
+export interface RawHandlerDefinition<P extends readonly EventPattern[]> {
+  readonly name: string;
+  readonly events: P;
+  readonly rawPayload: true;
+  handle(event: WebhookEnvelope, ctx: TypedHandlerContext): Promise<void> | void;
+}
+
 const HANDLER_NAME = /^[a-z0-9][a-z0-9-]{0,62}$/;
 
 /**
  * Declares a handler. Validates its name and patterns at start-up, so a typo fails the deploy's
  * tests rather than silently never matching.
+ *
+ * Before `handle` runs, the payload is read through the typed catalog (`./catalog/`): what the
+ * handler gets matches its type. A payload with a field of the wrong type still arrives, without
+ * that field, and one WARN per event names the paths (never the values). `ctx.socialPlus` is always
+ * present; when the fan-out has no client, its calls reject saying so.
  */
-export function defineHandler<E = WebhookEnvelope>(def: WebhookHandler<E>): WebhookHandler<E> {
+export function defineHandler<const P extends readonly EventPattern[]>(def: RawHandlerDefinition<P>): WebhookHandler;
+export function defineHandler<const P extends readonly EventPattern[]>(def: HandlerDefinition<P>): WebhookHandler<PayloadFor<P[number]>>;
+export function defineHandler(def: HandlerDefinition<readonly EventPattern[]> | RawHandlerDefinition<readonly EventPattern[]>): WebhookHandler {
   if (!HANDLER_NAME.test(def.name)) {
     throw new Error(`invalid handler name '${def.name}': use 1-63 lower-case letters, digits and '-' (it is recorded per event, keep it stable)`);
   }
@@ -44,7 +148,30 @@ export function defineHandler<E = WebhookEnvelope>(def: WebhookHandler<E>): Webh
   if (!Array.isArray(def.events)) throw new Error(`handler '${def.name}': events must be an array of patterns, e.g. ['message.didFlag'], got ${JSON.stringify(def.events)}`);
   if (def.events.length === 0) throw new Error(`handler '${def.name}' subscribes to no events: give exact names, 'family.*' or '*'`);
   for (const p of def.events) assertValidPattern(p);
-  return Object.freeze({ ...def });
+
+  const userHandle = def.handle.bind(def) as (event: unknown, ctx: TypedHandlerContext) => Promise<void> | void;
+  const raw = def.rawPayload === true;
+  return Object.freeze({
+    name: def.name,
+    events: Object.freeze([...def.events]),
+    handle(event: unknown, ctx: HandlerContext) {
+      const ready: TypedHandlerContext = ctx.socialPlus ? (ctx as TypedHandlerContext) : { ...ctx, socialPlus: NOT_WIRED };
+      return userHandle(raw ? event : typedPayload(event, ready), ready);
+    },
+  });
+}
+
+function typedPayload(event: unknown, ctx: HandlerContext): unknown {
+  const firstRead = !wasRead(event);
+  const read = readTypedPayload(ctx.eventType, event);
+  if (firstRead && read.issues.length > 0) {
+    ctx.logger.warn('payload differs from the event catalog: values of the wrong type are left out of what handlers get (the stored and archived body is unchanged)', {
+      eventId: ctx.eventId,
+      eventType: ctx.eventType,
+      issues: read.issues,
+    });
+  }
+  return read.payload;
 }
 
 /** Throws when two handlers share a name: outcomes are recorded by name. */

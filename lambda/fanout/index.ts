@@ -13,7 +13,7 @@ import { ENV, numberEnv, optionalEnv, requireEnv } from '../shared/env.js';
 import { createTelemetry } from '../shared/telemetry.js';
 import { createTracer, traceHandler } from '../shared/tracing.js';
 import { createFanoutHandler } from './handler.js';
-import { handlers } from './handlers/index.js';
+import { handlersFromEnv } from './handlers/from-env.js';
 
 const tableName = requireEnv(process.env, ENV.TABLE_NAME);
 const streamName = requireEnv(process.env, ENV.DELIVERY_STREAM_NAME);
@@ -25,11 +25,15 @@ if (bucket === undefined) {
   logger.warn(`${ENV.ARCHIVE_BUCKET_NAME} is not set: claim-checked and spilled events will fail (and reach the DLQ) until it is`);
 }
 
+// Example handlers are switched on by HANDLERS_CONFIG; a bad value fails the cold start naming the key.
+const built = await handlersFromEnv(process.env, { logger });
+logger.info('handlers ready', { handlers: built.handlers.map((h) => h.name), examples: built.enabled, socialPlus: built.socialPlus });
+
 const fanout = createFanoutHandler({
   store: new DynamoDbEventStore(tracer.captureAWSv3Client(new DynamoDBClient({})), tableName),
   archive: new FirehoseArchiveStream(tracer.captureAWSv3Client(new FirehoseClient({})), streamName),
   ...(bucket === undefined ? {} : { blobs: new S3BlobStore(tracer.captureAWSv3Client(new S3Client({})), bucket) }),
-  handlers,
+  handlers: built.handlers,
   // The core adds each event's correlation id (event id, request id) to the lines it writes for
   // that event, and hands the handlers a logger that does the same.
   logger,

@@ -36,6 +36,16 @@ export const ENV = {
   RECEIVER_DEADLINE_MS: 'RECEIVER_DEADLINE_MS',
   /** Both: namespace of the functions' own metrics (default SocialPlusWebhooks), the one the alarms read. No grant. */
   METRICS_NAMESPACE: 'METRICS_NAMESPACE',
+  /** Fan-out: JSON of the example handlers' `HandlersConfig`; unset or blank: every example handler off. No grant. */
+  HANDLERS_CONFIG: 'HANDLERS_CONFIG',
+  /** Fan-out: the handler state table. Paired with GetItem, PutItem, UpdateItem and Query on that table. */
+  HANDLER_STATE_TABLE_NAME: 'HANDLER_STATE_TABLE_NAME',
+  /** Fan-out: the forwarder's EventBridge bus (name or ARN). Paired with `bus.grantPutEventsTo`. */
+  EVENT_BUS_NAME: 'EVENT_BUS_NAME',
+  /** Fan-out: ARN of the secret holding the Social Plus admin token. Paired with `secret.grantRead`. */
+  SOCIALPLUS_API_SECRET_ARN: 'SOCIALPLUS_API_SECRET_ARN',
+  /** Local mode only: the Social Plus admin token itself, when there is no secret. Never set on AWS. */
+  SOCIALPLUS_ADMIN_TOKEN: 'SOCIALPLUS_ADMIN_TOKEN',
 } as const;
 
 export type EnvName = (typeof ENV)[keyof typeof ENV];

@@ -52,6 +52,50 @@ const SAMPLES = [
     sample: 'v5.message.didCreate', envelope: 'standard', eventName: 'message.didCreate', eventType: 'message.didCreate',
     entities: { actorId: 'raj.p', targetType: 'message', targetId: '6650f9e0a1b2c3d4e5f60222', occurredAt: '2025-07-02T09:00:41.510Z' },
   },
+  {
+    // data is one File object; no actor field.
+    sample: 'file.didDelete', envelope: 'standard', eventName: 'file.didDelete', eventType: 'file.didDelete',
+    entities: { targetType: 'file', targetId: '66511d1d1d1d1d1d1d1d1d71', occurredAt: '2025-07-02T16:30:00.000Z' },
+  },
+  {
+    // The reactor acts; the target is the message reacted to.
+    sample: 'message.didAddReaction', envelope: 'standard', eventName: 'message.didAddReaction', eventType: 'message.didAddReaction',
+    entities: { actorId: 'ben.w', targetType: 'message', targetId: '6650f1a2b3c4d5e6f7a80111', occurredAt: '2025-07-02T08:20:11.004Z' },
+  },
+  {
+    sample: 'moderation.didBan', envelope: 'standard', eventName: 'moderation.didBan', eventType: 'moderation.didBan',
+    entities: { actorId: 'spam.account.77', targetType: 'channel', targetId: 'general', occurredAt: '2025-07-02T09:31:02.118Z' },
+  },
+  {
+    sample: 'poll.didVote', envelope: 'standard', eventName: 'poll.didVote', eventType: 'poll.didVote',
+    entities: { actorId: 'nok.s', targetType: 'poll', targetId: '66511a1a1a1a1a1a1a1a1a41', occurredAt: '2025-07-02T14:35:10.000Z' },
+  },
+  {
+    sample: 'tag.created', envelope: 'standard', eventName: 'tag.created', eventType: 'tag.created',
+    entities: { targetType: 'tag', targetId: '66511c1c1c1c1c1c1c1c1c61', occurredAt: '2025-07-02T16:00:00.000Z' },
+  },
+  {
+    // Follow-shaped: from blocks to.
+    sample: 'user.didBlock', envelope: 'standard', eventName: 'user.didBlock', eventType: 'user.didBlock',
+    entities: { actorId: 'nok.s', targetType: 'user', targetId: 'spam.account.42', occurredAt: '2025-07-02T09:17:00.000Z' },
+  },
+  {
+    sample: 'user.didFlag', envelope: 'standard', eventName: 'user.didFlag', eventType: 'user.didFlag',
+    entities: { actorId: 'spam.account.42', targetType: 'user', targetId: 'spam.account.42', occurredAt: '2025-07-02T09:16:02.500Z' },
+  },
+  {
+    sample: 'v3.comment.didFlag', envelope: 'standard', eventName: 'v3.comment.didFlag', eventType: 'comment.didFlag',
+    entities: { actorId: 'spam.account.42', targetType: 'comment', targetId: '66510f0f0f0f0f0f0f0f0f31', occurredAt: '2025-07-02T11:58:12.640Z' },
+  },
+  {
+    // The author of the flagged post, not flaggedUserId.
+    sample: 'v3.post.didFlag', envelope: 'standard', eventName: 'v3.post.didFlag', eventType: 'post.didFlag',
+    entities: { actorId: 'spam.account.42', targetType: 'post', targetId: '66510e0e0e0e0e0e0e0e0e21', occurredAt: '2025-07-02T13:09:45.300Z' },
+  },
+  {
+    sample: 'video-streaming.didStart', envelope: 'standard', eventName: 'video-streaming.didStart', eventType: 'video-streaming.didStart',
+    entities: { actorId: 'ops.bot', targetType: 'stream', targetId: '66511b1b1b1b1b1b1b1b1b51', occurredAt: '2025-07-02T15:00:02.000Z' },
+  },
 ] as const;
 
 describe('parseEvent: every sample in fixtures/samples', () => {

@@ -95,7 +95,7 @@ describe('fan-out: a batch of distinct events', () => {
     ]);
     await handler(sqsEventForBodies(bodies, { source: 'eu-app' }));
     expect(callsOf('everything')).toHaveLength(bodies.length);
-    expect(callsOf('messages').map((c) => c.ctx.eventType).sort()).toEqual(['message.didCreate', 'message.didCreate', 'message.didFlag']);
+    expect(callsOf('messages').map((c) => c.ctx.eventType).sort()).toEqual(['message.didAddReaction', 'message.didCreate', 'message.didCreate', 'message.didFlag']);
     expect(callsOf('pushes').map((c) => c.ctx.eventType)).toEqual(['push-notification.message.created']);
     const [flag] = callsOf('flags');
     const raw = sampleBody('message.didFlag');

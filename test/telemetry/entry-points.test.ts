@@ -59,7 +59,10 @@ describe('Lambda entry points with Powertools telemetry', () => {
     const { handler } = await import('../../lambda/fanout/index.js');
     const res = await handler(sqsEvent([s3TestEventRecord('archive', { messageId: 'm-test-1' })]), lambdaContext('fanout-fn', 'aws-f-1')) as SQSBatchResponse;
     expect(res).toEqual({ batchItemFailures: [] });
+    // The cold start logs which handlers are on, then the invocation its one line.
     expect(out.logs()).toEqual([expect.objectContaining({
+      level: 'INFO', service: 'fanout', message: 'handlers ready', handlers: ['flagged-content-log'], examples: [],
+    }), expect.objectContaining({
       level: 'INFO', service: 'fanout', message: 'S3 test notification acknowledged', messageId: 'm-test-1', function_request_id: 'aws-f-1',
     })]);
     expect(metricValues(out.emf()[0] as EmfBlob)).toEqual({ RecordsReceived: 1, Archived: 0 });

@@ -1,0 +1,60 @@
+/**
+ * The example handlers' DynamoDB table (auto-moderation's flags and bans, daily counters): `PK`/`SK`
+ * strings, TTL on `expiresAt`, on-demand. Apart from the event table so the event store keeps
+ * only events (its item count, its stream and the `events` command stay about events).
+ *
+ * Item layouts (one table, disjoint key prefixes):
+ * - flag: `PK=FLAGS#<userId>`, `SK=FLAG#<receivedAt ISO>#<eventId>`: one per flag event, so a
+ *   retried event writes the same item again (idempotent) and a window is a key range;
+ * - ban marker: `PK=FLAGS#<userId>`, `SK=BAN#<scope>`: claimed with a conditional put, so a ban is
+ *   called once per user and scope however many flags cross the threshold;
+ * - daily counter: `PK=DAILY#<YYYY-MM-DD>`, `SK=<key>` (`type#<eventType>`, `channel#<id>`,
+ *   `community#<id>`), attribute `n`;
+ * - counted marker: `PK=COUNTED#<eventId>`, `SK=COUNTED`: makes each event count exactly once.
+ */
+import {
+  CreateTableCommand,
+  DescribeTableCommand,
+  ResourceInUseException,
+  waitUntilTableExists,
+  type DynamoDBClient,
+} from '@aws-sdk/client-dynamodb';
+
+/** Key and TTL attribute names of the handler state table (the stack creates the table with these). */
+export const HANDLER_STATE_TABLE = {
+  partitionKey: 'PK',
+  sortKey: 'SK',
+  ttlAttribute: 'expiresAt',
+} as const;
+
+/** Creates the handler state table unless it exists: for local mode and tests (the stack creates it on AWS). */
+export async function ensureHandlerStateTable(client: DynamoDBClient, tableName: string): Promise<void> {
+  try {
+    await client.send(new DescribeTableCommand({ TableName: tableName }));
+    return;
+  } catch (err) {
+    if ((err as Error).name !== 'ResourceNotFoundException') throw err;
+  }
+  try {
+    await client.send(new CreateTableCommand({
+      TableName: tableName,
+      BillingMode: 'PAY_PER_REQUEST',
+      AttributeDefinitions: [
+        { AttributeName: HANDLER_STATE_TABLE.partitionKey, AttributeType: 'S' },
+        { AttributeName: HANDLER_STATE_TABLE.sortKey, AttributeType: 'S' },
+      ],
+      KeySchema: [
+        { AttributeName: HANDLER_STATE_TABLE.partitionKey, KeyType: 'HASH' },
+        { AttributeName: HANDLER_STATE_TABLE.sortKey, KeyType: 'RANGE' },
+      ],
+    }));
+  } catch (err) {
+    if (!(err instanceof ResourceInUseException) && (err as Error).name !== 'ResourceInUseException') throw err;
+  }
+  await waitUntilTableExists({ client, maxWaitTime: 30, minDelay: 1, maxDelay: 1 }, { TableName: tableName });
+}
+
+/** Whether an SDK error is DynamoDB's failed condition. */
+export function isConditionFailed(err: unknown): boolean {
+  return (err as Error | undefined)?.name === 'ConditionalCheckFailedException';
+}

@@ -1,0 +1,136 @@
+/**
+ * Example handler (off by default): counts flags per user in a sliding window and, past a
+ * threshold, bans the user (globally, or from the flagged place) exactly once, and optionally
+ * deletes the flagged content. Idempotent on retries: a flag is one item per event (rewriting it
+ * changes nothing), the ban is claimed once per user and scope, and deletes of what is gone succeed.
+ */
+import type { CommentEvent, MessageEvent, PostEvent, UserEvent } from '../../core/catalog/index.js';
+import { defineHandler, type TypedHandlerContext, type WebhookHandler } from '../../core/define-handler.js';
+import { messageApiVersion, messageAuthorId } from '../kit/index.js';
+import type { AutoModerationConfig, FlagEvent } from './config.js';
+import type { FlagCounterStore } from './state-ports.js';
+
+/** Stable handler name (recorded per event). */
+export const AUTO_MODERATION_HANDLER = 'auto-moderation';
+
+/** The user a flag is about and the flagged item. */
+export interface FlaggedTarget {
+  readonly userId: string;
+  readonly kind: 'message' | 'post' | 'comment' | 'user';
+  readonly itemId?: string;
+  /** The place a scoped ban applies to: `channel#<id>` or `community#<id>`. */
+  readonly scope?: string;
+  readonly messageVersion?: 'v3' | 'v5';
+}
+
+/**
+ * Who was flagged: the author of a flagged message, post or comment, or the flagged user. A post's
+ * or comment's `flaggedUserId` is not used: the sources do not say whether it names the author or
+ * the reporter (WEBHOOKS §5.5).
+ */
+export function flaggedTarget(eventType: FlagEvent, event: MessageEvent | PostEvent | CommentEvent | UserEvent): FlaggedTarget | undefined {
+  switch (eventType) {
+    case 'message.didFlag': {
+      const e = event as MessageEvent;
+      const m = e.data.messages?.[0];
+      const userId = m ? messageAuthorId(m) : undefined;
+      if (!m || !userId) return undefined;
+      return {
+        userId,
+        kind: 'message',
+        ...(m.messageId ? { itemId: m.messageId } : {}),
+        ...(m.channelId ? { scope: `channel#${m.channelId}` } : {}),
+        messageVersion: messageApiVersion(e),
+      };
+    }
+    case 'post.didFlag': {
+      const p = (event as PostEvent).data.posts?.[0];
+      if (!p?.postedUserId) return undefined;
+      return {
+        userId: p.postedUserId,
+        kind: 'post',
+        ...(p.postId ? { itemId: p.postId } : {}),
+        ...(p.targetType === 'community' && p.targetId ? { scope: `community#${p.targetId}` } : {}),
+      };
+    }
+    case 'comment.didFlag': {
+      const c = (event as CommentEvent).data.comments?.[0];
+      if (!c?.userId) return undefined;
+      return {
+        userId: c.userId,
+        kind: 'comment',
+        ...(c.commentId ? { itemId: c.commentId } : {}),
+        ...(c.targetType === 'community' && c.targetId ? { scope: `community#${c.targetId}` } : {}),
+      };
+    }
+    case 'user.didFlag': {
+      const u = (event as UserEvent).data.users?.[0];
+      return u?.userId ? { userId: u.userId, kind: 'user' } : undefined;
+    }
+  }
+}
+
+/** Dependencies of the auto-moderation handler. */
+export interface AutoModerationDeps {
+  readonly store: FlagCounterStore;
+  /** Wall clock for ban claims (the window itself runs on each event's `receivedAt`). @default Date */
+  readonly now?: () => Date;
+  /** How long a ban claim lasts; longer than the fan-out's timeout. @default 120000 */
+  readonly banLeaseMs?: number;
+}
+
+/** Builds the auto-moderation handler from its configuration. */
+export function createAutoModeration(config: AutoModerationConfig, deps: AutoModerationDeps): WebhookHandler {
+  const windowMs = config.windowMinutes * 60_000;
+  const holdMs = (config.banHoldMinutes ?? config.windowMinutes) * 60_000;
+  const now = deps.now ?? (() => new Date());
+  const events: readonly FlagEvent[] = config.events;
+  return defineHandler({
+    name: AUTO_MODERATION_HANDLER,
+    events,
+    async handle(event, ctx) {
+      const target = flaggedTarget(ctx.eventType as FlagEvent, event);
+      if (!target) {
+        ctx.logger.warn('auto-moderation: no flagged user in the payload; nothing counted', { eventId: ctx.eventId, eventType: ctx.eventType });
+        return;
+      }
+      const at = new Date(ctx.receivedAt);
+      await deps.store.recordFlag({ userId: target.userId, eventId: ctx.eventId, at, eventType: ctx.eventType, keepUntil: new Date(at.getTime() + windowMs + 86_400_000) });
+      const count = await deps.store.countFlags({ userId: target.userId, from: new Date(at.getTime() - windowMs), to: at, limit: config.threshold });
+      if (count < config.threshold) {
+        ctx.logger.debug('auto-moderation: flag counted', { userId: target.userId, count, threshold: config.threshold });
+        return;
+      }
+      ctx.logger.info('auto-moderation: flag threshold reached', { userId: target.userId, threshold: config.threshold, windowMinutes: config.windowMinutes });
+      await ban(target, ctx);
+      if (config.deleteFlaggedContent) await deleteItem(target, ctx);
+    },
+  });
+
+  async function ban(target: FlaggedTarget, ctx: TypedHandlerContext): Promise<void> {
+    if (config.ban === 'none') return;
+    const scope = config.ban === 'global' ? 'global' : target.scope;
+    if (scope === undefined) {
+      ctx.logger.info('auto-moderation: no channel or community to ban from (ban is "scoped"); not banning', { userId: target.userId, kind: target.kind });
+      return;
+    }
+    const claim = await deps.store.claimBan({ userId: target.userId, scope, eventId: ctx.eventId, now: now(), leaseMs: deps.banLeaseMs ?? 120_000, holdMs });
+    if (claim !== 'claimed') {
+      ctx.logger.info('auto-moderation: ban already done or in progress; not banning again', { userId: target.userId, scope, claim });
+      return;
+    }
+    const [kind, id] = scope === 'global' ? ['global', ''] : (scope.split(/#(.*)/s) as [string, string]);
+    if (kind === 'global') await ctx.socialPlus.banUser(target.userId);
+    else if (kind === 'channel') await ctx.socialPlus.banFromChannel(id, [target.userId]);
+    else await ctx.socialPlus.banFromCommunity(id, [target.userId]);
+    await deps.store.completeBan({ userId: target.userId, scope, eventId: ctx.eventId });
+    ctx.logger.info('auto-moderation: user banned', { userId: target.userId, scope });
+  }
+
+  async function deleteItem(target: FlaggedTarget, ctx: TypedHandlerContext): Promise<void> {
+    if (target.itemId === undefined) return;
+    if (target.kind === 'message') await ctx.socialPlus.deleteMessage(target.itemId, { version: target.messageVersion ?? 'v5' });
+    else if (target.kind === 'post') await ctx.socialPlus.deletePost(target.itemId);
+    else if (target.kind === 'comment') await ctx.socialPlus.deleteComment(target.itemId);
+  }
+}
