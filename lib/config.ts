@@ -6,6 +6,7 @@
 import type { LogLevel } from '../lambda/shared/logger.js';
 import { DEFAULT_SOURCE, SOURCE_NAME } from '../lambda/core/receive.js';
 import { METRICS_NAMESPACE } from '../lambda/shared/metrics-contract.js';
+import { HandlersConfigError, parseHandlersConfig, type HandlersConfig } from '../lambda/fanout/handlers/config.js';
 import { parseCidr } from './cidr.js';
 import { SOCIALPLUS_REGIONS, type SocialPlusRegion } from './socialplus-ips.js';
 
@@ -66,6 +67,13 @@ export interface WebhooksConfig {
   readonly tracing: boolean;
   /** CloudWatch namespace of the functions' own metrics, which the alarms and the dashboard read. */
   readonly metricsNamespace: string;
+  /**
+   * The example handlers' configuration, validated and with its defaults (`socialPlus.region`
+   * filled in from the sources when they share one); the fan-out's `HANDLERS_CONFIG`.
+   */
+  readonly handlers: HandlersConfig;
+  /** A complete ARN of an existing secret holding the Social Plus admin token; absent: the stack creates one when needed. */
+  readonly socialPlusApiSecretArn?: string;
 }
 
 /** Every configuration key with its default; `sources` and `allowedCidrs` are listed for completeness. */
@@ -91,6 +99,8 @@ export const CONFIG_DEFAULTS = {
   receiverDeadlineMs: 1000,
   tracing: true as boolean,
   metricsNamespace: METRICS_NAMESPACE as string,
+  handlers: {} as Readonly<Record<string, unknown>>,
+  socialPlusApiSecretArn: undefined as string | undefined,
 } as const;
 
 /** The configuration keys read from CDK context. */
@@ -326,6 +336,92 @@ function buildMaxReceiveCount(c: Collector, raw: unknown): number {
   return c.integer('maxReceiveCount', raw, CONFIG_DEFAULTS.maxReceiveCount, 2, 1000);
 }
 
+/** Lambda's limit on the size of a function's environment variables, keys and values together. */
+export const LAMBDA_ENVIRONMENT_LIMIT_BYTES = 4096;
+
+/** Whether an enabled example handler calls the Social Plus API (and so needs the admin token unless it is a dry run). */
+export function callsSocialPlusApi(h: HandlersConfig): boolean {
+  return (h.autoModeration.enabled && (h.autoModeration.ban !== 'none' || h.autoModeration.deleteFlaggedContent)) || h.keywordFilter.enabled;
+}
+
+/** What the stack creates for the example handlers: each only when a handler needs it. */
+export interface HandlerResourceNeeds {
+  /** Auto-moderation or daily counters keep state: the handler state table. */
+  readonly stateTable: boolean;
+  /** The forwarder is on: an EventBridge bus. */
+  readonly eventBus: boolean;
+  /**
+   * The Social Plus client may call the API for real: the admin-token secret. True when a region or
+   * base URL is configured (given, or the sources' shared region when a handler calls the API) and
+   * it is not a dry run.
+   */
+  readonly socialPlusSecret: boolean;
+}
+
+/** See {@link HandlerResourceNeeds}. */
+export function handlerResourceNeeds(h: HandlersConfig): HandlerResourceNeeds {
+  const sp = h.socialPlus;
+  return {
+    stateTable: h.autoModeration.enabled || h.dailyCounters.enabled,
+    eventBus: h.eventBridge.enabled,
+    socialPlusSecret: sp !== undefined && !sp.dryRun && (sp.region !== undefined || sp.baseUrl !== undefined),
+  };
+}
+
+/**
+ * The fan-out's `HANDLERS_CONFIG` value: the configuration with its claim lease raised to twice the
+ * fan-out's timeout, since a lease shorter than an invocation could let a second invocation take over
+ * a claim its holder still acts on.
+ */
+export function handlersConfigValue(h: HandlersConfig, fanoutTimeoutSeconds: number): string {
+  return JSON.stringify({ ...h, claimLeaseSeconds: Math.max(h.claimLeaseSeconds, 2 * fanoutTimeoutSeconds) });
+}
+
+const HANDLERS_EXAMPLE = '{"autoModeration":{"enabled":true},"socialPlus":{"region":"us"}}';
+
+function buildHandlers(c: Collector, raw: unknown, sources: readonly WebhookSourceConfig[]): HandlersConfig {
+  const fallback = parseHandlersConfig({});
+  const value = raw === undefined || raw === '' ? {} : c.json('handlers', raw, HANDLERS_EXAMPLE);
+  if (value === undefined) return fallback;
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    c.add(`handlers: ${show(value)} is not a JSON object (e.g. ${HANDLERS_EXAMPLE})`);
+    return fallback;
+  }
+  const given = value as Record<string, unknown>;
+  // The API client is for one network: when every source is in one region, that is the API's region.
+  const regions = [...new Set(sources.map((s) => s.region))];
+  const sp = given.socialPlus;
+  const spObject = typeof sp === 'object' && sp !== null && !Array.isArray(sp) ? (sp as Record<string, unknown>) : undefined;
+  const fillRegion = regions.length === 1 && (sp === undefined || (spObject !== undefined && spObject.region === undefined && spObject.baseUrl === undefined));
+  const input = fillRegion ? { ...given, socialPlus: { ...spObject, region: regions[0] } } : given;
+  let parsed: HandlersConfig;
+  try {
+    parsed = parseHandlersConfig(input, "context key 'handlers'");
+  } catch (err) {
+    if (!(err instanceof HandlersConfigError)) throw err;
+    for (const problem of err.problems) c.add(problem);
+    return fallback;
+  }
+  // A region filled in for nothing would only create a secret no handler reads.
+  if (sp === undefined && fillRegion && !callsSocialPlusApi(parsed)) {
+    const { socialPlus: _unused, ...rest } = parsed;
+    return rest;
+  }
+  return parsed;
+}
+
+function buildApiSecretArn(c: Collector, raw: unknown): string | undefined {
+  if (raw === undefined || raw === '') return undefined;
+  if (typeof raw !== 'string' || !SECRET_ARN.test(raw)) {
+    c.add(
+      `socialPlusApiSecretArn: ${show(raw)} is not a complete Secrets Manager secret ARN ` +
+        '(arn:aws:secretsmanager:<region>:<account>:secret:<name>-<6 characters>, as the Secrets Manager console shows it)',
+    );
+    return undefined;
+  }
+  return raw;
+}
+
 /** Reports keys that look like a misspelt configuration key (other context keys are left alone). */
 function checkUnknownKeys(c: Collector, context: Readonly<Record<string, unknown>>): void {
   for (const key of Object.keys(context)) {
@@ -385,6 +481,8 @@ export function buildConfig(context: Readonly<Record<string, unknown>>): Webhook
     receiverDeadlineMs: c.integer('receiverDeadlineMs', context.receiverDeadlineMs, d.receiverDeadlineMs, RECEIVER_DEADLINE_MS_RANGE.min, RECEIVER_DEADLINE_MS_RANGE.max),
     tracing: buildTracing(c, context.tracing),
     metricsNamespace: buildMetricsNamespace(c, context.metricsNamespace),
+    handlers: buildHandlers(c, context.handlers, sources),
+    socialPlusApiSecretArn: buildApiSecretArn(c, context.socialPlusApiSecretArn),
   };
   if (c.problems.length > 0) throw new ConfigError(c.problems);
   return config;

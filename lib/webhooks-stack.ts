@@ -2,13 +2,14 @@ import { CfnOutput, Duration, Size, Stack, type StackProps } from 'aws-cdk-lib';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
 import { DEFAULT_SOURCE } from '../lambda/core/receive.js';
-import { sourceIdPart, type WebhooksConfig } from './config.js';
+import { handlerResourceNeeds, handlersConfigValue, sourceIdPart, type WebhooksConfig } from './config.js';
 import { WebhookApi } from './constructs/api.js';
 import { ArchiveCatalog } from './constructs/archive-catalog.js';
 import { EventArchive } from './constructs/archive.js';
 import { EventStore } from './constructs/event-store.js';
 import { FanoutFunction } from './constructs/fanout-function.js';
 import { WebhookFirewall } from './constructs/firewall.js';
+import { HandlerResources } from './constructs/handler-resources.js';
 import { WebhooksMonitoring } from './constructs/monitoring.js';
 import { EventQueue, VISIBILITY_TIMEOUT_FACTOR } from './constructs/queue.js';
 import { ReceiverFunction } from './constructs/receiver-function.js';
@@ -57,6 +58,8 @@ export class SocialPlusWebhooksStack extends Stack {
   readonly catalog: ArchiveCatalog;
   readonly receiver: ReceiverFunction;
   readonly fanout: FanoutFunction;
+  /** What the enabled example handlers need (state table, bus, admin-token secret), each only when needed. */
+  readonly handlerResources: HandlerResources;
   readonly api: WebhookApi;
   readonly firewall: WebhookFirewall;
   readonly monitoring: WebhooksMonitoring;
@@ -88,6 +91,11 @@ export class SocialPlusWebhooksStack extends Stack {
       scanLimit: Size.gibibytes(c.athenaScanLimitGiB),
     });
 
+    this.handlerResources = new HandlerResources(this, 'Handlers', {
+      ...handlerResourceNeeds(c.handlers),
+      socialPlusApiSecretArn: c.socialPlusApiSecretArn,
+    });
+
     this.receiver = new ReceiverFunction(this, 'Receiver', {
       queue: this.queue.queue,
       sourceSecrets: this.secrets.secrets,
@@ -112,6 +120,12 @@ export class SocialPlusWebhooksStack extends Stack {
       logRetention,
       tracing: c.tracing,
       metricsNamespace: c.metricsNamespace,
+      handlers: {
+        config: handlersConfigValue(c.handlers, c.fanoutTimeoutSeconds),
+        stateTable: this.handlerResources.stateTable,
+        eventBus: this.handlerResources.eventBus,
+        socialPlusSecret: this.handlerResources.socialPlusSecret,
+      },
     });
 
     this.api = new WebhookApi(this, 'Api', {
@@ -183,6 +197,13 @@ export class SocialPlusWebhooksStack extends Stack {
       WebAclName: [this.firewall.webAclName, 'WAF web ACL in front of the API (its sampled requests show what it blocked)'],
       ApiAccessLogGroupName: [this.api.accessLogGroup.logGroupName, 'API access logs (one JSON line per request: status, sourceIp, wafResponseCode, latency)'],
     };
+    const { stateTable, eventBus, socialPlusSecret } = this.handlerResources;
+    if (stateTable) outputs.HandlerStateTableName = [stateTable.tableName, 'DynamoDB table of the example handlers (auto-moderation flags and bans, daily counters)'];
+    if (eventBus) {
+      outputs.EventBusName = [eventBus.eventBusName, 'EventBridge bus the forwarder puts events on (source socialplus.webhooks); add rules here'];
+      outputs.EventBusArn = [eventBus.eventBusArn, 'ARN of that EventBridge bus'];
+    }
+    if (socialPlusSecret) outputs.SocialPlusApiSecretArn = [socialPlusSecret.secretArn, 'Secret holding the Social Plus admin token the example handlers call the API with'];
     for (const [id, [value, description]] of Object.entries(outputs)) new CfnOutput(this, id, { value, description });
   }
 }

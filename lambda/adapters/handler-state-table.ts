@@ -20,12 +20,10 @@ import {
   type DynamoDBClient,
 } from '@aws-sdk/client-dynamodb';
 
-/** Key and TTL attribute names of the handler state table (the stack creates the table with these). */
-export const HANDLER_STATE_TABLE = {
-  partitionKey: 'PK',
-  sortKey: 'SK',
-  ttlAttribute: 'expiresAt',
-} as const;
+import { HANDLER_STATE_TABLE } from '../shared/table-schema.js';
+
+/** Key and TTL attribute names of the handler state table (defined in `lambda/shared/table-schema.ts`, which the stack imports). */
+export { HANDLER_STATE_TABLE };
 
 /** Creates the handler state table unless it exists: for local mode and tests (the stack creates it on AWS). */
 export async function ensureHandlerStateTable(client: DynamoDBClient, tableName: string): Promise<void> {

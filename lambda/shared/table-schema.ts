@@ -14,3 +14,14 @@ export const TABLE = {
 export const eventKey = (eventId: string) => ({ PK: `EVENT#${eventId}`, SK: 'EVENT' });
 export const actorKey = (actorId: string) => `ACTOR#${actorId}`;
 export const targetKey = (targetType: string, targetId: string) => `TARGET#${targetType}#${targetId}`;
+
+/**
+ * Key and TTL attribute names of the example handlers' state table (the stack creates the table
+ * with these; `lambda/adapters/handler-state-table.ts` re-exports it). Here, free of the SDK, so
+ * the stack can import it.
+ */
+export const HANDLER_STATE_TABLE = {
+  partitionKey: 'PK',
+  sortKey: 'SK',
+  ttlAttribute: 'expiresAt',
+} as const;

@@ -1,18 +1,43 @@
-import { Duration, Validations } from 'aws-cdk-lib';
+import { Duration, Stack, Token, Validations } from 'aws-cdk-lib';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import type * as events from 'aws-cdk-lib/aws-events';
 import type * as iam from 'aws-cdk-lib/aws-iam';
 import type * as firehose from 'aws-cdk-lib/aws-kinesisfirehose';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
+import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { INBOX_LARGE_PREFIX, INBOX_SPILL_PREFIX } from '../../lambda/core/archive-layout.js';
 import { ENV } from '../../lambda/shared/env.js';
 import type { LogLevel } from '../../lambda/shared/logger.js';
+import { ConfigError, LAMBDA_ENVIRONMENT_LIMIT_BYTES } from '../config.js';
 import { grantEventStoreWrites } from './event-store.js';
+import { grantHandlerState } from './handler-resources.js';
 import { acknowledgeInboxWildcards, grantInboxProcessing } from './inbox.js';
 import { WebhooksFunction } from './node-function.js';
+
+/** The example handlers' configuration and what the enabled ones need, each paired with its grant. */
+export interface FanoutHandlersProps {
+  /** `HANDLERS_CONFIG`: the JSON of the handlers' configuration. */
+  readonly config: string;
+  /** The handler state table (auto-moderation, daily counters). */
+  readonly stateTable?: dynamodb.ITableV2;
+  /** The forwarder's bus. */
+  readonly eventBus?: events.IEventBus;
+  /** The secret holding the Social Plus admin token. */
+  readonly socialPlusSecret?: secretsmanager.ISecret;
+}
+
+/**
+ * Bytes a variable's value is counted as when it is a deploy-time reference (a generated name or
+ * ARN, unknown at synth): CloudFormation names resources `<stack name>-<logical id>-<suffix>`, with
+ * the logical id at most 64 characters and the suffix 13; a secret ARN's prefix is shorter than that.
+ */
+export function referenceLengthEstimate(stackName: string): number {
+  return stackName.length + 80;
+}
 
 /** Props for {@link FanoutFunction}. */
 export interface FanoutFunctionProps {
@@ -76,6 +101,11 @@ export interface FanoutFunctionProps {
    * @default METRICS_NAMESPACE ('SocialPlusWebhooks')
    */
   readonly metricsNamespace?: string;
+  /**
+   * The example handlers.
+   * @default none: `HANDLERS_CONFIG` unset, every example handler off
+   */
+  readonly handlers?: FanoutHandlersProps;
 }
 
 /**
@@ -124,6 +154,24 @@ export class FanoutFunction extends Construct {
         'GetObject and DeleteObject, under this prefix only.',
     });
 
+    const h = props.handlers;
+    if (h !== undefined) {
+      fn.function.addEnvironment(ENV.HANDLERS_CONFIG, h.config);
+      if (h.stateTable) {
+        grantHandlerState(h.stateTable, fn.function);
+        fn.function.addEnvironment(ENV.HANDLER_STATE_TABLE_NAME, h.stateTable.tableName);
+      }
+      if (h.eventBus) {
+        h.eventBus.grantPutEventsTo(fn.function);
+        fn.function.addEnvironment(ENV.EVENT_BUS_NAME, h.eventBus.eventBusName);
+      }
+      if (h.socialPlusSecret) {
+        h.socialPlusSecret.grantRead(fn.function);
+        fn.function.addEnvironment(ENV.SOCIALPLUS_API_SECRET_ARN, h.socialPlusSecret.secretArn);
+      }
+    }
+    this.assertEnvironmentFits(fn.function);
+
     // The mapping is built here rather than with SqsEventSource so its construct id (and logical id)
     // does not depend on the queue's, and the consume grant sits next to it.
     props.queue.grantConsumeMessages(fn.function);
@@ -147,5 +195,28 @@ export class FanoutFunction extends Construct {
 
     this.function = fn.function;
     this.logGroup = fn.logGroup;
+  }
+
+  /**
+   * Fails synthesis, as a configuration error, when the environment would exceed Lambda's 4 KB:
+   * the deploy would fail much later, after the other resources were created. Deploy-time
+   * references count as {@link referenceLengthEstimate}.
+   */
+  private assertEnvironmentFits(fn: lambda.Function): void {
+    const stack = Stack.of(this);
+    const resolved = stack.resolve((fn.node.defaultChild as lambda.CfnFunction).environment) as { variables?: Record<string, unknown> } | undefined;
+    const variables = resolved?.variables ?? {};
+    const estimate = referenceLengthEstimate(stack.stackName);
+    let total = 0;
+    for (const [key, value] of Object.entries(variables)) {
+      total += Buffer.byteLength(key) + (typeof value === 'string' && !Token.isUnresolved(value) ? Buffer.byteLength(value) : estimate);
+    }
+    if (total <= LAMBDA_ENVIRONMENT_LIMIT_BYTES) return;
+    const config = typeof variables[ENV.HANDLERS_CONFIG] === 'string' ? Buffer.byteLength(variables[ENV.HANDLERS_CONFIG] as string) : 0;
+    throw new ConfigError([
+      `handlers: the fan-out's environment would be about ${total} bytes, and Lambda allows ${LAMBDA_ENVIRONMENT_LIMIT_BYTES} ` +
+        `(keys and values together); ${ENV.HANDLERS_CONFIG}, the handlers configuration, takes ${config} of them. ` +
+        `Shorten it by about ${total - LAMBDA_ENVIRONMENT_LIMIT_BYTES} bytes (keywordFilter.words is usually the long part).`,
+    ]);
   }
 }

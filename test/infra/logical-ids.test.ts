@@ -19,14 +19,48 @@ const STATEFUL: Record<string, readonly string[]> = {
   'AWS::SNS::Topic': ['MonitoringAlarmTopicAF62D4F1'],
 };
 
+/** What the example handlers add when every one is on (each only when enabled; see handlers.test.ts). */
+const HANDLER_STATEFUL: Record<string, readonly string[]> = {
+  // Flags, ban claims and counters: a new table would re-ban users and restart the counts.
+  'AWS::DynamoDB::GlobalTable': ['EventStoreTable9A84AAAA', 'HandlersStateTable3AAF8CC6'],
+  // Holds the pasted admin token; EventBridge rules and their targets are attached to the bus.
+  'AWS::SecretsManager::Secret': ['SecretsSecretdefault2608C7E2', 'SecretsSecreteuapp0870593B', 'HandlersSocialPlusApiSecret64C2142D'],
+  'AWS::Events::EventBus': ['HandlersEventBus5A951E14'],
+};
+
 let synth: SynthesizedApp;
+let withHandlers: SynthesizedApp;
 beforeAll(() => {
-  synth = synthesize({ sources: [{ name: 'default', region: 'us' }, { name: 'eu-app', region: 'eu' }] });
+  const sources = [{ name: 'default', region: 'us' }, { name: 'eu-app', region: 'eu' }];
+  synth = synthesize({ sources });
+  withHandlers = synthesize({
+    sources,
+    handlers: {
+      socialPlus: { region: 'us' },
+      autoModeration: { enabled: true },
+      keywordFilter: { enabled: true, words: ['spam'] },
+      dailyCounters: { enabled: true },
+      eventBridge: { enabled: true },
+    },
+  });
 });
-afterAll(() => synth.cleanup());
+afterAll(() => {
+  synth.cleanup();
+  withHandlers.cleanup();
+});
+
+it.each(Object.entries(HANDLER_STATEFUL))('%s keeps its logical ids with every example handler on', (type, ids) => {
+  expect(Object.keys(withHandlers.template.findResources(type)).sort()).toEqual([...ids].sort());
+});
 
 it.each(Object.entries(STATEFUL))('%s keeps its logical ids', (type, ids) => {
   expect(Object.keys(synth.template.findResources(type)).sort()).toEqual([...ids].sort());
+});
+
+it('retains the handler state table like the event store', () => {
+  const table = withHandlers.template.toJSON().Resources.HandlersStateTable3AAF8CC6;
+  expect(table.DeletionPolicy).toBe('Retain');
+  expect(table.UpdateReplacePolicy).toBe('Retain');
 });
 
 it('retains the table and both buckets when the stack is deleted or they are replaced', () => {

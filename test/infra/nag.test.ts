@@ -54,6 +54,19 @@ const VARIANTS: Record<string, Record<string, unknown>> = {
     logLevel: 'DEBUG',
     alarmEmail: 'ops@example.com',
   },
+  'every example handler on (state table, bus, admin-token secret)': {
+    handlers: {
+      socialPlus: { region: 'eu' },
+      autoModeration: { enabled: true, ban: 'scoped', deleteFlaggedContent: true },
+      keywordFilter: { enabled: true, words: ['free crypto'], targets: ['messages', 'comments', 'posts'] },
+      dailyCounters: { enabled: true },
+      eventBridge: { enabled: true, events: ['message.*', 'post.didFlag'] },
+    },
+  },
+  'every example handler on with an existing admin-token secret': {
+    handlers: JSON.stringify({ autoModeration: { enabled: true }, keywordFilter: { enabled: true, words: ['spam'] }, dailyCounters: { enabled: true }, eventBridge: { enabled: true } }),
+    socialPlusApiSecretArn: 'arn:aws:secretsmanager:us-east-1:123456789012:secret:socialplus/admin-Ab12Cd',
+  },
   'tracing off, another metrics namespace and a short receiver deadline': {
     tracing: false,
     metricsNamespace: 'Acme/Webhooks',

@@ -87,11 +87,13 @@ describe('functions', () => {
     expect(env.NODE_OPTIONS).toBe('--enable-source-maps');
   });
 
-  it('give the fan-out the table, the delivery stream, the inbox bucket, the retention, the log level and the metrics namespace', () => {
+  it('give the fan-out the table, the delivery stream, the inbox bucket, the retention, the log level, the metrics namespace and the handlers configuration', () => {
     const env = template.toJSON().Resources[idOf(stack.fanout.function)].Properties.Environment.Variables;
     expect(Object.keys(env).sort()).toEqual(
-      [ENV.ARCHIVE_BUCKET_NAME, ENV.DELIVERY_STREAM_NAME, ENV.EVENT_RETENTION_DAYS, ENV.LOG_LEVEL, ENV.METRICS_NAMESPACE, 'NODE_OPTIONS', ENV.TABLE_NAME].sort(),
+      [ENV.ARCHIVE_BUCKET_NAME, ENV.DELIVERY_STREAM_NAME, ENV.EVENT_RETENTION_DAYS, ENV.HANDLERS_CONFIG, ENV.LOG_LEVEL, ENV.METRICS_NAMESPACE, 'NODE_OPTIONS', ENV.TABLE_NAME].sort(),
     );
+    // Every example handler off by default; the rest of the variables are in test/infra/handlers.test.ts.
+    expect(JSON.parse(env[ENV.HANDLERS_CONFIG])).toMatchObject({ autoModeration: { enabled: false }, keywordFilter: { enabled: false }, dailyCounters: { enabled: false }, eventBridge: { enabled: false } });
     expect(env[ENV.TABLE_NAME]).toEqual(ref(stack.eventStore.table));
     expect(env[ENV.DELIVERY_STREAM_NAME]).toEqual(ref(stack.archive.deliveryStream));
     expect(env[ENV.ARCHIVE_BUCKET_NAME]).toEqual(ref(stack.archive.bucket));
