@@ -43,6 +43,8 @@ export interface DecodedEvent {
   readonly spillKey?: string;
   /** API Gateway request id that brought the event, when the record says: half of its correlation id. */
   readonly requestId?: string;
+  /** A forced replay (`replayForce` attribute): handlers already done for the event run again. */
+  readonly force?: boolean;
 }
 
 export interface FanoutDeps {
@@ -135,6 +137,7 @@ export function decodeBody(
     ...(extra.payloadRef ? { payloadRef: extra.payloadRef } : {}),
     ...(extra.spillKey ? { spillKey: extra.spillKey } : {}),
     ...(from.attributes.requestId ? { requestId: from.attributes.requestId } : {}),
+    ...(from.attributes.replayForce === '1' ? { force: true } : {}),
   };
 }
 
@@ -407,7 +410,8 @@ async function storeAndDispatch(e: DecodedEvent, deps: FanoutDeps, now: Date): P
   const subscribers = e.parsed.envelope === 'unknown'
     ? deps.handlers.filter((h) => h.events.includes(UNKNOWN_EVENT_TYPE))
     : route(deps.handlers, e.parsed);
-  const due = subscribers.filter((h) => !handlersDone.has(h.name));
+  // A forced replay re-runs every subscriber; otherwise only those not yet done for this event.
+  const due = e.force ? subscribers : subscribers.filter((h) => !handlersDone.has(h.name));
   if (due.length === 0) return true;
 
   const succeeded: string[] = [];

@@ -20,6 +20,11 @@ export interface QueueMessageAttributes {
    * (`lambda/core/inbox.ts`).
    */
   readonly claimCheckKey?: string;
+  /**
+   * Set to `1` by `socialplus-webhooks replay --force`: the fan-out runs every subscribed handler
+   * again, even those already recorded as done for the event (at least once per forced replay).
+   */
+  readonly replayForce?: '1';
 }
 
 export interface QueueMessage {

@@ -143,6 +143,17 @@ describe('fan-out: duplicates', () => {
     expect(metrics.total('Duplicate')).toBe(1);
   });
 
+  it('a forced replay (replayForce=1) runs handlers already done again; a plain replay does not', async () => {
+    const { handler, store, callsOf } = setup((calls) => [recordingHandler('flags', ['message.didFlag'], calls)]);
+    expect(await handler(sqsEventForBodies([body]))).toEqual(failures([]));
+    expect(await handler(sqsEventForBodies([body], { requestId: 'replay-1' }))).toEqual(failures([]));
+    expect(callsOf('flags')).toHaveLength(1);
+    expect(await handler(sqsEventForBodies([body], { requestId: 'replay-2', replayForce: '1' }))).toEqual(failures([]));
+    expect(callsOf('flags')).toHaveLength(2);
+    expect(store.items.size).toBe(1);
+    expect(store.items.get(eventIdOf(body))?.handlersDone).toEqual(new Set(['flags']));
+  });
+
   it('a redelivered base64 body has the same id as its first delivery', async () => {
     const { handler, store } = setup();
     const text = queueMessageFor(body);
