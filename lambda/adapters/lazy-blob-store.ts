@@ -3,7 +3,7 @@ import type { BlobPutOptions, BlobStore, CallOptions, StoredBlob } from '../core
 /**
  * A blob store built on first use. The receiver needs S3 only on its rare paths (claim check,
  * spill), and `@aws-sdk/client-s3` is the largest module it would load: deferring the import keeps
- * it out of every cold start (see `bench/receiver-import.ts` for the figures).
+ * it out of every cold start (see `bench/cold-start.ts` for the figures).
  */
 export class LazyBlobStore implements BlobStore {
   private loading: Promise<BlobStore> | undefined;

@@ -14,7 +14,7 @@ export function parseLogLevel(raw: string | undefined, fallback: LogLevel = 'INF
  * A small structured JSON logger (one line per entry, on stdout/stderr as Lambda expects), with
  * no dependency. The Lambda entry points use Powertools Logger instead (`./telemetry.ts`); this one
  * stays for tools that want JSON lines without Powertools (the import benchmark's reference
- * handler in `bench/receiver-import.ts`).
+ * handler in `bench/cold-start.ts`).
  */
 export function createJsonLogger(opts: { level?: LogLevel; service: string; write?: (line: string, level: LogLevel) => void }): Logger {
   const min = ORDER[opts.level ?? 'INFO'];

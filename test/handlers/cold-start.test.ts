@@ -135,7 +135,7 @@ describe('Lambda entry points: environment read once at import', () => {
     expect(written.join('')).toContain('ARCHIVE_BUCKET_NAME is not set: no claim check and no spill');
   });
 
-  it('the receiver\'s entry point imports the S3 client lazily (bench/receiver-import.ts measures why)', () => {
+  it('the receiver\'s entry point imports the S3 client lazily (bench/cold-start.ts measures why)', () => {
     const source = readFileSync(new URL('../../lambda/receiver/index.ts', import.meta.url), 'utf8');
     expect(source).not.toMatch(/^import[^\n]*@aws-sdk\/client-s3/m);
     expect(source).not.toMatch(/^import[^\n]*s3-blob-store/m);
