@@ -133,6 +133,9 @@ export class FanoutFunction extends Construct {
       invocation: 'its SQS event source mapping invokes the fan-out synchronously, and records that keep failing go to the event queue\'s dead-letter queue',
       tracing: props.tracing,
       metricsNamespace: props.metricsNamespace,
+      // Off Social Plus's request path (SQS invokes it), so its cold start can pay for readable
+      // stack traces, which matter most here: it runs the user's own handlers.
+      enableSourceMaps: true,
     });
 
     grantEventStoreWrites(props.table, fn.function);

@@ -1,16 +1,17 @@
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
-import { RemovalPolicy, Validations, type Duration } from 'aws-cdk-lib';
+import { AssetHashType, DockerImage, RemovalPolicy, Validations, type Duration } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
-import { type BundlingOptions, LogLevel as EsbuildLogLevel, NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { type BundlingOptions, LogLevel as EsbuildLogLevel, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
+import type { BuildOptions } from 'esbuild';
 import type { LogLevel } from '../../lambda/shared/logger.js';
 import { ENV } from '../../lambda/shared/env.js';
 import { METRICS_NAMESPACE } from '../../lambda/shared/metrics-contract.js';
 
-/** The repository root: the bundler's project root, holding package-lock.json. */
+/** The repository root: where esbuild resolves packages from, and the asset's source path. */
 const PROJECT_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
 /** Absolute path of a Lambda entry point, given relative to the repository root. */
@@ -18,39 +19,118 @@ export function lambdaEntry(relativePath: string): string {
   return fileURLToPath(new URL(`../../${relativePath}`, import.meta.url));
 }
 
+const ESBUILD_MISSING =
+  'esbuild is not installed, and this project never falls back to Docker to bundle the Lambda functions. ' +
+  'Run `npm ci` in the repository root (esbuild is a devDependency), then synthesize again.';
+
+/** Loads esbuild lazily, so that a missing esbuild gives {@link ESBUILD_MISSING} rather than a module-not-found at import. */
+function loadEsbuild(): typeof import('esbuild') {
+  try {
+    return createRequire(import.meta.url)('esbuild') as typeof import('esbuild');
+  } catch {
+    throw new Error(ESBUILD_MISSING);
+  }
+}
+
 /**
- * Fails synthesis unless esbuild is installed locally. NodejsFunction silently falls back to a
- * Docker build when it cannot find esbuild; this project never bundles with Docker.
+ * Fails synthesis unless esbuild is installed locally: the functions are bundled by the local
+ * esbuild only, never in a Docker container.
  */
 export function assertLocalEsbuild(): void {
   try {
     createRequire(import.meta.url)('esbuild/package.json');
   } catch {
-    throw new Error(
-      'esbuild is not installed, and this project never falls back to Docker to bundle the Lambda functions. ' +
-        'Run `npm ci` in the repository root (esbuild is a devDependency), then synthesize again.',
-    );
+    throw new Error(ESBUILD_MISSING);
   }
 }
 
+/** The `require` shim: some bundled CommonJS dependencies call require() for Node built-ins; ESM has no require. */
+const REQUIRE_BANNER = "import{createRequire as __createRequire}from'node:module';const require=__createRequire(import.meta.url);";
+
 /**
- * Bundling shared by both functions: local esbuild only, one minified ESM file with an external
- * source map, the AWS SDK bundled in (so the deployed code is the version the tests ran, and a cold
- * start reads one file instead of resolving the runtime's copy of the SDK).
+ * esbuild options shared by both functions (esbuild's JS API; entry and output are per build,
+ * see {@link esbuildBuildOptions}): minified ESM for node22 with external source maps, the AWS
+ * SDK bundled in (the deployed code is the version the tests ran, and a cold start does not
+ * resolve the runtime's copy of the SDK), and code splitting: every dynamic `import()` of a
+ * bundled module becomes its own chunk, which a cold start does not read or parse (the
+ * receiver's S3 client, used only when an event is too large for SQS). Exported so that bench/
+ * bundles its floor handler exactly like the functions.
+ */
+export const ESBUILD_OPTIONS = {
+  bundle: true,
+  platform: 'node',
+  format: 'esm',
+  target: 'node22',
+  minify: true,
+  sourcemap: true,
+  sourcesContent: false,
+  mainFields: ['module', 'main'],
+  external: [],
+  banner: { js: REQUIRE_BANNER },
+  logLevel: 'warning',
+  splitting: true,
+  // Lambda's Node.js runtime loads `index.mjs` as ESM without a package.json saying "type": "module".
+  outExtension: { '.js': '.mjs' },
+  chunkNames: 'chunks/[name]-[hash]',
+  absWorkingDir: PROJECT_ROOT,
+} as const satisfies BuildOptions;
+
+/**
+ * The full esbuild options of one function's bundle: {@link ESBUILD_OPTIONS}, the entry module
+ * written as `<outdir>/index.mjs` (handler `index.handler`) and its chunks under `<outdir>/chunks/`.
+ */
+export function esbuildBuildOptions(entryFile: string, outdir: string): BuildOptions {
+  return { ...ESBUILD_OPTIONS, mainFields: [...ESBUILD_OPTIONS.mainFields], external: [], entryPoints: { index: entryFile }, outdir };
+}
+
+/**
+ * @deprecated The functions are no longer built by NodejsFunction (it cannot split: it always
+ * passes `--outfile`); use {@link ESBUILD_OPTIONS}. This is the same options, minus the code
+ * splitting, in NodejsFunction's vocabulary, kept only for bench/lib/stack-bundles.ts until it
+ * switches over.
  */
 export const BUNDLING: BundlingOptions = {
   format: OutputFormat.ESM,
-  target: 'node22',
-  minify: true,
-  sourceMap: true,
-  sourcesContent: false,
-  mainFields: ['module', 'main'],
+  target: ESBUILD_OPTIONS.target,
+  minify: ESBUILD_OPTIONS.minify,
+  sourceMap: ESBUILD_OPTIONS.sourcemap,
+  sourcesContent: ESBUILD_OPTIONS.sourcesContent,
+  mainFields: [...ESBUILD_OPTIONS.mainFields],
   externalModules: [],
-  // Some bundled CommonJS dependencies call require() for Node built-ins; ESM has no require.
-  banner: "import{createRequire as __createRequire}from'node:module';const require=__createRequire(import.meta.url);",
+  banner: REQUIRE_BANNER,
   forceDockerBundling: false,
   logLevel: EsbuildLogLevel.WARNING,
 };
+
+/**
+ * The function code: the entry bundled by the local esbuild at synth time (a CDK local bundling
+ * step), with code splitting. Never Docker: the image is a placeholder the CDK type requires, used
+ * only if the local step returns false, which it never does (it bundles or throws).
+ */
+export function bundledCode(entry: string): lambda.Code {
+  return lambda.Code.fromAsset(PROJECT_ROOT, {
+    // Hash what was built, not the whole repository.
+    assetHashType: AssetHashType.OUTPUT,
+    bundling: {
+      image: DockerImage.fromRegistry('socialplus-webhooks/never-used-local-esbuild-only'),
+      // Never run; it is here because CDK caches staged assets by source path and bundling
+      // options and cannot see inside `tryBundle`: without the entry named, every function would
+      // get the first function's bundle.
+      command: ['esbuild', entry, '--splitting'],
+      local: {
+        tryBundle(outputDir: string): boolean {
+          const esbuild = loadEsbuild();
+          try {
+            esbuild.buildSync(esbuildBuildOptions(lambdaEntry(entry), outputDir));
+          } catch (err) {
+            throw new Error(`esbuild could not bundle the Lambda entry point ${entry}: ${(err as Error).message}`, { cause: err });
+          }
+          return true;
+        },
+      },
+    },
+  });
+}
 
 /** Props for {@link WebhooksFunction}. */
 export interface WebhooksFunctionProps {
@@ -81,15 +161,24 @@ export interface WebhooksFunctionProps {
    * @default METRICS_NAMESPACE ('SocialPlusWebhooks')
    */
   readonly metricsNamespace?: string;
+  /**
+   * Whether Node.js maps stack traces to the TypeScript sources (`NODE_OPTIONS=--enable-source-maps`).
+   * It costs every cold start 7-10 ms (docs/benchmarks.md), because Node loads the bundle's source
+   * maps with the code; the maps ship in the asset either way, so a minified stack trace can still
+   * be decoded offline.
+   * @default true
+   */
+  readonly enableSourceMaps?: boolean;
 }
 
 /**
- * A Node.js 22 arm64 function bundled by the local esbuild, with its own role (no AWS managed
- * policies: it may write only to its own log group) and its own log group with a retention.
+ * A Node.js 22 arm64 function bundled by the local esbuild (code-split ESM, {@link bundledCode}),
+ * with its own role (no AWS managed policies: it may write only to its own log group) and its own
+ * log group with a retention.
  */
 export class WebhooksFunction extends Construct {
   /** The function. */
-  readonly function: NodejsFunction;
+  readonly function: lambda.Function;
   /** The function's execution role. */
   readonly role: iam.Role;
   /** The function's log group. */
@@ -105,11 +194,9 @@ export class WebhooksFunction extends Construct {
       description: `Execution role of ${props.description}`,
     });
     this.logGroup.grantWrite(this.role);
-    this.function = new NodejsFunction(this, 'Function', {
-      entry: lambdaEntry(props.entry),
-      handler: 'handler',
-      projectRoot: PROJECT_ROOT,
-      depsLockFilePath: fileURLToPath(new URL('../../package-lock.json', import.meta.url)),
+    this.function = new lambda.Function(this, 'Function', {
+      code: bundledCode(props.entry),
+      handler: 'index.handler',
       description: props.description,
       runtime: lambda.Runtime.NODEJS_22_X,
       architecture: lambda.Architecture.ARM_64,
@@ -119,13 +206,12 @@ export class WebhooksFunction extends Construct {
       logGroup: this.logGroup,
       // DISABLED, not PASS_THROUGH: no trace is recorded even when a caller asks for one, and no X-Ray permissions.
       tracing: tracing ? lambda.Tracing.ACTIVE : lambda.Tracing.DISABLED,
-      bundling: BUNDLING,
       environment: {
         [ENV.LOG_LEVEL]: props.logLevel,
         // Embedded metric format needs no permission: the metrics travel in the function's log lines.
         [ENV.METRICS_NAMESPACE]: props.metricsNamespace ?? METRICS_NAMESPACE,
         // Stack traces point at the TypeScript sources instead of the minified bundle.
-        NODE_OPTIONS: '--enable-source-maps',
+        ...((props.enableSourceMaps ?? true) ? { NODE_OPTIONS: '--enable-source-maps' } : {}),
         // Powertools' Tracer would otherwise still open subsegments nobody records.
         ...(tracing ? {} : { POWERTOOLS_TRACE_ENABLED: 'false' }),
       },
