@@ -2,6 +2,8 @@ import { Command, CommanderError } from 'commander';
 import { registerDev } from './commands/dev.js';
 import { registerEvents } from './commands/events.js';
 import { registerQuery } from './commands/query.js';
+import { registerRedrive } from './commands/redrive.js';
+import { registerReplay } from './commands/replay.js';
 import { registerSend } from './commands/send.js';
 import { registerStatus } from './commands/status.js';
 import { CliError } from './errors.js';
@@ -17,6 +19,8 @@ export function buildProgram(): Command {
   registerQuery(program);
   registerEvents(program);
   registerStatus(program);
+  registerRedrive(program);
+  registerReplay(program);
   return program;
 }
 

@@ -5,6 +5,7 @@
 import { mkdirSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
+import { Worker } from 'node:worker_threads';
 import {
   CreateTableCommand,
   DescribeTableCommand,
@@ -28,9 +29,13 @@ export interface RunningEmulator {
   close(): Promise<void>;
 }
 
-/** Starts dynalite persisted under `dir` (LevelDB), or in memory when `dir` is undefined. */
-export async function startDynalite(opts: { dir?: string; port?: number } = {}): Promise<RunningEmulator> {
+/**
+ * Starts dynalite persisted under `dir` (LevelDB), or in memory when `dir` is undefined. With
+ * `thread`, it runs in a worker thread, so its work takes another core than this thread's.
+ */
+export async function startDynalite(opts: { dir?: string; port?: number; thread?: boolean } = {}): Promise<RunningEmulator> {
   if (opts.dir) mkdirSync(opts.dir, { recursive: true });
+  if (opts.thread) return startDynaliteThread(opts);
   const server = dynalite({ ...(opts.dir ? { path: opts.dir } : {}), createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 }) as Server;
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -44,6 +49,43 @@ export async function startDynalite(opts: { dir?: string; port?: number } = {}):
       server.closeAllConnections?.();
       server.close(() => resolve());
     }),
+  };
+}
+
+async function startDynaliteThread(opts: { dir?: string; port?: number }): Promise<RunningEmulator> {
+  const worker = new Worker(new URL('./dynalite-thread.mjs', import.meta.url), { workerData: { path: opts.dir, port: opts.port ?? 0 } });
+  // Listeners are removed one by one: `removeAllListeners` would also drop the worker's own
+  // bookkeeping of its message port, and later messages would never arrive.
+  const startup: Array<[string, (arg: never) => void]> = [];
+  const port = await new Promise<number>((resolve, reject) => {
+    const onExit = (code: number) => reject(new Error(`the dynalite thread exited (code ${code}) before it listened`));
+    const onMessage = (msg: { port?: number; error?: string }) => {
+      if (msg.port) resolve(msg.port);
+      else reject(new Error(`dynalite could not listen: ${msg.error ?? 'unknown error'}`));
+    };
+    startup.push(['error', reject], ['exit', onExit], ['message', onMessage]);
+    for (const [event, fn] of startup) worker.on(event, fn as (...args: unknown[]) => void);
+  }).catch(async (err: Error) => {
+    await worker.terminate();
+    throw err;
+  }).finally(() => {
+    for (const [event, fn] of startup) worker.off(event, fn as (...args: unknown[]) => void);
+  });
+  worker.on('error', () => undefined);
+  let closing: Promise<void> | undefined;
+  return {
+    endpoint: `http://127.0.0.1:${port}`,
+    port,
+    close: () => (closing ??= new Promise<void>((resolve) => {
+      // The thread ends after dynalite closes its server and database; terminate is the fallback.
+      const timer = setTimeout(() => void worker.terminate().then(() => resolve()), 5000);
+      worker.once('exit', () => {
+        clearTimeout(timer);
+        resolve();
+      });
+      worker.once('message', () => void worker.terminate());
+      worker.postMessage('close');
+    })),
   };
 }
 

@@ -3,8 +3,12 @@
  * receiver. Each `POST /webhook[/{source}]` becomes the proxy event the receiver gets on AWS (raw
  * body bytes, base64-flagged when not UTF-8; headers; path parameter; request id and time), and the
  * handler's result becomes the HTTP answer. `GET /healthz` reports readiness.
+ *
+ * `/admin/…` routes let the CLI (`redrive`, `replay`) reach the running pipeline's queue, which only
+ * this process may open: they answer only requests from this machine that carry the admin token
+ * local mode writes to its state folder (`dev.json`, readable by its owner only).
  */
-import { randomUUID } from 'node:crypto';
+import { randomUUID, timingSafeEqual } from 'node:crypto';
 import { isUtf8 } from 'node:buffer';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -29,12 +33,33 @@ export interface FrontDoorOptions {
   readonly logger?: Logger;
 }
 
+/** A request to an `/admin/…` route, once it passed the origin and token checks. */
+export interface AdminRequest {
+  readonly method: string;
+  /** The path after `/admin` (e.g. `/redrive`). */
+  readonly path: string;
+  readonly body: Buffer;
+}
+
+/** The answer to an admin request; `body` is sent as JSON. */
+export interface AdminResponse {
+  readonly statusCode: number;
+  readonly body: unknown;
+}
+
+export type AdminHandler = (req: AdminRequest) => Promise<AdminResponse>;
+
+/** Header carrying the admin token: `authorization: Bearer <token>`. */
+export const ADMIN_AUTH_HEADER = 'authorization';
+
 export interface FrontDoor {
   readonly port: number;
   /** `http://<host>:<port>` */
   readonly url: string;
   /** Set once the receiver is ready; until then webhook routes answer 503. */
   serve(handler: ReceiverHandler): void;
+  /** Enables the `/admin/…` routes for requests from this machine bearing `token`. */
+  serveAdmin(token: string, handler: AdminHandler): void;
   state(): FrontDoorState;
   /** Stops accepting requests and waits for those in progress. */
   close(): Promise<void>;
@@ -58,6 +83,7 @@ export async function startFrontDoor(opts: FrontDoorOptions): Promise<FrontDoor>
   const maxBodyBytes = opts.maxBodyBytes ?? MAX_BODY_BYTES;
   const logger = opts.logger ?? silentLogger;
   let handler: ReceiverHandler | undefined;
+  let admin: { readonly token: Buffer; readonly handler: AdminHandler } | undefined;
   let state: FrontDoorState = 'starting';
   const inFlight = new Set<Promise<void>>();
 
@@ -78,6 +104,7 @@ export async function startFrontDoor(opts: FrontDoorOptions): Promise<FrontDoor>
       req.resume();
       return send(res, state === 'ready' ? 200 : 503, { status: state === 'ready' ? 'ok' : state });
     }
+    if (url.pathname === '/admin' || url.pathname.startsWith('/admin/')) return routeAdmin(req, res, url, method);
     const match = /^\/webhook(?:\/([^/]*))?\/?$/.exec(url.pathname);
     if (!match) {
       req.resume();
@@ -109,6 +136,29 @@ export async function startFrontDoor(opts: FrontDoorOptions): Promise<FrontDoor>
     res.end(result.isBase64Encoded ? Buffer.from(result.body, 'base64') : result.body);
   }
 
+  async function routeAdmin(req: IncomingMessage, res: ServerResponse, url: URL, method: string): Promise<void> {
+    if (!admin) {
+      req.resume();
+      return send(res, 404, { message: `no route for ${method} ${url.pathname}: admin routes are not enabled` });
+    }
+    if (!fromThisMachine(req)) {
+      req.resume();
+      return send(res, 403, { message: 'admin routes answer only requests from this machine' });
+    }
+    if (!tokenMatches(req.headers[ADMIN_AUTH_HEADER], admin.token)) {
+      req.resume();
+      return send(res, 401, { message: 'missing or wrong admin token: the socialplus-webhooks CLI reads it from dev.json in the local state folder' });
+    }
+    if (state === 'stopping') {
+      req.resume();
+      return send(res, 503, { message: 'local mode is stopping' });
+    }
+    const body = await readBody(req, maxBodyBytes);
+    if (body === 'too-large') return send(res, 413, { message: `request body is larger than ${maxBodyBytes} bytes` }, { connection: 'close' });
+    const answer = await admin.handler({ method, path: url.pathname.slice('/admin'.length) || '/', body });
+    return send(res, answer.statusCode, answer.body);
+  }
+
   const servers = [createServer(onRequest)];
   const first = servers[0] as Server;
   await listen(first, opts.port, host);
@@ -131,6 +181,10 @@ export async function startFrontDoor(opts: FrontDoorOptions): Promise<FrontDoor>
       handler = h;
       state = 'ready';
     },
+    serveAdmin(token, h) {
+      if (token.length < 16) throw new RangeError('the admin token must be at least 16 characters');
+      admin = { token: Buffer.from(token, 'utf8'), handler: h };
+    },
     state: () => state,
     async close() {
       state = 'stopping';
@@ -141,6 +195,19 @@ export async function startFrontDoor(opts: FrontDoorOptions): Promise<FrontDoor>
       await Promise.all(closed);
     },
   };
+}
+
+/** A loopback client, or one connecting from an address of this machine to itself. */
+function fromThisMachine(req: IncomingMessage): boolean {
+  const remote = req.socket.remoteAddress ?? '';
+  return remote === '::1' || remote.startsWith('127.') || remote.startsWith('::ffff:127.') || remote === req.socket.localAddress;
+}
+
+function tokenMatches(header: string | undefined, token: Buffer): boolean {
+  const m = /^Bearer (\S+)$/.exec(header ?? '');
+  if (!m) return false;
+  const given = Buffer.from(m[1] as string, 'utf8');
+  return given.length === token.length && timingSafeEqual(given, token);
 }
 
 function listen(server: Server, port: number, host: string): Promise<void> {

@@ -38,9 +38,9 @@ export interface JournalQueueOptions {
   /** Most batches in flight at once (`ScalingConfig.MaximumConcurrency`). @default 4 */
   readonly maxConcurrency?: number;
   /**
-   * Largest message accepted (body plus attribute names and values); 1048576 mimics SQS. Unset,
-   * any size is taken: local mode's receiver has no claim check, and the front door already caps
-   * bodies at API Gateway's 10 MiB. @default unlimited
+   * Largest message accepted (body plus attribute names and values); 1048576 mimics SQS, and is
+   * what local mode sets (its receiver claim-checks larger bodies, as on AWS). Unset, any size is
+   * taken. @default unlimited
    */
   readonly maxMessageBytes?: number;
   /** The journal is compacted once it is larger than this and mostly done work. @default 8388608 */
@@ -290,6 +290,15 @@ export class JournalQueue implements EventQueue {
   /** The messages in the DLQ, oldest first. */
   listDeadLetters(): readonly DeadLetter[] {
     return [...this.deadLetters];
+  }
+
+  /**
+   * Every message the queue holds: waiting, in flight, waiting out a visibility timeout, or in
+   * the DLQ. The spill drain reads it so it never announces a spill twice.
+   */
+  *allMessages(): IterableIterator<QueueMessage> {
+    for (const e of this.entries.values()) yield { body: e.body, attributes: e.attributes };
+    for (const d of this.deadLetters) yield d.message;
   }
 
   /**

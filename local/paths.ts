@@ -22,6 +22,10 @@ export interface LocalPaths {
   readonly stream: string;
   /** The generated dev secret, when `SOCIALPLUS_WEBHOOK_SECRET` is not set. */
   readonly secretFile: string;
+  /** The running local mode's process id (the folder's lock). */
+  readonly pidFile: string;
+  /** The running local mode's admin URL and token (owner-only), for the CLI's tools. */
+  readonly devInfoFile: string;
 }
 
 export function localPaths(root: string = process.env.SOCIALPLUS_LOCAL_DIR ?? '.local'): LocalPaths {
@@ -33,6 +37,8 @@ export function localPaths(root: string = process.env.SOCIALPLUS_LOCAL_DIR ?? '.
     queue: join(r, 'queue'),
     stream: join(r, 'stream'),
     secretFile: join(r, 'secret'),
+    pidFile: join(r, 'dev.pid'),
+    devInfoFile: join(r, 'dev.json'),
   };
 }
 

@@ -2,15 +2,23 @@
  * Local mode (DESIGN §8): the whole pipeline on this machine with the same handler code as AWS.
  * HTTP front door → receiver handler → journal queue → fan-out handler → DynamoDB (dynalite) +
  * delivery stream → S3 (s3rver) + the registered handlers; all state under one folder.
+ *
+ * As on AWS, the receiver has the archive bucket's inbox: a body too large for a queue message is
+ * claim-checked to `inbox/large/`, and a verified body the queue fails to take within the deadline
+ * is spilled to `inbox/spill/`, from where the spill drain (standing in for S3's notification)
+ * brings it to the fan-out.
  */
-import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { mkdir } from 'node:fs/promises';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { DynamoDbEventStore } from '../lambda/adapters/dynamodb-store.js';
 import { S3BlobStore } from '../lambda/adapters/s3-blob-store.js';
 import { StaticSecretSource } from '../lambda/adapters/static-secret-source.js';
+import { INBOX_SPILL_PREFIX } from '../lambda/core/archive-layout.js';
 import type { WebhookEnvelope, WebhookHandler } from '../lambda/core/define-handler.js';
+import { SQS_MAX_MESSAGE_BYTES } from '../lambda/core/limits.js';
+import type { ArchiveStream, BlobStore, EventQueue, EventStore } from '../lambda/core/ports.js';
 import { DEFAULT_SOURCE, SOURCE_NAME } from '../lambda/core/receive.js';
 import { silentLogger, type Logger, type MetricName, type Metrics } from '../lambda/core/telemetry.js';
 import { createFanoutHandler } from '../lambda/fanout/handler.js';
@@ -26,9 +34,35 @@ import {
   startDynalite,
   startS3rver,
 } from './emulators.js';
+import { createAdminHandler } from './admin-api.js';
 import { startFrontDoor } from './http-front-door.js';
 import { JournalQueue, type JournalQueueOptions, type QueueStats } from './journal-queue.js';
 import { DEFAULT_PORT, LOCAL_BUCKET_NAME, LOCAL_STREAM_NAME, LOCAL_TABLE_NAME, localPaths, type LocalPaths } from './paths.js';
+import { claimLocalDir, removeOwnDevInfo, writeDevInfo, type DevInfo } from './dev-lock.js';
+import { SpillDrain } from './spill-drain.js';
+import { VerifiedBlobStore } from './verified-blob-store.js';
+
+export { claimLocalDir, isAlive, LocalDirInUseError, readDevInfo, type DevInfo } from './dev-lock.js';
+
+/**
+ * Wrappers put around parts of the pipeline: the injection points of the fault tests and the soak
+ * (`local/faults/`). Each gets the real part and returns what the pipeline uses in its place.
+ */
+export interface LocalPipelineWrappers {
+  /** The queue as the receiver sends to it (the spill drain and the admin routes use the queue itself). */
+  readonly queue?: (queue: EventQueue) => EventQueue;
+  /** The event store as the fan-out writes it (DynamoDB). */
+  readonly store?: (store: EventStore) => EventStore;
+  /** The archive stream as the fan-out puts lines to it (Firehose's `PutRecordBatch`). */
+  readonly archive?: (archive: ArchiveStream) => ArchiveStream;
+  /** The inbox (S3) as the receiver (claim checks, spills) or the fan-out (reads, copies, deletes) uses it. */
+  readonly blobs?: (blobs: BlobStore, user: 'receiver' | 'fanout') => BlobStore;
+  /** The S3 client the delivery stream writes archive objects with (e.g. to add a middleware). */
+  readonly archiveS3?: (client: S3Client) => S3Client;
+  /** Each of the fan-out's handlers. */
+  readonly handler?: (handler: WebhookHandler<WebhookEnvelope>) => WebhookHandler<WebhookEnvelope>;
+}
+
 
 export interface LocalPipelineOptions {
   /** Root of local state. @default `SOCIALPLUS_LOCAL_DIR` or `.local` */
@@ -54,6 +88,17 @@ export interface LocalPipelineOptions {
   readonly eventRetentionDays?: number;
   /** Largest request body accepted. @default 10 MiB (API Gateway's limit) */
   readonly maxBodyBytes?: number;
+  /** The receiver's internal deadline for the queue work before it spills (DESIGN §2). @default 1000 */
+  readonly receiverDeadlineMs?: number;
+  /** Time between listings of `inbox/spill/` by the spill drain. @default 1000 */
+  readonly spillDrainIntervalMs?: number;
+  /**
+   * Runs dynalite in a worker thread, so its LevelDB work uses another core than the receiver and
+   * the fan-out (about a third of local mode's CPU under load). @default true
+   */
+  readonly dynamodbThread?: boolean;
+  /** Wrappers around the pipeline's parts (fault injection). */
+  readonly wrap?: LocalPipelineWrappers;
 }
 
 export interface LocalPipeline {
@@ -69,25 +114,23 @@ export interface LocalPipeline {
   readonly bucket: string;
   readonly queue: JournalQueue;
   readonly stream: LocalDeliveryStream;
+  /** Brings spilled events (`inbox/spill/`) to the fan-out, as S3's notification does on AWS. */
+  readonly drain: SpillDrain;
   readonly store: DynamoDbEventStore;
   readonly dynamodb: DynamoDBClient;
   readonly s3: S3Client;
   /** Counts of the receiver's and fan-out's outcomes since start (`Accepted`, `Stored`, …). */
   metrics(): Readonly<Partial<Record<MetricName, number>>>;
   queueStats(): QueueStats;
-  /** Waits until the queue is empty, then writes the stream's buffer to S3. For tests and tools. */
+  /**
+   * Waits until the queue is empty and no spill is left to announce, then writes the stream's
+   * buffer to S3 (rejecting if S3 refuses it; the lines are kept and retried). For tests and tools.
+   */
   settle(): Promise<void>;
   /** Stops taking requests, finishes work in flight, flushes the stream, stops the emulators. */
   close(): Promise<void>;
 }
 
-/** Thrown when another process runs local mode on the same folder. */
-export class LocalDirInUseError extends Error {
-  constructor(readonly dir: string, readonly pid: number) {
-    super(`local mode is already running on ${dir} (process ${pid}): stop it first, or use another folder (--dir or SOCIALPLUS_LOCAL_DIR); if process ${pid} is not local mode, delete ${join(dir, 'dev.pid')}`);
-    this.name = 'LocalDirInUseError';
-  }
-}
 
 /** Starts local mode; resolves once it serves requests. */
 export async function startLocalPipeline(opts: LocalPipelineOptions = {}): Promise<LocalPipeline> {
@@ -107,14 +150,14 @@ export async function startLocalPipeline(opts: LocalPipelineOptions = {}): Promi
   };
   try {
     const secret = await resolveDevSecret({ secretFile: paths.secretFile, ...(opts.secret !== undefined ? { explicit: opts.secret } : {}), ...(opts.env ? { env: opts.env } : {}) });
-    const releaseLock = await lockDir(paths.root);
+    const releaseLock = await claimLocalDir(paths.root);
     cleanup.push(releaseLock);
 
     // Listen first: a busy port fails in milliseconds, and /healthz answers 503 while starting.
     const door = await startFrontDoor({ port, ...(opts.host ? { host: opts.host } : {}), ...(opts.maxBodyBytes ? { maxBodyBytes: opts.maxBodyBytes } : {}), logger });
     cleanup.push(() => door.close());
 
-    const dynalite = await startDynalite({ dir: paths.dynamodb });
+    const dynalite = await startDynalite({ dir: paths.dynamodb, thread: opts.dynamodbThread ?? true });
     cleanup.push(() => dynalite.close());
     const s3rver = await startS3rver({ dir: paths.s3 });
     cleanup.push(() => s3rver.close());
@@ -127,18 +170,32 @@ export async function startLocalPipeline(opts: LocalPipelineOptions = {}): Promi
     await ensureEventTable(dynamodb, LOCAL_TABLE_NAME);
     await ensureBucket(s3, LOCAL_BUCKET_NAME);
 
+    const wrap = opts.wrap ?? {};
+    // Its own client when wrapped, so a middleware added for the stream touches nothing else.
+    const streamS3 = wrap.archiveS3 ? wrap.archiveS3(localS3Client(s3rver.endpoint)) : s3;
+    if (streamS3 !== s3) cleanup.push(async () => streamS3.destroy());
     const stream = await LocalDeliveryStream.open({
       streamName: LOCAL_STREAM_NAME,
       ...opts.stream,
       dir: paths.stream,
-      s3,
+      s3: streamS3,
       bucket: LOCAL_BUCKET_NAME,
       s3Directory: paths.s3,
       logger,
     });
     cleanup.push(() => stream.close());
-    const queue = await JournalQueue.open({ ...opts.queue, dir: paths.queue, logger });
+    // SQS's size limit, so claim checks happen exactly where they would on AWS.
+    const queue = await JournalQueue.open({ maxMessageBytes: SQS_MAX_MESSAGE_BYTES, ...opts.queue, dir: paths.queue, logger });
     cleanup.push(() => queue.close());
+    const drain = new SpillDrain({
+      s3,
+      bucket: LOCAL_BUCKET_NAME,
+      queue,
+      queued: () => queue.allMessages(),
+      ...(opts.spillDrainIntervalMs !== undefined ? { intervalMs: opts.spillDrainIntervalMs } : {}),
+      logger,
+    });
+    cleanup.push(() => drain.close());
 
     const counts: Partial<Record<MetricName, number>> = {};
     const metrics: Metrics = {
@@ -147,26 +204,46 @@ export async function startLocalPipeline(opts: LocalPipelineOptions = {}): Promi
       },
     };
     const store = new DynamoDbEventStore(dynamodb, LOCAL_TABLE_NAME);
+    const inbox = new VerifiedBlobStore(new S3BlobStore(s3, LOCAL_BUCKET_NAME), { s3Directory: paths.s3 });
+    const handlers = opts.handlers ?? registeredHandlers;
     const fanout = createFanoutHandler({
-      store,
-      archive: stream,
-      handlers: opts.handlers ?? registeredHandlers,
+      store: wrap.store ? wrap.store(store) : store,
+      archive: wrap.archive ? wrap.archive(stream) : stream,
+      handlers: wrap.handler ? handlers.map(wrap.handler) : handlers,
       logger,
       metrics,
       eventRetentionDays: opts.eventRetentionDays ?? 90,
-      // Payloads too large for a store item or an archive line are kept in the bucket, as on AWS.
-      blobs: new S3BlobStore(s3, LOCAL_BUCKET_NAME),
+      // Claim checks and spills are read from the bucket, and payloads too large for a store item
+      // or an archive line kept there, as on AWS.
+      blobs: wrap.blobs ? wrap.blobs(inbox, 'fanout') : inbox,
     });
-    // No `blobs` for the receiver: its spills reach the fan-out through S3 notifications, which
-    // s3rver does not send, and the local queue takes any body the front door lets through.
+    // A spill is announced to the fan-out at once rather than at the drain's next listing.
+    const spillNotifier: BlobStore = {
+      bucket: inbox.bucket,
+      async put(key, body, options) {
+        await inbox.put(key, body, options);
+        if (key.startsWith(INBOX_SPILL_PREFIX)) drain.kick();
+      },
+      get: (key, options) => inbox.get(key, options),
+      delete: (key, options) => inbox.delete(key, options),
+    };
     const receiver = createReceiverHandler({
-      queue,
+      queue: wrap.queue ? wrap.queue(queue) : queue,
       secrets: new StaticSecretSource(Object.fromEntries(sources.map((s) => [s, secret.value]))),
       logger,
       metrics,
+      blobs: wrap.blobs ? wrap.blobs(spillNotifier, 'receiver') : spillNotifier,
+      ...(opts.receiverDeadlineMs !== undefined ? { deadlineMs: opts.receiverDeadlineMs } : {}),
     });
     queue.start(fanout);
+    drain.start();
     door.serve(receiver);
+
+    const devInfo: DevInfo = { pid: process.pid, url: loopbackUrl(opts.host, door.port, door.url), token: randomBytes(24).toString('base64url'), startedAt: new Date().toISOString() };
+    door.serveAdmin(devInfo.token, createAdminHandler({ queue }));
+    await writeDevInfo(paths.devInfoFile, devInfo);
+    const removeDevInfo = () => removeOwnDevInfo(paths.devInfoFile, devInfo.token);
+    cleanup.push(removeDevInfo);
 
     return {
       url: door.url,
@@ -179,13 +256,19 @@ export async function startLocalPipeline(opts: LocalPipelineOptions = {}): Promi
       bucket: LOCAL_BUCKET_NAME,
       queue,
       stream,
+      drain,
       store,
       dynamodb,
       s3,
       metrics: () => ({ ...counts }),
       queueStats: () => queue.stats(),
       async settle() {
-        await queue.drain();
+        for (;;) {
+          await queue.drain();
+          const announced = await drain.drainOnce();
+          const { visible, inFlight, delayed } = queue.stats();
+          if (announced === 0 && visible + inFlight + delayed === 0) break;
+        }
         await stream.flush();
       },
       // Reverse start order: requests, then the queue (its batches still write to the stream and
@@ -196,11 +279,14 @@ export async function startLocalPipeline(opts: LocalPipelineOptions = {}): Promi
         let failure: unknown;
         for (const step of [
           () => door.close(),
+          removeDevInfo,
+          () => drain.close(),
           () => queue.close(),
           () => stream.close(),
           async () => {
             dynamodb.destroy();
             s3.destroy();
+            if (streamS3 !== s3) streamS3.destroy();
           },
           () => s3rver.close(),
           () => dynalite.close(),
@@ -226,37 +312,10 @@ function once(fn: () => Promise<void>): () => Promise<void> {
   return () => (p ??= fn());
 }
 
-/**
- * Claims the folder with a pid file, so two `dev` processes never share one journal. A file left
- * by a process that no longer runs (a crash, a SIGKILL) is taken over.
- */
-async function lockDir(root: string): Promise<() => Promise<void>> {
-  const file = join(root, 'dev.pid');
-  for (let attempt = 0; attempt < 2; attempt++) {
-    try {
-      await writeFile(file, `${process.pid}\n`, { flag: 'wx' });
-      let released = false;
-      return async () => {
-        if (released) return;
-        released = true;
-        await rm(file, { force: true });
-      };
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-    }
-    const pid = Number((await readFile(file, 'utf8').catch(() => '')).trim());
-    // Another pipeline of this same process (tests) is allowed; another live process is not.
-    if (Number.isInteger(pid) && pid > 0 && pid !== process.pid && isAlive(pid)) throw new LocalDirInUseError(root, pid);
-    await rm(file, { force: true });
-  }
-  throw new Error(`could not claim ${root} for local mode (its dev.pid file keeps reappearing)`);
+/** The admin routes' base URL: a loopback address even when listening on every interface. */
+function loopbackUrl(host: string | undefined, port: number, url: string): string {
+  if (host === '0.0.0.0') return `http://127.0.0.1:${port}`;
+  if (host === '::') return `http://[::1]:${port}`;
+  return url;
 }
 
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}

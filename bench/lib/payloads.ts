@@ -1,7 +1,8 @@
 /**
  * Realistic webhook bodies for the benchmarks: the samples in `fixtures/samples/`, grown to
- * varied sizes (≈0.5 KB to 20 KB, most of them small, as chat traffic is) with text in several
- * scripts, serialised compactly or pretty-printed, and signed. Deterministic for a given seed.
+ * varied sizes (≈0.5 KB to 20 KB by default, most of them small, as chat traffic is; or one size,
+ * with `minBytes` = `maxBytes`) with text in several scripts, serialised compactly or
+ * pretty-printed, and signed. Deterministic for a given seed.
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -87,11 +88,16 @@ export function buildPayloads(opts: PayloadOptions): SignedPayload[] {
     .map((f) => ({ name: f.slice(0, -5), json: JSON.parse(readFileSync(join(SAMPLES_DIR, f), 'utf8')) as Record<string, unknown> }));
   if (samples.length === 0) throw new Error(`no samples in ${SAMPLES_DIR}`);
 
+  const sizes = samples.map((s) => Buffer.byteLength(JSON.stringify(s.json)));
   const out: SignedPayload[] = [];
   for (let i = 0; i < count; i++) {
-    const sample = samples[Math.floor(rand() * samples.length)] as (typeof samples)[number];
     const target = Math.round(minBytes * (maxBytes / minBytes) ** (rand() ** 1.6));
-    const pretty = rand() < 0.3;
+    // Samples already larger than the target would overshoot it: pick among those that fit
+    // (all of them when none does), so a "0.5 KB" set really holds 0.5 KB bodies.
+    const fitting = samples.filter((_, j) => (sizes[j] as number) + 32 <= target);
+    const pool = fitting.length > 0 ? fitting : samples;
+    const sample = pool[Math.floor(rand() * pool.length)] as (typeof samples)[number];
+    const pretty = rand() < 0.3 && Buffer.byteLength(JSON.stringify(sample.json, null, 2)) + 32 <= target;
     const payload = structuredClone(sample.json);
     const holder = textHolder(payload);
     // A unique field so no two bodies (and event ids) are the same.

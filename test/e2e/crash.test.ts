@@ -4,19 +4,16 @@
  * is started again on the same folder. Every acknowledged event must reach the archive and the store.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { gunzipSync } from 'node:zlib';
-import { BatchGetItemCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { eventIdOf } from '../../lambda/core/event-id.js';
 import { SIGNATURE_HEADER, sign } from '../../lambda/core/signature.js';
 import { localDynamoDbClient } from '../../local/emulators.js';
-import { LOCAL_BUCKET_NAME, LOCAL_TABLE_NAME } from '../../local/paths.js';
 import { sampleBody } from '../support/samples.js';
+import { archivedIds, storedIds } from './support/local-state.js';
 
 const BIN = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'bin', 'socialplus-webhooks.mjs');
 const SECRET = 'crash-test-secret';
@@ -63,46 +60,6 @@ async function startDev(root: string): Promise<Dev> {
     }),
   ]);
   return { child, ...ready, output: () => out, exited };
-}
-
-/** Event ids in the archive, read straight from s3rver's files (objects end in `._S3rver_object`). */
-function archivedIds(root: string): Set<string> {
-  const ids = new Set<string>();
-  const walk = (d: string) => {
-    let names: string[];
-    try {
-      names = readdirSync(d);
-    } catch {
-      return;
-    }
-    for (const n of names) {
-      const p = join(d, n);
-      if (n.endsWith('.gz._S3rver_object')) {
-        try {
-          for (const l of gunzipSync(readFileSync(p)).toString('utf8').split('\n')) if (l) ids.add(JSON.parse(l).event_id);
-        } catch {
-          // Being written right now: read it on the next pass.
-        }
-      } else if (!n.includes('._S3rver_')) {
-        walk(p);
-      }
-    }
-  };
-  walk(join(root, 's3', LOCAL_BUCKET_NAME, 'events'));
-  return ids;
-}
-
-async function storedIds(client: DynamoDBClient, ids: readonly string[]): Promise<Set<string>> {
-  const found = new Set<string>();
-  for (let i = 0; i < ids.length; i += 100) {
-    let keys = ids.slice(i, i + 100).map((id) => ({ PK: { S: `EVENT#${id}` }, SK: { S: 'EVENT' } }));
-    while (keys.length > 0) {
-      const out = await client.send(new BatchGetItemCommand({ RequestItems: { [LOCAL_TABLE_NAME]: { Keys: keys, ProjectionExpression: 'PK' } } }));
-      for (const item of out.Responses?.[LOCAL_TABLE_NAME] ?? []) found.add((item.PK?.S ?? '').replace(/^EVENT#/, ''));
-      keys = (out.UnprocessedKeys?.[LOCAL_TABLE_NAME]?.Keys ?? []) as typeof keys;
-    }
-  }
-  return found;
 }
 
 /** Posts all bodies, 16 at a time; resolves with each answer's status. */

@@ -1,0 +1,52 @@
+/**
+ * Posts signed webhook bodies to a URL as fast as a fixed number of keep-alive connections allow,
+ * the way a burst from Social Plus arrives. Used where the count of requests matters, not their
+ * pacing (the paced load test uses autocannon).
+ */
+import { Agent, request } from 'node:http';
+import type { SignedPayload } from './payloads.js';
+
+export interface SendResult {
+  /** HTTP status per payload, in the order given (0 when the request failed). */
+  readonly statuses: readonly number[];
+  /** The first few failures, for the error message. */
+  readonly errors: readonly string[];
+}
+
+/** POSTs every payload (each once) with `concurrency` requests in flight; never throws for a bad status. */
+export async function postAll(url: string, payloads: readonly SignedPayload[], concurrency = 32): Promise<SendResult> {
+  const agent = new Agent({ keepAlive: true, maxSockets: concurrency, scheduling: 'fifo' });
+  const target = new URL(url);
+  const statuses = new Array<number>(payloads.length).fill(0);
+  const errors: string[] = [];
+  let next = 0;
+  const one = (p: SignedPayload) => new Promise<number>((resolve) => {
+    const req = request({
+      agent,
+      host: target.hostname,
+      port: target.port,
+      path: target.pathname,
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'content-length': p.body.length, 'x-amity-signature': p.signature, 'user-agent': 'Social-Plus-Webhooks/1.0' },
+    }, (res) => {
+      res.resume();
+      res.on('end', () => resolve(res.statusCode ?? 0));
+    });
+    req.on('error', (err) => {
+      if (errors.length < 5) errors.push(err.message);
+      resolve(0);
+    });
+    req.end(p.body);
+  });
+  try {
+    await Promise.all(Array.from({ length: Math.min(concurrency, payloads.length) }, async () => {
+      while (next < payloads.length) {
+        const i = next++;
+        statuses[i] = await one(payloads[i] as SignedPayload);
+      }
+    }));
+  } finally {
+    agent.destroy();
+  }
+  return { statuses, errors };
+}

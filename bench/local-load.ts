@@ -1,0 +1,347 @@
+/**
+ * Local load benchmark (DESIGN §10 via issue 7: p99 ack latency < 50 ms at 500 events/s on this
+ * machine, zero loss). Starts local mode in this process (`startLocalPipeline`, defaults: journaled
+ * queue, delivery stream, dynalite, s3rver, the registered handlers) and drives it from a load
+ * generator in a child process (bench/lib/load-generator.ts: open loop at a fixed rate, distinct
+ * pre-generated signed bodies of 0.5-20 KB, keep-alive connections). Measures:
+ * - sustained events/s acknowledged (and stored), against the offered rate;
+ * - p50/p99 ack latency (from each request's scheduled time), against the same load on a bare HTTP
+ *   server in this process that answers `{}` at once (the floor: HTTP, loopback and the generator);
+ * - how far the fan-out lags (time from an event's ack until the store has caught up with it,
+ *   sampled every 100 ms), against the time a full batch takes to gather at the offered rate;
+ * - peak RSS of this process (the pipeline and its in-process emulators), against its idle RSS;
+ * - event loop delay (what every request waits behind);
+ * - for diagnosis, the ack path alone: local mode with the fan-out held back (a batching window
+ *   longer than the run), at the same rate, for as long as the floor;
+ * - zero loss at the end: every acknowledged event is in the store and in the archive.
+ *
+ * Alone: `npx tsx bench/local-load.ts [--quick] [--seconds N] [--rate N] [--connections N]`;
+ * also run by `npm run bench` (`--quick` there runs ~10 s).
+ */
+import './lib/quiet-sdk.js';
+import { execFile } from 'node:child_process';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { startLocalPipeline } from '../local/pipeline.js';
+import { hasFlag, intFlag, numberFlag } from './lib/args.js';
+import type { LoadConfig, LoadReport } from './lib/load-generator.js';
+import { archivedEventIds, missingFromStore } from './lib/loss-check.js';
+import { loadAverage } from './lib/machine.js';
+import { fmt, isMain, percentile, ratio } from './lib/measure.js';
+
+const SECRET = 'bench-load-secret-91c3e0';
+const ROOT = fileURLToPath(new URL('../', import.meta.url));
+const GENERATOR = fileURLToPath(new URL('./lib/load-generator.ts', import.meta.url));
+/** The target: p99 ack latency below this at {@link TARGET_RATE}. */
+export const TARGET_P99_MS = 50;
+export const TARGET_RATE = 500;
+
+export interface LocalLoadOptions {
+  /** Offered events per second. @default 500 */
+  readonly rate?: number;
+  /** Length of the load. @default 60 (10 with quick) */
+  readonly seconds?: number;
+  /** Keep-alive connections of the generator. @default 64 */
+  readonly connections?: number;
+  /** Length of the floor's run. @default a quarter of `seconds`, at most 15 */
+  readonly floorSeconds?: number;
+  readonly quick?: boolean;
+}
+
+export interface LatencySummary {
+  readonly p50: number;
+  readonly p99: number;
+  readonly max: number;
+}
+
+export interface LocalLoadResult {
+  readonly name: 'local-load';
+  readonly rate: number;
+  readonly seconds: number;
+  readonly connections: number;
+  readonly payloads: LoadReport['payloads'];
+  readonly sent: number;
+  readonly acked: number;
+  readonly statuses: Readonly<Record<string, number>>;
+  /** The generator's first request errors (status 0), if any. */
+  readonly errors: readonly string[];
+  /** Events acknowledged per second over the load. */
+  readonly ackedPerSecond: number;
+  /** Events stored per second over the load (the fan-out keeping up, or not). */
+  readonly storedPerSecond: number;
+  readonly latency: LatencySummary;
+  readonly floorLatency: LatencySummary;
+  /** Local mode with the fan-out held back: what the ack path does alone, same rate, `floorSeconds`. */
+  readonly ackOnlyLatency: LatencySummary;
+  readonly ackOnlyEventLoopDelay: LatencySummary;
+  /** CPU this process used during the ack-only run, in cores (1 = one core busy all the time). */
+  readonly ackOnlyCpuCores: number;
+  /** CPU this process used during the load, in cores. */
+  readonly cpuCores: number;
+  readonly floorSeconds: number;
+  /** Fan-out lag (s): from an event's ack until the store has caught up to it. */
+  readonly lag: LatencySummary;
+  /** The least lag batching allows: a full batch gathering at the offered rate, or the batching window. */
+  readonly lagFloor: number;
+  readonly maxBacklog: number;
+  /** From the last ack until everything was stored and archived (s). */
+  readonly drainSeconds: number;
+  readonly rssIdleMb: number;
+  readonly rssPeakMb: number;
+  readonly eventLoopDelay: LatencySummary;
+  readonly maxSendDelayMs: number;
+  readonly missingFromStore: number;
+  readonly missingFromArchive: number;
+  readonly archive: { readonly lines: number; readonly objects: number };
+  /** The machine's 1-minute load average as each part started (and at the end): how shared the machine was. */
+  readonly loadAverages: { readonly load: string; readonly ackOnly: string; readonly floor: string; readonly end: string };
+  readonly meetsTarget: boolean;
+}
+
+const run = promisify(execFile);
+
+/** Runs the generator in a child process against `url`; resolves with its report. */
+async function generate(url: string, config: Omit<LoadConfig, 'url' | 'out'>, dir: string, name: string): Promise<LoadReport> {
+  const out = join(dir, `${name}.json`);
+  const full: LoadConfig = { ...config, url, out };
+  try {
+    await run(process.execPath, ['--import', 'tsx', GENERATOR, JSON.stringify(full)], {
+      cwd: ROOT,
+      env: { ...process.env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' },
+      maxBuffer: 16 * 1024 * 1024,
+    });
+  } catch (err) {
+    throw new Error(`the load generator failed (${name}): ${(err as { stderr?: string }).stderr?.slice(0, 1000) || (err as Error).message}`, { cause: err });
+  }
+  return JSON.parse(await readFile(out, 'utf8')) as LoadReport;
+}
+
+const summarize = (values: readonly number[]): LatencySummary => ({ p50: percentile(values, 50), p99: percentile(values, 99), max: Math.max(...values) });
+const okLatencies = (r: LoadReport) => r.latenciesMs.filter((v) => v > 0);
+
+/** A server that reads each body and answers `{}` at once: the floor of the ack path. */
+async function startFloorServer(): Promise<{ url: string; close(): Promise<void> }> {
+  const server = createServer((req, res) => {
+    req.resume();
+    req.on('end', () => {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end('{}');
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/webhook`,
+    close: () => new Promise<void>((resolve) => {
+      server.closeAllConnections();
+      server.close(() => resolve());
+    }),
+  };
+}
+
+interface Sample {
+  readonly t: number;
+  readonly rss: number;
+  readonly accepted: number;
+  readonly processed: number;
+}
+
+/** Runs the benchmark and returns its figures (prints nothing). */
+export async function runLocalLoad(opts: LocalLoadOptions = {}): Promise<LocalLoadResult> {
+  const quick = opts.quick ?? false;
+  const rate = opts.rate ?? TARGET_RATE;
+  const seconds = opts.seconds ?? (quick ? 10 : 60);
+  const connections = opts.connections ?? 64;
+  const floorSeconds = opts.floorSeconds ?? Math.min(15, Math.max(2, seconds / 4));
+  const dir = await mkdtemp(join(tmpdir(), 'spw-bench-load-'));
+  try {
+    // Local mode first, in a process that has done nothing else yet (for its idle and peak RSS);
+    // then the diagnostic and the floor, at the same rate, with other bodies.
+    const loads: string[] = [loadAverage()];
+    const main = await measurePipeline(join(dir, 'local'), dir, { secret: SECRET, rate, seconds, connections, seed: 1 });
+
+    // Diagnostic: the ack path alone (front door, receiver, journal), with the fan-out held back by
+    // a batching window longer than the run, so it does not compete for this event loop.
+    loads.push(loadAverage());
+    const ackOnlyPipeline = await startLocalPipeline({ dir: join(dir, 'ack-only'), port: 0, secret: SECRET, env: {}, queue: { batchSize: 10_000_000, batchingWindowMs: 3_600_000 } });
+    let ackOnly: LoadReport;
+    const ackOnlyUse = usage();
+    try {
+      ackOnly = await generate(`${ackOnlyPipeline.url}/webhook`, { secret: SECRET, rate, seconds: floorSeconds, connections, seed: 3 }, dir, 'ack-only');
+    } finally {
+      ackOnlyUse.stop();
+      await ackOnlyPipeline.close();
+    }
+
+    loads.push(loadAverage());
+    const floorServer = await startFloorServer();
+    let floor: LoadReport;
+    try {
+      floor = await generate(floorServer.url, { secret: SECRET, rate, seconds: floorSeconds, connections, seed: 2 }, dir, 'floor');
+    } finally {
+      await floorServer.close();
+    }
+
+    const { report } = main;
+    const acked = report.ackedEventIds.length;
+    const latency = summarize(okLatencies(report));
+    return {
+      name: 'local-load',
+      rate,
+      seconds,
+      connections,
+      payloads: report.payloads,
+      sent: report.sent,
+      acked,
+      statuses: report.statuses,
+      errors: report.errors,
+      ...main.figures,
+      latency,
+      floorLatency: summarize(okLatencies(floor)),
+      ackOnlyLatency: summarize(okLatencies(ackOnly)),
+      ackOnlyEventLoopDelay: ackOnlyUse.eventLoopDelay(),
+      ackOnlyCpuCores: ackOnlyUse.cores(),
+      floorSeconds,
+      maxSendDelayMs: report.maxSendDelayMs,
+      loadAverages: { load: loads[0] ?? '?', ackOnly: loads[1] ?? '?', floor: loads[2] ?? '?', end: loadAverage() },
+      meetsTarget: latency.p99 < TARGET_P99_MS && rate >= TARGET_RATE && acked === report.sent,
+    };
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+type PipelineFigures = Pick<LocalLoadResult,
+  'ackedPerSecond' | 'storedPerSecond' | 'lag' | 'lagFloor' | 'maxBacklog' | 'drainSeconds' | 'rssIdleMb' | 'rssPeakMb' | 'eventLoopDelay' | 'cpuCores' | 'missingFromStore' | 'missingFromArchive' | 'archive'>;
+
+/** Watches this process from now until `stop()`: event loop delay and CPU time. */
+function usage(): { stop(): void; eventLoopDelay(): LatencySummary; cores(): number } {
+  const eld = monitorEventLoopDelay({ resolution: 10 });
+  eld.enable();
+  const cpu = process.cpuUsage();
+  const started = performance.now();
+  let stopped: { cpuMicros: number; wallMs: number } | undefined;
+  return {
+    stop() {
+      if (stopped) return;
+      const used = process.cpuUsage(cpu);
+      stopped = { cpuMicros: used.user + used.system, wallMs: performance.now() - started };
+      eld.disable();
+    },
+    eventLoopDelay: () => ({ p50: eld.percentile(50) / 1e6, p99: eld.percentile(99) / 1e6, max: eld.max / 1e6 }),
+    cores: () => (stopped ? stopped.cpuMicros / 1000 / stopped.wallMs : 0),
+  };
+}
+
+/** Runs the load against a fresh local mode in `stateDir`, sampling it; checks for loss at the end. */
+async function measurePipeline(stateDir: string, workDir: string, load: Omit<LoadConfig, 'url' | 'out'>): Promise<{ report: LoadReport; figures: PipelineFigures }> {
+  const p = await startLocalPipeline({ dir: stateDir, port: 0, secret: load.secret, env: {} });
+  try {
+    await new Promise((r) => setTimeout(r, 500));
+    const rssIdle = process.memoryUsage().rss;
+    const samples: Sample[] = [];
+    const sample = () => {
+      const m = p.metrics();
+      samples.push({ t: Date.now(), rss: process.memoryUsage().rss, accepted: m.Accepted ?? 0, processed: (m.Stored ?? 0) + (m.Duplicate ?? 0) });
+    };
+    const use = usage();
+    sample();
+    const timer = setInterval(sample, 100);
+    let report: LoadReport;
+    let drainSeconds: number;
+    try {
+      report = await generate(`${p.url}/webhook`, load, workDir, 'load');
+      use.stop();
+      const loadEnd = Date.now();
+      sample();
+      await p.settle();
+      drainSeconds = (Date.now() - loadEnd) / 1000;
+      sample();
+    } finally {
+      clearInterval(timer);
+      use.stop();
+    }
+
+    const loadSeconds = (report.endedAtMs - report.startedAtMs) / 1000;
+    const atLoadEnd = samples.filter((s) => s.t <= report.endedAtMs).at(-1) ?? (samples[0] as Sample);
+    // Lag: for each sample during the load, how long until the store had processed what had been acked by then.
+    const lags: number[] = [];
+    for (const [i, s] of samples.entries()) {
+      if (s.t > report.endedAtMs || s.accepted === 0) continue;
+      const caught = samples.slice(i).find((later) => later.processed >= s.accepted);
+      lags.push(((caught ?? (samples.at(-1) as Sample)).t - s.t) / 1000);
+    }
+    const missingStore = await missingFromStore(p.dynamodb, p.tableName, report.ackedEventIds);
+    const archive = await archivedEventIds(p.s3, p.bucket);
+    return {
+      report,
+      figures: {
+        ackedPerSecond: report.ackedEventIds.length / loadSeconds,
+        storedPerSecond: atLoadEnd.processed / loadSeconds,
+        lag: lags.length > 0 ? summarize(lags) : { p50: 0, p99: 0, max: 0 },
+        lagFloor: Math.min(p.queue.batchingWindowMs / 1000, p.queue.batchSize / load.rate),
+        maxBacklog: Math.max(...samples.map((s) => s.accepted - s.processed)),
+        drainSeconds,
+        rssIdleMb: rssIdle / 2 ** 20,
+        rssPeakMb: Math.max(...samples.map((s) => s.rss)) / 2 ** 20,
+        eventLoopDelay: use.eventLoopDelay(),
+        cpuCores: use.cores(),
+        missingFromStore: missingStore.length,
+        missingFromArchive: report.ackedEventIds.filter((id) => !archive.ids.has(id)).length,
+        archive: { lines: archive.lines, objects: archive.objects },
+      },
+    };
+  } finally {
+    await p.close();
+  }
+}
+
+/** Human-readable lines for a result. */
+export function formatLocalLoad(res: LocalLoadResult): string {
+  const row = (what: string, value: string, floor: string, r: string, note = '') => `  ${what.padEnd(34)} ${value.padStart(12)} ${floor.padStart(24)} ${r.padStart(7)}  ${note}`;
+  const lost = res.missingFromStore + res.missingFromArchive;
+  const failed = res.sent - res.acked;
+  return [
+    `local-load: ${fmt(res.rate)} events/s offered for ${fmt(res.seconds)} s (${fmt(res.sent)} signed events, ${fmt(res.payloads.minBytes)}–${fmt(res.payloads.maxBytes)} B, median ${fmt(res.payloads.medianBytes)} B) to local mode in this process; open-loop generator in a child process, ${res.connections} connections`,
+    row('figure', 'local mode', 'floor', 'ratio'),
+    row('acknowledged events/s', fmt(res.ackedPerSecond, 1), `${fmt(res.rate)} offered`, ratio(res.ackedPerSecond, res.rate).toFixed(2), failed > 0 ? `${fmt(failed)} requests not answered 200: ${JSON.stringify(res.statuses)}${res.errors.length > 0 ? ` (${res.errors.slice(0, 3).join('; ')})` : ''}` : 'every request answered 200'),
+    row('stored events/s during the load', fmt(res.storedPerSecond, 1), `${fmt(res.rate)} offered`, ratio(res.storedPerSecond, res.rate).toFixed(2)),
+    row('ack latency p50 (ms)', fmt(res.latency.p50, 1), `${fmt(res.floorLatency.p50, 1)} bare server`, ratio(res.latency.p50, res.floorLatency.p50).toFixed(1)),
+    row('ack latency p99 (ms)', fmt(res.latency.p99, 1), `${fmt(res.floorLatency.p99, 1)} bare server`, ratio(res.latency.p99, res.floorLatency.p99).toFixed(1), `target < ${TARGET_P99_MS} ms at ${TARGET_RATE}/s: ${res.meetsTarget ? 'OK' : 'MISSED'}`),
+    row('ack latency max (ms)', fmt(res.latency.max, 1), `${fmt(res.floorLatency.max, 1)} bare server`, ratio(res.latency.max, res.floorLatency.max).toFixed(1)),
+    row('  ack path alone p50 / p99 (ms)', `${fmt(res.ackOnlyLatency.p50, 1)} / ${fmt(res.ackOnlyLatency.p99, 1)}`, `${fmt(res.floorLatency.p50, 1)} / ${fmt(res.floorLatency.p99, 1)} bare server`, ratio(res.ackOnlyLatency.p99, res.floorLatency.p99).toFixed(1), `(p99) fan-out held back, ${fmt(res.floorSeconds)} s: receiver + journal without the fan-out competing`),
+    row('fan-out lag p50 / p99 / max (s)', `${fmt(res.lag.p50, 1)} / ${fmt(res.lag.p99, 1)} / ${fmt(res.lag.max, 1)}`, `${fmt(res.lagFloor, 2)} batch gathering`, ratio(Math.max(res.lag.p99, 0.001), res.lagFloor).toFixed(1), `(p99) backlog at most ${fmt(res.maxBacklog)} events; drained ${fmt(res.drainSeconds, 1)} s after the last ack`),
+    row('peak RSS (MiB)', fmt(res.rssPeakMb), `${fmt(res.rssIdleMb)} idle`, ratio(res.rssPeakMb, res.rssIdleMb).toFixed(2), 'this process: pipeline, dynalite, s3rver'),
+    row('event loop delay p50 / p99 / max (ms)', `${fmt(res.eventLoopDelay.p50, 1)} / ${fmt(res.eventLoopDelay.p99, 1)} / ${fmt(res.eventLoopDelay.max)}`, `${fmt(res.ackOnlyEventLoopDelay.p50, 1)} / ${fmt(res.ackOnlyEventLoopDelay.p99, 1)} / ${fmt(res.ackOnlyEventLoopDelay.max)} ack path alone`, ratio(res.eventLoopDelay.p99, res.ackOnlyEventLoopDelay.p99).toFixed(1), `(p99) generator's worst send delay ${fmt(res.maxSendDelayMs, 1)} ms`),
+    row('CPU of this process (cores)', fmt(res.cpuCores, 2), `${fmt(res.ackOnlyCpuCores, 2)} ack path alone`, ratio(res.cpuCores, res.ackOnlyCpuCores).toFixed(1), 'JavaScript runs on one core; the rest is the thread pool (fsync, gzip, LevelDB)'),
+    `  machine load average (1 min) as the load started ${res.loadAverages.load}, the ack path alone ${res.loadAverages.ackOnly}, the floor ${res.loadAverages.floor}, at the end ${res.loadAverages.end} (above the core count, other processes compete for the CPU)`,
+    `  loss: ${fmt(res.acked)} acknowledged; missing from the store ${fmt(res.missingFromStore)}, from the archive ${fmt(res.missingFromArchive)} (${fmt(res.archive.lines)} lines in ${fmt(res.archive.objects)} objects): ${lost === 0 ? 'zero loss' : 'LOSS'}`,
+  ].join('\n');
+}
+
+/** CLI flags shared with bench/run.ts. */
+export function localLoadOptionsFromArgs(args: readonly string[]): LocalLoadOptions {
+  const seconds = numberFlag(args, '--seconds');
+  const rate = numberFlag(args, '--rate');
+  const connections = intFlag(args, '--connections');
+  return { ...(seconds ? { seconds } : {}), ...(rate ? { rate } : {}), ...(connections ? { connections } : {}), quick: hasFlag(args, '--quick') };
+}
+
+if (isMain(import.meta.url)) {
+  Promise.resolve()
+    .then(() => runLocalLoad(localLoadOptionsFromArgs(process.argv.slice(2))))
+    .then((res) => {
+      console.log(formatLocalLoad(res));
+      // A lost event is a broken pipeline, not a missed target.
+      if (res.missingFromStore + res.missingFromArchive > 0) process.exitCode = 1;
+    })
+    .catch((err: unknown) => {
+      console.error(`local-load benchmark failed: ${(err as Error).stack ?? String(err)}`);
+      process.exitCode = 1;
+    });
+}

@@ -1,0 +1,186 @@
+/**
+ * Local spill (DESIGN §2): when the queue fails, the receiver spills the verified body to
+ * `inbox/spill/` in s3rver and still answers 200; the spill drain (local mode's stand-in for S3's
+ * notification) brings it to the fan-out, at once and after a restart.
+ */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { S3BlobStore } from '../../lambda/adapters/s3-blob-store.js';
+import { INBOX_SPILL_PREFIX } from '../../lambda/core/archive-layout.js';
+import { defineHandler } from '../../lambda/core/define-handler.js';
+import { eventIdOf } from '../../lambda/core/event-id.js';
+import { parseS3Notification, spillKey, toBlobMetadata } from '../../lambda/core/inbox.js';
+import type { EventQueue, QueueMessage } from '../../lambda/core/ports.js';
+import { SIGNATURE_HEADER, sign } from '../../lambda/core/signature.js';
+import type { Logger } from '../../lambda/core/telemetry.js';
+import { ensureBucket, localS3Client, startS3rver, type RunningEmulator } from '../../local/emulators.js';
+import { LOCAL_BUCKET_NAME, localPaths } from '../../local/paths.js';
+import { startLocalPipeline, type LocalPipeline } from '../../local/pipeline.js';
+import { SpillDrain } from '../../local/spill-drain.js';
+import { sampleBody } from '../support/samples.js';
+
+const SECRET = 'spill-secret';
+let dir: string;
+const running: Array<{ close(): Promise<void> }> = [];
+
+beforeEach(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'spill-drain-'));
+});
+
+afterEach(async () => {
+  for (const r of running.splice(0).reverse()) await r.close().catch(() => undefined);
+  await rm(dir, { recursive: true, force: true });
+});
+
+/** A queue whose every send fails, as SQS down would. */
+const brokenQueue = (): EventQueue => ({
+  send: async () => {
+    throw new Error('queue unavailable');
+  },
+});
+
+function body(label: string): string {
+  return `${sampleBody('message.didCreate').trimEnd().slice(0, -1)},"spillTest":"${label}"}`;
+}
+
+async function post(p: LocalPipeline, text: string): Promise<number> {
+  const res = await fetch(`${p.url}/webhook`, { method: 'POST', body: text, headers: { 'content-type': 'application/json', [SIGNATURE_HEADER]: sign(text, SECRET) } });
+  await res.arrayBuffer();
+  return res.status;
+}
+
+async function spillKeys(p: LocalPipeline): Promise<string[]> {
+  const out = await p.s3.send(new ListObjectsV2Command({ Bucket: p.bucket, Prefix: INBOX_SPILL_PREFIX }));
+  return (out.Contents ?? []).map((o) => o.Key as string);
+}
+
+async function start(opts: Parameters<typeof startLocalPipeline>[0] = {}): Promise<LocalPipeline> {
+  const p = await startLocalPipeline({ dir, port: 0, secret: SECRET, queue: { batchingWindowMs: 10, visibilityTimeoutMs: 20 }, stream: { bufferIntervalMs: 50 }, handlers: [], ...opts });
+  running.push(p);
+  return p;
+}
+
+describe('local spill', () => {
+  it('answers 200 when the queue fails, and the spilled event reaches the store, the archive and the handlers', async () => {
+    const handled: string[] = [];
+    const p = await start({
+      wrap: { queue: brokenQueue },
+      handlers: [defineHandler({ name: 'seen', events: ['*'], handle: (_e, ctx) => void handled.push(ctx.eventId) })],
+    });
+    const text = body('queue-down');
+    const id = eventIdOf(text);
+    expect(await post(p, text)).toBe(200);
+    await p.settle();
+    expect(await p.store.get(id)).toMatchObject({ eventId: id, payload: text, handlers: { seen: true } });
+    expect(handled).toEqual([id]);
+    expect(p.metrics()).toMatchObject({ Spilled: 1, SpillDrained: 1 });
+    // Done: the spill object is gone, and the archive has the event.
+    expect(await spillKeys(p)).toEqual([]);
+    expect(p.stream.written.reduce((n, o) => n + o.lines, 0)).toBe(1);
+  });
+
+  it('finds a spill left by a crash when local mode starts again', async () => {
+    // What a crash after the spill's 200 leaves: the object in s3rver, and no queued message.
+    const s3rver = await startS3rver({ dir: localPaths(dir).s3 });
+    const client = localS3Client(s3rver.endpoint);
+    const text = body('crash');
+    const id = eventIdOf(text);
+    const receivedAt = new Date();
+    await ensureBucket(client, LOCAL_BUCKET_NAME);
+    await new S3BlobStore(client, LOCAL_BUCKET_NAME).put(spillKey(receivedAt, id), Buffer.from(text), {
+      metadata: toBlobMetadata({ eventId: id, eventType: 'message.didCreate', receivedAt: receivedAt.toISOString(), source: 'default', requestId: 'before-the-crash' }),
+    });
+    client.destroy();
+    await s3rver.close();
+
+    const p = await start();
+    await p.settle();
+    expect(await p.store.get(id)).toMatchObject({ eventId: id, payload: text, receivedAt: receivedAt.toISOString() });
+    expect(await spillKeys(p)).toEqual([]);
+  });
+
+  it('dead-letters a spilled event whose handler always fails once, without announcing it again', async () => {
+    const p = await start({
+      wrap: { queue: brokenQueue },
+      queue: { batchingWindowMs: 5, visibilityTimeoutMs: 5, maxReceiveCount: 2 },
+      handlers: [defineHandler({ name: 'always-fails', events: ['*'], handle: () => Promise.reject(new Error('no')) })],
+    });
+    const text = body('poison');
+    expect(await post(p, text)).toBe(200);
+    await p.settle();
+    for (let i = 0; i < 3; i++) expect(await p.drain.drainOnce()).toBe(0);
+    const dead = p.queue.listDeadLetters();
+    expect(dead).toHaveLength(1);
+    const n = parseS3Notification(dead[0]?.message.body ?? '');
+    expect(n?.kind === 'objects' && n.objects.map((o) => o.key)).toEqual(await spillKeys(p));
+    // Redriven, it is one message again, not a second announcement.
+    expect(await p.queue.redriveDeadLetters()).toBe(1);
+    await p.settle();
+    expect(p.queue.listDeadLetters()).toHaveLength(1);
+  });
+});
+
+describe('SpillDrain', () => {
+  let s3rver: RunningEmulator;
+  const queued: QueueMessage[] = [];
+  const warnings: string[] = [];
+  const logger: Logger = { debug() {}, info() {}, warn: (m) => void warnings.push(m), error() {} };
+  const queue: EventQueue = { send: async (m) => void queued.push(m) };
+
+  beforeEach(async () => {
+    queued.length = 0;
+    warnings.length = 0;
+    s3rver = await startS3rver({ dir: join(dir, 's3') });
+    running.push(s3rver);
+  });
+
+  function drainWith(extra: Partial<ConstructorParameters<typeof SpillDrain>[0]> = {}) {
+    const s3 = localS3Client(s3rver.endpoint);
+    running.push({ close: async () => s3.destroy() });
+    const drain = new SpillDrain({ s3, bucket: 'spill-bucket', queue, queued: () => queued, logger, ...extra });
+    running.push(drain);
+    return { s3, drain };
+  }
+
+  it('announces each whole spill once while a message for it is queued, in the shape S3 sends', async () => {
+    const { s3, drain } = drainWith();
+    await ensureBucket(s3, 'spill-bucket');
+    const text = body('once');
+    const key = spillKey(new Date('2025-07-02T10:00:00Z'), eventIdOf(text));
+    await s3.send(new PutObjectCommand({ Bucket: 'spill-bucket', Key: key, Body: text }));
+    await s3.send(new PutObjectCommand({ Bucket: 'spill-bucket', Key: `${INBOX_SPILL_PREFIX}not-a-spill`, Body: 'x' }));
+
+    expect(await drain.drainOnce()).toBe(1);
+    expect(queued).toHaveLength(1);
+    expect(queued[0]?.attributes).toEqual({});
+    expect(parseS3Notification(queued[0]?.body ?? '')).toEqual({ kind: 'objects', objects: [{ bucket: 'spill-bucket', key, eventName: 'ObjectCreated:Put' }] });
+    expect(await drain.drainOnce()).toBe(0);
+    expect(warnings).toEqual(['spill drain: ignoring an object under inbox/spill/ that is not a spilled event']);
+    // Once no message names it (done, but the object's delete failed), it is announced again.
+    queued.length = 0;
+    expect(await drain.drainOnce()).toBe(1);
+  });
+
+  it('never announces a torn object, and removes one that stays torn', async () => {
+    const { s3, drain } = drainWith({ tornAfterMs: 60_000 });
+    await ensureBucket(s3, 'spill-bucket');
+    const text = body('torn');
+    const key = spillKey(new Date(), eventIdOf(text));
+    await s3.send(new PutObjectCommand({ Bucket: 'spill-bucket', Key: key, Body: text.slice(0, 20) }));
+    expect(await drain.drainOnce()).toBe(0);
+    expect((await s3.send(new ListObjectsV2Command({ Bucket: 'spill-bucket', Prefix: INBOX_SPILL_PREFIX }))).KeyCount).toBe(1);
+
+    const { drain: impatient } = drainWith({ tornAfterMs: 0 });
+    expect(await impatient.drainOnce()).toBe(0);
+    expect((await s3.send(new ListObjectsV2Command({ Bucket: 'spill-bucket', Prefix: INBOX_SPILL_PREFIX }))).KeyCount ?? 0).toBe(0);
+    expect(warnings.some((w) => /removed a torn spill object/.test(w))).toBe(true);
+    expect(queued).toEqual([]);
+  });
+
+  it('refuses options that cannot work', () => {
+    expect(() => drainWith({ intervalMs: 0 })).toThrow(/intervalMs must be a positive number/);
+  });
+});
