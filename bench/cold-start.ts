@@ -2,17 +2,18 @@
  * Cold-start benchmark (DESIGN §10: the receiver's bundle and import time within 1.25× of a
  * handler that only imports the SQS client and sends one message).
  *
- * The receiver and fan-out bundles are the stack's own: a CDK synth of `WebhooksFunction`
- * (lib/constructs/node-function.ts) runs NodejsFunction's local esbuild with `BUNDLING`; each
- * function gets the environment its template sets (`NODE_OPTIONS=--enable-source-maps`, …). The
- * floor handler is bundled with the same options (mirrored from `BUNDLING`, checked by rebuilding
- * the receiver and comparing bytes). Also measured: the prototype fix (the same options with
- * esbuild code splitting, `splitBundlingCode` in bench/lib/stack-bundles.ts) for both functions
- * and for the floor, so the split receiver can be compared like for like; and what each bundle
- * holds beyond the floor's, by package (esbuild's metafile).
+ * The receiver and fan-out bundles are the stack's own: a CDK synth of `ReceiverFunction` and
+ * `FanoutFunction`, which bundle through `WebhooksFunction` (lib/constructs/node-function.ts:
+ * esbuild's JS API, code splitting, so a dynamic `import()` becomes a chunk a cold start does not
+ * load). The floor handler is bundled with the same options (`esbuildBuildOptions`), and once more
+ * as a single file, to show what splitting saves the floor. Every variant runs both without and
+ * with `NODE_OPTIONS=--enable-source-maps`, each against the floor in the same setting; the
+ * deployed figure is the one its template sets (the receiver: none; the fan-out:
+ * `--enable-source-maps`). Also reported: what each function's cold start loads beyond the floor's,
+ * by package (esbuild's metafile, eagerly loaded output files only).
  *
- * Each run starts a fresh `node` per variant (interleaved, so machine load hits all alike) that
- * imports the handler module and then handles one event against a loopback AWS stub
+ * Each run starts a fresh `node` per variant and setting (interleaved, so machine load hits all
+ * alike) that imports the handler module and then handles one event against a loopback AWS stub
  * (`AWS_ENDPOINT_URL`): import time, and import plus the first event (credentials, signing, a
  * Secrets Manager read for the receiver, the SQS send / DynamoDB put / Firehose put, on plain
  * HTTP: no TLS handshake, which on AWS adds tens of ms to every variant alike). Times are medians
@@ -22,26 +23,27 @@
  */
 import './lib/quiet-sdk.js';
 import { execFile } from 'node:child_process';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, relative, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import type { APIGatewayProxyEvent, SQSEvent } from 'aws-lambda';
 import { build, type Metafile } from 'esbuild';
 import { sign } from '../lambda/core/signature.js';
-import { BUNDLING, lambdaEntry } from '../lib/constructs/node-function.js';
+import { ESBUILD_OPTIONS, esbuildBuildOptions, lambdaEntry } from '../lib/constructs/node-function.js';
 import { hasFlag, intFlag } from './lib/args.js';
 import { startAwsStub } from './lib/aws-stub.js';
 import { fmt, isMain, median, pairedRatio } from './lib/measure.js';
-import { bundleSize, ENTRIES, esbuildOptionsOf, splitBuildOptions, synthStackBundles, type BundleSize } from './lib/stack-bundles.js';
+import { bundleSize, synthStackBundles, type BundleSize } from './lib/stack-bundles.js';
 
 /** DESIGN §10's target: the receiver's import time relative to the floor handler's. */
 export const TARGET_RATIO = 1.25;
 const SECRET = 'bench-cold-start-secret';
+const SOURCE_MAPS = '--enable-source-maps';
 
 export interface ColdStartOptions {
-  /** Fresh processes per variant and environment. @default 20 (5 with quick) */
+  /** Fresh processes per variant and setting. @default 20 (5 with quick) */
   readonly runs?: number;
   readonly quick?: boolean;
 }
@@ -52,41 +54,43 @@ export interface VariantTiming {
   readonly firstEventMs: number;
 }
 
+/** A variant's timings in one source-map setting, and its ratios against the floor in the same setting. */
+export interface SettingResult {
+  readonly timing: VariantTiming;
+  /** Medians of the per-run ratios (the variant and the floor run back to back, so passing load hits both). */
+  readonly ratio: VariantTiming;
+}
+
 export interface VariantResult {
   readonly name: string;
   readonly description: string;
   readonly size: BundleSize;
-  /** With the function's environment as the template sets it (NODE_OPTIONS included). */
-  readonly deployed: VariantTiming;
-  /** The same without `NODE_OPTIONS` (no `--enable-source-maps`). */
-  readonly noSourceMaps: VariantTiming;
-  /**
-   * Against the floor bundled the same way (single file or split), each the median of the
-   * per-run ratios (the variant and its floor run back to back, so passing load hits both).
-   */
-  readonly ratios: { readonly deployed: VariantTiming; readonly noSourceMaps: VariantTiming };
+  /** Whether its template sets `NODE_OPTIONS=--enable-source-maps` (the floor: like the receiver). */
+  readonly deployedWithSourceMaps: boolean;
+  /** Without `NODE_OPTIONS`. */
+  readonly plain: SettingResult;
+  /** With `NODE_OPTIONS=--enable-source-maps`. */
+  readonly sourceMaps: SettingResult;
 }
 
 export interface ColdStartResult {
   readonly name: 'cold-start';
   readonly runs: number;
   readonly synthMs: number;
-  readonly nodeOptions: string;
-  /** Whether the floor's mirrored esbuild options rebuild the stack's receiver bundle byte for byte. */
-  readonly mirrorExact: boolean;
-  readonly mirrorNote: string;
-  /** What the receiver's single-file bundle holds beyond the floor's, by package, largest first (bytes). */
+  /** `NODE_OPTIONS` in each function's template ('(none)' when unset). */
+  readonly nodeOptions: { readonly receiver: string; readonly fanout: string };
+  /** What the receiver's cold start loads beyond the floor's, by package, largest first (bytes). */
   readonly extraOverFloor: ReadonlyArray<readonly [string, number]>;
   /** The same for the fan-out. */
   readonly fanoutExtraOverFloor: ReadonlyArray<readonly [string, number]>;
-  /** floor, receiver, fanout, then each bundled with code splitting (the prototype). */
+  /** What the receiver bundles but loads only on first use, by package, largest first (bytes). */
+  readonly receiverLazy: ReadonlyArray<readonly [string, number]>;
+  /** floor (split, as deployed), floor as a single file, receiver, fan-out. */
   readonly variants: readonly VariantResult[];
-  /** receiver ÷ floor import time (deployed environment): the figure the target applies to. */
+  /** receiver ÷ floor import time, in the receiver's deployed setting: the figure the target applies to. */
   readonly ratio: number;
-  /** receiver-split ÷ floor import time: what the prototype fix gives against today's floor. */
-  readonly splitRatio: number;
-  /** receiver-split ÷ floor-split: the same, with the floor bundled the same (split) way. */
-  readonly splitRatioLikeForLike: number;
+  /** fan-out ÷ floor import time, in the fan-out's deployed setting (no target). */
+  readonly fanoutRatio: number;
   readonly target: number;
   readonly meetsTarget: boolean;
 }
@@ -114,7 +118,9 @@ interface Variant {
   readonly description: string;
   readonly entryFile: string;
   readonly dir: string;
+  /** The environment its template sets (with or without `NODE_OPTIONS`) and the bench's endpoints. */
   readonly env: Record<string, string>;
+  readonly deployedWithSourceMaps: boolean;
   readonly event: unknown;
   /** Throws when the first event's result is not what a working function answers. */
   check(result: unknown): void;
@@ -150,9 +156,10 @@ function fanoutEvent(): SQSEvent {
   };
 }
 
-async function timeOnce(v: Variant, withNodeOptions: boolean): Promise<VariantTiming> {
+async function timeOnce(v: Variant, sourceMaps: boolean): Promise<VariantTiming> {
   const env: Record<string, string> = { PATH: process.env.PATH ?? '', ...v.env, BENCH_FILE: v.entryFile, BENCH_EVENT: JSON.stringify(v.event) };
-  if (!withNodeOptions) delete env.NODE_OPTIONS;
+  delete env.NODE_OPTIONS;
+  if (sourceMaps) env.NODE_OPTIONS = SOURCE_MAPS;
   const { stdout, stderr } = await run(process.execPath, ['--input-type=module', '-e', CHILD_SCRIPT], { env, cwd: v.dir, maxBuffer: 16 * 1024 * 1024 });
   const line = stdout.split('\n').find((l) => l.startsWith('BENCH_RESULT '));
   if (!line) throw new Error(`${v.name}: the child printed no result; stdout: ${stdout.slice(0, 300)} stderr: ${stderr.slice(0, 300)}`);
@@ -161,11 +168,31 @@ async function timeOnce(v: Variant, withNodeOptions: boolean): Promise<VariantTi
   return { importMs: out.importMs, firstEventMs: out.firstEventMs };
 }
 
-/** Bytes each package (or project folder) contributes to a bundle's entry output. */
-function bytesByPackage(meta: Metafile): Map<string, number> {
+/**
+ * The output files a cold start loads: the entry output and every output it imports statically,
+ * transitively (`import()` targets are left out: they load on first use).
+ */
+function eagerOutputs(meta: Metafile, entryFile: string): Set<string> {
+  // With splitting, every `import()` target is an entry point of its own too: match the handler's.
+  const input = relative(ESBUILD_OPTIONS.absWorkingDir, entryFile).split(sep).join('/');
+  const entry = Object.keys(meta.outputs).find((k) => meta.outputs[k]?.entryPoint === input);
+  if (!entry) throw new Error(`esbuild's metafile has no output for the entry point ${input}: ${Object.keys(meta.outputs).join(', ')}`);
+  const seen = new Set<string>();
+  const visit = (path: string) => {
+    if (seen.has(path)) return;
+    seen.add(path);
+    for (const i of meta.outputs[path]?.imports ?? []) if (i.kind === 'import-statement' && !i.external) visit(i.path);
+  };
+  visit(entry);
+  return seen;
+}
+
+/** Bytes each package (or project folder) contributes to a bundle's eagerly loaded outputs, or to its lazy ones. */
+function bytesByPackage({ meta, entryFile }: BuildMeta, which: 'eager' | 'lazy' = 'eager'): Map<string, number> {
+  const eager = eagerOutputs(meta, entryFile);
   const out = new Map<string, number>();
-  for (const output of Object.values(meta.outputs)) {
-    if (!output.entryPoint) continue;
+  for (const [file, output] of Object.entries(meta.outputs)) {
+    if (file.endsWith('.map') || eager.has(file) !== (which === 'eager')) continue;
     for (const [path, info] of Object.entries(output.inputs)) {
       const i = path.lastIndexOf('node_modules/');
       const rest = i >= 0 ? path.slice(i + 'node_modules/'.length).split('/') : path.split('/');
@@ -181,6 +208,18 @@ function extraBytes(bundle: Map<string, number>, floor: Map<string, number>): Ar
   return [...bundle].map(([k, v]) => [k, v - (floor.get(k) ?? 0)] as const).filter(([, d]) => d > 0).sort((a, b) => b[1] - a[1]);
 }
 
+/** A bundle's esbuild metafile and the handler module it was built from. */
+interface BuildMeta {
+  readonly meta: Metafile;
+  readonly entryFile: string;
+}
+
+/** The metafile of `entryFile` bundled as the stack bundles a function (the bundle itself is discarded). */
+async function metafileOf(entryFile: string, outdir: string): Promise<BuildMeta> {
+  const { metafile } = await build({ ...esbuildBuildOptions(entryFile, outdir), metafile: true });
+  return { meta: metafile, entryFile };
+}
+
 /** Runs the benchmark and returns its figures (prints nothing). */
 export async function runColdStart(opts: ColdStartOptions = {}): Promise<ColdStartResult> {
   const runs = opts.runs ?? (opts.quick ? 5 : 20);
@@ -188,22 +227,15 @@ export async function runColdStart(opts: ColdStartOptions = {}): Promise<ColdSta
   const stub = await startAwsStub({ secretString: SECRET });
   try {
     const bundles = synthStackBundles(join(work, 'cdk.out'));
-    const { options, unmirrored } = esbuildOptionsOf(BUNDLING);
 
-    // The floor, bundled like the functions (and like the split prototype, for a like-for-like ratio).
+    // The floor, bundled as the stack bundles the functions (split), and as a single file.
     const floorDir = join(work, 'floor');
-    const floorBuild = await build({ ...options, entryPoints: [FLOOR_ENTRY], outfile: join(floorDir, 'index.mjs'), metafile: true });
-    const floorSplitDir = join(work, 'floor-split');
-    await build(splitBuildOptions(FLOOR_ENTRY, floorSplitDir));
-    // The mirror check: the receiver rebuilt with the mirrored options must match the stack's bytes.
-    const mirrorDir = join(work, 'mirror');
-    const mirrorBuild = await build({ ...options, entryPoints: [lambdaEntry(ENTRIES.receiver)], outfile: join(mirrorDir, 'index.mjs'), metafile: true });
-    const fanoutMirror = await build({ ...options, entryPoints: [lambdaEntry(ENTRIES.fanout)], outfile: join(work, 'mirror-fanout', 'index.mjs'), metafile: true });
-    const [mine, theirs] = await Promise.all([readFile(join(mirrorDir, 'index.mjs')), readFile(bundles.receiver.entryFile)]);
-    const mirrorExact = mine.equals(theirs) && unmirrored.length === 0;
-    const mirrorNote = mirrorExact
-      ? 'the floor is bundled with BUNDLING mirrored as esbuild options, which rebuild the stack\'s receiver bundle byte for byte'
-      : `the mirrored options do NOT reproduce the stack's receiver bundle (${fmt(mine.length)} vs ${fmt(theirs.length)} bytes${unmirrored.length ? `; BUNDLING fields not mirrored: ${unmirrored.join(', ')}` : ''}): the floor may be bundled differently`;
+    const floorMeta = await metafileOf(FLOOR_ENTRY, floorDir);
+    const floorSingleDir = join(work, 'floor-single');
+    await build({ ...ESBUILD_OPTIONS, mainFields: [...ESBUILD_OPTIONS.mainFields], external: [], entryPoints: [FLOOR_ENTRY], splitting: false, outfile: join(floorSingleDir, 'index.mjs') });
+    // The functions' metafiles, for the by-package breakdown: the same options as their assets.
+    const receiverMeta = await metafileOf(lambdaEntry('lambda/receiver/index.ts'), join(work, 'meta-receiver'));
+    const fanoutMeta = await metafileOf(lambdaEntry('lambda/fanout/index.ts'), join(work, 'meta-fanout'));
 
     const aws = {
       AWS_REGION: 'us-east-1',
@@ -212,17 +244,20 @@ export async function runColdStart(opts: ColdStartOptions = {}): Promise<ColdSta
       AWS_ENDPOINT_URL: stub.endpoint,
       AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
     };
+    const queueUrl = `${stub.endpoint}/123456789012/bench`;
+    // The template's values first; the stub's endpoints and names over any that point at AWS.
     const receiverEnv = {
       ...aws,
       ...bundles.receiver.environment,
-      QUEUE_URL: `${stub.endpoint}/123456789012/bench`,
+      QUEUE_URL: queueUrl,
       SOURCE_SECRETS: JSON.stringify({ default: 'arn:aws:secretsmanager:us-east-1:123456789012:secret:bench' }),
       ARCHIVE_BUCKET_NAME: 'bench-archive',
     };
     const expectOk = (name: string) => (r: unknown) => {
       if ((r as { statusCode?: number })?.statusCode !== 200) throw new Error(`${name} answered ${JSON.stringify(r)} to its first event`);
     };
-    const floorEnv = { ...aws, ...bundles.receiver.environment, QUEUE_URL: receiverEnv.QUEUE_URL };
+    // The floor gets the receiver's environment: the target compares the two.
+    const floorEnv = { ...aws, ...bundles.receiver.environment, QUEUE_URL: queueUrl };
     const floorCheck = (r: unknown) => {
       if (!(r as { MessageId?: string })?.MessageId) throw new Error(`floor: no MessageId in ${JSON.stringify(r)}`);
     };
@@ -231,57 +266,58 @@ export async function runColdStart(opts: ColdStartOptions = {}): Promise<ColdSta
       const failures = (r as { batchItemFailures?: unknown[] })?.batchItemFailures;
       if (!Array.isArray(failures) || failures.length > 0) throw new Error(`fan-out answered ${JSON.stringify(r)} to its first batch`);
     };
+    const withMaps = (env: Readonly<Record<string, string>>) => env.NODE_OPTIONS?.includes(SOURCE_MAPS) ?? false;
+    const floorMaps = withMaps(bundles.receiver.environment);
     const variants: Variant[] = [
-      { name: 'floor', description: 'floor: SQS client + one send', entryFile: join(floorDir, 'index.mjs'), dir: floorDir, env: floorEnv, event: {}, check: floorCheck },
-      { name: 'receiver', description: 'receiver as deployed', entryFile: bundles.receiver.entryFile, dir: bundles.receiver.dir, env: receiverEnv, event: receiverEvent(), check: expectOk('receiver') },
-      { name: 'fanout', description: 'fan-out as deployed', entryFile: bundles.fanout.entryFile, dir: bundles.fanout.dir, env: fanoutEnv, event: fanoutEvent(), check: fanoutCheck },
-      { name: 'floor-split', description: 'floor, split bundle', entryFile: join(floorSplitDir, 'index.mjs'), dir: floorSplitDir, env: floorEnv, event: {}, check: floorCheck },
-      { name: 'receiver-split', description: 'receiver, split bundle (prototype)', entryFile: bundles.receiverSplit.entryFile, dir: bundles.receiverSplit.dir, env: { ...receiverEnv, ...bundles.receiverSplit.environment }, event: receiverEvent(), check: expectOk('receiver, split') },
-      { name: 'fanout-split', description: 'fan-out, split bundle (prototype)', entryFile: bundles.fanoutSplit.entryFile, dir: bundles.fanoutSplit.dir, env: { ...fanoutEnv, ...bundles.fanoutSplit.environment }, event: fanoutEvent(), check: fanoutCheck },
+      { name: 'floor', description: 'floor: SQS client + one send (split)', entryFile: join(floorDir, 'index.mjs'), dir: floorDir, env: floorEnv, deployedWithSourceMaps: floorMaps, event: {}, check: floorCheck },
+      { name: 'floor-single', description: 'floor, single file', entryFile: join(floorSingleDir, 'index.mjs'), dir: floorSingleDir, env: floorEnv, deployedWithSourceMaps: floorMaps, event: {}, check: floorCheck },
+      { name: 'receiver', description: 'receiver as deployed', entryFile: bundles.receiver.entryFile, dir: bundles.receiver.dir, env: receiverEnv, deployedWithSourceMaps: withMaps(bundles.receiver.environment), event: receiverEvent(), check: expectOk('receiver') },
+      { name: 'fanout', description: 'fan-out as deployed', entryFile: bundles.fanout.entryFile, dir: bundles.fanout.dir, env: fanoutEnv, deployedWithSourceMaps: withMaps(bundles.fanout.environment), event: fanoutEvent(), check: fanoutCheck },
     ];
 
-    // One untimed round warms the file system cache; then interleave variants and environments.
-    for (const v of variants) await timeOnce(v, true);
-    const samples = variants.map(() => ({ deployed: [] as VariantTiming[], plain: [] as VariantTiming[] }));
+    // One untimed round warms the file system cache; then interleave variants and settings.
+    for (const v of variants) await timeOnce(v, v.deployedWithSourceMaps);
+    const samples = variants.map(() => ({ plain: [] as VariantTiming[], maps: [] as VariantTiming[] }));
     for (let r = 0; r < runs; r++) {
       for (const [i, v] of variants.entries()) {
-        samples[i]?.deployed.push(await timeOnce(v, true));
         samples[i]?.plain.push(await timeOnce(v, false));
+        samples[i]?.maps.push(await timeOnce(v, true));
       }
     }
     const summary = (list: readonly VariantTiming[]): VariantTiming => ({ importMs: median(list.map((t) => t.importMs)), firstEventMs: median(list.map((t) => t.firstEventMs)) });
-    const samplesOf = (name: string) => samples[variants.findIndex((v) => v.name === name)] as { deployed: VariantTiming[]; plain: VariantTiming[] };
     const paired = (a: readonly VariantTiming[], b: readonly VariantTiming[]): VariantTiming => ({
       importMs: pairedRatio(a.map((t) => t.importMs), b.map((t) => t.importMs)),
       firstEventMs: pairedRatio(a.map((t) => t.firstEventMs), b.map((t) => t.firstEventMs)),
     });
+    const floor = samples[0] as { plain: VariantTiming[]; maps: VariantTiming[] };
     const results: VariantResult[] = variants.map((v, i) => {
-      const own = samples[i] as { deployed: VariantTiming[]; plain: VariantTiming[] };
-      const floorOf = samplesOf(v.name.endsWith('-split') ? 'floor-split' : 'floor');
+      const own = samples[i] as { plain: VariantTiming[]; maps: VariantTiming[] };
       return {
         name: v.name,
         description: v.description,
         size: bundleSize(v.entryFile, v.dir),
-        deployed: summary(own.deployed),
-        noSourceMaps: summary(own.plain),
-        ratios: { deployed: paired(own.deployed, floorOf.deployed), noSourceMaps: paired(own.plain, floorOf.plain) },
+        deployedWithSourceMaps: v.deployedWithSourceMaps,
+        plain: { timing: summary(own.plain), ratio: paired(own.plain, floor.plain) },
+        sourceMaps: { timing: summary(own.maps), ratio: paired(own.maps, floor.maps) },
       };
     });
-    const byName = (n: string) => results.find((x) => x.name === n) as VariantResult;
-    const x = byName('receiver').ratios.deployed.importMs;
+    const deployedRatio = (n: string) => {
+      const v = results.find((x) => x.name === n) as VariantResult;
+      return (v.deployedWithSourceMaps ? v.sourceMaps : v.plain).ratio.importMs;
+    };
+    const x = deployedRatio('receiver');
+    const floorBytes = bytesByPackage(floorMeta);
     return {
       name: 'cold-start',
       runs,
       synthMs: bundles.synthMs,
-      nodeOptions: bundles.receiver.environment.NODE_OPTIONS ?? '(none)',
-      mirrorExact,
-      mirrorNote,
-      extraOverFloor: extraBytes(bytesByPackage(mirrorBuild.metafile), bytesByPackage(floorBuild.metafile)),
-      fanoutExtraOverFloor: extraBytes(bytesByPackage(fanoutMirror.metafile), bytesByPackage(floorBuild.metafile)),
+      nodeOptions: { receiver: bundles.receiver.environment.NODE_OPTIONS ?? '(none)', fanout: bundles.fanout.environment.NODE_OPTIONS ?? '(none)' },
+      extraOverFloor: extraBytes(bytesByPackage(receiverMeta), floorBytes),
+      fanoutExtraOverFloor: extraBytes(bytesByPackage(fanoutMeta), floorBytes),
+      receiverLazy: [...bytesByPackage(receiverMeta, 'lazy')].filter(([, b]) => b > 0).sort((a, b) => b[1] - a[1]),
       variants: results,
       ratio: x,
-      splitRatio: pairedRatio(samplesOf('receiver-split').deployed.map((t) => t.importMs), samplesOf('floor').deployed.map((t) => t.importMs)),
-      splitRatioLikeForLike: byName('receiver-split').ratios.deployed.importMs,
+      fanoutRatio: deployedRatio('fanout'),
       target: TARGET_RATIO,
       meetsTarget: x <= TARGET_RATIO,
     };
@@ -293,30 +329,26 @@ export async function runColdStart(opts: ColdStartOptions = {}): Promise<ColdSta
 
 /** Human-readable lines for a result. */
 export function formatColdStart(res: ColdStartResult): string {
-  const find = (name: string) => res.variants.find((v) => v.name === name) as VariantResult;
   const kib = (b: number) => fmt(b / 1024);
+  const cells = (s: SettingResult, deployed: boolean) =>
+    `${`${deployed ? '*' : ''}${fmt(s.timing.importMs, 1)}`.padStart(7)} ${s.ratio.importMs.toFixed(2).padStart(6)} ${fmt(s.timing.firstEventMs, 1).padStart(7)} ${s.ratio.firstEventMs.toFixed(2).padStart(6)}`;
   const lines = [
-    `cold-start: bundles from a CDK synth of the stack's WebhooksFunction (${fmt(res.synthMs / 1000, 1)} s), fresh node per run, median of ${res.runs}; environment as deployed (NODE_OPTIONS=${res.nodeOptions}); first event against a loopback AWS stub`,
-    `  ${'variant'.padEnd(44)} ${'KiB loaded/all'.padStart(14)} ${'import ms'.padStart(10)} ${'ratio'.padStart(6)} ${'+1st event ms'.padStart(14)} ${'ratio'.padStart(6)} │ no source maps: ${'import'.padStart(6)} ${'ratio'.padStart(6)} ${'+1st'.padStart(6)} ${'ratio'.padStart(6)}`,
+    `cold-start: bundles from a CDK synth of the stack's ReceiverFunction and FanoutFunction (split chunks; ${fmt(res.synthMs / 1000, 1)} s), fresh node per run, median of ${res.runs}; NODE_OPTIONS as deployed: receiver ${res.nodeOptions.receiver}, fan-out ${res.nodeOptions.fanout}; first event against a loopback AWS stub`,
+    `  ${''.padEnd(38)} ${''.padStart(14)} │ ${'no source maps'.padEnd(29)} │ ${SOURCE_MAPS}`,
+    `  ${'variant'.padEnd(38)} ${'KiB loaded/all'.padStart(14)} │ ${'import'.padStart(7)} ${'ratio'.padStart(6)} ${'+1st'.padStart(7)} ${'ratio'.padStart(6)} │ ${'import'.padStart(7)} ${'ratio'.padStart(6)} ${'+1st'.padStart(7)} ${'ratio'.padStart(6)}`,
   ];
   for (const v of res.variants) {
-    const d = v.deployed;
-    const p = v.noSourceMaps;
-    const r = v.ratios;
-    lines.push(`  ${v.description.padEnd(44)} ${`${kib(v.size.eagerBytes)}/${kib(v.size.totalBytes)}`.padStart(14)} ${fmt(d.importMs, 1).padStart(10)} ${r.deployed.importMs.toFixed(2).padStart(6)} ${fmt(d.firstEventMs, 1).padStart(14)} ${r.deployed.firstEventMs.toFixed(2).padStart(6)} │ ${' '.repeat(16)}${fmt(p.importMs, 1).padStart(6)} ${r.noSourceMaps.importMs.toFixed(2).padStart(6)} ${fmt(p.firstEventMs, 1).padStart(6)} ${r.noSourceMaps.firstEventMs.toFixed(2).padStart(6)}`);
+    lines.push(`  ${v.description.padEnd(38)} ${`${kib(v.size.eagerBytes)}/${kib(v.size.totalBytes)}`.padStart(14)} │ ${cells(v.plain, !v.deployedWithSourceMaps)} │ ${cells(v.sourceMaps, v.deployedWithSourceMaps)}`);
   }
-  const receiver = find('receiver');
-  const split = find('receiver-split');
-  lines.push(`  (ms: medians; ratios: medians of per-run ratios against the floor bundled the same way, run back to back; split rows against the split floor)`);
-  lines.push(`  receiver import ratio ${res.ratio.toFixed(2)} (target ≤ ${res.target}) ${res.meetsTarget ? 'OK' : 'ABOVE TARGET'}`);
-  lines.push(`  split prototype: receiver ${fmt(split.deployed.importMs, 1)} ms, ${res.splitRatio.toFixed(2)}× today's floor, ${res.splitRatioLikeForLike.toFixed(2)}× the floor split the same way (${res.splitRatioLikeForLike <= res.target ? 'meets' : 'misses'} the target); ${fmt(receiver.deployed.importMs - split.deployed.importMs, 1)} ms and ${kib(receiver.size.eagerBytes - split.size.eagerBytes)} KiB less loaded than as deployed`);
-  const beyond = (who: string, extra: ReadonlyArray<readonly [string, number]>) => {
+  lines.push(`  (ms: medians; * the setting its template deploys; ratios: medians of per-run ratios against the split floor in the same setting, run back to back)`);
+  lines.push(`  receiver import ratio ${res.ratio.toFixed(2)} (target ≤ ${res.target}) ${res.meetsTarget ? 'OK' : 'ABOVE TARGET'}; fan-out ${res.fanoutRatio.toFixed(2)} (no target)`);
+  const list = (extra: ReadonlyArray<readonly [string, number]>) => {
     const total = extra.reduce((sum, [, b]) => sum + b, 0);
-    return `  the ${who}'s bundle holds ${kib(total)} KiB more than the floor's: ${extra.slice(0, 6).map(([k, b]) => `${k} ${kib(b)}`).join(', ')}${extra.length > 6 ? `, ${extra.length - 6} more ${kib(extra.slice(6).reduce((sum, [, b]) => sum + b, 0))}` : ''} (KiB)`;
+    return `${kib(total)} KiB: ${extra.slice(0, 6).map(([k, b]) => `${k} ${kib(b)}`).join(', ')}${extra.length > 6 ? `, ${extra.length - 6} more ${kib(extra.slice(6).reduce((sum, [, b]) => sum + b, 0))}` : ''} (KiB)`;
   };
-  lines.push(beyond('receiver', res.extraOverFloor));
-  lines.push(beyond('fan-out', res.fanoutExtraOverFloor));
-  lines.push(`  ${res.mirrorNote}`);
+  lines.push(`  the receiver's cold start loads more than the floor's: ${list(res.extraOverFloor)}`);
+  lines.push(`  the fan-out's cold start loads more than the floor's: ${list(res.fanoutExtraOverFloor)}`);
+  lines.push(`  the receiver loads only on first use: ${list(res.receiverLazy)}`);
   return lines.join('\n');
 }
 

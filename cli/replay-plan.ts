@@ -16,7 +16,7 @@ import { assertValidPattern, matchesPattern } from '../lambda/core/routing.js';
 import { CliError } from './errors.js';
 
 /** Message attribute asking the fan-out to run handlers that already succeeded for the event again. */
-export const REPLAY_FORCE_ATTRIBUTE = 'replayForce';
+export const REPLAY_FORCE_ATTRIBUTE = 'replayForce' satisfies keyof QueueMessageAttributes;
 
 /** A time range, `from` inclusive and `to` exclusive. */
 export interface TimeRange {
@@ -153,15 +153,15 @@ export function decideLine(text: string, rules: ReplayRules): LineDecision {
 
   const event: ReplayEvent = { eventId: line.event_id, eventType: line.event_type, receivedAt: line.received_at, source: line.source };
   const base64 = line.flags.includes('body-base64');
-  const attributes = {
+  const attributes: QueueMessageAttributes = {
     eventId: line.event_id,
     eventType: attributeSafe(line.event_type),
     receivedAt: line.received_at,
     source: line.source,
     requestId: rules.requestId,
     ...(base64 ? { bodyEncoding: 'base64' as const } : {}),
-    ...(rules.force ? { [REPLAY_FORCE_ATTRIBUTE]: '1' } : {}),
-  } as QueueMessageAttributes;
+    ...(rules.force ? { [REPLAY_FORCE_ATTRIBUTE]: '1' as const } : {}),
+  };
 
   if (line.flags.includes('payload-in-s3')) {
     const ref = parseInboxKey(line.payload);

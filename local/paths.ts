@@ -8,6 +8,8 @@ import { join, resolve } from 'node:path';
 export const LOCAL_TABLE_NAME = 'socialplus-webhooks-events';
 export const LOCAL_BUCKET_NAME = 'socialplus-webhooks-archive';
 export const LOCAL_STREAM_NAME = 'socialplus-webhooks-archive-stream';
+/** The example handlers' state table (auto-moderation, daily counters), as on AWS. */
+export const LOCAL_HANDLER_STATE_TABLE_NAME = 'socialplus-webhooks-handler-state';
 export const DEFAULT_PORT = 3000;
 
 export interface LocalPaths {

@@ -21,8 +21,11 @@ import { SQS_MAX_MESSAGE_BYTES } from '../lambda/core/limits.js';
 import type { ArchiveStream, BlobStore, EventQueue, EventStore } from '../lambda/core/ports.js';
 import { DEFAULT_SOURCE, SOURCE_NAME } from '../lambda/core/receive.js';
 import { silentLogger, type Logger, type MetricName, type Metrics } from '../lambda/core/telemetry.js';
+import { LoggingEventPublisher } from '../lambda/adapters/eventbridge-forwarder.js';
+import { ensureHandlerStateTable } from '../lambda/adapters/handler-state-table.js';
 import { createFanoutHandler } from '../lambda/fanout/handler.js';
-import { handlers as registeredHandlers } from '../lambda/fanout/handlers/index.js';
+import { handlersFromEnv } from '../lambda/fanout/handlers/from-env.js';
+import { ENV } from '../lambda/shared/env.js';
 import { createReceiverHandler } from '../lambda/receiver/handler.js';
 import { resolveDevSecret, type DevSecret } from './dev-secret.js';
 import { LocalDeliveryStream, type LocalDeliveryStreamOptions } from './delivery-stream.js';
@@ -37,7 +40,7 @@ import {
 import { createAdminHandler } from './admin-api.js';
 import { startFrontDoor } from './http-front-door.js';
 import { JournalQueue, type JournalQueueOptions, type QueueStats } from './journal-queue.js';
-import { DEFAULT_PORT, LOCAL_BUCKET_NAME, LOCAL_STREAM_NAME, LOCAL_TABLE_NAME, localPaths, type LocalPaths } from './paths.js';
+import { DEFAULT_PORT, LOCAL_BUCKET_NAME, LOCAL_HANDLER_STATE_TABLE_NAME, LOCAL_STREAM_NAME, LOCAL_TABLE_NAME, localPaths, type LocalPaths } from './paths.js';
 import { claimLocalDir, removeOwnDevInfo, writeDevInfo, type DevInfo } from './dev-lock.js';
 import { SpillDrain } from './spill-drain.js';
 import { VerifiedBlobStore } from './verified-blob-store.js';
@@ -205,7 +208,9 @@ export async function startLocalPipeline(opts: LocalPipelineOptions = {}): Promi
     };
     const store = new DynamoDbEventStore(dynamodb, LOCAL_TABLE_NAME);
     const inbox = new VerifiedBlobStore(new S3BlobStore(s3, LOCAL_BUCKET_NAME), { s3Directory: paths.s3 });
-    const handlers = opts.handlers ?? registeredHandlers;
+    // Without handlers from the caller, the same list the Lambda builds: the registered handlers
+    // plus the example handlers HANDLERS_CONFIG switches on, their state in dynalite.
+    const handlers = opts.handlers ?? (await localHandlers(opts.env ?? process.env, dynamodb, logger));
     const fanout = createFanoutHandler({
       store: wrap.store ? wrap.store(store) : store,
       archive: wrap.archive ? wrap.archive(stream) : stream,
@@ -319,3 +324,14 @@ function loopbackUrl(host: string | undefined, port: number, url: string): strin
   return url;
 }
 
+
+/** The fan-out's handlers in local mode: `handlersFromEnv` with dynalite and a logging event bus. */
+async function localHandlers(env: NodeJS.ProcessEnv, dynamodb: DynamoDBClient, logger: Logger): Promise<readonly WebhookHandler<WebhookEnvelope>[]> {
+  const localEnv = { ...env, [ENV.HANDLER_STATE_TABLE_NAME]: env[ENV.HANDLER_STATE_TABLE_NAME] ?? LOCAL_HANDLER_STATE_TABLE_NAME };
+  const built = await handlersFromEnv(localEnv, { logger, dynamodb, eventPublisher: new LoggingEventPublisher(logger) });
+  if (built.config.autoModeration.enabled || built.config.dailyCounters.enabled) {
+    await ensureHandlerStateTable(dynamodb, localEnv[ENV.HANDLER_STATE_TABLE_NAME] as string);
+  }
+  if (built.enabled.length > 0) logger.info('example handlers on', { handlers: built.enabled, socialPlus: built.socialPlus });
+  return built.handlers;
+}

@@ -1,121 +1,24 @@
 /**
  * The Lambda bundles exactly as the stack builds them, for the cold-start benchmark:
- * - {@link synthStackBundles} synthesizes a small app with the stack's own `WebhooksFunction`
- *   construct (lib/constructs/node-function.ts: NodejsFunction, local esbuild, `BUNDLING`) for the
- *   receiver and the fan-out entry points, and returns each asset folder with the environment the
- *   template gives the function (`NODE_OPTIONS`, `LOG_LEVEL`);
- * - {@link esbuildOptionsOf} turns the stack's `BUNDLING` into esbuild JS options the way
- *   NodejsFunction turns it into command-line flags, for bundles the stack does not make (the
- *   floor handler, the code-splitting prototype);
- * - {@link splitBundlingCode} is the prototype of the fix for the receiver's cold start: the same
- *   options with esbuild's code splitting, as a `lambda.Code` a `lambda.Function` can use.
+ * {@link synthStackBundles} synthesizes a small app holding the stack's own `ReceiverFunction` and
+ * `FanoutFunction` constructs (which bundle through `WebhooksFunction`, lib/constructs/node-function.ts:
+ * esbuild's JS API with code splitting, `esbuildBuildOptions`) against imported resources, and
+ * returns each asset folder with the environment its template sets (`NODE_OPTIONS` only where the
+ * construct sets it, `LOG_LEVEL`, the receiver's deadline, …). {@link bundleSize} measures what a
+ * cold start loads of a bundle and what it ships.
  */
 import { existsSync, mkdtempSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { App, AssetHashType, DockerImage, Duration, Stack } from 'aws-cdk-lib';
-import * as lambda from 'aws-cdk-lib/aws-lambda';
-import { OutputFormat, SourceMapMode, type BundlingOptions } from 'aws-cdk-lib/aws-lambda-nodejs';
-import * as logs from 'aws-cdk-lib/aws-logs';
-import { buildSync, type BuildOptions } from 'esbuild';
-import { BUNDLING, WebhooksFunction, lambdaEntry } from '../../lib/constructs/node-function.js';
-
-/** The repository root, where NodejsFunction runs esbuild (its `projectRoot`). */
-export const PROJECT_ROOT = fileURLToPath(new URL('../../', import.meta.url));
-
-/** The functions' entry points, as `lib/constructs/receiver-function.ts` and `fanout-function.ts` name them. */
-export const ENTRIES = { receiver: 'lambda/receiver/index.ts', fanout: 'lambda/fanout/index.ts' } as const;
-
-/** BundlingOptions fields {@link esbuildOptionsOf} mirrors; any other field set makes the mirror inexact. */
-const MIRRORED = new Set([
-  'format', 'target', 'minify', 'sourceMap', 'sourceMapMode', 'sourcesContent', 'externalModules', 'nodeModules', 'loader',
-  'define', 'logLevel', 'keepNames', 'banner', 'footer', 'mainFields', 'inject', 'metafile', 'forceDockerBundling', 'bundleAwsSDK',
-]);
-
-/** The esbuild options the stack's bundling flags amount to, and the fields that could not be mirrored. */
-export interface MirroredOptions {
-  readonly options: BuildOptions;
-  /** `BUNDLING` fields that change the bundle but have no mirror here (e.g. `commandHooks`, `esbuildArgs`). */
-  readonly unmirrored: readonly string[];
-}
-
-/**
- * esbuild JS options equivalent to NodejsFunction's command line for `bundling`
- * (aws-cdk-lib/aws-lambda-nodejs `Bundling.buildEsbuildArgs`): bundle for node, format, target,
- * minify, source map, externals, loaders, defines, log level, keep-names, banner, footer, main
- * fields, inject. Entry and output are the caller's.
- */
-export function esbuildOptionsOf(bundling: BundlingOptions): MirroredOptions {
-  const sourceMap = bundling.sourceMapMode ?? bundling.sourceMap;
-  const mode = bundling.sourceMapMode ?? SourceMapMode.DEFAULT;
-  // NodejsFunction externalizes the runtime's SDK unless externalModules is given or the SDK is bundled on purpose.
-  const externals = [...(bundling.externalModules ?? (bundling.bundleAwsSDK ? [] : ['@aws-sdk/*'])), ...(bundling.nodeModules ?? [])];
-  const options: BuildOptions = {
-    bundle: true,
-    platform: 'node',
-    ...(bundling.format ? { format: bundling.format === OutputFormat.ESM ? 'esm' : 'cjs' } : {}),
-    ...(bundling.target ? { target: bundling.target } : {}),
-    minify: bundling.minify ?? false,
-    sourcemap: !sourceMap ? false : mode === SourceMapMode.DEFAULT ? true : (mode as 'external' | 'inline' | 'both'),
-    sourcesContent: bundling.sourcesContent ?? true,
-    external: externals,
-    ...(bundling.loader ? { loader: bundling.loader as BuildOptions['loader'] } : {}),
-    ...(bundling.define ? { define: bundling.define } : {}),
-    logLevel: (bundling.logLevel ?? 'warning') as BuildOptions['logLevel'],
-    ...(bundling.keepNames ? { keepNames: true } : {}),
-    ...(bundling.banner ? { banner: { js: bundling.banner } } : {}),
-    ...(bundling.footer ? { footer: { js: bundling.footer } } : {}),
-    ...(bundling.mainFields ? { mainFields: [...bundling.mainFields] } : {}),
-    ...(bundling.inject ? { inject: [...bundling.inject] } : {}),
-    absWorkingDir: PROJECT_ROOT,
-  };
-  const unmirrored = Object.entries(bundling).filter(([k, v]) => v !== undefined && !MIRRORED.has(k)).map(([k]) => k);
-  return { options, unmirrored };
-}
-
-/**
- * PROTOTYPE of the stack change that keeps the receiver's lazily used S3 client out of its cold
- * start: the stack's own esbuild options plus code splitting (ESM, several output files), built
- * at synth by esbuild's JS API as a local bundling step, for a plain `lambda.Function`
- * (`handler: 'index.handler'`). NodejsFunction cannot do it: it always passes `--outfile`, which
- * esbuild refuses together with `--splitting`. A dynamic `import()` of a bundled module
- * becomes its own chunk file, loaded only when the code path runs.
- */
-export function splitBundlingCode(entry: string, bundling: BundlingOptions = BUNDLING): lambda.Code {
-  return lambda.Code.fromAsset(PROJECT_ROOT, {
-    // As NodejsFunction does: hash what was built, not the project folder.
-    assetHashType: AssetHashType.OUTPUT,
-    bundling: {
-      // Required by the type; never used, because the local step below always bundles (or throws).
-      image: DockerImage.fromRegistry('local-esbuild-only'),
-      // CDK caches staged assets by source path and bundling options, and cannot see inside the
-      // local step: without something naming the entry, every function would get the first bundle.
-      command: ['esbuild', '--bundle', entry, '--splitting'],
-      local: {
-        tryBundle(outputDir: string): boolean {
-          buildSync(splitBuildOptions(lambdaEntry(entry), outputDir, bundling));
-          return true;
-        },
-      },
-    },
-  });
-}
-
-/**
- * The esbuild options of {@link splitBundlingCode}: the stack's options, an `index.mjs` entry
- * module, and the chunks it imports (statically or on first use) under `chunks/`.
- */
-export function splitBuildOptions(entryFile: string, outdir: string, bundling: BundlingOptions = BUNDLING): BuildOptions {
-  return {
-    ...esbuildOptionsOf(bundling).options,
-    entryPoints: { index: entryFile },
-    outdir,
-    splitting: true,
-    outExtension: { '.js': '.mjs' },
-    chunkNames: 'chunks/[name]-[hash]',
-  };
-}
+import { App, Stack } from 'aws-cdk-lib';
+import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import * as firehose from 'aws-cdk-lib/aws-kinesisfirehose';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as s3 from 'aws-cdk-lib/aws-s3';
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import * as sqs from 'aws-cdk-lib/aws-sqs';
+import { FanoutFunction } from '../../lib/constructs/fanout-function.js';
+import { ReceiverFunction } from '../../lib/constructs/receiver-function.js';
 
 /** One function's bundle as synthesized. */
 export interface StackBundle {
@@ -132,50 +35,41 @@ export interface StackBundles {
   readonly outdir: string;
   readonly receiver: StackBundle;
   readonly fanout: StackBundle;
-  /** The receiver built by {@link splitBundlingCode}, deployed the same way otherwise. */
-  readonly receiverSplit: StackBundle;
-  /** The fan-out built by {@link splitBundlingCode}. */
-  readonly fanoutSplit: StackBundle;
-  /** How long the synth (both bundles, the prototype) took. */
+  /** How long the synth (both bundles) took. */
   readonly synthMs: number;
 }
 
 /**
- * Synthesizes an app holding the stack's `WebhooksFunction` for each entry point, plus the
- * split-bundling prototype of each, into `outdir` (a new temporary folder by default),
- * and reads back each function's asset folder and environment from the template.
+ * Synthesizes an app holding the stack's receiver and fan-out constructs into `outdir` (a new
+ * temporary folder by default), and reads back each function's asset folder and environment from
+ * the template. The queue, table, delivery stream, bucket and secret are imported, not created:
+ * only the functions matter here.
  */
 export function synthStackBundles(outdir = mkdtempSync(join(tmpdir(), 'spw-bench-synth-'))): StackBundles {
-  // The constructs bundle as they are created (NodejsFunction stages its asset in its constructor).
+  // The constructs bundle as they are created (the asset is staged in the constructor).
   return quietBundlingNotices(() => synth(outdir));
 }
 
 function synth(outdir: string): StackBundles {
   const started = performance.now();
   const app = new App({ outdir });
-  const stack = new Stack(app, 'BenchColdStart');
-  const common = { timeout: Duration.seconds(3), logLevel: 'INFO' as const, logRetention: logs.RetentionDays.ONE_DAY, invocation: 'benchmark only' };
-  const receiver = new WebhooksFunction(stack, 'Receiver', { ...common, entry: ENTRIES.receiver, description: 'receiver (bench)', memorySize: 1024 });
-  const fanout = new WebhooksFunction(stack, 'Fanout', { ...common, entry: ENTRIES.fanout, description: 'fan-out (bench)', memorySize: 512 });
-  const splitOf = (id: string, entry: string, like: WebhooksFunction) => {
-    const fn = new lambda.Function(stack, id, {
-      code: splitBundlingCode(entry),
-      handler: 'index.handler',
-      runtime: lambda.Runtime.NODEJS_22_X,
-      architecture: lambda.Architecture.ARM_64,
-      memorySize: 1024,
-    });
-    // The same environment as the deployed function: whatever WebhooksFunction sets (NODE_OPTIONS, LOG_LEVEL, …).
-    for (const [k, v] of Object.entries(environmentOf(stack, like.function.node.defaultChild as lambda.CfnFunction))) fn.addEnvironment(k, v);
-    return fn;
-  };
-  const receiverSplit = splitOf('ReceiverSplit', ENTRIES.receiver, receiver);
-  const fanoutSplit = splitOf('FanoutSplit', ENTRIES.fanout, fanout);
+  const stack = new Stack(app, 'BenchColdStart', { env: { account: '123456789012', region: 'us-east-1' } });
+  const queue = sqs.Queue.fromQueueArn(stack, 'Queue', 'arn:aws:sqs:us-east-1:123456789012:bench');
+  const inboxBucket = s3.Bucket.fromBucketName(stack, 'Inbox', 'bench-archive');
+  const secret = secretsmanager.Secret.fromSecretCompleteArn(stack, 'Secret', 'arn:aws:secretsmanager:us-east-1:123456789012:secret:bench-AbCdEf');
+  const receiver = new ReceiverFunction(stack, 'Receiver', { queue, inboxBucket, sourceSecrets: { default: secret } });
+  const fanout = new FanoutFunction(stack, 'Fanout', {
+    queue,
+    inboxBucket,
+    table: dynamodb.TableV2.fromTableName(stack, 'Table', 'bench-events'),
+    deliveryStream: firehose.DeliveryStream.fromDeliveryStreamName(stack, 'Stream', 'bench-archive'),
+    eventRetentionDays: 90,
+  });
   app.synth();
 
   const template = JSON.parse(readFileSync(join(outdir, `${stack.artifactId}.template.json`), 'utf8')) as { Resources: Record<string, { Type: string; Properties: Record<string, unknown> }> };
-  const bundleOf = (name: string, fn: lambda.CfnFunction): StackBundle => {
-    const logicalId = stack.resolve(fn.logicalId) as string;
+  const bundleOf = (name: string, fn: lambda.IFunction): StackBundle => {
+    const logicalId = stack.resolve((fn.node.defaultChild as lambda.CfnFunction).logicalId) as string;
     const props = template.Resources[logicalId]?.Properties;
     const key = (props?.Code as { S3Key?: string } | undefined)?.S3Key;
     if (!key) throw new Error(`the synthesized template has no code asset for ${name} (${logicalId})`);
@@ -190,10 +84,8 @@ function synth(outdir: string): StackBundles {
   };
   return {
     outdir,
-    receiver: bundleOf('receiver', receiver.function.node.defaultChild as lambda.CfnFunction),
-    fanout: bundleOf('fanout', fanout.function.node.defaultChild as lambda.CfnFunction),
-    receiverSplit: bundleOf('receiver, split', receiverSplit.node.defaultChild as lambda.CfnFunction),
-    fanoutSplit: bundleOf('fan-out, split', fanoutSplit.node.defaultChild as lambda.CfnFunction),
+    receiver: bundleOf('receiver', receiver.function),
+    fanout: bundleOf('fanout', fanout.function),
     synthMs: performance.now() - started,
   };
 }
@@ -210,11 +102,6 @@ function quietBundlingNotices<T>(fn: () => T): T {
   } finally {
     process.stderr.write = write;
   }
-}
-
-function environmentOf(stack: Stack, fn: lambda.CfnFunction): Record<string, string> {
-  const env = stack.resolve(fn.environment) as { variables?: Record<string, unknown> } | undefined;
-  return Object.fromEntries(Object.entries(env?.variables ?? {}).filter((e): e is [string, string] => typeof e[1] === 'string'));
 }
 
 /** Sizes of a bundle: the files a cold start loads (the handler module and its static imports) and all of them. */

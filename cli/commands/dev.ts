@@ -1,3 +1,4 @@
+import { ConfigurationError } from '../../lambda/shared/env.js';
 import { relative, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { parseLogLevel } from '../../lambda/shared/logger.js';
@@ -43,7 +44,7 @@ async function runDev(opts: DevOptions): Promise<void> {
   try {
     pipeline = await startLocalPipeline({ port, ...(dir !== undefined ? { dir } : {}), ...(opts.host ? { host: opts.host } : {}), logger });
   } catch (err) {
-    if (err instanceof PortUnavailableError || err instanceof LocalDirInUseError || err instanceof DevSecretError || err instanceof RangeError) {
+    if (err instanceof PortUnavailableError || err instanceof LocalDirInUseError || err instanceof DevSecretError || err instanceof RangeError || err instanceof ConfigurationError) {
       throw new CliError(err.message);
     }
     throw err;

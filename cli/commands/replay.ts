@@ -50,7 +50,8 @@ export function registerReplay(program: Command): void {
 Each event is queued once (the archive may hold a line twice), with its original attributes
 (event id, type, receive time, source) and a request id of replay-…; a body kept in S3 (archive
 lines flagged payload-in-s3) travels as a claim check, as the receiver sent it. Lines are chosen by
-received_at; archive partitions from the hour of --from to the hour after --to are read.
+received_at; archive partitions from the hour of --from to the hour after --to are read. Events
+received in the last minutes may still be in the delivery stream's buffer, not yet in the archive.
 The fan-out stores each event once and skips handlers that already succeeded for it, so a replay
 re-runs only what failed or never ran; --force asks it to run them all again.
 Locally: while local mode runs the events are handled at once; while it is stopped they wait in its

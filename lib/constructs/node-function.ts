@@ -3,7 +3,6 @@ import { fileURLToPath } from 'node:url';
 import { AssetHashType, DockerImage, RemovalPolicy, Validations, type Duration } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
-import { type BundlingOptions, LogLevel as EsbuildLogLevel, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import type { BuildOptions } from 'esbuild';
@@ -82,25 +81,6 @@ export const ESBUILD_OPTIONS = {
 export function esbuildBuildOptions(entryFile: string, outdir: string): BuildOptions {
   return { ...ESBUILD_OPTIONS, mainFields: [...ESBUILD_OPTIONS.mainFields], external: [], entryPoints: { index: entryFile }, outdir };
 }
-
-/**
- * @deprecated The functions are no longer built by NodejsFunction (it cannot split: it always
- * passes `--outfile`); use {@link ESBUILD_OPTIONS}. This is the same options, minus the code
- * splitting, in NodejsFunction's vocabulary, kept only for bench/lib/stack-bundles.ts until it
- * switches over.
- */
-export const BUNDLING: BundlingOptions = {
-  format: OutputFormat.ESM,
-  target: ESBUILD_OPTIONS.target,
-  minify: ESBUILD_OPTIONS.minify,
-  sourceMap: ESBUILD_OPTIONS.sourcemap,
-  sourcesContent: ESBUILD_OPTIONS.sourcesContent,
-  mainFields: [...ESBUILD_OPTIONS.mainFields],
-  externalModules: [],
-  banner: REQUIRE_BANNER,
-  forceDockerBundling: false,
-  logLevel: EsbuildLogLevel.WARNING,
-};
 
 /**
  * The function code: the entry bundled by the local esbuild at synth time (a CDK local bundling

@@ -133,6 +133,16 @@ describe('replay (local mode running)', () => {
     expect([...runs.values()].flat().length).toBe(runsBefore);
   });
 
+  it('runs every handler again under --force', async () => {
+    const flag = ids.flag as string;
+    const before = runs.get(flag) ?? [];
+    const run = await cli('replay', '--from', today(), '--to', today(), '--event', 'message.didFlag', '--force');
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stdout).toMatch(/replayed 1 event /);
+    await pipeline.settle();
+    expect(runs.get(flag)).toEqual([...before, 'everything', 'picky']);
+  });
+
   it('refuses a bad range or pattern, naming it', async () => {
     let run = await cli('replay', '--from', 'last week', '--to', today());
     expect(run.code).toBe(1);

@@ -2,8 +2,7 @@
  * The admin routes of a running local mode, and how the CLI's tools reach the queue through them
  * (or through the journal when local mode is stopped).
  */
-import { stat } from 'node:fs/promises';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -92,6 +91,11 @@ describe('admin routes', () => {
     expect(queue.stats().visible).toBe(0);
   });
 
+  it('need a token of at least 16 characters', async () => {
+    const { door: d, queue } = await door(false);
+    expect(() => d.serveAdmin('short', createAdminHandler({ queue }))).toThrow(/the admin token must be at least 16 characters/);
+  });
+
   it('answer 404 naming the routes there are', async () => {
     const { door: d } = await door(true);
     const res = await call(d, 'DELETE', '/admin/queue', { token: TOKEN });
@@ -140,6 +144,17 @@ describe('openLocalQueue', () => {
     const reopened = await JournalQueue.open({ dir: localPaths(dir).queue });
     cleanup.push(() => reopened.close());
     expect(reopened.stats().visible).toBe(3);
+  });
+
+  it('ignores a dev.json that is not what local mode writes, or whose process is gone', async () => {
+    const file = localPaths(dir).devInfoFile;
+    await writeFile(file, 'not json');
+    expect(await readDevInfo(file)).toBeUndefined();
+    // A process id that cannot be running: the journal is opened directly.
+    await writeFile(file, JSON.stringify({ pid: 2 ** 22 + 12345, url: 'http://127.0.0.1:9', token: TOKEN }));
+    const access = await openLocalQueue(dir);
+    cleanup.push(() => access.close());
+    expect(access.via).toBe('files');
   });
 
   it('names the folder when there is no local mode state in it', async () => {
