@@ -143,7 +143,7 @@ export interface WebhooksFunctionProps {
   readonly metricsNamespace?: string;
   /**
    * Whether Node.js maps stack traces to the TypeScript sources (`NODE_OPTIONS=--enable-source-maps`).
-   * It costs every cold start about 5 ms (bench/cold-start.ts) (docs/benchmarks.md), because Node loads the bundle's source
+   * It costs every cold start about 5 ms (docs/benchmarks.md), because Node loads the bundle's source
    * maps with the code; the maps ship in the asset either way, so a minified stack trace can still
    * be decoded offline.
    * @default true
