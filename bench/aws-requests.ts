@@ -29,7 +29,7 @@ import { defineHandler, type WebhookEnvelope, type WebhookHandler } from '../lam
 import { decodeBody, toStoredEvent } from '../lambda/core/fanout.js';
 import type { ArchiveStream, EventQueue, EventStore } from '../lambda/core/ports.js';
 import { handlers as registeredHandlers } from '../lambda/fanout/handlers/index.js';
-import { TABLE } from '../lambda/shared/table-schema.js';
+import { TABLE } from '../lambda/common/table-schema.js';
 import { startLocalPipeline, type LocalPipeline } from '../local/pipeline.js';
 import { hasFlag, intFlag } from './lib/args.js';
 import { itemSize, putWrites, writeUnits, type IndexShape } from './lib/dynamodb-size.js';

@@ -7,7 +7,7 @@
 import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
 import { CloudWatchClient, GetMetricDataCommand, type MetricDataQuery } from '@aws-sdk/client-cloudwatch';
 import { GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
-import { METRICS_NAMESPACE, METRICS_SERVICE } from '../lambda/shared/metrics-contract.js';
+import { METRICS_NAMESPACE, METRICS_SERVICE } from '../lambda/common/metrics-contract.js';
 import { CliError } from './errors.js';
 
 /** The stack's name when `--stack` is not given; `lib/webhooks-stack.ts` DEFAULT_STACK_NAME (kept apart so the CLI does not load the CDK). */

@@ -1,6 +1,6 @@
 /**
  * The sample payloads `send` posts: the files in `fixtures/samples/`, found next to the CLI's own
- * source (never through `../shared`), or a JSON file of the user's own.
+ * source (never from outside the package), or a JSON file of the user's own.
  */
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';

@@ -3,9 +3,9 @@
  * `bin/app.ts` and passed down as props. Validation collects every problem before throwing, and
  * each problem names the key, the bad value and what is allowed.
  */
-import type { LogLevel } from '../lambda/shared/logger.js';
+import type { LogLevel } from '../lambda/common/logger.js';
 import { DEFAULT_SOURCE, SOURCE_NAME } from '../lambda/core/receive.js';
-import { METRICS_NAMESPACE } from '../lambda/shared/metrics-contract.js';
+import { METRICS_NAMESPACE } from '../lambda/common/metrics-contract.js';
 import { HandlersConfigError, parseHandlersConfig, type HandlersConfig } from '../lambda/fanout/handlers/config.js';
 import { parseCidr } from './cidr.js';
 import { SOCIALPLUS_REGIONS, type SocialPlusRegion } from './socialplus-ips.js';

@@ -3,7 +3,7 @@
  * (`12:00:01.234 INFO  accepted eventId=… eventType=…`) instead of the Lambda JSON lines.
  */
 import type { LogFields, Logger } from '../lambda/core/telemetry.js';
-import type { LogLevel } from '../lambda/shared/logger.js';
+import type { LogLevel } from '../lambda/common/logger.js';
 
 const ORDER: Record<LogLevel, number> = { DEBUG: 10, INFO: 20, WARN: 30, ERROR: 40 };
 

@@ -17,7 +17,7 @@ import {
 import { CreateBucketCommand, S3Client, type S3ClientConfig } from '@aws-sdk/client-s3';
 import dynalite from 'dynalite';
 import S3rver from 's3rver';
-import { TABLE } from '../lambda/shared/table-schema.js';
+import { TABLE } from '../lambda/common/table-schema.js';
 
 /** Credentials the emulators accept; never real ones. */
 export const LOCAL_CREDENTIALS = { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' };

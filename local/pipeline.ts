@@ -25,7 +25,7 @@ import { LoggingEventPublisher } from '../lambda/adapters/eventbridge-forwarder.
 import { ensureHandlerStateTable } from '../lambda/adapters/handler-state-table.js';
 import { createFanoutHandler } from '../lambda/fanout/handler.js';
 import { handlersFromEnv } from '../lambda/fanout/handlers/from-env.js';
-import { ENV } from '../lambda/shared/env.js';
+import { ENV } from '../lambda/common/env.js';
 import { createReceiverHandler } from '../lambda/receiver/handler.js';
 import { resolveDevSecret, type DevSecret } from './dev-secret.js';
 import { LocalDeliveryStream, type LocalDeliveryStreamOptions } from './delivery-stream.js';

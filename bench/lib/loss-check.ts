@@ -7,7 +7,7 @@ import { gunzipSync } from 'node:zlib';
 import { BatchGetItemCommand, type AttributeValue, type BatchGetItemCommandOutput, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { GetObjectCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
 import { ARCHIVE_EVENTS_PREFIX } from '../../lambda/core/archive-layout.js';
-import { eventKey, TABLE } from '../../lambda/shared/table-schema.js';
+import { eventKey, TABLE } from '../../lambda/common/table-schema.js';
 
 /** The ids among `eventIds` that have no item in the table. */
 export async function missingFromStore(client: DynamoDBClient, tableName: string, eventIds: readonly string[]): Promise<string[]> {

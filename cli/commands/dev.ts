@@ -1,7 +1,7 @@
-import { ConfigurationError } from '../../lambda/shared/env.js';
+import { ConfigurationError } from '../../lambda/common/env.js';
 import { relative, resolve } from 'node:path';
 import type { Command } from 'commander';
-import { parseLogLevel } from '../../lambda/shared/logger.js';
+import { parseLogLevel } from '../../lambda/common/logger.js';
 import { createConsoleLogger } from '../../local/console-logger.js';
 import { DevSecretError } from '../../local/dev-secret.js';
 import { PortUnavailableError } from '../../local/http-front-door.js';

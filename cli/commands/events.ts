@@ -19,7 +19,7 @@ import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-clo
 import { DynamoDBClient, QueryCommand, type AttributeValue } from '@aws-sdk/client-dynamodb';
 import type { Command } from 'commander';
 import { normaliseEventType } from '../../lambda/core/envelope.js';
-import { TABLE, actorKey, targetKey } from '../../lambda/shared/table-schema.js';
+import { TABLE, actorKey, targetKey } from '../../lambda/common/table-schema.js';
 import { localDynamoDbClient, startDynalite } from '../../local/emulators.js';
 import { LOCAL_TABLE_NAME, localPaths } from '../../local/paths.js';
 import { locateArchive, QueryError, runArchiveQuery } from '../archive-query.js';

@@ -10,7 +10,7 @@ import {
 import { SocialPlusWebhooksError } from '../core/errors.js';
 import { STORE_MAX_INLINE_PAYLOAD_BYTES } from '../core/limits.js';
 import type { EventStore, PutResult, StoredEvent } from '../core/ports.js';
-import { actorKey, eventKey, targetKey } from '../shared/table-schema.js';
+import { actorKey, eventKey, targetKey } from '../common/table-schema.js';
 
 /** Event store port on DynamoDB: one conditional put per event, one update per handler round. */
 export class DynamoDbEventStore implements EventStore {

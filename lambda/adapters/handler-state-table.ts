@@ -20,9 +20,9 @@ import {
   type DynamoDBClient,
 } from '@aws-sdk/client-dynamodb';
 
-import { HANDLER_STATE_TABLE } from '../shared/table-schema.js';
+import { HANDLER_STATE_TABLE } from '../common/table-schema.js';
 
-/** Key and TTL attribute names of the handler state table (defined in `lambda/shared/table-schema.ts`, which the stack imports). */
+/** Key and TTL attribute names of the handler state table (defined in `lambda/common/table-schema.ts`, which the stack imports). */
 export { HANDLER_STATE_TABLE };
 
 /** Creates the handler state table unless it exists: for local mode and tests (the stack creates it on AWS). */

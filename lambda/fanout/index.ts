@@ -9,9 +9,9 @@ import { S3Client } from '@aws-sdk/client-s3';
 import { DynamoDbEventStore } from '../adapters/dynamodb-store.js';
 import { FirehoseArchiveStream } from '../adapters/firehose-archive.js';
 import { S3BlobStore } from '../adapters/s3-blob-store.js';
-import { ENV, numberEnv, optionalEnv, requireEnv } from '../shared/env.js';
-import { createTelemetry } from '../shared/telemetry.js';
-import { createTracer, traceHandler } from '../shared/tracing.js';
+import { ENV, numberEnv, optionalEnv, requireEnv } from '../common/env.js';
+import { createTelemetry } from '../common/telemetry.js';
+import { createTracer, traceHandler } from '../common/tracing.js';
 import { createFanoutHandler } from './handler.js';
 import { handlersFromEnv } from './handlers/from-env.js';
 

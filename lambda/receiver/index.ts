@@ -12,8 +12,8 @@ import { LazyBlobStore } from '../adapters/lazy-blob-store.js';
 import { SqsEventQueue } from '../adapters/sqs-queue.js';
 import { SecretsManagerSecretSource } from '../adapters/secrets-manager-source.js';
 import { DEFAULT_RECEIVER_DEADLINE_MS } from '../core/deadline.js';
-import { ENV, numberEnv, optionalEnv, requireEnv, sourceSecretsEnv } from '../shared/env.js';
-import { createTelemetry, requestIdKeys } from '../shared/telemetry.js';
+import { ENV, numberEnv, optionalEnv, requireEnv, sourceSecretsEnv } from '../common/env.js';
+import { createTelemetry, requestIdKeys } from '../common/telemetry.js';
 import { createReceiverHandler } from './handler.js';
 
 /**

@@ -2,7 +2,7 @@ import { RemovalPolicy } from 'aws-cdk-lib';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
-import { TABLE } from '../../lambda/shared/table-schema.js';
+import { TABLE } from '../../lambda/common/table-schema.js';
 
 /**
  * What the fan-out's DynamoDB adapter calls: PutItem (conditional store, the de-duplication),

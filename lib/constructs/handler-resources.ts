@@ -5,7 +5,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import { SOCIALPLUS_API_SECRET_PLACEHOLDER } from '../../lambda/fanout/handlers/env.js';
-import { HANDLER_STATE_TABLE } from '../../lambda/shared/table-schema.js';
+import { HANDLER_STATE_TABLE } from '../../lambda/common/table-schema.js';
 
 /**
  * What the example handlers' stores call on the state table: GetItem, PutItem and UpdateItem (flags,

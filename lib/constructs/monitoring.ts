@@ -12,7 +12,7 @@ import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import type { MetricName } from '../../lambda/core/telemetry.js';
-import { METRICS_DIMENSIONS, METRICS_NAMESPACE, METRICS_SERVICE } from '../../lambda/shared/metrics-contract.js';
+import { METRICS_DIMENSIONS, METRICS_NAMESPACE, METRICS_SERVICE } from '../../lambda/common/metrics-contract.js';
 
 /** Social Plus stops waiting for an answer after this long (DESIGN §10). */
 export const SOCIALPLUS_TIMEOUT_MS = 1500;
@@ -161,7 +161,7 @@ const NO_EVENTS_NO_DATA = {
  * The pipeline's monitoring (issue 6): one alarm per failure a team must hear about, all to one
  * KMS-encrypted, TLS-only SNS topic (optionally with an email subscription), and one dashboard
  * following an event from the WAF to the handlers and the archive. Built only from the resources'
- * `metricXxx()` methods and the functions' metric contract (`lambda/shared/metrics-contract.ts`),
+ * `metricXxx()` methods and the functions' metric contract (`lambda/common/metrics-contract.ts`),
  * so it creates nothing the pipeline depends on.
  */
 export class WebhooksMonitoring extends Construct {
@@ -283,7 +283,7 @@ export class WebhooksMonitoring extends Construct {
   }
 
   /**
-   * One of the functions' own metrics (the contract in `lambda/shared/metrics-contract.ts`): the
+   * One of the functions' own metrics (the contract in `lambda/common/metrics-contract.ts`): the
    * name is a `MetricName`, so a typo fails to compile.
    */
   pipelineMetric(service: keyof typeof METRICS_SERVICE, metricName: MetricName, options: cloudwatch.MetricOptions = {}): cloudwatch.Metric {

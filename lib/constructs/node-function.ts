@@ -6,9 +6,9 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import type { BuildOptions } from 'esbuild';
-import type { LogLevel } from '../../lambda/shared/logger.js';
-import { ENV } from '../../lambda/shared/env.js';
-import { METRICS_NAMESPACE } from '../../lambda/shared/metrics-contract.js';
+import type { LogLevel } from '../../lambda/common/logger.js';
+import { ENV } from '../../lambda/common/env.js';
+import { METRICS_NAMESPACE } from '../../lambda/common/metrics-contract.js';
 
 /** The repository root: where esbuild resolves packages from, and the asset's source path. */
 const PROJECT_ROOT = fileURLToPath(new URL('../../', import.meta.url));

@@ -7,8 +7,8 @@ import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { INBOX_LARGE_PREFIX, INBOX_SPILL_PREFIX } from '../../lambda/core/archive-layout.js';
-import { ENV } from '../../lambda/shared/env.js';
-import type { LogLevel } from '../../lambda/shared/logger.js';
+import { ENV } from '../../lambda/common/env.js';
+import type { LogLevel } from '../../lambda/common/logger.js';
 import { acknowledgeInboxWildcards, grantInboxWrites } from './inbox.js';
 import { WebhooksFunction } from './node-function.js';
 

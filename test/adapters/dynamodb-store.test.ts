@@ -17,7 +17,7 @@ import { DynamoDbEventStore, toItem } from '../../lambda/adapters/dynamodb-store
 import { parseEvent } from '../../lambda/core/envelope.js';
 import { eventIdOf } from '../../lambda/core/event-id.js';
 import type { StoredEvent } from '../../lambda/core/ports.js';
-import { TABLE } from '../../lambda/shared/table-schema.js';
+import { TABLE } from '../../lambda/common/table-schema.js';
 import { ensureEventTable, localDynamoDbClient, startDynalite, type RunningEmulator } from '../../local/emulators.js';
 import { sampleBody } from '../support/samples.js';
 

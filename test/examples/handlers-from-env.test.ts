@@ -17,7 +17,7 @@ import { handlersFromEnv } from '../../lambda/fanout/handlers/from-env.js';
 import { withSocialPlus } from '../../lambda/fanout/handlers/index.js';
 import type { BusEntry, EventPublisher } from '../../lambda/fanout/handlers/state-ports.js';
 import { RecordingLogger, RecordingSocialPlusApi, runHandler, sampleEvent } from '../../lambda/fanout/kit/testing.js';
-import { ConfigurationError } from '../../lambda/shared/env.js';
+import { ConfigurationError } from '../../lambda/common/env.js';
 import { ensureEventTable, localDynamoDbClient, startDynalite, type RunningEmulator } from '../../local/emulators.js';
 import { InMemoryArchiveStream, RecordingMetrics } from '../support/fakes.js';
 import { sqsEventForBodies } from '../support/sqs.js';

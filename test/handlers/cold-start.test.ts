@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { ConfigurationError, ENV, numberEnv, requireEnv, sourceSecretsEnv } from '../../lambda/shared/env.js';
-import { createJsonLogger, parseLogLevel, type LogLevel } from '../../lambda/shared/logger.js';
+import { ConfigurationError, ENV, numberEnv, requireEnv, sourceSecretsEnv } from '../../lambda/common/env.js';
+import { createJsonLogger, parseLogLevel, type LogLevel } from '../../lambda/common/logger.js';
 
 describe('env helpers (read once at cold start, failing fast with the variable named)', () => {
   it('requireEnv returns a set value', () => {

@@ -12,7 +12,7 @@ import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import type { IConstruct } from 'constructs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ENV } from '../../lambda/shared/env.js';
+import { ENV } from '../../lambda/common/env.js';
 import { acknowledgeInboxWildcards, grantInboxProcessing, grantInboxWrites, ScopedQueueDestination } from '../../lib/constructs/inbox.js';
 import { ReceiverFunction } from '../../lib/constructs/receiver-function.js';
 import { SPILL_REDRIVE_MARGIN_DAYS, type SocialPlusWebhooksStack } from '../../lib/webhooks-stack.js';

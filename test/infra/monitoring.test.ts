@@ -15,7 +15,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import type { IConstruct } from 'constructs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { METRICS_NAMESPACE } from '../../lambda/shared/metrics-contract.js';
+import { METRICS_NAMESPACE } from '../../lambda/common/metrics-contract.js';
 import { ALARM_IDS, type AlarmId, RUNBOOK_PATH, SOCIALPLUS_TIMEOUT_MS, WebhooksMonitoring, type WebhooksMonitoringProps } from '../../lib/constructs/monitoring.js';
 import { maxHealthyMessageAge, type SocialPlusWebhooksStack } from '../../lib/webhooks-stack.js';
 import { onlyResource, synthesize, type SynthesizedApp } from './helpers.js';

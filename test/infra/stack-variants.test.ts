@@ -4,7 +4,7 @@
  */
 import { Match, type Template } from 'aws-cdk-lib/assertions';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ENV } from '../../lambda/shared/env.js';
+import { ENV } from '../../lambda/common/env.js';
 import { onlyResource, synthesize, type SynthesizedApp } from './helpers.js';
 
 /** The June-2025 lists (WEBHOOKS §3), written out again here so an edit of the data module is caught. */

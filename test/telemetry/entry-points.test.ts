@@ -5,7 +5,7 @@
  */
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { APIGatewayProxyResult, SQSBatchResponse } from 'aws-lambda';
-import { ENV } from '../../lambda/shared/env.js';
+import { ENV } from '../../lambda/common/env.js';
 import { apiGatewayEvent } from '../support/api-gateway.js';
 import { s3TestEventRecord, sqsEvent } from '../support/sqs.js';
 import { captureOutput, lambdaContext, metricValues, type CapturedOutput, type EmfBlob } from './capture.js';

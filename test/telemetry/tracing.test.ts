@@ -24,7 +24,7 @@ describe('traceHandler (fan-out) in a Lambda environment with active tracing', (
   let socket: Socket;
   const received: SentSubsegment[] = [];
   let waiters: Array<() => void> = [];
-  let tracing: typeof import('../../lambda/shared/tracing.js');
+  let tracing: typeof import('../../lambda/common/tracing.js');
   const saved = { ...process.env };
 
   beforeAll(async () => {
@@ -46,7 +46,7 @@ describe('traceHandler (fan-out) in a Lambda environment with active tracing', (
       AWS_XRAY_DAEMON_ADDRESS: `127.0.0.1:${(socket.address() as AddressInfo).port}`,
       AWS_XRAY_LOG_LEVEL: 'silent',
     });
-    tracing = await import('../../lambda/shared/tracing.js');
+    tracing = await import('../../lambda/common/tracing.js');
   });
 
   afterAll(async () => {

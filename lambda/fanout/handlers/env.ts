@@ -1,8 +1,8 @@
-import { ENV } from '../../shared/env.js';
+import { ENV } from '../../common/env.js';
 
 /**
  * The environment variables the handlers read (their names and pairing grants are documented in
- * `ENV`, `lambda/shared/env.ts`). Read only in `from-env.ts`, at cold start.
+ * `ENV`, `lambda/common/env.ts`). Read only in `from-env.ts`, at cold start.
  */
 export const HANDLER_ENV = {
   HANDLERS_CONFIG: ENV.HANDLERS_CONFIG,

@@ -7,7 +7,7 @@
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { assertUniqueHandlerNames, type SocialPlusApi, type WebhookHandler } from '../../core/define-handler.js';
 import type { Logger } from '../../core/telemetry.js';
-import { ConfigurationError } from '../../shared/env.js';
+import { ConfigurationError } from '../../common/env.js';
 import { SocialPlusHttpClient, staticCredentials, type SocialPlusCredentialsSource } from '../kit/social-plus-client.js';
 import { parseHandlersConfigJson, type HandlersConfig } from './config.js';
 import { HANDLER_ENV } from './env.js';
