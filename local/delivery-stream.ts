@@ -13,13 +13,16 @@
 import { randomUUID } from 'node:crypto';
 import { mkdir, open as openFile, readdir, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
-import { gzipSync } from 'node:zlib';
+import { promisify } from 'node:util';
+import { gzip as gzipCallback } from 'node:zlib';
 import { GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { partitionPrefix } from '../lambda/core/archive-layout.js';
 import type { ArchiveStream } from '../lambda/core/ports.js';
 import { silentLogger, type Logger } from '../lambda/core/telemetry.js';
 import { AppendLog, readJournal, removeStaleTemporaries, syncDir } from './append-log.js';
 import { LOCAL_STREAM_NAME } from './paths.js';
+
+const gzip = promisify(gzipCallback);
 
 export interface LocalDeliveryStreamOptions {
   /** Folder of the buffer's journal segments (created if missing). */
@@ -289,7 +292,8 @@ export class LocalDeliveryStream implements ArchiveStream {
       const first = new Date((records[0] as SegmentRecord).t);
       const key = `${partitionPrefix(first)}${this.streamName}-1-${firehoseTimestamp(first)}-${id}.gz`;
       const text = lines.join('');
-      const body = gzipSync(text);
+      // Off the event loop: a 1 MiB object takes tens of ms to compress, which would stall acks.
+      const body = await gzip(text);
       await this.opts.s3.send(new PutObjectCommand({ Bucket: this.opts.bucket, Key: key, Body: body, ContentType: 'application/x-ndjson' }));
       await this.verify(key, body);
       this.written.push({ key, lines: lines.length, bytes: body.length });
