@@ -2,14 +2,12 @@
  * What the CLI's `--aws` modes need from a deployed stack: its outputs (CloudFormation
  * `DescribeStacks`), and AWS errors turned into messages that say what to do.
  */
+import { DEFAULT_STACK_NAME } from '../lib/stack-name.js';
 import { DescribeStacksCommand, type CloudFormationClient } from '@aws-sdk/client-cloudformation';
 import { CliError } from './errors.js';
 
-/**
- * The stack's name unless `--stack` says otherwise. Repeated from `lib/webhooks-stack.ts` rather
- * than imported, which would load the CDK into every CLI command.
- */
-export const DEFAULT_STACK_NAME = 'SocialPlusWebhooks';
+/** The stack's name unless `--stack` says otherwise (`lib/stack-name.ts`, which loads no CDK). */
+export { DEFAULT_STACK_NAME };
 
 /** Output keys of the stack the CLI reads (`lib/webhooks-stack.ts` `addOutputs`). */
 export const STACK_OUTPUT = {

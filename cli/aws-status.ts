@@ -4,14 +4,15 @@
  * report it), and today's stored events from the fan-out's `Stored` metric. Names come from the
  * stack's outputs (CloudFormation `DescribeStacks`) unless given explicitly.
  */
+import { DEFAULT_STACK_NAME } from '../lib/stack-name.js';
 import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
 import { CloudWatchClient, GetMetricDataCommand, type MetricDataQuery } from '@aws-sdk/client-cloudwatch';
 import { GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { METRICS_NAMESPACE, METRICS_SERVICE } from '../lambda/common/metrics-contract.js';
 import { CliError } from './errors.js';
 
-/** The stack's name when `--stack` is not given; `lib/webhooks-stack.ts` DEFAULT_STACK_NAME (kept apart so the CLI does not load the CDK). */
-export const DEFAULT_STACK_NAME = 'SocialPlusWebhooks';
+/** The stack's name when `--stack` is not given (`lib/stack-name.ts`, which loads no CDK). */
+export { DEFAULT_STACK_NAME };
 
 /** Stack outputs `status --aws` reads (`lib/webhooks-stack.ts`). */
 export const STATUS_OUTPUTS = { queueUrl: 'EventQueueUrl', dlqUrl: 'DeadLetterQueueUrl' } as const;

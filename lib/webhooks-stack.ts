@@ -1,3 +1,4 @@
+import { DEFAULT_STACK_NAME } from './stack-name.js';
 import { CfnOutput, Duration, Size, Stack, type StackProps } from 'aws-cdk-lib';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
@@ -17,7 +18,7 @@ import { WebhookSecrets } from './constructs/secrets.js';
 import { socialPlusWebhookCidrs } from './socialplus-ips.js';
 
 /** The stack's name unless the app says otherwise. */
-export const DEFAULT_STACK_NAME = 'SocialPlusWebhooks';
+export { DEFAULT_STACK_NAME };
 
 /**
  * Days a leftover spill is kept beyond the queues' retention: its notification can wait in the
