@@ -73,15 +73,7 @@ export function parsePayload(payload: unknown): ParsedEvent {
     const eventName = payload.event;
     const eventType = normaliseEventType(eventName);
     const flags: EventFlag[] = KNOWN_EVENT_TYPES.has(eventType) ? [] : ['unknown-event-type'];
-    return {
-      envelope: 'standard',
-      eventName,
-      eventType,
-      deprecated: isDeprecatedEventName(eventName),
-      flags,
-      payload,
-      entities: extractEntities(eventType, payload),
-    };
+    return withEntities({ envelope: 'standard', eventName, eventType, deprecated: isDeprecatedEventName(eventName), flags, payload }, payload);
   }
 
   if (typeof payload.eventType === 'string' && payload.eventType.startsWith(`${PUSH_NOTIFICATION_PREFIX}.`)) {
@@ -89,18 +81,25 @@ export function parsePayload(payload: unknown): ParsedEvent {
     const inner = typeof data.eventName === 'string' && data.eventName !== '' ? data.eventName : null;
     const eventType = `${PUSH_NOTIFICATION_PREFIX}.${inner ?? UNKNOWN_EVENT_TYPE}`;
     const flags: EventFlag[] = inner !== null && KNOWN_PUSH_NOTIFICATION_NAMES.has(inner) ? [] : ['unknown-event-type'];
-    return {
-      envelope: 'push-notification',
-      eventName: eventType,
-      eventType,
-      deprecated: false,
-      flags,
-      payload,
-      entities: extractEntities(eventType, payload),
-    };
+    return withEntities({ envelope: 'push-notification', eventName: eventType, eventType, deprecated: false, flags, payload }, payload);
   }
 
   return unparsed(payload, 'unknown-envelope');
+}
+
+/**
+ * Adds `entities`, extracted on first read: the receiver only routes on the event type, so its
+ * hot path never walks the payload for actor and target; the fan-out reads them once.
+ */
+function withEntities(base: Omit<ParsedEvent, 'entities'>, envelope: Record<string, unknown>): ParsedEvent {
+  let entities: EventEntities | undefined;
+  return {
+    ...base,
+    get entities() {
+      entities ??= extractEntities(base.eventType, envelope);
+      return entities;
+    },
+  };
 }
 
 function unparsed(payload: unknown, flag: EventFlag): ParsedEvent {
