@@ -4,7 +4,7 @@
  * in a row on the same folder; then it starts once more. Every event acknowledged in any round
  * must reach the archive and the store. The seed (FAULT_SEED) fixes the kill times and the faults.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -15,20 +15,14 @@ import { SIGNATURE_HEADER, sign } from '../../lambda/core/signature.js';
 import { localDynamoDbClient } from '../../local/emulators.js';
 import { mulberry32, seedFromEnv } from '../../local/faults/injector.js';
 import { sampleBody } from '../support/samples.js';
-import { archivedIds, storedIds } from './support/local-state.js';
+import { archivedIds, spawnLocalMode, storedIds, type RunningLocalMode } from './support/local-state.js';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const CHILD = join(ROOT, 'test', 'e2e', 'support', 'faulty-local-mode.ts');
 const SECRET = 'crash-random-secret';
 const ROUNDS = 4;
 
-interface Running {
-  readonly child: ChildProcess;
-  readonly url: string;
-  readonly dynamodb: string;
-  readonly exited: Promise<number | null>;
-  output(): string;
-}
+type Running = RunningLocalMode;
 
 const children: ChildProcess[] = [];
 let dir: string | undefined;
@@ -39,29 +33,13 @@ afterEach(async () => {
   dir = undefined;
 });
 
-async function start(root: string, seed: number): Promise<Running> {
-  const child = spawn(process.execPath, ['--import', 'tsx', CHILD], {
+function start(root: string, seed: number): Promise<Running> {
+  return spawnLocalMode(['--import', 'tsx', CHILD], {
     cwd: ROOT,
     env: { ...process.env, LOCAL_DIR: root, WEBHOOK_SECRET: SECRET, FAULT_SEED: String(seed) },
-    stdio: ['ignore', 'pipe', 'pipe'],
+    track: children,
+    label: 'local mode',
   });
-  children.push(child);
-  let out = '';
-  child.stdout?.on('data', (c: Buffer) => (out += c.toString('utf8')));
-  child.stderr?.on('data', (c: Buffer) => (out += c.toString('utf8')));
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  const ready = await Promise.race([
-    vi.waitFor(() => {
-      const url = /^listening on (http:\/\/\S+)$/m.exec(out)?.[1];
-      const dynamodb = /^dynamodb (http:\/\/\S+)$/m.exec(out)?.[1];
-      if (!url || !dynamodb) throw new Error('not ready yet');
-      return { url, dynamodb };
-    }, { timeout: 30_000, interval: 25 }),
-    exited.then((code) => {
-      throw new Error(`local mode exited with ${code} before it was ready:\n${out}`);
-    }),
-  ]);
-  return { child, ...ready, exited, output: () => out };
 }
 
 /** Posts distinct events, 8 at a time, until `stop()`; records the ids answered 200. */

@@ -3,7 +3,7 @@
  * signed events, is killed with SIGKILL at once (the fan-out and the delivery stream mid-work), and
  * is started again on the same folder. Every acknowledged event must reach the archive and the store.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -13,19 +13,13 @@ import { eventIdOf } from '../../lambda/core/event-id.js';
 import { SIGNATURE_HEADER, sign } from '../../lambda/core/signature.js';
 import { localDynamoDbClient } from '../../local/emulators.js';
 import { sampleBody } from '../support/samples.js';
-import { archivedIds, storedIds } from './support/local-state.js';
+import { archivedIds, spawnLocalMode, storedIds, type RunningLocalMode } from './support/local-state.js';
 
 const BIN = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'bin', 'socialplus-webhooks.mjs');
 const SECRET = 'crash-test-secret';
 const EVENTS = 200;
 
-interface Dev {
-  readonly child: ChildProcess;
-  readonly url: string;
-  readonly dynamodb: string;
-  output(): string;
-  exited: Promise<number | null>;
-}
+type Dev = RunningLocalMode;
 
 const children: ChildProcess[] = [];
 let dir: string | undefined;
@@ -37,29 +31,14 @@ afterEach(async () => {
 });
 
 /** Starts `dev` on a free port and resolves once it prints its URL. */
-async function startDev(root: string): Promise<Dev> {
-  const child = spawn(process.execPath, [BIN, 'dev'], {
+function startDev(root: string): Promise<Dev> {
+  return spawnLocalMode([BIN, 'dev'], {
     cwd: root,
     env: { ...process.env, PORT: '0', SOCIALPLUS_LOCAL_DIR: root, SOCIALPLUS_WEBHOOK_SECRET: SECRET, LOG_LEVEL: 'WARN' },
-    stdio: ['ignore', 'pipe', 'pipe'],
+    track: children,
+    label: 'dev',
+    intervalMs: 50,
   });
-  children.push(child);
-  let out = '';
-  child.stdout?.on('data', (c: Buffer) => (out += c.toString('utf8')));
-  child.stderr?.on('data', (c: Buffer) => (out += c.toString('utf8')));
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  const ready = await Promise.race([
-    vi.waitFor(() => {
-      const url = /^listening on (http:\/\/\S+)$/m.exec(out)?.[1];
-      const dynamodb = /^dynamodb\s+(http:\/\/\S+)/m.exec(out)?.[1];
-      if (!url || !dynamodb) throw new Error('not ready yet');
-      return { url, dynamodb };
-    }, { timeout: 30_000, interval: 50 }),
-    exited.then((code) => {
-      throw new Error(`dev exited with ${code} before it was ready:\n${out}`);
-    }),
-  ]);
-  return { child, ...ready, output: () => out, exited };
 }
 
 /** Posts all bodies, 16 at a time; resolves with each answer's status. */

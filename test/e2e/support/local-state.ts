@@ -1,8 +1,10 @@
-/** Reading what local mode kept, from outside it: the archive from s3rver's files, the store through dynalite. */
+/** Local mode from outside, for the e2e tests: starting it as a process, and reading the archive from s3rver's files and the store through dynalite. */
+import { spawn, type ChildProcess } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { BatchGetItemCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { vi } from 'vitest';
 import { LOCAL_BUCKET_NAME, LOCAL_TABLE_NAME } from '../../../local/paths.js';
 
 /** Event ids in the archive, read straight from s3rver's files (objects end in `._S3rver_object`). */
@@ -44,4 +46,41 @@ export async function storedIds(client: DynamoDBClient, ids: readonly string[]):
     }
   }
   return found;
+}
+
+/** A local-mode process started by a test, once it has printed where it listens. */
+export interface RunningLocalMode {
+  readonly child: ChildProcess;
+  readonly url: string;
+  readonly dynamodb: string;
+  readonly exited: Promise<number | null>;
+  output(): string;
+}
+
+/**
+ * Spawns a process that runs local mode and waits for its `listening on <url>` and `dynamodb <url>`
+ * lines (or fails with its output if it exits first). The caller kills it; `track` collects it for cleanup.
+ */
+export async function spawnLocalMode(
+  args: readonly string[],
+  opts: { cwd: string; env: NodeJS.ProcessEnv; track: ChildProcess[]; label: string; intervalMs?: number },
+): Promise<RunningLocalMode> {
+  const child = spawn(process.execPath, [...args], { cwd: opts.cwd, env: opts.env, stdio: ['ignore', 'pipe', 'pipe'] });
+  opts.track.push(child);
+  let out = '';
+  child.stdout?.on('data', (c: Buffer) => (out += c.toString('utf8')));
+  child.stderr?.on('data', (c: Buffer) => (out += c.toString('utf8')));
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  const ready = await Promise.race([
+    vi.waitFor(() => {
+      const url = /^listening on (http:\/\/\S+)$/m.exec(out)?.[1];
+      const dynamodb = /^dynamodb\s+(http:\/\/\S+)/m.exec(out)?.[1];
+      if (!url || !dynamodb) throw new Error('not ready yet');
+      return { url, dynamodb };
+    }, { timeout: 30_000, interval: opts.intervalMs ?? 25 }),
+    exited.then((code) => {
+      throw new Error(`${opts.label} exited with ${code} before it was ready:\n${out}`);
+    }),
+  ]);
+  return { child, ...ready, exited, output: () => out };
 }
