@@ -5,7 +5,7 @@
  */
 import type { SQSEvent } from 'aws-lambda';
 import { describe, expect, it } from 'vitest';
-import { defineHandler, type HandlerContext, type WebhookEnvelope, type WebhookHandler } from '../../lambda/core/define-handler.js';
+import type { HandlerContext } from '../../lambda/core/define-handler.js';
 import { eventIdOf } from '../../lambda/core/event-id.js';
 import type { FanoutDeps } from '../../lambda/core/fanout.js';
 import { claimCheckKey, spillKey, toBlobMetadata } from '../../lambda/core/inbox.js';
@@ -17,29 +17,13 @@ import { DEFAULT_REQUEST_TIME_EPOCH, signedWebhookEvent } from '../support/api-g
 import { FakeSecretSource, hangUntilAborted, InMemoryArchiveStream, InMemoryBlobStore, InMemoryEventStore, InMemoryQueue, RecordingLogger, RecordingMetrics } from '../support/fakes.js';
 import { sampleBody } from '../support/samples.js';
 import { queueMessageFor, s3NotificationRecord, s3TestEventRecord, sqsEvent, sqsRecord } from '../support/sqs.js';
+import { recordingHandler, type Call } from '../support/recording-handler.js';
 
 const SECRET = 'sp-inbox-secret-4c19';
 const NOW = new Date('2025-07-02T10:00:00.000Z');
 const AT = new Date(DEFAULT_REQUEST_TIME_EPOCH);
 const FLAG = sampleBody('message.didFlag');
 const LARGE = JSON.stringify({ event: 'v3.post.didCreate', data: { posts: [{ postId: 'p-large', postedUserId: 'u-9', data: { text: 'x'.repeat(1_500_000) } }] } });
-
-interface Call {
-  readonly handler: string;
-  readonly event: WebhookEnvelope;
-  readonly ctx: HandlerContext;
-}
-
-function recordingHandler(name: string, events: string[], calls: Call[], failFor: (ctx: HandlerContext) => boolean = () => false): WebhookHandler {
-  return defineHandler({
-    name,
-    events,
-    handle(event, ctx) {
-      calls.push({ handler: name, event, ctx });
-      if (failFor(ctx)) throw new Error(`${name} failed on purpose`);
-    },
-  });
-}
 
 /** A fan-out (and a receiver sharing its inbox), with one `*` handler unless told otherwise. */
 function setup(opts: { blobs?: InMemoryBlobStore | null; failFor?: (ctx: HandlerContext) => boolean; queue?: EventQueue } = {}) {

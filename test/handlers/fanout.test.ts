@@ -1,7 +1,7 @@
 import type { SQSEvent } from 'aws-lambda';
 import { describe, expect, it } from 'vitest';
 import { ARCHIVE_COLUMNS } from '../../lambda/core/archive-layout.js';
-import { defineHandler, type HandlerContext, type WebhookEnvelope, type WebhookHandler } from '../../lambda/core/define-handler.js';
+import type { WebhookHandler } from '../../lambda/core/define-handler.js';
 import { eventIdOf } from '../../lambda/core/event-id.js';
 import type { FanoutDeps } from '../../lambda/core/fanout.js';
 import { createFanoutHandler } from '../../lambda/fanout/handler.js';
@@ -10,26 +10,9 @@ import { signedWebhookEvent } from '../support/api-gateway.js';
 import { FakeSecretSource, InMemoryArchiveStream, InMemoryEventStore, InMemoryQueue, RecordingLogger, RecordingMetrics } from '../support/fakes.js';
 import { SAMPLE_NAMES, sampleBody } from '../support/samples.js';
 import { queueMessageFor, sqsEvent, sqsEventForBodies, sqsRecord } from '../support/sqs.js';
+import { recordingHandler, type Call } from '../support/recording-handler.js';
 
 const NOW = new Date('2025-07-02T10:00:00.000Z');
-
-interface Call {
-  readonly handler: string;
-  readonly event: WebhookEnvelope;
-  readonly ctx: HandlerContext;
-}
-
-/** A handler that records its calls and can be told to throw for some events. */
-function recordingHandler(name: string, events: string[], calls: Call[], failFor: (ctx: HandlerContext) => boolean = () => false): WebhookHandler {
-  return defineHandler({
-    name,
-    events,
-    handle(event, ctx) {
-      calls.push({ handler: name, event, ctx });
-      if (failFor(ctx)) throw new Error(`${name} failed on purpose`);
-    },
-  });
-}
 
 function setup(handlers: (calls: Call[]) => WebhookHandler[] = () => [], extra: Partial<FanoutDeps> = {}) {
   const calls: Call[] = [];
