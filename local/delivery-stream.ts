@@ -249,6 +249,8 @@ export class LocalDeliveryStream implements ArchiveStream {
         const name = this.sealed[0] as string;
         await this.uploadSegment(name);
         this.sealed.shift();
+        // Progress: the backoff counts consecutive failures, not failures since the queue was last empty.
+        this.failures = 0;
       }
     })();
     this.uploading = run.then(
