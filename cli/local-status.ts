@@ -66,6 +66,11 @@ export interface LocalStatus {
     /** Archive lines still in the delivery stream's buffer (a few seconds), not counted above. */
     readonly bufferedArchiveLines: number;
   };
+  /**
+   * Objects moved out of s3rver's folder at a start because a crash cut their write short
+   * (`local/s3rver-repair.ts`), kept in `s3Quarantine` for a person to look at.
+   */
+  readonly quarantinedObjects: number;
 }
 
 /** How long `status` waits for a running `dev`'s admin route before using the files alone. */
@@ -95,6 +100,7 @@ export async function readLocalStatus(dir: string = localPaths().root, now: Date
       : { ...files.queue, inFlight: null, waitingToRetry: null, countedFrom: 'files' },
     deadLetterQueue: live ? { ...files.deadLetterQueue, depth: live.deadLetters } : files.deadLetterQueue,
     today: { date, storedEvents: await archivedEventsOn(paths.root, date), countedFrom: 'archive', bufferedArchiveLines: await bufferedLines(paths.stream) },
+    quarantinedObjects: await countObjects(paths.s3Quarantine),
   };
 }
 
@@ -218,6 +224,16 @@ async function bufferedLines(dir: string): Promise<number> {
     }
   }
   return count;
+}
+
+/** s3rver object files under `dir`, at any depth. */
+async function countObjects(dir: string): Promise<number> {
+  try {
+    const names = await readdir(dir, { recursive: true });
+    return names.filter((n) => n.endsWith('._S3rver_object')).length;
+  } catch {
+    return 0;
+  }
 }
 
 /** Distinct event ids in the archive's objects for day `date` (`dt=` partition). */

@@ -18,6 +18,8 @@ export interface LocalPaths {
   readonly dynamodb: string;
   /** s3rver's directory: objects live under `<s3>/<bucket>/<key>` (s3rver's own file naming). */
   readonly s3: string;
+  /** Objects moved out of s3rver's folder at start-up because a crash cut their write short (`s3rver-repair.ts`). */
+  readonly s3Quarantine: string;
   /** The in-process queue's journal (accepted events not yet done) and its DLQ. */
   readonly queue: string;
   /** The in-process delivery stream's buffer journal. */
@@ -36,6 +38,7 @@ export function localPaths(root: string = process.env.SOCIALPLUS_LOCAL_DIR ?? '.
     root: r,
     dynamodb: join(r, 'dynamodb'),
     s3: join(r, 's3'),
+    s3Quarantine: join(r, 's3-quarantine'),
     queue: join(r, 'queue'),
     stream: join(r, 'stream'),
     secretFile: join(r, 'secret'),

@@ -42,6 +42,7 @@ import { startFrontDoor } from './http-front-door.js';
 import { JournalQueue, type JournalQueueOptions, type QueueStats } from './journal-queue.js';
 import { DEFAULT_PORT, LOCAL_BUCKET_NAME, LOCAL_HANDLER_STATE_TABLE_NAME, LOCAL_STREAM_NAME, LOCAL_TABLE_NAME, localPaths, type LocalPaths } from './paths.js';
 import { claimLocalDir, removeOwnDevInfo, writeDevInfo, type DevInfo } from './dev-lock.js';
+import { repairS3rverFolder } from './s3rver-repair.js';
 import { SpillDrain } from './spill-drain.js';
 import { VerifiedBlobStore } from './verified-blob-store.js';
 
@@ -162,6 +163,8 @@ export async function startLocalPipeline(opts: LocalPipelineOptions = {}): Promi
 
     const dynalite = await startDynalite({ dir: paths.dynamodb, thread: opts.dynamodbThread ?? true });
     cleanup.push(() => dynalite.close());
+    // Before s3rver serves the folder: an object whose write a crash cut short fails every listing of its prefix.
+    repairS3rverFolder(paths.s3, { quarantine: paths.s3Quarantine, logger });
     const s3rver = await startS3rver({ dir: paths.s3 });
     cleanup.push(() => s3rver.close());
     const dynamodb = localDynamoDbClient(dynalite.endpoint);

@@ -139,16 +139,25 @@ export class SpillDrain {
     const announced = this.announcedKeys();
     const spills = (await this.listSpills()).filter((s) => !announced.has(s.key));
     let sent = 0;
+    const failed: Array<{ key: string; error: string }> = [];
     // A few at a time: a burst of spills (the queue down for a while) shares the queue's disk syncs.
+    // One spill that cannot be read or announced now does not hold back the others.
     for (let i = 0; i < spills.length && !this.closed; i += PARALLEL) {
       await Promise.all(spills.slice(i, i + PARALLEL).map(async ({ key, lastModified }) => {
-        if (!(await this.isWhole(key, lastModified))) return;
-        await this.opts.queue.send({ body: s3NotificationBody(this.opts.bucket, [key]), attributes: NO_ATTRIBUTES });
-        sent++;
-        this.announcedCount++;
+        try {
+          if (!(await this.isWhole(key, lastModified))) return;
+          await this.opts.queue.send({ body: s3NotificationBody(this.opts.bucket, [key]), attributes: NO_ATTRIBUTES });
+          sent++;
+          this.announcedCount++;
+        } catch (err) {
+          failed.push({ key, error: (err as Error).message });
+        }
       }));
     }
     if (sent > 0) this.logger.info('spill drain: enqueued spilled events for the fan-out', { count: sent });
+    if (failed.length > 0 && !this.closed) {
+      this.logger.warn('spill drain: could not announce some spilled events; will try again', { count: failed.length, key: failed[0]?.key, error: failed[0]?.error });
+    }
     return sent;
   }
 

@@ -46,6 +46,8 @@ export class IncompleteObjectError extends Error {
 /** Wraps a blob store on s3rver (an `S3BlobStore`) so that puts are durable and reads are whole. */
 export class VerifiedBlobStore implements BlobStore {
   private readonly attempts: number;
+  /** The put in progress (or last queued) per key. */
+  private readonly writing = new Map<string, Promise<void>>();
 
   constructor(private readonly inner: BlobStore, private readonly opts: VerifiedBlobStoreOptions = {}) {
     this.attempts = opts.attempts ?? 20;
@@ -56,7 +58,23 @@ export class VerifiedBlobStore implements BlobStore {
     return this.inner.bucket;
   }
 
-  async put(key: string, body: Uint8Array, options: BlobPutOptions = {}): Promise<void> {
+  /**
+   * Puts of one key, one at a time: a second put of the same bytes while the first is being
+   * written would otherwise truncate the object the first one just verified, and a crash during
+   * that second write would leave a torn copy of an event already acknowledged.
+   */
+  put(key: string, body: Uint8Array, options: BlobPutOptions = {}): Promise<void> {
+    const before = this.writing.get(key);
+    const mine = (before ? before.catch(() => undefined) : Promise.resolve()).then(() => this.putNow(key, body, options));
+    this.writing.set(key, mine);
+    const forget = () => {
+      if (this.writing.get(key) === mine) this.writing.delete(key);
+    };
+    mine.then(forget, forget);
+    return mine;
+  }
+
+  private async putNow(key: string, body: Uint8Array, options: BlobPutOptions): Promise<void> {
     const expected = Buffer.from(body.buffer, body.byteOffset, body.byteLength);
     const ref = parseInboxKey(key);
     if (ref && eventIdOf(expected) === ref.eventId && (await this.readBody(key))?.equals(expected)) return;

@@ -72,10 +72,15 @@ function flagName(key: 'stack' | 'region' | 'queueUrl' | 'dlqUrl' | 'metricsName
   return `--${key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
 }
 
+/** A path relative to the working directory when it lies under it, else absolute. */
+function displayPath(path: string): string {
+  const rel = relative(process.cwd(), path) || '.';
+  return rel.startsWith('..') ? path : rel;
+}
+
 /** Human lines for local mode. */
 export function renderLocal(s: LocalStatus): string[] {
-  const rel = relative(process.cwd(), s.dir) || '.';
-  const shown = rel.startsWith('..') ? s.dir : rel;
+  const shown = displayPath(s.dir);
   const q = s.queue;
   const received = q.inFlight !== null && q.waitingToRetry !== null
     ? `, ${q.inFlight} in flight, ${q.waitingToRetry} waiting to retry`
@@ -86,6 +91,7 @@ export function renderLocal(s: LocalStatus): string[] {
     `dead-letter  ${plural(s.deadLetterQueue.depth, 'message')}${s.deadLetterQueue.depth === 0 ? '' : `; oldest accepted ${formatAge(s.deadLetterQueue.oldestAgeSeconds)} ago — move them back with 'socialplus-webhooks redrive'`}`,
     `today        ${plural(s.today.storedEvents, 'event')} stored on ${s.today.date} (UTC), counted in the archive${s.today.bufferedArchiveLines > 0 ? `; ${plural(s.today.bufferedArchiveLines, 'line')} still in the archive buffer` : ''}`,
     ...(s.dev.running ? [] : ['             (the store, dynalite, answers only while dev runs; the archive is read from disk)']),
+    ...(s.quarantinedObjects > 0 ? [`quarantine   ${plural(s.quarantinedObjects, 'object')} a crash cut short, moved aside at a start: ${displayPath(localPaths(s.dir).s3Quarantine)}`] : []),
   ];
 }
 

@@ -66,6 +66,16 @@ describe('VerifiedBlobStore', () => {
     expect(inner.puts).toBe(1);
   });
 
+  it('writes concurrent puts of one key one after the other, so the second never rewrites the first', async () => {
+    const body = Buffer.from('{"event":"message.didCreate","n":3}');
+    const key = spillKey(new Date('2025-07-02T10:00:00Z'), eventIdOf(body));
+    const inner = counted();
+    const store = new VerifiedBlobStore(inner);
+    await Promise.all([store.put(key, body), store.put(key, body), store.put(key, body)]);
+    expect(inner.puts).toBe(1);
+    expect((await store.get(key)).body.equals(body)).toBe(true);
+  });
+
   it('finishes a put its caller gave up on, so no half object is left behind', async () => {
     const body = Buffer.from(`{"event":"message.didCreate","big":"${'x'.repeat(200_000)}"}`);
     const key = spillKey(new Date('2025-07-02T10:00:00Z'), eventIdOf(body));

@@ -114,6 +114,7 @@ describe('status (local mode)', () => {
       queue: { depth: 3, waiting: 2, received: 1, inFlight: null, waitingToRetry: null, oldestAgeSeconds: expect.any(Number) as unknown as number, countedFrom: 'files' },
       deadLetterQueue: { depth: 1, oldestAgeSeconds: expect.any(Number) as unknown as number },
       today: { date: later.toISOString().slice(0, 10), storedEvents: later.toISOString().slice(0, 10) === now.toISOString().slice(0, 10) ? 2 : 0, countedFrom: 'archive', bufferedArchiveLines: 2 },
+      quarantinedObjects: 0,
     });
     expect(status.queue.oldestAgeSeconds).toBeGreaterThanOrEqual(90);
     expect(status.deadLetterQueue.oldestAgeSeconds).toBeGreaterThanOrEqual(90);
@@ -134,6 +135,22 @@ describe('status (local mode)', () => {
     expect(text.stdout).toMatch(/dead-letter\s+1 message; oldest accepted \d+ s ago — move them back with 'socialplus-webhooks redrive'/);
     expect(text.stdout).toMatch(/today\s+0 events stored on \d{4}-\d{2}-\d{2} \(UTC\), counted in the archive/);
     expect(text.stdout).toContain('the store, dynalite, answers only while dev runs');
+    expect(text.stdout).not.toContain('quarantine');
+  });
+
+  it('counts the objects a start moved aside because a crash cut their write short, and says where they are', async () => {
+    const quarantine = localPaths(root).s3Quarantine;
+    mkdirSync(join(quarantine, 'socialplus-webhooks-archive', 'inbox', 'spill', '2026-11-27'), { recursive: true });
+    for (const id of ['a', 'b']) {
+      const base = join(quarantine, 'socialplus-webhooks-archive', 'inbox', 'spill', '2026-11-27', id);
+      writeFileSync(`${base}._S3rver_object`, 'torn');
+      writeFileSync(`${base}._S3rver_object.md5`, 'x');
+      writeFileSync(`${base}._S3rver_metadata.json`, '');
+    }
+    expect((await readLocalStatus(root)).quarantinedObjects).toBe(2);
+    const text = await runCli(['status', '--dir', root]);
+    expect(text.code, text.stderr).toBe(0);
+    expect(text.stdout).toContain(`quarantine   2 objects a crash cut short, moved aside at a start: ${quarantine}`);
   });
 
   it('while dev runs, its admin route splits the received messages into in flight and waiting to retry', async () => {

@@ -8,6 +8,7 @@
  */
 import { FaultInjector, seedFromEnv } from '../../../local/faults/injector.js';
 import { DEFAULT_FAULT_PLAN } from '../../../local/faults/load.js';
+import { createConsoleLogger } from '../../../local/console-logger.js';
 import { startLocalPipeline } from '../../../local/pipeline.js';
 
 const dir = process.env.LOCAL_DIR;
@@ -25,6 +26,8 @@ const pipeline = await startLocalPipeline({
   receiverDeadlineMs: 150,
   spillDrainIntervalMs: 200,
   wrap: injector.wrappers(),
+  // Warnings (repairs at start-up, retries) on stderr, where a failing test shows them.
+  logger: createConsoleLogger({ level: 'WARN' }),
 });
 process.stdout.write(`listening on ${pipeline.url}\ndynamodb ${pipeline.endpoints.dynamodb}\n`);
 process.once('SIGTERM', () => {

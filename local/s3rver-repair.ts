@@ -1,0 +1,131 @@
+/**
+ * Repairs what a crash can leave in s3rver's folder before s3rver serves it again.
+ *
+ * s3rver writes an object in three steps: the body, then its `.md5`, then its
+ * `._S3rver_metadata.json`. It answers the put only after the last step. A process killed during
+ * that last write leaves an empty or cut-off metadata file. s3rver then fails every request that
+ * touches the object with a 500, and that includes every listing of a prefix that holds it. One
+ * torn spill under `inbox/spill/` would stop the spill drain from seeing every other spill, so
+ * acknowledged events would wait there forever. S3 itself never shows an object whose put did not
+ * finish, so local mode repairs the folder at start-up:
+ *
+ * - An inbox object (`inbox/spill/…`, `inbox/large/…`) whose body hashes to the event id in its key
+ *   is whole. It gets its metadata back: the complete name/value pairs left in the torn file, plus
+ *   the event id and the content type. The fan-out falls back to the body for any attribute left
+ *   out. The event was verified before it was written, so processing it is right even if its put
+ *   was never answered.
+ * - Anything else with torn metadata (a torn body, or an archive object whose stream segment is
+ *   still on disk and will be written again) is moved out of s3rver's folder to `quarantine`. It is
+ *   kept, never deleted, and a warning names it.
+ *
+ * An object whose metadata file is missing is left alone: s3rver serves it without user metadata.
+ */
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { dirname, join, relative, sep } from 'node:path';
+import { eventIdOf } from '../lambda/core/event-id.js';
+import { parseInboxKey } from '../lambda/core/inbox.js';
+import { silentLogger, type Logger } from '../lambda/core/telemetry.js';
+
+const OBJECT_SUFFIX = '._S3rver_object';
+const METADATA_SUFFIX = '._S3rver_metadata.json';
+const MD5_SUFFIX = '._S3rver_object.md5';
+const INBOX_CONTENT_TYPE = 'application/octet-stream';
+
+export interface S3rverRepairOptions {
+  /** Where objects that cannot be repaired are moved, under `<bucket>/<key>`. */
+  readonly quarantine: string;
+  readonly logger?: Logger;
+}
+
+/** What the repair did, object by object (`bucket/key`). */
+export interface S3rverRepairReport {
+  /** Inbox objects whose body was whole and whose metadata was written again. */
+  readonly repaired: string[];
+  /** Objects moved to the quarantine folder. */
+  readonly quarantined: string[];
+}
+
+/** Walks s3rver's folder `dir` (`<dir>/<bucket>/<key>…`) and repairs objects with torn metadata. */
+export function repairS3rverFolder(dir: string, opts: S3rverRepairOptions): S3rverRepairReport {
+  const logger = opts.logger ?? silentLogger;
+  const report: S3rverRepairReport = { repaired: [], quarantined: [] };
+  let buckets: string[];
+  try {
+    buckets = readdirSync(dir, { withFileTypes: true }).filter((d) => d.isDirectory()).map((d) => d.name);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return report;
+    throw err;
+  }
+  for (const bucket of buckets) {
+    const bucketDir = join(dir, bucket);
+    for (const objectPath of objectFiles(bucketDir)) {
+      const base = objectPath.slice(0, -OBJECT_SUFFIX.length);
+      const metadataPath = `${base}${METADATA_SUFFIX}`;
+      let text: string;
+      try {
+        text = readFileSync(metadataPath, 'utf8');
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code === 'ENOENT') continue;
+        throw err;
+      }
+      if (isJsonObject(text)) continue;
+      const key = relative(bucketDir, base).split(sep).join('/');
+      const name = `${bucket}/${key}`;
+      const body = readFileSync(objectPath);
+      const ref = parseInboxKey(key);
+      if (ref && eventIdOf(body) === ref.eventId) {
+        const metadata = { 'content-type': INBOX_CONTENT_TYPE, ...salvagePairs(text), 'x-amz-meta-event-id': ref.eventId };
+        writeFileSync(`${base}${MD5_SUFFIX}`, createHash('md5').update(body).digest('hex'));
+        writeAtomically(metadataPath, JSON.stringify(metadata, null, 2));
+        report.repaired.push(name);
+        logger.warn('local S3: restored the metadata of an inbox object cut short by a crash; its body is whole', { key: name });
+      } else {
+        const target = join(opts.quarantine, bucket, ...key.split('/'));
+        mkdirSync(dirname(target), { recursive: true });
+        for (const suffix of [OBJECT_SUFFIX, MD5_SUFFIX, METADATA_SUFFIX]) {
+          if (existsSync(`${base}${suffix}`)) renameSync(`${base}${suffix}`, `${target}${suffix}`);
+        }
+        report.quarantined.push(name);
+        logger.warn('local S3: moved aside an object whose write was cut short by a crash (s3rver cannot serve it)', { key: name, movedTo: target });
+      }
+    }
+  }
+  return report;
+}
+
+function* objectFiles(d: string): Generator<string> {
+  for (const entry of readdirSync(d, { withFileTypes: true })) {
+    const p = join(d, entry.name);
+    if (entry.isDirectory()) yield* objectFiles(p);
+    else if (entry.name.endsWith(OBJECT_SUFFIX)) yield p;
+  }
+}
+
+function isJsonObject(text: string): boolean {
+  try {
+    const v: unknown = JSON.parse(text);
+    return typeof v === 'object' && v !== null && !Array.isArray(v);
+  } catch {
+    return false;
+  }
+}
+
+/** The complete `"name": "value"` pairs of a cut-off metadata file (s3rver writes one per line). */
+function salvagePairs(text: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const m of text.matchAll(/^\s*"((?:x-amz-meta-)?[a-z0-9-]+)": ("(?:[^"\\]|\\.)*"),?\s*$/gm)) {
+    try {
+      out[m[1] as string] = JSON.parse(m[2] as string) as string;
+    } catch {
+      // A pair cut inside its value: left out.
+    }
+  }
+  return out;
+}
+
+function writeAtomically(path: string, text: string): void {
+  const tmp = `${path}.repair-${process.pid}`;
+  writeFileSync(tmp, text);
+  renameSync(tmp, path);
+}
