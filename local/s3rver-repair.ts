@@ -14,15 +14,21 @@
  *   the event id and the content type. The fan-out falls back to the body for any attribute left
  *   out. The event was verified before it was written, so processing it is right even if its put
  *   was never answered.
- * - Anything else with torn metadata (a torn body, or an archive object whose stream segment is
- *   still on disk and will be written again) is moved out of s3rver's folder to `quarantine`. It is
- *   kept, never deleted, and a warning names it.
+ * - An inbox object with a torn body as well was never acknowledged (the receiver answers only
+ *   once its put reads back whole). It is moved out of s3rver's folder to `quarantine`: kept, never
+ *   deleted, and a warning names it.
  *
+ * Only `inbox/` is checked: it stays small (spills are deleted once processed), where the archive
+ * grows by an object every few seconds and reading every metadata file at each start would cost
+ * seconds (100,000 objects: 0.9 s warm, 7.6 s from a cold cache). An archive object under `events/`
+ * needs no repair: its key names its stream segment, which is deleted only after the object read
+ * back whole, so a torn one still has its segment, and the stream writes it again as it opens.
  * An object whose metadata file is missing is left alone: s3rver serves it without user metadata.
  */
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative, sep } from 'node:path';
+import { INBOX_LARGE_PREFIX, INBOX_SPILL_PREFIX } from '../lambda/core/archive-layout.js';
 import { eventIdOf } from '../lambda/core/event-id.js';
 import { parseInboxKey } from '../lambda/core/inbox.js';
 import { silentLogger, type Logger } from '../lambda/core/telemetry.js';
@@ -46,7 +52,10 @@ export interface S3rverRepairReport {
   readonly quarantined: string[];
 }
 
-/** Walks s3rver's folder `dir` (`<dir>/<bucket>/<key>…`) and repairs objects with torn metadata. */
+/** The key prefixes checked in each bucket. */
+const CHECKED_PREFIXES = [INBOX_LARGE_PREFIX, INBOX_SPILL_PREFIX];
+
+/** Walks the inbox of each bucket in s3rver's folder `dir` (`<dir>/<bucket>/<key>…`) and repairs objects with torn metadata. */
 export function repairS3rverFolder(dir: string, opts: S3rverRepairOptions): S3rverRepairReport {
   const logger = opts.logger ?? silentLogger;
   const report: S3rverRepairReport = { repaired: [], quarantined: [] };
@@ -59,7 +68,7 @@ export function repairS3rverFolder(dir: string, opts: S3rverRepairOptions): S3rv
   }
   for (const bucket of buckets) {
     const bucketDir = join(dir, bucket);
-    for (const objectPath of objectFiles(bucketDir)) {
+    for (const objectPath of CHECKED_PREFIXES.flatMap((prefix) => [...objectFiles(join(bucketDir, ...prefix.split('/').filter(Boolean)))])) {
       const base = objectPath.slice(0, -OBJECT_SUFFIX.length);
       const metadataPath = `${base}${METADATA_SUFFIX}`;
       let text: string;
@@ -81,13 +90,14 @@ export function repairS3rverFolder(dir: string, opts: S3rverRepairOptions): S3rv
         report.repaired.push(name);
         logger.warn('local S3: restored the metadata of an inbox object cut short by a crash; its body is whole', { key: name });
       } else {
+        // Not whole: its put never read back, so the receiver never answered 200 for it.
         const target = join(opts.quarantine, bucket, ...key.split('/'));
         mkdirSync(dirname(target), { recursive: true });
         for (const suffix of [OBJECT_SUFFIX, MD5_SUFFIX, METADATA_SUFFIX]) {
           if (existsSync(`${base}${suffix}`)) renameSync(`${base}${suffix}`, `${target}${suffix}`);
         }
         report.quarantined.push(name);
-        logger.warn('local S3: moved aside an object whose write was cut short by a crash (s3rver cannot serve it)', { key: name, movedTo: target });
+        logger.warn('local S3: moved aside an inbox object whose write was cut short by a crash (never acknowledged; s3rver cannot serve it)', { key: name, movedTo: target });
       }
     }
   }
@@ -95,7 +105,14 @@ export function repairS3rverFolder(dir: string, opts: S3rverRepairOptions): S3rv
 }
 
 function* objectFiles(d: string): Generator<string> {
-  for (const entry of readdirSync(d, { withFileTypes: true })) {
+  let entries;
+  try {
+    entries = readdirSync(d, { withFileTypes: true });
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
+    throw err;
+  }
+  for (const entry of entries) {
     const p = join(d, entry.name);
     if (entry.isDirectory()) yield* objectFiles(p);
     else if (entry.name.endsWith(OBJECT_SUFFIX)) yield p;

@@ -158,6 +158,25 @@ describe('LocalDeliveryStream', () => {
     expect(await objectText(keysAfterFirst[0] as string)).toBe(line(5));
   });
 
+  it('rewrites, as it opens, an object whose metadata file a crash emptied while its segment was on disk', async () => {
+    // A crash while s3rver rewrites the object of a segment uploaded twice: s3rver cannot serve it
+    // (nor list its prefix) until the segment, still on disk, is written again.
+    const stream = await openStream();
+    await stream.putLines([line(6)]);
+    const [seg] = segments();
+    const copy = readFileSync(join(dir, seg as string));
+    await stream.close();
+    const [key] = await listKeys();
+    writeFileSync(join(dir, seg as string), copy);
+    writeFileSync(join(s3dir, bucket, `${key}._S3rver_metadata.json`), '');
+    await expect(listKeys()).rejects.toThrow();
+
+    await openStream();
+    expect(await listKeys()).toEqual([key]);
+    expect(await objectText(key as string)).toBe(line(6));
+    expect(segments()).toEqual([]);
+  });
+
   it('keeps the lines when S3 fails and writes them once it is back', async () => {
     const failing = localS3Client(s3rver.endpoint, { maxAttempts: 1 });
     let down = true;
