@@ -29,12 +29,7 @@ import {
   type Json,
 } from '@duckdb/node-api';
 import { ARCHIVE_COLUMNS, ARCHIVE_EVENTS_PREFIX, type ArchiveColumn } from '../lambda/core/archive-layout.js';
-import { LOCAL_BUCKET_NAME, localPaths } from '../local/paths.js';
-
-/** s3rver 3's suffix for an object's content file. */
-export const S3RVER_OBJECT_SUFFIX = '._S3rver_object';
-/** s3rver 3's suffix for an object's metadata, written after its content. */
-export const S3RVER_METADATA_SUFFIX = '._S3rver_metadata.json';
+import { LOCAL_BUCKET_NAME, localPaths, S3RVER_METADATA_SUFFIX, S3RVER_OBJECT_SUFFIX } from '../local/paths.js';
 
 /** DuckDB types of the archive's columns: strings, except `deprecated` and `flags`. */
 export const ARCHIVE_COLUMN_TYPES: Record<ArchiveColumn, string> = {

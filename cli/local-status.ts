@@ -16,7 +16,7 @@ import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { readJournal } from '../local/append-log.js';
 import { ADMIN_AUTH_HEADER } from '../local/http-front-door.js';
-import { localPaths } from '../local/paths.js';
+import { localPaths, S3RVER_OBJECT_SUFFIX } from '../local/paths.js';
 import { readDevInfo } from '../local/pipeline.js';
 import { locateArchive, runArchiveQuery } from './archive-query.js';
 
@@ -230,7 +230,7 @@ async function bufferedLines(dir: string): Promise<number> {
 async function countObjects(dir: string): Promise<number> {
   try {
     const names = await readdir(dir, { recursive: true });
-    return names.filter((n) => n.endsWith('._S3rver_object')).length;
+    return names.filter((n) => n.endsWith(S3RVER_OBJECT_SUFFIX)).length;
   } catch {
     return 0;
   }

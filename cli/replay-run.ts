@@ -13,9 +13,9 @@ import { GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, type S3Clien
 import { SendMessageBatchCommand, type SendMessageBatchRequestEntry, type SQSClient } from '@aws-sdk/client-sqs';
 import { SQS_MAX_MESSAGE_BYTES } from '../lambda/core/limits.js';
 import type { QueueMessage } from '../lambda/core/ports.js';
-import { LOCAL_BUCKET_NAME, localPaths } from '../local/paths.js';
+import { LOCAL_BUCKET_NAME, localPaths, s3rverObjectFile } from '../local/paths.js';
 import type { LocalQueueAccess } from '../local/queue-access.js';
-import { locateArchive, S3RVER_OBJECT_SUFFIX } from './archive-query.js';
+import { locateArchive } from './archive-query.js';
 import { awsError } from './aws-stack.js';
 import { CliError } from './errors.js';
 import { claimCheckFor, dayPrefixes, decideLine, partitionOf, type ReplayEvent, type ReplayRules, type SkipReason } from './replay-plan.js';
@@ -133,7 +133,7 @@ export function localArchiveSource(dir: string): ReplaySource {
         .map((path) => ({ name: path, read: () => readFile(path) }));
     },
     async claimCheckBytes(key) {
-      for (const path of [join(localPaths(dir).s3, LOCAL_BUCKET_NAME, `${key}${S3RVER_OBJECT_SUFFIX}`), join(dir, key)]) {
+      for (const path of [s3rverObjectFile(localPaths(dir).s3, LOCAL_BUCKET_NAME, key), join(dir, key)]) {
         if (existsSync(path)) return (await stat(path)).size;
       }
       return undefined;

@@ -187,6 +187,22 @@ export async function writeSynced(path: string, data: Buffer): Promise<void> {
 }
 
 /** Syncs a folder so a rename or unlink in it survives a power cut (best effort where unsupported). */
+/**
+ * Syncs a file written by someone else (s3rver) to disk, best effort: the caller has already read
+ * it back whole, so this only guards against a power cut.
+ */
+export async function syncFile(path: string): Promise<void> {
+  let fh: FileHandle | undefined;
+  try {
+    fh = await open(path, 'r');
+    await fh.sync();
+  } catch {
+    // Gone or unsyncable: the bytes are readable already.
+  } finally {
+    await fh?.close().catch(() => undefined);
+  }
+}
+
 export async function syncDir(dir: string): Promise<void> {
   let fh: FileHandle | undefined;
   try {

@@ -11,7 +11,7 @@
  * the put, before the delete) rewrites the same object rather than duplicating it.
  */
 import { randomUUID } from 'node:crypto';
-import { mkdir, open as openFile, readdir, unlink } from 'node:fs/promises';
+import { mkdir, readdir, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { gzip as gzipCallback } from 'node:zlib';
@@ -19,8 +19,8 @@ import { GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/clie
 import { partitionPrefix } from '../lambda/core/archive-layout.js';
 import type { ArchiveStream } from '../lambda/core/ports.js';
 import { silentLogger, type Logger } from '../lambda/core/telemetry.js';
-import { AppendLog, readJournal, removeStaleTemporaries, syncDir } from './append-log.js';
-import { LOCAL_STREAM_NAME } from './paths.js';
+import { AppendLog, readJournal, removeStaleTemporaries, syncDir, syncFile } from './append-log.js';
+import { LOCAL_STREAM_NAME, s3rverObjectFile } from './paths.js';
 
 const gzip = promisify(gzipCallback);
 
@@ -319,7 +319,7 @@ export class LocalDeliveryStream implements ArchiveStream {
       if (attempt >= VERIFY_ATTEMPTS) throw new Error(`archive object ${key} read back ${got.length} bytes, expected ${body.length}`);
       await new Promise((r) => setTimeout(r, 10 * attempt));
     }
-    if (this.opts.s3Directory) await syncFile(join(this.opts.s3Directory, this.opts.bucket, `${key}._S3rver_object`));
+    if (this.opts.s3Directory) await syncFile(s3rverObjectFile(this.opts.s3Directory, this.opts.bucket, key));
   }
 }
 
@@ -338,18 +338,6 @@ export function firehoseTimestamp(at: Date): string {
   return at.toISOString().slice(0, 19).replace(/[T:]/g, '-');
 }
 
-async function syncFile(path: string): Promise<void> {
-  try {
-    const fh = await openFile(path, 'r');
-    try {
-      await fh.sync();
-    } finally {
-      await fh.close();
-    }
-  } catch {
-    // Best effort: the object is already readable; this only guards against a power cut.
-  }
-}
 
 function positiveInt(name: string, v: number): number {
   if (!Number.isInteger(v) || v <= 0) throw new RangeError(`local delivery stream option ${name} must be a positive integer, got ${v}`);

@@ -12,6 +12,19 @@ export const LOCAL_STREAM_NAME = 'socialplus-webhooks-archive-stream';
 export const LOCAL_HANDLER_STATE_TABLE_NAME = 'socialplus-webhooks-handler-state';
 export const DEFAULT_PORT = 3000;
 
+/**
+ * s3rver 3 keeps object `<key>` of a bucket as the file `<s3>/<bucket>/<key>._S3rver_object`, and
+ * writes its `.md5` and then its metadata sidecars after it.
+ */
+export const S3RVER_OBJECT_SUFFIX = '._S3rver_object';
+export const S3RVER_MD5_SUFFIX = '._S3rver_object.md5';
+export const S3RVER_METADATA_SUFFIX = '._S3rver_metadata.json';
+
+/** The file that holds an object's bytes in s3rver's folder `s3Dir`. */
+export function s3rverObjectFile(s3Dir: string, bucket: string, key: string): string {
+  return join(s3Dir, bucket, `${key}${S3RVER_OBJECT_SUFFIX}`);
+}
+
 export interface LocalPaths {
   readonly root: string;
   /** dynalite's LevelDB files. */

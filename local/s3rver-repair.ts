@@ -32,10 +32,8 @@ import { INBOX_LARGE_PREFIX, INBOX_SPILL_PREFIX } from '../lambda/core/archive-l
 import { eventIdOf } from '../lambda/core/event-id.js';
 import { parseInboxKey } from '../lambda/core/inbox.js';
 import { silentLogger, type Logger } from '../lambda/core/telemetry.js';
+import { S3RVER_MD5_SUFFIX, S3RVER_METADATA_SUFFIX, S3RVER_OBJECT_SUFFIX } from './paths.js';
 
-const OBJECT_SUFFIX = '._S3rver_object';
-const METADATA_SUFFIX = '._S3rver_metadata.json';
-const MD5_SUFFIX = '._S3rver_object.md5';
 const INBOX_CONTENT_TYPE = 'application/octet-stream';
 
 export interface S3rverRepairOptions {
@@ -69,8 +67,8 @@ export function repairS3rverFolder(dir: string, opts: S3rverRepairOptions): S3rv
   for (const bucket of buckets) {
     const bucketDir = join(dir, bucket);
     for (const objectPath of CHECKED_PREFIXES.flatMap((prefix) => [...objectFiles(join(bucketDir, ...prefix.split('/').filter(Boolean)))])) {
-      const base = objectPath.slice(0, -OBJECT_SUFFIX.length);
-      const metadataPath = `${base}${METADATA_SUFFIX}`;
+      const base = objectPath.slice(0, -S3RVER_OBJECT_SUFFIX.length);
+      const metadataPath = `${base}${S3RVER_METADATA_SUFFIX}`;
       let text: string;
       try {
         text = readFileSync(metadataPath, 'utf8');
@@ -85,7 +83,7 @@ export function repairS3rverFolder(dir: string, opts: S3rverRepairOptions): S3rv
       const ref = parseInboxKey(key);
       if (ref && eventIdOf(body) === ref.eventId) {
         const metadata = { 'content-type': INBOX_CONTENT_TYPE, ...salvagePairs(text), 'x-amz-meta-event-id': ref.eventId };
-        writeFileSync(`${base}${MD5_SUFFIX}`, createHash('md5').update(body).digest('hex'));
+        writeFileSync(`${base}${S3RVER_MD5_SUFFIX}`, createHash('md5').update(body).digest('hex'));
         writeAtomically(metadataPath, JSON.stringify(metadata, null, 2));
         report.repaired.push(name);
         logger.warn('local S3: restored the metadata of an inbox object cut short by a crash; its body is whole', { key: name });
@@ -93,7 +91,7 @@ export function repairS3rverFolder(dir: string, opts: S3rverRepairOptions): S3rv
         // Not whole: its put never read back, so the receiver never answered 200 for it.
         const target = join(opts.quarantine, bucket, ...key.split('/'));
         mkdirSync(dirname(target), { recursive: true });
-        for (const suffix of [OBJECT_SUFFIX, MD5_SUFFIX, METADATA_SUFFIX]) {
+        for (const suffix of [S3RVER_OBJECT_SUFFIX, S3RVER_MD5_SUFFIX, S3RVER_METADATA_SUFFIX]) {
           if (existsSync(`${base}${suffix}`)) renameSync(`${base}${suffix}`, `${target}${suffix}`);
         }
         report.quarantined.push(name);
@@ -115,7 +113,7 @@ function* objectFiles(d: string): Generator<string> {
   for (const entry of entries) {
     const p = join(d, entry.name);
     if (entry.isDirectory()) yield* objectFiles(p);
-    else if (entry.name.endsWith(OBJECT_SUFFIX)) yield p;
+    else if (entry.name.endsWith(S3RVER_OBJECT_SUFFIX)) yield p;
   }
 }
 

@@ -17,15 +17,13 @@
  * hash to its key's id is retried, then reported as {@link IncompleteObjectError}: a transient
  * failure, so the fan-out retries the record instead of storing a torn body under a wrong id.
  */
-import { open } from 'node:fs/promises';
-import { join } from 'node:path';
 import { BlobNotFoundError } from '../lambda/core/errors.js';
 import { eventIdOf } from '../lambda/core/event-id.js';
 import { parseInboxKey } from '../lambda/core/inbox.js';
 import type { BlobPutOptions, BlobStore, CallOptions, StoredBlob } from '../lambda/core/ports.js';
+import { syncFile } from './append-log.js';
+import { s3rverObjectFile } from './paths.js';
 
-/** s3rver 3's suffix for an object's content file. */
-const S3RVER_OBJECT_SUFFIX = '._S3rver_object';
 const GET_ATTEMPTS = 4;
 
 export interface VerifiedBlobStoreOptions {
@@ -87,7 +85,7 @@ export class VerifiedBlobStore implements BlobStore {
       }
       await pause(5 * attempt);
     }
-    if (this.opts.s3Directory && this.inner.bucket) await syncFile(join(this.opts.s3Directory, this.inner.bucket, `${key}${S3RVER_OBJECT_SUFFIX}`));
+    if (this.opts.s3Directory && this.inner.bucket) await syncFile(s3rverObjectFile(this.opts.s3Directory, this.inner.bucket, key));
   }
 
   async get(key: string, options: CallOptions = {}): Promise<StoredBlob> {
@@ -133,15 +131,3 @@ function pause(ms: number, signal?: AbortSignal): Promise<void> {
   });
 }
 
-async function syncFile(path: string): Promise<void> {
-  try {
-    const fh = await open(path, 'r');
-    try {
-      await fh.sync();
-    } finally {
-      await fh.close();
-    }
-  } catch {
-    // Best effort: the object already reads back whole; this only guards against a power cut.
-  }
-}
