@@ -186,10 +186,11 @@ export async function writeSynced(path: string, data: Buffer): Promise<void> {
   }
 }
 
-/** Syncs a folder so a rename or unlink in it survives a power cut (best effort where unsupported). */
 /**
- * Syncs a file written by someone else (s3rver) to disk, best effort: the caller has already read
- * it back whole, so this only guards against a power cut.
+ * Syncs a file or folder to disk, best effort. For a file someone else wrote (s3rver) the caller
+ * has already read it back whole, and for a folder the rename or unlink in it is atomic anyway, so
+ * this only guards against a power cut; a path that is gone, or a platform or file system that
+ * cannot sync a folder, is not an error.
  */
 export async function syncFile(path: string): Promise<void> {
   let fh: FileHandle | undefined;
@@ -197,22 +198,15 @@ export async function syncFile(path: string): Promise<void> {
     fh = await open(path, 'r');
     await fh.sync();
   } catch {
-    // Gone or unsyncable: the bytes are readable already.
+    // See above: best effort.
   } finally {
     await fh?.close().catch(() => undefined);
   }
 }
 
-export async function syncDir(dir: string): Promise<void> {
-  let fh: FileHandle | undefined;
-  try {
-    fh = await open(dir, 'r');
-    await fh.sync();
-  } catch {
-    // Some platforms and file systems cannot sync a directory; the rename itself is still atomic.
-  } finally {
-    await fh?.close().catch(() => undefined);
-  }
+/** Syncs a folder so a rename or unlink in it survives a power cut (best effort where unsupported). */
+export function syncDir(dir: string): Promise<void> {
+  return syncFile(dir);
 }
 
 /** The result of reading a journal: its complete lines, and what could not be used. */
