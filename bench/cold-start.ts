@@ -30,10 +30,10 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import type { APIGatewayProxyEvent, SQSEvent } from 'aws-lambda';
 import { build, type Metafile } from 'esbuild';
-import { sign } from '../lambda/core/signature.js';
 import { ESBUILD_OPTIONS, esbuildBuildOptions, lambdaEntry } from '../lib/constructs/node-function.js';
 import { hasFlag, intFlag } from './lib/args.js';
 import { startAwsStub } from './lib/aws-stub.js';
+import { signedWebhookEvent } from '../test/support/api-gateway.js';
 import { fmt, isMain, median, pairedRatio } from './lib/measure.js';
 import { bundleSize, synthStackBundles, type BundleSize } from './lib/stack-bundles.js';
 
@@ -127,21 +127,8 @@ interface Variant {
 }
 
 function receiverEvent(): APIGatewayProxyEvent {
-  const body = Buffer.from(JSON.stringify({ event: 'message.didCreate', data: { messages: [{ messageId: 'm1', channelId: 'c1', userId: 'u1', data: { text: 'cold start' } }] } }));
-  return {
-    body: body.toString('base64'),
-    isBase64Encoded: true,
-    headers: { 'Content-Type': 'application/json', 'X-Amity-Signature': sign(body, SECRET) },
-    multiValueHeaders: {},
-    httpMethod: 'POST',
-    path: '/webhook',
-    resource: '/webhook',
-    pathParameters: null,
-    queryStringParameters: null,
-    multiValueQueryStringParameters: null,
-    stageVariables: null,
-    requestContext: { requestId: 'cold-start', requestTimeEpoch: 0 } as APIGatewayProxyEvent['requestContext'],
-  };
+  const body = JSON.stringify({ event: 'message.didCreate', data: { messages: [{ messageId: 'm1', channelId: 'c1', userId: 'u1', data: { text: 'cold start' } }] } });
+  return signedWebhookEvent(body, SECRET, { base64: true, requestId: 'cold-start', requestTimeEpoch: 0 });
 }
 
 function fanoutEvent(): SQSEvent {

@@ -27,6 +27,7 @@ import { createReceiverHandler } from '../lambda/receiver/handler.js';
 import { hasFlag, intFlag } from './lib/args.js';
 import { fmt, isMain, pairedRatio, timeRounds } from './lib/measure.js';
 import { buildPayloads, describePayloads, type SignedPayload } from './lib/payloads.js';
+import { apiGatewayEvent } from '../test/support/api-gateway.js';
 
 const SECRET = 'bench-secret-2f0c1a9e7b';
 /** DESIGN §10's target for receiver throughput relative to the floor. */
@@ -84,25 +85,14 @@ export interface ReceiverCpuResult {
   readonly meetsTarget: boolean;
 }
 
-function apiGatewayEvent(p: SignedPayload, path: BodyPath, i: number): APIGatewayProxyEvent {
-  return {
+function webhookEvent(p: SignedPayload, path: BodyPath, i: number): APIGatewayProxyEvent {
+  return apiGatewayEvent({
     body: path === 'base64' ? p.body.toString('base64') : p.text,
     isBase64Encoded: path === 'base64',
     headers: { 'Content-Type': 'application/json', 'User-Agent': 'Social-Plus-Webhooks/1.0', 'X-Amity-Signature': p.signature, 'X-Forwarded-For': '52.70.191.115' },
-    multiValueHeaders: {},
-    httpMethod: 'POST',
-    path: '/webhook',
-    resource: '/webhook',
-    pathParameters: null,
-    queryStringParameters: null,
-    multiValueQueryStringParameters: null,
-    stageVariables: null,
-    requestContext: {
-      accountId: '123456789012', apiId: 'bench', authorizer: undefined, protocol: 'HTTP/1.1', httpMethod: 'POST',
-      identity: { sourceIp: '52.70.191.115', userAgent: 'Social-Plus-Webhooks/1.0' } as APIGatewayProxyEvent['requestContext']['identity'],
-      path: '/prod/webhook', stage: 'prod', requestId: `bench-${i}`, requestTimeEpoch: 1_751_450_043_221 + i, resourceId: 'r', resourcePath: '/webhook',
-    },
-  };
+    requestId: `bench-${i}`,
+    requestTimeEpoch: 1_751_450_043_221 + i,
+  });
 }
 
 /** Runs the benchmark and returns its figures (prints nothing). */
@@ -157,7 +147,7 @@ export async function runReceiverCpu(opts: ReceiverCpuOptions = {}): Promise<Rec
       },
     };
     const receiverOn = (path: BodyPath) => {
-      const events = payloads.map((p, i) => apiGatewayEvent(p, path, i));
+      const events = payloads.map((p, i) => webhookEvent(p, path, i));
       return {
         name: `receiver-${path}`,
         async run() {

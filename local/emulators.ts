@@ -6,17 +6,11 @@ import { mkdirSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
 import { Worker } from 'node:worker_threads';
-import {
-  CreateTableCommand,
-  DescribeTableCommand,
-  DynamoDBClient,
-  ResourceInUseException,
-  waitUntilTableExists,
-  type DynamoDBClientConfig,
-} from '@aws-sdk/client-dynamodb';
+import { DynamoDBClient, type DynamoDBClientConfig } from '@aws-sdk/client-dynamodb';
 import { CreateBucketCommand, S3Client, type S3ClientConfig } from '@aws-sdk/client-s3';
 import dynalite from 'dynalite';
 import S3rver from 's3rver';
+import { createTableIfMissing } from '../lambda/adapters/create-table.js';
 import { TABLE } from '../lambda/common/table-schema.js';
 
 /** Credentials the emulators accept; never real ones. */
@@ -110,13 +104,7 @@ export function localS3Client(endpoint: string, extra: Partial<S3ClientConfig> =
 }
 
 /** Creates the event table of DESIGN §5 (keys and sparse GSIs) unless it exists. */
-export async function ensureEventTable(client: DynamoDBClient, tableName: string): Promise<void> {
-  try {
-    await client.send(new DescribeTableCommand({ TableName: tableName }));
-    return;
-  } catch (err) {
-    if ((err as Error).name !== 'ResourceNotFoundException') throw err;
-  }
+export function ensureEventTable(client: DynamoDBClient, tableName: string): Promise<void> {
   const gsi = (g: { indexName: string; partitionKey: string; sortKey: string }) => ({
     IndexName: g.indexName,
     KeySchema: [
@@ -125,23 +113,17 @@ export async function ensureEventTable(client: DynamoDBClient, tableName: string
     ],
     Projection: { ProjectionType: 'INCLUDE' as const, NonKeyAttributes: [...TABLE.projectedAttributes] },
   });
-  try {
-    await client.send(new CreateTableCommand({
-      TableName: tableName,
-      BillingMode: 'PAY_PER_REQUEST',
-      AttributeDefinitions: [TABLE.partitionKey, TABLE.sortKey, TABLE.byActor.partitionKey, TABLE.byActor.sortKey, TABLE.byTarget.partitionKey, TABLE.byTarget.sortKey]
-        .map((AttributeName) => ({ AttributeName, AttributeType: 'S' as const })),
-      KeySchema: [
-        { AttributeName: TABLE.partitionKey, KeyType: 'HASH' },
-        { AttributeName: TABLE.sortKey, KeyType: 'RANGE' },
-      ],
-      GlobalSecondaryIndexes: [gsi(TABLE.byActor), gsi(TABLE.byTarget)],
-    }));
-  } catch (err) {
-    if (!(err instanceof ResourceInUseException) && (err as Error).name !== 'ResourceInUseException') throw err;
-  }
-  // dynalite reports CREATING for a moment even with createTableMs 0: wait for ACTIVE.
-  await waitUntilTableExists({ client, maxWaitTime: 30, minDelay: 1, maxDelay: 1 }, { TableName: tableName });
+  return createTableIfMissing(client, {
+    TableName: tableName,
+    BillingMode: 'PAY_PER_REQUEST',
+    AttributeDefinitions: [TABLE.partitionKey, TABLE.sortKey, TABLE.byActor.partitionKey, TABLE.byActor.sortKey, TABLE.byTarget.partitionKey, TABLE.byTarget.sortKey]
+      .map((AttributeName) => ({ AttributeName, AttributeType: 'S' as const })),
+    KeySchema: [
+      { AttributeName: TABLE.partitionKey, KeyType: 'HASH' },
+      { AttributeName: TABLE.sortKey, KeyType: 'RANGE' },
+    ],
+    GlobalSecondaryIndexes: [gsi(TABLE.byActor), gsi(TABLE.byTarget)],
+  });
 }
 
 /** Creates the archive bucket unless it exists. */

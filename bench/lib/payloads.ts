@@ -8,6 +8,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { sign } from '../../lambda/core/signature.js';
+import { mulberry32 } from '../../local/faults/injector.js';
 
 const SAMPLES_DIR = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'fixtures', 'samples');
 
@@ -33,17 +34,6 @@ export interface PayloadOptions {
   readonly seed?: number;
 }
 
-/** A small deterministic PRNG (mulberry32), so every run measures the same bodies. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const WORDS = [
   'meet', 'at', 'the', 'park', 'gate', 'tomorrow', 'checkout', 'flow', 'order', 'refund', 'thanks', 'great', 'run',
@@ -81,7 +71,8 @@ export function buildPayloads(opts: PayloadOptions): SignedPayload[] {
   const count = opts.count ?? 4000;
   const minBytes = opts.minBytes ?? 512;
   const maxBytes = opts.maxBytes ?? 20 * 1024;
-  const rand = prng(opts.seed ?? 42);
+  // Seeded, so every run measures the same bodies.
+  const rand = mulberry32(opts.seed ?? 42);
   const samples = readdirSync(SAMPLES_DIR)
     .filter((f) => f.endsWith('.json'))
     .sort()

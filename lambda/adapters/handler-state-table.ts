@@ -12,44 +12,27 @@
  *   `community#<id>`), attribute `n`;
  * - counted marker: `PK=COUNTED#<eventId>`, `SK=COUNTED`: makes each event count exactly once.
  */
-import {
-  CreateTableCommand,
-  DescribeTableCommand,
-  ResourceInUseException,
-  waitUntilTableExists,
-  type DynamoDBClient,
-} from '@aws-sdk/client-dynamodb';
-
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { HANDLER_STATE_TABLE } from '../common/table-schema.js';
+import { createTableIfMissing } from './create-table.js';
 
 /** Key and TTL attribute names of the handler state table (defined in `lambda/common/table-schema.ts`, which the stack imports). */
 export { HANDLER_STATE_TABLE };
 
 /** Creates the handler state table unless it exists: for local mode and tests (the stack creates it on AWS). */
-export async function ensureHandlerStateTable(client: DynamoDBClient, tableName: string): Promise<void> {
-  try {
-    await client.send(new DescribeTableCommand({ TableName: tableName }));
-    return;
-  } catch (err) {
-    if ((err as Error).name !== 'ResourceNotFoundException') throw err;
-  }
-  try {
-    await client.send(new CreateTableCommand({
-      TableName: tableName,
-      BillingMode: 'PAY_PER_REQUEST',
-      AttributeDefinitions: [
-        { AttributeName: HANDLER_STATE_TABLE.partitionKey, AttributeType: 'S' },
-        { AttributeName: HANDLER_STATE_TABLE.sortKey, AttributeType: 'S' },
-      ],
-      KeySchema: [
-        { AttributeName: HANDLER_STATE_TABLE.partitionKey, KeyType: 'HASH' },
-        { AttributeName: HANDLER_STATE_TABLE.sortKey, KeyType: 'RANGE' },
-      ],
-    }));
-  } catch (err) {
-    if (!(err instanceof ResourceInUseException) && (err as Error).name !== 'ResourceInUseException') throw err;
-  }
-  await waitUntilTableExists({ client, maxWaitTime: 30, minDelay: 1, maxDelay: 1 }, { TableName: tableName });
+export function ensureHandlerStateTable(client: DynamoDBClient, tableName: string): Promise<void> {
+  return createTableIfMissing(client, {
+    TableName: tableName,
+    BillingMode: 'PAY_PER_REQUEST',
+    AttributeDefinitions: [
+      { AttributeName: HANDLER_STATE_TABLE.partitionKey, AttributeType: 'S' },
+      { AttributeName: HANDLER_STATE_TABLE.sortKey, AttributeType: 'S' },
+    ],
+    KeySchema: [
+      { AttributeName: HANDLER_STATE_TABLE.partitionKey, KeyType: 'HASH' },
+      { AttributeName: HANDLER_STATE_TABLE.sortKey, KeyType: 'RANGE' },
+    ],
+  });
 }
 
 /** Whether an SDK error is DynamoDB's failed condition. */

@@ -1,0 +1,28 @@
+/**
+ * Creates a DynamoDB table unless it exists, and waits until it is ACTIVE: for local mode and tests
+ * (on AWS the stack creates the tables). Safe to call from two processes at once.
+ */
+import {
+  CreateTableCommand,
+  DescribeTableCommand,
+  waitUntilTableExists,
+  type CreateTableCommandInput,
+  type DynamoDBClient,
+} from '@aws-sdk/client-dynamodb';
+
+export async function createTableIfMissing(client: DynamoDBClient, input: CreateTableCommandInput & { readonly TableName: string }): Promise<void> {
+  try {
+    await client.send(new DescribeTableCommand({ TableName: input.TableName }));
+    return;
+  } catch (err) {
+    if ((err as Error).name !== 'ResourceNotFoundException') throw err;
+  }
+  try {
+    await client.send(new CreateTableCommand(input));
+  } catch (err) {
+    // Created by someone else since the describe.
+    if ((err as Error).name !== 'ResourceInUseException') throw err;
+  }
+  // dynalite reports CREATING for a moment even with createTableMs 0: wait for ACTIVE.
+  await waitUntilTableExists({ client, maxWaitTime: 30, minDelay: 1, maxDelay: 1 }, { TableName: input.TableName });
+}
