@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { App, Validations, type Environment } from 'aws-cdk-lib';
 import { AwsSolutionsChecks, ServerlessChecks } from 'cdk-nag';
 import { buildConfig, ConfigError } from '../lib/config.js';
-import { DEFAULT_STACK_NAME, SocialPlusWebhooksStack } from '../lib/webhooks-stack.js';
+import { SocialPlusWebhooksStack } from '../lib/webhooks-stack.js';
 
 /** Deploy to the CLI's account and region when known; otherwise synthesize an environment-agnostic stack. */
 function environmentFromProcess(): Environment | undefined {
@@ -23,7 +23,7 @@ function environmentFromProcess(): Environment | undefined {
  */
 export function buildWebhooksApp(app: App, env: Environment | undefined = environmentFromProcess()): SocialPlusWebhooksStack {
   const config = buildConfig(app.node.getAllContext() as Record<string, unknown>);
-  const stack = new SocialPlusWebhooksStack(app, DEFAULT_STACK_NAME, { config, env });
+  const stack = new SocialPlusWebhooksStack(app, config.stackName, { config, env });
   Validations.of(app).addPlugins(new AwsSolutionsChecks(app), new ServerlessChecks(app));
   return stack;
 }

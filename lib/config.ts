@@ -9,6 +9,7 @@ import { METRICS_NAMESPACE } from '../lambda/common/metrics-contract.js';
 import { HandlersConfigError, parseHandlersConfig, type HandlersConfig } from '../lambda/fanout/handlers/config.js';
 import { parseCidr } from './cidr.js';
 import { SOCIALPLUS_REGIONS, type SocialPlusRegion } from './socialplus-ips.js';
+import { DEFAULT_STACK_NAME, STACK_NAME_PATTERN } from './stack-name.js';
 
 /** One Social Plus webhook registration: a URL path, the region it is sent from, its secret. */
 export interface WebhookSourceConfig {
@@ -22,12 +23,20 @@ export interface WebhookSourceConfig {
 
 /** The validated configuration. */
 export interface WebhooksConfig {
+  /**
+   * The CloudFormation stack's name: two deployments in one account and region (staging and
+   * production) differ by it. Resource names derived from it (API, Athena workgroup, Glue database,
+   * alarms) differ too.
+   */
+  readonly stackName: string;
   /** Webhook sources, at least one, names unique. */
   readonly sources: readonly WebhookSourceConfig[];
   /** Extra CIDRs the firewall allows besides Social Plus (normalised; IPv4 and IPv6 mixed). */
   readonly allowedCidrs: readonly string[];
   /** Days an event item stays in the event store before DynamoDB's TTL removes it. */
   readonly eventRetentionDays: number;
+  /** DynamoDB deletion protection on the event table: nobody deletes it by mistake, the stack included. */
+  readonly eventTableDeletionProtection: boolean;
   /** Days before archive objects move to S3 Standard-IA. */
   readonly archiveTransitionDays: number;
   /** Firehose buffering interval before it writes an archive object. */
@@ -76,11 +85,27 @@ export interface WebhooksConfig {
   readonly socialPlusApiSecretArn?: string;
 }
 
+/**
+ * API Gateway's default account-level throttle per region (requests per second, and burst). The
+ * stage's defaults are the same, so the stage never refuses what the account would let through:
+ * Social Plus documents no retry, and a 429 to it is a lost event. The WAF already admits only
+ * Social Plus's addresses, so a lower stage limit protects nothing but the bill (README, Deploy).
+ */
+export const API_ACCOUNT_DEFAULT_THROTTLE = { rateLimit: 10_000, burstLimit: 5_000 } as const;
+
+/** SQS's longest retention, which both queues use: a message cannot wait longer than this. */
+export const QUEUE_RETENTION_SECONDS = 14 * 24 * 60 * 60;
+
+/** AWS's rule for a Lambda-triggered queue: visibility timeout at least six times the function timeout. */
+export const VISIBILITY_TIMEOUT_FACTOR = 6;
+
 /** Every configuration key with its default; `sources` and `allowedCidrs` are listed for completeness. */
 export const CONFIG_DEFAULTS = {
+  stackName: DEFAULT_STACK_NAME as string,
   sources: [{ name: DEFAULT_SOURCE, region: 'us' }] as readonly WebhookSourceConfig[],
   allowedCidrs: [] as readonly string[],
   eventRetentionDays: 90,
+  eventTableDeletionProtection: true as boolean,
   archiveTransitionDays: 90,
   archiveBufferSeconds: 60,
   archiveBufferMiB: 64,
@@ -89,8 +114,8 @@ export const CONFIG_DEFAULTS = {
   fanoutMaxConcurrency: 10,
   fanoutTimeoutSeconds: 30,
   maxReceiveCount: 5,
-  apiRateLimit: 1000,
-  apiBurstLimit: 2000,
+  apiRateLimit: API_ACCOUNT_DEFAULT_THROTTLE.rateLimit,
+  apiBurstLimit: API_ACCOUNT_DEFAULT_THROTTLE.burstLimit,
   apiStageName: 'prod',
   athenaScanLimitGiB: 10,
   logRetentionDays: 30,
@@ -303,13 +328,22 @@ function buildOptionalEmail(c: Collector, raw: unknown): string | undefined {
   return raw.trim();
 }
 
-function buildTracing(c: Collector, raw: unknown): boolean {
-  if (raw === undefined) return CONFIG_DEFAULTS.tracing;
+function buildBoolean(c: Collector, key: string, raw: unknown, fallback: boolean, meaning: string): boolean {
+  if (raw === undefined) return fallback;
   if (typeof raw === 'boolean') return raw;
   // `-c tracing=false` arrives as a string.
   if (typeof raw === 'string' && /^\s*(true|false)\s*$/i.test(raw)) return raw.trim().toLowerCase() === 'true';
-  c.add(`tracing: ${show(raw)} is not true or false (true traces the API stage and both functions with X-Ray; false turns X-Ray off)`);
-  return CONFIG_DEFAULTS.tracing;
+  c.add(`${key}: ${show(raw)} is not true or false (${meaning})`);
+  return fallback;
+}
+
+function buildStackName(c: Collector, raw: unknown): string {
+  if (raw === undefined || raw === '') return CONFIG_DEFAULTS.stackName;
+  if (typeof raw !== 'string' || !STACK_NAME_PATTERN.test(raw)) {
+    c.add(`stackName: ${show(raw)} is not a stack name: a letter, then letters, digits and hyphens, at most 64 characters (e.g. SocialPlusWebhooks-staging)`);
+    return CONFIG_DEFAULTS.stackName;
+  }
+  return raw;
 }
 
 function buildMetricsNamespace(c: Collector, raw: unknown): string {
@@ -460,9 +494,17 @@ export function buildConfig(context: Readonly<Record<string, unknown>>): Webhook
     else c.add(`apiStageName: ${show(context.apiStageName)} is not a stage name: letters, digits and underscores, 1 to 128 characters`);
   }
   const config: WebhooksConfig = {
+    stackName: buildStackName(c, context.stackName),
     sources,
     allowedCidrs,
     eventRetentionDays: c.integer('eventRetentionDays', context.eventRetentionDays, d.eventRetentionDays, 1, 3650),
+    eventTableDeletionProtection: buildBoolean(
+      c,
+      'eventTableDeletionProtection',
+      context.eventTableDeletionProtection,
+      d.eventTableDeletionProtection,
+      'true makes DynamoDB refuse to delete the event table; false lets a user or the stack delete it',
+    ),
     archiveTransitionDays: c.integer('archiveTransitionDays', context.archiveTransitionDays, d.archiveTransitionDays, 30, 3650),
     archiveBufferSeconds: c.integer('archiveBufferSeconds', context.archiveBufferSeconds, d.archiveBufferSeconds, 0, 900),
     archiveBufferMiB: c.integer('archiveBufferMiB', context.archiveBufferMiB, d.archiveBufferMiB, 1, 128),
@@ -479,11 +521,29 @@ export function buildConfig(context: Readonly<Record<string, unknown>>): Webhook
     logLevel: c.oneOf('logLevel', context.logLevel, LOG_LEVELS, d.logLevel),
     alarmEmail: buildOptionalEmail(c, context.alarmEmail),
     receiverDeadlineMs: c.integer('receiverDeadlineMs', context.receiverDeadlineMs, d.receiverDeadlineMs, RECEIVER_DEADLINE_MS_RANGE.min, RECEIVER_DEADLINE_MS_RANGE.max),
-    tracing: buildTracing(c, context.tracing),
+    tracing: buildBoolean(c, 'tracing', context.tracing, d.tracing, 'true traces the API stage and both functions with X-Ray; false turns X-Ray off'),
     metricsNamespace: buildMetricsNamespace(c, context.metricsNamespace),
     handlers: buildHandlers(c, context.handlers, sources),
     socialPlusApiSecretArn: buildApiSecretArn(c, context.socialPlusApiSecretArn),
   };
+  checkRetryWindow(c, config);
   if (c.problems.length > 0) throw new ConfigError(c.problems);
   return config;
+}
+
+/**
+ * A message that keeps failing stays in the queue for up to maxReceiveCount visibility timeouts
+ * before the DLQ takes it; if that is longer than the queue keeps a message, SQS deletes it first
+ * and the event is lost without ever reaching the DLQ.
+ */
+function checkRetryWindow(c: Collector, config: Pick<WebhooksConfig, 'maxReceiveCount' | 'fanoutTimeoutSeconds'>): void {
+  const visibility = config.fanoutTimeoutSeconds * VISIBILITY_TIMEOUT_FACTOR;
+  const window = config.maxReceiveCount * visibility;
+  if (window <= QUEUE_RETENTION_SECONDS) return;
+  const most = Math.floor(QUEUE_RETENTION_SECONDS / visibility);
+  c.add(
+    `maxReceiveCount: ${config.maxReceiveCount} receives × a ${visibility} s visibility timeout (${VISIBILITY_TIMEOUT_FACTOR} × fanoutTimeoutSeconds ${config.fanoutTimeoutSeconds}) ` +
+      `is ${window} s, longer than the ${QUEUE_RETENTION_SECONDS} s (14 days) the queue keeps a message: a failing event would expire before reaching the dead-letter queue. ` +
+      `Use maxReceiveCount ${most} or less, or a shorter fanoutTimeoutSeconds.`,
+  );
 }

@@ -77,7 +77,7 @@ export class SocialPlusWebhooksStack extends Stack {
 
     this.secrets = new WebhookSecrets(this, 'Secrets', { sources: c.sources });
     this.queue = new EventQueue(this, 'Queue', { consumerTimeout: fanoutTimeout, maxReceiveCount: c.maxReceiveCount });
-    this.eventStore = new EventStore(this, 'EventStore');
+    this.eventStore = new EventStore(this, 'EventStore', { deletionProtection: c.eventTableDeletionProtection });
     this.archive = new EventArchive(this, 'Archive', {
       transitionAfter: Duration.days(c.archiveTransitionDays),
       bufferInterval: Duration.seconds(c.archiveBufferSeconds),
@@ -196,6 +196,10 @@ export class SocialPlusWebhooksStack extends Stack {
       ReceiverLogGroupName: [this.receiver.logGroup.logGroupName, 'Receiver logs (structured JSON: level, message, eventId, source, reason)'],
       FanoutLogGroupName: [this.fanout.logGroup.logGroupName, 'Fan-out logs (structured JSON: level, message, eventId, source, handler)'],
       WebAclName: [this.firewall.webAclName, 'WAF web ACL in front of the API (its sampled requests show what it blocked)'],
+      WebAclArn: [this.firewall.webAcl.attrArn, 'ARN of that web ACL (doctor checks it is associated with the stage)'],
+      ApiStageArn: [this.api.stage.stageArn, 'ARN of the API stage the web ACL guards'],
+      ReceiverFunctionName: [this.receiver.function.functionName, 'The receiver Lambda function'],
+      FanoutFunctionName: [this.fanout.function.functionName, 'The fan-out Lambda function'],
       ApiAccessLogGroupName: [this.api.accessLogGroup.logGroupName, 'API access logs (one JSON line per request: status, sourceIp, wafResponseCode, latency)'],
     };
     const { stateTable, eventBus, socialPlusSecret } = this.handlerResources;

@@ -25,6 +25,7 @@ import { LOCAL_TABLE_NAME, localPaths } from '../../local/paths.js';
 import { locateArchive, QueryError, runArchiveQuery } from '../archive-query.js';
 import { DEFAULT_STACK_NAME } from '../aws-status.js';
 import { CliError } from '../errors.js';
+import { targetStackName } from '../stack-target.js';
 import { renderTable } from '../output.js';
 
 /** Target types the fan-out records (`lambda/core/entities.ts`). */
@@ -345,7 +346,7 @@ export async function awsEvents(
   opts: Pick<EventsOptions, 'table' | 'stack' | 'workgroup' | 'database'> = {},
   poll: { readonly sleep?: (ms: number) => Promise<void>; readonly timeoutMs?: number } = {},
 ): Promise<EventRow[]> {
-  const stack = opts.stack ?? DEFAULT_STACK_NAME;
+  const stack = targetStackName(opts.stack);
   let outputs: Record<string, string> | undefined;
   const output = async (key: string, flag: string): Promise<string> => {
     outputs ??= await stackOutputs(clients.cloudFormation, stack);

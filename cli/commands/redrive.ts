@@ -6,6 +6,7 @@ import { LOCAL_DIR_ENV } from '../../local/paths.js';
 import { LocalModeUnreachableError, NoLocalStateError, openLocalQueue } from '../../local/queue-access.js';
 import { awsClientConfig, DEFAULT_STACK_NAME, readStackOutputs, requireOutput, STACK_OUTPUT, type AwsTargetOptions } from '../aws-stack.js';
 import { CliError } from '../errors.js';
+import { targetStackName } from '../stack-target.js';
 import { createProgress } from '../progress.js';
 import { redriveOnAws } from '../redrive-aws.js';
 
@@ -74,7 +75,7 @@ export async function runRedrive(opts: RedriveOptions, clients?: RedriveClients)
   if (opts.dir !== undefined) throw new CliError('--dir is for local mode; leave it out with --aws');
   if ((opts.queueUrl === undefined) !== (opts.dlqUrl === undefined)) throw new CliError('give both --queue-url and --dlq-url, or neither (then they are read from the stack)');
 
-  const stackName = opts.stack ?? DEFAULT_STACK_NAME;
+  const stackName = targetStackName(opts.stack);
   const sqs = clients?.sqs ?? new SQSClient(awsClientConfig(opts));
   let queueUrl = opts.queueUrl;
   let dlqUrl = opts.dlqUrl;

@@ -8,6 +8,7 @@ import { LOCAL_DIR_ENV, localPaths } from '../../local/paths.js';
 import { LocalModeUnreachableError, NoLocalStateError, openLocalQueue } from '../../local/queue-access.js';
 import { awsClientConfig, DEFAULT_STACK_NAME, readStackOutputs, requireOutput, STACK_OUTPUT, type AwsTargetOptions } from '../aws-stack.js';
 import { CliError } from '../errors.js';
+import { targetStackName } from '../stack-target.js';
 import { createProgress } from '../progress.js';
 import { checkPatterns, parseTimeRange, partitionsFor, REPLAY_FORCE_ATTRIBUTE, replayRequestId, type ReplayEvent } from '../replay-plan.js';
 import { localArchiveSource, localQueueTarget, runReplay, s3ArchiveSource, sqsTarget, type ReplaySource, type ReplaySummary, type ReplayTarget } from '../replay-run.js';
@@ -85,7 +86,7 @@ export async function runReplayCommand(opts: ReplayOptions, clients?: ReplayClie
   let local: ReturnType<typeof localQueueTarget> | undefined;
   if (opts.aws) {
     if (opts.dir !== undefined) throw new CliError('--dir is for local mode; leave it out with --aws');
-    const stackName = opts.stack ?? DEFAULT_STACK_NAME;
+    const stackName = targetStackName(opts.stack);
     let bucket = opts.bucket;
     let queueUrl = opts.queueUrl;
     if (bucket === undefined || (queueUrl === undefined && !opts.dryRun)) {

@@ -5,6 +5,7 @@ import { METRICS_NAMESPACE } from '../../lambda/common/metrics-contract.js';
 import { localPaths } from '../../local/paths.js';
 import { defaultAwsStatusClients, readAwsStatus, DEFAULT_STACK_NAME, type AwsQueueStatus, type AwsStatus } from '../aws-status.js';
 import { CliError } from '../errors.js';
+import { targetStackName } from '../stack-target.js';
 import { readLocalStatus, type LocalStatus } from '../local-status.js';
 
 interface StatusOptions {
@@ -51,7 +52,7 @@ async function runStatus(opts: StatusOptions): Promise<void> {
   if (opts.aws) {
     if (opts.dir !== undefined) throw new CliError('--dir is for local mode; with --aws the stack is named by --stack');
     status = await readAwsStatus(defaultAwsStatusClients(opts.region), {
-      ...(opts.stack !== undefined ? { stack: opts.stack } : {}),
+      stack: targetStackName(opts.stack),
       ...(opts.queueUrl !== undefined ? { queueUrl: opts.queueUrl } : {}),
       ...(opts.dlqUrl !== undefined ? { dlqUrl: opts.dlqUrl } : {}),
       ...(opts.metricsNamespace !== undefined ? { metricsNamespace: opts.metricsNamespace } : {}),

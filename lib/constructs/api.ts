@@ -3,6 +3,7 @@ import * as apigateway from 'aws-cdk-lib/aws-apigateway';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
+import { API_ACCOUNT_DEFAULT_THROTTLE } from '../config.js';
 
 /** The webhook path; `POST /webhook` serves the source named `default`. */
 export const WEBHOOK_PATH = 'webhook';
@@ -41,12 +42,12 @@ export interface WebhookApiProps {
   readonly stageName?: string;
   /**
    * Steady-state request rate limit for the stage, per second.
-   * @default 1000
+   * @default API_ACCOUNT_DEFAULT_THROTTLE.rateLimit (10,000, API Gateway's account limit per region)
    */
   readonly throttlingRateLimit?: number;
   /**
    * Burst limit for the stage: Social Plus sends in bursts when many users act at once.
-   * @default 2000
+   * @default API_ACCOUNT_DEFAULT_THROTTLE.burstLimit (5,000, the account's)
    */
   readonly throttlingBurstLimit?: number;
   /**
@@ -92,8 +93,8 @@ export class WebhookApi extends Construct {
       deploy: true,
       deployOptions: {
         stageName: props.stageName ?? 'prod',
-        throttlingRateLimit: props.throttlingRateLimit ?? 1000,
-        throttlingBurstLimit: props.throttlingBurstLimit ?? 2000,
+        throttlingRateLimit: props.throttlingRateLimit ?? API_ACCOUNT_DEFAULT_THROTTLE.rateLimit,
+        throttlingBurstLimit: props.throttlingBurstLimit ?? API_ACCOUNT_DEFAULT_THROTTLE.burstLimit,
         accessLogDestination: new apigateway.LogGroupLogDestination(this.accessLogGroup),
         accessLogFormat: apigateway.AccessLogFormat.custom(JSON.stringify(ACCESS_LOG_FORMAT)),
         tracingEnabled: props.tracing ?? true,

@@ -25,6 +25,12 @@ export interface EventStoreProps {
    * @default RemovalPolicy.RETAIN: events outlive `cdk destroy`
    */
   readonly removalPolicy?: RemovalPolicy;
+  /**
+   * DynamoDB deletion protection: the table cannot be deleted (by a person, or by the stack) until
+   * it is turned off.
+   * @default true
+   */
+  readonly deletionProtection?: boolean;
 }
 
 /**
@@ -58,6 +64,7 @@ export class EventStore extends Construct {
       dynamoStream: dynamodb.StreamViewType.NEW_IMAGE,
       encryption: dynamodb.TableEncryptionV2.awsManagedKey(),
       removalPolicy: props.removalPolicy ?? RemovalPolicy.RETAIN,
+      deletionProtection: props.deletionProtection ?? true,
       globalSecondaryIndexes: [index(TABLE.byActor), index(TABLE.byTarget)],
     });
   }

@@ -1,12 +1,13 @@
 import { Duration, Validations } from 'aws-cdk-lib';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { QUEUE_RETENTION_SECONDS, VISIBILITY_TIMEOUT_FACTOR } from '../config.js';
 
 /** SQS's largest message (DESIGN §3); the queue attribute still defaults to 256 KiB, so it is set explicitly. */
 export const MAX_MESSAGE_BYTES = 1024 * 1024;
 
-/** AWS's rule for a Lambda-triggered queue: visibility timeout at least six times the function timeout. */
-export const VISIBILITY_TIMEOUT_FACTOR = 6;
+/** AWS's rule for a Lambda-triggered queue: visibility timeout at least six times the function timeout (lib/config.ts). */
+export { VISIBILITY_TIMEOUT_FACTOR };
 
 /** Props for {@link EventQueue}. */
 export interface EventQueueProps {
@@ -41,7 +42,7 @@ export class EventQueue extends Construct {
 
   constructor(scope: Construct, id: string, props: EventQueueProps) {
     super(scope, id);
-    const retentionPeriod = props.retentionPeriod ?? Duration.days(14);
+    const retentionPeriod = props.retentionPeriod ?? Duration.seconds(QUEUE_RETENTION_SECONDS);
     this.retentionPeriod = retentionPeriod;
     this.deadLetterQueue = new sqs.Queue(this, 'DeadLetterQueue', {
       encryption: sqs.QueueEncryption.SQS_MANAGED,

@@ -26,6 +26,8 @@ describe('buildConfig defaults', () => {
     const config = buildConfig({});
     expect(config.sources).toEqual([{ name: 'default', region: 'us' }]);
     expect(config).toMatchObject({
+      stackName: 'SocialPlusWebhooks',
+      eventTableDeletionProtection: true,
       allowedCidrs: [],
       eventRetentionDays: 90,
       archiveTransitionDays: 90,
@@ -36,8 +38,8 @@ describe('buildConfig defaults', () => {
       fanoutMaxConcurrency: 10,
       fanoutTimeoutSeconds: 30,
       maxReceiveCount: 5,
-      apiRateLimit: 1000,
-      apiBurstLimit: 2000,
+      apiRateLimit: 10_000,
+      apiBurstLimit: 5_000,
       apiStageName: 'prod',
       athenaScanLimitGiB: 10,
       logRetentionDays: 30,

@@ -504,7 +504,7 @@ describe('API', () => {
     expect(stage).toMatchObject({
       StageName: 'prod',
       TracingEnabled: true,
-      MethodSettings: [{ HttpMethod: '*', ResourcePath: '/*', ThrottlingRateLimit: 1000, ThrottlingBurstLimit: 2000, DataTraceEnabled: false }],
+      MethodSettings: [{ HttpMethod: '*', ResourcePath: '/*', ThrottlingRateLimit: 10_000, ThrottlingBurstLimit: 5_000, DataTraceEnabled: false }],
       AccessLogSetting: { DestinationArn: { 'Fn::Join': ['', expect.arrayContaining([ref(stack.api.accessLogGroup)])] } },
     });
     const format = JSON.parse(stage.AccessLogSetting.Format) as Record<string, string>;
