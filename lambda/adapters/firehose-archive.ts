@@ -1,9 +1,14 @@
 import { PutRecordBatchCommand, type FirehoseClient, type PutRecordBatchCommandOutput } from '@aws-sdk/client-firehose';
 import type { ArchiveStream } from '../core/ports.js';
 
-/** PutRecordBatch limits: 500 records and 4 MiB per call. */
+/** PutRecordBatch limits: 500 records per call. */
 const MAX_RECORDS_PER_CALL = 500;
-const MAX_BYTES_PER_CALL = 4 * 1024 * 1024;
+/**
+ * PutRecordBatch's "4 MB for the entire request", read as decimal megabytes: 4 MiB would let a
+ * call carry 194,304 bytes more than a strict reading of the limit allows, and a rejected call
+ * retries the whole batch.
+ */
+export const MAX_BYTES_PER_CALL = 4_000_000;
 
 export interface FirehoseArchiveOptions {
   /** Attempts for records Firehose rejects (throttling, internal errors). @default 3 */

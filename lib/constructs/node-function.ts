@@ -77,9 +77,17 @@ export const ESBUILD_OPTIONS = {
 /**
  * The full esbuild options of one function's bundle: {@link ESBUILD_OPTIONS}, the entry module
  * written as `<outdir>/index.mjs` (handler `index.handler`) and its chunks under `<outdir>/chunks/`.
+ * `sourceMaps: false` writes none: a function that never loads them should not ship them.
  */
-export function esbuildBuildOptions(entryFile: string, outdir: string): BuildOptions {
-  return { ...ESBUILD_OPTIONS, mainFields: [...ESBUILD_OPTIONS.mainFields], external: [], entryPoints: { index: entryFile }, outdir };
+export function esbuildBuildOptions(entryFile: string, outdir: string, opts: { sourceMaps?: boolean } = {}): BuildOptions {
+  return {
+    ...ESBUILD_OPTIONS,
+    mainFields: [...ESBUILD_OPTIONS.mainFields],
+    external: [],
+    entryPoints: { index: entryFile },
+    outdir,
+    ...(opts.sourceMaps === false ? { sourcemap: false } : {}),
+  };
 }
 
 /**
@@ -87,7 +95,8 @@ export function esbuildBuildOptions(entryFile: string, outdir: string): BuildOpt
  * step), with code splitting. Never Docker: the image is a placeholder the CDK type requires, used
  * only if the local step returns false, which it never does (it bundles or throws).
  */
-export function bundledCode(entry: string): lambda.Code {
+export function bundledCode(entry: string, opts: { sourceMaps?: boolean } = {}): lambda.Code {
+  const sourceMaps = opts.sourceMaps ?? true;
   return lambda.Code.fromAsset(PROJECT_ROOT, {
     // Hash what was built, not the whole repository.
     assetHashType: AssetHashType.OUTPUT,
@@ -96,12 +105,12 @@ export function bundledCode(entry: string): lambda.Code {
       // Never run; it is here because CDK caches staged assets by source path and bundling
       // options and cannot see inside `tryBundle`: without the entry named, every function would
       // get the first function's bundle.
-      command: ['esbuild', entry, '--splitting'],
+      command: ['esbuild', entry, '--splitting', ...(sourceMaps ? ['--sourcemap'] : [])],
       local: {
         tryBundle(outputDir: string): boolean {
           const esbuild = loadEsbuild();
           try {
-            esbuild.buildSync(esbuildBuildOptions(lambdaEntry(entry), outputDir));
+            esbuild.buildSync(esbuildBuildOptions(lambdaEntry(entry), outputDir, { sourceMaps }));
           } catch (err) {
             throw new Error(`esbuild could not bundle the Lambda entry point ${entry}: ${(err as Error).message}`, { cause: err });
           }
@@ -142,10 +151,10 @@ export interface WebhooksFunctionProps {
    */
   readonly metricsNamespace?: string;
   /**
-   * Whether Node.js maps stack traces to the TypeScript sources (`NODE_OPTIONS=--enable-source-maps`).
-   * It costs every cold start about 5 ms (docs/benchmarks.md), because Node loads the bundle's source
-   * maps with the code; the maps ship in the asset either way, so a minified stack trace can still
-   * be decoded offline.
+   * Whether the bundle has source maps and Node.js maps stack traces to the TypeScript sources
+   * with them (`NODE_OPTIONS=--enable-source-maps`). It costs every cold start about 5 ms
+   * (docs/benchmarks.md), because Node loads the maps with the code. Off, the asset ships no maps:
+   * nothing would ever load them.
    * @default true
    */
   readonly enableSourceMaps?: boolean;
@@ -175,7 +184,7 @@ export class WebhooksFunction extends Construct {
     });
     this.logGroup.grantWrite(this.role);
     this.function = new lambda.Function(this, 'Function', {
-      code: bundledCode(props.entry),
+      code: bundledCode(props.entry, { sourceMaps: props.enableSourceMaps ?? true }),
       handler: 'index.handler',
       description: props.description,
       runtime: lambda.Runtime.NODEJS_22_X,

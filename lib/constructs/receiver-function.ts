@@ -96,8 +96,8 @@ export class ReceiverFunction extends Construct {
       tracing: props.tracing,
       metricsNamespace: props.metricsNamespace,
       // Its cold start is on Social Plus's request path (DESIGN §10), and --enable-source-maps adds
-      // about 5 ms (bench/cold-start.ts) to it; it logs its errors by message, not stack trace, and the source maps stay in
-      // the asset to decode a minified stack trace offline if one is ever needed.
+      // about 5 ms (bench/cold-start.ts) to it; it logs its errors by message, not stack trace, so
+      // its asset ships no source maps at all.
       enableSourceMaps: false,
     });
 

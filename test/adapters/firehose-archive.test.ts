@@ -1,6 +1,6 @@
 import type { FirehoseClient } from '@aws-sdk/client-firehose';
 import { describe, expect, it, vi } from 'vitest';
-import { chunks, FirehoseArchiveStream } from '../../lambda/adapters/firehose-archive.js';
+import { chunks, FirehoseArchiveStream, MAX_BYTES_PER_CALL } from '../../lambda/adapters/firehose-archive.js';
 import { awsError, FakeAwsClient, type RecordedCommand } from '../support/fake-aws-client.js';
 
 const STREAM = 'socialplus-webhooks-archive';
@@ -47,14 +47,15 @@ describe('FirehoseArchiveStream', () => {
     expect(client.commands.flatMap((c) => dataOf(c))).toEqual(batch);
   });
 
-  it('calls stay within 4 MiB, counting UTF-8 bytes rather than characters', async () => {
+  it('calls stay within 4,000,000 bytes (the documented 4 MB), counting UTF-8 bytes rather than characters', async () => {
+    expect(MAX_BYTES_PER_CALL).toBe(4_000_000);
     const client = new FakeAwsClient((c) => answer(c));
-    // 700,000 two-byte characters: 1.4 MB each, so 2 fit in 4 MiB where 5 would by character count.
+    // 700,000 two-byte characters: 1.4 MB each, so 2 fit in 4 MB where 5 would by character count.
     const big = Array.from({ length: 5 }, (_, i) => `${'é'.repeat(700_000)}${i}\n`);
     expect(await stream(client).putLines(big)).toEqual({ failedIndexes: [] });
     expect(client.commands.map((c) => recordsOf(c).length)).toEqual([2, 2, 1]);
     for (const c of client.commands) {
-      expect(recordsOf(c).reduce((s, r) => s + r.Data.length, 0)).toBeLessThanOrEqual(4 * MiB);
+      expect(recordsOf(c).reduce((s, r) => s + r.Data.length, 0)).toBeLessThanOrEqual(4_000_000);
     }
   });
 
@@ -139,11 +140,14 @@ describe('chunks', () => {
     expect(chunks(input)).toEqual(expected);
   });
 
-  it('a single line over 4 MiB still gets its own call (Firehose will reject it)', () => {
-    expect(chunks(['a', 'x'.repeat(4 * MiB + 1), 'b'])).toEqual([[0], [1], [2]]);
+  it('a single line over 4 MB still gets its own call (Firehose will reject it)', () => {
+    expect(chunks(['a', 'x'.repeat(4_000_001), 'b'])).toEqual([[0], [1], [2]]);
   });
 
-  it('exactly 4 MiB fits in one call', () => {
-    expect(chunks(['x'.repeat(2 * MiB), 'y'.repeat(2 * MiB)])).toEqual([[0, 1]]);
+  it('exactly 4,000,000 bytes fits in one call, one byte more does not', () => {
+    expect(chunks(['x'.repeat(2_000_000), 'y'.repeat(2_000_000)])).toEqual([[0, 1]]);
+    expect(chunks(['x'.repeat(2_000_000), 'y'.repeat(2_000_001)])).toEqual([[0], [1]]);
+    // Four lines of 1 MiB - 1 would fit in 4 MiB (4,194,300 bytes) but not in 4,000,000.
+    expect(chunks(Array.from({ length: 5 }, () => 'z'.repeat(MiB - 1)))).toEqual([[0, 1, 2], [3, 4]]);
   });
 });
