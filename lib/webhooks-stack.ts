@@ -136,6 +136,7 @@ export class SocialPlusWebhooksStack extends Stack {
       throttlingBurstLimit: c.apiBurstLimit,
       logRetention,
       tracing: c.tracing,
+      logLevel: c.logLevel,
     });
     const extraIpv6 = c.allowedCidrs.filter((cidr) => cidr.includes(':'));
     const ipv4 = [...new Set([...socialPlusWebhookCidrs(c.sources.map((s) => s.region)), ...c.allowedCidrs.filter((cidr) => !cidr.includes(':'))])];

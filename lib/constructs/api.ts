@@ -3,7 +3,9 @@ import * as apigateway from 'aws-cdk-lib/aws-apigateway';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
+import type { LogLevel } from '../../lambda/common/logger.js';
 import { API_ACCOUNT_DEFAULT_THROTTLE } from '../config.js';
+import { ApiGatewayAccountCloudWatchRole } from './api-account-role.js';
 
 /** The webhook path; `POST /webhook` serves the source named `default`. */
 export const WEBHOOK_PATH = 'webhook';
@@ -60,6 +62,11 @@ export interface WebhookApiProps {
    * @default true
    */
   readonly tracing?: boolean;
+  /**
+   * Log level of the account-setup function.
+   * @default 'INFO'
+   */
+  readonly logLevel?: LogLevel;
 }
 
 /**
@@ -75,6 +82,8 @@ export class WebhookApi extends Construct {
   readonly stage: apigateway.Stage;
   /** The access log group. */
   readonly accessLogGroup: logs.LogGroup;
+  /** Makes sure the account has the CloudWatch Logs role the stage's logging needs. */
+  readonly accountRole: ApiGatewayAccountCloudWatchRole;
 
   constructor(scope: Construct, id: string, props: WebhookApiProps) {
     super(scope, id);
@@ -103,6 +112,13 @@ export class WebhookApi extends Construct {
       },
     });
     this.stage = this.api.deploymentStage;
+    // A stage that writes logs needs the account's API Gateway CloudWatch role: ensured first.
+    this.accountRole = new ApiGatewayAccountCloudWatchRole(this, 'AccountCloudWatchRole', {
+      logLevel: props.logLevel ?? 'INFO',
+      logRetention: props.logRetention ?? logs.RetentionDays.ONE_MONTH,
+      tracing: props.tracing,
+    });
+    this.stage.node.addDependency(this.accountRole.resource);
 
     const integration = new apigateway.LambdaIntegration(props.handler, { proxy: true, allowTestInvoke: false });
     const webhook = this.api.root.addResource(WEBHOOK_PATH);
@@ -137,8 +153,9 @@ export class WebhookApi extends Construct {
     Validations.of(this.stage.node.defaultChild as apigateway.CfnStage).acknowledge({
       id: 'AwsSolutions-APIG6',
       reason:
-        'Execution logging needs the account-wide API Gateway CloudWatch role, which this stack must not take over from other stacks. ' +
-        'The stage writes JSON access logs with integration status, latency and error message, and the receiver logs why each request failed.',
+        'Execution logging is off: API Gateway writes it to a log group it creates itself (API-Gateway-Execution-Logs_<api id>/<stage>), outside ' +
+        'the stack, never expiring and never deleted, and bills a line per request at INFO. The stage writes JSON access logs with status, ' +
+        'WAF result, integration status, latency and error message instead, and the receiver logs why each request failed.',
     });
   }
 

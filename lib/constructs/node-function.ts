@@ -141,6 +141,11 @@ export interface WebhooksFunctionProps {
    */
   readonly invocation: string;
   /**
+   * The whole reason the function has no dead-letter target, for a function that is invoked
+   * asynchronously (replaces the reason built from {@link invocation}).
+   */
+  readonly deadLetterReason?: string;
+  /**
    * X-Ray active tracing (it also lets the role send traces).
    * @default true
    */
@@ -215,7 +220,7 @@ export class WebhooksFunction extends Construct {
       { id: 'Serverless-LambdaLatestVersion', reason: runtimeReason },
       {
         id: 'Serverless-LambdaDLQ',
-        reason: `Never invoked asynchronously, and a function dead-letter target only catches asynchronous invocations: ${props.invocation}.`,
+        reason: props.deadLetterReason ?? `Never invoked asynchronously, and a function dead-letter target only catches asynchronous invocations: ${props.invocation}.`,
       },
     );
     if (tracing) {

@@ -62,6 +62,8 @@ function staticImportClosure(dir: string, file: string, seen = new Set<string>()
 }
 
 const getAtt = (construct: IConstruct, attribute = 'Arn') => ({ 'Fn::GetAtt': [idOf(construct), attribute] });
+/** Logical id of a function's execution role. */
+const roleOf = (fn: IConstruct) => template.toJSON().Resources[idOf(fn)].Properties.Role['Fn::GetAtt'][0] as string;
 const ref = (construct: IConstruct) => ({ Ref: idOf(construct) });
 
 type Statement = { Effect: string; Action: string | string[]; Resource: unknown; Condition?: unknown };
@@ -93,8 +95,9 @@ describe('functions', () => {
         LoggingConfig: { LogGroup: ref(fn.logGroup) },
       });
     }
-    // The two functions, and CDK's deploy-time handler that sets the archive bucket's notifications.
-    template.resourceCountIs('AWS::Lambda::Function', 3);
+    // The two functions, the account-setup custom resource's, and CDK's deploy-time handler that
+    // sets the archive bucket's notifications.
+    template.resourceCountIs('AWS::Lambda::Function', 4);
   });
 
   it('give the receiver exactly the queue URL, the source secrets, the inbox bucket, its deadline, the log level and the metrics namespace (no source maps)', () => {
@@ -130,9 +133,9 @@ describe('functions', () => {
   it('are bundled by esbuild into minified, code-split ESM: an index.mjs entry module and its chunks; source maps only where Node loads them', () => {
     const receiverDir = assetDirOf(stack.receiver.function);
     const fanoutDir = assetDirOf(stack.fanout.function);
-    const dirs = [receiverDir, fanoutDir];
+    const dirs = [receiverDir, fanoutDir, assetDirOf(stack.api.accountRole.setup.function)];
     // CDK caches staged assets by source path and bundling options: each function must get its own bundle.
-    expect(new Set(dirs).size).toBe(2);
+    expect(new Set(dirs).size).toBe(3);
     expect(readdirSync(synth.outdir).filter((d) => d.startsWith('asset.')).map((d) => join(synth.outdir, d)).sort()).toEqual([...dirs].sort());
     for (const dir of dirs) {
       const files = filesUnder(dir);
@@ -205,10 +208,10 @@ describe('functions', () => {
   });
 
   it('write logs only to their own log groups, which have a retention', () => {
-    // Both functions, the API's access log, Firehose's errors and the notification handler.
-    template.resourceCountIs('AWS::Logs::LogGroup', 5);
+    // The three functions, the API's access log, Firehose's errors and the notification handler.
+    template.resourceCountIs('AWS::Logs::LogGroup', 6);
     template.allResourcesProperties('AWS::Logs::LogGroup', { RetentionInDays: 30 });
-    for (const fn of [stack.receiver, stack.fanout]) {
+    for (const fn of [stack.receiver, stack.fanout, stack.api.accountRole.setup]) {
       const roleId = template.toJSON().Resources[idOf(fn.function)].Properties.Role['Fn::GetAtt'][0] as string;
       const logStatements = statementsOfRole(roleId).filter((s) => actionsOf(s).some((a) => a.startsWith('logs:')));
       expect(logStatements).toEqual([{ Effect: 'Allow', Action: ['logs:CreateLogStream', 'logs:PutLogEvents'], Resource: getAtt(fn.logGroup) }]);
@@ -440,7 +443,6 @@ describe('secrets', () => {
 });
 
 describe('IAM', () => {
-  const roleOf = (fn: IConstruct) => template.toJSON().Resources[idOf(fn)].Properties.Role['Fn::GetAtt'][0] as string;
 
   const inbox = (prefix: string) => ({ 'Fn::Join': ['', [getAtt(stack.archive.bucket), `/inbox/${prefix}/*`]] });
 
@@ -478,7 +480,9 @@ describe('IAM', () => {
       for (const action of actionsOf(statement)) expect(action).not.toContain('*');
       if (resourcesOf(statement).includes('*')) expect(actionsOf(statement).every((a) => a.startsWith('xray:'))).toBe(true);
     }
-    for (const role of Object.values(template.findResources('AWS::IAM::Role'))) expect(role.Properties.ManagedPolicyArns).toBeUndefined();
+    // One managed policy in the whole stack: the one AWS documents for API Gateway's account-wide logging role.
+    const managed = Object.entries(template.findResources('AWS::IAM::Role')).filter(([, role]) => role.Properties.ManagedPolicyArns !== undefined);
+    expect(managed.map(([id]) => id)).toEqual([idOf(stack.api.accountRole.role)]);
   });
 });
 
@@ -486,7 +490,37 @@ describe('API', () => {
   it('is a regional REST API that passes every body through as bytes', () => {
     const api = onlyResource(template, 'AWS::ApiGateway::RestApi').properties;
     expect(api).toMatchObject({ EndpointConfiguration: { Types: ['REGIONAL'] }, BinaryMediaTypes: ['*/*'] });
+  });
+
+  it('makes sure the account has a CloudWatch Logs role before the stage is created, without taking over or ever removing one', () => {
+    // Not AWS::ApiGateway::Account: it would replace a role the account already has, whoever set it.
     template.resourceCountIs('AWS::ApiGateway::Account', 0);
+    const setting = onlyResource(template, 'Custom::ApiGatewayAccountCloudWatchRole');
+    const role = stack.api.accountRole.role;
+    expect(setting.properties).toEqual({ ServiceToken: getAtt(stack.api.accountRole.setup.function), RoleArn: getAtt(role) });
+    // Its function holds its permissions before CloudFormation calls it.
+    expect(setting.resource.DependsOn).toEqual(expect.arrayContaining([roleOf(stack.api.accountRole.setup.function)]));
+    expect(onlyResource(template, 'AWS::ApiGateway::Stage').resource.DependsOn).toContain(setting.logicalId);
+
+    // The role the account is set to when it has none: API Gateway's, the documented managed policy, kept on destroy.
+    const roleResource = template.toJSON().Resources[idOf(role)];
+    expect(roleResource).toMatchObject({
+      DeletionPolicy: 'Retain',
+      UpdateReplacePolicy: 'Retain',
+      Properties: {
+        AssumeRolePolicyDocument: { Statement: [{ Action: 'sts:AssumeRole', Effect: 'Allow', Principal: { Service: 'apigateway.amazonaws.com' } }] },
+        ManagedPolicyArns: [{ 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs']] }],
+      },
+    });
+
+    // The function may read and change the account setting and pass only that role, only to API Gateway.
+    const statements = statementsOfRole(roleOf(stack.api.accountRole.setup.function)).filter(
+      (s) => !actionsOf(s).some((a) => a.startsWith('logs:') || a.startsWith('xray:')),
+    );
+    expect(statements).toEqual([
+      { Effect: 'Allow', Action: ['apigateway:GET', 'apigateway:PATCH'], Resource: { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':apigateway:', { Ref: 'AWS::Region' }, '::/account']] } },
+      { Effect: 'Allow', Action: 'iam:PassRole', Resource: getAtt(role), Condition: { StringEquals: { 'iam:PassedToService': 'apigateway.amazonaws.com' } } },
+    ]);
   });
 
   it('has only POST /webhook and POST /webhook/{source}, both Lambda proxy to the receiver', () => {
