@@ -12,6 +12,7 @@ import { FanoutFunction } from './constructs/fanout-function.js';
 import { WebhookFirewall } from './constructs/firewall.js';
 import { HandlerResources } from './constructs/handler-resources.js';
 import { WebhooksMonitoring } from './constructs/monitoring.js';
+import { OperatorRole } from './constructs/operator-role.js';
 import { EventQueue, VISIBILITY_TIMEOUT_FACTOR } from './constructs/queue.js';
 import { ReceiverFunction } from './constructs/receiver-function.js';
 import { WebhookSecrets } from './constructs/secrets.js';
@@ -64,6 +65,8 @@ export class SocialPlusWebhooksStack extends Stack {
   readonly api: WebhookApi;
   readonly firewall: WebhookFirewall;
   readonly monitoring: WebhooksMonitoring;
+  /** The role replay --aws and redrive --aws assume to send to the queue. */
+  readonly operator: OperatorRole;
 
   constructor(scope: Construct, id: string, props: SocialPlusWebhooksStackProps) {
     super(scope, id, {
@@ -128,6 +131,13 @@ export class SocialPlusWebhooksStack extends Stack {
         socialPlusSecret: this.handlerResources.socialPlusSecret,
       },
     });
+
+    // Only the receiver, the operator role (replay, redrive) and S3's spill notifications put
+    // events in the queue, and only the receiver spills: every other way in would skip the
+    // signature check.
+    this.operator = new OperatorRole(this, 'Operator', { queue: this.queue.queue, deadLetterQueue: this.queue.deadLetterQueue });
+    this.queue.restrictSenders([this.receiver.role, this.operator.role]);
+    this.archive.restrictSpillWriters([this.receiver.role]);
 
     this.api = new WebhookApi(this, 'Api', {
       handler: this.receiver.function,
@@ -201,6 +211,7 @@ export class SocialPlusWebhooksStack extends Stack {
       ApiStageArn: [this.api.stage.stageArn, 'ARN of the API stage the web ACL guards'],
       ReceiverFunctionName: [this.receiver.function.functionName, 'The receiver Lambda function'],
       FanoutFunctionName: [this.fanout.function.functionName, 'The fan-out Lambda function'],
+      OperatorRoleArn: [this.operator.role.roleArn, 'Role replay --aws and redrive --aws assume to send to the event queue (its policy admits no one else but the receiver)'],
       ApiAccessLogGroupName: [this.api.accessLogGroup.logGroupName, 'API access logs (one JSON line per request: status, sourceIp, wafResponseCode, latency)'],
     };
     const { stateTable, eventBus, socialPlusSecret } = this.handlerResources;

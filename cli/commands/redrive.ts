@@ -1,3 +1,4 @@
+import { STSClient } from '@aws-sdk/client-sts';
 import { CloudFormationClient } from '@aws-sdk/client-cloudformation';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { InvalidArgumentError, type Command } from 'commander';
@@ -6,6 +7,7 @@ import { LOCAL_DIR_ENV } from '../../local/paths.js';
 import { LocalModeUnreachableError, NoLocalStateError, openLocalQueue } from '../../local/queue-access.js';
 import { awsClientConfig, DEFAULT_STACK_NAME, readStackOutputs, requireOutput, STACK_OUTPUT, type AwsTargetOptions } from '../aws-stack.js';
 import { CliError } from '../errors.js';
+import { OPERATOR_ROLE_OUTPUT, operatorCredentials } from '../operator-role.js';
 import { targetStackName } from '../stack-target.js';
 import { createProgress } from '../progress.js';
 import { redriveOnAws } from '../redrive-aws.js';
@@ -43,8 +45,10 @@ once; while it is stopped, they are put back in its queue files and retried when
 Messages get fresh receive counts, so each is tried maxReceiveCount times again.
 On AWS: SQS moves the messages itself (StartMessageMoveTask), keeping bodies and attributes; the
 command follows the task with a progress bar (on a terminal) and prints the final count.
-It needs sqs:GetQueueAttributes, StartMessageMoveTask and ListMessageMoveTasks, sqs:ReceiveMessage
-and DeleteMessage on the DLQ, sqs:SendMessage on the queue, and cloudformation:DescribeStacks.
+The event queue's policy admits no sender but the receiver and the stack's operator role
+(output OperatorRoleArn), so the command assumes that role for SQS: you need sts:AssumeRole on it
+and cloudformation:DescribeStacks; the role has the SQS permissions. With --queue-url and
+--dlq-url, your own credentials are used instead.
 
 Examples:
   $ socialplus-webhooks redrive
@@ -76,14 +80,20 @@ export async function runRedrive(opts: RedriveOptions, clients?: RedriveClients)
   if ((opts.queueUrl === undefined) !== (opts.dlqUrl === undefined)) throw new CliError('give both --queue-url and --dlq-url, or neither (then they are read from the stack)');
 
   const stackName = targetStackName(opts.stack);
-  const sqs = clients?.sqs ?? new SQSClient(awsClientConfig(opts));
   let queueUrl = opts.queueUrl;
   let dlqUrl = opts.dlqUrl;
+  let operatorRoleArn: string | undefined;
   if (queueUrl === undefined || dlqUrl === undefined) {
     const outputs = await readStackOutputs(clients?.cloudFormation ?? new CloudFormationClient(awsClientConfig(opts)), stackName);
     queueUrl = requireOutput(outputs, STACK_OUTPUT.queueUrl, stackName);
     dlqUrl = requireOutput(outputs, STACK_OUTPUT.deadLetterQueueUrl, stackName);
+    operatorRoleArn = outputs[OPERATOR_ROLE_OUTPUT];
   }
+  // The queue admits only the receiver and the stack's operator role: moving messages into it is sending.
+  const sqs = clients?.sqs ?? new SQSClient({
+    ...awsClientConfig(opts),
+    ...(operatorRoleArn ? { credentials: await operatorCredentials(new STSClient(awsClientConfig(opts)), operatorRoleArn) } : {}),
+  });
   const progress = createProgress('redriving');
   let result;
   try {

@@ -1,4 +1,5 @@
 import { existsSync, statSync } from 'node:fs';
+import { STSClient } from '@aws-sdk/client-sts';
 import { CloudFormationClient } from '@aws-sdk/client-cloudformation';
 import { S3Client } from '@aws-sdk/client-s3';
 import { SQSClient } from '@aws-sdk/client-sqs';
@@ -8,6 +9,7 @@ import { LOCAL_DIR_ENV, localPaths } from '../../local/paths.js';
 import { LocalModeUnreachableError, NoLocalStateError, openLocalQueue } from '../../local/queue-access.js';
 import { awsClientConfig, DEFAULT_STACK_NAME, readStackOutputs, requireOutput, STACK_OUTPUT, type AwsTargetOptions } from '../aws-stack.js';
 import { CliError } from '../errors.js';
+import { OPERATOR_ROLE_OUTPUT, operatorCredentials } from '../operator-role.js';
 import { targetStackName } from '../stack-target.js';
 import { createProgress } from '../progress.js';
 import { checkPatterns, parseTimeRange, partitionsFor, REPLAY_FORCE_ATTRIBUTE, replayRequestId, type ReplayEvent } from '../replay-plan.js';
@@ -56,8 +58,9 @@ received in the last minutes may still be in the delivery stream's buffer, not y
 The fan-out stores each event once and skips handlers that already succeeded for it, so a replay
 re-runs only what failed or never ran; --force asks it to run them all again.
 Locally: while local mode runs the events are handled at once; while it is stopped they wait in its
-queue. On AWS it needs s3:ListBucket and s3:GetObject on the bucket, sqs:SendMessage on the queue
-and cloudformation:DescribeStacks.
+queue. On AWS it needs s3:ListBucket and s3:GetObject on the bucket and cloudformation:DescribeStacks;
+it sends through the stack's operator role (output OperatorRoleArn), the only sender besides the
+receiver that the queue's policy admits, so you also need sts:AssumeRole on that role.
 
 Examples:
   $ socialplus-webhooks replay --from 2025-07-02 --to 2025-07-02 --dry-run
@@ -89,13 +92,24 @@ export async function runReplayCommand(opts: ReplayOptions, clients?: ReplayClie
     const stackName = targetStackName(opts.stack);
     let bucket = opts.bucket;
     let queueUrl = opts.queueUrl;
+    let operatorRoleArn: string | undefined;
     if (bucket === undefined || (queueUrl === undefined && !opts.dryRun)) {
       const outputs = await readStackOutputs(clients?.cloudFormation ?? new CloudFormationClient(awsClientConfig(opts)), stackName);
       bucket ??= requireOutput(outputs, STACK_OUTPUT.archiveBucket, stackName);
-      if (!opts.dryRun) queueUrl ??= requireOutput(outputs, STACK_OUTPUT.queueUrl, stackName);
+      if (!opts.dryRun && queueUrl === undefined) {
+        queueUrl = requireOutput(outputs, STACK_OUTPUT.queueUrl, stackName);
+        operatorRoleArn = outputs[OPERATOR_ROLE_OUTPUT];
+      }
     }
     source = s3ArchiveSource(clients?.s3 ?? new S3Client(awsClientConfig(opts)), bucket);
-    if (!opts.dryRun) target = sqsTarget(clients?.sqs ?? new SQSClient(awsClientConfig(opts)), queueUrl as string);
+    if (!opts.dryRun) {
+      // The queue admits only the receiver and the stack's operator role.
+      const sqs = clients?.sqs ?? new SQSClient({
+        ...awsClientConfig(opts),
+        ...(operatorRoleArn ? { credentials: await operatorCredentials(new STSClient(awsClientConfig(opts)), operatorRoleArn) } : {}),
+      });
+      target = sqsTarget(sqs, queueUrl as string);
+    }
   } else {
     for (const flag of ['stack', 'region', 'bucket', 'queueUrl'] as const) {
       if (opts[flag] !== undefined) throw new CliError(`--${flag.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)} needs --aws (without it, replay works on local mode)`);

@@ -85,6 +85,25 @@ export class EventArchive extends Construct {
   /** The notification handler's log group, with the stack's retention. */
   readonly notificationsLogGroup: logs.LogGroup;
 
+  /**
+   * Lets no one but `writers` put objects under `inbox/spill/`: an explicit deny, which no identity
+   * policy in the account can override. The fan-out turns every spill into an event without a
+   * signature check (the receiver checked it before spilling), so a spill written by anyone else
+   * would be an unsigned event.
+   */
+  restrictSpillWriters(writers: readonly iam.IRole[]): void {
+    this.bucket.addToResourcePolicy(
+      new iam.PolicyStatement({
+        sid: 'OnlyTheReceiverSpills',
+        effect: iam.Effect.DENY,
+        principals: [new iam.AnyPrincipal()],
+        actions: ['s3:PutObject'],
+        resources: [this.bucket.arnForObjects(`${INBOX_SPILL_PREFIX}*`)],
+        conditions: { ArnNotEquals: { 'aws:PrincipalArn': writers.map((r) => r.roleArn) } },
+      }),
+    );
+  }
+
   constructor(scope: Construct, id: string, props: EventArchiveProps) {
     super(scope, id);
     this.accessLogsBucket = new s3.Bucket(this, 'AccessLogsBucket', {

@@ -1,4 +1,5 @@
 import { Duration, Validations } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { QUEUE_RETENTION_SECONDS, VISIBILITY_TIMEOUT_FACTOR } from '../config.js';
@@ -62,5 +63,27 @@ export class EventQueue extends Construct {
       visibilityTimeout: Duration.seconds(props.consumerTimeout.toSeconds() * VISIBILITY_TIMEOUT_FACTOR),
       deadLetterQueue: { queue: this.deadLetterQueue, maxReceiveCount: props.maxReceiveCount ?? 5 },
     });
+  }
+
+  /**
+   * Lets no one send to the event queue but `senders` and AWS services (S3 notifications, which
+   * the queue's own allow statement scopes to the archive bucket): an explicit deny, which no
+   * identity policy in the account can override, so no other role can put an unsigned event in
+   * front of the fan-out. Call once, with every role that sends.
+   */
+  restrictSenders(senders: readonly iam.IRole[]): void {
+    this.queue.addToResourcePolicy(
+      new iam.PolicyStatement({
+        sid: 'OnlyTheReceiverAndOperatorsSend',
+        effect: iam.Effect.DENY,
+        principals: [new iam.AnyPrincipal()],
+        actions: ['sqs:SendMessage'],
+        resources: [this.queue.queueArn],
+        conditions: {
+          ArnNotEquals: { 'aws:PrincipalArn': senders.map((r) => r.roleArn) },
+          Bool: { 'aws:PrincipalIsAWSService': 'false' },
+        },
+      }),
+    );
   }
 }

@@ -75,6 +75,8 @@ export class ReceiverFunction extends Construct {
   readonly function: lambda.IFunction;
   /** Its log group. */
   readonly logGroup: logs.ILogGroup;
+  /** Its execution role: the queue and the inbox admit its sends and spills. */
+  readonly role: iam.IRole;
 
   constructor(scope: Construct, id: string, props: ReceiverFunctionProps) {
     super(scope, id);
@@ -127,5 +129,6 @@ export class ReceiverFunction extends Construct {
 
     this.function = fn.function;
     this.logGroup = fn.logGroup;
+    this.role = fn.role;
   }
 }

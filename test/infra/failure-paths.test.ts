@@ -94,7 +94,7 @@ describe('the default stack', () => {
       expect(notifications.resource.DependsOn).toEqual(expect.arrayContaining([queuePolicyId]));
     });
 
-    it('let only S3, only for the archive bucket in this account, only send to the event queue, beside the unchanged TLS-only deny', () => {
+    it('let only S3 (for the archive bucket in this account), the receiver and the operator role send to the event queue, beside the unchanged TLS-only deny', () => {
       const policy = resourceOf(template, idOf(stack, stack.queue.queue.node.findChild('Policy')));
       expect(policy.Properties.Queues).toEqual([ref(stack.queue.queue)]);
       expect(statementsOf(policy)).toEqual([
@@ -109,6 +109,46 @@ describe('the default stack', () => {
             ArnLike: { 'aws:SourceArn': getAtt(stack.archive.bucket) },
             StringEquals: { 'aws:SourceAccount': { Ref: 'AWS::AccountId' } },
           },
+        },
+        {
+          // An explicit deny, which no identity policy in the account overrides: nothing else puts an
+          // unsigned event in front of the fan-out. AWS services (S3, above) are left to their allow.
+          Sid: 'OnlyTheReceiverAndOperatorsSend',
+          Effect: 'Deny',
+          Principal: { AWS: '*' },
+          Action: 'sqs:SendMessage',
+          Resource: getAtt(stack.queue.queue),
+          Condition: {
+            ArnNotEquals: { 'aws:PrincipalArn': [getAtt(stack.receiver.role), getAtt(stack.operator.role)] },
+            Bool: { 'aws:PrincipalIsAWSService': 'false' },
+          },
+        },
+      ]);
+    });
+
+    it('let only the receiver write inbox/spill/ (the fan-out trusts spills as verified)', () => {
+      const [policy] = Object.values(template.findResources('AWS::S3::BucketPolicy', { Properties: { Bucket: ref(stack.archive.bucket) } }));
+      expect(policy?.Properties.PolicyDocument.Statement).toContainEqual({
+        Sid: 'OnlyTheReceiverSpills',
+        Effect: 'Deny',
+        Principal: { AWS: '*' },
+        Action: 's3:PutObject',
+        Resource: { 'Fn::Join': ['', [getAtt(stack.archive.bucket), '/inbox/spill/*']] },
+        Condition: { ArnNotEquals: { 'aws:PrincipalArn': [getAtt(stack.receiver.role)] } },
+      });
+    });
+
+    it('give the operator role (replay and redrive) exactly sending to the queue and moving the DLQ, assumable only from this account', () => {
+      const role = resourceOf(template, idOf(stack, stack.operator.role)).Properties as { AssumeRolePolicyDocument: { Statement: unknown[] } };
+      expect(role.AssumeRolePolicyDocument.Statement).toEqual([
+        { Action: 'sts:AssumeRole', Effect: 'Allow', Principal: { AWS: { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':iam::', { Ref: 'AWS::AccountId' }, ':root']] } } },
+      ]);
+      expect(statementsOfRole(template, idOf(stack, stack.operator.role))).toEqual([
+        { Effect: 'Allow', Action: ['sqs:GetQueueAttributes', 'sqs:GetQueueUrl', 'sqs:SendMessage'], Resource: getAtt(stack.queue.queue) },
+        {
+          Effect: 'Allow',
+          Action: ['sqs:CancelMessageMoveTask', 'sqs:DeleteMessage', 'sqs:GetQueueAttributes', 'sqs:ListMessageMoveTasks', 'sqs:ReceiveMessage', 'sqs:StartMessageMoveTask'],
+          Resource: getAtt(stack.queue.deadLetterQueue),
         },
       ]);
     });

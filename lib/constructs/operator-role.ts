@@ -1,0 +1,40 @@
+import { Duration } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import type * as sqs from 'aws-cdk-lib/aws-sqs';
+import { Construct } from 'constructs';
+
+/** Props for {@link OperatorRole}. */
+export interface OperatorRoleProps {
+  /** The event queue `replay --aws` sends to and `redrive --aws` moves messages back into. */
+  readonly queue: sqs.IQueue;
+  /** The dead-letter queue `redrive --aws` moves messages out of. */
+  readonly deadLetterQueue: sqs.IQueue;
+}
+
+/**
+ * The role the CLI's `replay --aws` and `redrive --aws` assume to put events back in the queue:
+ * the queue's policy denies every other sender but the receiver (and S3's notifications), so an
+ * operator's own credentials, however broad, cannot. Any principal of this account that its own
+ * IAM policy allows `sts:AssumeRole` on this role may assume it (administrators can).
+ */
+export class OperatorRole extends Construct {
+  readonly role: iam.Role;
+
+  constructor(scope: Construct, id: string, props: OperatorRoleProps) {
+    super(scope, id);
+    this.role = new iam.Role(this, 'Role', {
+      assumedBy: new iam.AccountRootPrincipal(),
+      description: 'socialplus-webhooks operator: replay --aws and redrive --aws put events back in the event queue through this role',
+      maxSessionDuration: Duration.hours(1),
+    });
+    // replay --aws: SendMessageBatch of archived events.
+    props.queue.grantSendMessages(this.role);
+    // redrive --aws: an SQS message move task from the DLQ back to the queue, and following it.
+    this.role.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        actions: ['sqs:StartMessageMoveTask', 'sqs:ListMessageMoveTasks', 'sqs:CancelMessageMoveTask', 'sqs:ReceiveMessage', 'sqs:DeleteMessage', 'sqs:GetQueueAttributes'],
+        resources: [props.deadLetterQueue.queueArn],
+      }),
+    );
+  }
+}
