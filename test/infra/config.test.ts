@@ -148,6 +148,20 @@ describe('buildConfig names each bad key, its value and what is allowed', () => 
     ['namespace not a string', { metricsNamespace: 42 }, 'metricsNamespace: 42 is not a metrics namespace'],
     ['namespace reserved by AWS', { metricsNamespace: 'AWS/Lambda' }, "metricsNamespace: 'AWS/Lambda' starts with 'AWS/', which CloudWatch reserves for AWS services"],
     ['misspelt namespace key', { metricNamespace: 'Mine' }, 'metricNamespace: is not a configuration key; did you mean metricsNamespace?'],
+    ['stack name with an underscore', { stackName: 'My_Stack' }, "stackName: 'My_Stack' is not a stack name: a letter, then letters, digits and hyphens, at most 64 characters"],
+    ['stack name starting with a digit', { stackName: '1Webhooks' }, "stackName: '1Webhooks' is not a stack name"],
+    ['stack name too long', { stackName: `S${'a'.repeat(64)}` }, 'is not a stack name'],
+    ['deletion protection yes', { eventTableDeletionProtection: 'yes' }, "eventTableDeletionProtection: 'yes' is not true or false"],
+    [
+      'retry window past the queue retention',
+      { maxReceiveCount: 300, fanoutTimeoutSeconds: 900 },
+      'maxReceiveCount: 300 receives × a 5400 s visibility timeout (6 × fanoutTimeoutSeconds 900) is 1620000 s',
+    ],
+    [
+      'retry window one receive too many',
+      { maxReceiveCount: 225, fanoutTimeoutSeconds: 900 },
+      'longer than the 1209600 s (14 days) the queue keeps a message: a failing event would expire before reaching the dead-letter queue. Use maxReceiveCount 224 or less',
+    ],
     ['misspelt key', { eventRetentionDay: 30 }, 'eventRetentionDay: is not a configuration key; did you mean eventRetentionDays?'],
     ['wrong case key', { LOGLEVEL: 'INFO' }, 'LOGLEVEL: is not a configuration key; did you mean logLevel?'],
   ])('%s', (_label, context, expected) => {
@@ -172,6 +186,15 @@ describe('buildConfig names each bad key, its value and what is allowed', () => 
     ]);
     expect(error.message).toContain("\n  - sources[0].region: 'ap' is not one of sg, eu, us\n");
     expect(error.name).toBe('ConfigError');
+  });
+
+  it('accepts a retry window that exactly fills the queue\'s retention, and the stack name and deletion protection as -c strings', () => {
+    // 224 × 6 × 900 s = 1,209,600 s = 14 days.
+    expect(problemsOf({ maxReceiveCount: 224, fanoutTimeoutSeconds: 900 })).toEqual([]);
+    expect(buildConfig({ stackName: 'SocialPlusWebhooks-staging', eventTableDeletionProtection: 'false' })).toMatchObject({
+      stackName: 'SocialPlusWebhooks-staging',
+      eventTableDeletionProtection: false,
+    });
   });
 
   it('lists every key it reads in CONFIG_KEYS with a default', () => {

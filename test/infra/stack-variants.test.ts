@@ -149,3 +149,23 @@ describe('allowedCidrs', () => {
     });
   });
 });
+
+describe('stackName and eventTableDeletionProtection', () => {
+  it('name the stack, and everything named after it, so staging and production can share a region', () => {
+    const { stack, template } = build({ stackName: 'SocialPlusWebhooks-staging', eventTableDeletionProtection: 'false' });
+    expect(stack.stackName).toBe('SocialPlusWebhooks-staging');
+    expect(onlyResource(template, 'AWS::ApiGateway::RestApi').properties.Name).toBe('SocialPlusWebhooks-staging-api');
+    expect(onlyResource(template, 'AWS::Athena::WorkGroup').properties.Name).toBe('SocialPlusWebhooks-staging');
+    expect((onlyResource(template, 'AWS::Glue::Database').properties.DatabaseInput as { Name: string }).Name).toBe('socialpluswebhooks_staging');
+    // Turned off, the table can be deleted by a person once it leaves the stack (it is still retained).
+    const table = onlyResource(template, 'AWS::DynamoDB::GlobalTable');
+    expect(table.resource.DeletionPolicy).toBe('Retain');
+    expect((table.properties.Replicas as Array<Record<string, unknown>>)[0]?.DeletionProtectionEnabled).toBe(false);
+  });
+
+  it('protect the event table from deletion by default', () => {
+    const { template } = build({});
+    const table = onlyResource(template, 'AWS::DynamoDB::GlobalTable');
+    expect((table.properties.Replicas as Array<Record<string, unknown>>)[0]?.DeletionProtectionEnabled).toBe(true);
+  });
+});
