@@ -14,12 +14,30 @@ export const UNKNOWN_EVENT_TYPE = 'unknown';
  *   record's body as received (a pointer or notification), with one reason flag:
  *   `blob-missing` (the claim-checked or spilled object is gone), `pointer-malformed` (a pointer
  *   or notification names no inbox object of ours), `encoding-invalid` (a body flagged base64
- *   that is not, or an unknown encoding).
+ *   that is not, or an unknown encoding);
+ * - `verification`: the body is a JSON object with the top-level key {@link VERIFICATION_MARKER_KEY}
+ *   (`socialplus-webhooks verify` adds it): stored and archived like any event, dispatched to no
+ *   handler. A label rather than an anomaly: the body is signed, so only a holder of the source's
+ *   secret can mark an event.
  */
 export type EventFlag =
   | 'invalid-json' | 'unknown-envelope' | 'unknown-event-type'
   | 'body-base64' | 'payload-in-s3'
-  | 'undecodable' | 'blob-missing' | 'pointer-malformed' | 'encoding-invalid';
+  | 'undecodable' | 'blob-missing' | 'pointer-malformed' | 'encoding-invalid'
+  | 'verification';
+
+/**
+ * Top-level key of a verification event's body: `{ "runId": "…", "seq": 1 }`, added by
+ * `socialplus-webhooks verify` to a signed sample so the run's events can be told apart (flag
+ * `verification`): handlers skip them, queries exclude them with the flag.
+ */
+export const VERIFICATION_MARKER_KEY = 'socialplusWebhooksVerification';
+
+/** What {@link VERIFICATION_MARKER_KEY} holds: the verify run and the event's number in it (1-based). */
+export interface VerificationMarker {
+  readonly runId: string;
+  readonly seq: number;
+}
 
 export type EnvelopeKind = 'standard' | 'push-notification' | 'unknown';
 
@@ -52,6 +70,14 @@ function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
+/**
+ * Whether a parsed body carries the verification marker: a JSON object with
+ * {@link VERIFICATION_MARKER_KEY} as its own top-level key (whatever it holds).
+ */
+export function isVerificationMarked(payload: unknown): boolean {
+  return isRecord(payload) && Object.hasOwn(payload, VERIFICATION_MARKER_KEY);
+}
+
 const NO_ENTITIES: EventEntities = {};
 
 /** Parses a verified body: never throws, so nothing verified is ever dropped. */
@@ -60,19 +86,20 @@ export function parseEvent(body: string): ParsedEvent {
   try {
     payload = JSON.parse(body);
   } catch {
-    return unparsed(undefined, 'invalid-json');
+    return unparsed(undefined, ['invalid-json']);
   }
   return parsePayload(payload);
 }
 
 /** As {@link parseEvent}, for a body that is already parsed. */
 export function parsePayload(payload: unknown): ParsedEvent {
-  if (!isRecord(payload)) return unparsed(payload, 'unknown-envelope');
+  if (!isRecord(payload)) return unparsed(payload, ['unknown-envelope']);
+  const marked: EventFlag[] = isVerificationMarked(payload) ? ['verification'] : [];
 
   if (typeof payload.event === 'string' && payload.event !== '') {
     const eventName = payload.event;
     const eventType = normaliseEventType(eventName);
-    const flags: EventFlag[] = KNOWN_EVENT_TYPES.has(eventType) ? [] : ['unknown-event-type'];
+    const flags: EventFlag[] = [...(KNOWN_EVENT_TYPES.has(eventType) ? [] : ['unknown-event-type' as const]), ...marked];
     return withEntities({ envelope: 'standard', eventName, eventType, deprecated: isDeprecatedEventName(eventName), flags, payload }, payload);
   }
 
@@ -80,11 +107,11 @@ export function parsePayload(payload: unknown): ParsedEvent {
     const data = isRecord(payload.data) ? payload.data : {};
     const inner = typeof data.eventName === 'string' && data.eventName !== '' ? data.eventName : null;
     const eventType = `${PUSH_NOTIFICATION_PREFIX}.${inner ?? UNKNOWN_EVENT_TYPE}`;
-    const flags: EventFlag[] = inner !== null && KNOWN_PUSH_NOTIFICATION_NAMES.has(inner) ? [] : ['unknown-event-type'];
+    const flags: EventFlag[] = [...(inner !== null && KNOWN_PUSH_NOTIFICATION_NAMES.has(inner) ? [] : ['unknown-event-type' as const]), ...marked];
     return withEntities({ envelope: 'push-notification', eventName: eventType, eventType, deprecated: false, flags, payload }, payload);
   }
 
-  return unparsed(payload, 'unknown-envelope');
+  return unparsed(payload, ['unknown-envelope', ...marked]);
 }
 
 /**
@@ -102,13 +129,13 @@ function withEntities(base: Omit<ParsedEvent, 'entities'>, envelope: Record<stri
   };
 }
 
-function unparsed(payload: unknown, flag: EventFlag): ParsedEvent {
+function unparsed(payload: unknown, flags: readonly EventFlag[]): ParsedEvent {
   return {
     envelope: 'unknown',
     eventName: null,
     eventType: UNKNOWN_EVENT_TYPE,
     deprecated: false,
-    flags: [flag],
+    flags,
     payload,
     entities: NO_ENTITIES,
   };

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { DEPRECATED_EVENT_NAMES, KNOWN_EVENT_TYPES } from '../../lambda/core/catalog.js';
-import { normaliseEventType, parseEvent, parsePayload, UNKNOWN_EVENT_TYPE } from '../../lambda/core/envelope.js';
+import { isVerificationMarked, normaliseEventType, parseEvent, parsePayload, UNKNOWN_EVENT_TYPE, VERIFICATION_MARKER_KEY } from '../../lambda/core/envelope.js';
 import { SAMPLE_NAMES, sampleBody } from '../support/samples.js';
 
 /** What each sample in fixtures/samples must parse to (facts: WEBHOOKS §4, §6, §7 and §10). */
@@ -242,5 +242,45 @@ describe('parseEvent: flagged bodies are kept, never thrown on', () => {
     expect(parseEvent('{"event":"message.didCreate"}').entities).toEqual({});
     expect(parseEvent('{"event":"message.didCreate","data":[1,2]}').entities).toEqual({});
     expect(parseEvent('{"event":"message.didCreate","data":{"messages":"nope"}}').entities).toEqual({});
+  });
+});
+
+describe('parseEvent: the verification marker', () => {
+  /** A sample's body with the marker added as its last top-level key. */
+  const marked = (name: string, marker: unknown = { runId: 'run-1', seq: 1 }) =>
+    JSON.stringify({ ...(JSON.parse(sampleBody(name)) as Record<string, unknown>), [VERIFICATION_MARKER_KEY]: marker });
+
+  it('flags an event whose body has the top-level key, and parses it otherwise as without it', () => {
+    const name = SAMPLE_NAMES[0] as string;
+    const plain = parseEvent(sampleBody(name));
+    const parsed = parseEvent(marked(name));
+    expect(parsed.flags).toEqual([...plain.flags, 'verification']);
+    expect({ envelope: parsed.envelope, eventName: parsed.eventName, eventType: parsed.eventType, deprecated: parsed.deprecated, entities: parsed.entities })
+      .toEqual({ envelope: plain.envelope, eventName: plain.eventName, eventType: plain.eventType, deprecated: plain.deprecated, entities: plain.entities });
+    expect((parsed.payload as Record<string, unknown>)[VERIFICATION_MARKER_KEY]).toEqual({ runId: 'run-1', seq: 1 });
+  });
+
+  it('is added after what parsing found, in every kind of envelope', () => {
+    expect(parseEvent(`{"event":"v3.story.didCreate","data":{},"${VERIFICATION_MARKER_KEY}":{}}`).flags).toEqual(['unknown-event-type', 'verification']);
+    expect(parseEvent(`{"hello":"world","${VERIFICATION_MARKER_KEY}":{"runId":"r","seq":2}}`).flags).toEqual(['unknown-envelope', 'verification']);
+    expect(parseEvent(`{"eventType":"push-notification.created","data":{},"${VERIFICATION_MARKER_KEY}":null}`).flags).toEqual(['unknown-event-type', 'verification']);
+  });
+
+  it.each([
+    ['no marker', sampleBody(SAMPLE_NAMES[0] as string)],
+    ['the key nested under data', `{"event":"message.didCreate","data":{"${VERIFICATION_MARKER_KEY}":{"runId":"r","seq":1}}}`],
+    ['the key as a string value', `{"event":"message.didCreate","data":{},"note":"${VERIFICATION_MARKER_KEY}"}`],
+    ['an array holding a marked object', `[{"${VERIFICATION_MARKER_KEY}":{"runId":"r","seq":1}}]`],
+    ['not JSON', `{"${VERIFICATION_MARKER_KEY}":`],
+  ])('%s → not flagged verification', (_label, body) => {
+    expect(parseEvent(body).flags).not.toContain('verification');
+  });
+
+  it('only an own key counts, not one inherited through the prototype', () => {
+    const inherited = Object.create({ [VERIFICATION_MARKER_KEY]: { runId: 'r', seq: 1 } }) as Record<string, unknown>;
+    inherited.event = 'message.didCreate';
+    expect(isVerificationMarked(inherited)).toBe(false);
+    expect(parsePayload(inherited).flags).not.toContain('verification');
+    expect(isVerificationMarked({ [VERIFICATION_MARKER_KEY]: { runId: 'r', seq: 1 } })).toBe(true);
   });
 });

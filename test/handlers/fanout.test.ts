@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { ARCHIVE_COLUMNS } from '../../lambda/core/archive-layout.js';
 import type { WebhookHandler } from '../../lambda/core/define-handler.js';
 import { eventIdOf } from '../../lambda/core/event-id.js';
+import { VERIFICATION_MARKER_KEY } from '../../lambda/core/envelope.js';
 import type { FanoutDeps } from '../../lambda/core/fanout.js';
 import { createFanoutHandler } from '../../lambda/fanout/handler.js';
 import { createReceiverHandler } from '../../lambda/receiver/handler.js';
@@ -321,5 +322,58 @@ describe('fan-out: reading records', () => {
     const { handler, store } = setup();
     expect(await handler(sqsEvent([]))).toEqual(failures([]));
     expect(store.putCalls).toHaveLength(0);
+  });
+});
+
+describe('fan-out: verification events (socialplus-webhooks verify)', () => {
+  /** A sample with the verification marker as its last top-level key. */
+  const marked = (name: string, seq: number) =>
+    JSON.stringify({ ...(JSON.parse(sampleBody(name)) as Record<string, unknown>), [VERIFICATION_MARKER_KEY]: { runId: 'run-7', seq } });
+
+  it('a marked event is stored and archived flagged verification, and reaches no handler', async () => {
+    const bodies = SAMPLE_NAMES.map((name, i) => marked(name, i + 1));
+    const { handler, archive, store, calls, metrics, logger } = setup((c) => [recordingHandler('everything', ['*'], c), recordingHandler('triage', ['unknown'], c)]);
+    expect(await handler(sqsEventForBodies(bodies))).toEqual(failures([]));
+    const rows = archive.lines.map((l) => JSON.parse(l) as { event_id: string; flags: string[]; payload: string });
+    expect(rows.map((r) => r.payload)).toEqual(bodies);
+    for (const [i, body] of bodies.entries()) {
+      expect(rows[i]?.flags).toContain('verification');
+      expect(store.items.get(eventIdOf(body))?.event.flags).toContain('verification');
+      expect(store.items.get(eventIdOf(body))?.handlersDone.size).toBe(0);
+    }
+    expect(calls).toHaveLength(0);
+    expect(store.markCalls).toHaveLength(0);
+    expect(metrics.total('Stored')).toBe(bodies.length);
+    // A label, not an anomaly: no Flagged count, no warning; one DEBUG line per event.
+    expect(metrics.total('Flagged')).toBe(0);
+    expect(logger.at('warn')).toHaveLength(0);
+    const skipped = logger.at('debug').filter((e) => e.message.startsWith('verification event'));
+    expect(skipped.map((e) => e.fields.eventId).sort()).toEqual(bodies.map((b) => eventIdOf(b)).sort());
+  });
+
+  it('a forced replay of a marked event still reaches no handler', async () => {
+    const body = marked(SAMPLE_NAMES[0] as string, 1);
+    const { handler, calls } = setup((c) => [recordingHandler('everything', ['*'], c)]);
+    await handler(sqsEventForBodies([body]));
+    expect(await handler(sqsEventForBodies([body], { replayForce: '1' }))).toEqual(failures([]));
+    expect(calls).toHaveLength(0);
+  });
+
+  it('the same sample without the marker is unaffected: dispatched, not flagged verification', async () => {
+    const body = sampleBody(SAMPLE_NAMES[0] as string);
+    const { handler, store, callsOf } = setup((c) => [recordingHandler('everything', ['*'], c)]);
+    await handler(sqsEventForBodies([body, marked(SAMPLE_NAMES[0] as string, 1)]));
+    expect(store.items.get(eventIdOf(body))?.event.flags).not.toContain('verification');
+    expect(callsOf('everything').map((c) => c.ctx.eventId)).toEqual([eventIdOf(body)]);
+    expect(store.items.get(eventIdOf(body))?.handlersDone).toEqual(new Set(['everything']));
+  });
+
+  it('a marked body that is otherwise flagged still counts as flagged for those flags', async () => {
+    const body = `{"hello":"world","${VERIFICATION_MARKER_KEY}":{"runId":"run-7","seq":9}}`;
+    const { handler, store, metrics, logger } = setup();
+    await handler(sqsEventForBodies([body]));
+    expect(store.items.get(eventIdOf(body))?.event.flags).toEqual(['unknown-envelope', 'verification']);
+    expect(metrics.total('Flagged')).toBe(1);
+    expect(logger.at('warn')[0]?.fields).toMatchObject({ flags: ['unknown-envelope', 'verification'] });
   });
 });
