@@ -1,11 +1,13 @@
 import { Command, CommanderError } from 'commander';
 import { registerDev } from './commands/dev.js';
+import { registerDoctor } from './commands/doctor.js';
 import { registerEvents } from './commands/events.js';
 import { registerQuery } from './commands/query.js';
 import { registerRedrive } from './commands/redrive.js';
 import { registerReplay } from './commands/replay.js';
 import { registerSend } from './commands/send.js';
 import { registerStatus } from './commands/status.js';
+import { registerVerify } from './commands/verify.js';
 import { CliError } from './errors.js';
 
 /** Builds the `socialplus-webhooks` program; each command lives in its own module. */
@@ -21,6 +23,8 @@ export function buildProgram(): Command {
   registerStatus(program);
   registerRedrive(program);
   registerReplay(program);
+  registerDoctor(program);
+  registerVerify(program);
   return program;
 }
 
