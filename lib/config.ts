@@ -10,6 +10,7 @@ import { HandlersConfigError, parseHandlersConfig, type HandlersConfig } from '.
 import { parseCidr } from './cidr.js';
 import { SOCIALPLUS_REGIONS, type SocialPlusRegion } from './socialplus-ips.js';
 import { DEFAULT_STACK_NAME, STACK_NAME_PATTERN } from './stack-name.js';
+import { DEFAULT_SIGNATURE_FORMS, SIGNATURE_FORMS, type SignatureForm } from '../lambda/core/signature.js';
 
 /** One Social Plus webhook registration: a URL path, the region it is sent from, its secret. */
 export interface WebhookSourceConfig {
@@ -74,6 +75,12 @@ export interface WebhooksConfig {
   readonly receiverDeadlineMs: number;
   /** X-Ray tracing of the API stage and both functions. */
   readonly tracing: boolean;
+  /**
+   * The forms of `x-amity-signature` the receiver accepts (README, "Signature forms"): the MAC of
+   * the exact bytes in base64 and hex by default; `json-base64` and `json-hex` (a MAC of the body's
+   * JSON serialized again) only when listed.
+   */
+  readonly signatureForms: readonly SignatureForm[];
   /** CloudWatch namespace of the functions' own metrics, which the alarms and the dashboard read. */
   readonly metricsNamespace: string;
   /**
@@ -123,6 +130,7 @@ export const CONFIG_DEFAULTS = {
   alarmEmail: undefined as string | undefined,
   receiverDeadlineMs: 1000,
   tracing: true as boolean,
+  signatureForms: DEFAULT_SIGNATURE_FORMS as readonly SignatureForm[],
   metricsNamespace: METRICS_NAMESPACE as string,
   handlers: {} as Readonly<Record<string, unknown>>,
   socialPlusApiSecretArn: undefined as string | undefined,
@@ -337,6 +345,18 @@ function buildBoolean(c: Collector, key: string, raw: unknown, fallback: boolean
   return fallback;
 }
 
+function buildSignatureForms(c: Collector, raw: unknown): readonly SignatureForm[] {
+  if (raw === undefined) return CONFIG_DEFAULTS.signatureForms;
+  let value = c.json('signatureForms', raw, '["base64","hex"]');
+  // `-c signatureForms=base64,json-base64` arrives as one string.
+  if (typeof value === 'string') value = value.split(',').map((v) => v.trim()).filter((v) => v !== '');
+  if (!Array.isArray(value) || value.length === 0 || value.some((v) => typeof v !== 'string' || !(SIGNATURE_FORMS as readonly string[]).includes(v))) {
+    c.add(`signatureForms: ${show(raw)} is not a non-empty list of signature forms; allowed: ${SIGNATURE_FORMS.join(', ')} (e.g. ["base64","hex"] or base64,json-base64)`);
+    return CONFIG_DEFAULTS.signatureForms;
+  }
+  return [...new Set(value as SignatureForm[])];
+}
+
 function buildStackName(c: Collector, raw: unknown): string {
   if (raw === undefined || raw === '') return CONFIG_DEFAULTS.stackName;
   if (typeof raw !== 'string' || !STACK_NAME_PATTERN.test(raw)) {
@@ -522,6 +542,7 @@ export function buildConfig(context: Readonly<Record<string, unknown>>): Webhook
     alarmEmail: buildOptionalEmail(c, context.alarmEmail),
     receiverDeadlineMs: c.integer('receiverDeadlineMs', context.receiverDeadlineMs, d.receiverDeadlineMs, RECEIVER_DEADLINE_MS_RANGE.min, RECEIVER_DEADLINE_MS_RANGE.max),
     tracing: buildBoolean(c, 'tracing', context.tracing, d.tracing, 'true traces the API stage and both functions with X-Ray; false turns X-Ray off'),
+    signatureForms: buildSignatureForms(c, context.signatureForms),
     metricsNamespace: buildMetricsNamespace(c, context.metricsNamespace),
     handlers: buildHandlers(c, context.handlers, sources),
     socialPlusApiSecretArn: buildApiSecretArn(c, context.socialPlusApiSecretArn),

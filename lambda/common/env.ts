@@ -1,3 +1,5 @@
+import { parseSignatureForms, type SignatureForm } from '../core/signature.js';
+
 /**
  * Environment variable names shared by the stack (lib/), which sets them next to the grant that
  * makes them usable, and the functions (lambda/), which read them once at cold start.
@@ -34,6 +36,11 @@ export const ENV = {
    * (default 1000; the answer is due 1.5 s after the request arrived whatever this says). No grant.
    */
   RECEIVER_DEADLINE_MS: 'RECEIVER_DEADLINE_MS',
+  /**
+   * Receiver: the signature forms it accepts, comma-separated (`base64,hex`; see
+   * `SIGNATURE_FORMS` in lambda/core/signature.ts). Unset: the default forms. No grant.
+   */
+  SIGNATURE_FORMS: 'SIGNATURE_FORMS',
   /** Both: namespace of the functions' own metrics (default SocialPlusWebhooks), the one the alarms read. No grant. */
   METRICS_NAMESPACE: 'METRICS_NAMESPACE',
   /** Fan-out: JSON of the example handlers' `HandlersConfig`; unset or blank: every example handler off. No grant. */
@@ -87,6 +94,17 @@ export function sourceSecretsEnv(env: NodeJS.ProcessEnv): Record<string, string>
     throw new ConfigurationError(`environment variable ${ENV.SOURCE_SECRETS} must be a JSON object of source name to secret ARN`);
   }
   return parsed as Record<string, string>;
+}
+
+/** Reads `SIGNATURE_FORMS`: undefined when unset (the default forms), or throws naming the bad value. */
+export function signatureFormsEnv(env: NodeJS.ProcessEnv): SignatureForm[] | undefined {
+  const raw = optionalEnv(env, ENV.SIGNATURE_FORMS);
+  if (raw === undefined) return undefined;
+  try {
+    return parseSignatureForms(raw);
+  } catch (err) {
+    throw new ConfigurationError(`environment variable ${ENV.SIGNATURE_FORMS}: ${(err as Error).message}`);
+  }
 }
 
 /** Reads an optional variable: undefined when unset or blank. */

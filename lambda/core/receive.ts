@@ -6,8 +6,8 @@ import { DeadlineExceededError, SecretNotConfiguredError, UnknownSourceError } f
 import { attributeSafe, claimCheckKey, claimCheckMessage, queueMessageBytes, spillKey, toBlobMetadata } from './inbox.js';
 import { QUEUE_MESSAGE_MARGIN_BYTES, SQS_MAX_MESSAGE_BYTES } from './limits.js';
 import type { BlobStore, EventQueue, QueueMessage, SecretLookupOptions, SecretSource } from './ports.js';
-import { LEGACY_SIGNATURE_HEADER, SIGNATURE_HEADER, verifySignature } from './signature.js';
-import type { Logger, Metrics } from './telemetry.js';
+import { LEGACY_SIGNATURE_HEADER, SIGNATURE_HEADER, verifySignature, type SignatureForm } from './signature.js';
+import type { Logger, MetricName, Metrics } from './telemetry.js';
 
 /** A webhook request as the receiver sees it, whatever carried it (API Gateway, local HTTP). */
 export interface WebhookRequest {
@@ -56,7 +56,20 @@ export interface ReceiveDeps {
   readonly maxMessageBytes?: number;
   /** Clock in epoch ms, compared with the request's arrival time. @default Date.now */
   readonly now?: () => number;
+  /**
+   * The signature forms accepted (configuration key `signatureForms`, `SIGNATURE_FORMS`).
+   * @default DEFAULT_SIGNATURE_FORMS: all of them
+   */
+  readonly signatureForms?: readonly SignatureForm[];
 }
+
+/** The metric each accepted signature form is counted under (a name each, so no extra EMF line per request). */
+export const SIGNATURE_FORM_METRICS = {
+  base64: 'SignatureFormBase64',
+  hex: 'SignatureFormHex',
+  'json-base64': 'SignatureFormJsonBase64',
+  'json-hex': 'SignatureFormJsonHex',
+} as const satisfies Record<SignatureForm, MetricName>;
 
 /** Source name used for `POST /webhook`. */
 export const DEFAULT_SOURCE = 'default';
@@ -160,7 +173,8 @@ export async function receiveWebhook(req: WebhookRequest, deps: ReceiveDeps): Pr
   const lookup = await lookUpSecrets(req.source, deps, log);
   if ('response' in lookup) return lookup.response;
   let secrets = lookup.secrets;
-  let verdict = verifySignature(req.body, signature, secrets);
+  const verifyOptions = { ...(deps.signatureForms ? { forms: deps.signatureForms } : {}), ...(req.bodyText !== undefined ? { bodyText: req.bodyText } : {}) };
+  let verdict = verifySignature(req.body, signature, secrets, verifyOptions);
   let secretRefreshed = false;
   if (!verdict.ok && verdict.reason === 'no-secret-matched') {
     // The secret may have been rotated since it was cached: re-read it once (when the cached copy
@@ -169,14 +183,28 @@ export async function receiveWebhook(req: WebhookRequest, deps: ReceiveDeps): Pr
     if ('secrets' in fresh && !sameKeys(fresh.secrets, secrets)) {
       secrets = fresh.secrets;
       secretRefreshed = true;
-      verdict = verifySignature(req.body, signature, secrets);
+      verdict = verifySignature(req.body, signature, secrets, verifyOptions);
     }
   }
   if (!verdict.ok) {
     metrics.count('SignatureInvalid');
-    logger.warn('rejected: invalid signature', { ...log, reason: verdict.reason, secretsTried: secrets.length, secretRefreshed });
+    metrics.count('SignatureRejected', 1, { source: req.source });
+    // What was tried, never a secret, a digest or the body: enough to tell a wrong key from a form
+    // the configuration does not accept, or a header that is no signature at all.
+    const { encoding, formsTried, bodyIsJson, matchedForm } = verdict.diagnosis;
+    logger.warn('rejected: invalid signature', {
+      ...log,
+      reason: verdict.reason,
+      signatureEncoding: encoding,
+      formsTried,
+      bodyIsJson,
+      ...(matchedForm ? { matchedForm } : {}),
+      secretsTried: secrets.length,
+      secretRefreshed,
+    });
     return reply(401, 'invalid signature');
   }
+  metrics.count(SIGNATURE_FORM_METRICS[verdict.form]);
 
   const eventId = eventIdOf(req.body);
   const text = req.bodyText ?? (isUtf8(req.body) ? req.body.toString('utf8') : undefined);
@@ -220,7 +248,7 @@ export async function receiveWebhook(req: WebhookRequest, deps: ReceiveDeps): Pr
       });
       if (claimChecked) metrics.count('ClaimChecked');
       metrics.count('Accepted');
-      logger.info('accepted', { ...ids, secretIndex: verdict.secretIndex, ...(claimChecked ? { claimChecked } : {}) });
+      logger.info('accepted', { ...ids, secretIndex: verdict.secretIndex, signatureForm: verdict.form, ...(claimChecked ? { claimChecked } : {}) });
       return OK;
     } catch (err) {
       queueError = err;

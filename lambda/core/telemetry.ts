@@ -15,7 +15,8 @@ export interface Metrics {
 }
 
 export type MetricName =
-  | 'Received' | 'Accepted' | 'LegacyDropped' | 'SignatureMissing' | 'SignatureInvalid' | 'EmptyBody'
+  | 'Received' | 'Accepted' | 'LegacyDropped' | 'SignatureMissing' | 'SignatureInvalid' | 'SignatureRejected' | 'EmptyBody'
+  | 'SignatureFormBase64' | 'SignatureFormHex' | 'SignatureFormJsonBase64' | 'SignatureFormJsonHex'
   | 'UnknownSource' | 'SecretNotConfigured' | 'EnqueueFailed' | 'ClaimChecked' | 'Spilled' | 'SpillFailed'
   | 'RecordsReceived' | 'Archived' | 'ArchiveFailed' | 'Stored' | 'Duplicate' | 'StoreFailed'
   | 'Flagged' | 'HandlerSucceeded' | 'HandlerFailed'

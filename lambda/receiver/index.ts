@@ -12,7 +12,7 @@ import { LazyBlobStore } from '../adapters/lazy-blob-store.js';
 import { SqsEventQueue } from '../adapters/sqs-queue.js';
 import { SecretsManagerSecretSource } from '../adapters/secrets-manager-source.js';
 import { DEFAULT_RECEIVER_DEADLINE_MS } from '../core/deadline.js';
-import { ENV, numberEnv, optionalEnv, requireEnv, sourceSecretsEnv } from '../common/env.js';
+import { ENV, numberEnv, optionalEnv, requireEnv, signatureFormsEnv, sourceSecretsEnv } from '../common/env.js';
 import { createTelemetry, requestIdKeys } from '../common/telemetry.js';
 import { createReceiverHandler } from './handler.js';
 
@@ -31,6 +31,7 @@ const queueUrl = requireEnv(process.env, ENV.QUEUE_URL);
 const sourceSecrets = sourceSecretsEnv(process.env);
 const bucket = optionalEnv(process.env, ENV.ARCHIVE_BUCKET_NAME);
 const deadlineMs = numberEnv(process.env, ENV.RECEIVER_DEADLINE_MS, DEFAULT_RECEIVER_DEADLINE_MS);
+const signatureForms = signatureFormsEnv(process.env);
 const telemetry = createTelemetry({ service: 'receiver' });
 const { logger, metrics } = telemetry;
 if (bucket === undefined) {
@@ -47,6 +48,7 @@ const receive = createReceiverHandler({
     }, bucket),
   }),
   deadlineMs,
+  ...(signatureForms ? { signatureForms } : {}),
   logger,
   metrics,
 });

@@ -29,6 +29,7 @@ export const ALARM_IDS = [
   'ReceiverThrottles',
   'ReceiverSlow',
   'SignatureInvalid',
+  'SocialPlusSignatureRefused',
   'EventsSpilled',
   'EventsRefused',
   'ApiServerErrors',
@@ -75,6 +76,12 @@ export interface WebhooksMonitoringProps {
   readonly accessLogGroup: logs.ILogGroup;
   /** The archive's delivery stream. */
   readonly deliveryStream: firehose.IDeliveryStream;
+  /**
+   * The Social Plus webhook addresses the firewall admits (single addresses, no prefix length): a
+   * 401 answered to one of them is a genuine delivery refused, not a tester inside `allowedCidrs`.
+   * @default none: `SocialPlusSignatureRefused` never fires
+   */
+  readonly socialPlusAddresses?: readonly string[];
   /** The web ACL in front of the API. */
   readonly firewall: IWebAclMetrics;
   /**
@@ -177,6 +184,8 @@ export class WebhooksMonitoring extends Construct {
   readonly dashboard: cloudwatch.Dashboard;
   /** Requests API Gateway answered 429 (stage or account throttling), counted from the access log. */
   readonly apiThrottledMetric: cloudwatch.Metric;
+  /** 401s answered to Social Plus's own addresses, counted from the access log. */
+  readonly socialPlusRefusedMetric: cloudwatch.Metric;
 
   private readonly namespace: string;
 
@@ -235,6 +244,22 @@ export class WebhooksMonitoring extends Construct {
       metricValue: '1',
     });
     this.apiThrottledMetric = throttledFilter.metric({ statistic: SUM, period: FIVE_MINUTES });
+    // The receiver cannot tell Social Plus from a tester inside allowedCidrs; the access log can.
+    const addresses = props.socialPlusAddresses ?? [];
+    const refusedFilter = new logs.MetricFilter(this, 'SocialPlusSignatureRefusedFilter', {
+      logGroup: props.accessLogGroup,
+      filterPattern:
+        addresses.length === 0
+          ? logs.FilterPattern.stringValue('$.sourceIp', '=', 'none')
+          : logs.FilterPattern.all(
+            logs.FilterPattern.stringValue('$.status', '=', '401'),
+            logs.FilterPattern.any(...addresses.map((ip) => logs.FilterPattern.stringValue('$.sourceIp', '=', ip))),
+          ),
+      metricNamespace: `${this.namespace}/${stack.stackName}`,
+      metricName: 'SocialPlusSignatureRefused',
+      metricValue: '1',
+    });
+    this.socialPlusRefusedMetric = refusedFilter.metric({ statistic: SUM, period: FIVE_MINUTES });
 
     if (props.alarmEmail !== undefined) {
       const subscription = this.topic.addSubscription(new subscriptions.EmailSubscription(props.alarmEmail));
@@ -356,6 +381,14 @@ export class WebhooksMonitoring extends Construct {
         meaning: 'The webhook API answered 5xx (secret not configured or unreadable, queue and spill down, receiver failed or throttled): those deliveries were not accepted.',
         missingDataBecause: 'API Gateway publishes no datapoint for a period without requests, and without a request nothing can have failed.',
       },
+      SocialPlusSignatureRefused: {
+        ...once,
+        metric: this.socialPlusRefusedMetric,
+        meaning:
+          'The API answered 401 to a request from a Social Plus webhook address: a genuine delivery was refused (a wrong or half-rotated secret, ' +
+          'or a signature form signatureForms does not accept; the receiver\'s WARN line names the form that matched) and is lost.',
+        missingDataBecause: 'a metric filter publishes only when a log line matches, so no datapoint means no such 401.',
+      },
       ApiThrottled: {
         ...once,
         metric: this.apiThrottledMetric,
@@ -469,6 +502,10 @@ export class WebhooksMonitoring extends Construct {
         ...(['EnqueueFailed', 'SpillFailed', 'SecretNotConfigured', 'UnknownSource', 'EmptyBody'] as const).map(receiver),
         props.receiver.metricErrors({ ...sum, label: 'function errors' }),
         props.receiver.metricThrottles({ ...sum, label: 'throttles' }),
+      ]),
+      graph('Receiver: signature forms accepted, and 401s to Social Plus', [
+        ...(['SignatureFormBase64', 'SignatureFormHex', 'SignatureFormJsonBase64', 'SignatureFormJsonHex'] as const).map(receiver),
+        this.socialPlusRefusedMetric.with({ period: ONE_MINUTE, label: '401 to a Social Plus address' }),
       ]),
       graph('Receiver: duration p50, p90, p99', [percentile(50), percentile(90), percentile(99)], {
         leftAnnotations: [

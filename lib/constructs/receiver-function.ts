@@ -8,6 +8,7 @@ import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { INBOX_LARGE_PREFIX, INBOX_SPILL_PREFIX } from '../../lambda/core/archive-layout.js';
 import { ENV } from '../../lambda/common/env.js';
+import { DEFAULT_SIGNATURE_FORMS, type SignatureForm } from '../../lambda/core/signature.js';
 import type { LogLevel } from '../../lambda/common/logger.js';
 import { acknowledgeInboxWildcards, grantInboxWrites } from './inbox.js';
 import { WebhooksFunction } from './node-function.js';
@@ -62,6 +63,11 @@ export interface ReceiverFunctionProps {
    * @default METRICS_NAMESPACE ('SocialPlusWebhooks')
    */
   readonly metricsNamespace?: string;
+  /**
+   * The `x-amity-signature` forms accepted.
+   * @default DEFAULT_SIGNATURE_FORMS (the MAC of the exact bytes, base64 or hex)
+   */
+  readonly signatureForms?: readonly SignatureForm[];
 }
 
 /**
@@ -126,6 +132,8 @@ export class ReceiverFunction extends Construct {
 
     // No grant: the deadline only bounds the receiver's own work.
     fn.function.addEnvironment(ENV.RECEIVER_DEADLINE_MS, String(deadlineMs));
+    // No grant: which forms of the one MAC are accepted.
+    fn.function.addEnvironment(ENV.SIGNATURE_FORMS, (props.signatureForms ?? DEFAULT_SIGNATURE_FORMS).join(','));
 
     this.function = fn.function;
     this.logGroup = fn.logGroup;

@@ -1,7 +1,7 @@
 import { createHmac } from 'node:crypto';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { sign, verifySignature } from '../../lambda/core/signature.js';
+import { DEFAULT_SIGNATURE_FORMS, parseSignatureForms, sign, signAs, SIGNATURE_FORMS, verifySignature } from '../../lambda/core/signature.js';
 import { SAMPLE_NAMES, sampleBody } from '../support/samples.js';
 
 /** An independent reference: base64(HMAC-SHA256(key as UTF-8, bytes)). */
@@ -63,22 +63,28 @@ describe('sign and verifySignature: known vectors', () => {
     });
 
     it('verifies', () => {
-      expect(verifySignature(body, signature, [key])).toEqual({ ok: true, secretIndex: 0 });
+      expect(verifySignature(body, signature, [key])).toEqual({ ok: true, secretIndex: 0, form: 'base64' });
+    });
+
+    it('verifies the same MAC written in hex', () => {
+      const hex = Buffer.from(signature, 'base64').toString('hex');
+      expect(verifySignature(body, hex, [key])).toEqual({ ok: true, secretIndex: 0, form: 'hex' });
+      expect(verifySignature(body, hex.toUpperCase(), [key])).toEqual({ ok: true, secretIndex: 0, form: 'hex' });
     });
 
     it('fails with another secret', () => {
-      expect(verifySignature(body, signature, [`${key}x`])).toEqual({ ok: false, reason: 'no-secret-matched' });
+      expect(verifySignature(body, signature, [`${key}x`])).toMatchObject({ ok: false, reason: 'no-secret-matched' });
     });
 
     it('fails when one byte of the body changes', () => {
       const tampered = Buffer.from(body);
       tampered[tampered.length - 2] = (tampered[tampered.length - 2] as number) ^ 0x01;
-      expect(verifySignature(tampered, signature, [key])).toEqual({ ok: false, reason: 'no-secret-matched' });
+      expect(verifySignature(tampered, signature, [key])).toMatchObject({ ok: false, reason: 'no-secret-matched' });
     });
   });
 });
 
-describe('the body is not normalised', () => {
+describe('the body is not normalised (by default)', () => {
   const key = 'whsec-test-1';
 
   it.each(SAMPLE_NAMES)('re-serialised JSON of sample %s does not verify', (name) => {
@@ -87,7 +93,7 @@ describe('the body is not normalised', () => {
     expect(verifySignature(raw, signature, [key]).ok).toBe(true);
     const reserialised = utf8(JSON.stringify(JSON.parse(raw.toString('utf8'))));
     expect(reserialised.equals(raw)).toBe(false);
-    expect(verifySignature(reserialised, signature, [key])).toEqual({ ok: false, reason: 'no-secret-matched' });
+    expect(verifySignature(reserialised, signature, [key])).toMatchObject({ ok: false, reason: 'no-secret-matched' });
   });
 
   it('key order matters', () => {
@@ -105,7 +111,13 @@ describe('the body is not normalised', () => {
     const sent = utf8('{"text":"👋"}');
     const escaped = utf8(JSON.stringify({ text: '👋' }).replace('👋', '\\ud83d\\udc4b'));
     expect(JSON.parse(escaped.toString('utf8'))).toEqual(JSON.parse(sent.toString('utf8')));
-    expect(verifySignature(escaped, reference(sent, key), [key]).ok).toBe(false);
+    // Refused by default, and named: the json form would have matched (the byte variant a json form lets in).
+    expect(verifySignature(escaped, reference(sent, key), [key])).toEqual({
+      ok: false,
+      reason: 'form-not-accepted',
+      diagnosis: { encoding: 'base64', formsTried: ['base64', 'json-base64'], bodyIsJson: true, matchedForm: 'json-base64' },
+    });
+    expect(verifySignature(escaped, reference(sent, key), [key], { forms: SIGNATURE_FORMS })).toEqual({ ok: true, secretIndex: 0, form: 'json-base64' });
   });
 
   it('signing the text decoded as Latin-1 does not verify the UTF-8 bytes', () => {
@@ -124,28 +136,74 @@ describe('verifySignature: why a check failed', () => {
     ['undefined', undefined, 'missing'],
     ['empty', '', 'missing'],
     ['blank', '   ', 'missing'],
-    ['hex instead of base64', createHmac('sha256', key).update(body).digest('hex'), 'wrong-length'],
-    ['base64url alphabet', 'DXVZmihjjL8mXmW-D8-UZ5L26rlRBvMIBo3j39K_aBU=', 'not-base64'],
-    ['characters outside base64', 'not a signature!', 'not-base64'],
-    ['unpadded base64', good.replace(/=+$/, ''), 'not-base64'],
-    ['padding in the middle', `${good.slice(0, 20)}=${good.slice(21)}`, 'not-base64'],
+    ['hex of 31 bytes', createHmac('sha256', key).update(body).digest('hex').slice(0, 62), 'not-base64-or-hex'],
+    ['hex with a 0x prefix', `0x${createHmac('sha256', key).update(body).digest('hex')}`, 'not-base64-or-hex'],
+    ['hex of 48 bytes (valid base64 of the wrong length too)', createHmac('sha384', key).update(body).digest('hex').slice(0, 64) + 'ab'.repeat(16), 'wrong-length'],
+    ['base64url alphabet', 'DXVZmihjjL8mXmW-D8-UZ5L26rlRBvMIBo3j39K_aBU=', 'not-base64-or-hex'],
+    ['characters outside base64', 'not a signature!', 'not-base64-or-hex'],
+    ['unpadded base64', good.replace(/=+$/, ''), 'not-base64-or-hex'],
+    ['padding in the middle', `${good.slice(0, 20)}=${good.slice(21)}`, 'not-base64-or-hex'],
     ['base64 of 16 bytes', Buffer.alloc(16, 7).toString('base64'), 'wrong-length'],
     ['base64 of 33 bytes', Buffer.alloc(33, 7).toString('base64'), 'wrong-length'],
-    ['sha256= prefix (GitHub style)', `sha256=${good}`, 'not-base64'],
+    ['sha256= prefix (GitHub style)', `sha256=${good}`, 'not-base64-or-hex'],
   ] as const)('%s → %s', (_label, signature, reason) => {
-    expect(verifySignature(body, signature, [key])).toEqual({ ok: false, reason });
+    expect(verifySignature(body, signature, [key])).toMatchObject({ ok: false, reason, diagnosis: { formsTried: [] } });
   });
 
   it('no secrets to check → no-secrets', () => {
-    expect(verifySignature(body, good, [])).toEqual({ ok: false, reason: 'no-secrets' });
+    expect(verifySignature(body, good, [])).toMatchObject({ ok: false, reason: 'no-secrets' });
   });
 
   it('surrounding whitespace in the header is tolerated', () => {
-    expect(verifySignature(body, ` ${good}\t`, [key])).toEqual({ ok: true, secretIndex: 0 });
+    expect(verifySignature(body, ` ${good}\t`, [key])).toEqual({ ok: true, secretIndex: 0, form: 'base64' });
   });
 
-  it('a signature of the right length from another key → no-secret-matched', () => {
-    expect(verifySignature(body, reference(body, 'other'), [key])).toEqual({ ok: false, reason: 'no-secret-matched' });
+  it('a signature of the right length from another key → no-secret-matched, saying what was tried', () => {
+    expect(verifySignature(body, reference(body, 'other'), [key])).toEqual({
+      ok: false,
+      reason: 'no-secret-matched',
+      // The body is its own serialization: the json form would sign the same bytes, so it is not tried apart.
+      diagnosis: { encoding: 'base64', formsTried: ['base64'], bodyIsJson: true },
+    });
+    const spaced = utf8('{ "event": "message.didCreate" }');
+    const hexFromOther = createHmac('sha256', 'other').update(spaced).digest('hex');
+    expect(verifySignature(spaced, hexFromOther, [key])).toEqual({
+      ok: false,
+      reason: 'no-secret-matched',
+      diagnosis: { encoding: 'hex', formsTried: ['hex', 'json-hex'], bodyIsJson: true },
+    });
+    expect(verifySignature(utf8('not json'), reference(utf8('not json'), 'other'), [key])).toMatchObject({
+      diagnosis: { formsTried: ['base64'], bodyIsJson: false },
+    });
+  });
+});
+
+describe('signature forms', () => {
+  const body = utf8('{"event": "message.didCreate", "data": {"text": "caf\\u00e9"}}');
+  const key = 'whsec-test-1';
+
+  it('accepts the raw MAC in base64 and hex by default, the json forms only when configured', () => {
+    expect(DEFAULT_SIGNATURE_FORMS).toEqual(['base64', 'hex']);
+    expect(verifySignature(body, signAs(body, key, 'base64'), [key])).toMatchObject({ ok: true, form: 'base64' });
+    expect(verifySignature(body, signAs(body, key, 'hex'), [key])).toMatchObject({ ok: true, form: 'hex' });
+    for (const form of ['json-base64', 'json-hex'] as const) {
+      expect(verifySignature(body, signAs(body, key, form), [key])).toMatchObject({ ok: false, reason: 'form-not-accepted', diagnosis: { matchedForm: form } });
+      expect(verifySignature(body, signAs(body, key, form), [key], { forms: [form] })).toEqual({ ok: true, secretIndex: 0, form });
+    }
+  });
+
+  it('refuses an accepted-looking MAC in a form the configuration left out, naming it', () => {
+    expect(verifySignature(body, signAs(body, key, 'hex'), [key], { forms: ['base64'] })).toEqual({
+      ok: false,
+      reason: 'form-not-accepted',
+      diagnosis: { encoding: 'hex', formsTried: ['hex'], bodyIsJson: true, matchedForm: 'hex' },
+    });
+  });
+
+  it('parses a configured list, and names what is wrong with a bad one', () => {
+    expect(parseSignatureForms('base64, json-hex,base64')).toEqual(['base64', 'json-hex']);
+    expect(() => parseSignatureForms('base64,sha1')).toThrow("'base64,sha1' is not a list of signature forms: give one or more of base64, hex, json-base64, json-hex");
+    expect(() => parseSignatureForms(' , ')).toThrow(/not a list of signature forms/);
   });
 });
 
@@ -156,15 +214,15 @@ describe('verifySignature: a list of acceptable secrets (rotation)', () => {
     ['signed with the current secret', 'new-secret', 0],
     ['signed with the previous secret (in flight during a rotation)', 'old-secret', 1],
   ] as const)('%s verifies, naming which secret matched', (_label, signer, index) => {
-    expect(verifySignature(body, reference(body, signer), ['new-secret', 'old-secret'])).toEqual({ ok: true, secretIndex: index });
+    expect(verifySignature(body, reference(body, signer), ['new-secret', 'old-secret'])).toEqual({ ok: true, secretIndex: index, form: 'base64' });
   });
 
   it('a secret that is in neither slot is rejected', () => {
-    expect(verifySignature(body, reference(body, 'older-secret'), ['new-secret', 'old-secret'])).toEqual({ ok: false, reason: 'no-secret-matched' });
+    expect(verifySignature(body, reference(body, 'older-secret'), ['new-secret', 'old-secret'])).toMatchObject({ ok: false, reason: 'no-secret-matched' });
   });
 
   it('the same secret twice reports the first slot', () => {
-    expect(verifySignature(body, reference(body, 'same'), ['same', 'same'])).toEqual({ ok: true, secretIndex: 0 });
+    expect(verifySignature(body, reference(body, 'same'), ['same', 'same'])).toEqual({ ok: true, secretIndex: 0, form: 'base64' });
   });
 });
 
@@ -175,7 +233,7 @@ describe('properties', () => {
     fc.assert(fc.property(fc.uint8Array({ maxLength: 4096 }), secret, (bytes, key) => {
       const sig = sign(bytes, key);
       expect(sig).toBe(reference(bytes, key));
-      expect(verifySignature(bytes, sig, [key])).toEqual({ ok: true, secretIndex: 0 });
+      expect(verifySignature(bytes, sig, [key])).toEqual({ ok: true, secretIndex: 0, form: 'base64' });
     }));
   });
 
@@ -189,7 +247,7 @@ describe('properties', () => {
   it('the signing secret verifies at any position among others, reporting that position', () => {
     fc.assert(fc.property(fc.uint8Array({ maxLength: 512 }), fc.uniqueArray(secret, { minLength: 1, maxLength: 5 }), fc.nat(), (bytes, keys, pick) => {
       const i = pick % keys.length;
-      expect(verifySignature(bytes, sign(bytes, keys[i] as string), keys)).toEqual({ ok: true, secretIndex: i });
+      expect(verifySignature(bytes, sign(bytes, keys[i] as string), keys)).toEqual({ ok: true, secretIndex: i, form: 'base64' });
     }));
   });
 
@@ -198,6 +256,30 @@ describe('properties', () => {
       // The base64 text is always longer than the bytes, so it is never the same message.
       const encoded = Buffer.from(bytes).toString('base64');
       expect(verifySignature(bytes, sign(encoded, key), [key]).ok).toBe(false);
+    }));
+  });
+
+  it('every form verifies when accepted and names itself; the exact bytes win when both match', () => {
+    fc.assert(fc.property(fc.jsonValue(), fc.boolean(), secret, fc.constantFrom(...SIGNATURE_FORMS), (value, pretty, key, form) => {
+      const text = JSON.stringify(value, null, pretty ? 2 : undefined);
+      const bytes = utf8(text);
+      const again = JSON.stringify(JSON.parse(text));
+      const raw = form.endsWith('hex') ? 'hex' : 'base64';
+      // A json form over a body that already is its own serialization is the raw form.
+      const expected = form.startsWith('json-') && again !== text ? form : raw;
+      expect(verifySignature(bytes, signAs(bytes, key, form), [key], { forms: SIGNATURE_FORMS })).toEqual({ ok: true, secretIndex: 0, form: expected });
+      // By default only the raw forms are accepted; a json-only match is refused and named.
+      const byDefault = verifySignature(bytes, signAs(bytes, key, form), [key]);
+      if (expected.startsWith('json-')) expect(byDefault).toMatchObject({ ok: false, reason: 'form-not-accepted', diagnosis: { matchedForm: expected } });
+      else expect(byDefault).toEqual({ ok: true, secretIndex: 0, form: expected });
+    }));
+  });
+
+  it('a different secret never verifies, in any form', () => {
+    fc.assert(fc.property(fc.jsonValue(), secret, secret, fc.constantFrom(...SIGNATURE_FORMS), (value, a, b, form) => {
+      fc.pre(a !== b);
+      const bytes = utf8(JSON.stringify(value, null, 1));
+      expect(verifySignature(bytes, signAs(bytes, a, form), [b], { forms: SIGNATURE_FORMS })).toMatchObject({ ok: false, reason: 'no-secret-matched' });
     }));
   });
 

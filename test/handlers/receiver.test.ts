@@ -2,7 +2,8 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { SecretNotConfiguredError } from '../../lambda/core/errors.js';
 import { eventIdOf } from '../../lambda/core/event-id.js';
-import { sign } from '../../lambda/core/signature.js';
+import { sign, signAs, SIGNATURE_FORMS } from '../../lambda/core/signature.js';
+import { SIGNATURE_FORM_METRICS } from '../../lambda/core/receive.js';
 import { StaticSecretSource } from '../../lambda/adapters/static-secret-source.js';
 import { SECRET_PLACEHOLDER } from '../../lambda/core/secret-value.js';
 import type { SecretSource } from '../../lambda/core/ports.js';
@@ -31,6 +32,59 @@ function setup(secrets: SecretSource = new FakeSecretSource({ default: [SECRET],
 }
 
 const JSON_CONTENT = { 'content-type': 'application/json' };
+
+describe('receiver: signature forms', () => {
+  const spaced = '{ "event": "message.didCreate", "data": { "messages": [ { "messageId": "m1" } ] } }';
+
+  it('accepts the MAC of the exact bytes written in hex, counted under its own metric, named in the accepted line', async () => {
+    const { handler, queue, metrics, logger } = setup();
+    const res = await handler(apiGatewayEvent({ body: spaced, headers: { 'x-amity-signature': signAs(spaced, SECRET, 'hex') } }));
+    expect(res.statusCode).toBe(200);
+    expect(queue.messages.map((m) => m.attributes.eventId)).toEqual([eventIdOf(spaced)]);
+    expect(metrics.total('SignatureFormHex')).toBe(1);
+    expect(metrics.total('SignatureFormBase64')).toBe(0);
+    expect(logger.at('info')[0]?.fields).toMatchObject({ signatureForm: 'hex' });
+  });
+
+  it.each(SIGNATURE_FORMS)('counts each accepted form under its own name: %s', async (form) => {
+    const queue = new InMemoryQueue();
+    const metrics = new RecordingMetrics();
+    const handler = createReceiverHandler({ queue, secrets: new FakeSecretSource({ default: [SECRET] }), logger: new RecordingLogger(), metrics, signatureForms: SIGNATURE_FORMS });
+    const res = await handler(apiGatewayEvent({ body: spaced, headers: { 'x-amity-signature': signAs(spaced, SECRET, form) } }));
+    expect(res.statusCode).toBe(200);
+    const counted = metrics.calls.filter((c) => c.name.startsWith('SignatureForm')).map((c) => c.name);
+    expect(counted).toEqual([SIGNATURE_FORM_METRICS[form]]);
+  });
+
+  it('refuses a MAC over the re-serialized JSON by default, and the WARN line says so without the secret or the body', async () => {
+    const { handler, queue, metrics, logger, assertLogsClean } = setup();
+    const res = await handler(apiGatewayEvent({ body: spaced, headers: { 'x-amity-signature': signAs(spaced, SECRET, 'json-base64') } }));
+    expect(res).toEqual({ statusCode: 401, headers: JSON_CONTENT, body: '{"message":"invalid signature"}' });
+    expect(queue.messages).toEqual([]);
+    expect(metrics.calls.filter((c) => c.name === 'SignatureRejected')).toEqual([{ name: 'SignatureRejected', value: 1, dimensions: { source: 'default' } }]);
+    expect(logger.at('warn')[0]?.fields).toMatchObject({
+      reason: 'form-not-accepted',
+      signatureEncoding: 'base64',
+      formsTried: ['base64', 'json-base64'],
+      bodyIsJson: true,
+      matchedForm: 'json-base64',
+      source: 'default',
+    });
+    assertLogsClean(spaced);
+  });
+
+  it('a signature made with another secret fails in every form, even with every form accepted', async () => {
+    for (const form of SIGNATURE_FORMS) {
+      const queue = new InMemoryQueue();
+      const logger = new RecordingLogger();
+      const handler = createReceiverHandler({ queue, secrets: new FakeSecretSource({ default: [SECRET] }), logger, metrics: new RecordingMetrics(), signatureForms: SIGNATURE_FORMS });
+      const res = await handler(apiGatewayEvent({ body: spaced, headers: { 'x-amity-signature': signAs(spaced, 'another-secret', form) } }));
+      expect(res.statusCode, form).toBe(401);
+      expect(queue.messages, form).toEqual([]);
+      expect(logger.at('warn')[0]?.fields, form).toMatchObject({ reason: 'no-secret-matched', formsTried: form.endsWith('hex') ? ['hex', 'json-hex'] : ['base64', 'json-base64'] });
+    }
+  });
+});
 
 describe('receiver: a valid x-amity-signature', () => {
   it.each(SAMPLE_NAMES)('%s → 200 {} and the raw body enqueued with its attributes', async (name) => {
@@ -198,8 +252,8 @@ describe('receiver: requests that are not enqueued', () => {
     ['no signature header', {}, 401, '{"message":"missing x-amity-signature"}', 'SignatureMissing', 'missing'],
     ['an empty signature header', { 'x-amity-signature': '' }, 401, '{"message":"missing x-amity-signature"}', 'SignatureMissing', 'missing'],
     ['a signature by another secret', { 'x-amity-signature': sign(body, 'wrong-secret') }, 401, '{"message":"invalid signature"}', 'SignatureInvalid', 'no-secret-matched'],
-    ['a hex signature', { 'x-amity-signature': 'ab'.repeat(32) }, 401, '{"message":"invalid signature"}', 'SignatureInvalid', 'wrong-length'],
-    ['a signature that is not base64', { 'x-amity-signature': 'sha256=abc' }, 401, '{"message":"invalid signature"}', 'SignatureInvalid', 'not-base64'],
+    ['a hex signature that is no MAC of the body', { 'x-amity-signature': 'ab'.repeat(32) }, 401, '{"message":"invalid signature"}', 'SignatureInvalid', 'no-secret-matched'],
+    ['a signature that is neither base64 nor hex', { 'x-amity-signature': 'sha256=abc' }, 401, '{"message":"invalid signature"}', 'SignatureInvalid', 'not-base64-or-hex'],
   ] as const)('%s → %i %s, logged at WARN with the reason', async (_label, headers, statusCode, resBody, metric, reason) => {
     const { handler, queue, metrics, logger, assertLogsClean } = setup();
     const res = await handler(apiGatewayEvent({ body, headers }));
@@ -358,7 +412,7 @@ describe('receiver: logs', () => {
     const info = logger.at('info');
     expect(info).toHaveLength(1);
     expect(info[0]?.fields).toEqual({
-      source: 'default', requestId: 'req-1', bodyBytes: Buffer.byteLength(body), eventId: eventIdOf(body), eventType: 'message.didCreate', secretIndex: 0,
+      source: 'default', requestId: 'req-1', bodyBytes: Buffer.byteLength(body), eventId: eventIdOf(body), eventType: 'message.didCreate', secretIndex: 0, signatureForm: 'base64',
     });
     assertLogsClean(body);
   });

@@ -151,6 +151,8 @@ describe('buildConfig names each bad key, its value and what is allowed', () => 
     ['stack name with an underscore', { stackName: 'My_Stack' }, "stackName: 'My_Stack' is not a stack name: a letter, then letters, digits and hyphens, at most 64 characters"],
     ['stack name starting with a digit', { stackName: '1Webhooks' }, "stackName: '1Webhooks' is not a stack name"],
     ['stack name too long', { stackName: `S${'a'.repeat(64)}` }, 'is not a stack name'],
+    ['signature form unknown', { signatureForms: ['base64', 'sha1'] }, `signatureForms: ["base64","sha1"] is not a non-empty list of signature forms; allowed: base64, hex, json-base64, json-hex`],
+    ['signature forms empty', { signatureForms: '' }, "signatureForms: '' is not a non-empty list of signature forms"],
     ['deletion protection yes', { eventTableDeletionProtection: 'yes' }, "eventTableDeletionProtection: 'yes' is not true or false"],
     [
       'retry window past the queue retention',
@@ -186,6 +188,12 @@ describe('buildConfig names each bad key, its value and what is allowed', () => 
     ]);
     expect(error.message).toContain("\n  - sources[0].region: 'ap' is not one of sg, eu, us\n");
     expect(error.name).toBe('ConfigError');
+  });
+
+  it('takes signatureForms as a list or, from -c, a comma-separated string', () => {
+    expect(buildConfig({}).signatureForms).toEqual(['base64', 'hex']);
+    expect(buildConfig({ signatureForms: 'base64, json-base64' }).signatureForms).toEqual(['base64', 'json-base64']);
+    expect(buildConfig({ signatureForms: '["hex"]' }).signatureForms).toEqual(['hex']);
   });
 
   it('accepts a retry window that exactly fills the queue\'s retention, and the stack name and deletion protection as -c strings', () => {

@@ -78,6 +78,7 @@ function expectedAlarms(): Record<AlarmId, Record<string, unknown>> {
       ComparisonOperator: 'GreaterThanThreshold', Threshold: 1000, EvaluationPeriods: 3, DatapointsToAlarm: 2, TreatMissingData: 'notBreaching',
     },
     SignatureInvalid: { ...once, ...sum, ...custom('SignatureInvalid') },
+    SocialPlusSignatureRefused: { ...once, ...sum, Namespace: 'SocialPlusWebhooks/SocialPlusWebhooks', MetricName: 'SocialPlusSignatureRefused' },
     EventsSpilled: { ...once, ...sum, ...custom('Spilled') },
     EventsRefused: { ...once, ...sum, ...custom('SpillFailed') },
     ApiServerErrors: {
@@ -155,9 +156,22 @@ describe('alarms', () => {
   });
 });
 
-describe('the 429 count', () => {
-  it('comes from a metric filter on the API access log, counting each 429 once', () => {
-    const filter = onlyResource(template, 'AWS::Logs::MetricFilter').properties;
+describe('the access-log counts', () => {
+  const filters = () => Object.values(template.findResources('AWS::Logs::MetricFilter')).map((r) => r.Properties as Record<string, unknown>);
+  const named = (name: string) => filters().find((f) => JSON.stringify(f.MetricTransformations).includes(`"MetricName":"${name}"`));
+
+  it('counts 401s answered to Social Plus\'s own addresses (the us region\'s four by default), not to testers in allowedCidrs', () => {
+    expect(filters()).toHaveLength(2);
+    expect(named('SocialPlusSignatureRefused')).toEqual({
+      LogGroupName: ref(stack.api.accessLogGroup),
+      FilterPattern:
+        '{ ($.status = "401") && (($.sourceIp = "52.70.191.115") || ($.sourceIp = "100.24.154.219") || ($.sourceIp = "52.44.28.213") || ($.sourceIp = "52.72.76.90")) }',
+      MetricTransformations: [{ MetricNamespace: 'SocialPlusWebhooks/SocialPlusWebhooks', MetricName: 'SocialPlusSignatureRefused', MetricValue: '1' }],
+    });
+  });
+
+  it('counts each 429 once', () => {
+    const filter = named('ApiThrottled');
     expect(filter).toEqual({
       LogGroupName: ref(stack.api.accessLogGroup),
       FilterPattern: '{ $.status = "429" }',
@@ -229,6 +243,7 @@ describe('dashboard', () => {
     'API: latency p99 (total and receiver integration)',
     'Receiver: acknowledgements',
     'Receiver: refusals and failures',
+    'Receiver: signature forms accepted, and 401s to Social Plus',
     'Receiver: duration p50, p90, p99',
     'Queue: depth and oldest message age',
     'Dead-letter queue: messages',
@@ -259,6 +274,9 @@ describe('dashboard', () => {
 
   it('shows the receiver\'s acknowledgements by outcome', () => {
     expect(metricNames('Receiver: acknowledgements')).toEqual(['Accepted', 'LegacyDropped', 'SignatureInvalid', 'SignatureMissing', 'Spilled', 'ClaimChecked']);
+    expect(metricNames('Receiver: signature forms accepted, and 401s to Social Plus')).toEqual([
+      'SignatureFormBase64', 'SignatureFormHex', 'SignatureFormJsonBase64', 'SignatureFormJsonHex', 'SocialPlusSignatureRefused',
+    ]);
     for (const row of widget('Receiver: acknowledgements').metrics) expect(row.slice(0, 4)).toEqual([METRICS_NAMESPACE, row[1], 'service', 'receiver']);
   });
 

@@ -100,11 +100,12 @@ describe('functions', () => {
     template.resourceCountIs('AWS::Lambda::Function', 4);
   });
 
-  it('give the receiver exactly the queue URL, the source secrets, the inbox bucket, its deadline, the log level and the metrics namespace (no source maps)', () => {
+  it('give the receiver exactly the queue URL, the source secrets, the inbox bucket, its deadline, the signature forms, the log level and the metrics namespace (no source maps)', () => {
     const env = template.toJSON().Resources[idOf(stack.receiver.function)].Properties.Environment.Variables;
     expect(Object.keys(env).sort()).toEqual(
-      [ENV.ARCHIVE_BUCKET_NAME, ENV.LOG_LEVEL, ENV.METRICS_NAMESPACE, ENV.QUEUE_URL, ENV.RECEIVER_DEADLINE_MS, ENV.SOURCE_SECRETS].sort(),
+      [ENV.ARCHIVE_BUCKET_NAME, ENV.LOG_LEVEL, ENV.METRICS_NAMESPACE, ENV.QUEUE_URL, ENV.RECEIVER_DEADLINE_MS, ENV.SIGNATURE_FORMS, ENV.SOURCE_SECRETS].sort(),
     );
+    expect(env[ENV.SIGNATURE_FORMS]).toBe('base64,hex');
     expect(env[ENV.QUEUE_URL]).toEqual(ref(stack.queue.queue));
     expect(env[ENV.SOURCE_SECRETS]).toEqual({ 'Fn::Join': ['', ['{"default":"', ref(stack.secrets.secrets.default as IConstruct), '"}']] });
     expect(env[ENV.ARCHIVE_BUCKET_NAME]).toEqual(ref(stack.archive.bucket));

@@ -134,7 +134,7 @@ describe('correlation id from the receiver through the queue to each handler', (
     const receiverBlobs = emfFor(out, 'receiver');
     expect(receiverBlobs).toHaveLength(1);
     expect(receiverBlobs[0]?._aws.CloudWatchMetrics[0]?.Dimensions).toEqual([['service']]);
-    expect(metricValues(receiverBlobs[0] as EmfBlob)).toEqual({ Received: 1, Accepted: 1 });
+    expect(metricValues(receiverBlobs[0] as EmfBlob)).toEqual({ Received: 1, Accepted: 1, SignatureFormBase64: 1 });
 
     const fanoutBlobs = emfFor(out, 'fanout');
     const plain = fanoutBlobs.filter((b) => !('handler' in b));
