@@ -9,6 +9,8 @@ import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-clo
 import { CloudWatchClient, GetMetricDataCommand, type MetricDataQuery } from '@aws-sdk/client-cloudwatch';
 import { GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { METRICS_NAMESPACE, METRICS_SERVICE } from '../lambda/common/metrics-contract.js';
+import { SIGNATURE_FORM_METRICS, type SignatureSplit } from '../lambda/core/receive.js';
+import type { SignatureForm } from '../lambda/core/signature.js';
 import { CliError } from './errors.js';
 
 /** The stack's name when `--stack` is not given (`lib/stack-name.ts`, which loads no CDK). */
@@ -56,6 +58,8 @@ export interface AwsStatus {
     /** Sum of the fan-out's `Stored` metric since 00:00 UTC: new events written to the store. */
     readonly storedEvents: number;
     readonly countedFrom: 'cloudwatch';
+    /** Deliveries accepted today per signature form, and those refused for their signature (the receiver's metrics). */
+    readonly signatures: SignatureSplit;
   };
 }
 
@@ -83,7 +87,7 @@ export async function readAwsStatus(clients: AwsStatusClients, opts: AwsStatusOp
     stack: explicit ? null : stack,
     queue: { url: queueUrl, ...queueAttrs, oldestAgeSeconds: metrics.queueAge },
     deadLetterQueue: { url: dlqUrl, ...dlqAttrs, oldestAgeSeconds: metrics.dlqAge },
-    today: { date: now.toISOString().slice(0, 10), storedEvents: metrics.storedToday, countedFrom: 'cloudwatch' },
+    today: { date: now.toISOString().slice(0, 10), storedEvents: metrics.storedToday, countedFrom: 'cloudwatch', signatures: metrics.signatures },
   };
 }
 
@@ -149,23 +153,28 @@ async function cloudWatchFigures(
   cw: AwsStatusClients['cloudWatch'],
   names: { readonly queue: string; readonly dlq: string; readonly namespace: string },
   now: Date,
-): Promise<{ queueAge: number | null; dlqAge: number | null; storedToday: number }> {
+): Promise<{ queueAge: number | null; dlqAge: number | null; storedToday: number; signatures: SignatureSplit }> {
   const midnight = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate()));
   const age = (id: string, name: string): MetricDataQuery => ({
     Id: id,
     MetricStat: { Metric: { Namespace: 'AWS/SQS', MetricName: 'ApproximateAgeOfOldestMessage', Dimensions: [{ Name: 'QueueName', Value: name }] }, Period: 60, Stat: 'Maximum' },
   });
+  const todaySum = (id: string, service: keyof typeof METRICS_SERVICE, metricName: string): MetricDataQuery => ({
+    Id: id,
+    MetricStat: {
+      Metric: { Namespace: names.namespace, MetricName: metricName, Dimensions: [{ Name: 'service', Value: METRICS_SERVICE[service] }] },
+      Period: STORED_PERIOD_S,
+      Stat: 'Sum',
+    },
+  });
+  const forms = Object.keys(SIGNATURE_FORM_METRICS) as SignatureForm[];
+  const formId = (form: SignatureForm) => `sig${form.replace(/-/g, '')}`;
   const queries: MetricDataQuery[] = [
     age('queueAge', names.queue),
     age('dlqAge', names.dlq),
-    {
-      Id: 'stored',
-      MetricStat: {
-        Metric: { Namespace: names.namespace, MetricName: 'Stored', Dimensions: [{ Name: 'service', Value: METRICS_SERVICE.fanout }] },
-        Period: STORED_PERIOD_S,
-        Stat: 'Sum',
-      },
-    },
+    todaySum('stored', 'fanout', 'Stored'),
+    ...forms.map((form) => todaySum(formId(form), 'receiver', SIGNATURE_FORM_METRICS[form])),
+    todaySum('sigrefused', 'receiver', 'SignatureInvalid'),
   ];
   // One call covers both windows: from the earlier of midnight and the age look-back, to now. The
   // start sits on a period boundary, so no `Stored` bucket straddles midnight.
@@ -186,8 +195,12 @@ async function cloudWatchFigures(
     const recent = series(id).filter((p) => p.at >= now.getTime() - AGE_LOOKBACK_MS).sort((a, b) => b.at - a.at);
     return recent[0] === undefined ? null : Math.round(recent[0].value);
   };
-  const storedToday = series('stored').filter((p) => p.at >= midnight.getTime()).reduce((s, p) => s + p.value, 0);
-  return { queueAge: latest('queueAge'), dlqAge: latest('dlqAge'), storedToday: Math.round(storedToday) };
+  const sinceMidnight = (id: string) => Math.round(series(id).filter((p) => p.at >= midnight.getTime()).reduce((s, p) => s + p.value, 0));
+  const signatures = {
+    ...(Object.fromEntries(forms.map((form) => [form, sinceMidnight(formId(form))])) as Record<SignatureForm, number>),
+    refused: sinceMidnight('sigrefused'),
+  };
+  return { queueAge: latest('queueAge'), dlqAge: latest('dlqAge'), storedToday: sinceMidnight('stored'), signatures };
 }
 
 /** An SDK failure as a one-line `CliError`, with a hint for the usual causes. */

@@ -19,6 +19,7 @@ import { ADMIN_AUTH_HEADER } from '../local/http-front-door.js';
 import { localPaths, S3RVER_OBJECT_SUFFIX } from '../local/paths.js';
 import { readDevInfo } from '../local/pipeline.js';
 import { locateArchive, runArchiveQuery } from './archive-query.js';
+import type { SignatureSplit } from '../lambda/core/receive.js';
 
 const JOURNAL_FILE = 'journal.ndjson';
 const DLQ_FILE = 'dlq.ndjson';
@@ -67,6 +68,11 @@ export interface LocalStatus {
     readonly bufferedArchiveLines: number;
   };
   /**
+   * Deliveries accepted per signature form since dev started, and those refused for their
+   * signature; null when dev is not running (or predates the count).
+   */
+  readonly signatures: SignatureSplit | null;
+  /**
    * Objects moved out of s3rver's folder at a start because a crash cut their write short
    * (`local/s3rver-repair.ts`), kept in `s3Quarantine` for a person to look at.
    */
@@ -101,7 +107,23 @@ export async function readLocalStatus(dir: string = localPaths().root, now: Date
     deadLetterQueue: live ? { ...files.deadLetterQueue, depth: live.deadLetters } : files.deadLetterQueue,
     today: { date, storedEvents: await archivedEventsOn(paths.root, date), countedFrom: 'archive', bufferedArchiveLines: await bufferedLines(paths.stream) },
     quarantinedObjects: await countObjects(paths.s3Quarantine),
+    signatures: dev.running ? await askRunningDevSignatures(paths.devInfoFile, dev.pid) : null,
   };
+}
+
+/** The signature forms the running `dev` counted (`GET /admin/signatures`); null if it cannot say. */
+async function askRunningDevSignatures(devInfoFile: string, pid: number | null): Promise<SignatureSplit | null> {
+  const info = await readDevInfo(devInfoFile);
+  if (!info || info.pid !== pid) return null;
+  try {
+    const res = await fetch(`${info.url}/admin/signatures`, { headers: { [ADMIN_AUTH_HEADER]: `Bearer ${info.token}` }, signal: AbortSignal.timeout(ADMIN_TIMEOUT_MS) });
+    if (!res.ok) return null;
+    const v = (await res.json()) as Record<string, unknown>;
+    const n = (k: string) => (typeof v[k] === 'number' && Number.isInteger(v[k]) && (v[k] as number) >= 0 ? (v[k] as number) : 0);
+    return { base64: n('base64'), hex: n('hex'), 'json-base64': n('json-base64'), 'json-hex': n('json-hex'), refused: n('refused') };
+  } catch {
+    return null;
+  }
 }
 
 /** The queue's counts as the running `dev` reports them (`QueueStats`); undefined if it cannot say. */

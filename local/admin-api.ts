@@ -4,11 +4,14 @@
  * local mode may open the queue's journal.
  *
  * - `GET  /admin/queue`: the queue's counts (`QueueStats`).
+ * - `GET  /admin/signatures`: deliveries accepted per signature form since local mode started, and
+ *   those refused for their signature (`SignatureSplit`).
  * - `POST /admin/redrive`: moves the DLQ back to the queue; answers `{"moved": n}`.
  * - `POST /admin/enqueue`: `{"messages": [{"body": "…", "attributes": {"eventId": "…", …}}]}`, at
  *   most {@link MAX_ENQUEUE_MESSAGES} per request; journals each before answering `{"sent": n}`.
  */
 import type { QueueMessage, QueueMessageAttributes } from '../lambda/core/ports.js';
+import type { SignatureSplit } from '../lambda/core/receive.js';
 import type { AdminHandler, AdminResponse } from './http-front-door.js';
 import { InvalidQueueMessageError, type QueueStats } from './journal-queue.js';
 
@@ -23,6 +26,8 @@ export interface AdminTarget {
     redriveDeadLetters(): Promise<number>;
     stats(): QueueStats;
   };
+  /** The signature forms seen since the start. */
+  readonly signatures?: () => SignatureSplit;
 }
 
 const reply = (statusCode: number, body: unknown): AdminResponse => ({ statusCode, body });
@@ -35,6 +40,8 @@ export function createAdminHandler(target: AdminTarget): AdminHandler {
     switch (route) {
       case 'GET /queue':
         return reply(200, target.queue.stats());
+      case 'GET /signatures':
+        return target.signatures ? reply(200, target.signatures()) : problem(404, 'this local mode does not count signature forms');
       case 'POST /redrive':
         return reply(200, { moved: await target.queue.redriveDeadLetters() });
       case 'POST /enqueue': {
@@ -51,7 +58,7 @@ export function createAdminHandler(target: AdminTarget): AdminHandler {
         return reply(200, { sent: parsed.length });
       }
       default:
-        return problem(404, `no admin route ${route}: use GET /admin/queue, POST /admin/redrive or POST /admin/enqueue`);
+        return problem(404, `no admin route ${route}: use GET /admin/queue, GET /admin/signatures, POST /admin/redrive or POST /admin/enqueue`);
     }
   };
 }

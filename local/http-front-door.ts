@@ -31,6 +31,26 @@ export interface FrontDoorOptions {
   /** @default MAX_BODY_BYTES */
   readonly maxBodyBytes?: number;
   readonly logger?: Logger;
+  /**
+   * Told of each webhook request that reached the receiver, once answered (for `dev --capture`).
+   * Runs on the request's path: it must return at once; what it throws is logged, not answered.
+   */
+  readonly onWebhook?: (exchange: WebhookExchange) => void;
+}
+
+/** A webhook request as received, and the status it was answered with. */
+export interface WebhookExchange {
+  /** When the front door began reading the body. */
+  readonly receivedAt: Date;
+  readonly method: string;
+  /** The request target as received: path and query string. */
+  readonly target: string;
+  /** Node's `rawHeaders`: names in the case sent, repeats kept, `[name, value, name, value, …]`. */
+  readonly rawHeaders: readonly string[];
+  /** The exact body bytes. */
+  readonly body: Buffer;
+  /** The status answered (500 when the receiver threw). */
+  readonly status: number;
 }
 
 /** A request to an `/admin/…` route, once it passed the origin and token checks. */
@@ -115,6 +135,7 @@ export async function startFrontDoor(opts: FrontDoorOptions): Promise<FrontDoor>
       req.resume();
       return send(res, 503, { message: 'temporarily unavailable' }, { 'retry-after': '1' });
     }
+    const receivedAt = new Date();
     const body = await readBody(req, maxBodyBytes);
     if (body === 'too-large') {
       send(res, 413, { message: `request body is larger than ${maxBodyBytes} bytes (API Gateway's payload limit)` }, { connection: 'close' });
@@ -129,11 +150,26 @@ export async function startFrontDoor(opts: FrontDoorOptions): Promise<FrontDoor>
       }
     }
     const event = toProxyEvent(req, url, body, source);
-    const result = await handler(event);
-    const headers: Record<string, string> = {};
-    for (const [k, v] of Object.entries(result.headers ?? {})) headers[k] = String(v);
-    res.writeHead(result.statusCode, headers);
-    res.end(result.isBase64Encoded ? Buffer.from(result.body, 'base64') : result.body);
+    let status = 500;
+    try {
+      const result = await handler(event);
+      status = result.statusCode;
+      const headers: Record<string, string> = {};
+      for (const [k, v] of Object.entries(result.headers ?? {})) headers[k] = String(v);
+      res.writeHead(result.statusCode, headers);
+      res.end(result.isBase64Encoded ? Buffer.from(result.body, 'base64') : result.body);
+    } finally {
+      tell({ receivedAt, method, target: req.url ?? url.pathname, rawHeaders: req.rawHeaders, body, status });
+    }
+  }
+
+  function tell(exchange: WebhookExchange): void {
+    if (!opts.onWebhook) return;
+    try {
+      opts.onWebhook(exchange);
+    } catch (err) {
+      logger.error('local front door: onWebhook failed', { error: (err as Error).message });
+    }
   }
 
   async function routeAdmin(req: IncomingMessage, res: ServerResponse, url: URL, method: string): Promise<void> {

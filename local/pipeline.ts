@@ -27,6 +27,7 @@ import { createFanoutHandler } from '../lambda/fanout/handler.js';
 import { handlersFromEnv } from '../lambda/fanout/handlers/from-env.js';
 import { ENV } from '../lambda/common/env.js';
 import { createReceiverHandler } from '../lambda/receiver/handler.js';
+import { signatureSplit } from '../lambda/core/receive.js';
 import { resolveDevSecret, type DevSecret } from './dev-secret.js';
 import { LocalDeliveryStream, type LocalDeliveryStreamOptions } from './delivery-stream.js';
 import {
@@ -38,6 +39,7 @@ import {
   startS3rver,
 } from './emulators.js';
 import { createAdminHandler } from './admin-api.js';
+import { CaptureWriter } from './capture.js';
 import { startFrontDoor } from './http-front-door.js';
 import { JournalQueue, type JournalQueueOptions, type QueueStats } from './journal-queue.js';
 import { DEFAULT_PORT, LOCAL_BUCKET_NAME, LOCAL_HANDLER_STATE_TABLE_NAME, LOCAL_STREAM_NAME, LOCAL_TABLE_NAME, localPaths, type LocalPaths } from './paths.js';
@@ -103,6 +105,11 @@ export interface LocalPipelineOptions {
   readonly dynamodbThread?: boolean;
   /** Wrappers around the pipeline's parts (fault injection). */
   readonly wrap?: LocalPipelineWrappers;
+  /**
+   * A folder to write every webhook request and its answer status to, one file each
+   * (`local/capture.ts`, `dev --capture`); created 0700 when missing. @default no capture
+   */
+  readonly captureDir?: string;
 }
 
 export interface LocalPipeline {
@@ -127,8 +134,9 @@ export interface LocalPipeline {
   metrics(): Readonly<Partial<Record<MetricName, number>>>;
   queueStats(): QueueStats;
   /**
-   * Waits until the queue is empty and no spill is left to announce, then writes the stream's
-   * buffer to S3 (rejecting if S3 refuses it; the lines are kept and retried). For tests and tools.
+   * Waits until the capture files of the requests answered so far are written, the queue is empty
+   * and no spill is left to announce, then writes the stream's buffer to S3 (rejecting if S3
+   * refuses it; the lines are kept and retried). For tests and tools.
    */
   settle(): Promise<void>;
   /** Stops taking requests, finishes work in flight, flushes the stream, stops the emulators. */
@@ -156,9 +164,10 @@ export async function startLocalPipeline(opts: LocalPipelineOptions = {}): Promi
     const secret = await resolveDevSecret({ secretFile: paths.secretFile, ...(opts.secret !== undefined ? { explicit: opts.secret } : {}), ...(opts.env ? { env: opts.env } : {}) });
     const releaseLock = await claimLocalDir(paths.root);
     cleanup.push(releaseLock);
+    const capture = opts.captureDir === undefined ? undefined : await CaptureWriter.open({ dir: opts.captureDir, logger });
 
     // Listen first: a busy port fails in milliseconds, and /healthz answers 503 while starting.
-    const door = await startFrontDoor({ port, ...(opts.host ? { host: opts.host } : {}), ...(opts.maxBodyBytes ? { maxBodyBytes: opts.maxBodyBytes } : {}), logger });
+    const door = await startFrontDoor({ port, ...(opts.host ? { host: opts.host } : {}), ...(opts.maxBodyBytes ? { maxBodyBytes: opts.maxBodyBytes } : {}), logger, ...(capture ? { onWebhook: (x) => capture.record(x) } : {}) });
     cleanup.push(() => door.close());
 
     const dynalite = await startDynalite({ dir: paths.dynamodb, thread: opts.dynamodbThread ?? true });
@@ -248,7 +257,7 @@ export async function startLocalPipeline(opts: LocalPipelineOptions = {}): Promi
     door.serve(receiver);
 
     const devInfo: DevInfo = { pid: process.pid, url: loopbackUrl(opts.host, door.port, door.url), token: randomBytes(24).toString('base64url'), startedAt: new Date().toISOString() };
-    door.serveAdmin(devInfo.token, createAdminHandler({ queue }));
+    door.serveAdmin(devInfo.token, createAdminHandler({ queue, signatures: () => signatureSplit(counts) }));
     await writeDevInfo(paths.devInfoFile, devInfo);
     const removeDevInfo = () => removeOwnDevInfo(paths.devInfoFile, devInfo.token);
     cleanup.push(removeDevInfo);
@@ -271,6 +280,7 @@ export async function startLocalPipeline(opts: LocalPipelineOptions = {}): Promi
       metrics: () => ({ ...counts }),
       queueStats: () => queue.stats(),
       async settle() {
+        await capture?.flush();
         for (;;) {
           await queue.drain();
           const announced = await drain.drainOnce();
@@ -287,6 +297,7 @@ export async function startLocalPipeline(opts: LocalPipelineOptions = {}): Promi
         let failure: unknown;
         for (const step of [
           () => door.close(),
+          async () => capture?.flush(),
           removeDevInfo,
           () => drain.close(),
           () => queue.close(),

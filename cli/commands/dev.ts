@@ -2,6 +2,7 @@ import { ConfigurationError } from '../../lambda/common/env.js';
 import { relative, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { parseLogLevel } from '../../lambda/common/logger.js';
+import { CaptureDirError } from '../../local/capture.js';
 import { createConsoleLogger } from '../../local/console-logger.js';
 import { DevSecretError } from '../../local/dev-secret.js';
 import { PortUnavailableError } from '../../local/http-front-door.js';
@@ -13,6 +14,7 @@ interface DevOptions {
   readonly port?: string;
   readonly dir?: string;
   readonly host?: string;
+  readonly capture?: string;
 }
 
 /** `socialplus-webhooks dev`: local mode (DESIGN §8), what `npm start` runs. */
@@ -23,11 +25,13 @@ export function registerDev(program: Command): void {
     .option('--port <n>', `HTTP port, 0 for any free one (env PORT, default ${DEFAULT_PORT})`)
     .option('--dir <path>', `folder for local state (env ${LOCAL_DIR_ENV}, default .local)`)
     .option('--host <address>', 'address to listen on (default 127.0.0.1: this machine only)')
+    .option('--capture <dir>', 'write every webhook request (headers, exact body, answer status) to one file each in <dir>, to replay with send --replay-capture')
     .addHelpText('after', `
 Routes: POST /webhook, POST /webhook/{source}, GET /healthz.
 Secret: ${LOCAL_SECRET_ENV} if set, else the dev secret in <dir>/secret (generated on first run).
 Logs: one line per accepted event; LOG_LEVEL=DEBUG|INFO|WARN|ERROR.
-The first stdout line starting "listening on " carries the URL, for scripts.`)
+The first stdout line starting "listening on " carries the URL, for scripts.
+Captures (--capture) hold personal data and the signature: <dir> is created 0700, each file is 0600.`)
     .action(async (opts: DevOptions) => {
       await runDev(opts);
     });
@@ -37,14 +41,15 @@ async function runDev(opts: DevOptions): Promise<void> {
   const port = parsePort(opts.port !== undefined ? '--port' : 'PORT', opts.port ?? process.env.PORT);
   const dir = opts.dir ?? process.env[LOCAL_DIR_ENV];
   if (dir !== undefined && dir.trim() === '') throw new CliError(`${opts.dir !== undefined ? '--dir' : LOCAL_DIR_ENV} is empty: give a folder path`);
+  if (opts.capture !== undefined && opts.capture.trim() === '') throw new CliError('--capture is empty: give a folder path');
   const logger = createConsoleLogger({ level: parseLogLevel(process.env.LOG_LEVEL) });
   const started = Date.now();
 
   let pipeline: LocalPipeline;
   try {
-    pipeline = await startLocalPipeline({ port, ...(dir !== undefined ? { dir } : {}), ...(opts.host ? { host: opts.host } : {}), logger });
+    pipeline = await startLocalPipeline({ port, ...(dir !== undefined ? { dir } : {}), ...(opts.host ? { host: opts.host } : {}), ...(opts.capture !== undefined ? { captureDir: opts.capture } : {}), logger });
   } catch (err) {
-    if (err instanceof PortUnavailableError || err instanceof LocalDirInUseError || err instanceof DevSecretError || err instanceof RangeError || err instanceof ConfigurationError) {
+    if (err instanceof PortUnavailableError || err instanceof LocalDirInUseError || err instanceof DevSecretError || err instanceof RangeError || err instanceof ConfigurationError || err instanceof CaptureDirError) {
       throw new CliError(err.message);
     }
     throw err;
@@ -53,7 +58,7 @@ async function runDev(opts: DevOptions): Promise<void> {
   const out = (line = '') => process.stdout.write(`${line}\n`);
   out(`socialplus-webhooks dev: local pipeline ready in ${((Date.now() - started) / 1000).toFixed(1)} s`);
   out(`listening on ${pipeline.url}`);
-  for (const line of banner(pipeline)) out(line);
+  for (const line of banner(pipeline, opts.capture !== undefined ? resolve(opts.capture) : undefined)) out(line);
 
   let stopping = false;
   const signal = await new Promise<NodeJS.Signals>((resolveSignal) => {
@@ -82,8 +87,8 @@ function parsePort(name: string, value: string | undefined): number {
   return n;
 }
 
-/** What to print once ready: routes, state, the secret's origin and commands to try. */
-function banner(p: LocalPipeline): string[] {
+/** What to print once ready: routes, state, the secret's origin, capture, and commands to try. */
+function banner(p: LocalPipeline, captureDir?: string): string[] {
   const defaultRoot = resolve('.local');
   const atDefaultDir = p.paths.root === defaultRoot;
   const shown = relative(process.cwd(), p.paths.root) || '.';
@@ -108,13 +113,21 @@ function banner(p: LocalPipeline): string[] {
     `  GET  ${p.url}/healthz`,
     secretLine,
     `state     ${shown}/ (queue journal, archive buffer, dev secret)`,
+    ...(captureDir !== undefined ? [`capture   ON: every webhook request to ${shownPath(captureDir)}/, one file each (mode 0600: personal data and signatures)`] : []),
     `dynamodb  ${p.endpoints.dynamodb} (dynalite, table ${p.tableName})`,
     `s3        ${p.endpoints.s3} (s3rver, bucket ${p.bucket})`,
     'try, in another terminal:',
     `  ${envPrefix}npx socialplus-webhooks send message.didCreate${urlFlag}`,
     `  ${envPrefix}npx socialplus-webhooks query "select event_type, count(*) as n from events group by 1"`,
+    ...(captureDir !== undefined ? [`  npx socialplus-webhooks send --replay-capture ${shellQuote(shownPath(captureDir))}/<file>${urlFlag}`] : []),
     'Ctrl+C stops (work in flight finishes, the archive buffer is written); a second Ctrl+C exits at once.',
   ];
+}
+
+/** A folder as the user would type it here: relative below the current folder, else absolute. */
+function shownPath(dir: string): string {
+  const rel = relative(process.cwd(), dir);
+  return rel === '' ? '.' : rel.startsWith('..') ? dir : rel;
 }
 
 function shellQuote(s: string): string {

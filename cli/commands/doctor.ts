@@ -35,11 +35,13 @@ With --aws, the account (before the first deploy too):
   Lambda concurrency  the unreserved quota against fanoutMaxConcurrency (a new account may have 10)
 With --aws, the deployed stack (skipped before the first deploy):
   stack status, each source's secret (still the placeholder?), the web ACL on the API stage,
-  the alarm topic's subscriptions, the queue and the dead-letter queue.
+  the alarm topic's subscriptions, the queue and the dead-letter queue, and which signature
+  forms the receiver accepted (and refused) in the last 24 hours.
 Secret values are read only to compare them with the placeholder, never printed.
 Read-only: it needs sts:GetCallerIdentity, cloudformation:DescribeStacks, apigateway:GET on
 /account, lambda:GetAccountSettings, secretsmanager:GetSecretValue, wafv2:GetWebACLForResource,
-sns:ListSubscriptionsByTopic and sqs:GetQueueAttributes; a check it may not read is a warning.
+sns:ListSubscriptionsByTopic, sqs:GetQueueAttributes and cloudwatch:GetMetricData; a check it
+may not read is a warning.
 
 Examples:
   $ socialplus-webhooks doctor

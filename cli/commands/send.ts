@@ -1,4 +1,5 @@
 import { existsSync, readFileSync } from 'node:fs';
+import { basename } from 'node:path';
 import { InvalidArgumentError, type Command } from 'commander';
 import { SOURCE_NAME } from '../../lambda/core/receive.js';
 import { parseSecretValue } from '../../lambda/core/secret-value.js';
@@ -6,6 +7,7 @@ import { DEFAULT_PORT, localPaths } from '../../local/paths.js';
 import { CliError } from '../errors.js';
 import { resolvePayload, SAMPLES_DIR, listSamples } from '../fixtures.js';
 import { formatMs, truncate } from '../output.js';
+import { planReplay, postReplay, readCaptureFile } from '../replay-capture.js';
 import { sendEvents, type SendResult, type SendSummary } from '../send-runner.js';
 
 /** Requests in flight at once with `--count`, unless `--concurrency` says otherwise. */
@@ -22,6 +24,8 @@ interface SendOptions {
   readonly concurrency: number;
   readonly legacy?: boolean;
   readonly json?: boolean;
+  readonly replayCapture?: string;
+  readonly resign?: boolean;
 }
 
 /** Where the signing secret came from, named in messages so a 401 is easy to explain. */
@@ -45,7 +49,7 @@ export function registerSend(program: Command): void {
   program
     .command('send')
     .description('Sign a sample event (or your own JSON file) the way Social Plus does and POST it to the receiver.')
-    .argument('<eventType|file.json>', 'a sample name from fixtures/samples (e.g. message.didCreate, post.didCreate) or a path to a JSON file')
+    .argument('[eventType|file.json]', 'a sample name from fixtures/samples (e.g. message.didCreate, post.didCreate) or a path to a JSON file (not with --replay-capture)')
     .option('--url <url>', `receiver URL (default: http://localhost:$PORT/webhook, PORT defaulting to ${DEFAULT_PORT})`)
     .option('--secret <secret>', 'signing secret (default: $SOCIALPLUS_WEBHOOK_SECRET, else the dev secret local mode wrote to .local/secret)')
     .option('--source <name>', 'webhook source: posts to <url>/<name>, signed with that source\'s secret')
@@ -53,8 +57,10 @@ export function registerSend(program: Command): void {
     .option('--concurrency <n>', 'requests in flight at once with --count', integerOption('--concurrency', MAX_CONCURRENCY), DEFAULT_CONCURRENCY)
     .option('--legacy', 'sign into x-eko-signature only, like the legacy duplicate deliveries (acknowledged and dropped)')
     .option('--json', 'print a machine-readable summary on stdout')
+    .option('--replay-capture <file>', 'post a request captured by dev --capture again, byte for byte (headers and body), to --url or local mode, at the captured path\'s source')
+    .option('--resign', 'with --replay-capture: sign the (redacted) body again with the secret, in the captured signature\'s encoding (hex or base64)')
     .addHelpText('after', sendHelp)
-    .action(async (arg: string, opts: SendOptions) => {
+    .action(async (arg: string | undefined, opts: SendOptions) => {
       await runSend(arg, opts);
     });
 }
@@ -79,6 +85,11 @@ Examples:
   $ socialplus-webhooks send message.didCreate
   $ socialplus-webhooks send post.didCreate --count 500 --concurrency 16
   $ socialplus-webhooks send ./my-event.json --url https://abc123.execute-api.us-east-1.amazonaws.com/prod/webhook --secret "$SECRET"
+  $ socialplus-webhooks send --replay-capture captures/2025-06-01T12-34-56.789Z-0123abcd….json
+  $ socialplus-webhooks send --replay-capture test/fixtures/captures/flagged.json --resign --secret test-secret
+
+--replay-capture sends the captured header lines (less host, content-length and other hop-by-hop ones)
+and body: "bodyText" when the capture has it (a hand edit wins over "bodyBase64"), else "bodyBase64".
 `;
 }
 
@@ -133,7 +144,10 @@ export function resolveSecret(flag: string | undefined, env: NodeJS.ProcessEnv =
   );
 }
 
-async function runSend(arg: string, opts: SendOptions): Promise<void> {
+async function runSend(arg: string | undefined, opts: SendOptions): Promise<void> {
+  if (opts.replayCapture !== undefined) return runReplayCapture(opts.replayCapture, arg, opts);
+  if (opts.resign) throw new CliError('--resign re-signs a replayed capture: use it with --replay-capture <file>');
+  if (arg === undefined) throw new CliError('nothing to send: give a sample name (e.g. message.didCreate) or a JSON file, or --replay-capture <file>');
   const url = targetUrl(opts);
   const payload = resolvePayload(arg);
   const secret = resolveSecret(opts.secret);
@@ -169,6 +183,56 @@ async function runSend(arg: string, opts: SendOptions): Promise<void> {
   }
   const failure = failureMessage(summary, secret);
   if (failure) throw new CliError(failure);
+}
+
+/** `send --replay-capture <file> [--url] [--resign]`: posts a captured request again (`cli/replay-capture.ts`). */
+async function runReplayCapture(file: string, arg: string | undefined, opts: SendOptions): Promise<void> {
+  if (arg !== undefined) throw new CliError(`give either '${arg}' to sign or --replay-capture <file>, not both`);
+  if (opts.source !== undefined) throw new CliError('--source does not apply to --replay-capture: the captured path names the source');
+  if (opts.count !== 1 || opts.legacy) throw new CliError('--count and --legacy do not apply to --replay-capture: it sends the captured request once, as captured');
+  const baseUrl = targetUrl(opts.url !== undefined ? { url: opts.url } : {});
+  const capture = await readCaptureFile(file);
+  const secret = opts.resign ? resolveSecret(opts.secret) : undefined;
+  if (!opts.resign && opts.secret !== undefined) process.stderr.write('warning: --secret is used only with --resign; the captured signature is sent as it is\n');
+  const plan = planReplay(capture, { baseUrl, ...(secret ? { resignWith: secret.value } : {}) });
+  if (plan.edited) {
+    process.stderr.write('note: the capture\'s bodyText differs from its bodyBase64: sending bodyText (the edited body); bodyBase64 still holds the captured bytes, delete it before sharing the capture\n');
+    if (!secret) process.stderr.write('warning: the captured signature was made over the captured bytes, not the edited body: add --resign\n');
+  }
+
+  const outcome = await postReplay(plan);
+  const signature = secret
+    ? `re-signed ${plan.resigned.map((r) => `${r.header} (${r.encoding})`).join(', ')} with the secret from ${secret.origin}`
+    : 'signature as captured';
+  if (opts.json) {
+    process.stdout.write(`${JSON.stringify({
+      capture: file,
+      url: plan.url,
+      bytes: plan.body.length,
+      eventId: plan.eventId,
+      bodyFrom: plan.bodyFrom,
+      edited: plan.edited,
+      resigned: plan.resigned,
+      capturedStatus: plan.capturedStatus,
+      ...(outcome.kind === 'response' ? { status: outcome.status, answer: outcome.body } : { error: outcome.error, message: outcome.message }),
+      latencyMs: Math.round(outcome.latencyMs * 10) / 10,
+    })}\n`);
+  } else {
+    process.stdout.write(`POST ${plan.url}  capture ${basename(file)}  ${plan.body.length} bytes (${plan.bodyFrom})  ${signature}  event ${plan.eventId}\n`);
+    if (outcome.kind === 'response') process.stdout.write(`${outcome.status} ${truncate(outcome.body, 2000)}  (${formatMs(outcome.latencyMs)}; captured answer ${plan.capturedStatus})\n`);
+    else process.stdout.write(`no answer: ${outcome.error} ${outcome.message}\n`);
+  }
+
+  if (outcome.kind === 'error') {
+    if (outcome.error === 'ECONNREFUSED') throw new CliError(`cannot connect to ${plan.url}: connection refused; is local mode running? start it with npm start (or check --url)`);
+    throw new CliError(`cannot reach ${plan.url}: ${outcome.error} ${outcome.message}`);
+  }
+  if (outcome.status >= 200 && outcome.status < 300) return;
+  const body = truncate(outcome.body, 200);
+  const why = outcome.status === 401 && body.includes('invalid signature') && !secret
+    ? ': the captured signature does not verify with the receiver\'s secret (another secret, or an edited body); replay with --resign to sign with --secret, SOCIALPLUS_WEBHOOK_SECRET or the dev secret'
+    : secret ? hint(String(outcome.status), body, secret) : '';
+  throw new CliError(`the receiver answered ${outcome.status} ${body}${why}`);
 }
 
 function printSingle(label: string, bytes: number, summary: SendSummary, result: SendResult): void {

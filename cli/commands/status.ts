@@ -2,6 +2,7 @@ import { existsSync, statSync } from 'node:fs';
 import { relative } from 'node:path';
 import type { Command } from 'commander';
 import { METRICS_NAMESPACE } from '../../lambda/common/metrics-contract.js';
+import { describeSignatureSplit } from '../../lambda/core/receive.js';
 import { localPaths } from '../../local/paths.js';
 import { defaultAwsStatusClients, readAwsStatus, DEFAULT_STACK_NAME, type AwsQueueStatus, type AwsStatus } from '../aws-status.js';
 import { CliError } from '../errors.js';
@@ -92,6 +93,7 @@ export function renderLocal(s: LocalStatus): string[] {
     `dead-letter  ${plural(s.deadLetterQueue.depth, 'message')}${s.deadLetterQueue.depth === 0 ? '' : `; oldest accepted ${formatAge(s.deadLetterQueue.oldestAgeSeconds)} ago — move them back with 'socialplus-webhooks redrive'`}`,
     `today        ${plural(s.today.storedEvents, 'event')} stored on ${s.today.date} (UTC), counted in the archive${s.today.bufferedArchiveLines > 0 ? `; ${plural(s.today.bufferedArchiveLines, 'line')} still in the archive buffer` : ''}`,
     ...(s.dev.running ? [] : ['             (the store, dynalite, answers only while dev runs; the archive is read from disk)']),
+    ...(s.signatures ? [`signatures   ${describeSignatureSplit(s.signatures)}, since dev started`] : []),
     ...(s.quarantinedObjects > 0 ? [`quarantine   ${plural(s.quarantinedObjects, 'object')} a crash cut short, moved aside at a start: ${displayPath(localPaths(s.dir).s3Quarantine)}`] : []),
   ];
 }
@@ -106,6 +108,7 @@ export function renderAws(s: AwsStatus): string[] {
     `queue        ${queue(s.queue)}`,
     `dead-letter  ${queue(s.deadLetterQueue)}${dlqDepth > 0 ? ' — move them back with \'socialplus-webhooks redrive --aws\'' : ''}`,
     `today        ${plural(s.today.storedEvents, 'event')} stored on ${s.today.date} (UTC), from the fan-out's Stored metric`,
+    `signatures   ${describeSignatureSplit(s.today.signatures)} today, from the receiver's metrics`,
   ];
 }
 

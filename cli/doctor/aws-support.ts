@@ -11,7 +11,7 @@ import type { DoctorClients } from './context.js';
 
 /** The SDK clients, built from the environment's credentials, for `region` or the SDK's own. */
 export async function createDoctorClients(region: string | undefined): Promise<{ clients: DoctorClients; region: string | undefined }> {
-  const [sts, cfn, apigw, lambda, sm, waf, sns, sqs] = await Promise.all([
+  const [sts, cfn, apigw, lambda, sm, waf, sns, sqs, cw] = await Promise.all([
     import('@aws-sdk/client-sts'),
     import('@aws-sdk/client-cloudformation'),
     import('@aws-sdk/client-api-gateway'),
@@ -20,6 +20,7 @@ export async function createDoctorClients(region: string | undefined): Promise<{
     import('@aws-sdk/client-wafv2'),
     import('@aws-sdk/client-sns'),
     import('@aws-sdk/client-sqs'),
+    import('@aws-sdk/client-cloudwatch'),
   ]);
   const config = region ? { region } : {};
   const stsClient = new sts.STSClient(config);
@@ -33,6 +34,7 @@ export async function createDoctorClients(region: string | undefined): Promise<{
       wafv2: new waf.WAFV2Client(config),
       sns: new sns.SNSClient(config),
       sqs: new sqs.SQSClient(config),
+      cloudWatch: new cw.CloudWatchClient(config),
     },
     region: region ?? (await stsClient.config.region().catch(() => undefined)),
   };

@@ -6,6 +6,7 @@
  */
 import type { APIGatewayClient, GetAccountCommandOutput } from '@aws-sdk/client-api-gateway';
 import type { CloudFormationClient } from '@aws-sdk/client-cloudformation';
+import type { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import type { LambdaClient } from '@aws-sdk/client-lambda';
 import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { SNSClient } from '@aws-sdk/client-sns';
@@ -29,6 +30,7 @@ export interface DoctorClients {
   readonly wafv2: Pick<WAFV2Client, 'send'>;
   readonly sns: Pick<SNSClient, 'send'>;
   readonly sqs: Pick<SQSClient, 'send'>;
+  readonly cloudWatch: Pick<CloudWatchClient, 'send'>;
 }
 
 /** The `--aws` half of the context. */
@@ -75,6 +77,8 @@ export interface DoctorContext {
   /** `process.versions.node`. */
   readonly nodeVersion: string;
   readonly probeEsbuild: () => EsbuildProbe;
+  /** The clock (the signature check's window ends now). */
+  readonly now: () => Date;
   readonly facts: DoctorFacts;
   /** Present with `--aws`. */
   readonly aws?: AwsContext;

@@ -28,6 +28,8 @@ export interface DoctorDeps {
   readonly region?: string;
   /** The version `npx cdk bootstrap` deploys; null: unknown. Default: read from the installed aws-cdk. */
   readonly latestBootstrapVersion?: number | null;
+  /** @default () => new Date() */
+  readonly now?: () => Date;
 }
 
 /** A toolkit stack name as `cdk bootstrap --toolkit-stack-name` takes it (CloudFormation's rule). */
@@ -56,6 +58,7 @@ export async function runDoctor(opts: DoctorOptions, deps: DoctorDeps = {}): Pro
     cwd,
     nodeVersion: deps.nodeVersion ?? process.versions.node,
     probeEsbuild: deps.probeEsbuild ?? probeEsbuild,
+    now: deps.now ?? (() => new Date()),
     facts: {},
     ...(opts.aws ? { aws: await awsContext(opts, deps, cwd) } : {}),
   };

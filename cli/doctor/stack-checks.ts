@@ -20,6 +20,7 @@ import { STACK_OUTPUT } from '../aws-stack.js';
 import { fail, pass, skip, warn, type Check, type CheckEntry, type Outcome } from './check.js';
 import { awsOf, type DeployedStack, type DoctorContext } from './context.js';
 import { callFailed, errorName, isStackMissing } from './aws-support.js';
+import { signatureFormsCheck } from './signature-check.js';
 import { stackHealth, statusFix, statusMeaning } from './stack-status.js';
 
 /** Output keys the checks read (`lib/webhooks-stack.ts`); secrets are `SecretArn<SourceIdPart>`. */
@@ -287,4 +288,12 @@ function truncate(text: string, max: number): string {
 }
 
 /** The deployed stack's checks, in report order. */
-export const STACK_CHECKS: ReadonlyArray<CheckEntry<DoctorContext>> = [stackCheck, secretChecks, webAclCheck, alarmTopicCheck, eventQueueCheck, deadLetterQueueCheck];
+export const STACK_CHECKS: ReadonlyArray<CheckEntry<DoctorContext>> = [
+  stackCheck,
+  secretChecks,
+  webAclCheck,
+  alarmTopicCheck,
+  eventQueueCheck,
+  deadLetterQueueCheck,
+  signatureFormsCheck,
+];

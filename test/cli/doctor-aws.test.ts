@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { APIGatewayClient } from '@aws-sdk/client-api-gateway';
 import { CloudFormationClient } from '@aws-sdk/client-cloudformation';
+import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { LambdaClient } from '@aws-sdk/client-lambda';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SNSClient } from '@aws-sdk/client-sns';
@@ -28,6 +29,7 @@ import {
 import { readLatestBootstrapVersion } from '../../cli/doctor/aws-support.js';
 import { runChecks, type Check, type Outcome, type ReportedCheck } from '../../cli/doctor/check.js';
 import type { AwsContext, DoctorClients, DoctorContext } from '../../cli/doctor/context.js';
+import { signatureFormsCheck } from '../../cli/doctor/signature-check.js';
 import {
   alarmTopicCheck,
   deadLetterQueueCheck,
@@ -175,6 +177,23 @@ function healthyAnswers(opts: { queueOrigin?: string; bootstrapVersion: number }
     'wafv2:GetWebACLForResource': webAcl(WEB_ACL_ARN),
     'sns:ListSubscriptionsByTopic': subscriptions(CONFIRMED_EMAIL),
     'sqs:GetQueueAttributes': queues(),
+    'monitoring:GetMetricData': signatureMetrics({ base64: 120 }),
+  };
+}
+
+const NOW = new Date('2026-12-02T12:00:00Z');
+
+/** GetMetricData for the signature check: one day's sum per form id (`fbase64`, …) and `refused`. */
+function signatureMetrics(sums: Partial<Record<'base64' | 'hex' | 'jsonbase64' | 'jsonhex' | 'refused', number>>): AwsResponder {
+  return (call) => {
+    const queries = call.input.MetricDataQueries as Array<{ Id: string }>;
+    return jsonAnswer({
+      MetricDataResults: queries.map((q) => {
+        const value = sums[(q.Id === 'refused' ? 'refused' : q.Id.slice(1)) as keyof typeof sums];
+        return { Id: q.Id, Label: q.Id, StatusCode: 'Complete', Timestamps: value === undefined ? [] : [NOW.getTime() / 1000 - 3600], Values: value === undefined ? [] : [value] };
+      }),
+      Messages: [],
+    });
   };
 }
 
@@ -205,6 +224,7 @@ function clientsAt(endpoint: string): DoctorClients {
     wafv2: new WAFV2Client(config),
     sns: new SNSClient(config),
     sqs: new SQSClient(config),
+    cloudWatch: new CloudWatchClient(config),
   };
 }
 
@@ -214,6 +234,7 @@ function context(aws: Partial<AwsContext> = {}): DoctorContext {
     cwd: FIXTURES,
     nodeVersion: '22.11.0',
     probeEsbuild: () => ({ installed: true, version: '0.28.2' }),
+    now: () => NOW,
     facts: { config: CONFIG, identity: { account: ACCOUNT, arn: CALLER_ARN } },
     aws: { clients: clientsAt(double.endpoint), region: REGION, stackName: STACK_NAME, toolkitStackName: 'CDKToolkit', latestBootstrapVersion: LATEST_BOOTSTRAP, cliFlags: '', ...aws },
   };
@@ -364,6 +385,7 @@ describe('the deployed stack (DescribeStacks)', () => {
       ['alarm-topic', 'skip', 'not deployed yet: npx cdk deploy'],
       ['event-queue', 'skip', 'not deployed yet: npx cdk deploy'],
       ['dead-letter-queue', 'skip', 'not deployed yet: npx cdk deploy'],
+      ['signature-forms', 'skip', 'not deployed yet: npx cdk deploy'],
     ]);
   });
 
@@ -495,6 +517,39 @@ describe('queue and dead-letter queue (SQS GetQueueAttributes)', () => {
   });
 });
 
+describe('signature forms (CloudWatch GetMetricData, the receiver\'s metrics over 24 hours)', () => {
+  it('shows which forms were accepted, and when fewer forms arrive than are accepted, that the list could be narrowed', async () => {
+    const ctx = await deployedContext();
+    expect(await run(signatureFormsCheck, ctx)).toEqual({
+      status: 'pass',
+      detail: '120 base64; 0 refused for their signature (401) (only base64 seen: signatureForms could be narrowed to that)',
+    });
+    const [call] = double.callsTo('monitoring:GetMetricData');
+    const queries = call?.input.MetricDataQueries as Array<{ Id: string; MetricStat: { Metric: { Namespace: string; MetricName: string; Dimensions: unknown } } }>;
+    expect(queries.map((q) => [q.Id, q.MetricStat.Metric.Namespace, q.MetricStat.Metric.MetricName, q.MetricStat.Metric.Dimensions])).toEqual([
+      ['fbase64', CONFIG.metricsNamespace, 'SignatureFormBase64', [{ Name: 'service', Value: 'receiver' }]],
+      ['fhex', CONFIG.metricsNamespace, 'SignatureFormHex', [{ Name: 'service', Value: 'receiver' }]],
+      ['fjsonbase64', CONFIG.metricsNamespace, 'SignatureFormJsonBase64', [{ Name: 'service', Value: 'receiver' }]],
+      ['fjsonhex', CONFIG.metricsNamespace, 'SignatureFormJsonHex', [{ Name: 'service', Value: 'receiver' }]],
+      ['refused', CONFIG.metricsNamespace, 'SignatureInvalid', [{ Name: 'service', Value: 'receiver' }]],
+    ]);
+  });
+
+  it('passes with a note before any delivery', async () => {
+    double.answer({ 'monitoring:GetMetricData': signatureMetrics({}) });
+    expect(await run(signatureFormsCheck, await deployedContext())).toEqual({ status: 'pass', detail: 'no deliveries in the last 24 hours (the forms show once Social Plus sends)' });
+  });
+
+  it('warns when deliveries were refused for their signature, pointing at the runbook entry that reads the matched form', async () => {
+    double.answer({ 'monitoring:GetMetricData': signatureMetrics({ refused: 7 }) });
+    expect(await run(signatureFormsCheck, await deployedContext())).toEqual({
+      status: 'warn',
+      detail: 'none accepted; 7 refused for their signature (401): refused deliveries are lost events',
+      fix: 'see docs/runbook.md#socialplussignaturerefused: the receiver\'s WARN lines name the form that matched (matchedForm), if any',
+    });
+  });
+});
+
 // ---- the whole CLI, in-process ----
 
 describe('socialplus-webhooks doctor --aws (runCli, env pointing every SDK client at the double)', () => {
@@ -550,8 +605,9 @@ describe('socialplus-webhooks doctor --aws (runCli, env pointing every SDK clien
       ['alarm-topic', 'pass'],
       ['event-queue', 'pass'],
       ['dead-letter-queue', 'pass'],
+      ['signature-forms', 'pass'],
     ]);
-    expect(out.summary).toEqual({ pass: 15, warn: 0, fail: 0, skip: 0 });
+    expect(out.summary).toEqual({ pass: 16, warn: 0, fail: 0, skip: 0 });
     expect(out.checks.every((c) => c.fix === undefined)).toBe(true);
     expect(out.checks.find((c) => c.id === 'aws-identity')?.detail).toBe(`account ${ACCOUNT}, region ${REGION}, as ${CALLER_ARN}`);
     expect(r.stdout).not.toContain(REAL_KEY);
@@ -562,6 +618,7 @@ describe('socialplus-webhooks doctor --aws (runCli, env pointing every SDK clien
       'cloudformation:DescribeStacks',
       'cloudformation:DescribeStacks',
       'lambda:GET /2016-08-19/account-settings',
+      'monitoring:GetMetricData',
       'secretsmanager:GetSecretValue',
       'secretsmanager:GetSecretValue',
       'sns:ListSubscriptionsByTopic',
@@ -580,7 +637,7 @@ describe('socialplus-webhooks doctor --aws (runCli, env pointing every SDK clien
     });
     const r = await runCli(['doctor', '--aws', '--stack', STACK_NAME], env());
     expect(r.code).toBe(1);
-    expect(r.stderr).toBe('socialplus-webhooks: doctor: 1 check failed (12 passed, 2 warnings, 1 failed, 0 skipped); see the fix: lines above\n');
+    expect(r.stderr).toBe('socialplus-webhooks: doctor: 1 check failed (13 passed, 2 warnings, 1 failed, 0 skipped); see the fix: lines above\n');
     const lines = r.stdout.split('\n');
     const at = (prefix: string) => lines.findIndex((l) => l.startsWith(prefix));
     expect(lines[at("FAIL  secret of source 'eu-network'")]).toMatch(/the secret still holds the placeholder/);
@@ -590,7 +647,7 @@ describe('socialplus-webhooks doctor --aws (runCli, env pointing every SDK clien
     expect(lines[at('WARN  dead-letter queue') + 1]).toMatch(/^ {6}fix: npx socialplus-webhooks redrive --aws --stack SocialPlusWebhooks /);
     expect(lines[at('WARN  alarm notifications') + 1]).toMatch(/^ {6}fix: aws sns subscribe --topic-arn /);
     expect(lines[at("pass  secret of source 'default'") + 1]).not.toMatch(/fix:/);
-    expect(r.stdout).toContain('12 passed, 2 warnings, 1 failed, 0 skipped');
+    expect(r.stdout).toContain('13 passed, 2 warnings, 1 failed, 0 skipped');
     expect(r.stdout + r.stderr).not.toContain(REAL_KEY);
   });
 
@@ -614,9 +671,10 @@ describe('socialplus-webhooks doctor --aws (runCli, env pointing every SDK clien
       'alarm-topic',
       'event-queue',
       'dead-letter-queue',
+      'signature-forms',
     ]);
     expect(skipped.every((c) => c.detail === 'skipped: no usable AWS credentials')).toBe(true);
-    expect(out.summary).toEqual({ pass: 3, warn: 0, fail: 1, skip: 11 });
+    expect(out.summary).toEqual({ pass: 3, warn: 0, fail: 1, skip: 12 });
     expect(double.calls).toHaveLength(0);
   });
 
@@ -626,7 +684,7 @@ describe('socialplus-webhooks doctor --aws (runCli, env pointing every SDK clien
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/^skip {2}deployed stack +not deployed yet: npx cdk deploy \(no stack SocialPlusWebhooks/m);
     expect(r.stdout).toMatch(/^skip {2}web ACL on the API stage +not deployed yet: npx cdk deploy$/m);
-    expect(r.stdout).toContain('8 passed, 0 warnings, 0 failed, 7 skipped');
+    expect(r.stdout).toContain('8 passed, 0 warnings, 0 failed, 8 skipped');
   });
 
   it('reads the stack named by cdk.json\'s stackName, the way npx cdk deploy names it', async () => {

@@ -34,7 +34,7 @@ afterEach(() => {
 });
 
 function context(over: Partial<DoctorContext> = {}): DoctorContext {
-  return { cwd: dir, nodeVersion: '22.11.0', probeEsbuild: () => ({ installed: true, version: '0.28.2' }), facts: {}, ...over };
+  return { cwd: dir, nodeVersion: '22.11.0', probeEsbuild: () => ({ installed: true, version: '0.28.2' }), now: () => new Date('2026-12-02T12:00:00Z'), facts: {}, ...over };
 }
 
 const check = (id: string, outcome: CheckResult['status'] | (() => never), needs?: string[]): Check<DoctorContext> => ({

@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { QueueMessage } from '../../lambda/core/ports.js';
+import { signAs } from '../../lambda/core/signature.js';
 import { createAdminHandler, MAX_ENQUEUE_MESSAGES } from '../../local/admin-api.js';
 import { readDevInfo } from '../../local/dev-lock.js';
 import { startFrontDoor, type FrontDoor } from '../../local/http-front-door.js';
@@ -100,7 +101,23 @@ describe('admin routes', () => {
     const { door: d } = await door(true);
     const res = await call(d, 'DELETE', '/admin/queue', { token: TOKEN });
     expect(res.status).toBe(404);
-    expect(res.body.message).toBe('no admin route DELETE /queue: use GET /admin/queue, POST /admin/redrive or POST /admin/enqueue');
+    expect(res.body.message).toBe('no admin route DELETE /queue: use GET /admin/queue, GET /admin/signatures, POST /admin/redrive or POST /admin/enqueue');
+  });
+});
+
+describe('GET /admin/signatures', () => {
+  it('counts the deliveries a running local mode accepted per signature form, and those it refused', async () => {
+    const p = await startLocalPipeline({ dir, port: 0, secret: 's', handlers: [], queue: { batchingWindowMs: 10 } });
+    cleanup.push(() => p.close());
+    const post = (body: string, signature: string) => fetch(`${p.url}/webhook`, { method: 'POST', headers: { 'x-amity-signature': signature }, body });
+    for (const [n, form] of [[1, 'base64'], [2, 'base64'], [3, 'hex']] as const) {
+      const body = `{"event":"message.didCreate","n":${n}}`;
+      expect((await post(body, signAs(body, 's', form))).status).toBe(200);
+    }
+    expect((await post('{"event":"x"}', signAs('{"event":"x"}', 'not-s', 'base64'))).status).toBe(401);
+    const info = await readDevInfo(localPaths(dir).devInfoFile);
+    const res = await fetch(`${p.url}/admin/signatures`, { headers: { authorization: `Bearer ${info?.token}` } });
+    expect(await res.json()).toEqual({ base64: 2, hex: 1, 'json-base64': 0, 'json-hex': 0, refused: 1 });
   });
 });
 

@@ -28,6 +28,9 @@ function clients(overrides: { cfn?: FakeAwsClient; sqs?: FakeAwsClient; cw?: Fak
       { Id: 'dlqAge', Timestamps: [minute(40)], Values: [7200] },
       // The bucket before midnight is yesterday's.
       { Id: 'stored', Timestamps: [new Date(MIDNIGHT.getTime() + 300_000), MIDNIGHT, new Date(MIDNIGHT.getTime() - 300_000)], Values: [5, 37, 1000] },
+      { Id: 'sigbase64', Timestamps: [MIDNIGHT, new Date(MIDNIGHT.getTime() - 300_000)], Values: [40, 900] },
+      { Id: 'sighex', Timestamps: [], Values: [] },
+      { Id: 'sigrefused', Timestamps: [new Date(MIDNIGHT.getTime() + 300_000)], Values: [2] },
     ],
   }));
   const c: AwsStatusClients = { cloudFormation: cfn.as(), sqs: sqs.as(), cloudWatch: cw.as() };
@@ -47,7 +50,7 @@ describe('status --aws', () => {
       stack: 'SocialPlusWebhooks',
       queue: { url: QUEUE_URL, visible: 12, inFlight: 3, delayed: 0, oldestAgeSeconds: 4 },
       deadLetterQueue: { url: DLQ_URL, visible: 2, inFlight: 0, delayed: 0, oldestAgeSeconds: null },
-      today: { date: '2025-07-02', storedEvents: 42, countedFrom: 'cloudwatch' },
+      today: { date: '2025-07-02', storedEvents: 42, countedFrom: 'cloudwatch', signatures: { base64: 40, hex: 0, 'json-base64': 0, 'json-hex': 0, refused: 2 } },
     });
     expect(cfn.commands).toEqual([{ name: 'DescribeStacksCommand', input: { StackName: 'SocialPlusWebhooks' } }]);
     expect(sqs.commands.map((x) => x.input.QueueUrl).sort()).toEqual([DLQ_URL, QUEUE_URL].sort());
@@ -60,6 +63,11 @@ describe('status --aws', () => {
       ['queueAge', 'AWS/SQS', 'ApproximateAgeOfOldestMessage', [{ Name: 'QueueName', Value: 'SocialPlusWebhooks-EventQueue-AbC123' }], 'Maximum'],
       ['dlqAge', 'AWS/SQS', 'ApproximateAgeOfOldestMessage', [{ Name: 'QueueName', Value: 'SocialPlusWebhooks-DeadLetterQueue-XyZ789' }], 'Maximum'],
       ['stored', 'SocialPlusWebhooks', 'Stored', [{ Name: 'service', Value: 'fanout' }], 'Sum'],
+      ['sigbase64', 'SocialPlusWebhooks', 'SignatureFormBase64', [{ Name: 'service', Value: 'receiver' }], 'Sum'],
+      ['sighex', 'SocialPlusWebhooks', 'SignatureFormHex', [{ Name: 'service', Value: 'receiver' }], 'Sum'],
+      ['sigjsonbase64', 'SocialPlusWebhooks', 'SignatureFormJsonBase64', [{ Name: 'service', Value: 'receiver' }], 'Sum'],
+      ['sigjsonhex', 'SocialPlusWebhooks', 'SignatureFormJsonHex', [{ Name: 'service', Value: 'receiver' }], 'Sum'],
+      ['sigrefused', 'SocialPlusWebhooks', 'SignatureInvalid', [{ Name: 'service', Value: 'receiver' }], 'Sum'],
     ]);
     // Starts on a 5-minute boundary no later than midnight, so no Stored bucket straddles it.
     const start = query.input.StartTime as Date;
@@ -71,6 +79,7 @@ describe('status --aws', () => {
     expect(text).toMatch(/queue\s+12 visible, 3 in flight; oldest 4 s/);
     expect(text).toMatch(/dead-letter\s+2 visible, 0 in flight; oldest unknown \(no recent CloudWatch datapoint\) — move them back with 'socialplus-webhooks redrive --aws'/);
     expect(text).toMatch(/today\s+42 events stored on 2025-07-02 \(UTC\)/);
+    expect(text).toContain('signatures   40 base64; 2 refused for their signature (401) today');
   });
 
   it('--metrics-namespace: today\'s Stored sum is read from the stack\'s own namespace', async () => {

@@ -115,6 +115,8 @@ describe('status (local mode)', () => {
       deadLetterQueue: { depth: 1, oldestAgeSeconds: expect.any(Number) as unknown as number },
       today: { date: later.toISOString().slice(0, 10), storedEvents: later.toISOString().slice(0, 10) === now.toISOString().slice(0, 10) ? 2 : 0, countedFrom: 'archive', bufferedArchiveLines: 2 },
       quarantinedObjects: 0,
+      // dev.pid names a live process, but there is no dev.json to reach it through: nothing counted.
+      signatures: null,
     });
     expect(status.queue.oldestAgeSeconds).toBeGreaterThanOrEqual(90);
     expect(status.deadLetterQueue.oldestAgeSeconds).toBeGreaterThanOrEqual(90);
@@ -153,16 +155,21 @@ describe('status (local mode)', () => {
     expect(text.stdout).toContain(`quarantine   2 objects a crash cut short, moved aside at a start: ${quarantine}`);
   });
 
-  it('while dev runs, its admin route splits the received messages into in flight and waiting to retry', async () => {
+  it('while dev runs, its admin routes split the received messages into in flight and waiting to retry, and count the signature forms', async () => {
     const paths = localPaths(root);
     await fillQueue(paths.queue);
     const token = 'admin-token-0123456789abcdef';
     const seen: Array<{ method?: string; url?: string; auth?: string }> = [];
     const server = createServer((req, res) => {
       seen.push({ method: req.method, url: req.url, auth: req.headers.authorization });
-      const ok = req.headers.authorization === `Bearer ${token}` && req.method === 'GET' && req.url === '/admin/queue';
-      res.writeHead(ok ? 200 : 401, { 'content-type': 'application/json' });
-      res.end(JSON.stringify(ok ? { visible: 4, inFlight: 2, delayed: 1, deadLetters: 3 } : { message: 'no' }));
+      const authorized = req.headers.authorization === `Bearer ${token}` && req.method === 'GET';
+      const answers: Record<string, unknown> = {
+        '/admin/queue': { visible: 4, inFlight: 2, delayed: 1, deadLetters: 3 },
+        '/admin/signatures': { base64: 12, hex: 0, 'json-base64': 3, 'json-hex': 0, refused: 1 },
+      };
+      const answer = authorized ? answers[req.url ?? ''] : undefined;
+      res.writeHead(answer ? 200 : 401, { 'content-type': 'application/json' });
+      res.end(JSON.stringify(answer ?? { message: 'no' }));
     });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     try {
@@ -173,10 +180,15 @@ describe('status (local mode)', () => {
       expect(status.queue).toMatchObject({ depth: 7, waiting: 4, received: 3, inFlight: 2, waitingToRetry: 1, countedFrom: 'dev' });
       expect(status.queue.oldestAgeSeconds).toEqual(expect.any(Number));
       expect(status.deadLetterQueue.depth).toBe(3);
-      expect(seen).toEqual([{ method: 'GET', url: '/admin/queue', auth: `Bearer ${token}` }]);
+      expect(status.signatures).toEqual({ base64: 12, hex: 0, 'json-base64': 3, 'json-hex': 0, refused: 1 });
+      expect(seen).toEqual([
+        { method: 'GET', url: '/admin/queue', auth: `Bearer ${token}` },
+        { method: 'GET', url: '/admin/signatures', auth: `Bearer ${token}` },
+      ]);
 
       const text = await runCli(['status', '--dir', root]);
       expect(text.stdout).toMatch(/queue\s+7 messages: 4 waiting, 2 in flight, 1 waiting to retry; oldest \d+ s/);
+      expect(text.stdout).toContain('signatures   12 base64, 3 json-base64; 1 refused for their signature (401), since dev started');
       expect(text.stdout).toContain(`dev running (process ${process.pid})`);
 
       // A dev.json naming another process (stale) is not trusted: the files answer.
