@@ -8,6 +8,7 @@ import { LEGACY_SIGNATURE_HEADER, SIGNATURE_HEADER } from '../lambda/core/signat
 import { varyBody } from './fixtures.js';
 import { percentile, roundMs } from './output.js';
 import { postSigned, type PostOutcome } from './sign-and-post.js';
+import type { SignatureForm } from '../lambda/core/signature.js';
 
 export interface SendPlan {
   readonly url: string;
@@ -17,6 +18,8 @@ export interface SendPlan {
   readonly count: number;
   readonly concurrency: number;
   readonly legacy: boolean;
+  /** The signature form to sign in. @default 'base64' */
+  readonly form?: SignatureForm;
   readonly timeoutMs?: number;
   /** Called after each request completes, with how many have. */
   readonly onProgress?: (done: number, total: number) => void;
@@ -60,7 +63,7 @@ export async function sendEvents(plan: SendPlan): Promise<{ summary: SendSummary
     while (next <= plan.count) {
       const copy = next++;
       const body = varyBody(plan.body, copy);
-      const outcome = await postSigned({ url: plan.url, body, secret: plan.secret, legacy: plan.legacy, timeoutMs: plan.timeoutMs });
+      const outcome = await postSigned({ url: plan.url, body, secret: plan.secret, legacy: plan.legacy, ...(plan.form ? { form: plan.form } : {}), timeoutMs: plan.timeoutMs });
       results[copy - 1] = { copy, eventId: eventIdOf(body), outcome };
       plan.onProgress?.(++done, plan.count);
     }

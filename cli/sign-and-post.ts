@@ -1,9 +1,10 @@
 /**
  * Signs a body the way Social Plus does and posts it: base64 HMAC-SHA256 of the exact bytes sent, in
- * `x-amity-signature` (or, for a legacy duplicate, only in `x-eko-signature`).
+ * `x-amity-signature` (or, for a legacy duplicate, only in `x-eko-signature`); another of the
+ * signature forms the receiver knows (`hex`, `json-base64`, `json-hex`) when asked.
  */
 import { performance } from 'node:perf_hooks';
-import { LEGACY_SIGNATURE_HEADER, SIGNATURE_HEADER, sign } from '../lambda/core/signature.js';
+import { LEGACY_SIGNATURE_HEADER, SIGNATURE_HEADER, signAs, type SignatureForm } from '../lambda/core/signature.js';
 
 /** How long one request may take before it counts as failed. */
 export const REQUEST_TIMEOUT_MS = 10_000;
@@ -14,6 +15,8 @@ export interface SignedPost {
   readonly secret: string;
   /** Sign into `x-eko-signature` only, like Social Plus's legacy duplicate deliveries. */
   readonly legacy?: boolean;
+  /** @default 'base64' */
+  readonly form?: SignatureForm;
   readonly timeoutMs?: number;
 }
 
@@ -23,10 +26,10 @@ export type PostOutcome =
   | { readonly kind: 'error'; readonly error: string; readonly message: string; readonly latencyMs: number };
 
 /** The headers of a signed delivery for `body`. */
-export function signedHeaders(body: Uint8Array, secret: string, legacy = false): Record<string, string> {
+export function signedHeaders(body: Uint8Array, secret: string, legacy = false, form: SignatureForm = 'base64'): Record<string, string> {
   return {
     'content-type': 'application/json',
-    [legacy ? LEGACY_SIGNATURE_HEADER : SIGNATURE_HEADER]: sign(body, secret),
+    [legacy ? LEGACY_SIGNATURE_HEADER : SIGNATURE_HEADER]: signAs(body, secret, form),
   };
 }
 
@@ -36,7 +39,7 @@ export async function postSigned(req: SignedPost): Promise<PostOutcome> {
   try {
     const res = await fetch(req.url, {
       method: 'POST',
-      headers: signedHeaders(req.body, req.secret, req.legacy),
+      headers: signedHeaders(req.body, req.secret, req.legacy, req.form),
       body: req.body,
       signal: AbortSignal.timeout(req.timeoutMs ?? REQUEST_TIMEOUT_MS),
     });

@@ -9,6 +9,7 @@ import { resolvePayload, SAMPLES_DIR, listSamples } from '../fixtures.js';
 import { formatMs, truncate } from '../output.js';
 import { planReplay, postReplay, readCaptureFile } from '../replay-capture.js';
 import { sendEvents, type SendResult, type SendSummary } from '../send-runner.js';
+import { SIGNATURE_FORMS, type SignatureForm } from '../../lambda/core/signature.js';
 
 /** Requests in flight at once with `--count`, unless `--concurrency` says otherwise. */
 export const DEFAULT_CONCURRENCY = 8;
@@ -23,6 +24,7 @@ interface SendOptions {
   readonly count: number;
   readonly concurrency: number;
   readonly legacy?: boolean;
+  readonly signatureForm?: SignatureForm;
   readonly json?: boolean;
   readonly replayCapture?: string;
   readonly resign?: boolean;
@@ -56,6 +58,7 @@ export function registerSend(program: Command): void {
     .option('--count <n>', 'send N distinct events (copies 2..N have their timestamp moved by 1..N-1 ms)', integerOption('--count', MAX_COUNT), 1)
     .option('--concurrency <n>', 'requests in flight at once with --count', integerOption('--concurrency', MAX_CONCURRENCY), DEFAULT_CONCURRENCY)
     .option('--legacy', 'sign into x-eko-signature only, like the legacy duplicate deliveries (acknowledged and dropped)')
+    .option('--signature-form <form>', `sign in another form the receiver knows: ${SIGNATURE_FORMS.join(', ')} (default base64; the json-* forms are refused unless signatureForms accepts them)`, signatureFormOption)
     .option('--json', 'print a machine-readable summary on stdout')
     .option('--replay-capture <file>', 'post a request captured by dev --capture again, byte for byte (headers and body), to --url or local mode, at the captured path\'s source')
     .option('--resign', 'with --replay-capture: sign the (redacted) body again with the secret, in the captured signature\'s encoding (hex or base64)')
@@ -162,6 +165,7 @@ async function runSend(arg: string | undefined, opts: SendOptions): Promise<void
     count: opts.count,
     concurrency: opts.concurrency,
     legacy: opts.legacy === true,
+    ...(opts.signatureForm ? { form: opts.signatureForm } : {}),
     onProgress: showProgress
       ? (done, total) => {
           const now = Date.now();
@@ -189,7 +193,9 @@ async function runSend(arg: string | undefined, opts: SendOptions): Promise<void
 async function runReplayCapture(file: string, arg: string | undefined, opts: SendOptions): Promise<void> {
   if (arg !== undefined) throw new CliError(`give either '${arg}' to sign or --replay-capture <file>, not both`);
   if (opts.source !== undefined) throw new CliError('--source does not apply to --replay-capture: the captured path names the source');
-  if (opts.count !== 1 || opts.legacy) throw new CliError('--count and --legacy do not apply to --replay-capture: it sends the captured request once, as captured');
+  if (opts.count !== 1 || opts.legacy || opts.signatureForm) {
+    throw new CliError('--count, --legacy and --signature-form do not apply to --replay-capture: it sends the captured request once, as captured');
+  }
   const baseUrl = targetUrl(opts.url !== undefined ? { url: opts.url } : {});
   const capture = await readCaptureFile(file);
   const secret = opts.resign ? resolveSecret(opts.secret) : undefined;
@@ -279,4 +285,10 @@ function hint(status: string, body: string, secret: ResolvedSecret): string {
   if (status === '404') return ': check --url and --source (the source must be one the receiver knows)';
   if (status === '503' && body.includes('secret not configured')) return ': put the Social Plus secret key into the source\'s secret';
   return '';
+}
+
+/** Parses `--signature-form`, naming the forms there are. */
+function signatureFormOption(raw: string): SignatureForm {
+  if (!(SIGNATURE_FORMS as readonly string[]).includes(raw)) throw new InvalidArgumentError(`'${raw}' is not a signature form: use one of ${SIGNATURE_FORMS.join(', ')}.`);
+  return raw as SignatureForm;
 }

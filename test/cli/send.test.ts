@@ -159,6 +159,23 @@ describe('send', () => {
     expect(verifySignature(req?.body ?? Buffer.alloc(0), String(req?.headers[LEGACY_SIGNATURE_HEADER]), [SECRET]).ok).toBe(true);
   });
 
+  it('--signature-form signs in another form: hex is accepted by default, json-base64 refused and named', async () => {
+    const hex = await runCli(['send', 'message.didCreate', '--url', receiver.url, '--secret', SECRET, '--signature-form', 'hex'], cleanEnv());
+    expect(hex.code).toBe(0);
+    const header = String(receiver.received[0]?.headers[SIGNATURE_HEADER]);
+    expect(header).toMatch(/^[0-9a-f]{64}$/);
+    expect(verifySignature(receiver.received[0]?.body ?? Buffer.alloc(0), header, [SECRET])).toMatchObject({ ok: true, form: 'hex' });
+
+    const json = await runCli(['send', 'message.didCreate', '--url', receiver.url, '--secret', SECRET, '--signature-form', 'json-base64'], cleanEnv());
+    expect(json.code).toBe(1);
+    const body = receiver.received[1]?.body ?? Buffer.alloc(0);
+    expect(verifySignature(body, String(receiver.received[1]?.headers[SIGNATURE_HEADER]), [SECRET])).toMatchObject({ ok: false, reason: 'form-not-accepted', diagnosis: { matchedForm: 'json-base64' } });
+
+    const bad = await runCli(['send', 'message.didCreate', '--url', receiver.url, '--secret', SECRET, '--signature-form', 'sha1'], cleanEnv());
+    expect(bad.code).not.toBe(0);
+    expect(bad.stderr).toContain("'sha1' is not a signature form: use one of base64, hex, json-base64, json-hex.");
+  });
+
   it('defaults to http://localhost:$PORT/webhook, with /<source> for --source', async () => {
     const env = { ...cleanEnv(), PORT: String(receiver.port), SOCIALPLUS_WEBHOOK_SECRET: SECRET };
 
