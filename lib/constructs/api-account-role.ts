@@ -67,6 +67,8 @@ export class ApiGatewayAccountCloudWatchRole extends Construct {
         'response URL; every failure is answered FAILED and fails the deploy, which is the signal a person sees. A dead-letter queue would hold nothing to act on.',
       tracing: props.tracing,
       enableSourceMaps: false,
+      // It publishes no metrics: it runs once per deploy and answers CloudFormation.
+      metricsNamespace: null,
     }));
     const accountArn = Arn.format({ service: 'apigateway', account: '', resource: '/account' }, stack);
     fn.function.addToRolePolicy(new iam.PolicyStatement({ actions: ['apigateway:GET', 'apigateway:PATCH'], resources: [accountArn] }));

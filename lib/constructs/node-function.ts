@@ -151,10 +151,11 @@ export interface WebhooksFunctionProps {
    */
   readonly tracing?: boolean;
   /**
-   * CloudWatch namespace the function publishes its own metrics in (`ENV.METRICS_NAMESPACE`).
+   * CloudWatch namespace the function publishes its own metrics in (`ENV.METRICS_NAMESPACE`);
+   * `null` for a function that publishes none (the variable is then not set).
    * @default METRICS_NAMESPACE ('SocialPlusWebhooks')
    */
-  readonly metricsNamespace?: string;
+  readonly metricsNamespace?: string | null;
   /**
    * Whether the bundle has source maps and Node.js maps stack traces to the TypeScript sources
    * with them (`NODE_OPTIONS=--enable-source-maps`). It costs every cold start about 5 ms
@@ -203,7 +204,7 @@ export class WebhooksFunction extends Construct {
       environment: {
         [ENV.LOG_LEVEL]: props.logLevel,
         // Embedded metric format needs no permission: the metrics travel in the function's log lines.
-        [ENV.METRICS_NAMESPACE]: props.metricsNamespace ?? METRICS_NAMESPACE,
+        ...(props.metricsNamespace === null ? {} : { [ENV.METRICS_NAMESPACE]: props.metricsNamespace ?? METRICS_NAMESPACE }),
         // Stack traces point at the TypeScript sources instead of the minified bundle.
         ...((props.enableSourceMaps ?? true) ? { NODE_OPTIONS: '--enable-source-maps' } : {}),
         // Powertools' Tracer would otherwise still open subsegments nobody records.

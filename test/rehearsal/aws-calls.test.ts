@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { AwsCall } from '../support/aws-double.js';
-import { dynamoDbIamCalls, iamCallOfDoubleCall, s3IamCalls, sigV4Scope } from './aws-calls.js';
+import { dynamoDbIamCalls, iamCallsOfDoubleCall, s3IamCalls, sigV4Scope } from './aws-calls.js';
 
 const SCOPE = { accountId: '123456789012', partition: 'aws' };
 const BUCKET = 'socialpluswebhooks-archivebucket-abc';
@@ -71,26 +71,38 @@ describe('dynamoDbIamCalls', () => {
   });
 });
 
-describe('iamCallOfDoubleCall', () => {
-  const call = (service: string, operation: string, input: Record<string, unknown>): AwsCall => ({
-    service, operation, input, method: 'POST', path: '/', body: Buffer.alloc(0),
+describe('iamCallsOfDoubleCall', () => {
+  const call = (service: string, operation: string, input: Record<string, unknown>, method = 'POST', path = '/'): AwsCall => ({
+    service, operation, input, method, path, body: Buffer.alloc(0),
     headers: { authorization: `AWS4-HMAC-SHA256 Credential=ASIAEXAMPLE/20250702/eu-west-1/${service}/aws4_request, SignedHeaders=host, Signature=0` },
   });
   const secretArn = (id: string) => (id.startsWith('arn:') ? id : `arn:aws:secretsmanager:eu-west-1:123456789012:secret:${id}-AbCdEf`);
 
   it('derives the queue ARN from the queue URL, whatever its host', () => {
-    expect(iamCallOfDoubleCall(call('sqs', 'SendMessage', { QueueUrl: 'http://127.0.0.1:4100/123456789012/Stack-Queue-ABC' }), SCOPE, secretArn)).toMatchObject({
+    expect(iamCallsOfDoubleCall(call('sqs', 'SendMessage', { QueueUrl: 'http://127.0.0.1:4100/123456789012/Stack-Queue-ABC' }), SCOPE, secretArn)).toMatchObject([{
       action: 'sqs:SendMessage', resource: 'arn:aws:sqs:eu-west-1:123456789012:Stack-Queue-ABC',
-    });
+    }]);
   });
 
   it('derives the delivery stream ARN from its name, and the secret ARN from the SecretId', () => {
-    expect(iamCallOfDoubleCall(call('firehose', 'PutRecordBatch', { DeliveryStreamName: 'archive' }), SCOPE, secretArn).resource).toBe('arn:aws:firehose:eu-west-1:123456789012:deliverystream/archive');
-    const secret = iamCallOfDoubleCall(call('secretsmanager', 'GetSecretValue', { SecretId: 'webhook' }), SCOPE, secretArn);
+    expect(iamCallsOfDoubleCall(call('firehose', 'PutRecordBatch', { DeliveryStreamName: 'archive' }), SCOPE, secretArn)[0]?.resource).toBe('arn:aws:firehose:eu-west-1:123456789012:deliverystream/archive');
+    const [secret] = iamCallsOfDoubleCall(call('secretsmanager', 'GetSecretValue', { SecretId: 'webhook' }), SCOPE, secretArn);
     expect(secret).toMatchObject({ resource: 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:webhook-AbCdEf', context: { 'secretsmanager:SecretId': 'webhook', 'secretsmanager:VersionStage': null } });
   });
 
+  it('maps API Gateway\'s REST calls to apigateway:<method> on the path, and UpdateAccount\'s role to iam:PassRole', () => {
+    const role = 'arn:aws:iam::123456789012:role/Stack-ApiAccountCloudWatchRole-AbC';
+    const account = 'arn:aws:apigateway:eu-west-1::/account';
+    expect(iamCallsOfDoubleCall(call('apigateway', 'GET /account', {}, 'GET', '/account'), SCOPE, secretArn)).toEqual([{ action: 'apigateway:GET', resource: account, context: {}, via: 'AWS double' }]);
+    const patch = iamCallsOfDoubleCall(call('apigateway', 'PATCH /account', { patchOperations: [{ op: 'replace', path: '/cloudwatchRoleArn', value: role }] }, 'PATCH', '/account'), SCOPE, secretArn);
+    expect(patch.map((c) => `${c.action} ${c.resource}`)).toEqual([`apigateway:PATCH ${account}`, `iam:PassRole ${role}`]);
+    expect(patch[1]?.context).toEqual({ 'iam:PassedToService': 'apigateway.amazonaws.com' });
+    // Unsetting the role (an empty value) or patching anything else passes no role.
+    const unset = iamCallsOfDoubleCall(call('apigateway', 'PATCH /account', { patchOperations: [{ op: 'replace', path: '/cloudwatchRoleArn', value: '' }, { op: 'replace', path: '/features', value: 'x' }] }, 'PATCH', '/account'), SCOPE, secretArn);
+    expect(unset.map((c) => c.action)).toEqual(['apigateway:PATCH']);
+  });
+
   it('keeps a call to an unexpected service, by action, with no resource', () => {
-    expect(iamCallOfDoubleCall(call('sts', 'GetCallerIdentity', {}), SCOPE, secretArn)).toMatchObject({ action: 'sts:GetCallerIdentity', resource: '*' });
+    expect(iamCallsOfDoubleCall(call('sts', 'GetCallerIdentity', {}), SCOPE, secretArn)).toMatchObject([{ action: 'sts:GetCallerIdentity', resource: '*' }]);
   });
 });

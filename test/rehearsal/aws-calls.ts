@@ -33,31 +33,32 @@ const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : und
 const orNull = (v: unknown): ContextValue => (typeof v === 'string' && v !== '' ? v : null);
 
 /**
- * The IAM call of a request the AWS double answered (SQS, Firehose, Secrets Manager; another service
- * gets `*` as its resource, so an unexpected call still shows, and fails the check, by action).
- * `secretArnOf` turns a `SecretId` (ARN or name) into the secret's full ARN.
+ * The IAM calls of a request the AWS double answered (SQS, Firehose, Secrets Manager, API Gateway's
+ * management API; another service gets `*` as its resource, so an unexpected call still shows, and
+ * fails the check, by action): the request's own, and the `iam:PassRole` a request that hands a
+ * role to the service implies. `secretArnOf` turns a `SecretId` (ARN or name) into the secret's full ARN.
  */
-export function iamCallOfDoubleCall(call: AwsCall, scope: CallScope, secretArnOf: (secretId: string) => string): IamCall {
+export function iamCallsOfDoubleCall(call: AwsCall, scope: CallScope, secretArnOf: (secretId: string) => string): IamCall[] {
   const region = sigV4Scope(call.headers.authorization)?.region ?? 'unsigned';
   const action = `${call.service}:${call.operation}`;
   const via = 'AWS double';
   switch (call.service) {
     case 'sqs': {
       const url = str(call.input.QueueUrl);
-      if (url === undefined) return { action, resource: '*', context: {}, via };
+      if (url === undefined) return [{ action, resource: '*', context: {}, via }];
       // https://sqs.<region>.amazonaws.com/<account>/<name> (or the stand-in's origin, same path).
       const [account, name] = new URL(url).pathname.split('/').filter(Boolean);
-      return { action, resource: `arn:${scope.partition}:sqs:${region}:${account ?? '?'}:${name ?? '?'}`, context: {}, via };
+      return [{ action, resource: `arn:${scope.partition}:sqs:${region}:${account ?? '?'}:${name ?? '?'}`, context: {}, via }];
     }
     case 'firehose': {
       const arn = str(call.input.DeliveryStreamARN);
       const name = str(call.input.DeliveryStreamName);
       const resource = arn ?? (name === undefined ? '*' : `arn:${scope.partition}:firehose:${region}:${scope.accountId}:deliverystream/${name}`);
-      return { action, resource, context: {}, via };
+      return [{ action, resource, context: {}, via }];
     }
     case 'secretsmanager': {
       const id = str(call.input.SecretId);
-      return {
+      return [{
         action,
         resource: id === undefined ? '*' : secretArnOf(id),
         context: {
@@ -66,11 +67,40 @@ export function iamCallOfDoubleCall(call: AwsCall, scope: CallScope, secretArnOf
           'secretsmanager:VersionStage': orNull(call.input.VersionStage),
         },
         via,
-      };
+      }];
     }
+    case 'apigateway':
+      return apiGatewayIamCalls(call.method, call.path, call.input, region, scope);
     default:
-      return { action, resource: '*', context: {}, via, note: 'a service the rehearsal does not expect: resource not derived' };
+      return [{ action, resource: '*', context: {}, via, note: 'a service the rehearsal does not expect: resource not derived' }];
   }
+}
+
+/**
+ * API Gateway's management API (REST): IAM's action is `apigateway:<HTTP method>` on
+ * `arn:<partition>:apigateway:<region>::<path>` (e.g. `apigateway:PATCH` on `…::/account`).
+ * UpdateAccount (`PATCH /account`) setting `/cloudwatchRoleArn` hands that role to API Gateway,
+ * which IAM authorizes as `iam:PassRole` on the role with `iam:PassedToService` =
+ * `apigateway.amazonaws.com`; the rehearsal records that as a call of its own.
+ */
+export function apiGatewayIamCalls(method: string, path: string, input: Record<string, unknown>, region: string, scope: CallScope): IamCall[] {
+  const via = 'AWS double';
+  const calls: IamCall[] = [{ action: `apigateway:${method}`, resource: `arn:${scope.partition}:apigateway:${region}::${path}`, context: {}, via }];
+  if (method === 'PATCH' && path === '/account') {
+    const operations = Array.isArray(input.patchOperations) ? (input.patchOperations as Array<Record<string, unknown>>) : [];
+    for (const op of operations) {
+      const role = str(op.value);
+      if (op.path !== '/cloudwatchRoleArn' || (op.op !== 'replace' && op.op !== 'add') || role === undefined || role === '') continue;
+      calls.push({
+        action: 'iam:PassRole',
+        resource: role,
+        context: { 'iam:PassedToService': 'apigateway.amazonaws.com' },
+        via,
+        note: 'UpdateAccount passes the account\'s CloudWatch Logs role to API Gateway',
+      });
+    }
+  }
+  return calls;
 }
 
 /**

@@ -1,12 +1,13 @@
 /**
  * The deploy rehearsal's checks that are neither IAM nor running code: which variables of the
- * environment contract a function may read without its template setting them, how S3 notifies the
- * queue of a new object, and cutting statements out of a policy to show the IAM check bites.
+ * environment contract a function may read without its template setting them (and set without
+ * reading them), how S3 notifies the queue of a new object, and cutting statements out of a policy
+ * to show the IAM check bites.
  */
 import { ENV } from '../../lambda/common/env.js';
 import { parseHandlersConfigJson } from '../../lambda/fanout/handlers/config.js';
 import { wildcardMatch, type Policy, type PolicyStatement } from './iam.js';
-import type { StackModel } from './stack-model.js';
+import type { FunctionModel, StackModel } from './stack-model.js';
 
 /** Why a contract variable may be read without the template setting it, and when. */
 export interface NotSetExemption {
@@ -44,6 +45,30 @@ export function contractReadsNotSet(reads: Iterable<string>, environment: Readon
   const contract = new Set<string>(Object.values(ENV));
   return [...new Set(reads)]
     .filter((name) => contract.has(name) && !Object.hasOwn(environment, name) && NOT_SET_ON_AWS[name]?.applies(environment) !== true)
+    .sort();
+}
+
+/** Why a template may set a contract variable its function never reads, and for which functions. */
+export interface SetNotReadExemption {
+  readonly why: string;
+  readonly applies: (fn: FunctionModel) => boolean;
+}
+
+/**
+ * Contract variables a template may set for a function that never reads them. One: a known
+ * mismatch, kept visible here until lib/ is changed (then delete the entry).
+ */
+export const SET_NOT_READ_ON_AWS: Readonly<Partial<Record<string, SetNotReadExemption>>> = {};
+
+/**
+ * The contract variables (`ENV`) `environment` (the function's template environment) sets that the
+ * function never read (`reads`), less the exemptions of {@link SET_NOT_READ_ON_AWS} that apply to it.
+ */
+export function contractSetNotRead(reads: Iterable<string>, environment: Readonly<Record<string, string>>, fn: FunctionModel): string[] {
+  const contract = new Set<string>(Object.values(ENV));
+  const read = new Set(reads);
+  return Object.keys(environment)
+    .filter((name) => contract.has(name) && !read.has(name) && SET_NOT_READ_ON_AWS[name]?.applies(fn) !== true)
     .sort();
 }
 

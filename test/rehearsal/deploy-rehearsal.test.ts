@@ -6,6 +6,9 @@
  * - the receiver answers Social Plus and buffers each event (queued, claim-checked, spilled) and the
  *   fan-out takes those very messages and objects (and S3's notifications) into the store and the
  *   archive;
+ * - the account-setup custom resource, sent CloudFormation's requests built from the template, sets
+ *   API Gateway's CloudWatch Logs role when the account has none, keeps one that is set, does
+ *   nothing on delete, and answers each at the request's presigned response URL;
  * - every AWS call each function makes (including what Lambda does with its role: logs, traces) is
  *   allowed by its role's policies and not denied by the target's resource policy, in the same template;
  * - every variable of the environment contract a function reads is set by its template.
@@ -13,13 +16,13 @@
  * Nothing here names a logical id: the functions are found by what invokes them, their resources
  * through the template's references.
  */
-import { createHash } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { HeadObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import type { APIGatewayProxyResult, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
+import type { APIGatewayProxyResult, CloudFormationCustomResourceEvent, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DynamoDbEventStore } from '../../lambda/adapters/dynamodb-store.js';
 import { ENV } from '../../lambda/common/env.js';
@@ -30,11 +33,14 @@ import { signedWebhookEvent } from '../support/api-gateway.js';
 import { sampleBody } from '../support/samples.js';
 import { synthesize, type SynthesizedApp } from '../infra/helpers.js';
 import { deterministicId, type CfnTemplate } from './intrinsics.js';
-import { ENDPOINT_VARIABLES, RehearsalWorld, type RehearsedFunction } from './rehearsal-world.js';
+import { ENDPOINT_VARIABLES, REHEARSAL_ACCOUNT, RehearsalWorld, type RehearsedFunction } from './rehearsal-world.js';
 import { assertAllAllowed, formatVerdicts, type FunctionModel, type IamCall, type StackModel } from './stack-model.js';
-import { contractReadsNotSet, cutStatements, notificationTargets } from './checks.js';
+import { contractReadsNotSet, contractSetNotRead, cutStatements, notificationTargets, SET_NOT_READ_ON_AWS } from './checks.js';
+import { startResponseBucket, type ResponseBucket, type ResponseUrlRequest } from './cloudformation-responses.js';
 
 const SECRET = 'rehearsal-webhook-secret-3c9a';
+/** The custom resource type of the API Gateway account setup (lib/constructs/api-account-role.ts). */
+const ACCOUNT_SETUP_TYPE = 'Custom::ApiGatewayAccountCloudWatchRole';
 
 let synth: SynthesizedApp;
 let scratch: string;
@@ -42,6 +48,8 @@ let world: RehearsalWorld;
 let model: StackModel;
 let receiver: RehearsedFunction;
 let fanout: RehearsedFunction;
+let setup: RehearsedFunction;
+let responses: ResponseBucket;
 let ddb: DynamoDBClient;
 let s3: S3Client;
 const started = performance.now();
@@ -63,17 +71,23 @@ beforeAll(async () => {
   for (const arn of world.secretValues.keys()) world.secretValues.set(arn, SECRET);
   lap('stand-ins', t);
   t = performance.now();
-  [receiver, fanout] = await Promise.all([world.startFunction(model.receiver()), world.startFunction(model.fanout())]);
-  lap(`cold starts (init: receiver ${receiver.sandbox.initMs.toFixed(0)} ms, fan-out ${fanout.sandbox.initMs.toFixed(0)} ms)`, t);
+  [receiver, fanout, setup, responses] = await Promise.all([
+    world.startFunction(model.receiver()),
+    world.startFunction(model.fanout()),
+    world.startFunction(model.customResourceHandler(ACCOUNT_SETUP_TYPE)),
+    startResponseBucket(model.resolver.region),
+  ]);
+  lap(`cold starts (init: receiver ${receiver.sandbox.initMs.toFixed(0)} ms, fan-out ${fanout.sandbox.initMs.toFixed(0)} ms, account setup ${setup.sandbox.initMs.toFixed(0)} ms)`, t);
 });
 
 afterAll(async () => {
   ddb?.destroy();
   s3?.destroy();
   await world?.close();
+  await responses?.close();
   synth?.cleanup();
   if (scratch) await rm(scratch, { recursive: true, force: true });
-  console.info(`deploy rehearsal: ${((performance.now() - started) / 1000).toFixed(1)} s in all; ${phases.join(', ')}; receiver invocations: ${durations.join(', ')}`);
+  console.info(`deploy rehearsal: ${((performance.now() - started) / 1000).toFixed(1)} s in all; ${phases.join(', ')}; receiver invocations: ${durations.join(', ')}; account setup invocations: ${setupDurations.join(', ')}`);
 });
 
 /** The API trigger of the receiver, and whether API Gateway hands it bodies base64-encoded. */
@@ -166,12 +180,14 @@ describe('the template', () => {
     for (const fn of model.functions) {
       // Every function, run here or not: its variables must resolve to values a deploy would give them.
       const env = model.environmentOf(fn);
-      const runs = fn === model.receiver() || fn === model.fanout();
+      const runs = fn === model.receiver() || fn === model.fanout() || fn === model.customResourceHandler(ACCOUNT_SETUP_TYPE);
       const how = fn.triggers.map((t) => (t.kind === 'api' ? t.route : t.kind === 'sqs' ? `SQS ${t.queueId}` : `${t.resourceType} ${t.resourceId}`)).join(', ') || 'no trigger in the template';
       lines.push(`${runs ? 'invoked' : 'skipped'}  ${fn.logicalId} (${fn.runtime}, ${fn.code.kind === 'asset' ? fn.handler : fn.code.detail}; ${Object.keys(env).length} variables) ← ${how}${runs ? '' : ': the rehearsal has no event for it'}`);
     }
     console.info(`functions of the template:\n${lines.join('\n')}`);
-    expect(model.functions.length).toBeGreaterThanOrEqual(2);
+    expect(model.functions.length).toBeGreaterThanOrEqual(3);
+    // One account-setup resource, whose function is the one the rehearsal runs.
+    expect(model.customResourceHandler(ACCOUNT_SETUP_TYPE).triggers.filter((tr) => tr.kind === 'custom-resource' && tr.resourceType === ACCOUNT_SETUP_TYPE)).toHaveLength(1);
   });
 });
 
@@ -305,9 +321,98 @@ describe('the fan-out bundle', () => {
   });
 });
 
+/** The account-setup custom resource of the template (found through its function's trigger). */
+function accountSetupResourceId(): string {
+  const trigger = setup.fn.triggers.find((tr) => tr.kind === 'custom-resource' && tr.resourceType === ACCOUNT_SETUP_TYPE);
+  if (trigger?.kind !== 'custom-resource') throw new Error(`${setup.fn.logicalId} is not behind a ${ACCOUNT_SETUP_TYPE}`);
+  return trigger.resourceId;
+}
+
+/** How long each account-setup invocation took, for the summary. */
+const setupDurations: string[] = [];
+
+/**
+ * Sends the account-setup function a request as CloudFormation does (Lambda's asynchronous
+ * invocation of the ServiceToken), and returns the request and what reached its response URL.
+ */
+async function customResource(requestType: 'Create' | 'Update' | 'Delete', physicalResourceId?: string): Promise<{ request: CloudFormationCustomResourceEvent; answers: ResponseUrlRequest[] }> {
+  const requestId = randomUUID();
+  const request = model.customResourceRequest(accountSetupResourceId(), {
+    requestType,
+    requestId,
+    responseUrl: (r) => responses.urlFor(r),
+    ...(physicalResourceId === undefined ? {} : { physicalResourceId }),
+  });
+  // CloudFormation invokes the function its ServiceToken names.
+  expect(request.ServiceToken).toBe(setup.fn.arn);
+  const out = await setup.sandbox.invoke<null>(request, requestId, traceHeader(requestId));
+  setupDurations.push(`${requestType} ${out.durationMs.toFixed(0)} ms`);
+  if (out.error) throw new Error(`the account setup threw: ${out.error.name}: ${out.error.message}\n${out.error.stack}`);
+  return { request, answers: responses.requestsFor(requestId) };
+}
+
+/** The API Gateway calls the double took from the account-setup function since `from`. */
+const apiGatewayCallsSince = (from: number) => world.double.calls.slice(from).filter((c) => c.service === 'apigateway');
+
+/** The one answer CloudFormation received, checked as its presigned URL needs it: a PUT of JSON with an empty content type. */
+function theAnswer(answers: readonly ResponseUrlRequest[]): Record<string, unknown> {
+  expect(answers.map((a) => ({ method: a.method, contentType: a.headers['content-type'], status: a.status }))).toEqual([{ method: 'PUT', contentType: '', status: 200 }]);
+  expect(answers[0]?.json, `not JSON: ${answers[0]?.body}`).toBeDefined();
+  return answers[0]?.json ?? {};
+}
+
+const THEIR_ROLE = `arn:aws:iam::${REHEARSAL_ACCOUNT.accountId}:role/their-apigateway-cloudwatch-logs`;
+/** The physical id the create answered, which CloudFormation sends back on delete. */
+let setupPhysicalId: string | undefined;
+/** The role the template makes for API Gateway's logs (the resource's RoleArn), which the create set. */
+let ourRole: string | undefined;
+
+describe('the account-setup bundle (the API Gateway account custom resource)', () => {
+  it('Create in an account with no CloudWatch Logs role: sets the template\'s role and answers SUCCESS, Action set', async () => {
+    world.apiGatewayAccount = {};
+    const from = world.double.calls.length;
+    const { request, answers } = await customResource('Create');
+    const ours = request.ResourceProperties.RoleArn as string;
+    ourRole = ours;
+    expect(ours).toMatch(new RegExp(`^arn:aws:iam::${REHEARSAL_ACCOUNT.accountId}:role/`));
+    expect(apiGatewayCallsSince(from).map((c) => c.operation)).toEqual(['GET /account', 'PATCH /account']);
+    expect(apiGatewayCallsSince(from)[1]?.input).toEqual({ patchOperations: [{ op: 'replace', path: '/cloudwatchRoleArn', value: ours }] });
+    expect(world.apiGatewayAccount.cloudwatchRoleArn).toBe(ours);
+    const answer = theAnswer(answers);
+    expect(answer).toEqual({
+      Status: 'SUCCESS',
+      Reason: 'done',
+      PhysicalResourceId: expect.any(String),
+      StackId: model.resolver.pseudo('AWS::StackId'),
+      RequestId: request.RequestId,
+      LogicalResourceId: accountSetupResourceId(),
+      Data: { Action: 'set', RoleArn: ours },
+    });
+    setupPhysicalId = answer.PhysicalResourceId as string;
+  });
+
+  it('Create in an account whose role is already set: keeps it, no PATCH, answers SUCCESS, Action keep', async () => {
+    world.apiGatewayAccount = { cloudwatchRoleArn: THEIR_ROLE };
+    const from = world.double.calls.length;
+    const { answers } = await customResource('Create');
+    expect(apiGatewayCallsSince(from).map((c) => c.operation)).toEqual(['GET /account']);
+    expect(world.apiGatewayAccount.cloudwatchRoleArn).toBe(THEIR_ROLE);
+    expect(theAnswer(answers)).toMatchObject({ Status: 'SUCCESS', Data: { Action: 'keep', RoleArn: THEIR_ROLE } });
+  });
+
+  it('Delete: calls nothing in API Gateway, leaves the account\'s role, answers SUCCESS with the physical id', async () => {
+    expect(setupPhysicalId).toBeDefined();
+    const from = world.double.calls.length;
+    const { answers } = await customResource('Delete', setupPhysicalId);
+    expect(apiGatewayCallsSince(from)).toEqual([]);
+    expect(world.apiGatewayAccount.cloudwatchRoleArn).toBe(THEIR_ROLE);
+    expect(theAnswer(answers)).toMatchObject({ Status: 'SUCCESS', PhysicalResourceId: setupPhysicalId, Data: { Action: 'none' } });
+  });
+});
+
 describe('what the bundles did, against the template', () => {
   it('every AWS call each function made is allowed by its role and not denied by the resource', () => {
-    const verdicts = [receiver, fanout].flatMap((f) => model.authorizeCalls(f.fn, dedupe(f.calls())));
+    const verdicts = [receiver, fanout, setup].flatMap((f) => model.authorizeCalls(f.fn, dedupe(f.calls())));
     console.info(`AWS calls of the rehearsal (function, action, resource):\n${formatVerdicts(verdicts)}`);
     assertAllAllowed(verdicts);
     const made = (f: RehearsedFunction) => [...new Set(f.calls().map((c) => c.action))].sort();
@@ -318,30 +423,42 @@ describe('what the bundles did, against the template', () => {
       'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'firehose:PutRecordBatch', 'logs:CreateLogStream', 'logs:PutLogEvents',
       's3:DeleteObject', 's3:GetObject', 's3:ListBucket', 's3:PutObject', 'sqs:DeleteMessage', 'sqs:GetQueueAttributes', 'sqs:ReceiveMessage', 'xray:PutTelemetryRecords', 'xray:PutTraceSegments',
     ]);
+    expect(made(setup)).toEqual(['apigateway:GET', 'apigateway:PATCH', 'iam:PassRole', 'logs:CreateLogStream', 'logs:PutLogEvents', 'xray:PutTelemetryRecords', 'xray:PutTraceSegments']);
+    // The role handed to API Gateway is the one the template makes for it, passed to API Gateway only.
+    const passRole = setup.calls().filter((c) => c.action === 'iam:PassRole');
+    expect(passRole.map((c) => ({ resource: c.resource, context: c.context }))).toEqual([{ resource: ourRole, context: { 'iam:PassedToService': 'apigateway.amazonaws.com' } }]);
   });
 
   it('every variable of the environment contract a function reads is set by its template', () => {
     const contract = new Set<string>(Object.values(ENV));
-    for (const f of [receiver, fanout]) {
+    for (const f of [receiver, fanout, setup]) {
       const reads = f.sandbox.envReads.filter((r) => contract.has(r.name)).map((r) => `${r.name}${Object.hasOwn(model.environmentOf(f.fn), r.name) ? '' : ' (not set)'}@${r.when}`);
       console.info(`${f.fn.logicalId} read these contract variables: ${reads.join(', ')}; and ${f.sandbox.envReads.filter((r) => !contract.has(r.name)).map((r) => r.name).join(', ')}`);
     }
-    for (const f of [receiver, fanout]) {
+    const exempted = new Set<string>();
+    for (const f of [receiver, fanout, setup]) {
       const env = model.environmentOf(f.fn);
       const read = new Set(f.sandbox.envReads.map((r) => r.name));
       expect(contractReadsNotSet(read, env), `${f.fn.logicalId} reads variables its template does not set`).toEqual([]);
-      // And the other way round: no contract variable set for nothing.
-      expect(Object.keys(env).filter((k) => contract.has(k) && !read.has(k)), `${f.fn.logicalId}'s template sets variables it never reads`).toEqual([]);
+      // And the other way round: no contract variable set for nothing (less the exemptions, shown).
+      expect(contractSetNotRead(read, env, f.fn), `${f.fn.logicalId}'s template sets variables it never reads`).toEqual([]);
+      for (const name of Object.keys(env).filter((k) => contract.has(k) && !read.has(k))) {
+        exempted.add(name);
+        console.info(`${f.fn.logicalId}'s template sets ${name}, which it never reads: exempt (${SET_NOT_READ_ON_AWS[name]?.why ?? '?'})`);
+      }
       // A bundle that copied the environment would read the copy, unseen: the check would be blind.
       expect(f.sandbox.enumeratedEnv, `${f.fn.logicalId} lists the whole environment`).toBe(false);
     }
+    // An exemption nothing needs any more is deleted, not kept.
+    expect(Object.keys(SET_NOT_READ_ON_AWS).filter((name) => !exempted.has(name)), 'exemptions no function needs (delete them from SET_NOT_READ_ON_AWS)').toEqual([]);
   });
 
   it('each SDK client took its endpoint from its own AWS_ENDPOINT_URL_<SERVICE>, and nothing reached an unexpected service', () => {
     const read = (f: RehearsedFunction) => f.sandbox.envReads.map((r) => r.name);
     expect(read(receiver)).toEqual(expect.arrayContaining([ENDPOINT_VARIABLES.sqs, ENDPOINT_VARIABLES.secretsmanager, ENDPOINT_VARIABLES.s3]));
     expect(read(fanout)).toEqual(expect.arrayContaining([ENDPOINT_VARIABLES.dynamodb, ENDPOINT_VARIABLES.firehose, ENDPOINT_VARIABLES.s3]));
-    expect(new Set(world.double.calls.map((c) => c.service))).toEqual(new Set(['sqs', 'secretsmanager', 'firehose']));
+    expect(read(setup)).toEqual(expect.arrayContaining([ENDPOINT_VARIABLES.apigateway]));
+    expect(new Set(world.double.calls.map((c) => c.service))).toEqual(new Set(['sqs', 'secretsmanager', 'firehose', 'apigateway']));
   });
 
   it('fails, naming the call, when a grant is cut out of the synthesized policy or a resource policy denies it', () => {
@@ -358,6 +475,17 @@ describe('what the bundles did, against the template', () => {
     const denied = failureOf(() => assertAllAllowed(withQueueDeny(model, queueUrl, fanout.fn.roleArn).authorizeCalls(receiver.fn, dedupe(receiver.calls()))));
     console.info(`with the queue policy denying SendMessage to all but the fan-out's role:\n${denied}`);
     expect(denied).toMatch(new RegExp(`\\(${receiver.fn.logicalId}, sqs:SendMessage, ${escape(model.queueArnOfUrl(queueUrl))}\\): explicitly denied by \\S+ statement \\d+ \\(RehearsalDeny\\)`));
+
+    // The account setup's iam:PassRole grant (its only one), cut: UpdateAccount could not hand API Gateway the role.
+    const noPassRole = cutStatements(model.identityPolicies(setup.fn), (s) => [s.Action].flat().includes('iam:PassRole'));
+    const role = setup.calls().find((c) => c.action === 'iam:PassRole')?.resource;
+    const withoutPassRole = failureOf(() => assertAllAllowed(model.authorizeCalls(setup.fn, dedupe(setup.calls()), noPassRole)));
+    console.info(`with iam:PassRole cut from the account setup's policy:\n${withoutPassRole}`);
+    expect(withoutPassRole).toContain(`(${setup.fn.logicalId}, iam:PassRole, ${role}): no statement allows it`);
+    expect(withoutPassRole.split('\n')).toHaveLength(2);
+    // The grant is for API Gateway only: the same role passed to another service is refused.
+    const toLambda = setup.calls().filter((c) => c.action === 'iam:PassRole').map((c) => ({ ...c, context: { 'iam:PassedToService': 'lambda.amazonaws.com' } }));
+    expect(model.authorizeCalls(setup.fn, toLambda).map((v) => v.decision.decision)).toEqual(['implicit-deny']);
   });
 });
 

@@ -2,8 +2,8 @@
  * The imaginary AWS account a deploy rehearsal runs the stack's bundles in: every resource of the
  * template at its fake physical id (`./intrinsics.ts`), backed by loopback stand-ins (dynalite for
  * DynamoDB and s3rver for S3, each behind a recording proxy; the AWS double of
- * `test/support/aws-double.ts` for SQS, Firehose and Secrets Manager, and for any service nothing
- * else covers; a UDP socket per function for the X-Ray daemon), and a record of every AWS call each
+ * `test/support/aws-double.ts` for SQS, Firehose, Secrets Manager and API Gateway's account
+ * settings, and for any service nothing else covers; a UDP socket per function for the X-Ray daemon), and a record of every AWS call each
  * function makes, as IAM would see it.
  *
  * Each function signs with credentials of its own, so every request is attributed to the function
@@ -20,7 +20,7 @@ import type { S3Client } from '@aws-sdk/client-s3';
 import { createTableIfMissing } from '../../lambda/adapters/create-table.js';
 import { ensureBucket, localDynamoDbClient, localS3Client, startDynalite, startS3rver, type RunningEmulator } from '../../local/emulators.js';
 import { jsonAnswer, jsonError, startAwsDouble, type AwsAnswer, type AwsCall, type AwsDouble } from '../support/aws-double.js';
-import { dynamoDbIamCalls, iamCallOfDoubleCall, s3IamCalls, sigV4Scope, startRecordingProxy, type RecordingProxy } from './aws-calls.js';
+import { dynamoDbIamCalls, iamCallsOfDoubleCall, s3IamCalls, sigV4Scope, startRecordingProxy, type RecordingProxy } from './aws-calls.js';
 import { deterministicId, IntrinsicResolver, type CfnTemplate } from './intrinsics.js';
 import { LambdaSandbox, lambdaEnvironment, type Invocation, type SessionCredentials } from './lambda-sandbox.js';
 import { StackModel, type FunctionModel, type IamCall } from './stack-model.js';
@@ -40,7 +40,14 @@ export const ENDPOINT_VARIABLES = {
   s3: 'AWS_ENDPOINT_URL_S3',
   firehose: 'AWS_ENDPOINT_URL_FIREHOSE',
   secretsmanager: 'AWS_ENDPOINT_URL_SECRETS_MANAGER',
+  apigateway: 'AWS_ENDPOINT_URL_API_GATEWAY',
 } as const;
+
+/** The account's API Gateway settings in the region, as `GET /account` answers them. */
+export interface ApiGatewayAccount {
+  /** The account's CloudWatch Logs role; none in a fresh account. */
+  cloudwatchRoleArn?: string;
+}
 
 /** A started function, with the calls it made so far. */
 export interface RehearsedFunction {
@@ -74,6 +81,11 @@ export class RehearsalWorld {
   readonly secretValues = new Map<string, string>();
   /** Optional test hook: answers (e.g. a failure) an SQS `SendMessage` before the normal answer. */
   sendMessageOverride: ((call: AwsCall) => AwsAnswer | undefined) | undefined;
+  /**
+   * API Gateway's account settings in the rehearsal's region: `GET /account` reads them, `PATCH
+   * /account` changes them. A fresh account: no CloudWatch Logs role.
+   */
+  apiGatewayAccount: ApiGatewayAccount = {};
   private readonly started: Array<{ sandbox: LambdaSandbox; socket: Socket }> = [];
   private readonly keys = new Map<string, string>();
 
@@ -124,6 +136,7 @@ export class RehearsalWorld {
       [ENDPOINT_VARIABLES.sqs]: this.double.endpoint,
       [ENDPOINT_VARIABLES.firehose]: this.double.endpoint,
       [ENDPOINT_VARIABLES.secretsmanager]: this.double.endpoint,
+      [ENDPOINT_VARIABLES.apigateway]: this.double.endpoint,
       [ENDPOINT_VARIABLES.dynamodb]: this.dynamoDbProxy.endpoint,
       [ENDPOINT_VARIABLES.s3]: this.s3Proxy.endpoint,
     };
@@ -200,7 +213,7 @@ export class RehearsalWorld {
     const calls: IamCall[] = [
       ...this.double.calls
         .filter((c) => mine(sigV4Scope(c.headers.authorization)?.accessKeyId ?? ''))
-        .map((c) => iamCallOfDoubleCall(c, scope, (id) => this.secretArnOf(id))),
+        .flatMap((c) => iamCallsOfDoubleCall(c, scope, (id) => this.secretArnOf(id))),
       ...this.dynamoDbProxy.calls.filter((c) => mine(c.accessKeyId)),
       ...this.s3Proxy.calls.filter((c) => mine(c.accessKeyId)),
     ];
@@ -271,7 +284,7 @@ export class RehearsalWorld {
     }
   }
 
-  /** The double's answers for the template's queues, delivery streams and secrets. */
+  /** The double's answers for the template's queues, delivery streams and secrets, and API Gateway's account settings. */
   private answerAws(): void {
     const { template, resolver } = this.model;
     const ids = (type: string) => Object.keys(template.Resources).filter((id) => template.Resources[id]?.Type === type);
@@ -301,7 +314,45 @@ export class RehearsalWorld {
         if (value === undefined) return jsonError('ResourceNotFoundException', "Secrets Manager can't find the specified secret.");
         return jsonAnswer({ ARN: arn, Name: arn.split(':')[6]?.replace(/-[A-Za-z0-9]{6}$/, ''), SecretString: value, VersionId: '00000000-0000-4000-8000-000000000001', VersionStages: ['AWSCURRENT'], CreatedDate: 1_751_450_000 });
       },
+      'apigateway:GET /account': () => this.apiGatewayAccountAnswer(),
+      'apigateway:PATCH /account': (call) => {
+        const operations = Array.isArray(call.input.patchOperations) ? (call.input.patchOperations as Array<Record<string, unknown>>) : [];
+        for (const op of operations) {
+          if (op.path !== '/cloudwatchRoleArn' || (op.op !== 'replace' && op.op !== 'add')) {
+            return jsonError('BadRequestException', `Invalid patch operation specified. Must be one of: [replace /cloudwatchRoleArn] (rehearsal: ${JSON.stringify(op)})`);
+          }
+          const role = typeof op.value === 'string' ? op.value : '';
+          const refusal = role === '' ? undefined : this.apiGatewayRoleRefusal(role);
+          if (refusal !== undefined) return jsonError('BadRequestException', refusal);
+        }
+        for (const op of operations) {
+          const role = typeof op.value === 'string' ? op.value : '';
+          this.apiGatewayAccount = role === '' ? {} : { ...this.apiGatewayAccount, cloudwatchRoleArn: role };
+        }
+        return this.apiGatewayAccountAnswer();
+      },
     });
+  }
+
+  /** `GetAccount`'s answer for {@link apiGatewayAccount}. */
+  private apiGatewayAccountAnswer(): AwsAnswer {
+    const role = this.apiGatewayAccount.cloudwatchRoleArn;
+    return jsonAnswer({ ...(role === undefined ? {} : { cloudwatchRoleArn: role }), throttleSettings: { burstLimit: 5000, rateLimit: 10000 }, features: ['UsagePlans'], apiKeyVersion: '4' });
+  }
+
+  /**
+   * Why API Gateway would refuse a role of the template as the account's CloudWatch Logs role (it
+   * checks that it may assume it): a trust policy that does not let `apigateway.amazonaws.com`
+   * assume it. A role from outside the template is taken as it is.
+   */
+  private apiGatewayRoleRefusal(roleArn: string): string | undefined {
+    const { template, resolver } = this.model;
+    const id = Object.keys(template.Resources).find((rid) => template.Resources[rid]?.Type === 'AWS::IAM::Role' && resolver.getAtt(rid, 'Arn') === roleArn);
+    if (id === undefined) return undefined;
+    const trust = resolver.resolve(template.Resources[id]?.Properties?.AssumeRolePolicyDocument, `${id}.AssumeRolePolicyDocument`) as { Statement?: unknown } | undefined;
+    const statements = [trust?.Statement ?? []].flat() as Array<{ Effect?: string; Action?: unknown; Principal?: { Service?: unknown } }>;
+    const trusts = statements.some((st) => st.Effect === 'Allow' && [st.Action].flat().includes('sts:AssumeRole') && [st.Principal?.Service].flat().includes('apigateway.amazonaws.com'));
+    return trusts ? undefined : 'The role ARN does not have required permissions set to API Gateway';
   }
 }
 

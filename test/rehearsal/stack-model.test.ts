@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { ENV } from '../../lambda/common/env.js';
-import { contractReadsNotSet, cutStatements, notificationTargets } from './checks.js';
+import { contractReadsNotSet, contractSetNotRead, cutStatements, notificationTargets } from './checks.js';
 import { IntrinsicResolver, UnsupportedTemplateError, type CfnTemplate } from './intrinsics.js';
 import { assertAllAllowed, StackModel, type IamCall } from './stack-model.js';
 
@@ -39,7 +39,7 @@ const TEMPLATE: CfnTemplate = {
     Mapping: { Type: 'AWS::Lambda::EventSourceMapping', Properties: { FunctionName: { Ref: 'Fan' }, EventSourceArn: getAtt('Queue'), BatchSize: 10, FunctionResponseTypes: ['ReportBatchItemFailures'] } },
     SetupRole: lambdaRole({ ManagedPolicyArns: ['arn:aws:iam::aws:policy/AdministratorAccess'] }),
     Setup: inline('SetupRole'),
-    Custom: { Type: 'Custom::Thing', Properties: { ServiceToken: getAtt('Setup') } },
+    Custom: { Type: 'Custom::Thing', Properties: { ServiceToken: getAtt('Setup'), QueueArn: getAtt('Queue'), Retries: 3, Settings: { enabled: true, sizes: [1, 'two'] } } },
     QueuePolicy: {
       Type: 'AWS::SQS::QueuePolicy',
       Properties: {
@@ -67,6 +67,30 @@ describe('StackModel', () => {
     expect(model.receiver().code).toEqual({ kind: 'inline', detail: 'inline code (nodejs22.x)' });
     expect(model.environmentOf(model.receiver())).toEqual({ [ENV.QUEUE_URL]: model.resolver.ref('Queue') });
     expect(() => model.only('function named Nope', (f) => f.logicalId === 'Nope')).toThrow(/expected exactly one function named Nope, found 0/);
+  });
+
+  it('finds a custom resource\'s function by its type, and builds the request CloudFormation sends it', () => {
+    expect(model.customResourceHandler('Custom::Thing').logicalId).toBe('Setup');
+    expect(() => model.customResourceHandler('Custom::Nope')).toThrow(/expected exactly one function behind Custom::Nope, found 0/);
+    const responseUrl = (r: { stackId: string; logicalResourceId: string; requestId: string }) => `https://responses.example/${encodeURIComponent(`${r.stackId}|${r.logicalResourceId}|${r.requestId}`)}?X-Amz-Signature=0`;
+    const stackId = model.resolver.pseudo('AWS::StackId');
+    const setupArn = model.resolver.getAtt('Setup', 'Arn');
+    expect(model.customResourceRequest('Custom', { requestType: 'Create', requestId: 'r-1', responseUrl })).toEqual({
+      RequestType: 'Create',
+      ServiceToken: setupArn,
+      ResponseURL: `https://responses.example/${encodeURIComponent(`${stackId}|Custom|r-1`)}?X-Amz-Signature=0`,
+      StackId: stackId,
+      RequestId: 'r-1',
+      LogicalResourceId: 'Custom',
+      ResourceType: 'Custom::Thing',
+      // Resolved, and every scalar a string, as CloudFormation hands them.
+      ResourceProperties: { ServiceToken: setupArn, QueueArn: queueArn, Retries: '3', Settings: { enabled: 'true', sizes: ['1', 'two'] } },
+    });
+    expect(model.customResourceRequest('Custom', { requestType: 'Update', requestId: 'r-2', responseUrl, physicalResourceId: 'p-1', oldResourceProperties: { ServiceToken: setupArn } })).toMatchObject({
+      RequestType: 'Update', PhysicalResourceId: 'p-1', OldResourceProperties: { ServiceToken: setupArn },
+    });
+    expect(() => model.customResourceRequest('Custom', { requestType: 'Delete', requestId: 'r-3', responseUrl })).toThrow(/sends the physical id/);
+    expect(() => model.customResourceRequest('Queue', { requestType: 'Create', requestId: 'r-4', responseUrl })).toThrow(UnsupportedTemplateError);
   });
 
   it('gathers a role\'s policies: attached, inline, managed in the template and AWS managed ones it knows', () => {
@@ -110,6 +134,13 @@ describe('checks', () => {
     const live = { ...set, [ENV.HANDLERS_CONFIG]: JSON.stringify({ socialPlus: { region: 'us' } }) };
     expect(contractReadsNotSet([ENV.SOCIALPLUS_API_SECRET_ARN], live)).toEqual([ENV.SOCIALPLUS_API_SECRET_ARN]);
     expect(contractReadsNotSet([ENV.SOCIALPLUS_API_SECRET_ARN], { ...set, [ENV.HANDLERS_CONFIG]: JSON.stringify({ socialPlus: { region: 'us', dryRun: true } }) })).toEqual([]);
+  });
+
+  it('contractSetNotRead: contract variables set and never read (no exemption is needed today)', () => {
+    const env = { [ENV.LOG_LEVEL]: 'INFO', [ENV.METRICS_NAMESPACE]: 'SocialPlusWebhooks', NODE_OPTIONS: '--enable-source-maps' };
+    expect(contractSetNotRead([ENV.LOG_LEVEL, ENV.METRICS_NAMESPACE], env, model.receiver())).toEqual([]);
+    expect(contractSetNotRead([ENV.LOG_LEVEL], env, model.receiver())).toEqual([ENV.METRICS_NAMESPACE]);
+    expect(contractSetNotRead([], env, model.customResourceHandler('Custom::Thing'))).toEqual([ENV.LOG_LEVEL, ENV.METRICS_NAMESPACE]);
   });
 
   it('cutStatements removes what it picks, and refuses to cut nothing', () => {

@@ -8,6 +8,7 @@
  */
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import type { CloudFormationCustomResourceEvent } from 'aws-lambda';
 import {
   authorize, describeDecision, type AccessRequest, type CallerPrincipal, type ConditionContext, type Decision, type Policy, type PolicyDocument,
 } from './iam.js';
@@ -162,6 +163,51 @@ export class StackModel {
   /** The function an SQS event source mapping invokes (the fan-out). */
   fanout(): FunctionModel {
     return this.only('function with an SQS event source mapping', (f) => f.triggers.some((t) => t.kind === 'sqs'));
+  }
+
+  /** The function behind the template's custom resources of a type (found through their `ServiceToken`). */
+  customResourceHandler(resourceType: string): FunctionModel {
+    return this.only(`function behind ${resourceType}`, (f) => f.triggers.some((t) => t.kind === 'custom-resource' && t.resourceType === resourceType));
+  }
+
+  /**
+   * The request CloudFormation sends a custom resource's function: the resource's properties
+   * resolved (CloudFormation hands every scalar as a string), the stack's id, the request's id and
+   * where to answer; an Update also carries the old properties, an Update or Delete the physical id
+   * the resource last answered.
+   */
+  customResourceRequest(
+    resourceId: string,
+    o: {
+      readonly requestType: 'Create' | 'Update' | 'Delete';
+      readonly requestId: string;
+      /** The presigned URL to answer at, for this stack, resource and request. */
+      readonly responseUrl: (request: { readonly stackId: string; readonly logicalResourceId: string; readonly requestId: string }) => string;
+      readonly physicalResourceId?: string;
+      readonly oldResourceProperties?: Readonly<Record<string, unknown>>;
+    },
+  ): CloudFormationCustomResourceEvent {
+    const resource = this.resources[resourceId];
+    if (resource === undefined || !(resource.Type.startsWith('Custom::') || resource.Type === 'AWS::CloudFormation::CustomResource')) {
+      throw new UnsupportedTemplateError(`${resourceId} is not a custom resource of the template`);
+    }
+    const properties = cfnStrings(this.resolver.resolve(resource.Properties ?? {}, `${resourceId}.Properties`)) as Record<string, unknown>;
+    const serviceToken = properties.ServiceToken;
+    if (typeof serviceToken !== 'string') throw new UnsupportedTemplateError(`${resourceId} has no ServiceToken`);
+    const stackId = this.resolver.pseudo('AWS::StackId');
+    if (o.requestType !== 'Create' && o.physicalResourceId === undefined) throw new Error(`${o.requestType} of ${resourceId}: CloudFormation sends the physical id the resource answered`);
+    return {
+      RequestType: o.requestType,
+      ServiceToken: serviceToken,
+      ResponseURL: o.responseUrl({ stackId, logicalResourceId: resourceId, requestId: o.requestId }),
+      StackId: stackId,
+      RequestId: o.requestId,
+      LogicalResourceId: resourceId,
+      ResourceType: resource.Type,
+      ResourceProperties: { ...properties, ServiceToken: serviceToken },
+      ...(o.physicalResourceId === undefined ? {} : { PhysicalResourceId: o.physicalResourceId }),
+      ...(o.requestType === 'Update' ? { OldResourceProperties: o.oldResourceProperties ?? {} } : {}),
+    } as CloudFormationCustomResourceEvent;
   }
 
   /** The function's environment with every intrinsic resolved (throws on what the resolver cannot). */
@@ -421,6 +467,14 @@ export class StackModel {
     }
     return `/${parts.join('/')}`;
   }
+}
+
+/** A resolved value as CloudFormation hands it to a custom resource: numbers and booleans as strings. */
+function cfnStrings(value: unknown): unknown {
+  if (typeof value === 'number' || typeof value === 'boolean') return String(value);
+  if (Array.isArray(value)) return value.map(cfnStrings);
+  if (typeof value === 'object' && value !== null) return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, cfnStrings(v)]));
+  return value;
 }
 
 /** One line per call: `function  action  resource  (decision)`. */
