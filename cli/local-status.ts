@@ -86,7 +86,7 @@ const ADMIN_TIMEOUT_MS = 2000;
 export async function readLocalStatus(dir: string = localPaths().root, now: Date = new Date()): Promise<LocalStatus> {
   const paths = localPaths(dir);
   const dev = await devProcess(paths.pidFile);
-  const live = dev.running ? await askRunningDev(paths.devInfoFile, dev.pid) : undefined;
+  const live = dev.running ? await askRunningDevQueue(paths.devInfoFile, dev.pid) : undefined;
   const files = await readQueueFiles(paths.queue, now);
   const date = now.toISOString().slice(0, 10);
   return {
@@ -111,40 +111,43 @@ export async function readLocalStatus(dir: string = localPaths().root, now: Date
   };
 }
 
-/** The signature forms the running `dev` counted (`GET /admin/signatures`); null if it cannot say. */
-async function askRunningDevSignatures(devInfoFile: string, pid: number | null): Promise<SignatureSplit | null> {
-  const info = await readDevInfo(devInfoFile);
-  if (!info || info.pid !== pid) return null;
-  try {
-    const res = await fetch(`${info.url}/admin/signatures`, { headers: { [ADMIN_AUTH_HEADER]: `Bearer ${info.token}` }, signal: AbortSignal.timeout(ADMIN_TIMEOUT_MS) });
-    if (!res.ok) return null;
-    const v = (await res.json()) as Record<string, unknown>;
-    const n = (k: string) => (typeof v[k] === 'number' && Number.isInteger(v[k]) && (v[k] as number) >= 0 ? (v[k] as number) : 0);
-    return { base64: n('base64'), hex: n('hex'), 'json-base64': n('json-base64'), 'json-hex': n('json-hex'), refused: n('refused') };
-  } catch {
-    return null;
-  }
-}
-
-/** The queue's counts as the running `dev` reports them (`QueueStats`); undefined if it cannot say. */
-async function askRunningDev(devInfoFile: string, pid: number | null): Promise<{ visible: number; inFlight: number; delayed: number; deadLetters: number } | undefined> {
+/**
+ * Reads one admin route of the running `dev` (`GET /admin/<route>`): its JSON object, or undefined
+ * when it cannot say (no dev.json for that process, a wrong token, an older dev without the route,
+ * one stopping right now): the files still answer.
+ */
+async function askRunningDev(devInfoFile: string, pid: number | null, route: 'queue' | 'signatures'): Promise<Record<string, unknown> | undefined> {
   const info = await readDevInfo(devInfoFile);
   if (!info || info.pid !== pid) return undefined;
   try {
-    const res = await fetch(`${info.url}/admin/queue`, { headers: { [ADMIN_AUTH_HEADER]: `Bearer ${info.token}` }, signal: AbortSignal.timeout(ADMIN_TIMEOUT_MS) });
-    if (!res.ok) return undefined;
-    const v = (await res.json()) as Record<string, unknown>;
-    const n = (k: string) => (typeof v[k] === 'number' && Number.isInteger(v[k]) && (v[k] as number) >= 0 ? (v[k] as number) : undefined);
-    const visible = n('visible');
-    const inFlight = n('inFlight');
-    const delayed = n('delayed');
-    const deadLetters = n('deadLetters');
-    if (visible === undefined || inFlight === undefined || delayed === undefined || deadLetters === undefined) return undefined;
-    return { visible, inFlight, delayed, deadLetters };
+    const res = await fetch(`${info.url}/admin/${route}`, { headers: { [ADMIN_AUTH_HEADER]: `Bearer ${info.token}` }, signal: AbortSignal.timeout(ADMIN_TIMEOUT_MS) });
+    return res.ok ? ((await res.json()) as Record<string, unknown>) : undefined;
   } catch {
-    // An older dev without the route, or one stopping right now: the files still answer.
     return undefined;
   }
+}
+
+/** A count in an admin answer: a whole number from 0, else undefined. */
+function countIn(v: Record<string, unknown>, key: string): number | undefined {
+  const n = v[key];
+  return typeof n === 'number' && Number.isInteger(n) && n >= 0 ? n : undefined;
+}
+
+/** The signature forms the running `dev` counted; null if it cannot say. */
+async function askRunningDevSignatures(devInfoFile: string, pid: number | null): Promise<SignatureSplit | null> {
+  const v = await askRunningDev(devInfoFile, pid, 'signatures');
+  if (v === undefined) return null;
+  const n = (k: string) => countIn(v, k) ?? 0;
+  return { base64: n('base64'), hex: n('hex'), 'json-base64': n('json-base64'), 'json-hex': n('json-hex'), refused: n('refused') };
+}
+
+/** The queue's counts as the running `dev` reports them (`QueueStats`); undefined if it cannot say. */
+async function askRunningDevQueue(devInfoFile: string, pid: number | null): Promise<{ visible: number; inFlight: number; delayed: number; deadLetters: number } | undefined> {
+  const v = await askRunningDev(devInfoFile, pid, 'queue');
+  if (v === undefined) return undefined;
+  const [visible, inFlight, delayed, deadLetters] = (['visible', 'inFlight', 'delayed', 'deadLetters'] as const).map((k) => countIn(v, k));
+  if (visible === undefined || inFlight === undefined || delayed === undefined || deadLetters === undefined) return undefined;
+  return { visible, inFlight, delayed, deadLetters };
 }
 
 /** The queue and DLQ as their files say. */

@@ -85,6 +85,12 @@ const HEX = '0123456789abcdef';
 const arn = (r: Ctx, service: string, resource: string, region = r.region, account = r.account) =>
   `arn:${r.partition}:${service}:${region}:${account}:${resource}`;
 
+/** A DynamoDB table's attributes (a global table's are its replica's in this region). */
+const DYNAMODB_TABLE_ATTRIBUTES: ResourceType['attributes'] = {
+  Arn: (r) => arn(r, 'dynamodb', `table/${r.name}`),
+  StreamArn: (r) => arn(r, 'dynamodb', `table/${r.name}/stream/2025-07-02T09:54:03.221`),
+};
+
 /**
  * The resource types the resolver knows, with the `Ref` and attributes CloudFormation documents for
  * each (only those this project's templates use or are likely to).
@@ -104,20 +110,14 @@ export const RESOURCE_TYPES: Readonly<Record<string, ResourceType>> = {
     nameProperty: 'TableName',
     maxNameLength: 255,
     ref: (r) => r.name,
-    attributes: {
-      Arn: (r) => arn(r, 'dynamodb', `table/${r.name}`),
-      StreamArn: (r) => arn(r, 'dynamodb', `table/${r.name}/stream/2025-07-02T09:54:03.221`),
-    },
+    attributes: DYNAMODB_TABLE_ATTRIBUTES,
   },
   'AWS::DynamoDB::GlobalTable': {
     nameProperty: 'TableName',
     maxNameLength: 255,
     ref: (r) => r.name,
-    attributes: {
-      Arn: (r) => arn(r, 'dynamodb', `table/${r.name}`),
-      StreamArn: (r) => arn(r, 'dynamodb', `table/${r.name}/stream/2025-07-02T09:54:03.221`),
-      TableId: (r) => r.id('table-id', 32, HEX),
-    },
+    // A global table's names and ARNs are those of its replica table in this region.
+    attributes: { ...DYNAMODB_TABLE_ATTRIBUTES, TableId: (r) => r.id('table-id', 32, HEX) },
   },
   'AWS::S3::Bucket': {
     nameProperty: 'BucketName',
