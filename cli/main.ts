@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { registerDev } from './commands/dev.js';
 import { registerDoctor } from './commands/doctor.js';
@@ -14,6 +15,7 @@ import { CliError } from './errors.js';
 export function buildProgram(): Command {
   const program = new Command('socialplus-webhooks')
     .description('Receive Social Plus webhook events: run the pipeline locally, send signed samples, query the archive.')
+    .version(packageVersion(), '-V, --version', 'print the version of socialplus-webhooks')
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride();
   registerDev(program);
@@ -26,6 +28,12 @@ export function buildProgram(): Command {
   registerDoctor(program);
   registerVerify(program);
   return program;
+}
+
+/** The version in the project's package.json (the CLI runs from the repository, through tsx). */
+function packageVersion(): string {
+  const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version?: string };
+  return pkg.version ?? 'unknown';
 }
 
 /** Runs the CLI; returns the process exit code. Errors name the problem, without a stack trace. */

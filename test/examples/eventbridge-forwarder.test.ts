@@ -93,9 +93,28 @@ describe('EventBridge forwarder', () => {
     });
     const run = await runHandler(forwarder(), event, { eventId: 'big' });
     const detail = JSON.parse(received[0]?.entries[0]?.Detail ?? '');
-    expect(detail).toMatchObject({ eventId: 'big', eventType: 'message.didCreate', payload: null, payloadOmitted: true });
+    expect(detail).toMatchObject({ eventId: 'big', eventType: 'message.didCreate', payload: null, payloadOmitted: true, payloadOmittedReason: 'too-large' });
     expect(detail.payloadBytes).toBeGreaterThan(EVENTBRIDGE_MAX_ENTRY_BYTES);
     expect(run.logs.filter((l) => l.level === 'warn').map((l) => l.message)).toEqual(['event too large for EventBridge; forwarding it without its payload']);
+  });
+
+  it('sends a payload nested too deeply to serialize without it, instead of failing on every retry', async () => {
+    // JSON.parse reads such a body (iteratively); JSON.stringify, structuredClone and the test kit
+    // (recursive) cannot copy it, so the handler is called the way the fan-out calls it.
+    let nested: unknown = 'bottom';
+    for (let i = 0; i < 200_000; i++) nested = [nested];
+    expect(() => JSON.stringify(nested)).toThrow(RangeError);
+    const event = { ...sampleEvent('message.didCreate'), deep: nested };
+    const logger = new RecordingLogger();
+    const ctx = {
+      eventId: 'deep', eventType: 'message.didCreate', eventName: 'message.didCreate', receivedAt: '2025-07-02T11:30:01.000Z', source: 'default', deprecated: false,
+      logger, metrics: { count: () => undefined },
+    };
+    await forwarder().handle(event as never, ctx);
+    expect(JSON.parse(received[0]?.entries[0]?.Detail ?? '')).toMatchObject({
+      eventId: 'deep', eventType: 'message.didCreate', payload: null, payloadOmitted: true, payloadOmittedReason: 'nested-too-deeply',
+    });
+    expect(logger.entries.filter((l) => l.level === 'warn').map((l) => l.message)).toEqual(['payload nested too deeply to serialize; forwarding the event without it']);
   });
 
   it('an entry of exactly the limit keeps its payload', async () => {

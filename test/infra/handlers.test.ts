@@ -275,6 +275,17 @@ describe('validation of the handlers key', () => {
     expect(problems({ handlers: '{"autoModeration":' })).toEqual([expect.stringMatching(/^handlers: .* is not valid JSON/)]);
   });
 
+  it('takes socialPlus.baseUrl over https, or over plain http only to this machine (the admin token travels with every request)', () => {
+    for (const baseUrl of ['http://proxy.example.com', 'http://10.0.0.5:8080', 'http://127.0.0.1.example.com']) {
+      expect(problems({ handlers: { socialPlus: { baseUrl, dryRun: true } } }), baseUrl).toEqual([
+        expect.stringMatching(/socialPlus\.baseUrl: must be https:\/\/ \(plain http:\/\/ only for this machine: localhost, 127\.0\.0\.0\/8 or \[::1\]\)/),
+      ]);
+    }
+    for (const baseUrl of ['https://proxy.example.com', 'http://localhost:8080', 'http://127.0.0.1:9000', 'http://[::1]:9000']) {
+      expect(buildConfig({ handlers: { socialPlus: { baseUrl, dryRun: true } } }).handlers.socialPlus?.baseUrl, baseUrl).toBe(baseUrl);
+    }
+  });
+
   it('rejects a socialPlusApiSecretArn that is not a complete secret ARN', () => {
     expect(problems({ socialPlusApiSecretArn: 'socialplus/admin' })).toEqual([expect.stringMatching(/^socialPlusApiSecretArn: 'socialplus\/admin' is not a complete Secrets Manager secret ARN/)]);
   });

@@ -94,6 +94,9 @@ describe('the calls of WEBHOOKS §9', () => {
     ['an empty user id', (c: SocialPlusApi) => c.banUser(''), 'userId must be a non-empty string'],
     ['no user ids', (c: SocialPlusApi) => c.banFromChannel('general', []), 'userIds must be a non-empty list'],
     ['an empty channel id', (c: SocialPlusApi) => c.banFromChannel(' ', ['u1']), 'channelId must be a non-empty string'],
+    ['a channel id of ".." (it would make the request PUT /api/v3/users/ban)', (c: SocialPlusApi) => c.banFromChannel('..', ['u1']), 'channelId must be an id, got ".."'],
+    ['a user id of "."', (c: SocialPlusApi) => c.clearUserFlags('.'), 'userId must be an id, got "."'],
+    ['a message id of ".."', (c: SocialPlusApi) => c.deleteMessage('..'), 'messageId must be an id, got ".."'],
   ])('rejects %s before calling, naming it', async (_label, call, message) => {
     await expect(call(client())).rejects.toThrow(message);
     await expect(call(client())).rejects.toBeInstanceOf(SocialPlusArgumentError);

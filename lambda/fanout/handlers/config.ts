@@ -22,13 +22,32 @@ const pattern = z.string().superRefine((p, ctx) => {
   }
 });
 
+/** Whether a URL names this machine (localhost, 127.0.0.0/8, [::1]). */
+export function isLoopbackUrl(url: string): boolean {
+  let host: string;
+  try {
+    host = new URL(url).hostname;
+  } catch {
+    return false;
+  }
+  return host === 'localhost' || host === '[::1]' || /^127(\.\d{1,3}){3}$/.test(host);
+}
+
 const int = (min: number, max: number) => z.number().int().min(min).max(max);
 
 const SocialPlusConfigSchema = z.strictObject({
   /** The network's region; picks the API host. */
   region: z.enum(Object.keys(SOCIALPLUS_API_HOSTS) as [keyof typeof SOCIALPLUS_API_HOSTS]).optional(),
-  /** Another API host (a proxy); overrides `region`. */
-  baseUrl: z.url({ protocol: /^https?$/ }).optional(),
+  /**
+   * Another API host (a proxy); overrides `region`. HTTPS, or plain HTTP to this machine only (a
+   * local fake or proxy): the admin token travels in every request.
+   */
+  baseUrl: z
+    .url({ protocol: /^https?$/ })
+    .refine((u) => u.startsWith('https:') || isLoopbackUrl(u), {
+      message: 'must be https:// (plain http:// only for this machine: localhost, 127.0.0.0/8 or [::1]), since the admin token travels with every request',
+    })
+    .optional(),
   /** Log the calls instead of making them. */
   dryRun: z.boolean().default(false),
   timeoutMs: int(100, 30_000).default(5_000),

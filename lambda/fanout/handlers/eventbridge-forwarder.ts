@@ -49,11 +49,22 @@ export function createEventBridgeForwarder(config: EventBridgeConfig, deps: { re
         detail: JSON.stringify(detail),
         time: new Date(ctx.receivedAt),
       });
-      let full = entry({ ...base, payload: event });
+      let full: BusEntry;
+      try {
+        full = entry({ ...base, payload: event });
+      } catch (err) {
+        // A payload nested deeper than JSON.stringify's recursion allows (it parsed, iteratively,
+        // but cannot be written back): the same on every retry, so it goes without its payload
+        // rather than to the dead-letter queue.
+        if (!(err instanceof RangeError)) throw err;
+        ctx.logger.warn('payload nested too deeply to serialize; forwarding the event without it', { eventId: ctx.eventId, error: err.message });
+        await deps.publisher.publish(entry({ ...base, payload: null, payloadOmitted: true, payloadOmittedReason: 'nested-too-deeply' }));
+        return;
+      }
       const bytes = entrySizeBytes(full);
       if (bytes > EVENTBRIDGE_MAX_ENTRY_BYTES) {
         ctx.logger.warn('event too large for EventBridge; forwarding it without its payload', { eventId: ctx.eventId, bytes, limit: EVENTBRIDGE_MAX_ENTRY_BYTES });
-        full = entry({ ...base, payload: null, payloadOmitted: true, payloadBytes: bytes });
+        full = entry({ ...base, payload: null, payloadOmitted: true, payloadOmittedReason: 'too-large', payloadBytes: bytes });
       }
       await deps.publisher.publish(full);
     },

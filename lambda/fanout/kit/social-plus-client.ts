@@ -80,6 +80,9 @@ export class SocialPlusArgumentError extends Error {
 
 function id(name: string, value: string): string {
   if (typeof value !== 'string' || value.trim() === '') throw new SocialPlusArgumentError(`${name} must be a non-empty string, got ${JSON.stringify(value)}`);
+  // encodeURIComponent leaves '.' alone, and a URL resolves '.' and '..' segments: banFromChannel('..')
+  // would become PUT /api/v3/users/ban. No Social Plus id is a dot segment.
+  if (value === '.' || value === '..') throw new SocialPlusArgumentError(`${name} must be an id, got ${JSON.stringify(value)} (a path segment that would change the request's path)`);
   return encodeURIComponent(value);
 }
 
