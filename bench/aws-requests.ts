@@ -32,7 +32,7 @@ import { handlers as registeredHandlers } from '../lambda/fanout/handlers/index.
 import { TABLE } from '../lambda/common/table-schema.js';
 import { startLocalPipeline, type LocalPipeline } from '../local/pipeline.js';
 import { hasFlag, intFlag } from './lib/args.js';
-import { itemSize, putWrites, writeUnits, type IndexShape } from './lib/dynamodb-size.js';
+import { itemSize, putWrites, valueSize, writeUnits, type IndexShape } from './lib/dynamodb-size.js';
 import { postAll } from './lib/http-send.js';
 import { fmt, isMain, percentile } from './lib/measure.js';
 import { buildPayloads, type SignedPayload } from './lib/payloads.js';
@@ -132,6 +132,9 @@ class Counter {
   conditionalCheckFailed = 0;
   /** Item size per primary key, for sizing the updates that follow. */
   readonly itemSizes = new Map<string, number>();
+  /** Bytes of the `handlerRuns` and `archivePending` attributes per primary key, which updates replace and remove. */
+  readonly runsSizes = new Map<string, number>();
+  readonly pendingSizes = new Map<string, number>();
 
   snapshot(): PhaseCounts {
     return {
@@ -181,9 +184,9 @@ class Counter {
       this.storePuts++;
       return store.putIfAbsent(event);
     },
-    markHandlersDone: (eventId, names) => {
-      if (names.length > 0) this.storeOutcomeWrites++;
-      return store.markHandlersDone(eventId, names);
+    recordHandlerRuns: (eventId, update) => {
+      if (Object.keys(update.runs).length > 0 || update.archived) this.storeOutcomeWrites++;
+      return store.recordHandlerRuns(eventId, update);
     },
   });
 
@@ -209,6 +212,8 @@ class Counter {
             this.units.indexes += w.indexUnits;
             this.units.indexWrites += w.indexWrites;
             if (pk) this.itemSizes.set(pk, w.itemBytes);
+            const pending = item.archivePending;
+            if (pk && pending) this.pendingSizes.set(pk, 'archivePending'.length + valueSize(pending));
             this.addConsumed((out.output as { ConsumedCapacity?: Consumed }).ConsumedCapacity);
             return out;
           } catch (err) {
@@ -220,10 +225,21 @@ class Counter {
             throw err;
           }
         }
-        // UpdateItem (handler outcomes): billed on the larger of the item before and after.
+        // UpdateItem (handler outcomes): billed on the larger of the item before and after. It sets
+        // `handlers.<name>` for each success, replaces `handlerRuns` whole, and may remove `archivePending`.
         const names = Object.values((input.ExpressionAttributeNames ?? {}) as Record<string, string>).filter((n) => n !== 'handlers');
         const before = (pk && this.itemSizes.get(pk)) || 0;
-        const after = before + names.reduce((s, n) => s + 1 + Buffer.byteLength(n) + 1, 0);
+        let after = before + names.reduce((s, n) => s + 1 + Buffer.byteLength(n) + 1, 0);
+        const runs = ((input.ExpressionAttributeValues ?? {}) as Record<string, AttributeValue>)[':runs'];
+        if (runs && pk) {
+          const size = 'handlerRuns'.length + valueSize(runs);
+          after += size - (this.runsSizes.get(pk) ?? 0);
+          this.runsSizes.set(pk, size);
+        }
+        if (pk && String(input.UpdateExpression ?? '').includes('REMOVE archivePending')) {
+          after -= this.pendingSizes.get(pk) ?? 0;
+          this.pendingSizes.delete(pk);
+        }
         if (pk) this.itemSizes.set(pk, after);
         this.units.outcomes += writeUnits(Math.max(before, after));
         const out = await next(args);

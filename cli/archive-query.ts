@@ -1,6 +1,8 @@
 /**
- * SQL over the local archive with DuckDB: a view `events` over every gzip NDJSON object under
- * `events/dt=YYYY-MM-DD/hour=HH/`, with the columns of ARCHIVE_COLUMNS plus `dt` and `hour`.
+ * SQL over the local archive with DuckDB: a view `archive_lines` over every gzip NDJSON object
+ * under `events/dt=YYYY-MM-DD/hour=HH/`, with the columns of ARCHIVE_COLUMNS plus `dt` and `hour`;
+ * and the view `events` queries read, the same columns with each event once (its first line: the
+ * archive holds one line per event, but a crash of the fan-out can repeat one).
  *
  * s3rver 3 keeps object `<key>` of a bucket as the file `<dir>/<bucket>/<key>._S3rver_object`, next to
  * `._S3rver_metadata.json` and `._S3rver_object.md5` sidecars; so the archive is read from disk,
@@ -103,20 +105,34 @@ function sqlString(value: string): string {
   return `'${value.replace(/'/g, "''")}'`;
 }
 
-/** The `CREATE VIEW events` statement over `objects`; an empty, typed view when there are none. */
-export function eventsViewSql(objects: readonly string[]): string {
+/** The view of every archive line, and the view `events` of each event once. */
+export const ARCHIVE_LINES_VIEW = 'archive_lines';
+
+/**
+ * The statements defining the views over `objects`: `archive_lines`, every line as archived (an
+ * empty, typed view when there are none), and `events`, each event once: its first line (by
+ * receive time, then partition), as the saved query `DeduplicatedRange` picks it.
+ */
+export function archiveViewsSql(objects: readonly string[]): string[] {
   const columns = ARCHIVE_COLUMNS.map((c) => `${c}: ${sqlString(ARCHIVE_COLUMN_TYPES[c])}`).join(', ');
+  const all = [...ARCHIVE_COLUMNS, 'dt', 'hour'].join(', ');
+  let lines: string;
   if (objects.length === 0) {
     // read_json fails on an empty file list; a typed empty view keeps `count(*)` answering 0.
     const nulls = ARCHIVE_COLUMNS.map((c) => `CAST(NULL AS ${ARCHIVE_COLUMN_TYPES[c]}) AS ${c}`);
-    return `CREATE OR REPLACE VIEW events AS SELECT ${nulls.join(', ')}, CAST(NULL AS VARCHAR) AS dt, CAST(NULL AS VARCHAR) AS hour WHERE false`;
+    lines = `CREATE OR REPLACE VIEW ${ARCHIVE_LINES_VIEW} AS SELECT ${nulls.join(', ')}, CAST(NULL AS VARCHAR) AS dt, CAST(NULL AS VARCHAR) AS hour WHERE false`;
+  } else {
+    // The file list is explicit rather than a glob: no glob escaping of the folder's name, and the
+    // s3rver sidecar files can never match.
+    const files = `[${objects.map(sqlString).join(', ')}]`;
+    lines = `CREATE OR REPLACE VIEW ${ARCHIVE_LINES_VIEW} AS SELECT ${all} FROM read_json(${files}, `
+      + `format = 'newline_delimited', compression = 'gzip', columns = {${columns}}, `
+      + `hive_partitioning = true, hive_types = {'dt': 'VARCHAR', 'hour': 'VARCHAR'})`;
   }
-  // The file list is explicit rather than a glob: no glob escaping of the folder's name, and the
-  // s3rver sidecar files can never match.
-  const files = `[${objects.map(sqlString).join(', ')}]`;
-  return `CREATE OR REPLACE VIEW events AS SELECT ${ARCHIVE_COLUMNS.join(', ')}, dt, hour FROM read_json(${files}, `
-    + `format = 'newline_delimited', compression = 'gzip', columns = {${columns}}, `
-    + `hive_partitioning = true, hive_types = {'dt': 'VARCHAR', 'hour': 'VARCHAR'})`;
+  const events = `CREATE OR REPLACE VIEW events AS SELECT ${all} FROM (`
+    + `SELECT *, row_number() OVER (PARTITION BY event_id ORDER BY received_at, dt, hour) AS line_of_event FROM ${ARCHIVE_LINES_VIEW}`
+    + ') WHERE line_of_event = 1';
+  return [lines, events];
 }
 
 /** One Trino function given to DuckDB as a macro (DuckDB's own function of that name, if any, is kept as an overload). */
@@ -199,8 +215,9 @@ export class QueryError extends Error {
 }
 
 /**
- * Opens an in-memory DuckDB with Athena's semantics (UTC, the Trino macros), defines `events` over
- * `objects`, runs `sql` with `params` bound to its `?` placeholders in order, and converts its rows.
+ * Opens an in-memory DuckDB with Athena's semantics (UTC, the Trino macros), defines `events` and
+ * `archive_lines` over `objects`, runs `sql` with `params` bound to its `?` placeholders in order,
+ * and converts its rows.
  */
 export async function runArchiveQuery(sql: string, objects: readonly string[], params: readonly string[] = []): Promise<QueryResult> {
   const instance = await DuckDBInstance.create(':memory:');
@@ -209,7 +226,7 @@ export async function runArchiveQuery(sql: string, objects: readonly string[], p
     connection = await instance.connect();
     for (const statement of trinoCompatibilitySql()) await connection.run(statement);
     try {
-      await connection.run(eventsViewSql(objects));
+      for (const statement of archiveViewsSql(objects)) await connection.run(statement);
     } catch (err) {
       throw new QueryError(`cannot read the archive: ${(err as Error).message}`);
     }

@@ -1,23 +1,49 @@
 /**
- * The sample payloads `send` posts: the files in `fixtures/samples/`, found next to the CLI's own
- * source (never from outside the package), or a JSON file of the user's own.
+ * The payloads `send` posts: a sample for every event name of the catalog (the file shipped in
+ * `fixtures/samples/`, found next to the CLI's own source, never outside the package; else one
+ * generated from the catalog, `lambda/core/catalog/sample.ts`), or a JSON file of the user's own.
  */
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
-import { normaliseEventType, parseEvent } from '../lambda/core/envelope.js';
+import { catalogSampleNames, DEFAULT_SAMPLE_SEED, findSampleName, generateSample, type SampleName } from '../lambda/core/catalog/sample.js';
+import { normaliseEventType, parseEvent, parsePayload } from '../lambda/core/envelope.js';
+import { nearestMatch } from '../lambda/core/near-miss.js';
 import { CliError } from './errors.js';
+import { applyEdits, hasEdits, type SampleEdits } from './sample-edit.js';
 
 /** Folder of the bundled sample payloads. */
 export const SAMPLES_DIR = fileURLToPath(new URL('../fixtures/samples/', import.meta.url));
 
+/** Where a body comes from: a file in `fixtures/samples/`, the generator, or the user's file. */
+export type PayloadOrigin = 'shipped' | 'generated' | 'file';
+
 /** A body ready to sign: the exact bytes of the sample or file. */
 export interface ResolvedPayload {
-  /** The sample name, or the file path as given. */
+  /** The sample name (the shipped file's, or the catalog name of a generated one), or the file path as given. */
   readonly label: string;
   readonly body: Buffer;
-  /** Problems worth a warning that do not stop the send (e.g. a user file that is not JSON). */
+  readonly origin: PayloadOrigin;
+  /** The seed of a generated sample. */
+  readonly seed?: number;
+  /** Problems worth a warning that do not stop the send (e.g. a user file with no event name). */
   readonly warnings: readonly string[];
+}
+
+/** How {@link resolvePayload} reads its argument. */
+export interface ResolveOptions {
+  /** Folder of the shipped samples. @default SAMPLES_DIR */
+  readonly dir?: string;
+  /** Generate the sample from this seed even when one is shipped. */
+  readonly seed?: number;
+  /** Send a file of the user's own even when it is not JSON. */
+  readonly raw?: boolean;
+}
+
+/** One catalog name as `send --list` shows it. */
+export interface SendableName extends SampleName {
+  /** The shipped sample file (without `.json`) sent for it; undefined when it is generated. */
+  readonly shipped?: string;
 }
 
 /** Sample names (file names without `.json`), sorted. */
@@ -31,57 +57,142 @@ export function listSamples(dir: string = SAMPLES_DIR): string[] {
   return files.filter((f) => f.endsWith('.json')).map((f) => f.slice(0, -'.json'.length)).sort();
 }
 
+/**
+ * The shipped sample of each name it carries: the raw name in its body (`v3.post.didCreate`), or
+ * the routing name of a push notification. A file named after its event wins over other files
+ * carrying the same name (`message.didCreate` over `v5.message.didCreate`), else the first by name.
+ */
+function shippedByName(dir: string): Map<string, string> {
+  const byName = new Map<string, string>();
+  for (const sample of listSamples(dir)) {
+    const parsed = parseEvent(readFileSync(join(dir, `${sample}.json`), 'utf8'));
+    const key = parsed.envelope === 'push-notification' ? parsed.eventType : parsed.eventName;
+    if (key === null || parsed.flags.includes('unknown-event-type')) continue;
+    if (!byName.has(key) || sample === key) byName.set(key, sample);
+  }
+  return byName;
+}
+
+/** Every name `send` knows, in the catalog's order, each with the shipped sample it sends if any. */
+export function sendableNames(dir: string = SAMPLES_DIR): SendableName[] {
+  const shipped = shippedByName(dir);
+  return catalogSampleNames().map((n) => {
+    const file = shipped.get(n.name);
+    return file === undefined ? n : { ...n, shipped: file };
+  });
+}
+
 function looksLikePath(arg: string): boolean {
   return /\.json$/i.test(arg) || arg.includes('/') || arg.includes('\\');
 }
 
 /**
- * Finds a sample by name: the exact file name first, then, when exactly one sample fits, by the
- * normalised name (`post.didCreate` → `v3.post.didCreate`) or by the routing name its body carries
- * (`user.didBan` → `user.didBan.inferred`). Returns undefined when nothing fits.
+ * The shipped sample for a name: the file of that name, else the file sent for the catalog name it
+ * stands for (`post.didCreate` → `v3.post.didCreate`, `user.didBan` → `user.didBan.inferred`).
+ * Undefined when none is shipped (the sample is then generated, see {@link resolvePayload}).
  */
 export function findSample(name: string, dir: string = SAMPLES_DIR): string | undefined {
-  const samples = listSamples(dir);
-  if (samples.includes(name)) return name;
-  const wanted = normaliseEventType(name);
-  const candidates = samples.filter((s) => {
-    if (normaliseEventType(s) === wanted) return true;
-    return parseEvent(readFileSync(join(dir, `${s}.json`), 'utf8')).eventType === wanted;
-  });
-  if (candidates.length > 1) {
-    throw new CliError(`sample name '${name}' is ambiguous: it fits ${candidates.join(', ')}; give the full name`);
-  }
-  return candidates[0];
+  if (listSamples(dir).includes(name)) return name;
+  const entry = findSampleName(name);
+  return entry === undefined ? undefined : shippedByName(dir).get(entry.name);
 }
 
-/** Reads what `send` is asked to post: a sample name or a path to a JSON file. */
-export function resolvePayload(arg: string, dir: string = SAMPLES_DIR): ResolvedPayload {
-  if (arg.trim() === '') throw new CliError('the event type is empty: give a sample name (e.g. message.didCreate) or a path to a JSON file');
+/**
+ * Reads what `send` is asked to post: a shipped sample by its file name, any catalog event name
+ * (its shipped sample, else a generated one; always generated with `seed`), or a path to a JSON
+ * file. An unknown name fails with the nearest names.
+ */
+export function resolvePayload(arg: string, opts: ResolveOptions = {}): ResolvedPayload {
+  const dir = opts.dir ?? SAMPLES_DIR;
+  if (arg.trim() === '') throw new CliError('the event name is empty: give an event name (e.g. message.didCreate; send --list shows them all) or a path to a JSON file');
   if (!looksLikePath(arg)) {
-    const sample = findSample(arg, dir);
-    if (sample !== undefined) return { label: sample, body: readFileSync(join(dir, `${sample}.json`)), warnings: [] };
+    const entry = findSampleName(arg);
+    if (opts.seed === undefined) {
+      const sample = findSample(arg, dir);
+      if (sample !== undefined) return { label: sample, body: readFileSync(join(dir, `${sample}.json`)), origin: 'shipped', warnings: [] };
+    }
+    if (entry !== undefined) {
+      const seed = opts.seed ?? DEFAULT_SAMPLE_SEED;
+      return { label: entry.name, body: serialise(generateSample(entry.name, seed)), origin: 'generated', seed, warnings: [] };
+    }
     if (!isFile(arg)) {
-      throw new CliError(`unknown sample '${arg}'; available samples: ${listSamples(dir).join(', ')} (or give a path to a JSON file)`);
+      if (opts.seed !== undefined && listSamples(dir).includes(arg)) {
+        throw new CliError(`--seed generates a sample for a catalog event name; '${arg}' is a shipped sample only: send it without --seed`);
+      }
+      throw new CliError(unknownNameMessage(arg, dir));
     }
   }
-  return readUserFile(arg);
+  return readUserFile(arg, opts.raw === true);
+}
+
+/** "unknown event name", with the names it most likely meant and where to find the rest. */
+function unknownNameMessage(arg: string, dir: string): string {
+  const all = sendableNames(dir);
+  const candidates = [...new Set([...all.flatMap((n) => [n.name, n.eventType]), ...listSamples(dir)])];
+  const near = nearestMatch(arg, candidates);
+  // A bare action (`didRoleChange`) names every family's event of that action.
+  const action = arg.includes('.') ? [] : all.filter((n) => n.name.split('.').at(-1)?.toLowerCase() === arg.toLowerCase()).map((n) => n.name);
+  const suggestions = [...new Set([...(near === undefined ? [] : [near]), ...action])];
+  const family = normaliseEventType(arg).split('.')[0];
+  const sameFamily = all.filter((n) => n.family === family && !n.deprecated).map((n) => n.name);
+  const hint = suggestions.length > 0
+    ? `: did you mean ${suggestions.join(' or ')}?`
+    : sameFamily.length > 0 ? `; the ${family} events are ${sameFamily.join(', ')}` : '';
+  return `unknown event name '${arg}'${hint} (send --list shows the ${all.length} names it knows; or give a path to a JSON file)`;
 }
 
 function isFile(path: string): boolean {
   return existsSync(path) && statSync(path).isFile();
 }
 
-function readUserFile(path: string): ResolvedPayload {
+function readUserFile(path: string, raw: boolean): ResolvedPayload {
   if (!existsSync(path)) throw new CliError(`file not found: ${path}`);
   if (!statSync(path).isFile()) throw new CliError(`not a file: ${path}`);
   const body = readFileSync(path);
   if (body.length === 0) throw new CliError(`file is empty: ${path} (the receiver answers 400 to an empty body)`);
+  if (raw) return { label: path, body, origin: 'file', warnings: [] };
+  try {
+    JSON.parse(body.toString('utf8'));
+  } catch (err) {
+    throw new CliError(
+      `${path} is not JSON (${(err as Error).message}): not sent; to test how the receiver stores such a body (flagged invalid-json), send it with --raw`,
+    );
+  }
   const warnings: string[] = [];
-  const parsed = parseEvent(body.toString('utf8'));
-  // Still sent: the receiver must store such bodies flagged, and testing that is a fair use.
-  if (parsed.flags.includes('invalid-json')) warnings.push(`${path} is not valid JSON; sending it anyway (the receiver archives it flagged invalid-json)`);
-  else if (parsed.flags.includes('unknown-envelope')) warnings.push(`${path} has no "event" name; sending it anyway (the receiver archives it flagged unknown-envelope)`);
-  return { label: path, body, warnings };
+  if (parseEvent(body.toString('utf8')).flags.includes('unknown-envelope')) {
+    warnings.push(`${path} has no "event" name; sending it anyway (the receiver archives it flagged unknown-envelope)`);
+  }
+  return { label: path, body, origin: 'file', warnings };
+}
+
+/** A generated or edited payload as `send` posts it: pretty-printed like the shipped samples. */
+export function serialise(payload: unknown, like?: string): Buffer {
+  // Keep the look of the original (pretty-printed samples stay pretty) so bodies are easy to read.
+  const indent = like === undefined ? '  ' : /^\{\r?\n([ \t]+)"/.exec(like)?.[1];
+  const trailing = like === undefined ? '\n' : (/\r?\n$/.exec(like)?.[0] ?? '');
+  return Buffer.from(`${JSON.stringify(payload, null, indent)}${trailing}`, 'utf8');
+}
+
+/**
+ * The payload with `--user`, `--channel` and `--set` applied (see `./sample-edit.ts`), re-serialised
+ * in the layout of the original. The result is read through the catalog's schema: a value of the
+ * wrong type (which the fan-out leaves out before handlers see it) and an event name outside the
+ * catalog come back as warnings. Unchanged when there is nothing to edit.
+ */
+export async function editPayload(payload: ResolvedPayload, edits: SampleEdits): Promise<ResolvedPayload> {
+  if (!hasEdits(edits)) return payload;
+  const text = payload.body.toString('utf8');
+  const edited = applyEdits(JSON.parse(text) as unknown, edits, payload.label);
+  const parsed = parsePayload(edited);
+  const warnings = [...payload.warnings];
+  if (parsed.flags.includes('unknown-envelope')) warnings.push('after the edits the payload has no "event" name: the receiver archives it flagged unknown-envelope');
+  if (parsed.flags.includes('unknown-event-type')) warnings.push(`after the edits the event name '${parsed.eventName ?? ''}' is not in the catalog: the receiver stores it flagged unknown-event-type`);
+  // The schemas load zod: only when there is an edited payload to check.
+  const { readTypedPayload } = await import('../lambda/core/catalog/parse.js');
+  for (const issue of readTypedPayload(parsed.eventType, parsed.payload).issues) {
+    warnings.push(`after the edits ${issue.path || 'the payload'} is not what the catalog types (${issue.code}${issue.expected ? `, expected ${issue.expected}` : ''}): the fan-out leaves that value out before handlers see it`);
+  }
+  return { ...payload, body: serialise(edited, text), warnings };
 }
 
 type Obj = Record<string, unknown>;
@@ -120,10 +231,7 @@ export function varyBody(body: Buffer, copy: number): Buffer {
   } else {
     payload[COPY_FIELD] = copy;
   }
-  // Keep the look of the original (pretty-printed samples stay pretty) so copies are easy to read.
-  const indent = /^\{\r?\n([ \t]+)"/.exec(text)?.[1];
-  const trailing = /\r?\n$/.exec(text)?.[0] ?? '';
-  return Buffer.from(`${JSON.stringify(payload, null, indent)}${trailing}`, 'utf8');
+  return serialise(payload, text);
 }
 
 function timestampToBump(envelope: Obj, occurredAt: string | undefined): [Obj, string, number] | undefined {

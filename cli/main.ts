@@ -7,6 +7,7 @@ import { registerQuery } from './commands/query.js';
 import { registerRedrive } from './commands/redrive.js';
 import { registerReplay } from './commands/replay.js';
 import { registerSend } from './commands/send.js';
+import { registerState } from './commands/state.js';
 import { registerStatus } from './commands/status.js';
 import { registerVerify } from './commands/verify.js';
 import { CliError } from './errors.js';
@@ -22,6 +23,7 @@ export function buildProgram(): Command {
   registerSend(program);
   registerQuery(program);
   registerEvents(program);
+  registerState(program);
   registerStatus(program);
   registerRedrive(program);
   registerReplay(program);

@@ -4,19 +4,44 @@
  * A line becomes the queue message the receiver would have sent for the event: the raw body (base64
  * when the line says `body-base64`) with the original attributes, or a claim check when the line
  * carries the S3 key of a body too large for it (`payload-in-s3`). The request id is the replay's
- * own (`replay-…`), so its messages can be told apart, and `replayForce=1` asks the fan-out to run
- * handlers that already succeeded again (`--force`).
+ * own (`replay-…`), so its messages can be told apart (the fan-out does not archive them again), and
+ * `replayForce=<handler,…>` asks the fan-out to run the handlers named again even where they
+ * already succeeded (`--force <handler,…>`).
  */
 import { ARCHIVE_EVENTS_PREFIX } from '../lambda/core/archive-layout.js';
 import { eventIdOf, isEventId } from '../lambda/core/event-id.js';
 import { attributeSafe, claimCheckMessage, parseInboxKey, queueMessageBytes } from '../lambda/core/inbox.js';
 import { QUEUE_MESSAGE_MARGIN_BYTES, SQS_MAX_MESSAGE_BYTES } from '../lambda/core/limits.js';
-import type { QueueMessage, QueueMessageAttributes } from '../lambda/core/ports.js';
-import { assertValidPattern, matchesPattern } from '../lambda/core/routing.js';
+import { REPLAY_REQUEST_ID_PREFIX, type QueueMessage, type QueueMessageAttributes } from '../lambda/core/ports.js';
+import { assertValidPattern, catalogPatternProblem, matchesPattern } from '../lambda/core/routing.js';
 import { CliError } from './errors.js';
 
-/** Message attribute asking the fan-out to run handlers that already succeeded for the event again. */
+/** Message attribute naming the handlers the fan-out runs again even where they already succeeded. */
 export const REPLAY_FORCE_ATTRIBUTE = 'replayForce' satisfies keyof QueueMessageAttributes;
+
+/** A handler name as `defineHandler` accepts it. */
+const HANDLER_NAME = /^[a-z0-9][a-z0-9-]{0,62}$/;
+
+/** How to name the handlers `--force` runs again, for the messages that refuse it. */
+export const FORCE_USAGE = 'name the handlers to run again: --force <handler>[,<handler>…] (or repeat --force), e.g. --force auto-moderation. '
+  + 'Only those run again for events they already handled (each at least once per forced replay; a handler with side effects, '
+  + 'such as a ban, acts again); every other handler runs only where it has not succeeded yet. The names are the handlers\' `name`: '
+  + 'local mode lists them when it starts, and `events --id <eventId>` shows which ran for an event';
+
+/**
+ * Reads `--force`: handler names, comma-separated or repeated. Plain `--force` (every handler) is
+ * refused: re-running every handler repeats every side effect, so the handlers are named.
+ */
+export function parseForce(value: boolean | string | readonly string[] | undefined): string[] {
+  if (value === undefined || value === false) return [];
+  if (value === true) throw new CliError(`--force without handler names: ${FORCE_USAGE}`);
+  const names = (typeof value === 'string' ? [value] : value).flatMap((v) => v.split(',')).map((n) => n.trim()).filter((n) => n !== '');
+  if (names.length === 0) throw new CliError(`--force names no handler: ${FORCE_USAGE}`);
+  for (const n of names) {
+    if (!HANDLER_NAME.test(n)) throw new CliError(`--force: '${n}' is not a handler name (1-63 lower-case letters, digits and '-'); ${FORCE_USAGE}`);
+  }
+  return [...new Set(names)];
+}
 
 /** A time range, `from` inclusive and `to` exclusive. */
 export interface TimeRange {
@@ -55,14 +80,22 @@ function parseTime(flag: string, raw: string, end: 'start' | 'end'): Date {
   throw new CliError(`${flag} '${raw}' is not a day or a time: use YYYY-MM-DD (UTC) or an ISO time such as 2025-07-02T10:30:00Z`);
 }
 
-/** Checks `--event` patterns the way handler subscriptions are checked. */
+/**
+ * Checks `--event` patterns the way handler subscriptions are checked: well formed, and naming
+ * something of the event catalog (an exact name, a family wildcard, `*` or `unknown`), so a typo is
+ * refused with "did you mean" instead of silently matching nothing. An event id is taken as is.
+ */
 export function checkPatterns(patterns: readonly string[]): void {
   for (const p of patterns) {
+    // An event id (32 hex characters) selects that one event.
+    if (isEventId(p)) continue;
     try {
       assertValidPattern(p);
     } catch (err) {
       throw new CliError(`--event: ${(err as Error).message}`);
     }
+    const problem = catalogPatternProblem(p);
+    if (problem !== undefined) throw new CliError(`--event: ${problem}`);
   }
 }
 
@@ -124,18 +157,19 @@ export interface ReplayEvent {
 
 export interface ReplayRules {
   readonly range: TimeRange;
-  /** `--event` patterns; empty: every event. */
+  /** `--event` patterns (or event ids); empty: every event. */
   readonly patterns: readonly string[];
   /** The replay's request id, `replay-…`, on every message. */
   readonly requestId: string;
-  readonly force: boolean;
+  /** Handlers the fan-out is to run again even where they already succeeded (`--force`); empty: none. */
+  readonly force: readonly string[];
   /** Event ids already replayed in this run (filled as lines are accepted). */
   readonly seen: Set<string>;
 }
 
 /** A new replay run's request id: `replay-<UTC time>-<random>`. */
 export function replayRequestId(now: Date = new Date(), random: string = Math.random().toString(16).slice(2, 10)): string {
-  return `replay-${now.toISOString().replace(/[-:]/g, '').replace(/\.\d+/, '')}-${random}`;
+  return `${REPLAY_REQUEST_ID_PREFIX}${now.toISOString().replace(/[-:]/g, '').replace(/\.\d+/, '')}-${random}`;
 }
 
 /** Decides what to do with one archive line (its text, without the newline). */
@@ -145,7 +179,7 @@ export function decideLine(text: string, rules: ReplayRules): LineDecision {
   const received = Date.parse(line.received_at);
   if (!(received >= rules.range.from.getTime() && received < rules.range.to.getTime())) return { kind: 'skip', reason: 'out-of-range', eventId: line.event_id };
   if (rules.seen.has(line.event_id)) return { kind: 'skip', reason: 'duplicate', eventId: line.event_id };
-  if (rules.patterns.length > 0 && !rules.patterns.some((p) => matchesPattern(p, { eventType: line.event_type, eventName: line.event_name, deprecated: line.deprecated }))) {
+  if (rules.patterns.length > 0 && !rules.patterns.some((p) => (isEventId(p) ? p === line.event_id : matchesPattern(p, { eventType: line.event_type, eventName: line.event_name, deprecated: line.deprecated })))) {
     return { kind: 'skip', reason: 'filtered', eventId: line.event_id };
   }
   // Kept only as what it was (a record that could not be read): replaying it would make nothing new.
@@ -160,7 +194,7 @@ export function decideLine(text: string, rules: ReplayRules): LineDecision {
     source: line.source,
     requestId: rules.requestId,
     ...(base64 ? { bodyEncoding: 'base64' as const } : {}),
-    ...(rules.force ? { [REPLAY_FORCE_ATTRIBUTE]: '1' as const } : {}),
+    ...(rules.force.length > 0 ? { [REPLAY_FORCE_ATTRIBUTE]: rules.force.join(',') } : {}),
   };
 
   if (line.flags.includes('payload-in-s3')) {

@@ -4,6 +4,7 @@
  * each problem names the key, the bad value and what is allowed.
  */
 import type { LogLevel } from '../lambda/common/logger.js';
+import { editDistance } from '../lambda/core/near-miss.js';
 import { DEFAULT_SOURCE, SOURCE_NAME } from '../lambda/core/receive.js';
 import { METRICS_NAMESPACE } from '../lambda/common/metrics-contract.js';
 import { HandlersConfigError, parseHandlersConfig, type HandlersConfig } from '../lambda/fanout/handlers/config.js';
@@ -182,21 +183,6 @@ function show(value: unknown): string {
   if (value === undefined) return 'undefined';
   const json = JSON.stringify(value) ?? String(value);
   return json.length > 120 ? `${json.slice(0, 117)}...` : json;
-}
-
-/** Edit distance, to suggest the key a typo meant. */
-function distance(a: string, b: string): number {
-  const row = Array.from({ length: b.length + 1 }, (_, i) => i);
-  for (let i = 1; i <= a.length; i += 1) {
-    let diagonal = row[0] as number;
-    row[0] = i;
-    for (let j = 1; j <= b.length; j += 1) {
-      const above = row[j] as number;
-      row[j] = Math.min(above + 1, (row[j - 1] as number) + 1, diagonal + (a[i - 1] === b[j - 1] ? 0 : 1));
-      diagonal = above;
-    }
-  }
-  return row[b.length] as number;
 }
 
 /** PascalCase of a source name, as used in output ids (`my-app` → `MyApp`). */
@@ -480,7 +466,7 @@ function buildApiSecretArn(c: Collector, raw: unknown): string | undefined {
 function checkUnknownKeys(c: Collector, context: Readonly<Record<string, unknown>>): void {
   for (const key of Object.keys(context)) {
     if ((CONFIG_KEYS as string[]).includes(key) || key.includes(':') || key.includes('@')) continue;
-    const near = CONFIG_KEYS.find((k) => k.toLowerCase() === key.toLowerCase() || distance(k.toLowerCase(), key.toLowerCase()) <= 2);
+    const near = CONFIG_KEYS.find((k) => k.toLowerCase() === key.toLowerCase() || editDistance(k.toLowerCase(), key.toLowerCase()) <= 2);
     if (near !== undefined) c.add(`${key}: is not a configuration key; did you mean ${near}?`);
   }
 }

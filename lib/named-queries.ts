@@ -2,8 +2,10 @@
  * The saved Athena queries for the questions users ask of the archive, as plain data so the same
  * SQL can run locally (DuckDB over the local archive, view `events`). Portable on purpose: standard
  * SQL that Trino (Athena engine v3) and DuckDB both accept, a partition predicate on `dt` in every
- * query (so Athena reads only the days asked for), `?` for values the user supplies, and counts by
- * `DISTINCT event_id` because the archive is at-least-once.
+ * query (so Athena reads only the days asked for), `?` for values the user supplies, and each
+ * event counted once (`DISTINCT event_id`, or its first line): the archive holds one line per event,
+ * but a crash of the fan-out can repeat one, and Athena's `events` table has every line (the local
+ * view `events` has each event once already, so both give the same answers).
  */
 import { ARCHIVE_COLUMNS } from '../lambda/core/archive-layout.js';
 
@@ -88,11 +90,15 @@ export const NAMED_QUERIES: readonly NamedQuery[] = [
   {
     id: 'HourlyVolume',
     name: 'Hourly volume (last 2 days)',
-    description: 'Distinct events and archived deliveries (duplicates included) per UTC hour over the last 2 days.',
+    description: 'Events per UTC hour over the last 2 days, each counted once, in the hour of its first archive line.',
     sql: [
-      'SELECT dt, hour, count(DISTINCT event_id) AS events, count(*) AS deliveries',
-      'FROM events',
-      `WHERE dt >= ${daysAgo(2)}`,
+      'SELECT dt, hour, count(*) AS events',
+      'FROM (',
+      '  SELECT dt, hour, row_number() OVER (PARTITION BY event_id ORDER BY received_at, dt, hour) AS line_of_event',
+      '  FROM events',
+      `  WHERE dt >= ${daysAgo(2)}`,
+      ') AS numbered',
+      'WHERE line_of_event = 1',
       'GROUP BY dt, hour',
       'ORDER BY dt DESC, hour DESC',
     ].join('\n'),

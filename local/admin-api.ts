@@ -9,7 +9,21 @@
  * - `POST /admin/redrive`: moves the DLQ back to the queue; answers `{"moved": n}`.
  * - `POST /admin/enqueue`: `{"messages": [{"body": "…", "attributes": {"eventId": "…", …}}]}`, at
  *   most {@link MAX_ENQUEUE_MESSAGES} per request; journals each before answering `{"sent": n}`.
+ * - `GET  /admin/dynamodb`: the tables the next route reads (`{"tables": {"events": …, "handlerState": …}}`).
+ * - `POST /admin/dynamodb/{Query|GetItem|BatchGetItem}`: the operation's input as the body, its
+ *   output as the answer (binary values as `{"$base64": "…"}`, see {@link toAdminJson}): `events`
+ *   and `state` read the store the pipeline owns through it (dynalite is this process's, and stays
+ *   on loopback). Only these reads, and only on those tables: nothing can be written through it.
  */
+import {
+  BatchGetItemCommand,
+  GetItemCommand,
+  QueryCommand,
+  type BatchGetItemCommandInput,
+  type DynamoDBClient,
+  type GetItemCommandInput,
+  type QueryCommandInput,
+} from '@aws-sdk/client-dynamodb';
 import type { QueueMessage, QueueMessageAttributes } from '../lambda/core/ports.js';
 import type { SignatureSplit } from '../lambda/core/receive.js';
 import type { AdminHandler, AdminResponse } from './http-front-door.js';
@@ -28,6 +42,44 @@ export interface AdminTarget {
   };
   /** The signature forms seen since the start. */
   readonly signatures?: () => SignatureSplit;
+  /** The DynamoDB tables the `/admin/dynamodb` reads may name, and the client that reads them. */
+  readonly dynamodb?: {
+    readonly client: Pick<DynamoDBClient, 'send'>;
+    readonly tables: AdminTables;
+  };
+}
+
+/** The tables `/admin/dynamodb` reads: the event store and the example handlers' state. */
+export interface AdminTables {
+  readonly events: string;
+  readonly handlerState: string;
+}
+
+/** The DynamoDB operations `POST /admin/dynamodb/{operation}` runs: reads only. */
+export const ADMIN_DYNAMODB_READS = ['Query', 'GetItem', 'BatchGetItem'] as const;
+export type AdminDynamoDbRead = (typeof ADMIN_DYNAMODB_READS)[number];
+
+/**
+ * A DynamoDB input or output as JSON: each binary value (`Uint8Array`) becomes `{"$base64": "…"}`,
+ * so an item's gzipped payload survives the trip. {@link fromAdminJson} undoes it.
+ */
+export function toAdminJson(value: unknown): unknown {
+  if (value instanceof Uint8Array) return { $base64: Buffer.from(value).toString('base64') };
+  if (Array.isArray(value)) return value.map(toAdminJson);
+  if (typeof value === 'object' && value !== null) return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, toAdminJson(v)]));
+  return value;
+}
+
+/** The inverse of {@link toAdminJson}. */
+export function fromAdminJson(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(fromAdminJson);
+  if (typeof value === 'object' && value !== null) {
+    const entries = Object.entries(value);
+    const only = entries.length === 1 ? entries[0] : undefined;
+    if (only?.[0] === '$base64' && typeof only[1] === 'string') return Buffer.from(only[1], 'base64');
+    return Object.fromEntries(entries.map(([k, v]) => [k, fromAdminJson(v)]));
+  }
+  return value;
 }
 
 const reply = (statusCode: number, body: unknown): AdminResponse => ({ statusCode, body });
@@ -42,6 +94,8 @@ export function createAdminHandler(target: AdminTarget): AdminHandler {
         return reply(200, target.queue.stats());
       case 'GET /signatures':
         return target.signatures ? reply(200, target.signatures()) : problem(404, 'this local mode does not count signature forms');
+      case 'GET /dynamodb':
+        return target.dynamodb ? reply(200, { tables: target.dynamodb.tables, operations: ADMIN_DYNAMODB_READS }) : problem(404, 'this local mode does not serve its tables');
       case 'POST /redrive':
         return reply(200, { moved: await target.queue.redriveDeadLetters() });
       case 'POST /enqueue': {
@@ -57,10 +111,47 @@ export function createAdminHandler(target: AdminTarget): AdminHandler {
         }
         return reply(200, { sent: parsed.length });
       }
-      default:
+      default: {
+        const read = /^POST \/dynamodb\/([A-Za-z]+)$/.exec(route);
+        if (read) return dynamoDbRead(target.dynamodb, read[1] as string, body);
         return problem(404, `no admin route ${route}: use GET /admin/queue, GET /admin/signatures, POST /admin/redrive or POST /admin/enqueue`);
+      }
     }
   };
+}
+
+/** Runs one allowed read on one allowed table; DynamoDB's own refusals keep their name (e.g. `ResourceNotFoundException`). */
+async function dynamoDbRead(target: AdminTarget['dynamodb'], operation: string, body: Buffer): Promise<AdminResponse> {
+  if (!target) return problem(404, 'this local mode does not serve its tables');
+  if (!(ADMIN_DYNAMODB_READS as readonly string[]).includes(operation)) {
+    return problem(404, `DynamoDB ${operation} is not served: only the reads ${ADMIN_DYNAMODB_READS.join(', ')}`);
+  }
+  let input: Record<string, unknown>;
+  try {
+    const v = fromAdminJson(JSON.parse(body.toString('utf8')));
+    if (typeof v !== 'object' || v === null || Array.isArray(v)) return problem(400, `the body must be the ${operation} input, a JSON object`);
+    input = v as Record<string, unknown>;
+  } catch {
+    return problem(400, `the body must be the ${operation} input, a JSON object`);
+  }
+  const allowed = Object.values(target.tables);
+  const named = operation === 'BatchGetItem' ? Object.keys((input.RequestItems as object | null | undefined) ?? {}) : [input.TableName];
+  const other = named.find((t) => typeof t !== 'string' || !allowed.includes(t));
+  if (named.length === 0 || other !== undefined) {
+    return problem(400, `${operation} may read only the tables ${allowed.join(', ')}${named.length === 0 ? '; it names none' : `, not ${JSON.stringify(other)}`}`);
+  }
+  try {
+    // The shapes are DynamoDB's to check: it refuses a malformed input with a ValidationException.
+    const { $metadata: _metadata, ...output } = operation === 'Query'
+      ? await target.client.send(new QueryCommand(input as unknown as QueryCommandInput))
+      : operation === 'GetItem'
+        ? await target.client.send(new GetItemCommand(input as unknown as GetItemCommandInput))
+        : await target.client.send(new BatchGetItemCommand(input as unknown as BatchGetItemCommandInput));
+    return reply(200, toAdminJson(output));
+  } catch (err) {
+    const e = err as Error;
+    return reply(400, { name: e.name, message: e.message });
+  }
 }
 
 /** The messages of an enqueue request, or what is wrong with it. */

@@ -10,6 +10,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { DynamoDbEventStore } from '../lambda/adapters/dynamodb-store.js';
@@ -25,7 +26,9 @@ import { LoggingEventPublisher } from '../lambda/adapters/eventbridge-forwarder.
 import { ensureHandlerStateTable } from '../lambda/adapters/handler-state-table.js';
 import { createFanoutHandler } from '../lambda/fanout/handler.js';
 import { handlersFromEnv } from '../lambda/fanout/handlers/from-env.js';
-import { ENV } from '../lambda/common/env.js';
+import { ConfigurationError, ENV } from '../lambda/common/env.js';
+import { buildConfig, ConfigError, handlersConfigValue } from '../lib/config.js';
+import { readCdkJsonContext } from '../cli/stack-target.js';
 import { createReceiverHandler } from '../lambda/receiver/handler.js';
 import { signatureSplit } from '../lambda/core/receive.js';
 import { resolveDevSecret, type DevSecret } from './dev-secret.js';
@@ -85,6 +88,11 @@ export interface LocalPipelineOptions {
   readonly sources?: readonly string[];
   /** The fan-out's handlers. @default the registered list of `lambda/fanout/handlers` */
   readonly handlers?: readonly WebhookHandler<WebhookEnvelope>[];
+  /**
+   * The folder whose `cdk.json` gives the example handlers' configuration (context key `handlers`,
+   * as `cdk deploy` reads it) when `HANDLERS_CONFIG` is not set. @default process.cwd()
+   */
+  readonly projectDir?: string;
   readonly logger?: Logger;
   /** Queue tuning (batch size, batching window, visibility timeout, maxReceiveCount, concurrency). */
   readonly queue?: Omit<JournalQueueOptions, 'dir' | 'logger'>;
@@ -121,6 +129,10 @@ export interface LocalPipeline {
   readonly sources: readonly string[];
   /** The emulators' endpoints, for tools (the AWS CLI, an SDK client) while local mode runs. */
   readonly endpoints: { readonly dynamodb: string; readonly s3: string };
+  /** The fan-out's handlers in dispatch order, each with the event patterns it takes (the dev banner lists them). */
+  readonly handlers: readonly Pick<WebhookHandler, 'name' | 'events'>[];
+  /** Where the example handlers' configuration came from (see {@link localHandlersConfig}); `caller` when `handlers` was given. */
+  readonly handlersConfig: { readonly from: LocalHandlersConfig['from'] | 'caller'; readonly file?: string };
   readonly tableName: string;
   readonly bucket: string;
   readonly queue: JournalQueue;
@@ -221,8 +233,12 @@ export async function startLocalPipeline(opts: LocalPipelineOptions = {}): Promi
     const store = new DynamoDbEventStore(dynamodb, LOCAL_TABLE_NAME);
     const inbox = new VerifiedBlobStore(new S3BlobStore(s3, LOCAL_BUCKET_NAME), { s3Directory: paths.s3 });
     // Without handlers from the caller, the same list the Lambda builds: the registered handlers
-    // plus the example handlers HANDLERS_CONFIG switches on, their state in dynalite.
-    const handlers = opts.handlers ?? (await localHandlers(opts.env ?? process.env, dynamodb, logger));
+    // plus the example handlers the configuration switches on (HANDLERS_CONFIG, else cdk.json's
+    // `handlers`), their state in dynalite.
+    const env = opts.env ?? process.env;
+    const handlersConfig = opts.handlers ? undefined : localHandlersConfig(env, opts.projectDir ?? process.cwd());
+    const handlerStateTable = env[ENV.HANDLER_STATE_TABLE_NAME] ?? LOCAL_HANDLER_STATE_TABLE_NAME;
+    const handlers = opts.handlers ?? (await localHandlers({ ...env, [ENV.HANDLER_STATE_TABLE_NAME]: handlerStateTable, [ENV.HANDLERS_CONFIG]: handlersConfig?.value }, dynamodb, logger));
     const fanout = createFanoutHandler({
       store: wrap.store ? wrap.store(store) : store,
       archive: wrap.archive ? wrap.archive(stream) : stream,
@@ -257,7 +273,11 @@ export async function startLocalPipeline(opts: LocalPipelineOptions = {}): Promi
     door.serve(receiver);
 
     const devInfo: DevInfo = { pid: process.pid, url: loopbackUrl(opts.host, door.port, door.url), token: randomBytes(24).toString('base64url'), startedAt: new Date().toISOString() };
-    door.serveAdmin(devInfo.token, createAdminHandler({ queue, signatures: () => signatureSplit(counts) }));
+    door.serveAdmin(devInfo.token, createAdminHandler({
+      queue,
+      signatures: () => signatureSplit(counts),
+      dynamodb: { client: dynamodb, tables: { events: LOCAL_TABLE_NAME, handlerState: handlerStateTable } },
+    }));
     await writeDevInfo(paths.devInfoFile, devInfo);
     const removeDevInfo = () => removeOwnDevInfo(paths.devInfoFile, devInfo.token);
     cleanup.push(removeDevInfo);
@@ -269,6 +289,8 @@ export async function startLocalPipeline(opts: LocalPipelineOptions = {}): Promi
       secret,
       sources,
       endpoints: { dynamodb: dynalite.endpoint, s3: s3rver.endpoint },
+      handlers: handlers.map((h) => ({ name: h.name, events: h.events })),
+      handlersConfig: handlersConfig ? { from: handlersConfig.from, ...(handlersConfig.file ? { file: handlersConfig.file } : {}) } : { from: 'caller' },
       tableName: LOCAL_TABLE_NAME,
       bucket: LOCAL_BUCKET_NAME,
       queue,
@@ -339,12 +361,53 @@ function loopbackUrl(host: string | undefined, port: number, url: string): strin
 }
 
 
-/** The fan-out's handlers in local mode: `handlersFromEnv` with dynalite and a logging event bus. */
+/** The example handlers' configuration local mode runs with, and where it came from. */
+export interface LocalHandlersConfig {
+  /** The `HANDLERS_CONFIG` value; undefined: every example handler off. */
+  readonly value: string | undefined;
+  readonly from: 'HANDLERS_CONFIG' | 'cdk.json' | 'none';
+  /** The cdk.json read (with `from: 'cdk.json'`). */
+  readonly file?: string;
+}
+
+/**
+ * `HANDLERS_CONFIG` when set (it overrides); else `cdk.json`'s context key `handlers` in
+ * `projectDir`, turned into the fan-out's `HANDLERS_CONFIG` exactly as `cdk deploy` does
+ * (`lib/config.ts`: the same validation, `socialPlus.region` from the sources' shared region, the
+ * claim lease from `fanoutTimeoutSeconds`), so one setting serves both; else none. Throws a
+ * ConfigurationError naming cdk.json and each bad key.
+ */
+export function localHandlersConfig(env: NodeJS.ProcessEnv, projectDir: string): LocalHandlersConfig {
+  const fromEnv = env[ENV.HANDLERS_CONFIG];
+  if (fromEnv !== undefined && fromEnv.trim() !== '') return { value: fromEnv, from: 'HANDLERS_CONFIG' };
+  const file = join(projectDir, 'cdk.json');
+  let context: Record<string, unknown>;
+  try {
+    context = readCdkJsonContext(projectDir);
+  } catch (err) {
+    throw new ConfigurationError((err as Error).message);
+  }
+  if (context.handlers === undefined) return { value: undefined, from: 'none' };
+  // Only the keys the handlers' value depends on: another key's problem is deploy's to report.
+  const keys = ['handlers', 'sources', 'fanoutTimeoutSeconds', 'maxReceiveCount'] as const;
+  try {
+    const config = buildConfig(Object.fromEntries(keys.filter((k) => context[k] !== undefined).map((k) => [k, context[k]])));
+    return { value: handlersConfigValue(config.handlers, config.fanoutTimeoutSeconds), from: 'cdk.json', file };
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err;
+    throw new ConfigurationError(`${file} (read by local mode because ${ENV.HANDLERS_CONFIG} is not set): its context is not valid:\n${err.problems.map((p) => `  - ${p}`).join('\n')}`);
+  }
+}
+
+/**
+ * The fan-out's handlers in local mode: `handlersFromEnv` with dynalite and a logging event bus;
+ * the admin token from `SOCIALPLUS_ADMIN_TOKEN`, without which handlers that call the API start
+ * and their calls fail saying so.
+ */
 async function localHandlers(env: NodeJS.ProcessEnv, dynamodb: DynamoDBClient, logger: Logger): Promise<readonly WebhookHandler<WebhookEnvelope>[]> {
-  const localEnv = { ...env, [ENV.HANDLER_STATE_TABLE_NAME]: env[ENV.HANDLER_STATE_TABLE_NAME] ?? LOCAL_HANDLER_STATE_TABLE_NAME };
-  const built = await handlersFromEnv(localEnv, { logger, dynamodb, eventPublisher: new LoggingEventPublisher(logger) });
+  const built = await handlersFromEnv(env, { logger, dynamodb, eventPublisher: new LoggingEventPublisher(logger), localMode: true });
   if (built.config.autoModeration.enabled || built.config.dailyCounters.enabled) {
-    await ensureHandlerStateTable(dynamodb, localEnv[ENV.HANDLER_STATE_TABLE_NAME] as string);
+    await ensureHandlerStateTable(dynamodb, env[ENV.HANDLER_STATE_TABLE_NAME] as string);
   }
   if (built.enabled.length > 0) logger.info('example handlers on', { handlers: built.enabled, socialPlus: built.socialPlus });
   return built.handlers;

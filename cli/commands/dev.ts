@@ -113,7 +113,9 @@ function banner(p: LocalPipeline, captureDir?: string): string[] {
     `  GET  ${p.url}/healthz`,
     secretLine,
     `state     ${shown}/ (queue journal, archive buffer, dev secret)`,
+    `config    handlers ${{ HANDLERS_CONFIG: 'from HANDLERS_CONFIG (it overrides cdk.json)', 'cdk.json': `from ${shownPath(p.handlersConfig.file ?? 'cdk.json')} (context key "handlers", as cdk deploy reads it; HANDLERS_CONFIG overrides)`, none: 'none: every example handler off (set "handlers" in cdk.json\'s context, or HANDLERS_CONFIG)', caller: 'given by the caller' }[p.handlersConfig.from]}`,
     ...(captureDir !== undefined ? [`capture   ON: every webhook request to ${shownPath(captureDir)}/, one file each (mode 0600: personal data and signatures)`] : []),
+    ...handlerLines(p.handlers),
     `dynamodb  ${p.endpoints.dynamodb} (dynalite, table ${p.tableName})`,
     `s3        ${p.endpoints.s3} (s3rver, bucket ${p.bucket})`,
     'try, in another terminal:',
@@ -122,6 +124,16 @@ function banner(p: LocalPipeline, captureDir?: string): string[] {
     ...(captureDir !== undefined ? [`  npx socialplus-webhooks send --replay-capture ${shellQuote(shownPath(captureDir))}/<file>${urlFlag}`] : []),
     'Ctrl+C stops (work in flight finishes, the archive buffer is written); a second Ctrl+C exits at once.',
   ];
+}
+
+/**
+ * The fan-out's handlers, one line each in dispatch order: its name and the event patterns it takes
+ * (the registered ones of `lambda/fanout/handlers/index.ts`, then the example handlers switched on).
+ */
+export function handlerLines(handlers: readonly { readonly name: string; readonly events: readonly string[] }[]): string[] {
+  if (handlers.length === 0) return ['handlers  none (register yours in lambda/fanout/handlers/index.ts)'];
+  const width = Math.max(...handlers.map((h) => h.name.length));
+  return handlers.map((h, i) => `${i === 0 ? 'handlers' : ''.padEnd(8)}  ${h.name.padEnd(width)}  ${h.events.join(', ')}`);
 }
 
 /** A folder as the user would type it here: relative below the current folder, else absolute. */

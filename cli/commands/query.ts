@@ -51,10 +51,12 @@ function queryHelp(): string {
     `  ${'hour'.padEnd(12)} VARCHAR   arrival hour, 'HH' (UTC), from the object's hour= folder`];
   return `
 The view \`events\` reads every gzip NDJSON object of the archive (events/dt=…/hour=…/, as the
-local delivery stream writes it through s3rver) straight from disk. Its columns:
+local delivery stream writes it through s3rver) straight from disk, one row per event; the view
+\`archive_lines\` has every line (a crash can repeat one). Their columns:
 ${columns.join('\n')}
 received_at and occurred_at are ISO-8601 strings (cast with ::TIMESTAMPTZ); payload is the raw body.
-The archive is at-least-once: count distinct event_id when an exact count matters.
+The archive holds each event once (a crash may repeat a line), and \`events\` de-duplicates, so
+count(*) over it counts events.
 Lines still buffered by local mode's delivery stream (a few seconds) are not in the archive yet.
 
 Athena's SQL runs unchanged: the session is in UTC (current_date is the UTC day, like dt) and

@@ -12,14 +12,15 @@ import { CliError } from '../errors.js';
 import { OPERATOR_ROLE_OUTPUT, operatorCredentials } from '../operator-role.js';
 import { targetStackName } from '../stack-target.js';
 import { createProgress } from '../progress.js';
-import { checkPatterns, parseTimeRange, partitionsFor, REPLAY_FORCE_ATTRIBUTE, replayRequestId, type ReplayEvent } from '../replay-plan.js';
+import { checkPatterns, parseForce, parseTimeRange, partitionsFor, REPLAY_FORCE_ATTRIBUTE, replayRequestId, type ReplayEvent } from '../replay-plan.js';
 import { localArchiveSource, localQueueTarget, runReplay, s3ArchiveSource, sqsTarget, type ReplaySource, type ReplaySummary, type ReplayTarget } from '../replay-run.js';
 
 interface ReplayOptions extends AwsTargetOptions {
   readonly from: string;
   readonly to: string;
   readonly event?: string[];
-  readonly force?: boolean;
+  /** Handler names (comma-separated or repeated); `true` for a plain `--force`, which is refused. */
+  readonly force?: boolean | string[];
   readonly dryRun?: boolean;
   readonly dir?: string;
   readonly bucket?: string;
@@ -40,8 +41,8 @@ export function registerReplay(program: Command): void {
     .description('Queue the archived events received in a time range again, so the fan-out stores and handles them again (local mode, or the deployed stack with --aws).')
     .requiredOption('--from <time>', 'start, inclusive: a UTC day (2025-07-02) or an ISO time (2025-07-02T10:30:00Z; no zone means UTC)')
     .requiredOption('--to <time>', 'end: a UTC day (included whole) or an ISO time (excluded)')
-    .option('--event <pattern>', 'only events matching the pattern, as handlers subscribe (message.didFlag, message.*, *); repeatable', collect)
-    .option('--force', 'run handlers that already succeeded for an event again (each message carries replayForce=1)')
+    .option('--event <pattern>', 'only events matching the pattern, as handlers subscribe (message.didFlag, message.*, *), or the event with that id; repeatable', collect)
+    .option('--force [handlers]', 'run these handlers again even for events they already handled: comma-separated or repeated (--force auto-moderation); each message carries replayForce=<handlers>', collectForce)
     .option('--dry-run', 'print what would be queued, queue nothing')
     .option('--dir <path>', `local mode's folder (default: $${LOCAL_DIR_ENV}, else .local)`)
     .option('--aws', 'read the deployed stack\'s archive bucket and queue to its SQS queue')
@@ -56,7 +57,9 @@ lines flagged payload-in-s3) travels as a claim check, as the receiver sent it. 
 received_at; archive partitions from the hour of --from to the hour after --to are read. Events
 received in the last minutes may still be in the delivery stream's buffer, not yet in the archive.
 The fan-out stores each event once and skips handlers that already succeeded for it, so a replay
-re-runs only what failed or never ran; --force asks it to run them all again.
+re-runs only what failed or never ran; --force <handler,…> asks it to run the handlers named again
+(their side effects too: name only those you mean). A plain --force, naming none, is refused.
+Replayed events come from the archive: the fan-out adds no archive line for them.
 Locally: while local mode runs the events are handled at once; while it is stopped they wait in its
 queue. On AWS it needs s3:ListBucket and s3:GetObject on the bucket and cloudformation:DescribeStacks;
 it sends through the stack's operator role (output OperatorRoleArn), the only sender besides the
@@ -65,11 +68,16 @@ receiver that the queue's policy admits, so you also need sts:AssumeRole on that
 Examples:
   $ socialplus-webhooks replay --from 2025-07-02 --to 2025-07-02 --dry-run
   $ socialplus-webhooks replay --from 2025-07-02T10:00Z --to 2025-07-02T12:00Z --event 'message.*'
-  $ socialplus-webhooks replay --from 2025-07-01 --to 2025-07-03 --event message.didFlag --force --aws
+  $ socialplus-webhooks replay --from 2025-07-01 --to 2025-07-03 --event message.didFlag --force auto-moderation --aws
 `)
     .action(async (opts: ReplayOptions) => {
       await runReplayCommand(opts);
     });
+}
+
+/** Collects `--force` values; a plain `--force` among them is left for `parseForce` to refuse. */
+function collectForce(value: string, previous: boolean | string[] | undefined): string[] {
+  return [...(Array.isArray(previous) ? previous : []), value];
 }
 
 function collect(value: string, previous: string[] | undefined): string[] {
@@ -81,8 +89,9 @@ export async function runReplayCommand(opts: ReplayOptions, clients?: ReplayClie
   const range = parseTimeRange(opts.from, opts.to);
   const patterns = opts.event ?? [];
   checkPatterns(patterns);
+  const force = parseForce(opts.force);
   const out = (line: string) => process.stdout.write(`${line}\n`);
-  const rules = { range, patterns, requestId: replayRequestId(), force: opts.force === true, seen: new Set<string>() };
+  const rules = { range, patterns, requestId: replayRequestId(), force, seen: new Set<string>() };
 
   let source: ReplaySource;
   let target: ReplayTarget | undefined;
@@ -153,9 +162,9 @@ export async function runReplayCommand(opts: ReplayOptions, clients?: ReplayClie
     ? `would replay ${events} received ${span} from ${source.description} (${details(summary)})`
     : `replayed ${events} received ${span} from ${source.description} ${where} (${details(summary)})`);
   if (!opts.dryRun && summary.sent > 0) {
-    out(opts.force
-      ? `--force: each message carries ${REPLAY_FORCE_ATTRIBUTE}=1, asking the fan-out to run every subscribed handler again, even those that already succeeded`
-      : 'handlers that already succeeded for an event are skipped by the fan-out; add --force to run them again');
+    out(force.length > 0
+      ? `--force: each message carries ${REPLAY_FORCE_ATTRIBUTE}=${force.join(',')}, asking the fan-out to run ${force.join(', ')} again where subscribed, even where already succeeded; other handlers only run where they have not succeeded`
+      : 'handlers that already succeeded for an event are skipped by the fan-out; add --force <handler,…> to run those named again');
   }
   return summary;
 }

@@ -5,9 +5,10 @@ import { SOURCE_NAME } from '../../lambda/core/receive.js';
 import { parseSecretValue } from '../../lambda/core/secret-value.js';
 import { DEFAULT_PORT, localPaths } from '../../local/paths.js';
 import { CliError } from '../errors.js';
-import { resolvePayload, SAMPLES_DIR, listSamples } from '../fixtures.js';
+import { editPayload, listSamples, resolvePayload, sendableNames, type ResolvedPayload, type SendableName } from '../fixtures.js';
 import { formatMs, truncate } from '../output.js';
 import { planReplay, postReplay, readCaptureFile } from '../replay-capture.js';
+import { parseAssignment, type Assignment } from '../sample-edit.js';
 import { sendEvents, type SendResult, type SendSummary } from '../send-runner.js';
 import { SIGNATURE_FORMS, type SignatureForm } from '../../lambda/core/signature.js';
 
@@ -28,6 +29,13 @@ interface SendOptions {
   readonly json?: boolean;
   readonly replayCapture?: string;
   readonly resign?: boolean;
+  readonly list?: boolean;
+  readonly seed?: number;
+  readonly set?: Assignment[];
+  readonly user?: string;
+  readonly channel?: string;
+  readonly raw?: boolean;
+  readonly print?: boolean;
 }
 
 /** Where the signing secret came from, named in messages so a 401 is easy to explain. */
@@ -50,8 +58,15 @@ function integerOption(name: string, max: number) {
 export function registerSend(program: Command): void {
   program
     .command('send')
-    .description('Sign a sample event (or your own JSON file) the way Social Plus does and POST it to the receiver.')
-    .argument('[eventType|file.json]', 'a sample name from fixtures/samples (e.g. message.didCreate, post.didCreate) or a path to a JSON file (not with --replay-capture)')
+    .description('Sign a sample of any catalog event (or your own JSON file) the way Social Plus does and POST it to the receiver.')
+    .argument('[event|file.json]', 'any event name of the catalog (e.g. message.didCreate, post.didApprove; send --list shows them), a shipped sample\'s file name, or a path to a JSON file (not with --replay-capture); with --list, a filter')
+    .option('--list', 'list every event name send knows, by family: shipped sample or generated, deprecated; [event] filters (e.g. send --list post)')
+    .option('--set <path=value>', "set a field before signing (repeatable): a dot/bracket path and a JSON value or plain text, e.g. --set 'data.messages[0].flagCount=9'", collectAssignment)
+    .option('--user <id>', 'make <id> the event\'s user (actor: sender, author, reactor, follower, banner; the user of user.* events) everywhere the payload names them')
+    .option('--channel <id>', 'make <id> the event\'s chat channel everywhere the payload names it (channel.*, message.*, moderation.*, push notifications)')
+    .option('--seed <n>', 'generate the sample from seed n, even where one is shipped (default: the shipped sample, else seed 1)', seedOption)
+    .option('--print', 'print the body that would be sent (after the edits) on stdout and send nothing')
+    .option('--raw', 'send a file of your own byte for byte even when it is not JSON (the receiver archives it flagged invalid-json)')
     .option('--url <url>', `receiver URL (default: http://localhost:$PORT/webhook, PORT defaulting to ${DEFAULT_PORT})`)
     .option('--secret <secret>', 'signing secret (default: $SOCIALPLUS_WEBHOOK_SECRET, else the dev secret local mode wrote to .local/secret)')
     .option('--source <name>', 'webhook source: posts to <url>/<name>, signed with that source\'s secret')
@@ -69,14 +84,28 @@ export function registerSend(program: Command): void {
 }
 
 function sendHelp(): string {
-  let samples: string;
+  let count: string;
   try {
-    samples = listSamples().join(', ');
+    const names = sendableNames();
+    count = `${names.length} event names (${names.filter((n) => n.shipped !== undefined).length} with a sample in fixtures/samples, the others generated)`;
   } catch {
-    samples = `(none found in ${SAMPLES_DIR})`;
+    count = 'every event name of the catalog';
   }
   return `
-Samples: ${samples}
+send knows ${count}: send --list shows them.
+A name works as Social Plus sends it (v3.post.didApprove) or as the fan-out routes it
+(post.didApprove); a misspelt one gets a "did you mean". A generated sample has the family's entities
+with ids that agree (author in users[], message path naming its channel); the same name and --seed
+give the same bytes, hence the same event id (stored once: vary it with --count, --seed or --set).
+
+Edits, applied in this order before signing (a shipped sample is then re-serialised):
+  --user ID      replaces the event's user (the id events --user finds it by) in every field and path
+  --channel ID   replaces the event's chat channel likewise
+  --set PATH=V   sets one field; PATH is keys joined by '.', list items as [0], odd keys as ["a.b"];
+                 every step but the last must exist; V is JSON when it parses (9, true, null,
+                 {"a":1}, "9" for the string 9), else plain text. A value of the wrong type for the
+                 catalog is sent with a warning (the fan-out leaves it out before handlers see it).
+A file that is not JSON is refused unless --raw (which takes no edits).
 
 The signature is base64 HMAC-SHA256 of the exact bytes sent. Copy 1 of --count is the sample byte for
 byte; each later copy moves the primary entity's timestamp (the archive's occurred_at: sentTime, else
@@ -86,8 +115,13 @@ Exit code 1 when any request is refused or answered with a non-2xx status.
 
 Examples:
   $ socialplus-webhooks send message.didCreate
+  $ socialplus-webhooks send --list community
+  $ socialplus-webhooks send v3.post.didApprove --user nok.s
+  $ socialplus-webhooks send message.didFlag --user spam.account.9 --channel general --set 'data.messages[0].flagCount=5'
+  $ socialplus-webhooks send follow.didAcceptRequest --seed 7
   $ socialplus-webhooks send post.didCreate --count 500 --concurrency 16
   $ socialplus-webhooks send ./my-event.json --url https://abc123.execute-api.us-east-1.amazonaws.com/prod/webhook --secret "$SECRET"
+  $ socialplus-webhooks send ./truncated-body.txt --raw
   $ socialplus-webhooks send --replay-capture captures/2025-06-01T12-34-56.789Z-0123abcd….json
   $ socialplus-webhooks send --replay-capture test/fixtures/captures/flagged.json --resign --secret test-secret
 
@@ -148,11 +182,24 @@ export function resolveSecret(flag: string | undefined, env: NodeJS.ProcessEnv =
 }
 
 async function runSend(arg: string | undefined, opts: SendOptions): Promise<void> {
+  if (opts.list) return printList(arg, opts.json === true);
   if (opts.replayCapture !== undefined) return runReplayCapture(opts.replayCapture, arg, opts);
   if (opts.resign) throw new CliError('--resign re-signs a replayed capture: use it with --replay-capture <file>');
-  if (arg === undefined) throw new CliError('nothing to send: give a sample name (e.g. message.didCreate) or a JSON file, or --replay-capture <file>');
-  const url = targetUrl(opts);
-  const payload = resolvePayload(arg);
+  if (arg === undefined) throw new CliError('nothing to send: give a sample name (any event name, e.g. message.didCreate; send --list shows them all) or a JSON file, or --replay-capture <file>');
+  const set = opts.set ?? [];
+  const edits = { ...(opts.user !== undefined ? { user: opts.user } : {}), ...(opts.channel !== undefined ? { channel: opts.channel } : {}), set };
+  if (opts.raw && (opts.user !== undefined || opts.channel !== undefined || set.length > 0 || opts.seed !== undefined)) {
+    throw new CliError('--raw sends your file byte for byte: it takes no --set, --user, --channel or --seed');
+  }
+  const url = opts.print ? '' : targetUrl(opts);
+  const resolved = resolvePayload(arg, { ...(opts.seed !== undefined ? { seed: opts.seed } : {}), raw: opts.raw === true });
+  if (opts.raw && resolved.origin !== 'file') throw new CliError(`--raw applies to a file of your own; '${arg}' is an event name, always sent as JSON`);
+  const payload = await editPayload(resolved, edits);
+  if (opts.print) {
+    for (const w of payload.warnings) process.stderr.write(`warning: ${w}\n`);
+    process.stdout.write(payload.body);
+    return;
+  }
   const secret = resolveSecret(opts.secret);
   for (const w of payload.warnings) process.stderr.write(`warning: ${w}\n`);
 
@@ -178,12 +225,13 @@ async function runSend(arg: string | undefined, opts: SendOptions): Promise<void
       : undefined,
   });
 
+  const edited = payload !== resolved;
   if (opts.json) {
-    process.stdout.write(`${JSON.stringify({ sample: payload.label, ...summary })}\n`);
+    process.stdout.write(`${JSON.stringify({ sample: payload.label, origin: payload.origin, ...(payload.seed !== undefined ? { seed: payload.seed } : {}), edited, ...summary })}\n`);
   } else if (opts.count === 1 && results[0]) {
-    printSingle(payload.label, payload.body.length, summary, results[0]);
+    printSingle(describePayload(payload, edited), payload.body.length, summary, results[0]);
   } else {
-    printSummary(payload.label, summary);
+    printSummary(describePayload(payload, edited), summary);
   }
   const failure = failureMessage(summary, secret);
   if (failure) throw new CliError(failure);
@@ -193,8 +241,8 @@ async function runSend(arg: string | undefined, opts: SendOptions): Promise<void
 async function runReplayCapture(file: string, arg: string | undefined, opts: SendOptions): Promise<void> {
   if (arg !== undefined) throw new CliError(`give either '${arg}' to sign or --replay-capture <file>, not both`);
   if (opts.source !== undefined) throw new CliError('--source does not apply to --replay-capture: the captured path names the source');
-  if (opts.count !== 1 || opts.legacy || opts.signatureForm) {
-    throw new CliError('--count, --legacy and --signature-form do not apply to --replay-capture: it sends the captured request once, as captured');
+  if (opts.count !== 1 || opts.legacy || opts.signatureForm || opts.seed !== undefined || opts.raw || opts.user !== undefined || opts.channel !== undefined || opts.set !== undefined || opts.print) {
+    throw new CliError('--count, --legacy, --signature-form, --seed, --raw, --set, --user, --channel and --print do not apply to --replay-capture: it sends the captured request once, as captured');
   }
   const baseUrl = targetUrl(opts.url !== undefined ? { url: opts.url } : {});
   const capture = await readCaptureFile(file);
@@ -239,6 +287,70 @@ async function runReplayCapture(file: string, arg: string | undefined, opts: Sen
     ? ': the captured signature does not verify with the receiver\'s secret (another secret, or an edited body); replay with --resign to sign with --secret, SOCIALPLUS_WEBHOOK_SECRET or the dev secret'
     : secret ? hint(String(outcome.status), body, secret) : '';
   throw new CliError(`the receiver answered ${outcome.status} ${body}${why}`);
+}
+
+/** The label with where the body came from: `v3.post.didApprove (generated, seed 1, edited)`. */
+function describePayload(payload: ResolvedPayload, edited: boolean): string {
+  const notes = [
+    ...(payload.origin === 'generated' ? [`generated, seed ${payload.seed ?? ''}`] : []),
+    ...(edited ? ['edited'] : []),
+  ];
+  return notes.length > 0 ? `${payload.label} (${notes.join(', ')})` : payload.label;
+}
+
+/** `send --list [filter]`: every name `send` knows, by family, or as JSON. */
+function printList(filter: string | undefined, json: boolean): void {
+  const all = sendableNames();
+  const wanted = filter?.toLowerCase();
+  // A family's name shows that family; any other filter, the names containing it.
+  const isFamily = all.some((n) => n.family.toLowerCase() === wanted);
+  const names = wanted === undefined ? all
+    : all.filter((n) => (isFamily ? n.family.toLowerCase() === wanted : n.name.toLowerCase().includes(wanted) || n.eventType.toLowerCase().includes(wanted)));
+  if (names.length === 0) throw new CliError(`no event name matches '${filter ?? ''}' (send --list shows all ${all.length})`);
+  if (json) {
+    process.stdout.write(`${JSON.stringify(names.map((n) => ({ ...n, origin: n.shipped === undefined ? 'generated' : 'shipped' })))}\n`);
+    return;
+  }
+  const width = Math.max(...names.map((n) => n.name.length)) + 2;
+  const lines: string[] = [];
+  let family: string | undefined;
+  for (const n of names) {
+    if (n.family !== family) {
+      family = n.family;
+      lines.push(`${lines.length > 0 ? '\n' : ''}${family}`);
+    }
+    lines.push(`  ${n.name.padEnd(width)}${listNote(n)}`);
+  }
+  const shipped = new Set(all.flatMap((n) => (n.shipped === undefined ? [] : [n.shipped])));
+  const others = listSamples().filter((s) => !shipped.has(s));
+  lines.push(
+    '',
+    `${names.length} of ${all.length} names; shipped: the file in fixtures/samples, generated: built from the catalog (--seed varies it).`,
+    'Deprecated names reach only handlers that name them exactly. A name without its v3. prefix works too (post.didApprove).',
+    ...(others.length > 0 && wanted === undefined ? [`Other shipped samples, by file name: ${others.join(', ')}.`] : []),
+  );
+  process.stdout.write(`${lines.join('\n')}\n`);
+}
+
+function listNote(n: SendableName): string {
+  const origin = n.shipped === undefined ? 'generated' : n.shipped === n.name ? 'shipped' : `shipped (${n.shipped})`;
+  return `${origin}${n.deprecated ? '  deprecated' : ''}`;
+}
+
+/** Collects repeated `--set`, parsing each as it comes so a bad path fails before anything is sent. */
+function collectAssignment(raw: string, previous: Assignment[] | undefined): Assignment[] {
+  try {
+    return [...(previous ?? []), parseAssignment(raw)];
+  } catch (err) {
+    throw new InvalidArgumentError((err as Error).message);
+  }
+}
+
+/** Parses `--seed`: a whole number from 0 to 2^32 - 1. */
+function seedOption(raw: string): number {
+  const n = Number(raw);
+  if (!/^\d+$/.test(raw.trim()) || !Number.isSafeInteger(n) || n > 0xffff_ffff) throw new InvalidArgumentError(`--seed must be a whole number from 0 to ${0xffff_ffff}, got '${raw}'.`);
+  return n;
 }
 
 function printSingle(label: string, bytes: number, summary: SendSummary, result: SendResult): void {

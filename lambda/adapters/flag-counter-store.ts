@@ -5,12 +5,17 @@ import { isConditionFailed } from './handler-state-table.js';
 const flagsKey = (userId: string) => `FLAGS#${userId}`;
 const flagSortKey = (at: Date, eventId: string) => `FLAG#${at.toISOString()}#${eventId}`;
 const banSortKey = (scope: string) => `BAN#${scope}`;
+/** The permanent record of a ban an event caused (no TTL): `BANEVENT#<eventId>`, apart from `BAN#…` markers. */
+const banEventSortKey = (eventId: string) => `BANEVENT#${eventId}`;
 const epochSeconds = (d: Date) => Math.floor(d.getTime() / 1000);
 
 /**
  * Auto-moderation's store on the handler state table (layout in `handler-state-table.ts`): one item
  * per flag event, so a window is a key range and a retried event rewrites the same item; a ban
- * marker per user and scope, claimed with a conditional put.
+ * marker per user and scope, claimed with a conditional put; and, kept for good (no TTL), one item
+ * per event that caused a ban (`SK=BANEVENT#<eventId>`, with its scope), so that event never bans
+ * again: not on a forced replay once the ban hold has passed, nor on a replay after the event
+ * store's TTL.
  */
 export class DynamoDbFlagCounterStore implements FlagCounterStore {
   constructor(private readonly client: DynamoDBClient, private readonly tableName: string) {}
@@ -28,6 +33,10 @@ export class DynamoDbFlagCounterStore implements FlagCounterStore {
     }));
   }
 
+  /**
+   * Counts the flags of the range. A flag whose TTL (`expiresAt`) has passed by `to` is not
+   * counted: DynamoDB deletes expired items lazily, up to days later.
+   */
   async countFlags(query: { userId: string; from: Date; to: Date; limit: number }): Promise<number> {
     let count = 0;
     let startKey: Record<string, AttributeValue> | undefined;
@@ -36,11 +45,13 @@ export class DynamoDbFlagCounterStore implements FlagCounterStore {
       const out = await this.client.send(new QueryCommand({
         TableName: this.tableName,
         KeyConditionExpression: 'PK = :pk AND SK BETWEEN :from AND :to',
+        FilterExpression: 'expiresAt > :expired',
         ExpressionAttributeValues: {
           ':pk': { S: flagsKey(query.userId) },
           ':from': { S: `FLAG#${query.from.toISOString()}` },
           // '#' then U+FFFF sorts after every event id of the last millisecond.
           ':to': { S: `FLAG#${query.to.toISOString()}#\uffff` },
+          ':expired': { N: String(epochSeconds(query.to)) },
         },
         Select: 'COUNT',
         ConsistentRead: true,
@@ -53,7 +64,17 @@ export class DynamoDbFlagCounterStore implements FlagCounterStore {
     return count;
   }
 
+  /**
+   * An event that already caused a ban of the user (its permanent record) gets `already-done`,
+   * however long ago; otherwise the scope's marker is claimed as the port describes.
+   */
   async claimBan(claim: { userId: string; scope: string; eventId: string; now: Date; leaseMs: number; holdMs: number }): Promise<BanClaim> {
+    const caused = await this.client.send(new GetItemCommand({
+      TableName: this.tableName,
+      Key: { PK: { S: flagsKey(claim.userId) }, SK: { S: banEventSortKey(claim.eventId) } },
+      ConsistentRead: true,
+    }));
+    if (caused.Item) return 'already-done';
     const now = claim.now.getTime();
     const holdUntil = now + claim.holdMs;
     try {
@@ -87,7 +108,17 @@ export class DynamoDbFlagCounterStore implements FlagCounterStore {
     }
   }
 
+  /** Keeps the event's permanent record first (it alone stops a later replay), then marks the claim done. */
   async completeBan(claim: { userId: string; scope: string; eventId: string }): Promise<void> {
+    await this.client.send(new PutItemCommand({
+      TableName: this.tableName,
+      Item: {
+        PK: { S: flagsKey(claim.userId) },
+        SK: { S: banEventSortKey(claim.eventId) },
+        eventId: { S: claim.eventId },
+        scope: { S: claim.scope },
+      },
+    }));
     try {
       await this.client.send(new UpdateItemCommand({
         TableName: this.tableName,

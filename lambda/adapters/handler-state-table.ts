@@ -8,6 +8,8 @@
  *   retried event writes the same item again (idempotent) and a window is a key range;
  * - ban marker: `PK=FLAGS#<userId>`, `SK=BAN#<scope>`: claimed with a conditional put, so a ban is
  *   called once per user and scope however many flags cross the threshold;
+ * - ban event: `PK=FLAGS#<userId>`, `SK=BANEVENT#<eventId>`, no TTL: the permanent record of the
+ *   event that caused a ban, so no replay (forced, or after the TTL) bans again for it;
  * - daily counter: `PK=DAILY#<YYYY-MM-DD>`, `SK=<key>` (`type#<eventType>`, `channel#<id>`,
  *   `community#<id>`), attribute `n`;
  * - counted marker: `PK=COUNTED#<eventId>`, `SK=COUNTED`: makes each event count exactly once.

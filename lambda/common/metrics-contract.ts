@@ -11,8 +11,9 @@ export const METRICS_SERVICE = { receiver: 'receiver', fanout: 'fanout' } as con
 
 /**
  * Dimensions: every metric carries exactly `{ service }`; the per-handler metrics
- * (`HandlerSucceeded`, `HandlerFailed`) carry `{ service, handler }` instead, and the receiver's
- * `SignatureRejected` carries `{ service, source }` (refusals are rare, so the source's own EMF
- * line costs nothing on the accepted path).
+ * (`HandlerSucceeded`, `HandlerFailed`, and whatever a handler counts itself with `ctx.metrics`,
+ * under names of its own that may not be the pipeline's) carry `{ service, handler }` instead, and
+ * the receiver's `SignatureRejected` carries `{ service, source }` (refusals are rare, so the
+ * source's own EMF line costs nothing on the accepted path).
  */
 export const METRICS_DIMENSIONS = { service: 'service', handler: 'handler', source: 'source' } as const;

@@ -179,8 +179,11 @@ interface DimensionedCount {
 /**
  * Sums counts during an invocation and publishes them at its end: one EMF line with every
  * undimensioned metric (dimension `service` only), and one single-metric EMF line per metric and
- * extra dimension set (`HandlerSucceeded` with `{ service, handler }`), so a handler's dimension
- * never lands on the other metrics. Summing first keeps a 100-record batch to a few lines.
+ * extra dimension set (`HandlerSucceeded` with `{ service, handler }`, and the metrics a handler
+ * counts itself through `ctx.metrics`, which reach here with the same `handler` dimension), so a
+ * handler's dimension never lands on the other metrics. Summing first keeps a 100-record batch to
+ * a few lines. Names are typed as the pipeline's; a handler's own names are checked where they are
+ * counted (`handlerMetrics` in `../core/fanout.ts`), and pass through here unchanged.
  */
 class EmfMetrics implements FlushableMetrics {
   private readonly plain = new Map<MetricName, number>();

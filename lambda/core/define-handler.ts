@@ -1,7 +1,7 @@
 import { readTypedPayload, wasRead } from './catalog/parse.js';
-import type { LooseEnvelope, PayloadFor } from './catalog/payload-for.js';
-import { assertValidPattern, type EventPattern } from './routing.js';
-import type { Logger, Metrics } from './telemetry.js';
+import type { KnownEventPattern, LooseEnvelope, PayloadFor } from './catalog/payload-for.js';
+import { assertValidPattern, catalogPatternProblem, type EventPattern } from './routing.js';
+import type { HandlerMetrics, Logger } from './telemetry.js';
 
 /** The ordinary envelope, or the push-notification one, with nothing known about its fields. */
 export type WebhookEnvelope = LooseEnvelope;
@@ -84,7 +84,8 @@ export interface HandlerContext {
   readonly source: string;
   readonly deprecated: boolean;
   readonly logger: Logger;
-  readonly metrics: Metrics;
+  /** The handler's own counters: any name, published under the handler's dimension. */
+  readonly metrics: HandlerMetrics;
   /** The Social Plus API of the event's network, when the fan-out was given one. */
   readonly socialPlus?: SocialPlusApi;
 }
@@ -102,35 +103,68 @@ export interface WebhookHandler<E = WebhookEnvelope> {
   /** Stable: recorded per event so a retry re-runs only handlers that have not succeeded. */
   readonly name: string;
   readonly events: readonly EventPattern[];
+  /** Entries of `events` the catalog does not list, declared on purpose: the start-up check lets them through. */
+  readonly uncatalogued?: readonly EventPattern[];
   handle(event: E, ctx: HandlerContext): Promise<void> | void;
 }
 
 /**
- * A handler definition: `handle` gets the payload typed by the patterns in `events`
- * (`['message.didFlag']` → the message payload; `'post.*'` → the post payloads; `'*'` → loose).
+ * A pattern as `defineHandler` accepts it: itself when the catalog knows it (a
+ * {@link KnownEventPattern}) or the handler declares it in `uncatalogued` (`U`), or when it is only
+ * known as `string` (a list built at run time, checked at start-up instead); otherwise a message
+ * the type checker shows: `Type '"message.didCreat"' is not assignable to type '"'message.didCreat'
+ * is not in the event catalog…"'`.
  */
-export interface HandlerDefinition<P extends readonly EventPattern[]> {
-  readonly name: string;
-  readonly events: P;
-  readonly rawPayload?: false;
-  handle(event: PayloadFor<P[number]>, ctx: TypedHandlerContext): Promise<void> | void;
-}
+export type CheckedPattern<S extends string, U extends string> = string extends S
+  ? S
+  : S extends KnownEventPattern | U
+    ? S
+    : `'${S}' is not in the event catalog: use a catalog name, 'family.*' or '*' (a name the catalog lacks goes in uncatalogued too)`;
+
+/** `events` as `defineHandler` accepts it: each entry a {@link CheckedPattern}. */
+export type CheckedPatterns<P extends readonly string[], U extends string> = { readonly [I in keyof P]: CheckedPattern<P[I], U> };
 
 /**
- * A handler that wants the payload exactly as parsed from the body, not read through the catalog
- * (e.g. to forward it unchanged); it gets the loose envelope type.
+ * Entries of a handler's `events` as written: the catalog's patterns are offered first (editor
+ * completion), any string is accepted here and checked by {@link CheckedPatterns}.
  */
-export interface RawHandlerDefinition<P extends readonly EventPattern[]> {
+export type EventPatternInput = KnownEventPattern | (string & {});
+
+/** The payload type `handle` gets: the catalog's type for the patterns, or the loose envelope with `rawPayload: true`. */
+export type HandlerPayload<P extends readonly string[], R extends boolean> = R extends true ? WebhookEnvelope : PayloadFor<P[number]>;
+
+/**
+ * A handler definition: `handle` gets the payload typed by the patterns in `events`
+ * (`['message.didFlag']` → the message payload; `'post.*'` → the post payloads; `'*'` → loose).
+ * Each entry of `events` must be in the catalog, or also listed in `uncatalogued`.
+ */
+export interface HandlerDefinition<
+  P extends readonly EventPatternInput[],
+  U extends readonly EventPatternInput[] = readonly [],
+  R extends boolean = false,
+> {
   readonly name: string;
-  readonly events: P;
-  readonly rawPayload: true;
-  handle(event: WebhookEnvelope, ctx: TypedHandlerContext): Promise<void> | void;
+  readonly events: CheckedPatterns<P, U[number]>;
+  /**
+   * The escape hatch for names the catalog does not list yet (Social Plus added an event, or a
+   * family of its own): each is also in `events`, where the type checker and the start-up check
+   * then accept it. Such a name's payload is the loose envelope type.
+   */
+  readonly uncatalogued?: U;
+  /**
+   * True for a handler that wants the payload exactly as parsed from the body, not read through
+   * the catalog (e.g. to forward it unchanged); it gets the loose envelope type.
+   */
+  readonly rawPayload?: R;
+  handle(event: HandlerPayload<P, R>, ctx: TypedHandlerContext): Promise<void> | void;
 }
 
 const HANDLER_NAME = /^[a-z0-9][a-z0-9-]{0,62}$/;
 
 /**
- * Declares a handler. Validates its name and patterns at start-up, so a typo fails the deploy's
+ * Declares a handler. The type checker checks each entry of `events` against the catalog (see
+ * {@link CheckedPattern}); at run time its name and the patterns' syntax are checked here, and the
+ * registered list against the catalog by {@link assertCatalogEvents}, so a typo fails the deploy's
  * tests rather than silently never matching.
  *
  * Before `handle` runs, the payload is read through the typed catalog (`./catalog/`): what the
@@ -138,9 +172,12 @@ const HANDLER_NAME = /^[a-z0-9][a-z0-9-]{0,62}$/;
  * that field, and one WARN per event names the paths (never the values). `ctx.socialPlus` is always
  * present; when the fan-out has no client, its calls reject saying so.
  */
-export function defineHandler<const P extends readonly EventPattern[]>(def: RawHandlerDefinition<P>): WebhookHandler;
-export function defineHandler<const P extends readonly EventPattern[]>(def: HandlerDefinition<P>): WebhookHandler<PayloadFor<P[number]>>;
-export function defineHandler(def: HandlerDefinition<readonly EventPattern[]> | RawHandlerDefinition<readonly EventPattern[]>): WebhookHandler {
+export function defineHandler<
+  const P extends readonly EventPatternInput[],
+  const U extends readonly EventPatternInput[] = readonly [],
+  const R extends boolean = false,
+>(def: HandlerDefinition<P, U, R>): WebhookHandler<HandlerPayload<P, R>>;
+export function defineHandler(def: HandlerDefinition<readonly string[], readonly string[], boolean>): WebhookHandler {
   if (!HANDLER_NAME.test(def.name)) {
     throw new Error(`invalid handler name '${def.name}': use 1-63 lower-case letters, digits and '-' (it is recorded per event, keep it stable)`);
   }
@@ -148,12 +185,18 @@ export function defineHandler(def: HandlerDefinition<readonly EventPattern[]> | 
   if (!Array.isArray(def.events)) throw new Error(`handler '${def.name}': events must be an array of patterns, e.g. ['message.didFlag'], got ${JSON.stringify(def.events)}`);
   if (def.events.length === 0) throw new Error(`handler '${def.name}' subscribes to no events: give exact names, 'family.*' or '*'`);
   for (const p of def.events) assertValidPattern(p);
+  const uncatalogued = def.uncatalogued ?? [];
+  if (!Array.isArray(uncatalogued)) throw new Error(`handler '${def.name}': uncatalogued must be an array of patterns also listed in events, got ${JSON.stringify(uncatalogued)}`);
+  for (const p of uncatalogued) {
+    if (!def.events.includes(p)) throw new Error(`handler '${def.name}': uncatalogued lists '${p}', which is not among its events (${def.events.join(', ')}): list it in both`);
+  }
 
   const userHandle = def.handle.bind(def) as (event: unknown, ctx: TypedHandlerContext) => Promise<void> | void;
   const raw = def.rawPayload === true;
   return Object.freeze({
     name: def.name,
     events: Object.freeze([...def.events]),
+    ...(uncatalogued.length > 0 ? { uncatalogued: Object.freeze([...uncatalogued]) } : {}),
     handle(event: unknown, ctx: HandlerContext) {
       const ready: TypedHandlerContext = ctx.socialPlus ? (ctx as TypedHandlerContext) : { ...ctx, socialPlus: NOT_WIRED };
       return userHandle(raw ? event : typedPayload(event, ready), ready);
@@ -181,4 +224,38 @@ export function assertUniqueHandlerNames(handlers: readonly { name: string }[]):
     if (seen.has(h.name)) throw new Error(`two handlers are named '${h.name}': handler names must be unique`);
     seen.add(h.name);
   }
+}
+
+/** A handler names an event pattern the catalog does not know; the message lists each, with "did you mean" on a near miss. */
+export class UnknownEventPatternError extends Error {
+  constructor(readonly problems: readonly string[]) {
+    super(`handlers subscribe to events the catalog does not know (lambda/core/catalog.ts):\n${problems.map((p) => `  - ${p}`).join('\n')}\n`
+      + 'A name the catalog does not list yet goes in the handler\'s uncatalogued as well as its events (docs/extending.md, "Typed events").');
+    this.name = 'UnknownEventPatternError';
+  }
+}
+
+/**
+ * The start-up check of the handler list against the catalog: every pattern of every handler is a
+ * valid pattern the catalog knows (an exact name, a family wildcard, `*` or `unknown`), or is
+ * declared in that handler's `uncatalogued`. Throws an {@link UnknownEventPatternError} naming each
+ * handler and pattern, with "did you mean …?" on a near miss. Catches what the type checker cannot:
+ * patterns only known as `string`, and handlers not made with {@link defineHandler}.
+ */
+export function assertCatalogEvents(handlers: readonly Pick<WebhookHandler, 'name' | 'events' | 'uncatalogued'>[]): void {
+  const problems: string[] = [];
+  for (const h of handlers) {
+    for (const p of h.events) {
+      if (h.uncatalogued?.includes(p)) continue;
+      try {
+        assertValidPattern(p);
+      } catch (err) {
+        problems.push(`handler '${h.name}': ${(err as Error).message}`);
+        continue;
+      }
+      const problem = catalogPatternProblem(p);
+      if (problem !== undefined) problems.push(`handler '${h.name}': ${problem}`);
+    }
+  }
+  if (problems.length > 0) throw new UnknownEventPatternError(problems);
 }

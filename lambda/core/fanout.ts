@@ -1,4 +1,5 @@
 import { isUtf8 } from 'node:buffer';
+import { createHash } from 'node:crypto';
 import { archiveLine, type ArchiveRecord } from './archive-layout.js';
 import type { HandlerContext, WebhookEnvelope, WebhookHandler } from './define-handler.js';
 import { eventIdOf } from './event-id.js';
@@ -6,10 +7,20 @@ import { parseEvent, UNKNOWN_EVENT_TYPE, type EventFlag, type ParsedEvent } from
 import { BlobNotFoundError, NoBlobStoreError } from './errors.js';
 import { claimCheckKey, fromBlobMetadata, parseInboxKey, parseS3Notification, type S3Notification } from './inbox.js';
 import { ARCHIVE_MAX_LINE_BYTES, STORE_COPY_THRESHOLD_BYTES } from './limits.js';
-import type { ArchiveStream, BlobStore, EventStore, QueueMessageAttributes, StoredEvent } from './ports.js';
+import {
+  HANDLER_ERROR_MAX_CHARS,
+  REPLAY_REQUEST_ID_PREFIX,
+  type ArchiveStream,
+  type BlobStore,
+  type EventStore,
+  type HandlerRunRecord,
+  type QueueMessageAttributes,
+  type StoredEvent,
+  type StoredEventState,
+} from './ports.js';
 import { DEFAULT_SOURCE } from './receive.js';
 import { route } from './routing.js';
-import { withLogFields, type Logger, type Metrics } from './telemetry.js';
+import { PIPELINE_METRIC_NAMES, silentLogger, withLogFields, type HandlerMetrics, type Logger, type MetricName, type Metrics } from './telemetry.js';
 
 /** One queue record as the fan-out receives it (SQS record, or the local queue's). */
 export interface IncomingRecord {
@@ -43,8 +54,11 @@ export interface DecodedEvent {
   readonly spillKey?: string;
   /** API Gateway request id that brought the event, when the record says: half of its correlation id. */
   readonly requestId?: string;
-  /** A forced replay (`replayForce` attribute): handlers already done for the event run again. */
-  readonly force?: boolean;
+  /**
+   * A forced replay (`replayForce` attribute): the handlers it names run again even when already
+   * done for the event; `all` for the value `1` an older CLI sent.
+   */
+  readonly force?: ReadonlySet<string> | 'all';
 }
 
 export interface FanoutDeps {
@@ -65,6 +79,8 @@ export interface FanoutDeps {
   /** How many records of a batch are fetched, and events stored and dispatched, at once. */
   readonly concurrency?: number;
   readonly now?: () => Date;
+  /** A monotonic clock in milliseconds, for handler durations. @default performance.now */
+  readonly clockMs?: () => number;
 }
 
 export interface BatchResult {
@@ -139,8 +155,40 @@ export function decodeBody(
     ...(extra.payloadRef ? { payloadRef: extra.payloadRef } : {}),
     ...(extra.spillKey ? { spillKey: extra.spillKey } : {}),
     ...(from.attributes.requestId ? { requestId: from.attributes.requestId } : {}),
-    ...(from.attributes.replayForce === '1' ? { force: true } : {}),
+    ...forceOf(from.attributes.replayForce),
   };
+}
+
+/**
+ * Reads `replayForce`: comma-separated handler names, or `1` (every handler, as an older CLI
+ * meant it). Anything else names nobody.
+ */
+export function parseReplayForce(value: string | undefined): ReadonlySet<string> | 'all' | undefined {
+  if (value === undefined || value.trim() === '') return undefined;
+  if (value.trim() === '1') return 'all';
+  const names = value.split(',').map((n) => n.trim()).filter((n) => n !== '');
+  return names.length > 0 ? new Set(names) : undefined;
+}
+
+function forceOf(value: string | undefined): { force?: ReadonlySet<string> | 'all' } {
+  const force = parseReplayForce(value);
+  return force === undefined ? {} : { force };
+}
+
+/**
+ * Which delivery an event came by, as the store's `archivePending` keeps it: a digest (11
+ * characters, so the item stays small) of the request id that brought it, which redeliveries, the
+ * DLQ and redrives keep, told apart from the copy the receiver spilled to S3 (it may have queued
+ * one too); of the message id when there is no request id.
+ */
+export function deliveryKey(e: DecodedEvent): string {
+  const key = e.requestId === undefined || e.requestId === '' ? `message:${e.messageId}` : `${e.requestId}${e.spillKey !== undefined ? '#spill' : ''}`;
+  return createHash('sha256').update(key).digest('base64url').slice(0, 11);
+}
+
+/** Whether the event was queued by `replay`: it came from the archive, which therefore has it. */
+export function isReplay(e: DecodedEvent): boolean {
+  return e.requestId?.startsWith(REPLAY_REQUEST_ID_PREFIX) === true;
 }
 
 /**
@@ -186,12 +234,16 @@ export function toArchiveRecord(e: DecodedEvent): ArchiveRecord {
   };
 }
 
-/** The event item of DESIGN §5. */
+/**
+ * The event item of DESIGN §5. It says which delivery is to archive the event (`archivePending`),
+ * except for a replay, whose event the archive has already.
+ */
 export function toStoredEvent(e: DecodedEvent, retentionDays: number, now: Date): StoredEvent {
   return {
     ...toArchiveRecord(e),
     ...(e.payloadRef ? { payloadRef: e.payloadRef } : {}),
     expiresAt: Math.floor(now.getTime() / 1000) + Math.round(retentionDays * 86_400),
+    ...(isReplay(e) ? {} : { archivePending: deliveryKey(e) }),
   };
 }
 
@@ -286,11 +338,33 @@ async function prepare(e: DecodedEvent, deps: FanoutDeps): Promise<Prepared> {
   return { event, line: archiveLine({ ...toArchiveRecord(e), payload: payloadRef, flags: [...e.flags, 'payload-in-s3'] }) };
 }
 
+/** The copies of one event in a batch (the same body in several records), and what became of it. */
+interface EventGroup {
+  /** The copies, in record order; the first is stored, and is the one retried when handling fails. */
+  readonly copies: readonly Prepared[];
+  /** The store's answer; undefined until stored (and when storing failed). */
+  stored?: { readonly created: true } | ({ readonly created: false } & StoredEventState);
+  /** The copy whose line goes to the archive in this batch; undefined when the archive needs none. */
+  archiveBy?: Prepared;
+  /** The archive took the line in this batch. */
+  archived: boolean;
+  /** Nothing more happens to the event in this batch (failed, or waiting for its archive line). */
+  stop: boolean;
+}
+
 /**
- * DESIGN §4: decode each record (fetching claim-checked and spilled bodies), archive the batch in
- * one put, store each event once, dispatch it to the handlers that have not yet succeeded for it
- * and record their success (an event flagged `verification` goes to none); delete the spills that
- * are done. Returns the records to retry.
+ * DESIGN §4: decode each record (fetching claim-checked and spilled bodies); store each event
+ * once (conditional put); archive, in one put for the batch, each event the archive does not have
+ * yet; dispatch it to the handlers that have not yet succeeded for it and record their runs (an
+ * event flagged `verification` goes to none); delete the spills that are done. Returns the
+ * records to retry.
+ *
+ * The archive holds each event once: a new event is archived by the delivery that stored it, and
+ * only by that one (its retries, redeliveries and redrives keep its request id); the item says so
+ * (`archivePending`) until the write that records the event's handler runs clears it. Other
+ * deliveries of the same body, retries of a failing handler and replays (which come from the
+ * archive) add no line. A crash after the archive took a line and before that write lands may
+ * repeat the line when the record is retried.
  */
 export async function processBatch(records: readonly IncomingRecord[], deps: FanoutDeps): Promise<BatchResult> {
   const now = (deps.now ?? (() => new Date()))();
@@ -329,43 +403,91 @@ export async function processBatch(records: readonly IncomingRecord[], deps: Fan
       logger.error('could not keep an S3 copy of a large payload; will retry', { messageId: e.messageId, eventId: e.eventId, error: (err as Error).message });
     }
   });
-  const events = prepared.filter((p): p is Prepared => p !== undefined && !failed.has(p.event.messageId));
 
-  // 3. Archive: the whole batch in one put; the adapter retries the lines it rejects.
-  try {
-    const { failedIndexes } = await deps.archive.putLines(events.map((p) => p.line));
-    for (const i of failedIndexes) {
-      const p = events[i];
-      if (p) failed.add(p.event.messageId);
+  // Copies of one event in the batch are stored, archived and dispatched once, and share the outcome.
+  const byId = new Map<string, Prepared[]>();
+  for (const p of prepared) {
+    if (p === undefined || failed.has(p.event.messageId)) continue;
+    const copies = byId.get(p.event.eventId);
+    if (copies) copies.push(p);
+    else byId.set(p.event.eventId, [p]);
+  }
+  const groups: EventGroup[] = [...byId.values()].map((copies) => ({ copies, archived: false, stop: false }));
+
+  // 3. Store each event once (conditional put): the store says whether the archive has it.
+  await forEachLimited(groups, concurrency, async (g) => {
+    const e = first(g);
+    const log = eventLog(e);
+    try {
+      g.stored = await deps.store.putIfAbsent(toStoredEvent(e, deps.eventRetentionDays, now));
+    } catch (err) {
+      metrics.count('StoreFailed');
+      logger.error('could not store event; will retry', { ...log, error: (err as Error).message });
+      failed.add(e.messageId);
+      g.stop = true;
+      return;
     }
-    metrics.count('Archived', events.length - failedIndexes.length);
-    if (failedIndexes.length > 0) {
-      metrics.count('ArchiveFailed', failedIndexes.length);
-      logger.error('archive rejected records after retries', { count: failedIndexes.length });
+    const eventLogger = loggerFor(logger, e);
+    if (g.stored.created) {
+      metrics.count('Stored');
+      // One line per stored event, the fan-out's counterpart of the receiver's `accepted`.
+      eventLogger.info('stored', { eventType: e.parsed.eventType, source: e.source });
+      // `verification` labels a verify run's event; only the other flags make it unusual.
+      if (e.flags.some((f) => f !== 'verification')) {
+        metrics.count('Flagged');
+        logger.warn('stored a flagged event', { ...log, flags: e.flags });
+      }
+    } else {
+      metrics.count('Duplicate');
+      eventLogger.info('duplicate: already stored; only handlers not yet done run', { handlersDone: [...g.stored.handlersDone] });
     }
-  } catch (err) {
-    metrics.count('ArchiveFailed', events.length);
-    logger.error('archive unavailable; whole batch will be retried', { error: (err as Error).message, count: events.length });
-    return { failedMessageIds: records.map((r) => r.messageId) };
+    g.archiveBy = archiveCopy(g);
+  });
+
+  // 4. Archive what the archive lacks, in one put; the adapter retries the lines it rejects. An
+  // event whose line was not taken waits: the copy that archives it is retried, nothing is dispatched.
+  const toArchive = groups.filter((g) => !g.stop && g.archiveBy !== undefined);
+  // Counted every batch, 0 included, as a batch with nothing to archive always was.
+  if (toArchive.length === 0) metrics.count('Archived', 0);
+  else {
+    const stopAll = () => {
+      for (const g of toArchive) {
+        failed.add((g.archiveBy as Prepared).event.messageId);
+        g.stop = true;
+      }
+    };
+    try {
+      const { failedIndexes } = await deps.archive.putLines(toArchive.map((g) => (g.archiveBy as Prepared).line));
+      const rejected = new Set(failedIndexes);
+      toArchive.forEach((g, i) => {
+        if (rejected.has(i)) {
+          failed.add((g.archiveBy as Prepared).event.messageId);
+          g.stop = true;
+        } else {
+          g.archived = true;
+        }
+      });
+      metrics.count('Archived', toArchive.length - rejected.size);
+      if (rejected.size > 0) {
+        metrics.count('ArchiveFailed', rejected.size);
+        logger.error('archive rejected records after retries', { count: rejected.size });
+      }
+    } catch (err) {
+      metrics.count('ArchiveFailed', toArchive.length);
+      logger.error('archive unavailable; the events it lacks will be retried', { error: (err as Error).message, count: toArchive.length });
+      stopAll();
+    }
   }
 
-  // 4-5. Store and dispatch each distinct event once; copies in the same batch share the outcome.
-  const byId = new Map<string, DecodedEvent[]>();
-  for (const { event: e } of events) {
-    if (failed.has(e.messageId)) continue;
-    const copies = byId.get(e.eventId);
-    if (copies) copies.push(e);
-    else byId.set(e.eventId, [e]);
-  }
-  await forEachLimited([...byId.values()], concurrency, async (copies) => {
-    const e = copies[0] as DecodedEvent;
-    const ok = await storeAndDispatch(e, deps, now);
+  // 5-6. Dispatch; a spilled event that is done loses its object, so `inbox/spill/` holds only pending work.
+  await forEachLimited(groups.filter((g) => !g.stop), concurrency, async (g) => {
+    const e = first(g);
+    const ok = await dispatch(g, deps);
     if (!ok) {
       failed.add(e.messageId);
       return;
     }
-    // 6. A spilled event is done: its object goes, so `inbox/spill/` holds only pending work.
-    for (const key of new Set(copies.map((c) => c.spillKey).filter((k): k is string => k !== undefined))) {
+    for (const key of new Set(g.copies.map((c) => c.event.spillKey).filter((k): k is string => k !== undefined))) {
       try {
         await deps.blobs?.delete(key);
         metrics.count('SpillDrained');
@@ -378,38 +500,49 @@ export async function processBatch(records: readonly IncomingRecord[], deps: Fan
   return { failedMessageIds: records.map((r) => r.messageId).filter((id) => failed.has(id)) };
 }
 
-async function storeAndDispatch(e: DecodedEvent, deps: FanoutDeps, now: Date): Promise<boolean> {
-  const { logger, metrics } = deps;
-  // The event's correlation id (event id, and the request id when known) on every line about it,
-  // handlers' lines included.
-  const log = { eventId: e.eventId, eventType: e.parsed.eventType, source: e.source, ...(e.requestId ? { requestId: e.requestId } : {}) };
-  const eventLogger = withLogFields(logger, { eventId: e.eventId, ...(e.requestId ? { requestId: e.requestId } : {}) });
-  let handlersDone: ReadonlySet<string>;
-  try {
-    const put = await deps.store.putIfAbsent(toStoredEvent(e, deps.eventRetentionDays, now));
-    if (put.created) {
-      metrics.count('Stored');
-      // One line per stored event, the fan-out's counterpart of the receiver's `accepted`.
-      eventLogger.info('stored', { eventType: e.parsed.eventType, source: e.source });
-      // `verification` labels a verify run's event; only the other flags make it unusual.
-      if (e.flags.some((f) => f !== 'verification')) {
-        metrics.count('Flagged');
-        logger.warn('stored a flagged event', { ...log, flags: e.flags });
-      }
-      handlersDone = new Set();
-    } else {
-      metrics.count('Duplicate');
-      handlersDone = put.handlersDone;
-      eventLogger.info('duplicate: already stored; only handlers not yet done run', { handlersDone: [...handlersDone] });
-    }
-  } catch (err) {
-    metrics.count('StoreFailed');
-    logger.error('could not store event; will retry', { ...log, error: (err as Error).message });
-    return false;
-  }
+function first(g: EventGroup): DecodedEvent {
+  return (g.copies[0] as Prepared).event;
+}
 
-  // A verification event (`socialplus-webhooks verify`) proves the path up to here: stored, and
-  // archived with the batch; it reaches no handler, so no action is ever taken on a test event.
+/** The event's correlation fields for the core's own lines. */
+function eventLog(e: DecodedEvent): Record<string, string> {
+  return { eventId: e.eventId, eventType: e.parsed.eventType, source: e.source, ...(e.requestId ? { requestId: e.requestId } : {}) };
+}
+
+/** The event's correlation id (event id, and the request id when known) on every line about it, handlers' lines included. */
+function loggerFor(logger: Logger, e: DecodedEvent): Logger {
+  return withLogFields(logger, { eventId: e.eventId, ...(e.requestId ? { requestId: e.requestId } : {}) });
+}
+
+/**
+ * The copy whose line the archive needs, if it needs one: the stored copy of a new event; for an
+ * event stored before, the copy of the delivery named in `archivePending` (that delivery stored it
+ * and may have stopped before the archive took its line). Never a replay's copy: it came from the
+ * archive.
+ */
+function archiveCopy(g: EventGroup): Prepared | undefined {
+  const stored = g.stored;
+  if (stored === undefined) return undefined;
+  if (stored.created) {
+    const p = g.copies[0] as Prepared;
+    return isReplay(p.event) ? undefined : p;
+  }
+  if (stored.archivePending === undefined) return undefined;
+  return g.copies.find((c) => !isReplay(c.event) && deliveryKey(c.event) === stored.archivePending);
+}
+
+/** Dispatches a stored (and archived) event and records the runs; false when its record must be retried. */
+async function dispatch(g: EventGroup, deps: FanoutDeps): Promise<boolean> {
+  const e = first(g);
+  const stored = g.stored as NonNullable<EventGroup['stored']>;
+  const handlersDone: ReadonlySet<string> = stored.created ? new Set() : stored.handlersDone;
+  const previousRuns: Readonly<Record<string, HandlerRunRecord>> = stored.created ? {} : stored.handlerRuns;
+  const { logger, metrics } = deps;
+  const log = eventLog(e);
+  const eventLogger = loggerFor(logger, e);
+
+  // A verification event (`socialplus-webhooks verify`) proves the path up to here: stored and
+  // archived; it reaches no handler, so no action is ever taken on a test event.
   if (e.flags.includes('verification')) {
     eventLogger.debug('verification event: stored and archived, dispatched to no handler', { eventType: e.parsed.eventType, source: e.source });
     return true;
@@ -420,11 +553,19 @@ async function storeAndDispatch(e: DecodedEvent, deps: FanoutDeps, now: Date): P
   const subscribers = e.parsed.envelope === 'unknown'
     ? deps.handlers.filter((h) => h.events.includes(UNKNOWN_EVENT_TYPE))
     : route(deps.handlers, e.parsed);
-  // A forced replay re-runs every subscriber; otherwise only those not yet done for this event.
-  const due = e.force ? subscribers : subscribers.filter((h) => !handlersDone.has(h.name));
+  // Only handlers not yet done for the event run, and those a forced replay names.
+  const forced = (name: string) => e.force === 'all' || (e.force !== undefined && e.force.has(name));
+  if (e.force !== undefined && e.force !== 'all') {
+    const unknown = [...e.force].filter((n) => !deps.handlers.some((h) => h.name === n));
+    if (unknown.length > 0) eventLogger.warn('forced replay names handlers the fan-out does not have; ignored', { handlers: unknown });
+  }
+  const due = subscribers.filter((h) => !handlersDone.has(h.name) || forced(h.name));
   if (due.length === 0) return true;
 
-  const succeeded: string[] = [];
+  const clock = deps.clockMs ?? (() => performance.now());
+  const wallClock = deps.now ?? (() => new Date());
+  const runs: Record<string, HandlerRunRecord> = { ...previousRuns };
+  const done: string[] = [];
   let allOk = true;
   for (const h of due) {
     const ctx: HandlerContext = {
@@ -435,28 +576,77 @@ async function storeAndDispatch(e: DecodedEvent, deps: FanoutDeps, now: Date): P
       source: e.source,
       deprecated: e.parsed.deprecated,
       logger: eventLogger,
-      metrics,
+      metrics: handlerMetrics(h.name, metrics, eventLogger),
     };
+    const attempts = (previousRuns[h.name]?.attempts ?? 0) + 1;
+    const started = clock();
+    let error: Error | undefined;
     try {
       await h.handle(e.parsed.payload as WebhookEnvelope, ctx);
-      succeeded.push(h.name);
-      metrics.count('HandlerSucceeded', 1, { handler: h.name });
     } catch (err) {
+      error = err instanceof Error ? err : new Error(String(err));
+    }
+    const durationMs = Math.max(0, Math.round(clock() - started));
+    const outcome = error === undefined ? 'succeeded' : 'failed';
+    if (outcome === 'succeeded') done.push(h.name);
+    runs[h.name] = {
+      outcome,
+      attempts,
+      lastAt: wallClock().toISOString(),
+      durationMs,
+      ...(error !== undefined ? { error: error.message.slice(0, HANDLER_ERROR_MAX_CHARS) } : {}),
+    };
+    // One line per run, at DEBUG: which handler, which event (from the event's logger), how it went.
+    eventLogger.debug('handler ran', { handler: h.name, outcome, durationMs, attempt: attempts });
+    if (error === undefined) {
+      metrics.count('HandlerSucceeded', 1, { handler: h.name });
+    } else {
       allOk = false;
       metrics.count('HandlerFailed', 1, { handler: h.name });
-      logger.error('handler failed; it alone will be retried', { ...log, handler: h.name, error: (err as Error).message });
+      logger.error('handler failed; it alone will be retried', {
+        ...log, handler: h.name, error: error.message, errorName: error.name, stack: error.stack, attempt: attempts, durationMs,
+      });
     }
   }
-  if (succeeded.length > 0) {
-    try {
-      await deps.store.markHandlersDone(e.eventId, succeeded);
-    } catch (err) {
-      // The handlers ran, but their success is not recorded: a retry runs them again (at-least-once).
-      logger.error('could not record handler outcomes; will retry', { ...log, error: (err as Error).message });
-      return false;
-    }
+  try {
+    // One write per round: successes marked done, every run recorded, and the archive mark cleared
+    // when this round archived the event.
+    await deps.store.recordHandlerRuns(e.eventId, { runs, done, archived: g.archived });
+  } catch (err) {
+    // The handlers ran, but the outcome is not recorded: a retry runs those that succeeded again (at-least-once).
+    logger.error('could not record handler outcomes; will retry', { ...log, error: (err as Error).message });
+    return false;
   }
   return allOk;
+}
+
+/** Names a handler may not count under: the pipeline's own (its alarms read them). */
+const RESERVED_METRIC_NAMES: ReadonlySet<string> = new Set(PIPELINE_METRIC_NAMES);
+/** CloudWatch's metric name rules: 1 to 255 characters, not starting with a colon, ASCII printable. */
+const METRIC_NAME = /^[\x20-\x7e]{1,255}$/;
+
+/**
+ * `ctx.metrics` of a handler: its own metric names, published under its `handler` dimension. A
+ * name that is one of the pipeline's (its alarms read those) or not a CloudWatch metric name, or a
+ * value that is not a finite number, is not published and is logged at ERROR instead: metrics
+ * never fail a run whose work may be done.
+ */
+export function handlerMetrics(handler: string, metrics: Metrics, logger: Logger = silentLogger): HandlerMetrics & Metrics {
+  return {
+    count(name: string, value = 1) {
+      const problem = !METRIC_NAME.test(name) || name.startsWith(':')
+        ? `${JSON.stringify(name)} is not a CloudWatch metric name (1-255 printable ASCII characters, not starting with ':')`
+        : RESERVED_METRIC_NAMES.has(name)
+          ? `'${name}' is a metric of the pipeline itself; give your metric another name`
+          : !Number.isFinite(value) ? `metric '${name}' was given ${value}, not a finite number` : undefined;
+      if (problem !== undefined) {
+        logger.error('handler metric not published', { handler, metric: name, problem });
+        return;
+      }
+      // The port's names are the pipeline's, checked at compile time; a handler's own are checked above.
+      metrics.count(name as MetricName, value, { handler });
+    },
+  };
 }
 
 /** Runs `fn` over `items` with at most `limit` in flight. */

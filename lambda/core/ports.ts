@@ -21,11 +21,19 @@ export interface QueueMessageAttributes {
    */
   readonly claimCheckKey?: string;
   /**
-   * Set to `1` by `socialplus-webhooks replay --force`: the fan-out runs every subscribed handler
-   * again, even those already recorded as done for the event (at least once per forced replay).
+   * Set by `socialplus-webhooks replay --force <handler,…>`: the handlers named (comma-separated)
+   * run again for the event even if they are recorded as done for it; every other handler keeps
+   * the usual rule (only if not yet done). `1`, which an older CLI sent, asks for every subscribed
+   * handler again.
    */
-  readonly replayForce?: '1';
+  readonly replayForce?: string;
 }
+
+/**
+ * Request ids `socialplus-webhooks replay` gives its messages start with this: the fan-out then
+ * knows the event came from the archive, and does not archive it again.
+ */
+export const REPLAY_REQUEST_ID_PREFIX = 'replay-';
 
 export interface QueueMessage {
   /** The raw webhook body, verbatim (base64 when `attributes.bodyEncoding` says so; a pointer on a claim check). */
@@ -121,16 +129,66 @@ export interface StoredEvent extends EventEntities {
   readonly payloadRef?: string;
   /** Epoch seconds after which DynamoDB's TTL may delete the item. */
   readonly expiresAt: number;
+  /**
+   * Which delivery must still archive the event (see {@link StoredEventState.archivePending});
+   * absent when the event is known to be archived already (a replay: it came from the archive).
+   */
+  readonly archivePending?: string;
+}
+
+/** What a handler's last run for an event did, as the event item keeps it (attribute `handlerRuns`). */
+export interface HandlerRunRecord {
+  readonly outcome: 'succeeded' | 'failed';
+  /** Runs of this handler for this event so far, this one included (forced replays count too). */
+  readonly attempts: number;
+  /** When the last run ended, ISO-8601 UTC. */
+  readonly lastAt: string;
+  readonly durationMs: number;
+  /** The error's message when the run failed (at most {@link HANDLER_ERROR_MAX_CHARS} characters; never the stack). */
+  readonly error?: string;
+}
+
+/** Longest error message kept in a {@link HandlerRunRecord}. */
+export const HANDLER_ERROR_MAX_CHARS = 500;
+
+/** What the store holds about an event it already had. */
+export interface StoredEventState {
+  /** Handlers recorded as succeeded: a retry skips them. */
+  readonly handlersDone: ReadonlySet<string>;
+  /** Each handler's last run (empty for items written before runs were recorded). */
+  readonly handlerRuns: Readonly<Record<string, HandlerRunRecord>>;
+  /**
+   * Set while the event may not be archived yet: a short digest naming the delivery that stored it
+   * (its `requestId`, told apart from the copy the receiver spilled to S3), which alone archives it,
+   * on its retries, redeliveries and redrives; other deliveries of the same body leave the archive
+   * alone. Undefined once the archive has the event (and on items written before this field
+   * existed, whose events were archived before they were stored).
+   */
+  readonly archivePending?: string;
 }
 
 export type PutResult =
   | { readonly created: true }
-  | { readonly created: false; readonly handlersDone: ReadonlySet<string> };
+  | ({ readonly created: false } & StoredEventState);
+
+/** One round of handler runs for an event, recorded in one write. */
+export interface HandlerRunsUpdate {
+  /** Every handler's last run after this round, by name (earlier rounds' runs included). */
+  readonly runs: Readonly<Record<string, HandlerRunRecord>>;
+  /** The handlers that succeeded in this round: marked done. */
+  readonly done: readonly string[];
+  /** The round archived the event: `archivePending` is cleared in the same write. */
+  readonly archived: boolean;
+}
 
 /** Port: the event store (DynamoDB). */
 export interface EventStore {
-  /** Conditional put: creates the item unless one with the same event id exists. */
+  /** Conditional put: creates the item unless one with the same event id exists, whose state it then returns. */
   putIfAbsent(event: StoredEvent): Promise<PutResult>;
-  /** Records, in one write, that these handlers finished for the event. */
-  markHandlersDone(eventId: string, handlerNames: readonly string[]): Promise<void>;
+  /**
+   * Records, in one write, the event's handler runs (outcome, attempts, time, duration, error),
+   * marks those that succeeded in the round done, and clears `archivePending` when `archived`.
+   * Makes no request when there is nothing to record.
+   */
+  recordHandlerRuns(eventId: string, update: HandlerRunsUpdate): Promise<void>;
 }

@@ -14,13 +14,28 @@ export interface Metrics {
   count(name: MetricName, value?: number, dimensions?: Record<string, string>): void;
 }
 
-export type MetricName =
-  | 'Received' | 'Accepted' | 'LegacyDropped' | 'SignatureMissing' | 'SignatureInvalid' | 'SignatureRejected' | 'EmptyBody'
-  | 'SignatureFormBase64' | 'SignatureFormHex' | 'SignatureFormJsonBase64' | 'SignatureFormJsonHex'
-  | 'UnknownSource' | 'SecretNotConfigured' | 'EnqueueFailed' | 'ClaimChecked' | 'Spilled' | 'SpillFailed'
-  | 'RecordsReceived' | 'Archived' | 'ArchiveFailed' | 'Stored' | 'Duplicate' | 'StoreFailed'
-  | 'Flagged' | 'HandlerSucceeded' | 'HandlerFailed'
-  | 'Undecodable' | 'BlobFetchFailed' | 'PayloadCopied' | 'SpillDrained';
+/** The pipeline's own metric names, for code that needs them at run time (a handler may not reuse one). */
+export const PIPELINE_METRIC_NAMES = [
+  'Received', 'Accepted', 'LegacyDropped', 'SignatureMissing', 'SignatureInvalid', 'SignatureRejected', 'EmptyBody',
+  'SignatureFormBase64', 'SignatureFormHex', 'SignatureFormJsonBase64', 'SignatureFormJsonHex',
+  'UnknownSource', 'SecretNotConfigured', 'EnqueueFailed', 'ClaimChecked', 'Spilled', 'SpillFailed',
+  'RecordsReceived', 'Archived', 'ArchiveFailed', 'Stored', 'Duplicate', 'StoreFailed',
+  'Flagged', 'HandlerSucceeded', 'HandlerFailed',
+  'Undecodable', 'BlobFetchFailed', 'PayloadCopied', 'SpillDrained',
+] as const;
+
+/** A metric the pipeline publishes: a closed set, so a typo in the pipeline's code fails to compile. */
+export type MetricName = (typeof PIPELINE_METRIC_NAMES)[number];
+
+/**
+ * The counters a handler gets as `ctx.metrics`: any name it chooses (a CloudWatch metric name, not
+ * one of the pipeline's own), published in the pipeline's namespace under the handler's dimension
+ * (`{ service: 'fanout', handler: <name> }`), as `HandlerSucceeded` is.
+ */
+export interface HandlerMetrics {
+  /** Adds `value` (default 1) to the handler's metric `name`; a name that is not allowed is logged at ERROR and not published. */
+  count(name: string, value?: number): void;
+}
 
 export const silentLogger: Logger = { debug() {}, info() {}, warn() {}, error() {} };
 export const noMetrics: Metrics = { count() {} };

@@ -178,7 +178,7 @@ export class FaultInjector {
   wrapStore(store: EventStore): EventStore {
     return {
       putIfAbsent: (event) => this.call('store', `put:${event.eventId}`, () => store.putIfAbsent(event)),
-      markHandlersDone: (eventId, names) => this.call('store', `done:${eventId}`, () => store.markHandlersDone(eventId, names)),
+      recordHandlerRuns: (eventId, update) => this.call('store', `done:${eventId}`, () => store.recordHandlerRuns(eventId, update)),
     };
   }
 

@@ -94,7 +94,7 @@ describe('DynamoDbEventStore against dynalite', () => {
   it('conditional put: the first write creates, the second reports a duplicate with no handlers done', async () => {
     const e = storedEvent(sampleBody('message.didCreate'));
     expect(await store.putIfAbsent(e)).toEqual({ created: true });
-    expect(await store.putIfAbsent(e)).toEqual({ created: false, handlersDone: new Set() });
+    expect(await store.putIfAbsent(e)).toEqual({ created: false, handlersDone: new Set(), handlerRuns: {} });
   });
 
   it('a duplicate does not overwrite the first item', async () => {
@@ -104,22 +104,57 @@ describe('DynamoDbEventStore against dynalite', () => {
     expect(await store.get(e.eventId)).toMatchObject({ receivedAt: e.receivedAt, source: 'default' });
   });
 
-  it('markHandlersDone records outcomes, which a duplicate put then returns', async () => {
+  const run = (outcome: 'succeeded' | 'failed', attempts = 1, error?: string) => ({
+    outcome, attempts, lastAt: '2025-07-02T10:00:00.000Z', durationMs: 12, ...(error !== undefined ? { error } : {}),
+  });
+
+  it('recordHandlerRuns marks successes done and keeps every run, which a duplicate put then returns', async () => {
     const e = storedEvent(sampleBody('message.didFlag'));
     await store.putIfAbsent(e);
-    await store.markHandlersDone(e.eventId, ['auto-ban', 'flagged-content-log']);
-    await store.markHandlersDone(e.eventId, ['notify']);
-    expect(await store.putIfAbsent(e)).toEqual({ created: false, handlersDone: new Set(['auto-ban', 'flagged-content-log', 'notify']) });
-    expect((await store.get(e.eventId))?.handlers).toEqual({ 'auto-ban': true, 'flagged-content-log': true, notify: true });
+    const firstRound = { 'auto-ban': run('succeeded'), 'flagged-content-log': run('succeeded'), notify: run('failed', 1, 'timeout') };
+    await store.recordHandlerRuns(e.eventId, { runs: firstRound, done: ['auto-ban', 'flagged-content-log'], archived: false });
+    await store.recordHandlerRuns(e.eventId, { runs: { ...firstRound, notify: run('succeeded', 2) }, done: ['notify'], archived: false });
+    expect(await store.putIfAbsent(e)).toEqual({
+      created: false,
+      handlersDone: new Set(['auto-ban', 'flagged-content-log', 'notify']),
+      handlerRuns: { 'auto-ban': run('succeeded'), 'flagged-content-log': run('succeeded'), notify: run('succeeded', 2) },
+    });
+    expect(await store.get(e.eventId)).toMatchObject({
+      handlers: { 'auto-ban': true, 'flagged-content-log': true, notify: true },
+      handlerRuns: { notify: run('succeeded', 2) },
+    });
   });
 
-  it('markHandlersDone with no names makes no request', async () => {
-    await expect(store.markHandlersDone('0'.repeat(32), [])).resolves.toBeUndefined();
+  it('a failed run is recorded, as the item attribute handlerRuns, with its message but not marked done', async () => {
+    const e = storedEvent(sampleBody('message.didFlag'));
+    await store.putIfAbsent(e);
+    expect((await rawItem(e.eventId))?.handlerRuns).toBeUndefined();
+    await store.recordHandlerRuns(e.eventId, { runs: { notify: run('failed', 3, 'HTTP 503') }, done: [], archived: false });
+    const item = await rawItem(e.eventId);
+    expect(item?.handlers).toEqual({ M: {} });
+    expect(item?.handlerRuns).toEqual({
+      M: { notify: { M: { outcome: { S: 'failed' }, attempts: { N: '3' }, lastAt: { S: '2025-07-02T10:00:00.000Z' }, durationMs: { N: '12' }, error: { S: 'HTTP 503' } } } },
+    });
   });
 
-  it('markHandlersDone on a missing event fails rather than creating a stub item', async () => {
+  it('the put names the delivery that is to archive the event; a round that archived clears it in the same write', async () => {
+    const e = storedEvent(sampleBody('message.didFlag'), { archivePending: 'req-1' });
+    await store.putIfAbsent(e);
+    expect(await store.putIfAbsent(e)).toMatchObject({ created: false, archivePending: 'req-1' });
+    await store.recordHandlerRuns(e.eventId, { runs: { a: run('failed', 1, 'x') }, done: [], archived: false });
+    expect((await rawItem(e.eventId))?.archivePending).toEqual({ S: 'req-1' });
+    await store.recordHandlerRuns(e.eventId, { runs: { a: run('succeeded', 2) }, done: ['a'], archived: true });
+    expect((await rawItem(e.eventId))?.archivePending).toBeUndefined();
+    expect(await store.putIfAbsent(e)).toEqual({ created: false, handlersDone: new Set(['a']), handlerRuns: { a: run('succeeded', 2) } });
+  });
+
+  it('recordHandlerRuns with nothing to record makes no request', async () => {
+    await expect(store.recordHandlerRuns('0'.repeat(32), { runs: {}, done: [], archived: false })).resolves.toBeUndefined();
+  });
+
+  it('recordHandlerRuns on a missing event fails rather than creating a stub item', async () => {
     const eventId = eventIdOf('never stored');
-    await expect(store.markHandlersDone(eventId, ['x'])).rejects.toThrow();
+    await expect(store.recordHandlerRuns(eventId, { runs: { x: run('succeeded') }, done: ['x'], archived: true })).rejects.toThrow();
     expect(await rawItem(eventId)).toBeUndefined();
   });
 
@@ -140,7 +175,7 @@ describe('DynamoDbEventStore against dynalite', () => {
     expect(item?.actorSK).toEqual({ S: `2025-07-02T09:54:03.221Z#${e.eventId}` });
     expect(item?.targetPK).toEqual({ S: 'TARGET#post#66510a0a0a0a0a0a0a0a0444' });
     expect(item?.handlers).toEqual({ M: {} });
-    expect(await store.get(e.eventId)).toEqual({ ...e, handlers: {} });
+    expect(await store.get(e.eventId)).toEqual({ ...e, handlers: {}, handlerRuns: {} });
   });
 
   it('sparse GSI keys: absent when the actor or the target is unknown', async () => {
@@ -159,7 +194,7 @@ describe('DynamoDbEventStore against dynalite', () => {
       expect(n?.[k], k).toBeUndefined();
     }
     expect(n?.flags).toEqual({ SS: ['invalid-json'] });
-    expect(await store.get(nothing.eventId)).toEqual({ ...nothing, handlers: {} });
+    expect(await store.get(nothing.eventId)).toEqual({ ...nothing, handlers: {}, handlerRuns: {} });
   });
 
   it('query byActor: a user\'s activity in time order', async () => {
@@ -196,9 +231,10 @@ describe('DynamoDbEventStore against dynalite', () => {
     expect(out.Items?.map((i) => i.PK?.S)).toEqual([`EVENT#${update.eventId}`, `EVENT#${ban.eventId}`]);
   });
 
-  it('a typical chat event\'s item stays within 1 KB (one write unit)', () => {
+  it('a typical chat event\'s item stays within 1 KB (one write unit), with the archive mark the fan-out writes', () => {
     for (const name of ['message.didCreate', 'message.didFlag', 'channel.didBan', 'follow.didCreate']) {
-      expect(itemBytes(toItem(storedEvent(sampleBody(name)))), name).toBeLessThanOrEqual(1024);
+      // As the fan-out writes it: with the digest naming the delivery that is to archive the event.
+      expect(itemBytes(toItem(storedEvent(sampleBody(name), { archivePending: 'AbCdEfGhIjK' }))), name).toBeLessThanOrEqual(1024);
     }
   });
 });
@@ -247,14 +283,23 @@ describe('DynamoDbEventStore duplicate path without a second read', () => {
           throw new ConditionalCheckFailedException({
             message: 'The conditional request failed',
             $metadata: {},
-            Item: { handlers: { M: { a: { BOOL: true }, b: { BOOL: false } } } },
+            Item: {
+              handlers: { M: { a: { BOOL: true }, b: { BOOL: false } } },
+              handlerRuns: { M: { a: { M: { outcome: { S: 'succeeded' }, attempts: { N: '1' }, lastAt: { S: '2025-07-02T10:00:00.000Z' }, durationMs: { N: '3' } } } } },
+              archivePending: { S: 'req-9' },
+            },
           });
         }
         throw new Error(`unexpected ${command.constructor.name}`);
       },
     } as unknown as DynamoDBClient;
     const s = new DynamoDbEventStore(fake, 'events');
-    expect(await s.putIfAbsent(storedEvent('{}'))).toEqual({ created: false, handlersDone: new Set(['a']) });
+    expect(await s.putIfAbsent(storedEvent('{}'))).toEqual({
+      created: false,
+      handlersDone: new Set(['a']),
+      handlerRuns: { a: { outcome: 'succeeded', attempts: 1, lastAt: '2025-07-02T10:00:00.000Z', durationMs: 3 } },
+      archivePending: 'req-9',
+    });
     expect(sent).toEqual(['PutItemCommand']);
   });
 

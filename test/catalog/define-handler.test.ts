@@ -21,6 +21,19 @@ import { InMemoryArchiveStream, InMemoryEventStore, RecordingLogger, RecordingMe
 import { sqsEventForBodies } from '../support/sqs.js';
 
 describe('payload types follow the patterns', () => {
+  it('ctx.metrics takes any metric name the handler chooses (published under its handler dimension)', () => {
+    const handler = defineHandler({
+      name: 'custom-metrics',
+      events: ['message.didCreate'],
+      handle(_event, ctx) {
+        ctx.metrics.count('LinksDeleted');
+        ctx.metrics.count('LinksSeen', 3);
+      },
+    });
+    expectTypeOf(handler.handle).parameter(1).toHaveProperty('metrics');
+    expectTypeOf<HandlerContext['metrics']['count']>().parameter(0).toEqualTypeOf<string>();
+  });
+
   it('an exact name gives its payload, with no cast', () => {
     defineHandler({
       name: 'typed',

@@ -1,9 +1,12 @@
-import { readdirSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { parseEvent } from '../../lambda/core/envelope.js';
 import { eventIdOf } from '../../lambda/core/event-id.js';
-import { COPY_FIELD, findSample, listSamples, resolvePayload, SAMPLES_DIR, varyBody } from '../../cli/fixtures.js';
+import { generateSample, catalogSampleNames } from '../../lambda/core/catalog/sample.js';
+import { COPY_FIELD, editPayload, findSample, listSamples, resolvePayload, SAMPLES_DIR, sendableNames, varyBody } from '../../cli/fixtures.js';
+import { parseAssignment } from '../../cli/sample-edit.js';
 
 const SAMPLE_FILES = readdirSync(SAMPLES_DIR).filter((f) => f.endsWith('.json')).sort();
 
@@ -28,13 +31,111 @@ describe('samples', () => {
     expect(payload.body.equals(readFileSync(join(SAMPLES_DIR, `${sample}.json`)))).toBe(true);
   });
 
-  it('finds nothing for an unknown name and says what exists', () => {
+  it('finds no shipped sample for an unknown name and lists the family\'s names', () => {
     expect(findSample('post.didExplode')).toBeUndefined();
-    expect(() => resolvePayload('post.didExplode')).toThrow(/unknown sample 'post\.didExplode'; available samples: .*channel\.didBan/);
+    expect(() => resolvePayload('post.didExplode')).toThrow(/unknown event name 'post\.didExplode'; the post events are v3\.post\.didCreate, .*v3\.post\.didApprove/);
+  });
+
+  it.each([
+    ['message.didCreat', 'message.didCreate'],
+    ['mesage.didFlag', 'message.didFlag'],
+    ['v3.post.didAprove', 'v3.post.didApprove'],
+    ['Follow.DidAcceptRequest', 'follow.didAcceptRequest'],
+    ['didRoleChange', 'v3.community.didRoleChange'],
+  ])('suggests the nearest name for %s', (typo, meant) => {
+    expect(() => resolvePayload(typo)).toThrow(`unknown event name '${typo}': did you mean ${meant}?`);
+  });
+
+  it('sends a shipped sample for each name that has one, and generates the rest', () => {
+    const names = sendableNames();
+    expect(names.map((n) => n.name)).toEqual(catalogSampleNames().map((n) => n.name));
+    for (const n of names) {
+      const payload = resolvePayload(n.name);
+      expect(payload.origin).toBe(n.shipped === undefined ? 'generated' : 'shipped');
+      expect(parseEvent(payload.body.toString('utf8')).eventType).toBe(n.eventType);
+      if (n.shipped === undefined) {
+        expect(payload).toMatchObject({ label: n.name, seed: 1 });
+        expect(JSON.parse(payload.body.toString('utf8'))).toEqual(generateSample(n.name, 1));
+      }
+    }
+    // Every shipped sample but the v5 variant (message.didCreate has its own file) is what its name sends.
+    expect(listSamples().filter((s) => !names.some((n) => n.shipped === s))).toEqual(['v5.message.didCreate']);
+  });
+
+  it.each([
+    ['post.didApprove', 'v3.post.didApprove', false],
+    ['v3.community.didRoleChange', 'v3.community.didRoleChange', false],
+    ['channel.didRemoveUsers', 'channel.didRemoveUsers', false],
+    ['user.didClearFlag', 'user.didClearFlag', false],
+    ['message.didDelete', 'message.didDelete', false],
+    ['v3.video-streaming.didStart', 'v3.video-streaming.didStart', true],
+    ['message.created', 'message.created', true],
+    ['push-notification.post.created', 'push-notification.created', false],
+  ])('generates %s, sent as %s (deprecated: %s)', (name, sentAs, deprecated) => {
+    const payload = resolvePayload(name);
+    const parsed = parseEvent(payload.body.toString('utf8'));
+    expect(payload.origin).toBe('generated');
+    expect(parsed.flags).toEqual([]);
+    expect(parsed.deprecated).toBe(deprecated);
+    expect(parsed.envelope === 'push-notification' ? (JSON.parse(payload.body.toString('utf8')) as { eventType: string }).eventType : parsed.eventName).toBe(sentAs);
+  });
+
+  it('generates from --seed even where a sample is shipped, and refuses --seed for a shipped-only name', () => {
+    const seeded = resolvePayload('message.didCreate', { seed: 5 });
+    expect(seeded).toMatchObject({ origin: 'generated', seed: 5, label: 'message.didCreate' });
+    expect(seeded.body.equals(resolvePayload('message.didCreate', { seed: 5 }).body)).toBe(true);
+    expect(seeded.body.equals(resolvePayload('message.didCreate', { seed: 6 }).body)).toBe(false);
+    expect(() => resolvePayload('v5.message.didCreate', { seed: 5 })).toThrow("'v5.message.didCreate' is a shipped sample only");
   });
 
   it('names a missing file', () => {
     expect(() => resolvePayload('./nowhere/event.json')).toThrow('file not found: ./nowhere/event.json');
+  });
+});
+
+describe('a file of the user\'s own', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'fixtures-test-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('is refused when it is not JSON, unless raw', () => {
+    const file = join(dir, 'broken.json');
+    writeFileSync(file, '{"event":"message.didCreate",');
+
+    expect(() => resolvePayload(file)).toThrow(`${file} is not JSON (`);
+    expect(() => resolvePayload(file)).toThrow('not sent; to test how the receiver stores such a body (flagged invalid-json), send it with --raw');
+    const raw = resolvePayload(file, { raw: true });
+    expect(raw).toMatchObject({ origin: 'file', warnings: [] });
+    expect(raw.body.toString('utf8')).toBe('{"event":"message.didCreate",');
+  });
+
+  it('is sent with a warning when it is JSON with no event name', () => {
+    const file = join(dir, 'no-name.json');
+    writeFileSync(file, '{"data":{}}');
+    expect(resolvePayload(file).warnings).toEqual([`${file} has no "event" name; sending it anyway (the receiver archives it flagged unknown-envelope)`]);
+  });
+});
+
+describe('editPayload', () => {
+  it('leaves the bytes alone without edits', async () => {
+    const payload = resolvePayload('message.didFlag');
+    expect(await editPayload(payload, { set: [] })).toBe(payload);
+  });
+
+  it('re-serialises in the layout of the original and warns of values the catalog types otherwise', async () => {
+    const payload = resolvePayload('message.didFlag');
+    const edited = await editPayload(payload, { user: 'zed', set: [parseAssignment('data.messages[0].flagCount=lots')] });
+    const text = edited.body.toString('utf8');
+
+    expect(text.split('\n')).toHaveLength(payload.body.toString('utf8').split('\n').length);
+    expect(parseEvent(text).entities.actorId).toBe('zed');
+    expect(edited.warnings).toEqual([
+      'after the edits data.messages.0.flagCount is not what the catalog types (invalid_type, expected number): the fan-out leaves that value out before handlers see it',
+    ]);
+  });
+
+  it('warns when the edited name is outside the catalog', async () => {
+    const edited = await editPayload(resolvePayload('message.didFlag'), { set: [parseAssignment('event=message.didFlagg')] });
+    expect(edited.warnings).toEqual(["after the edits the event name 'message.didFlagg' is not in the catalog: the receiver stores it flagged unknown-event-type"]);
   });
 });
 

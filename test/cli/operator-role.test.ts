@@ -24,10 +24,11 @@ function describeStacks(outputs: Record<string, string>) {
   );
 }
 
-const assumeRole = (expiration = '2026-12-02T08:00:00Z') =>
+/** An AssumeRole answer; by default a session valid for an hour from whenever it is asked (the CLI reads the real clock). */
+const assumeRole = (expiration?: string) =>
   queryAnswer(
     'AssumeRole',
-    `<Credentials><AccessKeyId>${SESSION_KEY}</AccessKeyId><SecretAccessKey>secret</SecretAccessKey><SessionToken>token</SessionToken><Expiration>${expiration}</Expiration></Credentials>` +
+    `<Credentials><AccessKeyId>${SESSION_KEY}</AccessKeyId><SecretAccessKey>secret</SecretAccessKey><SessionToken>token</SessionToken><Expiration>${expiration ?? new Date(Date.now() + 3600_000).toISOString()}</Expiration></Credentials>` +
       `<AssumedRoleUser><Arn>arn:aws:sts::${ACCOUNT}:assumed-role/op/socialplus-webhooks-cli</Arn><AssumedRoleId>AROA:socialplus-webhooks-cli</AssumedRoleId></AssumedRoleUser>`,
     'https://sts.amazonaws.com/doc/2011-06-15/',
   );

@@ -34,7 +34,8 @@ function record(sample: string, receivedAt: Date): ArchiveRecord {
 const DAY1 = new Date(Date.UTC(2025, 6, 2, 9, 54, 3));
 const DAY2 = new Date(Date.UTC(2025, 6, 3, 23, 1, 0));
 
-// Two objects in one partition and one in another, as the delivery stream would flush them.
+// Two objects in one partition and one in another, as the delivery stream would flush them; the
+// message.didCreate event twice (a line a crash of the fan-out repeated, a day later).
 const OBJECTS: Array<{ at: Date; name: string; records: ArchiveRecord[] }> = [
   { at: DAY1, name: 'stream-2025-07-02-09-54-03-a.gz', records: [record('message.didCreate', DAY1), record('message.didFlag', DAY1)] },
   { at: DAY1, name: 'stream-2025-07-02-09-55-00-b.gz', records: [record('v3.post.didCreate', DAY1)] },
@@ -80,19 +81,26 @@ describe('query', () => {
     rmSync(tmp, { recursive: true, force: true });
   });
 
-  it('counts events by type across every object, with numbers as numbers', async () => {
+  it('counts events by type across every object, each event once (the README\'s query), with numbers as numbers', async () => {
     const rows = await json('select event_type, count(*) as n from events group by 1 order by 1');
 
     expect(rows).toEqual([
-      { event_type: 'message.didCreate', n: 2 },
+      { event_type: 'message.didCreate', n: 1 },
       { event_type: 'message.didFlag', n: 1 },
       { event_type: 'post.didCreate', n: 1 },
       { event_type: 'push-notification.message.created', n: 1 },
     ]);
   });
 
+  it('events keeps an event\'s first line; archive_lines has every line', async () => {
+    const created = record('message.didCreate', DAY1).eventId;
+    expect(await json(`select dt, hour from events where event_id = '${created}'`)).toEqual([{ dt: '2025-07-02', hour: '09' }]);
+    expect(await json(`select dt from archive_lines where event_id = '${created}' order by dt`)).toEqual([{ dt: '2025-07-02' }, { dt: '2025-07-03' }]);
+    expect(await json('select count(*) as lines, count(distinct event_id) as events from archive_lines')).toEqual([{ lines: 5, events: 4 }]);
+  });
+
   it('reads dt and hour from the partition folders', async () => {
-    const rows = await json('select dt, hour, count(*) as n from events group by all order by all');
+    const rows = await json('select dt, hour, count(*) as n from archive_lines group by all order by all');
 
     expect(rows).toEqual([
       { dt: '2025-07-02', hour: '09', n: 3 },
@@ -136,7 +144,7 @@ describe('query', () => {
     expect(run.code).toBe(0);
     const lines = run.stdout.trimEnd().split('\n');
     expect(lines[0]).toMatch(/^event_type\s+│\s+n$/);
-    expect(lines[2]).toMatch(/^message\.didCreate\s+│\s+2$/);
+    expect(lines[2]).toMatch(/^message\.didCreate\s+│\s+1$/);
     expect(lines.at(-1)).toBe('(4 rows)');
   });
 
@@ -147,6 +155,7 @@ describe('query', () => {
     expect(JSON.parse(run.stdout)).toEqual([{ n: 0 }]);
     expect(run.stderr).toContain('no archive objects');
     expect(await json('select * from events', emptyDir)).toEqual([]);
+    expect(await json('select * from archive_lines', emptyDir)).toEqual([]);
   });
 
   it('reads a plain events/ copy of the archive and skips s3rver objects still being written', async () => {
@@ -165,7 +174,7 @@ describe('query', () => {
     const run = await runCli(['query', 'select count(*) as n from events', '--json'], { SOCIALPLUS_LOCAL_DIR: localDir });
 
     expect(run.code).toBe(0);
-    expect(JSON.parse(run.stdout)).toEqual([{ n: 5 }]);
+    expect(JSON.parse(run.stdout)).toEqual([{ n: 4 }]);
   });
 
   it('exits 1 with DuckDB\'s message for bad SQL', async () => {

@@ -7,6 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { eventIdOf } from '../../lambda/core/event-id.js';
 import { parseEvent } from '../../lambda/core/envelope.js';
+import { catalogSampleNames } from '../../lambda/core/catalog/sample.js';
 import { LEGACY_SIGNATURE_HEADER, SIGNATURE_HEADER, verifySignature } from '../../lambda/core/signature.js';
 import { runCli } from './run-cli.js';
 
@@ -195,14 +196,141 @@ describe('send', () => {
     expect(run.code).toBe(0);
   });
 
-  it('fails on an unknown sample name, listing the samples, without sending', async () => {
+  it('fails on an unknown event name, listing its family, without sending', async () => {
     const run = await runCli(['send', 'message.didExplode', '--url', receiver.url, '--secret', SECRET], cleanEnv());
 
     expect(run.code).toBe(1);
-    expect(run.stderr).toContain("unknown sample 'message.didExplode'");
-    expect(run.stderr).toContain('message.didCreate');
-    expect(run.stderr).toContain('v3.post.didCreate');
+    expect(run.stderr).toContain("unknown event name 'message.didExplode'; the message events are message.didCreate, ");
+    expect(run.stderr).toContain('send --list shows the');
     expect(receiver.received).toHaveLength(0);
+  });
+
+  it('answers a misspelt name with "did you mean", without sending', async () => {
+    const run = await runCli(['send', 'v3.post.didAprove', '--url', receiver.url, '--secret', SECRET], cleanEnv());
+
+    expect(run.code).toBe(1);
+    expect(run.stderr).toContain("unknown event name 'v3.post.didAprove': did you mean v3.post.didApprove?");
+    expect(receiver.received).toHaveLength(0);
+  });
+
+  it.each(['v3.post.didApprove', 'follow.didAcceptRequest', 'channel.didRemoveUsers', 'user.didClearFlag', 'v3.community.didRoleChange', 'message.didDelete'])(
+    'sends a generated %s, signed, that the receiver parses as that event',
+    async (name) => {
+      const run = await runCli(['send', name, '--url', receiver.url, '--secret', SECRET], cleanEnv());
+
+      expect(run.stderr).toBe('');
+      expect(run.code).toBe(0);
+      const body = receiver.received[0]?.body ?? Buffer.alloc(0);
+      expect(verifySignature(body, String(receiver.received[0]?.headers[SIGNATURE_HEADER]), [SECRET]).ok).toBe(true);
+      const parsed = parseEvent(body.toString('utf8'));
+      expect(parsed.eventName).toBe(name);
+      expect(parsed.flags).toEqual([]);
+      expect(run.stdout).toContain(`${name} (generated, seed 1)`);
+    },
+  );
+
+  it('--list prints every name by family, shipped or generated, deprecated marked; --json as data', async () => {
+    const run = await runCli(['send', '--list'], cleanEnv());
+
+    expect(run.code).toBe(0);
+    expect(run.stdout).toMatch(/^post\n {2}v3\.post\.didCreate +shipped\n/m);
+    expect(run.stdout).toMatch(/^ {2}v3\.post\.didApprove +generated$/m);
+    expect(run.stdout).toMatch(/^ {2}user\.didBan +shipped \(user\.didBan\.inferred\)$/m);
+    expect(run.stdout).toMatch(/^ {2}v3\.video-streaming\.didStart +generated {2}deprecated$/m);
+    expect(run.stdout).toMatch(/^ {2}message\.created +generated {2}deprecated$/m);
+
+    const json = await runCli(['send', '--list', '--json'], cleanEnv());
+    const names = JSON.parse(json.stdout) as Array<{ name: string; family: string; origin: string; deprecated: boolean }>;
+    expect(names.map((n) => n.name)).toEqual(catalogSampleNames().map((n) => n.name));
+    expect(names.find((n) => n.name === 'message.didCreate')).toMatchObject({ family: 'message', origin: 'shipped', deprecated: false });
+
+    const post = await runCli(['send', '--list', 'post'], cleanEnv());
+    expect(post.stdout.split('\n').filter((l) => l.startsWith('  ')).every((l) => l.includes('v3.post.'))).toBe(true);
+    expect((await runCli(['send', '--list', 'nothing-like-this'], cleanEnv())).stderr).toContain("no event name matches 'nothing-like-this'");
+  });
+
+  it('--user, --channel and --set edit the payload before it is signed', async () => {
+    const run = await runCli([
+      'send', 'message.didFlag', '--url', receiver.url, '--secret', SECRET,
+      '--user', 'spam.account.9', '--channel', 'lobby', '--set', 'data.messages[0].flagCount=5', '--set', 'data.messages[0].data.text=buy now',
+    ], cleanEnv());
+
+    expect(run.stderr).toBe('');
+    expect(run.code).toBe(0);
+    expect(run.stdout).toContain('message.didFlag (edited)');
+    const body = receiver.received[0]?.body ?? Buffer.alloc(0);
+    expect(verifySignature(body, String(receiver.received[0]?.headers[SIGNATURE_HEADER]), [SECRET]).ok).toBe(true);
+    const sent = JSON.parse(body.toString('utf8')) as { data: { messages: Array<{ userId: string; channelId: string; path: string; flagCount: number; data: { text: string } }>; users: Array<{ userId: string }> } };
+    const [m] = sent.data.messages;
+    expect(m).toMatchObject({ userId: 'spam.account.9', channelId: 'lobby', flagCount: 5, data: { text: 'buy now' } });
+    expect(m?.path).toContain('/chat/lobby/');
+    expect(sent.data.users[0]?.userId).toBe('spam.account.9');
+    expect(body.toString('utf8')).not.toContain('spam.account.42');
+  });
+
+  it('refuses a bad --set path or an edit that does not apply, without sending', async () => {
+    const base = ['--url', receiver.url, '--secret', SECRET];
+    const typo = await runCli(['send', 'message.didFlag', ...base, '--set', 'data.mesages[0].flagCount=5'], cleanEnv());
+    expect(typo.code).toBe(1);
+    expect(typo.stderr).toContain('--set data.mesages[0].flagCount=5: data.mesages does not exist (did you mean data.messages?)');
+
+    const syntax = await runCli(['send', 'message.didFlag', ...base, '--set', 'data.messages[0'], cleanEnv());
+    expect(syntax.code).not.toBe(0);
+    expect(syntax.stderr).toContain("--set takes path=value, got 'data.messages[0'");
+
+    const noChannel = await runCli(['send', 'v3.post.didCreate', ...base, '--channel', 'x'], cleanEnv());
+    expect(noChannel.code).toBe(1);
+    expect(noChannel.stderr).toContain('--channel: v3.post.didCreate is about no chat channel');
+    expect(receiver.received).toHaveLength(0);
+  });
+
+  it('--seed picks another generated sample, the same one every time', async () => {
+    const base = ['send', 'follow.didAcceptRequest', '--url', receiver.url, '--secret', SECRET];
+    expect((await runCli([...base, '--seed', '7'], cleanEnv())).code).toBe(0);
+    expect((await runCli([...base, '--seed', '7'], cleanEnv())).code).toBe(0);
+    expect((await runCli([...base, '--seed', '8'], cleanEnv())).code).toBe(0);
+    const [a, b, c] = receiver.received.map((r) => r.body);
+    expect(a?.equals(b ?? Buffer.alloc(0))).toBe(true);
+    expect(a?.equals(c ?? Buffer.alloc(0))).toBe(false);
+    expect((await runCli([...base, '--seed', '-1'], cleanEnv())).stderr).toContain('--seed must be a whole number');
+  });
+
+  it('refuses the sample options with --replay-capture, which sends a capture as captured', async () => {
+    const run = await runCli(['send', '--replay-capture', join(tmp, 'capture.json'), '--user', 'a', '--url', receiver.url], cleanEnv());
+
+    expect(run.code).toBe(1);
+    expect(run.stderr).toContain('--set, --user, --channel and --print do not apply to --replay-capture');
+    expect(receiver.received).toHaveLength(0);
+  });
+
+  it('--print shows the body and sends nothing, needing no secret', async () => {
+    const run = await runCli(['send', 'v3.post.didApprove', '--print', '--user', 'nok.s'], cleanEnv());
+
+    expect(run.code).toBe(0);
+    expect(receiver.received).toHaveLength(0);
+    expect(parseEvent(run.stdout)).toMatchObject({ eventName: 'v3.post.didApprove', entities: { actorId: 'nok.s' } });
+  });
+
+  it('refuses a file that is not JSON unless --raw, which sends it byte for byte', async () => {
+    const file = join(tmp, 'broken.json');
+    writeFileSync(file, 'event=message.didCreate');
+
+    const refused = await runCli(['send', file, '--url', receiver.url, '--secret', SECRET], cleanEnv());
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toContain(`${file} is not JSON (`);
+    expect(refused.stderr).toContain('send it with --raw');
+    expect(receiver.received).toHaveLength(0);
+
+    const raw = await runCli(['send', file, '--raw', '--url', receiver.url, '--secret', SECRET], cleanEnv());
+    expect(raw.code).toBe(0);
+    expect(raw.stderr).toBe('');
+    expect(receiver.received[0]?.body.toString('utf8')).toBe('event=message.didCreate');
+
+    expect((await runCli(['send', 'message.didCreate', '--raw', '--url', receiver.url, '--secret', SECRET], cleanEnv())).stderr)
+      .toContain("--raw applies to a file of your own; 'message.didCreate' is an event name");
+    expect((await runCli(['send', file, '--raw', '--set', 'a=1', '--url', receiver.url, '--secret', SECRET], cleanEnv())).stderr)
+      .toContain('--raw sends your file byte for byte: it takes no --set, --user, --channel or --seed');
+    expect(receiver.received).toHaveLength(1);
   });
 
   it('fails with a hint when there is no secret at all', async () => {

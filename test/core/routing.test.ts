@@ -117,6 +117,7 @@ describe('defineHandler', () => {
   });
 
   it('an invalid pattern is rejected, naming the pattern', () => {
+    // @ts-expect-error the type checker rejects it too (test/catalog/event-names.test.ts); this is the run-time check
     expect(() => defineHandler({ name: 'typo', events: ['message.didFlag', 'post*'], handle })).toThrow("invalid event pattern 'post*'");
   });
 

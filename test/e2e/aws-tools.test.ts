@@ -235,12 +235,19 @@ describe('replay --aws', () => {
     expect(stdout.join('')).toMatch(new RegExp(`replayed 25 events received 2025-07-02T00:00:00.000Z to 2025-07-03T00:00:00.000Z from s3://${BUCKET}/events/ to ${QUEUE_URL} \\(27 archive lines in 2 objects; 1 as claim checks; skipped 1 duplicate lines`));
   });
 
-  it('filters by --event and marks --force', async () => {
+  it('filters by --event and marks the handlers --force names', async () => {
     captureStdout();
     const sqs = sqsForReplay();
-    const summary = await runReplayCommand({ aws: true, from: '2025-07-02T10:00Z', to: '2025-07-02T10:20Z', event: ['post.*'], force: true }, clients(sqs));
+    const summary = await runReplayCommand({ aws: true, from: '2025-07-02T10:00Z', to: '2025-07-02T10:20Z', event: ['post.*'], force: ['auto-moderation'] }, clients(sqs));
     expect(summary.sent).toBe(10);
-    for (const m of sent(sqs).values()) expect(m.attributes).toMatchObject({ eventType: 'post.didCreate', replayForce: '1' });
+    for (const m of sent(sqs).values()) expect(m.attributes).toMatchObject({ eventType: 'post.didCreate', replayForce: 'auto-moderation' });
+  });
+
+  it('refuses a plain --force before reading anything', async () => {
+    captureStdout();
+    const sqs = sqsForReplay();
+    await expect(runReplayCommand({ aws: true, from: '2025-07-02', to: '2025-07-02', force: true }, clients(sqs))).rejects.toThrow(/--force without handler names/);
+    expect(sqs.commands).toHaveLength(0);
   });
 
   it('retries the entries SQS fails on its side, and stops on one it refuses', async () => {

@@ -5,7 +5,7 @@ import { eventIdOf } from '../../lambda/core/event-id.js';
 import { claimCheckKey } from '../../lambda/core/inbox.js';
 import { CliError } from '../../cli/errors.js';
 import { createProgress, render } from '../../cli/progress.js';
-import { claimCheckFor, dayPrefixes, decideLine, parseTimeRange, partitionOf, partitionsFor, replayRequestId, type ReplayRules } from '../../cli/replay-plan.js';
+import { checkPatterns, claimCheckFor, dayPrefixes, decideLine, parseForce, parseTimeRange, partitionOf, partitionsFor, replayRequestId, type ReplayRules } from '../../cli/replay-plan.js';
 
 const BODY = '{"event":"message.didFlag","data":{"message":{"messageId":"m1"}}}';
 
@@ -24,7 +24,7 @@ function line(overrides: Partial<ArchiveRecord> = {}, body = BODY): string {
 }
 
 function rules(overrides: Partial<ReplayRules> = {}): ReplayRules {
-  return { range: parseTimeRange('2025-07-02', '2025-07-02'), patterns: [], requestId: 'replay-test', force: false, seen: new Set(), ...overrides };
+  return { range: parseTimeRange('2025-07-02', '2025-07-02'), patterns: [], requestId: 'replay-test', force: [], seen: new Set(), ...overrides };
 }
 
 describe('parseTimeRange', () => {
@@ -45,6 +45,44 @@ describe('parseTimeRange', () => {
   ])('refuses --from %s --to %s, naming the problem', (from, to, message) => {
     expect(() => parseTimeRange(from, to)).toThrow(CliError);
     expect(() => parseTimeRange(from, to)).toThrow(message);
+  });
+});
+
+describe('--force names the handlers it runs again', () => {
+  it('reads names comma-separated or repeated, once each', () => {
+    expect(parseForce(undefined)).toEqual([]);
+    expect(parseForce(['auto-moderation'])).toEqual(['auto-moderation']);
+    expect(parseForce(['auto-moderation,daily-counters', 'auto-moderation'])).toEqual(['auto-moderation', 'daily-counters']);
+  });
+
+  it('refuses a plain --force, saying how to name the handlers', () => {
+    expect(() => parseForce(true)).toThrow(CliError);
+    expect(() => parseForce(true)).toThrow(/--force without handler names: name the handlers to run again: --force <handler>\[,<handler>…\] \(or repeat --force\), e\.g\. --force auto-moderation/);
+  });
+
+  it('refuses something that is not a handler name', () => {
+    expect(() => parseForce(['Auto Moderation'])).toThrow(/--force: 'Auto Moderation' is not a handler name/);
+    expect(() => parseForce([','])).toThrow(/--force names no handler/);
+  });
+});
+
+describe('--event patterns', () => {
+  it('accepts catalog names, families, * and unknown', () => {
+    expect(() => checkPatterns(['message.didFlag', 'message.*', '*', 'unknown', 'v3.post.didCreate'])).not.toThrow();
+  });
+
+  it('takes an event id as is, and selects that one event', () => {
+    expect(() => checkPatterns([eventIdOf(BODY)])).not.toThrow();
+    const r = rules({ patterns: [eventIdOf(BODY)] });
+    expect(decideLine(line(), r).kind).toBe('inline');
+    const other = '{"event":"message.didFlag","data":{"message":{"messageId":"m2"}}}';
+    expect(decideLine(line({ eventId: eventIdOf(other) }, other), r)).toMatchObject({ kind: 'skip', reason: 'filtered' });
+  });
+
+  it('refuses a pattern that matches no catalog name, with "did you mean"', () => {
+    expect(() => checkPatterns(['mesage.*'])).toThrow(CliError);
+    expect(() => checkPatterns(['mesage.*'])).toThrow("--event: 'mesage.*' matches no event family of the catalog; did you mean 'message.*'?");
+    expect(() => checkPatterns(['message.didCreat'])).toThrow(/--event: 'message.didCreat' is not an event name of the catalog; did you mean 'message.didCreate'\?/);
   });
 });
 
@@ -76,9 +114,9 @@ describe('decideLine', () => {
     });
   });
 
-  it('marks every message with replayForce=1 under --force', () => {
-    const d = decideLine(line(), rules({ force: true }));
-    expect(d.kind === 'inline' && d.message.attributes).toMatchObject({ replayForce: '1' });
+  it('marks every message with the handlers --force names', () => {
+    const d = decideLine(line(), rules({ force: ['auto-moderation', 'daily-counters'] }));
+    expect(d.kind === 'inline' && d.message.attributes).toMatchObject({ replayForce: 'auto-moderation,daily-counters' });
   });
 
   it('skips a second line of the same event, lines outside the range, and events not matching --event', () => {
@@ -100,12 +138,12 @@ describe('decideLine', () => {
   it('sends a claim check for a body kept in S3, keeping --force', () => {
     const id = eventIdOf('a body too large for an archive line');
     const key = claimCheckKey(new Date('2025-07-02T10:15:00Z'), id);
-    const d = decideLine(line({ eventId: id, flags: ['payload-in-s3'], payload: key }), rules({ force: true }));
+    const d = decideLine(line({ eventId: id, flags: ['payload-in-s3'], payload: key }), rules({ force: ['auto-moderation'] }));
     expect(d).toMatchObject({ kind: 'claim-check', key });
     if (d.kind !== 'claim-check') throw new Error('expected a claim check');
     expect(claimCheckFor(d, 1_500_000)).toEqual({
       body: JSON.stringify({ claimCheckKey: key, bodyBytes: 1_500_000 }),
-      attributes: { eventId: id, eventType: 'message.didFlag', receivedAt: '2025-07-02T10:15:00.000Z', source: 'default', requestId: 'replay-test', replayForce: '1', claimCheckKey: key },
+      attributes: { eventId: id, eventType: 'message.didFlag', receivedAt: '2025-07-02T10:15:00.000Z', source: 'default', requestId: 'replay-test', replayForce: 'auto-moderation', claimCheckKey: key },
     });
   });
 

@@ -99,6 +99,8 @@ describe('redrive (local mode running)', () => {
     expect(pipeline.queue.listDeadLetters()).toEqual([]);
     // The retry ran only the handler that had failed.
     expect(runs.get(ids.poison as string)).toEqual(['everything', 'picky']);
+    // Four receives and two redrives of the poison event, and the archive took each event once.
+    expect(pipeline.metrics().Archived).toBe(4);
     expect((await pipeline.store.get(ids.poison as string))?.handlers).toEqual({ everything: true, picky: true });
 
     run = await cli('redrive');
@@ -125,22 +127,36 @@ describe('replay (local mode running)', () => {
     const run = await cli('replay', '--from', today(), '--to', today());
     expect(run.code, run.stderr).toBe(0);
     expect(run.stdout).toMatch(new RegExp(`replayed 4 events received .* to the queue of local mode \\(process ${process.pid}\\)`));
-    expect(run.stdout).toMatch(/handlers that already succeeded for an event are skipped by the fan-out; add --force to run them again/);
+    expect(run.stdout).toMatch(/handlers that already succeeded for an event are skipped by the fan-out; add --force <handler,…> to run those named again/);
     await pipeline.settle();
     const after = pipeline.metrics();
     expect((after.Duplicate ?? 0) - (before.Duplicate ?? 0)).toBe(4);
+    // The events came from the archive: it gets no second line.
+    expect((after.Archived ?? 0) - (before.Archived ?? 0)).toBe(0);
     expect((after.Stored ?? 0) - (before.Stored ?? 0)).toBe(0);
     expect([...runs.values()].flat().length).toBe(runsBefore);
   });
 
-  it('runs every handler again under --force', async () => {
+  it('runs again only the handlers --force names, and archives nothing again', async () => {
     const flag = ids.flag as string;
     const before = runs.get(flag) ?? [];
-    const run = await cli('replay', '--from', today(), '--to', today(), '--event', 'message.didFlag', '--force');
+    const archivedBefore = pipeline.metrics().Archived ?? 0;
+    const run = await cli('replay', '--from', today(), '--to', today(), '--event', 'message.didFlag', '--force', 'picky');
     expect(run.code, run.stderr).toBe(0);
     expect(run.stdout).toMatch(/replayed 1 event /);
+    expect(run.stdout).toMatch(/--force: each message carries replayForce=picky/);
     await pipeline.settle();
-    expect(runs.get(flag)).toEqual([...before, 'everything', 'picky']);
+    expect(runs.get(flag)).toEqual([...before, 'picky']);
+    expect(pipeline.metrics().Archived ?? 0).toBe(archivedBefore);
+  });
+
+  it('refuses a plain --force, saying how to name the handlers, and queues nothing', async () => {
+    const before = pipeline.metrics().RecordsReceived ?? 0;
+    const run = await cli('replay', '--from', today(), '--to', today(), '--force');
+    expect(run.code).toBe(1);
+    expect(run.stderr).toMatch(/--force without handler names: name the handlers to run again: --force <handler>\[,<handler>…\]/);
+    await pipeline.settle();
+    expect(pipeline.metrics().RecordsReceived ?? 0).toBe(before);
   });
 
   it('refuses a bad range or pattern, naming it', async () => {
@@ -149,6 +165,9 @@ describe('replay (local mode running)', () => {
     expect(run.stderr).toMatch(/--from 'last week' is not a day or a time/);
     run = await cli('replay', '--from', today(), '--to', today(), '--event', 'message*');
     expect(run.stderr).toMatch(/--event: invalid event pattern 'message\*'/);
+    run = await cli('replay', '--from', today(), '--to', today(), '--event', 'mesage.*');
+    expect(run.code).toBe(1);
+    expect(run.stderr).toMatch(/--event: 'mesage\.\*' matches no event family of the catalog; did you mean 'message\.\*'\?/);
     run = await cli('replay', '--to', today());
     expect(run.stderr).toMatch(/required option '--from <time>' not specified/);
   });
@@ -193,10 +212,10 @@ describe('a 1.5 MB body (claim check)', () => {
 describe('redrive and replay with local mode stopped', () => {
   it('put the messages in its queue files, with --force marking each; local mode delivers them when it starts', async () => {
     await pipeline.close();
-    let run = await cli('replay', '--from', today(), '--to', today(), '--event', 'message.didFlag', '--force');
+    let run = await cli('replay', '--from', today(), '--to', today(), '--event', 'message.didFlag', '--force', 'everything,picky');
     expect(run.code, run.stderr).toBe(0);
     expect(run.stdout).toMatch(/replayed 1 event .* to the local queue; local mode is not running: they are handled when it starts \(npm start\)/);
-    expect(run.stdout).toMatch(/--force: each message carries replayForce=1/);
+    expect(run.stdout).toMatch(/--force: each message carries replayForce=everything,picky/);
     run = await cli('redrive');
     expect(run.stdout).toBe('the local dead-letter queue is empty; nothing to move\n');
 
@@ -205,7 +224,7 @@ describe('redrive and replay with local mode stopped', () => {
       const queued = [...queue.allMessages()];
       expect(queued).toHaveLength(1);
       expect(queued[0]?.body).toBe(variant('message.didFlag', 'flag'));
-      expect(queued[0]?.attributes).toMatchObject({ eventId: ids.flag, eventType: 'message.didFlag', source: 'default', replayForce: '1' });
+      expect(queued[0]?.attributes).toMatchObject({ eventId: ids.flag, eventType: 'message.didFlag', source: 'default', replayForce: 'everything,picky' });
       expect(queued[0]?.attributes.requestId).toMatch(/^replay-\d{8}T\d{6}Z-/);
     } finally {
       await queue.close();

@@ -1,9 +1,10 @@
 /**
  * Auto-moderation against dynalite (the handler state table) and a fake Social Plus API on
- * localhost: the sliding window, the ban exactly once, scoped bans, deleting the flagged item, and
- * idempotency when an event is retried (after a failed ban, or a crashed invocation).
+ * localhost: the sliding window (ending now), the ban exactly once, scoped bans, deleting the
+ * flagged item, idempotency when an event is retried (after a failed ban, or a crashed invocation),
+ * and replays (forced, or after the event store's TTL) that never ban again for the same event.
  */
-import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { GetItemCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { DynamoDbFlagCounterStore } from '../../lambda/adapters/flag-counter-store.js';
 import { ensureHandlerStateTable } from '../../lambda/adapters/handler-state-table.js';
@@ -36,9 +37,14 @@ function config(extra: Record<string, unknown> = {}): AutoModerationConfig {
   return parseHandlersConfig({ socialPlus: { region: 'us' }, autoModeration: { enabled: true, threshold: 3, windowMinutes: 60, ...extra } }).autoModeration;
 }
 
+/**
+ * The handler on a fresh table. Unless `opts.now` is given, its clock is the arrival time of the
+ * flag being handled (each event handled as it arrives); `replay` handles an event later.
+ */
 function setup(extra: Record<string, unknown> = {}, opts: { now?: () => Date; maxAttempts?: number } = {}) {
   const store = new DynamoDbFlagCounterStore(dynamodb, table);
-  const handler = createAutoModeration(config(extra), { store, ...(opts.now ? { now: opts.now } : {}), banLeaseMs: 60_000 });
+  let clock = new Date(T0);
+  const handler = createAutoModeration(config(extra), { store, now: opts.now ?? (() => clock), banLeaseMs: 60_000 });
   const socialPlus = new SocialPlusHttpClient({
     baseUrl: api.url,
     credentials: staticCredentials({ adminToken: 'admin' }),
@@ -46,13 +52,19 @@ function setup(extra: Record<string, unknown> = {}, opts: { now?: () => Date; ma
     maxAttempts: opts.maxAttempts ?? 1,
     sleep: async () => undefined,
   });
-  /** One flag of `user` received at minute `minute`, as event `id`. */
-  const flag = (id: string, minute: number, user = 'spam.account.42') =>
-    runHandler(handler, sampleEvent('message.didFlag', (e) => {
+  /** Event `id`, one flag of `user` received at minute `minute`, handled at minute `handledAt`. */
+  const handle = (id: string, minute: number, handledAt: number, user = 'spam.account.42') => {
+    clock = new Date(at(handledAt));
+    return runHandler(handler, sampleEvent('message.didFlag', (e) => {
       e.data.messages![0]!.userId = user;
       e.data.messages![0]!.messageId = `msg-${id}`;
     }), { eventId: id, receivedAt: at(minute), socialPlus });
-  return { store, handler, flag, socialPlus };
+  };
+  /** One flag of `user` received at minute `minute`, as event `id`, handled as it arrives. */
+  const flag = (id: string, minute: number, user = 'spam.account.42') => handle(id, minute, minute, user);
+  /** Event `id` (received at `minute`) handled again at minute `handledAt`: a replay. */
+  const replay = (id: string, minute: number, handledAt: number) => handle(id, minute, handledAt);
+  return { store, handler, flag, replay, socialPlus };
 }
 
 const bans = () => api.requestsTo('POST', '/api/v2/users/ban');
@@ -82,7 +94,7 @@ describe('auto-moderation', () => {
     expect(api.bannedUsers).toEqual(new Set(['spam.account.42']));
   });
 
-  it('counts flags in a sliding window on each event\'s arrival time', async () => {
+  it('counts flags in a sliding window ending now', async () => {
     const { flag } = setup();
     await flag('e1', 0);
     await flag('e2', 30);
@@ -154,6 +166,45 @@ describe('auto-moderation', () => {
     expect(bans()).toHaveLength(2);
   });
 
+  it('a replayed old flag (after the store\'s TTL every handler runs again) is outside the window: no count, no second ban', async () => {
+    const { flag, replay } = setup({ banHoldMinutes: 30 });
+    for (const [i, m] of [0, 1, 2].entries()) await flag(`e${i}`, m);
+    expect(bans()).toHaveLength(1);
+    // Days later, a plain replay after the TTL: the events are new to the store, every handler runs.
+    for (const [i, m] of [0, 1, 2].entries()) await replay(`e${i}`, m, 3 * 24 * 60);
+    expect(bans()).toHaveLength(1);
+  });
+
+  it('a forced replay after the ban hold does not ban again for the same event', async () => {
+    const { flag, replay } = setup({ banHoldMinutes: 30 });
+    for (const [i, m] of [0, 1, 2].entries()) await flag(`e${i}`, m);
+    expect(bans()).toHaveLength(1);
+    // Minute 45: the hold (30 minutes) has passed, the three flags are still inside the window (60).
+    await replay('e2', 2, 45);
+    expect(bans()).toHaveLength(1);
+    // A new flag past the hold still bans: the user keeps getting flagged.
+    await flag('f1', 46);
+    expect(bans()).toHaveLength(2);
+  });
+
+  it('keeps for good which event caused a ban (no TTL), apart from the ban marker', async () => {
+    const { flag } = setup();
+    for (const [i, m] of [0, 1, 2].entries()) await flag(`e${i}`, m);
+    const out = await dynamodb.send(new GetItemCommand({ TableName: table, Key: { PK: { S: 'FLAGS#spam.account.42' }, SK: { S: 'BANEVENT#e2' } }, ConsistentRead: true }));
+    expect(out.Item).toEqual({ PK: { S: 'FLAGS#spam.account.42' }, SK: { S: 'BANEVENT#e2' }, eventId: { S: 'e2' }, scope: { S: 'global' } });
+  });
+
+  it('countFlags leaves out flags whose TTL has passed (DynamoDB deletes them lazily)', async () => {
+    const { store } = setup();
+    const flagAt = (eventId: string, minute: number, keptMinutes: number) => store.recordFlag({
+      userId: 'u', eventId, at: new Date(at(minute)), eventType: 'message.didFlag', keepUntil: new Date(at(minute + keptMinutes)),
+    });
+    await flagAt('old', 0, 10);
+    await flagAt('kept', 5, 120);
+    expect(await store.countFlags({ userId: 'u', from: new Date(at(0)), to: new Date(at(30)), limit: 10 })).toBe(1);
+    expect(await store.countFlags({ userId: 'u', from: new Date(at(0)), to: new Date(at(9)), limit: 10 })).toBe(2);
+  });
+
   it('bans from the flagged message\'s channel when ban is "scoped"', async () => {
     const { flag } = setup({ ban: 'scoped' });
     for (const [i, m] of [0, 1, 2, 3].entries()) await flag(`e${i}`, m);
@@ -164,7 +215,7 @@ describe('auto-moderation', () => {
 
   it('bans a post\'s author from its community, counting post and comment flags together', async () => {
     const store = new DynamoDbFlagCounterStore(dynamodb, table);
-    const handler = createAutoModeration(config({ ban: 'scoped', threshold: 2 }), { store });
+    const handler = createAutoModeration(config({ ban: 'scoped', threshold: 2 }), { store, now: () => new Date(at(1)) });
     const socialPlus = new SocialPlusHttpClient({ baseUrl: api.url, credentials: staticCredentials({ adminToken: 'a' }), logger: new RecordingLogger() });
     await runHandler(handler, sampleEvent('v3.comment.didFlag'), { receivedAt: at(0), socialPlus });
     await runHandler(handler, sampleEvent('v3.post.didFlag'), { receivedAt: at(1), socialPlus });

@@ -47,7 +47,7 @@ const byUser = (userId: string) => (e: Record<string, unknown>) => {
   ((e.data as { messages: Array<{ userId: string }> }).messages[0] as { userId: string }).userId = userId;
 };
 
-// The fixture archive: flags by two users, other events, one duplicate delivery, days outside windows.
+// The fixture archive: flags by two users, other events, one line repeated (after a crash), days outside windows.
 const f1 = archived('message.didFlag', at(0, 1), 'f1', byUser('spam.1'));
 const f2 = archived('message.didFlag', at(1, 2), 'f2', byUser('spam.1'));
 const f3 = archived('message.didFlag', at(3, 3), 'f3', byUser('spam.2'));
@@ -56,7 +56,7 @@ const old = archived('message.didFlag', at(45, 5), 'old', byUser('spam.2')); // 
 const c1 = archived('message.didCreate', at(0, 6), 'c1'); // actor mika.tan
 const c2 = archived('message.didCreate', at(8, 7), 'c2'); // actor mika.tan, outside 7 days
 const r1 = archived('message.didAddReaction', at(1, 8), 'r1'); // actor ben.w
-const dup = { ...c1, receivedAt: at(0, 9).toISOString() }; // c1 delivered again later (at-least-once)
+const dup = { ...c1, receivedAt: at(0, 9).toISOString() }; // c1's line again, later (older archives kept a line per delivery)
 
 /** Objects as Firehose would write them: one per partition of arrival time. */
 const RECORDS: ArchiveRecord[] = [f1, f2, f3, p1, old, c1, c2, r1, dup];
@@ -121,14 +121,13 @@ describe('the saved Athena queries, run unchanged with query --named', () => {
     ]);
   });
 
-  it('HourlyVolume: distinct events and deliveries per UTC hour, last 2 days', async () => {
+  it('HourlyVolume: events per UTC hour, each once in the hour of its first line, last 2 days', async () => {
     const hh = (d: Date) => d.toISOString().slice(11, 13);
     expect(await named('HourlyVolume')).toEqual([
-      { dt: dt(0), hour: hh(at(0, 9)), events: 1, deliveries: 1 },
-      { dt: dt(0), hour: hh(at(0, 6)), events: 1, deliveries: 1 },
-      { dt: dt(0), hour: hh(at(0, 1)), events: 1, deliveries: 1 },
-      { dt: dt(1), hour: hh(at(1, 8)), events: 1, deliveries: 1 },
-      { dt: dt(1), hour: hh(at(1, 2)), events: 1, deliveries: 1 },
+      { dt: dt(0), hour: hh(at(0, 6)), events: 1 },
+      { dt: dt(0), hour: hh(at(0, 1)), events: 1 },
+      { dt: dt(1), hour: hh(at(1, 8)), events: 1 },
+      { dt: dt(1), hour: hh(at(1, 2)), events: 1 },
     ]);
   });
 
@@ -194,7 +193,12 @@ describe("Athena's semantics in local queries", () => {
   });
 
   it('approx_distinct counts distinct values (exactly)', async () => {
-    expect(await one('select approx_distinct(event_id) as v, count(*) as copies from events')).toEqual({ v: RECORDS.length - 1, copies: RECORDS.length });
+    expect(await one('select approx_distinct(event_id) as v, count(*) as copies from archive_lines')).toEqual({ v: RECORDS.length - 1, copies: RECORDS.length });
+  });
+
+  it('events has each event once; archive_lines every line', async () => {
+    expect(await one('select count(*) as n from events')).toEqual({ n: RECORDS.length - 1 });
+    expect(await one(`select received_at from events where event_id = '${c1.eventId}'`)).toEqual({ received_at: c1.receivedAt });
   });
 
   it('an Athena query over the payload runs as written', async () => {

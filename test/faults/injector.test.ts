@@ -86,13 +86,13 @@ describe('FaultInjector', () => {
         calls.push(`put ${e.eventId}`);
         return { created: true };
       },
-      async markHandlersDone(id) {
+      async recordHandlerRuns(id) {
         calls.push(`done ${id}`);
       },
     };
     const injector = new FaultInjector(5, { store: { fail: 1 }, handler: { failAfter: 1 } });
     const wrapped = injector.wrapStore(store);
-    await expect(wrapped.markHandlersDone('e1', ['h'])).rejects.toThrow(/at store for done:e1/);
+    await expect(wrapped.recordHandlerRuns('e1', { runs: { h: { outcome: 'succeeded', attempts: 1, lastAt: '2025-07-02T10:00:00.000Z', durationMs: 1 } }, done: ['h'], archived: true })).rejects.toThrow(/at store for done:e1/);
     expect(calls).toEqual([]);
     const ran: string[] = [];
     const handler = injector.wrapHandler(defineHandler({ name: 'h1', events: ['*'], handle: (_e, ctx) => void ran.push(ctx.eventId) }));

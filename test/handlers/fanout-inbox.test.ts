@@ -26,7 +26,7 @@ const FLAG = sampleBody('message.didFlag');
 const LARGE = JSON.stringify({ event: 'v3.post.didCreate', data: { posts: [{ postId: 'p-large', postedUserId: 'u-9', data: { text: 'x'.repeat(1_500_000) } }] } });
 
 /** A fan-out (and a receiver sharing its inbox), with one `*` handler unless told otherwise. */
-function setup(opts: { blobs?: InMemoryBlobStore | null; failFor?: (ctx: HandlerContext) => boolean; queue?: EventQueue } = {}) {
+function setup(opts: { blobs?: InMemoryBlobStore | null; failFor?: (ctx: HandlerContext) => boolean; queue?: EventQueue; noHandler?: boolean } = {}) {
   const blobs = opts.blobs === null ? undefined : (opts.blobs ?? new InMemoryBlobStore());
   const calls: Call[] = [];
   const archive = new InMemoryArchiveStream();
@@ -35,7 +35,7 @@ function setup(opts: { blobs?: InMemoryBlobStore | null; failFor?: (ctx: Handler
   const metrics = new RecordingMetrics();
   const deps: FanoutDeps = {
     archive, store, logger, metrics, eventRetentionDays: 90, now: () => NOW,
-    handlers: [recordingHandler('all', ['*'], calls, opts.failFor)],
+    handlers: opts.noHandler ? [] : [recordingHandler('all', ['*'], calls, opts.failFor)],
     ...(blobs ? { blobs } : {}),
   };
   const fanout = createFanoutHandler(deps);
@@ -159,7 +159,7 @@ describe('spill: the queue fails, S3 notifies the queue, the fan-out picks the e
     expect(logger.at('warn').find((e) => e.message === 'could not delete a processed spill object')?.fields).toMatchObject({ eventId: eventIdOf(FLAG), error: 'AccessDenied' });
   });
 
-  it('enqueued late AND spilled (the send finished after the deadline): one event, handled once, spill deleted', async () => {
+  it('enqueued late AND spilled (the send finished after the deadline): one event, archived and handled once, spill deleted', async () => {
     // A queue that takes the message but answers only after the deadline has passed.
     const late = new InMemoryQueue();
     late.send = async (m, opts) => {
@@ -177,8 +177,25 @@ describe('spill: the queue fails, S3 notifies the queue, the fan-out picks the e
     expect(await s.fanout(event)).toEqual(failures([]));
     expect(s.store.putCalls).toHaveLength(1);
     expect(s.calls).toHaveLength(1);
-    expect(s.archive.lines).toHaveLength(2);
+    expect(s.archive.lines).toHaveLength(1);
     expect(s.blobs.keys()).toEqual([]);
+  });
+
+  it('enqueued late AND spilled, the two copies in separate batches, no handler: archived once, by the first to be stored', async () => {
+    const late = new InMemoryQueue();
+    late.send = async (m, opts) => {
+      late.messages.push(m);
+      return hangUntilAborted(opts?.signal);
+    };
+    // No handler: no write follows the archive, so the item keeps naming the copy that archived it.
+    const s = setup({ queue: late, noHandler: true });
+    const receiver = createReceiverHandler({ queue: late, blobs: s.blobs, secrets: new FakeSecretSource({ default: [SECRET] }), logger: new RecordingLogger(), metrics: new RecordingMetrics(), deadlineMs: 20 });
+    expect((await receiver(signedWebhookEvent(FLAG, SECRET))).statusCode).toBe(200);
+    const key = spillKey(AT, eventIdOf(FLAG));
+    expect(await s.fanout(sqsEvent([s3NotificationRecord(s.blobs.bucket, [key])]))).toEqual(failures([]));
+    expect(await s.fanout(sqsEvent([sqsRecord(late.messages[0] as QueueMessage)]))).toEqual(failures([]));
+    expect(s.archive.lines).toHaveLength(1);
+    expect(s.store.putCalls).toHaveLength(2);
   });
 
   it('a non-UTF-8 body spilled as its exact bytes is kept base64, flagged, restorable', async () => {

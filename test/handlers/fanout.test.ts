@@ -5,6 +5,7 @@ import type { WebhookHandler } from '../../lambda/core/define-handler.js';
 import { eventIdOf } from '../../lambda/core/event-id.js';
 import { VERIFICATION_MARKER_KEY } from '../../lambda/core/envelope.js';
 import type { FanoutDeps } from '../../lambda/core/fanout.js';
+import type { HandlerMetrics } from '../../lambda/core/telemetry.js';
 import { createFanoutHandler } from '../../lambda/fanout/handler.js';
 import { createReceiverHandler } from '../../lambda/receiver/handler.js';
 import { signedWebhookEvent } from '../support/api-gateway.js';
@@ -67,6 +68,8 @@ describe('fan-out: a batch of distinct events', () => {
       targetId: '66510a0a0a0a0a0a0a0a0444',
       occurredAt: '2025-07-02T11:30:00.000Z',
       expiresAt: Math.floor(NOW.getTime() / 1000) + 90 * 86_400,
+      // Which delivery is to archive it (cleared once a round of handler runs records the archive).
+      archivePending: expect.stringMatching(/^[\w-]{11}$/),
     });
   });
 
@@ -107,11 +110,11 @@ describe('fan-out: a batch of distinct events', () => {
 describe('fan-out: duplicates', () => {
   const body = sampleBody('message.didFlag');
 
-  it('the same body twice in a batch: both archived, stored once, handlers run once, no failures', async () => {
+  it('the same body twice in a batch: archived once, stored once, handlers run once, no failures', async () => {
     const { handler, archive, store, callsOf } = setup((calls) => [recordingHandler('flags', ['message.didFlag'], calls)]);
     const event = sqsEvent([sqsRecord(queueMessageFor(body)), sqsRecord(queueMessageFor(body))]);
     expect(await handler(event)).toEqual(failures([]));
-    expect(archive.calls[0]).toHaveLength(2);
+    expect(archive.calls).toEqual([[expect.stringContaining(eventIdOf(body))]]);
     expect(store.putCalls).toHaveLength(1);
     expect(store.items.size).toBe(1);
     expect(callsOf('flags')).toHaveLength(1);
@@ -127,15 +130,31 @@ describe('fan-out: duplicates', () => {
     expect(metrics.total('Duplicate')).toBe(1);
   });
 
-  it('a forced replay (replayForce=1) runs handlers already done again; a plain replay does not', async () => {
-    const { handler, store, callsOf } = setup((calls) => [recordingHandler('flags', ['message.didFlag'], calls)]);
+  it('a forced replay runs again only the handlers it names; a plain replay runs none already done', async () => {
+    const { handler, store, callsOf } = setup((calls) => [recordingHandler('flags', ['message.didFlag'], calls), recordingHandler('audit', ['*'], calls)]);
     expect(await handler(sqsEventForBodies([body]))).toEqual(failures([]));
     expect(await handler(sqsEventForBodies([body], { requestId: 'replay-1' }))).toEqual(failures([]));
     expect(callsOf('flags')).toHaveLength(1);
-    expect(await handler(sqsEventForBodies([body], { requestId: 'replay-2', replayForce: '1' }))).toEqual(failures([]));
+    expect(await handler(sqsEventForBodies([body], { requestId: 'replay-2', replayForce: 'flags' }))).toEqual(failures([]));
     expect(callsOf('flags')).toHaveLength(2);
+    expect(callsOf('audit')).toHaveLength(1);
+    expect(await handler(sqsEventForBodies([body], { requestId: 'replay-3', replayForce: 'audit,flags' }))).toEqual(failures([]));
+    expect(callsOf('flags')).toHaveLength(3);
+    expect(callsOf('audit')).toHaveLength(2);
     expect(store.items.size).toBe(1);
-    expect(store.items.get(eventIdOf(body))?.handlersDone).toEqual(new Set(['flags']));
+    expect(store.items.get(eventIdOf(body))?.handlersDone).toEqual(new Set(['flags', 'audit']));
+    expect(store.items.get(eventIdOf(body))?.handlerRuns.flags?.attempts).toBe(3);
+  });
+
+  it('replayForce=1 (an older CLI) runs every subscribed handler again; a name the fan-out lacks is logged and ignored', async () => {
+    const { handler, callsOf, logger } = setup((calls) => [recordingHandler('flags', ['message.didFlag'], calls), recordingHandler('audit', ['*'], calls)]);
+    await handler(sqsEventForBodies([body]));
+    await handler(sqsEventForBodies([body], { requestId: 'replay-1', replayForce: '1' }));
+    expect(callsOf('flags')).toHaveLength(2);
+    expect(callsOf('audit')).toHaveLength(2);
+    await handler(sqsEventForBodies([body], { requestId: 'replay-2', replayForce: 'flgas' }));
+    expect(callsOf('flags')).toHaveLength(2);
+    expect(logger.at('warn').find((e) => e.message.startsWith('forced replay names handlers'))?.fields).toMatchObject({ handlers: ['flgas'], eventId: eventIdOf(body) });
   });
 
   it('a redelivered base64 body has the same id as its first delivery', async () => {
@@ -182,9 +201,11 @@ describe('fan-out: failures are per record', () => {
     expect(callsOf('steady')).toHaveLength(1);
     expect(callsOf('flaky')).toHaveLength(3);
     expect(store.items.get(eventIdOf(flag))?.handlersDone).toEqual(new Set(['steady', 'flaky']));
-    expect(store.markCalls).toEqual([
-      { eventId: eventIdOf(flag), handlerNames: ['steady'] },
-      { eventId: eventIdOf(flag), handlerNames: ['flaky'] },
+    // One write per round, failures included; only the first round archived.
+    expect(store.runCalls.map((c) => ({ done: c.done, archived: c.archived, flaky: c.runs.flaky?.outcome, attempts: c.runs.flaky?.attempts }))).toEqual([
+      { done: ['steady'], archived: true, flaky: 'failed', attempts: 1 },
+      { done: [], archived: false, flaky: 'failed', attempts: 2 },
+      { done: ['flaky'], archived: false, flaky: 'succeeded', attempts: 3 },
     ]);
   });
 
@@ -195,38 +216,43 @@ describe('fan-out: failures are per record', () => {
       recordingHandler('c', ['message.didFlag'], calls),
     ]);
     await handler(sqsEventForBodies([flag]));
-    expect(store.markCalls).toEqual([{ eventId: eventIdOf(flag), handlerNames: ['a', 'b', 'c'] }]);
+    expect(store.runCalls.map((c) => [c.eventId, c.done, Object.keys(c.runs)])).toEqual([[eventIdOf(flag), ['a', 'b', 'c'], ['a', 'b', 'c']]]);
   });
 
   it('no subscriber → no handler write at all', async () => {
     const { handler, store } = setup();
     await handler(sqsEventForBodies([flag]));
-    expect(store.markCalls).toEqual([]);
+    expect(store.runCalls).toEqual([]);
   });
 
-  it('the archive rejecting some lines fails only those records; they are not stored or dispatched yet', async () => {
+  it('the archive rejecting some lines fails only those records; they are stored but not dispatched until archived', async () => {
     const { handler, archive, store, callsOf, metrics } = setup((calls) => [recordingHandler('all', ['*'], calls)]);
     archive.reject = (line) => JSON.parse(line).payload === flag;
     const event = sqsEventForBodies([create, flag, post]);
     expect(await handler(event)).toEqual(failures([ids(event)[1] as string]));
-    expect(store.items.has(eventIdOf(flag))).toBe(false);
+    expect(store.items.get(eventIdOf(flag))?.archivePending).toBeDefined();
     expect(callsOf('all').map((c) => c.ctx.eventId)).toEqual([eventIdOf(create), eventIdOf(post)]);
     expect(metrics.total('ArchiveFailed')).toBe(1);
 
     archive.reject = () => false;
     expect(await handler(sqsEvent([event.Records[1]!]))).toEqual(failures([]));
-    expect(store.items.has(eventIdOf(flag))).toBe(true);
+    expect(archive.lines.map((l) => JSON.parse(l).event_id)).toEqual([eventIdOf(create), eventIdOf(post), eventIdOf(flag)]);
+    expect(store.items.get(eventIdOf(flag))?.archivePending).toBeUndefined();
     expect(callsOf('all')).toHaveLength(3);
   });
 
-  it('the archive down → the whole batch fails, nothing stored or dispatched', async () => {
+  it('the archive down → every new event of the batch fails, none dispatched; the retries archive and dispatch them', async () => {
     const { handler, archive, store, calls, logger } = setup((c) => [recordingHandler('all', ['*'], c)]);
     archive.failWith = new Error('ServiceUnavailableException');
     const event = sqsEventForBodies([create, flag, post]);
     expect(await handler(event)).toEqual(failures(ids(event)));
-    expect(store.putCalls).toHaveLength(0);
     expect(calls).toHaveLength(0);
     expect(logger.at('error')[0]?.fields).toMatchObject({ error: 'ServiceUnavailableException', count: 3 });
+    archive.failWith = undefined;
+    expect(await handler(event)).toEqual(failures([]));
+    expect(archive.lines).toHaveLength(3);
+    expect(calls).toHaveLength(3);
+    expect([...store.items.values()].map((i) => i.archivePending)).toEqual([undefined, undefined, undefined]);
   });
 
   it('the store failing for one event fails only that record, without dispatching it', async () => {
@@ -240,7 +266,7 @@ describe('fan-out: failures are per record', () => {
 
   it('handlers ran but their outcome could not be recorded → the record is retried', async () => {
     const { handler, store, callsOf } = setup((calls) => [recordingHandler('all', ['*'], calls)]);
-    store.failMark = () => new Error('throttled');
+    store.failRecord = () => new Error('throttled');
     const event = sqsEventForBodies([flag]);
     expect(await handler(event)).toEqual(failures(ids(event)));
     expect(callsOf('all')).toHaveLength(1);
@@ -342,7 +368,7 @@ describe('fan-out: verification events (socialplus-webhooks verify)', () => {
       expect(store.items.get(eventIdOf(body))?.handlersDone.size).toBe(0);
     }
     expect(calls).toHaveLength(0);
-    expect(store.markCalls).toHaveLength(0);
+    expect(store.runCalls).toHaveLength(0);
     expect(metrics.total('Stored')).toBe(bodies.length);
     // A label, not an anomaly: no Flagged count, no warning; one DEBUG line per event.
     expect(metrics.total('Flagged')).toBe(0);
@@ -375,5 +401,172 @@ describe('fan-out: verification events (socialplus-webhooks verify)', () => {
     expect(store.items.get(eventIdOf(body))?.event.flags).toEqual(['unknown-envelope', 'verification']);
     expect(metrics.total('Flagged')).toBe(1);
     expect(logger.at('warn')[0]?.fields).toMatchObject({ flags: ['unknown-envelope', 'verification'] });
+  });
+});
+
+describe('fan-out: the archive holds each event once', () => {
+  const flag = sampleBody('message.didFlag');
+  const create = sampleBody('message.didCreate');
+  const lineIds = (archive: InMemoryArchiveStream) => archive.lines.map((l) => JSON.parse(l).event_id as string);
+
+  it('a handler failing on every receive: 5 receives, one archive line', async () => {
+    const { handler, archive, callsOf } = setup((calls) => [recordingHandler('flaky', ['*'], calls, () => true)]);
+    const event = sqsEventForBodies([flag]);
+    for (let receive = 1; receive <= 5; receive++) expect(await handler(event)).toEqual(failures(ids(event)));
+    expect(callsOf('flaky')).toHaveLength(5);
+    expect(lineIds(archive)).toEqual([eventIdOf(flag)]);
+  });
+
+  it('a redrive (the same message, a new message id, after the DLQ) adds no line', async () => {
+    let failing = true;
+    const { handler, archive, callsOf } = setup((calls) => [recordingHandler('flaky', ['*'], calls, () => failing)]);
+    const message = queueMessageFor(flag);
+    await handler(sqsEvent([sqsRecord(message)]));
+    failing = false;
+    expect(await handler(sqsEvent([sqsRecord(message, { messageId: 'redriven-1' })]))).toEqual(failures([]));
+    expect(callsOf('flaky')).toHaveLength(2);
+    expect(lineIds(archive)).toEqual([eventIdOf(flag)]);
+  });
+
+  it('replays add no line, with or without --force, and after the store\'s TTL too', async () => {
+    const { handler, archive, store, callsOf } = setup((calls) => [recordingHandler('flags', ['message.didFlag'], calls)]);
+    await handler(sqsEventForBodies([flag, create]));
+    await handler(sqsEventForBodies([flag, create], { requestId: 'replay-1' }));
+    await handler(sqsEventForBodies([flag], { requestId: 'replay-2', replayForce: 'flags' }));
+    store.items.clear(); // the TTL removed the items
+    expect(await handler(sqsEventForBodies([flag, create], { requestId: 'replay-3' }))).toEqual(failures([]));
+    expect(lineIds(archive)).toEqual([eventIdOf(flag), eventIdOf(create)]);
+    // Stored again, and known to be archived already.
+    expect(store.items.get(eventIdOf(flag))?.archivePending).toBeUndefined();
+    expect(callsOf('flags')).toHaveLength(3);
+  });
+
+  it('another delivery of the same body adds no line, even with no handler to record a write after the archive', async () => {
+    const { handler, archive, store } = setup();
+    await handler(sqsEventForBodies([create]));
+    await handler(sqsEventForBodies([create]));
+    await handler(sqsEventForBodies([create]));
+    expect(lineIds(archive)).toEqual([eventIdOf(create)]);
+    expect(store.runCalls).toEqual([]);
+  });
+
+  it('the delivery that stored the event archives it on its retry (the archive failed); another delivery meanwhile does not', async () => {
+    const { handler, archive, callsOf } = setup((calls) => [recordingHandler('all', ['*'], calls)]);
+    const first = sqsEventForBodies([create]);
+    archive.failWith = new Error('ServiceUnavailableException');
+    expect(await handler(first)).toEqual(failures(ids(first)));
+    archive.failWith = undefined;
+    // Social Plus delivers the body again before the first delivery's retry.
+    expect(await handler(sqsEventForBodies([create]))).toEqual(failures([]));
+    expect(archive.lines).toEqual([]);
+    expect(callsOf('all')).toHaveLength(1);
+    expect(await handler(first)).toEqual(failures([]));
+    expect(lineIds(archive)).toEqual([eventIdOf(create)]);
+    expect(callsOf('all')).toHaveLength(1);
+  });
+
+  it('a crash between the archive and the write that records it may repeat the line on the retry (and only then)', async () => {
+    const { handler, archive, store } = setup((calls) => [recordingHandler('all', ['*'], calls)]);
+    const first = sqsEventForBodies([create]);
+    store.failRecord = () => new Error('Lambda timed out');
+    expect(await handler(first)).toEqual(failures(ids(first)));
+    store.failRecord = () => undefined;
+    expect(await handler(first)).toEqual(failures([]));
+    expect(await handler(first)).toEqual(failures([]));
+    expect(lineIds(archive)).toEqual([eventIdOf(create), eventIdOf(create)]);
+  });
+
+  it('costs no write on the happy path: one put per event, one write per round of handler runs, one archive put per batch', async () => {
+    const { handler, archive, store } = setup((calls) => [recordingHandler('flags', ['message.didFlag'], calls)]);
+    await handler(sqsEventForBodies([flag, create]));
+    expect(store.putCalls).toHaveLength(2);
+    expect(store.runCalls.map((c) => [c.eventId, c.archived])).toEqual([[eventIdOf(flag), true]]);
+    expect(archive.calls).toHaveLength(1);
+  });
+
+  it('a batch whose events are all archived already makes no archive call', async () => {
+    const { handler, archive } = setup();
+    await handler(sqsEventForBodies([flag]));
+    await handler(sqsEventForBodies([flag]));
+    expect(archive.calls).toHaveLength(1);
+  });
+});
+
+describe('fan-out: each handler run is visible', () => {
+  const flag = sampleBody('message.didFlag');
+
+  /** A clock that advances 7 ms each time it is read. */
+  const ticking = () => {
+    let t = 1000;
+    return () => (t += 7);
+  };
+
+  it('one DEBUG line per run: handler, event id, outcome, duration', async () => {
+    const { handler, logger } = setup((calls) => [
+      recordingHandler('good', ['*'], calls),
+      recordingHandler('bad', ['*'], calls, () => true),
+    ], { clockMs: ticking() });
+    await handler(sqsEventForBodies([flag]));
+    const runs = logger.at('debug').filter((e) => e.message === 'handler ran');
+    expect(runs.map((e) => e.fields)).toEqual([
+      expect.objectContaining({ handler: 'good', eventId: eventIdOf(flag), outcome: 'succeeded', durationMs: 7 }),
+      expect.objectContaining({ handler: 'bad', eventId: eventIdOf(flag), outcome: 'failed', durationMs: 7 }),
+    ]);
+  });
+
+  it('a handler that throws: its name, message and stack at ERROR, never the payload', async () => {
+    const { handler, logger } = setup((calls) => [recordingHandler('bad', ['*'], calls, () => true)]);
+    await handler(sqsEventForBodies([flag]));
+    const [line] = logger.at('error');
+    expect(line?.fields).toMatchObject({ handler: 'bad', error: 'bad failed on purpose', errorName: 'Error', eventId: eventIdOf(flag) });
+    expect(line?.fields.stack).toMatch(/^Error: bad failed on purpose\n\s+at /);
+    expect(logger.lines().join('\n')).not.toContain(JSON.parse(flag).data.messages[0].data.text);
+  });
+
+  it('records each handler\'s outcome, attempts, time, duration and error (message only, at most 500 characters) on the item', async () => {
+    let failing = true;
+    const long = 'x'.repeat(600);
+    const { handler, store } = setup(() => [
+      recordingHandler('good', ['*'], []),
+      { name: 'bad', events: ['*'], handle() { if (failing) throw new Error(long); } },
+    ], { clockMs: ticking() });
+    const event = sqsEventForBodies([flag]);
+    await handler(event);
+    expect(store.items.get(eventIdOf(flag))?.handlerRuns).toEqual({
+      good: { outcome: 'succeeded', attempts: 1, lastAt: NOW.toISOString(), durationMs: 7 },
+      bad: { outcome: 'failed', attempts: 1, lastAt: NOW.toISOString(), durationMs: 7, error: 'x'.repeat(500) },
+    });
+    failing = false;
+    await handler(event);
+    expect(store.items.get(eventIdOf(flag))?.handlerRuns).toEqual({
+      good: { outcome: 'succeeded', attempts: 1, lastAt: NOW.toISOString(), durationMs: 7 },
+      bad: { outcome: 'succeeded', attempts: 2, lastAt: NOW.toISOString(), durationMs: 7 },
+    });
+  });
+
+  it('ctx.metrics counts a handler\'s own metrics under its handler dimension', async () => {
+    const { handler, metrics } = setup(() => [
+      // Any name the handler chooses type-checks.
+      { name: 'counter', events: ['*'], handle: (_e: unknown, ctx: { metrics: HandlerMetrics }) => { ctx.metrics.count('FlagsSeen'); ctx.metrics.count('Words', 12); } },
+    ]);
+    expect(await handler(sqsEventForBodies([flag]))).toEqual(failures([]));
+    const own = metrics.calls.filter((c) => (c.name as string) === 'FlagsSeen' || (c.name as string) === 'Words');
+    expect(own).toEqual([
+      { name: 'FlagsSeen', value: 1, dimensions: { handler: 'counter' } },
+      { name: 'Words', value: 12, dimensions: { handler: 'counter' } },
+    ]);
+  });
+
+  it('a handler metric may not take a pipeline metric\'s name (the alarms read those): not published, logged at ERROR, the run unharmed', async () => {
+    const { handler, logger, metrics } = setup(() => [
+      { name: 'sneaky', events: ['*'], handle: (_e: unknown, ctx: { metrics: HandlerMetrics }) => { ctx.metrics.count('HandlerFailed'); ctx.metrics.count('bad\nname'); } },
+    ]);
+    expect(await handler(sqsEventForBodies([flag]))).toEqual(failures([]));
+    expect(logger.at('error').map((e) => e.fields)).toEqual([
+      expect.objectContaining({ handler: 'sneaky', metric: 'HandlerFailed', problem: "'HandlerFailed' is a metric of the pipeline itself; give your metric another name", eventId: eventIdOf(flag) }),
+      expect.objectContaining({ handler: 'sneaky', metric: 'bad\nname', problem: expect.stringContaining('is not a CloudWatch metric name') }),
+    ]);
+    expect(metrics.total('HandlerFailed')).toBe(0);
+    expect(metrics.calls.filter((c) => (c.name as string) === 'bad\nname')).toEqual([]);
   });
 });

@@ -10,6 +10,8 @@ import type {
   CallOptions,
   EventQueue,
   EventStore,
+  HandlerRunRecord,
+  HandlerRunsUpdate,
   PutResult,
   QueueMessage,
   SecretSource,
@@ -92,42 +94,62 @@ export class InMemoryBlobStore implements BlobStore {
   }
 }
 
-/** A stored event plus the handlers recorded as done, as the fake store keeps it. */
+/** A stored event plus what the store keeps next to it, as the fake store keeps it. */
 export interface FakeStoreItem {
   readonly event: StoredEvent;
   readonly handlersDone: Set<string>;
+  readonly handlerRuns: Record<string, HandlerRunRecord>;
+  /** As the item's `archivePending`: set by the put, cleared by a round that archived. */
+  archivePending?: string;
 }
 
 /**
- * Store port with the semantics of the DynamoDB adapter (conditional put, handler outcomes on
- * the item) and per-call failure injection.
+ * Store port with the semantics of the DynamoDB adapter (conditional put, handler runs and the
+ * archive mark on the item) and per-call failure injection.
  */
 export class InMemoryEventStore implements EventStore {
   readonly items = new Map<string, FakeStoreItem>();
   readonly putCalls: StoredEvent[] = [];
-  readonly markCalls: Array<{ eventId: string; handlerNames: string[] }> = [];
+  /** Each `recordHandlerRuns` call, as given. */
+  readonly runCalls: Array<{ eventId: string; done: string[]; runs: Record<string, HandlerRunRecord>; archived: boolean }> = [];
   /** Return an error to make `putIfAbsent` of that event reject. */
   failPut: (event: StoredEvent) => Error | undefined = () => undefined;
-  /** Return an error to make `markHandlersDone` reject. */
-  failMark: (eventId: string, handlerNames: readonly string[]) => Error | undefined = () => undefined;
+  /** Return an error to make `recordHandlerRuns` reject. */
+  failRecord: (eventId: string, update: HandlerRunsUpdate) => Error | undefined = () => undefined;
 
   async putIfAbsent(event: StoredEvent): Promise<PutResult> {
     this.putCalls.push(event);
     const err = this.failPut(event);
     if (err) throw err;
     const existing = this.items.get(event.eventId);
-    if (existing) return { created: false, handlersDone: new Set(existing.handlersDone) };
-    this.items.set(event.eventId, { event, handlersDone: new Set() });
+    if (existing) {
+      return {
+        created: false,
+        handlersDone: new Set(existing.handlersDone),
+        handlerRuns: { ...existing.handlerRuns },
+        ...(existing.archivePending !== undefined ? { archivePending: existing.archivePending } : {}),
+      };
+    }
+    this.items.set(event.eventId, {
+      event,
+      handlersDone: new Set(),
+      handlerRuns: {},
+      ...(event.archivePending !== undefined ? { archivePending: event.archivePending } : {}),
+    });
     return { created: true };
   }
 
-  async markHandlersDone(eventId: string, handlerNames: readonly string[]): Promise<void> {
-    this.markCalls.push({ eventId, handlerNames: [...handlerNames] });
-    const err = this.failMark(eventId, handlerNames);
+  async recordHandlerRuns(eventId: string, update: HandlerRunsUpdate): Promise<void> {
+    if (Object.keys(update.runs).length === 0 && update.done.length === 0 && !update.archived) return;
+    this.runCalls.push({ eventId, done: [...update.done], runs: { ...update.runs }, archived: update.archived });
+    const err = this.failRecord(eventId, update);
     if (err) throw err;
     const item = this.items.get(eventId);
     if (!item) throw new Error(`no event item ${eventId}`);
-    for (const n of handlerNames) item.handlersDone.add(n);
+    for (const key of Object.keys(item.handlerRuns)) delete item.handlerRuns[key];
+    Object.assign(item.handlerRuns, update.runs);
+    for (const n of update.done) item.handlersDone.add(n);
+    if (update.archived) delete item.archivePending;
   }
 }
 

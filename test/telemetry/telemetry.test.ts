@@ -2,6 +2,7 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { withLogFields, type LogFields, type Logger } from '../../lambda/core/telemetry.js';
 import { createTelemetry, logLevelFromEnv, requestIdKeys } from '../../lambda/common/telemetry.js';
+import { handlerMetrics } from '../../lambda/core/fanout.js';
 import { captureOutput, lambdaContext, metricValues, type CapturedOutput, type EmfBlob } from './capture.js';
 
 describe('shared telemetry (Powertools behind the ports)', () => {
@@ -93,6 +94,17 @@ describe('shared telemetry (Powertools behind the ports)', () => {
     out.clear();
     t.metrics.flush();
     expect(out.text()).toBe('');
+  });
+
+  it('a handler\'s own metric (ctx.metrics) is published in the namespace under { service, handler }', () => {
+    const t = createTelemetry({ service: 'fanout', env: {} });
+    const own = handlerMetrics('link-spam', t.metrics);
+    own.count('LinksSeen');
+    own.count('LinksSeen', 2);
+    t.metrics.flush();
+    expect(out.emf().map((b) => ({ ns: b._aws.CloudWatchMetrics[0]?.Namespace, dims: b._aws.CloudWatchMetrics[0]?.Dimensions, service: b.service, handler: b.handler, values: metricValues(b) }))).toEqual([
+      { ns: 'SocialPlusWebhooks', dims: [['service', 'handler']], service: 'fanout', handler: 'link-spam', values: { LinksSeen: 3 } },
+    ]);
   });
 
   it('publishes in the namespace METRICS_NAMESPACE names (the stack\'s metricsNamespace), else the contract\'s', () => {

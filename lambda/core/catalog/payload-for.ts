@@ -17,6 +17,28 @@ export interface LooseEnvelope {
 
 type Names = keyof EventPayloadMap;
 
+/** The routing names of the catalog (`post.didCreate`, `push-notification.message.created`): its names without the raw `v3.` ones. */
+type RoutingNames = Exclude<Names, `v3.${string}`>;
+
+/** Every proper dotted prefix of a name: `push-notification.message.created` → `push-notification` | `push-notification.message`. */
+type DottedPrefixes<N extends string> = N extends `${infer Head}.${infer Rest}` ? Head | `${Head}.${DottedPrefixes<Rest>}` : never;
+
+/**
+ * The wildcard patterns that can match a catalog event: `family.*` for each family of routing
+ * names (`message.*`, `communityJoinRequest.*`, `push-notification.*`), and deeper ones where the
+ * names are deeper (`push-notification.message.*`). Never `v3.…*`: routing names carry no version.
+ */
+export type FamilyPattern = `${DottedPrefixes<RoutingNames>}.*`;
+
+/**
+ * Every pattern a handler may name that the catalog knows, checked at compile time by
+ * `defineHandler`: an exact name (a routing name such as `message.didFlag`, a raw `v3.` name such as
+ * `v3.post.didCreate`, a push-notification name such as `push-notification.message.created`, a
+ * deprecated legacy name), a {@link FamilyPattern}, `*`, or `unknown` (bodies with no recognisable
+ * envelope). A name the catalog does not list yet is declared in the handler's `uncatalogued`.
+ */
+export type KnownEventPattern = Names | FamilyPattern | '*' | 'unknown';
+
 /** The union of the payloads of every catalog name starting with `Prefix`; never when none does. */
 type PayloadsStartingWith<Prefix extends string> = {
   [K in Names]: K extends `${Prefix}${string}` ? EventPayloadMap[K] : never;

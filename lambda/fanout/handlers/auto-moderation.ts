@@ -1,8 +1,10 @@
 /**
- * Example handler (off by default): counts flags per user in a sliding window and, past a
- * threshold, bans the user (globally, or from the flagged place) exactly once, and optionally
+ * Example handler (off by default): counts flags per user in a sliding window ending now and, past
+ * a threshold, bans the user (globally, or from the flagged place) exactly once, and optionally
  * deletes the flagged content. Idempotent on retries: a flag is one item per event (rewriting it
  * changes nothing), the ban is claimed once per user and scope, and deletes of what is gone succeed.
+ * Safe on replays: a flag older than the window (a replay of an old event) counts for nothing, and
+ * an event that caused a ban is remembered for good, so no replay bans again for it.
  */
 import type { CommentEvent, MessageEvent, PostEvent, UserEvent } from '../../core/catalog/index.js';
 import { defineHandler, type TypedHandlerContext, type WebhookHandler } from '../../core/define-handler.js';
@@ -73,7 +75,7 @@ export function flaggedTarget(eventType: FlagEvent, event: MessageEvent | PostEv
 /** Dependencies of the auto-moderation handler. */
 export interface AutoModerationDeps {
   readonly store: FlagCounterStore;
-  /** Wall clock for ban claims (the window itself runs on each event's `receivedAt`). @default Date */
+  /** Wall clock: the window ends now (not at the event's `receivedAt`), and ban claims. @default Date */
   readonly now?: () => Date;
   /** How long a ban claim lasts; longer than the fan-out's timeout. @default 120000 */
   readonly banLeaseMs?: number;
@@ -95,26 +97,35 @@ export function createAutoModeration(config: AutoModerationConfig, deps: AutoMod
         return;
       }
       const at = new Date(ctx.receivedAt);
+      const current = now();
+      const from = new Date(current.getTime() - windowMs);
+      // Measured from now: a replayed old flag is outside it, counts for nothing and bans no one.
+      if (!(at.getTime() >= from.getTime())) {
+        ctx.logger.info('auto-moderation: flag older than the window (a replay?); not counted', { userId: target.userId, receivedAt: ctx.receivedAt, windowMinutes: config.windowMinutes });
+        return;
+      }
       await deps.store.recordFlag({ userId: target.userId, eventId: ctx.eventId, at, eventType: ctx.eventType, keepUntil: new Date(at.getTime() + windowMs + 86_400_000) });
-      const count = await deps.store.countFlags({ userId: target.userId, from: new Date(at.getTime() - windowMs), to: at, limit: config.threshold });
+      // Up to now, or to the event if its time is a little ahead of this clock.
+      const to = at.getTime() > current.getTime() ? at : current;
+      const count = await deps.store.countFlags({ userId: target.userId, from, to, limit: config.threshold });
       if (count < config.threshold) {
         ctx.logger.debug('auto-moderation: flag counted', { userId: target.userId, count, threshold: config.threshold });
         return;
       }
       ctx.logger.info('auto-moderation: flag threshold reached', { userId: target.userId, threshold: config.threshold, windowMinutes: config.windowMinutes });
-      await ban(target, ctx);
+      await ban(target, ctx, current);
       if (config.deleteFlaggedContent) await deleteItem(target, ctx);
     },
   });
 
-  async function ban(target: FlaggedTarget, ctx: TypedHandlerContext): Promise<void> {
+  async function ban(target: FlaggedTarget, ctx: TypedHandlerContext, current: Date): Promise<void> {
     if (config.ban === 'none') return;
     const scope = config.ban === 'global' ? 'global' : target.scope;
     if (scope === undefined) {
       ctx.logger.info('auto-moderation: no channel or community to ban from (ban is "scoped"); not banning', { userId: target.userId, kind: target.kind });
       return;
     }
-    const claim = await deps.store.claimBan({ userId: target.userId, scope, eventId: ctx.eventId, now: now(), leaseMs: deps.banLeaseMs ?? 120_000, holdMs });
+    const claim = await deps.store.claimBan({ userId: target.userId, scope, eventId: ctx.eventId, now: current, leaseMs: deps.banLeaseMs ?? 120_000, holdMs });
     if (claim !== 'claimed') {
       ctx.logger.info('auto-moderation: ban already done or in progress; not banning again', { userId: target.userId, scope, claim });
       return;

@@ -2,7 +2,8 @@
  * Builds the fan-out's handler list from its environment, once at cold start: the always-on
  * handlers, the example handlers `HANDLERS_CONFIG` enables (with the DynamoDB, EventBridge and
  * Secrets Manager clients they need, loaded only when enabled), and `ctx.socialPlus`. Fails fast,
- * naming the variable or key, when an enabled handler lacks what it needs.
+ * naming the variable or key, when an enabled handler lacks what it needs (in local mode, a missing
+ * admin token only makes the API calls fail: see {@link HandlersFromEnvOptions.localMode}).
  */
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { assertUniqueHandlerNames, type SocialPlusApi, type WebhookHandler } from '../../core/define-handler.js';
@@ -27,6 +28,13 @@ export interface HandlersFromEnvOptions {
   readonly extraHandlers?: readonly WebhookHandler[];
   /** For the Social Plus client (tests). @default globalThis.fetch */
   readonly fetch?: typeof fetch;
+  /**
+   * Local mode: the admin token is `SOCIALPLUS_ADMIN_TOKEN` (Secrets Manager only if
+   * `SOCIALPLUS_API_SECRET_ARN` is set), and without one the handlers that call the API still
+   * start: a warning says so and each call fails naming the variable. On AWS a missing secret fails
+   * the cold start instead. @default false
+   */
+  readonly localMode?: boolean;
 }
 
 /** What {@link handlersFromEnv} built, for the entry point to log at start-up. */
@@ -102,8 +110,10 @@ async function socialPlusAccess(env: NodeJS.ProcessEnv, config: HandlersConfig, 
   const secretArn = value(env, HANDLER_ENV.SOCIALPLUS_API_SECRET_ARN);
   const token = value(env, HANDLER_ENV.SOCIALPLUS_ADMIN_TOKEN);
   const sources = sp?.sources ? { sources: sp.sources } : {};
+  // Where the admin token comes from: the secret on AWS, the variable in local mode.
+  const tokenFrom = opts.localMode ? `${HANDLER_ENV.SOCIALPLUS_ADMIN_TOKEN} before npm start` : `${HANDLER_ENV.SOCIALPLUS_API_SECRET_ARN} on the fan-out`;
   if (sp === undefined || (sp.region === undefined && sp.baseUrl === undefined && !sp.dryRun)) {
-    return { reason: `${HANDLER_ENV.HANDLERS_CONFIG}.socialPlus gives no region (set socialPlus.region to us, eu or sg, and ${HANDLER_ENV.SOCIALPLUS_API_SECRET_ARN} on the fan-out)`, ...sources };
+    return { reason: `${HANDLER_ENV.HANDLERS_CONFIG}.socialPlus gives no region (set socialPlus.region to us, eu or sg, and ${tokenFrom})`, ...sources };
   }
   let credentials = opts.socialPlusCredentials;
   if (!credentials && !sp.dryRun) {
@@ -115,8 +125,12 @@ async function socialPlusAccess(env: NodeJS.ProcessEnv, config: HandlersConfig, 
       credentials = new SecretsManagerSocialPlusCredentials(new SecretsManagerClient({}), secretArn);
     } else if (token !== undefined) {
       credentials = staticCredentials({ adminToken: token });
+    } else if (opts.localMode) {
+      const reason = `no admin token in local mode: set ${HANDLER_ENV.SOCIALPLUS_ADMIN_TOKEN} before npm start (or socialPlus.dryRun in the handlers configuration to log the calls instead)`;
+      if (needed) opts.logger.warn('Social Plus API calls will fail: an enabled handler calls the API and there is no admin token', { set: HANDLER_ENV.SOCIALPLUS_ADMIN_TOKEN, orConfigure: 'socialPlus.dryRun' });
+      return { reason, ...sources };
     } else if (needed) {
-      throw new ConfigurationError(`environment variable ${HANDLER_ENV.SOCIALPLUS_API_SECRET_ARN} is not set, and an enabled handler calls the Social Plus API (or set socialPlus.dryRun in ${HANDLER_ENV.HANDLERS_CONFIG})`);
+      throw new ConfigurationError(`environment variable ${HANDLER_ENV.SOCIALPLUS_API_SECRET_ARN} is not set, and an enabled handler calls the Social Plus API (or set socialPlus.dryRun in ${HANDLER_ENV.HANDLERS_CONFIG}; in local mode the token is ${HANDLER_ENV.SOCIALPLUS_ADMIN_TOKEN})`);
     } else {
       return { reason: `environment variable ${HANDLER_ENV.SOCIALPLUS_API_SECRET_ARN} is not set on the fan-out (the admin token's secret)`, ...sources };
     }

@@ -1,13 +1,15 @@
 /**
  * The extension point: every handler the fan-out dispatches to.
  * - `handlers`: the always-on list. Add a module next to this file that default-exports
- *   `defineHandler({...})` and list it here.
+ *   `defineHandler({...})`, import it and list it here. At load the list is checked: unique names,
+ *   and every event pattern known to the catalog (a typo fails at start-up, with "did you mean").
  * - `exampleHandlers(config, deps)`: the configurable examples (auto-moderation, keyword filter,
  *   daily counters, EventBridge forwarder), each off unless its `enabled` is true.
  * - `withSocialPlus(list, access)`: gives each handler's `ctx.socialPlus` its client.
  * `handlersFromEnv` (`./from-env.ts`) puts the three together from the function's environment.
  */
 import {
+  assertCatalogEvents,
   assertUniqueHandlerNames,
   unconfiguredSocialPlus,
   type HandlerContext,
@@ -25,6 +27,7 @@ import type { DailyCounterStore, EventPublisher, FlagCounterStore } from './stat
 export const handlers: readonly WebhookHandler[] = [flaggedContentLog];
 
 assertUniqueHandlerNames(handlers);
+assertCatalogEvents(handlers);
 
 /** What the example handlers need besides their configuration; only those of enabled handlers. */
 export interface ExampleHandlerDeps {
@@ -90,6 +93,7 @@ export function withSocialPlus(list: readonly WebhookHandler[], access: SocialPl
   return list.map((h) => Object.freeze({
     name: h.name,
     events: h.events,
+    ...(h.uncatalogued ? { uncatalogued: h.uncatalogued } : {}),
     handle: (event: unknown, ctx: HandlerContext) => (h as WebhookHandler<unknown>).handle(event, { ...ctx, socialPlus: apiFor(ctx.source) }),
   }));
 }

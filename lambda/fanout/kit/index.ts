@@ -9,6 +9,7 @@ import type { MessageApiVersion } from '../../core/define-handler.js';
 export { defineHandler, SocialPlusNotConfiguredError } from '../../core/define-handler.js';
 export type {
   HandlerContext,
+  HandlerDefinition,
   MessageApiVersion,
   SocialPlusApi,
   SocialPlusCallResult,
@@ -34,7 +35,7 @@ export type {
   UserEvent,
   VideoStreamingEvent,
 } from '../../core/catalog/events.js';
-export type { LooseEnvelope, PayloadFor } from '../../core/catalog/payload-for.js';
+export type { FamilyPattern, KnownEventPattern, LooseEnvelope, PayloadFor } from '../../core/catalog/payload-for.js';
 
 /**
  * Which API version handles a message event's message: v5 when the payload has the v5 shape

@@ -9,15 +9,17 @@
  * ```
  *
  * For tests only: it reads `fixtures/samples/` from disk and is never bundled into a function.
+ * A catalog event with no sample there (`sampleEvent('v3.post.didApprove')`) gets a generated one.
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { PayloadFor } from '../../core/catalog/payload-for.js';
+import { findSampleName, generateSample } from '../../core/catalog/sample.js';
 import type { HandlerContext, SocialPlusApi, SocialPlusCallResult, WebhookHandler } from '../../core/define-handler.js';
 import { parsePayload } from '../../core/envelope.js';
 import { eventIdOf } from '../../core/event-id.js';
 import { matchesPattern } from '../../core/routing.js';
-import type { LogFields, Logger, MetricName, Metrics } from '../../core/telemetry.js';
+import type { HandlerMetrics, LogFields, Logger } from '../../core/telemetry.js';
 import { requestsFor, SocialPlusCallMapper, type SocialPlusCall } from './social-plus-client.js';
 
 /** Folder of the sample payloads (`fixtures/samples/*.json`). */
@@ -33,12 +35,21 @@ export type SamplePayload<N extends string> = N extends `v${number}.${infer Rest
 
 /**
  * A fresh copy of a sample payload, typed by its name, optionally changed by `edit` (which may
- * mutate it). Throws listing the samples when the name is unknown.
+ * mutate it): the file of that name in `fixtures/samples/`, else, for any other event name of the
+ * catalog (`v3.post.didApprove`, `follow.didAcceptRequest`), the sample generated for it (the one
+ * `socialplus-webhooks send` posts with the default seed). Throws listing the samples when the name
+ * is neither.
  */
 export function sampleEvent<const N extends string>(name: N, edit?: (event: SamplePayload<N>) => void): SamplePayload<N> {
   const names = sampleNames();
-  if (!names.includes(name)) throw new Error(`no sample '${name}' in ${SAMPLES_DIR}; samples: ${names.join(', ')}`);
-  const event = JSON.parse(readFileSync(`${SAMPLES_DIR}${name}.json`, 'utf8')) as SamplePayload<N>;
+  let event: SamplePayload<N>;
+  if (names.includes(name)) {
+    event = JSON.parse(readFileSync(`${SAMPLES_DIR}${name}.json`, 'utf8')) as SamplePayload<N>;
+  } else if (findSampleName(name) !== undefined) {
+    event = generateSample(name) as SamplePayload<N>;
+  } else {
+    throw new Error(`no sample '${name}' in ${SAMPLES_DIR}; samples: ${names.join(', ')}; or any event name of the catalog (generated)`);
+  }
   edit?.(event);
   return event;
 }
@@ -87,10 +98,10 @@ export class RecordingLogger implements Logger {
   }
 }
 
-/** Metrics that keep every count. */
-export class RecordingMetrics implements Metrics {
-  readonly counts: Array<{ name: MetricName; value: number; dimensions?: Record<string, string> }> = [];
-  count(name: MetricName, value = 1, dimensions?: Record<string, string>) {
+/** Metrics that keep every count: what a handler gives `ctx.metrics` (any name it chooses). */
+export class RecordingMetrics implements HandlerMetrics {
+  readonly counts: Array<{ name: string; value: number; dimensions?: Record<string, string> }> = [];
+  count(name: string, value = 1, dimensions?: Record<string, string>) {
     this.counts.push({ name, value, ...(dimensions ? { dimensions } : {}) });
   }
 }
@@ -106,7 +117,7 @@ export interface RunOptions {
   /** @default a new {@link RecordingSocialPlusApi} */
   readonly socialPlus?: SocialPlusApi;
   readonly logger?: Logger;
-  readonly metrics?: Metrics;
+  readonly metrics?: HandlerMetrics;
 }
 
 /** The outcome of {@link runHandler}. */
