@@ -115,6 +115,9 @@ describe('handlersFromEnv', () => {
     }), { logger: dryLogger });
     expect(logger.entries.some((l) => l.message === 'Social Plus API dry run: would call' && l.fields?.path === '/api/v3/messages/6650f1a2b3c4d5e6f7a80111')).toBe(true);
   });
+  it('checks the configured patterns against the catalog too, with did you mean', async () => {
+    await expect(handlersFromEnv(env({ eventBridge: { enabled: true, events: ['mesage.*'] } }), { logger, eventPublisher: { publish: async () => undefined } })).rejects.toThrow(/mesage\.\*.*did you mean 'message\.\*'/s);
+  });
 });
 
 describe('withSocialPlus', () => {

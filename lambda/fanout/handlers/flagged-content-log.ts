@@ -1,4 +1,4 @@
-import { defineHandler } from '../../core/define-handler.js';
+import { defineHandler } from '../kit/index.js';
 
 /**
  * Example handler: logs who was flagged for what, as a starting point for moderation. It logs ids

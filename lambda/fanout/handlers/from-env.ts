@@ -6,7 +6,7 @@
  * admin token only makes the API calls fail: see {@link HandlersFromEnvOptions.localMode}).
  */
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { assertUniqueHandlerNames, type SocialPlusApi, type WebhookHandler } from '../../core/define-handler.js';
+import { assertCatalogEvents, assertUniqueHandlerNames, type SocialPlusApi, type WebhookHandler } from '../../core/define-handler.js';
 import type { Logger } from '../../core/telemetry.js';
 import { ConfigurationError } from '../../common/env.js';
 import { SocialPlusHttpClient, staticCredentials, type SocialPlusCredentialsSource } from '../kit/social-plus-client.js';
@@ -96,6 +96,9 @@ export async function handlersFromEnv(env: NodeJS.ProcessEnv, opts: HandlersFrom
   const access = await socialPlusAccess(env, config, opts);
   const list = withSocialPlus([...alwaysOn, ...(opts.extraHandlers ?? []), ...examples], access);
   assertUniqueHandlerNames(list);
+  // The registered list was checked when it loaded; this also covers extra handlers and the
+  // patterns the configuration gives (eventBridge.events), with "did you mean" on a near miss.
+  assertCatalogEvents(list);
   return {
     handlers: list,
     config,
