@@ -1,4 +1,5 @@
 /** Small formatting helpers shared by the CLI commands. */
+import { escapeControls } from '../local/console-logger.js';
 
 /** Nearest-rank percentile (`p` in 0..100) of values already sorted ascending; undefined when empty. */
 export function percentile(sorted: readonly number[], p: number): number | undefined {
@@ -23,11 +24,14 @@ export function truncate(text: string, max: number): string {
   return text.length <= max ? text : `${text.slice(0, Math.max(0, max - 1))}…`;
 }
 
-/** One line per cell: control characters escaped so a multi-line payload stays on its row. */
+/**
+ * One line per cell: control characters escaped so a multi-line payload stays on its row, and so
+ * that a payload's escape sequences (ESC, C1, bidi overrides) are shown, not acted on by the terminal.
+ */
 export function cellText(value: unknown): string {
   if (value === null || value === undefined) return 'NULL';
   const text = typeof value === 'string' ? value : JSON.stringify(value);
-  return text.replace(/\r/g, '\\r').replace(/\n/g, '\\n').replace(/\t/g, '\\t');
+  return escapeControls(text.replace(/\r/g, '\\r').replace(/\n/g, '\\n').replace(/\t/g, '\\t'));
 }
 
 export interface TableOptions {

@@ -24,7 +24,7 @@ export function createConsoleLogger(opts: ConsoleLoggerOptions = {}): Logger {
   const log = (level: LogLevel) => (message: string, fields?: LogFields) => {
     if (ORDER[level] < min) return;
     const time = now().toISOString().slice(11, 23);
-    write(`${time} ${level.padEnd(5)} ${message}${formatFields(fields)}`, level);
+    write(`${time} ${level.padEnd(5)} ${escapeControls(message)}${formatFields(fields)}`, level);
   };
   return { debug: log('DEBUG'), info: log('INFO'), warn: log('WARN'), error: log('ERROR') };
 }
@@ -34,17 +34,32 @@ function formatFields(fields: LogFields | undefined): string {
   let out = '';
   for (const [k, v] of Object.entries(fields)) {
     if (v === undefined) continue;
-    out += ` ${k}=${formatValue(v)}`;
+    out += ` ${escapeControls(k)}=${formatValue(v)}`;
   }
   return out;
 }
 
+/**
+ * Characters a terminal may act on rather than show: C0 and C1 controls (ESC starts the sequences
+ * that set the clipboard or the title), DEL, the line and paragraph separators, and the bidi
+ * controls that reorder what is shown. Request paths and payload fields reach the log.
+ */
+// eslint-disable-next-line no-control-regex -- matching control characters is the point
+const CONTROLS = /[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g;
+
+const HAS_CONTROL = new RegExp(CONTROLS.source);
+
+/** `text` with every character of {@link CONTROLS} written as `\uXXXX`. */
+export function escapeControls(text: string): string {
+  return text.replace(CONTROLS, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}
+
 function formatValue(v: unknown): string {
-  if (typeof v === 'string') return /^[^\s"=]+$/.test(v) ? v : JSON.stringify(v);
+  if (typeof v === 'string') return /^[^\s"=]+$/.test(v) && !HAS_CONTROL.test(v) ? v : escapeControls(JSON.stringify(v));
   if (typeof v === 'number' || typeof v === 'boolean' || v === null) return String(v);
   try {
-    return JSON.stringify(v) ?? String(v);
+    return escapeControls(JSON.stringify(v) ?? String(v));
   } catch {
-    return String(v);
+    return escapeControls(String(v));
   }
 }

@@ -9,7 +9,7 @@
  * brings it to the fan-out.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdir } from 'node:fs/promises';
+import { chmod, mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { S3Client } from '@aws-sdk/client-s3';
@@ -167,7 +167,10 @@ export async function startLocalPipeline(opts: LocalPipelineOptions = {}): Promi
   const port = opts.port ?? DEFAULT_PORT;
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new RangeError(`port must be an integer from 0 to 65535, got ${port}`);
 
-  await mkdir(paths.root, { recursive: true });
+  // Owner-only: the folder holds real users' events and the dev secret. Without search permission
+  // on it no other local user reaches anything below it, whatever modes the emulators give files.
+  await mkdir(paths.root, { recursive: true, mode: 0o700 });
+  await chmod(paths.root, 0o700);
   const cleanup: Array<() => Promise<void>> = [];
   const undo = async () => {
     for (const fn of cleanup.reverse()) await fn().catch(() => undefined);

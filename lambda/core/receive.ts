@@ -97,6 +97,8 @@ export function describeSignatureSplit(split: SignatureSplit): string {
 export const DEFAULT_SOURCE = 'default';
 /** Allowed webhook source names (path segment and config). */
 export const SOURCE_NAME = /^[a-z0-9][a-z0-9-]{0,63}$/;
+/** What the logs say for a path's source that is not a source name (the text itself is never logged). */
+export const INVALID_SOURCE = '(not a source name)';
 
 const OK: WebhookResponse = { statusCode: 200, body: '{}' };
 const reply = (statusCode: number, message: string): WebhookResponse => ({ statusCode, body: JSON.stringify({ message }) });
@@ -167,7 +169,8 @@ export async function receiveWebhook(req: WebhookRequest, deps: ReceiveDeps): Pr
   const { logger, metrics } = deps;
   const now = deps.now ?? Date.now;
   const startedAtMs = now();
-  const log = { source: req.source, requestId: req.requestId, bodyBytes: req.body.length };
+  // The path's source is the caller's text until it passes SOURCE_NAME: never logged before that.
+  const log = { source: SOURCE_NAME.test(req.source) ? req.source : INVALID_SOURCE, requestId: req.requestId, bodyBytes: req.body.length };
   metrics.count('Received');
 
   const signature = req.headers[SIGNATURE_HEADER];

@@ -18,6 +18,8 @@ describe('table output', () => {
   it('keeps multi-line values on one row and marks cut cells', () => {
     expect(cellText('{\n\t"a": 1\r\n}')).toBe('{\\n\\t"a": 1\\r\\n}');
     expect(cellText(null)).toBe('NULL');
+    // A payload's terminal escapes are shown, not acted on: OSC 52 (clipboard), CSI, C1, bidi override.
+    expect(cellText('\u001b]52;c;ZXZpbA==\u0007 \u001b[2J \u009b \u202e')).toBe('\\u001b]52;c;ZXZpbA==\\u0007 \\u001b[2J \\u009b \\u202e');
     expect(cellText(['x'])).toBe('["x"]');
     expect(truncate('abcdef', 4)).toBe('abc…');
   });

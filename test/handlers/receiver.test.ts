@@ -293,6 +293,19 @@ describe('receiver: requests that are not enqueued', () => {
     expect(secrets.lookups).toEqual([]);
   });
 
+  it('never logs a path\'s source before it passes the source-name rule (it may carry terminal escapes)', async () => {
+    const { handler, logger } = setup();
+    const osc52 = '\u001b]52;c;ZXZpbA==\u0007';
+    for (const headers of [{}, { 'x-eko-signature': 'x' }, { 'x-amity-signature': sign(body, SECRET) }]) {
+      await handler(apiGatewayEvent({ body, headers, source: osc52 }));
+      await handler(apiGatewayEvent({ body: '', headers, source: osc52 }));
+    }
+    const lines = logger.lines().join('\n');
+    expect(lines).not.toContain('\u001b');
+    expect(lines).not.toContain('ZXZpbA==');
+    expect(logger.at('warn').map((l) => l.fields?.source)).toContain('(not a source name)');
+  });
+
   it.each([
     ['still the placeholder', new StaticSecretSource({ default: SECRET_PLACEHOLDER })],
     ['empty', new StaticSecretSource({ default: '' })],
