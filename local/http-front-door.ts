@@ -18,6 +18,18 @@ import { silentLogger, type Logger } from '../lambda/core/telemetry.js';
 /** API Gateway's payload limit. */
 export const MAX_BODY_BYTES = 10 * 1024 * 1024;
 
+/**
+ * Most connections the front door keeps open at once per address: far above what Social Plus and
+ * the CLI open, low enough that a flood of idle sockets cannot exhaust the process.
+ */
+export const MAX_CONNECTIONS = 256;
+
+/** A request must send its headers within this (Social Plus gives up on its own after 1.5 s). */
+export const HEADERS_TIMEOUT_MS = 10_000;
+
+/** A request must be wholly received within this; a body trickled slower is cut off. */
+export const REQUEST_TIMEOUT_MS = 30_000;
+
 export type ReceiverHandler = (event: APIGatewayProxyEvent) => Promise<APIGatewayProxyResult>;
 
 /** What `/healthz` and the webhook routes answer while the pipeline is not serving. */
@@ -30,6 +42,11 @@ export interface FrontDoorOptions {
   readonly host?: string;
   /** @default MAX_BODY_BYTES */
   readonly maxBodyBytes?: number;
+  /**
+   * Most connections open at once, per listening address; more are closed as they arrive.
+   * @default MAX_CONNECTIONS
+   */
+  readonly maxConnections?: number;
   readonly logger?: Logger;
   /**
    * Told of each webhook request that reached the receiver, once answered (for `dev --capture`).
@@ -195,13 +212,19 @@ export async function startFrontDoor(opts: FrontDoorOptions): Promise<FrontDoor>
     return send(res, answer.statusCode, answer.body);
   }
 
-  const servers = [createServer(onRequest)];
+  /** A server with the front door's limits: connection cap, header and request timeouts. */
+  const limitedServer = (): Server => {
+    const server = createServer({ headersTimeout: HEADERS_TIMEOUT_MS, requestTimeout: REQUEST_TIMEOUT_MS }, onRequest);
+    server.maxConnections = opts.maxConnections ?? MAX_CONNECTIONS;
+    return server;
+  };
+  const servers = [limitedServer()];
   const first = servers[0] as Server;
   await listen(first, opts.port, host);
   const port = (first.address() as AddressInfo).port;
   // `localhost` may resolve to ::1 first: listen there too, so `send`'s default URL always connects.
   if (host === '127.0.0.1' || host === 'localhost') {
-    const v6 = createServer(onRequest);
+    const v6 = limitedServer();
     try {
       await listen(v6, port, '::1');
       servers.push(v6);

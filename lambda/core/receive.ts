@@ -24,6 +24,12 @@ export interface WebhookRequest {
   readonly source: string;
   readonly requestId: string;
   readonly receivedAt: Date;
+  /**
+   * How many `x-amity-signature` header lines the request carried, in any letter case. More than
+   * one is refused: which one a proxy or API Gateway keeps differs, so no rule would be safe.
+   * @default 1 when the header is present
+   */
+  readonly signatureHeaderCount?: number;
 }
 
 export interface WebhookResponse {
@@ -183,6 +189,11 @@ export async function receiveWebhook(req: WebhookRequest, deps: ReceiveDeps): Pr
     metrics.count('EmptyBody');
     logger.warn('rejected: empty body', log);
     return reply(400, 'empty body');
+  }
+  if ((req.signatureHeaderCount ?? 0) > 1) {
+    metrics.count('SignatureInvalid');
+    logger.warn('rejected: more than one x-amity-signature header', { ...log, reason: 'duplicate-header', headerLines: req.signatureHeaderCount });
+    return reply(401, `more than one ${SIGNATURE_HEADER} header`);
   }
   if (signature === undefined || signature.trim() === '') {
     metrics.count('SignatureMissing');

@@ -1,5 +1,6 @@
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { DEFAULT_SOURCE, lowerCaseHeaders, receiveWebhook, type ReceiveDeps } from '../core/receive.js';
+import { SIGNATURE_HEADER } from '../core/signature.js';
 
 const JSON_HEADERS = { 'content-type': 'application/json' };
 
@@ -20,6 +21,7 @@ export function createReceiverHandler(deps: ReceiveDeps): (event: APIGatewayProx
         body,
         ...(bodyText === undefined ? {} : { bodyText }),
         source: event.pathParameters?.source ?? DEFAULT_SOURCE,
+        signatureHeaderCount: headerLines(event, SIGNATURE_HEADER),
         requestId: event.requestContext?.requestId ?? 'unknown',
         receivedAt: typeof epoch === 'number' && epoch > 0 ? new Date(epoch) : new Date(),
       },
@@ -27,6 +29,16 @@ export function createReceiverHandler(deps: ReceiveDeps): (event: APIGatewayProx
     );
     return { statusCode: res.statusCode, headers: JSON_HEADERS, body: res.body };
   };
+}
+
+/** How many lines of header `name` (lower case) the request had, in any case: `multiValueHeaders` keeps them all. */
+function headerLines(event: APIGatewayProxyEvent, name: string): number {
+  const multi = event.multiValueHeaders ?? {};
+  let n = 0;
+  for (const [k, values] of Object.entries(multi)) if (k.toLowerCase() === name) n += values?.length ?? 0;
+  if (n > 0) return n;
+  // Without multiValueHeaders (a hand-built event), the single-valued map is all there is.
+  return Object.keys(event.headers ?? {}).filter((k) => k.toLowerCase() === name).length;
 }
 
 /** `String.prototype.isWellFormed` (Node 20+), typed here because the project's lib is ES2023. */

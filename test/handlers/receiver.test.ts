@@ -293,6 +293,22 @@ describe('receiver: requests that are not enqueued', () => {
     expect(secrets.lookups).toEqual([]);
   });
 
+  it.each([
+    ['twice in one case', { 'x-amity-signature': ['SIG1', 'SIG2'] }],
+    ['in two letter cases', { 'x-amity-signature': ['SIG1'], 'X-Amity-Signature': ['SIG2'] }],
+    ['twice, one of them valid', { 'x-amity-signature': ['VALID', 'bogus'] }],
+  ])('refuses a request carrying x-amity-signature %s: 401, nothing enqueued (one rule, whichever line a proxy keeps)', async (_label, lines) => {
+    const { handler, queue, metrics, logger } = setup();
+    const valid = sign(body, SECRET);
+    const multiValueHeaders = Object.fromEntries(Object.entries(lines).map(([k, v]) => [k, v.map((x) => (x === 'VALID' ? valid : x))]));
+    const headers = Object.fromEntries(Object.entries(multiValueHeaders).map(([k, v]) => [k, v.at(-1) as string]));
+    const res = await handler({ ...apiGatewayEvent({ body, headers }), multiValueHeaders });
+    expect(res).toEqual({ statusCode: 401, headers: JSON_CONTENT, body: '{"message":"more than one x-amity-signature header"}' });
+    expect(queue.messages).toEqual([]);
+    expect(metrics.total('SignatureInvalid')).toBe(1);
+    expect(logger.at('warn')[0]?.fields).toMatchObject({ reason: 'duplicate-header', headerLines: 2 });
+  });
+
   it('never logs a path\'s source before it passes the source-name rule (it may carry terminal escapes)', async () => {
     const { handler, logger } = setup();
     const osc52 = '\u001b]52;c;ZXZpbA==\u0007';

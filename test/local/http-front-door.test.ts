@@ -1,7 +1,13 @@
 import { request } from 'node:http';
+import { connect, type Socket } from 'node:net';
 import type { APIGatewayProxyEvent } from 'aws-lambda';
 import { afterEach, describe, expect, it } from 'vitest';
-import { startFrontDoor, type FrontDoor, PortUnavailableError } from '../../local/http-front-door.js';
+import { HEADERS_TIMEOUT_MS, MAX_CONNECTIONS, REQUEST_TIMEOUT_MS, startFrontDoor, type FrontDoor, PortUnavailableError } from '../../local/http-front-door.js';
+import { startLocalPipeline } from '../../local/pipeline.js';
+import { sign } from '../../lambda/core/signature.js';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 
 const doors: FrontDoor[] = [];
 afterEach(async () => {
@@ -152,10 +158,58 @@ describe('local front door (API Gateway stand-in)', () => {
     expect(res.status).toBe(200);
   });
 
+  it('caps open connections: one past the cap is closed at once, the others still answer', async () => {
+    expect(MAX_CONNECTIONS).toBe(256);
+    expect([HEADERS_TIMEOUT_MS, REQUEST_TIMEOUT_MS]).toEqual([10_000, 30_000]);
+    const events: APIGatewayProxyEvent[] = [];
+    const door = await startFrontDoor({ port: 0, maxConnections: 2 });
+    doors.push(door);
+    door.serve(async (event) => {
+      events.push(event);
+      return { statusCode: 200, headers: {}, body: '{}' };
+    });
+    const open = (): Promise<Socket> => new Promise((resolve, reject) => {
+      const s = connect(door.port, '127.0.0.1', () => resolve(s));
+      s.on('error', reject);
+    });
+    const held = [await open(), await open()];
+    const third = await open();
+    const closed = await new Promise<boolean>((resolve) => {
+      third.on('close', () => resolve(true));
+      third.write('GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n');
+    });
+    expect(closed).toBe(true);
+    held.forEach((s) => s.destroy());
+    // The cap counts open connections only: once they close, requests are served again.
+    await new Promise((r) => setImmediate(r));
+    let status = 0;
+    for (let i = 0; i < 50 && status !== 200; i++) status = (await rawRequest(door.url, { method: 'GET', path: '/healthz' }).catch(() => ({ status: 0 }))).status;
+    expect(status).toBe(200);
+  });
+
   it('fails fast with a clear message when the port is taken', async () => {
     const { door } = await recordingDoor();
     const err = await startFrontDoor({ port: door.port }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(PortUnavailableError);
     expect((err as Error).message).toMatch(new RegExp(`port ${door.port} on 127.0.0.1 is already in use`));
+  });
+});
+
+describe('duplicate signature headers through the front door', () => {
+  it('refuses two x-amity-signature lines, whatever their case, even when one is valid', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'front-door-dup-'));
+    const p = await startLocalPipeline({ dir, port: 0, secret: 'the-secret', handlers: [] });
+    try {
+      const body = Buffer.from('{"event":"message.didCreate","data":{}}');
+      const good = sign(body, 'the-secret');
+      for (const lines of [[['x-amity-signature', good], ['x-amity-signature', 'bogus']], [['X-Amity-Signature', 'bogus'], ['x-amity-signature', good]]] as Array<Array<[string, string]>>) {
+        const res = await rawRequest(p.url, { path: '/webhook', headers: lines, body });
+        expect(res).toMatchObject({ status: 401, body: '{"message":"more than one x-amity-signature header"}' });
+      }
+      expect((await rawRequest(p.url, { path: '/webhook', headers: [['x-amity-signature', good]], body })).status).toBe(200);
+    } finally {
+      await p.close();
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });
