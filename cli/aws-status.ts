@@ -9,8 +9,9 @@ import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-clo
 import { CloudWatchClient, GetMetricDataCommand, type MetricDataQuery } from '@aws-sdk/client-cloudwatch';
 import { GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { METRICS_NAMESPACE, METRICS_SERVICE } from '../lambda/common/metrics-contract.js';
-import { SIGNATURE_FORM_METRICS, type SignatureSplit } from '../lambda/core/receive.js';
-import type { SignatureForm } from '../lambda/core/signature.js';
+import { SIGNATURE_FORM_METRICS } from '../lambda/core/receive.js';
+import { SIGNATURE_FORMS, type SignatureForm } from '../lambda/core/signature.js';
+import { signatureSplitFrom, type SignatureSplit } from '../lambda/core/signature-split.js';
 import { CliError } from './errors.js';
 
 /** The stack's name when `--stack` is not given (`lib/stack-name.ts`, which loads no CDK). */
@@ -167,13 +168,12 @@ async function cloudWatchFigures(
       Stat: 'Sum',
     },
   });
-  const forms = Object.keys(SIGNATURE_FORM_METRICS) as SignatureForm[];
   const formId = (form: SignatureForm) => `sig${form.replace(/-/g, '')}`;
   const queries: MetricDataQuery[] = [
     age('queueAge', names.queue),
     age('dlqAge', names.dlq),
     todaySum('stored', 'fanout', 'Stored'),
-    ...forms.map((form) => todaySum(formId(form), 'receiver', SIGNATURE_FORM_METRICS[form])),
+    ...SIGNATURE_FORMS.map((form) => todaySum(formId(form), 'receiver', SIGNATURE_FORM_METRICS[form])),
     todaySum('sigrefused', 'receiver', 'SignatureInvalid'),
   ];
   // One call covers both windows: from the earlier of midnight and the age look-back, to now. The
@@ -196,10 +196,7 @@ async function cloudWatchFigures(
     return recent[0] === undefined ? null : Math.round(recent[0].value);
   };
   const sinceMidnight = (id: string) => Math.round(series(id).filter((p) => p.at >= midnight.getTime()).reduce((s, p) => s + p.value, 0));
-  const signatures = {
-    ...(Object.fromEntries(forms.map((form) => [form, sinceMidnight(formId(form))])) as Record<SignatureForm, number>),
-    refused: sinceMidnight('sigrefused'),
-  };
+  const signatures = signatureSplitFrom((key) => sinceMidnight(key === 'refused' ? 'sigrefused' : formId(key)));
   return { queueAge: latest('queueAge'), dlqAge: latest('dlqAge'), storedToday: sinceMidnight('stored'), signatures };
 }
 

@@ -19,7 +19,7 @@ import { ADMIN_AUTH_HEADER } from '../local/http-front-door.js';
 import { localPaths, S3RVER_OBJECT_SUFFIX } from '../local/paths.js';
 import { readDevInfo } from '../local/pipeline.js';
 import { locateArchive, runArchiveQuery } from './archive-query.js';
-import type { SignatureSplit } from '../lambda/core/receive.js';
+import type { SignatureSplit } from '../lambda/core/signature-split.js';
 
 const JOURNAL_FILE = 'journal.ndjson';
 const DLQ_FILE = 'dlq.ndjson';

@@ -25,7 +25,7 @@ import {
   type QueryCommandInput,
 } from '@aws-sdk/client-dynamodb';
 import type { QueueMessage, QueueMessageAttributes } from '../lambda/core/ports.js';
-import type { SignatureSplit } from '../lambda/core/receive.js';
+import type { SignatureSplit } from '../lambda/core/signature-split.js';
 import type { AdminHandler, AdminResponse } from './http-front-door.js';
 import { InvalidQueueMessageError, type QueueStats } from './journal-queue.js';
 

@@ -30,7 +30,7 @@ import { ConfigurationError, ENV } from '../lambda/common/env.js';
 import { buildConfig, ConfigError, handlersConfigValue } from '../lib/config.js';
 import { readCdkJsonContext } from '../cli/stack-target.js';
 import { createReceiverHandler } from '../lambda/receiver/handler.js';
-import { signatureSplit } from '../lambda/core/receive.js';
+import { signatureSplit } from '../lambda/core/signature-split.js';
 import { resolveDevSecret, type DevSecret } from './dev-secret.js';
 import { LocalDeliveryStream, type LocalDeliveryStreamOptions } from './delivery-stream.js';
 import {

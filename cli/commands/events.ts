@@ -28,6 +28,7 @@ import { isEventId } from '../../lambda/core/event-id.js';
 import { TABLE, actorKey, eventKey, targetKey } from '../../lambda/common/table-schema.js';
 import { localPaths } from '../../local/paths.js';
 import { locateArchive, QueryError, runArchiveQuery } from '../archive-query.js';
+import type { AwsTargetOptions } from '../aws-stack.js';
 import { DEFAULT_STACK_NAME } from '../aws-status.js';
 import { CliError } from '../errors.js';
 import { openLocalStore, type LocalStore } from '../state/local-store.js';
@@ -98,7 +99,7 @@ export type EventsQuestion =
 /** The questions that list events. */
 export type ListQuestion = Exclude<EventsQuestion, { kind: 'id' }>;
 
-interface EventsOptions {
+interface EventsOptions extends AwsTargetOptions {
   readonly user?: string;
   readonly target?: string;
   readonly type?: string;
@@ -107,10 +108,7 @@ interface EventsOptions {
   readonly limit?: string;
   readonly json?: boolean;
   readonly dir?: string;
-  readonly aws?: boolean;
   readonly table?: string;
-  readonly stack?: string;
-  readonly region?: string;
   readonly workgroup?: string;
   readonly database?: string;
 }

@@ -11,7 +11,7 @@ import { CloudFormationClient } from '@aws-sdk/client-cloudformation';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { Command } from 'commander';
 import { localPaths } from '../../local/paths.js';
-import { awsClientConfig, awsError, DEFAULT_STACK_NAME, readStackOutputs } from '../aws-stack.js';
+import { awsClientConfig, awsError, DEFAULT_STACK_NAME, readStackOutputs, type AwsTargetOptions } from '../aws-stack.js';
 import { CliError } from '../errors.js';
 import { renderTable } from '../output.js';
 import { readDayCounters, readModeration, type DayCounters, type UserModeration } from '../state/handler-state.js';
@@ -33,15 +33,12 @@ export type StateAnswer =
   | ({ readonly kind: 'user' } & UserModeration)
   | ({ readonly kind: 'day' } & DayCounters);
 
-interface StateOptions {
+interface StateOptions extends AwsTargetOptions {
   readonly user?: string;
   readonly day?: string;
   readonly json?: boolean;
   readonly dir?: string;
-  readonly aws?: boolean;
   readonly table?: string;
-  readonly stack?: string;
-  readonly region?: string;
 }
 
 /** Registers `state`. */

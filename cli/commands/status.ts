@@ -2,7 +2,7 @@ import { existsSync, statSync } from 'node:fs';
 import { relative } from 'node:path';
 import type { Command } from 'commander';
 import { METRICS_NAMESPACE } from '../../lambda/common/metrics-contract.js';
-import { describeSignatureSplit } from '../../lambda/core/receive.js';
+import { describeSignatureSplit } from '../../lambda/core/signature-split.js';
 import { localPaths } from '../../local/paths.js';
 import { defaultAwsStatusClients, readAwsStatus, DEFAULT_STACK_NAME, type AwsQueueStatus, type AwsStatus } from '../aws-status.js';
 import { CliError } from '../errors.js';

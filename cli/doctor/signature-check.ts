@@ -5,8 +5,9 @@
  */
 import { GetMetricDataCommand, type MetricDataQuery } from '@aws-sdk/client-cloudwatch';
 import { METRICS_NAMESPACE, METRICS_SERVICE } from '../../lambda/common/metrics-contract.js';
-import { describeSignatureSplit, SIGNATURE_FORM_METRICS, type SignatureSplit } from '../../lambda/core/receive.js';
-import type { SignatureForm } from '../../lambda/core/signature.js';
+import { SIGNATURE_FORM_METRICS } from '../../lambda/core/receive.js';
+import { SIGNATURE_FORMS, type SignatureForm } from '../../lambda/core/signature.js';
+import { acceptedIn, describeSignatureSplit, signatureSplitFrom } from '../../lambda/core/signature-split.js';
 import { pass, warn, type Check } from './check.js';
 import { callFailed } from './aws-support.js';
 import { awsOf, type DoctorContext } from './context.js';
@@ -21,7 +22,6 @@ export const signatureFormsCheck: Check<DoctorContext> = {
   async run(ctx) {
     const aws = awsOf(ctx);
     const namespace = ctx.facts.config?.metricsNamespace ?? METRICS_NAMESPACE;
-    const forms = Object.keys(SIGNATURE_FORM_METRICS) as SignatureForm[];
     const query = (id: string, metricName: string): MetricDataQuery => ({
       Id: id,
       MetricStat: { Metric: { Namespace: namespace, MetricName: metricName, Dimensions: [{ Name: 'service', Value: METRICS_SERVICE.receiver }] }, Period: 86_400, Stat: 'Sum' },
@@ -31,7 +31,7 @@ export const signatureFormsCheck: Check<DoctorContext> = {
     let results;
     try {
       results = (await aws.clients.cloudWatch.send(new GetMetricDataCommand({
-        MetricDataQueries: [...forms.map((f) => query(id(f), SIGNATURE_FORM_METRICS[f])), query('refused', 'SignatureInvalid')],
+        MetricDataQueries: [...SIGNATURE_FORMS.map((f) => query(id(f), SIGNATURE_FORM_METRICS[f])), query('refused', 'SignatureInvalid')],
         StartTime: new Date(end.getTime() - DAY_MS),
         EndTime: end,
       }))).MetricDataResults ?? [];
@@ -39,9 +39,8 @@ export const signatureFormsCheck: Check<DoctorContext> = {
       return callFailed(err, 'read the receiver\'s signature metrics', 'cloudwatch:GetMetricData');
     }
     const sum = (key: string) => Math.round((results.find((r) => r.Id === key)?.Values ?? []).reduce((s, v) => s + v, 0));
-    const split: SignatureSplit = { ...(Object.fromEntries(forms.map((f) => [f, sum(id(f))])) as Record<SignatureForm, number>), refused: sum('refused') };
-    const accepted = forms.reduce((s, f) => s + split[f], 0);
-    if (accepted === 0 && split.refused === 0) return pass('no deliveries in the last 24 hours (the forms show once Social Plus sends)');
+    const split = signatureSplitFrom((key) => sum(key === 'refused' ? 'refused' : id(key)));
+    if (acceptedIn(split) === 0 && split.refused === 0) return pass('no deliveries in the last 24 hours (the forms show once Social Plus sends)');
     if (split.refused > 0) {
       return warn(
         `${describeSignatureSplit(split)}: refused deliveries are lost events`,
@@ -49,7 +48,7 @@ export const signatureFormsCheck: Check<DoctorContext> = {
       );
     }
     const configured = ctx.facts.config?.signatureForms;
-    const seen = forms.filter((f) => split[f] > 0);
+    const seen = SIGNATURE_FORMS.filter((f) => split[f] > 0);
     const narrower = configured !== undefined && configured.length > seen.length ? ` (only ${seen.join(', ')} seen: signatureForms could be narrowed to that)` : '';
     return pass(`${describeSignatureSplit(split)}${narrower}`);
   },

@@ -450,22 +450,17 @@ export async function processBatch(records: readonly IncomingRecord[], deps: Fan
   // Counted every batch, 0 included, as a batch with nothing to archive always was.
   if (toArchive.length === 0) metrics.count('Archived', 0);
   else {
-    const stopAll = () => {
-      for (const g of toArchive) {
-        failed.add((g.archiveBy as Prepared).event.messageId);
-        g.stop = true;
-      }
+    // The copy that archives is the one retried; the event waits for it.
+    const stop = (g: EventGroup) => {
+      failed.add((g.archiveBy as Prepared).event.messageId);
+      g.stop = true;
     };
     try {
       const { failedIndexes } = await deps.archive.putLines(toArchive.map((g) => (g.archiveBy as Prepared).line));
       const rejected = new Set(failedIndexes);
       toArchive.forEach((g, i) => {
-        if (rejected.has(i)) {
-          failed.add((g.archiveBy as Prepared).event.messageId);
-          g.stop = true;
-        } else {
-          g.archived = true;
-        }
+        if (rejected.has(i)) stop(g);
+        else g.archived = true;
       });
       metrics.count('Archived', toArchive.length - rejected.size);
       if (rejected.size > 0) {
@@ -475,7 +470,7 @@ export async function processBatch(records: readonly IncomingRecord[], deps: Fan
     } catch (err) {
       metrics.count('ArchiveFailed', toArchive.length);
       logger.error('archive unavailable; the events it lacks will be retried', { error: (err as Error).message, count: toArchive.length });
-      stopAll();
+      toArchive.forEach(stop);
     }
   }
 

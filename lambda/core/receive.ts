@@ -77,28 +77,6 @@ export const SIGNATURE_FORM_METRICS = {
   'json-hex': 'SignatureFormJsonHex',
 } as const satisfies Record<SignatureForm, MetricName>;
 
-/** Deliveries accepted per signature form, and those refused for their signature (`status`, `doctor`). */
-export type SignatureSplit = Record<SignatureForm, number> & { readonly refused: number };
-
-/** The split from counted metrics (local mode's counters). */
-export function signatureSplit(counts: Readonly<Partial<Record<MetricName, number>>>): SignatureSplit {
-  const of = (name: MetricName) => counts[name] ?? 0;
-  return {
-    base64: of(SIGNATURE_FORM_METRICS.base64),
-    hex: of(SIGNATURE_FORM_METRICS.hex),
-    'json-base64': of(SIGNATURE_FORM_METRICS['json-base64']),
-    'json-hex': of(SIGNATURE_FORM_METRICS['json-hex']),
-    refused: of('SignatureInvalid'),
-  };
-}
-
-/** `120 base64, 3 hex; 2 refused`: the forms seen, in words (forms never seen are left out). */
-export function describeSignatureSplit(split: SignatureSplit): string {
-  const seen = (Object.keys(SIGNATURE_FORM_METRICS) as SignatureForm[]).filter((f) => split[f] > 0).map((f) => `${split[f]} ${f}`);
-  const accepted = seen.length === 0 ? 'none accepted' : seen.join(', ');
-  return `${accepted}; ${split.refused} refused for their signature (401)`;
-}
-
 /** Source name used for `POST /webhook`. */
 export const DEFAULT_SOURCE = 'default';
 /** Allowed webhook source names (path segment and config). */
