@@ -233,7 +233,7 @@ async function runSend(arg: string | undefined, opts: SendOptions): Promise<void
   } else {
     printSummary(describePayload(payload, edited), summary);
   }
-  const failure = failureMessage(summary, secret);
+  const failure = failureMessage(summary, secret, opts.signatureForm);
   if (failure) throw new CliError(failure);
 }
 
@@ -376,7 +376,7 @@ function printSummary(label: string, s: SendSummary): void {
 }
 
 /** One line that names what went wrong and what to do, or undefined when every request got a 2xx. */
-function failureMessage(s: SendSummary, secret: ResolvedSecret): string | undefined {
+function failureMessage(s: SendSummary, secret: ResolvedSecret, form?: SignatureForm): string | undefined {
   if (s.failed === 0) return undefined;
   const of = s.count === 1 ? '' : ` (${s.failed} of ${s.count} requests failed)`;
   if (s.errors.ECONNREFUSED) {
@@ -386,10 +386,13 @@ function failureMessage(s: SendSummary, secret: ResolvedSecret): string | undefi
   if (code !== undefined) return `cannot reach ${s.url}: ${code} ${s.firstAnswers[code] ?? ''}${of}`;
   const status = Object.keys(s.byStatus).find((k) => !k.startsWith('2')) ?? '';
   const body = truncate(s.firstAnswers[status] ?? '', 200);
-  return `the receiver answered ${status} ${body}${hint(status, body, secret)}${of}`;
+  return `the receiver answered ${status} ${body}${hint(status, body, secret, form)}${of}`;
 }
 
-function hint(status: string, body: string, secret: ResolvedSecret): string {
+function hint(status: string, body: string, secret: ResolvedSecret, form?: SignatureForm): string {
+  if (status === '401' && body.includes('invalid signature') && form?.startsWith('json-')) {
+    return `: the receiver does not accept the ${form} form unless its signatureForms lists it (README, "Signature forms"); its log names the form that matched`;
+  }
   if (status === '401' && body.includes('invalid signature')) {
     return `: the secret (from ${secret.origin}) is not the receiver's; pass the right one with --secret or SOCIALPLUS_WEBHOOK_SECRET`;
   }

@@ -169,6 +169,7 @@ describe('send', () => {
 
     const json = await runCli(['send', 'message.didCreate', '--url', receiver.url, '--secret', SECRET, '--signature-form', 'json-base64'], cleanEnv());
     expect(json.code).toBe(1);
+    expect(json.stderr).toContain('the receiver does not accept the json-base64 form unless its signatureForms lists it');
     const body = receiver.received[1]?.body ?? Buffer.alloc(0);
     expect(verifySignature(body, String(receiver.received[1]?.headers[SIGNATURE_HEADER]), [SECRET])).toMatchObject({ ok: false, reason: 'form-not-accepted', diagnosis: { matchedForm: 'json-base64' } });
 
