@@ -43,6 +43,10 @@ export interface LocalPaths {
   readonly pidFile: string;
   /** The running local mode's admin URL and token (owner-only), for the CLI's tools. */
   readonly devInfoFile: string;
+  /** This installation's credentials for its emulators (owner-only, generated at first start). */
+  readonly emulatorCredentialsFile: string;
+  /** This installation's key for the MACs the receiver puts on inbox objects (owner-only, generated at first start). */
+  readonly inboxKeyFile: string;
 }
 
 export function localPaths(root: string = process.env.SOCIALPLUS_LOCAL_DIR ?? '.local'): LocalPaths {
@@ -57,6 +61,8 @@ export function localPaths(root: string = process.env.SOCIALPLUS_LOCAL_DIR ?? '.
     secretFile: join(r, 'secret'),
     pidFile: join(r, 'dev.pid'),
     devInfoFile: join(r, 'dev.json'),
+    emulatorCredentialsFile: join(r, 'emulator-credentials.json'),
+    inboxKeyFile: join(r, 'inbox.key'),
   };
 }
 
