@@ -1,7 +1,8 @@
 /**
  * Local load benchmark (DESIGN §10 via issue 7: p99 ack latency < 50 ms at 500 events/s on this
- * machine, zero loss). Starts local mode in this process (`startLocalPipeline`, defaults: journaled
- * queue, delivery stream, dynalite, s3rver, the registered handlers) and drives it from a load
+ * machine, zero loss, no stall over 250 ms). Starts local mode in this process (`startLocalPipeline`,
+ * defaults: journaled queue; the fan-out, delivery stream and emulators in their own processes; the
+ * registered handlers) and drives it from a load
  * generator in a child process (bench/lib/load-generator.ts: open loop at a fixed rate, distinct
  * pre-generated signed bodies of 0.5-20 KB, keep-alive connections). Measures:
  * - sustained events/s acknowledged (and stored), against the offered rate;
@@ -9,13 +10,16 @@
  *   server in this process that answers `{}` at once (the floor: HTTP, loopback and the generator);
  * - how far the fan-out lags (time from an event's ack until the store has caught up with it,
  *   sampled every 100 ms), against the time a full batch takes to gather at the offered rate;
- * - peak RSS of this process (the pipeline and its in-process emulators), against its idle RSS;
+ * - peak RSS of this process (front door, receiver, queue), against its idle RSS, and of local
+ *   mode's other processes; CPU of each;
  * - event loop delay (what every request waits behind);
  * - for diagnosis, the ack path alone: local mode with the fan-out held back (a batching window
  *   longer than the run), at the same rate, for as long as the floor;
- * - zero loss at the end: every acknowledged event is in the store and in the archive.
+ * - zero loss at the end: every acknowledged event is in the store and in the archive;
+ * - the highest rate at which ack p99 stays under the target: when the offered rate held, rising
+ *   rates (100/s apart, 10 s each, 4 s with --quick) to fresh local modes until one misses it.
  *
- * Alone: `npx tsx bench/local-load.ts [--quick] [--seconds N] [--rate N] [--connections N]`;
+ * Alone: `npx tsx bench/local-load.ts [--quick] [--seconds N] [--rate N] [--connections N] [--no-rate-search]`;
  * also run by `npm run bench` (`--quick` there runs ~10 s).
  */
 import './lib/quiet-sdk.js';
@@ -28,11 +32,12 @@ import { join } from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { startLocalPipeline } from '../local/pipeline.js';
+import { startLocalPipeline, type LocalPipeline } from '../local/pipeline.js';
 import { hasFlag, intFlag, numberFlag } from './lib/args.js';
 import type { LoadConfig, LoadReport } from './lib/load-generator.js';
 import { archivedEventIds, missingFromStore } from './lib/loss-check.js';
 import { loadAverage } from './lib/machine.js';
+import { procCpuSeconds, procRssBytes } from './lib/proc-usage.js';
 import { fmt, isMain, percentile, ratio } from './lib/measure.js';
 
 const SECRET = 'bench-load-secret-91c3e0';
@@ -41,6 +46,11 @@ const GENERATOR = fileURLToPath(new URL('./lib/load-generator.ts', import.meta.u
 /** The target: p99 ack latency below this at {@link TARGET_RATE}. */
 export const TARGET_P99_MS = 50;
 export const TARGET_RATE = 500;
+/** The longest the front door may stall: its event loop delay, and an ack's latency, at most this. */
+export const TARGET_STALL_MS = 250;
+/** The rate search: from above the offered rate up in these steps, to at most this. */
+const RATE_STEP = 100;
+const MAX_SEARCH_RATE = 2000;
 
 export interface LocalLoadOptions {
   /** Offered events per second. @default 500 */
@@ -52,6 +62,18 @@ export interface LocalLoadOptions {
   /** Length of the floor's run. @default a quarter of `seconds`, at most 15 */
   readonly floorSeconds?: number;
   readonly quick?: boolean;
+  /** Searches for the highest rate at which ack p99 stays under the target. @default true */
+  readonly findMaxRate?: boolean;
+}
+
+/** One step of the rate search. */
+export interface RateStep {
+  readonly rate: number;
+  readonly seconds: number;
+  readonly p99: number;
+  readonly max: number;
+  readonly sent: number;
+  readonly acked: number;
 }
 
 export interface LatencySummary {
@@ -84,6 +106,14 @@ export interface LocalLoadResult {
   readonly ackOnlyCpuCores: number;
   /** CPU this process used during the load, in cores. */
   readonly cpuCores: number;
+  /** CPU local mode's other processes (fan-out, emulators) used during the load, in cores, by role. */
+  readonly childCpuCores: Readonly<Record<string, number>>;
+  /** Peak RSS of local mode's other processes together (MiB). */
+  readonly childRssPeakMb: number;
+  /** The rate search's steps, in order; the last one missed the target (or hit the search's cap). */
+  readonly rateSteps: readonly RateStep[];
+  /** The highest rate of the search (or the offered one) whose ack p99 stayed under the target with every request answered. */
+  readonly maxRateHeld: number | undefined;
   readonly floorSeconds: number;
   /** Fan-out lag (s): from an event's ack until the store has caught up to it. */
   readonly lag: LatencySummary;
@@ -190,6 +220,10 @@ export async function runLocalLoad(opts: LocalLoadOptions = {}): Promise<LocalLo
     const { report } = main;
     const acked = report.ackedEventIds.length;
     const latency = summarize(okLatencies(report));
+    const held = latency.p99 < TARGET_P99_MS && acked === report.sent;
+    const rateSteps = held && (opts.findMaxRate ?? true) ? await searchRate(dir, rate + RATE_STEP, quick ? 4 : 10, connections) : [];
+    const lastHeld = [...rateSteps].reverse().find((st) => st.p99 < TARGET_P99_MS && st.acked === st.sent);
+    const stallMs = Math.max(latency.max, main.figures.eventLoopDelay.max);
     return {
       name: 'local-load',
       rate,
@@ -209,7 +243,9 @@ export async function runLocalLoad(opts: LocalLoadOptions = {}): Promise<LocalLo
       floorSeconds,
       maxSendDelayMs: report.maxSendDelayMs,
       loadAverages: { load: loads[0] ?? '?', ackOnly: loads[1] ?? '?', floor: loads[2] ?? '?', end: loadAverage() },
-      meetsTarget: latency.p99 < TARGET_P99_MS && rate >= TARGET_RATE && acked === report.sent,
+      rateSteps,
+      maxRateHeld: lastHeld?.rate ?? (held ? rate : undefined),
+      meetsTarget: held && stallMs < TARGET_STALL_MS && rate >= TARGET_RATE && main.figures.missingFromStore + main.figures.missingFromArchive === 0,
     };
   } finally {
     await rm(dir, { recursive: true, force: true });
@@ -217,7 +253,40 @@ export async function runLocalLoad(opts: LocalLoadOptions = {}): Promise<LocalLo
 }
 
 type PipelineFigures = Pick<LocalLoadResult,
-  'ackedPerSecond' | 'storedPerSecond' | 'lag' | 'lagFloor' | 'maxBacklog' | 'drainSeconds' | 'rssIdleMb' | 'rssPeakMb' | 'eventLoopDelay' | 'cpuCores' | 'missingFromStore' | 'missingFromArchive' | 'archive'>;
+  'ackedPerSecond' | 'storedPerSecond' | 'lag' | 'lagFloor' | 'maxBacklog' | 'drainSeconds' | 'rssIdleMb' | 'rssPeakMb' | 'eventLoopDelay' | 'cpuCores' | 'childCpuCores' | 'childRssPeakMb' | 'missingFromStore' | 'missingFromArchive' | 'archive'>;
+
+/**
+ * Offers rising rates to fresh local modes, `seconds` each, until ack p99 reaches the target (or
+ * a request is not answered 200, or the cap): the steps, in order.
+ */
+async function searchRate(dir: string, from: number, seconds: number, connections: number): Promise<RateStep[]> {
+  const steps: RateStep[] = [];
+  for (let rate = from; rate <= MAX_SEARCH_RATE; rate += RATE_STEP) {
+    const p = await startLocalPipeline({ dir: join(dir, `rate-${rate}`), port: 0, secret: SECRET, env: {} });
+    let report: LoadReport;
+    try {
+      await new Promise((r) => setTimeout(r, 500));
+      report = await generate(`${p.url}/webhook`, { secret: SECRET, rate, seconds, connections, seed: 10 + rate }, dir, `rate-${rate}`);
+    } finally {
+      await p.close();
+    }
+    const latency = summarize(okLatencies(report));
+    const step = { rate, seconds, p99: latency.p99, max: latency.max, sent: report.sent, acked: report.ackedEventIds.length };
+    steps.push(step);
+    if (step.p99 >= TARGET_P99_MS || step.acked < step.sent) break;
+  }
+  return steps;
+}
+
+/** CPU seconds used so far by each of local mode's other processes, by role. */
+function childCpu(p: LocalPipeline): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const { role, pid } of p.processes()) {
+    const used = pid === undefined ? undefined : procCpuSeconds(pid);
+    if (used !== undefined) out[role] = used;
+  }
+  return out;
+}
 
 /** Watches this process from now until `stop()`: event loop delay and CPU time. */
 function usage(): { stop(): void; eventLoopDelay(): LatencySummary; cores(): number } {
@@ -250,13 +319,24 @@ async function measurePipeline(stateDir: string, workDir: string, load: Omit<Loa
       samples.push({ t: Date.now(), rss: process.memoryUsage().rss, accepted: m.Accepted ?? 0, processed: (m.Stored ?? 0) + (m.Duplicate ?? 0) });
     };
     const use = usage();
+    const childCpuBefore = childCpu(p);
+    let childCpuAfter: Record<string, number> = {};
+    let childRssPeak = 0;
+    const sampleChildren = () => {
+      const rss = p.processes().reduce((n, { pid }) => n + ((pid === undefined ? undefined : procRssBytes(pid)) ?? 0), 0);
+      childRssPeak = Math.max(childRssPeak, rss);
+    };
     sample();
-    const timer = setInterval(sample, 100);
+    const timer = setInterval(() => {
+      sample();
+      sampleChildren();
+    }, 100);
     let report: LoadReport;
     let drainSeconds: number;
     try {
       report = await generate(`${p.url}/webhook`, load, workDir, 'load');
       use.stop();
+      childCpuAfter = childCpu(p);
       const loadEnd = Date.now();
       sample();
       await p.settle();
@@ -291,6 +371,8 @@ async function measurePipeline(stateDir: string, workDir: string, load: Omit<Loa
         rssPeakMb: Math.max(...samples.map((s) => s.rss)) / 2 ** 20,
         eventLoopDelay: use.eventLoopDelay(),
         cpuCores: use.cores(),
+        childCpuCores: Object.fromEntries(Object.entries(childCpuAfter).map(([role, used]) => [role, (used - (childCpuBefore[role] ?? 0)) / loadSeconds])),
+        childRssPeakMb: childRssPeak / 2 ** 20,
         missingFromStore: missingStore.length,
         missingFromArchive: report.ackedEventIds.filter((id) => !archive.ids.has(id)).length,
         archive: { lines: archive.lines, objects: archive.objects },
@@ -313,12 +395,13 @@ export function formatLocalLoad(res: LocalLoadResult): string {
     row('stored events/s during the load', fmt(res.storedPerSecond, 1), `${fmt(res.rate)} offered`, ratio(res.storedPerSecond, res.rate).toFixed(2)),
     row('ack latency p50 (ms)', fmt(res.latency.p50, 1), `${fmt(res.floorLatency.p50, 1)} bare server`, ratio(res.latency.p50, res.floorLatency.p50).toFixed(1)),
     row('ack latency p99 (ms)', fmt(res.latency.p99, 1), `${fmt(res.floorLatency.p99, 1)} bare server`, ratio(res.latency.p99, res.floorLatency.p99).toFixed(1), `target < ${TARGET_P99_MS} ms at ${TARGET_RATE}/s: ${res.meetsTarget ? 'OK' : 'MISSED'}`),
-    row('ack latency max (ms)', fmt(res.latency.max, 1), `${fmt(res.floorLatency.max, 1)} bare server`, ratio(res.latency.max, res.floorLatency.max).toFixed(1)),
+    row('ack latency max (ms)', fmt(res.latency.max, 1), `${fmt(res.floorLatency.max, 1)} bare server`, ratio(res.latency.max, res.floorLatency.max).toFixed(1), `no stall over ${TARGET_STALL_MS} ms (this and the event loop's max): ${Math.max(res.latency.max, res.eventLoopDelay.max) < TARGET_STALL_MS ? 'OK' : 'MISSED'}`),
     row('  ack path alone p50 / p99 (ms)', `${fmt(res.ackOnlyLatency.p50, 1)} / ${fmt(res.ackOnlyLatency.p99, 1)}`, `${fmt(res.floorLatency.p50, 1)} / ${fmt(res.floorLatency.p99, 1)} bare server`, ratio(res.ackOnlyLatency.p99, res.floorLatency.p99).toFixed(1), `(p99) fan-out held back, ${fmt(res.floorSeconds)} s: receiver + journal without the fan-out competing`),
     row('fan-out lag p50 / p99 / max (s)', `${fmt(res.lag.p50, 1)} / ${fmt(res.lag.p99, 1)} / ${fmt(res.lag.max, 1)}`, `${fmt(res.lagFloor, 2)} batch gathering`, ratio(Math.max(res.lag.p99, 0.001), res.lagFloor).toFixed(1), `(p99) backlog at most ${fmt(res.maxBacklog)} events; drained ${fmt(res.drainSeconds, 1)} s after the last ack`),
-    row('peak RSS (MiB)', fmt(res.rssPeakMb), `${fmt(res.rssIdleMb)} idle`, ratio(res.rssPeakMb, res.rssIdleMb).toFixed(2), 'this process: pipeline, dynalite, s3rver'),
+    row('peak RSS (MiB)', fmt(res.rssPeakMb), `${fmt(res.rssIdleMb)} idle`, ratio(res.rssPeakMb, res.rssIdleMb).toFixed(2), `this process (front door, receiver, queue); local mode's other processes together at most ${fmt(res.childRssPeakMb)} MiB`),
     row('event loop delay p50 / p99 / max (ms)', `${fmt(res.eventLoopDelay.p50, 1)} / ${fmt(res.eventLoopDelay.p99, 1)} / ${fmt(res.eventLoopDelay.max)}`, `${fmt(res.ackOnlyEventLoopDelay.p50, 1)} / ${fmt(res.ackOnlyEventLoopDelay.p99, 1)} / ${fmt(res.ackOnlyEventLoopDelay.max)} ack path alone`, ratio(res.eventLoopDelay.p99, res.ackOnlyEventLoopDelay.p99).toFixed(1), `(p99) generator's worst send delay ${fmt(res.maxSendDelayMs, 1)} ms`),
-    row('CPU of this process (cores)', fmt(res.cpuCores, 2), `${fmt(res.ackOnlyCpuCores, 2)} ack path alone`, ratio(res.cpuCores, res.ackOnlyCpuCores).toFixed(1), 'JavaScript runs on one core; the rest is the thread pool (fsync, gzip, LevelDB)'),
+    row('CPU of this process (cores)', fmt(res.cpuCores, 2), `${fmt(res.ackOnlyCpuCores, 2)} ack path alone`, ratio(res.cpuCores, res.ackOnlyCpuCores).toFixed(1), `the front door's process; the others: ${Object.entries(res.childCpuCores).map(([role, c]) => `${role} ${fmt(c, 2)}`).join(', ') || 'none'} (at a lower CPU priority)`),
+    `  highest rate with ack p99 < ${TARGET_P99_MS} ms: ${res.maxRateHeld === undefined ? `none (${fmt(res.rate)}/s missed it)` : `${fmt(res.maxRateHeld)} events/s`}${res.rateSteps.length > 0 ? ` (search, ${fmt(res.rateSteps[0]?.seconds ?? 0)} s a step: ${res.rateSteps.map((st) => `${fmt(st.rate)}/s p99 ${fmt(st.p99, 1)} ms${st.acked < st.sent ? ` ${fmt(st.sent - st.acked)} not answered 200` : ''}`).join('; ')})` : ''}`,
     `  machine load average (1 min) as the load started ${res.loadAverages.load}, the ack path alone ${res.loadAverages.ackOnly}, the floor ${res.loadAverages.floor}, at the end ${res.loadAverages.end} (above the core count, other processes compete for the CPU)`,
     `  loss: ${fmt(res.acked)} acknowledged; missing from the store ${fmt(res.missingFromStore)}, from the archive ${fmt(res.missingFromArchive)} (${fmt(res.archive.lines)} lines in ${fmt(res.archive.objects)} objects): ${lost === 0 ? 'zero loss' : 'LOSS'}`,
   ].join('\n');
@@ -329,7 +412,7 @@ export function localLoadOptionsFromArgs(args: readonly string[]): LocalLoadOpti
   const seconds = numberFlag(args, '--seconds');
   const rate = numberFlag(args, '--rate');
   const connections = intFlag(args, '--connections');
-  return { ...(seconds ? { seconds } : {}), ...(rate ? { rate } : {}), ...(connections ? { connections } : {}), quick: hasFlag(args, '--quick') };
+  return { ...(seconds ? { seconds } : {}), ...(rate ? { rate } : {}), ...(connections ? { connections } : {}), quick: hasFlag(args, '--quick'), findMaxRate: !hasFlag(args, '--no-rate-search') };
 }
 
 if (isMain(import.meta.url)) {

@@ -10,11 +10,9 @@
  */
 import { randomBytes } from 'node:crypto';
 import { chmod, mkdir } from 'node:fs/promises';
-import { join } from 'node:path';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { DynamoDbEventStore } from '../lambda/adapters/dynamodb-store.js';
-import { S3BlobStore } from '../lambda/adapters/s3-blob-store.js';
 import { StaticSecretSource } from '../lambda/adapters/static-secret-source.js';
 import { INBOX_SPILL_PREFIX } from '../lambda/core/archive-layout.js';
 import type { WebhookEnvelope, WebhookHandler } from '../lambda/core/define-handler.js';
@@ -22,20 +20,15 @@ import { SQS_MAX_MESSAGE_BYTES } from '../lambda/core/limits.js';
 import type { ArchiveStream, BlobStore, EventQueue, EventStore } from '../lambda/core/ports.js';
 import { DEFAULT_SOURCE, SOURCE_NAME } from '../lambda/core/receive.js';
 import { silentLogger, type Logger, type MetricName, type Metrics } from '../lambda/core/telemetry.js';
-import { LoggingEventPublisher } from '../lambda/adapters/eventbridge-forwarder.js';
-import { ensureHandlerStateTable } from '../lambda/adapters/handler-state-table.js';
-import { createFanoutHandler } from '../lambda/fanout/handler.js';
-import { handlersFromEnv } from '../lambda/fanout/handlers/from-env.js';
-import { ConfigurationError, ENV } from '../lambda/common/env.js';
-import { buildConfig, ConfigError, handlersConfigValue } from '../lib/config.js';
-import { readCdkJsonContext } from '../cli/stack-target.js';
+import { ENV } from '../lambda/common/env.js';
 import { createReceiverHandler } from '../lambda/receiver/handler.js';
 import { signatureSplit } from '../lambda/core/signature-split.js';
 import { resolveDevSecret, type DevSecret } from './dev-secret.js';
-import { LocalDeliveryStream, type LocalDeliveryStreamOptions } from './delivery-stream.js';
+import type { LocalDeliveryStream } from './delivery-stream.js';
 import {
   ensureBucket,
   ensureEventTable,
+  LOCAL_CREDENTIALS,
   localDynamoDbClient,
   localS3Client,
   startDynalite,
@@ -43,14 +36,17 @@ import {
 } from './emulators.js';
 import { createAdminHandler } from './admin-api.js';
 import { CaptureWriter } from './capture.js';
+import { createLocalFanout, localHandlersConfig, localInbox, type LocalFanoutSettings, type LocalHandlersConfig, type LocalStreamTuning } from './fanout-runtime.js';
+import { startFanoutProcess, type EmulatorAccess } from './fanout-process.js';
 import { startFrontDoor } from './http-front-door.js';
-import { JournalQueue, type JournalQueueOptions, type QueueStats } from './journal-queue.js';
-import { DEFAULT_PORT, LOCAL_BUCKET_NAME, LOCAL_HANDLER_STATE_TABLE_NAME, LOCAL_STREAM_NAME, LOCAL_TABLE_NAME, localPaths, type LocalPaths } from './paths.js';
+import { JournalQueue, type BatchConsumer, type JournalQueueOptions, type QueueStats } from './journal-queue.js';
+import { DEFAULT_PORT, LOCAL_BUCKET_NAME, LOCAL_HANDLER_STATE_TABLE_NAME, LOCAL_TABLE_NAME, localPaths, type LocalPaths } from './paths.js';
 import { claimLocalDir, removeOwnDevInfo, writeDevInfo, type DevInfo } from './dev-lock.js';
 import { repairS3rverFolder } from './s3rver-repair.js';
 import { SpillDrain } from './spill-drain.js';
-import { VerifiedBlobStore } from './verified-blob-store.js';
+import { loadOrCreateInboxKey } from './inbox-mac.js';
 
+export { localHandlersConfig, type LocalHandlersConfig } from './fanout-runtime.js';
 export { claimLocalDir, isAlive, LocalDirInUseError, readDevInfo, type DevInfo } from './dev-lock.js';
 
 /**
@@ -97,7 +93,7 @@ export interface LocalPipelineOptions {
   /** Queue tuning (batch size, batching window, visibility timeout, maxReceiveCount, concurrency). */
   readonly queue?: Omit<JournalQueueOptions, 'dir' | 'logger'>;
   /** Delivery stream tuning (buffer size and interval, retry delay). */
-  readonly stream?: Omit<LocalDeliveryStreamOptions, 'dir' | 's3' | 'bucket' | 'logger' | 's3Directory'>;
+  readonly stream?: LocalStreamTuning;
   /** @default 90 */
   readonly eventRetentionDays?: number;
   /** Largest request body accepted. @default 10 MiB (API Gateway's limit) */
@@ -111,8 +107,14 @@ export interface LocalPipelineOptions {
    * the fan-out (about a third of local mode's CPU under load). @default true
    */
   readonly dynamodbThread?: boolean;
-  /** Wrappers around the pipeline's parts (fault injection). */
+  /** Wrappers around the pipeline's parts (fault injection); they make the fan-out run in this process. */
   readonly wrap?: LocalPipelineWrappers;
+  /**
+   * Where the fan-out runs: in its own process at a lower CPU priority (`fanout-process.ts`), so
+   * its work cannot hold up the front door's acknowledgements, or in this process, as tests that
+   * hand in handler objects or wrappers need. @default 'process', or 'inline' with `handlers` or `wrap`
+   */
+  readonly fanout?: 'process' | 'inline';
   /**
    * A folder to write every webhook request and its answer status to, one file each
    * (`local/capture.ts`, `dev --capture`); created 0700 when missing. @default no capture
@@ -129,6 +131,8 @@ export interface LocalPipeline {
   readonly sources: readonly string[];
   /** The emulators' endpoints, for tools (the AWS CLI, an SDK client) while local mode runs. */
   readonly endpoints: { readonly dynamodb: string; readonly s3: string };
+  /** The credentials the emulators take. */
+  readonly credentials: EmulatorAccess['credentials'];
   /** The fan-out's handlers in dispatch order, each with the event patterns it takes (the dev banner lists them). */
   readonly handlers: readonly Pick<WebhookHandler, 'name' | 'events'>[];
   /** Where the example handlers' configuration came from (see {@link localHandlersConfig}); `caller` when `handlers` was given. */
@@ -136,7 +140,12 @@ export interface LocalPipeline {
   readonly tableName: string;
   readonly bucket: string;
   readonly queue: JournalQueue;
-  readonly stream: LocalDeliveryStream;
+  /** The delivery stream, when the fan-out runs in this process (`fanout: 'inline'`). */
+  readonly stream: LocalDeliveryStream | undefined;
+  /** Local mode's other processes (the fan-out's, the emulators'), for tools: their role and current id. */
+  processes(): Array<{ readonly role: 'fan-out' | 'dynamodb' | 's3'; readonly pid: number | undefined }>;
+  /** Where the fan-out runs, its process id, and how often it was started again after dying. */
+  readonly fanout: { readonly mode: 'process' | 'inline'; pid(): number | undefined; restarts(): number };
   /** Brings spilled events (`inbox/spill/`) to the fan-out, as S3's notification does on AWS. */
   readonly drain: SpillDrain;
   readonly store: DynamoDbEventStore;
@@ -176,6 +185,7 @@ export async function startLocalPipeline(opts: LocalPipelineOptions = {}): Promi
     for (const fn of cleanup.reverse()) await fn().catch(() => undefined);
   };
   try {
+    const inboxKey = await loadOrCreateInboxKey(paths.inboxKeyFile);
     const secret = await resolveDevSecret({ secretFile: paths.secretFile, ...(opts.secret !== undefined ? { explicit: opts.secret } : {}), ...(opts.env ? { env: opts.env } : {}) });
     const releaseLock = await claimLocalDir(paths.root);
     cleanup.push(releaseLock);
@@ -187,12 +197,13 @@ export async function startLocalPipeline(opts: LocalPipelineOptions = {}): Promi
 
     const dynalite = await startDynalite({ dir: paths.dynamodb, thread: opts.dynamodbThread ?? true });
     cleanup.push(() => dynalite.close());
-    // Before s3rver serves the folder: an object whose write a crash cut short fails every listing of its prefix.
+    // Before the S3 emulator serves the folder: an object whose write a crash cut short fails every listing of its prefix.
     repairS3rverFolder(paths.s3, { quarantine: paths.s3Quarantine, logger });
     const s3rver = await startS3rver({ dir: paths.s3 });
     cleanup.push(() => s3rver.close());
-    const dynamodb = localDynamoDbClient(dynalite.endpoint);
-    const s3 = localS3Client(s3rver.endpoint);
+    const access: EmulatorAccess = { endpoints: { dynamodb: dynalite.endpoint, s3: s3rver.endpoint }, credentials: LOCAL_CREDENTIALS };
+    const dynamodb = localDynamoDbClient(access.endpoints.dynamodb, { credentials: access.credentials });
+    const s3 = localS3Client(access.endpoints.s3, { credentials: access.credentials });
     cleanup.push(async () => {
       dynamodb.destroy();
       s3.destroy();
@@ -201,19 +212,6 @@ export async function startLocalPipeline(opts: LocalPipelineOptions = {}): Promi
     await ensureBucket(s3, LOCAL_BUCKET_NAME);
 
     const wrap = opts.wrap ?? {};
-    // Its own client when wrapped, so a middleware added for the stream touches nothing else.
-    const streamS3 = wrap.archiveS3 ? wrap.archiveS3(localS3Client(s3rver.endpoint)) : s3;
-    if (streamS3 !== s3) cleanup.push(async () => streamS3.destroy());
-    const stream = await LocalDeliveryStream.open({
-      streamName: LOCAL_STREAM_NAME,
-      ...opts.stream,
-      dir: paths.stream,
-      s3: streamS3,
-      bucket: LOCAL_BUCKET_NAME,
-      s3Directory: paths.s3,
-      logger,
-    });
-    cleanup.push(() => stream.close());
     // SQS's size limit, so claim checks happen exactly where they would on AWS.
     const queue = await JournalQueue.open({ maxMessageBytes: SQS_MAX_MESSAGE_BYTES, ...opts.queue, dir: paths.queue, logger });
     cleanup.push(() => queue.close());
@@ -222,37 +220,55 @@ export async function startLocalPipeline(opts: LocalPipelineOptions = {}): Promi
       bucket: LOCAL_BUCKET_NAME,
       queue,
       queued: () => queue.allMessages(),
+      inboxKey,
       ...(opts.spillDrainIntervalMs !== undefined ? { intervalMs: opts.spillDrainIntervalMs } : {}),
       logger,
     });
     cleanup.push(() => drain.close());
 
     const counts: Partial<Record<MetricName, number>> = {};
+    const addCounts = (more: Partial<Record<MetricName, number>>) => {
+      for (const [name, value] of Object.entries(more) as Array<[MetricName, number]>) counts[name] = (counts[name] ?? 0) + value;
+    };
     const metrics: Metrics = {
       count(name, value = 1) {
         counts[name] = (counts[name] ?? 0) + value;
       },
     };
     const store = new DynamoDbEventStore(dynamodb, LOCAL_TABLE_NAME);
-    const inbox = new VerifiedBlobStore(new S3BlobStore(s3, LOCAL_BUCKET_NAME), { s3Directory: paths.s3 });
+    const inbox = localInbox(s3, paths, inboxKey);
     // Without handlers from the caller, the same list the Lambda builds: the registered handlers
     // plus the example handlers the configuration switches on (HANDLERS_CONFIG, else cdk.json's
     // `handlers`), their state in dynalite.
     const env = opts.env ?? process.env;
     const handlersConfig = opts.handlers ? undefined : localHandlersConfig(env, opts.projectDir ?? process.cwd());
     const handlerStateTable = env[ENV.HANDLER_STATE_TABLE_NAME] ?? LOCAL_HANDLER_STATE_TABLE_NAME;
-    const handlers = opts.handlers ?? (await localHandlers({ ...env, [ENV.HANDLER_STATE_TABLE_NAME]: handlerStateTable, [ENV.HANDLERS_CONFIG]: handlersConfig?.value }, dynamodb, logger));
-    const fanout = createFanoutHandler({
-      store: wrap.store ? wrap.store(store) : store,
-      archive: wrap.archive ? wrap.archive(stream) : stream,
-      handlers: wrap.handler ? handlers.map(wrap.handler) : handlers,
-      logger,
-      metrics,
+    const settings: LocalFanoutSettings = {
+      paths,
+      env: { ...env, [ENV.HANDLER_STATE_TABLE_NAME]: handlerStateTable, [ENV.HANDLERS_CONFIG]: handlersConfig?.value },
       eventRetentionDays: opts.eventRetentionDays ?? 90,
-      // Claim checks and spills are read from the bucket, and payloads too large for a store item
-      // or an archive line kept there, as on AWS.
-      blobs: wrap.blobs ? wrap.blobs(inbox, 'fanout') : inbox,
-    });
+      ...(opts.stream ? { stream: opts.stream } : {}),
+    };
+    const mode = fanoutMode(opts);
+    let fanout: RunningFanout;
+    if (mode === 'inline') {
+      const inline = await createLocalFanout(settings, {
+        dynamodb,
+        s3,
+        newS3Client: () => localS3Client(access.endpoints.s3, { credentials: access.credentials }),
+        inbox,
+        logger,
+        metrics,
+        ...(opts.handlers ? { handlers: opts.handlers } : {}),
+        wrap,
+      });
+      fanout = { mode, consumer: inline.consumer, handlers: inline.handlers, stream: inline.stream, flush: () => inline.stream.flush(), close: () => inline.close(), pid: () => process.pid, restarts: () => 0 };
+    } else {
+      const child = await startFanoutProcess({ ...access, settings, inboxKey, logger, onMetrics: addCounts });
+      fanout = { mode, consumer: child.consumer, handlers: child.handlers, stream: undefined, flush: () => child.flush(), close: () => child.close(), pid: () => child.pid(), restarts: () => child.restarts() };
+    }
+    cleanup.push(() => fanout.close());
+
     // A spill is announced to the fan-out at once rather than at the drain's next listing.
     const spillNotifier: BlobStore = {
       bucket: inbox.bucket,
@@ -271,7 +287,7 @@ export async function startLocalPipeline(opts: LocalPipelineOptions = {}): Promi
       blobs: wrap.blobs ? wrap.blobs(spillNotifier, 'receiver') : spillNotifier,
       ...(opts.receiverDeadlineMs !== undefined ? { deadlineMs: opts.receiverDeadlineMs } : {}),
     });
-    queue.start(fanout);
+    queue.start(fanout.consumer);
     drain.start();
     door.serve(receiver);
 
@@ -291,13 +307,16 @@ export async function startLocalPipeline(opts: LocalPipelineOptions = {}): Promi
       paths,
       secret,
       sources,
-      endpoints: { dynamodb: dynalite.endpoint, s3: s3rver.endpoint },
-      handlers: handlers.map((h) => ({ name: h.name, events: h.events })),
+      endpoints: access.endpoints,
+      credentials: access.credentials,
+      handlers: fanout.handlers.map((h) => ({ name: h.name, events: h.events })),
       handlersConfig: handlersConfig ? { from: handlersConfig.from, ...(handlersConfig.file ? { file: handlersConfig.file } : {}) } : { from: 'caller' },
       tableName: LOCAL_TABLE_NAME,
       bucket: LOCAL_BUCKET_NAME,
       queue,
-      stream,
+      stream: fanout.stream,
+      fanout: { mode: fanout.mode, pid: fanout.pid, restarts: fanout.restarts },
+      processes: () => (fanout.mode === 'process' ? [{ role: 'fan-out' as const, pid: fanout.pid() }] : []),
       drain,
       store,
       dynamodb,
@@ -312,7 +331,7 @@ export async function startLocalPipeline(opts: LocalPipelineOptions = {}): Promi
           const { visible, inFlight, delayed } = queue.stats();
           if (announced === 0 && visible + inFlight + delayed === 0) break;
         }
-        await stream.flush();
+        await fanout.flush();
       },
       // Reverse start order: requests, then the queue (its batches still write to the stream and
       // the store), then the stream's flush to s3rver, then the emulators. Every step runs even
@@ -326,11 +345,10 @@ export async function startLocalPipeline(opts: LocalPipelineOptions = {}): Promi
           removeDevInfo,
           () => drain.close(),
           () => queue.close(),
-          () => stream.close(),
+          () => fanout.close(),
           async () => {
             dynamodb.destroy();
             s3.destroy();
-            if (streamS3 !== s3) streamS3.destroy();
           },
           () => s3rver.close(),
           () => dynalite.close(),
@@ -364,54 +382,20 @@ function loopbackUrl(host: string | undefined, port: number, url: string): strin
 }
 
 
-/** The example handlers' configuration local mode runs with, and where it came from. */
-export interface LocalHandlersConfig {
-  /** The `HANDLERS_CONFIG` value; undefined: every example handler off. */
-  readonly value: string | undefined;
-  readonly from: 'HANDLERS_CONFIG' | 'cdk.json' | 'none';
-  /** The cdk.json read (with `from: 'cdk.json'`). */
-  readonly file?: string;
-}
+type RunningFanout = {
+  readonly mode: 'process' | 'inline';
+  readonly consumer: BatchConsumer;
+  readonly handlers: ReadonlyArray<Pick<WebhookHandler, 'name' | 'events'>>;
+  readonly stream: LocalDeliveryStream | undefined;
+  flush(): Promise<void>;
+  close(): Promise<void>;
+  pid(): number | undefined;
+  restarts(): number;
+};
 
-/**
- * `HANDLERS_CONFIG` when set (it overrides); else `cdk.json`'s context key `handlers` in
- * `projectDir`, turned into the fan-out's `HANDLERS_CONFIG` exactly as `cdk deploy` does
- * (`lib/config.ts`: the same validation, `socialPlus.region` from the sources' shared region, the
- * claim lease from `fanoutTimeoutSeconds`), so one setting serves both; else none. Throws a
- * ConfigurationError naming cdk.json and each bad key.
- */
-export function localHandlersConfig(env: NodeJS.ProcessEnv, projectDir: string): LocalHandlersConfig {
-  const fromEnv = env[ENV.HANDLERS_CONFIG];
-  if (fromEnv !== undefined && fromEnv.trim() !== '') return { value: fromEnv, from: 'HANDLERS_CONFIG' };
-  const file = join(projectDir, 'cdk.json');
-  let context: Record<string, unknown>;
-  try {
-    context = readCdkJsonContext(projectDir);
-  } catch (err) {
-    throw new ConfigurationError((err as Error).message);
-  }
-  if (context.handlers === undefined) return { value: undefined, from: 'none' };
-  // Only the keys the handlers' value depends on: another key's problem is deploy's to report.
-  const keys = ['handlers', 'sources', 'fanoutTimeoutSeconds', 'maxReceiveCount'] as const;
-  try {
-    const config = buildConfig(Object.fromEntries(keys.filter((k) => context[k] !== undefined).map((k) => [k, context[k]])));
-    return { value: handlersConfigValue(config.handlers, config.fanoutTimeoutSeconds), from: 'cdk.json', file };
-  } catch (err) {
-    if (!(err instanceof ConfigError)) throw err;
-    throw new ConfigurationError(`${file} (read by local mode because ${ENV.HANDLERS_CONFIG} is not set): its context is not valid:\n${err.problems.map((p) => `  - ${p}`).join('\n')}`);
-  }
-}
-
-/**
- * The fan-out's handlers in local mode: `handlersFromEnv` with dynalite and a logging event bus;
- * the admin token from `SOCIALPLUS_ADMIN_TOKEN`, without which handlers that call the API start
- * and their calls fail saying so.
- */
-async function localHandlers(env: NodeJS.ProcessEnv, dynamodb: DynamoDBClient, logger: Logger): Promise<readonly WebhookHandler<WebhookEnvelope>[]> {
-  const built = await handlersFromEnv(env, { logger, dynamodb, eventPublisher: new LoggingEventPublisher(logger), localMode: true });
-  if (built.config.autoModeration.enabled || built.config.dailyCounters.enabled) {
-    await ensureHandlerStateTable(dynamodb, env[ENV.HANDLER_STATE_TABLE_NAME] as string);
-  }
-  if (built.enabled.length > 0) logger.info('example handlers on', { handlers: built.enabled, socialPlus: built.socialPlus });
-  return built.handlers;
+/** The fan-out runs in its own process unless the caller's objects (handlers, wrappers) must run in this one. */
+function fanoutMode(opts: LocalPipelineOptions): 'process' | 'inline' {
+  const needsInline = opts.handlers !== undefined || opts.wrap !== undefined;
+  if (opts.fanout === 'process' && needsInline) throw new RangeError("fanout: 'process' cannot run handlers or wrappers given as objects: use fanout: 'inline'");
+  return opts.fanout ?? (needsInline ? 'inline' : 'process');
 }

@@ -15,6 +15,14 @@
  * S3) shows an object while it is written, or keeps a torn one when the write is cut short by a
  * crash. A torn object that stays torn for `tornAfterMs` was never acknowledged (the receiver
  * answers 200 only once its spill reads back whole) and is removed, with a warning.
+ *
+ * Only spills this installation wrote are announced: the S3 emulator takes writes from anything on
+ * the machine, and a spill becomes an event that handlers act on without a webhook signature to
+ * check. A whole spill whose MAC (`inbox-mac.ts`, under `inboxKey`) is missing or wrong is refused:
+ * never announced, warned about once (key and reason, never the body), counted in `refusedCount`,
+ * and left in place for a person to inspect. A put in progress shows its body before its metadata,
+ * so a spill is refused only once it has stayed unverified for `tornAfterMs`; until then it just
+ * waits, like a torn one.
  */
 import { DeleteObjectCommand, GetObjectCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
 import { INBOX_SPILL_PREFIX } from '../lambda/core/archive-layout.js';
@@ -22,11 +30,17 @@ import { eventIdOf } from '../lambda/core/event-id.js';
 import { parseInboxKey, parseS3Notification, s3NotificationBody } from '../lambda/core/inbox.js';
 import type { EventQueue, QueueMessage, QueueMessageAttributes } from '../lambda/core/ports.js';
 import { silentLogger, type Logger } from '../lambda/core/telemetry.js';
+import { INBOX_KEY_BYTES, inboxMacProblem } from './inbox-mac.js';
 
 export interface SpillDrainOptions {
   /** Client of the S3 holding the archive bucket (s3rver). */
   readonly s3: S3Client;
   readonly bucket: string;
+  /**
+   * This installation's inbox key (`loadOrCreateInboxKey`): only spills whose MAC verifies under it
+   * are announced.
+   */
+  readonly inboxKey: Buffer;
   /** Where notifications go: the fan-out's queue. */
   readonly queue: EventQueue;
   /** Every message the queue holds, DLQ included; spills they announce are not announced again. */
@@ -35,7 +49,10 @@ export interface SpillDrainOptions {
   readonly intervalMs?: number;
   /** Delay between a `kick` and the listing it triggers (spills close together share one). @default 20 */
   readonly kickDelayMs?: number;
-  /** Age after which a spill object that is still not whole is removed as the leftover of a crash. @default 10000 */
+  /**
+   * Age after which a spill object that is still not whole is removed as the leftover of a crash,
+   * and one that is whole but still has no valid MAC is refused (warned about and counted). @default 10000
+   */
   readonly tornAfterMs?: number;
   readonly logger?: Logger;
 }
@@ -61,8 +78,12 @@ export class SpillDrain {
   private closed = false;
   /** Keys under the prefix that are not spills, warned about once. */
   private readonly ignored = new Set<string>();
+  /** Whole spills without a valid MAC, warned about once (forgotten when they leave the listing). */
+  private readonly refused = new Set<string>();
   /** Notifications enqueued since start. */
   announcedCount = 0;
+  /** Spill objects refused since start because their MAC is missing or wrong (each counted once). */
+  refusedCount = 0;
 
   constructor(private readonly opts: SpillDrainOptions) {
     this.intervalMs = opts.intervalMs ?? 1000;
@@ -70,6 +91,9 @@ export class SpillDrain {
     this.tornAfterMs = opts.tornAfterMs ?? 10_000;
     if (!Number.isFinite(this.intervalMs) || this.intervalMs <= 0) throw new RangeError(`spill drain option intervalMs must be a positive number, got ${opts.intervalMs}`);
     if (!Number.isFinite(this.kickDelayMs) || this.kickDelayMs < 0) throw new RangeError(`spill drain option kickDelayMs must be a number ≥ 0, got ${opts.kickDelayMs}`);
+    if (!Buffer.isBuffer(opts.inboxKey) || opts.inboxKey.length !== INBOX_KEY_BYTES) {
+      throw new TypeError(`spill drain option inboxKey must be this installation's ${INBOX_KEY_BYTES}-byte inbox key (loadOrCreateInboxKey), got ${Buffer.isBuffer(opts.inboxKey) ? `${opts.inboxKey.length} bytes` : typeof opts.inboxKey}`);
+    }
     this.logger = opts.logger ?? silentLogger;
   }
 
@@ -137,7 +161,10 @@ export class SpillDrain {
     // The queue is read before the listing: a spill processed in between is announced once more,
     // which is harmless; the other order could miss nothing either, but would re-announce more.
     const announced = this.announcedKeys();
-    const spills = (await this.listSpills()).filter((s) => !announced.has(s.key));
+    const listed = await this.listSpills();
+    const present = new Set(listed.map((s) => s.key));
+    for (const key of this.refused) if (!present.has(key)) this.refused.delete(key);
+    const spills = listed.filter((s) => !announced.has(s.key));
     let sent = 0;
     const failed: Array<{ key: string; error: string }> = [];
     // A few at a time: a burst of spills (the queue down for a while) shares the queue's disk syncs.
@@ -145,7 +172,7 @@ export class SpillDrain {
     for (let i = 0; i < spills.length && !this.closed; i += PARALLEL) {
       await Promise.all(spills.slice(i, i + PARALLEL).map(async ({ key, lastModified }) => {
         try {
-          if (!(await this.isWhole(key, lastModified))) return;
+          if (!(await this.isAnnounceable(key, lastModified))) return;
           await this.opts.queue.send({ body: s3NotificationBody(this.opts.bucket, [key]), attributes: NO_ATTRIBUTES });
           sent++;
           this.announcedCount++;
@@ -172,18 +199,35 @@ export class SpillDrain {
     return keys;
   }
 
-  /** Whether the object's body hashes to its key's event id; removes one torn for too long. */
-  private async isWhole(key: string, lastModified: Date | undefined): Promise<boolean> {
+  /**
+   * Whether the object's body hashes to its key's event id and its MAC verifies; removes one torn
+   * for too long, and warns about one whole without a valid MAC for too long.
+   */
+  private async isAnnounceable(key: string, lastModified: Date | undefined): Promise<boolean> {
     let body: Uint8Array;
+    let metadata: Record<string, string>;
     try {
       const out = await this.opts.s3.send(new GetObjectCommand({ Bucket: this.opts.bucket, Key: key }));
       body = out.Body ? await out.Body.transformToByteArray() : new Uint8Array(0);
+      metadata = out.Metadata ?? {};
     } catch (err) {
       if ((err as Error).name === 'NoSuchKey') return false; // Processed and deleted since the listing.
       throw err;
     }
-    if (eventIdOf(body) === parseInboxKey(key)?.eventId) return true;
     const ageMs = lastModified ? Date.now() - lastModified.getTime() : 0;
+    if (eventIdOf(body) === parseInboxKey(key)?.eventId) {
+      const problem = inboxMacProblem(this.opts.inboxKey, key, body, metadata);
+      if (problem === undefined) {
+        this.refused.delete(key);
+        return true;
+      }
+      if (ageMs >= this.tornAfterMs && !this.refused.has(key)) {
+        this.refused.add(key);
+        this.refusedCount++;
+        this.logger.warn('spill drain: refused a spill object not written by this installation; it is not processed and is left in place for you to inspect', { key, reason: problem, bytes: body.length });
+      }
+      return false;
+    }
     if (ageMs >= this.tornAfterMs) {
       await this.opts.s3.send(new DeleteObjectCommand({ Bucket: this.opts.bucket, Key: key }));
       this.logger.warn('spill drain: removed a torn spill object left by an interrupted write (its event was never acknowledged)', { key, bytes: body.length });

@@ -10,7 +10,8 @@
  * aborted by the receiver's deadline would leave a torn object, or truncate a whole one of the same
  * key. So the caller's abort signal is not passed on (the put finishes in the background, as a
  * request already sent to S3 may), and an inbox object that is already whole is not written again:
- * its key names the hash of its body, so the same key always means the same bytes.
+ * its key names the hash of its body, so the same key always means the same bytes (unless it lacks
+ * the put's `identityMetadata`, such as local mode's MAC: then it is written again).
  *
  * A read can also catch an object mid-write (a listing by the spill drain, or the same event spilled
  * twice): inbox keys end in the event id, the hash of the exact body, so a read whose body does not
@@ -31,6 +32,13 @@ export interface VerifiedBlobStoreOptions {
   readonly s3Directory?: string;
   /** Reads back before a put gives up on an object that is not whole yet. @default 20 */
   readonly attempts?: number;
+  /**
+   * User metadata names that belong to an inbox object as much as its bytes (local mode's MAC,
+   * `inbox-mac.ts`): an object already whole is written again unless it carries the put's values
+   * for them, so one planted with the right bytes but without the MAC does not stay unverifiable.
+   * @default none
+   */
+  readonly identityMetadata?: readonly string[];
 }
 
 /** An inbox object that did not read back whole (still being written, or torn by a crash). */
@@ -75,7 +83,10 @@ export class VerifiedBlobStore implements BlobStore {
   private async putNow(key: string, body: Uint8Array, options: BlobPutOptions): Promise<void> {
     const expected = Buffer.from(body.buffer, body.byteOffset, body.byteLength);
     const ref = parseInboxKey(key);
-    if (ref && eventIdOf(expected) === ref.eventId && (await this.readBody(key))?.equals(expected)) return;
+    if (ref && eventIdOf(expected) === ref.eventId) {
+      const existing = await this.read(key);
+      if (existing?.body.equals(expected) && this.sameIdentity(existing.metadata, options.metadata ?? {})) return;
+    }
     await this.inner.put(key, body, options.metadata ? { metadata: options.metadata } : {});
     for (let attempt = 1; ; attempt++) {
       const got = await this.readBody(key);
@@ -103,12 +114,22 @@ export class VerifiedBlobStore implements BlobStore {
 
   /** The object's bytes, or undefined when there is none. */
   private async readBody(key: string): Promise<Buffer | undefined> {
+    return (await this.read(key))?.body;
+  }
+
+  /** The object, or undefined when there is none. */
+  private async read(key: string): Promise<StoredBlob | undefined> {
     try {
-      return (await this.inner.get(key)).body;
+      return await this.inner.get(key);
     } catch (err) {
       if (err instanceof BlobNotFoundError) return undefined;
       throw err;
     }
+  }
+
+  /** Whether an object's metadata has the put's values for every `identityMetadata` name. */
+  private sameIdentity(existing: Readonly<Record<string, string>>, wanted: Readonly<Record<string, string>>): boolean {
+    return (this.opts.identityMetadata ?? []).every((name) => existing[name.toLowerCase()] === wanted[name]);
   }
 
   delete(key: string, options?: CallOptions): Promise<void> {

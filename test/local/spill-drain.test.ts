@@ -1,13 +1,15 @@
 /**
  * Local spill (DESIGN §2): when the queue fails, the receiver spills the verified body to
  * `inbox/spill/` in s3rver and still answers 200; the spill drain (local mode's stand-in for S3's
- * notification) brings it to the fan-out, at once and after a restart.
+ * notification) brings it to the fan-out, at once and after a restart. Only spills this
+ * installation wrote (their MAC verifies under `.local/inbox.key`) are brought: the emulator takes
+ * writes from anything on the machine.
  */
 import { writeFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
+import { HeadObjectCommand, ListObjectsV2Command, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { S3BlobStore } from '../../lambda/adapters/s3-blob-store.js';
 import { INBOX_SPILL_PREFIX } from '../../lambda/core/archive-layout.js';
@@ -18,6 +20,7 @@ import type { EventQueue, QueueMessage } from '../../lambda/core/ports.js';
 import { SIGNATURE_HEADER, sign } from '../../lambda/core/signature.js';
 import type { Logger } from '../../lambda/core/telemetry.js';
 import { ensureBucket, localS3Client, startS3rver, type RunningEmulator } from '../../local/emulators.js';
+import { InboxMacBlobStore, loadOrCreateInboxKey } from '../../local/inbox-mac.js';
 import { LOCAL_BUCKET_NAME, localPaths } from '../../local/paths.js';
 import { startLocalPipeline, type LocalPipeline } from '../../local/pipeline.js';
 import { SpillDrain } from '../../local/spill-drain.js';
@@ -58,6 +61,11 @@ async function spillKeys(p: LocalPipeline): Promise<string[]> {
   return (out.Contents ?? []).map((o) => o.Key as string);
 }
 
+/** The store local mode writes its spills through: each carries this installation's MAC. */
+async function macStore(client: S3Client, bucket = LOCAL_BUCKET_NAME): Promise<InboxMacBlobStore> {
+  return new InboxMacBlobStore(new S3BlobStore(client, bucket), await loadOrCreateInboxKey(localPaths(dir).inboxKeyFile));
+}
+
 async function start(opts: Parameters<typeof startLocalPipeline>[0] = {}): Promise<LocalPipeline> {
   const p = await startLocalPipeline({ dir, port: 0, secret: SECRET, queue: { batchingWindowMs: 10, visibilityTimeoutMs: 20 }, stream: { bufferIntervalMs: 50 }, handlers: [], ...opts });
   running.push(p);
@@ -80,7 +88,7 @@ describe('local spill', () => {
     expect(p.metrics()).toMatchObject({ Spilled: 1, SpillDrained: 1 });
     // Done: the spill object is gone, and the archive has the event.
     expect(await spillKeys(p)).toEqual([]);
-    expect(p.stream.written.reduce((n, o) => n + o.lines, 0)).toBe(1);
+    expect((p.stream?.written ?? []).reduce((n, o) => n + o.lines, 0)).toBe(1);
   });
 
   it('finds a spill left by a crash when local mode starts again', async () => {
@@ -91,7 +99,7 @@ describe('local spill', () => {
     const id = eventIdOf(text);
     const receivedAt = new Date();
     await ensureBucket(client, LOCAL_BUCKET_NAME);
-    await new S3BlobStore(client, LOCAL_BUCKET_NAME).put(spillKey(receivedAt, id), Buffer.from(text), {
+    await (await macStore(client)).put(spillKey(receivedAt, id), Buffer.from(text), {
       metadata: toBlobMetadata({ eventId: id, eventType: 'message.didCreate', receivedAt: receivedAt.toISOString(), source: 'default', requestId: 'before-the-crash' }),
     });
     client.destroy();
@@ -103,18 +111,21 @@ describe('local spill', () => {
     expect(await spillKeys(p)).toEqual([]);
   });
 
-  it('drains every spill after a crash that cut the metadata file of one short', async () => {
+  it('drains every other spill after a crash that cut the metadata file of one short', async () => {
     // A SIGKILL while s3rver writes a metadata file leaves it empty, and s3rver then fails every
     // listing of inbox/spill/: before the start-up repair, the other spills were never drained.
+    // The cut one lost its MAC with its metadata: it is not processed (its put was never answered,
+    // so its event was never acknowledged) and stays for a person to look at.
     const s3rver = await startS3rver({ dir: localPaths(dir).s3 });
     const client = localS3Client(s3rver.endpoint);
     await ensureBucket(client, LOCAL_BUCKET_NAME);
     const receivedAt = new Date();
     const texts = [body('whole-1'), body('whole-2'), body('metadata-cut')];
     const keys = texts.map((t) => spillKey(receivedAt, eventIdOf(t)));
+    const inbox = await macStore(client);
     for (const [i, text] of texts.entries()) {
       const id = eventIdOf(text);
-      await new S3BlobStore(client, LOCAL_BUCKET_NAME).put(keys[i] as string, Buffer.from(text), {
+      await inbox.put(keys[i] as string, Buffer.from(text), {
         metadata: toBlobMetadata({ eventId: id, eventType: 'message.didCreate', receivedAt: receivedAt.toISOString(), source: 'default', requestId: `r${i}` }),
       });
     }
@@ -124,8 +135,23 @@ describe('local spill', () => {
 
     const p = await start();
     await p.settle();
-    for (const text of texts) expect(await p.store.get(eventIdOf(text))).toMatchObject({ eventId: eventIdOf(text), payload: text });
-    expect(await spillKeys(p)).toEqual([]);
+    for (const text of texts.slice(0, 2)) expect(await p.store.get(eventIdOf(text))).toMatchObject({ eventId: eventIdOf(text), payload: text });
+    expect(await p.store.get(eventIdOf(texts[2] as string))).toBeUndefined();
+    expect(await spillKeys(p)).toEqual([keys[2]]);
+  });
+
+  it('never processes a spill planted in the S3 emulator, and leaves it in place', async () => {
+    const handled: string[] = [];
+    const p = await start({ handlers: [defineHandler({ name: 'seen', events: ['*'], handle: (_e, ctx) => void handled.push(ctx.eventId) })] });
+    const text = body('planted');
+    const key = spillKey(new Date(), eventIdOf(text));
+    // What any program on the machine can do: a whole object under the id of its own body.
+    await p.s3.send(new PutObjectCommand({ Bucket: p.bucket, Key: key, Body: text, Metadata: toBlobMetadata({ eventId: eventIdOf(text), eventType: 'message.didCreate', receivedAt: new Date().toISOString(), source: 'default', requestId: 'planted' }) }));
+    expect(await p.drain.drainOnce()).toBe(0);
+    await p.settle();
+    expect(await p.store.get(eventIdOf(text))).toBeUndefined();
+    expect(handled).toEqual([]);
+    expect(await spillKeys(p)).toEqual([key]);
   });
 
   it('dead-letters a spilled event whose handler always fails once, without announcing it again', async () => {
@@ -153,12 +179,24 @@ describe('SpillDrain', () => {
   let s3rver: RunningEmulator;
   const queued: QueueMessage[] = [];
   const warnings: string[] = [];
-  const logger: Logger = { debug() {}, info() {}, warn: (m) => void warnings.push(m), error() {} };
+  const logger: Logger = {
+    debug() {},
+    info() {},
+    warn: (message, fields = {}) => {
+      warnings.push(message);
+      warned.push({ message, fields });
+    },
+    error() {},
+  };
   const queue: EventQueue = { send: async (m) => void queued.push(m) };
+  const warned: Array<{ message: string; fields: Record<string, unknown> }> = [];
+  let inboxKey: Buffer;
 
   beforeEach(async () => {
     queued.length = 0;
     warnings.length = 0;
+    warned.length = 0;
+    inboxKey = await loadOrCreateInboxKey(localPaths(dir).inboxKeyFile);
     s3rver = await startS3rver({ dir: join(dir, 's3') });
     running.push(s3rver);
   });
@@ -166,17 +204,42 @@ describe('SpillDrain', () => {
   function drainWith(extra: Partial<ConstructorParameters<typeof SpillDrain>[0]> = {}) {
     const s3 = localS3Client(s3rver.endpoint);
     running.push({ close: async () => s3.destroy() });
-    const drain = new SpillDrain({ s3, bucket: 'spill-bucket', queue, queued: () => queued, logger, ...extra });
+    const drain = new SpillDrain({ s3, bucket: 'spill-bucket', inboxKey, queue, queued: () => queued, logger, ...extra });
     running.push(drain);
     return { s3, drain };
   }
+
+  /** A spill as local mode writes it: with this installation's MAC. */
+  async function putSpill(s3: S3Client, key: string, text: string): Promise<void> {
+    await new InboxMacBlobStore(new S3BlobStore(s3, 'spill-bucket'), inboxKey).put(key, Buffer.from(text));
+  }
+
+  /** A spill as anything else on the machine can put it: a whole body under its own id, no MAC. */
+  async function plantSpill(s3: S3Client, key: string, text: string, metadata: Record<string, string> = {}): Promise<void> {
+    await s3.send(new PutObjectCommand({ Bucket: 'spill-bucket', Key: key, Body: text, Metadata: metadata }));
+  }
+
+  async function stillThere(s3: S3Client, key: string): Promise<boolean> {
+    try {
+      await s3.send(new HeadObjectCommand({ Bucket: 'spill-bucket', Key: key }));
+      return true;
+    } catch (err) {
+      if ((err as Error).name === 'NotFound' || (err as Error).name === 'NoSuchKey') return false;
+      throw err;
+    }
+  }
+
+  const announcedKeys = () => queued.flatMap((m) => {
+    const n = parseS3Notification(m.body);
+    return n?.kind === 'objects' ? n.objects.map((o) => o.key) : [];
+  });
 
   it('announces each whole spill once while a message for it is queued, in the shape S3 sends', async () => {
     const { s3, drain } = drainWith();
     await ensureBucket(s3, 'spill-bucket');
     const text = body('once');
     const key = spillKey(new Date('2025-07-02T10:00:00Z'), eventIdOf(text));
-    await s3.send(new PutObjectCommand({ Bucket: 'spill-bucket', Key: key, Body: text }));
+    await putSpill(s3, key, text);
     await s3.send(new PutObjectCommand({ Bucket: 'spill-bucket', Key: `${INBOX_SPILL_PREFIX}not-a-spill`, Body: 'x' }));
 
     expect(await drain.drainOnce()).toBe(1);
@@ -211,7 +274,7 @@ describe('SpillDrain', () => {
     await ensureBucket(s3, 'spill-bucket');
     const texts = [body('readable-1'), body('unreadable'), body('readable-2')];
     const keys = texts.map((t) => spillKey(new Date('2025-07-02T10:00:00Z'), eventIdOf(t)));
-    for (const [i, text] of texts.entries()) await s3.send(new PutObjectCommand({ Bucket: 'spill-bucket', Key: keys[i], Body: text }));
+    for (const [i, text] of texts.entries()) await putSpill(s3, keys[i] as string, text);
     let failing = true;
     s3.middlewareStack.add((next, context) => async (args) => {
       const input = args.input as { Key?: string };
@@ -220,10 +283,7 @@ describe('SpillDrain', () => {
     }, { step: 'initialize', name: 'failOneGet' });
 
     expect(await drain.drainOnce()).toBe(2);
-    const announced = () => queued.flatMap((m) => {
-      const n = parseS3Notification(m.body);
-      return n?.kind === 'objects' ? n.objects.map((o) => o.key) : [];
-    });
+    const announced = announcedKeys;
     expect(announced().sort()).toEqual([keys[0], keys[2]].sort());
     expect(warnings).toContain('spill drain: could not announce some spilled events; will try again');
     // Readable again: announced on the next pass, the others not twice.
@@ -232,7 +292,72 @@ describe('SpillDrain', () => {
     expect(announced().sort()).toEqual([...keys].sort());
   });
 
+  it('never announces a spill planted without a MAC: warns once, counts it, and leaves it in place', async () => {
+    const { s3, drain } = drainWith({ tornAfterMs: 0 });
+    await ensureBucket(s3, 'spill-bucket');
+    const text = body('planted-ban');
+    const key = spillKey(new Date(), eventIdOf(text));
+    await plantSpill(s3, key, text, toBlobMetadata({ eventId: eventIdOf(text), eventType: 'message.didCreate', receivedAt: new Date().toISOString(), source: 'default', requestId: 'planted' }));
+    const genuine = body('genuine-neighbour');
+    const genuineKey = spillKey(new Date(), eventIdOf(genuine));
+    await putSpill(s3, genuineKey, genuine);
+
+    expect(await drain.drainOnce()).toBe(1);
+    expect(await drain.drainOnce()).toBe(0);
+    expect(announcedKeys()).toEqual([genuineKey]);
+    expect(drain.refusedCount).toBe(1);
+    expect(drain.announcedCount).toBe(1);
+    expect(warned).toEqual([{
+      message: 'spill drain: refused a spill object not written by this installation; it is not processed and is left in place for you to inspect',
+      fields: { key, reason: 'it carries no local-mac metadata', bytes: Buffer.byteLength(text) },
+    }]);
+    // The warning names the object, never its body.
+    expect(JSON.stringify(warned)).not.toContain('planted-ban');
+    expect(await stillThere(s3, key)).toBe(true);
+  });
+
+  it('waits before refusing a young spill without a valid MAC (a put in progress shows its body first)', async () => {
+    const { s3, drain } = drainWith({ tornAfterMs: 60_000 });
+    await ensureBucket(s3, 'spill-bucket');
+    const text = body('young');
+    const key = spillKey(new Date(), eventIdOf(text));
+    await plantSpill(s3, key, text);
+    expect(await drain.drainOnce()).toBe(0);
+    expect(queued).toEqual([]);
+    expect(drain.refusedCount).toBe(0);
+    expect(warnings).toEqual([]);
+    // The MAC lands: announced.
+    await putSpill(s3, key, text);
+    expect(await drain.drainOnce()).toBe(1);
+    expect(announcedKeys()).toEqual([key]);
+  });
+
+  it('refuses a spill whose MAC was made for another key, or under another installation\'s key', async () => {
+    const { s3, drain } = drainWith({ tornAfterMs: 0 });
+    await ensureBucket(s3, 'spill-bucket');
+    const text = body('copied');
+    const original = spillKey(new Date('2025-07-02T10:00:00Z'), eventIdOf(text));
+    await putSpill(s3, original, text);
+    const head = await s3.send(new HeadObjectCommand({ Bucket: 'spill-bucket', Key: original }));
+    // The genuine object, metadata and all, copied under another day: its MAC names the first key.
+    const copy = spillKey(new Date('2025-07-03T10:00:00Z'), eventIdOf(text));
+    await plantSpill(s3, copy, text, head.Metadata);
+    const foreignText = body('foreign');
+    const foreign = spillKey(new Date('2025-07-02T10:00:00Z'), eventIdOf(foreignText));
+    await new InboxMacBlobStore(new S3BlobStore(s3, 'spill-bucket'), Buffer.alloc(32, 9)).put(foreign, Buffer.from(foreignText));
+
+    expect(await drain.drainOnce()).toBe(1);
+    expect(announcedKeys()).toEqual([original]);
+    expect(drain.refusedCount).toBe(2);
+    expect(warned.map((w) => [w.fields.key, w.fields.reason]).sort()).toEqual([
+      [copy, 'its local-mac does not match its key and body'],
+      [foreign, 'its local-mac does not match its key and body'],
+    ].sort());
+  });
+
   it('refuses options that cannot work', () => {
     expect(() => drainWith({ intervalMs: 0 })).toThrow(/intervalMs must be a positive number/);
+    expect(() => drainWith({ inboxKey: Buffer.alloc(16) })).toThrow(/inboxKey must be this installation's 32-byte inbox key \(loadOrCreateInboxKey\), got 16 bytes/);
+    expect(() => drainWith({ inboxKey: undefined as unknown as Buffer })).toThrow(/inboxKey must be .*got undefined/);
   });
 });

@@ -66,6 +66,22 @@ describe('VerifiedBlobStore', () => {
     expect(inner.puts).toBe(1);
   });
 
+  it('writes a whole inbox object again when it lacks the put\'s identity metadata (a MAC), and only then', async () => {
+    const body = Buffer.from('{"event":"message.didCreate","n":"identity"}');
+    const key = spillKey(new Date('2025-07-02T10:00:00Z'), eventIdOf(body));
+    // Already there with the right bytes, but without the MAC (planted, or written before MACs).
+    await s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: key, Body: body }));
+    const inner = counted();
+    const store = new VerifiedBlobStore(inner, { identityMetadata: ['local-mac'] });
+    await store.put(key, body, { metadata: { 'local-mac': 'mac-1', 'request-id': 'r1' } });
+    expect(inner.puts).toBe(1);
+    expect((await store.get(key)).metadata).toMatchObject({ 'local-mac': 'mac-1', 'request-id': 'r1' });
+    // Same bytes and MAC: kept, whatever the other metadata says (another delivery's request id).
+    await store.put(key, body, { metadata: { 'local-mac': 'mac-1', 'request-id': 'r2' } });
+    expect(inner.puts).toBe(1);
+    expect((await store.get(key)).metadata['request-id']).toBe('r1');
+  });
+
   it('writes concurrent puts of one key one after the other, so the second never rewrites the first', async () => {
     const body = Buffer.from('{"event":"message.didCreate","n":3}');
     const key = spillKey(new Date('2025-07-02T10:00:00Z'), eventIdOf(body));
