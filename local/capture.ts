@@ -1,8 +1,8 @@
 /**
  * Capture of deliveries in local mode (`dev --capture <dir>`): every request that reaches the
- * receiver through a webhook route (`POST /webhook[/{source}]`), verified or not, is written after
- * it was answered to one JSON file of its own, so a real delivery seen through a tunnel can be kept
- * as a regression fixture and posted again byte for byte (`send --replay-capture`).
+ * receiver, or its precheck, through a webhook route (`POST /webhook[/{source}]`), verified or not,
+ * is written after it was answered to one JSON file of its own, so a real delivery seen through a
+ * tunnel can be kept as a regression fixture and posted again byte for byte (`send --replay-capture`).
  *
  * A capture holds personal data (the body) and the signature: the folder is created mode 0700 and
  * each file is written mode 0600. Writing never delays or fails the answer: it starts after the
@@ -26,6 +26,8 @@
  * `headers` lists every header line in the order received, names in the case sent, repeats kept.
  * `bodyText` is present when the body is valid UTF-8; `bodyBase64` always holds the exact bytes. A
  * reader takes `bodyText` when present (it is where a user redacts by hand), else `bodyBase64`.
+ * A request answered from its head alone (refused, or a legacy duplicate dropped, before its body
+ * was read) is captured with `"bodyNotRead": true` and no body: there is none to replay.
  * File names sort by time: `<receivedAt, ':' as '-'>-<event id>.json`.
  */
 import { isUtf8 } from 'node:buffer';
@@ -52,8 +54,10 @@ export interface CaptureFile {
   readonly headers: ReadonlyArray<readonly [string, string]>;
   /** The body as text when its bytes are valid UTF-8; a reader prefers it to `bodyBase64`. */
   readonly bodyText?: string;
-  /** The exact body bytes. Always written; a capture redacted through `bodyText` may drop it. */
+  /** The exact body bytes. Written unless `bodyNotRead`; a capture redacted through `bodyText` may drop it. */
   readonly bodyBase64?: string;
+  /** Local mode answered from the request's head and never read its body: the capture holds none. */
+  readonly bodyNotRead?: true;
   /** What local mode answered. */
   readonly answer: { readonly status: number };
 }
@@ -84,8 +88,9 @@ export function captureOf(exchange: WebhookExchange): CaptureFile {
     method: exchange.method,
     path: exchange.target,
     headers,
-    ...(isUtf8(exchange.body) ? { bodyText: exchange.body.toString('utf8') } : {}),
-    bodyBase64: exchange.body.toString('base64'),
+    ...(exchange.bodyNotRead
+      ? { bodyNotRead: true as const }
+      : { ...(isUtf8(exchange.body) ? { bodyText: exchange.body.toString('utf8') } : {}), bodyBase64: exchange.body.toString('base64') }),
     answer: { status: exchange.status },
   };
 }
@@ -145,9 +150,14 @@ export function parseCapture(text: string): CaptureFile {
   }
   if (v.bodyText !== undefined && typeof v.bodyText !== 'string') throw bad('bodyText', 'a string');
   if (v.bodyBase64 !== undefined && (typeof v.bodyBase64 !== 'string' || !BASE64.test(v.bodyBase64) || v.bodyBase64.length % 4 !== 0)) throw bad('bodyBase64', 'base64');
-  if (v.bodyText === undefined && v.bodyBase64 === undefined) throw new CaptureFormatError('invalid capture: it has neither "bodyText" nor "bodyBase64"');
+  if (v.bodyNotRead !== undefined && v.bodyNotRead !== true) throw bad('bodyNotRead', 'true when present');
   const answer = v.answer as Record<string, unknown> | undefined;
   if (typeof answer !== 'object' || answer === null || !Number.isInteger(answer.status)) throw bad('answer', 'an object with an integer "status"');
+  if (v.bodyText === undefined && v.bodyBase64 === undefined) {
+    throw new CaptureFormatError(v.bodyNotRead
+      ? `this capture holds no body: local mode answered ${answer.status as number} from the request's headers and never read its body, so there is nothing to replay (add a "bodyText" by hand to send one)`
+      : 'invalid capture: it has neither "bodyText" nor "bodyBase64"');
+  }
   return {
     format: CAPTURE_FORMAT,
     receivedAt: v.receivedAt,
@@ -156,6 +166,7 @@ export function parseCapture(text: string): CaptureFile {
     headers: (v.headers as Array<[string, string]>).map(([k, val]) => [k, val] as const),
     ...(v.bodyText !== undefined ? { bodyText: v.bodyText as string } : {}),
     ...(v.bodyBase64 !== undefined ? { bodyBase64: v.bodyBase64 as string } : {}),
+    ...(v.bodyNotRead === true ? { bodyNotRead: true as const } : {}),
     answer: { status: answer.status as number },
   };
 }

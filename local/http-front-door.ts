@@ -4,15 +4,22 @@
  * body bytes, base64-flagged when not UTF-8; headers; path parameter; request id and time), and the
  * handler's result becomes the HTTP answer. `GET /healthz` reports readiness.
  *
+ * A webhook request is first checked on its head alone (the receiver's precheck: signature header,
+ * source), so one the receiver would refuse anyway is answered before its body is read: a stranger
+ * who found the tunnel's address cannot make local mode buffer 10 MiB per connection for nothing.
+ *
  * `/admin/…` routes let the CLI (`redrive`, `replay`) reach the running pipeline's queue, which only
- * this process may open: they answer only requests from this machine that carry the admin token
- * local mode writes to its state folder (`dev.json`, readable by its owner only).
+ * this process may open: they answer only requests from this machine that carry no `Origin` header
+ * (no web page) and carry the admin token local mode writes to its state folder (`dev.json`,
+ * readable by its owner only).
  */
 import { randomUUID, timingSafeEqual } from 'node:crypto';
 import { isUtf8 } from 'node:buffer';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
+import { DEFAULT_SOURCE } from '../lambda/core/receive.js';
+import { SIGNATURE_HEADER } from '../lambda/core/signature.js';
 import { silentLogger, type Logger } from '../lambda/core/telemetry.js';
 
 /** API Gateway's payload limit. */
@@ -30,7 +37,48 @@ export const HEADERS_TIMEOUT_MS = 10_000;
 /** A request must be wholly received within this; a body trickled slower is cut off. */
 export const REQUEST_TIMEOUT_MS = 30_000;
 
+/**
+ * A request answered from its head alone has its body read and discarded when it declares at most
+ * this many bytes, so the connection can serve the next request; a larger body, or one of unknown
+ * length, is not read: the answer closes the connection.
+ */
+export const DRAIN_MAX_BYTES = 64 * 1024;
+
 export type ReceiverHandler = (event: APIGatewayProxyEvent) => Promise<APIGatewayProxyResult>;
+
+/** A webhook request's head: what the front door knows of it before reading the body. */
+export interface WebhookRequestHead {
+  /** Always `POST`: other methods are answered 405 before. */
+  readonly method: string;
+  /** The path, without the query string. */
+  readonly path: string;
+  /** The path's source segment, percent-decoded (as API Gateway's path parameter), or `default` for `POST /webhook`; not yet checked. */
+  readonly source: string;
+  /** Header names in lower case, each with the value the receiver's handler would see (API Gateway keeps a name's last line). */
+  readonly headers: Readonly<Record<string, string | undefined>>;
+  /** How many `x-amity-signature` lines the request carried, in any letter case. */
+  readonly signatureHeaderCount: number;
+  /** Node's `rawHeaders`: names in the case sent, repeats kept. */
+  readonly rawHeaders: readonly string[];
+  /** The id the request gets (its proxy event's `requestContext.requestId` when it goes on). */
+  readonly requestId: string;
+  /** The declared `content-length`, when there is one. */
+  readonly bodyBytes?: number;
+}
+
+/** An answer given from the head alone; `headers` default to `content-type: application/json`. */
+export interface EarlyAnswer {
+  readonly statusCode: number;
+  readonly body: string;
+  readonly headers?: Readonly<Record<string, string>>;
+}
+
+/**
+ * Decides from the head whether the receiver would refuse a request whatever its body: returns
+ * that answer (the body is then never read), or `undefined` to read the body and call the receiver.
+ * It must not block: it runs on the request's path.
+ */
+export type WebhookPrecheck = (head: WebhookRequestHead) => EarlyAnswer | undefined;
 
 /** What `/healthz` and the webhook routes answer while the pipeline is not serving. */
 export type FrontDoorState = 'starting' | 'ready' | 'stopping';
@@ -49,28 +97,31 @@ export interface FrontDoorOptions {
   readonly maxConnections?: number;
   readonly logger?: Logger;
   /**
-   * Told of each webhook request that reached the receiver, once answered (for `dev --capture`).
-   * Runs on the request's path: it must return at once; what it throws is logged, not answered.
+   * Told of each webhook request that reached the receiver or its precheck, once answered (for
+   * `dev --capture`). Runs on the request's path: it must return at once; what it throws is
+   * logged, not answered.
    */
   readonly onWebhook?: (exchange: WebhookExchange) => void;
 }
 
 /** A webhook request as received, and the status it was answered with. */
 export interface WebhookExchange {
-  /** When the front door began reading the body. */
+  /** When the front door began reading the body (or, for one answered from its head, checked the head). */
   readonly receivedAt: Date;
   readonly method: string;
   /** The request target as received: path and query string. */
   readonly target: string;
   /** Node's `rawHeaders`: names in the case sent, repeats kept, `[name, value, name, value, …]`. */
   readonly rawHeaders: readonly string[];
-  /** The exact body bytes. */
+  /** The exact body bytes; empty when `bodyNotRead`. */
   readonly body: Buffer;
   /** The status answered (500 when the receiver threw). */
   readonly status: number;
+  /** The request was answered from its head (the precheck): its body, whatever it was, was never read. */
+  readonly bodyNotRead?: boolean;
 }
 
-/** A request to an `/admin/…` route, once it passed the origin and token checks. */
+/** A request to an `/admin/…` route, once it passed the origin, address and token checks. */
 export interface AdminRequest {
   readonly method: string;
   /** The path after `/admin` (e.g. `/redrive`). */
@@ -93,8 +144,11 @@ export interface FrontDoor {
   readonly port: number;
   /** `http://<host>:<port>` */
   readonly url: string;
-  /** Set once the receiver is ready; until then webhook routes answer 503. */
-  serve(handler: ReceiverHandler): void;
+  /**
+   * Set once the receiver is ready; until then webhook routes answer 503. `precheck` answers from
+   * the head, before the body is read, what the receiver would refuse anyway (`precheckWebhook`).
+   */
+  serve(handler: ReceiverHandler, precheck?: WebhookPrecheck): void;
   /** Enables the `/admin/…` routes for requests from this machine bearing `token`. */
   serveAdmin(token: string, handler: AdminHandler): void;
   state(): FrontDoorState;
@@ -120,13 +174,15 @@ export async function startFrontDoor(opts: FrontDoorOptions): Promise<FrontDoor>
   const maxBodyBytes = opts.maxBodyBytes ?? MAX_BODY_BYTES;
   const logger = opts.logger ?? silentLogger;
   let handler: ReceiverHandler | undefined;
+  let precheck: WebhookPrecheck | undefined;
   let admin: { readonly token: Buffer; readonly handler: AdminHandler } | undefined;
   let state: FrontDoorState = 'starting';
   const inFlight = new Set<Promise<void>>();
 
   const onRequest = (req: IncomingMessage, res: ServerResponse): void => {
     const work = route(req, res).catch((err: Error) => {
-      logger.error('local front door: request failed', { error: err.message, method: req.method, path: req.url });
+      // The route, never the path: it is the caller's text (a source may carry terminal escapes).
+      logger.error('local front door: request failed', { error: err.message, method: req.method, route: routeOf(req.url) });
       if (!res.headersSent) send(res, 500, { message: 'internal error in the local receiver; see the dev log' });
       else res.destroy();
     }).finally(() => inFlight.delete(work));
@@ -138,26 +194,23 @@ export async function startFrontDoor(opts: FrontDoorOptions): Promise<FrontDoor>
     const method = req.method ?? 'GET';
     if (url.pathname === '/healthz') {
       if (method !== 'GET' && method !== 'HEAD') return methodNotAllowed(req, res, 'GET');
-      req.resume();
+      discard(req, res);
       return send(res, state === 'ready' ? 200 : 503, { status: state === 'ready' ? 'ok' : state });
     }
     if (url.pathname === '/admin' || url.pathname.startsWith('/admin/')) return routeAdmin(req, res, url, method);
     const match = /^\/webhook(?:\/([^/]*))?\/?$/.exec(url.pathname);
     if (!match) {
-      req.resume();
+      discard(req, res);
       return send(res, 404, { message: `no route for ${method} ${url.pathname}: use POST /webhook, POST /webhook/{source} or GET /healthz` });
     }
     if (method !== 'POST') return methodNotAllowed(req, res, 'POST');
     if (state !== 'ready' || !handler) {
-      req.resume();
+      discard(req, res);
       return send(res, 503, { message: 'temporarily unavailable' }, { 'retry-after': '1' });
     }
-    const receivedAt = new Date();
-    const body = await readBody(req, maxBodyBytes);
-    if (body === 'too-large') {
-      send(res, 413, { message: `request body is larger than ${maxBodyBytes} bytes (API Gateway's payload limit)` }, { connection: 'close' });
-      return;
-    }
+    const tooLarge = () => send(res, 413, { message: `request body is larger than ${maxBodyBytes} bytes (API Gateway's payload limit)` }, { connection: 'close' });
+    // API Gateway refuses a payload over its limit before the receiver sees anything.
+    if ((declaredLength(req) ?? 0) > maxBodyBytes) return tooLarge();
     let source: string | undefined;
     if (match[1] !== undefined && match[1] !== '') {
       try {
@@ -166,7 +219,20 @@ export async function startFrontDoor(opts: FrontDoorOptions): Promise<FrontDoor>
         source = match[1];
       }
     }
-    const event = toProxyEvent(req, url, body, source);
+    const requestId = randomUUID();
+    const receivedAt = new Date();
+    if (precheck) {
+      const head = headOf(req, url.pathname, source, requestId);
+      const early = precheck(head);
+      if (early) {
+        answerUnread(req, res, early);
+        tell({ receivedAt, method, target: req.url ?? url.pathname, rawHeaders: req.rawHeaders, body: Buffer.alloc(0), status: early.statusCode, bodyNotRead: true });
+        return;
+      }
+    }
+    const body = await readBody(req, res, maxBodyBytes);
+    if (body === 'too-large') return tooLarge();
+    const event = toProxyEvent(req, url, body, source, requestId);
     let status = 500;
     try {
       const result = await handler(event);
@@ -191,22 +257,28 @@ export async function startFrontDoor(opts: FrontDoorOptions): Promise<FrontDoor>
 
   async function routeAdmin(req: IncomingMessage, res: ServerResponse, url: URL, method: string): Promise<void> {
     if (!admin) {
-      req.resume();
+      discard(req, res);
       return send(res, 404, { message: `no route for ${method} ${url.pathname}: admin routes are not enabled` });
     }
+    // Browsers send `Origin` with every cross-site POST: a web page open on this machine must not
+    // reach the queue through the user's loopback, token or not. The CLI sends none.
+    if (req.headers.origin !== undefined) {
+      discard(req, res);
+      return send(res, 403, { message: 'admin routes answer no web pages: a request with an Origin header is refused (the socialplus-webhooks CLI sends none)' });
+    }
     if (!fromThisMachine(req)) {
-      req.resume();
+      discard(req, res);
       return send(res, 403, { message: 'admin routes answer only requests from this machine' });
     }
     if (!tokenMatches(req.headers[ADMIN_AUTH_HEADER], admin.token)) {
-      req.resume();
+      discard(req, res);
       return send(res, 401, { message: 'missing or wrong admin token: the socialplus-webhooks CLI reads it from dev.json in the local state folder' });
     }
     if (state === 'stopping') {
-      req.resume();
+      discard(req, res);
       return send(res, 503, { message: 'local mode is stopping' });
     }
-    const body = await readBody(req, maxBodyBytes);
+    const body = await readBody(req, res, maxBodyBytes);
     if (body === 'too-large') return send(res, 413, { message: `request body is larger than ${maxBodyBytes} bytes` }, { connection: 'close' });
     const answer = await admin.handler({ method, path: url.pathname.slice('/admin'.length) || '/', body });
     return send(res, answer.statusCode, answer.body);
@@ -216,6 +288,12 @@ export async function startFrontDoor(opts: FrontDoorOptions): Promise<FrontDoor>
   const limitedServer = (): Server => {
     const server = createServer({ headersTimeout: HEADERS_TIMEOUT_MS, requestTimeout: REQUEST_TIMEOUT_MS }, onRequest);
     server.maxConnections = opts.maxConnections ?? MAX_CONNECTIONS;
+    // `Expect: 100-continue` (curl sends it for large bodies): the client waits for leave to send
+    // the body, given only when the body is read, so a request refused from its head never sends it.
+    server.on('checkContinue', (req: IncomingMessage, res: ServerResponse) => {
+      awaitingContinue.add(req);
+      onRequest(req, res);
+    });
     return server;
   };
   const servers = [limitedServer()];
@@ -236,8 +314,9 @@ export async function startFrontDoor(opts: FrontDoorOptions): Promise<FrontDoor>
   return {
     port,
     url: `http://${host.includes(':') ? `[${host}]` : host}:${port}`,
-    serve(h) {
+    serve(h, p) {
       handler = h;
+      precheck = p;
       state = 'ready';
     },
     serveAdmin(token, h) {
@@ -280,23 +359,99 @@ function listen(server: Server, port: number, host: string): Promise<void> {
   });
 }
 
+/** Requests whose client waits for `100 Continue` before sending the body. */
+const awaitingContinue = new WeakSet<IncomingMessage>();
+
+/** Lets a client waiting on `Expect: 100-continue` send its body: only once the body will be read. */
+function letBodyCome(req: IncomingMessage, res: ServerResponse): void {
+  if (!awaitingContinue.delete(req)) return;
+  res.writeContinue();
+}
+
+/** Reads and drops the body (as Node does when no `checkContinue` listener is set), so keep-alive goes on. */
+function discard(req: IncomingMessage, res: ServerResponse): void {
+  letBodyCome(req, res);
+  req.resume();
+}
+
+/** The declared `content-length`, or undefined when there is none (chunked) or it is not a length. */
+function declaredLength(req: IncomingMessage): number | undefined {
+  const header = req.headers['content-length'];
+  if (header !== undefined) return /^\d+$/.test(header) ? Number(header) : undefined;
+  // Neither header: the request has no body at all.
+  return req.headers['transfer-encoding'] === undefined ? 0 : undefined;
+}
+
+/**
+ * Answers from the head alone. A small declared body is read and dropped so the connection can
+ * carry the next request; a larger one, one of unknown length, or one the client has not sent yet
+ * (`Expect: 100-continue`) is left unread and the connection closed after the answer.
+ */
+function answerUnread(req: IncomingMessage, res: ServerResponse, answer: EarlyAnswer): void {
+  const declared = declaredLength(req);
+  const drain = !awaitingContinue.has(req) && declared !== undefined && declared <= DRAIN_MAX_BYTES;
+  if (drain) req.resume();
+  const body = Buffer.from(answer.body, 'utf8');
+  res.writeHead(answer.statusCode, { ...(answer.headers ?? JSON_TYPE), 'content-length': String(body.length), ...(drain ? {} : { connection: 'close' }) });
+  res.end(body);
+}
+
+/** What the precheck sees of a webhook request; `headers` as the receiver's handler would lower-case them. */
+function headOf(req: IncomingMessage, path: string, source: string | undefined, requestId: string): WebhookRequestHead {
+  // API Gateway keeps the last line of each name as sent; the handler then keeps the first name of
+  // those that differ in case only (`lowerCaseHeaders`).
+  const asSent: Record<string, string> = {};
+  let signatureHeaderCount = 0;
+  for (let i = 0; i + 1 < req.rawHeaders.length; i += 2) {
+    const name = req.rawHeaders[i] as string;
+    asSent[name] = req.rawHeaders[i + 1] as string;
+    if (name.toLowerCase() === SIGNATURE_HEADER) signatureHeaderCount++;
+  }
+  const headers: Record<string, string> = {};
+  for (const [name, value] of Object.entries(asSent)) {
+    const lower = name.toLowerCase();
+    if (headers[lower] === undefined) headers[lower] = value;
+  }
+  const declared = declaredLength(req);
+  return {
+    method: req.method ?? 'POST',
+    path,
+    source: source ?? DEFAULT_SOURCE,
+    headers,
+    signatureHeaderCount,
+    rawHeaders: req.rawHeaders,
+    requestId,
+    ...(declared === undefined ? {} : { bodyBytes: declared }),
+  };
+}
+
+/** The route a request target falls under, for logs: never the caller's path itself. */
+function routeOf(target: string | undefined): string {
+  const pathname = new URL(target ?? '/', 'http://local').pathname;
+  if (pathname === '/healthz') return '/healthz';
+  if (pathname === '/admin' || pathname.startsWith('/admin/')) return '/admin/…';
+  const match = /^\/webhook(?:\/([^/]*))?\/?$/.exec(pathname);
+  if (match) return match[1] ? '/webhook/{source}' : '/webhook';
+  return '(no route)';
+}
+
 function send(res: ServerResponse, status: number, body: unknown, extra: Record<string, string> = {}): void {
   res.writeHead(status, { ...JSON_TYPE, ...extra });
   res.end(JSON.stringify(body));
 }
 
 function methodNotAllowed(req: IncomingMessage, res: ServerResponse, allow: string): void {
-  req.resume();
+  discard(req, res);
   send(res, 405, { message: `method ${req.method} not allowed on ${new URL(req.url ?? '/', 'http://local').pathname}: use ${allow}` }, { allow });
 }
 
-/** Reads the whole body, or stops at `max` bytes (declared or received) and reports it too large. */
-function readBody(req: IncomingMessage, max: number): Promise<Buffer | 'too-large'> {
-  const declared = Number(req.headers['content-length']);
-  if (Number.isFinite(declared) && declared > max) {
-    req.resume();
-    return Promise.resolve('too-large');
-  }
+/**
+ * Reads the whole body, or stops at `max` bytes (declared or received) and reports it too large: a
+ * body declared too large is not read (the answer closes the connection).
+ */
+function readBody(req: IncomingMessage, res: ServerResponse, max: number): Promise<Buffer | 'too-large'> {
+  if ((declaredLength(req) ?? 0) > max) return Promise.resolve('too-large');
+  letBodyCome(req, res);
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
@@ -320,7 +475,7 @@ function readBody(req: IncomingMessage, max: number): Promise<Buffer | 'too-larg
 }
 
 /** The API Gateway REST proxy event for a webhook request, as the receiver gets it on AWS. */
-export function toProxyEvent(req: IncomingMessage, url: URL, body: Buffer, source: string | undefined): APIGatewayProxyEvent {
+export function toProxyEvent(req: IncomingMessage, url: URL, body: Buffer, source: string | undefined, requestId: string = randomUUID()): APIGatewayProxyEvent {
   // API Gateway keeps the header names as sent; `headers` holds the last value of a repeated one.
   const headers: Record<string, string> = {};
   const multiValueHeaders: Record<string, string[]> = {};
@@ -377,7 +532,7 @@ export function toProxyEvent(req: IncomingMessage, url: URL, body: Buffer, sourc
       },
       path: `/local${url.pathname}`,
       stage: 'local',
-      requestId: randomUUID(),
+      requestId,
       requestTimeEpoch,
       resourceId: 'local',
       resourcePath,

@@ -18,7 +18,7 @@ import { INBOX_SPILL_PREFIX } from '../lambda/core/archive-layout.js';
 import type { WebhookEnvelope, WebhookHandler } from '../lambda/core/define-handler.js';
 import { SQS_MAX_MESSAGE_BYTES } from '../lambda/core/limits.js';
 import type { ArchiveStream, BlobStore, EventQueue, EventStore } from '../lambda/core/ports.js';
-import { DEFAULT_SOURCE, SOURCE_NAME } from '../lambda/core/receive.js';
+import { DEFAULT_SOURCE, precheckWebhook, SOURCE_NAME } from '../lambda/core/receive.js';
 import { silentLogger, type Logger, type MetricName, type Metrics } from '../lambda/core/telemetry.js';
 import { ENV } from '../lambda/common/env.js';
 import { createReceiverHandler } from '../lambda/receiver/handler.js';
@@ -289,7 +289,8 @@ export async function startLocalPipeline(opts: LocalPipelineOptions = {}): Promi
     });
     queue.start(fanout.consumer);
     drain.start();
-    door.serve(receiver);
+    // What the receiver would refuse from the headers and the path alone is answered before the body is read.
+    door.serve(receiver, (head) => precheckWebhook(head, { logger, metrics, knownSources: sources }));
 
     const devInfo: DevInfo = { pid: process.pid, url: loopbackUrl(opts.host, door.port, door.url), token: randomBytes(24).toString('base64url'), startedAt: new Date().toISOString() };
     door.serveAdmin(devInfo.token, createAdminHandler({

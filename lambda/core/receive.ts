@@ -144,48 +144,129 @@ function sqsSafe(text: string, validJson: boolean): boolean {
 }
 
 /**
+ * What a webhook request's head (method and path already routed, headers) tells before its body
+ * is read: all {@link precheckWebhook} looks at.
+ */
+export interface WebhookHead {
+  /** Header names in lower case. */
+  readonly headers: Readonly<Record<string, string | undefined>>;
+  /** Webhook source name from the path (`default` for `POST /webhook`); the caller's text, not yet checked. */
+  readonly source: string;
+  readonly requestId: string;
+  /** See {@link WebhookRequest.signatureHeaderCount}. */
+  readonly signatureHeaderCount?: number;
+  /** The body's length, when known before reading it (a declared `content-length`): logged as `bodyBytes`. */
+  readonly bodyBytes?: number;
+}
+
+export interface PrecheckDeps {
+  readonly logger: Logger;
+  readonly metrics: Metrics;
+  /**
+   * The configured sources, when the caller knows them (local mode does): another source is then
+   * answered 404 from the head, as the secret lookup answers it. Without it only a source that is
+   * not a source name is refused here, and an unknown one when its secrets are looked up.
+   */
+  readonly knownSources?: readonly string[];
+}
+
+/** A refusal decided from the head: the answer, and the metric and log line that go with it. */
+interface HeadRefusal {
+  readonly response: WebhookResponse;
+  readonly metric: MetricName;
+  readonly level: 'debug' | 'warn';
+  readonly message: string;
+  readonly fields?: Record<string, unknown>;
+}
+
+/**
+ * DESIGN §2's checks on the head, in order: a legacy-only duplicate is dropped (200); more than
+ * one signature line, or none, is refused (401); a source that is no source name, or not a known
+ * one, is refused (404). The body is checked after these, wherever the checks run.
+ */
+function refusalOf(head: WebhookHead, knownSources: readonly string[] | undefined): HeadRefusal | undefined {
+  const signature = head.headers[SIGNATURE_HEADER];
+  if (signature === undefined && head.headers[LEGACY_SIGNATURE_HEADER] !== undefined) {
+    return { response: OK, metric: 'LegacyDropped', level: 'debug', message: 'legacy x-eko-signature duplicate acknowledged and dropped' };
+  }
+  if ((head.signatureHeaderCount ?? 0) > 1) {
+    return {
+      response: reply(401, `more than one ${SIGNATURE_HEADER} header`),
+      metric: 'SignatureInvalid',
+      level: 'warn',
+      message: 'rejected: more than one x-amity-signature header',
+      fields: { reason: 'duplicate-header', headerLines: head.signatureHeaderCount },
+    };
+  }
+  if (signature === undefined || signature.trim() === '') {
+    return { response: reply(401, `missing ${SIGNATURE_HEADER}`), metric: 'SignatureMissing', level: 'warn', message: `rejected: no ${SIGNATURE_HEADER} header`, fields: { reason: 'missing' } };
+  }
+  if (!SOURCE_NAME.test(head.source)) {
+    return { response: reply(404, `unknown webhook source '${head.source.slice(0, 64)}'`), metric: 'UnknownSource', level: 'warn', message: 'rejected: invalid webhook source name in path' };
+  }
+  if (knownSources !== undefined && !knownSources.includes(head.source)) {
+    // The very answer the secret lookup gives for a source it does not know (lookUpSecrets).
+    return { response: reply(404, new UnknownSourceError(head.source).message), metric: 'UnknownSource', level: 'warn', message: 'rejected: unknown webhook source' };
+  }
+  return undefined;
+}
+
+/** The fields every line about a request starts with; the path's source only once it is a source name. */
+function logFieldsOf(source: string, requestId: string, bodyBytes: number | undefined): Record<string, unknown> {
+  return { source: SOURCE_NAME.test(source) ? source : INVALID_SOURCE, requestId, ...(bodyBytes === undefined ? {} : { bodyBytes }) };
+}
+
+function emit(refusal: HeadRefusal, deps: PrecheckDeps, log: Record<string, unknown>): WebhookResponse {
+  deps.metrics.count(refusal.metric);
+  deps.logger[refusal.level](refusal.message, refusal.fields ? { ...log, ...refusal.fields } : log);
+  return refusal.response;
+}
+
+/**
+ * The receiver's checks on a request's head alone, for a carrier that can answer before reading
+ * the body (local mode's front door). Returns the answer {@link receiveWebhook} would give, with
+ * the same metrics (`Received` included) and log line, or `undefined` when the request must go on
+ * to the receiver (which then checks the head again: it counts nothing twice, as a request either
+ * is answered here or goes on).
+ */
+export function precheckWebhook(head: WebhookHead, deps: PrecheckDeps): WebhookResponse | undefined {
+  const refusal = refusalOf(head, deps.knownSources);
+  if (!refusal) return undefined;
+  deps.metrics.count('Received');
+  return emit(refusal, deps, logFieldsOf(head.source, head.requestId, head.bodyBytes));
+}
+
+/**
  * DESIGN §2: verifies, buffers and answers. A verified body is enqueued (claim-checked first when
  * too large for a message), or spilled to the inbox when the queue fails or is too slow; only
  * when both fail is the answer 503. The queue work is bounded by the internal deadline, so the
  * answer is never later than Social Plus waits.
+ *
+ * The head is checked first ({@link precheckWebhook}'s rule), then the source's secrets looked up
+ * (an unknown source is 404), then the body: so a request gets the same answer whether its carrier
+ * checked the head before reading the body (local mode) or not (API Gateway).
  */
 export async function receiveWebhook(req: WebhookRequest, deps: ReceiveDeps): Promise<WebhookResponse> {
   const { logger, metrics } = deps;
   const now = deps.now ?? Date.now;
   const startedAtMs = now();
   // The path's source is the caller's text until it passes SOURCE_NAME: never logged before that.
-  const log = { source: SOURCE_NAME.test(req.source) ? req.source : INVALID_SOURCE, requestId: req.requestId, bodyBytes: req.body.length };
+  const log = logFieldsOf(req.source, req.requestId, req.body.length);
   metrics.count('Received');
 
-  const signature = req.headers[SIGNATURE_HEADER];
-  if (signature === undefined && req.headers[LEGACY_SIGNATURE_HEADER] !== undefined) {
-    metrics.count('LegacyDropped');
-    logger.debug('legacy x-eko-signature duplicate acknowledged and dropped', log);
-    return OK;
-  }
+  const refusal = refusalOf(req, undefined);
+  if (refusal) return emit(refusal, deps, log);
+  // The head passed: the signature header is present and not blank.
+  const signature = req.headers[SIGNATURE_HEADER] as string;
+
+  const lookup = await lookUpSecrets(req.source, deps, log);
+  if ('response' in lookup) return lookup.response;
+  // Only now the body: whether the source is known is part of the head, which comes first.
   if (req.body.length === 0) {
     metrics.count('EmptyBody');
     logger.warn('rejected: empty body', log);
     return reply(400, 'empty body');
   }
-  if ((req.signatureHeaderCount ?? 0) > 1) {
-    metrics.count('SignatureInvalid');
-    logger.warn('rejected: more than one x-amity-signature header', { ...log, reason: 'duplicate-header', headerLines: req.signatureHeaderCount });
-    return reply(401, `more than one ${SIGNATURE_HEADER} header`);
-  }
-  if (signature === undefined || signature.trim() === '') {
-    metrics.count('SignatureMissing');
-    logger.warn(`rejected: no ${SIGNATURE_HEADER} header`, { ...log, reason: 'missing' });
-    return reply(401, `missing ${SIGNATURE_HEADER}`);
-  }
-  if (!SOURCE_NAME.test(req.source)) {
-    metrics.count('UnknownSource');
-    logger.warn('rejected: invalid webhook source name in path', log);
-    return reply(404, `unknown webhook source '${req.source.slice(0, 64)}'`);
-  }
-
-  const lookup = await lookUpSecrets(req.source, deps, log);
-  if ('response' in lookup) return lookup.response;
   let secrets = lookup.secrets;
   const verifyOptions = { ...(deps.signatureForms ? { forms: deps.signatureForms } : {}), ...(req.bodyText !== undefined ? { bodyText: req.bodyText } : {}) };
   let verdict = verifySignature(req.body, signature, secrets, verifyOptions);

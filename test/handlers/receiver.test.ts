@@ -1,9 +1,10 @@
+import type { APIGatewayProxyEvent } from 'aws-lambda';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { SecretNotConfiguredError } from '../../lambda/core/errors.js';
 import { eventIdOf } from '../../lambda/core/event-id.js';
-import { sign, signAs, SIGNATURE_FORMS } from '../../lambda/core/signature.js';
-import { SIGNATURE_FORM_METRICS } from '../../lambda/core/receive.js';
+import { sign, signAs, SIGNATURE_FORMS, SIGNATURE_HEADER } from '../../lambda/core/signature.js';
+import { lowerCaseHeaders, precheckWebhook, SIGNATURE_FORM_METRICS, type WebhookHead } from '../../lambda/core/receive.js';
 import { StaticSecretSource } from '../../lambda/adapters/static-secret-source.js';
 import { SECRET_PLACEHOLDER } from '../../lambda/core/secret-value.js';
 import type { SecretSource } from '../../lambda/core/ports.js';
@@ -277,6 +278,20 @@ describe('receiver: requests that are not enqueued', () => {
     expect(metrics.total('EmptyBody')).toBe(1);
   });
 
+  it.each([
+    ['no signature', 'default', {}, 401, '{"message":"missing x-amity-signature"}', 'SignatureMissing'],
+    ['two signature lines', 'default', { 'x-amity-signature': ['a', 'b'] }, 401, '{"message":"more than one x-amity-signature header"}', 'SignatureInvalid'],
+    ['a valid signature, an unknown source', 'nope', { 'x-amity-signature': [sign('', SECRET)] }, 404, '{"message":"unknown webhook source \'nope\'"}', 'UnknownSource'],
+  ] as const)('an empty body with %s gets the answer to its head, not 400: the head is checked first, as the front door does before reading a body', async (_label, source, lines, statusCode, resBody, metric) => {
+    const { handler, metrics } = setup();
+    const multiValueHeaders = Object.fromEntries(Object.entries(lines).map(([k, v]) => [k, [...v]]));
+    const headers = Object.fromEntries(Object.entries(lines).map(([k, v]) => [k, v.at(-1) as string]));
+    const res = await handler({ ...apiGatewayEvent({ body: '', headers, source }), multiValueHeaders });
+    expect(res).toEqual({ statusCode, headers: JSON_CONTENT, body: resBody });
+    expect(metrics.total(metric)).toBe(1);
+    expect(metrics.total('EmptyBody')).toBe(0);
+  });
+
   it('an unknown source in the path → 404 naming it, nothing enqueued', async () => {
     const { handler, queue, metrics } = setup();
     const res = await handler(signedWebhookEvent(body, SECRET, { source: 'nope' }));
@@ -352,6 +367,81 @@ describe('receiver: requests that are not enqueued', () => {
     expect(metrics.total('EnqueueFailed')).toBe(1);
     expect(logger.at('error')[0]?.fields).toMatchObject({ eventId: eventIdOf(body), error: 'ServiceUnavailable' });
     assertLogsClean(body);
+  });
+});
+
+describe('precheckWebhook: the receiver\'s checks on the head, before any body is read', () => {
+  const body = sampleBody('message.didCreate');
+  const KNOWN = ['default', 'eu-app'];
+
+  /** The head of `event`, as a carrier that has not read the body gives it (the front door). */
+  function headOf(event: APIGatewayProxyEvent, bodyBytes?: number): WebhookHead {
+    const signatureHeaderCount = Object.entries(event.multiValueHeaders).filter(([k]) => k.toLowerCase() === SIGNATURE_HEADER).reduce((n, [, v]) => n + (v?.length ?? 0), 0);
+    return {
+      headers: lowerCaseHeaders(event.headers),
+      source: event.pathParameters?.source ?? 'default',
+      requestId: event.requestContext.requestId,
+      signatureHeaderCount,
+      ...(bodyBytes === undefined ? {} : { bodyBytes }),
+    };
+  }
+
+  const withLines = (lines: Record<string, string[]>, source?: string): APIGatewayProxyEvent => ({
+    ...apiGatewayEvent({ body, headers: Object.fromEntries(Object.entries(lines).map(([k, v]) => [k, v.at(-1) as string])), ...(source === undefined ? {} : { source }) }),
+    multiValueHeaders: lines,
+  });
+
+  it.each([
+    ['only x-eko-signature (legacy duplicate)', withLines({ 'X-Eko-Signature': ['x'] }), 200, 'LegacyDropped'],
+    ['two x-amity-signature lines in two letter cases', withLines({ 'x-amity-signature': ['a'], 'X-Amity-Signature': ['b'] }), 401, 'SignatureInvalid'],
+    ['no signature header', withLines({ 'content-type': ['application/json'] }), 401, 'SignatureMissing'],
+    ['a blank signature header', withLines({ 'x-amity-signature': ['  '] }), 401, 'SignatureMissing'],
+    ['a path source that is no source name', withLines({ 'x-amity-signature': ['c2ln'] }, '../Default'), 404, 'UnknownSource'],
+    ['a source not configured', withLines({ 'x-amity-signature': ['c2ln'] }, 'nope'), 404, 'UnknownSource'],
+  ] as const)('%s: the answer, metrics and log line the receiver gives, from the head alone', async (_label, event, statusCode, metric) => {
+    const byReceiver = setup();
+    const received = await byReceiver.handler(event);
+    const logger = new RecordingLogger();
+    const metrics = new RecordingMetrics();
+    const early = precheckWebhook(headOf(event, Buffer.byteLength(body)), { logger, metrics, knownSources: KNOWN });
+    expect(early).toEqual({ statusCode, body: received.body });
+    expect(received.statusCode).toBe(statusCode);
+    expect(metrics.calls).toEqual(byReceiver.metrics.calls);
+    expect(metrics.calls.map((c) => c.name)).toEqual(['Received', metric]);
+    expect(logger.entries).toEqual(byReceiver.logger.entries);
+    expect(logger.entries).toHaveLength(1);
+  });
+
+  it('names no body size it does not know: the same line less bodyBytes', () => {
+    const logger = new RecordingLogger();
+    const event = withLines({});
+    precheckWebhook(headOf(event), { logger, metrics: new RecordingMetrics() });
+    expect(logger.entries).toEqual([{ level: 'warn', message: 'rejected: no x-amity-signature header', fields: { source: 'default', requestId: event.requestContext.requestId, reason: 'missing' } }]);
+  });
+
+  it.each([
+    ['a known source with a signature (not verified here)', withLines({ 'x-amity-signature': ['not-even-base64!'] }, 'eu-app'), KNOWN],
+    ['both signature headers', withLines({ 'x-eko-signature': ['x'], 'x-amity-signature': ['c2ln'] }), KNOWN],
+    ['a well-formed source when the sources are not known (the secret lookup decides)', withLines({ 'x-amity-signature': ['c2ln'] }, 'nope'), undefined],
+  ] as const)('%s: goes on to the receiver, nothing counted or logged', (_label, event, knownSources) => {
+    const logger = new RecordingLogger();
+    const metrics = new RecordingMetrics();
+    expect(precheckWebhook(headOf(event), { logger, metrics, ...(knownSources ? { knownSources } : {}) })).toBeUndefined();
+    expect(metrics.calls).toEqual([]);
+    expect(logger.entries).toEqual([]);
+  });
+
+  it('never logs a path source that is no source name', () => {
+    const logger = new RecordingLogger();
+    const osc52 = '\u001b]52;c;ZXZpbA==\u0007';
+    const cases: Array<Record<string, string[]>> = [{}, { 'x-eko-signature': ['x'] }, { 'x-amity-signature': ['a', 'b'] }, { 'x-amity-signature': ['c2ln'] }];
+    for (const lines of cases) {
+      precheckWebhook(headOf(withLines(lines, osc52)), { logger, metrics: new RecordingMetrics(), knownSources: KNOWN });
+    }
+    const text = logger.lines().join('\n');
+    expect(text).not.toContain('\u001b');
+    expect(text).not.toContain('ZXZpbA==');
+    expect(logger.entries.map((e) => e.fields.source)).toEqual(Array(4).fill('(not a source name)'));
   });
 });
 

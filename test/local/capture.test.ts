@@ -133,6 +133,28 @@ describe('dev --capture: the capture files', () => {
     expect(files(dir)).toEqual([]);
   });
 
+  it('captures a request answered from its head as such: its headers and answer, no body (none was read), and it cannot be replayed', async () => {
+    const dir = join(tmp, 'captures');
+    const writer = await CaptureWriter.open({ dir });
+    const door = await startFrontDoor({ port: 0, onWebhook: (x) => writer.record(x) });
+    doors.push(door);
+    door.serve(async () => ({ statusCode: 200, body: '{}' }), (head) => (head.headers['x-amity-signature'] ? undefined : { statusCode: 401, body: '{"message":"missing x-amity-signature"}' }));
+
+    const res = await rawRequest(door.url, { path: '/webhook', headers: [['Content-Type', 'application/json']], body: Buffer.from('{"event":"message.didCreate","data":{}}') });
+    await writer.flush();
+
+    expect(res.status).toBe(401);
+    const [name] = files(dir);
+    const text = readFileSync(join(dir, name as string), 'utf8');
+    const capture = JSON.parse(text) as Record<string, unknown>;
+    expect(capture).toMatchObject({ method: 'POST', path: '/webhook', bodyNotRead: true, answer: { status: 401 } });
+    expect(capture).not.toHaveProperty('bodyText');
+    expect(capture).not.toHaveProperty('bodyBase64');
+    expect(capture.headers).toContainEqual(['Content-Type', 'application/json']);
+    expect(() => parseCapture(text)).toThrow(CaptureFormatError);
+    expect(() => parseCapture(text)).toThrow("this capture holds no body: local mode answered 401 from the request's headers and never read its body, so there is nothing to replay");
+  });
+
   it('captures a request the receiver failed on, with the 500 answered', async () => {
     const dir = join(tmp, 'captures');
     const { door, writer } = await capturingDoor(dir, new Error('boom'));
@@ -213,6 +235,14 @@ describe('capture format', () => {
     expect(Object.keys(valid())).toEqual(['format', 'receivedAt', 'method', 'path', 'headers', 'bodyText', 'bodyBase64', 'answer']);
   });
 
+  it('writes a request answered from its head with "bodyNotRead": true in place of the body; a body added by hand makes it replayable', () => {
+    const unread = captureOf({ ...exchange, body: Buffer.alloc(0), status: 401, bodyNotRead: true });
+    expect(Object.keys(JSON.parse(serializeCapture(unread)))).toEqual(['format', 'receivedAt', 'method', 'path', 'headers', 'bodyNotRead', 'answer']);
+    const edited = parseCapture(JSON.stringify({ ...unread, bodyText: '{"event":"x"}' }));
+    expect(edited.bodyNotRead).toBe(true);
+    expect(captureBody(edited)).toEqual({ bytes: Buffer.from('{"event":"x"}'), from: 'bodyText', edited: false });
+  });
+
   it('prefers an edited bodyText to bodyBase64, and says it was edited', () => {
     const capture = { ...captureOf(exchange), bodyText: '{"event":"x","text":"[redacted]"}' };
     expect(captureBody(capture)).toEqual({ bytes: Buffer.from(capture.bodyText), from: 'bodyText', edited: true });
@@ -229,6 +259,7 @@ describe('capture format', () => {
     ['no body', JSON.stringify({ ...valid(), bodyText: undefined, bodyBase64: undefined }), /neither "bodyText" nor "bodyBase64"/],
     ['a bodyBase64 that is not base64', JSON.stringify({ ...valid(), bodyBase64: 'not base64!' }), /"bodyBase64" must be base64/],
     ['no answer status', JSON.stringify({ ...valid(), answer: {} }), /"answer" must be an object with an integer "status"/],
+    ['a bodyNotRead that is not true', JSON.stringify({ ...valid(), bodyNotRead: 'yes' }), /"bodyNotRead" must be true when present/],
   ])('refuses %s, naming what is wrong', (_label, text, message) => {
     expect(() => parseCapture(text)).toThrow(CaptureFormatError);
     expect(() => parseCapture(text)).toThrow(message);

@@ -1,10 +1,12 @@
-import { request } from 'node:http';
+import { Agent, request } from 'node:http';
 import { connect, type Socket } from 'node:net';
 import type { APIGatewayProxyEvent } from 'aws-lambda';
 import { afterEach, describe, expect, it } from 'vitest';
-import { HEADERS_TIMEOUT_MS, MAX_CONNECTIONS, REQUEST_TIMEOUT_MS, startFrontDoor, type FrontDoor, PortUnavailableError } from '../../local/http-front-door.js';
+import { HEADERS_TIMEOUT_MS, MAX_CONNECTIONS, REQUEST_TIMEOUT_MS, startFrontDoor, type FrontDoor, PortUnavailableError, type WebhookExchange } from '../../local/http-front-door.js';
 import { startLocalPipeline } from '../../local/pipeline.js';
 import { sign } from '../../lambda/core/signature.js';
+import { precheckWebhook } from '../../lambda/core/receive.js';
+import { RecordingLogger, RecordingMetrics } from '../support/fakes.js';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -211,5 +213,194 @@ describe('duplicate signature headers through the front door', () => {
       await p.close();
       await rm(dir, { recursive: true, force: true });
     }
+  });
+});
+
+describe('answers from the head, before reading the body (the receiver\'s precheck)', () => {
+  const KNOWN = ['default', 'partner'];
+  const SECRET = 'the-secret';
+
+  /** A front door with the receiver's real precheck in front of a recording stand-in receiver. */
+  async function precheckedDoor() {
+    const events: APIGatewayProxyEvent[] = [];
+    const exchanges: WebhookExchange[] = [];
+    const logger = new RecordingLogger();
+    const metrics = new RecordingMetrics();
+    const door = await startFrontDoor({ port: 0, onWebhook: (x) => exchanges.push(x) });
+    doors.push(door);
+    door.serve(async (event) => {
+      events.push(event);
+      return { statusCode: 200, headers: { 'content-type': 'application/json' }, body: '{}' };
+    }, (head) => precheckWebhook(head, { logger, metrics, knownSources: KNOWN }));
+    return { door, events, exchanges, logger, metrics };
+  }
+
+  /**
+   * Writes `head` (a request without its body) on a raw connection and reads until the server
+   * closes it: an answer arriving at all proves the server did not wait for the body.
+   */
+  function headOnly(port: number, head: string): Promise<{ status: number; headers: Record<string, string>; body: string; raw: string }> {
+    return new Promise((resolve, reject) => {
+      const socket = connect(port, '127.0.0.1', () => socket.write(head));
+      const chunks: Buffer[] = [];
+      socket.on('data', (c: Buffer) => chunks.push(c));
+      socket.on('error', reject);
+      socket.on('end', () => resolve(parseResponse(Buffer.concat(chunks).toString('utf8'))));
+    });
+  }
+
+  function parseResponse(raw: string) {
+    const [top = '', body = ''] = raw.split('\r\n\r\n');
+    const [statusLine = '', ...lines] = top.split('\r\n');
+    const headers: Record<string, string> = {};
+    for (const line of lines) {
+      const at = line.indexOf(':');
+      headers[line.slice(0, at).toLowerCase()] = line.slice(at + 1).trim();
+    }
+    return { status: Number(statusLine.split(' ')[1]), headers, body, raw };
+  }
+
+  const requestHead = (path: string, lines: string[], declared = 5_000_000) =>
+    `POST ${path} HTTP/1.1\r\nHost: x\r\n${lines.map((l) => `${l}\r\n`).join('')}Content-Length: ${declared}\r\n\r\n`;
+
+  it.each([
+    ['no signature', '/webhook', ['Content-Type: application/json'], 401, { message: 'missing x-amity-signature' }, 'SignatureMissing'],
+    ['two signature lines', '/webhook', ['x-amity-signature: a', 'X-Amity-Signature: b'], 401, { message: 'more than one x-amity-signature header' }, 'SignatureInvalid'],
+    ['a blank signature', '/webhook/partner', ['x-amity-signature:  '], 401, { message: 'missing x-amity-signature' }, 'SignatureMissing'],
+    ['only the legacy x-eko-signature', '/webhook', ['X-Eko-Signature: c2ln'], 200, {}, 'LegacyDropped'],
+    ['a source that is no source name', '/webhook/Bad%20Name', ['x-amity-signature: c2ln'], 404, { message: 'unknown webhook source \'Bad Name\'' }, 'UnknownSource'],
+    ['a source not configured', '/webhook/nope', ['x-amity-signature: c2ln'], 404, { message: 'unknown webhook source \'nope\'' }, 'UnknownSource'],
+  ] as const)('%s: the receiver\'s answer before any of a declared 5 MB body is sent, the connection closed, the receiver not called', async (_label, path, lines, status, answer, metric) => {
+    const { door, events, exchanges, metrics } = await precheckedDoor();
+    const res = await headOnly(door.port, requestHead(path, [...lines]));
+    expect(res.status).toBe(status);
+    expect(JSON.parse(res.body)).toEqual(answer);
+    expect(res.headers['content-type']).toBe('application/json');
+    expect(res.headers.connection).toBe('close');
+    expect(events).toEqual([]);
+    expect(metrics.calls.map((c) => c.name)).toEqual(['Received', metric]);
+    expect(exchanges).toHaveLength(1);
+    expect(exchanges[0]).toMatchObject({ method: 'POST', target: path, status, bodyNotRead: true });
+    expect(exchanges[0]?.body).toHaveLength(0);
+  });
+
+  it('closes the connection unread for a chunked body too (its length is unknown)', async () => {
+    const { door, events } = await precheckedDoor();
+    const res = await headOnly(door.port, 'POST /webhook HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n');
+    expect(res.status).toBe(401);
+    expect(res.headers.connection).toBe('close');
+    expect(events).toEqual([]);
+  });
+
+  it('logs the refusal as the receiver does, with the declared size, never an invalid source', async () => {
+    const { door, logger } = await precheckedDoor();
+    await rawRequest(door.url, { path: '/webhook/partner', body: Buffer.alloc(1234, 0x61) });
+    await headOnly(door.port, requestHead('/webhook/%1B%5D52%3Bc%3BZXZpbA%3D%3D%07', ['x-amity-signature: c2ln']));
+    expect(logger.entries.map((e) => [e.message, e.fields])).toEqual([
+      ['rejected: no x-amity-signature header', { source: 'partner', requestId: expect.stringMatching(/^[0-9a-f-]{36}$/), bodyBytes: 1234, reason: 'missing' }],
+      ['rejected: invalid webhook source name in path', { source: '(not a source name)', requestId: expect.any(String), bodyBytes: 5_000_000 }],
+    ]);
+    expect(logger.lines().join('\n')).not.toContain('ZXZpbA');
+  });
+
+  it('does not invite the body of a client that waits for 100 Continue when refusing; invites it when the request goes on', async () => {
+    const { door, events } = await precheckedDoor();
+    const refused = await headOnly(door.port, requestHead('/webhook', ['Expect: 100-continue'], 100));
+    expect(refused.raw.startsWith('HTTP/1.1 401 ')).toBe(true);
+    expect(refused.headers.connection).toBe('close');
+
+    const body = '{"event":"message.didCreate"}';
+    const accepted = await new Promise<string>((resolve, reject) => {
+      const socket = connect(door.port, '127.0.0.1', () => socket.write(requestHead('/webhook/partner', ['Expect: 100-continue', `x-amity-signature: ${sign(body, SECRET)}`, 'Connection: close'], body.length)));
+      let raw = '';
+      socket.on('data', (c: Buffer) => {
+        const before = raw;
+        raw += c.toString('utf8');
+        if (!before.includes('100 Continue') && raw.includes('HTTP/1.1 100 Continue\r\n\r\n')) socket.write(body);
+      });
+      socket.on('error', reject);
+      socket.on('end', () => resolve(raw));
+    });
+    expect(accepted.startsWith('HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 ')).toBe(true);
+    expect(events.map((e) => e.body)).toEqual([body]);
+  });
+
+  it('passes a request whose head is fine to the receiver as before, the body read', async () => {
+    const { door, events, exchanges, metrics } = await precheckedDoor();
+    const body = Buffer.from('{"event":"message.didCreate"}');
+    const res = await rawRequest(door.url, { path: '/webhook/partner', headers: [['X-Amity-Signature', 'not-verified-here']], body });
+    expect(res.status).toBe(200);
+    expect(events).toHaveLength(1);
+    expect(events[0]?.pathParameters).toEqual({ source: 'partner' });
+    expect(Buffer.from(events[0]?.body as string).equals(body)).toBe(true);
+    expect(metrics.calls).toEqual([]);
+    expect(exchanges[0]?.bodyNotRead).toBeUndefined();
+    expect(exchanges[0]?.body.equals(body)).toBe(true);
+  });
+
+  it('keeps the connection alive after refusing a small body: it is read and dropped, the next request on the same socket is served', async () => {
+    const { door, events } = await precheckedDoor();
+    const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+    try {
+      const post = (headers: Record<string, string>, body: string) => new Promise<{ status: number; reused: boolean; connection: string | undefined }>((resolve, reject) => {
+        const u = new URL('/webhook', door.url);
+        const req = request({ host: u.hostname, port: u.port, path: u.pathname, method: 'POST', headers: { ...headers, 'content-length': String(Buffer.byteLength(body)) }, agent }, (res) => {
+          res.resume();
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, reused: req.reusedSocket, connection: res.headers.connection }));
+        });
+        req.on('error', reject);
+        req.end(body);
+      });
+      const refused = await post({}, 'x'.repeat(10_000));
+      expect(refused).toEqual({ status: 401, reused: false, connection: 'keep-alive' });
+      const next = await post({ 'x-amity-signature': 'c2ln' }, '{"event":"x"}');
+      expect(next).toEqual({ status: 200, reused: true, connection: 'keep-alive' });
+      expect(events.map((e) => e.body)).toEqual(['{"event":"x"}']);
+    } finally {
+      agent.destroy();
+    }
+  });
+});
+
+describe('admin routes and logs', () => {
+  const TOKEN = 'front-door-test-admin-token';
+
+  it('refuses an admin request that carries an Origin header (a web page), token or not, without calling the admin handler', async () => {
+    const door = await startFrontDoor({ port: 0 });
+    doors.push(door);
+    const calls: string[] = [];
+    door.serveAdmin(TOKEN, async (req) => {
+      calls.push(req.path);
+      return { statusCode: 200, body: { ok: true } };
+    });
+    const auth: [string, string] = ['Authorization', `Bearer ${TOKEN}`];
+    const fromPage = await rawRequest(door.url, { method: 'GET', path: '/admin/queue', headers: [auth, ['Origin', 'http://localhost:5173']] });
+    expect(fromPage.status).toBe(403);
+    expect(JSON.parse(fromPage.body).message).toMatch(/^admin routes answer no web pages/);
+    const nullOrigin = await rawRequest(door.url, { path: '/admin/redrive', headers: [auth, ['Origin', 'null']], body: Buffer.from('{}') });
+    expect(nullOrigin.status).toBe(403);
+    expect(calls).toEqual([]);
+    const cli = await rawRequest(door.url, { method: 'GET', path: '/admin/queue', headers: [auth] });
+    expect(cli.status).toBe(200);
+    expect(calls).toEqual(['/queue']);
+  });
+
+  it('does not refuse a webhook for an Origin header: the signature decides', async () => {
+    const { door, events } = await recordingDoor();
+    const res = await rawRequest(door.url, { path: '/webhook', headers: [['Origin', 'https://example.com'], ['x-amity-signature', 'c2ln']], body: Buffer.from('{}') });
+    expect(res.status).toBe(200);
+    expect(events).toHaveLength(1);
+  });
+
+  it('logs a failed request by its route, never its path (the caller\'s text)', async () => {
+    const logger = new RecordingLogger();
+    const door = await startFrontDoor({ port: 0, logger });
+    doors.push(door);
+    door.serve(async () => {
+      throw new Error('bug');
+    });
+    const res = await rawRequest(door.url, { path: '/webhook/%1B%5D52%3Bc%3BZXZpbA%3D%3D%07?q=%1B', body: Buffer.from('{}') });
+    expect(res.status).toBe(500);
+    expect(logger.entries).toEqual([{ level: 'error', message: 'local front door: request failed', fields: { error: 'bug', method: 'POST', route: '/webhook/{source}' } }]);
   });
 });
