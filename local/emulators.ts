@@ -1,19 +1,24 @@
 /**
  * The embedded AWS stand-ins of local mode (DESIGN §8) and of the adapter tests: dynalite for
- * DynamoDB and s3rver for S3, each on a loopback port (0 = any free port), persisted in a folder.
+ * DynamoDB and our own S3 emulator (`s3-emulator.ts`, in s3rver's file layout), each on a loopback
+ * port (0 = any free port), persisted in a folder.
  */
 import { mkdirSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
-import type { Server } from 'node:http';
-import { Worker } from 'node:worker_threads';
+import { createServer, type RequestListener, type Server } from 'node:http';
 import { DynamoDBClient, type DynamoDBClientConfig } from '@aws-sdk/client-dynamodb';
 import { CreateBucketCommand, S3Client, type S3ClientConfig } from '@aws-sdk/client-s3';
 import dynalite from 'dynalite';
-import S3rver from 's3rver';
 import { createTableIfMissing } from '../lambda/adapters/create-table.js';
 import { TABLE } from '../lambda/common/table-schema.js';
+import type { EmulatorCredentials } from './emulator-credentials.js';
+import { guardEmulator } from './emulator-guard.js';
+import { createS3Emulator } from './s3-emulator.js';
 
-/** Credentials the emulators accept; never real ones. */
+/**
+ * Credentials for the tests' in-process emulators, which take any; local mode's emulators take only
+ * the installation's own (`emulator-credentials.ts`).
+ */
 export const LOCAL_CREDENTIALS = { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' };
 export const LOCAL_REGION = 'us-east-1';
 
@@ -24,18 +29,24 @@ export interface RunningEmulator {
 }
 
 /**
- * Starts dynalite persisted under `dir` (LevelDB), or in memory when `dir` is undefined. With
- * `thread`, it runs in a worker thread, so its work takes another core than this thread's.
+ * Starts dynalite persisted under `dir` (LevelDB), or in memory when `dir` is undefined, in this
+ * process (local mode runs its own in a separate process: `emulator-process.ts`). With
+ * `credentials`, it answers only requests signed with them, from no web page (`emulator-guard.ts`).
  */
-export async function startDynalite(opts: { dir?: string; port?: number; thread?: boolean } = {}): Promise<RunningEmulator> {
-  if (opts.dir) mkdirSync(opts.dir, { recursive: true });
-  if (opts.thread) return startDynaliteThread(opts);
+export async function startDynalite(opts: { dir?: string; port?: number; credentials?: EmulatorCredentials } = {}): Promise<RunningEmulator> {
+  if (opts.dir) mkdirSync(opts.dir, { recursive: true, mode: 0o700 });
   const server = dynalite({ ...(opts.dir ? { path: opts.dir } : {}), createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 }) as Server;
+  let port = 0;
+  if (opts.credentials) {
+    const [listener] = server.listeners('request') as RequestListener[];
+    server.removeAllListeners('request');
+    server.on('request', guardEmulator(listener as RequestListener, { service: 'dynamodb', credentials: opts.credentials, port: () => port }));
+  }
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(opts.port ?? 0, '127.0.0.1', () => resolve());
   });
-  const port = (server.address() as AddressInfo).port;
+  port = (server.address() as AddressInfo).port;
   return {
     endpoint: `http://127.0.0.1:${port}`,
     port,
@@ -46,52 +57,34 @@ export async function startDynalite(opts: { dir?: string; port?: number; thread?
   };
 }
 
-async function startDynaliteThread(opts: { dir?: string; port?: number }): Promise<RunningEmulator> {
-  const worker = new Worker(new URL('./dynalite-thread.mjs', import.meta.url), { workerData: { path: opts.dir, port: opts.port ?? 0 } });
-  // Listeners are removed one by one: `removeAllListeners` would also drop the worker's own
-  // bookkeeping of its message port, and later messages would never arrive.
-  const startup: Array<[string, (arg: never) => void]> = [];
-  const port = await new Promise<number>((resolve, reject) => {
-    const onExit = (code: number) => reject(new Error(`the dynalite thread exited (code ${code}) before it listened`));
-    const onMessage = (msg: { port?: number; error?: string }) => {
-      if (msg.port) resolve(msg.port);
-      else reject(new Error(`dynalite could not listen: ${msg.error ?? 'unknown error'}`));
-    };
-    startup.push(['error', reject], ['exit', onExit], ['message', onMessage]);
-    for (const [event, fn] of startup) worker.on(event, fn as (...args: unknown[]) => void);
-  }).catch(async (err: Error) => {
-    await worker.terminate();
+/**
+ * Starts local mode's S3 emulator (`s3-emulator.ts`, which replaced s3rver and keeps its file
+ * layout) with its files under `dir`, on 127.0.0.1. `close` waits for the writes in progress.
+ */
+export async function startS3rver(opts: { dir: string; port?: number }): Promise<RunningEmulator> {
+  const emulator = createS3Emulator({ directory: opts.dir });
+  const server = createServer((req, res) => emulator.handle(req, res));
+  try {
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(opts.port ?? 0, '127.0.0.1', () => resolve());
+    });
+  } catch (err) {
+    await emulator.close();
     throw err;
-  }).finally(() => {
-    for (const [event, fn] of startup) worker.off(event, fn as (...args: unknown[]) => void);
-  });
-  worker.on('error', () => undefined);
+  }
+  const port = (server.address() as AddressInfo).port;
   let closing: Promise<void> | undefined;
   return {
     endpoint: `http://127.0.0.1:${port}`,
     port,
-    close: () => (closing ??= new Promise<void>((resolve) => {
-      // The thread ends after dynalite closes its server and database; terminate is the fallback.
-      const timer = setTimeout(() => void worker.terminate().then(() => resolve()), 5000);
-      worker.once('exit', () => {
-        clearTimeout(timer);
-        resolve();
-      });
-      worker.once('message', () => void worker.terminate());
-      worker.postMessage('close');
-    })),
-  };
-}
-
-/** Starts s3rver with its files under `dir`. */
-export async function startS3rver(opts: { dir: string; port?: number }): Promise<RunningEmulator> {
-  mkdirSync(opts.dir, { recursive: true });
-  const s3rver = new S3rver({ port: opts.port ?? 0, address: '127.0.0.1', directory: opts.dir, silent: true });
-  const address = (await s3rver.run()) as AddressInfo;
-  return {
-    endpoint: `http://127.0.0.1:${address.port}`,
-    port: address.port,
-    close: () => s3rver.close(),
+    close: () => (closing ??= (async () => {
+      const stopped = new Promise<void>((resolve) => server.close(() => resolve()));
+      server.closeIdleConnections();
+      await emulator.close();
+      server.closeAllConnections();
+      await stopped;
+    })()),
   };
 }
 

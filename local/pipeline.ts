@@ -28,16 +28,15 @@ import type { LocalDeliveryStream } from './delivery-stream.js';
 import {
   ensureBucket,
   ensureEventTable,
-  LOCAL_CREDENTIALS,
   localDynamoDbClient,
   localS3Client,
-  startDynalite,
-  startS3rver,
 } from './emulators.js';
 import { createAdminHandler } from './admin-api.js';
 import { CaptureWriter } from './capture.js';
 import { createLocalFanout, localHandlersConfig, localInbox, type LocalFanoutSettings, type LocalHandlersConfig, type LocalStreamTuning } from './fanout-runtime.js';
-import { startFanoutProcess, type EmulatorAccess } from './fanout-process.js';
+import { BACKGROUND_PRIORITY, startFanoutProcess, type EmulatorAccess } from './fanout-process.js';
+import { loadOrCreateEmulatorCredentials } from './emulator-credentials.js';
+import { startEmulatorProcess } from './emulator-process.js';
 import { startFrontDoor } from './http-front-door.js';
 import { JournalQueue, type BatchConsumer, type JournalQueueOptions, type QueueStats } from './journal-queue.js';
 import { DEFAULT_PORT, LOCAL_BUCKET_NAME, LOCAL_HANDLER_STATE_TABLE_NAME, LOCAL_TABLE_NAME, localPaths, type LocalPaths } from './paths.js';
@@ -102,11 +101,6 @@ export interface LocalPipelineOptions {
   readonly receiverDeadlineMs?: number;
   /** Time between listings of `inbox/spill/` by the spill drain. @default 1000 */
   readonly spillDrainIntervalMs?: number;
-  /**
-   * Runs dynalite in a worker thread, so its LevelDB work uses another core than the receiver and
-   * the fan-out (about a third of local mode's CPU under load). @default true
-   */
-  readonly dynamodbThread?: boolean;
   /** Wrappers around the pipeline's parts (fault injection); they make the fan-out run in this process. */
   readonly wrap?: LocalPipelineWrappers;
   /**
@@ -195,13 +189,24 @@ export async function startLocalPipeline(opts: LocalPipelineOptions = {}): Promi
     const door = await startFrontDoor({ port, ...(opts.host ? { host: opts.host } : {}), ...(opts.maxBodyBytes ? { maxBodyBytes: opts.maxBodyBytes } : {}), logger, ...(capture ? { onWebhook: (x) => capture.record(x) } : {}) });
     cleanup.push(() => door.close());
 
-    const dynalite = await startDynalite({ dir: paths.dynamodb, thread: opts.dynamodbThread ?? true });
-    cleanup.push(() => dynalite.close());
-    // Before the S3 emulator serves the folder: an object whose write a crash cut short fails every listing of its prefix.
+    // The emulators run in their own processes (a crash in one cannot take the front door down; it
+    // is started again), at a lower CPU priority, and answer only requests signed with this
+    // installation's credentials, from no web page.
+    const credentials = await loadOrCreateEmulatorCredentials(paths.emulatorCredentialsFile);
+    const emulatorOpts = { credentials, credentialsFile: paths.emulatorCredentialsFile, logger, priority: BACKGROUND_PRIORITY } as const;
+    // Before the S3 emulator serves the folder: an object whose write a crash cut short (an older
+    // version's emulator) fails every listing of its prefix.
     repairS3rverFolder(paths.s3, { quarantine: paths.s3Quarantine, logger });
-    const s3rver = await startS3rver({ dir: paths.s3 });
-    cleanup.push(() => s3rver.close());
-    const access: EmulatorAccess = { endpoints: { dynamodb: dynalite.endpoint, s3: s3rver.endpoint }, credentials: LOCAL_CREDENTIALS };
+    const [dynaliteStart, s3Start] = await Promise.allSettled([
+      startEmulatorProcess({ kind: 'dynamodb', dir: paths.dynamodb, ...emulatorOpts }),
+      startEmulatorProcess({ kind: 's3', dir: paths.s3, ...emulatorOpts }),
+    ]);
+    for (const started of [dynaliteStart, s3Start]) if (started.status === 'fulfilled') cleanup.push(() => started.value.close());
+    if (dynaliteStart.status === 'rejected') throw dynaliteStart.reason;
+    if (s3Start.status === 'rejected') throw s3Start.reason;
+    const dynalite = dynaliteStart.value;
+    const s3emulator = s3Start.value;
+    const access: EmulatorAccess = { endpoints: { dynamodb: dynalite.endpoint, s3: s3emulator.endpoint }, credentials };
     const dynamodb = localDynamoDbClient(access.endpoints.dynamodb, { credentials: access.credentials });
     const s3 = localS3Client(access.endpoints.s3, { credentials: access.credentials });
     cleanup.push(async () => {
@@ -317,7 +322,11 @@ export async function startLocalPipeline(opts: LocalPipelineOptions = {}): Promi
       queue,
       stream: fanout.stream,
       fanout: { mode: fanout.mode, pid: fanout.pid, restarts: fanout.restarts },
-      processes: () => (fanout.mode === 'process' ? [{ role: 'fan-out' as const, pid: fanout.pid() }] : []),
+      processes: () => [
+        ...(fanout.mode === 'process' ? [{ role: 'fan-out' as const, pid: fanout.pid() }] : []),
+        { role: 'dynamodb' as const, pid: dynalite.pid() },
+        { role: 's3' as const, pid: s3emulator.pid() },
+      ],
       drain,
       store,
       dynamodb,
@@ -351,7 +360,7 @@ export async function startLocalPipeline(opts: LocalPipelineOptions = {}): Promi
             dynamodb.destroy();
             s3.destroy();
           },
-          () => s3rver.close(),
+          () => s3emulator.close(),
           () => dynalite.close(),
           releaseLock,
         ]) {

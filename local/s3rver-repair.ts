@@ -1,13 +1,20 @@
 /**
- * Repairs what a crash can leave in s3rver's folder before s3rver serves it again.
+ * Repairs what a crash can leave in a folder written by s3rver before the S3 emulator serves it.
  *
- * s3rver writes an object in three steps: the body, then its `.md5`, then its
- * `._S3rver_metadata.json`. It answers the put only after the last step. A process killed during
- * that last write leaves an empty or cut-off metadata file. s3rver then fails every request that
- * touches the object with a 500, and that includes every listing of a prefix that holds it. One
- * torn spill under `inbox/spill/` would stop the spill drain from seeing every other spill, so
- * acknowledged events would wait there forever. S3 itself never shows an object whose put did not
- * finish, so local mode repairs the folder at start-up:
+ * s3rver (local mode's S3 until `s3-emulator.ts` replaced it, in the same file layout) wrote an
+ * object in three steps straight into place: the body, then its `.md5`, then its
+ * `._S3rver_metadata.json`, and answered the put only after the last step. A process killed during
+ * that last write left an empty or cut-off metadata file. s3rver then failed every request that
+ * touched the object with a 500, including every listing of a prefix that held it; the emulator
+ * lists it but still cannot serve it without its metadata. One torn spill under `inbox/spill/`
+ * would keep the spill drain from ever processing it, so an acknowledged event would wait there
+ * forever. S3 itself never shows an object whose put did not finish, so local mode repairs the
+ * folder at start-up.
+ *
+ * Folders written only by the emulator need no repair: it writes each file under a temporary name,
+ * syncs it and renames it into place (metadata, md5, then the object), so an object file that exists
+ * always has whole sidecars. Folders that s3rver wrote before may still hold torn objects, so the
+ * repair still runs at every start:
  *
  * - An inbox object (`inbox/spill/…`, `inbox/large/…`) whose body hashes to the event id in its key
  *   is whole. It gets its metadata back: the complete name/value pairs left in the torn file, plus
@@ -23,7 +30,7 @@
  * seconds (100,000 objects: 0.9 s warm, 7.6 s from a cold cache). An archive object under `events/`
  * needs no repair: its key names its stream segment, which is deleted only after the object read
  * back whole, so a torn one still has its segment, and the stream writes it again as it opens.
- * An object whose metadata file is missing is left alone: s3rver serves it without user metadata.
+ * An object whose metadata file is missing is left alone: it is served without user metadata.
  */
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
@@ -95,7 +102,7 @@ export function repairS3rverFolder(dir: string, opts: S3rverRepairOptions): S3rv
           if (existsSync(`${base}${suffix}`)) renameSync(`${base}${suffix}`, `${target}${suffix}`);
         }
         report.quarantined.push(name);
-        logger.warn('local S3: moved aside an inbox object whose write was cut short by a crash (never acknowledged; s3rver cannot serve it)', { key: name, movedTo: target });
+        logger.warn('local S3: moved aside an inbox object whose write was cut short by a crash (never acknowledged; it cannot be served)', { key: name, movedTo: target });
       }
     }
   }

@@ -5,14 +5,16 @@
  *   (`GET /admin/dynamodb`, `POST /admin/dynamodb/{Query|GetItem|BatchGetItem}`, see
  *   `local/admin-api.ts`), with the token in `dev.json`: reads only, and dynalite stays private to
  *   that process, on loopback;
- * - otherwise by starting dynalite on the folder, holding the folder's lock meanwhile (so local
- *   mode cannot start on it in between).
+ * - otherwise by starting dynalite on the folder in this process, holding the folder's lock
+ *   meanwhile (so local mode cannot start on it in between), answering only this command (fresh
+ *   credentials, no web page).
  * Either way the caller gets a real `DynamoDBClient`, so the same queries serve local mode and AWS.
  */
 import { existsSync } from 'node:fs';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { fromAdminJson, toAdminJson, type AdminTables } from '../../local/admin-api.js';
 import { claimLocalDir, isAlive, readDevInfo, type DevInfo } from '../../local/dev-lock.js';
+import { generateEmulatorCredentials } from '../../local/emulator-credentials.js';
 import { localDynamoDbClient, startDynalite } from '../../local/emulators.js';
 import { ADMIN_AUTH_HEADER } from '../../local/http-front-door.js';
 import { LOCAL_HANDLER_STATE_TABLE_NAME, LOCAL_TABLE_NAME, localPaths } from '../../local/paths.js';
@@ -49,8 +51,10 @@ export async function openLocalStore(root?: string): Promise<LocalStore> {
     throw new CliError(`${(err as Error).message}. If it is starting, wait until it prints "listening on" and run this again`);
   }
   try {
-    const dynalite = await startDynalite({ dir: paths.dynamodb });
-    const dynamodb = localDynamoDbClient(dynalite.endpoint);
+    // Credentials made for this run: while it lasts, dynalite answers this command only.
+    const credentials = generateEmulatorCredentials();
+    const dynalite = await startDynalite({ dir: paths.dynamodb, credentials });
+    const dynamodb = localDynamoDbClient(dynalite.endpoint, { credentials });
     return {
       via: 'files',
       dynamodb,

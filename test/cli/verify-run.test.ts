@@ -112,8 +112,8 @@ function deps(over: Partial<VerifyDeps> = {}): VerifyDeps & { readonly clock: { 
     clients: {
       cloudFormation: new CloudFormationClient(sdk),
       secretsManager: new SecretsManagerClient(sdk),
-      dynamodb: localDynamoDbClient(pipeline.endpoints.dynamodb),
-      s3: localS3Client(pipeline.endpoints.s3),
+      dynamodb: localDynamoDbClient(pipeline.endpoints.dynamodb, { credentials: pipeline.credentials }),
+      s3: localS3Client(pipeline.endpoints.s3, { credentials: pipeline.credentials }),
     },
     now: () => clock.t,
     // Time passing is the pipeline doing its work: the queue drained, the delivery stream flushed.

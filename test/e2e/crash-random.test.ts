@@ -19,7 +19,7 @@ import { SIGNATURE_HEADER, sign } from '../../lambda/core/signature.js';
 import { localDynamoDbClient } from '../../local/emulators.js';
 import { mulberry32, seedFromEnv } from '../../local/faults/injector.js';
 import { sampleBody } from '../support/samples.js';
-import { archivedIds, spawnLocalMode, storedIds, type RunningLocalMode } from './support/local-state.js';
+import { archivedIds, installationCredentials, spawnLocalMode, storedIds, type RunningLocalMode } from './support/local-state.js';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const CHILD = join(ROOT, 'test', 'e2e', 'support', 'faulty-local-mode.ts');
@@ -99,7 +99,7 @@ describe('local mode killed at random points', () => {
     expect(acked.size, `${replay}: some events must have been acknowledged (kills after ${killedAfterMs.join(', ')} ms)`).toBeGreaterThan(0);
 
     const last = await start(root, seed + ROUNDS);
-    const client = localDynamoDbClient(last.dynamodb, { maxAttempts: 5 });
+    const client = localDynamoDbClient(last.dynamodb, { maxAttempts: 5, credentials: installationCredentials(root) });
     const ids = [...acked];
     try {
       await vi.waitFor(() => {

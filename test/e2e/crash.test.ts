@@ -13,7 +13,7 @@ import { eventIdOf } from '../../lambda/core/event-id.js';
 import { SIGNATURE_HEADER, sign } from '../../lambda/core/signature.js';
 import { localDynamoDbClient } from '../../local/emulators.js';
 import { sampleBody } from '../support/samples.js';
-import { archivedIds, spawnLocalMode, storedIds, type RunningLocalMode } from './support/local-state.js';
+import { archivedIds, installationCredentials, spawnLocalMode, storedIds, type RunningLocalMode } from './support/local-state.js';
 
 const BIN = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'bin', 'socialplus-webhooks.mjs');
 const SECRET = 'crash-test-secret';
@@ -73,7 +73,7 @@ describe('local mode survives SIGKILL', () => {
     const archivedBeforeRestart = archivedIds(root).size;
 
     const second = await startDev(root);
-    const client = localDynamoDbClient(second.dynamodb, { maxAttempts: 5 });
+    const client = localDynamoDbClient(second.dynamodb, { maxAttempts: 5, credentials: installationCredentials(root) });
     try {
       await vi.waitFor(() => {
         const archived = archivedIds(root);

@@ -44,7 +44,7 @@ describe('local mode with example handlers', () => {
       expect(res.status).toBe(200);
     }
     await pipeline.settle();
-    const counters = new DynamoDbDailyCounterStore(localDynamoDbClient(pipeline.endpoints.dynamodb), LOCAL_HANDLER_STATE_TABLE_NAME);
+    const counters = new DynamoDbDailyCounterStore(localDynamoDbClient(pipeline.endpoints.dynamodb, { credentials: pipeline.credentials }), LOCAL_HANDLER_STATE_TABLE_NAME);
     const today = new Date().toISOString().slice(0, 10);
     const counts = await counters.read(today);
     // The same delivery twice is one event: every counter it touches says 1.

@@ -1,7 +1,8 @@
 /**
  * What a crash can leave in s3rver's folder: an object whose metadata file was cut short. s3rver
- * then fails every listing of its prefix, which once stopped the spill drain for good (found by
- * the random-crash probe). The repair at start-up restores whole inbox objects and moves torn ones aside.
+ * then failed every listing of its prefix, which once stopped the spill drain for good (found by
+ * the random-crash probe); the S3 emulator that replaced it lists such an object but cannot serve
+ * it. The repair at start-up restores whole inbox objects and moves torn ones aside.
  */
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -71,9 +72,11 @@ describe('repairS3rverFolder', () => {
     await stop();
     writeFileSync(metadataFile(tornKey), '');
 
-    // What the crash leaves: s3rver cannot list the prefix at all.
+    // What the crash leaves: the object lists, but cannot be served without its metadata (s3rver
+    // failed the whole listing of its prefix).
     ({ s3 } = await serve());
-    await expect(keysUnder(s3, 'inbox/spill/')).rejects.toThrow();
+    expect(await keysUnder(s3, 'inbox/spill/')).toEqual([goodKey, tornKey].sort());
+    await expect(s3.send(new GetObjectCommand({ Bucket: BUCKET, Key: tornKey }))).rejects.toThrow(/metadata file of this object is unreadable/);
     await stop();
 
     const warnings: Array<{ message: string; key: unknown }> = [];

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { BatchGetItemCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { vi } from 'vitest';
-import { LOCAL_BUCKET_NAME, LOCAL_TABLE_NAME } from '../../../local/paths.js';
+import { LOCAL_BUCKET_NAME, LOCAL_TABLE_NAME, localPaths } from '../../../local/paths.js';
 
 /** Event ids in the archive, read straight from s3rver's files (objects end in `._S3rver_object`). */
 export function archivedIds(root: string): Set<string> {
@@ -83,4 +83,9 @@ export async function spawnLocalMode(
     }),
   ]);
   return { child, ...ready, exited, output: () => out };
+}
+
+/** The credentials local mode's emulators take: the installation's own, in its state folder. */
+export function installationCredentials(root: string): { accessKeyId: string; secretAccessKey: string } {
+  return JSON.parse(readFileSync(localPaths(root).emulatorCredentialsFile, 'utf8')) as { accessKeyId: string; secretAccessKey: string };
 }

@@ -1,0 +1,104 @@
+/**
+ * This installation's credentials for local mode's emulators (`.local/emulator-credentials.json`,
+ * owner-only). The emulators' guard (`emulator-guard.ts`) accepts only requests signed with them, so
+ * a well-known key pair (s3rver's `S3RVER`/`S3RVER`) no longer opens the event store and the archive
+ * to every program and web page on the machine.
+ */
+import { randomBytes, randomInt } from 'node:crypto';
+import { chmod, link, mkdir, open, readFile, stat, unlink } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
+
+export interface EmulatorCredentials {
+  readonly accessKeyId: string;
+  readonly secretAccessKey: string;
+}
+
+/** Thrown when the credentials file exists but cannot be used. */
+export class EmulatorCredentialsError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'EmulatorCredentialsError';
+  }
+}
+
+const KEY_ID_PREFIX = 'LOCAL';
+const KEY_ID_ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789';
+/** What a key id or secret may look like: SigV4 puts the key id in `Credential=<id>/<scope>`, so no `/`, `,`, `=` or spaces. */
+const KEY_ID = /^[A-Za-z0-9]{16,128}$/;
+const SECRET = /^[A-Za-z0-9_\-+/=]{20,128}$/;
+
+/** Fresh credentials: `LOCAL` + 16 upper-case alphanumerics, and a 40-character base64url secret (240 bits). */
+export function generateEmulatorCredentials(): EmulatorCredentials {
+  let suffix = '';
+  for (let i = 0; i < 16; i++) suffix += KEY_ID_ALPHABET[randomInt(KEY_ID_ALPHABET.length)];
+  return { accessKeyId: `${KEY_ID_PREFIX}${suffix}`, secretAccessKey: randomBytes(30).toString('base64url') };
+}
+
+/**
+ * Reads the credentials from `file`, or creates it with fresh ones (mode 0600). The new file appears
+ * complete or not at all (written under a temporary name, then hard-linked into place, which fails if
+ * the name exists), so a concurrent creator's credentials win and are read back rather than
+ * overwritten or read half-written. A file whose mode lets others read it is made owner-only.
+ */
+export async function loadOrCreateEmulatorCredentials(file: string): Promise<EmulatorCredentials> {
+  const existing = await readCredentialsFile(file);
+  if (existing) return existing;
+
+  const dir = dirname(file);
+  await mkdir(dir, { recursive: true, mode: 0o700 });
+  const created = generateEmulatorCredentials();
+  const tmp = join(dir, `.${basename(file)}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`);
+  const handle = await open(tmp, 'wx', 0o600);
+  try {
+    await handle.writeFile(`${JSON.stringify(created, null, 2)}\n`);
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+  try {
+    await link(tmp, file);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+    const raced = await readCredentialsFile(file);
+    if (raced) return raced;
+    throw err;
+  } finally {
+    await unlink(tmp).catch(() => undefined);
+  }
+  return created;
+}
+
+async function readCredentialsFile(file: string): Promise<EmulatorCredentials | undefined> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw new EmulatorCredentialsError(`cannot read the emulator credentials file ${file}: ${(err as Error).message}`);
+  }
+  const credentials = parseCredentials(text);
+  if (!credentials) {
+    // The content is never echoed: it may hold a secret.
+    throw new EmulatorCredentialsError(
+      `the emulator credentials file ${file} is malformed: it must be JSON {"accessKeyId": "...", "secretAccessKey": "..."} `
+      + '(key id: 16-128 letters and digits; secret: 20-128 base64 characters). Delete it to generate new credentials.',
+    );
+  }
+  const { mode } = await stat(file);
+  if ((mode & 0o077) !== 0) await chmod(file, 0o600);
+  return credentials;
+}
+
+function parseCredentials(text: string): EmulatorCredentials | undefined {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+  if (typeof value !== 'object' || value === null) return undefined;
+  const { accessKeyId, secretAccessKey } = value as Record<string, unknown>;
+  if (typeof accessKeyId !== 'string' || !KEY_ID.test(accessKeyId)) return undefined;
+  if (typeof secretAccessKey !== 'string' || !SECRET.test(secretAccessKey)) return undefined;
+  return { accessKeyId, secretAccessKey };
+}

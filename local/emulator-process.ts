@@ -1,0 +1,262 @@
+/**
+ * Local mode's emulators (dynalite for DynamoDB, the S3 emulator), each in a supervised child
+ * process rather than in the front door's process: an emulator that throws (dynalite rethrows
+ * storage errors from its callbacks) then takes down only itself, and is started again on the same
+ * port, with its data, while the front door keeps accepting webhooks into the queue's journal.
+ *
+ * Each child serves its emulator behind `guardEmulator` (SigV4 with this installation's credentials,
+ * loopback Host, no browsers) on 127.0.0.1. The credentials reach it over IPC, never argv or the
+ * environment (other local users can read a command line). A child exits when its parent is gone,
+ * so a SIGKILLed local mode leaves no emulator holding the port or dynalite's LevelDB lock for
+ * long; a start waits a few seconds for a lock or port that a dying process still holds.
+ */
+import { fork, type ChildProcess } from 'node:child_process';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import type { LogFields, Logger } from '../lambda/core/telemetry.js';
+import { createConsoleLogger } from './console-logger.js';
+import type { EmulatorCredentials } from './emulator-credentials.js';
+
+export type EmulatorKind = 'dynamodb' | 's3';
+
+export interface EmulatorProcessOptions {
+  readonly kind: EmulatorKind;
+  /** The emulator's data folder (dynalite's LevelDB, or the S3 emulator's files). */
+  readonly dir: string;
+  /** 127.0.0.1 port; 0 or unset: any free one (kept across restarts). */
+  readonly port?: number;
+  readonly credentials: EmulatorCredentials;
+  /** Where the credentials live, named in the guard's refusals. @default '.local/emulator-credentials.json' */
+  readonly credentialsFile?: string;
+  /** Where crashes, restarts, refusals and the child's stderr go. @default a console logger */
+  readonly logger?: Logger;
+  /** First delay before starting a child that died; doubles (while it keeps dying soon after starting) up to 5 s. @default 200 */
+  readonly restartDelayMs?: number;
+  /** How long a start may take, waiting for the port and the LevelDB lock included. @default 30000 */
+  readonly readyTimeoutMs?: number;
+  /** How long a start waits for a port or LevelDB lock still held by a process that is exiting. @default 10000 */
+  readonly lockWaitMs?: number;
+  /** How long `close` waits for the child to close its emulator before killing it. @default 10000 */
+  readonly closeTimeoutMs?: number;
+  /** The child's nice value (e.g. the fan-out's BACKGROUND_PRIORITY); unset: the parent's. */
+  readonly priority?: number;
+}
+
+export interface EmulatorProcess {
+  readonly kind: EmulatorKind;
+  /** `http://127.0.0.1:<port>`, the same across restarts. */
+  readonly endpoint: string;
+  readonly port: number;
+  /** The live child's process id (undefined between a crash and its restart). */
+  pid(): number | undefined;
+  /** Restarts since start (children started again after one died). */
+  restarts(): number;
+  /** Asks the child to close its emulator (dynalite closes its database), kills it after a timeout. */
+  close(): Promise<void>;
+}
+
+/** Parent → child. */
+export type EmulatorParentMessage =
+  | {
+    type: 'start';
+    kind: EmulatorKind;
+    dir: string;
+    port: number;
+    credentials: EmulatorCredentials;
+    credentialsFile?: string;
+    lockWaitMs: number;
+    priority?: number;
+  }
+  | { type: 'close' };
+
+/** Child → parent. */
+export type EmulatorChildMessage =
+  | { type: 'ready'; port: number }
+  | { type: 'failed'; error: { message: string; code?: string } }
+  | { type: 'log'; level: 'debug' | 'info' | 'warn' | 'error'; message: string; fields?: LogFields };
+
+const ENTRY = fileURLToPath(new URL('./emulator-process.mjs', import.meta.url));
+const NAMES: Record<EmulatorKind, string> = { dynamodb: 'DynamoDB emulator (dynalite)', s3: 'S3 emulator' };
+const MAX_RESTART_DELAY_MS = 5000;
+/** A child that ran this long before dying restarts after the first delay again. */
+const STABLE_MS = 30_000;
+const STDERR_TAIL_LINES = 20;
+
+interface Child {
+  readonly process: ChildProcess;
+  /** The child's last stderr lines. */
+  readonly tail: string[];
+  readonly startedAt: number;
+  /** Resolves once the child has exited and its stderr is read. */
+  readonly closed: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+}
+
+/** Starts the emulator's process; resolves once it listens, or rejects with why it could not. */
+export async function startEmulatorProcess(opts: EmulatorProcessOptions): Promise<EmulatorProcess> {
+  const name = NAMES[opts.kind];
+  const logger = opts.logger ?? createConsoleLogger();
+  const baseDelay = opts.restartDelayMs ?? 200;
+  const readyTimeoutMs = opts.readyTimeoutMs ?? 30_000;
+  const closeTimeoutMs = opts.closeTimeoutMs ?? 10_000;
+  /** The child started last, ready or not. */
+  let live: Child | undefined;
+  /** The child that listens (live once ready). */
+  let serving: Child | undefined;
+  let restarts = 0;
+  let delay = baseDelay;
+  let closing = false;
+  let restartTimer: NodeJS.Timeout | undefined;
+
+  /** Forks a child and waits until it listens on `port` (0: any), or rejects. */
+  const spawn = (port: number): Promise<{ child: Child; port: number }> => {
+    // No inherited execArgv (a test runner's or debugger's flags); the entry registers its own loader.
+    // stdout is dropped; stderr is read line by line into the logger.
+    const proc = fork(ENTRY, [], { execArgv: [], stdio: ['ignore', 'ignore', 'pipe', 'ipc'] });
+    const tail: string[] = [];
+    const stderrDone = new Promise<void>((resolve) => {
+      if (!proc.stderr) return resolve();
+      const lines = createInterface({ input: proc.stderr, crlfDelay: Infinity });
+      lines.on('line', (line) => {
+        tail.push(line);
+        if (tail.length > STDERR_TAIL_LINES) tail.shift();
+        logger.warn(`${name}: ${line}`);
+      });
+      lines.on('close', resolve);
+    });
+    const closed = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
+      proc.once('exit', (code, signal) => void stderrDone.then(() => resolve({ code, signal })));
+    });
+    proc.on('error', () => undefined);
+    const child: Child = { process: proc, tail, startedAt: Date.now(), closed };
+    proc.on('message', (raw) => {
+      const msg = raw as EmulatorChildMessage;
+      if (msg.type === 'log') logger[msg.level](msg.message, msg.fields);
+    });
+
+    const ready = new Promise<{ child: Child; port: number }>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        reject(new Error(`the ${name} did not start within ${readyTimeoutMs} ms`));
+        proc.kill('SIGKILL');
+      }, readyTimeoutMs);
+      proc.on('message', (raw) => {
+        const msg = raw as EmulatorChildMessage;
+        if (msg.type === 'ready') {
+          clearTimeout(timer);
+          resolve({ child, port: msg.port });
+        } else if (msg.type === 'failed') {
+          clearTimeout(timer);
+          reject(new Error(`the ${name} could not start: ${msg.error.message}`));
+        }
+      });
+      proc.once('error', (err) => {
+        clearTimeout(timer);
+        reject(new Error(`the ${name} could not be started: ${err.message}`));
+      });
+      void closed.then(({ code, signal }) => {
+        clearTimeout(timer);
+        const output = tail.length ? `; its last output:\n${tail.join('\n')}` : '';
+        reject(new Error(`the ${name} exited (${signal ?? `code ${code}`}) before it was ready${output}`));
+      });
+    });
+    const start: EmulatorParentMessage = {
+      type: 'start',
+      kind: opts.kind,
+      dir: opts.dir,
+      port,
+      credentials: { accessKeyId: opts.credentials.accessKeyId, secretAccessKey: opts.credentials.secretAccessKey },
+      ...(opts.credentialsFile ? { credentialsFile: opts.credentialsFile } : {}),
+      lockWaitMs: opts.lockWaitMs ?? 10_000,
+      ...(opts.priority !== undefined ? { priority: opts.priority } : {}),
+    };
+    proc.send(start, (err) => {
+      if (err) proc.kill('SIGKILL');
+    });
+    live = child;
+    return ready;
+  };
+
+  const watch = (child: Child, port: number): void => {
+    serving = child;
+    void child.closed.then(({ code, signal }) => {
+      if (serving === child) serving = undefined;
+      if (live !== child) return;
+      live = undefined;
+      if (closing) return;
+      // One that keeps dying right after it starts waits longer each time.
+      delay = Date.now() - child.startedAt > STABLE_MS ? baseDelay : Math.min(delay * 2, MAX_RESTART_DELAY_MS);
+      logger.error(`${name} exited unexpectedly; starting it again on the same port`, { exitCode: code, signal, port, restartInMs: delay });
+      scheduleRestart(port);
+    });
+  };
+
+  const scheduleRestart = (port: number): void => {
+    restartTimer = setTimeout(() => {
+      restartTimer = undefined;
+      if (closing) return;
+      spawn(port).then(
+        ({ child }) => {
+          if (closing) return;
+          restarts++;
+          logger.info(`${name} started again`, { port, pid: child.process.pid });
+          watch(child, port);
+        },
+        (err: Error) => {
+          live = undefined;
+          if (closing) return;
+          delay = Math.min(delay * 2, MAX_RESTART_DELAY_MS);
+          logger.error(`${name} could not be started again; trying again`, { error: err.message, port, restartInMs: delay });
+          scheduleRestart(port);
+        },
+      );
+    }, delay);
+  };
+
+  const stop = async (child: Child): Promise<void> => {
+    const proc = child.process;
+    if (proc.exitCode === null && proc.signalCode === null) {
+      try {
+        if (proc.connected) proc.send({ type: 'close' } satisfies EmulatorParentMessage);
+        else proc.kill('SIGTERM');
+      } catch {
+        proc.kill('SIGKILL');
+      }
+      const timer = setTimeout(() => {
+        logger.warn(`${name} did not close within ${closeTimeoutMs} ms; killing it`, { pid: proc.pid });
+        proc.kill('SIGKILL');
+      }, closeTimeoutMs);
+      await child.closed;
+      clearTimeout(timer);
+    }
+  };
+
+  let first: { child: Child; port: number };
+  try {
+    first = await spawn(opts.port ?? 0);
+  } catch (err) {
+    closing = true;
+    if (live) {
+      live.process.kill('SIGKILL');
+      await live.closed;
+    }
+    throw err;
+  }
+  const port = first.port;
+  watch(first.child, port);
+
+  let closed: Promise<void> | undefined;
+  return {
+    kind: opts.kind,
+    endpoint: `http://127.0.0.1:${port}`,
+    port,
+    pid: () => serving?.process.pid,
+    restarts: () => restarts,
+    close: () => (closed ??= (async () => {
+      closing = true;
+      if (restartTimer) clearTimeout(restartTimer);
+      restartTimer = undefined;
+      const child = live;
+      live = undefined;
+      if (child) await stop(child);
+    })()),
+  };
+}
