@@ -21,7 +21,7 @@ interface DevOptions {
 export function registerDev(program: Command): void {
   program
     .command('dev')
-    .description('run the whole pipeline on this machine: HTTP receiver, queue, fan-out, DynamoDB (dynalite) and S3 archive (s3rver), state kept in a folder')
+    .description('run the whole pipeline on this machine: HTTP receiver, queue, fan-out, DynamoDB (dynalite) and S3 archive (an S3 emulator), state kept in a folder')
     .option('--port <n>', `HTTP port, 0 for any free one (env PORT, default ${DEFAULT_PORT})`)
     .option('--dir <path>', `folder for local state (env ${LOCAL_DIR_ENV}, default .local)`)
     .option('--host <address>', 'address to listen on (default 127.0.0.1: this machine only)')
@@ -116,8 +116,10 @@ function banner(p: LocalPipeline, captureDir?: string): string[] {
     `config    handlers ${{ HANDLERS_CONFIG: 'from HANDLERS_CONFIG (it overrides cdk.json)', 'cdk.json': `from ${shownPath(p.handlersConfig.file ?? 'cdk.json')} (context key "handlers", as cdk deploy reads it; HANDLERS_CONFIG overrides)`, none: 'none: every example handler off (set "handlers" in cdk.json\'s context, or HANDLERS_CONFIG)', caller: 'given by the caller' }[p.handlersConfig.from]}`,
     ...(captureDir !== undefined ? [`capture   ON: every webhook request to ${shownPath(captureDir)}/, one file each (mode 0600: personal data and signatures)`] : []),
     ...handlerLines(p.handlers),
-    `dynamodb  ${p.endpoints.dynamodb} (dynalite, table ${p.tableName})`,
-    `s3        ${p.endpoints.s3} (s3rver, bucket ${p.bucket})`,
+    `fan-out   ${p.fanout.mode === 'process' ? 'in its own process, at a lower CPU priority; started again if it dies' : 'in this process'}`,
+    `dynamodb  ${p.endpoints.dynamodb} (dynalite in its own process, table ${p.tableName})`,
+    `s3        ${p.endpoints.s3} (S3 emulator in its own process, bucket ${p.bucket})`,
+    `          both answer only requests signed with the credentials in ${shownPath(p.paths.emulatorCredentialsFile)}, from no web page`,
     'try, in another terminal:',
     `  ${envPrefix}npx socialplus-webhooks send message.didCreate${urlFlag}`,
     `  ${envPrefix}npx socialplus-webhooks query "select event_type, count(*) as n from events group by 1"`,
