@@ -1,7 +1,7 @@
 /**
  * The imaginary AWS account a deploy rehearsal runs the stack's bundles in: every resource of the
  * template at its fake physical id (`./intrinsics.ts`), backed by loopback stand-ins (dynalite for
- * DynamoDB and s3rver for S3, each behind a recording proxy; the AWS double of
+ * DynamoDB and the S3 emulator for S3, each behind a recording proxy; the AWS double of
  * `test/support/aws-double.ts` for SQS, Firehose, Secrets Manager and API Gateway's account
  * settings, and for any service nothing else covers; a UDP socket per function for the X-Ray daemon), and a record of every AWS call each
  * function makes, as IAM would see it.
@@ -12,7 +12,6 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { createSocket, type Socket } from 'node:dgram';
 import { mkdir } from 'node:fs/promises';
-import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
@@ -71,7 +70,7 @@ export interface RehearsalWorldOptions {
   /** The cloud assembly folder. */
   readonly outdir: string;
   readonly stackName: string;
-  /** A folder the world may write to (s3rver's files), removed by the caller. */
+  /** A folder the world may write to (the S3 emulator's files), removed by the caller. */
   readonly scratchDir: string;
 }
 
@@ -142,14 +141,11 @@ export class RehearsalWorld {
     };
   }
 
-  /** The role session credentials a function signs with (distinct per function, accepted by s3rver). */
+  /** The role session credentials a function signs with (distinct per function: the recording proxies tell the functions' calls apart by them). */
   credentialsFor(fn: FunctionModel): SessionCredentials {
     const accessKeyId = `ASIA${deterministicId(`${fn.logicalId}/access-key`, 16)}`;
     const secretAccessKey = deterministicId(`${fn.logicalId}/secret-key`, 40, 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789/+');
     this.keys.set(accessKeyId, fn.logicalId);
-    // s3rver checks signatures against its own key registry (the module instance `s3rver` loads).
-    const account = createRequire(import.meta.url)('s3rver/lib/models/account.js') as { DUMMY_ACCOUNT: { createKeyPair(id: string, secret: string): void } };
-    account.DUMMY_ACCOUNT.createKeyPair(accessKeyId, secretAccessKey);
     return { accessKeyId, secretAccessKey, sessionToken: `IQoJb3JpZ2luX2VjE${deterministicId(`${fn.logicalId}/token`, 60)}` };
   }
 
