@@ -52,8 +52,8 @@ export class AppendLog {
 
   /** Opens (creating it and its folder if needed) `path` for appending. */
   static async open(path: string): Promise<AppendLog> {
-    await mkdir(dirname(path), { recursive: true });
-    const fh = await open(path, 'a');
+    await mkdir(dirname(path), { recursive: true, mode: 0o700 });
+    const fh = await open(path, 'a', 0o600);
     const { size } = await fh.stat();
     return new AppendLog(path, fh, size);
   }
@@ -90,7 +90,7 @@ export class AppendLog {
       }
       await syncDir(dirname(this.path));
       const old = this.fh;
-      this.fh = await open(this.path, 'a');
+      this.fh = await open(this.path, 'a', 0o600);
       this.bytes = (await this.fh.stat()).size;
       this.tailSuspect = false;
       await old.close().catch(() => undefined);

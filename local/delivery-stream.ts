@@ -127,7 +127,7 @@ export class LocalDeliveryStream implements ArchiveStream {
     positiveInt('bufferIntervalMs', opts.bufferIntervalMs ?? 1);
     positiveInt('retryDelayMs', opts.retryDelayMs ?? 1);
     if (!opts.bucket) throw new RangeError('local delivery stream option bucket must name the archive bucket');
-    await mkdir(opts.dir, { recursive: true });
+    await mkdir(opts.dir, { recursive: true, mode: 0o700 });
     await removeStaleTemporaries(opts.dir);
     const names = (await readdir(opts.dir)).filter((n) => SEGMENT.test(n)).sort();
     const lastSeq = names.length > 0 ? Number(SEGMENT.exec(names[names.length - 1] as string)?.[1]) : 0;

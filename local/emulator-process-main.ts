@@ -92,6 +92,9 @@ process.on('message', (raw) => {
 });
 
 async function start(cfg: StartMessage): Promise<void> {
+  // What the emulators write holds users' events: owner-only, whatever the caller's umask (dynalite's
+  // LevelDB files are created with the process's default mode). No user code runs in this process.
+  process.umask(0o077);
   if (cfg.priority !== undefined) {
     try {
       setPriority(cfg.priority);

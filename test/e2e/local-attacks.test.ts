@@ -133,9 +133,12 @@ describe('local mode under attack', () => {
     for (const file of [pipeline.paths.emulatorCredentialsFile, pipeline.paths.inboxKeyFile, pipeline.paths.devInfoFile]) {
       expect(statSync(file).mode & 0o777, file).toBe(0o600);
     }
-    // Every object the S3 emulator wrote (the archive after the settle above), and the folders on the way.
-    const files = await readdir(pipeline.paths.s3, { recursive: true, withFileTypes: true });
-    expect(files.length).toBeGreaterThan(0);
+    // Everything below: the queue's journal, the stream's buffer, dynalite's LevelDB files, every
+    // object the S3 emulator wrote (the archive after the settle above), and the folders on the way.
+    const files = await readdir(state, { recursive: true, withFileTypes: true });
+    for (const part of [pipeline.paths.queue, pipeline.paths.dynamodb, pipeline.paths.s3]) {
+      expect(files.some((f) => join(f.parentPath, f.name).startsWith(`${part}/`)), part).toBe(true);
+    }
     for (const f of files) {
       const path = join(f.parentPath, f.name);
       expect(statSync(path).mode & 0o777, path).toBe(f.isDirectory() ? 0o700 : 0o600);
