@@ -59,7 +59,7 @@ export async function claimLocalDir(root: string): Promise<() => Promise<void>> 
   const file = join(root, 'dev.pid');
   for (let attempt = 0; attempt < 2; attempt++) {
     try {
-      await writeFile(file, `${process.pid}\n`, { flag: 'wx' });
+      await writeFile(file, `${process.pid}\n`, { flag: 'wx', mode: 0o600 });
       let released = false;
       return async () => {
         if (released) return;
