@@ -5,8 +5,8 @@
  * to every program and web page on the machine.
  */
 import { randomBytes, randomInt } from 'node:crypto';
-import { chmod, link, mkdir, open, readFile, stat, unlink } from 'node:fs/promises';
-import { basename, dirname, join } from 'node:path';
+import { chmod, readFile, stat } from 'node:fs/promises';
+import { loadOrCreatePrivateFile } from './private-file.js';
 
 export interface EmulatorCredentials {
   readonly accessKeyId: string;
@@ -40,32 +40,11 @@ export function generateEmulatorCredentials(): EmulatorCredentials {
  * the name exists), so a concurrent creator's credentials win and are read back rather than
  * overwritten or read half-written. A file whose mode lets others read it is made owner-only.
  */
-export async function loadOrCreateEmulatorCredentials(file: string): Promise<EmulatorCredentials> {
-  const existing = await readCredentialsFile(file);
-  if (existing) return existing;
-
-  const dir = dirname(file);
-  await mkdir(dir, { recursive: true, mode: 0o700 });
-  const created = generateEmulatorCredentials();
-  const tmp = join(dir, `.${basename(file)}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`);
-  const handle = await open(tmp, 'wx', 0o600);
-  try {
-    await handle.writeFile(`${JSON.stringify(created, null, 2)}\n`);
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
-  try {
-    await link(tmp, file);
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-    const raced = await readCredentialsFile(file);
-    if (raced) return raced;
-    throw err;
-  } finally {
-    await unlink(tmp).catch(() => undefined);
-  }
-  return created;
+export function loadOrCreateEmulatorCredentials(file: string): Promise<EmulatorCredentials> {
+  return loadOrCreatePrivateFile(file, readCredentialsFile, () => {
+    const value = generateEmulatorCredentials();
+    return { value, text: `${JSON.stringify(value, null, 2)}\n` };
+  });
 }
 
 async function readCredentialsFile(file: string): Promise<EmulatorCredentials | undefined> {

@@ -15,9 +15,9 @@
  * wrong. The key is bound in, so a genuine object copied to another key does not verify there.
  */
 import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
-import { chmod, link, lstat, mkdir, open, readFile, unlink } from 'node:fs/promises';
-import { basename, dirname, join } from 'node:path';
+import { chmod, lstat, readFile } from 'node:fs/promises';
 import { parseInboxKey } from '../lambda/core/inbox.js';
+import { loadOrCreatePrivateFile } from './private-file.js';
 import type { BlobPutOptions, BlobStore, CallOptions, StoredBlob } from '../lambda/core/ports.js';
 
 /** Bytes of the inbox key. */
@@ -54,32 +54,11 @@ export class UnauthenticatedInboxObjectError extends Error {
  * which fails if the name exists), so a concurrent creator's key wins and is read back rather than
  * overwritten or read half-written. A file whose mode lets others read it is made owner-only.
  */
-export async function loadOrCreateInboxKey(file: string): Promise<Buffer> {
-  const existing = await readKeyFile(file);
-  if (existing) return existing;
-
-  const dir = dirname(file);
-  await mkdir(dir, { recursive: true, mode: 0o700 });
-  const created = randomBytes(INBOX_KEY_BYTES);
-  const tmp = join(dir, `.${basename(file)}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`);
-  const handle = await open(tmp, 'wx', 0o600);
-  try {
-    await handle.writeFile(`${created.toString('base64url')}\n`);
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
-  try {
-    await link(tmp, file);
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-    const raced = await readKeyFile(file);
-    if (raced) return raced;
-    throw err;
-  } finally {
-    await unlink(tmp).catch(() => undefined);
-  }
-  return created;
+export function loadOrCreateInboxKey(file: string): Promise<Buffer> {
+  return loadOrCreatePrivateFile(file, readKeyFile, () => {
+    const value = randomBytes(INBOX_KEY_BYTES);
+    return { value, text: `${value.toString('base64url')}\n` };
+  });
 }
 
 async function readKeyFile(file: string): Promise<Buffer | undefined> {
