@@ -119,7 +119,7 @@ export function createS3Emulator(opts: S3EmulatorOptions): S3Emulator {
     if (key === undefined) {
       if (method === 'PUT' && !hasParams(query, [])) return createBucket(req, res, bucket);
       if (method === 'HEAD' && !hasParams(query, [])) return requireBucket(bucket).then(() => void res.writeHead(200).end());
-      if (method === 'GET' && query.get('list-type') === '2' && !hasParams(query, ['list-type', 'prefix', 'delimiter', 'max-keys', 'continuation-token', 'start-after', 'fetch-owner'])) return listObjects(res, bucket, query);
+      if (method === 'GET' && query.get('list-type') === '2' && !hasParams(query, ['list-type', 'prefix', 'delimiter', 'max-keys', 'continuation-token', 'start-after', 'fetch-owner', 'encoding-type'])) return listObjects(res, bucket, query);
       if (method === 'POST' && query.has('delete') && !hasParams(query, ['delete'])) return deleteObjects(req, res, bucket);
       throw notImplemented(method === 'GET' && !hasParams(query, []) ? 'ListObjects (version 1); use ListObjectsV2' : op);
     }
@@ -166,6 +166,10 @@ export function createS3Emulator(opts: S3EmulatorOptions): S3Emulator {
     const maxKeys = Math.min(1000, Number(maxKeysText));
     const token = q.get('continuation-token');
     const startAfter = token !== null ? decodeToken(token) : (q.get('start-after') ?? '');
+    // `encoding-type=url` (the AWS CLI asks for it): names in the answer URL-encoded, spaces as '+'.
+    const encoding = q.get('encoding-type');
+    if (encoding !== null && encoding !== 'url') throw badRequest('InvalidArgument', 'Invalid Encoding Method specified in Request', { ArgumentName: 'encoding-type', ArgumentValue: encoding });
+    const name = (text: string) => xml(encoding === 'url' ? encodeURIComponent(text).replace(/%20/g, '+') : text);
     const keys = (await collectKeys(bucketDir(bucket), prefix, startAfter)).sort(compareBytes);
     // Keys and common prefixes share max-keys, as on S3; a common prefix stands for all its keys.
     const items: Array<{ key: string } | { prefix: string }> = [];
@@ -183,18 +187,19 @@ export function createS3Emulator(opts: S3EmulatorOptions): S3Emulator {
       else items.push({ key: k });
     }
     const contents = await Promise.all(items.map(async (item) => {
-      if ('prefix' in item) return `<CommonPrefixes><Prefix>${xml(item.prefix)}</Prefix></CommonPrefixes>`;
+      if ('prefix' in item) return `<CommonPrefixes><Prefix>${name(item.prefix)}</Prefix></CommonPrefixes>`;
       const file = objectPath(bucket, item.key, S3RVER_OBJECT_SUFFIX);
       const st = await stat(file).catch(() => undefined);
       if (!st?.isFile()) return ''; // Deleted since the walk.
       const etag = await readMd5(file);
-      return `<Contents><Key>${xml(item.key)}</Key><LastModified>${st.mtime.toISOString()}</LastModified><ETag>${xml(`"${etag}"`)}</ETag><Size>${st.size}</Size><StorageClass>STANDARD</StorageClass></Contents>`;
+      return `<Contents><Key>${name(item.key)}</Key><LastModified>${st.mtime.toISOString()}</LastModified><ETag>${xml(`"${etag}"`)}</ETag><Size>${st.size}</Size><StorageClass>STANDARD</StorageClass></Contents>`;
     }));
     const last = items.at(-1);
     const next = truncated && last ? Buffer.from('prefix' in last ? last.prefix : last.key).toString('base64url') : undefined;
-    sendXml(res, 200, `<ListBucketResult xmlns="${XMLNS}"><Name>${xml(bucket)}</Name><Prefix>${xml(prefix)}</Prefix>`
-      + (token !== null ? `<ContinuationToken>${xml(token)}</ContinuationToken>` : q.has('start-after') ? `<StartAfter>${xml(startAfter)}</StartAfter>` : '')
-      + (delimiter ? `<Delimiter>${xml(delimiter)}</Delimiter>` : '')
+    sendXml(res, 200, `<ListBucketResult xmlns="${XMLNS}"><Name>${xml(bucket)}</Name><Prefix>${name(prefix)}</Prefix>`
+      + (token !== null ? `<ContinuationToken>${xml(token)}</ContinuationToken>` : q.has('start-after') ? `<StartAfter>${name(startAfter)}</StartAfter>` : '')
+      + (delimiter ? `<Delimiter>${name(delimiter)}</Delimiter>` : '')
+      + (encoding === 'url' ? '<EncodingType>url</EncodingType>' : '')
       + `<KeyCount>${items.length}</KeyCount><MaxKeys>${maxKeys}</MaxKeys><IsTruncated>${truncated}</IsTruncated>`
       + (next ? `<NextContinuationToken>${next}</NextContinuationToken>` : '') + contents.join('') + '</ListBucketResult>');
   }

@@ -197,6 +197,16 @@ describe('S3 emulator: listings', () => {
     expect(await listAll({ Prefix: 'd/', Delimiter: '/' })).toMatchObject({ keys: [], prefixes: ['d/x/'] });
   });
 
+  it('URL-encodes the names it lists when asked (encoding-type=url, as the AWS CLI asks), and refuses another encoding', async () => {
+    await put('dir one/a b+cü');
+    const out = await s3.send(new ListObjectsV2Command({ Bucket: BUCKET, Prefix: 'dir one/', Delimiter: '/', EncodingType: 'url' }));
+    expect(out.EncodingType).toBe('url');
+    expect(out.Prefix).toBe('dir+one%2F');
+    expect((out.Contents ?? []).map((o) => o.Key)).toEqual(['dir+one%2Fa+b%2Bc%C3%BC']);
+    expect((await s3.send(new ListObjectsV2Command({ Bucket: BUCKET, Prefix: 'dir one/' }))).Contents?.map((o) => o.Key)).toEqual(['dir one/a b+cü']);
+    expect(await errorName(s3.send(new ListObjectsV2Command({ Bucket: BUCKET, EncodingType: 'base64' as 'url' })))).toBe('InvalidArgument');
+  });
+
   it('refuses a forged continuation token and a bad max-keys', async () => {
     for (const q of ['continuation-token=%00%00', 'max-keys=-1', 'max-keys=ten']) {
       const r = await raw('GET', `/${BUCKET}?list-type=2&${q}`);
