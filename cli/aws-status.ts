@@ -4,21 +4,20 @@
  * report it), and today's stored events from the fan-out's `Stored` metric. Names come from the
  * stack's outputs (CloudFormation `DescribeStacks`) unless given explicitly.
  */
-import { DEFAULT_STACK_NAME } from '../lib/stack-name.js';
-import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
+import { CloudFormationClient } from '@aws-sdk/client-cloudformation';
 import { CloudWatchClient, GetMetricDataCommand, type MetricDataQuery } from '@aws-sdk/client-cloudwatch';
 import { GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { METRICS_NAMESPACE, METRICS_SERVICE } from '../lambda/common/metrics-contract.js';
 import { SIGNATURE_FORM_METRICS } from '../lambda/core/receive.js';
 import { SIGNATURE_FORMS, type SignatureForm } from '../lambda/core/signature.js';
 import { signatureSplitFrom, type SignatureSplit } from '../lambda/core/signature-split.js';
+import { STACK_OUTPUTS } from '../lib/stack-outputs.js';
+import { awsError } from './aws-errors.js';
+import { DEFAULT_STACK_NAME, readStackOutputs, requireOutput } from './aws-stack.js';
 import { CliError } from './errors.js';
 
 /** The stack's name when `--stack` is not given (`lib/stack-name.ts`, which loads no CDK). */
 export { DEFAULT_STACK_NAME };
-
-/** Stack outputs `status --aws` reads (`lib/webhooks-stack.ts`). */
-export const STATUS_OUTPUTS = { queueUrl: 'EventQueueUrl', dlqUrl: 'DeadLetterQueueUrl' } as const;
 
 export interface AwsStatusOptions {
   /** @default DEFAULT_STACK_NAME */
@@ -74,9 +73,9 @@ export function defaultAwsStatusClients(region?: string): AwsStatusClients {
 export async function readAwsStatus(clients: AwsStatusClients, opts: AwsStatusOptions = {}, now: Date = new Date()): Promise<AwsStatus> {
   const explicit = opts.queueUrl !== undefined && opts.dlqUrl !== undefined;
   const stack = opts.stack ?? DEFAULT_STACK_NAME;
-  const outputs = explicit ? {} : await stackOutputs(clients.cloudFormation, stack);
-  const queueUrl = opts.queueUrl ?? required(outputs, STATUS_OUTPUTS.queueUrl, stack, '--queue-url');
-  const dlqUrl = opts.dlqUrl ?? required(outputs, STATUS_OUTPUTS.dlqUrl, stack, '--dlq-url');
+  const outputs = explicit ? {} : await readStackOutputs(clients.cloudFormation, stack, { instead: '--queue-url and --dlq-url' });
+  const queueUrl = opts.queueUrl ?? requireOutput(outputs, STACK_OUTPUTS.queueUrl, stack, '--queue-url');
+  const dlqUrl = opts.dlqUrl ?? requireOutput(outputs, STACK_OUTPUTS.deadLetterQueueUrl, stack, '--dlq-url');
 
   const [queueAttrs, dlqAttrs, metrics] = await Promise.all([
     queueAttributes(clients.sqs, queueUrl),
@@ -90,28 +89,6 @@ export async function readAwsStatus(clients: AwsStatusClients, opts: AwsStatusOp
     deadLetterQueue: { url: dlqUrl, ...dlqAttrs, oldestAgeSeconds: metrics.dlqAge },
     today: { date: now.toISOString().slice(0, 10), storedEvents: metrics.storedToday, countedFrom: 'cloudwatch', signatures: metrics.signatures },
   };
-}
-
-async function stackOutputs(cfn: AwsStatusClients['cloudFormation'], stack: string): Promise<Record<string, string>> {
-  let res;
-  try {
-    res = await cfn.send(new DescribeStacksCommand({ StackName: stack }));
-  } catch (err) {
-    const e = err as Error;
-    if (e.name === 'ValidationError' && /does not exist/i.test(e.message)) {
-      throw new CliError(`stack '${stack}' not found in this account and region: deploy it, pass --stack <name> and --region, or give --queue-url and --dlq-url`);
-    }
-    throw awsCliError('CloudFormation DescribeStacks', err);
-  }
-  const outputs: Record<string, string> = {};
-  for (const o of res.Stacks?.[0]?.Outputs ?? []) if (o.OutputKey && o.OutputValue) outputs[o.OutputKey] = o.OutputValue;
-  return outputs;
-}
-
-function required(outputs: Record<string, string>, key: string, stack: string, flag: string): string {
-  const value = outputs[key];
-  if (value === undefined) throw new CliError(`stack '${stack}' has no output ${key}: is it a socialplus-webhooks stack? Otherwise pass ${flag}`);
-  return value;
 }
 
 /** The queue's name, the last segment of its URL (CloudWatch's `QueueName` dimension). */
@@ -135,7 +112,7 @@ async function queueAttributes(sqs: AwsStatusClients['sqs'], url: string): Promi
       AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible', 'ApproximateNumberOfMessagesDelayed'],
     }));
   } catch (err) {
-    throw awsCliError(`SQS GetQueueAttributes on ${url}`, err);
+    throw awsError(err, `read the attributes of queue ${url} (sqs:GetQueueAttributes)`);
   }
   const a = res.Attributes ?? {};
   return {
@@ -184,7 +161,7 @@ async function cloudWatchFigures(
   try {
     res = await cw.send(new GetMetricDataCommand({ MetricDataQueries: queries, StartTime: start, EndTime: now, ScanBy: 'TimestampDescending' }));
   } catch (err) {
-    throw awsCliError('CloudWatch GetMetricData', err);
+    throw awsError(err, 'read the queues\' age and today\'s counts from CloudWatch (cloudwatch:GetMetricData)');
   }
   const series = (id: string) => {
     const r = res.MetricDataResults?.find((m) => m.Id === id);
@@ -198,16 +175,4 @@ async function cloudWatchFigures(
   const sinceMidnight = (id: string) => Math.round(series(id).filter((p) => p.at >= midnight.getTime()).reduce((s, p) => s + p.value, 0));
   const signatures = signatureSplitFrom((key) => sinceMidnight(key === 'refused' ? 'sigrefused' : formId(key)));
   return { queueAge: latest('queueAge'), dlqAge: latest('dlqAge'), storedToday: sinceMidnight('stored'), signatures };
-}
-
-/** An SDK failure as a one-line `CliError`, with a hint for the usual causes. */
-function awsCliError(what: string, err: unknown): CliError {
-  const e = err as Error;
-  const text = `${e.name && e.name !== 'Error' ? `${e.name}: ` : ''}${e.message}`;
-  if (/credential/i.test(e.name) || /credential/i.test(e.message)) {
-    return new CliError(`${what} failed: no usable AWS credentials (${text}); set AWS_PROFILE or run 'aws sso login'`);
-  }
-  if (/region is missing/i.test(e.message)) return new CliError(`${what} failed: no AWS region; pass --region or set AWS_REGION`);
-  if (/AccessDenied|not authorized/i.test(text)) return new CliError(`${what} failed: access denied (${text}); your identity needs read access to it`);
-  return new CliError(`${what} failed: ${text}`);
 }

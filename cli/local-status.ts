@@ -15,9 +15,9 @@
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { readJournal } from '../local/append-log.js';
+import { isAlive, readDevInfo } from '../local/dev-lock.js';
 import { ADMIN_AUTH_HEADER } from '../local/http-front-door.js';
 import { localPaths, S3RVER_OBJECT_SUFFIX } from '../local/paths.js';
-import { readDevInfo } from '../local/pipeline.js';
 import { locateArchive, runArchiveQuery } from './archive-query.js';
 import type { SignatureSplit } from '../lambda/core/signature-split.js';
 
@@ -186,13 +186,8 @@ async function devProcess(pidFile: string): Promise<{ running: boolean; pid: num
   }
   const pid = Number(text.trim());
   if (!Number.isInteger(pid) || pid <= 0) return { running: false, pid: null };
-  try {
-    process.kill(pid, 0);
-    return { running: true, pid };
-  } catch (err) {
-    // EPERM: alive, owned by someone else. ESRCH: a pid file left by a crash.
-    return (err as NodeJS.ErrnoException).code === 'EPERM' ? { running: true, pid } : { running: false, pid: null };
-  }
+  // Not alive: a pid file left by a crash.
+  return isAlive(pid) ? { running: true, pid } : { running: false, pid: null };
 }
 
 interface LiveMessage {

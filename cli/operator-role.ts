@@ -4,7 +4,7 @@
  * credentials cannot, however broad they are (lib/constructs/operator-role.ts).
  */
 import { AssumeRoleCommand, type STSClient } from '@aws-sdk/client-sts';
-import { awsError } from './aws-stack.js';
+import { awsError } from './aws-errors.js';
 
 /** Temporary credentials, as an SDK client's `credentials` accepts them. */
 export interface SessionCredentials {
@@ -16,9 +16,6 @@ export interface SessionCredentials {
 
 /** What an SDK client's `credentials` option takes: a function it calls before signing. */
 export type CredentialsProvider = () => Promise<SessionCredentials>;
-
-/** The stack output naming the role (lib/webhooks-stack.ts). */
-export const OPERATOR_ROLE_OUTPUT = 'OperatorRoleArn';
 
 /** Refresh the session this long before it expires. */
 const REFRESH_BEFORE_MS = 5 * 60_000;

@@ -11,7 +11,7 @@ import {
   type ListMessageMoveTasksResultEntry,
   type SQSClient,
 } from '@aws-sdk/client-sqs';
-import { awsError } from './aws-stack.js';
+import { awsError } from './aws-errors.js';
 import { CliError } from './errors.js';
 
 export interface AwsRedriveOptions {

@@ -16,7 +16,7 @@ import type { QueueMessage } from '../lambda/core/ports.js';
 import { LOCAL_BUCKET_NAME, localPaths, s3rverObjectFile } from '../local/paths.js';
 import type { LocalQueueAccess } from '../local/queue-access.js';
 import { locateArchive } from './archive-query.js';
-import { awsError } from './aws-stack.js';
+import { awsError } from './aws-errors.js';
 import { CliError } from './errors.js';
 import { claimCheckFor, dayPrefixes, decideLine, partitionOf, type ReplayEvent, type ReplayRules, type SkipReason } from './replay-plan.js';
 

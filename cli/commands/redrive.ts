@@ -2,12 +2,13 @@ import { STSClient } from '@aws-sdk/client-sts';
 import { CloudFormationClient } from '@aws-sdk/client-cloudformation';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { InvalidArgumentError, type Command } from 'commander';
+import { STACK_OUTPUTS } from '../../lib/stack-outputs.js';
 import { LocalDirInUseError } from '../../local/dev-lock.js';
 import { LOCAL_DIR_ENV } from '../../local/paths.js';
 import { LocalModeUnreachableError, NoLocalStateError, openLocalQueue } from '../../local/queue-access.js';
-import { awsClientConfig, DEFAULT_STACK_NAME, readStackOutputs, requireOutput, STACK_OUTPUT, type AwsTargetOptions } from '../aws-stack.js';
+import { awsClientConfig, DEFAULT_STACK_NAME, readStackOutputs, requireOutput, type AwsTargetOptions } from '../aws-stack.js';
 import { CliError } from '../errors.js';
-import { OPERATOR_ROLE_OUTPUT, operatorCredentials } from '../operator-role.js';
+import { operatorCredentials } from '../operator-role.js';
 import { targetStackName } from '../stack-target.js';
 import { createProgress } from '../progress.js';
 import { redriveOnAws } from '../redrive-aws.js';
@@ -84,10 +85,10 @@ export async function runRedrive(opts: RedriveOptions, clients?: RedriveClients)
   let dlqUrl = opts.dlqUrl;
   let operatorRoleArn: string | undefined;
   if (queueUrl === undefined || dlqUrl === undefined) {
-    const outputs = await readStackOutputs(clients?.cloudFormation ?? new CloudFormationClient(awsClientConfig(opts)), stackName);
-    queueUrl = requireOutput(outputs, STACK_OUTPUT.queueUrl, stackName);
-    dlqUrl = requireOutput(outputs, STACK_OUTPUT.deadLetterQueueUrl, stackName);
-    operatorRoleArn = outputs[OPERATOR_ROLE_OUTPUT];
+    const outputs = await readStackOutputs(clients?.cloudFormation ?? new CloudFormationClient(awsClientConfig(opts)), stackName, { instead: '--queue-url and --dlq-url' });
+    queueUrl = requireOutput(outputs, STACK_OUTPUTS.queueUrl, stackName, '--queue-url and --dlq-url');
+    dlqUrl = requireOutput(outputs, STACK_OUTPUTS.deadLetterQueueUrl, stackName, '--queue-url and --dlq-url');
+    operatorRoleArn = outputs[STACK_OUTPUTS.operatorRoleArn];
   }
   // The queue admits only the receiver and the stack's operator role: moving messages into it is sending.
   const sqs = clients?.sqs ?? new SQSClient({

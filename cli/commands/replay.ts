@@ -4,12 +4,13 @@ import { CloudFormationClient } from '@aws-sdk/client-cloudformation';
 import { S3Client } from '@aws-sdk/client-s3';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import type { Command } from 'commander';
+import { STACK_OUTPUTS } from '../../lib/stack-outputs.js';
 import { LocalDirInUseError } from '../../local/dev-lock.js';
 import { LOCAL_DIR_ENV, localPaths } from '../../local/paths.js';
 import { LocalModeUnreachableError, NoLocalStateError, openLocalQueue } from '../../local/queue-access.js';
-import { awsClientConfig, DEFAULT_STACK_NAME, readStackOutputs, requireOutput, STACK_OUTPUT, type AwsTargetOptions } from '../aws-stack.js';
+import { awsClientConfig, DEFAULT_STACK_NAME, readStackOutputs, requireOutput, type AwsTargetOptions } from '../aws-stack.js';
 import { CliError } from '../errors.js';
-import { OPERATOR_ROLE_OUTPUT, operatorCredentials } from '../operator-role.js';
+import { operatorCredentials } from '../operator-role.js';
 import { targetStackName } from '../stack-target.js';
 import { createProgress } from '../progress.js';
 import { checkPatterns, parseForce, parseTimeRange, partitionsFor, REPLAY_FORCE_ATTRIBUTE, replayRequestId, type ReplayEvent } from '../replay-plan.js';
@@ -104,10 +105,10 @@ export async function runReplayCommand(opts: ReplayOptions, clients?: ReplayClie
     let operatorRoleArn: string | undefined;
     if (bucket === undefined || (queueUrl === undefined && !opts.dryRun)) {
       const outputs = await readStackOutputs(clients?.cloudFormation ?? new CloudFormationClient(awsClientConfig(opts)), stackName);
-      bucket ??= requireOutput(outputs, STACK_OUTPUT.archiveBucket, stackName);
+      bucket ??= requireOutput(outputs, STACK_OUTPUTS.archiveBucket, stackName, '--bucket');
       if (!opts.dryRun && queueUrl === undefined) {
-        queueUrl = requireOutput(outputs, STACK_OUTPUT.queueUrl, stackName);
-        operatorRoleArn = outputs[OPERATOR_ROLE_OUTPUT];
+        queueUrl = requireOutput(outputs, STACK_OUTPUTS.queueUrl, stackName, '--queue-url');
+        operatorRoleArn = outputs[STACK_OUTPUTS.operatorRoleArn];
       }
     }
     source = s3ArchiveSource(clients?.s3 ?? new S3Client(awsClientConfig(opts)), bucket);

@@ -1,16 +1,25 @@
-import { existsSync, readFileSync } from 'node:fs';
+/**
+ * `socialplus-webhooks send`: signs a sample event (any catalog name, a shipped sample, or a file
+ * of your own) the way Social Plus does and posts it to the receiver, once or `--count` times; or
+ * posts a request captured by `dev --capture` again. The parts: `cli/send/` (where to post and the
+ * secret, what is printed, `--list`), `cli/send-runner.ts` (the posting), `cli/fixtures.ts` and
+ * `cli/sample-edit.ts` (the samples and their edits), `cli/replay-capture.ts` (captures).
+ */
 import { basename } from 'node:path';
 import { InvalidArgumentError, type Command } from 'commander';
-import { SOURCE_NAME } from '../../lambda/core/receive.js';
-import { parseSecretValue } from '../../lambda/core/secret-value.js';
-import { DEFAULT_PORT, localPaths } from '../../local/paths.js';
+import { SIGNATURE_FORMS, type SignatureForm } from '../../lambda/core/signature.js';
+import { DEFAULT_PORT } from '../../local/paths.js';
 import { CliError } from '../errors.js';
-import { editPayload, listSamples, resolvePayload, sendableNames, type ResolvedPayload, type SendableName } from '../fixtures.js';
+import { editPayload, resolvePayload, sendableNames } from '../fixtures.js';
 import { formatMs, truncate } from '../output.js';
 import { planReplay, postReplay, readCaptureFile } from '../replay-capture.js';
 import { parseAssignment, type Assignment } from '../sample-edit.js';
-import { sendEvents, type SendResult, type SendSummary } from '../send-runner.js';
-import { SIGNATURE_FORMS, type SignatureForm } from '../../lambda/core/signature.js';
+import { sendEvents } from '../send-runner.js';
+import { printList } from '../send/list.js';
+import { describePayload, failureMessage, hint, printSingle, printSummary } from '../send/report.js';
+import { resolveSecret, targetUrl } from '../send/target.js';
+
+export { resolveSecret, targetUrl, type ResolvedSecret } from '../send/target.js';
 
 /** Requests in flight at once with `--count`, unless `--concurrency` says otherwise. */
 export const DEFAULT_CONCURRENCY = 8;
@@ -36,12 +45,6 @@ interface SendOptions {
   readonly channel?: string;
   readonly raw?: boolean;
   readonly print?: boolean;
-}
-
-/** Where the signing secret came from, named in messages so a 401 is easy to explain. */
-interface ResolvedSecret {
-  readonly value: string;
-  readonly origin: string;
 }
 
 function integerOption(name: string, max: number) {
@@ -128,57 +131,6 @@ Examples:
 --replay-capture sends the captured header lines (less host, content-length and other hop-by-hop ones)
 and body: "bodyText" when the capture has it (a hand edit wins over "bodyBase64"), else "bodyBase64".
 `;
-}
-
-/** The receiver URL: `--url` or local mode's, plus `/<source>` when a source is named. */
-export function targetUrl(opts: { url?: string; source?: string }, env: NodeJS.ProcessEnv = process.env): string {
-  let base: string;
-  if (opts.url !== undefined) {
-    let parsed: URL;
-    try {
-      parsed = new URL(opts.url);
-    } catch {
-      throw new CliError(`--url is not a valid URL: '${opts.url}' (expected e.g. https://abc123.execute-api.us-east-1.amazonaws.com/prod/webhook)`);
-    }
-    if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') {
-      throw new CliError(`--url must be http:// or https://, got '${opts.url}'`);
-    }
-    base = opts.url;
-  } else {
-    const rawPort = env.PORT?.trim() || String(DEFAULT_PORT);
-    const port = Number(rawPort);
-    if (!/^\d+$/.test(rawPort) || port < 1 || port > 65535) throw new CliError(`PORT must be a port number from 1 to 65535, got '${env.PORT}'`);
-    base = `http://localhost:${port}/webhook`;
-  }
-  if (opts.source === undefined) return base;
-  if (!SOURCE_NAME.test(opts.source)) {
-    throw new CliError(`--source '${opts.source}' is not a valid source name: use lowercase letters, digits and '-', starting with a letter or digit (at most 64)`);
-  }
-  const u = new URL(base);
-  u.pathname = `${u.pathname.replace(/\/+$/, '')}/${opts.source}`;
-  return u.toString();
-}
-
-/** `--secret`, else `SOCIALPLUS_WEBHOOK_SECRET`, else local mode's generated dev secret. */
-export function resolveSecret(flag: string | undefined, env: NodeJS.ProcessEnv = process.env): ResolvedSecret {
-  if (flag !== undefined) {
-    if (flag.trim() === '') throw new CliError('--secret is empty');
-    return { value: flag, origin: '--secret' };
-  }
-  const fromEnv = env.SOCIALPLUS_WEBHOOK_SECRET;
-  if (fromEnv !== undefined && fromEnv.trim() !== '') return { value: fromEnv, origin: 'SOCIALPLUS_WEBHOOK_SECRET' };
-  const file = localPaths().secretFile;
-  if (existsSync(file)) {
-    try {
-      const [current] = parseSecretValue('local', readFileSync(file, 'utf8'));
-      if (current !== undefined) return { value: current, origin: file };
-    } catch (err) {
-      throw new CliError(`cannot use the dev secret in ${file}: ${(err as Error).message}`);
-    }
-  }
-  throw new CliError(
-    `no webhook secret: pass --secret, set SOCIALPLUS_WEBHOOK_SECRET, or start local mode with npm start (it writes a dev secret to ${file})`,
-  );
 }
 
 async function runSend(arg: string | undefined, opts: SendOptions): Promise<void> {
@@ -289,54 +241,6 @@ async function runReplayCapture(file: string, arg: string | undefined, opts: Sen
   throw new CliError(`the receiver answered ${outcome.status} ${body}${why}`);
 }
 
-/** The label with where the body came from: `v3.post.didApprove (generated, seed 1, edited)`. */
-function describePayload(payload: ResolvedPayload, edited: boolean): string {
-  const notes = [
-    ...(payload.origin === 'generated' ? [`generated, seed ${payload.seed ?? ''}`] : []),
-    ...(edited ? ['edited'] : []),
-  ];
-  return notes.length > 0 ? `${payload.label} (${notes.join(', ')})` : payload.label;
-}
-
-/** `send --list [filter]`: every name `send` knows, by family, or as JSON. */
-function printList(filter: string | undefined, json: boolean): void {
-  const all = sendableNames();
-  const wanted = filter?.toLowerCase();
-  // A family's name shows that family; any other filter, the names containing it.
-  const isFamily = all.some((n) => n.family.toLowerCase() === wanted);
-  const names = wanted === undefined ? all
-    : all.filter((n) => (isFamily ? n.family.toLowerCase() === wanted : n.name.toLowerCase().includes(wanted) || n.eventType.toLowerCase().includes(wanted)));
-  if (names.length === 0) throw new CliError(`no event name matches '${filter ?? ''}' (send --list shows all ${all.length})`);
-  if (json) {
-    process.stdout.write(`${JSON.stringify(names.map((n) => ({ ...n, origin: n.shipped === undefined ? 'generated' : 'shipped' })))}\n`);
-    return;
-  }
-  const width = Math.max(...names.map((n) => n.name.length)) + 2;
-  const lines: string[] = [];
-  let family: string | undefined;
-  for (const n of names) {
-    if (n.family !== family) {
-      family = n.family;
-      lines.push(`${lines.length > 0 ? '\n' : ''}${family}`);
-    }
-    lines.push(`  ${n.name.padEnd(width)}${listNote(n)}`);
-  }
-  const shipped = new Set(all.flatMap((n) => (n.shipped === undefined ? [] : [n.shipped])));
-  const others = listSamples().filter((s) => !shipped.has(s));
-  lines.push(
-    '',
-    `${names.length} of ${all.length} names; shipped: the file in fixtures/samples, generated: built from the catalog (--seed varies it).`,
-    'Deprecated names reach only handlers that name them exactly. A name without its v3. prefix works too (post.didApprove).',
-    ...(others.length > 0 && wanted === undefined ? [`Other shipped samples, by file name: ${others.join(', ')}.`] : []),
-  );
-  process.stdout.write(`${lines.join('\n')}\n`);
-}
-
-function listNote(n: SendableName): string {
-  const origin = n.shipped === undefined ? 'generated' : n.shipped === n.name ? 'shipped' : `shipped (${n.shipped})`;
-  return `${origin}${n.deprecated ? '  deprecated' : ''}`;
-}
-
 /** Collects repeated `--set`, parsing each as it comes so a bad path fails before anything is sent. */
 function collectAssignment(raw: string, previous: Assignment[] | undefined): Assignment[] {
   try {
@@ -351,55 +255,6 @@ function seedOption(raw: string): number {
   const n = Number(raw);
   if (!/^\d+$/.test(raw.trim()) || !Number.isSafeInteger(n) || n > 0xffff_ffff) throw new InvalidArgumentError(`--seed must be a whole number from 0 to ${0xffff_ffff}, got '${raw}'.`);
   return n;
-}
-
-function printSingle(label: string, bytes: number, summary: SendSummary, result: SendResult): void {
-  const out = process.stdout;
-  out.write(`POST ${summary.url}  ${label}  ${bytes} bytes  ${summary.header}  event ${result.eventId}\n`);
-  const o = result.outcome;
-  if (o.kind === 'response') out.write(`${o.status} ${truncate(o.body, 2000)}  (${formatMs(o.latencyMs)})\n`);
-  else out.write(`no answer: ${o.error} ${o.message}\n`);
-}
-
-function printSummary(label: string, s: SendSummary): void {
-  const lines = [
-    `sent ${s.count} × ${label} to ${s.url} (${s.header}) in ${(s.elapsedMs / 1000).toFixed(2)} s`,
-    `  2xx:      ${s.ok}`,
-    `  non-2xx:  ${s.failed}`,
-  ];
-  for (const [status, n] of Object.entries(s.byStatus)) {
-    if (!status.startsWith('2')) lines.push(`    ${status} × ${n}  ${truncate(s.firstAnswers[status] ?? '', 200)}`);
-  }
-  for (const [code, n] of Object.entries(s.errors)) lines.push(`    ${code} × ${n}  ${truncate(s.firstAnswers[code] ?? '', 200)}`);
-  lines.push(`  latency:  p50 ${formatMs(s.latencyMs.p50 ?? undefined)}, p99 ${formatMs(s.latencyMs.p99 ?? undefined)}`);
-  process.stdout.write(`${lines.join('\n')}\n`);
-}
-
-/** One line that names what went wrong and what to do, or undefined when every request got a 2xx. */
-function failureMessage(s: SendSummary, secret: ResolvedSecret, form?: SignatureForm): string | undefined {
-  if (s.failed === 0) return undefined;
-  const of = s.count === 1 ? '' : ` (${s.failed} of ${s.count} requests failed)`;
-  if (s.errors.ECONNREFUSED) {
-    return `cannot connect to ${s.url}: connection refused; is local mode running? start it with npm start (or check --url)${of}`;
-  }
-  const [code] = Object.keys(s.errors);
-  if (code !== undefined) return `cannot reach ${s.url}: ${code} ${s.firstAnswers[code] ?? ''}${of}`;
-  const status = Object.keys(s.byStatus).find((k) => !k.startsWith('2')) ?? '';
-  const body = truncate(s.firstAnswers[status] ?? '', 200);
-  return `the receiver answered ${status} ${body}${hint(status, body, secret, form)}${of}`;
-}
-
-function hint(status: string, body: string, secret: ResolvedSecret, form?: SignatureForm): string {
-  if (status === '401' && body.includes('invalid signature') && form?.startsWith('json-')) {
-    return `: the receiver does not accept the ${form} form unless its signatureForms lists it (README, "Signature forms"); its log names the form that matched`;
-  }
-  if (status === '401' && body.includes('invalid signature')) {
-    return `: the secret (from ${secret.origin}) is not the receiver's; pass the right one with --secret or SOCIALPLUS_WEBHOOK_SECRET`;
-  }
-  if (status === '403') return ': forbidden; on AWS the firewall admits only Social Plus\'s addresses, add yours to the allowedCidrs context';
-  if (status === '404') return ': check --url and --source (the source must be one the receiver knows)';
-  if (status === '503' && body.includes('secret not configured')) return ': put the Social Plus secret key into the source\'s secret';
-  return '';
 }
 
 /** Parses `--signature-form`, naming the forms there are. */

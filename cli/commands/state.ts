@@ -11,15 +11,14 @@ import { CloudFormationClient } from '@aws-sdk/client-cloudformation';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { Command } from 'commander';
 import { localPaths } from '../../local/paths.js';
-import { awsClientConfig, awsError, DEFAULT_STACK_NAME, readStackOutputs, type AwsTargetOptions } from '../aws-stack.js';
+import { STACK_OUTPUTS } from '../../lib/stack-outputs.js';
+import { awsError } from '../aws-errors.js';
+import { awsClientConfig, DEFAULT_STACK_NAME, readStackOutputs, type AwsTargetOptions } from '../aws-stack.js';
 import { CliError } from '../errors.js';
 import { renderTable } from '../output.js';
 import { readDayCounters, readModeration, type DayCounters, type UserModeration } from '../state/handler-state.js';
 import { openLocalStore } from '../state/local-store.js';
 import { targetStackName } from '../stack-target.js';
-
-/** The stack output naming the handler state table (`lib/webhooks-stack.ts`). */
-export const HANDLER_STATE_OUTPUT = 'HandlerStateTableName';
 
 const DAY = /^\d{4}-\d{2}-\d{2}$/;
 
@@ -50,7 +49,7 @@ export function registerState(program: Command): void {
     .option('--day <YYYY-MM-DD>', 'a UTC day: the daily counters (per event type, channel and community)')
     .option('--json', 'print exactly one JSON object on stdout')
     .option('--dir <path>', 'local mode\'s folder (default: $SOCIALPLUS_LOCAL_DIR, else .local)')
-    .option('--aws', `the deployed stack's handler state table (its ${HANDLER_STATE_OUTPUT} output)`)
+    .option('--aws', `the deployed stack's handler state table (its ${STACK_OUTPUTS.handlerStateTable} output)`)
     .option('--table <name>', 'with --aws: the handler state table, instead of the stack\'s output')
     .option('--stack <name>', `with --aws: the stack's name (default ${DEFAULT_STACK_NAME})`)
     .option('--region <region>', 'with --aws: the stack\'s region (default: AWS_REGION or your profile\'s)')
@@ -137,9 +136,9 @@ export async function awsState(question: StateQuestion, clients: StateAwsClients
   let table = opts.table;
   if (table === undefined) {
     const stack = targetStackName(opts.stack);
-    const outputs = await readStackOutputs(clients.cloudFormation, stack);
-    table = outputs[HANDLER_STATE_OUTPUT];
-    if (!table) throw new CliError(`stack '${stack}' has no output ${HANDLER_STATE_OUTPUT}, so it has no handler state table: ${NO_TABLE}, and deploy (or pass --table)`);
+    const outputs = await readStackOutputs(clients.cloudFormation, stack, { instead: '--table' });
+    table = outputs[STACK_OUTPUTS.handlerStateTable];
+    if (!table) throw new CliError(`stack '${stack}' has no output ${STACK_OUTPUTS.handlerStateTable}, so it has no handler state table: ${NO_TABLE}, and deploy (or pass --table)`);
   }
   try {
     return await readState(clients.dynamodb, table, question);

@@ -5,13 +5,14 @@
  * quota against what the fan-out may take.
  */
 import { GetAccountCommand } from '@aws-sdk/client-api-gateway';
-import { DescribeStacksCommand, type Stack } from '@aws-sdk/client-cloudformation';
+import type { Stack } from '@aws-sdk/client-cloudformation';
 import { GetAccountSettingsCommand } from '@aws-sdk/client-lambda';
 import { GetCallerIdentityCommand } from '@aws-sdk/client-sts';
-import { awsError } from '../aws-stack.js';
+import { awsError, classifyAwsError, firstLine } from '../aws-errors.js';
+import { describeStack, outputsOf } from '../aws-stack.js';
 import { fail, pass, warn, type Check, type Outcome } from './check.js';
 import { awsOf, type DoctorContext } from './context.js';
-import { callFailed, errorName, isStackMissing, MIN_BOOTSTRAP_VERSION } from './aws-support.js';
+import { callFailed, MIN_BOOTSTRAP_VERSION } from './aws-support.js';
 import { stackHealth, statusFix, statusMeaning } from './stack-status.js';
 
 /** The CDK's default toolkit stack name. */
@@ -63,21 +64,23 @@ const NO_REGION: Outcome = { ...fail('no AWS region configured, so no AWS call c
 
 /** Why GetCallerIdentity failed; the AWS checks after it are skipped with the short reason. */
 function identityFailure(err: unknown): Outcome {
-  const name = errorName(err);
-  const message = (err as Error)?.message ?? String(err);
+  const { kind, name, message } = classifyAwsError(err);
   const noCredentials = (detail: string): Outcome => ({ ...fail(detail, CREDENTIALS_FIX), dependents: 'skipped: no usable AWS credentials' });
-  if (/region is missing/i.test(message)) return NO_REGION;
-  if (name === 'CredentialsProviderError' || name === 'TokenProviderError' || /could not load credentials/i.test(message)) {
-    return noCredentials(`no usable AWS credentials: ${firstLine(message)}`);
+  switch (kind) {
+    case 'no-region':
+      return NO_REGION;
+    case 'no-credentials':
+      return noCredentials(`no usable AWS credentials: ${firstLine(message)}`);
+    case 'expired-credentials':
+      return noCredentials(`the AWS credentials have expired (${name})`);
+    case 'rejected-credentials':
+      return noCredentials(`AWS rejected the credentials (${name}): ${firstLine(message)}`);
+    default:
+      return {
+        ...fail(awsError(err, 'call STS GetCallerIdentity').message, `check the network and the credentials (${CREDENTIALS_FIX}), then run doctor again`),
+        dependents: 'skipped: the caller\'s identity is unknown (STS GetCallerIdentity failed)',
+      };
   }
-  if (/expired/i.test(name) || /expired/i.test(message)) return noCredentials(`the AWS credentials have expired (${name})`);
-  if (/^(InvalidClientTokenId|SignatureDoesNotMatch|UnrecognizedClientException|IncompleteSignature|AuthFailure)$/.test(name)) {
-    return noCredentials(`AWS rejected the credentials (${name}): ${firstLine(message)}`);
-  }
-  return {
-    ...fail(awsError(err, 'call STS GetCallerIdentity').message, `check the network and the credentials (${CREDENTIALS_FIX}), then run doctor again`),
-    dependents: 'skipped: the caller\'s identity is unknown (STS GetCallerIdentity failed)',
-  };
 }
 
 /**
@@ -97,9 +100,9 @@ export const bootstrapCheck: Check<DoctorContext> = {
     const bootstrap = `npx cdk bootstrap aws://${account}/${region}${toolkit === DEFAULT_TOOLKIT_STACK_NAME ? '' : ` --toolkit-stack-name ${toolkit}`}`;
     let stack: Stack | undefined;
     try {
-      stack = (await aws.clients.cloudFormation.send(new DescribeStacksCommand({ StackName: toolkit }))).Stacks?.[0];
+      stack = await describeStack(aws.clients.cloudFormation, toolkit);
     } catch (err) {
-      if (!isStackMissing(err)) return callFailed(err, `describe the stack ${toolkit}`, 'cloudformation:DescribeStacks');
+      return callFailed(err, `describe the stack ${toolkit}`, 'cloudformation:DescribeStacks');
     }
     if (stack === undefined) {
       return fail(`not bootstrapped: no ${toolkit} stack in account ${account}, ${region}; npx cdk deploy needs its bucket and roles`, bootstrap);
@@ -109,7 +112,7 @@ export const bootstrapCheck: Check<DoctorContext> = {
     const fixTarget = { stackName: toolkit, region, redeploy: bootstrap };
     if (health === 'broken' || health === 'not-created') return fail(`${toolkit} is ${status}: ${statusMeaning(status)}`, statusFix(status, fixTarget));
     if (health === 'in-progress') return warn(`${toolkit} is ${status}: being bootstrapped or changed right now`, statusFix(status, fixTarget));
-    const raw = stack.Outputs?.find((o) => o.OutputKey === 'BootstrapVersion')?.OutputValue;
+    const raw = outputsOf(stack).BootstrapVersion;
     const version = raw !== undefined && /^\d+$/.test(raw) ? Number(raw) : undefined;
     if (version === undefined) {
       return fail(`${toolkit} (${status}) has no BootstrapVersion output: a legacy bootstrap, which cannot deploy this stack's assets`, bootstrap);
@@ -239,10 +242,6 @@ export const lambdaConcurrencyCheck: Check<DoctorContext> = {
     return pass(`${unreserved} unreserved concurrent executions${of}; the fan-out takes at most ${fanout}`);
   },
 };
-
-function firstLine(text: string): string {
-  return text.split('\n')[0] ?? text;
-}
 
 /** The account checks, in report order. */
 export const ACCOUNT_CHECKS: ReadonlyArray<Check<DoctorContext>> = [identityCheck, bootstrapCheck, apiGatewayRoleCheck, apiGatewayThrottleCheck, lambdaConcurrencyCheck];

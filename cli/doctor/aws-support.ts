@@ -1,11 +1,12 @@
 /**
  * What the AWS checks share: the SDK clients (loaded only for `--aws`, so `doctor` alone stays
  * fast), the region they resolve, the bootstrap version the installed aws-cdk CLI deploys, and
- * the outcome of a call that failed for a reason other than what its check looks for.
+ * the outcome of a call that failed for a reason other than what its check looks for (the error's
+ * kind and wording are the CLI's own, `cli/aws-errors.ts`).
  */
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { awsError } from '../aws-stack.js';
+import { awsError, isAccessDenied } from '../aws-errors.js';
 import { fail, warn, type Outcome } from './check.js';
 import type { DoctorClients } from './context.js';
 
@@ -64,29 +65,6 @@ export function readLatestBootstrapVersion(): number | undefined {
   } catch {
     return undefined;
   }
-}
-
-/** An SDK error's name and message. */
-function parts(err: unknown): { name: string; message: string } {
-  const e = err as { name?: unknown; message?: unknown } | undefined;
-  return { name: typeof e?.name === 'string' ? e.name : 'Error', message: typeof e?.message === 'string' ? e.message : String(err) };
-}
-
-/** Whether AWS refused the call for lack of permission. */
-export function isAccessDenied(err: unknown): boolean {
-  const { name, message } = parts(err);
-  return /^AccessDenied(Exception)?$|^AuthorizationError$|^UnauthorizedOperation$/.test(name) || /not authorized to perform/i.test(message);
-}
-
-/** Whether a CloudFormation call failed because the stack does not exist. */
-export function isStackMissing(err: unknown): boolean {
-  const { name, message } = parts(err);
-  return name === 'ValidationError' && /does not exist/i.test(message);
-}
-
-/** The error's name, for matching service-specific errors (`ResourceNotFoundException`, …). */
-export function errorName(err: unknown): string {
-  return parts(err).name;
 }
 
 /**

@@ -8,7 +8,7 @@
  * A secret's value is read only to compare it with the placeholder: it is never printed, logged
  * or kept.
  */
-import { DescribeStacksCommand, type Stack } from '@aws-sdk/client-cloudformation';
+import type { Stack } from '@aws-sdk/client-cloudformation';
 import { GetSecretValueCommand } from '@aws-sdk/client-secrets-manager';
 import { ListSubscriptionsByTopicCommand, type Subscription } from '@aws-sdk/client-sns';
 import { GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
@@ -16,22 +16,17 @@ import { GetWebACLForResourceCommand } from '@aws-sdk/client-wafv2';
 import { sourceIdPart } from '../../lib/config.js';
 import { SecretNotConfiguredError } from '../../lambda/core/errors.js';
 import { parseSecretValue } from '../../lambda/core/secret-value.js';
-import { STACK_OUTPUT } from '../aws-stack.js';
+import { SOURCE_OUTPUT_PREFIXES, STACK_OUTPUTS } from '../../lib/stack-outputs.js';
+import { awsErrorName as errorName } from '../aws-errors.js';
+import { describeStack, outputsOf } from '../aws-stack.js';
 import { fail, pass, skip, warn, type Check, type CheckEntry, type Outcome } from './check.js';
 import { awsOf, type DeployedStack, type DoctorContext } from './context.js';
-import { callFailed, errorName, isStackMissing } from './aws-support.js';
+import { callFailed } from './aws-support.js';
 import { signatureFormsCheck } from './signature-check.js';
 import { stackHealth, statusFix, statusMeaning } from './stack-status.js';
 
-/** Output keys the checks read (`lib/webhooks-stack.ts`); secrets are `SecretArn<SourceIdPart>`. */
-export const DOCTOR_OUTPUTS = {
-  secretArnPrefix: 'SecretArn',
-  webAclArn: 'WebAclArn',
-  apiStageArn: 'ApiStageArn',
-  alarmTopicArn: 'AlarmTopicArn',
-  queueUrl: STACK_OUTPUT.queueUrl,
-  deadLetterQueueUrl: STACK_OUTPUT.deadLetterQueueUrl,
-} as const;
+/** Secrets are the outputs `SecretArn<SourceIdPart>`. */
+const SECRET_ARN_PREFIX = SOURCE_OUTPUT_PREFIXES.secretArn;
 
 const STACK = 'stack';
 const NOT_DEPLOYED = 'not deployed yet: npx cdk deploy';
@@ -47,9 +42,9 @@ export const stackCheck: Check<DoctorContext> = {
     const name = aws.stackName;
     let stack: Stack | undefined;
     try {
-      stack = (await aws.clients.cloudFormation.send(new DescribeStacksCommand({ StackName: name }))).Stacks?.[0];
+      stack = await describeStack(aws.clients.cloudFormation, name);
     } catch (err) {
-      if (!isStackMissing(err)) return { ...callFailed(err, `describe the stack ${name}`, 'cloudformation:DescribeStacks'), dependents: `skipped: stack ${name} could not be read` };
+      return { ...callFailed(err, `describe the stack ${name}`, 'cloudformation:DescribeStacks'), dependents: `skipped: stack ${name} could not be read` };
     }
     const where = `no stack ${name} in account ${ctx.facts.identity?.account ?? '?'}, ${region}; name another with --stack and --region`;
     if (stack === undefined) return { ...skip(`${NOT_DEPLOYED} (${where})`), dependents: NOT_DEPLOYED };
@@ -61,13 +56,9 @@ export const stackCheck: Check<DoctorContext> = {
     if (health === 'broken') {
       return { ...fail(`${name} is ${status}${reason}; ${statusMeaning(status)}`, statusFix(status, fixTarget)), dependents: `skipped: stack ${name} is ${status}` };
     }
-    const outputs: Record<string, string> = {};
+    const outputs = outputsOf(stack);
     const descriptions: Record<string, string> = {};
-    for (const o of stack.Outputs ?? []) {
-      if (!o.OutputKey || o.OutputValue === undefined) continue;
-      outputs[o.OutputKey] = o.OutputValue;
-      if (o.Description !== undefined) descriptions[o.OutputKey] = o.Description;
-    }
+    for (const o of stack.Outputs ?? []) if (o.OutputKey && o.OutputValue !== undefined && o.Description !== undefined) descriptions[o.OutputKey] = o.Description;
     ctx.facts.stack = { name, status, outputs, descriptions };
     const when = stack.LastUpdatedTime ?? stack.CreationTime;
     const since = when ? `, last deployed ${when.toISOString().slice(0, 16).replace('T', ' ')} UTC` : '';
@@ -134,15 +125,15 @@ export const secretChecks: CheckEntry<DoctorContext> = (ctx) => {
   const configured = ctx.facts.config?.sources.map((s) => s.name) ?? [];
   const stack = ctx.facts.stack;
   if (stack === undefined) {
-    if (configured.length === 0) return [secretCheck('default', `${DOCTOR_OUTPUTS.secretArnPrefix}${sourceIdPart('default')}`)];
-    return configured.map((name) => secretCheck(name, `${DOCTOR_OUTPUTS.secretArnPrefix}${sourceIdPart(name)}`));
+    if (configured.length === 0) return [secretCheck('default', `${SECRET_ARN_PREFIX}${sourceIdPart('default')}`)];
+    return configured.map((name) => secretCheck(name, `${SECRET_ARN_PREFIX}${sourceIdPart(name)}`));
   }
-  const keys = Object.keys(stack.outputs).filter((k) => k.startsWith(DOCTOR_OUTPUTS.secretArnPrefix) && k.length > DOCTOR_OUTPUTS.secretArnPrefix.length);
+  const keys = Object.keys(stack.outputs).filter((k) => k.startsWith(SECRET_ARN_PREFIX) && k.length > SECRET_ARN_PREFIX.length);
   if (keys.length === 0) {
-    return [{ id: 'secrets', title: 'webhook secrets', needs: [STACK], run: () => missingOutput(stack, `${DOCTOR_OUTPUTS.secretArnPrefix}<source>`) }];
+    return [{ id: 'secrets', title: 'webhook secrets', needs: [STACK], run: () => missingOutput(stack, `${SECRET_ARN_PREFIX}<source>`) }];
   }
   const named = keys.map((key) => {
-    const part = key.slice(DOCTOR_OUTPUTS.secretArnPrefix.length);
+    const part = key.slice(SECRET_ARN_PREFIX.length);
     const described = /source '([a-z0-9-]+)'/.exec(stack.descriptions[key] ?? '')?.[1];
     const name = configured.find((n) => sourceIdPart(n) === part) ?? described ?? part;
     return { key, name, order: configured.includes(name) ? configured.indexOf(name) : configured.length };
@@ -159,10 +150,10 @@ export const webAclCheck: Check<DoctorContext> = {
   async run(ctx) {
     const aws = awsOf(ctx);
     const stack = deployed(ctx);
-    const stageArn = stack.outputs[DOCTOR_OUTPUTS.apiStageArn];
-    const aclArn = stack.outputs[DOCTOR_OUTPUTS.webAclArn];
-    if (stageArn === undefined) return missingOutput(stack, DOCTOR_OUTPUTS.apiStageArn);
-    if (aclArn === undefined) return missingOutput(stack, DOCTOR_OUTPUTS.webAclArn);
+    const stageArn = stack.outputs[STACK_OUTPUTS.apiStageArn];
+    const aclArn = stack.outputs[STACK_OUTPUTS.webAclArn];
+    if (stageArn === undefined) return missingOutput(stack, STACK_OUTPUTS.apiStageArn);
+    if (aclArn === undefined) return missingOutput(stack, STACK_OUTPUTS.webAclArn);
     let acl;
     try {
       acl = (await aws.clients.wafv2.send(new GetWebACLForResourceCommand({ ResourceArn: stageArn }))).WebACL;
@@ -194,8 +185,8 @@ export const alarmTopicCheck: Check<DoctorContext> = {
   async run(ctx) {
     const aws = awsOf(ctx);
     const stack = deployed(ctx);
-    const topic = stack.outputs[DOCTOR_OUTPUTS.alarmTopicArn];
-    if (topic === undefined) return missingOutput(stack, DOCTOR_OUTPUTS.alarmTopicArn);
+    const topic = stack.outputs[STACK_OUTPUTS.alarmTopicArn];
+    if (topic === undefined) return missingOutput(stack, STACK_OUTPUTS.alarmTopicArn);
     const subscriptions: Subscription[] = [];
     try {
       let token: string | undefined;
@@ -233,8 +224,8 @@ export const eventQueueCheck: Check<DoctorContext> = {
   needs: [STACK],
   async run(ctx) {
     const stack = deployed(ctx);
-    const url = stack.outputs[DOCTOR_OUTPUTS.queueUrl];
-    if (url === undefined) return missingOutput(stack, DOCTOR_OUTPUTS.queueUrl);
+    const url = stack.outputs[STACK_OUTPUTS.queueUrl];
+    if (url === undefined) return missingOutput(stack, STACK_OUTPUTS.queueUrl);
     const depth = await queueDepth(ctx, url);
     if ('outcome' in depth) return depth.outcome;
     return pass(`${depth.visible} waiting, ${depth.inFlight} in flight`);
@@ -248,8 +239,8 @@ export const deadLetterQueueCheck: Check<DoctorContext> = {
   needs: [STACK],
   async run(ctx) {
     const stack = deployed(ctx);
-    const url = stack.outputs[DOCTOR_OUTPUTS.deadLetterQueueUrl];
-    if (url === undefined) return missingOutput(stack, DOCTOR_OUTPUTS.deadLetterQueueUrl);
+    const url = stack.outputs[STACK_OUTPUTS.deadLetterQueueUrl];
+    if (url === undefined) return missingOutput(stack, STACK_OUTPUTS.deadLetterQueueUrl);
     const depth = await queueDepth(ctx, url);
     if ('outcome' in depth) return depth.outcome;
     const total = depth.visible + depth.inFlight;

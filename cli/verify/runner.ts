@@ -17,7 +17,9 @@ import { partitionPrefix } from '../../lambda/core/archive-layout.js';
 import { SecretNotConfiguredError } from '../../lambda/core/errors.js';
 import { SOURCE_NAME } from '../../lambda/core/receive.js';
 import { parseSecretValue } from '../../lambda/core/secret-value.js';
-import { awsError, readStackOutputs } from '../aws-stack.js';
+import { STACK_OUTPUTS, SOURCE_OUTPUT_PREFIXES } from '../../lib/stack-outputs.js';
+import { awsError } from '../aws-errors.js';
+import { readStackOutputs, requireOutput } from '../aws-stack.js';
 import { CliError } from '../errors.js';
 import { roundMs, truncate } from '../output.js';
 import { postSigned, type PostOutcome, type SignedPost } from '../sign-and-post.js';
@@ -38,14 +40,6 @@ import {
   type RequestResult,
   type VerifyReport,
 } from './report.js';
-
-/** The stack outputs `verify` reads (`lib/webhooks-stack.ts` `addOutputs`); per-source keys end in `sourceIdPart(name)`. */
-export const VERIFY_OUTPUTS = {
-  webhookUrl: 'WebhookUrl',
-  secretArn: 'SecretArn',
-  table: 'EventTableName',
-  bucket: 'ArchiveBucketName',
-} as const;
 
 /** How long the store is polled by default. */
 export const DEFAULT_STORE_TIMEOUT_MS = 60_000;
@@ -116,27 +110,22 @@ export interface VerifyTarget {
  */
 export function targetFromOutputs(outputs: Readonly<Record<string, string>>, stack: string, source: string, fallbackSecretArn?: string): VerifyTarget {
   const part = sourceIdPart(source);
-  const urlKey = `${VERIFY_OUTPUTS.webhookUrl}${part}`;
+  const urlKey = `${SOURCE_OUTPUT_PREFIXES.webhookUrl}${part}`;
   const url = outputs[urlKey];
   if (!url) {
-    const sources = Object.keys(outputs).filter((k) => k.startsWith(VERIFY_OUTPUTS.webhookUrl)).sort();
+    const sources = Object.keys(outputs).filter((k) => k.startsWith(SOURCE_OUTPUT_PREFIXES.webhookUrl)).sort();
     throw new CliError(
       sources.length === 0
-        ? `stack '${stack}' has no ${VERIFY_OUTPUTS.webhookUrl}… output: is it a socialplus-webhooks stack, deployed with this version (npx cdk deploy)?`
+        ? `stack '${stack}' has no ${SOURCE_OUTPUT_PREFIXES.webhookUrl}… output: is it a socialplus-webhooks stack, deployed with this version (npx cdk deploy)?`
         : `stack '${stack}' has no webhook URL for source '${source}' (output ${urlKey}); it has ${sources.join(', ')}: name one of its sources with --source, or add '${source}' to the sources key and deploy`,
     );
   }
-  const secretKey = `${VERIFY_OUTPUTS.secretArn}${part}`;
+  const secretKey = `${SOURCE_OUTPUT_PREFIXES.secretArn}${part}`;
   const secretArn = outputs[secretKey] ?? fallbackSecretArn;
   if (!secretArn) {
     throw new CliError(`stack '${stack}' has no output ${secretKey}: source '${source}' uses a secret of its own (secretArn); give that ARN in cdk.json's sources, where verify reads it`);
   }
-  const need = (key: string): string => {
-    const value = outputs[key];
-    if (!value) throw new CliError(`stack '${stack}' has no output ${key}: is it a socialplus-webhooks stack, deployed with this version (npx cdk deploy)?`);
-    return value;
-  };
-  return { url, secretArn, table: need(VERIFY_OUTPUTS.table), bucket: need(VERIFY_OUTPUTS.bucket) };
+  return { url, secretArn, table: requireOutput(outputs, STACK_OUTPUTS.eventTable, stack), bucket: requireOutput(outputs, STACK_OUTPUTS.archiveBucket, stack) };
 }
 
 /**
@@ -264,8 +253,8 @@ export async function runVerify(plan: VerifyPlan, deps: VerifyDeps): Promise<Ver
   };
   const latency = latencySummary(requests.filter((r) => r.kind === 'accepted').map((r) => r.latencyMs));
   const problems: Problem[] = [...requestProblems(requests, ctx)];
-  if (store.error) problems.push(awsReadProblem('store', `could not read the event table ${target.table}: ${store.error}`, ctx));
-  if (archive?.error) problems.push(awsReadProblem('archive', `could not read the archive bucket ${target.bucket}: ${archive.error}`, ctx));
+  if (store.error) problems.push(awsReadProblem('store', store.error, ctx));
+  if (archive?.error) problems.push(awsReadProblem('archive', archive.error, ctx));
   problems.push(...eventProblems(store.error ? checks.filter((c) => c.stored) : checks, partial, ctx));
   const slow = latencyProblem(latency);
   if (slow) problems.push(slow);
@@ -336,7 +325,7 @@ async function followStore(
           ExpressionAttributeNames: { '#pk': TABLE.partitionKey, '#flags': 'flags', '#handlers': 'handlers' },
         }));
       } catch (err) {
-        return { items, error: `${(err as Error).name}: ${(err as Error).message}` };
+        return { items, error: awsError(err, `read the event table ${table}`).message };
       }
       if (!out.Item) continue;
       const handlers = Object.entries(out.Item.handlers?.M ?? {}).filter(([, v]) => v.BOOL === true).map(([name]) => name).sort();
@@ -382,7 +371,7 @@ async function followArchive(
         } while (token);
       }
     } catch (err) {
-      return { found, error: `${(err as Error).name}: ${(err as Error).message}` };
+      return { found, error: awsError(err, `read the archive bucket ${bucket}`).message };
     }
     if (found.size === wanted.size || w.now() >= t.deadlineMs) return { found };
     w.progress(`waiting for the archive (Firehose buffers): ${found.size}/${wanted.size}`);

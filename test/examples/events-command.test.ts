@@ -331,15 +331,15 @@ describe('events --aws', () => {
       throw Object.assign(awsError('ValidationError'), { message: 'Stack with id SocialPlusWebhooks does not exist' });
     });
     await expect(awsEvents(listQuestion({ user: 'u' }), 5, { dynamodb: new FakeAwsClient().as(), athena: new FakeAwsClient().as(), cloudFormation: missing.as() }))
-      .rejects.toThrow("stack 'SocialPlusWebhooks' not found in this account and region");
+      .rejects.toThrow("stack 'SocialPlusWebhooks' was not found in this account and region: deploy it (npx cdk deploy), or name yours with --stack and its region with --region, or give --table");
 
     const noCreds = new FakeAwsClient(() => {
       throw awsError('CredentialsProviderError', 'Could not load credentials from any providers');
     });
     await expect(awsEvents(listQuestion({ user: 'u' }), 5, { dynamodb: noCreds.as(), athena: new FakeAwsClient().as(), cloudFormation: outputs().as() }))
-      .rejects.toThrow('DynamoDB Query on table prod-events: no AWS credentials');
+      .rejects.toThrow('could not query the event table prod-events (dynamodb:Query): no usable AWS credentials (Could not load credentials from any providers)');
 
     await expect(awsEvents(listQuestion({ user: 'u' }), 5, { dynamodb: new FakeAwsClient().as(), athena: new FakeAwsClient().as(), cloudFormation: new FakeAwsClient(() => ({ Stacks: [{ Outputs: [] }] })).as() }))
-      .rejects.toThrow("stack 'SocialPlusWebhooks' has no output EventTableName: is it a socialplus-webhooks stack? Otherwise pass --table");
+      .rejects.toThrow("stack 'SocialPlusWebhooks' has no output EventTableName: is it a socialplus-webhooks stack, deployed with this version (npx cdk deploy)? Otherwise pass --table. Outputs found: none");
   });
 });

@@ -1,7 +1,8 @@
 /** `status --aws` over stand-in SDK clients: what it asks CloudFormation, SQS and CloudWatch, and what it makes of the answers. */
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_STACK_NAME as STACK_DEFAULT_NAME } from '../../lib/webhooks-stack.js';
-import { DEFAULT_STACK_NAME, queueNameOf, readAwsStatus, STATUS_OUTPUTS, type AwsStatusClients } from '../../cli/aws-status.js';
+import { DEFAULT_STACK_NAME, queueNameOf, readAwsStatus, type AwsStatusClients } from '../../cli/aws-status.js';
+import { STACK_OUTPUTS } from '../../lib/stack-outputs.js';
 import { renderAws } from '../../cli/commands/status.js';
 import { runCli } from '../cli/run-cli.js';
 import { awsError, FakeAwsClient, type RecordedCommand } from '../support/fake-aws-client.js';
@@ -13,7 +14,7 @@ const MIDNIGHT = new Date(Date.UTC(2025, 6, 2));
 
 function clients(overrides: { cfn?: FakeAwsClient; sqs?: FakeAwsClient; cw?: FakeAwsClient } = {}) {
   const cfn = overrides.cfn ?? new FakeAwsClient(() => ({
-    Stacks: [{ Outputs: [{ OutputKey: STATUS_OUTPUTS.queueUrl, OutputValue: QUEUE_URL }, { OutputKey: STATUS_OUTPUTS.dlqUrl, OutputValue: DLQ_URL }, { OutputKey: 'EventTableName', OutputValue: 't' }] }],
+    Stacks: [{ Outputs: [{ OutputKey: STACK_OUTPUTS.queueUrl, OutputValue: QUEUE_URL }, { OutputKey: STACK_OUTPUTS.deadLetterQueueUrl, OutputValue: DLQ_URL }, { OutputKey: 'EventTableName', OutputValue: 't' }] }],
   }));
   const sqs = overrides.sqs ?? new FakeAwsClient((c) => ({
     Attributes: c.input.QueueUrl === QUEUE_URL
@@ -100,18 +101,18 @@ describe('status --aws', () => {
     const cfn = new FakeAwsClient(() => {
       throw awsError('ValidationError', 'Stack with id Nope does not exist');
     });
-    await expect(readAwsStatus(clients({ cfn }).c, { stack: 'Nope' }, NOW)).rejects.toThrow("stack 'Nope' not found in this account and region: deploy it, pass --stack <name> and --region, or give --queue-url and --dlq-url");
+    await expect(readAwsStatus(clients({ cfn }).c, { stack: 'Nope' }, NOW)).rejects.toThrow("stack 'Nope' was not found in this account and region: deploy it (npx cdk deploy), or name yours with --stack and its region with --region, or give --queue-url and --dlq-url");
   });
 
   it('a stack without the outputs fails naming the output and the flag', async () => {
-    const cfn = new FakeAwsClient(() => ({ Stacks: [{ Outputs: [{ OutputKey: STATUS_OUTPUTS.queueUrl, OutputValue: QUEUE_URL }] }] }));
-    await expect(readAwsStatus(clients({ cfn }).c, { stack: 'Other' }, NOW)).rejects.toThrow("stack 'Other' has no output DeadLetterQueueUrl: is it a socialplus-webhooks stack? Otherwise pass --dlq-url");
+    const cfn = new FakeAwsClient(() => ({ Stacks: [{ Outputs: [{ OutputKey: STACK_OUTPUTS.queueUrl, OutputValue: QUEUE_URL }] }] }));
+    await expect(readAwsStatus(clients({ cfn }).c, { stack: 'Other' }, NOW)).rejects.toThrow("stack 'Other' has no output DeadLetterQueueUrl: is it a socialplus-webhooks stack, deployed with this version (npx cdk deploy)? Otherwise pass --dlq-url. Outputs found: EventQueueUrl");
   });
 
   it.each([
     [awsError('CredentialsProviderError', 'Could not load credentials from any providers'), 'no usable AWS credentials'],
     [awsError('AccessDenied', 'User is not authorized to perform: sqs:GetQueueAttributes'), 'access denied'],
-    [new Error('Region is missing'), 'no AWS region; pass --region or set AWS_REGION'],
+    [new Error('Region is missing'), 'no AWS region configured; pass --region or set AWS_REGION'],
   ])('an SDK failure (%s) becomes one line with a hint', async (err, hint) => {
     const sqs = new FakeAwsClient(() => {
       throw err;
