@@ -12,6 +12,7 @@ import {
   planAccountRole,
   type CustomResourceRequest,
 } from '../core/account-setup.js';
+import { errorMessage } from '../core/errors.js';
 import type { Logger } from '../core/telemetry.js';
 
 /** What the handler needs from the outside world. */
@@ -52,7 +53,7 @@ export async function handleAccountSetup(event: CustomResourceRequest, deps: Acc
         } catch (err) {
           const delay = deps.retryDelayMs ?? 5000;
           if (!isRolePropagationError(err) || deps.remainingMs() < delay + ANSWER_MARGIN_MS) throw err;
-          deps.logger.info('the new role is not usable by API Gateway yet (IAM propagation); retrying', { attempt, error: (err as Error).message });
+          deps.logger.info('the new role is not usable by API Gateway yet (IAM propagation); retrying', { attempt, error: errorMessage(err) });
           await sleep(delay);
         }
       }
@@ -77,7 +78,7 @@ export async function handleAccountSetup(event: CustomResourceRequest, deps: Acc
     await respond(event.ResponseURL, body);
   } catch (err) {
     // Nothing else can tell CloudFormation; the log is where a person will look.
-    deps.logger.error('could not answer CloudFormation', { error: (err as Error).message });
+    deps.logger.error('could not answer CloudFormation', { error: errorMessage(err) });
     throw err;
   }
 }

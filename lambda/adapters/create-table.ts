@@ -9,19 +9,20 @@ import {
   type CreateTableCommandInput,
   type DynamoDBClient,
 } from '@aws-sdk/client-dynamodb';
+import { hasErrorName } from '../core/errors.js';
 
 export async function createTableIfMissing(client: DynamoDBClient, input: CreateTableCommandInput & { readonly TableName: string }): Promise<void> {
   try {
     await client.send(new DescribeTableCommand({ TableName: input.TableName }));
     return;
   } catch (err) {
-    if ((err as Error).name !== 'ResourceNotFoundException') throw err;
+    if (!hasErrorName(err, 'ResourceNotFoundException')) throw err;
   }
   try {
     await client.send(new CreateTableCommand(input));
   } catch (err) {
     // Created by someone else since the describe.
-    if ((err as Error).name !== 'ResourceInUseException') throw err;
+    if (!hasErrorName(err, 'ResourceInUseException')) throw err;
   }
   // dynalite reports CREATING for a moment even with createTableMs 0: wait for ACTIVE.
   await waitUntilTableExists({ client, maxWaitTime: 30, minDelay: 1, maxDelay: 1 }, { TableName: input.TableName });

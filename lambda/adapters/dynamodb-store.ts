@@ -7,10 +7,13 @@ import {
   type AttributeValue,
   type DynamoDBClient,
 } from '@aws-sdk/client-dynamodb';
-import { SocialPlusWebhooksError } from '../core/errors.js';
+import { hasErrorName, PayloadTooLargeError } from '../core/errors.js';
 import { STORE_MAX_INLINE_PAYLOAD_BYTES } from '../core/limits.js';
 import type { EventStore, HandlerRunRecord, HandlerRunsUpdate, PutResult, StoredEvent, StoredEventState } from '../core/ports.js';
 import { actorKey, eventKey, targetKey } from '../common/table-schema.js';
+
+/** The core raises it before a payload that cannot fit reaches the store; {@link toItem} asserts it. */
+export { PayloadTooLargeError };
 
 /** The item's attributes holding what {@link StoredEventState} reads. */
 const STATE_ATTRIBUTES = ['handlers', 'handlerRuns', 'archivePending'] as const;
@@ -35,7 +38,7 @@ export class DynamoDbEventStore implements EventStore {
       }));
       return { created: true };
     } catch (err) {
-      if (!(err instanceof ConditionalCheckFailedException) && (err as Error).name !== 'ConditionalCheckFailedException') throw err;
+      if (!(err instanceof ConditionalCheckFailedException) && !hasErrorName(err, 'ConditionalCheckFailedException')) throw err;
       const old = (err as ConditionalCheckFailedException).Item ?? (await this.readState(event.eventId));
       return { created: false, ...stateOf(old) };
     }
@@ -143,36 +146,29 @@ export function handlerRunsOf(item: Record<string, AttributeValue> | undefined):
   return out;
 }
 
-/** A payload too large for an item, with no S3 copy to point at instead. */
-export class PayloadTooLargeError extends SocialPlusWebhooksError {
-  constructor(eventId: string, gzipBytes: number) {
-    super(`event ${eventId}: the compressed payload (${gzipBytes} bytes) is too large for a DynamoDB item (at most ${STORE_MAX_INLINE_PAYLOAD_BYTES}) and has no S3 copy; give the fan-out a blob store (ARCHIVE_BUCKET_NAME)`);
-  }
-}
-
 /**
- * The item of DESIGN §5: payload gzip-compressed, or, when that is still too large for an item,
- * the key of its S3 copy (`payloadRef`, flagged `payload-in-s3`); sparse GSI keys only where the
- * entity is known.
+ * The item of DESIGN §5: the payload gzip-compressed, or, where the core decided the item keeps
+ * the key of its S3 copy instead (flag `payload-in-s3`), that key (`payloadRef`); sparse GSI keys
+ * only where the entity is known. Marshals only: it asserts that what it was given fits.
  */
 export function toItem(e: StoredEvent): Record<string, AttributeValue> {
-  const compressed = gzipSync(e.payload);
-  const inline = compressed.length <= STORE_MAX_INLINE_PAYLOAD_BYTES;
-  if (!inline && !e.payloadRef) throw new PayloadTooLargeError(e.eventId, compressed.length);
-  const flags = inline ? [...e.flags] : [...new Set([...e.flags, 'payload-in-s3' as const])];
+  const inS3 = e.flags.includes('payload-in-s3');
+  if (inS3 && e.payloadRef === undefined) throw new TypeError(`event ${e.eventId}: flagged payload-in-s3 without a payloadRef`);
+  const compressed = inS3 ? undefined : gzipSync(e.payload);
+  if (compressed !== undefined && compressed.length > STORE_MAX_INLINE_PAYLOAD_BYTES) throw new PayloadTooLargeError(e.eventId, compressed.length);
   const item: Record<string, AttributeValue> = {
     ...keyOf(e.eventId),
     eventType: { S: e.eventType },
     receivedAt: { S: e.receivedAt },
     source: { S: e.source },
     deprecated: { BOOL: e.deprecated },
-    ...(inline ? { payload: { B: compressed } } : { payloadRef: { S: e.payloadRef as string } }),
+    ...(compressed !== undefined ? { payload: { B: compressed } } : { payloadRef: { S: e.payloadRef as string } }),
     handlers: { M: {} },
     expiresAt: { N: String(e.expiresAt) },
   };
   if (e.archivePending !== undefined) item.archivePending = { S: e.archivePending };
   if (e.eventName !== null) item.eventName = { S: e.eventName };
-  if (flags.length > 0) item.flags = { SS: flags };
+  if (e.flags.length > 0) item.flags = { SS: [...e.flags] };
   if (e.occurredAt) item.occurredAt = { S: e.occurredAt };
   const sortKey = `${e.receivedAt}#${e.eventId}`;
   if (e.actorId) {

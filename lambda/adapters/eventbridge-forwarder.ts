@@ -1,10 +1,11 @@
 import { PutEventsCommand, type EventBridgeClient } from '@aws-sdk/client-eventbridge';
+import { SocialPlusWebhooksError } from '../core/errors.js';
 import type { Logger } from '../core/telemetry.js';
 import { entrySizeBytes } from '../fanout/handlers/eventbridge-forwarder.js';
 import type { BusEntry, EventPublisher } from '../fanout/handlers/state-ports.js';
 
 /** EventBridge did not accept an entry; retrying the event may succeed (throttling, an outage). */
-export class EventBridgePutError extends Error {
+export class EventBridgePutError extends SocialPlusWebhooksError {
   constructor(busName: string, code: string | undefined, message: string | undefined) {
     super(`EventBridge bus '${busName}' rejected the entry: ${code ?? 'unknown error'}${message ? ` (${message})` : ''}`);
     this.name = 'EventBridgePutError';

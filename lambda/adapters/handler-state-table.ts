@@ -16,6 +16,7 @@
  */
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { HANDLER_STATE_TABLE } from '../common/table-schema.js';
+import { hasErrorName } from '../core/errors.js';
 import { createTableIfMissing } from './create-table.js';
 
 /** Key and TTL attribute names of the handler state table (defined in `lambda/common/table-schema.ts`, which the stack imports). */
@@ -39,5 +40,5 @@ export function ensureHandlerStateTable(client: DynamoDBClient, tableName: strin
 
 /** Whether an SDK error is DynamoDB's failed condition. */
 export function isConditionFailed(err: unknown): boolean {
-  return (err as Error | undefined)?.name === 'ConditionalCheckFailedException';
+  return hasErrorName(err, 'ConditionalCheckFailedException');
 }

@@ -1,5 +1,5 @@
 import { GetSecretValueCommand, type SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { SecretNotConfiguredError, UnknownSourceError } from '../core/errors.js';
+import { hasErrorName, SecretNotConfiguredError, UnknownSourceError } from '../core/errors.js';
 import type { SecretLookupOptions, SecretSource } from '../core/ports.js';
 import { parseSecretValue } from '../core/secret-value.js';
 
@@ -27,7 +27,7 @@ export class SecretsManagerSecretSource implements SecretSource {
     } catch (err) {
       // A secret created without a value (or deleted) is a configuration problem (503 'not
       // configured'), not an outage.
-      if ((err as Error).name === 'ResourceNotFoundException') {
+      if (hasErrorName(err, 'ResourceNotFoundException')) {
         throw new SecretNotConfiguredError(source, `Secrets Manager has no value for secret '${secretId}'; put the secret key from the Social Plus console in it`);
       }
       throw err;

@@ -1,11 +1,12 @@
 import { GetSecretValueCommand, type SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { hasErrorName, SocialPlusWebhooksError } from '../core/errors.js';
 import { SOCIALPLUS_API_SECRET_PLACEHOLDER } from '../fanout/handlers/env.js';
 import type { SocialPlusCredentials, SocialPlusCredentialsSource } from '../fanout/kit/social-plus-client.js';
 
 export { SOCIALPLUS_API_SECRET_PLACEHOLDER };
 
 /** The API secret is missing, empty, malformed or still the placeholder: a configuration problem, named. */
-export class SocialPlusCredentialsError extends Error {
+export class SocialPlusCredentialsError extends SocialPlusWebhooksError {
   constructor(secretId: string, problem: string) {
     super(`Social Plus API secret '${secretId}': ${problem}`);
     this.name = 'SocialPlusCredentialsError';
@@ -70,7 +71,7 @@ export class SecretsManagerSocialPlusCredentials implements SocialPlusCredential
     try {
       secretString = (await this.client.send(new GetSecretValueCommand({ SecretId: this.secretId }))).SecretString;
     } catch (err) {
-      if ((err as Error).name === 'ResourceNotFoundException') {
+      if (hasErrorName(err, 'ResourceNotFoundException')) {
         throw new SocialPlusCredentialsError(this.secretId, 'Secrets Manager has no value for it; put the admin token from the Social Plus console in it');
       }
       throw err;

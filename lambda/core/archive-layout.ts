@@ -1,5 +1,6 @@
 import type { EventEntities } from './entities.js';
 import type { EventFlag } from './envelope.js';
+import type { EventHeader } from './event-header.js';
 
 /** Top-level prefix of archived events; the Glue table's location. */
 export const ARCHIVE_EVENTS_PREFIX = 'events/';
@@ -23,17 +24,10 @@ export const ARCHIVE_COLUMNS = [
 
 export type ArchiveColumn = (typeof ARCHIVE_COLUMNS)[number];
 
-/** What one archived event carries. */
-export interface ArchiveRecord extends EventEntities {
-  readonly eventId: string;
-  readonly eventType: string;
-  readonly eventName: string | null;
-  /** ISO-8601 UTC time the receiver accepted the event. */
-  readonly receivedAt: string;
-  readonly source: string;
-  readonly deprecated: boolean;
+/** What one archived event carries: its header and entities, its flags and the body. */
+export interface ArchiveRecord extends EventHeader, EventEntities {
   readonly flags: readonly EventFlag[];
-  /** The raw body exactly as received, for exact replay. */
+  /** The raw body exactly as received, for exact replay (or, flagged `payload-in-s3`, the S3 key of it). */
   readonly payload: string;
 }
 

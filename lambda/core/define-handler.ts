@@ -1,5 +1,7 @@
 import { readTypedPayload, wasRead } from './catalog/parse.js';
 import type { KnownEventPattern, LooseEnvelope, PayloadFor } from './catalog/payload-for.js';
+import { errorMessage, SocialPlusWebhooksError } from './errors.js';
+import type { EventHeader } from './event-header.js';
 import { assertValidPattern, catalogPatternProblem, type EventPattern } from './routing.js';
 import type { HandlerMetrics, Logger } from './telemetry.js';
 
@@ -51,7 +53,7 @@ export interface SocialPlusApi {
 }
 
 /** Thrown by every call of `ctx.socialPlus` when the fan-out has no Social Plus API client for the event. */
-export class SocialPlusNotConfiguredError extends Error {
+export class SocialPlusNotConfiguredError extends SocialPlusWebhooksError {
   constructor(reason: string) {
     super(`ctx.socialPlus is not configured: ${reason}`);
     this.name = 'SocialPlusNotConfiguredError';
@@ -74,15 +76,7 @@ const NOT_WIRED = unconfiguredSocialPlus(
 );
 
 /** What a handler knows about the event besides its payload, as the fan-out builds it. */
-export interface HandlerContext {
-  readonly eventId: string;
-  /** Routing name (`post.didCreate`). */
-  readonly eventType: string;
-  /** Raw name as sent (`v3.post.didCreate`). */
-  readonly eventName: string | null;
-  readonly receivedAt: string;
-  readonly source: string;
-  readonly deprecated: boolean;
+export interface HandlerContext extends EventHeader {
   readonly logger: Logger;
   /** The handler's own counters: any name, published under the handler's dimension. */
   readonly metrics: HandlerMetrics;
@@ -227,7 +221,7 @@ export function assertUniqueHandlerNames(handlers: readonly { name: string }[]):
 }
 
 /** A handler names an event pattern the catalog does not know; the message lists each, with "did you mean" on a near miss. */
-export class UnknownEventPatternError extends Error {
+export class UnknownEventPatternError extends SocialPlusWebhooksError {
   constructor(readonly problems: readonly string[]) {
     super(`handlers subscribe to events the catalog does not know (lambda/core/catalog.ts):\n${problems.map((p) => `  - ${p}`).join('\n')}\n`
       + 'A name the catalog does not list yet goes in the handler\'s uncatalogued as well as its events (docs/extending.md, "Typed events").');
@@ -250,7 +244,7 @@ export function assertCatalogEvents(handlers: readonly Pick<WebhookHandler, 'nam
       try {
         assertValidPattern(p);
       } catch (err) {
-        problems.push(`handler '${h.name}': ${(err as Error).message}`);
+        problems.push(`handler '${h.name}': ${errorMessage(err)}`);
         continue;
       }
       const problem = catalogPatternProblem(p);

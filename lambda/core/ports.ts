@@ -1,5 +1,6 @@
 import type { EventEntities } from './entities.js';
 import type { EventFlag } from './envelope.js';
+import type { EventHeader } from './event-header.js';
 
 /** Message attributes on every queue message (DESIGN §3). All values are strings. */
 export interface QueueMessageAttributes {
@@ -111,20 +112,14 @@ export interface ArchiveStream {
 }
 
 /** The event item of DESIGN §5, before the adapter compresses the payload. */
-export interface StoredEvent extends EventEntities {
-  readonly eventId: string;
-  readonly eventType: string;
-  readonly eventName: string | null;
-  readonly receivedAt: string;
-  readonly source: string;
-  readonly deprecated: boolean;
+export interface StoredEvent extends EventHeader, EventEntities {
+  /** Flagged `payload-in-s3` when the item is to keep {@link payloadRef} in place of the payload (the core decides). */
   readonly flags: readonly EventFlag[];
   /** The raw body, as text (base64 of the exact bytes when `flags` has `body-base64`). */
   readonly payload: string;
   /**
-   * Key of an S3 object holding the exact body, given when the payload may be too large for an
-   * item: the store then keeps this key instead of the payload if the compressed payload does not
-   * fit, flagging the item `payload-in-s3`.
+   * Key of a kept S3 object holding the exact body (a claim check, or a copy the fan-out made).
+   * The item keeps it in place of the payload only when `flags` has `payload-in-s3`.
    */
   readonly payloadRef?: string;
   /** Epoch seconds after which DynamoDB's TTL may delete the item. */

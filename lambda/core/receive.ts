@@ -2,12 +2,17 @@ import { isUtf8 } from 'node:buffer';
 import { planAnswer, spillBudgetMs, withDeadline, type AnswerPlan } from './deadline.js';
 import { eventIdOf } from './event-id.js';
 import { parseEvent } from './envelope.js';
-import { DeadlineExceededError, SecretNotConfiguredError, UnknownSourceError } from './errors.js';
+import { DeadlineExceededError, errorMessage, SecretNotConfiguredError, UnknownSourceError } from './errors.js';
 import { attributeSafe, claimCheckKey, claimCheckMessage, queueMessageBytes, spillKey, toBlobMetadata } from './inbox.js';
 import { QUEUE_MESSAGE_MARGIN_BYTES, SQS_MAX_MESSAGE_BYTES } from './limits.js';
 import type { BlobStore, EventQueue, QueueMessage, SecretLookupOptions, SecretSource } from './ports.js';
-import { LEGACY_SIGNATURE_HEADER, SIGNATURE_HEADER, verifySignature, type SignatureForm } from './signature.js';
+import { emit, logFieldsOf, OK, refusalOf, reply, type WebhookResponse } from './precheck.js';
+import { SIGNATURE_HEADER, verifySignature, type SignatureForm } from './signature.js';
 import type { Logger, MetricName, Metrics } from './telemetry.js';
+
+// Their long-standing home: the stack, local mode and the CLI import these from here.
+export { lowerCaseHeaders, precheckWebhook, type PrecheckDeps, type WebhookHead, type WebhookResponse } from './precheck.js';
+export { DEFAULT_SOURCE, INVALID_SOURCE, SOURCE_NAME } from './sources.js';
 
 /** A webhook request as the receiver sees it, whatever carried it (API Gateway, local HTTP). */
 export interface WebhookRequest {
@@ -30,11 +35,6 @@ export interface WebhookRequest {
    * @default 1 when the header is present
    */
   readonly signatureHeaderCount?: number;
-}
-
-export interface WebhookResponse {
-  readonly statusCode: number;
-  readonly body: string;
 }
 
 export interface ReceiveDeps {
@@ -77,16 +77,6 @@ export const SIGNATURE_FORM_METRICS = {
   'json-hex': 'SignatureFormJsonHex',
 } as const satisfies Record<SignatureForm, MetricName>;
 
-/** Source name used for `POST /webhook`. */
-export const DEFAULT_SOURCE = 'default';
-/** Allowed webhook source names (path segment and config). */
-export const SOURCE_NAME = /^[a-z0-9][a-z0-9-]{0,63}$/;
-/** What the logs say for a path's source that is not a source name (the text itself is never logged). */
-export const INVALID_SOURCE = '(not a source name)';
-
-const OK: WebhookResponse = { statusCode: 200, body: '{}' };
-const reply = (statusCode: number, message: string): WebhookResponse => ({ statusCode, body: JSON.stringify({ message }) });
-
 /** A signature that matches no cached secret re-reads a secret cached longer than this (DESIGN §2). */
 export const SECRET_REFRESH_AFTER_MS = 30_000;
 
@@ -110,24 +100,13 @@ async function lookUpSecrets(source: string, deps: ReceiveDeps, log: Record<stri
     }
     // The secret store is unreachable: answer in time with a clear 503 rather than letting the
     // function fail into API Gateway's bare 502.
-    logger.error('could not read the webhook secret', { ...log, error: (err as Error).message });
+    logger.error('could not read the webhook secret', { ...log, error: errorMessage(err) });
     return { response: reply(503, 'temporarily unavailable') };
   }
 }
 
 function sameKeys(a: readonly string[], b: readonly string[]): boolean {
   return a === b || (a.length === b.length && a.every((k, i) => k === b[i]));
-}
-
-/** Lower-cases header names; the first value wins when a name repeats in different cases. */
-export function lowerCaseHeaders(headers: Readonly<Record<string, string | undefined>> | null | undefined): Record<string, string | undefined> {
-  const out: Record<string, string | undefined> = {};
-  if (!headers) return out;
-  for (const [k, v] of Object.entries(headers)) {
-    const key = k.toLowerCase();
-    if (out[key] === undefined) out[key] = v;
-  }
-  return out;
 }
 
 /** Characters an SQS message body may not carry (outside XML 1.0's character range). */
@@ -141,99 +120,6 @@ const NOT_SQS_SAFE = /[^\t\n\r\x20-\uD7FF\uE000-\uFFFD\u{10000}-\u{10FFFF}]/u;
  */
 function sqsSafe(text: string, validJson: boolean): boolean {
   return validJson ? text.indexOf('\uFFFE') < 0 && text.indexOf('\uFFFF') < 0 : !NOT_SQS_SAFE.test(text);
-}
-
-/**
- * What a webhook request's head (method and path already routed, headers) tells before its body
- * is read: all {@link precheckWebhook} looks at.
- */
-export interface WebhookHead {
-  /** Header names in lower case. */
-  readonly headers: Readonly<Record<string, string | undefined>>;
-  /** Webhook source name from the path (`default` for `POST /webhook`); the caller's text, not yet checked. */
-  readonly source: string;
-  readonly requestId: string;
-  /** See {@link WebhookRequest.signatureHeaderCount}. */
-  readonly signatureHeaderCount?: number;
-  /** The body's length, when known before reading it (a declared `content-length`): logged as `bodyBytes`. */
-  readonly bodyBytes?: number;
-}
-
-export interface PrecheckDeps {
-  readonly logger: Logger;
-  readonly metrics: Metrics;
-  /**
-   * The configured sources, when the caller knows them (local mode does): another source is then
-   * answered 404 from the head, as the secret lookup answers it. Without it only a source that is
-   * not a source name is refused here, and an unknown one when its secrets are looked up.
-   */
-  readonly knownSources?: readonly string[];
-}
-
-/** A refusal decided from the head: the answer, and the metric and log line that go with it. */
-interface HeadRefusal {
-  readonly response: WebhookResponse;
-  readonly metric: MetricName;
-  readonly level: 'debug' | 'warn';
-  readonly message: string;
-  readonly fields?: Record<string, unknown>;
-}
-
-/**
- * DESIGN §2's checks on the head, in order: a legacy-only duplicate is dropped (200); more than
- * one signature line, or none, is refused (401); a source that is no source name, or not a known
- * one, is refused (404). The body is checked after these, wherever the checks run.
- */
-function refusalOf(head: WebhookHead, knownSources: readonly string[] | undefined): HeadRefusal | undefined {
-  const signature = head.headers[SIGNATURE_HEADER];
-  if (signature === undefined && head.headers[LEGACY_SIGNATURE_HEADER] !== undefined) {
-    return { response: OK, metric: 'LegacyDropped', level: 'debug', message: 'legacy x-eko-signature duplicate acknowledged and dropped' };
-  }
-  if ((head.signatureHeaderCount ?? 0) > 1) {
-    return {
-      response: reply(401, `more than one ${SIGNATURE_HEADER} header`),
-      metric: 'SignatureInvalid',
-      level: 'warn',
-      message: 'rejected: more than one x-amity-signature header',
-      fields: { reason: 'duplicate-header', headerLines: head.signatureHeaderCount },
-    };
-  }
-  if (signature === undefined || signature.trim() === '') {
-    return { response: reply(401, `missing ${SIGNATURE_HEADER}`), metric: 'SignatureMissing', level: 'warn', message: `rejected: no ${SIGNATURE_HEADER} header`, fields: { reason: 'missing' } };
-  }
-  if (!SOURCE_NAME.test(head.source)) {
-    return { response: reply(404, `unknown webhook source '${head.source.slice(0, 64)}'`), metric: 'UnknownSource', level: 'warn', message: 'rejected: invalid webhook source name in path' };
-  }
-  if (knownSources !== undefined && !knownSources.includes(head.source)) {
-    // The very answer the secret lookup gives for a source it does not know (lookUpSecrets).
-    return { response: reply(404, new UnknownSourceError(head.source).message), metric: 'UnknownSource', level: 'warn', message: 'rejected: unknown webhook source' };
-  }
-  return undefined;
-}
-
-/** The fields every line about a request starts with; the path's source only once it is a source name. */
-function logFieldsOf(source: string, requestId: string, bodyBytes: number | undefined): Record<string, unknown> {
-  return { source: SOURCE_NAME.test(source) ? source : INVALID_SOURCE, requestId, ...(bodyBytes === undefined ? {} : { bodyBytes }) };
-}
-
-function emit(refusal: HeadRefusal, deps: PrecheckDeps, log: Record<string, unknown>): WebhookResponse {
-  deps.metrics.count(refusal.metric);
-  deps.logger[refusal.level](refusal.message, refusal.fields ? { ...log, ...refusal.fields } : log);
-  return refusal.response;
-}
-
-/**
- * The receiver's checks on a request's head alone, for a carrier that can answer before reading
- * the body (local mode's front door). Returns the answer {@link receiveWebhook} would give, with
- * the same metrics (`Received` included) and log line, or `undefined` when the request must go on
- * to the receiver (which then checks the head again: it counts nothing twice, as a request either
- * is answered here or goes on).
- */
-export function precheckWebhook(head: WebhookHead, deps: PrecheckDeps): WebhookResponse | undefined {
-  const refusal = refusalOf(head, deps.knownSources);
-  if (!refusal) return undefined;
-  deps.metrics.count('Received');
-  return emit(refusal, deps, logFieldsOf(head.source, head.requestId, head.bodyBytes));
 }
 
 /**

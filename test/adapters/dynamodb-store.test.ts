@@ -244,9 +244,9 @@ describe('DynamoDbEventStore: payloads too large for an item', () => {
   const incompressible = (bytes: number) => JSON.stringify({ event: 'v3.post.didCreate', data: { blob: randomBytes(bytes).toString('base64') } });
   const REF = `inbox/large/2025-07-02/${'c'.repeat(32)}`;
 
-  it('keeps the S3 key instead of a payload that does not fit compressed, flagged payload-in-s3 (dynalite accepts the item)', async () => {
+  it('keeps the S3 key in place of a payload the core flagged payload-in-s3 (dynalite accepts the item)', async () => {
     const raw = incompressible(450_000);
-    const event = storedEvent(raw, { payloadRef: REF });
+    const event = storedEvent(raw, { payloadRef: REF, flags: ['payload-in-s3'] });
     expect(await store.putIfAbsent(event)).toEqual({ created: true });
     const item = await rawItem(event.eventId);
     expect(item?.payload).toBeUndefined();
@@ -255,7 +255,7 @@ describe('DynamoDbEventStore: payloads too large for an item', () => {
     expect(await store.get(event.eventId)).toMatchObject({ payload: '', payloadRef: REF, flags: ['payload-in-s3'] });
   });
 
-  it('keeps the payload inline when it fits compressed, even with an S3 copy at hand', async () => {
+  it('keeps the payload inline unless flagged payload-in-s3, even with an S3 copy at hand', async () => {
     const raw = JSON.stringify({ event: 'v3.post.didCreate', data: { text: 'a'.repeat(900_000) } });
     const item = toItem(storedEvent(raw, { payloadRef: REF }));
     expect(item.payloadRef).toBeUndefined();
@@ -267,9 +267,14 @@ describe('DynamoDbEventStore: payloads too large for an item', () => {
     expect(() => toItem(storedEvent(incompressible(450_000)))).toThrow(/too large for a DynamoDB item .* and has no S3 copy; give the fan-out a blob store \(ARCHIVE_BUCKET_NAME\)/);
   });
 
-  it('an item with the flag already set does not repeat it', () => {
+  it('writes the flags as the core gives them', () => {
     const item = toItem(storedEvent(incompressible(450_000), { payloadRef: REF, flags: ['invalid-json', 'payload-in-s3'] }));
     expect(item.flags?.SS).toEqual(['invalid-json', 'payload-in-s3']);
+    expect(item.payload).toBeUndefined();
+  });
+
+  it('refuses an item flagged payload-in-s3 with no key to keep', () => {
+    expect(() => toItem(storedEvent('{}', { flags: ['payload-in-s3'] }))).toThrow(/flagged payload-in-s3 without a payloadRef/);
   });
 });
 

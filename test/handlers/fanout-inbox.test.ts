@@ -3,6 +3,7 @@
  * receiver (round trips through the real handlers with fake ports), records that cannot be
  * decoded, payloads too large for an archive record or a store item, and inbox failures.
  */
+import { randomBytes } from 'node:crypto';
 import type { SQSEvent } from 'aws-lambda';
 import { describe, expect, it } from 'vitest';
 import type { HandlerContext } from '../../lambda/core/define-handler.js';
@@ -294,6 +295,26 @@ describe('payloads too large for an archive record or a store item', () => {
     expect(blobs.keys()).toEqual([key]);
     expect(rows()[0]).toMatchObject({ payload: body, flags: [] });
     expect(store.items.get(eventIdOf(body))?.event.payloadRef).toBe(key);
+  });
+
+  it('a body too large for an item even compressed: copied, and the core flags the stored event payload-in-s3', async () => {
+    const body = JSON.stringify({ event: 'message.didCreate', data: { blob: randomBytes(450_000).toString('base64') } });
+    const { fanout, rows, store } = setup();
+    expect(await fanout(sqsEvent([sqsRecord(queueMessageFor(body))]))).toEqual(failures([]));
+    const key = claimCheckKey(AT, eventIdOf(body));
+    expect(store.items.get(eventIdOf(body))?.event).toMatchObject({ payloadRef: key, flags: ['payload-in-s3'] });
+    // The line fits a record: it keeps the payload, unflagged.
+    expect(rows()[0]).toMatchObject({ payload: body, flags: [] });
+  });
+
+  it('the same without a blob store: not stored, its record retried, saying what is missing', async () => {
+    const body = JSON.stringify({ event: 'message.didCreate', data: { blob: randomBytes(450_000).toString('base64') } });
+    const { fanout, store, logger, metrics } = setup({ blobs: null });
+    const event = sqsEvent([sqsRecord(queueMessageFor(body))]);
+    expect(await fanout(event)).toEqual(failures(ids(event)));
+    expect(store.items.size).toBe(0);
+    expect(metrics.total('StoreFailed')).toBe(1);
+    expect(logger.at('error')[0]?.fields.error).toMatch(/too large for a DynamoDB item .* and has no S3 copy/);
   });
 
   it('an ordinary body needs no copy', async () => {

@@ -4,6 +4,7 @@
  * `enabled` is true. Validation collects every problem and names its key, value and what is allowed.
  */
 import { z } from 'zod';
+import { errorMessage, SocialPlusWebhooksError } from '../../core/errors.js';
 import { assertValidPattern } from '../../core/routing.js';
 import { SOCIALPLUS_API_HOSTS } from '../kit/social-plus-client.js';
 
@@ -18,7 +19,7 @@ const pattern = z.string().superRefine((p, ctx) => {
   try {
     assertValidPattern(p);
   } catch (err) {
-    ctx.addIssue({ code: 'custom', message: (err as Error).message });
+    ctx.addIssue({ code: 'custom', message: errorMessage(err) });
   }
 });
 
@@ -128,7 +129,7 @@ export type EventBridgeConfig = HandlersConfig['eventBridge'];
 export type SocialPlusConfig = NonNullable<HandlersConfig['socialPlus']>;
 
 /** `HANDLERS_CONFIG` (or the CDK key `handlers`) is not valid; the message lists every problem. */
-export class HandlersConfigError extends Error {
+export class HandlersConfigError extends SocialPlusWebhooksError {
   constructor(readonly where: string, readonly problems: readonly string[]) {
     super(`${where} is not valid:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
     this.name = 'HandlersConfigError';
@@ -152,7 +153,7 @@ export function parseHandlersConfigJson(text: string | undefined, where = 'HANDL
   try {
     value = JSON.parse(text);
   } catch (err) {
-    throw new HandlersConfigError(where, [`not JSON (${(err as Error).message}); got '${text.slice(0, 80)}'`]);
+    throw new HandlersConfigError(where, [`not JSON (${errorMessage(err)}); got '${text.slice(0, 80)}'`]);
   }
   return parseHandlersConfig(value, where);
 }

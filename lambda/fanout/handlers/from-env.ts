@@ -7,6 +7,7 @@
  */
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { assertCatalogEvents, assertUniqueHandlerNames, type SocialPlusApi, type WebhookHandler } from '../../core/define-handler.js';
+import { errorMessage } from '../../core/errors.js';
 import type { Logger } from '../../core/telemetry.js';
 import { ConfigurationError } from '../../common/env.js';
 import { SocialPlusHttpClient, staticCredentials, type SocialPlusCredentialsSource } from '../kit/social-plus-client.js';
@@ -58,7 +59,7 @@ export async function handlersFromEnv(env: NodeJS.ProcessEnv, opts: HandlersFrom
   try {
     config = parseHandlersConfigJson(env[HANDLER_ENV.HANDLERS_CONFIG], `environment variable ${HANDLER_ENV.HANDLERS_CONFIG}`);
   } catch (err) {
-    throw new ConfigurationError((err as Error).message);
+    throw new ConfigurationError(errorMessage(err));
   }
 
   const deps: { -readonly [K in keyof ExampleHandlerDeps]: ExampleHandlerDeps[K] } = {};

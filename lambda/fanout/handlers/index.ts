@@ -16,6 +16,7 @@ import {
   type SocialPlusApi,
   type WebhookHandler,
 } from '../../core/define-handler.js';
+import { SocialPlusWebhooksError } from '../../core/errors.js';
 import { createAutoModeration } from './auto-moderation.js';
 import type { HandlersConfig } from './config.js';
 import { createDailyCounters } from './daily-counters.js';
@@ -37,7 +38,7 @@ export interface ExampleHandlerDeps {
 }
 
 /** A handler is enabled but lacks what it needs; the message names it. */
-export class HandlerWiringError extends Error {
+export class HandlerWiringError extends SocialPlusWebhooksError {
   constructor(message: string) {
     super(message);
     this.name = 'HandlerWiringError';

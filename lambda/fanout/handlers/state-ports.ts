@@ -2,6 +2,7 @@
  * The ports the example handlers own: small interfaces they call, implemented on DynamoDB and
  * EventBridge in `lambda/adapters/` (and by whatever a test passes).
  */
+import { SocialPlusWebhooksError } from '../../core/errors.js';
 
 /** Outcome of claiming the right to ban a user in a scope. */
 export type BanClaim =
@@ -44,7 +45,7 @@ export interface DailyCounterStore {
 }
 
 /** Another invocation is counting the same event right now: retry later (the queue will). */
-export class CountInProgressError extends Error {
+export class CountInProgressError extends SocialPlusWebhooksError {
   constructor(eventId: string, leaseUntil: Date) {
     super(`event ${eventId} is being counted by another invocation (its claim lasts until ${leaseUntil.toISOString()}); retry later`);
     this.name = 'CountInProgressError';

@@ -4,6 +4,7 @@
  * attempt, retries with backoff on 429, 5xx and network errors (honouring `Retry-After`), one token
  * refresh on 401 (a rotated token), and a dry-run mode that only logs what it would call.
  */
+import { errorMessage, hasErrorName, SocialPlusWebhooksError } from '../../core/errors.js';
 import type { MessageApiVersion, SocialPlusApi, SocialPlusCallResult } from '../../core/define-handler.js';
 import type { Logger } from '../../core/telemetry.js';
 
@@ -55,7 +56,7 @@ export interface SocialPlusRequest {
 export const MAX_USER_IDS_PER_CALL = 100;
 
 /** The API answered with an error that a retry will not fix (a 4xx other than 401 after a refresh, 404 on a delete, 408, 429). */
-export class SocialPlusApiError extends Error {
+export class SocialPlusApiError extends SocialPlusWebhooksError {
   constructor(readonly status: number, readonly request: SocialPlusRequest, detail: string) {
     super(`Social Plus API ${request.method} ${request.path} answered ${status}${detail ? `: ${detail}` : ''}`);
     this.name = 'SocialPlusApiError';
@@ -63,7 +64,7 @@ export class SocialPlusApiError extends Error {
 }
 
 /** Every attempt failed with a retryable answer (429, 5xx) or no answer (timeout, network). */
-export class SocialPlusUnavailableError extends Error {
+export class SocialPlusUnavailableError extends SocialPlusWebhooksError {
   constructor(readonly request: SocialPlusRequest, readonly attempts: number, readonly lastProblem: string) {
     super(`Social Plus API ${request.method} ${request.path} failed after ${attempts} attempt(s): ${lastProblem}`);
     this.name = 'SocialPlusUnavailableError';
@@ -71,7 +72,7 @@ export class SocialPlusUnavailableError extends Error {
 }
 
 /** Invalid arguments to a call, named. */
-export class SocialPlusArgumentError extends Error {
+export class SocialPlusArgumentError extends SocialPlusWebhooksError {
   constructor(message: string) {
     super(message);
     this.name = 'SocialPlusArgumentError';
@@ -289,8 +290,7 @@ export class SocialPlusHttpClient extends SocialPlusCallMapper {
           signal: AbortSignal.timeout(this.timeoutMs),
         });
       } catch (err) {
-        const e = err as Error;
-        problem = e.name === 'TimeoutError' ? `no answer within ${this.timeoutMs} ms` : `network error: ${e.message}`;
+        problem = hasErrorName(err, 'TimeoutError') ? `no answer within ${this.timeoutMs} ms` : `network error: ${errorMessage(err)}`;
         this.opts.logger.warn('Social Plus API call failed; retrying if attempts remain', { ...log, attempt, problem });
         if (attempt < this.maxAttempts) await this.sleep(this.backoff(attempt));
         continue;

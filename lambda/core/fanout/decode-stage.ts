@@ -1,0 +1,91 @@
+/**
+ * Stage 1 of a batch: each record back into its events, fetching what claim checks and S3
+ * notifications point at. A fetch that fails retries only its record; a record that cannot be
+ * decoded is kept, flagged.
+ */
+import { BlobNotFoundError, errorMessage, NoBlobStoreError } from '../errors.js';
+import { fromBlobMetadata, parseInboxKey, type S3Notification } from '../inbox.js';
+import { decodeBody, decodeRecord, planRecord, undecodableEvent, type DecodedEvent, type IncomingRecord } from './record.js';
+import { DEFAULT_CONCURRENCY, mapLimited, type FanoutDeps, type StageResult } from './stage.js';
+
+/** The events of the batch's records, in record order (a notification may name several, a test one none). */
+export async function decodeStage(records: readonly IncomingRecord[], deps: FanoutDeps, now: Date): Promise<StageResult<DecodedEvent>> {
+  const { logger, metrics } = deps;
+  const perRecord = await mapLimited(records, deps.concurrency ?? DEFAULT_CONCURRENCY, async (r) => {
+    try {
+      return await resolveRecord(r, deps, now);
+    } catch (err) {
+      metrics.count('BlobFetchFailed');
+      logger.error('could not read the record\'s body from the inbox; will retry', { messageId: r.messageId, eventId: r.attributes.eventId, error: errorMessage(err) });
+      return undefined;
+    }
+  });
+  const decoded = perRecord.flatMap((events) => events ?? []);
+  for (const e of decoded) {
+    if (!e.flags.includes('undecodable')) continue;
+    metrics.count('Undecodable');
+    logger.warn('record could not be decoded; it is kept flagged', { messageId: e.messageId, eventId: e.eventId, flags: e.flags });
+  }
+  return { passed: decoded, failed: records.filter((_, i) => perRecord[i] === undefined).map((r) => r.messageId) };
+}
+
+/** Fetches what a record points at and decodes it; throws only for what a retry may fix. */
+async function resolveRecord(record: IncomingRecord, deps: FanoutDeps, now: Date): Promise<DecodedEvent[]> {
+  const plan = planRecord(record);
+  switch (plan.kind) {
+    case 'inline':
+      return [decodeRecord(record, now)];
+    case 'undecodable':
+      return [undecodableEvent(record, plan.reason, now)];
+    case 'claim-check': {
+      if (!deps.blobs) throw new NoBlobStoreError(`record ${record.messageId} is a claim check`);
+      try {
+        const blob = await deps.blobs.get(plan.key);
+        // The message's own attributes win; the object's metadata only fills gaps.
+        return [decodeBody(blob.body, { ...record, attributes: { ...fromBlobMetadata(blob.metadata), ...record.attributes } }, now, { payloadRef: plan.key })];
+      } catch (err) {
+        // Claim checks are never deleted (the archive points at them): a missing one will not come back.
+        if (err instanceof BlobNotFoundError) return [undecodableEvent(record, 'blob-missing', now)];
+        throw err;
+      }
+    }
+    case 's3-notification':
+      return resolveNotification(record, plan.notification, deps, now);
+  }
+}
+
+async function resolveNotification(record: IncomingRecord, n: S3Notification, deps: FanoutDeps, now: Date): Promise<DecodedEvent[]> {
+  const { logger } = deps;
+  if (n.kind === 'test') {
+    logger.info('S3 test notification acknowledged', { messageId: record.messageId });
+    return [];
+  }
+  const out: DecodedEvent[] = [];
+  let malformed = false;
+  for (const o of n.objects) {
+    if (!o.eventName.startsWith('ObjectCreated:')) {
+      logger.debug('S3 notification that creates nothing ignored', { messageId: record.messageId, s3Event: o.eventName });
+      continue;
+    }
+    const ref = parseInboxKey(o.key);
+    if (ref?.kind !== 'spill' || (deps.blobs?.bucket !== undefined && o.bucket !== deps.blobs.bucket)) {
+      malformed = true;
+      continue;
+    }
+    if (!deps.blobs) throw new NoBlobStoreError(`record ${record.messageId} announces a spilled event`);
+    let blob;
+    try {
+      blob = await deps.blobs.get(o.key);
+    } catch (err) {
+      if (!(err instanceof BlobNotFoundError)) throw err;
+      // Spills are deleted only after the event was stored and handled: a repeated notification
+      // (S3 delivers at least once) finds it gone, and there is nothing left to do.
+      logger.warn('spilled object already processed (or removed); nothing to do', { messageId: record.messageId, spillKey: o.key, eventId: ref.eventId });
+      continue;
+    }
+    out.push(decodeBody(blob.body, { messageId: record.messageId, attributes: fromBlobMetadata(blob.metadata), ...(record.sentAt ? { sentAt: record.sentAt } : {}) }, now, { spillKey: o.key }));
+  }
+  // A notification naming objects that are not our spills is kept whole, flagged, once.
+  if (malformed) out.push(undecodableEvent(record, 'pointer-malformed', now));
+  return out;
+}
