@@ -17,6 +17,7 @@ import { EventQueue, VISIBILITY_TIMEOUT_FACTOR } from './constructs/queue.js';
 import { ReceiverFunction } from './constructs/receiver-function.js';
 import { WebhookSecrets } from './constructs/secrets.js';
 import { socialPlusWebhookCidrs } from './socialplus-ips.js';
+import { SOURCE_OUTPUT_PREFIXES, STACK_OUTPUTS, type StackOutputName } from './stack-outputs.js';
 
 /** The stack's name unless the app says otherwise. */
 export { DEFAULT_STACK_NAME };
@@ -89,9 +90,9 @@ export class SocialPlusWebhooksStack extends Stack {
       // Past the time the spill's notification (or its copy in the DLQ) can still be waiting.
       spillExpiration: Duration.days(this.queue.retentionPeriod.toDays() + SPILL_REDRIVE_MARGIN_DAYS),
     });
-    this.archive.notifySpills(this.queue.queue);
+    this.archive.notifySpills(this.queue);
     this.catalog = new ArchiveCatalog(this, 'ArchiveCatalog', {
-      bucket: this.archive.bucket,
+      bucketName: this.archive.bucketName,
       scanLimit: Size.gibibytes(c.athenaScanLimitGiB),
     });
 
@@ -101,9 +102,9 @@ export class SocialPlusWebhooksStack extends Stack {
     });
 
     this.receiver = new ReceiverFunction(this, 'Receiver', {
-      queue: this.queue.queue,
-      sourceSecrets: this.secrets.secrets,
-      inboxBucket: this.archive.bucket,
+      queue: this.queue,
+      sourceSecrets: this.secrets,
+      inbox: this.archive.inbox,
       deadline: Duration.millis(c.receiverDeadlineMs),
       signatureForms: c.signatureForms,
       logLevel: c.logLevel,
@@ -112,10 +113,10 @@ export class SocialPlusWebhooksStack extends Stack {
       metricsNamespace: c.metricsNamespace,
     });
     this.fanout = new FanoutFunction(this, 'Fanout', {
-      queue: this.queue.queue,
-      table: this.eventStore.table,
-      deliveryStream: this.archive.deliveryStream,
-      inboxBucket: this.archive.bucket,
+      queue: this.queue,
+      eventStore: this.eventStore,
+      archive: this.archive,
+      inbox: this.archive.inbox,
       eventRetentionDays: c.eventRetentionDays,
       batchSize: c.fanoutBatchSize,
       maxBatchingWindow: Duration.seconds(c.fanoutMaxBatchingWindowSeconds),
@@ -127,16 +128,14 @@ export class SocialPlusWebhooksStack extends Stack {
       metricsNamespace: c.metricsNamespace,
       handlers: {
         config: handlersConfigValue(c.handlers, c.fanoutTimeoutSeconds),
-        stateTable: this.handlerResources.stateTable,
-        eventBus: this.handlerResources.eventBus,
-        socialPlusSecret: this.handlerResources.socialPlusSecret,
+        resources: this.handlerResources,
       },
     });
 
     // Only the receiver, the operator role (replay, redrive) and S3's spill notifications put
     // events in the queue, and only the receiver spills: every other way in would skip the
     // signature check.
-    this.operator = new OperatorRole(this, 'Operator', { queue: this.queue.queue, deadLetterQueue: this.queue.deadLetterQueue });
+    this.operator = new OperatorRole(this, 'Operator', { queue: this.queue });
     this.queue.restrictSenders([this.receiver.role, this.operator.role]);
     this.archive.restrictSpillWriters([this.receiver.role]);
 
@@ -151,18 +150,14 @@ export class SocialPlusWebhooksStack extends Stack {
     });
     const extraIpv6 = c.allowedCidrs.filter((cidr) => cidr.includes(':'));
     const ipv4 = [...new Set([...socialPlusWebhookCidrs(c.sources.map((s) => s.region)), ...c.allowedCidrs.filter((cidr) => !cidr.includes(':'))])];
-    this.firewall = new WebhookFirewall(this, 'Firewall', { stage: this.api.stage, ipv4Cidrs: ipv4, ipv6Cidrs: extraIpv6 });
+    this.firewall = new WebhookFirewall(this, 'Firewall', { api: this.api, ipv4Cidrs: ipv4, ipv6Cidrs: extraIpv6 });
 
     this.monitoring = new WebhooksMonitoring(this, 'Monitoring', {
-      receiver: this.receiver.function,
-      receiverLogGroup: this.receiver.logGroup,
-      fanout: this.fanout.function,
-      fanoutLogGroup: this.fanout.logGroup,
-      queue: this.queue.queue,
-      deadLetterQueue: this.queue.deadLetterQueue,
-      stage: this.api.stage,
-      accessLogGroup: this.api.accessLogGroup,
-      deliveryStream: this.archive.deliveryStream,
+      receiver: this.receiver,
+      fanout: this.fanout,
+      queue: this.queue,
+      api: this.api,
+      archive: this.archive,
       socialPlusAddresses: socialPlusWebhookCidrs(c.sources.map((s) => s.region)).map((cidr) => cidr.replace(/\/32$/, '')),
       firewall: this.firewall,
       alarmEmail: c.alarmEmail,
@@ -179,50 +174,53 @@ export class SocialPlusWebhooksStack extends Stack {
     for (const source of c.sources) {
       const part = sourceIdPart(source.name);
       const isDefault = source.name === DEFAULT_SOURCE;
-      new CfnOutput(this, `WebhookUrl${part}`, {
+      new CfnOutput(this, `${SOURCE_OUTPUT_PREFIXES.webhookUrl}${part}`, {
         description: `Webhook URL to register in the Social Plus console for source '${source.name}'${isDefault ? ' (also served at /webhook/default)' : ''}`,
         value: this.api.urlFor(source.name, isDefault),
       });
-      const secret = this.secrets.secrets[source.name];
-      if (secret) {
-        new CfnOutput(this, `SecretArn${part}`, {
+      const secretArn = this.secrets.secretArnOf(source.name);
+      if (secretArn !== undefined) {
+        new CfnOutput(this, `${SOURCE_OUTPUT_PREFIXES.secretArn}${part}`, {
           description: `Secret holding the Social Plus secret key of source '${source.name}'`,
-          value: secret.secretArn,
+          value: secretArn,
         });
       }
     }
-    const outputs: Record<string, [string, string]> = {
-      EventTableName: [this.eventStore.table.tableName, 'DynamoDB event store'],
-      ArchiveBucketName: [this.archive.bucket.bucketName, 'S3 archive (events/, errors/, inbox/, athena-results/)'],
-      EventQueueName: [this.queue.queue.queueName, 'SQS event queue'],
-      EventQueueUrl: [this.queue.queue.queueUrl, 'SQS event queue URL'],
-      EventQueueArn: [this.queue.queue.queueArn, 'SQS event queue ARN (the destination of a DLQ message move task)'],
-      DeadLetterQueueName: [this.queue.deadLetterQueue.queueName, 'SQS dead-letter queue (socialplus-webhooks redrive moves it back)'],
-      DeadLetterQueueUrl: [this.queue.deadLetterQueue.queueUrl, 'SQS dead-letter queue URL'],
-      DeadLetterQueueArn: [this.queue.deadLetterQueue.queueArn, 'SQS dead-letter queue ARN (the source of a message move task: aws sqs start-message-move-task)'],
-      DeliveryStreamName: [this.archive.deliveryStream.deliveryStreamName, 'Firehose delivery stream writing the archive'],
-      GlueDatabaseName: [this.catalog.databaseName, 'Glue database holding the events table'],
-      AthenaWorkGroupName: [this.catalog.workGroupName, 'Athena workgroup with the saved queries'],
-      AlarmTopicArn: [this.monitoring.topic.topicArn, 'SNS topic every alarm notifies (subscribe e-mail, chat or paging here)'],
-      DashboardName: [this.monitoring.dashboard.dashboardName, 'CloudWatch dashboard following events end to end'],
-      DashboardUrl: [this.monitoring.dashboardUrl, 'Console address of the dashboard'],
-      ReceiverLogGroupName: [this.receiver.logGroup.logGroupName, 'Receiver logs (structured JSON: level, message, eventId, source, reason)'],
-      FanoutLogGroupName: [this.fanout.logGroup.logGroupName, 'Fan-out logs (structured JSON: level, message, eventId, source, handler)'],
-      WebAclName: [this.firewall.webAclName, 'WAF web ACL in front of the API (its sampled requests show what it blocked)'],
-      WebAclArn: [this.firewall.webAcl.attrArn, 'ARN of that web ACL (doctor checks it is associated with the stage)'],
-      ApiStageArn: [this.api.stage.stageArn, 'ARN of the API stage the web ACL guards'],
-      ReceiverFunctionName: [this.receiver.function.functionName, 'The receiver Lambda function'],
-      FanoutFunctionName: [this.fanout.function.functionName, 'The fan-out Lambda function'],
-      OperatorRoleArn: [this.operator.role.roleArn, 'Role replay --aws and redrive --aws assume to send to the event queue (its policy admits no one else but the receiver)'],
-      ApiAccessLogGroupName: [this.api.accessLogGroup.logGroupName, 'API access logs (one JSON line per request: status, sourceIp, wafResponseCode, latency)'],
+    const o = STACK_OUTPUTS;
+    const outputs: Partial<Record<StackOutputName, [string, string]>> = {
+      [o.eventTable]: [this.eventStore.tableName, 'DynamoDB event store'],
+      [o.archiveBucket]: [this.archive.bucketName, 'S3 archive (events/, errors/, inbox/, athena-results/)'],
+      [o.queueName]: [this.queue.queueName, 'SQS event queue'],
+      [o.queueUrl]: [this.queue.queueUrl, 'SQS event queue URL'],
+      [o.queueArn]: [this.queue.queueArn, 'SQS event queue ARN (the destination of a DLQ message move task)'],
+      [o.deadLetterQueueName]: [this.queue.deadLetterQueueName, 'SQS dead-letter queue (socialplus-webhooks redrive moves it back)'],
+      [o.deadLetterQueueUrl]: [this.queue.deadLetterQueueUrl, 'SQS dead-letter queue URL'],
+      [o.deadLetterQueueArn]: [this.queue.deadLetterQueueArn, 'SQS dead-letter queue ARN (the source of a message move task: aws sqs start-message-move-task)'],
+      [o.deliveryStream]: [this.archive.deliveryStreamName, 'Firehose delivery stream writing the archive'],
+      [o.glueDatabase]: [this.catalog.databaseName, 'Glue database holding the events table'],
+      [o.athenaWorkGroup]: [this.catalog.workGroupName, 'Athena workgroup with the saved queries'],
+      [o.alarmTopicArn]: [this.monitoring.topicArn, 'SNS topic every alarm notifies (subscribe e-mail, chat or paging here)'],
+      [o.dashboardName]: [this.monitoring.dashboardName, 'CloudWatch dashboard following events end to end'],
+      [o.dashboardUrl]: [this.monitoring.dashboardUrl, 'Console address of the dashboard'],
+      [o.receiverLogGroup]: [this.receiver.logGroupName, 'Receiver logs (structured JSON: level, message, eventId, source, reason)'],
+      [o.fanoutLogGroup]: [this.fanout.logGroupName, 'Fan-out logs (structured JSON: level, message, eventId, source, handler)'],
+      [o.webAclName]: [this.firewall.webAclName, 'WAF web ACL in front of the API (its sampled requests show what it blocked)'],
+      [o.webAclArn]: [this.firewall.webAclArn, 'ARN of that web ACL (doctor checks it is associated with the stage)'],
+      [o.apiStageArn]: [this.api.stageArn, 'ARN of the API stage the web ACL guards'],
+      [o.receiverFunction]: [this.receiver.functionName, 'The receiver Lambda function'],
+      [o.fanoutFunction]: [this.fanout.functionName, 'The fan-out Lambda function'],
+      [o.operatorRoleArn]: [this.operator.roleArn, 'Role replay --aws and redrive --aws assume to send to the event queue (its policy admits no one else but the receiver)'],
+      [o.apiAccessLogGroup]: [this.api.accessLogGroupName, 'API access logs (one JSON line per request: status, sourceIp, wafResponseCode, latency)'],
     };
-    const { stateTable, eventBus, socialPlusSecret } = this.handlerResources;
-    if (stateTable) outputs.HandlerStateTableName = [stateTable.tableName, 'DynamoDB table of the example handlers (auto-moderation flags and bans, daily counters)'];
-    if (eventBus) {
-      outputs.EventBusName = [eventBus.eventBusName, 'EventBridge bus the forwarder puts events on (source socialplus.webhooks); add rules here'];
-      outputs.EventBusArn = [eventBus.eventBusArn, 'ARN of that EventBridge bus'];
+    const { stateTableName, eventBusName, eventBusArn, socialPlusSecretArn } = this.handlerResources;
+    if (stateTableName !== undefined) outputs[o.handlerStateTable] = [stateTableName, 'DynamoDB table of the example handlers (auto-moderation flags and bans, daily counters)'];
+    if (eventBusName !== undefined && eventBusArn !== undefined) {
+      outputs[o.eventBusName] = [eventBusName, 'EventBridge bus the forwarder puts events on (source socialplus.webhooks); add rules here'];
+      outputs[o.eventBusArn] = [eventBusArn, 'ARN of that EventBridge bus'];
     }
-    if (socialPlusSecret) outputs.SocialPlusApiSecretArn = [socialPlusSecret.secretArn, 'Secret holding the Social Plus admin token the example handlers call the API with'];
-    for (const [id, [value, description]] of Object.entries(outputs)) new CfnOutput(this, id, { value, description });
+    if (socialPlusSecretArn !== undefined) outputs[o.socialPlusApiSecretArn] = [socialPlusSecretArn, 'Secret holding the Social Plus admin token the example handlers call the API with'];
+    for (const [id, entry] of Object.entries(outputs)) {
+      if (entry !== undefined) new CfnOutput(this, id, { value: entry[0], description: entry[1] });
+    }
   }
 }

@@ -11,14 +11,14 @@ import { existsSync, mkdtempSync, readFileSync, readdirSync, statSync } from 'no
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { App, Stack } from 'aws-cdk-lib';
-import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
-import * as firehose from 'aws-cdk-lib/aws-kinesisfirehose';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
-import * as s3 from 'aws-cdk-lib/aws-s3';
-import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
-import * as sqs from 'aws-cdk-lib/aws-sqs';
+import { EventArchive } from '../../lib/constructs/archive.js';
+import { EventStore } from '../../lib/constructs/event-store.js';
 import { FanoutFunction } from '../../lib/constructs/fanout-function.js';
+import { Inbox } from '../../lib/constructs/inbox.js';
+import { EventQueue } from '../../lib/constructs/queue.js';
 import { ReceiverFunction } from '../../lib/constructs/receiver-function.js';
+import { WebhookSecrets } from '../../lib/constructs/secrets.js';
 
 /** One function's bundle as synthesized. */
 export interface StackBundle {
@@ -54,15 +54,17 @@ function synth(outdir: string): StackBundles {
   const started = performance.now();
   const app = new App({ outdir });
   const stack = new Stack(app, 'BenchColdStart', { env: { account: '123456789012', region: 'us-east-1' } });
-  const queue = sqs.Queue.fromQueueArn(stack, 'Queue', 'arn:aws:sqs:us-east-1:123456789012:bench');
-  const inboxBucket = s3.Bucket.fromBucketName(stack, 'Inbox', 'bench-archive');
-  const secret = secretsmanager.Secret.fromSecretCompleteArn(stack, 'Secret', 'arn:aws:secretsmanager:us-east-1:123456789012:secret:bench-AbCdEf');
-  const receiver = new ReceiverFunction(stack, 'Receiver', { queue, inboxBucket, sourceSecrets: { default: secret } });
+  const queue = EventQueue.fromQueueArn(stack, 'Queue', 'arn:aws:sqs:us-east-1:123456789012:bench');
+  const inbox = Inbox.fromBucketName(stack, 'Inbox', 'bench-archive');
+  const sourceSecrets = new WebhookSecrets(stack, 'Secrets', {
+    sources: [{ name: 'default', secretArn: 'arn:aws:secretsmanager:us-east-1:123456789012:secret:bench-AbCdEf' }],
+  });
+  const receiver = new ReceiverFunction(stack, 'Receiver', { queue, inbox, sourceSecrets });
   const fanout = new FanoutFunction(stack, 'Fanout', {
     queue,
-    inboxBucket,
-    table: dynamodb.TableV2.fromTableName(stack, 'Table', 'bench-events'),
-    deliveryStream: firehose.DeliveryStream.fromDeliveryStreamName(stack, 'Stream', 'bench-archive'),
+    inbox,
+    eventStore: EventStore.fromTableName(stack, 'Table', 'bench-events'),
+    archive: EventArchive.streamFromName(stack, 'Stream', 'bench-archive'),
     eventRetentionDays: 90,
   });
   app.synth();

@@ -1,11 +1,14 @@
 import { RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import * as apigateway from 'aws-cdk-lib/aws-apigateway';
+import type * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
+import * as wafv2 from 'aws-cdk-lib/aws-wafv2';
 import { Construct } from 'constructs';
 import type { LogLevel } from '../../lambda/common/logger.js';
 import { API_ACCOUNT_DEFAULT_THROTTLE } from '../config.js';
 import { ApiGatewayAccountCloudWatchRole } from './api-account-role.js';
+import type { IGuardedApi } from './firewall.js';
 
 /** The webhook path; `POST /webhook` serves the source named `default`. */
 export const WEBHOOK_PATH = 'webhook';
@@ -32,6 +35,25 @@ export const ACCESS_LOG_FORMAT: Readonly<Record<string, string>> = {
   errorType: '$context.error.responseType',
   wafResponseCode: '$context.wafResponseCode',
 };
+
+/** The API's metrics the alarms and the dashboard use: the stage's, and counts of access-log lines. */
+export interface IApiMetrics {
+  /** Requests to the stage. */
+  metricCount(props?: cloudwatch.MetricOptions): cloudwatch.Metric;
+  /** Requests answered 4xx. */
+  metricClientError(props?: cloudwatch.MetricOptions): cloudwatch.Metric;
+  /** Requests answered 5xx. */
+  metricServerError(props?: cloudwatch.MetricOptions): cloudwatch.Metric;
+  /** Time from request to answer, in milliseconds. */
+  metricLatency(props?: cloudwatch.MetricOptions): cloudwatch.Metric;
+  /** Time the receiver integration took, in milliseconds. */
+  metricIntegrationLatency(props?: cloudwatch.MetricOptions): cloudwatch.Metric;
+  /**
+   * Counts the access-log lines (fields of {@link ACCESS_LOG_FORMAT}) that match a pattern, with a
+   * metric filter created in `scope`: for what API Gateway has no metric of (its 429s, who got a 401).
+   */
+  countAccessLogLines(scope: Construct, id: string, options: logs.MetricFilterOptions): logs.MetricFilter;
+}
 
 /** Props for {@link WebhookApi}. */
 export interface WebhookApiProps {
@@ -75,7 +97,7 @@ export interface WebhookApiProps {
  * X-Ray tracing unless turned off. Every body reaches the receiver base64-encoded, so the HMAC is computed over the
  * exact bytes Social Plus sent whatever their encoding.
  */
-export class WebhookApi extends Construct {
+export class WebhookApi extends Construct implements IApiMetrics, IGuardedApi {
   /** The REST API. */
   readonly api: apigateway.RestApi;
   /** The deployed stage (what the firewall is attached to). */
@@ -157,6 +179,48 @@ export class WebhookApi extends Construct {
         'the stack, never expiring and never deleted, and bills a line per request at INFO. The stage writes JSON access logs with status, ' +
         'WAF result, integration status, latency and error message instead, and the receiver logs why each request failed.',
     });
+  }
+
+  /** The stage's ARN (what the web ACL guards). */
+  get stageArn(): string {
+    return this.stage.stageArn;
+  }
+
+  /** The access log group's name. */
+  get accessLogGroupName(): string {
+    return this.accessLogGroup.logGroupName;
+  }
+
+  metricCount(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.stage.metricCount(props);
+  }
+
+  metricClientError(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.stage.metricClientError(props);
+  }
+
+  metricServerError(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.stage.metricServerError(props);
+  }
+
+  metricLatency(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.stage.metricLatency(props);
+  }
+
+  metricIntegrationLatency(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.stage.metricIntegrationLatency(props);
+  }
+
+  countAccessLogLines(scope: Construct, id: string, options: logs.MetricFilterOptions): logs.MetricFilter {
+    return new logs.MetricFilter(scope, id, { logGroup: this.accessLogGroup, ...options });
+  }
+
+  /** Associates a web ACL with the stage, with the association created in `scope` (the firewall) under `id`. */
+  associateWebAcl(scope: Construct, id: string, webAclArn: string): wafv2.CfnWebACLAssociation {
+    const association = new wafv2.CfnWebACLAssociation(scope, id, { resourceArn: this.stage.stageArn, webAclArn });
+    // The stage ARN is built from the API id and the stage name, which does not make CloudFormation wait for the stage.
+    association.node.addDependency(this.stage);
+    return association;
   }
 
   /** URL of `POST /webhook/{source}` for a source (or `POST /webhook` for `default` when `bare`). */

@@ -1,7 +1,6 @@
 import { Size, Stack } from 'aws-cdk-lib';
 import * as athena from 'aws-cdk-lib/aws-athena';
 import * as glue from 'aws-cdk-lib/aws-glue';
-import type * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 import { ARCHIVE_COLUMNS, ARCHIVE_EVENTS_PREFIX, type ArchiveColumn } from '../../lambda/core/archive-layout.js';
 import { NAMED_QUERIES, type NamedQuery } from '../named-queries.js';
@@ -34,8 +33,8 @@ export const ATHENA_ENGINE_VERSION = 'Athena engine version 3';
 
 /** Props for {@link ArchiveCatalog}. */
 export interface ArchiveCatalogProps {
-  /** The archive bucket (events under `events/`, query results under `athena-results/`). */
-  readonly bucket: s3.IBucket;
+  /** The archive bucket's name (events under `events/`, query results under `athena-results/`). */
+  readonly bucketName: string;
   /** Most data one query may scan before Athena cancels it. */
   readonly scanLimit: Size;
   /**
@@ -82,7 +81,7 @@ export class ArchiveCatalog extends Construct {
     this.workGroupName = props.workGroupName ?? stack.stackName;
     const start = props.projectionStartDate ?? '2025-01-01';
     if (!/^\d{4}-\d{2}-\d{2}$/.test(start)) throw new Error(`projectionStartDate '${start}' is not a YYYY-MM-DD date`);
-    const bucketName = props.bucket.bucketName;
+    const bucketName = props.bucketName;
 
     const database = new glue.CfnDatabase(this, 'Database', {
       catalogId: stack.account,

@@ -1,10 +1,11 @@
 import { CfnMapping, CfnResource, Duration, RemovalPolicy, Stack, type Size, Validations } from 'aws-cdk-lib';
+import type * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as firehose from 'aws-cdk-lib/aws-kinesisfirehose';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
-import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct, type IConstruct } from 'constructs';
+import { ENV } from '../../lambda/common/env.js';
 import {
   ARCHIVE_ERRORS_PREFIX,
   ARCHIVE_EVENTS_PREFIX,
@@ -12,7 +13,8 @@ import {
   FIREHOSE_EVENTS_PREFIX,
   INBOX_SPILL_PREFIX,
 } from '../../lambda/core/archive-layout.js';
-import { ScopedQueueDestination } from './inbox.js';
+import { Inbox } from './inbox.js';
+import type { IBindableFunction } from './node-function.js';
 
 /** Where the Athena workgroup writes query results, inside the archive bucket. */
 export const ATHENA_RESULTS_PREFIX = 'athena-results/';
@@ -52,6 +54,60 @@ export interface EventArchiveProps {
 }
 
 /**
+ * The archive's delivery stream as the fan-out sees it: an {@link EventArchive}, or an existing
+ * stream ({@link EventArchive.streamFromName}).
+ */
+export interface IArchiveStream {
+  /** Lets `grantee` put records (one and in batches) on the delivery stream. */
+  grantPutRecords(grantee: iam.IGrantable): iam.Grant;
+  /** Sets `ENV.DELIVERY_STREAM_NAME` on `fn` and grants it the puts: what the fan-out needs to archive. */
+  bindRecordWriter(fn: IBindableFunction): iam.Grant;
+}
+
+/** The archive's metrics the alarms and the dashboard use (Firehose's delivery to S3). */
+export interface IArchiveMetrics {
+  /** Age of the oldest record not yet delivered to S3, in seconds. */
+  metricDataFreshness(props?: cloudwatch.MetricOptions): cloudwatch.Metric;
+  /** Share of successful S3 deliveries (1 = all). */
+  metricDeliverySuccess(props?: cloudwatch.MetricOptions): cloudwatch.Metric;
+  /** Records put on the delivery stream. */
+  metricIncomingRecords(props?: cloudwatch.MetricOptions): cloudwatch.Metric;
+  /** Records delivered to S3. */
+  metricDeliveredRecords(props?: cloudwatch.MetricOptions): cloudwatch.Metric;
+}
+
+/** What the event queue offers the archive: a notification destination for the spills. */
+export interface ISpillNotificationTarget {
+  asBucketNotificationDestination(): s3.IBucketNotificationDestination;
+}
+
+/** The grants and bindings of {@link IArchiveStream}, over the delivery stream the subclass holds. */
+abstract class ArchiveStreamBase extends Construct implements IArchiveStream {
+  /** Direct-put delivery stream writing archive lines to the bucket. */
+  abstract readonly deliveryStream: firehose.IDeliveryStream;
+
+  grantPutRecords(grantee: iam.IGrantable): iam.Grant {
+    return this.deliveryStream.grantPutRecords(grantee);
+  }
+
+  bindRecordWriter(fn: IBindableFunction): iam.Grant {
+    const grant = this.grantPutRecords(fn.function);
+    fn.function.addEnvironment(ENV.DELIVERY_STREAM_NAME, this.deliveryStream.deliveryStreamName);
+    return grant;
+  }
+}
+
+/** An existing delivery stream, imported by name. */
+class ImportedArchiveStream extends ArchiveStreamBase {
+  readonly deliveryStream: firehose.IDeliveryStream;
+
+  constructor(scope: Construct, id: string, deliveryStreamName: string) {
+    super(scope, id);
+    this.deliveryStream = firehose.DeliveryStream.fromDeliveryStreamName(this, 'DeliveryStream', deliveryStreamName);
+  }
+}
+
+/**
  * The construct id CDK gives its stack-wide handler of `Custom::S3BucketNotifications` (an
  * implementation detail of aws-cdk-lib, looked up by prefix so a changed suffix still matches).
  */
@@ -66,9 +122,16 @@ const NOTIFICATIONS_HANDLER_ID_PREFIX = 'BucketNotificationsHandler';
  * The bucket blocks public access, takes TLS only, is encrypted (SSE-S3), versioned, moves objects to
  * Standard-IA after `transitionAfter`, logs access to a separate bucket, and both are retained.
  */
-export class EventArchive extends Construct {
-  /** The archive bucket (events, errors, claim checks, spills, Athena results). */
+export class EventArchive extends ArchiveStreamBase implements IArchiveMetrics {
+  /** An existing delivery stream, for functions built outside this stack (the cold-start benchmark). */
+  static streamFromName(scope: Construct, id: string, deliveryStreamName: string): IArchiveStream {
+    return new ImportedArchiveStream(scope, id, deliveryStreamName);
+  }
+
+  /** The archive bucket (events, errors, claim checks, spills, Athena results); for tests and escape hatches. */
   readonly bucket: s3.Bucket;
+  /** The bucket's inbox: what the receiver and the fan-out bind to. */
+  readonly inbox: Inbox;
   /** The bucket receiving the archive bucket's S3 server access logs. */
   readonly accessLogsBucket: s3.Bucket;
   /** Direct-put delivery stream writing archive lines to the bucket. */
@@ -152,6 +215,7 @@ export class EventArchive extends Construct {
         // through the first rule, to Standard-IA after transitionAfter.
       ],
     });
+    this.inbox = new Inbox(this.bucket);
     this.notificationsRole.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['s3:PutBucketNotification'], resources: [this.bucket.bucketArn] }));
     this.notificationsLogGroup.grantWrite(this.notificationsRole);
 
@@ -209,13 +273,39 @@ export class EventArchive extends Construct {
     }
   }
 
+  /** The archive bucket's name. */
+  get bucketName(): string {
+    return this.bucket.bucketName;
+  }
+
+  /** The delivery stream's name. */
+  get deliveryStreamName(): string {
+    return this.deliveryStream.deliveryStreamName;
+  }
+
+  metricDataFreshness(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.deliveryStream.metric('DeliveryToS3.DataFreshness', props);
+  }
+
+  metricDeliverySuccess(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.deliveryStream.metric('DeliveryToS3.Success', props);
+  }
+
+  metricIncomingRecords(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.deliveryStream.metricIncomingRecords(props);
+  }
+
+  metricDeliveredRecords(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.deliveryStream.metric('DeliveryToS3.Records', props);
+  }
+
   /**
    * Has S3 notify `queue` of every object created under `inbox/spill/` (DESIGN §2: spilled events
    * reach the fan-out with no manual step). The queue's policy lets only this bucket, in this
    * account, send to it. Call once.
    */
-  notifySpills(queue: sqs.IQueue): void {
-    this.bucket.addEventNotification(s3.EventType.OBJECT_CREATED, new ScopedQueueDestination(queue), { prefix: INBOX_SPILL_PREFIX });
+  notifySpills(queue: ISpillNotificationTarget): void {
+    this.bucket.addEventNotification(s3.EventType.OBJECT_CREATED, queue.asBucketNotificationDestination(), { prefix: INBOX_SPILL_PREFIX });
     const handler = this.notificationsHandler();
     // The handler writes to a log group with a retention instead of one Lambda would create without.
     handler.addPropertyOverride('LoggingConfig', { LogGroup: this.notificationsLogGroup.logGroupName });

@@ -2,7 +2,9 @@ import { RemovalPolicy } from 'aws-cdk-lib';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
+import { ENV } from '../../lambda/common/env.js';
 import { TABLE } from '../../lambda/common/table-schema.js';
+import type { IBindableFunction } from './node-function.js';
 
 /**
  * What the fan-out's DynamoDB adapter calls: PutItem (conditional store, the de-duplication),
@@ -11,11 +13,38 @@ import { TABLE } from '../../lambda/common/table-schema.js';
  */
 export const EVENT_STORE_WRITER_ACTIONS = ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'] as const;
 
-/**
- * Grants exactly {@link EVENT_STORE_WRITER_ACTIONS} on the table (not its indexes). Pair with `ENV.TABLE_NAME`.
- */
-export function grantEventStoreWrites(table: dynamodb.ITableV2, grantee: iam.IGrantable): iam.Grant {
-  return iam.Grant.addToPrincipal({ grantee, actions: [...EVENT_STORE_WRITER_ACTIONS], resourceArns: [table.tableArn] });
+/** The event store as the fan-out sees it: an {@link EventStore}, or an existing table ({@link EventStore.fromTableName}). */
+export interface IEventStore {
+  /** Grants exactly {@link EVENT_STORE_WRITER_ACTIONS} on the table (not its indexes). */
+  grantWrites(grantee: iam.IGrantable): iam.Grant;
+  /** Sets `ENV.TABLE_NAME` on `fn` and grants it the writes: what the fan-out needs. */
+  bindWriter(fn: IBindableFunction): iam.Grant;
+}
+
+/** The grants and bindings of {@link IEventStore}, over the table the subclass holds. */
+abstract class EventStoreBase extends Construct implements IEventStore {
+  /** The table. */
+  abstract readonly table: dynamodb.ITableV2;
+
+  grantWrites(grantee: iam.IGrantable): iam.Grant {
+    return iam.Grant.addToPrincipal({ grantee, actions: [...EVENT_STORE_WRITER_ACTIONS], resourceArns: [this.table.tableArn] });
+  }
+
+  bindWriter(fn: IBindableFunction): iam.Grant {
+    const grant = this.grantWrites(fn.function);
+    fn.function.addEnvironment(ENV.TABLE_NAME, this.table.tableName);
+    return grant;
+  }
+}
+
+/** An existing event store table, imported by name. */
+class ImportedEventStore extends EventStoreBase {
+  readonly table: dynamodb.ITableV2;
+
+  constructor(scope: Construct, id: string, tableName: string) {
+    super(scope, id);
+    this.table = dynamodb.TableV2.fromTableName(this, 'Table', tableName);
+  }
 }
 
 /** Props for {@link EventStore}. */
@@ -41,9 +70,19 @@ export interface EventStoreProps {
  * `TableV2` (AWS::DynamoDB::GlobalTable) rather than `Table`: it is the construct AWS recommends for
  * new tables, and a replica in another region can be added later without replacing the table.
  */
-export class EventStore extends Construct {
-  /** The table. */
+export class EventStore extends EventStoreBase {
+  /** An existing event store table, for functions built outside this stack (the cold-start benchmark). */
+  static fromTableName(scope: Construct, id: string, tableName: string): IEventStore {
+    return new ImportedEventStore(scope, id, tableName);
+  }
+
+  /** The table; for tests and escape hatches. */
   readonly table: dynamodb.TableV2;
+
+  /** The table's name. */
+  get tableName(): string {
+    return this.table.tableName;
+  }
 
   constructor(scope: Construct, id: string, props: EventStoreProps = {}) {
     super(scope, id);

@@ -1,33 +1,25 @@
 import { Duration, Stack, Token, Validations } from 'aws-cdk-lib';
-import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
-import type * as events from 'aws-cdk-lib/aws-events';
 import type * as iam from 'aws-cdk-lib/aws-iam';
-import type * as firehose from 'aws-cdk-lib/aws-kinesisfirehose';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
-import type * as s3 from 'aws-cdk-lib/aws-s3';
-import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
-import type * as sqs from 'aws-cdk-lib/aws-sqs';
-import { Construct } from 'constructs';
-import { INBOX_LARGE_PREFIX, INBOX_SPILL_PREFIX } from '../../lambda/core/archive-layout.js';
+import type { Construct } from 'constructs';
 import { ENV } from '../../lambda/common/env.js';
 import type { LogLevel } from '../../lambda/common/logger.js';
 import { ConfigError, LAMBDA_ENVIRONMENT_LIMIT_BYTES } from '../config.js';
-import { grantEventStoreWrites } from './event-store.js';
-import { grantHandlerState } from './handler-resources.js';
-import { acknowledgeInboxWildcards, grantInboxProcessing } from './inbox.js';
+import type { IArchiveStream } from './archive.js';
+import type { IEventStore } from './event-store.js';
+import type { HandlerResources } from './handler-resources.js';
+import type { Inbox } from './inbox.js';
 import { WebhooksFunction } from './node-function.js';
+import { PipelineFunction } from './pipeline-function.js';
+import type { IEventQueue } from './queue.js';
 
-/** The example handlers' configuration and what the enabled ones need, each paired with its grant. */
+/** The example handlers' configuration and what the enabled ones need. */
 export interface FanoutHandlersProps {
   /** `HANDLERS_CONFIG`: the JSON of the handlers' configuration. */
   readonly config: string;
-  /** The handler state table (auto-moderation, daily counters). */
-  readonly stateTable?: dynamodb.ITableV2;
-  /** The forwarder's bus. */
-  readonly eventBus?: events.IEventBus;
-  /** The secret holding the Social Plus admin token. */
-  readonly socialPlusSecret?: secretsmanager.ISecret;
+  /** The state table, bus and admin-token secret the enabled handlers need (each bound with its grant). */
+  readonly resources?: Pick<HandlerResources, 'bindHandlers'>;
 }
 
 /**
@@ -42,17 +34,17 @@ export function referenceLengthEstimate(stackName: string): number {
 /** Props for {@link FanoutFunction}. */
 export interface FanoutFunctionProps {
   /** The event queue it consumes. */
-  readonly queue: sqs.IQueue;
-  /** The event store table. */
-  readonly table: dynamodb.ITableV2;
+  readonly queue: IEventQueue;
+  /** The event store. */
+  readonly eventStore: IEventStore;
   /** The archive's delivery stream. */
-  readonly deliveryStream: firehose.IDeliveryStream;
+  readonly archive: IArchiveStream;
   /**
-   * The archive bucket, whose `inbox/` holds claim-checked bodies (`inbox/large/`, read, and written
+   * The archive bucket's inbox, which holds claim-checked bodies (`inbox/large/`, read, and written
    * for payloads too large for a record or an item) and spilled events (`inbox/spill/`, read and
    * deleted once processed).
    */
-  readonly inboxBucket: s3.IBucket;
+  readonly inbox: Inbox;
   /** Days an event item lives before TTL. */
   readonly eventRetentionDays: number;
   /**
@@ -113,11 +105,13 @@ export interface FanoutFunctionProps {
  * responses: fetches claim-checked and spilled bodies from the inbox, archives each batch to
  * Firehose, stores each event once, runs the handlers.
  */
-export class FanoutFunction extends Construct {
+export class FanoutFunction extends PipelineFunction {
   /** The function. */
-  readonly function: lambda.IFunction;
+  readonly function: lambda.Function;
   /** Its log group. */
   readonly logGroup: logs.ILogGroup;
+  /** Its execution role. */
+  readonly role: iam.Role;
   /** The SQS event source mapping. */
   readonly eventSource: lambda.EventSourceMapping;
 
@@ -138,40 +132,15 @@ export class FanoutFunction extends Construct {
       enableSourceMaps: true,
     });
 
-    grantEventStoreWrites(props.table, fn.function);
-    fn.function.addEnvironment(ENV.TABLE_NAME, props.table.tableName);
-
-    props.deliveryStream.grantPutRecords(fn.function);
-    fn.function.addEnvironment(ENV.DELIVERY_STREAM_NAME, props.deliveryStream.deliveryStreamName);
-
+    props.eventStore.bindWriter(fn);
+    props.archive.bindRecordWriter(fn);
     fn.function.addEnvironment(ENV.EVENT_RETENTION_DAYS, String(props.eventRetentionDays));
-
-    grantInboxProcessing(props.inboxBucket, fn.function);
-    fn.function.addEnvironment(ENV.ARCHIVE_BUCKET_NAME, props.inboxBucket.bucketName);
-    acknowledgeInboxWildcards(fn.role.node.findChild('DefaultPolicy').node.defaultChild as iam.CfnPolicy, props.inboxBucket, {
-      [INBOX_LARGE_PREFIX]:
-        'The fan-out reads claim-checked bodies, and writes payloads too large for an archive record or a table item, under inbox/large/ ' +
-        'at keys named per event at run time; GetObject and PutObject, under this prefix only.',
-      [INBOX_SPILL_PREFIX]:
-        'The fan-out reads each spilled event S3 notifies it of, then deletes it, at keys the receiver named per event at run time; ' +
-        'GetObject and DeleteObject, under this prefix only.',
-    });
+    props.inbox.bindProcessor(fn);
 
     const h = props.handlers;
     if (h !== undefined) {
       fn.function.addEnvironment(ENV.HANDLERS_CONFIG, h.config);
-      if (h.stateTable) {
-        grantHandlerState(h.stateTable, fn.function);
-        fn.function.addEnvironment(ENV.HANDLER_STATE_TABLE_NAME, h.stateTable.tableName);
-      }
-      if (h.eventBus) {
-        h.eventBus.grantPutEventsTo(fn.function);
-        fn.function.addEnvironment(ENV.EVENT_BUS_NAME, h.eventBus.eventBusName);
-      }
-      if (h.socialPlusSecret) {
-        h.socialPlusSecret.grantRead(fn.function);
-        fn.function.addEnvironment(ENV.SOCIALPLUS_API_SECRET_ARN, h.socialPlusSecret.secretArn);
-      }
+      h.resources?.bindHandlers(fn);
     }
     this.assertEnvironmentFits(fn.function);
 
@@ -198,6 +167,7 @@ export class FanoutFunction extends Construct {
 
     this.function = fn.function;
     this.logGroup = fn.logGroup;
+    this.role = fn.role;
   }
 
   /**

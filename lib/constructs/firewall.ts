@@ -1,13 +1,18 @@
 import { Fn, Stack } from 'aws-cdk-lib';
-import type * as apigateway from 'aws-cdk-lib/aws-apigateway';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as wafv2 from 'aws-cdk-lib/aws-wafv2';
 import { Construct } from 'constructs';
 
+/** What the firewall needs of the API it guards: to associate a web ACL with its stage. */
+export interface IGuardedApi {
+  /** Associates the web ACL with the stage, with the association created in `scope` under `id`. */
+  associateWebAcl(scope: Construct, id: string, webAclArn: string): wafv2.CfnWebACLAssociation;
+}
+
 /** Props for {@link WebhookFirewall}. */
 export interface WebhookFirewallProps {
-  /** The API stage to protect. */
-  readonly stage: apigateway.Stage;
+  /** The API whose stage to protect. */
+  readonly api: IGuardedApi;
   /** IPv4 CIDRs allowed in (the Social Plus webhook IPs plus any extra); at least one. */
   readonly ipv4Cidrs: readonly string[];
   /**
@@ -78,12 +83,12 @@ export class WebhookFirewall extends Construct {
     // web ACL association can leave the stage with none.
     this.webAclName = Fn.select(0, Fn.split('|', this.webAcl.ref));
 
-    const association = new wafv2.CfnWebACLAssociation(this, 'Association', {
-      resourceArn: props.stage.stageArn,
-      webAclArn: this.webAcl.attrArn,
-    });
-    // The stage ARN is built from the API id and the stage name, which does not make CloudFormation wait for the stage.
-    association.node.addDependency(props.stage);
+    props.api.associateWebAcl(this, 'Association', this.webAcl.attrArn);
+  }
+
+  /** The web ACL's ARN. */
+  get webAclArn(): string {
+    return this.webAcl.attrArn;
   }
 
   /**

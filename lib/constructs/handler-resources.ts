@@ -4,8 +4,10 @@ import * as events from 'aws-cdk-lib/aws-events';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
+import { ENV } from '../../lambda/common/env.js';
 import { SOCIALPLUS_API_SECRET_PLACEHOLDER } from '../../lambda/fanout/handlers/env.js';
 import { HANDLER_STATE_TABLE } from '../../lambda/common/table-schema.js';
+import type { IBindableFunction } from './node-function.js';
 
 /**
  * What the example handlers' stores call on the state table: GetItem, PutItem and UpdateItem (flags,
@@ -13,11 +15,6 @@ import { HANDLER_STATE_TABLE } from '../../lambda/common/table-schema.js';
  * only on the table itself: it has no indexes.
  */
 export const HANDLER_STATE_ACTIONS = ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:Query'] as const;
-
-/** Grants exactly {@link HANDLER_STATE_ACTIONS} on the table. Pair with `ENV.HANDLER_STATE_TABLE_NAME`. */
-export function grantHandlerState(table: dynamodb.ITableV2, grantee: iam.IGrantable): iam.Grant {
-  return iam.Grant.addToPrincipal({ grantee, actions: [...HANDLER_STATE_ACTIONS], resourceArns: [table.tableArn] });
-}
 
 /** Props for {@link HandlerResources}. */
 export interface HandlerResourcesProps {
@@ -40,7 +37,7 @@ export interface HandlerResourcesProps {
  * the same logical id, and the table (retained) and the secret keep theirs while enabled.
  */
 export class HandlerResources extends Construct {
-  /** Flags, ban claims and daily counters; `PK`/`SK`, TTL on `expiresAt`. */
+  /** Flags, ban claims and daily counters; `PK`/`SK`, TTL on `expiresAt`. For tests and escape hatches, like the two below. */
   readonly stateTable?: dynamodb.TableV2;
   /** The forwarder's bus. */
   readonly eventBus?: events.EventBus;
@@ -86,6 +83,52 @@ export class HandlerResources extends Construct {
         });
         this.socialPlusSecret = secret;
       }
+    }
+  }
+
+  /** The state table's name, when there is one. */
+  get stateTableName(): string | undefined {
+    return this.stateTable?.tableName;
+  }
+
+  /** The bus's name, when there is one. */
+  get eventBusName(): string | undefined {
+    return this.eventBus?.eventBusName;
+  }
+
+  /** The bus's ARN, when there is one. */
+  get eventBusArn(): string | undefined {
+    return this.eventBus?.eventBusArn;
+  }
+
+  /** The admin token's secret's ARN, when there is one. */
+  get socialPlusSecretArn(): string | undefined {
+    return this.socialPlusSecret?.secretArn;
+  }
+
+  /** Grants exactly {@link HANDLER_STATE_ACTIONS} on the state table, when there is one. */
+  grantState(grantee: iam.IGrantable): iam.Grant | undefined {
+    if (!this.stateTable) return undefined;
+    return iam.Grant.addToPrincipal({ grantee, actions: [...HANDLER_STATE_ACTIONS], resourceArns: [this.stateTable.tableArn] });
+  }
+
+  /**
+   * Gives the fan-out each resource there is, its variable together with its grant: the state
+   * table (`ENV.HANDLER_STATE_TABLE_NAME`, {@link grantState}), the bus (`ENV.EVENT_BUS_NAME`, put
+   * events) and the admin token's secret (`ENV.SOCIALPLUS_API_SECRET_ARN`, read).
+   */
+  bindHandlers(fn: IBindableFunction): void {
+    if (this.stateTable) {
+      this.grantState(fn.function);
+      fn.function.addEnvironment(ENV.HANDLER_STATE_TABLE_NAME, this.stateTable.tableName);
+    }
+    if (this.eventBus) {
+      this.eventBus.grantPutEventsTo(fn.function);
+      fn.function.addEnvironment(ENV.EVENT_BUS_NAME, this.eventBus.eventBusName);
+    }
+    if (this.socialPlusSecret) {
+      this.socialPlusSecret.grantRead(fn.function);
+      fn.function.addEnvironment(ENV.SOCIALPLUS_API_SECRET_ARN, this.socialPlusSecret.secretArn);
     }
   }
 }

@@ -3,7 +3,9 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
+import { ENV } from '../../lambda/common/env.js';
 import { INBOX_LARGE_PREFIX, INBOX_SPILL_PREFIX } from '../../lambda/core/archive-layout.js';
+import { defaultPolicyOf, type IBindableFunction } from './node-function.js';
 
 /** The archive bucket's inbox (DESIGN §6): claim checks under `inbox/large/`, spills under `inbox/spill/`. */
 export const INBOX_PREFIX = 'inbox/';
@@ -11,50 +13,95 @@ export const INBOX_PREFIX = 'inbox/';
 const objects = (bucket: s3.IBucket, prefix: string): string => bucket.arnForObjects(`${prefix}*`);
 
 /**
- * What the receiver's blob store calls on its two rare paths: `PutObject` of a claim-checked body
- * under `inbox/large/` and of a spilled one under `inbox/spill/`, and nothing else (no read, no
- * delete, no tagging or ACLs). Pair with `ENV.ARCHIVE_BUCKET_NAME`.
+ * The archive bucket's inbox and who may do what in it: the receiver writes claim checks and spills
+ * (`bindWriter`), the fan-out reads them, copies large payloads in and deletes processed spills
+ * (`bindProcessor`). Each binding sets `ENV.ARCHIVE_BUCKET_NAME` with the narrowest grant and
+ * acknowledges the prefix wildcards that grant needs. {@link EventArchive} holds the inbox of its
+ * bucket; {@link Inbox.fromBucketName} wraps an existing bucket.
  */
-export function grantInboxWrites(bucket: s3.IBucket, grantee: iam.IGrantable): iam.Grant[] {
-  const grants = [
-    iam.Grant.addToPrincipal({
-      grantee,
-      actions: ['s3:PutObject'],
-      resourceArns: [objects(bucket, INBOX_LARGE_PREFIX), objects(bucket, INBOX_SPILL_PREFIX)],
-    }),
-  ];
-  // SSE-S3 today (no key); with a KMS key, a put needs a data key.
-  if (bucket.encryptionKey) grants.push(bucket.encryptionKey.grant(grantee, 'kms:GenerateDataKey'));
-  return grants;
-}
+export class Inbox {
+  /** The inbox of an existing bucket, for functions built outside this stack (the cold-start benchmark). */
+  static fromBucketName(scope: Construct, id: string, bucketName: string): Inbox {
+    return new Inbox(s3.Bucket.fromBucketName(scope, id, bucketName));
+  }
 
-/**
- * What the fan-out's blob store calls: `GetObject` of claim checks and spills, `PutObject` under
- * `inbox/large/` (a payload too large for an archive record or a table item is copied there),
- * `DeleteObject` of a spill once processed, and `ListBucket` limited to `inbox/` keys. Without
- * `ListBucket`, S3 answers a missing key with 403 instead of `NoSuchKey`, and a repeated
- * notification of a spill already processed and deleted would be retried into the DLQ. Pair with
- * `ENV.ARCHIVE_BUCKET_NAME`.
- */
-export function grantInboxProcessing(bucket: s3.IBucket, grantee: iam.IGrantable): iam.Grant[] {
-  const large = objects(bucket, INBOX_LARGE_PREFIX);
-  const spill = objects(bucket, INBOX_SPILL_PREFIX);
-  const grants = [
-    iam.Grant.addToPrincipal({ grantee, actions: ['s3:GetObject'], resourceArns: [large, spill] }),
-    iam.Grant.addToPrincipal({ grantee, actions: ['s3:PutObject'], resourceArns: [large] }),
-    iam.Grant.addToPrincipal({ grantee, actions: ['s3:DeleteObject'], resourceArns: [spill] }),
-    // Limited to inbox/ keys. AWS documents only "s3:ListBucket on the bucket" for the 404; a
-    // prefix-scoped grant was observed to give it for keys under the prefix (kopia/kopia#3072). If a
-    // deployment ever logs AccessDenied for a missing inbox key, drop the condition.
-    iam.Grant.addToPrincipal({
-      grantee,
-      actions: ['s3:ListBucket'],
-      resourceArns: [bucket.bucketArn],
-      conditions: { StringLike: { 's3:prefix': [`${INBOX_PREFIX}*`] } },
-    }),
-  ];
-  if (bucket.encryptionKey) grants.push(bucket.encryptionKey.grant(grantee, 'kms:Decrypt', 'kms:GenerateDataKey'));
-  return grants;
+  constructor(private readonly bucket: s3.IBucket) {}
+
+  /**
+   * What the receiver's blob store calls on its two rare paths: `PutObject` of a claim-checked body
+   * under `inbox/large/` and of a spilled one under `inbox/spill/`, and nothing else (no read, no
+   * delete, no tagging or ACLs).
+   */
+  grantWrites(grantee: iam.IGrantable): iam.Grant[] {
+    const grants = [
+      iam.Grant.addToPrincipal({
+        grantee,
+        actions: ['s3:PutObject'],
+        resourceArns: [objects(this.bucket, INBOX_LARGE_PREFIX), objects(this.bucket, INBOX_SPILL_PREFIX)],
+      }),
+    ];
+    // SSE-S3 today (no key); with a KMS key, a put needs a data key.
+    if (this.bucket.encryptionKey) grants.push(this.bucket.encryptionKey.grant(grantee, 'kms:GenerateDataKey'));
+    return grants;
+  }
+
+  /**
+   * What the fan-out's blob store calls: `GetObject` of claim checks and spills, `PutObject` under
+   * `inbox/large/` (a payload too large for an archive record or a table item is copied there),
+   * `DeleteObject` of a spill once processed, and `ListBucket` limited to `inbox/` keys. Without
+   * `ListBucket`, S3 answers a missing key with 403 instead of `NoSuchKey`, and a repeated
+   * notification of a spill already processed and deleted would be retried into the DLQ.
+   */
+  grantProcessing(grantee: iam.IGrantable): iam.Grant[] {
+    const large = objects(this.bucket, INBOX_LARGE_PREFIX);
+    const spill = objects(this.bucket, INBOX_SPILL_PREFIX);
+    const grants = [
+      iam.Grant.addToPrincipal({ grantee, actions: ['s3:GetObject'], resourceArns: [large, spill] }),
+      iam.Grant.addToPrincipal({ grantee, actions: ['s3:PutObject'], resourceArns: [large] }),
+      iam.Grant.addToPrincipal({ grantee, actions: ['s3:DeleteObject'], resourceArns: [spill] }),
+      // Limited to inbox/ keys. AWS documents only "s3:ListBucket on the bucket" for the 404; a
+      // prefix-scoped grant was observed to give it for keys under the prefix (kopia/kopia#3072). If a
+      // deployment ever logs AccessDenied for a missing inbox key, drop the condition.
+      iam.Grant.addToPrincipal({
+        grantee,
+        actions: ['s3:ListBucket'],
+        resourceArns: [this.bucket.bucketArn],
+        conditions: { StringLike: { 's3:prefix': [`${INBOX_PREFIX}*`] } },
+      }),
+    ];
+    if (this.bucket.encryptionKey) grants.push(this.bucket.encryptionKey.grant(grantee, 'kms:Decrypt', 'kms:GenerateDataKey'));
+    return grants;
+  }
+
+  /** Sets `ENV.ARCHIVE_BUCKET_NAME` on the receiver and grants it {@link grantWrites}. */
+  bindWriter(fn: IBindableFunction): iam.Grant[] {
+    const grants = this.grantWrites(fn.function);
+    fn.function.addEnvironment(ENV.ARCHIVE_BUCKET_NAME, this.bucket.bucketName);
+    acknowledgeInboxWildcards(defaultPolicyOf(fn), this.bucket, {
+      [INBOX_LARGE_PREFIX]:
+        'The receiver puts a body too large for a queue message under inbox/large/<date>/<event id>, a key it makes per event at run time; ' +
+        'PutObject only, under this prefix only.',
+      [INBOX_SPILL_PREFIX]:
+        'The receiver puts an event the queue could not take in time under inbox/spill/<date>/<event id>, a key it makes per event at run time; ' +
+        'PutObject only, under this prefix only.',
+    });
+    return grants;
+  }
+
+  /** Sets `ENV.ARCHIVE_BUCKET_NAME` on the fan-out and grants it {@link grantProcessing}. */
+  bindProcessor(fn: IBindableFunction): iam.Grant[] {
+    const grants = this.grantProcessing(fn.function);
+    fn.function.addEnvironment(ENV.ARCHIVE_BUCKET_NAME, this.bucket.bucketName);
+    acknowledgeInboxWildcards(defaultPolicyOf(fn), this.bucket, {
+      [INBOX_LARGE_PREFIX]:
+        'The fan-out reads claim-checked bodies, and writes payloads too large for an archive record or a table item, under inbox/large/ ' +
+        'at keys named per event at run time; GetObject and PutObject, under this prefix only.',
+      [INBOX_SPILL_PREFIX]:
+        'The fan-out reads each spilled event S3 notifies it of, then deletes it, at keys the receiver named per event at run time; ' +
+        'GetObject and DeleteObject, under this prefix only.',
+    });
+    return grants;
+  }
 }
 
 /**

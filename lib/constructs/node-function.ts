@@ -121,6 +121,23 @@ export function bundledCode(entry: string, opts: { sourceMaps?: boolean } = {}):
   });
 }
 
+/**
+ * A function a resource binds itself to (`queue.bindSender(fn)`, `eventStore.bindWriter(fn)`, …): the
+ * resource sets the variable naming it and grants what that use needs in one call, so the two
+ * cannot drift apart. {@link WebhooksFunction} is one.
+ */
+export interface IBindableFunction {
+  /** The function: it gets the environment variable, and the grant goes to its role. */
+  readonly function: lambda.Function;
+  /** Its execution role, whose default policy the grants land in. */
+  readonly role: iam.Role;
+}
+
+/** The policy grants to a role land in, for acknowledging a cdk-nag finding one of them raises. */
+export function defaultPolicyOf(fn: IBindableFunction): iam.CfnPolicy {
+  return fn.role.node.findChild('DefaultPolicy').node.defaultChild as iam.CfnPolicy;
+}
+
 /** Props for {@link WebhooksFunction}. */
 export interface WebhooksFunctionProps {
   /** Entry file, relative to the repository root (e.g. `lambda/receiver/index.ts`). */
@@ -171,7 +188,7 @@ export interface WebhooksFunctionProps {
  * with its own role (no AWS managed policies: it may write only to its own log group) and its own
  * log group with a retention.
  */
-export class WebhooksFunction extends Construct {
+export class WebhooksFunction extends Construct implements IBindableFunction {
   /** The function. */
   readonly function: lambda.Function;
   /** The function's execution role. */
@@ -226,7 +243,7 @@ export class WebhooksFunction extends Construct {
     );
     if (tracing) {
       // Active tracing adds xray:PutTraceSegments and xray:PutTelemetryRecords, which take no resource ARN.
-      Validations.of(this.role.node.findChild('DefaultPolicy').node.defaultChild as iam.CfnPolicy).acknowledge({
+      Validations.of(defaultPolicyOf(this)).acknowledge({
         id: 'AwsSolutions-IAM5[Resource::*]',
         reason: 'Only the X-Ray actions xray:PutTraceSegments and xray:PutTelemetryRecords use Resource *: X-Ray has no resource-level permissions, AWS requires *.',
       });

@@ -1,14 +1,15 @@
 import { Duration } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
-import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import type { EventQueue } from './queue.js';
 
 /** Props for {@link OperatorRole}. */
 export interface OperatorRoleProps {
-  /** The event queue `replay --aws` sends to and `redrive --aws` moves messages back into. */
-  readonly queue: sqs.IQueue;
-  /** The dead-letter queue `redrive --aws` moves messages out of. */
-  readonly deadLetterQueue: sqs.IQueue;
+  /**
+   * The event queue `replay --aws` sends to and `redrive --aws` moves messages back into, from its
+   * dead-letter queue.
+   */
+  readonly queue: Pick<EventQueue, 'grantSendMessages' | 'grantRedrive'>;
 }
 
 /**
@@ -18,6 +19,7 @@ export interface OperatorRoleProps {
  * IAM policy allows `sts:AssumeRole` on this role may assume it (administrators can).
  */
 export class OperatorRole extends Construct {
+  /** The role; the queue's policy admits its sends. */
   readonly role: iam.Role;
 
   constructor(scope: Construct, id: string, props: OperatorRoleProps) {
@@ -30,11 +32,11 @@ export class OperatorRole extends Construct {
     // replay --aws: SendMessageBatch of archived events.
     props.queue.grantSendMessages(this.role);
     // redrive --aws: an SQS message move task from the DLQ back to the queue, and following it.
-    this.role.addToPrincipalPolicy(
-      new iam.PolicyStatement({
-        actions: ['sqs:StartMessageMoveTask', 'sqs:ListMessageMoveTasks', 'sqs:CancelMessageMoveTask', 'sqs:ReceiveMessage', 'sqs:DeleteMessage', 'sqs:GetQueueAttributes'],
-        resources: [props.deadLetterQueue.queueArn],
-      }),
-    );
+    props.queue.grantRedrive(this.role);
+  }
+
+  /** The role's ARN. */
+  get roleArn(): string {
+    return this.role.roleArn;
   }
 }

@@ -1,14 +1,80 @@
 import { Duration, Validations } from 'aws-cdk-lib';
+import type * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as iam from 'aws-cdk-lib/aws-iam';
+import type * as s3 from 'aws-cdk-lib/aws-s3';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { ENV } from '../../lambda/common/env.js';
 import { QUEUE_RETENTION_SECONDS, VISIBILITY_TIMEOUT_FACTOR } from '../config.js';
+import { ScopedQueueDestination } from './inbox.js';
+import type { IBindableFunction } from './node-function.js';
 
 /** SQS's largest message (DESIGN §3); the queue attribute still defaults to 256 KiB, so it is set explicitly. */
 export const MAX_MESSAGE_BYTES = 1024 * 1024;
 
 /** AWS's rule for a Lambda-triggered queue: visibility timeout at least six times the function timeout (lib/config.ts). */
 export { VISIBILITY_TIMEOUT_FACTOR };
+
+/**
+ * The event queue as the functions see it: the receiver and the operators send to it, the fan-out
+ * consumes it. An {@link EventQueue}, or an existing queue ({@link EventQueue.fromQueueArn}).
+ */
+export interface IEventQueue {
+  /** The event queue's ARN (an event source mapping reads from it). */
+  readonly queueArn: string;
+  /** Lets `grantee` send to the event queue (`sqs:SendMessage`, and the two reads the SDK makes first). */
+  grantSendMessages(grantee: iam.IGrantable): iam.Grant;
+  /** Lets `grantee` receive, delete and extend the visibility of the event queue's messages. */
+  grantConsumeMessages(grantee: iam.IGrantable): iam.Grant;
+  /** Sets `ENV.QUEUE_URL` on `fn` and lets it send to the queue: what the receiver needs. */
+  bindSender(fn: IBindableFunction): iam.Grant;
+}
+
+/** The event queue's metrics the alarms and the dashboard use. */
+export interface IEventQueueMetrics {
+  /** Messages waiting in the event queue. */
+  metricApproximateNumberOfMessagesVisible(props?: cloudwatch.MetricOptions): cloudwatch.Metric;
+  /** Messages of the event queue being processed (received, not yet deleted). */
+  metricApproximateNumberOfMessagesNotVisible(props?: cloudwatch.MetricOptions): cloudwatch.Metric;
+  /** Age of the event queue's oldest message, in seconds. */
+  metricApproximateAgeOfOldestMessage(props?: cloudwatch.MetricOptions): cloudwatch.Metric;
+  /** Messages waiting in the dead-letter queue. */
+  metricDeadLetterMessagesVisible(props?: cloudwatch.MetricOptions): cloudwatch.Metric;
+}
+
+/** The grants and bindings of {@link IEventQueue}, over the event queue the subclass holds. */
+abstract class EventQueueBase extends Construct implements IEventQueue {
+  /** The event queue. */
+  abstract readonly queue: sqs.IQueue;
+
+  get queueArn(): string {
+    return this.queue.queueArn;
+  }
+
+  grantSendMessages(grantee: iam.IGrantable): iam.Grant {
+    return this.queue.grantSendMessages(grantee);
+  }
+
+  grantConsumeMessages(grantee: iam.IGrantable): iam.Grant {
+    return this.queue.grantConsumeMessages(grantee);
+  }
+
+  bindSender(fn: IBindableFunction): iam.Grant {
+    const grant = this.grantSendMessages(fn.function);
+    fn.function.addEnvironment(ENV.QUEUE_URL, this.queue.queueUrl);
+    return grant;
+  }
+}
+
+/** An existing event queue, imported by ARN. */
+class ImportedEventQueue extends EventQueueBase {
+  readonly queue: sqs.IQueue;
+
+  constructor(scope: Construct, id: string, queueArn: string) {
+    super(scope, id);
+    this.queue = sqs.Queue.fromQueueArn(this, 'Queue', queueArn);
+  }
+}
 
 /** Props for {@link EventQueue}. */
 export interface EventQueueProps {
@@ -30,8 +96,13 @@ export interface EventQueueProps {
  * The event queue between the receiver and the fan-out (DESIGN §3), with its dead-letter queue:
  * both encrypted with SQS-managed keys, TLS only, 1 MiB messages, 14-day retention.
  */
-export class EventQueue extends Construct {
-  /** The event queue (the receiver sends, the fan-out consumes). */
+export class EventQueue extends EventQueueBase implements IEventQueueMetrics {
+  /** An existing event queue, for functions built outside this stack (the cold-start benchmark). */
+  static fromQueueArn(scope: Construct, id: string, queueArn: string): IEventQueue {
+    return new ImportedEventQueue(scope, id, queueArn);
+  }
+
+  /** The event queue (the receiver sends, the fan-out consumes); for tests and escape hatches. */
   readonly queue: sqs.Queue;
   /** Where a message goes after `maxReceiveCount` failed receives; `redrive` moves it back. */
   readonly deadLetterQueue: sqs.Queue;
@@ -63,6 +134,67 @@ export class EventQueue extends Construct {
       visibilityTimeout: Duration.seconds(props.consumerTimeout.toSeconds() * VISIBILITY_TIMEOUT_FACTOR),
       deadLetterQueue: { queue: this.deadLetterQueue, maxReceiveCount: props.maxReceiveCount ?? 5 },
     });
+  }
+
+  /** The event queue's name. */
+  get queueName(): string {
+    return this.queue.queueName;
+  }
+
+  /** The event queue's URL. */
+  get queueUrl(): string {
+    return this.queue.queueUrl;
+  }
+
+  /** The dead-letter queue's name. */
+  get deadLetterQueueName(): string {
+    return this.deadLetterQueue.queueName;
+  }
+
+  /** The dead-letter queue's URL. */
+  get deadLetterQueueUrl(): string {
+    return this.deadLetterQueue.queueUrl;
+  }
+
+  /** The dead-letter queue's ARN (the source of a message move task). */
+  get deadLetterQueueArn(): string {
+    return this.deadLetterQueue.queueArn;
+  }
+
+  /**
+   * What `redrive --aws` does: start an SQS message move task from the dead-letter queue back to
+   * the event queue, follow and cancel it, and the receives and deletes the task makes on the DLQ.
+   */
+  grantRedrive(grantee: iam.IGrantable): iam.Grant {
+    return iam.Grant.addToPrincipal({
+      grantee,
+      actions: ['sqs:StartMessageMoveTask', 'sqs:ListMessageMoveTasks', 'sqs:CancelMessageMoveTask', 'sqs:ReceiveMessage', 'sqs:DeleteMessage', 'sqs:GetQueueAttributes'],
+      resourceArns: [this.deadLetterQueue.queueArn],
+    });
+  }
+
+  /**
+   * The event queue as an S3 notification destination that only the notifying bucket, in this
+   * account, may use (see {@link ScopedQueueDestination}).
+   */
+  asBucketNotificationDestination(): s3.IBucketNotificationDestination {
+    return new ScopedQueueDestination(this.queue);
+  }
+
+  metricApproximateNumberOfMessagesVisible(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.queue.metricApproximateNumberOfMessagesVisible(props);
+  }
+
+  metricApproximateNumberOfMessagesNotVisible(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.queue.metricApproximateNumberOfMessagesNotVisible(props);
+  }
+
+  metricApproximateAgeOfOldestMessage(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.queue.metricApproximateAgeOfOldestMessage(props);
+  }
+
+  metricDeadLetterMessagesVisible(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.deadLetterQueue.metricApproximateNumberOfMessagesVisible(props);
   }
 
   /**

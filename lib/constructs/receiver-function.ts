@@ -1,29 +1,28 @@
-import { Duration, Stack } from 'aws-cdk-lib';
+import { Duration } from 'aws-cdk-lib';
 import type * as iam from 'aws-cdk-lib/aws-iam';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
-import type * as s3 from 'aws-cdk-lib/aws-s3';
-import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
-import type * as sqs from 'aws-cdk-lib/aws-sqs';
-import { Construct } from 'constructs';
-import { INBOX_LARGE_PREFIX, INBOX_SPILL_PREFIX } from '../../lambda/core/archive-layout.js';
+import type { Construct } from 'constructs';
 import { ENV } from '../../lambda/common/env.js';
 import { DEFAULT_SIGNATURE_FORMS, type SignatureForm } from '../../lambda/core/signature.js';
 import type { LogLevel } from '../../lambda/common/logger.js';
-import { acknowledgeInboxWildcards, grantInboxWrites } from './inbox.js';
+import type { Inbox } from './inbox.js';
 import { WebhooksFunction } from './node-function.js';
+import { PipelineFunction } from './pipeline-function.js';
+import type { IEventQueue } from './queue.js';
+import type { WebhookSecrets } from './secrets.js';
 
 /** Props for {@link ReceiverFunction}. */
 export interface ReceiverFunctionProps {
   /** The event queue the receiver buffers verified events in. */
-  readonly queue: sqs.IQueue;
-  /** Each webhook source's secret, by source name. */
-  readonly sourceSecrets: Readonly<Record<string, secretsmanager.ISecret>>;
+  readonly queue: IEventQueue;
+  /** The webhook sources' secrets. */
+  readonly sourceSecrets: WebhookSecrets;
   /**
-   * The archive bucket, whose `inbox/` takes bodies too large for a queue message (`inbox/large/`)
+   * The archive bucket's inbox, which takes bodies too large for a queue message (`inbox/large/`)
    * and events the queue could not take in time (`inbox/spill/`).
    */
-  readonly inboxBucket: s3.IBucket;
+  readonly inbox: Inbox;
   /**
    * How long the receiver tries the queue, SDK retries included, before it spills to S3.
    * @default Duration.millis(1000)
@@ -76,13 +75,13 @@ export interface ReceiverFunctionProps {
  * the queue fails. It may send to the queue, read exactly the sources' secrets and put objects
  * under `inbox/large/` and `inbox/spill/`, nothing else.
  */
-export class ReceiverFunction extends Construct {
+export class ReceiverFunction extends PipelineFunction {
   /** The function. */
-  readonly function: lambda.IFunction;
+  readonly function: lambda.Function;
   /** Its log group. */
   readonly logGroup: logs.ILogGroup;
   /** Its execution role: the queue and the inbox admit its sends and spills. */
-  readonly role: iam.IRole;
+  readonly role: iam.Role;
 
   constructor(scope: Construct, id: string, props: ReceiverFunctionProps) {
     super(scope, id);
@@ -109,26 +108,9 @@ export class ReceiverFunction extends Construct {
       enableSourceMaps: false,
     });
 
-    props.queue.grantSendMessages(fn.function);
-    fn.function.addEnvironment(ENV.QUEUE_URL, props.queue.queueUrl);
-
-    const arns: Record<string, string> = {};
-    for (const [source, secret] of Object.entries(props.sourceSecrets)) {
-      secret.grantRead(fn.function);
-      arns[source] = secret.secretArn;
-    }
-    fn.function.addEnvironment(ENV.SOURCE_SECRETS, Stack.of(this).toJsonString(arns));
-
-    grantInboxWrites(props.inboxBucket, fn.function);
-    fn.function.addEnvironment(ENV.ARCHIVE_BUCKET_NAME, props.inboxBucket.bucketName);
-    acknowledgeInboxWildcards(fn.role.node.findChild('DefaultPolicy').node.defaultChild as iam.CfnPolicy, props.inboxBucket, {
-      [INBOX_LARGE_PREFIX]:
-        'The receiver puts a body too large for a queue message under inbox/large/<date>/<event id>, a key it makes per event at run time; ' +
-        'PutObject only, under this prefix only.',
-      [INBOX_SPILL_PREFIX]:
-        'The receiver puts an event the queue could not take in time under inbox/spill/<date>/<event id>, a key it makes per event at run time; ' +
-        'PutObject only, under this prefix only.',
-    });
+    props.queue.bindSender(fn);
+    props.sourceSecrets.bindReader(fn);
+    props.inbox.bindWriter(fn);
 
     // No grant: the deadline only bounds the receiver's own work.
     fn.function.addEnvironment(ENV.RECEIVER_DEADLINE_MS, String(deadlineMs));

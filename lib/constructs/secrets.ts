@@ -1,7 +1,9 @@
-import { SecretValue, Validations } from 'aws-cdk-lib';
+import { SecretValue, Stack, Validations } from 'aws-cdk-lib';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
+import { ENV } from '../../lambda/common/env.js';
 import { SECRET_PLACEHOLDER } from '../../lambda/core/secret-value.js';
+import type { IBindableFunction } from './node-function.js';
 
 /** One webhook source's secret: created by the stack, or an existing one by its complete ARN. */
 export interface WebhookSecretSource {
@@ -23,7 +25,7 @@ export interface WebhookSecretsProps {
  * the key from the Social Plus console); the key is Social Plus's, so it is not generated here.
  */
 export class WebhookSecrets extends Construct {
-  /** Each source's secret, by source name. */
+  /** Each source's secret, by source name; for tests and escape hatches. */
   readonly secrets: Readonly<Record<string, secretsmanager.ISecret>>;
 
   constructor(scope: Construct, id: string, props: WebhookSecretsProps) {
@@ -51,5 +53,23 @@ export class WebhookSecrets extends Construct {
       secrets[source.name] = secret;
     }
     this.secrets = secrets;
+  }
+
+  /** The ARN of a source's secret, or undefined for a source this construct does not know. */
+  secretArnOf(source: string): string | undefined {
+    return this.secrets[source]?.secretArn;
+  }
+
+  /**
+   * Lets `fn` read exactly the sources' secrets and sets `ENV.SOURCE_SECRETS` to their ARNs by
+   * source name (`{"<source>":"<arn>"}`): what the receiver needs to verify a delivery.
+   */
+  bindReader(fn: IBindableFunction): void {
+    const arns: Record<string, string> = {};
+    for (const [source, secret] of Object.entries(this.secrets)) {
+      secret.grantRead(fn.function);
+      arns[source] = secret.secretArn;
+    }
+    fn.function.addEnvironment(ENV.SOURCE_SECRETS, Stack.of(this).toJsonString(arns));
   }
 }

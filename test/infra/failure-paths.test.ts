@@ -13,8 +13,10 @@ import * as sqs from 'aws-cdk-lib/aws-sqs';
 import type { IConstruct } from 'constructs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ENV } from '../../lambda/common/env.js';
-import { acknowledgeInboxWildcards, grantInboxProcessing, grantInboxWrites, ScopedQueueDestination } from '../../lib/constructs/inbox.js';
+import { acknowledgeInboxWildcards, Inbox, ScopedQueueDestination } from '../../lib/constructs/inbox.js';
+import { EventQueue } from '../../lib/constructs/queue.js';
 import { ReceiverFunction } from '../../lib/constructs/receiver-function.js';
+import { WebhookSecrets } from '../../lib/constructs/secrets.js';
 import { SPILL_REDRIVE_MARGIN_DAYS, type SocialPlusWebhooksStack } from '../../lib/webhooks-stack.js';
 import { onlyResource, synthesize, type SynthesizedApp } from './helpers.js';
 
@@ -274,8 +276,9 @@ describe('the inbox grants on their own', () => {
     const bucket = new s3.Bucket(stack, 'Bucket', { encryption });
     const writer = new iam.Role(stack, 'Writer', { assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com') });
     const processor = new iam.Role(stack, 'Processor', { assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com') });
-    grantInboxWrites(bucket, writer);
-    grantInboxProcessing(bucket, processor);
+    const inbox = new Inbox(bucket);
+    inbox.grantWrites(writer);
+    inbox.grantProcessing(processor);
     const template = Template.fromStack(stack);
     return { stack, bucket, template, writerId: idOf(stack, writer), processorId: idOf(stack, processor) };
   }
@@ -323,9 +326,9 @@ describe('constructs refuse what would not work', () => {
     expect(
       () =>
         new ReceiverFunction(stack, 'Receiver', {
-          queue: new sqs.Queue(stack, 'Queue'),
-          sourceSecrets: {},
-          inboxBucket: new s3.Bucket(stack, 'Bucket'),
+          queue: new EventQueue(stack, 'Queue', { consumerTimeout: Duration.seconds(30) }),
+          sourceSecrets: new WebhookSecrets(stack, 'Secrets', { sources: [] }),
+          inbox: new Inbox(new s3.Bucket(stack, 'Bucket')),
           deadline: Duration.seconds(3),
         }),
     ).toThrow('ReceiverFunction deadline is 3000 ms; it must be a whole number of milliseconds above 0 and below the function timeout (3000 ms)');

@@ -17,6 +17,7 @@ import type { IConstruct } from 'constructs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { METRICS_NAMESPACE } from '../../lambda/common/metrics-contract.js';
 import { ALARM_IDS, type AlarmId, RUNBOOK_PATH, SOCIALPLUS_TIMEOUT_MS, WebhooksMonitoring, type WebhooksMonitoringProps } from '../../lib/constructs/monitoring.js';
+import type { IFunctionMetrics } from '../../lib/constructs/pipeline-function.js';
 import { maxHealthyMessageAge, type SocialPlusWebhooksStack } from '../../lib/webhooks-stack.js';
 import { onlyResource, synthesize, type SynthesizedApp } from './helpers.js';
 
@@ -362,18 +363,46 @@ describe('the construct on its own', () => {
   /** The monitoring around imported resources, in a stack of its own. */
   function standalone(overrides: Partial<WebhooksMonitoringProps> = {}): { stack: Stack; monitoring: WebhooksMonitoring } {
     const s = new Stack(new App(), 'Standalone');
-    const api = new apigateway.RestApi(s, 'Api');
-    api.root.addMethod('POST', new apigateway.MockIntegration());
+    const restApi = new apigateway.RestApi(s, 'Api');
+    restApi.root.addMethod('POST', new apigateway.MockIntegration());
+    const stage = restApi.deploymentStage;
+    const accessLog = logs.LogGroup.fromLogGroupName(s, 'AccessLogs', 'api-access');
+    const fn = (name: string): IFunctionMetrics => {
+      const f = lambda.Function.fromFunctionName(s, name, `${name.toLowerCase()}-fn`);
+      return {
+        metricErrors: (props) => f.metricErrors(props),
+        metricThrottles: (props) => f.metricThrottles(props),
+        metricDuration: (props) => f.metricDuration(props),
+        metricInvocations: (props) => f.metricInvocations(props),
+        logGroupName: `/aws/lambda/${name.toLowerCase()}-fn`,
+      };
+    };
+    const queue = sqs.Queue.fromQueueArn(s, 'Queue', 'arn:aws:sqs:eu-central-1:123456789012:events');
+    const dlq = sqs.Queue.fromQueueArn(s, 'Dlq', 'arn:aws:sqs:eu-central-1:123456789012:events-dlq');
+    const stream = firehose.DeliveryStream.fromDeliveryStreamName(s, 'Stream', 'archive');
     const monitoring = new WebhooksMonitoring(s, 'Monitoring', {
-      receiver: lambda.Function.fromFunctionName(s, 'Receiver', 'receiver-fn'),
-      receiverLogGroup: logs.LogGroup.fromLogGroupName(s, 'ReceiverLogs', '/aws/lambda/receiver-fn'),
-      fanout: lambda.Function.fromFunctionName(s, 'Fanout', 'fanout-fn'),
-      fanoutLogGroup: logs.LogGroup.fromLogGroupName(s, 'FanoutLogs', '/aws/lambda/fanout-fn'),
-      queue: sqs.Queue.fromQueueArn(s, 'Queue', 'arn:aws:sqs:eu-central-1:123456789012:events'),
-      deadLetterQueue: sqs.Queue.fromQueueArn(s, 'Dlq', 'arn:aws:sqs:eu-central-1:123456789012:events-dlq'),
-      stage: api.deploymentStage,
-      accessLogGroup: logs.LogGroup.fromLogGroupName(s, 'AccessLogs', 'api-access'),
-      deliveryStream: firehose.DeliveryStream.fromDeliveryStreamName(s, 'Stream', 'archive'),
+      receiver: fn('Receiver'),
+      fanout: fn('Fanout'),
+      queue: {
+        metricApproximateNumberOfMessagesVisible: (props) => queue.metricApproximateNumberOfMessagesVisible(props),
+        metricApproximateNumberOfMessagesNotVisible: (props) => queue.metricApproximateNumberOfMessagesNotVisible(props),
+        metricApproximateAgeOfOldestMessage: (props) => queue.metricApproximateAgeOfOldestMessage(props),
+        metricDeadLetterMessagesVisible: (props) => dlq.metricApproximateNumberOfMessagesVisible(props),
+      },
+      api: {
+        metricCount: (props) => stage.metricCount(props),
+        metricClientError: (props) => stage.metricClientError(props),
+        metricServerError: (props) => stage.metricServerError(props),
+        metricLatency: (props) => stage.metricLatency(props),
+        metricIntegrationLatency: (props) => stage.metricIntegrationLatency(props),
+        countAccessLogLines: (scope, id, options) => new logs.MetricFilter(scope, id, { logGroup: accessLog, ...options }),
+      },
+      archive: {
+        metricDataFreshness: (props) => stream.metric('DeliveryToS3.DataFreshness', props),
+        metricDeliverySuccess: (props) => stream.metric('DeliveryToS3.Success', props),
+        metricIncomingRecords: (props) => stream.metricIncomingRecords(props),
+        metricDeliveredRecords: (props) => stream.metric('DeliveryToS3.Records', props),
+      },
       firewall: {
         metricAllowedRequests: (props) => new cloudwatch.Metric({ namespace: 'AWS/WAFV2', metricName: 'AllowedRequests', ...props }),
         metricBlockedRequests: (props) => new cloudwatch.Metric({ namespace: 'AWS/WAFV2', metricName: 'BlockedRequests', ...props }),
