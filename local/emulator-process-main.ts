@@ -15,6 +15,7 @@ import { setPriority } from 'node:os';
 import dynalite from 'dynalite';
 import type { LogFields, Logger } from '../lambda/core/telemetry.js';
 import { guardEmulator, type EmulatorRefusal } from './emulator-guard.js';
+import { listen } from './listen.js';
 import type { EmulatorChildMessage, EmulatorParentMessage } from './emulator-process.js';
 import { createS3Emulator } from './s3-emulator.js';
 
@@ -134,7 +135,7 @@ async function start(cfg: StartMessage): Promise<void> {
       await closed;
     };
   }
-  await waitFor(() => listen(server, cfg.port), (err) => (err as NodeJS.ErrnoException).code === 'EADDRINUSE', deadline, () =>
+  await waitFor(() => listen(server, cfg.port, '127.0.0.1'), (err) => (err as NodeJS.ErrnoException).code === 'EADDRINUSE', deadline, () =>
     `port ${cfg.port} on 127.0.0.1 is in use: is another local mode running, or an earlier emulator process still exiting? Waited ${cfg.lockWaitMs} ms`);
   port = (server.address() as AddressInfo).port;
   running = { close: () => closeEmulator(server) };
@@ -180,17 +181,6 @@ async function probeLevelDb(dir: string): Promise<void> {
 
 function causeCode(err: unknown): string | undefined {
   return ((err as { cause?: { code?: string } }).cause?.code) ?? (err as { code?: string }).code;
-}
-
-function listen(server: Server, port: number): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const onError = (err: Error) => reject(err);
-    server.once('error', onError);
-    server.listen(port, '127.0.0.1', () => {
-      server.off('error', onError);
-      resolve();
-    });
-  });
 }
 
 /** Stops accepting connections, lets requests in progress finish (up to DRAIN_MS), then closes. */

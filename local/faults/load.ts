@@ -11,37 +11,32 @@
  *   was answered 503 may be there too, when its send went through after all), and `inbox/spill/`
  *   holds nothing else.
  *
- * Anything else is a violation, named with examples; the report also carries the figures.
+ * Anything else is a violation, named with examples; the report also carries the figures. The
+ * handlers it installs are in `handlers.ts`, their checks in `handler-checks.ts`, and what it reads
+ * back from the store, the archive and the DLQ in `read-back.ts`.
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { gunzipSync } from 'node:zlib';
-import { BatchGetItemCommand } from '@aws-sdk/client-dynamodb';
-import { GetObjectCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
-import { ARCHIVE_EVENTS_PREFIX, INBOX_SPILL_PREFIX } from '../../lambda/core/archive-layout.js';
-import { defineHandler, type WebhookEnvelope, type WebhookHandler } from '../../lambda/core/define-handler.js';
 import { parseEvent } from '../../lambda/core/envelope.js';
 import { eventIdOf } from '../../lambda/core/event-id.js';
-import { parseInboxKey, parseS3Notification } from '../../lambda/core/inbox.js';
-import type { QueueMessage } from '../../lambda/core/ports.js';
 import { SIGNATURE_HEADER, sign } from '../../lambda/core/signature.js';
 import type { MetricName } from '../../lambda/core/telemetry.js';
 import type { LocalDeliveryStreamOptions } from '../delivery-stream.js';
 import type { JournalQueueOptions } from '../journal-queue.js';
-import { LOCAL_TABLE_NAME } from '../paths.js';
 import { startLocalPipeline, type LocalPipeline } from '../pipeline.js';
+import { checkHandlers } from './handler-checks.js';
+import { countingHandlers } from './handlers.js';
 import { FaultInjector, mulberry32, type FaultKind, type FaultPlan, type FaultPoint } from './injector.js';
+import { deadLetterIds, listSpillIds, readArchive, readStore } from './read-back.js';
+
+export { PICKY, RECORDER } from './handlers.js';
+export { deadLetterIds } from './read-back.js';
 
 const SAMPLES_DIR = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'fixtures', 'samples');
 const SECRET = 'fault-load-secret';
-
-/** The handler that records every success. */
-export const RECORDER = 'recorder';
-/** The handler that always fails for events marked poison (and records its other successes). */
-export const PICKY = 'picky';
 
 /**
  * A plan with every kind of fault on every point: what the fault test runs. The fan-out makes one
@@ -130,25 +125,9 @@ export async function runFaultLoad(opts: FaultLoadOptions): Promise<FaultLoadRep
   const injector = new FaultInjector(opts.seed, opts.plan);
   const dir = opts.dir ?? await mkdtemp(join(tmpdir(), 'fault-load-'));
 
-  /** handler name → event id → successful runs. */
-  const runs = new Map<string, Map<string, number>>([[RECORDER, new Map()], [PICKY, new Map()]]);
-  const record = (handler: string, eventId: string) => {
-    const m = runs.get(handler) as Map<string, number>;
-    m.set(eventId, (m.get(eventId) ?? 0) + 1);
-  };
   // Known by id before each event is sent, so what handlers get of the payload does not matter.
   const poison = new Set<string>();
-  const handlers: WebhookHandler<WebhookEnvelope>[] = [
-    defineHandler({ name: RECORDER, events: ['*'], handle: (_e, ctx) => record(RECORDER, ctx.eventId) }),
-    defineHandler({
-      name: PICKY,
-      events: ['*'],
-      handle: (_e, ctx) => {
-        if (poison.has(ctx.eventId)) throw new Error('this handler always fails for this event');
-        record(PICKY, ctx.eventId);
-      },
-    }),
-  ];
+  const { handlers, runs } = countingHandlers(poison);
 
   // The last warnings and errors logged about each event, to say why a violation happened.
   const logged = new Map<string, string[]>();
@@ -249,60 +228,8 @@ export async function runFaultLoad(opts: FaultLoadOptions): Promise<FaultLoadRep
     note(violations, notStored, 'acknowledged events are missing from the store');
     note(violations, notArchived, 'acknowledged events are missing from the archive');
 
-    // Faults that may make a handler succeed twice for an event.
-    const explained = new Map<string, Set<string>>(); // eventId → handler names ('*' for all)
-    const explain = (eventId: string, handler: string) => {
-      const s = explained.get(eventId) ?? new Set<string>();
-      s.add(handler);
-      explained.set(eventId, s);
-    };
-    for (const f of injector.injected) {
-      if (f.point === 'queue' && (f.kind === 'fail-after' || f.kind === 'late')) explain(f.key, '*');
-      else if (f.point === 'store' && f.kind === 'fail' && f.key.startsWith('done:')) explain(f.key.slice(5), '*');
-      else if (f.point === 'handler' && f.kind === 'fail-after') {
-        const [handler, eventId] = f.key.split(':') as [string, string];
-        explain(eventId, handler);
-      }
-    }
-    let handlerRuns = 0;
-    let repeatedRuns = 0;
-    const unexplained: string[] = [];
-    const neverRan: string[] = [];
-    const notRecorded: string[] = [];
-    const poisonRan: string[] = [];
-    let handled = 0;
-    for (const [handler, byEvent] of runs) {
-      for (const [eventId, n] of byEvent) {
-        handlerRuns += n;
-        if (n <= 1) continue;
-        repeatedRuns += n - 1;
-        const reasons = explained.get(eventId);
-        if (!reasons?.has('*') && !reasons?.has(handler)) unexplained.push(`${handler}×${n} ${eventId} (${why(eventId)})`);
-      }
-    }
-    for (const id of acked) {
-      const item = items.get(id);
-      const isPoisoned = poison.has(id);
-      let ok = true;
-      for (const handler of [RECORDER, PICKY]) {
-        const ran = runs.get(handler)?.get(id) ?? 0;
-        const expected = !(handler === PICKY && isPoisoned);
-        if (expected && ran === 0) {
-          neverRan.push(`${handler} ${id}`);
-          ok = false;
-        }
-        if (!expected && ran > 0) poisonRan.push(id);
-        if (item && item.handlers[handler] !== expected && (expected || item.handlers[handler] === true)) {
-          notRecorded.push(`${handler} ${id}`);
-          ok = false;
-        }
-      }
-      if (ok && item) handled++;
-    }
-    note(violations, unexplained, 'handler successes repeated for an event with no injected fault to explain it');
-    note(violations, neverRan, 'handlers never succeeded for acknowledged events');
-    note(violations, notRecorded, 'handler outcomes recorded wrongly on event items');
-    note(violations, poisonRan, 'poison events reached a handler that must always fail for them');
+    const { handlerRuns, repeatedRuns, handled, violations: handlerViolations } = checkHandlers({ runs, injected: injector.injected, acked, items, poison, why });
+    for (const [what, found] of handlerViolations) note(violations, found, what);
 
     const deadNotPoison = [...dead].filter((id) => !poison.has(id)).map((id) => `${id} (${describeDeadLetters(pipeline as LocalPipeline, id)}; ${why(id)})`);
     const poisonNotDead = ackedPoison.filter((id) => !dead.has(id));
@@ -372,77 +299,6 @@ function sampleTemplates(): string[] {
   }
   if (out.length === 0) throw new Error(`no usable sample events in ${SAMPLES_DIR}`);
   return out;
-}
-
-/** Event id → the `handlers` map of its item, for the ids that are stored. */
-async function readStore(p: LocalPipeline, ids: readonly string[]): Promise<Map<string, { handlers: Record<string, boolean> }>> {
-  const found = new Map<string, { handlers: Record<string, boolean> }>();
-  for (let i = 0; i < ids.length; i += 100) {
-    let keys = ids.slice(i, i + 100).map((id) => ({ PK: { S: `EVENT#${id}` }, SK: { S: 'EVENT' } }));
-    while (keys.length > 0) {
-      const out = await p.dynamodb.send(new BatchGetItemCommand({
-        RequestItems: { [LOCAL_TABLE_NAME]: { Keys: keys, ProjectionExpression: '#pk, #h', ExpressionAttributeNames: { '#pk': 'PK', '#h': 'handlers' }, ConsistentRead: true } },
-      }));
-      for (const item of out.Responses?.[LOCAL_TABLE_NAME] ?? []) {
-        const handlers: Record<string, boolean> = {};
-        for (const [k, v] of Object.entries(item.handlers?.M ?? {})) handlers[k] = v.BOOL === true;
-        found.set((item.PK?.S ?? '').replace(/^EVENT#/, ''), { handlers });
-      }
-      keys = (out.UnprocessedKeys?.[LOCAL_TABLE_NAME]?.Keys ?? []) as typeof keys;
-    }
-  }
-  return found;
-}
-
-/** Every event id in the archive's objects, read through S3. */
-async function readArchive(s3: S3Client, bucket: string): Promise<Set<string>> {
-  const ids = new Set<string>();
-  for (const key of await listKeys(s3, bucket, ARCHIVE_EVENTS_PREFIX)) {
-    const out = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
-    const body = Buffer.from(await (out.Body as { transformToByteArray(): Promise<Uint8Array> }).transformToByteArray());
-    for (const line of gunzipSync(body).toString('utf8').split('\n')) {
-      if (line) ids.add((JSON.parse(line) as { event_id: string }).event_id);
-    }
-  }
-  return ids;
-}
-
-async function listSpillIds(s3: S3Client, bucket: string): Promise<Set<string>> {
-  const ids = new Set<string>();
-  for (const key of await listKeys(s3, bucket, INBOX_SPILL_PREFIX)) {
-    const ref = parseInboxKey(key);
-    if (ref) ids.add(ref.eventId);
-  }
-  return ids;
-}
-
-async function listKeys(s3: S3Client, bucket: string, prefix: string): Promise<string[]> {
-  const keys: string[] = [];
-  let token: string | undefined;
-  do {
-    const out = await s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, ...(token ? { ContinuationToken: token } : {}) }));
-    for (const o of out.Contents ?? []) if (o.Key) keys.push(o.Key);
-    token = out.IsTruncated ? out.NextContinuationToken : undefined;
-  } while (token);
-  return keys;
-}
-
-/** The event ids of DLQ messages: a webhook body's attribute, or the spill an S3 notification names. */
-export function deadLetterIds(deadLetters: ReadonlyArray<{ readonly message: QueueMessage }>): Set<string> {
-  const ids = new Set<string>();
-  for (const { message } of deadLetters) {
-    if (message.attributes.eventId) {
-      ids.add(message.attributes.eventId);
-      continue;
-    }
-    const n = parseS3Notification(message.body);
-    if (n?.kind !== 'objects') continue;
-    for (const o of n.objects) {
-      const ref = parseInboxKey(o.key);
-      if (ref) ids.add(ref.eventId);
-    }
-  }
-  return ids;
 }
 
 function sleep(ms: number): Promise<void> {
