@@ -21,31 +21,23 @@ import './lib/quiet-sdk.js';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { AttributeValue, DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import type { S3Client } from '@aws-sdk/client-s3';
 import { toItem } from '../lambda/adapters/dynamodb-store.js';
-import { chunks } from '../lambda/adapters/firehose-archive.js';
 import { defineHandler, type WebhookEnvelope, type WebhookHandler } from '../lambda/core/define-handler.js';
 import { decodeBody, toStoredEvent } from '../lambda/core/fanout.js';
-import type { ArchiveStream, EventQueue, EventStore } from '../lambda/core/ports.js';
 import { handlers as registeredHandlers } from '../lambda/fanout/handlers/index.js';
-import { TABLE } from '../lambda/common/table-schema.js';
 import { startLocalPipeline, type LocalPipeline } from '../local/pipeline.js';
 import { hasFlag, intFlag } from './lib/args.js';
-import { itemSize, putWrites, valueSize, writeUnits, type IndexShape } from './lib/dynamodb-size.js';
+import { itemSize, writeUnits } from './lib/dynamodb-size.js';
 import { postAll } from './lib/http-send.js';
 import { fmt, isMain, percentile } from './lib/measure.js';
 import { buildPayloads, type SignedPayload } from './lib/payloads.js';
+import { Counter } from './lib/request-counter.js';
 import {
-  ASSUMED, COST_TARGET_PER_MILLION, FIREHOSE_BILLING_INCREMENT_BYTES, FRONT_DOOR_PER_MILLION, PRICES, SQS_BILLING_CHUNK_BYTES, SQS_MESSAGES_PER_RECEIVE,
+  ASSUMED, COST_TARGET_PER_MILLION, FRONT_DOOR_PER_MILLION, PRICES, SQS_MESSAGES_PER_RECEIVE,
 } from './lib/prices.js';
 
 const SECRET = 'bench-requests-secret-6d1f';
 const EVENT_BYTES = 2048;
-const TABLE_KEYS = [TABLE.partitionKey, TABLE.sortKey];
-const INDEXES: IndexShape[] = [TABLE.byActor, TABLE.byTarget].map((g) => ({
-  name: g.indexName, partitionKey: g.partitionKey, sortKey: g.sortKey, projected: [...TABLE.projectedAttributes],
-}));
 
 export interface AwsRequestsOptions {
   /** Events in the main phase. @default 10000 (2000 with quick) */
@@ -114,154 +106,6 @@ export interface AwsRequestsResult {
   readonly checks: ReadonlyArray<{ readonly what: string; readonly measured: number; readonly target: number; readonly ok: boolean }>;
 }
 
-/** Counts what the pipeline does; `snapshot()` copies the totals so far. */
-class Counter {
-  sdk = new Map<string, number>();
-  queueSends = 0;
-  sqsBilledRequests = 0;
-  batches = 0;
-  archiveLines = 0;
-  putRecordBatchCalls = 0;
-  firehoseBilledBytes = 0;
-  archiveLineBytes: number[] = [];
-  storePuts = 0;
-  storeOutcomeWrites = 0;
-  itemBytes: number[] = [];
-  units = { table: 0, indexes: 0, indexWrites: 0, outcomes: 0, duplicates: 0 };
-  dynaliteUnits = { table: 0, indexes: 0, reported: 0 };
-  conditionalCheckFailed = 0;
-  /** Item size per primary key, for sizing the updates that follow. */
-  readonly itemSizes = new Map<string, number>();
-  /** Bytes of the `handlerRuns` and `archivePending` attributes per primary key, which updates replace and remove. */
-  readonly runsSizes = new Map<string, number>();
-  readonly pendingSizes = new Map<string, number>();
-
-  snapshot(): PhaseCounts {
-    return {
-      deliveries: 0,
-      sdk: Object.fromEntries(this.sdk),
-      queueSends: this.queueSends,
-      sqsBilledRequests: this.sqsBilledRequests,
-      batches: this.batches,
-      archiveLines: this.archiveLines,
-      putRecordBatchCalls: this.putRecordBatchCalls,
-      firehoseBilledBytes: this.firehoseBilledBytes,
-      archiveLineBytes: [...this.archiveLineBytes],
-      storePuts: this.storePuts,
-      storeOutcomeWrites: this.storeOutcomeWrites,
-      itemBytes: [...this.itemBytes],
-      units: { ...this.units },
-      dynaliteUnits: { ...this.dynaliteUnits },
-      conditionalCheckFailed: this.conditionalCheckFailed,
-    };
-  }
-
-  wrapQueue = (queue: EventQueue): EventQueue => ({
-    send: async (message, options) => {
-      this.queueSends++;
-      const bytes = Buffer.byteLength(message.body, 'utf8') + Object.entries(message.attributes).reduce((s, [k, v]) => s + k.length + String(v ?? '').length + 'String'.length, 0);
-      this.sqsBilledRequests += Math.max(1, Math.ceil(bytes / SQS_BILLING_CHUNK_BYTES));
-      return queue.send(message, options);
-    },
-  });
-
-  wrapArchive = (archive: ArchiveStream): ArchiveStream => ({
-    putLines: async (lines) => {
-      this.batches++;
-      this.archiveLines += lines.length;
-      this.putRecordBatchCalls += chunks(lines).length;
-      for (const line of lines) {
-        const bytes = Buffer.byteLength(line, 'utf8');
-        this.archiveLineBytes.push(bytes);
-        this.firehoseBilledBytes += Math.ceil(bytes / FIREHOSE_BILLING_INCREMENT_BYTES) * FIREHOSE_BILLING_INCREMENT_BYTES;
-      }
-      return archive.putLines(lines);
-    },
-  });
-
-  wrapStore = (store: EventStore): EventStore => ({
-    putIfAbsent: (event) => {
-      this.storePuts++;
-      return store.putIfAbsent(event);
-    },
-    recordHandlerRuns: (eventId, update) => {
-      if (Object.keys(update.runs).length > 0 || update.archived) this.storeOutcomeWrites++;
-      return store.recordHandlerRuns(eventId, update);
-    },
-  });
-
-  /** Counts every call of `client` by service and operation; sizes DynamoDB writes. */
-  instrument(client: DynamoDBClient | S3Client, label: string): void {
-    type Args = { input: Record<string, unknown> };
-    (client as DynamoDBClient).middlewareStack.add(
-      (next, context) => async (args) => {
-        const op = String(context.commandName ?? 'unknown').replace(/Command$/, '');
-        const input = (args as unknown as Args).input;
-        const key = label === 'S3' && typeof input.Key === 'string' ? `${label} ${op} ${String(input.Key).split('/')[0]}/` : `${label} ${op}`;
-        this.sdk.set(key, (this.sdk.get(key) ?? 0) + 1);
-        if (label !== 'DynamoDB' || (op !== 'PutItem' && op !== 'UpdateItem')) return next(args);
-        input.ReturnConsumedCapacity = 'INDEXES';
-        const pk = op === 'PutItem' ? (input.Item as Record<string, AttributeValue>)[TABLE.partitionKey]?.S : (input.Key as Record<string, AttributeValue>)[TABLE.partitionKey]?.S;
-        if (op === 'PutItem') {
-          const item = input.Item as Record<string, AttributeValue>;
-          const w = putWrites(item, TABLE_KEYS, INDEXES);
-          try {
-            const out = await next(args);
-            this.itemBytes.push(w.itemBytes);
-            this.units.table += w.tableUnits;
-            this.units.indexes += w.indexUnits;
-            this.units.indexWrites += w.indexWrites;
-            if (pk) this.itemSizes.set(pk, w.itemBytes);
-            const pending = item.archivePending;
-            if (pk && pending) this.pendingSizes.set(pk, 'archivePending'.length + valueSize(pending));
-            this.addConsumed((out.output as { ConsumedCapacity?: Consumed }).ConsumedCapacity);
-            return out;
-          } catch (err) {
-            if ((err as Error).name === 'ConditionalCheckFailedException') {
-              // A failed condition still costs the write units of the item it would have written.
-              this.conditionalCheckFailed++;
-              this.units.duplicates += writeUnits(w.itemBytes);
-            }
-            throw err;
-          }
-        }
-        // UpdateItem (handler outcomes): billed on the larger of the item before and after. It sets
-        // `handlers.<name>` for each success, replaces `handlerRuns` whole, and may remove `archivePending`.
-        const names = Object.values((input.ExpressionAttributeNames ?? {}) as Record<string, string>).filter((n) => n !== 'handlers');
-        const before = (pk && this.itemSizes.get(pk)) || 0;
-        let after = before + names.reduce((s, n) => s + 1 + Buffer.byteLength(n) + 1, 0);
-        const runs = ((input.ExpressionAttributeValues ?? {}) as Record<string, AttributeValue>)[':runs'];
-        if (runs && pk) {
-          const size = 'handlerRuns'.length + valueSize(runs);
-          after += size - (this.runsSizes.get(pk) ?? 0);
-          this.runsSizes.set(pk, size);
-        }
-        if (pk && String(input.UpdateExpression ?? '').includes('REMOVE archivePending')) {
-          after -= this.pendingSizes.get(pk) ?? 0;
-          this.pendingSizes.delete(pk);
-        }
-        if (pk) this.itemSizes.set(pk, after);
-        this.units.outcomes += writeUnits(Math.max(before, after));
-        const out = await next(args);
-        this.addConsumed((out.output as { ConsumedCapacity?: Consumed }).ConsumedCapacity);
-        return out;
-      },
-      { step: 'initialize', name: `benchCounter${label}`, override: true },
-    );
-  }
-
-  private addConsumed(c: Consumed | undefined): void {
-    if (!c) return;
-    this.dynaliteUnits.reported++;
-    this.dynaliteUnits.table += c.Table?.CapacityUnits ?? 0;
-    for (const g of Object.values(c.GlobalSecondaryIndexes ?? {})) this.dynaliteUnits.indexes += g.CapacityUnits ?? 0;
-  }
-}
-
-interface Consumed {
-  Table?: { CapacityUnits?: number };
-  GlobalSecondaryIndexes?: Record<string, { CapacityUnits?: number }>;
-}
 
 function diff(after: PhaseCounts, before: PhaseCounts, deliveries: number): PhaseCounts {
   const sdk: Record<string, number> = {};

@@ -23,26 +23,21 @@
  * also run by `npm run bench` (`--quick` there runs ~10 s).
  */
 import './lib/quiet-sdk.js';
-import { execFile } from 'node:child_process';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { monitorEventLoopDelay } from 'node:perf_hooks';
-import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
 import { startLocalPipeline, type LocalPipeline } from '../local/pipeline.js';
 import { hasFlag, intFlag, numberFlag } from './lib/args.js';
 import type { LoadConfig, LoadReport } from './lib/load-generator.js';
 import { archivedEventIds, missingFromStore } from './lib/loss-check.js';
 import { loadAverage } from './lib/machine.js';
 import { procCpuSeconds, procRssBytes } from './lib/proc-usage.js';
-import { fmt, isMain, percentile, ratio } from './lib/measure.js';
+import { generate, okLatencies, startFloorServer, summarize, usage, type LatencySummary } from './lib/load-run.js';
+
+export type { LatencySummary } from './lib/load-run.js';
+import { fmt, isMain, ratio } from './lib/measure.js';
 
 const SECRET = 'bench-load-secret-91c3e0';
-const ROOT = fileURLToPath(new URL('../', import.meta.url));
-const GENERATOR = fileURLToPath(new URL('./lib/load-generator.ts', import.meta.url));
 /** The target: p99 ack latency below this at {@link TARGET_RATE}. */
 export const TARGET_P99_MS = 50;
 export const TARGET_RATE = 500;
@@ -76,11 +71,6 @@ export interface RateStep {
   readonly acked: number;
 }
 
-export interface LatencySummary {
-  readonly p50: number;
-  readonly p99: number;
-  readonly max: number;
-}
 
 export interface LocalLoadResult {
   readonly name: 'local-load';
@@ -134,45 +124,8 @@ export interface LocalLoadResult {
   readonly meetsTarget: boolean;
 }
 
-const run = promisify(execFile);
 
-/** Runs the generator in a child process against `url`; resolves with its report. */
-async function generate(url: string, config: Omit<LoadConfig, 'url' | 'out'>, dir: string, name: string): Promise<LoadReport> {
-  const out = join(dir, `${name}.json`);
-  const full: LoadConfig = { ...config, url, out };
-  try {
-    await run(process.execPath, ['--import', 'tsx', GENERATOR, JSON.stringify(full)], {
-      cwd: ROOT,
-      env: { ...process.env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' },
-      maxBuffer: 16 * 1024 * 1024,
-    });
-  } catch (err) {
-    throw new Error(`the load generator failed (${name}): ${(err as { stderr?: string }).stderr?.slice(0, 1000) || (err as Error).message}`, { cause: err });
-  }
-  return JSON.parse(await readFile(out, 'utf8')) as LoadReport;
-}
 
-const summarize = (values: readonly number[]): LatencySummary => ({ p50: percentile(values, 50), p99: percentile(values, 99), max: Math.max(...values) });
-const okLatencies = (r: LoadReport) => r.latenciesMs.filter((v) => v > 0);
-
-/** A server that reads each body and answers `{}` at once: the floor of the ack path. */
-async function startFloorServer(): Promise<{ url: string; close(): Promise<void> }> {
-  const server = createServer((req, res) => {
-    req.resume();
-    req.on('end', () => {
-      res.writeHead(200, { 'content-type': 'application/json' });
-      res.end('{}');
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
-  return {
-    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/webhook`,
-    close: () => new Promise<void>((resolve) => {
-      server.closeAllConnections();
-      server.close(() => resolve());
-    }),
-  };
-}
 
 interface Sample {
   readonly t: number;
@@ -288,24 +241,6 @@ function childCpu(p: LocalPipeline): Record<string, number> {
   return out;
 }
 
-/** Watches this process from now until `stop()`: event loop delay and CPU time. */
-function usage(): { stop(): void; eventLoopDelay(): LatencySummary; cores(): number } {
-  const eld = monitorEventLoopDelay({ resolution: 10 });
-  eld.enable();
-  const cpu = process.cpuUsage();
-  const started = performance.now();
-  let stopped: { cpuMicros: number; wallMs: number } | undefined;
-  return {
-    stop() {
-      if (stopped) return;
-      const used = process.cpuUsage(cpu);
-      stopped = { cpuMicros: used.user + used.system, wallMs: performance.now() - started };
-      eld.disable();
-    },
-    eventLoopDelay: () => ({ p50: eld.percentile(50) / 1e6, p99: eld.percentile(99) / 1e6, max: eld.max / 1e6 }),
-    cores: () => (stopped ? stopped.cpuMicros / 1000 / stopped.wallMs : 0),
-  };
-}
 
 /** Runs the load against a fresh local mode in `stateDir`, sampling it; checks for loss at the end. */
 async function measurePipeline(stateDir: string, workDir: string, load: Omit<LoadConfig, 'url' | 'out'>): Promise<{ report: LoadReport; figures: PipelineFigures }> {

@@ -3,7 +3,7 @@ import { CfnOutput, Duration, Size, Stack, type StackProps } from 'aws-cdk-lib';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
 import { DEFAULT_SOURCE } from '../lambda/core/receive.js';
-import { handlerResourceNeeds, handlersConfigValue, sourceIdPart, type WebhooksConfig } from './config.js';
+import { handlerResourceNeeds, handlersConfigValue, retryWindowSeconds, sourceIdPart, type WebhooksConfig } from './config.js';
 import { WebhookApi } from './constructs/api.js';
 import { ArchiveCatalog } from './constructs/archive-catalog.js';
 import { EventArchive } from './constructs/archive.js';
@@ -13,7 +13,7 @@ import { WebhookFirewall } from './constructs/firewall.js';
 import { HandlerResources } from './constructs/handler-resources.js';
 import { WebhooksMonitoring } from './constructs/monitoring.js';
 import { OperatorRole } from './constructs/operator-role.js';
-import { EventQueue, VISIBILITY_TIMEOUT_FACTOR } from './constructs/queue.js';
+import { EventQueue } from './constructs/queue.js';
 import { ReceiverFunction } from './constructs/receiver-function.js';
 import { WebhookSecrets } from './constructs/secrets.js';
 import { socialPlusWebhookCidrs } from './socialplus-ips.js';
@@ -35,8 +35,7 @@ export const SPILL_REDRIVE_MARGIN_DAYS = 14;
  * fan-out is not consuming at all; capped at a day, which is too long to wait whatever the settings.
  */
 export function maxHealthyMessageAge(c: Pick<WebhooksConfig, 'maxReceiveCount' | 'fanoutTimeoutSeconds'>): Duration {
-  const retryWindowSeconds = c.maxReceiveCount * c.fanoutTimeoutSeconds * VISIBILITY_TIMEOUT_FACTOR;
-  return Duration.seconds(Math.min(retryWindowSeconds + 5 * 60, 24 * 60 * 60));
+  return Duration.seconds(Math.min(retryWindowSeconds(c) + 5 * 60, 24 * 60 * 60));
 }
 
 /** Props for {@link SocialPlusWebhooksStack}. */

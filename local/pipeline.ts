@@ -10,20 +10,19 @@
  */
 import { randomBytes } from 'node:crypto';
 import { chmod, mkdir } from 'node:fs/promises';
-import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import type { S3Client } from '@aws-sdk/client-s3';
 import { DynamoDbEventStore } from '../lambda/adapters/dynamodb-store.js';
 import { StaticSecretSource } from '../lambda/adapters/static-secret-source.js';
 import { INBOX_SPILL_PREFIX } from '../lambda/core/archive-layout.js';
-import type { WebhookEnvelope, WebhookHandler } from '../lambda/core/define-handler.js';
+import type { WebhookHandler } from '../lambda/core/define-handler.js';
 import { SQS_MAX_MESSAGE_BYTES } from '../lambda/core/limits.js';
-import type { ArchiveStream, BlobStore, EventQueue, EventStore } from '../lambda/core/ports.js';
+import type { BlobStore } from '../lambda/core/ports.js';
 import { DEFAULT_SOURCE, precheckWebhook, SOURCE_NAME } from '../lambda/core/receive.js';
-import { silentLogger, type Logger, type MetricName, type Metrics } from '../lambda/core/telemetry.js';
+import { silentLogger, type MetricName, type Metrics } from '../lambda/core/telemetry.js';
+import { DEFAULT_EVENT_RETENTION_DAYS } from '../lambda/common/defaults.js';
 import { ENV } from '../lambda/common/env.js';
 import { createReceiverHandler } from '../lambda/receiver/handler.js';
 import { signatureSplit } from '../lambda/core/signature-split.js';
-import { resolveDevSecret, type DevSecret } from './dev-secret.js';
+import { resolveDevSecret } from './dev-secret.js';
 import type { LocalDeliveryStream } from './delivery-stream.js';
 import {
   ensureBucket,
@@ -33,13 +32,13 @@ import {
 } from './emulators.js';
 import { createAdminHandler } from './admin-api.js';
 import { CaptureWriter } from './capture.js';
-import { createLocalFanout, localHandlersConfig, localInbox, type LocalFanoutSettings, type LocalHandlersConfig, type LocalStreamTuning } from './fanout-runtime.js';
+import { createLocalFanout, localHandlersConfig, localInbox, type LocalFanoutSettings } from './fanout-runtime.js';
 import { BACKGROUND_PRIORITY, startFanoutProcess, type EmulatorAccess } from './fanout-process.js';
 import { loadOrCreateEmulatorCredentials } from './emulator-credentials.js';
 import { startEmulatorProcess } from './emulator-process.js';
 import { startFrontDoor } from './http-front-door.js';
-import { JournalQueue, type BatchConsumer, type JournalQueueOptions, type QueueStats } from './journal-queue.js';
-import { DEFAULT_PORT, LOCAL_BUCKET_NAME, LOCAL_HANDLER_STATE_TABLE_NAME, LOCAL_TABLE_NAME, localPaths, type LocalPaths } from './paths.js';
+import { JournalQueue, type BatchConsumer } from './journal-queue.js';
+import { DEFAULT_PORT, LOCAL_BUCKET_NAME, LOCAL_HANDLER_STATE_TABLE_NAME, LOCAL_TABLE_NAME, localPaths } from './paths.js';
 import { claimLocalDir, removeOwnDevInfo, writeDevInfo, type DevInfo } from './dev-lock.js';
 import { repairS3rverFolder } from './s3rver-repair.js';
 import { SpillDrain } from './spill-drain.js';
@@ -48,115 +47,9 @@ import { loadOrCreateInboxKey } from './inbox-mac.js';
 export { localHandlersConfig, type LocalHandlersConfig } from './fanout-runtime.js';
 export { claimLocalDir, isAlive, LocalDirInUseError, readDevInfo, type DevInfo } from './dev-lock.js';
 
-/**
- * Wrappers put around parts of the pipeline: the injection points of the fault tests and the soak
- * (`local/faults/`). Each gets the real part and returns what the pipeline uses in its place.
- */
-export interface LocalPipelineWrappers {
-  /** The queue as the receiver sends to it (the spill drain and the admin routes use the queue itself). */
-  readonly queue?: (queue: EventQueue) => EventQueue;
-  /** The event store as the fan-out writes it (DynamoDB). */
-  readonly store?: (store: EventStore) => EventStore;
-  /** The archive stream as the fan-out puts lines to it (Firehose's `PutRecordBatch`). */
-  readonly archive?: (archive: ArchiveStream) => ArchiveStream;
-  /** The inbox (S3) as the receiver (claim checks, spills) or the fan-out (reads, copies, deletes) uses it. */
-  readonly blobs?: (blobs: BlobStore, user: 'receiver' | 'fanout') => BlobStore;
-  /** The S3 client the delivery stream writes archive objects with (e.g. to add a middleware). */
-  readonly archiveS3?: (client: S3Client) => S3Client;
-  /** Each of the fan-out's handlers. */
-  readonly handler?: (handler: WebhookHandler<WebhookEnvelope>) => WebhookHandler<WebhookEnvelope>;
-}
+import type { LocalPipeline, LocalPipelineOptions } from './pipeline-types.js';
 
-
-export interface LocalPipelineOptions {
-  /** Root of local state. @default `SOCIALPLUS_LOCAL_DIR` or `.local` */
-  readonly dir?: string;
-  /** HTTP port; 0 picks a free one. @default 3000 */
-  readonly port?: number;
-  /** @default '127.0.0.1' */
-  readonly host?: string;
-  /** The signing secret; by default `SOCIALPLUS_WEBHOOK_SECRET`, else `.local/secret`, else generated. */
-  readonly secret?: string;
-  /** Where `SOCIALPLUS_WEBHOOK_SECRET` is read from. @default process.env */
-  readonly env?: NodeJS.ProcessEnv;
-  /** Webhook sources besides `default`, served at `POST /webhook/{source}` with the same secret. */
-  readonly sources?: readonly string[];
-  /** The fan-out's handlers. @default the registered list of `lambda/fanout/handlers` */
-  readonly handlers?: readonly WebhookHandler<WebhookEnvelope>[];
-  /**
-   * The folder whose `cdk.json` gives the example handlers' configuration (context key `handlers`,
-   * as `cdk deploy` reads it) when `HANDLERS_CONFIG` is not set. @default process.cwd()
-   */
-  readonly projectDir?: string;
-  readonly logger?: Logger;
-  /** Queue tuning (batch size, batching window, visibility timeout, maxReceiveCount, concurrency). */
-  readonly queue?: Omit<JournalQueueOptions, 'dir' | 'logger'>;
-  /** Delivery stream tuning (buffer size and interval, retry delay). */
-  readonly stream?: LocalStreamTuning;
-  /** @default 90 */
-  readonly eventRetentionDays?: number;
-  /** Largest request body accepted. @default 10 MiB (API Gateway's limit) */
-  readonly maxBodyBytes?: number;
-  /** The receiver's internal deadline for the queue work before it spills (DESIGN §2). @default 1000 */
-  readonly receiverDeadlineMs?: number;
-  /** Time between listings of `inbox/spill/` by the spill drain. @default 1000 */
-  readonly spillDrainIntervalMs?: number;
-  /** Wrappers around the pipeline's parts (fault injection); they make the fan-out run in this process. */
-  readonly wrap?: LocalPipelineWrappers;
-  /**
-   * Where the fan-out runs: in its own process at a lower CPU priority (`fanout-process.ts`), so
-   * its work cannot hold up the front door's acknowledgements, or in this process, as tests that
-   * hand in handler objects or wrappers need. @default 'process', or 'inline' with `handlers` or `wrap`
-   */
-  readonly fanout?: 'process' | 'inline';
-  /**
-   * A folder to write every webhook request and its answer status to, one file each
-   * (`local/capture.ts`, `dev --capture`); created 0700 when missing. @default no capture
-   */
-  readonly captureDir?: string;
-}
-
-export interface LocalPipeline {
-  /** `http://127.0.0.1:<port>`; webhooks at `${url}/webhook`. */
-  readonly url: string;
-  readonly port: number;
-  readonly paths: LocalPaths;
-  readonly secret: DevSecret;
-  readonly sources: readonly string[];
-  /** The emulators' endpoints, for tools (the AWS CLI, an SDK client) while local mode runs. */
-  readonly endpoints: { readonly dynamodb: string; readonly s3: string };
-  /** The credentials the emulators take. */
-  readonly credentials: EmulatorAccess['credentials'];
-  /** The fan-out's handlers in dispatch order, each with the event patterns it takes (the dev banner lists them). */
-  readonly handlers: readonly Pick<WebhookHandler, 'name' | 'events'>[];
-  /** Where the example handlers' configuration came from (see {@link localHandlersConfig}); `caller` when `handlers` was given. */
-  readonly handlersConfig: { readonly from: LocalHandlersConfig['from'] | 'caller'; readonly file?: string };
-  readonly tableName: string;
-  readonly bucket: string;
-  readonly queue: JournalQueue;
-  /** The delivery stream, when the fan-out runs in this process (`fanout: 'inline'`). */
-  readonly stream: LocalDeliveryStream | undefined;
-  /** Local mode's other processes (the fan-out's, the emulators'), for tools: their role and current id. */
-  processes(): Array<{ readonly role: 'fan-out' | 'dynamodb' | 's3'; readonly pid: number | undefined }>;
-  /** Where the fan-out runs, its process id, and how often it was started again after dying. */
-  readonly fanout: { readonly mode: 'process' | 'inline'; pid(): number | undefined; restarts(): number };
-  /** Brings spilled events (`inbox/spill/`) to the fan-out, as S3's notification does on AWS. */
-  readonly drain: SpillDrain;
-  readonly store: DynamoDbEventStore;
-  readonly dynamodb: DynamoDBClient;
-  readonly s3: S3Client;
-  /** Counts of the receiver's and fan-out's outcomes since start (`Accepted`, `Stored`, …). */
-  metrics(): Readonly<Partial<Record<MetricName, number>>>;
-  queueStats(): QueueStats;
-  /**
-   * Waits until the capture files of the requests answered so far are written, the queue is empty
-   * and no spill is left to announce, then writes the stream's buffer to S3 (rejecting if S3
-   * refuses it; the lines are kept and retried). For tests and tools.
-   */
-  settle(): Promise<void>;
-  /** Stops taking requests, finishes work in flight, flushes the stream, stops the emulators. */
-  close(): Promise<void>;
-}
+export type { LocalPipeline, LocalPipelineOptions, LocalPipelineWrappers } from './pipeline-types.js';
 
 
 /** Starts local mode; resolves once it serves requests. */
@@ -251,7 +144,7 @@ export async function startLocalPipeline(opts: LocalPipelineOptions = {}): Promi
     const settings: LocalFanoutSettings = {
       paths,
       env: { ...env, [ENV.HANDLER_STATE_TABLE_NAME]: handlerStateTable, [ENV.HANDLERS_CONFIG]: handlersConfig?.value },
-      eventRetentionDays: opts.eventRetentionDays ?? 90,
+      eventRetentionDays: opts.eventRetentionDays ?? DEFAULT_EVENT_RETENTION_DAYS,
       ...(opts.stream ? { stream: opts.stream } : {}),
     };
     const mode = fanoutMode(opts);

@@ -1,3 +1,4 @@
+import { errorMessage, SocialPlusWebhooksError } from '../core/errors.js';
 import { parseSignatureForms, type SignatureForm } from '../core/signature.js';
 
 /**
@@ -13,7 +14,7 @@ export const ENV = {
   TABLE_NAME: 'TABLE_NAME',
   /** Fan-out: the Firehose delivery stream. Paired with `deliveryStream.grantPutRecords`. */
   DELIVERY_STREAM_NAME: 'DELIVERY_STREAM_NAME',
-  /** Fan-out: days an event item lives before TTL (DESIGN §5). */
+  /** Fan-out: days an event item lives before TTL (DESIGN §5); unset: `DEFAULT_EVENT_RETENTION_DAYS` (defaults.ts). */
   EVENT_RETENTION_DAYS: 'EVENT_RETENTION_DAYS',
   /** Both: DEBUG | INFO | WARN | ERROR. */
   LOG_LEVEL: 'LOG_LEVEL',
@@ -33,7 +34,7 @@ export const ENV = {
   ARCHIVE_BUCKET_NAME: 'ARCHIVE_BUCKET_NAME',
   /**
    * Receiver: internal deadline in ms for the queue work, SDK retries included, before spilling
-   * (default 1000; the answer is due 1.5 s after the request arrived whatever this says). No grant.
+   * (default `DEFAULT_RECEIVER_DEADLINE_MS`, core/deadline.ts; the answer is due 1.5 s after the request arrived whatever this says). No grant.
    */
   RECEIVER_DEADLINE_MS: 'RECEIVER_DEADLINE_MS',
   /**
@@ -41,7 +42,7 @@ export const ENV = {
    * `SIGNATURE_FORMS` in lambda/core/signature.ts). Unset: the default forms. No grant.
    */
   SIGNATURE_FORMS: 'SIGNATURE_FORMS',
-  /** Both: namespace of the functions' own metrics (default SocialPlusWebhooks), the one the alarms read. No grant. */
+  /** Both: namespace of the functions' own metrics (default `METRICS_NAMESPACE`, metrics-contract.ts), the one the alarms read. No grant. */
   METRICS_NAMESPACE: 'METRICS_NAMESPACE',
   /** Fan-out: JSON of the example handlers' `HandlersConfig`; unset or blank: every example handler off. No grant. */
   HANDLERS_CONFIG: 'HANDLERS_CONFIG',
@@ -58,7 +59,7 @@ export const ENV = {
 export type EnvName = (typeof ENV)[keyof typeof ENV];
 
 /** Error thrown at cold start when a variable is missing or malformed, naming it. */
-export class ConfigurationError extends Error {
+export class ConfigurationError extends SocialPlusWebhooksError {
   constructor(message: string) {
     super(message);
     this.name = 'ConfigurationError';
@@ -103,7 +104,7 @@ export function signatureFormsEnv(env: NodeJS.ProcessEnv): SignatureForm[] | und
   try {
     return parseSignatureForms(raw);
   } catch (err) {
-    throw new ConfigurationError(`environment variable ${ENV.SIGNATURE_FORMS}: ${(err as Error).message}`);
+    throw new ConfigurationError(`environment variable ${ENV.SIGNATURE_FORMS}: ${errorMessage(err)}`);
   }
 }
 

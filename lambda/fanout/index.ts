@@ -9,6 +9,7 @@ import { S3Client } from '@aws-sdk/client-s3';
 import { DynamoDbEventStore } from '../adapters/dynamodb-store.js';
 import { FirehoseArchiveStream } from '../adapters/firehose-archive.js';
 import { S3BlobStore } from '../adapters/s3-blob-store.js';
+import { DEFAULT_EVENT_RETENTION_DAYS } from '../common/defaults.js';
 import { ENV, numberEnv, optionalEnv, requireEnv } from '../common/env.js';
 import { createTelemetry } from '../common/telemetry.js';
 import { createTracer, traceHandler } from '../common/tracing.js';
@@ -38,7 +39,7 @@ const fanout = createFanoutHandler({
   // that event, and hands the handlers a logger that does the same.
   logger,
   metrics,
-  eventRetentionDays: numberEnv(process.env, ENV.EVENT_RETENTION_DAYS, 90),
+  eventRetentionDays: numberEnv(process.env, ENV.EVENT_RETENTION_DAYS, DEFAULT_EVENT_RETENTION_DAYS),
 });
 
 /** One batch per invocation: traced, with the Lambda context in its log lines and its metrics flushed at the end. */

@@ -9,6 +9,7 @@ import type { LogLevel } from '../../lambda/common/logger.js';
 import { API_ACCOUNT_DEFAULT_THROTTLE } from '../config.js';
 import { ApiGatewayAccountCloudWatchRole } from './api-account-role.js';
 import type { IGuardedApi } from './firewall.js';
+import { DEFAULT_API_STAGE_NAME, DEFAULT_LOG_LEVEL, DEFAULT_LOG_RETENTION_DAYS, DEFAULT_TRACING } from '../../lambda/common/defaults.js';
 
 /** The webhook path; `POST /webhook` serves the source named `default`. */
 export const WEBHOOK_PATH = 'webhook';
@@ -61,7 +62,7 @@ export interface WebhookApiProps {
   readonly handler: lambda.IFunction;
   /**
    * Stage name, the first path segment of the URL.
-   * @default 'prod'
+   * @default DEFAULT_API_STAGE_NAME
    */
   readonly stageName?: string;
   /**
@@ -76,7 +77,7 @@ export interface WebhookApiProps {
   readonly throttlingBurstLimit?: number;
   /**
    * Retention of the access log group.
-   * @default RetentionDays.ONE_MONTH
+   * @default DEFAULT_LOG_RETENTION_DAYS
    */
   readonly logRetention?: logs.RetentionDays;
   /**
@@ -86,7 +87,7 @@ export interface WebhookApiProps {
   readonly tracing?: boolean;
   /**
    * Log level of the account-setup function.
-   * @default 'INFO'
+   * @default DEFAULT_LOG_LEVEL
    */
   readonly logLevel?: LogLevel;
 }
@@ -110,7 +111,7 @@ export class WebhookApi extends Construct implements IApiMetrics, IGuardedApi {
   constructor(scope: Construct, id: string, props: WebhookApiProps) {
     super(scope, id);
     this.accessLogGroup = new logs.LogGroup(this, 'AccessLogs', {
-      retention: props.logRetention ?? logs.RetentionDays.ONE_MONTH,
+      retention: props.logRetention ?? (DEFAULT_LOG_RETENTION_DAYS as logs.RetentionDays),
       removalPolicy: RemovalPolicy.DESTROY,
     });
     this.api = new apigateway.RestApi(this, 'RestApi', {
@@ -123,12 +124,12 @@ export class WebhookApi extends Construct implements IApiMetrics, IGuardedApi {
       cloudWatchRole: false,
       deploy: true,
       deployOptions: {
-        stageName: props.stageName ?? 'prod',
+        stageName: props.stageName ?? DEFAULT_API_STAGE_NAME,
         throttlingRateLimit: props.throttlingRateLimit ?? API_ACCOUNT_DEFAULT_THROTTLE.rateLimit,
         throttlingBurstLimit: props.throttlingBurstLimit ?? API_ACCOUNT_DEFAULT_THROTTLE.burstLimit,
         accessLogDestination: new apigateway.LogGroupLogDestination(this.accessLogGroup),
         accessLogFormat: apigateway.AccessLogFormat.custom(JSON.stringify(ACCESS_LOG_FORMAT)),
-        tracingEnabled: props.tracing ?? true,
+        tracingEnabled: props.tracing ?? DEFAULT_TRACING,
         metricsEnabled: true,
         dataTraceEnabled: false,
       },
@@ -136,8 +137,8 @@ export class WebhookApi extends Construct implements IApiMetrics, IGuardedApi {
     this.stage = this.api.deploymentStage;
     // A stage that writes logs needs the account's API Gateway CloudWatch role: ensured first.
     this.accountRole = new ApiGatewayAccountCloudWatchRole(this, 'AccountCloudWatchRole', {
-      logLevel: props.logLevel ?? 'INFO',
-      logRetention: props.logRetention ?? logs.RetentionDays.ONE_MONTH,
+      logLevel: props.logLevel ?? DEFAULT_LOG_LEVEL,
+      logRetention: props.logRetention ?? (DEFAULT_LOG_RETENTION_DAYS as logs.RetentionDays),
       tracing: props.tracing,
     });
     this.stage.node.addDependency(this.accountRole.resource);

@@ -5,6 +5,7 @@ import { Construct } from 'constructs';
 import { ENV } from '../../lambda/common/env.js';
 import { TABLE } from '../../lambda/common/table-schema.js';
 import type { IBindableFunction } from './node-function.js';
+import { DEFAULT_EVENT_TABLE_DELETION_PROTECTION } from '../../lambda/common/defaults.js';
 
 /**
  * What the fan-out's DynamoDB adapter calls: PutItem (conditional store, the de-duplication),
@@ -103,7 +104,7 @@ export class EventStore extends EventStoreBase {
       dynamoStream: dynamodb.StreamViewType.NEW_IMAGE,
       encryption: dynamodb.TableEncryptionV2.awsManagedKey(),
       removalPolicy: props.removalPolicy ?? RemovalPolicy.RETAIN,
-      deletionProtection: props.deletionProtection ?? true,
+      deletionProtection: props.deletionProtection ?? DEFAULT_EVENT_TABLE_DELETION_PROTECTION,
       globalSecondaryIndexes: [index(TABLE.byActor), index(TABLE.byTarget)],
     });
   }

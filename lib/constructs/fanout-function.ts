@@ -13,6 +13,7 @@ import type { Inbox } from './inbox.js';
 import { WebhooksFunction } from './node-function.js';
 import { PipelineFunction } from './pipeline-function.js';
 import type { IEventQueue } from './queue.js';
+import { DEFAULT_FANOUT_BATCH_SIZE, DEFAULT_FANOUT_MAX_BATCHING_WINDOW_SECONDS, DEFAULT_FANOUT_MAX_CONCURRENCY, DEFAULT_FANOUT_TIMEOUT_SECONDS, DEFAULT_LOG_LEVEL, DEFAULT_LOG_RETENTION_DAYS } from '../../lambda/common/defaults.js';
 
 /** The example handlers' configuration and what the enabled ones need. */
 export interface FanoutHandlersProps {
@@ -54,7 +55,7 @@ export interface FanoutFunctionProps {
   readonly batchSize?: number;
   /**
    * How long the event source waits to fill a batch (at least 1 s when batchSize is above 10).
-   * @default Duration.seconds(1)
+   * @default Duration.seconds(DEFAULT_FANOUT_MAX_BATCHING_WINDOW_SECONDS)
    */
   readonly maxBatchingWindow?: Duration;
   /**
@@ -64,7 +65,7 @@ export interface FanoutFunctionProps {
   readonly maxConcurrency?: number;
   /**
    * Invocation timeout; the queue's visibility timeout must be at least six times this.
-   * @default Duration.seconds(30): a batch is one Firehose call plus a DynamoDB write and the
+   * @default Duration.seconds(DEFAULT_FANOUT_TIMEOUT_SECONDS): a batch is one Firehose call plus a DynamoDB write and the
    * handlers per event; handlers that call slow APIs need more.
    */
   readonly timeout?: Duration;
@@ -75,12 +76,12 @@ export interface FanoutFunctionProps {
   readonly memorySize?: number;
   /**
    * Log level.
-   * @default 'INFO'
+   * @default DEFAULT_LOG_LEVEL
    */
   readonly logLevel?: LogLevel;
   /**
    * Log group retention.
-   * @default RetentionDays.ONE_MONTH
+   * @default DEFAULT_LOG_RETENTION_DAYS
    */
   readonly logRetention?: logs.RetentionDays;
   /**
@@ -121,9 +122,9 @@ export class FanoutFunction extends PipelineFunction {
       entry: 'lambda/fanout/index.ts',
       description: 'socialplus-webhooks fan-out: archives, stores and dispatches queued events',
       memorySize: props.memorySize ?? 512,
-      timeout: props.timeout ?? Duration.seconds(30),
-      logLevel: props.logLevel ?? 'INFO',
-      logRetention: props.logRetention ?? logs.RetentionDays.ONE_MONTH,
+      timeout: props.timeout ?? Duration.seconds(DEFAULT_FANOUT_TIMEOUT_SECONDS),
+      logLevel: props.logLevel ?? DEFAULT_LOG_LEVEL,
+      logRetention: props.logRetention ?? (DEFAULT_LOG_RETENTION_DAYS as logs.RetentionDays),
       invocation: 'its SQS event source mapping invokes the fan-out synchronously, and records that keep failing go to the event queue\'s dead-letter queue',
       tracing: props.tracing,
       metricsNamespace: props.metricsNamespace,
@@ -147,13 +148,13 @@ export class FanoutFunction extends PipelineFunction {
     // The mapping is built here rather than with SqsEventSource so its construct id (and logical id)
     // does not depend on the queue's, and the consume grant sits next to it.
     props.queue.grantConsumeMessages(fn.function);
-    const window = props.maxBatchingWindow ?? Duration.seconds(1);
+    const window = props.maxBatchingWindow ?? Duration.seconds(DEFAULT_FANOUT_MAX_BATCHING_WINDOW_SECONDS);
     this.eventSource = new lambda.EventSourceMapping(this, 'EventSource', {
       target: fn.function,
       eventSourceArn: props.queue.queueArn,
-      batchSize: props.batchSize ?? 100,
+      batchSize: props.batchSize ?? DEFAULT_FANOUT_BATCH_SIZE,
       maxBatchingWindow: window.toSeconds() > 0 ? window : undefined,
-      maxConcurrency: props.maxConcurrency ?? 10,
+      maxConcurrency: props.maxConcurrency ?? DEFAULT_FANOUT_MAX_CONCURRENCY,
       reportBatchItemFailures: true,
     });
     // Lambda starts polling only once the role may read the queue.

@@ -9,6 +9,7 @@ import type { BuildOptions } from 'esbuild';
 import type { LogLevel } from '../../lambda/common/logger.js';
 import { ENV } from '../../lambda/common/env.js';
 import { METRICS_NAMESPACE } from '../../lambda/common/metrics-contract.js';
+import { DEFAULT_TRACING } from '../../lambda/common/defaults.js';
 
 /** The repository root: where esbuild resolves packages from, and the asset's source path. */
 const PROJECT_ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -199,7 +200,7 @@ export class WebhooksFunction extends Construct implements IBindableFunction {
   constructor(scope: Construct, id: string, props: WebhooksFunctionProps) {
     super(scope, id);
     assertLocalEsbuild();
-    const tracing = props.tracing ?? true;
+    const tracing = props.tracing ?? DEFAULT_TRACING;
     this.logGroup = new logs.LogGroup(this, 'Logs', { retention: props.logRetention, removalPolicy: RemovalPolicy.DESTROY });
     this.role = new iam.Role(this, 'Role', {
       assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),

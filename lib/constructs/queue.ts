@@ -8,6 +8,7 @@ import { ENV } from '../../lambda/common/env.js';
 import { QUEUE_RETENTION_SECONDS, VISIBILITY_TIMEOUT_FACTOR } from '../config.js';
 import { ScopedQueueDestination } from './inbox.js';
 import type { IBindableFunction } from './node-function.js';
+import { DEFAULT_MAX_RECEIVE_COUNT } from '../../lambda/common/defaults.js';
 
 /** SQS's largest message (DESIGN §3); the queue attribute still defaults to 256 KiB, so it is set explicitly. */
 export const MAX_MESSAGE_BYTES = 1024 * 1024;
@@ -132,7 +133,7 @@ export class EventQueue extends EventQueueBase implements IEventQueueMetrics {
       retentionPeriod,
       maxMessageSizeBytes: MAX_MESSAGE_BYTES,
       visibilityTimeout: Duration.seconds(props.consumerTimeout.toSeconds() * VISIBILITY_TIMEOUT_FACTOR),
-      deadLetterQueue: { queue: this.deadLetterQueue, maxReceiveCount: props.maxReceiveCount ?? 5 },
+      deadLetterQueue: { queue: this.deadLetterQueue, maxReceiveCount: props.maxReceiveCount ?? DEFAULT_MAX_RECEIVE_COUNT },
     });
   }
 

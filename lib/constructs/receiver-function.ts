@@ -11,6 +11,8 @@ import { WebhooksFunction } from './node-function.js';
 import { PipelineFunction } from './pipeline-function.js';
 import type { IEventQueue } from './queue.js';
 import type { WebhookSecrets } from './secrets.js';
+import { DEFAULT_LOG_LEVEL, DEFAULT_LOG_RETENTION_DAYS } from '../../lambda/common/defaults.js';
+import { DEFAULT_RECEIVER_DEADLINE_MS } from '../../lambda/core/deadline.js';
 
 /** Props for {@link ReceiverFunction}. */
 export interface ReceiverFunctionProps {
@@ -25,7 +27,7 @@ export interface ReceiverFunctionProps {
   readonly inbox: Inbox;
   /**
    * How long the receiver tries the queue, SDK retries included, before it spills to S3.
-   * @default Duration.millis(1000)
+   * @default Duration.millis(DEFAULT_RECEIVER_DEADLINE_MS)
    */
   readonly deadline?: Duration;
   /**
@@ -44,12 +46,12 @@ export interface ReceiverFunctionProps {
   readonly timeout?: Duration;
   /**
    * Log level.
-   * @default 'INFO'
+   * @default DEFAULT_LOG_LEVEL
    */
   readonly logLevel?: LogLevel;
   /**
    * Log group retention.
-   * @default RetentionDays.ONE_MONTH
+   * @default DEFAULT_LOG_RETENTION_DAYS
    */
   readonly logRetention?: logs.RetentionDays;
   /**
@@ -86,7 +88,7 @@ export class ReceiverFunction extends PipelineFunction {
   constructor(scope: Construct, id: string, props: ReceiverFunctionProps) {
     super(scope, id);
     const timeout = props.timeout ?? Duration.seconds(3);
-    const deadlineMs = (props.deadline ?? Duration.millis(1000)).toMilliseconds();
+    const deadlineMs = (props.deadline ?? Duration.millis(DEFAULT_RECEIVER_DEADLINE_MS)).toMilliseconds();
     if (!Number.isInteger(deadlineMs) || deadlineMs <= 0 || deadlineMs >= timeout.toMilliseconds()) {
       throw new Error(
         `ReceiverFunction deadline is ${deadlineMs} ms; it must be a whole number of milliseconds above 0 and below the function timeout (${timeout.toMilliseconds()} ms)`,
@@ -97,8 +99,8 @@ export class ReceiverFunction extends PipelineFunction {
       description: 'socialplus-webhooks receiver: verifies Social Plus webhooks and queues them',
       memorySize: props.memorySize ?? 1024,
       timeout,
-      logLevel: props.logLevel ?? 'INFO',
-      logRetention: props.logRetention ?? logs.RetentionDays.ONE_MONTH,
+      logLevel: props.logLevel ?? DEFAULT_LOG_LEVEL,
+      logRetention: props.logRetention ?? (DEFAULT_LOG_RETENTION_DAYS as logs.RetentionDays),
       invocation: 'API Gateway invokes the receiver synchronously (Lambda proxy integration) and Social Plus sees any failure as a non-200 answer',
       tracing: props.tracing,
       metricsNamespace: props.metricsNamespace,

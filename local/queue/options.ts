@@ -1,5 +1,6 @@
 /** The local queue's options, their defaults and their checks. */
 import type { Logger } from '../../lambda/core/telemetry.js';
+import { DEFAULT_FANOUT_BATCH_SIZE, DEFAULT_MAX_RECEIVE_COUNT } from '../../lambda/common/defaults.js';
 
 export interface JournalQueueOptions {
   /** Folder of the journal and the DLQ (created if missing). */
@@ -38,15 +39,26 @@ export interface QueueSettings {
   readonly compactThresholdBytes: number;
 }
 
+/**
+ * Local mode's own tuning where it differs from the deployed event source on purpose: a shorter
+ * batching window (500 ms rather than 1 s) so `send` shows its event sooner; a 30 s visibility
+ * timeout (the deployed one is 6 × the fan-out's timeout, for Lambda's retries); 4 batches in
+ * flight, which one machine's fan-out process keeps busy. Batch size and receives before the DLQ
+ * are the deployed defaults.
+ */
+const LOCAL_BATCHING_WINDOW_MS = 500;
+const LOCAL_VISIBILITY_TIMEOUT_MS = 30_000;
+const LOCAL_MAX_CONCURRENCY = 4;
+
 /** Checks the options (a RangeError names the first bad one) and applies the defaults. */
 export function queueSettings(opts: JournalQueueOptions): QueueSettings {
   if (typeof opts.dir !== 'string' || opts.dir === '') throw new RangeError('local queue option dir must be a folder path');
   return {
-    batchSize: positiveInt('batchSize', opts.batchSize ?? 100),
-    batchingWindowMs: nonNegative('batchingWindowMs', opts.batchingWindowMs ?? 500),
-    visibilityTimeoutMs: nonNegative('visibilityTimeoutMs', opts.visibilityTimeoutMs ?? 30_000),
-    maxReceiveCount: positiveInt('maxReceiveCount', opts.maxReceiveCount ?? 5),
-    maxConcurrency: positiveInt('maxConcurrency', opts.maxConcurrency ?? 4),
+    batchSize: positiveInt('batchSize', opts.batchSize ?? DEFAULT_FANOUT_BATCH_SIZE),
+    batchingWindowMs: nonNegative('batchingWindowMs', opts.batchingWindowMs ?? LOCAL_BATCHING_WINDOW_MS),
+    visibilityTimeoutMs: nonNegative('visibilityTimeoutMs', opts.visibilityTimeoutMs ?? LOCAL_VISIBILITY_TIMEOUT_MS),
+    maxReceiveCount: positiveInt('maxReceiveCount', opts.maxReceiveCount ?? DEFAULT_MAX_RECEIVE_COUNT),
+    maxConcurrency: positiveInt('maxConcurrency', opts.maxConcurrency ?? LOCAL_MAX_CONCURRENCY),
     maxMessageBytes: opts.maxMessageBytes === undefined ? undefined : positiveInt('maxMessageBytes', opts.maxMessageBytes),
     compactThresholdBytes: positiveInt('compactThresholdBytes', opts.compactThresholdBytes ?? 8 * 1024 * 1024),
   };

@@ -5,7 +5,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { buildWebhooksApp } from '../../bin/app.js';
-import { buildConfig, CONFIG_DEFAULTS, CONFIG_KEYS, ConfigError, sourceIdPart } from '../../lib/config.js';
+import { buildConfig, CONFIG_DEFAULTS, CONFIG_KEYS, ConfigError, retryWindowSeconds, sourceIdPart } from '../../lib/config.js';
+import * as defaults from '../../lambda/common/defaults.js';
 import { cdkJsonContext, newApp } from './helpers.js';
 
 /** The problems buildConfig reports for a context, or [] when it accepts it. */
@@ -190,6 +191,22 @@ describe('buildConfig names each bad key, its value and what is allowed', () => 
     expect(error.name).toBe('ConfigError');
   });
 
+  it('lists problems in the order the keys are read: misspelt keys, sources and the fan-out batching first, the retry window last', () => {
+    expect(
+      problemsOf({
+        stackName: '1bad',
+        logLevel: 'LOUD',
+        maxReceiveCount: 300,
+        fanoutTimeoutSeconds: 900,
+        apiStageName: 'bad stage',
+        fanoutBatchSize: 50,
+        fanoutMaxBatchingWindowSeconds: 0,
+        allowedCidrs: [42],
+        eventRetentionDay: 30,
+      }).map((p) => p.slice(0, p.indexOf(':'))),
+    ).toEqual(['eventRetentionDay', 'allowedCidrs[0]', 'fanoutMaxBatchingWindowSeconds', 'apiStageName', 'stackName', 'logLevel', 'maxReceiveCount']);
+  });
+
   it('takes signatureForms as a list or, from -c, a comma-separated string', () => {
     expect(buildConfig({}).signatureForms).toEqual(['base64', 'hex']);
     expect(buildConfig({ signatureForms: 'base64, json-base64' }).signatureForms).toEqual(['base64', 'json-base64']);
@@ -210,6 +227,23 @@ describe('buildConfig names each bad key, its value and what is allowed', () => 
     expect(CONFIG_KEYS).toContain('sources');
     expect(CONFIG_KEYS).toContain('alarmEmail');
     for (const key of ['receiverDeadlineMs', 'tracing', 'metricsNamespace']) expect(CONFIG_KEYS).toContain(key);
+  });
+
+  it('takes each default from the one module that states it', () => {
+    expect(CONFIG_DEFAULTS).toMatchObject({
+      eventRetentionDays: defaults.DEFAULT_EVENT_RETENTION_DAYS,
+      fanoutBatchSize: defaults.DEFAULT_FANOUT_BATCH_SIZE,
+      fanoutTimeoutSeconds: defaults.DEFAULT_FANOUT_TIMEOUT_SECONDS,
+      maxReceiveCount: defaults.DEFAULT_MAX_RECEIVE_COUNT,
+      apiRateLimit: defaults.API_ACCOUNT_DEFAULT_THROTTLE.rateLimit,
+      apiBurstLimit: defaults.API_ACCOUNT_DEFAULT_THROTTLE.burstLimit,
+      logRetentionDays: defaults.DEFAULT_LOG_RETENTION_DAYS,
+    });
+  });
+
+  it('derives the retry window: maxReceiveCount visibility timeouts of 6 × fanoutTimeoutSeconds', () => {
+    expect(retryWindowSeconds(buildConfig({}))).toBe(5 * 6 * 30);
+    expect(retryWindowSeconds({ maxReceiveCount: 224, fanoutTimeoutSeconds: 900 })).toBe(14 * 24 * 60 * 60);
   });
 
   it('turns source names into output id parts', () => {
