@@ -1,5 +1,5 @@
 /**
- * AWS requests per event (DESIGN §10: 1 SQS send; 1 DynamoDB write to store and de-duplicate, plus
+ * AWS requests per event (docs/architecture.md §10: 1 SQS send; 1 DynamoDB write to store and de-duplicate, plus
  * at most 1 to record handler outcomes; 1 Firehose `PutRecordBatch` per fan-out batch; a typical
  * item within 1 KB), and what they cost per million 2 KB events at the prices of docs/cost.md.
  *
@@ -288,7 +288,7 @@ export function formatAwsRequests(res: AwsRequestsResult): string {
   const within = ib.filter((b) => b <= 1024).length;
   lines.push(`  items of ${fmt(res.eventBytes.median)} B events: median ${fmt(percentile(ib, 50))} B, p90 ${fmt(percentile(ib, 90))} B, max ${fmt(Math.max(...ib))} B; ${fmt((within / ib.length) * 100, 1)} % within 1 KB; archive lines median ${fmt(percentile(main.archiveLineBytes, 50))} B`);
   lines.push(`  items of the fixtures as they are (body B → item B, write units): ${res.fixtureItems.map((f) => `${f.sample} ${fmt(f.bodyBytes)}→${fmt(f.itemBytes)} (${f.units})`).join(', ')}`);
-  lines.push('  targets (DESIGN §10):');
+  lines.push('  targets (docs/architecture.md §10):');
   for (const c of res.checks) lines.push(`    ${c.what.padEnd(72)} ${fmt(c.measured, c.measured % 1 === 0 ? 0 : 2).padStart(8)}  target ≤ ${fmt(c.target)}  ratio ${(c.measured / c.target).toFixed(2)} ${c.ok ? 'OK' : 'ABOVE TARGET'}`);
   lines.push(`  cost per million ${fmt(res.eventBytes.median)} B events, prices of docs/cost.md; busy = ${fmt(res.eventsPerBatch, 1)} events per fan-out batch (as measured), quiet = 1:`);
   for (const c of res.cost) lines.push(`    ${c.line.padEnd(50)} ${`$${c.busy.toFixed(3)}`.padStart(8)} ${`$${c.quiet.toFixed(3)}`.padStart(8)}  ${c.basis}`);

@@ -1,5 +1,5 @@
 /**
- * Cold-start benchmark (DESIGN §10: the receiver's bundle and import time within 1.25× of a
+ * Cold-start benchmark (docs/architecture.md §10: the receiver's bundle and import time within 1.25× of a
  * handler that only imports the SQS client and sends one message).
  *
  * The receiver and fan-out bundles are the stack's own: a CDK synth of `ReceiverFunction` and
@@ -37,7 +37,7 @@ import { signedWebhookEvent } from '../test/support/api-gateway.js';
 import { fmt, isMain, median, pairedRatio } from './lib/measure.js';
 import { bundleSize, synthStackBundles, type BundleSize } from './lib/stack-bundles.js';
 
-/** DESIGN §10's target: the receiver's import time relative to the floor handler's. */
+/** docs/architecture.md §10's target: the receiver's import time relative to the floor handler's. */
 export const TARGET_RATIO = 1.25;
 const SECRET = 'bench-cold-start-secret';
 const SOURCE_MAPS = '--enable-source-maps';

@@ -1,5 +1,5 @@
 /**
- * Local load benchmark (DESIGN §10 via issue 7: p99 ack latency < 50 ms at 500 events/s on this
+ * Local load benchmark (docs/architecture.md §10 via issue 7: p99 ack latency < 50 ms at 500 events/s on this
  * machine, zero loss, no stall over 250 ms). Starts local mode in this process (`startLocalPipeline`,
  * defaults: journaled queue; the fan-out, delivery stream and emulators in their own processes; the
  * registered handlers) and drives it from a load

@@ -1,5 +1,5 @@
 /**
- * Receiver CPU benchmark (DESIGN §10: in-process throughput ≥ 0.5× of bare HMAC verify +
+ * Receiver CPU benchmark (docs/architecture.md §10: in-process throughput ≥ 0.5× of bare HMAC verify +
  * JSON.parse on the same payloads). Runs the real receiver handler (`createReceiverHandler`) with
  * a queue that just resolves, an inbox (so the deadline is armed, as deployed), a static secret
  * and a silent logger, at four body sizes, against a floor measured in the same run, interleaved.
@@ -30,7 +30,7 @@ import { buildPayloads, describePayloads, type SignedPayload } from './lib/paylo
 import { apiGatewayEvent } from '../test/support/api-gateway.js';
 
 const SECRET = 'bench-secret-2f0c1a9e7b';
-/** DESIGN §10's target for receiver throughput relative to the floor. */
+/** docs/architecture.md §10's target for receiver throughput relative to the floor. */
 export const TARGET_RATIO = 0.5;
 /** The body sizes measured, in bytes (0.5 KB, 2 KB, 20 KB, 200 KB). */
 export const SIZES = [512, 2048, 20 * 1024, 200 * 1024] as const;

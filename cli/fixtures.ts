@@ -206,7 +206,7 @@ export const COPY_FIELD = 'sendCopy';
 
 /**
  * The body of copy `copy` (1-based) of `body` for `send --count`. Copy 1 is the body byte for byte;
- * every later copy differs, so it gets its own event id (DESIGN §2: the id is a hash of the body):
+ * every later copy differs, so it gets its own event id (docs/architecture.md §2: the id is a hash of the body):
  * the primary entity's timestamp, the one the archive reports as `occurred_at` (`sentTime` of a
  * push notification, else `updatedAt`/`createdAt` of the first entity under `data`), is moved
  * `copy - 1` ms later. A JSON object with no such timestamp gets a top-level `"sendCopy": <copy>`;

@@ -1,5 +1,5 @@
 /**
- * What `replay` sends for an archive line (DESIGN §6): pure rules, so they are tested without I/O.
+ * What `replay` sends for an archive line (docs/architecture.md §6): pure rules, so they are tested without I/O.
  *
  * A line becomes the queue message the receiver would have sent for the event: the raw body (base64
  * when the line says `body-base64`) with the original attributes, or a claim check when the line

@@ -1,5 +1,5 @@
 /**
- * The stack's configuration (DESIGN §7): one typed, validated object built from CDK context by
+ * The stack's configuration (docs/architecture.md §7): one typed, validated object built from CDK context by
  * `bin/app.ts` and passed down as props. Validation collects every problem before throwing, and
  * each problem names the key, the bad value and what is allowed. Loads no CDK, so the CLI can use it.
  *

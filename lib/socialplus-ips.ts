@@ -1,5 +1,5 @@
 /**
- * Social Plus webhook source IPs per region (shared/socialplus/WEBHOOKS.md §3). These are the lists
+ * Social Plus webhook source IPs per region (docs/social-plus.md §3). These are the lists
  * Social Plus published for deliveries from June 9, 2025; the older addresses stopped working then.
  * When Social Plus publishes new addresses, this file is the only place to change.
  */

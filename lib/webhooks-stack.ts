@@ -45,7 +45,7 @@ export interface SocialPlusWebhooksStackProps extends StackProps {
 }
 
 /**
- * Everything `cdk deploy` creates (DESIGN §1): WAF → REST API → receiver → SQS (+ DLQ) → fan-out →
+ * Everything `cdk deploy` creates (docs/architecture.md §1): WAF → REST API → receiver → SQS (+ DLQ) → fan-out →
  * DynamoDB + Firehose/S3 archive (Glue, Athena), and one secret per webhook source.
  *
  * One stack, so a deploy or destroy is one command; the stateful resources (table, buckets, secrets,

@@ -1,5 +1,5 @@
 /**
- * Local mode's delivery stream (DESIGN §8): an in-process stand-in for Firehose. It buffers archive
+ * Local mode's delivery stream (docs/architecture.md §8): an in-process stand-in for Firehose. It buffers archive
  * lines and, by size (default 1 MiB, Firehose's smallest buffer) or by interval (default a few
  * seconds), writes them as one gzip NDJSON object to S3 (s3rver) under the archive's
  * `events/dt=…/hour=…/` prefix, named like Firehose names its objects.

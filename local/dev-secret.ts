@@ -1,5 +1,5 @@
 /**
- * The signing secret of local mode (DESIGN §8): `SOCIALPLUS_WEBHOOK_SECRET` when set, else the dev
+ * The signing secret of local mode (docs/architecture.md §8): `SOCIALPLUS_WEBHOOK_SECRET` when set, else the dev
  * secret kept in `.local/secret`, else a new random one written there (mode 0600), so `send` and
  * `dev` agree without configuration.
  */

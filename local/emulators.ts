@@ -1,5 +1,5 @@
 /**
- * The embedded AWS stand-ins of local mode (DESIGN §8) and of the adapter tests: dynalite for
+ * The embedded AWS stand-ins of local mode (docs/architecture.md §8) and of the adapter tests: dynalite for
  * DynamoDB and our own S3 emulator (`s3-emulator.ts`, in s3rver's file layout), each on a loopback
  * port (0 = any free port), persisted in a folder.
  */
@@ -96,7 +96,7 @@ export function localS3Client(endpoint: string, extra: Partial<S3ClientConfig> =
   return new S3Client({ endpoint, region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS, forcePathStyle: true, ...extra });
 }
 
-/** Creates the event table of DESIGN §5 (keys and sparse GSIs) unless it exists. */
+/** Creates the event table of docs/architecture.md §5 (keys and sparse GSIs) unless it exists. */
 export function ensureEventTable(client: DynamoDBClient, tableName: string): Promise<void> {
   const gsi = (g: { indexName: string; partitionKey: string; sortKey: string }) => ({
     IndexName: g.indexName,

@@ -1,5 +1,5 @@
 /**
- * Local mode's queue (DESIGN §8): an in-process stand-in for SQS and the Lambda event source that
+ * Local mode's queue (docs/architecture.md §8): an in-process stand-in for SQS and the Lambda event source that
  * drains it. `send` journals the message to disk and syncs before it resolves, because the receiver
  * answers 200 only after that; the consumer (the real fan-out handler) gets SQS-shaped batches with
  * a batching window, at most a few batches in flight, partial batch failures, a visibility timeout

@@ -1,5 +1,5 @@
 /**
- * Where local mode keeps its state (DESIGN §8), shared by `dev`, `send` and `query` so that every
+ * Where local mode keeps its state (docs/architecture.md §8), shared by `dev`, `send` and `query` so that every
  * command finds the same files. The root is `.local/` in the current directory unless
  * `SOCIALPLUS_LOCAL_DIR` says otherwise.
  */
@@ -66,7 +66,7 @@ export function localPaths(root: string = process.env.SOCIALPLUS_LOCAL_DIR ?? '.
   };
 }
 
-/** Environment variable that sets local mode's webhook signing secret (DESIGN §8). */
+/** Environment variable that sets local mode's webhook signing secret (docs/architecture.md §8). */
 export const LOCAL_SECRET_ENV = 'SOCIALPLUS_WEBHOOK_SECRET';
 /** Environment variable that moves local mode's state folder (default `.local`). */
 export const LOCAL_DIR_ENV = 'SOCIALPLUS_LOCAL_DIR';

@@ -62,7 +62,7 @@ export interface LocalPipelineOptions {
   readonly eventRetentionDays?: number;
   /** Largest request body accepted. @default 10 MiB (API Gateway's limit) */
   readonly maxBodyBytes?: number;
-  /** The receiver's internal deadline for the queue work before it spills (DESIGN §2). @default DEFAULT_RECEIVER_DEADLINE_MS (`lambda/core/deadline.ts`) */
+  /** The receiver's internal deadline for the queue work before it spills (docs/architecture.md §2). @default DEFAULT_RECEIVER_DEADLINE_MS (`lambda/core/deadline.ts`) */
   readonly receiverDeadlineMs?: number;
   /** Time between listings of `inbox/spill/` by the spill drain. @default 1000 */
   readonly spillDrainIntervalMs?: number;

@@ -1,5 +1,5 @@
 /**
- * Local mode (DESIGN §8): the whole pipeline on this machine with the same handler code as AWS.
+ * Local mode (docs/architecture.md §8): the whole pipeline on this machine with the same handler code as AWS.
  * HTTP front door → receiver handler → journal queue → fan-out handler → DynamoDB (dynalite) +
  * delivery stream → S3 (s3rver) + the registered handlers; all state under one folder.
  *

@@ -1,6 +1,6 @@
 /**
  * Local mode's stand-in for the S3 event notification that brings spilled events to the fan-out
- * (DESIGN §2: "spilled events reach fan-out with no manual step"). s3rver sends no notifications,
+ * (docs/architecture.md §2: "spilled events reach fan-out with no manual step"). s3rver sends no notifications,
  * so the drain lists `inbox/spill/` in the bucket and enqueues, for each spilled object no queued
  * message announces yet, the notification S3 would have sent (`s3NotificationBody`): the fan-out
  * then reads it exactly as on AWS, stores and dispatches the event, and deletes the object.

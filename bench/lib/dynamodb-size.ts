@@ -1,5 +1,5 @@
 /**
- * DynamoDB item sizes and write units, by the rules AWS documents (AWS-FACTS §1.6; Developer Guide
+ * DynamoDB item sizes and write units, by the rules AWS documents (docs/aws-facts.md §1.6 §1.6; Developer Guide
  * "Item sizes and formats", "Capacity unit consumption"): an item is the sum of its attribute
  * names' and values' sizes; one write unit per started KB (1,024 B); each global secondary index
  * that holds the item takes its own write, sized by the index entry (table keys, index keys and

@@ -1,5 +1,5 @@
 /**
- * The cold-start floor (DESIGN §10): a Lambda handler that only imports the SQS client and sends
+ * The cold-start floor (docs/architecture.md §10): a Lambda handler that only imports the SQS client and sends
  * one message. `bench/cold-start.ts` bundles it with the stack's esbuild options and compares the
  * functions' import time with its own.
  */

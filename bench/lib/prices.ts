@@ -43,7 +43,7 @@ export const ASSUMED = {
   archiveObjectsPerMillionFor: (eventsPerBatch: number) => (eventsPerBatch <= 1 ? 43_800 : 40),
 } as const;
 
-/** The forced front door: API Gateway REST plus WAF, per million requests (DESIGN §10). */
+/** The forced front door: API Gateway REST plus WAF, per million requests (docs/architecture.md §10). */
 export const FRONT_DOOR_PER_MILLION = PRICES.apiGatewayRestPerMillion + PRICES.wafPerMillionRequests;
-/** DESIGN §10's cost target per million 2 KB events at defaults. */
+/** docs/architecture.md §10's cost target per million 2 KB events at defaults. */
 export const COST_TARGET_PER_MILLION = 6.5;

@@ -17,7 +17,7 @@ interface DevOptions {
   readonly capture?: string;
 }
 
-/** `socialplus-webhooks dev`: local mode (DESIGN §8), what `npm start` runs. */
+/** `socialplus-webhooks dev`: local mode (docs/architecture.md §8), what `npm start` runs. */
 export function registerDev(program: Command): void {
   program
     .command('dev')

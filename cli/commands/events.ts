@@ -1,5 +1,5 @@
 /**
- * `socialplus-webhooks events`: the event store's access patterns (DESIGN §5) from the command line.
+ * `socialplus-webhooks events`: the event store's access patterns (docs/architecture.md §5) from the command line.
  * - `--user ID`: a user's activity, newest first (GSI `byActor`);
  * - `--target TYPE:ID`: a channel's, community's, post's, message's … activity, newest first (GSI `byTarget`);
  * - `--type NAME --day YYYY-MM-DD`: all events of one type on a UTC day. No index serves this (by

@@ -20,7 +20,7 @@ interface StatusOptions {
   readonly metricsNamespace?: string;
 }
 
-/** `socialplus-webhooks status`: queue depth, in flight, DLQ depth, oldest message age, events stored today (DESIGN §9). */
+/** `socialplus-webhooks status`: queue depth, in flight, DLQ depth, oldest message age, events stored today (docs/architecture.md §9). */
 export function registerStatus(program: Command): void {
   program
     .command('status')

@@ -147,7 +147,7 @@ export function handlerRunsOf(item: Record<string, AttributeValue> | undefined):
 }
 
 /**
- * The item of DESIGN §5: the payload gzip-compressed, or, where the core decided the item keeps
+ * The item of docs/architecture.md §5: the payload gzip-compressed, or, where the core decided the item keeps
  * the key of its S3 copy instead (flag `payload-in-s3`), that key (`payloadRef`); sparse GSI keys
  * only where the entity is known. Marshals only: it asserts that what it was given fits.
  */

@@ -15,7 +15,7 @@ export class SocialPlusCredentialsError extends SocialPlusWebhooksError {
 
 /**
  * Reads the API secret's value: the admin token as a plain string, or JSON
- * `{"adminToken":"…","apiKey":"…"}` (the API key is optional; WEBHOOKS §9 specs it for the global ban).
+ * `{"adminToken":"…","apiKey":"…"}` (the API key is optional; docs/social-plus.md §9 specs it for the global ban).
  */
 export function parseSocialPlusCredentials(secretId: string, raw: string | undefined): SocialPlusCredentials {
   const value = raw?.trim() ?? '';

@@ -1,7 +1,7 @@
 import { SendMessageCommand, type MessageAttributeValue, type SQSClient } from '@aws-sdk/client-sqs';
 import type { CallOptions, EventQueue, QueueMessage } from '../core/ports.js';
 
-/** Queue port on SQS: the raw body with the attributes of DESIGN §3. */
+/** Queue port on SQS: the raw body with the attributes of docs/architecture.md §3. */
 export class SqsEventQueue implements EventQueue {
   constructor(private readonly client: SQSClient, private readonly queueUrl: string) {}
 

@@ -6,28 +6,28 @@ import { parseSignatureForms, type SignatureForm } from '../core/signature.js';
  * makes them usable, and the functions (lambda/), which read them once at cold start.
  */
 export const ENV = {
-  /** Receiver: URL of the event queue. Paired with `queue.grantSendMessages`. */
+  /** Receiver: URL of the event queue. Set with its grant by `EventQueue.bindSender` (lib/constructs/queue.ts). */
   QUEUE_URL: 'QUEUE_URL',
-  /** Receiver: JSON object mapping each webhook source name to its secret's ARN. Paired with `secret.grantRead`. */
+  /** Receiver: JSON object mapping each webhook source name to its secret's ARN. Set with its grant by `WebhookSecrets.bindReader`. */
   SOURCE_SECRETS: 'SOURCE_SECRETS',
-  /** Fan-out: the event store table. Paired with `table.grantReadWriteData`. */
+  /** Fan-out: the event store table. Set with its grant (the writes) by `EventStore.bindWriter`. */
   TABLE_NAME: 'TABLE_NAME',
-  /** Fan-out: the Firehose delivery stream. Paired with `deliveryStream.grantPutRecords`. */
+  /** Fan-out: the Firehose delivery stream. Set with its grant by `EventArchive.bindRecordWriter`. */
   DELIVERY_STREAM_NAME: 'DELIVERY_STREAM_NAME',
-  /** Fan-out: days an event item lives before TTL (DESIGN §5); unset: `DEFAULT_EVENT_RETENTION_DAYS` (defaults.ts). */
+  /** Fan-out: days an event item lives before TTL (docs/architecture.md §5); unset: `DEFAULT_EVENT_RETENTION_DAYS` (defaults.ts). */
   EVENT_RETENTION_DAYS: 'EVENT_RETENTION_DAYS',
   /** Both: DEBUG | INFO | WARN | ERROR. */
   LOG_LEVEL: 'LOG_LEVEL',
   /**
-   * Both: the archive bucket, whose `inbox/` holds claim checks and spills (DESIGN §6). Optional:
+   * Both: the archive bucket, whose `inbox/` holds claim checks and spills (docs/architecture.md §6). Optional:
    * unset, the receiver neither claim-checks nor spills (a queue failure answers 503) and the
-   * fan-out fails records that need the inbox. Paired with, for the receiver, `s3:PutObject` on
-   * `inbox/spill/*` and `inbox/large/*` (`bucket.grantPut(fn, 'inbox/spill/*')` and
-   * `'inbox/large/*'`); for the fan-out, `s3:GetObject` on `inbox/spill/*` and `inbox/large/*`,
+   * fan-out fails records that need the inbox. Set with its grants by `Inbox.bindWriter` (the
+   * receiver: `s3:PutObject` on `inbox/spill/*` and `inbox/large/*`) and `Inbox.bindProcessor` (the
+   * fan-out: `s3:GetObject` on `inbox/spill/*` and `inbox/large/*`,
    * `s3:PutObject` on `inbox/large/*` (copies of payloads too large for a record or an item),
    * `s3:DeleteObject` on `inbox/spill/*` (spills are deleted once processed) and `s3:ListBucket`
    * on the bucket (without it S3 answers a missing key with 403 instead of `NoSuchKey`, so a
-   * repeated notification of an already processed spill would retry into the DLQ). With a KMS
+   * repeated notification of an already processed spill would retry into the DLQ)). With a KMS
    * key, the matching encrypt/decrypt grants. S3 must also notify the queue of `s3:ObjectCreated:*` under
    * `inbox/spill/` (that is how spilled events reach the fan-out).
    */

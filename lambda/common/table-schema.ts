@@ -1,4 +1,4 @@
-/** The event store's key and index names (DESIGN §5), shared by the stack and the adapter. */
+/** The event store's key and index names (docs/architecture.md §5), shared by the stack and the adapter. */
 export const TABLE = {
   partitionKey: 'PK',
   sortKey: 'SK',

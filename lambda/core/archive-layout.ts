@@ -6,9 +6,9 @@ import type { EventHeader } from './event-header.js';
 export const ARCHIVE_EVENTS_PREFIX = 'events/';
 /** Where Firehose writes records it failed to deliver. */
 export const ARCHIVE_ERRORS_PREFIX = 'errors/';
-/** Claim-checked bodies too large for a queue message (DESIGN §6). */
+/** Claim-checked bodies too large for a queue message (docs/architecture.md §6). */
 export const INBOX_LARGE_PREFIX = 'inbox/large/';
-/** Bodies spilled when the queue failed (DESIGN §6). */
+/** Bodies spilled when the queue failed (docs/architecture.md §6). */
 export const INBOX_SPILL_PREFIX = 'inbox/spill/';
 
 /** Firehose's S3 prefix expression: the same `dt=`/`hour=` layout from its UTC arrival timestamp. */

@@ -1,5 +1,5 @@
 /**
- * The event names Social Plus documents (shared facts: WEBHOOKS §5), in their normalised form
+ * The event names Social Plus documents (shared facts: docs/social-plus.md §5), in their normalised form
  * (no `v<digits>.` prefix), grouped by family. Plain data with no dependency: the receiver imports
  * it (through `envelope.ts`), so the typed schemas live apart, in `catalog/`, which only the
  * fan-out imports.
@@ -85,7 +85,7 @@ export const KNOWN_EVENT_TYPES: ReadonlySet<string> = new Set<string>([
   ...FILE_EVENTS, ...LEGACY_MESSAGE_EVENTS, ...LEGACY_CHANNEL_EVENTS,
 ]);
 
-/** Push-notification webhook names (WEBHOOKS §5.11), carried in `data.eventName`. */
+/** Push-notification webhook names (docs/social-plus.md §5.11), carried in `data.eventName`. */
 export const PUSH_NOTIFICATION_NAMES = [
   'channel.created', 'channel.joined', 'message.created',
   'comment.created', 'comment.reacted', 'comment.replied',
@@ -100,7 +100,7 @@ export const PUSH_NOTIFICATION_NAMES = [
 export const KNOWN_PUSH_NOTIFICATION_NAMES: ReadonlySet<string> = new Set<string>(PUSH_NOTIFICATION_NAMES);
 
 /**
- * Raw names on the deprecated legacy list (DESIGN §2): kept, archived and flagged `deprecated`;
+ * Raw names on the deprecated legacy list (docs/architecture.md §2): kept, archived and flagged `deprecated`;
  * delivered only to handlers that name them explicitly.
  */
 export const DEPRECATED_EVENT_NAMES: ReadonlySet<string> = new Set([
@@ -111,5 +111,5 @@ export const DEPRECATED_EVENT_NAMES: ReadonlySet<string> = new Set([
 /** Prefix of the routing name of push-notification webhooks: `push-notification.<data.eventName>`. */
 export const PUSH_NOTIFICATION_PREFIX = 'push-notification';
 
-/** Families whose raw names carry a `v3.` prefix (WEBHOOKS §5.5-§5.7, and legacy §5.10). */
+/** Families whose raw names carry a `v3.` prefix (docs/social-plus.md §5.5-§5.7, and legacy §5.10). */
 export const V3_PREFIXED_FAMILIES = ['post', 'comment', 'community', 'video-streaming'] as const;

@@ -1,11 +1,11 @@
 /**
- * The receiver's time budget (DESIGN §2, §10): Social Plus waits 1.5 s for the answer, once. The
+ * The receiver's time budget (docs/architecture.md §2, §10): Social Plus waits 1.5 s for the answer, once. The
  * queue work (a claim-check put, then the send, SDK retries included) gets an internal deadline;
  * whatever is left before the answer is due goes to the spill.
  */
 import { DeadlineExceededError } from './errors.js';
 
-/** How long Social Plus waits for the answer (WEBHOOKS §1). */
+/** How long Social Plus waits for the answer (docs/social-plus.md §1). */
 export const ANSWER_WITHIN_MS = 1500;
 /** Kept back for the answer's way out (Lambda → API Gateway → Social Plus). */
 export const RESPONSE_MARGIN_MS = 100;

@@ -18,11 +18,11 @@ export interface SocialPlusCallResult {
   readonly notFound?: boolean;
 }
 
-/** Which API version deletes a message or clears its flags (WEBHOOKS §9). */
+/** Which API version deletes a message or clears its flags (docs/social-plus.md §9). */
 export type MessageApiVersion = 'v3' | 'v5';
 
 /**
- * Port: the Social Plus moderation calls a handler can make (WEBHOOKS §9), on the network the
+ * Port: the Social Plus moderation calls a handler can make (docs/social-plus.md §9), on the network the
  * event came from. Implemented over HTTP in `lambda/fanout/kit/social-plus-client.ts`, by a
  * recording fake in `lambda/fanout/kit/testing.ts`. Every call is safe to repeat: bans are
  * idempotent, and deleting what is already gone resolves with `notFound`.

@@ -1,5 +1,5 @@
 /**
- * Who did what to which entity, read from a payload (WEBHOOKS §6 and §7). Every field is optional:
+ * Who did what to which entity, read from a payload (docs/social-plus.md §6 and §7). Every field is optional:
  * payload facts are uncertain, so a missing field yields undefined, never an error.
  */
 export interface EventEntities {

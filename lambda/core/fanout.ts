@@ -30,7 +30,7 @@ export {
 export type { BatchResult, FanoutDeps } from './fanout/stage.js';
 
 /**
- * DESIGN §4: decode each record (fetching claim-checked and spilled bodies); store each event
+ * docs/architecture.md §4: decode each record (fetching claim-checked and spilled bodies); store each event
  * once (conditional put); archive, in one put for the batch, each event the archive does not have
  * yet; dispatch it to the handlers that have not yet succeeded for it and record their runs (an
  * event flagged `verification` goes to none); delete the spills that are done. Returns the

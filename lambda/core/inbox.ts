@@ -1,5 +1,5 @@
 /**
- * The inbox of the archive bucket (DESIGN §3, §6): where bodies go when the queue cannot carry them
+ * The inbox of the archive bucket (docs/architecture.md §3, §6): where bodies go when the queue cannot carry them
  * (claim checks, `inbox/large/`) or failed to take them (spills, `inbox/spill/`), the formats of
  * those objects and of the pointer the queue carries, and the S3 notifications that bring spilled
  * events to the fan-out. Pure: building and reading keys, metadata and messages, no I/O.

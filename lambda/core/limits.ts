@@ -1,5 +1,5 @@
 /**
- * The AWS service limits the pipeline plans around (AWS-FACTS), as named constants so every
+ * The AWS service limits the pipeline plans around (docs/aws-facts.md §1), as named constants so every
  * threshold says which limit it protects. The core only compares sizes with them; it calls no AWS.
  */
 

@@ -2,7 +2,7 @@ import type { EventEntities } from './entities.js';
 import type { EventFlag } from './envelope.js';
 import type { EventHeader } from './event-header.js';
 
-/** Message attributes on every queue message (DESIGN §3). All values are strings. */
+/** Message attributes on every queue message (docs/architecture.md §3). All values are strings. */
 export interface QueueMessageAttributes {
   readonly eventId: string;
   readonly eventType: string;
@@ -111,7 +111,7 @@ export interface ArchiveStream {
   putLines(lines: readonly string[]): Promise<{ readonly failedIndexes: readonly number[] }>;
 }
 
-/** The event item of DESIGN §5, before the adapter compresses the payload. */
+/** The event item of docs/architecture.md §5, before the adapter compresses the payload. */
 export interface StoredEvent extends EventHeader, EventEntities {
   /** Flagged `payload-in-s3` when the item is to keep {@link payloadRef} in place of the payload (the core decides). */
   readonly flags: readonly EventFlag[];

@@ -70,7 +70,7 @@ interface HeadRefusal {
 }
 
 /**
- * DESIGN §2's checks on the head, in order: a legacy-only duplicate is dropped (200); more than
+ * docs/architecture.md §2's checks on the head, in order: a legacy-only duplicate is dropped (200); more than
  * one signature line, or none, is refused (401); a source that is no source name, or not a known
  * one, is refused (404). The body is checked after these, wherever the checks run.
  */

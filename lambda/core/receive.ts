@@ -45,7 +45,7 @@ export interface ReceiveDeps {
   /**
    * The archive bucket's inbox: bodies too large for a queue message go to `inbox/large/` with a
    * pointer on the queue (claim check), and a verified body the queue failed to take in time goes
-   * to `inbox/spill/` (DESIGN §2). Without it every body is enqueued inline and a queue failure
+   * to `inbox/spill/` (docs/architecture.md §2). Without it every body is enqueued inline and a queue failure
    * answers 503, as a queue with no size limit and no fallback (local mode) wants.
    */
   readonly blobs?: BlobStore;
@@ -77,7 +77,7 @@ export const SIGNATURE_FORM_METRICS = {
   'json-hex': 'SignatureFormJsonHex',
 } as const satisfies Record<SignatureForm, MetricName>;
 
-/** A signature that matches no cached secret re-reads a secret cached longer than this (DESIGN §2). */
+/** A signature that matches no cached secret re-reads a secret cached longer than this (docs/architecture.md §2). */
 export const SECRET_REFRESH_AFTER_MS = 30_000;
 
 type Lookup = { readonly secrets: readonly string[] } | { readonly response: WebhookResponse };
@@ -123,7 +123,7 @@ function sqsSafe(text: string, validJson: boolean): boolean {
 }
 
 /**
- * DESIGN §2: verifies, buffers and answers. A verified body is enqueued (claim-checked first when
+ * docs/architecture.md §2: verifies, buffers and answers. A verified body is enqueued (claim-checked first when
  * too large for a message), or spilled to the inbox when the queue fails or is too slow; only
  * when both fail is the answer 503. The queue work is bounded by the internal deadline, so the
  * answer is never later than Social Plus waits.

@@ -9,7 +9,7 @@ export interface Logger {
   error(message: string, fields?: LogFields): void;
 }
 
-/** Counters for the outcomes of DESIGN §2 and §4, with low-cardinality dimensions only. */
+/** Counters for the outcomes of docs/architecture.md §2 and §4, with low-cardinality dimensions only. */
 export interface Metrics {
   count(name: MetricName, value?: number, dimensions?: Record<string, string>): void;
 }

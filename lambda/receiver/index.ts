@@ -18,7 +18,7 @@ import { createReceiverHandler } from './handler.js';
 
 /**
  * SDK settings sized to the 1 s deadline: a stuck connection or request is cut and retried on a
- * fresh one well within it (SQS answers in 5-10 ms server-side; AWS-FACTS), and the core's abort
+ * fresh one well within it (SQS answers in 5-10 ms server-side; docs/aws-facts.md §2), and the core's abort
  * signal ends whatever is still running when the deadline passes.
  */
 const QUEUE_SDK = { maxAttempts: 3, requestHandler: { connectionTimeout: 250, requestTimeout: 400, throwOnRequestTimeout: true } };

@@ -163,7 +163,7 @@ export class WebhookApi extends Construct implements IApiMetrics, IGuardedApi {
       id: 'AwsSolutions-APIG2',
       reason:
         'The receiver must get every body byte for byte and answer 200 even to bodies that are not valid JSON (they are stored and flagged, ' +
-        'DESIGN §2); a request validator would reject them before the signature is checked.',
+        'docs/architecture.md §2); a request validator would reject them before the signature is checked.',
     });
     if (props.tracing === false) {
       Validations.of(this.stage.node.defaultChild as apigateway.CfnStage).acknowledge({

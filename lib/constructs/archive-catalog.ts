@@ -6,7 +6,7 @@ import { ARCHIVE_COLUMNS, ARCHIVE_EVENTS_PREFIX, type ArchiveColumn } from '../.
 import { NAMED_QUERIES, type NamedQuery } from '../named-queries.js';
 import { ATHENA_RESULTS_PREFIX } from './archive.js';
 
-/** Hive types of the archive line's columns (DESIGN §6); typed so a new column cannot be forgotten here. */
+/** Hive types of the archive line's columns (docs/architecture.md §6); typed so a new column cannot be forgotten here. */
 export const ARCHIVE_COLUMN_TYPES: Readonly<Record<ArchiveColumn, string>> = {
   event_id: 'string',
   event_type: 'string',
@@ -60,7 +60,7 @@ export interface ArchiveCatalogProps {
 }
 
 /**
- * Makes the archive queryable with Athena (DESIGN §6): a Glue database and `events` table over
+ * Makes the archive queryable with Athena (docs/architecture.md §6): a Glue database and `events` table over
  * `events/` with partition projection on `dt` and `hour` (no crawler, no MSCK REPAIR), an Athena
  * workgroup (engine v3, enforced and encrypted result location, scan cutoff) and saved queries.
  */

@@ -114,7 +114,7 @@ class ImportedArchiveStream extends ArchiveStreamBase {
 const NOTIFICATIONS_HANDLER_ID_PREFIX = 'BucketNotificationsHandler';
 
 /**
- * The S3 archive (DESIGN §6) and the Firehose delivery stream that fills it: gzip NDJSON under
+ * The S3 archive (docs/architecture.md §6) and the Firehose delivery stream that fills it: gzip NDJSON under
  * `events/dt=YYYY-MM-DD/hour=HH/` from Firehose's UTC arrival time, failed deliveries under `errors/`,
  * and the inbox: claim-checked bodies under `inbox/large/` (kept with the archive) and spilled events
  * under `inbox/spill/` (announced to the event queue by {@link EventArchive.notifySpills}, deleted by
@@ -300,7 +300,7 @@ export class EventArchive extends ArchiveStreamBase implements IArchiveMetrics {
   }
 
   /**
-   * Has S3 notify `queue` of every object created under `inbox/spill/` (DESIGN §2: spilled events
+   * Has S3 notify `queue` of every object created under `inbox/spill/` (docs/architecture.md §2: spilled events
    * reach the fan-out with no manual step). The queue's policy lets only this bucket, in this
    * account, send to it. Call once.
    */

@@ -64,7 +64,7 @@ export interface EventStoreProps {
 }
 
 /**
- * The DynamoDB event store (DESIGN §5): PK/SK strings, the sparse `byActor` and `byTarget` indexes
+ * The DynamoDB event store (docs/architecture.md §5): PK/SK strings, the sparse `byActor` and `byTarget` indexes
  * with small projections, TTL on `expiresAt`, point-in-time recovery, a NEW_IMAGE stream for users
  * who extend, on-demand billing, encrypted with the AWS managed key, retained.
  *

@@ -7,7 +7,7 @@ import { ENV } from '../../lambda/common/env.js';
 import { INBOX_LARGE_PREFIX, INBOX_SPILL_PREFIX } from '../../lambda/core/archive-layout.js';
 import { defaultPolicyOf, type IBindableFunction } from './node-function.js';
 
-/** The archive bucket's inbox (DESIGN §6): claim checks under `inbox/large/`, spills under `inbox/spill/`. */
+/** The archive bucket's inbox (docs/architecture.md §6): claim checks under `inbox/large/`, spills under `inbox/spill/`. */
 export const INBOX_PREFIX = 'inbox/';
 
 const objects = (bucket: s3.IBucket, prefix: string): string => bucket.arnForObjects(`${prefix}*`);

@@ -10,7 +10,7 @@ import { ScopedQueueDestination } from './inbox.js';
 import type { IBindableFunction } from './node-function.js';
 import { DEFAULT_MAX_RECEIVE_COUNT } from '../../lambda/common/defaults.js';
 
-/** SQS's largest message (DESIGN §3); the queue attribute still defaults to 256 KiB, so it is set explicitly. */
+/** SQS's largest message (docs/architecture.md §3); the queue attribute still defaults to 256 KiB, so it is set explicitly. */
 export const MAX_MESSAGE_BYTES = 1024 * 1024;
 
 /** AWS's rule for a Lambda-triggered queue: visibility timeout at least six times the function timeout (lib/config.ts). */
@@ -94,7 +94,7 @@ export interface EventQueueProps {
 }
 
 /**
- * The event queue between the receiver and the fan-out (DESIGN §3), with its dead-letter queue:
+ * The event queue between the receiver and the fan-out (docs/architecture.md §3), with its dead-letter queue:
  * both encrypted with SQS-managed keys, TLS only, 1 MiB messages, 14-day retention.
  */
 export class EventQueue extends EventQueueBase implements IEventQueueMetrics {

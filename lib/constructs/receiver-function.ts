@@ -104,7 +104,7 @@ export class ReceiverFunction extends PipelineFunction {
       invocation: 'API Gateway invokes the receiver synchronously (Lambda proxy integration) and Social Plus sees any failure as a non-200 answer',
       tracing: props.tracing,
       metricsNamespace: props.metricsNamespace,
-      // Its cold start is on Social Plus's request path (DESIGN §10), and --enable-source-maps adds
+      // Its cold start is on Social Plus's request path (docs/architecture.md §10), and --enable-source-maps adds
       // about 5 ms (bench/cold-start.ts) to it; it logs its errors by message, not stack trace, so
       // its asset ships no source maps at all.
       enableSourceMaps: false,

@@ -82,7 +82,7 @@ async function rawItem(eventId: string): Promise<Record<string, AttributeValue> 
 }
 
 describe('DynamoDbEventStore against dynalite', () => {
-  it('the table has the keys and sparse GSIs of DESIGN §5', async () => {
+  it('the table has the keys and sparse GSIs of docs/architecture.md §5', async () => {
     const { Table } = await client.send(new DescribeTableCommand({ TableName: tableName }));
     expect(Table?.KeySchema).toEqual([
       { AttributeName: 'PK', KeyType: 'HASH' },

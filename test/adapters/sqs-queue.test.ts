@@ -10,7 +10,7 @@ import { queueMessageFor, sqsRecord } from '../support/sqs.js';
 const QUEUE_URL = 'https://sqs.us-east-1.amazonaws.com/123456789012/socialplus-webhooks-events';
 
 describe('SqsEventQueue', () => {
-  it('sends one SendMessage with the raw body and the DESIGN §3 attributes as strings', async () => {
+  it('sends one SendMessage with the raw body and the docs/architecture.md §3 attributes as strings', async () => {
     const client = new FakeAwsClient();
     const body = sampleBody('v3.post.didCreate');
     const message = queueMessageFor(body, { source: 'eu-app', requestId: 'req-9' });

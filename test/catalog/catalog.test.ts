@@ -1,6 +1,6 @@
 /**
  * Contract tests of the typed catalog: every sample payload parses and keeps every field; every
- * event name of WEBHOOKS §5 has an entry and a payload of its family that parses; the schemas are
+ * event name of docs/social-plus.md §5 has an entry and a payload of its family that parses; the schemas are
  * loose (extra fields pass, missing fields are fine) and a field of the wrong type is left out and
  * reported, never a reason to drop the event.
  */
@@ -14,7 +14,7 @@ import { EVENT_SCHEMAS, readTypedPayload, schemaFor, type MessageEvent } from '.
 import { normaliseEventType, parseEvent } from '../../lambda/core/envelope.js';
 import { SAMPLE_NAMES, sampleBody } from '../support/samples.js';
 
-/** Every event name WEBHOOKS §5 lists, as written there (raw names with their `v3.` prefixes). */
+/** Every event name docs/social-plus.md §5 lists, as written there (raw names with their `v3.` prefixes). */
 const WEBHOOKS_SECTION_5 = {
   '5.1 channels': ['channel.didCreate', 'channel.didUpdate', 'channel.didUpdateMeta', 'channel.didClose', 'channel.didJoin', 'channel.didLeave',
     'channel.didAddUsers', 'channel.didRemoveUsers', 'channel.didBan'],
@@ -89,7 +89,7 @@ describe('every sample in fixtures/samples', () => {
     expect(read.payload).toEqual(JSON.parse(raw));
   });
 
-  it('covers every family of WEBHOOKS §5', () => {
+  it('covers every family of docs/social-plus.md §5', () => {
     const families = new Set(SAMPLE_NAMES.map((s) => parseEvent(sampleBody(s)).eventType.split('.')[0]));
     expect([...families].sort()).toEqual(
       ['channel', 'comment', 'community', 'file', 'follow', 'message', 'moderation', 'poll', 'post', 'push-notification', 'tag', 'user', 'video-streaming'],
@@ -113,7 +113,7 @@ describe.each(Object.entries(WEBHOOKS_SECTION_5))('WEBHOOKS %s', (_section, name
   });
 });
 
-describe('WEBHOOKS §5.11 push-notification webhooks', () => {
+describe('docs/social-plus.md §5.11 push-notification webhooks', () => {
   const base = JSON.parse(sampleBody('push-notification.message.created')) as { data: Record<string, unknown> };
 
   it('the catalog lists exactly these names', () => {
@@ -185,7 +185,7 @@ describe('loose reading', () => {
     expect(read.issues.map((i) => i.path)).toEqual(['data.users.1', 'data.users.3']);
   });
 
-  it('reads a single object where a list is documented as a one-item list (channel, WEBHOOKS §10.4)', () => {
+  it('reads a single object where a list is documented as a one-item list (channel, docs/social-plus.md §10.4)', () => {
     const read = readTypedPayload('channel.didCreate', { event: 'channel.didCreate', data: { channel: { channelId: 'c1', memberCount: 'many' } } });
     expect((read.payload as { data: { channel: unknown[] } }).data.channel).toEqual([{ channelId: 'c1' }]);
     expect(read.issues.map((i) => i.path)).toEqual(['data.channel.0.memberCount']);

@@ -1,5 +1,5 @@
 /**
- * The typed catalog (zod) stays out of the receiver: its cold start is a budget (DESIGN §10), and
+ * The typed catalog (zod) stays out of the receiver: its cold start is a budget (docs/architecture.md §10), and
  * the receiver only needs the plain name lists of `lambda/core/catalog.ts`. Bundles each function's
  * entry point as esbuild would and looks at what went in.
  */

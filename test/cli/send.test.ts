@@ -21,7 +21,7 @@ interface Received {
   readonly body: Buffer;
 }
 
-/** A stand-in receiver: answers like DESIGN §2 for the signature cases, records every request. */
+/** A stand-in receiver: answers like docs/architecture.md §2 for the signature cases, records every request. */
 class TestReceiver {
   readonly received: Received[] = [];
   private server: Server | undefined;

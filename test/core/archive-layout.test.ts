@@ -89,7 +89,7 @@ function record(payload: string, extra: Partial<ArchiveRecord> = {}): ArchiveRec
 }
 
 describe('archiveLine', () => {
-  it('carries the columns in the Glue table order, the DESIGN §6 order with flags before the payload', () => {
+  it('carries the columns in the Glue table order, the docs/architecture.md §6 order with flags before the payload', () => {
     expect(ARCHIVE_COLUMNS).toEqual([
       'event_id', 'event_type', 'event_name', 'received_at', 'occurred_at', 'source',
       'actor_id', 'target_type', 'target_id', 'deprecated', 'flags', 'payload',

@@ -5,7 +5,7 @@ const T1 = '2025-07-02T09:00:00.000Z';
 const T2 = '2025-07-02T09:05:00.000Z';
 
 /**
- * Actor, target and occurredAt per family (WEBHOOKS §6, §7): the primary entity is the first of
+ * Actor, target and occurredAt per family (docs/social-plus.md §6, §7): the primary entity is the first of
  * its array, the time is its `updatedAt` (else `createdAt`), and the actor is the reactor when
  * there is one.
  */

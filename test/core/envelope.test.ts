@@ -3,7 +3,7 @@ import { DEPRECATED_EVENT_NAMES, KNOWN_EVENT_TYPES } from '../../lambda/core/cat
 import { isVerificationMarked, normaliseEventType, parseEvent, parsePayload, UNKNOWN_EVENT_TYPE, VERIFICATION_MARKER_KEY } from '../../lambda/core/envelope.js';
 import { SAMPLE_NAMES, sampleBody } from '../support/samples.js';
 
-/** What each sample in fixtures/samples must parse to (facts: WEBHOOKS §4, §6, §7 and §10). */
+/** What each sample in fixtures/samples must parse to (facts: docs/social-plus.md §4, §6, §7 and §10). */
 const SAMPLES = [
   {
     sample: 'channel.didBan', envelope: 'standard', eventName: 'channel.didBan', eventType: 'channel.didBan',
@@ -48,7 +48,7 @@ const SAMPLES = [
     entities: { actorId: 'nok.s', targetType: 'post', targetId: '66510a0a0a0a0a0a0a0a0444', occurredAt: '2025-07-02T11:30:00.000Z' },
   },
   {
-    // The v5 shape shares the name of the v3 one (WEBHOOKS §4); its author is `creatorId`.
+    // The v5 shape shares the name of the v3 one (docs/social-plus.md §4); its author is `creatorId`.
     sample: 'v5.message.didCreate', envelope: 'standard', eventName: 'message.didCreate', eventType: 'message.didCreate',
     entities: { actorId: 'raj.p', targetType: 'message', targetId: '6650f9e0a1b2c3d4e5f60222', occurredAt: '2025-07-02T09:00:41.510Z' },
   },
@@ -163,7 +163,7 @@ describe('parseEvent: deprecated legacy names', () => {
     expect(parsed.flags).toEqual([]);
   });
 
-  it('the list is exactly DESIGN §2', () => {
+  it('the list is exactly docs/architecture.md §2', () => {
     expect([...DEPRECATED_EVENT_NAMES].sort()).toEqual([
       'channel.created', 'channel.joined', 'channel.membersAdded', 'message.created',
       'v3.video-streaming.didRecord', 'v3.video-streaming.didStart', 'v3.video-streaming.didStop',

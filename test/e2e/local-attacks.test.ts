@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ListTablesCommand } from '@aws-sdk/client-dynamodb';
 import { ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { eventIdOf } from '../../lambda/core/event-id.js';
 import { SIGNATURE_HEADER, sign } from '../../lambda/core/signature.js';
 import { LOCAL_CREDENTIALS, localDynamoDbClient, localS3Client } from '../../local/emulators.js';
@@ -123,6 +123,15 @@ describe('local mode under attack', () => {
     await res.arrayBuffer();
     expect(res.status).toBe(200);
     expect(await healthy()).toBe(true);
+    // Both back (new processes, on the same ports), then the fan-out catches up.
+    const dynamodb = localDynamoDbClient(pipeline.endpoints.dynamodb, { credentials: pipeline.credentials, maxAttempts: 1 });
+    const s3 = localS3Client(pipeline.endpoints.s3, { credentials: pipeline.credentials, maxAttempts: 1 });
+    await vi.waitFor(async () => {
+      await dynamodb.send(new ListTablesCommand({}));
+      await s3.send(new ListObjectsV2Command({ Bucket: pipeline.bucket }));
+    }, { timeout: 30_000, interval: 100 });
+    dynamodb.destroy();
+    s3.destroy();
     await pipeline.settle();
     expect((await pipeline.store.get(eventIdOf(Buffer.from(body))))?.payload).toBe(body);
     const now = pipeline.processes();

@@ -1,5 +1,5 @@
 /**
- * DESIGN §2, one case per row (two where a row names two situations): what each request gets
+ * docs/architecture.md §2, one case per row (two where a row names two situations): what each request gets
  * back, and what was enqueued, claim-checked and spilled, through `createReceiverHandler` with
  * fakes that can fail or hang.
  */
@@ -30,7 +30,7 @@ interface Fakes {
 }
 
 interface Row {
-  /** The request column of DESIGN §2. */
+  /** The request column of docs/architecture.md §2. */
   readonly request: string;
   readonly event: () => APIGatewayProxyEvent;
   /** The body's bytes (what must be enqueued, claim-checked or spilled exactly). */
@@ -137,7 +137,7 @@ const ROWS: Row[] = [
   },
 ];
 
-describe.each(ROWS)('DESIGN §2: $request', (row) => {
+describe.each(ROWS)('docs/architecture.md §2: $request', (row) => {
   it(`→ ${row.status} ${row.body}; enqueued: ${row.enqueued}; in S3: ${row.inS3}`, async () => {
     const queue = new InMemoryQueue();
     const blobs = new InMemoryBlobStore();

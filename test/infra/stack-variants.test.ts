@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ENV } from '../../lambda/common/env.js';
 import { onlyResource, synthesize, type SynthesizedApp } from './helpers.js';
 
-/** The June-2025 lists (WEBHOOKS §3), written out again here so an edit of the data module is caught. */
+/** The June-2025 lists (docs/social-plus.md §3), written out again here so an edit of the data module is caught. */
 const SG = ['52.77.130.167/32', '54.251.77.74/32', '54.255.59.189/32', '18.142.212.217/32'];
 const EU = ['3.127.106.141/32', '3.65.238.41/32', '3.65.52.7/32', '3.77.135.138/32'];
 const US = ['52.70.191.115/32', '100.24.154.219/32', '52.44.28.213/32', '52.72.76.90/32'];

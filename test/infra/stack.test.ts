@@ -262,7 +262,7 @@ describe('queue', () => {
 });
 
 describe('event store', () => {
-  it('has the DESIGN §5 keys, sparse indexes with small projections, TTL, PITR, a stream, on-demand billing and encryption', () => {
+  it('has the docs/architecture.md §5 keys, sparse indexes with small projections, TTL, PITR, a stream, on-demand billing and encryption', () => {
     const table = onlyResource(template, 'AWS::DynamoDB::GlobalTable');
     expect(table.resource.DeletionPolicy).toBe('Retain');
     expect(table.resource.UpdateReplacePolicy).toBe('Retain');

@@ -1,5 +1,5 @@
 /**
- * The Social Plus API client against a fake API on localhost: the calls of WEBHOOKS §9 (method,
+ * The Social Plus API client against a fake API on localhost: the calls of docs/social-plus.md §9 (method,
  * path, body, auth), retries on 429/5xx/no answer with Retry-After, one token refresh on 401, no
  * retry on other 4xx, 404 on a delete as "already gone", dry run; and the Secrets Manager token.
  */
@@ -51,7 +51,7 @@ function client(extra: Partial<SocialPlusHttpClientOptions> = {}): SocialPlusHtt
   });
 }
 
-describe('the calls of WEBHOOKS §9', () => {
+describe('the calls of docs/social-plus.md §9', () => {
   const cases: Array<[string, (c: SocialPlusApi) => Promise<unknown>, string, string, unknown]> = [
     ['global ban', (c) => c.banUser('u 1'), 'POST', '/api/v2/users/ban', { userId: 'u 1' }],
     ['global unban', (c) => c.unbanUser('u1'), 'POST', '/api/v2/users/unban', { userId: 'u1' }],

@@ -1,5 +1,5 @@
 /**
- * Local spill (DESIGN §2): when the queue fails, the receiver spills the verified body to
+ * Local spill (docs/architecture.md §2): when the queue fails, the receiver spills the verified body to
  * `inbox/spill/` in s3rver and still answers 200; the spill drain (local mode's stand-in for S3's
  * notification) brings it to the fan-out, at once and after a restart. Only spills this
  * installation wrote (their MAC verifies under `.local/inbox.key`) are brought: the emulator takes

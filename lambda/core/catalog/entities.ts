@@ -1,5 +1,5 @@
 /**
- * Schemas of the entities inside webhook payloads (shared facts: WEBHOOKS §6), deliberately loose:
+ * Schemas of the entities inside webhook payloads (shared facts: docs/social-plus.md §6), deliberately loose:
  * every object keeps fields it does not name (`looseObject`), and every field is optional and may
  * be null, because the published schemas and the payloads Social Plus sends do not always agree.
  * A field is typed only so a handler reads it without a cast; its absence is never an error.
@@ -22,7 +22,7 @@ function isPlainObject(value: unknown): value is Record<string, unknown> {
 
 /**
  * An array of entities. A single object where an array is documented is read as a one-item array:
- * an older documented sample sends `channel` as an object (WEBHOOKS §10.4).
+ * an older documented sample sends `channel` as an object (docs/social-plus.md §10.4).
  */
 export const entities = <T extends z.ZodType>(item: T) =>
   opt(z.preprocess((value) => (isPlainObject(value) ? [value] : value), z.array(item)));
@@ -361,7 +361,7 @@ export const VideoStreamingSchema = z.looseObject({
   updatedAt: str,
 });
 
-/** Poll; not detailed in WEBHOOKS §6: the fields the SDKs show, all optional. */
+/** Poll; not detailed in docs/social-plus.md §6: the fields the SDKs show, all optional. */
 export const PollSchema = z.looseObject({
   pollId: str,
   userId: str,

@@ -1,5 +1,5 @@
 /**
- * One schema per event family (shared facts: WEBHOOKS §4 and §5) and the map from every routing
+ * One schema per event family (shared facts: docs/social-plus.md §4 and §5) and the map from every routing
  * name (and the raw `v3.` names a handler may subscribe to) to its payload schema. Loose like the
  * entities: unknown fields pass through, everything but the envelope's name and `data` is optional.
  */
@@ -221,7 +221,7 @@ const pushEntries = Object.fromEntries(
   PUSH_NOTIFICATION_NAMES.map((n) => [`${PUSH_NOTIFICATION_PREFIX}.${n}`, PushNotificationEventSchema]),
 ) as { readonly [K in PushNames as `push-notification.${K}`]: typeof PushNotificationEventSchema };
 
-/** Routing name (`ctx.eventType`) → payload schema, for every name of WEBHOOKS §5. */
+/** Routing name (`ctx.eventType`) → payload schema, for every name of docs/social-plus.md §5. */
 const BY_ROUTING_NAME = {
   ...entriesFor(CHANNEL_EVENTS, ChannelEventSchema),
   ...entriesFor(LEGACY_CHANNEL_EVENTS, ChannelEventSchema),

@@ -1,5 +1,5 @@
 /**
- * The entities of generated samples (WEBHOOKS §6), each built from a sample's {@link World}.
+ * The entities of generated samples (docs/social-plus.md §6), each built from a sample's {@link World}.
  */
 import { NETWORK_ID, type Person, type SamplePayload, type World } from './sample-world.js';
 

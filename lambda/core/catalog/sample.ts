@@ -4,7 +4,7 @@
  * sample is shipped in `fixtures/samples/`, and the handler kit's `sampleEvent` builds one likewise.
  *
  * Each sample has the raw name as Social Plus sends it (`v3.post.didApprove`), and a `data` with
- * the entities of its family (WEBHOOKS §5-§6 as the schemas of `./events.ts` type them) whose ids
+ * the entities of its family (docs/social-plus.md §5-§6 as the schemas of `./events.ts` type them) whose ids
  * agree with each other: the author of a post is in `users[]` and `communityUsers[]`, a message's
  * `path` names its channel, a reactor is a user of the network. The same name and seed always give
  * the same payload (so the same event id); another seed gives other people, ids, texts and times.
@@ -108,5 +108,5 @@ export function generateSample(name: string, seed: number = DEFAULT_SAMPLE_SEED)
   return entry.family === 'file' ? { event: entry.name, networkId: NETWORK_ID, data } : { event: entry.name, data };
 }
 
-/** The legacy names' current equivalents (WEBHOOKS §5.14): `channel.joined` has the shape of `channel.didJoin`. */
+/** The legacy names' current equivalents (docs/social-plus.md §5.14): `channel.joined` has the shape of `channel.didJoin`. */
 const LEGACY_ACTIONS: Readonly<Record<string, string>> = { created: 'didCreate', joined: 'didJoin', membersAdded: 'didAddUsers' };

@@ -25,7 +25,7 @@ export function headerOf(e: DecodedEvent): EventHeader {
   };
 }
 
-/** The archive record of an event (DESIGN §6), with the payload itself. */
+/** The archive record of an event (docs/architecture.md §6), with the payload itself. */
 export function toArchiveRecord(e: DecodedEvent): ArchiveRecord {
   return { ...headerOf(e), flags: e.flags, payload: e.rawBody, ...e.parsed.entities };
 }
@@ -63,7 +63,7 @@ function compressedBytesIfLarge(payload: string): number | undefined {
 }
 
 /**
- * The event item of DESIGN §5. It says which delivery is to archive the event (`archivePending`),
+ * The event item of docs/architecture.md §5. It says which delivery is to archive the event (`archivePending`),
  * except for a replay, whose event the archive has already. A payload that does not fit an item
  * compressed is kept as its S3 key (`payloadRef`, flagged `payload-in-s3`): the store adapter only
  * marshals what this decides. Throws {@link PayloadTooLargeError} when such a payload has no copy.

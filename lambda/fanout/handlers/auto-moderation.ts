@@ -28,7 +28,7 @@ export interface FlaggedTarget {
 /**
  * Who was flagged: the author of a flagged message, post or comment, or the flagged user. A post's
  * or comment's `flaggedUserId` is not used: the sources do not say whether it names the author or
- * the reporter (WEBHOOKS §5.5).
+ * the reporter (docs/social-plus.md §5.5).
  */
 export function flaggedTarget(eventType: FlagEvent, event: MessageEvent | PostEvent | CommentEvent | UserEvent): FlaggedTarget | undefined {
   switch (eventType) {

@@ -39,7 +39,7 @@ export type { FamilyPattern, KnownEventPattern, LooseEnvelope, PayloadFor } from
 
 /**
  * Which API version handles a message event's message: v5 when the payload has the v5 shape
- * (`messageFeeds[]`, WEBHOOKS §4), else v3.
+ * (`messageFeeds[]`, docs/social-plus.md §4), else v3.
  */
 export function messageApiVersion(event: Pick<MessageEvent, 'data'>): MessageApiVersion {
   return Array.isArray(event.data.messageFeeds) ? 'v5' : 'v3';

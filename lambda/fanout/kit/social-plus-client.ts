@@ -1,5 +1,5 @@
 /**
- * The Social Plus REST API client behind `ctx.socialPlus` (WEBHOOKS §3 hosts, §9 calls and auth):
+ * The Social Plus REST API client behind `ctx.socialPlus` (docs/social-plus.md §3 hosts, §9 calls and auth):
  * global `fetch`, an admin token from a credentials source (Secrets Manager, cached), a timeout per
  * attempt, retries with backoff on 429, 5xx and network errors (honouring `Retry-After`), one token
  * refresh on 401 (a rotated token), and a dry-run mode that only logs what it would call.
@@ -8,7 +8,7 @@ import { errorMessage, hasErrorName, SocialPlusWebhooksError } from '../../core/
 import type { MessageApiVersion, SocialPlusApi, SocialPlusCallResult } from '../../core/define-handler.js';
 import type { Logger } from '../../core/telemetry.js';
 
-/** Social Plus regions and their REST API hosts (WEBHOOKS §3). */
+/** Social Plus regions and their REST API hosts (docs/social-plus.md §3). */
 export const SOCIALPLUS_API_HOSTS = {
   us: 'https://apix.us.amity.co',
   eu: 'https://apix.eu.amity.co',
@@ -52,7 +52,7 @@ export interface SocialPlusRequest {
   readonly body?: Record<string, unknown>;
 }
 
-/** Most user ids the channel and community ban endpoints take at once (WEBHOOKS §9). */
+/** Most user ids the channel and community ban endpoints take at once (docs/social-plus.md §9). */
 export const MAX_USER_IDS_PER_CALL = 100;
 
 /** The API answered with an error that a retry will not fix (a 4xx other than 401 after a refresh, 404 on a delete, 408, 429). */

@@ -7,7 +7,7 @@ import type { IArchiveMetrics } from '../archive.js';
 import type { IFunctionMetrics } from '../pipeline-function.js';
 import type { IEventQueueMetrics } from '../queue.js';
 
-/** Social Plus stops waiting for an answer after this long (DESIGN §10). */
+/** Social Plus stops waiting for an answer after this long (docs/architecture.md §10). */
 export const SOCIALPLUS_TIMEOUT_MS = 1500;
 
 /** Where every alarm's runbook entry lives; an alarm's entry is the heading named after its id. */
