@@ -7,13 +7,13 @@ import { handlerResourceNeeds, handlersConfigValue, retryWindowSeconds, sourceId
 import { WebhookApi } from './constructs/api.js';
 import { ArchiveCatalog } from './constructs/archive-catalog.js';
 import { EventArchive } from './constructs/archive.js';
-import { EventStore } from './constructs/event-store.js';
+import { EventTable } from './constructs/event-store.js';
 import { FanoutFunction } from './constructs/fanout-function.js';
 import { WebhookFirewall } from './constructs/firewall.js';
 import { HandlerResources } from './constructs/handler-resources.js';
 import { WebhooksMonitoring } from './constructs/monitoring.js';
 import { OperatorRole } from './constructs/operator-role.js';
-import { EventQueue } from './constructs/queue.js';
+import { WebhookQueue } from './constructs/queue.js';
 import { ReceiverFunction } from './constructs/receiver-function.js';
 import { WebhookSecrets } from './constructs/secrets.js';
 import { socialPlusWebhookCidrs } from './socialplus-ips.js';
@@ -54,8 +54,8 @@ export interface SocialPlusWebhooksStackProps extends StackProps {
  */
 export class SocialPlusWebhooksStack extends Stack {
   readonly secrets: WebhookSecrets;
-  readonly queue: EventQueue;
-  readonly eventStore: EventStore;
+  readonly queue: WebhookQueue;
+  readonly eventStore: EventTable;
   readonly archive: EventArchive;
   readonly catalog: ArchiveCatalog;
   readonly receiver: ReceiverFunction;
@@ -79,8 +79,8 @@ export class SocialPlusWebhooksStack extends Stack {
     const fanoutTimeout = Duration.seconds(c.fanoutTimeoutSeconds);
 
     this.secrets = new WebhookSecrets(this, 'Secrets', { sources: c.sources });
-    this.queue = new EventQueue(this, 'Queue', { consumerTimeout: fanoutTimeout, maxReceiveCount: c.maxReceiveCount });
-    this.eventStore = new EventStore(this, 'EventStore', { deletionProtection: c.eventTableDeletionProtection });
+    this.queue = new WebhookQueue(this, 'Queue', { consumerTimeout: fanoutTimeout, maxReceiveCount: c.maxReceiveCount });
+    this.eventStore = new EventTable(this, 'EventStore', { deletionProtection: c.eventTableDeletionProtection });
     this.archive = new EventArchive(this, 'Archive', {
       transitionAfter: Duration.days(c.archiveTransitionDays),
       bufferInterval: Duration.seconds(c.archiveBufferSeconds),

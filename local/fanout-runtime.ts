@@ -7,14 +7,14 @@
  */
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { S3Client } from '@aws-sdk/client-s3';
-import { LoggingEventPublisher } from '../lambda/adapters/eventbridge-forwarder.js';
+import { LoggingEventPublisher } from '../lambda/adapters/eventbridge-publisher.js';
 import { ensureHandlerStateTable } from '../lambda/adapters/handler-state-table.js';
 import { DynamoDbEventStore } from '../lambda/adapters/dynamodb-store.js';
 import { ConfigurationError, ENV } from '../lambda/common/env.js';
 import type { WebhookEnvelope, WebhookHandler } from '../lambda/core/define-handler.js';
 import type { ArchiveStream, BlobStore, EventStore } from '../lambda/core/ports.js';
 import type { Logger, Metrics } from '../lambda/core/telemetry.js';
-import { createFanoutHandler } from '../lambda/fanout/handler.js';
+import { createFanoutHandler } from '../lambda/fanout/batch-handler.js';
 import { handlersFromEnv } from '../lambda/fanout/handlers/from-env.js';
 import { buildConfig, ConfigError, handlersConfigValue } from '../lib/config.js';
 import { readCdkJsonContext } from '../cli/stack-target.js';

@@ -13,10 +13,10 @@ import { join } from 'node:path';
 import { App, Stack } from 'aws-cdk-lib';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import { EventArchive } from '../../lib/constructs/archive.js';
-import { EventStore } from '../../lib/constructs/event-store.js';
+import { EventTable } from '../../lib/constructs/event-store.js';
 import { FanoutFunction } from '../../lib/constructs/fanout-function.js';
 import { Inbox } from '../../lib/constructs/inbox.js';
-import { EventQueue } from '../../lib/constructs/queue.js';
+import { WebhookQueue } from '../../lib/constructs/queue.js';
 import { ReceiverFunction } from '../../lib/constructs/receiver-function.js';
 import { WebhookSecrets } from '../../lib/constructs/secrets.js';
 
@@ -54,7 +54,7 @@ function synth(outdir: string): StackBundles {
   const started = performance.now();
   const app = new App({ outdir });
   const stack = new Stack(app, 'BenchColdStart', { env: { account: '123456789012', region: 'us-east-1' } });
-  const queue = EventQueue.fromQueueArn(stack, 'Queue', 'arn:aws:sqs:us-east-1:123456789012:bench');
+  const queue = WebhookQueue.fromQueueArn(stack, 'Queue', 'arn:aws:sqs:us-east-1:123456789012:bench');
   const inbox = Inbox.fromBucketName(stack, 'Inbox', 'bench-archive');
   const sourceSecrets = new WebhookSecrets(stack, 'Secrets', {
     sources: [{ name: 'default', secretArn: 'arn:aws:secretsmanager:us-east-1:123456789012:secret:bench-AbCdEf' }],
@@ -63,7 +63,7 @@ function synth(outdir: string): StackBundles {
   const fanout = new FanoutFunction(stack, 'Fanout', {
     queue,
     inbox,
-    eventStore: EventStore.fromTableName(stack, 'Table', 'bench-events'),
+    eventStore: EventTable.fromTableName(stack, 'Table', 'bench-events'),
     archive: EventArchive.streamFromName(stack, 'Stream', 'bench-archive'),
     eventRetentionDays: 90,
   });

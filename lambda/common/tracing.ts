@@ -6,7 +6,7 @@
  */
 import type { Context } from 'aws-lambda';
 import { Tracer } from '@aws-lambda-powertools/tracer';
-import type { FunctionService } from './telemetry.js';
+import type { FunctionService } from './powertools.js';
 
 /** Builds the function's tracer. Call once, at module scope. */
 export function createTracer(service: FunctionService): Tracer {

@@ -223,7 +223,7 @@ export function assertUniqueHandlerNames(handlers: readonly { name: string }[]):
 /** A handler names an event pattern the catalog does not know; the message lists each, with "did you mean" on a near miss. */
 export class UnknownEventPatternError extends SocialPlusWebhooksError {
   constructor(readonly problems: readonly string[]) {
-    super(`handlers subscribe to events the catalog does not know (lambda/core/catalog.ts):\n${problems.map((p) => `  - ${p}`).join('\n')}\n`
+    super(`handlers subscribe to events the catalog does not know (lambda/core/event-names.ts):\n${problems.map((p) => `  - ${p}`).join('\n')}\n`
       + 'A name the catalog does not list yet goes in the handler\'s uncatalogued as well as its events (docs/extending.md, "Typed events").');
     this.name = 'UnknownEventPatternError';
   }

@@ -1,4 +1,4 @@
-import { DEPRECATED_EVENT_NAMES, KNOWN_EVENT_TYPES, KNOWN_PUSH_NOTIFICATION_NAMES, PUSH_NOTIFICATION_PREFIX } from './catalog.js';
+import { DEPRECATED_EVENT_NAMES, KNOWN_EVENT_TYPES, KNOWN_PUSH_NOTIFICATION_NAMES, PUSH_NOTIFICATION_PREFIX } from './event-names.js';
 import { extractEntities, type EventEntities } from './entities.js';
 
 /** Routing name used when a verified body has no recognisable event name. */

@@ -4,7 +4,7 @@ import {
   PUSH_NOTIFICATION_NAMES,
   PUSH_NOTIFICATION_PREFIX,
   V3_PREFIXED_FAMILIES,
-} from './catalog.js';
+} from './event-names.js';
 import { nearestMatch } from './near-miss.js';
 
 export type { FamilyPattern, KnownEventPattern } from './catalog/payload-for.js';

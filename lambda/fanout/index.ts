@@ -11,9 +11,9 @@ import { FirehoseArchiveStream } from '../adapters/firehose-archive.js';
 import { S3BlobStore } from '../adapters/s3-blob-store.js';
 import { DEFAULT_EVENT_RETENTION_DAYS } from '../common/defaults.js';
 import { ENV, numberEnv, optionalEnv, requireEnv } from '../common/env.js';
-import { createTelemetry } from '../common/telemetry.js';
+import { createTelemetry } from '../common/powertools.js';
 import { createTracer, traceHandler } from '../common/tracing.js';
-import { createFanoutHandler } from './handler.js';
+import { createFanoutHandler } from './batch-handler.js';
 import { handlersFromEnv } from './handlers/from-env.js';
 
 const tableName = requireEnv(process.env, ENV.TABLE_NAME);

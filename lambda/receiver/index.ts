@@ -13,7 +13,7 @@ import { SqsEventQueue } from '../adapters/sqs-queue.js';
 import { SecretsManagerSecretSource } from '../adapters/secrets-manager-source.js';
 import { DEFAULT_RECEIVER_DEADLINE_MS } from '../core/deadline.js';
 import { ENV, numberEnv, optionalEnv, requireEnv, signatureFormsEnv, sourceSecretsEnv } from '../common/env.js';
-import { createTelemetry, requestIdKeys } from '../common/telemetry.js';
+import { createTelemetry, requestIdKeys } from '../common/powertools.js';
 import { createReceiverHandler } from './handler.js';
 
 /**

@@ -14,16 +14,16 @@ import { DEFAULT_EVENT_TABLE_DELETION_PROTECTION } from '../../lambda/common/def
  */
 export const EVENT_STORE_WRITER_ACTIONS = ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'] as const;
 
-/** The event store as the fan-out sees it: an {@link EventStore}, or an existing table ({@link EventStore.fromTableName}). */
-export interface IEventStore {
+/** The event store as the fan-out sees it: an {@link EventTable}, or an existing table ({@link EventTable.fromTableName}). */
+export interface IEventTable {
   /** Grants exactly {@link EVENT_STORE_WRITER_ACTIONS} on the table (not its indexes). */
   grantWrites(grantee: iam.IGrantable): iam.Grant;
   /** Sets `ENV.TABLE_NAME` on `fn` and grants it the writes: what the fan-out needs. */
   bindWriter(fn: IBindableFunction): iam.Grant;
 }
 
-/** The grants and bindings of {@link IEventStore}, over the table the subclass holds. */
-abstract class EventStoreBase extends Construct implements IEventStore {
+/** The grants and bindings of {@link IEventTable}, over the table the subclass holds. */
+abstract class EventStoreBase extends Construct implements IEventTable {
   /** The table. */
   abstract readonly table: dynamodb.ITableV2;
 
@@ -48,7 +48,7 @@ class ImportedEventStore extends EventStoreBase {
   }
 }
 
-/** Props for {@link EventStore}. */
+/** Props for {@link EventTable}. */
 export interface EventStoreProps {
   /**
    * What happens to the table when it leaves the stack.
@@ -71,9 +71,9 @@ export interface EventStoreProps {
  * `TableV2` (AWS::DynamoDB::GlobalTable) rather than `Table`: it is the construct AWS recommends for
  * new tables, and a replica in another region can be added later without replacing the table.
  */
-export class EventStore extends EventStoreBase {
+export class EventTable extends EventStoreBase {
   /** An existing event store table, for functions built outside this stack (the cold-start benchmark). */
-  static fromTableName(scope: Construct, id: string, tableName: string): IEventStore {
+  static fromTableName(scope: Construct, id: string, tableName: string): IEventTable {
     return new ImportedEventStore(scope, id, tableName);
   }
 

@@ -7,12 +7,12 @@ import { ENV } from '../../lambda/common/env.js';
 import type { LogLevel } from '../../lambda/common/logger.js';
 import { ConfigError, LAMBDA_ENVIRONMENT_LIMIT_BYTES } from '../config.js';
 import type { IArchiveStream } from './archive.js';
-import type { IEventStore } from './event-store.js';
+import type { IEventTable } from './event-store.js';
 import type { HandlerResources } from './handler-resources.js';
 import type { Inbox } from './inbox.js';
 import { WebhooksFunction } from './node-function.js';
 import { PipelineFunction } from './pipeline-function.js';
-import type { IEventQueue } from './queue.js';
+import type { IWebhookQueue } from './queue.js';
 import { DEFAULT_FANOUT_BATCH_SIZE, DEFAULT_FANOUT_MAX_BATCHING_WINDOW_SECONDS, DEFAULT_FANOUT_MAX_CONCURRENCY, DEFAULT_FANOUT_TIMEOUT_SECONDS, DEFAULT_LOG_LEVEL, DEFAULT_LOG_RETENTION_DAYS } from '../../lambda/common/defaults.js';
 
 /** The example handlers' configuration and what the enabled ones need. */
@@ -35,9 +35,9 @@ export function referenceLengthEstimate(stackName: string): number {
 /** Props for {@link FanoutFunction}. */
 export interface FanoutFunctionProps {
   /** The event queue it consumes. */
-  readonly queue: IEventQueue;
+  readonly queue: IWebhookQueue;
   /** The event store. */
-  readonly eventStore: IEventStore;
+  readonly eventStore: IEventTable;
   /** The archive's delivery stream. */
   readonly archive: IArchiveStream;
   /**

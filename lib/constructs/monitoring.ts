@@ -13,7 +13,7 @@ import { type AlarmDefinition, type AlarmId, alarmNamePrefixOf, createAlarms, de
 import { createDashboard } from './monitoring/dashboard.js';
 import { type IWebAclMetrics, type MetricSources, pipelineMetric, type PipelineService } from './monitoring/metric-sources.js';
 import type { IFunctionMetrics } from './pipeline-function.js';
-import type { IEventQueueMetrics } from './queue.js';
+import type { IWebhookQueueMetrics } from './queue.js';
 
 export { ALARM_IDS, type AlarmDefinition, type AlarmId } from './monitoring/alarms.js';
 export { type IWebAclMetrics, RUNBOOK_PATH, SOCIALPLUS_TIMEOUT_MS } from './monitoring/metric-sources.js';
@@ -25,7 +25,7 @@ export interface WebhooksMonitoringProps {
   /** The fan-out function (its metrics, and its log group for the dashboard's log query). */
   readonly fanout: IFunctionMetrics;
   /** The event queue and its dead-letter queue. */
-  readonly queue: IEventQueueMetrics;
+  readonly queue: IWebhookQueueMetrics;
   /**
    * The API Social Plus posts to: its stage's metrics (they carry the API name and the stage), and
    * its JSON access log (the `status` and `sourceIp` fields of `ACCESS_LOG_FORMAT`), where metric

@@ -1,7 +1,7 @@
 import { Duration } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
-import type { EventQueue } from './queue.js';
+import type { WebhookQueue } from './queue.js';
 
 /** Props for {@link OperatorRole}. */
 export interface OperatorRoleProps {
@@ -9,7 +9,7 @@ export interface OperatorRoleProps {
    * The event queue `replay --aws` sends to and `redrive --aws` moves messages back into, from its
    * dead-letter queue.
    */
-  readonly queue: Pick<EventQueue, 'grantSendMessages' | 'grantRedrive'>;
+  readonly queue: Pick<WebhookQueue, 'grantSendMessages' | 'grantRedrive'>;
 }
 
 /**

@@ -18,9 +18,9 @@ export { VISIBILITY_TIMEOUT_FACTOR };
 
 /**
  * The event queue as the functions see it: the receiver and the operators send to it, the fan-out
- * consumes it. An {@link EventQueue}, or an existing queue ({@link EventQueue.fromQueueArn}).
+ * consumes it. An {@link WebhookQueue}, or an existing queue ({@link WebhookQueue.fromQueueArn}).
  */
-export interface IEventQueue {
+export interface IWebhookQueue {
   /** The event queue's ARN (an event source mapping reads from it). */
   readonly queueArn: string;
   /** Lets `grantee` send to the event queue (`sqs:SendMessage`, and the two reads the SDK makes first). */
@@ -32,7 +32,7 @@ export interface IEventQueue {
 }
 
 /** The event queue's metrics the alarms and the dashboard use. */
-export interface IEventQueueMetrics {
+export interface IWebhookQueueMetrics {
   /** Messages waiting in the event queue. */
   metricApproximateNumberOfMessagesVisible(props?: cloudwatch.MetricOptions): cloudwatch.Metric;
   /** Messages of the event queue being processed (received, not yet deleted). */
@@ -43,8 +43,8 @@ export interface IEventQueueMetrics {
   metricDeadLetterMessagesVisible(props?: cloudwatch.MetricOptions): cloudwatch.Metric;
 }
 
-/** The grants and bindings of {@link IEventQueue}, over the event queue the subclass holds. */
-abstract class EventQueueBase extends Construct implements IEventQueue {
+/** The grants and bindings of {@link IWebhookQueue}, over the event queue the subclass holds. */
+abstract class EventQueueBase extends Construct implements IWebhookQueue {
   /** The event queue. */
   abstract readonly queue: sqs.IQueue;
 
@@ -77,7 +77,7 @@ class ImportedEventQueue extends EventQueueBase {
   }
 }
 
-/** Props for {@link EventQueue}. */
+/** Props for {@link WebhookQueue}. */
 export interface EventQueueProps {
   /** Timeout of the function that consumes the queue; the visibility timeout is six times this. */
   readonly consumerTimeout: Duration;
@@ -97,9 +97,9 @@ export interface EventQueueProps {
  * The event queue between the receiver and the fan-out (docs/architecture.md §3), with its dead-letter queue:
  * both encrypted with SQS-managed keys, TLS only, 1 MiB messages, 14-day retention.
  */
-export class EventQueue extends EventQueueBase implements IEventQueueMetrics {
+export class WebhookQueue extends EventQueueBase implements IWebhookQueueMetrics {
   /** An existing event queue, for functions built outside this stack (the cold-start benchmark). */
-  static fromQueueArn(scope: Construct, id: string, queueArn: string): IEventQueue {
+  static fromQueueArn(scope: Construct, id: string, queueArn: string): IWebhookQueue {
     return new ImportedEventQueue(scope, id, queueArn);
   }
 

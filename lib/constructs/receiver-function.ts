@@ -9,7 +9,7 @@ import type { LogLevel } from '../../lambda/common/logger.js';
 import type { Inbox } from './inbox.js';
 import { WebhooksFunction } from './node-function.js';
 import { PipelineFunction } from './pipeline-function.js';
-import type { IEventQueue } from './queue.js';
+import type { IWebhookQueue } from './queue.js';
 import type { WebhookSecrets } from './secrets.js';
 import { DEFAULT_LOG_LEVEL, DEFAULT_LOG_RETENTION_DAYS } from '../../lambda/common/defaults.js';
 import { DEFAULT_RECEIVER_DEADLINE_MS } from '../../lambda/core/deadline.js';
@@ -17,7 +17,7 @@ import { DEFAULT_RECEIVER_DEADLINE_MS } from '../../lambda/core/deadline.js';
 /** Props for {@link ReceiverFunction}. */
 export interface ReceiverFunctionProps {
   /** The event queue the receiver buffers verified events in. */
-  readonly queue: IEventQueue;
+  readonly queue: IWebhookQueue;
   /** The webhook sources' secrets. */
   readonly sourceSecrets: WebhookSecrets;
   /**

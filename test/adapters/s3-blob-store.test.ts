@@ -9,7 +9,7 @@ import { S3BlobStore } from '../../lambda/adapters/s3-blob-store.js';
 import { BlobNotFoundError } from '../../lambda/core/errors.js';
 import { eventIdOf } from '../../lambda/core/event-id.js';
 import { claimCheckKey, fromBlobMetadata, spillKey, toBlobMetadata } from '../../lambda/core/inbox.js';
-import { createFanoutHandler } from '../../lambda/fanout/handler.js';
+import { createFanoutHandler } from '../../lambda/fanout/batch-handler.js';
 import { createReceiverHandler } from '../../lambda/receiver/handler.js';
 import { DEFAULT_REQUEST_TIME_EPOCH, signedWebhookEvent } from '../support/api-gateway.js';
 import { FakeSecretSource, InMemoryArchiveStream, InMemoryEventStore, InMemoryQueue, RecordingLogger, RecordingMetrics } from '../support/fakes.js';

@@ -2,7 +2,7 @@ import type { SQSClient } from '@aws-sdk/client-sqs';
 import { describe, expect, it } from 'vitest';
 import { SqsEventQueue, toMessageAttributes } from '../../lambda/adapters/sqs-queue.js';
 import { claimCheckMessage } from '../../lambda/core/inbox.js';
-import { fromSqsRecord } from '../../lambda/fanout/handler.js';
+import { fromSqsRecord } from '../../lambda/fanout/batch-handler.js';
 import { awsError, FakeAwsClient } from '../support/fake-aws-client.js';
 import { sampleBody } from '../support/samples.js';
 import { queueMessageFor, sqsRecord } from '../support/sqs.js';

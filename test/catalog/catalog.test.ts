@@ -9,7 +9,7 @@ import {
   DEPRECATED_EVENT_NAMES,
   KNOWN_EVENT_TYPES,
   KNOWN_PUSH_NOTIFICATION_NAMES,
-} from '../../lambda/core/catalog.js';
+} from '../../lambda/core/event-names.js';
 import { EVENT_SCHEMAS, readTypedPayload, schemaFor, type MessageEvent } from '../../lambda/core/catalog/index.js';
 import { normaliseEventType, parseEvent } from '../../lambda/core/envelope.js';
 import { SAMPLE_NAMES, sampleBody } from '../support/samples.js';

@@ -15,7 +15,7 @@ import type {
 } from '../../lambda/core/catalog/index.js';
 import type { LooseEnvelope, PayloadFor } from '../../lambda/core/catalog/payload-for.js';
 import { defineHandler, SocialPlusNotConfiguredError, type HandlerContext, type SocialPlusApi, type WebhookHandler } from '../../lambda/core/define-handler.js';
-import { createFanoutHandler } from '../../lambda/fanout/handler.js';
+import { createFanoutHandler } from '../../lambda/fanout/batch-handler.js';
 import { RecordingSocialPlusApi, runHandler, sampleEvent } from '../../lambda/fanout/kit/testing.js';
 import { InMemoryArchiveStream, InMemoryEventStore, RecordingLogger, RecordingMetrics } from '../support/fakes.js';
 import { sqsEventForBodies } from '../support/sqs.js';

@@ -107,7 +107,7 @@ describe('at start-up: assertCatalogEvents', () => {
     })();
     expect(err).toBeInstanceOf(UnknownEventPatternError);
     expect(err?.message).toBe([
-      'handlers subscribe to events the catalog does not know (lambda/core/catalog.ts):',
+      'handlers subscribe to events the catalog does not know (lambda/core/event-names.ts):',
       "  - handler 'a': 'post.didCreat' is not an event name of the catalog; did you mean 'post.didCreate'?",
       "  - handler 'b': invalid event pattern 'comment*': '*' is allowed only alone or as a trailing '.*' (e.g. 'message.*')",
       'A name the catalog does not list yet goes in the handler\'s uncatalogued as well as its events (docs/extending.md, "Typed events").',

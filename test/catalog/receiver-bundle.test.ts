@@ -1,6 +1,6 @@
 /**
  * The typed catalog (zod) stays out of the receiver: its cold start is a budget (docs/architecture.md §10), and
- * the receiver only needs the plain name lists of `lambda/core/catalog.ts`. Bundles each function's
+ * the receiver only needs the plain name lists of `lambda/core/event-names.ts`. Bundles each function's
  * entry point as esbuild would and looks at what went in.
  */
 import { build } from 'esbuild';
@@ -25,7 +25,7 @@ async function bundledInputs(entry: string): Promise<string[]> {
 describe('bundles', () => {
   it('the receiver bundles no zod and no catalog schema', async () => {
     const inputs = await bundledInputs('lambda/receiver/index.ts');
-    expect(inputs).toContain('lambda/core/catalog.ts');
+    expect(inputs).toContain('lambda/core/event-names.ts');
     expect(inputs.filter((i) => i.includes('node_modules/zod/') || i.startsWith('lambda/core/catalog/'))).toEqual([]);
   });
 

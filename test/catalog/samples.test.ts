@@ -11,7 +11,7 @@ import {
   KNOWN_EVENT_TYPES,
   PUSH_NOTIFICATION_NAMES,
   PUSH_NOTIFICATION_PREFIX,
-} from '../../lambda/core/catalog.js';
+} from '../../lambda/core/event-names.js';
 import { EVENT_SCHEMAS, readTypedPayload, schemaFor } from '../../lambda/core/catalog/index.js';
 import { findSampleName, generateSample, catalogSampleNames } from '../../lambda/core/catalog/sample.js';
 import { normaliseEventType, parseEvent } from '../../lambda/core/envelope.js';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { DEPRECATED_EVENT_NAMES, KNOWN_EVENT_TYPES } from '../../lambda/core/catalog.js';
+import { DEPRECATED_EVENT_NAMES, KNOWN_EVENT_TYPES } from '../../lambda/core/event-names.js';
 import { isVerificationMarked, normaliseEventType, parseEvent, parsePayload, UNKNOWN_EVENT_TYPE, VERIFICATION_MARKER_KEY } from '../../lambda/core/envelope.js';
 import { SAMPLE_NAMES, sampleBody } from '../support/samples.js';
 

@@ -7,7 +7,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { EventBridgePublisher, LoggingEventPublisher } from '../../lambda/adapters/eventbridge-forwarder.js';
+import { EventBridgePublisher, LoggingEventPublisher } from '../../lambda/adapters/eventbridge-publisher.js';
 import { parseHandlersConfig } from '../../lambda/fanout/handlers/config.js';
 import { createEventBridgeForwarder, EVENTBRIDGE_MAX_ENTRY_BYTES, entrySizeBytes } from '../../lambda/fanout/handlers/eventbridge-forwarder.js';
 import { RecordingLogger, runHandler, sampleEvent } from '../../lambda/fanout/kit/testing.js';

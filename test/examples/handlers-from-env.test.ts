@@ -10,7 +10,7 @@ import { DynamoDbDailyCounterStore } from '../../lambda/adapters/daily-counters-
 import { DynamoDbEventStore } from '../../lambda/adapters/dynamodb-store.js';
 import { ensureHandlerStateTable } from '../../lambda/adapters/handler-state-table.js';
 import { defineHandler, SocialPlusNotConfiguredError } from '../../lambda/core/define-handler.js';
-import { createFanoutHandler } from '../../lambda/fanout/handler.js';
+import { createFanoutHandler } from '../../lambda/fanout/batch-handler.js';
 import { HandlersConfigError, parseHandlersConfig, parseHandlersConfigJson } from '../../lambda/fanout/handlers/config.js';
 import { HANDLER_ENV } from '../../lambda/fanout/handlers/env.js';
 import { handlersFromEnv } from '../../lambda/fanout/handlers/from-env.js';

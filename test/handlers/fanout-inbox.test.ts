@@ -12,7 +12,7 @@ import type { FanoutDeps } from '../../lambda/core/fanout.js';
 import { claimCheckKey, spillKey, toBlobMetadata } from '../../lambda/core/inbox.js';
 import { ARCHIVE_MAX_LINE_BYTES } from '../../lambda/core/limits.js';
 import type { EventQueue, QueueMessage } from '../../lambda/core/ports.js';
-import { createFanoutHandler } from '../../lambda/fanout/handler.js';
+import { createFanoutHandler } from '../../lambda/fanout/batch-handler.js';
 import { createReceiverHandler } from '../../lambda/receiver/handler.js';
 import { DEFAULT_REQUEST_TIME_EPOCH, signedWebhookEvent } from '../support/api-gateway.js';
 import { FakeSecretSource, hangUntilAborted, InMemoryArchiveStream, InMemoryBlobStore, InMemoryEventStore, InMemoryQueue, RecordingLogger, RecordingMetrics } from '../support/fakes.js';

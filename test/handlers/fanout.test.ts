@@ -6,7 +6,7 @@ import { eventIdOf } from '../../lambda/core/event-id.js';
 import { VERIFICATION_MARKER_KEY } from '../../lambda/core/envelope.js';
 import type { FanoutDeps } from '../../lambda/core/fanout.js';
 import type { HandlerMetrics } from '../../lambda/core/telemetry.js';
-import { createFanoutHandler } from '../../lambda/fanout/handler.js';
+import { createFanoutHandler } from '../../lambda/fanout/batch-handler.js';
 import { createReceiverHandler } from '../../lambda/receiver/handler.js';
 import { signedWebhookEvent } from '../support/api-gateway.js';
 import { FakeSecretSource, InMemoryArchiveStream, InMemoryEventStore, InMemoryQueue, RecordingLogger, RecordingMetrics } from '../support/fakes.js';

@@ -3,7 +3,7 @@ import { eventIdOf } from '../../lambda/core/event-id.js';
 import { assertUniqueHandlerNames } from '../../lambda/core/define-handler.js';
 import flaggedContentLog from '../../lambda/fanout/handlers/flagged-content-log.js';
 import { handlers } from '../../lambda/fanout/handlers/index.js';
-import { createFanoutHandler } from '../../lambda/fanout/handler.js';
+import { createFanoutHandler } from '../../lambda/fanout/batch-handler.js';
 import { InMemoryArchiveStream, InMemoryEventStore, RecordingLogger, RecordingMetrics } from '../support/fakes.js';
 import { sampleBody } from '../support/samples.js';
 import { sqsEventForBodies } from '../support/sqs.js';

@@ -14,7 +14,7 @@ import type { IConstruct } from 'constructs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ENV } from '../../lambda/common/env.js';
 import { acknowledgeInboxWildcards, Inbox, ScopedQueueDestination } from '../../lib/constructs/inbox.js';
-import { EventQueue } from '../../lib/constructs/queue.js';
+import { WebhookQueue } from '../../lib/constructs/queue.js';
 import { ReceiverFunction } from '../../lib/constructs/receiver-function.js';
 import { WebhookSecrets } from '../../lib/constructs/secrets.js';
 import { SPILL_REDRIVE_MARGIN_DAYS, type SocialPlusWebhooksStack } from '../../lib/webhooks-stack.js';
@@ -326,7 +326,7 @@ describe('constructs refuse what would not work', () => {
     expect(
       () =>
         new ReceiverFunction(stack, 'Receiver', {
-          queue: new EventQueue(stack, 'Queue', { consumerTimeout: Duration.seconds(30) }),
+          queue: new WebhookQueue(stack, 'Queue', { consumerTimeout: Duration.seconds(30) }),
           sourceSecrets: new WebhookSecrets(stack, 'Secrets', { sources: [] }),
           inbox: new Inbox(new s3.Bucket(stack, 'Bucket')),
           deadline: Duration.seconds(3),

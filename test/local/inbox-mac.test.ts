@@ -14,7 +14,7 @@ import { eventIdOf } from '../../lambda/core/event-id.js';
 import type { FanoutDeps } from '../../lambda/core/fanout.js';
 import { claimCheckKey, claimCheckMessage, spillKey, toBlobMetadata } from '../../lambda/core/inbox.js';
 import type { QueueMessageAttributes } from '../../lambda/core/ports.js';
-import { createFanoutHandler } from '../../lambda/fanout/handler.js';
+import { createFanoutHandler } from '../../lambda/fanout/batch-handler.js';
 import { ensureBucket, localS3Client, startS3rver, type RunningEmulator } from '../../local/emulators.js';
 import {
   INBOX_MAC_METADATA,

@@ -10,11 +10,11 @@ import { StaticSecretSource } from '../../lambda/adapters/static-secret-source.j
 import { defineHandler } from '../../lambda/core/define-handler.js';
 import { eventIdOf } from '../../lambda/core/event-id.js';
 import { SIGNATURE_HEADER, sign } from '../../lambda/core/signature.js';
-import { createFanoutHandler } from '../../lambda/fanout/handler.js';
+import { createFanoutHandler } from '../../lambda/fanout/batch-handler.js';
 import { handlers as registered } from '../../lambda/fanout/handlers/index.js';
 import { createReceiverHandler } from '../../lambda/receiver/handler.js';
 import { METRICS_NAMESPACE } from '../../lambda/common/metrics-contract.js';
-import { createTelemetry, requestIdKeys } from '../../lambda/common/telemetry.js';
+import { createTelemetry, requestIdKeys } from '../../lambda/common/powertools.js';
 import { signedWebhookEvent } from '../support/api-gateway.js';
 import { InMemoryArchiveStream, InMemoryEventStore, InMemoryQueue } from '../support/fakes.js';
 import { sampleBody } from '../support/samples.js';

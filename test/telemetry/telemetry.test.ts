@@ -1,7 +1,7 @@
 /** The shared telemetry module: Powertools Logger and Metrics behind the core's ports. */
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { withLogFields, type LogFields, type Logger } from '../../lambda/core/telemetry.js';
-import { createTelemetry, logLevelFromEnv, requestIdKeys } from '../../lambda/common/telemetry.js';
+import { createTelemetry, logLevelFromEnv, requestIdKeys } from '../../lambda/common/powertools.js';
 import { handlerMetrics } from '../../lambda/core/fanout.js';
 import { captureOutput, lambdaContext, metricValues, type CapturedOutput, type EmfBlob } from './capture.js';
 

@@ -23,7 +23,7 @@ import {
   USER_RELATION_EVENTS,
   V3_PREFIXED_FAMILIES,
   VIDEO_STREAMING_EVENTS,
-} from '../catalog.js';
+} from '../event-names.js';
 import {
   CategorySchema,
   ChannelSchema,

@@ -2,7 +2,7 @@
  * The `data` of a generated sample per event family; `action` is the routing name's last part
  * (`didApprove`). Push notifications have their own shape ({@link pushNotification}).
  */
-import { PUSH_NOTIFICATION_PREFIX } from '../catalog.js';
+import { PUSH_NOTIFICATION_PREFIX } from '../event-names.js';
 import { category, channel, comment, community, communityUser, file, hashFlag, message, poll, post, reactor, stream, user } from './sample-entities.js';
 import { NETWORK_ID, TAGS, type SamplePayload, type World } from './sample-world.js';
 

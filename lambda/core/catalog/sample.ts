@@ -17,7 +17,7 @@ import {
   PUSH_NOTIFICATION_NAMES,
   PUSH_NOTIFICATION_PREFIX,
   V3_PREFIXED_FAMILIES,
-} from '../catalog.js';
+} from '../event-names.js';
 import { FAMILIES, pushNotification } from './sample-families.js';
 import { NETWORK_ID, World, type SamplePayload } from './sample-world.js';
 

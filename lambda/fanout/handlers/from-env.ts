@@ -87,7 +87,7 @@ export async function handlersFromEnv(env: NodeJS.ProcessEnv, opts: HandlersFrom
       if (bus === undefined) throw new ConfigurationError(`environment variable ${HANDLER_ENV.EVENT_BUS_NAME} is not set, and eventBridge is enabled in ${HANDLER_ENV.HANDLERS_CONFIG}`);
       const [{ EventBridgeClient }, { EventBridgePublisher }] = await Promise.all([
         import('@aws-sdk/client-eventbridge'),
-        import('../../adapters/eventbridge-forwarder.js'),
+        import('../../adapters/eventbridge-publisher.js'),
       ]);
       deps.publisher = new EventBridgePublisher(new EventBridgeClient({}), bus);
     }

@@ -5,7 +5,7 @@ import type { MetricName } from '../../../lambda/core/telemetry.js';
 import type { IApiMetrics } from '../api.js';
 import type { IArchiveMetrics } from '../archive.js';
 import type { IFunctionMetrics } from '../pipeline-function.js';
-import type { IEventQueueMetrics } from '../queue.js';
+import type { IWebhookQueueMetrics } from '../queue.js';
 
 /** Social Plus stops waiting for an answer after this long (docs/architecture.md §10). */
 export const SOCIALPLUS_TIMEOUT_MS = 1500;
@@ -32,7 +32,7 @@ export type PipelineService = keyof typeof METRICS_SERVICE;
 export interface MetricSources {
   readonly receiver: IFunctionMetrics;
   readonly fanout: IFunctionMetrics;
-  readonly queue: IEventQueueMetrics;
+  readonly queue: IWebhookQueueMetrics;
   readonly api: IApiMetrics;
   readonly archive: IArchiveMetrics;
   readonly firewall: IWebAclMetrics;
