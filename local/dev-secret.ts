@@ -4,9 +4,9 @@
  * `dev` agree without configuration.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
-import { dirname } from 'node:path';
+import { readFile } from 'node:fs/promises';
 import { LOCAL_SECRET_ENV } from './paths.js';
+import { loadOrCreatePrivateFile } from './private-file.js';
 
 /** Where the secret came from; only a `generated` one is ever printed. */
 export type SecretOrigin = 'option' | 'env' | 'file' | 'generated';
@@ -35,24 +35,14 @@ export async function resolveDevSecret(opts: { secretFile: string; explicit?: st
   const fromEnv = (opts.env ?? process.env)[LOCAL_SECRET_ENV];
   if (fromEnv !== undefined && fromEnv.trim() !== '') return { value: fromEnv, origin: 'env' };
 
-  const existing = await readSecretFile(opts.secretFile);
-  if (existing !== undefined) return { value: existing, origin: 'file', file: opts.secretFile };
-
-  const value = randomBytes(32).toString('base64url');
-  await mkdir(dirname(opts.secretFile), { recursive: true });
-  try {
-    // 'wx': if another process created it meanwhile, use theirs rather than overwrite it.
-    await writeFile(opts.secretFile, `${value}\n`, { mode: 0o600, flag: 'wx' });
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-    const raced = await readSecretFile(opts.secretFile);
-    if (raced !== undefined) return { value: raced, origin: 'file', file: opts.secretFile };
-    throw err;
-  }
-  return { value, origin: 'generated', file: opts.secretFile };
+  // Created owner-only exactly once, as the other secrets of local mode are: a concurrent creator's secret wins.
+  return loadOrCreatePrivateFile<DevSecret>(opts.secretFile, readSecretFile, () => {
+    const value = randomBytes(32).toString('base64url');
+    return { value: { value, origin: 'generated', file: opts.secretFile }, text: `${value}\n` };
+  });
 }
 
-async function readSecretFile(path: string): Promise<string | undefined> {
+async function readSecretFile(path: string): Promise<DevSecret | undefined> {
   let text: string;
   try {
     text = await readFile(path, 'utf8');
@@ -62,5 +52,5 @@ async function readSecretFile(path: string): Promise<string | undefined> {
   }
   const value = text.trim();
   if (value === '') throw new DevSecretError(`the dev secret file ${path} is empty: delete it to generate a new secret, or set ${LOCAL_SECRET_ENV}`);
-  return value;
+  return { value, origin: 'file', file: path };
 }

@@ -11,13 +11,13 @@ import { mkdir } from 'node:fs/promises';
 import { createServer, type RequestListener, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createRequire } from 'node:module';
-import { setPriority } from 'node:os';
 import dynalite from 'dynalite';
-import type { LogFields, Logger } from '../lambda/core/telemetry.js';
+import type { Logger } from '../lambda/core/telemetry.js';
 import { guardEmulator, type EmulatorRefusal } from './emulator-guard.js';
 import { listen } from './listen.js';
 import type { EmulatorChildMessage, EmulatorParentMessage } from './emulator-process.js';
 import { createS3Emulator } from './s3-emulator.js';
+import { ipcLogger, lowerPriority } from './child-ipc.js';
 
 type StartMessage = Extract<EmulatorParentMessage, { type: 'start' }>;
 
@@ -40,10 +40,7 @@ const send = (msg: EmulatorChildMessage, then?: () => void): void => {
   }
 };
 
-const logger: Logger = Object.fromEntries((['debug', 'info', 'warn', 'error'] as const).map((level) => [
-  level,
-  (message: string, fields?: LogFields) => send({ type: 'log', level, message, ...(fields ? { fields } : {}) }),
-])) as unknown as Logger;
+const logger: Logger = ipcLogger(send);
 
 interface Running {
   close(): Promise<void>;
@@ -96,13 +93,7 @@ async function start(cfg: StartMessage): Promise<void> {
   // What the emulators write holds users' events: owner-only, whatever the caller's umask (dynalite's
   // LevelDB files are created with the process's default mode). No user code runs in this process.
   process.umask(0o077);
-  if (cfg.priority !== undefined) {
-    try {
-      setPriority(cfg.priority);
-    } catch {
-      // Not allowed here (or not on this platform): run at the parent's priority.
-    }
-  }
+  if (cfg.priority !== undefined) lowerPriority(cfg.priority);
   await mkdir(cfg.dir, { recursive: true, mode: 0o700 });
   const deadline = Date.now() + cfg.lockWaitMs;
   let port = cfg.port;

@@ -13,9 +13,10 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import type { LogFields, Logger } from '../lambda/core/telemetry.js';
+import type { Logger } from '../lambda/core/telemetry.js';
 import { createConsoleLogger } from './console-logger.js';
 import type { EmulatorCredentials } from './emulator-credentials.js';
+import { FIRST_RESTART_DELAY_MS, nextRestartDelay, type ChildLogMessage } from './child-ipc.js';
 
 export type EmulatorKind = 'dynamodb' | 's3';
 
@@ -73,13 +74,10 @@ export type EmulatorParentMessage =
 export type EmulatorChildMessage =
   | { type: 'ready'; port: number }
   | { type: 'failed'; error: { message: string; code?: string } }
-  | { type: 'log'; level: 'debug' | 'info' | 'warn' | 'error'; message: string; fields?: LogFields };
+  | ChildLogMessage;
 
 const ENTRY = fileURLToPath(new URL('./emulator-process.mjs', import.meta.url));
 const NAMES: Record<EmulatorKind, string> = { dynamodb: 'DynamoDB emulator (dynalite)', s3: 'S3 emulator' };
-const MAX_RESTART_DELAY_MS = 5000;
-/** A child that ran this long before dying restarts after the first delay again. */
-const STABLE_MS = 30_000;
 const STDERR_TAIL_LINES = 20;
 
 interface Child {
@@ -95,7 +93,7 @@ interface Child {
 export async function startEmulatorProcess(opts: EmulatorProcessOptions): Promise<EmulatorProcess> {
   const name = NAMES[opts.kind];
   const logger = opts.logger ?? createConsoleLogger();
-  const baseDelay = opts.restartDelayMs ?? 200;
+  const baseDelay = opts.restartDelayMs ?? FIRST_RESTART_DELAY_MS;
   const readyTimeoutMs = opts.readyTimeoutMs ?? 30_000;
   const closeTimeoutMs = opts.closeTimeoutMs ?? 10_000;
   /** The child started last, ready or not. */
@@ -183,7 +181,7 @@ export async function startEmulatorProcess(opts: EmulatorProcessOptions): Promis
       live = undefined;
       if (closing) return;
       // One that keeps dying right after it starts waits longer each time.
-      delay = Date.now() - child.startedAt > STABLE_MS ? baseDelay : Math.min(delay * 2, MAX_RESTART_DELAY_MS);
+      delay = nextRestartDelay(delay, Date.now() - child.startedAt, baseDelay);
       logger.error(`${name} exited unexpectedly; starting it again on the same port`, { exitCode: code, signal, port, restartInMs: delay });
       scheduleRestart(port);
     });
@@ -203,7 +201,7 @@ export async function startEmulatorProcess(opts: EmulatorProcessOptions): Promis
         (err: Error) => {
           live = undefined;
           if (closing) return;
-          delay = Math.min(delay * 2, MAX_RESTART_DELAY_MS);
+          delay = nextRestartDelay(delay, 0, baseDelay);
           logger.error(`${name} could not be started again; trying again`, { error: err.message, port, restartInMs: delay });
           scheduleRestart(port);
         },

@@ -6,9 +6,9 @@
  * its own CPU priority, so the front door's acknowledgements come first when the CPU is short, and
  * exits as soon as the parent is gone (a SIGKILLed local mode leaves no fan-out behind).
  */
-import { setPriority } from 'node:os';
 import type { SQSEvent } from 'aws-lambda';
-import type { LogFields, Logger, MetricName, Metrics } from '../lambda/core/telemetry.js';
+import type { Logger, MetricName, Metrics } from '../lambda/core/telemetry.js';
+import { ipcLogger, lowerPriority } from './child-ipc.js';
 import { localDynamoDbClient, localS3Client } from './emulators.js';
 import { createLocalFanout, localInbox, type LocalFanout } from './fanout-runtime.js';
 import { BACKGROUND_PRIORITY, type FanoutChildMessage, type FanoutParentMessage } from './fanout-process.js';
@@ -23,10 +23,7 @@ const send = (msg: FanoutChildMessage): void => {
   }
 };
 
-const logger: Logger = Object.fromEntries((['debug', 'info', 'warn', 'error'] as const).map((level) => [
-  level,
-  (message: string, fields?: LogFields) => send({ type: 'log', level, message, ...(fields ? { fields } : {}) }),
-])) as unknown as Logger;
+const logger: Logger = ipcLogger(send);
 
 let counts: Partial<Record<MetricName, number>> = {};
 const metrics: Metrics = {
@@ -75,11 +72,7 @@ process.on('message', (raw) => {
 });
 
 async function init(msg: Extract<FanoutParentMessage, { type: 'init' }>): Promise<void> {
-  try {
-    setPriority(BACKGROUND_PRIORITY);
-  } catch {
-    // Not allowed here (or not on this platform): run at the parent's priority.
-  }
+  lowerPriority(BACKGROUND_PRIORITY);
   try {
     const dynamodb = localDynamoDbClient(msg.endpoints.dynamodb, { credentials: msg.credentials });
     const s3 = localS3Client(msg.endpoints.s3, { credentials: msg.credentials });

@@ -14,9 +14,10 @@ import { fileURLToPath } from 'node:url';
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { ConfigurationError } from '../lambda/common/env.js';
 import type { EventPattern } from '../lambda/core/routing.js';
-import type { LogFields, Logger, MetricName } from '../lambda/core/telemetry.js';
+import type { Logger, MetricName } from '../lambda/core/telemetry.js';
 import type { LocalFanoutSettings } from './fanout-runtime.js';
 import type { BatchConsumer } from './journal-queue.js';
+import { FIRST_RESTART_DELAY_MS, nextRestartDelay, type ChildLogMessage } from './child-ipc.js';
 
 /** The nice value of local mode's background processes (the fan-out, the emulators): 0 is normal, 19 the lowest. */
 export const BACKGROUND_PRIORITY = 10;
@@ -37,7 +38,7 @@ export type FanoutParentMessage =
 export type FanoutChildMessage =
   | { type: 'ready'; handlers: Array<{ name: string; events: EventPattern[] }> }
   | { type: 'failed'; error: { name: string; message: string } }
-  | { type: 'log'; level: 'debug' | 'info' | 'warn' | 'error'; message: string; fields?: LogFields }
+  | ChildLogMessage
   | { type: 'result'; id: number; response?: SQSBatchResponse; error?: string; metrics: Partial<Record<MetricName, number>> };
 
 export interface FanoutProcessOptions extends EmulatorAccess {
@@ -89,7 +90,8 @@ export async function startFanoutProcess(opts: FanoutProcessOptions): Promise<Fa
   let closing = false;
   /** Set once `close` began: the process's exit is then expected. */
   let ending = false;
-  let delay = opts.restartDelayMs ?? 200;
+  const firstDelay = opts.restartDelayMs ?? FIRST_RESTART_DELAY_MS;
+  let delay = firstDelay;
   let live: Live | undefined;
   let starting: Promise<Live> | undefined;
   let lastStart = 0;
@@ -153,7 +155,7 @@ export async function startFanoutProcess(opts: FanoutProcessOptions): Promise<Fa
     pending.clear();
     if (closing || ending) return;
     // One that keeps dying right after it starts waits longer each time.
-    delay = Date.now() - lastStart > 30_000 ? (opts.restartDelayMs ?? 200) : Math.min(delay * 2, 5000);
+    delay = nextRestartDelay(delay, Date.now() - lastStart, firstDelay);
     logger.error('local fan-out process exited; starting it again', { exitCode: code, signal, restartInMs: delay });
     starting = new Promise<Live>((resolve) => setTimeout(() => resolve(startLive()), delay));
   };

@@ -12,7 +12,7 @@ import { ensureHandlerStateTable } from '../lambda/adapters/handler-state-table.
 import { DynamoDbEventStore } from '../lambda/adapters/dynamodb-store.js';
 import { ConfigurationError, ENV } from '../lambda/common/env.js';
 import type { WebhookEnvelope, WebhookHandler } from '../lambda/core/define-handler.js';
-import type { ArchiveStream, BlobStore, EventStore } from '../lambda/core/ports.js';
+import type { BlobStore } from '../lambda/core/ports.js';
 import type { Logger, Metrics } from '../lambda/core/telemetry.js';
 import { createFanoutHandler } from '../lambda/fanout/batch-handler.js';
 import { handlersFromEnv } from '../lambda/fanout/handlers/from-env.js';
@@ -22,6 +22,7 @@ import { join } from 'node:path';
 import { S3BlobStore } from '../lambda/adapters/s3-blob-store.js';
 import { LocalDeliveryStream, type LocalDeliveryStreamOptions } from './delivery-stream.js';
 import type { BatchConsumer } from './journal-queue.js';
+import type { LocalPipelineWrappers } from './pipeline-types.js';
 import { INBOX_MAC_METADATA, InboxMacBlobStore } from './inbox-mac.js';
 import { VerifiedBlobStore } from './verified-blob-store.js';
 import { LOCAL_BUCKET_NAME, LOCAL_STREAM_NAME, LOCAL_TABLE_NAME, type LocalPaths } from './paths.js';
@@ -38,14 +39,8 @@ export interface LocalFanoutSettings {
   readonly stream?: LocalStreamTuning;
 }
 
-/** Wrappers around the fan-out's parts (fault injection); see `LocalPipelineWrappers`. */
-export interface LocalFanoutWrappers {
-  readonly store?: (store: EventStore) => EventStore;
-  readonly archive?: (archive: ArchiveStream) => ArchiveStream;
-  readonly blobs?: (blobs: BlobStore, user: 'receiver' | 'fanout') => BlobStore;
-  readonly archiveS3?: (client: S3Client) => S3Client;
-  readonly handler?: (handler: WebhookHandler<WebhookEnvelope>) => WebhookHandler<WebhookEnvelope>;
-}
+/** Wrappers around the fan-out's parts (fault injection): the pipeline's, but the queue's (that one is the receiver's). */
+export type LocalFanoutWrappers = Omit<LocalPipelineWrappers, 'queue'>;
 
 export interface LocalFanoutDeps {
   readonly dynamodb: DynamoDBClient;
@@ -66,7 +61,6 @@ export interface LocalFanout {
   /** The fan-out as the queue's event source calls it. */
   readonly consumer: BatchConsumer;
   readonly stream: LocalDeliveryStream;
-  readonly store: DynamoDbEventStore;
   readonly handlers: readonly WebhookHandler<WebhookEnvelope>[];
   /** Closes the delivery stream (flushing it) and the clients it made. */
   close(): Promise<void>;
@@ -116,7 +110,6 @@ export async function createLocalFanout(settings: LocalFanoutSettings, deps: Loc
     return {
       consumer: fanout,
       stream,
-      store,
       handlers,
       async close() {
         try {

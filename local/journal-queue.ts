@@ -62,12 +62,16 @@ const DLQ_FILE = 'dlq.ndjson';
  * `start(consumer)` to begin delivering; `close()` stops delivering and waits for batches in flight.
  */
 export class JournalQueue implements EventQueue {
-  readonly batchSize: number;
-  readonly batchingWindowMs: number;
-  readonly visibilityTimeoutMs: number;
-  readonly maxReceiveCount: number;
-  readonly maxConcurrency: number;
-  readonly maxMessageBytes: number | undefined;
+  /** Most records per batch (`settings.batchSize`). */
+  get batchSize(): number {
+    return this.settings.batchSize;
+  }
+
+  /** How long a partial batch waits for more records (`settings.batchingWindowMs`). */
+  get batchingWindowMs(): number {
+    return this.settings.batchingWindowMs;
+  }
+
   private readonly arn: string;
   private readonly logger: Logger;
 
@@ -85,15 +89,10 @@ export class JournalQueue implements EventQueue {
     private readonly journal: AppendLog,
     private readonly dlq: DeadLetterQueue,
     opts: JournalQueueOptions,
-    settings: QueueSettings,
+    /** The options with their defaults applied. */
+    readonly settings: QueueSettings,
     recovered: readonly Entry[],
   ) {
-    this.batchSize = settings.batchSize;
-    this.batchingWindowMs = settings.batchingWindowMs;
-    this.visibilityTimeoutMs = settings.visibilityTimeoutMs;
-    this.maxReceiveCount = settings.maxReceiveCount;
-    this.maxConcurrency = settings.maxConcurrency;
-    this.maxMessageBytes = settings.maxMessageBytes;
     this.arn = localQueueArn(opts.queueName ?? 'socialplus-webhooks-events');
     this.logger = opts.logger ?? silentLogger;
     this.compactor = new JournalCompactor(journal, this.entries, settings.compactThresholdBytes, this.logger);
@@ -157,7 +156,7 @@ export class JournalQueue implements EventQueue {
   /** Journals the message and syncs it to disk; resolves only then (the receiver's 200 waits on it). */
   async send(message: QueueMessage): Promise<void> {
     if (this.closing) throw new QueueClosedError();
-    checkMessage(message, this.maxMessageBytes);
+    checkMessage(message, this.settings.maxMessageBytes);
     const entry = newEntry(message, Date.now());
     const line = sendLine(entry);
     // In the map before the write, so a compaction that runs right after the write keeps it.
@@ -286,7 +285,7 @@ export class JournalQueue implements EventQueue {
     const acks: string[] = [];
     for (const e of batch) {
       if (failed === 'all' || failed.has(e.id)) {
-        if (e.receiveCount >= this.maxReceiveCount) this.moveToDeadLetters(e);
+        if (e.receiveCount >= this.settings.maxReceiveCount) this.moveToDeadLetters(e);
         else this.scheduler.retryLater(e);
       } else {
         this.entries.untrack(e);

@@ -124,14 +124,15 @@ export async function startLocalPipeline(opts: LocalPipelineOptions = {}): Promi
     });
     cleanup.push(() => drain.close());
 
+    // The receiver's counts and, over IPC, the fan-out process's.
     const counts: Partial<Record<MetricName, number>> = {};
-    const addCounts = (more: Partial<Record<MetricName, number>>) => {
-      for (const [name, value] of Object.entries(more) as Array<[MetricName, number]>) counts[name] = (counts[name] ?? 0) + value;
-    };
     const metrics: Metrics = {
       count(name, value = 1) {
         counts[name] = (counts[name] ?? 0) + value;
       },
+    };
+    const addCounts = (more: Partial<Record<MetricName, number>>) => {
+      for (const [name, value] of Object.entries(more) as Array<[MetricName, number]>) metrics.count(name, value);
     };
     const store = new DynamoDbEventStore(dynamodb, LOCAL_TABLE_NAME);
     const inbox = localInbox(s3, paths, inboxKey);

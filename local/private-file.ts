@@ -1,5 +1,5 @@
 /**
- * Local mode's secrets on disk (the emulators' credentials, the inbox MAC key): read when there,
+ * Local mode's secrets on disk (the dev secret, the emulators' credentials, the inbox MAC key): read when there,
  * else created owner-only exactly once.
  */
 import { randomBytes } from 'node:crypto';

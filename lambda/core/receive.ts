@@ -136,13 +136,13 @@ export async function receiveWebhook(req: WebhookRequest, deps: ReceiveDeps): Pr
   const { logger, metrics } = deps;
   const now = deps.now ?? Date.now;
   const startedAtMs = now();
-  // The path's source is the caller's text until it passes SOURCE_NAME: never logged before that.
-  const log = logFieldsOf(req.source, req.requestId, req.body.length);
   metrics.count('Received');
 
   const refusal = refusalOf(req, undefined);
-  if (refusal) return emit(refusal, deps, log);
-  // The head passed: the signature header is present and not blank.
+  // The path's source is the caller's text until it passes SOURCE_NAME: never logged before that.
+  if (refusal) return emit(refusal, deps, logFieldsOf(req.source, req.requestId, req.body.length));
+  // The head passed: the source is a source name, and the signature header is present and not blank.
+  const log = { source: req.source, requestId: req.requestId, bodyBytes: req.body.length };
   const signature = req.headers[SIGNATURE_HEADER] as string;
 
   const lookup = await lookUpSecrets(req.source, deps, log);

@@ -83,6 +83,16 @@ export function readJson(p: Problems, key: string, raw: unknown, example: string
   }
 }
 
+/**
+ * A list that may arrive as a JSON array, its JSON, or (from `-c key=a,b`) a comma-separated
+ * string, which becomes its trimmed, non-empty items; undefined when it is not valid JSON. The
+ * caller checks that the result is an array of what it expects.
+ */
+export function readList(p: Problems, key: string, raw: unknown, example: string): unknown {
+  const value = readJson(p, key, raw, example);
+  return typeof value === 'string' ? value.split(',').map((v) => v.trim()).filter((v) => v !== '') : value;
+}
+
 /** A complete Secrets Manager secret ARN, as the console shows it (the random 6-character suffix included). */
 const SECRET_ARN = /^arn:aws(?:-[a-z]+)*:secretsmanager:[a-z0-9-]+:\d{12}:secret:[A-Za-z0-9/_+=.@-]+-[A-Za-z0-9]{6}$/;
 

@@ -5,7 +5,7 @@ import { STACK_NAME_PATTERN } from '../stack-name.js';
 import type { ConfigKey } from './defaults.js';
 import { readHandlers } from './handlers.js';
 import { LOG_RETENTION_DAYS, RECEIVER_DEADLINE_MS_RANGE } from './limits.js';
-import { checkSecretArn, readInteger, readJson, show } from './problems.js';
+import { checkSecretArn, readInteger, readList, show } from './problems.js';
 import { boolean, earlier, integer, oneOf, type Field, type Rule } from './rule.js';
 import { readCidrs, readSources } from './sources.js';
 
@@ -83,9 +83,7 @@ function readAlarmEmail(f: Field<'alarmEmail'>): string | undefined {
 /** `signatureForms`: a non-empty list of forms, as a list or (from `-c`) a comma-separated string; without repeats. */
 function readSignatureForms(f: Field<'signatureForms'>): readonly SignatureForm[] {
   if (f.raw === undefined) return f.fallback;
-  let value = readJson(f.problems, 'signatureForms', f.raw, '["base64","hex"]');
-  // `-c signatureForms=base64,json-base64` arrives as one string.
-  if (typeof value === 'string') value = value.split(',').map((v) => v.trim()).filter((v) => v !== '');
+  const value = readList(f.problems, 'signatureForms', f.raw, '["base64","hex"]');
   if (!Array.isArray(value) || value.length === 0 || value.some((v) => typeof v !== 'string' || !(SIGNATURE_FORMS as readonly string[]).includes(v))) {
     f.problems.add(`signatureForms: ${show(f.raw)} is not a non-empty list of signature forms; allowed: ${SIGNATURE_FORMS.join(', ')} (e.g. ["base64","hex"] or base64,json-base64)`);
     return f.fallback;

@@ -3,7 +3,7 @@ import { SOURCE_NAME } from '../../lambda/core/receive.js';
 import { parseCidr } from '../cidr.js';
 import { SOCIALPLUS_REGIONS } from '../socialplus-ips.js';
 import { sourceIdPart } from './derive.js';
-import { checkSecretArn, readJson, readOneOf, show } from './problems.js';
+import { checkSecretArn, readJson, readList, readOneOf, show } from './problems.js';
 import type { Field } from './rule.js';
 import type { WebhookSourceConfig } from './schema.js';
 
@@ -63,9 +63,7 @@ export function readCidrs(f: Field<'allowedCidrs'>): string[] {
   const c = f.problems;
   const raw = f.raw;
   if (raw === undefined) return [...f.fallback];
-  let value = readJson(c, 'allowedCidrs', raw, '["203.0.113.7/32"]');
-  // `-c allowedCidrs=203.0.113.7/32,198.51.100.0/24` arrives as one string.
-  if (typeof value === 'string') value = value.split(',').map((s) => s.trim()).filter((s) => s !== '');
+  const value = readList(c, 'allowedCidrs', raw, '["203.0.113.7/32"]');
   if (!Array.isArray(value)) {
     c.add(`allowedCidrs: ${show(raw)} is not a list of CIDRs (e.g. ["203.0.113.7/32"] or 203.0.113.7/32,198.51.100.0/24)`);
     return [];

@@ -75,9 +75,7 @@ export class Inbox {
 
   /** Sets `ENV.ARCHIVE_BUCKET_NAME` on the receiver and grants it {@link grantWrites}. */
   bindWriter(fn: IBindableFunction): iam.Grant[] {
-    const grants = this.grantWrites(fn.function);
-    fn.function.addEnvironment(ENV.ARCHIVE_BUCKET_NAME, this.bucket.bucketName);
-    acknowledgeInboxWildcards(defaultPolicyOf(fn), this.bucket, {
+    return this.bind(fn, this.grantWrites(fn.function), {
       [INBOX_LARGE_PREFIX]:
         'The receiver puts a body too large for a queue message under inbox/large/<date>/<event id>, a key it makes per event at run time; ' +
         'PutObject only, under this prefix only.',
@@ -85,14 +83,11 @@ export class Inbox {
         'The receiver puts an event the queue could not take in time under inbox/spill/<date>/<event id>, a key it makes per event at run time; ' +
         'PutObject only, under this prefix only.',
     });
-    return grants;
   }
 
   /** Sets `ENV.ARCHIVE_BUCKET_NAME` on the fan-out and grants it {@link grantProcessing}. */
   bindProcessor(fn: IBindableFunction): iam.Grant[] {
-    const grants = this.grantProcessing(fn.function);
-    fn.function.addEnvironment(ENV.ARCHIVE_BUCKET_NAME, this.bucket.bucketName);
-    acknowledgeInboxWildcards(defaultPolicyOf(fn), this.bucket, {
+    return this.bind(fn, this.grantProcessing(fn.function), {
       [INBOX_LARGE_PREFIX]:
         'The fan-out reads claim-checked bodies, and writes payloads too large for an archive record or a table item, under inbox/large/ ' +
         'at keys named per event at run time; GetObject and PutObject, under this prefix only.',
@@ -100,6 +95,12 @@ export class Inbox {
         'The fan-out reads each spilled event S3 notifies it of, then deletes it, at keys the receiver named per event at run time; ' +
         'GetObject and DeleteObject, under this prefix only.',
     });
+  }
+
+  /** What both bindings share once `grants` are made: the variable, and the prefix wildcards acknowledged with `reasons`. */
+  private bind(fn: IBindableFunction, grants: iam.Grant[], reasons: Readonly<Record<string, string>>): iam.Grant[] {
+    fn.function.addEnvironment(ENV.ARCHIVE_BUCKET_NAME, this.bucket.bucketName);
+    acknowledgeInboxWildcards(defaultPolicyOf(fn), this.bucket, reasons);
     return grants;
   }
 }

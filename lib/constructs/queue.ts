@@ -13,9 +13,6 @@ import { DEFAULT_MAX_RECEIVE_COUNT } from '../../lambda/common/defaults.js';
 /** SQS's largest message (docs/architecture.md §3); the queue attribute still defaults to 256 KiB, so it is set explicitly. */
 export const MAX_MESSAGE_BYTES = 1024 * 1024;
 
-/** AWS's rule for a Lambda-triggered queue: visibility timeout at least six times the function timeout (lib/config.ts). */
-export { VISIBILITY_TIMEOUT_FACTOR };
-
 /**
  * The event queue as the functions see it: the receiver and the operators send to it, the fan-out
  * consumes it. An {@link WebhookQueue}, or an existing queue ({@link WebhookQueue.fromQueueArn}).

@@ -4,7 +4,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { ServerResponse } from 'node:http';
-import { xml } from '../s3/xml.js';
+import { errorXml, XML_DECLARATION } from '../s3/xml.js';
 
 export type GuardedService = 'dynamodb' | 's3';
 
@@ -92,7 +92,7 @@ function dynamoDbError(r: Refusal): { contentType: string; body: string } {
 function s3Error(r: Refusal): { contentType: string; body: string } {
   return {
     contentType: 'application/xml',
-    body: `<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>${xml(r.code)}</Code><Message>${xml(r.message)}</Message></Error>`,
+    body: `${XML_DECLARATION}${errorXml(r)}`,
   };
 }
 

@@ -6,7 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import { isUtf8 } from 'node:buffer';
 import type { IncomingMessage } from 'node:http';
-import type { APIGatewayProxyEvent } from 'aws-lambda';
+import type { APIGatewayEventIdentity, APIGatewayProxyEvent } from 'aws-lambda';
 import { DEFAULT_SOURCE } from '../../lambda/core/receive.js';
 import { SIGNATURE_HEADER } from '../../lambda/core/signature.js';
 import { declaredLength } from './request-body.js';
@@ -103,23 +103,7 @@ export function toProxyEvent(req: IncomingMessage, url: URL, body: Buffer, sourc
       authorizer: undefined,
       protocol: `HTTP/${req.httpVersion}`,
       httpMethod: 'POST',
-      identity: {
-        accessKey: null,
-        accountId: null,
-        apiKey: null,
-        apiKeyId: null,
-        caller: null,
-        clientCert: null,
-        cognitoAuthenticationProvider: null,
-        cognitoAuthenticationType: null,
-        cognitoIdentityId: null,
-        cognitoIdentityPoolId: null,
-        principalOrgId: null,
-        sourceIp: req.socket.remoteAddress ?? '127.0.0.1',
-        user: null,
-        userAgent: req.headers['user-agent'] ?? null,
-        userArn: null,
-      },
+      identity: callerIdentity(req.socket.remoteAddress ?? '127.0.0.1', req.headers['user-agent'] ?? null),
       path: `/local${url.pathname}`,
       stage: 'local',
       requestId,
@@ -127,5 +111,26 @@ export function toProxyEvent(req: IncomingMessage, url: URL, body: Buffer, sourc
       resourceId: 'local',
       resourcePath,
     },
+  };
+}
+
+/** `requestContext.identity` of an unauthenticated call (no API key, IAM or Cognito caller): only its address and user agent. */
+export function callerIdentity(sourceIp: string, userAgent: string | null): APIGatewayEventIdentity {
+  return {
+    accessKey: null,
+    accountId: null,
+    apiKey: null,
+    apiKeyId: null,
+    caller: null,
+    clientCert: null,
+    cognitoAuthenticationProvider: null,
+    cognitoAuthenticationType: null,
+    cognitoIdentityId: null,
+    cognitoIdentityPoolId: null,
+    principalOrgId: null,
+    sourceIp,
+    user: null,
+    userAgent,
+    userArn: null,
   };
 }

@@ -14,14 +14,17 @@ export function xml(s: string): string {
   return s.replace(/[&<>"']/g, (c) => entities[c] as string).replace(/[\u0000-\u0008\u000b\u000c\u000e-\u001f\ufffe\uffff]/g, '\ufffd');
 }
 
+/** What every XML answer starts with. */
+export const XML_DECLARATION = '<?xml version="1.0" encoding="UTF-8"?>\n';
+
 export function sendXml(res: ServerResponse, status: number, body: string): void {
-  const bytes = Buffer.from(`<?xml version="1.0" encoding="UTF-8"?>\n${body}`);
+  const bytes = Buffer.from(`${XML_DECLARATION}${body}`);
   res.writeHead(status, { 'Content-Type': 'application/xml', 'Content-Length': bytes.length }).end(bytes);
 }
 
 /** S3's `<Error>` document for `e`, its details as elements after the message. */
-export function errorXml(e: S3Error): string {
-  return `<Error><Code>${xml(e.code)}</Code><Message>${xml(e.message)}</Message>${Object.entries(e.detail).map(([k, v]) => `<${k}>${xml(v)}</${k}>`).join('')}</Error>`;
+export function errorXml(e: Pick<S3Error, 'code' | 'message'> & { readonly detail?: S3Error['detail'] }): string {
+  return `<Error><Code>${xml(e.code)}</Code><Message>${xml(e.message)}</Message>${Object.entries(e.detail ?? {}).map(([k, v]) => `<${k}>${xml(v)}</${k}>`).join('')}</Error>`;
 }
 
 const malformedXml = () => badRequest('MalformedXML', 'The XML you provided was not well-formed or did not validate against our published schema.');

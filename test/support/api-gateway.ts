@@ -4,6 +4,7 @@
  */
 import type { APIGatewayProxyEvent } from 'aws-lambda';
 import { SIGNATURE_HEADER, sign } from '../../lambda/core/signature.js';
+import { callerIdentity } from '../../local/front-door/proxy-event.js';
 
 export interface ApiGatewayEventOptions {
   /** The body as API Gateway hands it over: text, or base64 when `isBase64Encoded`. */
@@ -27,6 +28,7 @@ let counter = 0;
 export function apiGatewayEvent(opts: ApiGatewayEventOptions = {}): APIGatewayProxyEvent {
   const headers = opts.headers ?? {};
   const path = opts.source === undefined ? '/webhook' : `/webhook/${opts.source}`;
+  const resource = opts.source === undefined ? '/webhook' : '/webhook/{source}';
   const requestId = opts.requestId ?? `req-${++counter}`;
   const headerValues: Record<string, string> = {};
   for (const [k, v] of Object.entries(headers)) if (v !== undefined) headerValues[k] = v;
@@ -37,7 +39,7 @@ export function apiGatewayEvent(opts: ApiGatewayEventOptions = {}): APIGatewayPr
     multiValueHeaders: Object.fromEntries(Object.entries(headerValues).map(([k, v]) => [k, [v]])),
     httpMethod: 'POST',
     path,
-    resource: opts.source === undefined ? '/webhook' : '/webhook/{source}',
+    resource,
     pathParameters: opts.source === undefined ? null : { source: opts.source },
     queryStringParameters: null,
     multiValueQueryStringParameters: null,
@@ -48,29 +50,13 @@ export function apiGatewayEvent(opts: ApiGatewayEventOptions = {}): APIGatewayPr
       authorizer: undefined,
       protocol: 'HTTP/1.1',
       httpMethod: 'POST',
-      identity: {
-        accessKey: null,
-        accountId: null,
-        apiKey: null,
-        apiKeyId: null,
-        caller: null,
-        clientCert: null,
-        cognitoAuthenticationProvider: null,
-        cognitoAuthenticationType: null,
-        cognitoIdentityId: null,
-        cognitoIdentityPoolId: null,
-        principalOrgId: null,
-        sourceIp: '52.70.191.115',
-        user: null,
-        userAgent: 'Social-Plus-Webhooks/1.0',
-        userArn: null,
-      },
+      identity: callerIdentity('52.70.191.115', 'Social-Plus-Webhooks/1.0'),
       path: `/prod${path}`,
       stage: 'prod',
       requestId,
       requestTimeEpoch: opts.requestTimeEpoch ?? DEFAULT_REQUEST_TIME_EPOCH,
       resourceId: 'res123',
-      resourcePath: opts.source === undefined ? '/webhook' : '/webhook/{source}',
+      resourcePath: resource,
     },
   };
 }

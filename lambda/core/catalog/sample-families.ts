@@ -86,16 +86,40 @@ function messageData(action: string, w: World): SamplePayload {
   }
 }
 
-function postData(action: string, w: World): SamplePayload {
+/** The edit, deletion or flag a post or a comment shows for its action; undefined for other actions. */
+function contentChange(action: string, w: World): SamplePayload | undefined {
+  switch (action) {
+    case 'didUpdate':
+      return { data: { text: `${w.text} (edited)` }, editedAt: w.time() };
+    case 'didDelete':
+      return { isDeleted: true };
+    case 'didFlag':
+    case 'didModerate':
+      return { flagCount: 1 + w.int(3), hashFlag: hashFlag(w) };
+    default:
+      return undefined;
+  }
+}
+
+/** What a liked post or comment shows (a fresh object each time: a sample is the caller's to change). */
+const liked = (): SamplePayload => ({ reactions: { like: 1 }, reactionsCount: 1 });
+
+/** What a post's or a comment's data adds for a flag (whose content) and a reaction (who reacted). */
+function withFlagAndReactor(data: SamplePayload, action: string, reacted: boolean, w: World): SamplePayload {
   const { actor, other } = w;
+  if (action === 'didFlag' || action === 'didUnflag') data.flaggedUserId = other.userId;
+  if (reacted || action === 'didRemoveReaction') {
+    data.reactor = reactor(w, other, 'like');
+    data.users = [user(w, actor), user(w, other)];
+  }
+  return data;
+}
+
+function postData(action: string, w: World): SamplePayload {
+  const { actor } = w;
   const reacted = action === 'didAddReaction' || action === 'didReact';
-  const extra: SamplePayload =
-    action === 'didUpdate' ? { data: { text: `${w.text} (edited)` }, editedAt: w.time() }
-      : action === 'didDelete' || action === 'didDecline' ? { isDeleted: true }
-        : action === 'didFlag' || action === 'didModerate' ? { flagCount: 1 + w.int(3), hashFlag: hashFlag(w) }
-          : reacted ? { reactions: { like: 1 }, reactionsCount: 1 }
-            : {};
-  const data: SamplePayload = {
+  const extra = contentChange(action, w) ?? (action === 'didDecline' ? { isDeleted: true } : reacted ? liked() : {});
+  return withFlagAndReactor({
     posts: [post(w, actor, extra)],
     postChildren: [],
     comments: [],
@@ -106,41 +130,25 @@ function postData(action: string, w: World): SamplePayload {
     categories: [category(w)],
     feeds: [],
     videoStreamings: [],
-  };
-  if (action === 'didFlag' || action === 'didUnflag') data.flaggedUserId = other.userId;
-  if (reacted || action === 'didRemoveReaction') {
-    data.reactor = reactor(w, other, 'like');
-    data.users = [user(w, actor), user(w, other)];
-  }
-  return data;
+  }, action, reacted, w);
 }
 
 function commentData(action: string, w: World): SamplePayload {
-  const { actor, other } = w;
+  const { actor } = w;
   const postId = w.objectId();
   const reacted = action === 'didAddReaction';
-  let extra: SamplePayload = {};
-  if (action === 'didUpdate') extra = { data: { text: `${w.text} (edited)` }, editedAt: w.time() };
-  else if (action === 'didDelete') extra = { isDeleted: true };
-  else if (action === 'didFlag' || action === 'didModerate') extra = { flagCount: 1 + w.int(3), hashFlag: hashFlag(w) };
-  else if (reacted) extra = { reactions: { like: 1 }, reactionsCount: 1 };
-  else if (action === 'didReply') {
+  let extra = contentChange(action, w) ?? (reacted ? liked() : {});
+  if (action === 'didReply') {
     const parentId = w.objectId();
     extra = { parentId, rootId: parentId };
   }
-  const data: SamplePayload = {
+  return withFlagAndReactor({
     comments: [comment(w, actor, postId, extra)],
     commentChildren: [],
     communityUsers: [communityUser(w, actor)],
     users: [user(w, actor)],
     files: [],
-  };
-  if (action === 'didFlag' || action === 'didUnflag') data.flaggedUserId = other.userId;
-  if (reacted || action === 'didRemoveReaction') {
-    data.reactor = reactor(w, other, 'like');
-    data.users = [user(w, actor), user(w, other)];
-  }
-  return data;
+  }, action, reacted, w);
 }
 
 /** `community.*`, `communityJoinRequest.*`, `communityMemberInvitation.*`: `communityUsers[0]` is who the event is about. */
