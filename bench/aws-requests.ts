@@ -25,11 +25,13 @@ import { toItem } from '../lambda/adapters/dynamodb-store.js';
 import { defineHandler, type WebhookEnvelope, type WebhookHandler } from '../lambda/core/define-handler.js';
 import { decodeBody, toStoredEvent } from '../lambda/core/fanout.js';
 import { handlers as registeredHandlers } from '../lambda/fanout/handlers/index.js';
-import { startLocalPipeline, type LocalPipeline } from '../local/pipeline.js';
-import { hasFlag, intFlag } from './lib/args.js';
+import type { LocalPipeline, LocalPipelineOptions } from '../local/pipeline.js';
+import { hasFlag, presentFlags } from './lib/args.js';
+import { runWhenMain } from './lib/bench-main.js';
 import { itemSize, writeUnits } from './lib/dynamodb-size.js';
 import { postAll } from './lib/http-send.js';
-import { fmt, isMain, percentile } from './lib/measure.js';
+import { withLocalPipeline } from './lib/local-mode.js';
+import { fmt, percentile } from './lib/measure.js';
 import { buildPayloads, type SignedPayload } from './lib/payloads.js';
 import { Counter } from './lib/request-counter.js';
 import {
@@ -140,29 +142,23 @@ function catchAllHandlers(): WebhookHandler<WebhookEnvelope>[] {
 
 async function withPipeline<T>(handlers: readonly WebhookHandler<WebhookEnvelope>[], counter: Counter, fn: (p: LocalPipeline) => Promise<T>): Promise<T> {
   const dir = await mkdtemp(join(tmpdir(), 'spw-bench-requests-'));
-  let pipeline: LocalPipeline | undefined;
   try {
-    pipeline = await startLocalPipeline({
-      dir,
-      port: 0,
-      secret: SECRET,
-      env: {},
-      handlers,
-      wrap: {
-        queue: counter.wrapQueue,
-        archive: counter.wrapArchive,
-        store: counter.wrapStore,
-        archiveS3: (client) => {
-          counter.instrument(client, 'S3 (archive objects)');
-          return client;
-        },
+    // The queue sends and archive puts, through local mode's hooks; the SDK calls, by middleware.
+    const wrap: LocalPipelineOptions['wrap'] = {
+      queue: counter.wrapQueue,
+      archive: counter.wrapArchive,
+      store: counter.wrapStore,
+      archiveS3: (client) => {
+        counter.instrument(client, 'S3 (archive objects)');
+        return client;
       },
+    };
+    return await withLocalPipeline({ dir, port: 0, secret: SECRET, env: {}, handlers, wrap }, (pipeline) => {
+      counter.instrument(pipeline.dynamodb, 'DynamoDB');
+      counter.instrument(pipeline.s3, 'S3');
+      return fn(pipeline);
     });
-    counter.instrument(pipeline.dynamodb, 'DynamoDB');
-    counter.instrument(pipeline.s3, 'S3');
-    return await fn(pipeline);
   } finally {
-    await pipeline?.close();
     await rm(dir, { recursive: true, force: true });
   }
 }
@@ -301,17 +297,7 @@ export function formatAwsRequests(res: AwsRequestsResult): string {
 
 /** CLI flags shared with bench/run.ts. */
 export function awsRequestsOptionsFromArgs(args: readonly string[]): AwsRequestsOptions {
-  const events = intFlag(args, '--events');
-  const duplicates = intFlag(args, '--duplicates');
-  return { ...(events ? { events } : {}), ...(duplicates ? { duplicates } : {}), quick: hasFlag(args, '--quick') };
+  return { ...presentFlags(args, { events: '--events', duplicates: '--duplicates' }), quick: hasFlag(args, '--quick') };
 }
 
-if (isMain(import.meta.url)) {
-  Promise.resolve()
-    .then(() => runAwsRequests(awsRequestsOptionsFromArgs(process.argv.slice(2))))
-    .then((res) => console.log(formatAwsRequests(res)))
-    .catch((err: unknown) => {
-      console.error(`aws-requests benchmark failed: ${(err as Error).stack ?? String(err)}`);
-      process.exitCode = 1;
-    });
-}
+runWhenMain(import.meta.url, { name: 'aws-requests', optionsFromArgs: awsRequestsOptionsFromArgs, run: runAwsRequests, format: formatAwsRequests });

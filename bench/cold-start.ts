@@ -25,16 +25,18 @@ import './lib/quiet-sdk.js';
 import { execFile } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join, relative, sep } from 'node:path';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import type { APIGatewayProxyEvent, SQSEvent } from 'aws-lambda';
-import { build, type Metafile } from 'esbuild';
-import { ESBUILD_OPTIONS, esbuildBuildOptions, lambdaEntry } from '../lib/constructs/node-function.js';
-import { hasFlag, intFlag } from './lib/args.js';
+import { build } from 'esbuild';
+import { ESBUILD_OPTIONS, lambdaEntry } from '../lib/constructs/node-function.js';
+import { hasFlag, presentFlags } from './lib/args.js';
 import { startAwsStub } from './lib/aws-stub.js';
+import { runWhenMain } from './lib/bench-main.js';
+import { bytesByPackage, extraBytes, metafileOf } from './lib/bundle-packages.js';
 import { signedWebhookEvent } from '../test/support/api-gateway.js';
-import { fmt, isMain, median, pairedRatio } from './lib/measure.js';
+import { fmt, median, pairedRatio } from './lib/measure.js';
 import { bundleSize, synthStackBundles, type BundleSize } from './lib/stack-bundles.js';
 
 /** docs/architecture.md §10's target: the receiver's import time relative to the floor handler's. */
@@ -153,58 +155,6 @@ async function timeOnce(v: Variant, sourceMaps: boolean): Promise<VariantTiming>
   const out = JSON.parse(line.slice('BENCH_RESULT '.length)) as VariantTiming & { result: unknown };
   v.check(out.result);
   return { importMs: out.importMs, firstEventMs: out.firstEventMs };
-}
-
-/**
- * The output files a cold start loads: the entry output and every output it imports statically,
- * transitively (`import()` targets are left out: they load on first use).
- */
-function eagerOutputs(meta: Metafile, entryFile: string): Set<string> {
-  // With splitting, every `import()` target is an entry point of its own too: match the handler's.
-  const input = relative(ESBUILD_OPTIONS.absWorkingDir, entryFile).split(sep).join('/');
-  const entry = Object.keys(meta.outputs).find((k) => meta.outputs[k]?.entryPoint === input);
-  if (!entry) throw new Error(`esbuild's metafile has no output for the entry point ${input}: ${Object.keys(meta.outputs).join(', ')}`);
-  const seen = new Set<string>();
-  const visit = (path: string) => {
-    if (seen.has(path)) return;
-    seen.add(path);
-    for (const i of meta.outputs[path]?.imports ?? []) if (i.kind === 'import-statement' && !i.external) visit(i.path);
-  };
-  visit(entry);
-  return seen;
-}
-
-/** Bytes each package (or project folder) contributes to a bundle's eagerly loaded outputs, or to its lazy ones. */
-function bytesByPackage({ meta, entryFile }: BuildMeta, which: 'eager' | 'lazy' = 'eager'): Map<string, number> {
-  const eager = eagerOutputs(meta, entryFile);
-  const out = new Map<string, number>();
-  for (const [file, output] of Object.entries(meta.outputs)) {
-    if (file.endsWith('.map') || eager.has(file) !== (which === 'eager')) continue;
-    for (const [path, info] of Object.entries(output.inputs)) {
-      const i = path.lastIndexOf('node_modules/');
-      const rest = i >= 0 ? path.slice(i + 'node_modules/'.length).split('/') : path.split('/');
-      const key = i >= 0 ? (rest[0]?.startsWith('@') ? `${rest[0]}/${rest[1] ?? ''}` : (rest[0] ?? path)) : rest.slice(0, 2).join('/');
-      out.set(key, (out.get(key) ?? 0) + info.bytesInOutput);
-    }
-  }
-  return out;
-}
-
-/** Packages that grew from `floor` to `bundle`, with how many bytes, largest first. */
-function extraBytes(bundle: Map<string, number>, floor: Map<string, number>): Array<readonly [string, number]> {
-  return [...bundle].map(([k, v]) => [k, v - (floor.get(k) ?? 0)] as const).filter(([, d]) => d > 0).sort((a, b) => b[1] - a[1]);
-}
-
-/** A bundle's esbuild metafile and the handler module it was built from. */
-interface BuildMeta {
-  readonly meta: Metafile;
-  readonly entryFile: string;
-}
-
-/** The metafile of `entryFile` bundled as the stack bundles a function (the bundle itself is discarded). */
-async function metafileOf(entryFile: string, outdir: string): Promise<BuildMeta> {
-  const { metafile } = await build({ ...esbuildBuildOptions(entryFile, outdir), metafile: true });
-  return { meta: metafile, entryFile };
 }
 
 /** Runs the benchmark and returns its figures (prints nothing). */
@@ -341,16 +291,7 @@ export function formatColdStart(res: ColdStartResult): string {
 
 /** CLI flags shared with bench/run.ts. */
 export function coldStartOptionsFromArgs(args: readonly string[]): ColdStartOptions {
-  const runs = intFlag(args, '--runs');
-  return { ...(runs ? { runs } : {}), quick: hasFlag(args, '--quick') };
+  return { ...presentFlags(args, { runs: '--runs' }), quick: hasFlag(args, '--quick') };
 }
 
-if (isMain(import.meta.url)) {
-  Promise.resolve()
-    .then(() => runColdStart(coldStartOptionsFromArgs(process.argv.slice(2))))
-    .then((res) => console.log(formatColdStart(res)))
-    .catch((err: unknown) => {
-      console.error(`cold-start benchmark failed: ${(err as Error).stack ?? String(err)}`);
-      process.exitCode = 1;
-    });
-}
+runWhenMain(import.meta.url, { name: 'cold-start', optionsFromArgs: coldStartOptionsFromArgs, run: runColdStart, format: formatColdStart });

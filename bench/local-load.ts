@@ -26,16 +26,16 @@ import './lib/quiet-sdk.js';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startLocalPipeline, type LocalPipeline } from '../local/pipeline.js';
-import { hasFlag, intFlag, numberFlag } from './lib/args.js';
-import type { LoadConfig, LoadReport } from './lib/load-generator.js';
-import { archivedEventIds, missingFromStore } from './lib/loss-check.js';
-import { loadAverage } from './lib/machine.js';
-import { procCpuSeconds, procRssBytes } from './lib/proc-usage.js';
+import { hasFlag, numberFlag, presentFlags } from './lib/args.js';
+import { runWhenMain } from './lib/bench-main.js';
+import type { LoadReport } from './lib/load-generator.js';
 import { generate, okLatencies, startFloorServer, summarize, usage, type LatencySummary } from './lib/load-run.js';
+import { withLocalPipeline } from './lib/local-mode.js';
+import { loadAverage } from './lib/machine.js';
+import { measurePipeline } from './lib/measure-pipeline.js';
+import { fmt, ratio } from './lib/measure.js';
 
 export type { LatencySummary } from './lib/load-run.js';
-import { fmt, isMain, ratio } from './lib/measure.js';
 
 const SECRET = 'bench-load-secret-91c3e0';
 /** The target: p99 ack latency below this at {@link TARGET_RATE}. */
@@ -70,7 +70,6 @@ export interface RateStep {
   readonly sent: number;
   readonly acked: number;
 }
-
 
 export interface LocalLoadResult {
   readonly name: 'local-load';
@@ -124,16 +123,6 @@ export interface LocalLoadResult {
   readonly meetsTarget: boolean;
 }
 
-
-
-
-interface Sample {
-  readonly t: number;
-  readonly rss: number;
-  readonly accepted: number;
-  readonly processed: number;
-}
-
 /** Runs the benchmark and returns its figures (prints nothing). */
 export async function runLocalLoad(opts: LocalLoadOptions = {}): Promise<LocalLoadResult> {
   const quick = opts.quick ?? false;
@@ -151,15 +140,16 @@ export async function runLocalLoad(opts: LocalLoadOptions = {}): Promise<LocalLo
     // Diagnostic: the ack path alone (front door, receiver, journal), with the fan-out held back by
     // a batching window longer than the run, so it does not compete for this event loop.
     loads.push(loadAverage());
-    const ackOnlyPipeline = await startLocalPipeline({ dir: join(dir, 'ack-only'), port: 0, secret: SECRET, env: {}, queue: { batchSize: 10_000_000, batchingWindowMs: 3_600_000 } });
-    let ackOnly: LoadReport;
-    const ackOnlyUse = usage();
-    try {
-      ackOnly = await generate(`${ackOnlyPipeline.url}/webhook`, { secret: SECRET, rate, seconds: floorSeconds, connections, seed: 3 }, dir, 'ack-only');
-    } finally {
-      ackOnlyUse.stop();
-      await ackOnlyPipeline.close();
-    }
+    const heldBack = { batchSize: 10_000_000, batchingWindowMs: 3_600_000 };
+    const ackOnly = await withLocalPipeline({ dir: join(dir, 'ack-only'), port: 0, secret: SECRET, env: {}, queue: heldBack }, async (p) => {
+      const use = usage();
+      try {
+        const report = await generate(`${p.url}/webhook`, { secret: SECRET, rate, seconds: floorSeconds, connections, seed: 3 }, dir, 'ack-only');
+        return { report, use };
+      } finally {
+        use.stop();
+      }
+    });
 
     loads.push(loadAverage());
     const floorServer = await startFloorServer();
@@ -190,9 +180,9 @@ export async function runLocalLoad(opts: LocalLoadOptions = {}): Promise<LocalLo
       ...main.figures,
       latency,
       floorLatency: summarize(okLatencies(floor)),
-      ackOnlyLatency: summarize(okLatencies(ackOnly)),
-      ackOnlyEventLoopDelay: ackOnlyUse.eventLoopDelay(),
-      ackOnlyCpuCores: ackOnlyUse.cores(),
+      ackOnlyLatency: summarize(okLatencies(ackOnly.report)),
+      ackOnlyEventLoopDelay: ackOnly.use.eventLoopDelay(),
+      ackOnlyCpuCores: ackOnly.use.cores(),
       floorSeconds,
       maxSendDelayMs: report.maxSendDelayMs,
       loadAverages: { load: loads[0] ?? '?', ackOnly: loads[1] ?? '?', floor: loads[2] ?? '?', end: loadAverage() },
@@ -205,9 +195,6 @@ export async function runLocalLoad(opts: LocalLoadOptions = {}): Promise<LocalLo
   }
 }
 
-type PipelineFigures = Pick<LocalLoadResult,
-  'ackedPerSecond' | 'storedPerSecond' | 'lag' | 'lagFloor' | 'maxBacklog' | 'drainSeconds' | 'rssIdleMb' | 'rssPeakMb' | 'eventLoopDelay' | 'cpuCores' | 'childCpuCores' | 'childRssPeakMb' | 'missingFromStore' | 'missingFromArchive' | 'archive'>;
-
 /**
  * Offers rising rates to fresh local modes, `seconds` each, until ack p99 reaches the target (or
  * a request is not answered 200, or the cap): the steps, in order.
@@ -215,107 +202,16 @@ type PipelineFigures = Pick<LocalLoadResult,
 async function searchRate(dir: string, from: number, seconds: number, connections: number): Promise<RateStep[]> {
   const steps: RateStep[] = [];
   for (let rate = from; rate <= MAX_SEARCH_RATE; rate += RATE_STEP) {
-    const p = await startLocalPipeline({ dir: join(dir, `rate-${rate}`), port: 0, secret: SECRET, env: {} });
-    let report: LoadReport;
-    try {
+    const report = await withLocalPipeline({ dir: join(dir, `rate-${rate}`), port: 0, secret: SECRET, env: {} }, async (p) => {
       await new Promise((r) => setTimeout(r, 500));
-      report = await generate(`${p.url}/webhook`, { secret: SECRET, rate, seconds, connections, seed: 10 + rate }, dir, `rate-${rate}`);
-    } finally {
-      await p.close();
-    }
+      return generate(`${p.url}/webhook`, { secret: SECRET, rate, seconds, connections, seed: 10 + rate }, dir, `rate-${rate}`);
+    });
     const latency = summarize(okLatencies(report));
     const step = { rate, seconds, p99: latency.p99, max: latency.max, sent: report.sent, acked: report.ackedEventIds.length };
     steps.push(step);
     if (step.p99 >= TARGET_P99_MS || step.acked < step.sent) break;
   }
   return steps;
-}
-
-/** CPU seconds used so far by each of local mode's other processes, by role. */
-function childCpu(p: LocalPipeline): Record<string, number> {
-  const out: Record<string, number> = {};
-  for (const { role, pid } of p.processes()) {
-    const used = pid === undefined ? undefined : procCpuSeconds(pid);
-    if (used !== undefined) out[role] = used;
-  }
-  return out;
-}
-
-
-/** Runs the load against a fresh local mode in `stateDir`, sampling it; checks for loss at the end. */
-async function measurePipeline(stateDir: string, workDir: string, load: Omit<LoadConfig, 'url' | 'out'>): Promise<{ report: LoadReport; figures: PipelineFigures }> {
-  const p = await startLocalPipeline({ dir: stateDir, port: 0, secret: load.secret, env: {} });
-  try {
-    await new Promise((r) => setTimeout(r, 500));
-    const rssIdle = process.memoryUsage().rss;
-    const samples: Sample[] = [];
-    const sample = () => {
-      const m = p.metrics();
-      samples.push({ t: Date.now(), rss: process.memoryUsage().rss, accepted: m.Accepted ?? 0, processed: (m.Stored ?? 0) + (m.Duplicate ?? 0) });
-    };
-    const use = usage();
-    const childCpuBefore = childCpu(p);
-    let childCpuAfter: Record<string, number> = {};
-    let childRssPeak = 0;
-    const sampleChildren = () => {
-      const rss = p.processes().reduce((n, { pid }) => n + ((pid === undefined ? undefined : procRssBytes(pid)) ?? 0), 0);
-      childRssPeak = Math.max(childRssPeak, rss);
-    };
-    sample();
-    const timer = setInterval(() => {
-      sample();
-      sampleChildren();
-    }, 100);
-    let report: LoadReport;
-    let drainSeconds: number;
-    try {
-      report = await generate(`${p.url}/webhook`, load, workDir, 'load');
-      use.stop();
-      childCpuAfter = childCpu(p);
-      const loadEnd = Date.now();
-      sample();
-      await p.settle();
-      drainSeconds = (Date.now() - loadEnd) / 1000;
-      sample();
-    } finally {
-      clearInterval(timer);
-      use.stop();
-    }
-
-    const loadSeconds = (report.endedAtMs - report.startedAtMs) / 1000;
-    const atLoadEnd = samples.filter((s) => s.t <= report.endedAtMs).at(-1) ?? (samples[0] as Sample);
-    // Lag: for each sample during the load, how long until the store had processed what had been acked by then.
-    const lags: number[] = [];
-    for (const [i, s] of samples.entries()) {
-      if (s.t > report.endedAtMs || s.accepted === 0) continue;
-      const caught = samples.slice(i).find((later) => later.processed >= s.accepted);
-      lags.push(((caught ?? (samples.at(-1) as Sample)).t - s.t) / 1000);
-    }
-    const missingStore = await missingFromStore(p.dynamodb, p.tableName, report.ackedEventIds);
-    const archive = await archivedEventIds(p.s3, p.bucket);
-    return {
-      report,
-      figures: {
-        ackedPerSecond: report.ackedEventIds.length / loadSeconds,
-        storedPerSecond: atLoadEnd.processed / loadSeconds,
-        lag: lags.length > 0 ? summarize(lags) : { p50: 0, p99: 0, max: 0 },
-        lagFloor: Math.min(p.queue.batchingWindowMs / 1000, p.queue.batchSize / load.rate),
-        maxBacklog: Math.max(...samples.map((s) => s.accepted - s.processed)),
-        drainSeconds,
-        rssIdleMb: rssIdle / 2 ** 20,
-        rssPeakMb: Math.max(...samples.map((s) => s.rss)) / 2 ** 20,
-        eventLoopDelay: use.eventLoopDelay(),
-        cpuCores: use.cores(),
-        childCpuCores: Object.fromEntries(Object.entries(childCpuAfter).map(([role, used]) => [role, (used - (childCpuBefore[role] ?? 0)) / loadSeconds])),
-        childRssPeakMb: childRssPeak / 2 ** 20,
-        missingFromStore: missingStore.length,
-        missingFromArchive: report.ackedEventIds.filter((id) => !archive.ids.has(id)).length,
-        archive: { lines: archive.lines, objects: archive.objects },
-      },
-    };
-  } finally {
-    await p.close();
-  }
 }
 
 /** Human-readable lines for a result. */
@@ -344,22 +240,19 @@ export function formatLocalLoad(res: LocalLoadResult): string {
 
 /** CLI flags shared with bench/run.ts. */
 export function localLoadOptionsFromArgs(args: readonly string[]): LocalLoadOptions {
-  const seconds = numberFlag(args, '--seconds');
-  const rate = numberFlag(args, '--rate');
-  const connections = intFlag(args, '--connections');
-  return { ...(seconds ? { seconds } : {}), ...(rate ? { rate } : {}), ...(connections ? { connections } : {}), quick: hasFlag(args, '--quick'), findMaxRate: !hasFlag(args, '--no-rate-search') };
+  return {
+    ...presentFlags(args, { seconds: '--seconds', rate: '--rate' }, numberFlag),
+    ...presentFlags(args, { connections: '--connections' }),
+    quick: hasFlag(args, '--quick'),
+    findMaxRate: !hasFlag(args, '--no-rate-search'),
+  };
 }
 
-if (isMain(import.meta.url)) {
-  Promise.resolve()
-    .then(() => runLocalLoad(localLoadOptionsFromArgs(process.argv.slice(2))))
-    .then((res) => {
-      console.log(formatLocalLoad(res));
-      // A lost event is a broken pipeline, not a missed target.
-      if (res.missingFromStore + res.missingFromArchive > 0) process.exitCode = 1;
-    })
-    .catch((err: unknown) => {
-      console.error(`local-load benchmark failed: ${(err as Error).stack ?? String(err)}`);
-      process.exitCode = 1;
-    });
-}
+runWhenMain(import.meta.url, {
+  name: 'local-load',
+  optionsFromArgs: localLoadOptionsFromArgs,
+  run: runLocalLoad,
+  format: formatLocalLoad,
+  // A lost event is a broken pipeline, not a missed target.
+  failed: (res) => res.missingFromStore + res.missingFromArchive > 0,
+});

@@ -24,8 +24,9 @@ import { parseEvent } from '../lambda/core/envelope.js';
 import { eventIdOf } from '../lambda/core/event-id.js';
 import { verifySignature } from '../lambda/core/signature.js';
 import { createReceiverHandler } from '../lambda/receiver/handler.js';
-import { hasFlag, intFlag } from './lib/args.js';
-import { fmt, isMain, pairedRatio, timeRounds } from './lib/measure.js';
+import { hasFlag, presentFlags } from './lib/args.js';
+import { runWhenMain } from './lib/bench-main.js';
+import { fmt, pairedRatio, timeRounds } from './lib/measure.js';
 import { buildPayloads, describePayloads, type SignedPayload } from './lib/payloads.js';
 import { apiGatewayEvent } from '../test/support/api-gateway.js';
 
@@ -225,17 +226,7 @@ export function formatReceiverCpu(res: ReceiverCpuResult): string {
 
 /** CLI flags shared with bench/run.ts. */
 export function receiverCpuOptionsFromArgs(args: readonly string[]): ReceiverCpuOptions {
-  const count = intFlag(args, '--count');
-  const rounds = intFlag(args, '--rounds');
-  return { ...(count ? { count } : {}), ...(rounds ? { rounds } : {}), quick: hasFlag(args, '--quick') };
+  return { ...presentFlags(args, { count: '--count', rounds: '--rounds' }), quick: hasFlag(args, '--quick') };
 }
 
-if (isMain(import.meta.url)) {
-  Promise.resolve()
-    .then(() => runReceiverCpu(receiverCpuOptionsFromArgs(process.argv.slice(2))))
-    .then((res) => console.log(formatReceiverCpu(res)))
-    .catch((err: unknown) => {
-      console.error(`receiver-cpu benchmark failed: ${(err as Error).stack ?? String(err)}`);
-      process.exitCode = 1;
-    });
-}
+runWhenMain(import.meta.url, { name: 'receiver-cpu', optionsFromArgs: receiverCpuOptionsFromArgs, run: runReceiverCpu, format: formatReceiverCpu });

@@ -31,6 +31,7 @@ import {
   type Json,
 } from '@duckdb/node-api';
 import { ARCHIVE_COLUMNS, ARCHIVE_EVENTS_PREFIX, type ArchiveColumn } from '../lambda/core/archive-layout.js';
+import { SocialPlusWebhooksError } from '../lambda/core/errors.js';
 import { LOCAL_BUCKET_NAME, localPaths, S3RVER_METADATA_SUFFIX, S3RVER_OBJECT_SUFFIX } from '../local/paths.js';
 
 /** DuckDB types of the archive's columns: strings, except `deprecated` and `flags`. */
@@ -207,7 +208,7 @@ export interface QueryResult {
 }
 
 /** The DuckDB error text, for `CliError`s. */
-export class QueryError extends Error {
+export class QueryError extends SocialPlusWebhooksError {
   constructor(message: string) {
     super(message);
     this.name = 'QueryError';

@@ -18,6 +18,16 @@ export interface AwsTargetOptions {
   readonly region?: string;
 }
 
+/**
+ * Refuses, in local mode, the flags that only mean something with `--aws`: a CliError naming the
+ * first one given (`--queue-url needs --aws (without it, redrive works on local mode)`).
+ */
+export function rejectAwsOnlyFlags<O extends AwsTargetOptions>(opts: O, flags: ReadonlyArray<keyof O & string>, command: string): void {
+  for (const flag of flags) {
+    if (opts[flag] !== undefined) throw new CliError(`--${flag.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)} needs --aws (without it, ${command} works on local mode)`);
+  }
+}
+
 /** SDK client settings from the options: the region when given, else the SDK's own resolution. */
 export function awsClientConfig(opts: AwsTargetOptions): { region?: string } {
   return opts.region ? { region: opts.region } : {};

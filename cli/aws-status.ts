@@ -15,6 +15,7 @@ import { STACK_OUTPUTS } from '../lib/stack-outputs.js';
 import { awsError } from './aws-errors.js';
 import { DEFAULT_STACK_NAME, readStackOutputs, requireOutput } from './aws-stack.js';
 import { CliError } from './errors.js';
+import type { SdkClients } from './sdk-clients.js';
 
 /** The stack's name when `--stack` is not given (`lib/stack-name.ts`, which loads no CDK). */
 export { DEFAULT_STACK_NAME };
@@ -29,11 +30,8 @@ export interface AwsStatusOptions {
   readonly metricsNamespace?: string;
 }
 
-export interface AwsStatusClients {
-  readonly cloudFormation: Pick<CloudFormationClient, 'send'>;
-  readonly sqs: Pick<SQSClient, 'send'>;
-  readonly cloudWatch: Pick<CloudWatchClient, 'send'>;
-}
+/** The SDK clients the status reads through (stand-ins in tests). */
+export type AwsStatusClients = SdkClients<'cloudFormation' | 'sqs' | 'cloudWatch'>;
 
 export interface AwsQueueStatus {
   readonly url: string;

@@ -3,8 +3,10 @@
  * queue: the queue's policy denies every other sender but the receiver, so the user's own
  * credentials cannot, however broad they are (lib/constructs/operator-role.ts).
  */
-import { AssumeRoleCommand, type STSClient } from '@aws-sdk/client-sts';
+import { SQSClient } from '@aws-sdk/client-sqs';
+import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
 import { awsError } from './aws-errors.js';
+import { awsClientConfig, type AwsTargetOptions } from './aws-stack.js';
 
 /** Temporary credentials, as an SDK client's `credentials` accepts them. */
 export interface SessionCredentials {
@@ -51,4 +53,16 @@ export async function operatorCredentials(sts: Pick<STSClient, 'send'>, roleArn:
     if (current.expiration.getTime() - now() < REFRESH_BEFORE_MS) current = await assume();
     return current;
   };
+}
+
+/**
+ * The SQS client that sends to the event queue: as the operator role when the stack names one
+ * (output OperatorRoleArn), else with the user's own credentials (queues given by URL). The role is
+ * assumed at once, so a refusal is heard before anything is read or sent.
+ */
+export async function queueSenderClient(opts: AwsTargetOptions, operatorRoleArn: string | undefined): Promise<SQSClient> {
+  return new SQSClient({
+    ...awsClientConfig(opts),
+    ...(operatorRoleArn ? { credentials: await operatorCredentials(new STSClient(awsClientConfig(opts)), operatorRoleArn) } : {}),
+  });
 }

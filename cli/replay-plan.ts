@@ -14,6 +14,7 @@ import { attributeSafe, claimCheckMessage, parseInboxKey, queueMessageBytes } fr
 import { QUEUE_MESSAGE_MARGIN_BYTES, SQS_MAX_MESSAGE_BYTES } from '../lambda/core/limits.js';
 import { REPLAY_REQUEST_ID_PREFIX, type QueueMessage, type QueueMessageAttributes } from '../lambda/core/ports.js';
 import { assertValidPattern, catalogPatternProblem, matchesPattern } from '../lambda/core/routing.js';
+import { parseJsonObject } from '../local/json-object.js';
 import { CliError } from './errors.js';
 
 /** Message attribute naming the handlers the fan-out runs again even where they already succeeded. */
@@ -219,14 +220,8 @@ export function claimCheckFor(decision: Extract<LineDecision, { kind: 'claim-che
 }
 
 function parseLine(text: string): ArchiveLine | undefined {
-  let v: unknown;
-  try {
-    v = JSON.parse(text);
-  } catch {
-    return undefined;
-  }
-  const o = v as Partial<Record<keyof ArchiveLine, unknown>> | null;
-  if (!o || typeof o !== 'object') return undefined;
+  const o: Partial<Record<keyof ArchiveLine, unknown>> | undefined = parseJsonObject(text);
+  if (!o) return undefined;
   if (!isEventId(o.event_id) || typeof o.received_at !== 'string' || typeof o.payload !== 'string' || typeof o.event_type !== 'string') return undefined;
   const flags = Array.isArray(o.flags) ? o.flags.filter((f): f is string => typeof f === 'string') : [];
   return {

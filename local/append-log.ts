@@ -6,6 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir, open, readdir, readFile, rename, unlink, type FileHandle } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
+import { SocialPlusWebhooksError } from '../lambda/core/errors.js';
 
 interface AppendOp {
   readonly kind: 'append';
@@ -25,7 +26,7 @@ interface ExclusiveOp {
 type Op = AppendOp | ExclusiveOp;
 
 /** Thrown by appends to a log that was closed. */
-export class AppendLogClosedError extends Error {
+export class AppendLogClosedError extends SocialPlusWebhooksError {
   constructor(path: string) {
     super(`journal ${path} is closed`);
     this.name = 'AppendLogClosedError';

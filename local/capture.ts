@@ -33,6 +33,7 @@
 import { isUtf8 } from 'node:buffer';
 import { access, chmod, constants, mkdir, stat, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
+import { SocialPlusWebhooksError } from '../lambda/core/errors.js';
 import { eventIdOf } from '../lambda/core/event-id.js';
 import { silentLogger, type Logger } from '../lambda/core/telemetry.js';
 import type { WebhookExchange } from './http-front-door.js';
@@ -63,7 +64,7 @@ export interface CaptureFile {
 }
 
 /** A file that is not a capture, or a capture this version cannot read; the message says which. */
-export class CaptureFormatError extends Error {
+export class CaptureFormatError extends SocialPlusWebhooksError {
   constructor(message: string) {
     super(message);
     this.name = 'CaptureFormatError';
@@ -71,7 +72,7 @@ export class CaptureFormatError extends Error {
 }
 
 /** The capture folder cannot be created or written to; thrown at start-up, before any request. */
-export class CaptureDirError extends Error {
+export class CaptureDirError extends SocialPlusWebhooksError {
   constructor(message: string, options?: ErrorOptions) {
     super(message, options);
     this.name = 'CaptureDirError';

@@ -17,6 +17,7 @@ import { promisify } from 'node:util';
 import { gzip as gzipCallback } from 'node:zlib';
 import { GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { partitionPrefix } from '../lambda/core/archive-layout.js';
+import { SocialPlusWebhooksError } from '../lambda/core/errors.js';
 import type { ArchiveStream } from '../lambda/core/ports.js';
 import { silentLogger, type Logger } from '../lambda/core/telemetry.js';
 import { AppendLog, readJournal, removeStaleTemporaries, syncDir, syncFile } from './append-log.js';
@@ -47,7 +48,7 @@ export interface LocalDeliveryStreamOptions {
 }
 
 /** Thrown by `putLines` after `close`. */
-export class DeliveryStreamClosedError extends Error {
+export class DeliveryStreamClosedError extends SocialPlusWebhooksError {
   constructor() {
     super('the local delivery stream is closed');
     this.name = 'DeliveryStreamClosedError';
@@ -55,7 +56,7 @@ export class DeliveryStreamClosedError extends Error {
 }
 
 /** Thrown by `flush` when some buffered lines could not be written to S3 (they are kept and retried). */
-export class ArchiveWriteError extends Error {
+export class ArchiveWriteError extends SocialPlusWebhooksError {
   constructor(readonly pendingSegments: number, cause: Error) {
     super(`could not write ${pendingSegments} buffered archive object(s) to S3: ${cause.message}`, { cause });
     this.name = 'ArchiveWriteError';

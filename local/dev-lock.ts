@@ -6,6 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import { readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { SocialPlusWebhooksError } from '../lambda/core/errors.js';
 
 /** What `dev.json` in the state folder says about the running local mode, for the CLI's tools. */
 export interface DevInfo {
@@ -18,7 +19,7 @@ export interface DevInfo {
 }
 
 /** Thrown when another process runs local mode on the same folder. */
-export class LocalDirInUseError extends Error {
+export class LocalDirInUseError extends SocialPlusWebhooksError {
   constructor(readonly dir: string, readonly pid: number) {
     super(`local mode is already running on ${dir} (process ${pid}): stop it first, or use another folder (--dir or SOCIALPLUS_LOCAL_DIR); if process ${pid} is not local mode, delete ${join(dir, 'dev.pid')}`);
     this.name = 'LocalDirInUseError';

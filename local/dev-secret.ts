@@ -4,9 +4,9 @@
  * `dev` agree without configuration.
  */
 import { randomBytes } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
+import { SocialPlusWebhooksError } from '../lambda/core/errors.js';
 import { LOCAL_SECRET_ENV } from './paths.js';
-import { loadOrCreatePrivateFile } from './private-file.js';
+import { loadOrCreatePrivateFile, readPrivateFileText } from './private-file.js';
 
 /** Where the secret came from; only a `generated` one is ever printed. */
 export type SecretOrigin = 'option' | 'env' | 'file' | 'generated';
@@ -19,7 +19,7 @@ export interface DevSecret {
 }
 
 /** Thrown when the secret file exists but cannot be used. */
-export class DevSecretError extends Error {
+export class DevSecretError extends SocialPlusWebhooksError {
   constructor(message: string) {
     super(message);
     this.name = 'DevSecretError';
@@ -43,13 +43,8 @@ export async function resolveDevSecret(opts: { secretFile: string; explicit?: st
 }
 
 async function readSecretFile(path: string): Promise<DevSecret | undefined> {
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw new DevSecretError(`cannot read the dev secret file ${path}: ${(err as Error).message}`);
-  }
+  const text = await readPrivateFileText(path, (reason) => new DevSecretError(`cannot read the dev secret file ${path}: ${reason}`));
+  if (text === undefined) return undefined;
   const value = text.trim();
   if (value === '') throw new DevSecretError(`the dev secret file ${path} is empty: delete it to generate a new secret, or set ${LOCAL_SECRET_ENV}`);
   return { value, origin: 'file', file: path };

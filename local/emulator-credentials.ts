@@ -5,8 +5,10 @@
  * to every program and web page on the machine.
  */
 import { randomBytes, randomInt } from 'node:crypto';
-import { chmod, readFile, stat } from 'node:fs/promises';
-import { loadOrCreatePrivateFile } from './private-file.js';
+import { chmod, stat } from 'node:fs/promises';
+import { SocialPlusWebhooksError } from '../lambda/core/errors.js';
+import { parseJsonObject } from './json-object.js';
+import { loadOrCreatePrivateFile, readPrivateFileText } from './private-file.js';
 
 export interface EmulatorCredentials {
   readonly accessKeyId: string;
@@ -14,7 +16,7 @@ export interface EmulatorCredentials {
 }
 
 /** Thrown when the credentials file exists but cannot be used. */
-export class EmulatorCredentialsError extends Error {
+export class EmulatorCredentialsError extends SocialPlusWebhooksError {
   constructor(message: string) {
     super(message);
     this.name = 'EmulatorCredentialsError';
@@ -48,13 +50,8 @@ export function loadOrCreateEmulatorCredentials(file: string): Promise<EmulatorC
 }
 
 async function readCredentialsFile(file: string): Promise<EmulatorCredentials | undefined> {
-  let text: string;
-  try {
-    text = await readFile(file, 'utf8');
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw new EmulatorCredentialsError(`cannot read the emulator credentials file ${file}: ${(err as Error).message}`);
-  }
+  const text = await readPrivateFileText(file, (reason) => new EmulatorCredentialsError(`cannot read the emulator credentials file ${file}: ${reason}`));
+  if (text === undefined) return undefined;
   const credentials = parseCredentials(text);
   if (!credentials) {
     // The content is never echoed: it may hold a secret.
@@ -69,14 +66,9 @@ async function readCredentialsFile(file: string): Promise<EmulatorCredentials | 
 }
 
 function parseCredentials(text: string): EmulatorCredentials | undefined {
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch {
-    return undefined;
-  }
-  if (typeof value !== 'object' || value === null) return undefined;
-  const { accessKeyId, secretAccessKey } = value as Record<string, unknown>;
+  const value = parseJsonObject(text);
+  if (!value) return undefined;
+  const { accessKeyId, secretAccessKey } = value;
   if (typeof accessKeyId !== 'string' || !KEY_ID.test(accessKeyId)) return undefined;
   if (typeof secretAccessKey !== 'string' || !SECRET.test(secretAccessKey)) return undefined;
   return { accessKeyId, secretAccessKey };

@@ -10,13 +10,12 @@
  * so a SIGKILLed local mode leaves no emulator holding the port or dynalite's LevelDB lock for
  * long; a start waits a few seconds for a lock or port that a dying process still holds.
  */
-import { fork, type ChildProcess } from 'node:child_process';
-import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import type { Logger } from '../lambda/core/telemetry.js';
 import { createConsoleLogger } from './console-logger.js';
 import type { EmulatorCredentials } from './emulator-credentials.js';
-import { FIRST_RESTART_DELAY_MS, nextRestartDelay, type ChildLogMessage } from './child-ipc.js';
+import type { ChildLogMessage } from './child-ipc.js';
+import { awaitExit, childReady, forkChild, isRunning, RestartBackoff, type StartSignal, type SupervisedChild } from './supervised-child.js';
 
 export type EmulatorKind = 'dynamodb' | 's3';
 
@@ -78,83 +77,40 @@ export type EmulatorChildMessage =
 
 const ENTRY = fileURLToPath(new URL('./emulator-process.mjs', import.meta.url));
 const NAMES: Record<EmulatorKind, string> = { dynamodb: 'DynamoDB emulator (dynalite)', s3: 'S3 emulator' };
-const STDERR_TAIL_LINES = 20;
-
-interface Child {
-  readonly process: ChildProcess;
-  /** The child's last stderr lines. */
-  readonly tail: string[];
-  readonly startedAt: number;
-  /** Resolves once the child has exited and its stderr is read. */
-  readonly closed: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
-}
 
 /** Starts the emulator's process; resolves once it listens, or rejects with why it could not. */
 export async function startEmulatorProcess(opts: EmulatorProcessOptions): Promise<EmulatorProcess> {
   const name = NAMES[opts.kind];
   const logger = opts.logger ?? createConsoleLogger();
-  const baseDelay = opts.restartDelayMs ?? FIRST_RESTART_DELAY_MS;
+  const backoff = new RestartBackoff(opts.restartDelayMs);
   const readyTimeoutMs = opts.readyTimeoutMs ?? 30_000;
   const closeTimeoutMs = opts.closeTimeoutMs ?? 10_000;
   /** The child started last, ready or not. */
-  let live: Child | undefined;
+  let live: SupervisedChild | undefined;
   /** The child that listens (live once ready). */
-  let serving: Child | undefined;
+  let serving: SupervisedChild | undefined;
   let restarts = 0;
-  let delay = baseDelay;
   let closing = false;
   let restartTimer: NodeJS.Timeout | undefined;
 
   /** Forks a child and waits until it listens on `port` (0: any), or rejects. */
-  const spawn = (port: number): Promise<{ child: Child; port: number }> => {
-    // No inherited execArgv (a test runner's or debugger's flags); the entry registers its own loader.
+  const spawn = async (port: number): Promise<{ child: SupervisedChild; port: number }> => {
     // stdout is dropped; stderr is read line by line into the logger.
-    const proc = fork(ENTRY, [], { execArgv: [], stdio: ['ignore', 'ignore', 'pipe', 'ipc'] });
-    const tail: string[] = [];
-    const stderrDone = new Promise<void>((resolve) => {
-      if (!proc.stderr) return resolve();
-      const lines = createInterface({ input: proc.stderr, crlfDelay: Infinity });
-      lines.on('line', (line) => {
-        tail.push(line);
-        if (tail.length > STDERR_TAIL_LINES) tail.shift();
-        logger.warn(`${name}: ${line}`);
-      });
-      lines.on('close', resolve);
-    });
-    const closed = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
-      proc.once('exit', (code, signal) => void stderrDone.then(() => resolve({ code, signal })));
-    });
-    proc.on('error', () => undefined);
-    const child: Child = { process: proc, tail, startedAt: Date.now(), closed };
+    const child = forkChild(ENTRY, { stdout: 'ignore', onStderrLine: (line) => logger.warn(`${name}: ${line}`) });
+    const proc = child.process;
     proc.on('message', (raw) => {
       const msg = raw as EmulatorChildMessage;
       if (msg.type === 'log') logger[msg.level](msg.message, msg.fields);
     });
-
-    const ready = new Promise<{ child: Child; port: number }>((resolve, reject) => {
-      const timer = setTimeout(() => {
-        reject(new Error(`the ${name} did not start within ${readyTimeoutMs} ms`));
-        proc.kill('SIGKILL');
-      }, readyTimeoutMs);
-      proc.on('message', (raw) => {
+    const ready = childReady(child, {
+      name,
+      timeoutMs: readyTimeoutMs,
+      read: (raw): StartSignal<number> => {
         const msg = raw as EmulatorChildMessage;
-        if (msg.type === 'ready') {
-          clearTimeout(timer);
-          resolve({ child, port: msg.port });
-        } else if (msg.type === 'failed') {
-          clearTimeout(timer);
-          reject(new Error(`the ${name} could not start: ${msg.error.message}`));
-        }
-      });
-      proc.once('error', (err) => {
-        clearTimeout(timer);
-        reject(new Error(`the ${name} could not be started: ${err.message}`));
-      });
-      void closed.then(({ code, signal }) => {
-        clearTimeout(timer);
-        const output = tail.length ? `; its last output:\n${tail.join('\n')}` : '';
-        reject(new Error(`the ${name} exited (${signal ?? `code ${code}`}) before it was ready${output}`));
-      });
+        if (msg.type === 'ready') return { ready: msg.port };
+        if (msg.type === 'failed') return { failed: new Error(`the ${name} could not start: ${msg.error.message}`) };
+        return undefined;
+      },
     });
     const start: EmulatorParentMessage = {
       type: 'start',
@@ -170,24 +126,24 @@ export async function startEmulatorProcess(opts: EmulatorProcessOptions): Promis
       if (err) proc.kill('SIGKILL');
     });
     live = child;
-    return ready;
+    return { child, port: await ready };
   };
 
-  const watch = (child: Child, port: number): void => {
+  const watch = (child: SupervisedChild, port: number): void => {
     serving = child;
-    void child.closed.then(({ code, signal }) => {
+    void child.exited.then(({ code, signal }) => {
       if (serving === child) serving = undefined;
       if (live !== child) return;
       live = undefined;
       if (closing) return;
       // One that keeps dying right after it starts waits longer each time.
-      delay = nextRestartDelay(delay, Date.now() - child.startedAt, baseDelay);
+      const delay = backoff.next(Date.now() - child.startedAt);
       logger.error(`${name} exited unexpectedly; starting it again on the same port`, { exitCode: code, signal, port, restartInMs: delay });
-      scheduleRestart(port);
+      scheduleRestart(port, delay);
     });
   };
 
-  const scheduleRestart = (port: number): void => {
+  const scheduleRestart = (port: number, delay: number): void => {
     restartTimer = setTimeout(() => {
       restartTimer = undefined;
       if (closing) return;
@@ -201,40 +157,34 @@ export async function startEmulatorProcess(opts: EmulatorProcessOptions): Promis
         (err: Error) => {
           live = undefined;
           if (closing) return;
-          delay = nextRestartDelay(delay, 0, baseDelay);
-          logger.error(`${name} could not be started again; trying again`, { error: err.message, port, restartInMs: delay });
-          scheduleRestart(port);
+          const retryIn = backoff.next(0);
+          logger.error(`${name} could not be started again; trying again`, { error: err.message, port, restartInMs: retryIn });
+          scheduleRestart(port, retryIn);
         },
       );
     }, delay);
   };
 
-  const stop = async (child: Child): Promise<void> => {
+  const stop = async (child: SupervisedChild): Promise<void> => {
     const proc = child.process;
-    if (proc.exitCode === null && proc.signalCode === null) {
-      try {
-        if (proc.connected) proc.send({ type: 'close' } satisfies EmulatorParentMessage);
-        else proc.kill('SIGTERM');
-      } catch {
-        proc.kill('SIGKILL');
-      }
-      const timer = setTimeout(() => {
-        logger.warn(`${name} did not close within ${closeTimeoutMs} ms; killing it`, { pid: proc.pid });
-        proc.kill('SIGKILL');
-      }, closeTimeoutMs);
-      await child.closed;
-      clearTimeout(timer);
+    if (!isRunning(child)) return;
+    try {
+      if (proc.connected) proc.send({ type: 'close' } satisfies EmulatorParentMessage);
+      else proc.kill('SIGTERM');
+    } catch {
+      proc.kill('SIGKILL');
     }
+    await awaitExit(child, closeTimeoutMs, () => logger.warn(`${name} did not close within ${closeTimeoutMs} ms; killing it`, { pid: proc.pid }));
   };
 
-  let first: { child: Child; port: number };
+  let first: { child: SupervisedChild; port: number };
   try {
     first = await spawn(opts.port ?? 0);
   } catch (err) {
     closing = true;
     if (live) {
       live.process.kill('SIGKILL');
-      await live.closed;
+      await live.exited;
     }
     throw err;
   }

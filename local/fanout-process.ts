@@ -9,7 +9,6 @@
  * A fan-out process that dies is started again; the batches it held are failed back to the queue,
  * which delivers them again after their visibility timeout, as SQS does after a Lambda crash.
  */
-import { fork, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { ConfigurationError } from '../lambda/common/env.js';
@@ -17,7 +16,8 @@ import type { EventPattern } from '../lambda/core/routing.js';
 import type { Logger, MetricName } from '../lambda/core/telemetry.js';
 import type { LocalFanoutSettings } from './fanout-runtime.js';
 import type { BatchConsumer } from './journal-queue.js';
-import { FIRST_RESTART_DELAY_MS, nextRestartDelay, type ChildLogMessage } from './child-ipc.js';
+import type { ChildLogMessage } from './child-ipc.js';
+import { awaitExit, childReady, forkChild, RestartBackoff, type StartSignal, type SupervisedChild } from './supervised-child.js';
 
 /** The nice value of local mode's background processes (the fan-out, the emulators): 0 is normal, 19 the lowest. */
 export const BACKGROUND_PRIORITY = 10;
@@ -70,15 +70,27 @@ export interface FanoutProcess {
 }
 
 const ENTRY = fileURLToPath(new URL('./fanout-process.mjs', import.meta.url));
+const NAME = 'local fan-out process';
+
+type ResultMessage = Extract<FanoutChildMessage, { type: 'result' }>;
+type ReadyMessage = Extract<FanoutChildMessage, { type: 'ready' }>;
 
 interface Pending {
-  resolve(msg: Extract<FanoutChildMessage, { type: 'result' }>): void;
+  resolve(msg: ResultMessage): void;
   reject(err: Error): void;
 }
 
 interface Live {
-  readonly child: ChildProcess;
-  readonly ready: Promise<FanoutChildMessage & { type: 'ready' }>;
+  readonly child: SupervisedChild;
+  readonly ready: Promise<ReadyMessage>;
+}
+
+/** What a starting fan-out process's message means; a ConfigurationError keeps its class across the process boundary. */
+function startSignal(msg: FanoutChildMessage): StartSignal<ReadyMessage> {
+  if (msg.type === 'ready') return { ready: msg };
+  if (msg.type !== 'failed') return undefined;
+  const { name, message } = msg.error;
+  return { failed: name === 'ConfigurationError' ? new ConfigurationError(message) : Object.assign(new Error(message), { name }) };
 }
 
 /** Starts the fan-out process; resolves once its fan-out is built (or rejects with why it could not be). */
@@ -90,52 +102,26 @@ export async function startFanoutProcess(opts: FanoutProcessOptions): Promise<Fa
   let closing = false;
   /** Set once `close` began: the process's exit is then expected. */
   let ending = false;
-  const firstDelay = opts.restartDelayMs ?? FIRST_RESTART_DELAY_MS;
-  let delay = firstDelay;
+  const backoff = new RestartBackoff(opts.restartDelayMs);
   let live: Live | undefined;
   let starting: Promise<Live> | undefined;
-  let lastStart = 0;
 
   const spawn = (): Live => {
-    lastStart = Date.now();
-    // No inherited execArgv (a test runner's or profiler's flags); the entry registers its own loader.
-    const child = fork(ENTRY, [], { execArgv: [], serialization: 'advanced', stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
-    const ready = new Promise<FanoutChildMessage & { type: 'ready' }>((resolve, reject) => {
-      const timer = setTimeout(() => {
-        reject(new Error(`the local fan-out process did not start within ${opts.readyTimeoutMs ?? 60_000} ms`));
-        child.kill('SIGKILL');
-      }, opts.readyTimeoutMs ?? 60_000);
-      timer.unref();
-      child.on('message', (raw) => {
-        const msg = raw as FanoutChildMessage;
-        switch (msg.type) {
-          case 'ready':
-            clearTimeout(timer);
-            resolve(msg);
-            return;
-          case 'failed':
-            clearTimeout(timer);
-            reject(msg.error.name === 'ConfigurationError' ? new ConfigurationError(msg.error.message) : Object.assign(new Error(msg.error.message), { name: msg.error.name }));
-            return;
-          case 'log':
-            logger[msg.level](msg.message, msg.fields);
-            return;
-          case 'result': {
-            opts.onMetrics(msg.metrics);
-            const p = pending.get(msg.id);
-            pending.delete(msg.id);
-            p?.resolve(msg);
-            return;
-          }
-        }
-      });
-      child.once('exit', (code, signal) => {
-        clearTimeout(timer);
-        reject(new Error(`the local fan-out process exited (${signal ?? `code ${code}`}) before it was ready`));
-      });
+    const child = forkChild(ENTRY, { stdout: 'inherit', serialization: 'advanced' });
+    child.process.on('message', (raw) => {
+      const msg = raw as FanoutChildMessage;
+      if (msg.type === 'log') {
+        logger[msg.level](msg.message, msg.fields);
+      } else if (msg.type === 'result') {
+        opts.onMetrics(msg.metrics);
+        const p = pending.get(msg.id);
+        pending.delete(msg.id);
+        p?.resolve(msg);
+      }
     });
+    const ready = childReady(child, { name: NAME, timeoutMs: opts.readyTimeoutMs ?? 60_000, read: (raw) => startSignal(raw as FanoutChildMessage) });
     ready.catch(() => undefined);
-    child.once('exit', (code, signal) => onExit(child, code, signal));
+    void child.exited.then(({ code, signal }) => onExit(child, code, signal));
     const init: FanoutParentMessage = {
       type: 'init',
       settings: opts.settings,
@@ -143,11 +129,11 @@ export async function startFanoutProcess(opts: FanoutProcessOptions): Promise<Fa
       credentials: opts.credentials,
       inboxKey: opts.inboxKey.toString('base64'),
     };
-    child.send(init);
+    child.process.send(init);
     return { child, ready };
   };
 
-  const onExit = (child: ChildProcess, code: number | null, signal: NodeJS.Signals | null): void => {
+  const onExit = (child: SupervisedChild, code: number | null, signal: NodeJS.Signals | null): void => {
     if (live?.child !== child) return;
     live = undefined;
     const why = new Error(`the local fan-out process exited (${signal ?? `code ${code}`}); its batches are delivered again after their visibility timeout`);
@@ -155,7 +141,7 @@ export async function startFanoutProcess(opts: FanoutProcessOptions): Promise<Fa
     pending.clear();
     if (closing || ending) return;
     // One that keeps dying right after it starts waits longer each time.
-    delay = nextRestartDelay(delay, Date.now() - lastStart, firstDelay);
+    const delay = backoff.next(Date.now() - child.startedAt);
     logger.error('local fan-out process exited; starting it again', { exitCode: code, signal, restartInMs: delay });
     starting = new Promise<Live>((resolve) => setTimeout(() => resolve(startLive()), delay));
   };
@@ -180,11 +166,11 @@ export async function startFanoutProcess(opts: FanoutProcessOptions): Promise<Fa
     }
   };
 
-  const request = async (make: (id: number) => FanoutParentMessage): Promise<Extract<FanoutChildMessage, { type: 'result' }>> => {
+  const request = async (make: (id: number) => FanoutParentMessage): Promise<ResultMessage> => {
     const l = await current();
     const id = nextId++;
-    const answer = new Promise<Extract<FanoutChildMessage, { type: 'result' }>>((resolve, reject) => pending.set(id, { resolve, reject }));
-    l.child.send(make(id));
+    const answer = new Promise<ResultMessage>((resolve, reject) => pending.set(id, { resolve, reject }));
+    l.child.process.send(make(id));
     const msg = await answer;
     if (msg.error !== undefined) throw new Error(msg.error);
     return msg;
@@ -193,7 +179,7 @@ export async function startFanoutProcess(opts: FanoutProcessOptions): Promise<Fa
   live = spawn();
   const first = await live.ready.catch(async (err: Error) => {
     closing = true;
-    live?.child.kill('SIGKILL');
+    live?.child.process.kill('SIGKILL');
     throw err;
   });
 
@@ -203,7 +189,7 @@ export async function startFanoutProcess(opts: FanoutProcessOptions): Promise<Fa
     async flush() {
       await request((id) => ({ type: 'flush', id }));
     },
-    pid: () => live?.child.pid,
+    pid: () => live?.child.process.pid,
     restarts: () => restarts,
     async close() {
       if (closing || ending) return;
@@ -211,19 +197,13 @@ export async function startFanoutProcess(opts: FanoutProcessOptions): Promise<Fa
       const l = live;
       let failure: Error | undefined;
       if (l) {
-        const exited = new Promise<void>((resolve) => {
-          if (l.child.exitCode !== null || l.child.signalCode !== null) resolve();
-          else l.child.once('exit', () => resolve());
-        });
         try {
           await request((id) => ({ type: 'close', id }));
         } catch (err) {
           failure = err as Error;
         }
         closing = true;
-        const timer = setTimeout(() => l.child.kill('SIGKILL'), 10_000);
-        await exited;
-        clearTimeout(timer);
+        await awaitExit(l.child, 10_000);
       }
       closing = true;
       if (failure) throw failure;

@@ -15,6 +15,7 @@ import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
+import { SocialPlusWebhooksError } from '../lambda/core/errors.js';
 import { silentLogger, type Logger } from '../lambda/core/telemetry.js';
 import { isAdminPath, routeAdmin, type AdminHandler, type AdminRoutes } from './front-door/admin-routes.js';
 import { answerUnread, discardAndSend, methodNotAllowed, send, type EarlyAnswer } from './front-door/answers.js';
@@ -109,7 +110,7 @@ export interface FrontDoor {
 }
 
 /** Thrown when the port cannot be used, naming it and what to do. */
-export class PortUnavailableError extends Error {
+export class PortUnavailableError extends SocialPlusWebhooksError {
   constructor(readonly port: number, host: string, cause: NodeJS.ErrnoException) {
     super(cause.code === 'EADDRINUSE'
       ? `port ${port} on ${host} is already in use: stop what listens there, or pick another port (PORT=3001 or --port 3001)`

@@ -16,6 +16,7 @@
  */
 import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { chmod, lstat, readFile } from 'node:fs/promises';
+import { SocialPlusWebhooksError } from '../lambda/core/errors.js';
 import { parseInboxKey } from '../lambda/core/inbox.js';
 import { loadOrCreatePrivateFile } from './private-file.js';
 import type { BlobPutOptions, BlobStore, CallOptions, StoredBlob } from '../lambda/core/ports.js';
@@ -30,7 +31,7 @@ const DOMAIN = 'socialplus-webhooks local inbox v1';
 const KEY_TEXT = /^[A-Za-z0-9_-]{43}$/;
 
 /** Thrown when the inbox key file exists but cannot be used. */
-export class InboxKeyError extends Error {
+export class InboxKeyError extends SocialPlusWebhooksError {
   constructor(message: string) {
     super(message);
     this.name = 'InboxKeyError';
@@ -41,7 +42,7 @@ export class InboxKeyError extends Error {
  * An inbox object without a valid MAC: not written by this installation, so never processed. Not
  * a {@link BlobNotFoundError}: the object is there, and is left in place for a person to inspect.
  */
-export class UnauthenticatedInboxObjectError extends Error {
+export class UnauthenticatedInboxObjectError extends SocialPlusWebhooksError {
   constructor(readonly key: string, readonly reason: string) {
     super(`inbox object ${key} was not written by this installation's receiver or fan-out (${reason}): it is not processed, and is left in place for you to inspect`);
     this.name = 'UnauthenticatedInboxObjectError';

@@ -18,6 +18,7 @@
  * (`event-source.ts`), the DLQ (`dead-letters.ts`) and compaction (`compaction.ts`).
  */
 import { join } from 'node:path';
+import { SocialPlusWebhooksError } from '../lambda/core/errors.js';
 import type { EventQueue, QueueMessage } from '../lambda/core/ports.js';
 import { silentLogger, type Logger } from '../lambda/core/telemetry.js';
 import { AppendLog, removeStaleTemporaries } from './append-log.js';
@@ -47,7 +48,7 @@ export interface QueueStats {
 }
 
 /** Thrown by `send` after `close`. */
-export class QueueClosedError extends Error {
+export class QueueClosedError extends SocialPlusWebhooksError {
   constructor() {
     super('the local queue is closed');
     this.name = 'QueueClosedError';

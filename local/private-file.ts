@@ -3,8 +3,21 @@
  * else created owner-only exactly once.
  */
 import { randomBytes } from 'node:crypto';
-import { link, mkdir, open, unlink } from 'node:fs/promises';
+import { link, mkdir, open, readFile, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
+
+/**
+ * The text of `file`, or `undefined` when there is no such file (the caller then creates it); any
+ * other failure to read it is thrown as `fail(<the reason>)`, an error that names what the file is for.
+ */
+export async function readPrivateFileText(file: string, fail: (reason: string) => Error): Promise<string | undefined> {
+  try {
+    return await readFile(file, 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw fail((err as Error).message);
+  }
+}
 
 /**
  * `read(file)` when it finds a value; else a fresh one from `make()`, written 0600 (its folder

@@ -7,6 +7,7 @@
  *   cannot start on it in between): the events wait there and are processed when local mode starts.
  */
 import { existsSync } from 'node:fs';
+import { SocialPlusWebhooksError } from '../lambda/core/errors.js';
 import { SQS_MAX_MESSAGE_BYTES } from '../lambda/core/limits.js';
 import type { QueueMessage } from '../lambda/core/ports.js';
 import { MAX_ENQUEUE_MESSAGES } from './admin-api.js';
@@ -30,7 +31,7 @@ export interface LocalQueueAccess {
 }
 
 /** The folder holds no local mode state. */
-export class NoLocalStateError extends Error {
+export class NoLocalStateError extends SocialPlusWebhooksError {
   constructor(readonly dir: string) {
     super(`no local mode state in ${dir}: run local mode there first (npm start), or point at its folder with --dir or SOCIALPLUS_LOCAL_DIR`);
     this.name = 'NoLocalStateError';
@@ -38,7 +39,7 @@ export class NoLocalStateError extends Error {
 }
 
 /** Local mode runs but its admin routes did not answer as they should. */
-export class LocalModeUnreachableError extends Error {
+export class LocalModeUnreachableError extends SocialPlusWebhooksError {
   constructor(message: string) {
     super(message);
     this.name = 'LocalModeUnreachableError';

@@ -18,7 +18,7 @@
  * hash to its key's id is retried, then reported as {@link IncompleteObjectError}: a transient
  * failure, so the fan-out retries the record instead of storing a torn body under a wrong id.
  */
-import { BlobNotFoundError } from '../lambda/core/errors.js';
+import { BlobNotFoundError, SocialPlusWebhooksError } from '../lambda/core/errors.js';
 import { eventIdOf } from '../lambda/core/event-id.js';
 import { parseInboxKey } from '../lambda/core/inbox.js';
 import type { BlobPutOptions, BlobStore, CallOptions, StoredBlob } from '../lambda/core/ports.js';
@@ -42,7 +42,7 @@ export interface VerifiedBlobStoreOptions {
 }
 
 /** An inbox object that did not read back whole (still being written, or torn by a crash). */
-export class IncompleteObjectError extends Error {
+export class IncompleteObjectError extends SocialPlusWebhooksError {
   constructor(readonly key: string, detail: string) {
     super(`object ${key} is incomplete: ${detail}`);
     this.name = 'IncompleteObjectError';

@@ -45,3 +45,21 @@ export function positionals(args: readonly string[], valueFlags: readonly string
   }
   return out;
 }
+
+/**
+ * The flags that are present, parsed by `parse` (default {@link intFlag}) and keyed by the option
+ * each sets: `{ count: '--count' }` gives `{ count: 4000 }` for `--count 4000` and `{}` without it,
+ * ready to spread into a benchmark's options.
+ */
+export function presentFlags<K extends string>(
+  args: readonly string[],
+  names: Readonly<Record<K, string>>,
+  parse: (args: readonly string[], name: string) => number | undefined = intFlag,
+): Partial<Record<K, number>> {
+  const out: Partial<Record<K, number>> = {};
+  for (const [key, flag] of Object.entries(names) as Array<[K, string]>) {
+    const value = parse(args, flag);
+    if (value !== undefined) out[key] = value;
+  }
+  return out;
+}

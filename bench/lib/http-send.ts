@@ -1,7 +1,8 @@
 /**
  * Posts signed webhook bodies to a URL as fast as a fixed number of keep-alive connections allow,
  * the way a burst from Social Plus arrives. Used where the count of requests matters, not their
- * pacing (the paced load test uses autocannon).
+ * pacing (`postAll`); {@link postSignedPayload} is the one request, which the paced load generator
+ * (`load-generator.ts`) sends too.
  */
 import { Agent, request } from 'node:http';
 import type { SignedPayload } from './payloads.js';
@@ -21,22 +22,10 @@ export async function postAll(url: string, payloads: readonly SignedPayload[], c
   const errors: string[] = [];
   let next = 0;
   const one = (p: SignedPayload) => new Promise<number>((resolve) => {
-    const req = request({
-      agent,
-      host: target.hostname,
-      port: target.port,
-      path: target.pathname,
-      method: 'POST',
-      headers: { 'content-type': 'application/json', 'content-length': p.body.length, 'x-amity-signature': p.signature, 'user-agent': 'Social-Plus-Webhooks/1.0' },
-    }, (res) => {
-      res.resume();
-      res.on('end', () => resolve(res.statusCode ?? 0));
+    postSignedPayload(agent, target, p, (status, err) => {
+      if (err && errors.length < 5) errors.push(err.message);
+      resolve(status);
     });
-    req.on('error', (err) => {
-      if (errors.length < 5) errors.push(err.message);
-      resolve(0);
-    });
-    req.end(p.body);
   });
   try {
     await Promise.all(Array.from({ length: Math.min(concurrency, payloads.length) }, async () => {
@@ -49,4 +38,39 @@ export async function postAll(url: string, payloads: readonly SignedPayload[], c
     agent.destroy();
   }
   return { statuses, errors };
+}
+
+/**
+ * POSTs one signed payload as Social Plus sends it, on `agent`'s keep-alive connections, and calls
+ * `done` once: with the answer's status when the answer has been read, else with 0 and the error
+ * (a connection failure, or no answer within `timeoutMs` when given).
+ */
+export function postSignedPayload(
+  agent: Agent,
+  target: URL,
+  p: SignedPayload,
+  done: (status: number, err?: Error) => void,
+  timeoutMs?: number,
+): void {
+  let called = false;
+  const once = (status: number, err?: Error) => {
+    if (called) return;
+    called = true;
+    done(status, err);
+  };
+  const req = request({
+    agent,
+    host: target.hostname,
+    port: target.port,
+    path: target.pathname,
+    method: 'POST',
+    ...(timeoutMs !== undefined ? { timeout: timeoutMs } : {}),
+    headers: { 'content-type': 'application/json', 'content-length': p.body.length, 'x-amity-signature': p.signature, 'user-agent': 'Social-Plus-Webhooks/1.0' },
+  }, (res) => {
+    res.resume();
+    res.on('end', () => once(res.statusCode ?? 0));
+  });
+  if (timeoutMs !== undefined) req.on('timeout', () => req.destroy(new Error(`no answer within ${timeoutMs} ms`)));
+  req.on('error', (err) => once(0, err));
+  req.end(p.body);
 }

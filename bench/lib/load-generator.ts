@@ -8,8 +8,9 @@
  * answered 200 (for the loss check).
  */
 import { writeFileSync } from 'node:fs';
-import { Agent, request } from 'node:http';
+import { Agent } from 'node:http';
 import { eventIdOf } from '../../lambda/core/event-id.js';
+import { postSignedPayload } from './http-send.js';
 import { buildPayloads, describePayloads, type SignedPayload } from './payloads.js';
 
 export interface LoadConfig {
@@ -63,35 +64,15 @@ export async function generateLoad(config: LoadConfig): Promise<LoadReport> {
 
   const send = (i: number, scheduledAt: number) => new Promise<void>((resolve) => {
     const p = payloads[i] as SignedPayload;
-    let done = false;
-    const finish = (status: number) => {
-      if (done) return;
-      done = true;
+    postSignedPayload(agent, target, p, (status, err) => {
       const end = performance.now();
       latencies[i] = end - scheduledAt;
       lastEnd = Math.max(lastEnd, end);
       statuses[status] = (statuses[status] ?? 0) + 1;
       if (status === 200) acked.push(eventIdOf(p.body));
+      if (err && errors.length < 10) errors.push(err.message);
       resolve();
-    };
-    const req = request({
-      agent,
-      host: target.hostname,
-      port: target.port,
-      path: target.pathname,
-      method: 'POST',
-      timeout: config.timeoutMs ?? 10_000,
-      headers: { 'content-type': 'application/json', 'content-length': p.body.length, 'x-amity-signature': p.signature, 'user-agent': 'Social-Plus-Webhooks/1.0' },
-    }, (res) => {
-      res.resume();
-      res.on('end', () => finish(res.statusCode ?? 0));
-    });
-    req.on('timeout', () => req.destroy(new Error(`no answer within ${config.timeoutMs ?? 10_000} ms`)));
-    req.on('error', (err) => {
-      if (errors.length < 10) errors.push(err.message);
-      finish(0);
-    });
-    req.end(p.body);
+    }, config.timeoutMs ?? 10_000);
   });
 
   const wallStart = Date.now();

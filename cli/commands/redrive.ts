@@ -1,17 +1,16 @@
-import { STSClient } from '@aws-sdk/client-sts';
 import { CloudFormationClient } from '@aws-sdk/client-cloudformation';
-import { SQSClient } from '@aws-sdk/client-sqs';
 import { InvalidArgumentError, type Command } from 'commander';
 import { STACK_OUTPUTS } from '../../lib/stack-outputs.js';
 import { LocalDirInUseError } from '../../local/dev-lock.js';
 import { LOCAL_DIR_ENV } from '../../local/paths.js';
 import { LocalModeUnreachableError, NoLocalStateError, openLocalQueue } from '../../local/queue-access.js';
-import { awsClientConfig, DEFAULT_STACK_NAME, readStackOutputs, requireOutput, type AwsTargetOptions } from '../aws-stack.js';
+import { awsClientConfig, DEFAULT_STACK_NAME, readStackOutputs, rejectAwsOnlyFlags, requireOutput, type AwsTargetOptions } from '../aws-stack.js';
 import { CliError } from '../errors.js';
-import { operatorCredentials } from '../operator-role.js';
+import { queueSenderClient } from '../operator-role.js';
 import { targetStackName } from '../stack-target.js';
 import { createProgress } from '../progress.js';
 import { redriveOnAws } from '../redrive-aws.js';
+import type { SdkClients } from '../sdk-clients.js';
 
 interface RedriveOptions extends AwsTargetOptions {
   readonly dir?: string;
@@ -22,10 +21,7 @@ interface RedriveOptions extends AwsTargetOptions {
 }
 
 /** SDK clients of `--aws`, replaceable in tests. */
-export interface RedriveClients {
-  readonly sqs: Pick<SQSClient, 'send'>;
-  readonly cloudFormation: Pick<CloudFormationClient, 'send'>;
-}
+export type RedriveClients = SdkClients<'sqs' | 'cloudFormation'>;
 
 /** Registers `redrive`: moves the dead-letter queue back to the queue, locally or on AWS. */
 export function registerRedrive(program: Command): void {
@@ -71,9 +67,7 @@ function rateOption(raw: string): number {
 export async function runRedrive(opts: RedriveOptions, clients?: RedriveClients): Promise<void> {
   const out = (line: string) => process.stdout.write(`${line}\n`);
   if (!opts.aws) {
-    for (const flag of ['stack', 'region', 'queueUrl', 'dlqUrl', 'rate'] as const) {
-      if (opts[flag] !== undefined) throw new CliError(`--${flag.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)} needs --aws (without it, redrive works on local mode)`);
-    }
+    rejectAwsOnlyFlags(opts, ['stack', 'region', 'queueUrl', 'dlqUrl', 'rate'], 'redrive');
     await redriveLocal(opts.dir ?? process.env[LOCAL_DIR_ENV], out);
     return;
   }
@@ -91,10 +85,7 @@ export async function runRedrive(opts: RedriveOptions, clients?: RedriveClients)
     operatorRoleArn = outputs[STACK_OUTPUTS.operatorRoleArn];
   }
   // The queue admits only the receiver and the stack's operator role: moving messages into it is sending.
-  const sqs = clients?.sqs ?? new SQSClient({
-    ...awsClientConfig(opts),
-    ...(operatorRoleArn ? { credentials: await operatorCredentials(new STSClient(awsClientConfig(opts)), operatorRoleArn) } : {}),
-  });
+  const sqs = clients?.sqs ?? await queueSenderClient(opts, operatorRoleArn);
   const progress = createProgress('redriving');
   let result;
   try {

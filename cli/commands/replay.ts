@@ -1,18 +1,17 @@
 import { existsSync, statSync } from 'node:fs';
-import { STSClient } from '@aws-sdk/client-sts';
 import { CloudFormationClient } from '@aws-sdk/client-cloudformation';
 import { S3Client } from '@aws-sdk/client-s3';
-import { SQSClient } from '@aws-sdk/client-sqs';
 import type { Command } from 'commander';
 import { STACK_OUTPUTS } from '../../lib/stack-outputs.js';
 import { LocalDirInUseError } from '../../local/dev-lock.js';
 import { LOCAL_DIR_ENV, localPaths } from '../../local/paths.js';
 import { LocalModeUnreachableError, NoLocalStateError, openLocalQueue } from '../../local/queue-access.js';
-import { awsClientConfig, DEFAULT_STACK_NAME, readStackOutputs, requireOutput, type AwsTargetOptions } from '../aws-stack.js';
+import { awsClientConfig, DEFAULT_STACK_NAME, readStackOutputs, rejectAwsOnlyFlags, requireOutput, type AwsTargetOptions } from '../aws-stack.js';
 import { CliError } from '../errors.js';
-import { operatorCredentials } from '../operator-role.js';
+import { queueSenderClient } from '../operator-role.js';
 import { targetStackName } from '../stack-target.js';
 import { createProgress } from '../progress.js';
+import type { SdkClients } from '../sdk-clients.js';
 import { checkPatterns, parseForce, parseTimeRange, partitionsFor, REPLAY_FORCE_ATTRIBUTE, replayRequestId, type ReplayEvent } from '../replay-plan.js';
 import { localArchiveSource, localQueueTarget, runReplay, s3ArchiveSource, sqsTarget, type ReplaySource, type ReplaySummary, type ReplayTarget } from '../replay-run.js';
 
@@ -29,11 +28,7 @@ interface ReplayOptions extends AwsTargetOptions {
 }
 
 /** SDK clients of `--aws`, replaceable in tests. */
-export interface ReplayClients {
-  readonly s3: Pick<S3Client, 'send'>;
-  readonly sqs: Pick<SQSClient, 'send'>;
-  readonly cloudFormation: Pick<CloudFormationClient, 'send'>;
-}
+export type ReplayClients = SdkClients<'s3' | 'sqs' | 'cloudFormation'>;
 
 /** Registers `replay`: re-enqueues archived events of a time range, locally or on AWS. */
 export function registerReplay(program: Command): void {
@@ -114,16 +109,11 @@ export async function runReplayCommand(opts: ReplayOptions, clients?: ReplayClie
     source = s3ArchiveSource(clients?.s3 ?? new S3Client(awsClientConfig(opts)), bucket);
     if (!opts.dryRun) {
       // The queue admits only the receiver and the stack's operator role.
-      const sqs = clients?.sqs ?? new SQSClient({
-        ...awsClientConfig(opts),
-        ...(operatorRoleArn ? { credentials: await operatorCredentials(new STSClient(awsClientConfig(opts)), operatorRoleArn) } : {}),
-      });
+      const sqs = clients?.sqs ?? await queueSenderClient(opts, operatorRoleArn);
       target = sqsTarget(sqs, queueUrl as string);
     }
   } else {
-    for (const flag of ['stack', 'region', 'bucket', 'queueUrl'] as const) {
-      if (opts[flag] !== undefined) throw new CliError(`--${flag.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)} needs --aws (without it, replay works on local mode)`);
-    }
+    rejectAwsOnlyFlags(opts, ['stack', 'region', 'bucket', 'queueUrl'], 'replay');
     const dir = opts.dir ?? process.env[LOCAL_DIR_ENV];
     if (dir !== undefined && dir.trim() === '') throw new CliError('--dir is empty: give local mode\'s folder');
     const root = localPaths(dir).root;

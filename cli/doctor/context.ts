@@ -2,18 +2,11 @@
  * What the doctor's checks run against: the machine (Node.js, esbuild, the working directory's
  * cdk.json), and with `--aws` the SDK clients, the region and the names of the stacks, plus the
  * facts earlier checks found (the configuration, the caller's account, the deployed stack) for the
- * later ones. Types only: the SDK clients are built by `aws-clients.ts`, loaded on demand.
+ * later ones. Types only: the SDK clients are built by `aws-support.ts`, loaded on demand.
  */
-import type { APIGatewayClient, GetAccountCommandOutput } from '@aws-sdk/client-api-gateway';
-import type { CloudFormationClient } from '@aws-sdk/client-cloudformation';
-import type { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
-import type { LambdaClient } from '@aws-sdk/client-lambda';
-import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import type { SNSClient } from '@aws-sdk/client-sns';
-import type { SQSClient } from '@aws-sdk/client-sqs';
-import type { STSClient } from '@aws-sdk/client-sts';
-import type { WAFV2Client } from '@aws-sdk/client-wafv2';
+import type { GetAccountCommandOutput } from '@aws-sdk/client-api-gateway';
 import type { WebhooksConfig } from '../../lib/config.js';
+import type { SdkClients } from '../sdk-clients.js';
 
 /** What loading esbuild found. */
 export type EsbuildProbe =
@@ -21,17 +14,9 @@ export type EsbuildProbe =
   | { readonly installed: false; readonly error: string };
 
 /** The SDK clients the AWS checks call; replaceable in tests. */
-export interface DoctorClients {
-  readonly sts: Pick<STSClient, 'send'>;
-  readonly cloudFormation: Pick<CloudFormationClient, 'send'>;
-  readonly apiGateway: Pick<APIGatewayClient, 'send'>;
-  readonly lambda: Pick<LambdaClient, 'send'>;
-  readonly secretsManager: Pick<SecretsManagerClient, 'send'>;
-  readonly wafv2: Pick<WAFV2Client, 'send'>;
-  readonly sns: Pick<SNSClient, 'send'>;
-  readonly sqs: Pick<SQSClient, 'send'>;
-  readonly cloudWatch: Pick<CloudWatchClient, 'send'>;
-}
+export type DoctorClients = SdkClients<
+  'sts' | 'cloudFormation' | 'apiGateway' | 'lambda' | 'secretsManager' | 'wafv2' | 'sns' | 'sqs' | 'cloudWatch'
+>;
 
 /** The `--aws` half of the context. */
 export interface AwsContext {

@@ -143,17 +143,10 @@ export const secretChecks: CheckEntry<DoctorContext> = (ctx) => {
 };
 
 /** The web ACL on the API stage: the stack's (`WebAclArn`) passes; none or another fails. */
-export const webAclCheck: Check<DoctorContext> = {
-  id: 'web-acl',
-  title: 'web ACL on the API stage',
-  needs: [STACK],
-  async run(ctx) {
+export const webAclCheck = stackResourceCheck(
+  { id: 'web-acl', title: 'web ACL on the API stage', outputs: [STACK_OUTPUTS.apiStageArn, STACK_OUTPUTS.webAclArn] },
+  async ([stageArn, aclArn], ctx) => {
     const aws = awsOf(ctx);
-    const stack = deployed(ctx);
-    const stageArn = stack.outputs[STACK_OUTPUTS.apiStageArn];
-    const aclArn = stack.outputs[STACK_OUTPUTS.webAclArn];
-    if (stageArn === undefined) return missingOutput(stack, STACK_OUTPUTS.apiStageArn);
-    if (aclArn === undefined) return missingOutput(stack, STACK_OUTPUTS.webAclArn);
     let acl;
     try {
       acl = (await aws.clients.wafv2.send(new GetWebACLForResourceCommand({ ResourceArn: stageArn }))).WebACL;
@@ -172,21 +165,16 @@ export const webAclCheck: Check<DoctorContext> = {
     }
     return pass(`${acl.Name ?? acl.ARN}, the stack's, guards the API stage`);
   },
-};
+);
 
 /** Most pages of subscriptions read (100 each): a topic with more is far beyond "nobody is told". */
 const MAX_SUBSCRIPTION_PAGES = 10;
 
 /** The alarm topic: a confirmed subscription passes; only pending ones, or none, warn. */
-export const alarmTopicCheck: Check<DoctorContext> = {
-  id: 'alarm-topic',
-  title: 'alarm notifications',
-  needs: [STACK],
-  async run(ctx) {
+export const alarmTopicCheck = stackResourceCheck(
+  { id: 'alarm-topic', title: 'alarm notifications', outputs: [STACK_OUTPUTS.alarmTopicArn] },
+  async ([topic], ctx) => {
     const aws = awsOf(ctx);
-    const stack = deployed(ctx);
-    const topic = stack.outputs[STACK_OUTPUTS.alarmTopicArn];
-    if (topic === undefined) return missingOutput(stack, STACK_OUTPUTS.alarmTopicArn);
     const subscriptions: Subscription[] = [];
     try {
       let token: string | undefined;
@@ -215,44 +203,63 @@ export const alarmTopicCheck: Check<DoctorContext> = {
     }
     return warn('no subscription to the alarm topic: alarms (queue backing up, dead letters, receiver failures) reach nobody', subscribe);
   },
-};
+);
 
 /** The event queue's depth: information (it passes unless it cannot be read). */
-export const eventQueueCheck: Check<DoctorContext> = {
-  id: 'event-queue',
-  title: 'event queue',
-  needs: [STACK],
-  async run(ctx) {
-    const stack = deployed(ctx);
-    const url = stack.outputs[STACK_OUTPUTS.queueUrl];
-    if (url === undefined) return missingOutput(stack, STACK_OUTPUTS.queueUrl);
-    const depth = await queueDepth(ctx, url);
-    if ('outcome' in depth) return depth.outcome;
-    return pass(`${depth.visible} waiting, ${depth.inFlight} in flight`);
-  },
-};
+export const eventQueueCheck = queueCheck('event-queue', 'event queue', STACK_OUTPUTS.queueUrl, (depth) =>
+  pass(`${depth.visible} waiting, ${depth.inFlight} in flight`),
+);
 
 /** The dead-letter queue: empty passes; any message warns, with the redrive command. */
-export const deadLetterQueueCheck: Check<DoctorContext> = {
-  id: 'dead-letter-queue',
-  title: 'dead-letter queue',
-  needs: [STACK],
-  async run(ctx) {
-    const stack = deployed(ctx);
-    const url = stack.outputs[STACK_OUTPUTS.deadLetterQueueUrl];
-    if (url === undefined) return missingOutput(stack, STACK_OUTPUTS.deadLetterQueueUrl);
-    const depth = await queueDepth(ctx, url);
-    if ('outcome' in depth) return depth.outcome;
-    const total = depth.visible + depth.inFlight;
-    if (total === 0) return pass('empty');
-    return warn(
-      `${count(total, 'message')}: events a handler failed on every try; they wait there (up to 14 days) to be moved back`,
-      `npx socialplus-webhooks redrive --aws${awsOf(ctx).cliFlags} (once the handler is fixed; the fan-out's logs name the failure)`,
-    );
-  },
-};
+export const deadLetterQueueCheck = queueCheck('dead-letter-queue', 'dead-letter queue', STACK_OUTPUTS.deadLetterQueueUrl, (depth, ctx) => {
+  const total = depth.visible + depth.inFlight;
+  if (total === 0) return pass('empty');
+  return warn(
+    `${count(total, 'message')}: events a handler failed on every try; they wait there (up to 14 days) to be moved back`,
+    `npx socialplus-webhooks redrive --aws${awsOf(ctx).cliFlags} (once the handler is fixed; the fan-out's logs name the failure)`,
+  );
+});
 
-async function queueDepth(ctx: DoctorContext, url: string): Promise<{ visible: number; inFlight: number } | { outcome: Outcome }> {
+/**
+ * A check of resources the deployed stack names in its outputs: it needs the stack check, warns
+ * when the stack lacks one of `outputs` (deployed by an older version), and otherwise runs
+ * `inspect` with their values, in the order of `outputs`.
+ */
+function stackResourceCheck<const K extends readonly string[]>(
+  spec: { readonly id: string; readonly title: string; readonly outputs: K },
+  inspect: (values: { readonly [I in keyof K]: string }, ctx: DoctorContext) => Promise<Outcome>,
+): Check<DoctorContext> {
+  return {
+    id: spec.id,
+    title: spec.title,
+    needs: [STACK],
+    async run(ctx) {
+      const stack = deployed(ctx);
+      const values: string[] = [];
+      for (const key of spec.outputs) {
+        const value = stack.outputs[key];
+        if (value === undefined) return missingOutput(stack, key);
+        values.push(value);
+      }
+      return inspect(values as unknown as { readonly [I in keyof K]: string }, ctx);
+    },
+  };
+}
+
+interface QueueDepth {
+  readonly visible: number;
+  readonly inFlight: number;
+}
+
+/** A queue the stack names in output `outputKey`: its depth, read with GetQueueAttributes, then judged by `judge`. */
+function queueCheck(id: string, title: string, outputKey: string, judge: (depth: QueueDepth, ctx: DoctorContext) => Outcome): Check<DoctorContext> {
+  return stackResourceCheck({ id, title, outputs: [outputKey] }, async ([url], ctx) => {
+    const depth = await queueDepth(ctx, url);
+    return 'outcome' in depth ? depth.outcome : judge(depth, ctx);
+  });
+}
+
+async function queueDepth(ctx: DoctorContext, url: string): Promise<QueueDepth | { outcome: Outcome }> {
   try {
     const out = await awsOf(ctx).clients.sqs.send(new GetQueueAttributesCommand({
       QueueUrl: url,

@@ -9,22 +9,17 @@ import {
   StartQueryExecutionCommand,
   type AthenaClient,
 } from '@aws-sdk/client-athena';
-import type { CloudFormationClient } from '@aws-sdk/client-cloudformation';
-import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { STACK_OUTPUTS } from '../../lib/stack-outputs.js';
 import { awsError } from '../aws-errors.js';
 import { lazyStackOutputs } from '../aws-stack.js';
 import { CliError } from '../errors.js';
+import type { SdkClients } from '../sdk-clients.js';
 import { targetStackName } from '../stack-target.js';
 import { notStored, queryIndex, readEvent, withHandlerRuns, type EventDetail, type EventRow, type ListedEvent } from './event-store.js';
 import { typeOnDayParams, typeOnDaySql, type EventsQuestion, type ListQuestion } from './question.js';
 
 /** The AWS clients `events --aws` uses (fakes in tests). */
-export interface EventsAwsClients {
-  readonly dynamodb: Pick<DynamoDBClient, 'send'>;
-  readonly athena: Pick<AthenaClient, 'send'>;
-  readonly cloudFormation: Pick<CloudFormationClient, 'send'>;
-}
+export type EventsAwsClients = SdkClients<'dynamodb' | 'athena' | 'cloudFormation'>;
 
 /** The names given instead of the stack's outputs, and the stack (`--stack`). */
 export interface EventsAwsOptions {

@@ -1,36 +1,25 @@
 /**
  * `verify --aws`, the run itself: read the stack's outputs and the source's secret, sign and post N
  * marked events one after another (so each latency is one request's), then follow each accepted
- * event into the event table and, when asked, into the archive. Every client, the HTTP post, the
+ * event into the event table and, when asked, into the archive (`follow.ts`). Every client, the HTTP post, the
  * IP lookup, the clock and the sleep are injected, so tests run it against stand-ins without
  * waiting on wall-clock time. Stops with a CliError before posting when the stack or the secret is
  * not usable; otherwise returns the report, problems included.
  */
-import { gunzipSync } from 'node:zlib';
-import type { CloudFormationClient } from '@aws-sdk/client-cloudformation';
-import { GetItemCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { GetObjectCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
-import { GetSecretValueCommand, type SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { sourceIdPart } from '../../lib/config.js';
-import { TABLE, eventKey } from '../../lambda/common/table-schema.js';
-import { partitionPrefix } from '../../lambda/core/archive-layout.js';
-import { SecretNotConfiguredError } from '../../lambda/core/errors.js';
 import { SOURCE_NAME } from '../../lambda/core/receive.js';
-import { parseSecretValue } from '../../lambda/core/secret-value.js';
-import { STACK_OUTPUTS, SOURCE_OUTPUT_PREFIXES } from '../../lib/stack-outputs.js';
-import { awsError } from '../aws-errors.js';
-import { readStackOutputs, requireOutput } from '../aws-stack.js';
+import { readStackOutputs } from '../aws-stack.js';
 import { CliError } from '../errors.js';
 import { roundMs, truncate } from '../output.js';
+import type { SdkClients } from '../sdk-clients.js';
 import { postSigned, type PostOutcome, type SignedPost } from '../sign-and-post.js';
-import { readVerifySample, VERIFY_SAMPLE, newRunId, verificationEvents, type VerificationEvent } from './events.js';
+import { readVerifySample, VERIFY_SAMPLE, newRunId, verificationEvents } from './events.js';
+import { followArchive, followStore } from './follow.js';
 import { latencySummary } from './latency.js';
 import { lookupPublicIp } from './public-ip.js';
 import {
   classifyAnswer,
   eventProblems,
   latencyProblem,
-  putSecretCommand,
   requestProblems,
   stopsRun,
   targetFlags,
@@ -40,21 +29,19 @@ import {
   type RequestResult,
   type VerifyReport,
 } from './report.js';
+import { readSigningKey, targetFromOutputs } from './target.js';
+
+/** Where the run posts and looks, and how it reads it: see `target.ts`; following the events: `follow.ts`. */
+export { readSigningKey, targetFromOutputs, type VerifyTarget } from './target.js';
+export { archivePrefixes, eventIdsInArchiveObject, PARTITION_SKEW_MS } from './follow.js';
 
 /** How long the store is polled by default. */
 export const DEFAULT_STORE_TIMEOUT_MS = 60_000;
 /** Time allowed past the archive buffer for Firehose to deliver and the fan-out to put the lines. */
 export const ARCHIVE_MARGIN_MS = 60_000;
-/** Clock skew allowed between this machine and AWS when listing archive partitions by hour. */
-export const PARTITION_SKEW_MS = 5 * 60_000;
 
 /** The AWS clients the run uses. */
-export interface VerifyClients {
-  readonly cloudFormation: Pick<CloudFormationClient, 'send'>;
-  readonly secretsManager: Pick<SecretsManagerClient, 'send'>;
-  readonly dynamodb: Pick<DynamoDBClient, 'send'>;
-  readonly s3: Pick<S3Client, 'send'>;
-}
+export type VerifyClients = SdkClients<'cloudFormation' | 'secretsManager' | 'dynamodb' | 's3'>;
 
 /** What to verify, from the command's options. */
 export interface VerifyPlan {
@@ -94,92 +81,6 @@ export interface VerifyDeps {
   readonly storePollMs?: number;
   /** Time between two listings of the archive. @default 5000 */
   readonly archivePollMs?: number;
-}
-
-/** Where the run posts and looks. */
-export interface VerifyTarget {
-  readonly url: string;
-  readonly secretArn: string;
-  readonly table: string;
-  readonly bucket: string;
-}
-
-/**
- * The target from the stack's outputs: the source's `WebhookUrl<Source>` and `SecretArn<Source>`
- * (else `fallbackSecretArn`), `EventTableName`, `ArchiveBucketName`. A CliError names what is missing.
- */
-export function targetFromOutputs(outputs: Readonly<Record<string, string>>, stack: string, source: string, fallbackSecretArn?: string): VerifyTarget {
-  const part = sourceIdPart(source);
-  const urlKey = `${SOURCE_OUTPUT_PREFIXES.webhookUrl}${part}`;
-  const url = outputs[urlKey];
-  if (!url) {
-    const sources = Object.keys(outputs).filter((k) => k.startsWith(SOURCE_OUTPUT_PREFIXES.webhookUrl)).sort();
-    throw new CliError(
-      sources.length === 0
-        ? `stack '${stack}' has no ${SOURCE_OUTPUT_PREFIXES.webhookUrl}… output: is it a socialplus-webhooks stack, deployed with this version (npx cdk deploy)?`
-        : `stack '${stack}' has no webhook URL for source '${source}' (output ${urlKey}); it has ${sources.join(', ')}: name one of its sources with --source, or add '${source}' to the sources key and deploy`,
-    );
-  }
-  const secretKey = `${SOURCE_OUTPUT_PREFIXES.secretArn}${part}`;
-  const secretArn = outputs[secretKey] ?? fallbackSecretArn;
-  if (!secretArn) {
-    throw new CliError(`stack '${stack}' has no output ${secretKey}: source '${source}' uses a secret of its own (secretArn); give that ARN in cdk.json's sources, where verify reads it`);
-  }
-  return { url, secretArn, table: requireOutput(outputs, STACK_OUTPUTS.eventTable, stack), bucket: requireOutput(outputs, STACK_OUTPUTS.archiveBucket, stack) };
-}
-
-/**
- * The key to sign with: the secret's current key (the first of a `{"current","previous"}` pair).
- * A CliError, before anything is posted, when the secret cannot be read or still holds the
- * placeholder; the message gives the command that stores the key and never the secret's value.
- */
-export async function readSigningKey(sm: Pick<SecretsManagerClient, 'send'>, secretArn: string, source: string, region: string | null): Promise<string> {
-  let raw: string | undefined;
-  try {
-    const out = await sm.send(new GetSecretValueCommand({ SecretId: secretArn }));
-    raw = out.SecretString;
-    if (raw === undefined) throw new CliError(`the secret ${secretArn} of source '${source}' holds binary data, not the Social Plus secret key as a string: ${putSecretCommand(secretArn, region)}`);
-  } catch (err) {
-    if (err instanceof CliError) throw err;
-    if ((err as Error).name === 'ResourceNotFoundException') {
-      throw new CliError(`the secret ${secretArn} of source '${source}' does not exist (deleted, or in another region?): deploy the stack again (npx cdk deploy) or check --region`);
-    }
-    throw awsError(err, `read the secret ${secretArn} of source '${source}' (secretsmanager:GetSecretValue)`);
-  }
-  try {
-    const [current] = parseSecretValue(source, raw);
-    return current as string;
-  } catch (err) {
-    if (err instanceof SecretNotConfiguredError) {
-      throw new CliError(`${err.message}. Nothing was sent. Store the key from the Social Plus console (Settings → Webhooks):\n  ${putSecretCommand(secretArn, region)}`);
-    }
-    throw err;
-  }
-}
-
-/** The archive prefixes (`events/dt=…/hour=…/`) of every UTC hour from `fromMs` to `toMs`, in order. */
-export function archivePrefixes(fromMs: number, toMs: number): string[] {
-  const hour = 3_600_000;
-  const prefixes: string[] = [];
-  for (let t = Math.floor(fromMs / hour) * hour; t <= toMs; t += hour) prefixes.push(partitionPrefix(new Date(t)));
-  return prefixes;
-}
-
-/** The event ids of an archive object: gzip NDJSON (plain NDJSON read as is); lines that do not parse are skipped. */
-export function eventIdsInArchiveObject(bytes: Uint8Array): string[] {
-  const buf = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const text = (buf[0] === 0x1f && buf[1] === 0x8b ? gunzipSync(buf) : buf).toString('utf8');
-  const ids: string[] = [];
-  for (const line of text.split('\n')) {
-    if (line.trim() === '') continue;
-    try {
-      const id = (JSON.parse(line) as { event_id?: unknown }).event_id;
-      if (typeof id === 'string') ids.push(id);
-    } catch {
-      // A line cut short is not one of ours to find.
-    }
-  }
-  return ids;
 }
 
 /** Runs the verification; see the module comment. */
@@ -287,94 +188,4 @@ function awsReadProblem(step: 'store' | 'archive', message: string, ctx: AdviceC
       `run socialplus-webhooks doctor --aws${targetFlags(ctx)}`,
     ],
   };
-}
-
-interface Waits {
-  readonly now: () => number;
-  readonly sleep: (ms: number) => Promise<void>;
-  readonly progress: (note: string) => void;
-}
-
-/** What an event's item says. */
-interface ItemView {
-  readonly flags: string[];
-  readonly handlers: string[];
-}
-
-/** Polls GetItem (strongly consistent) for each event until all are found or the deadline passes. */
-async function followStore(
-  dynamodb: Pick<DynamoDBClient, 'send'>,
-  table: string,
-  events: readonly VerificationEvent[],
-  deadlineMs: number,
-  pollMs: number,
-  w: Waits,
-): Promise<{ items: Map<string, ItemView>; error?: string }> {
-  const items = new Map<string, ItemView>();
-  for (;;) {
-    for (const e of events) {
-      if (items.has(e.eventId)) continue;
-      const k = eventKey(e.eventId);
-      let out;
-      try {
-        out = await dynamodb.send(new GetItemCommand({
-          TableName: table,
-          Key: { [TABLE.partitionKey]: { S: k.PK }, [TABLE.sortKey]: { S: k.SK } },
-          ConsistentRead: true,
-          ProjectionExpression: '#pk, #flags, #handlers',
-          ExpressionAttributeNames: { '#pk': TABLE.partitionKey, '#flags': 'flags', '#handlers': 'handlers' },
-        }));
-      } catch (err) {
-        return { items, error: awsError(err, `read the event table ${table}`).message };
-      }
-      if (!out.Item) continue;
-      const handlers = Object.entries(out.Item.handlers?.M ?? {}).filter(([, v]) => v.BOOL === true).map(([name]) => name).sort();
-      items.set(e.eventId, { flags: [...(out.Item.flags?.SS ?? [])].sort(), handlers });
-    }
-    if (items.size === events.length || w.now() >= deadlineMs) return { items };
-    w.progress(`waiting for the event table: ${items.size}/${events.length}`);
-    await w.sleep(Math.max(1, Math.min(pollMs, deadlineMs - w.now())));
-  }
-}
-
-/**
- * Lists the archive's hourly partitions since the run started (with {@link PARTITION_SKEW_MS} on
- * both sides), reads each object not read before that was written since then, and looks for the
- * events' ids, until all are found or the deadline passes.
- */
-async function followArchive(
-  s3: Pick<S3Client, 'send'>,
-  bucket: string,
-  events: readonly VerificationEvent[],
-  t: { readonly startedMs: number; readonly deadlineMs: number; readonly pollMs: number },
-  w: Waits,
-): Promise<{ found: Map<string, string>; error?: string }> {
-  const wanted = new Set(events.map((e) => e.eventId));
-  const found = new Map<string, string>();
-  const read = new Set<string>();
-  const since = t.startedMs - PARTITION_SKEW_MS;
-  for (;;) {
-    try {
-      for (const prefix of archivePrefixes(since, w.now() + PARTITION_SKEW_MS)) {
-        let token: string | undefined;
-        do {
-          const page = await s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, ...(token ? { ContinuationToken: token } : {}) }));
-          for (const o of page.Contents ?? []) {
-            if (!o.Key || read.has(o.Key) || (o.LastModified && o.LastModified.getTime() < since)) continue;
-            const obj = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: o.Key }));
-            const bytes = await obj.Body?.transformToByteArray();
-            read.add(o.Key);
-            if (!bytes) continue;
-            for (const id of eventIdsInArchiveObject(bytes)) if (wanted.has(id) && !found.has(id)) found.set(id, o.Key);
-          }
-          token = page.IsTruncated ? page.NextContinuationToken : undefined;
-        } while (token);
-      }
-    } catch (err) {
-      return { found, error: awsError(err, `read the archive bucket ${bucket}`).message };
-    }
-    if (found.size === wanted.size || w.now() >= t.deadlineMs) return { found };
-    w.progress(`waiting for the archive (Firehose buffers): ${found.size}/${wanted.size}`);
-    await w.sleep(Math.max(1, Math.min(t.pollMs, t.deadlineMs - w.now())));
-  }
 }

@@ -11,6 +11,23 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import { hasErrorName } from '../core/errors.js';
 
+/**
+ * The key schema of a table keyed by a string partition key and a string sort key, the shape of
+ * both tables in `lambda/common/table-schema.ts`: the attributes' definitions and the key itself.
+ */
+export function stringKeySchema(keys: {
+  readonly partitionKey: string;
+  readonly sortKey: string;
+}): Pick<CreateTableCommandInput, 'AttributeDefinitions' | 'KeySchema'> {
+  return {
+    AttributeDefinitions: [keys.partitionKey, keys.sortKey].map((AttributeName) => ({ AttributeName, AttributeType: 'S' })),
+    KeySchema: [
+      { AttributeName: keys.partitionKey, KeyType: 'HASH' },
+      { AttributeName: keys.sortKey, KeyType: 'RANGE' },
+    ],
+  };
+}
+
 export async function createTableIfMissing(client: DynamoDBClient, input: CreateTableCommandInput & { readonly TableName: string }): Promise<void> {
   try {
     await client.send(new DescribeTableCommand({ TableName: input.TableName }));

@@ -17,7 +17,7 @@
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { HANDLER_STATE_TABLE } from '../common/table-schema.js';
 import { hasErrorName } from '../core/errors.js';
-import { createTableIfMissing } from './create-table.js';
+import { createTableIfMissing, stringKeySchema } from './create-table.js';
 
 /** Key and TTL attribute names of the handler state table (defined in `lambda/common/table-schema.ts`, which the stack imports). */
 export { HANDLER_STATE_TABLE };
@@ -27,14 +27,7 @@ export function ensureHandlerStateTable(client: DynamoDBClient, tableName: strin
   return createTableIfMissing(client, {
     TableName: tableName,
     BillingMode: 'PAY_PER_REQUEST',
-    AttributeDefinitions: [
-      { AttributeName: HANDLER_STATE_TABLE.partitionKey, AttributeType: 'S' },
-      { AttributeName: HANDLER_STATE_TABLE.sortKey, AttributeType: 'S' },
-    ],
-    KeySchema: [
-      { AttributeName: HANDLER_STATE_TABLE.partitionKey, KeyType: 'HASH' },
-      { AttributeName: HANDLER_STATE_TABLE.sortKey, KeyType: 'RANGE' },
-    ],
+    ...stringKeySchema(HANDLER_STATE_TABLE),
   });
 }
 

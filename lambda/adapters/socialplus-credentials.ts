@@ -1,5 +1,6 @@
 import { GetSecretValueCommand, type SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { hasErrorName, SocialPlusWebhooksError } from '../core/errors.js';
+import { parseJsonSecret, secretField } from '../core/secret-value.js';
 import { SOCIALPLUS_API_SECRET_PLACEHOLDER } from '../fanout/handlers/env.js';
 import type { SocialPlusCredentials, SocialPlusCredentialsSource } from '../fanout/kit/social-plus-client.js';
 
@@ -22,16 +23,11 @@ export function parseSocialPlusCredentials(secretId: string, raw: string | undef
   if (value === '') throw new SocialPlusCredentialsError(secretId, 'the secret is empty; put the admin token from the Social Plus console in it');
   let credentials: SocialPlusCredentials;
   if (value.startsWith('{')) {
-    let parsed: unknown;
-    try {
-      parsed = JSON.parse(value);
-    } catch {
-      throw new SocialPlusCredentialsError(secretId, 'the secret looks like JSON but does not parse; use the token as a plain string or {"adminToken":"…","apiKey":"…"}');
-    }
-    const o = (typeof parsed === 'object' && parsed !== null ? parsed : {}) as Record<string, unknown>;
-    const adminToken = typeof o.adminToken === 'string' ? o.adminToken.trim() : '';
+    const forms = 'the token as a plain string or {"adminToken":"…","apiKey":"…"}';
+    const o = parseJsonSecret(value, forms, (problem) => new SocialPlusCredentialsError(secretId, problem));
+    const adminToken = secretField(o, 'adminToken');
     if (adminToken === '') throw new SocialPlusCredentialsError(secretId, 'the JSON secret has no non-empty "adminToken" string');
-    const apiKey = typeof o.apiKey === 'string' && o.apiKey.trim() !== '' ? o.apiKey.trim() : undefined;
+    const apiKey = secretField(o, 'apiKey');
     credentials = { adminToken, ...(apiKey ? { apiKey } : {}) };
   } else {
     credentials = { adminToken: value };

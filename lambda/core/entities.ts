@@ -50,6 +50,14 @@ function clean(e: { actorId?: string; targetType?: string; targetId?: string; oc
   return out;
 }
 
+/**
+ * The entities of an event about one primary entity `e` (a message, post, user…): its id, the
+ * first of `idKeys` it has, as the target, and its time.
+ */
+function about(targetType: string, e: Obj | undefined, idKeys: readonly string[], actorId: string | undefined): EventEntities {
+  return clean({ actorId, targetType, targetId: pick(e, ...idKeys), occurredAt: when(e) });
+}
+
 /** Extracts actor, target and time for a routing name (`post.didFlag`) and its parsed envelope. */
 export function extractEntities(eventType: string, envelope: Obj): EventEntities {
   const data = obj(envelope.data) ?? {};
@@ -59,73 +67,46 @@ export function extractEntities(eventType: string, envelope: Obj): EventEntities
   switch (family) {
     case 'message': {
       const m = first(data.messages);
-      return clean({
-        actorId: pick(reactor, 'userId') ?? pick(m, 'userId', 'creatorId'),
-        targetType: 'message',
-        targetId: pick(m, 'messageId', '_id'),
-        occurredAt: when(m),
-      });
+      return about('message', m, ['messageId', '_id'], pick(reactor, 'userId') ?? pick(m, 'userId', 'creatorId'));
     }
     case 'channel':
     case 'moderation': {
       const c = first(data.channel) ?? first(data.channels);
-      return clean({
-        actorId: pick(data, 'actorId', 'adderId', 'removerId', 'userId'),
-        targetType: 'channel',
-        targetId: pick(c, 'channelId', '_id'),
-        occurredAt: when(c),
-      });
+      return about('channel', c, ['channelId', '_id'], pick(data, 'actorId', 'adderId', 'removerId', 'userId'));
     }
     case 'post': {
       const p = first(data.posts);
-      return clean({
-        actorId: pick(reactor, 'userId') ?? pick(p, 'postedUserId'),
-        targetType: 'post',
-        targetId: pick(p, 'postId', '_id'),
-        occurredAt: when(p),
-      });
+      return about('post', p, ['postId', '_id'], pick(reactor, 'userId') ?? pick(p, 'postedUserId'));
     }
     case 'comment': {
       const c = first(data.comments);
-      return clean({
-        actorId: pick(reactor, 'userId') ?? pick(c, 'userId'),
-        targetType: 'comment',
-        targetId: pick(c, 'commentId', '_id'),
-        occurredAt: when(c),
-      });
+      return about('comment', c, ['commentId', '_id'], pick(reactor, 'userId') ?? pick(c, 'userId'));
     }
     case 'community':
     case 'communityJoinRequest':
     case 'communityMemberInvitation': {
       const c = first(data.communities);
-      return clean({
-        actorId: pick(first(data.communityUsers), 'userId') ?? pick(c, 'userId'),
-        targetType: 'community',
-        targetId: pick(c, 'communityId', '_id'),
-        occurredAt: when(c),
-      });
+      return about('community', c, ['communityId', '_id'], pick(first(data.communityUsers), 'userId') ?? pick(c, 'userId'));
     }
     case 'follow':
-      return clean({ actorId: pick(data, 'from'), targetType: 'user', targetId: pick(data, 'to'), occurredAt: when(data) });
+      return about('user', data, ['to'], pick(data, 'from'));
     case 'user': {
-      if (str(data.from) !== undefined) {
-        return clean({ actorId: pick(data, 'from'), targetType: 'user', targetId: pick(data, 'to'), occurredAt: when(data) });
-      }
+      if (str(data.from) !== undefined) return about('user', data, ['to'], pick(data, 'from'));
       const u = first(data.users);
-      return clean({ actorId: pick(u, 'userId'), targetType: 'user', targetId: pick(u, 'userId'), occurredAt: when(u) });
+      return about('user', u, ['userId'], pick(u, 'userId'));
     }
     case 'video-streaming': {
       const v = first(data.videoStreamings);
-      return clean({ actorId: pick(v, 'userId'), targetType: 'stream', targetId: pick(v, 'streamId'), occurredAt: when(v) });
+      return about('stream', v, ['streamId'], pick(v, 'userId'));
     }
     case 'poll': {
       const p = first(data.polls);
-      return clean({ actorId: pick(p, 'userId'), targetType: 'poll', targetId: pick(p, 'pollId'), occurredAt: when(p) });
+      return about('poll', p, ['pollId'], pick(p, 'userId'));
     }
     case 'file':
-      return clean({ targetType: 'file', targetId: pick(data, 'fileId'), occurredAt: when(data) });
+      return about('file', data, ['fileId'], undefined);
     case 'tag':
-      return clean({ targetType: 'tag', targetId: pick(data, 'tagId', '_id'), occurredAt: when(data) });
+      return about('tag', data, ['tagId', '_id'], undefined);
     case 'push-notification':
       return pushNotificationEntities(envelope, data);
     default:

@@ -5,8 +5,10 @@
  * what is allowed.
  */
 
+import { SocialPlusWebhooksError } from '../../lambda/core/errors.js';
+
 /** The configuration is invalid; `problems` holds one line per bad key. */
-export class ConfigError extends Error {
+export class ConfigError extends SocialPlusWebhooksError {
   constructor(readonly problems: readonly string[]) {
     super(
       `Invalid configuration (CDK context, from cdk.json "context" or -c key=value):\n${problems.map((p) => `  - ${p}`).join('\n')}\n` +

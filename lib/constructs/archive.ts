@@ -14,7 +14,7 @@ import {
   INBOX_SPILL_PREFIX,
 } from '../../lambda/core/archive-layout.js';
 import { Inbox } from './inbox.js';
-import type { IBindableFunction } from './node-function.js';
+import { bindResource, type IBindableFunction } from './node-function.js';
 
 /** Where the Athena workgroup writes query results, inside the archive bucket. */
 export const ATHENA_RESULTS_PREFIX = 'athena-results/';
@@ -91,19 +91,7 @@ abstract class ArchiveStreamBase extends Construct implements IArchiveStream {
   }
 
   bindRecordWriter(fn: IBindableFunction): iam.Grant {
-    const grant = this.grantPutRecords(fn.function);
-    fn.function.addEnvironment(ENV.DELIVERY_STREAM_NAME, this.deliveryStream.deliveryStreamName);
-    return grant;
-  }
-}
-
-/** An existing delivery stream, imported by name. */
-class ImportedArchiveStream extends ArchiveStreamBase {
-  readonly deliveryStream: firehose.IDeliveryStream;
-
-  constructor(scope: Construct, id: string, deliveryStreamName: string) {
-    super(scope, id);
-    this.deliveryStream = firehose.DeliveryStream.fromDeliveryStreamName(this, 'DeliveryStream', deliveryStreamName);
+    return bindResource(fn, (grantee) => this.grantPutRecords(grantee), ENV.DELIVERY_STREAM_NAME, this.deliveryStream.deliveryStreamName);
   }
 }
 
@@ -125,7 +113,9 @@ const NOTIFICATIONS_HANDLER_ID_PREFIX = 'BucketNotificationsHandler';
 export class EventArchive extends ArchiveStreamBase implements IArchiveMetrics {
   /** An existing delivery stream, for functions built outside this stack (the cold-start benchmark). */
   static streamFromName(scope: Construct, id: string, deliveryStreamName: string): IArchiveStream {
-    return new ImportedArchiveStream(scope, id, deliveryStreamName);
+    return new (class extends ArchiveStreamBase {
+      readonly deliveryStream = firehose.DeliveryStream.fromDeliveryStreamName(this, 'DeliveryStream', deliveryStreamName);
+    })(scope, id);
   }
 
   /** The archive bucket (events, errors, claim checks, spills, Athena results); for tests and escape hatches. */

@@ -4,7 +4,8 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
 import { ENV } from '../../lambda/common/env.js';
 import { TABLE } from '../../lambda/common/table-schema.js';
-import type { IBindableFunction } from './node-function.js';
+import { bindResource, type IBindableFunction } from './node-function.js';
+import { keyedTableProps, stringAttribute } from './tables.js';
 import { DEFAULT_EVENT_TABLE_DELETION_PROTECTION } from '../../lambda/common/defaults.js';
 
 /**
@@ -32,19 +33,7 @@ abstract class EventStoreBase extends Construct implements IEventTable {
   }
 
   bindWriter(fn: IBindableFunction): iam.Grant {
-    const grant = this.grantWrites(fn.function);
-    fn.function.addEnvironment(ENV.TABLE_NAME, this.table.tableName);
-    return grant;
-  }
-}
-
-/** An existing event store table, imported by name. */
-class ImportedEventStore extends EventStoreBase {
-  readonly table: dynamodb.ITableV2;
-
-  constructor(scope: Construct, id: string, tableName: string) {
-    super(scope, id);
-    this.table = dynamodb.TableV2.fromTableName(this, 'Table', tableName);
+    return bindResource(fn, (grantee) => this.grantWrites(grantee), ENV.TABLE_NAME, this.table.tableName);
   }
 }
 
@@ -74,7 +63,9 @@ export interface EventStoreProps {
 export class EventTable extends EventStoreBase {
   /** An existing event store table, for functions built outside this stack (the cold-start benchmark). */
   static fromTableName(scope: Construct, id: string, tableName: string): IEventTable {
-    return new ImportedEventStore(scope, id, tableName);
+    return new (class extends EventStoreBase {
+      readonly table = dynamodb.TableV2.fromTableName(this, 'Table', tableName);
+    })(scope, id);
   }
 
   /** The table; for tests and escape hatches. */
@@ -87,20 +78,15 @@ export class EventTable extends EventStoreBase {
 
   constructor(scope: Construct, id: string, props: EventStoreProps = {}) {
     super(scope, id);
-    const str = (name: string): dynamodb.Attribute => ({ name, type: dynamodb.AttributeType.STRING });
     const index = (spec: { indexName: string; partitionKey: string; sortKey: string }): dynamodb.GlobalSecondaryIndexPropsV2 => ({
       indexName: spec.indexName,
-      partitionKey: str(spec.partitionKey),
-      sortKey: str(spec.sortKey),
+      partitionKey: stringAttribute(spec.partitionKey),
+      sortKey: stringAttribute(spec.sortKey),
       projectionType: dynamodb.ProjectionType.INCLUDE,
       nonKeyAttributes: [...TABLE.projectedAttributes],
     });
     this.table = new dynamodb.TableV2(this, 'Table', {
-      partitionKey: str(TABLE.partitionKey),
-      sortKey: str(TABLE.sortKey),
-      billing: dynamodb.Billing.onDemand(),
-      timeToLiveAttribute: TABLE.ttlAttribute,
-      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
+      ...keyedTableProps(TABLE),
       dynamoStream: dynamodb.StreamViewType.NEW_IMAGE,
       encryption: dynamodb.TableEncryptionV2.awsManagedKey(),
       removalPolicy: props.removalPolicy ?? RemovalPolicy.RETAIN,

@@ -1,19 +1,20 @@
 import { Duration, Stack, Token, Validations } from 'aws-cdk-lib';
-import type * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
-import * as logs from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
 import { ENV } from '../../lambda/common/env.js';
-import type { LogLevel } from '../../lambda/common/logger.js';
 import { ConfigError, LAMBDA_ENVIRONMENT_LIMIT_BYTES } from '../config.js';
 import type { IArchiveStream } from './archive.js';
 import type { IEventTable } from './event-store.js';
 import type { HandlerResources } from './handler-resources.js';
 import type { Inbox } from './inbox.js';
-import { WebhooksFunction } from './node-function.js';
-import { PipelineFunction } from './pipeline-function.js';
+import { PipelineFunction, type PipelineFunctionProps } from './pipeline-function.js';
 import type { IWebhookQueue } from './queue.js';
-import { DEFAULT_FANOUT_BATCH_SIZE, DEFAULT_FANOUT_MAX_BATCHING_WINDOW_SECONDS, DEFAULT_FANOUT_MAX_CONCURRENCY, DEFAULT_FANOUT_TIMEOUT_SECONDS, DEFAULT_LOG_LEVEL, DEFAULT_LOG_RETENTION_DAYS } from '../../lambda/common/defaults.js';
+import {
+  DEFAULT_FANOUT_BATCH_SIZE,
+  DEFAULT_FANOUT_MAX_BATCHING_WINDOW_SECONDS,
+  DEFAULT_FANOUT_MAX_CONCURRENCY,
+  DEFAULT_FANOUT_TIMEOUT_SECONDS,
+} from '../../lambda/common/defaults.js';
 
 /** The example handlers' configuration and what the enabled ones need. */
 export interface FanoutHandlersProps {
@@ -33,7 +34,7 @@ export function referenceLengthEstimate(stackName: string): number {
 }
 
 /** Props for {@link FanoutFunction}. */
-export interface FanoutFunctionProps {
+export interface FanoutFunctionProps extends PipelineFunctionProps {
   /** The event queue it consumes. */
   readonly queue: IWebhookQueue;
   /** The event store. */
@@ -75,26 +76,6 @@ export interface FanoutFunctionProps {
    */
   readonly memorySize?: number;
   /**
-   * Log level.
-   * @default DEFAULT_LOG_LEVEL
-   */
-  readonly logLevel?: LogLevel;
-  /**
-   * Log group retention.
-   * @default DEFAULT_LOG_RETENTION_DAYS
-   */
-  readonly logRetention?: logs.RetentionDays;
-  /**
-   * X-Ray active tracing.
-   * @default true
-   */
-  readonly tracing?: boolean;
-  /**
-   * Namespace of the function's own metrics.
-   * @default METRICS_NAMESPACE ('SocialPlusWebhooks')
-   */
-  readonly metricsNamespace?: string;
-  /**
    * The example handlers.
    * @default none: `HANDLERS_CONFIG` unset, every example handler off
    */
@@ -107,50 +88,39 @@ export interface FanoutFunctionProps {
  * Firehose, stores each event once, runs the handlers.
  */
 export class FanoutFunction extends PipelineFunction {
-  /** The function. */
-  readonly function: lambda.Function;
-  /** Its log group. */
-  readonly logGroup: logs.ILogGroup;
-  /** Its execution role. */
-  readonly role: iam.Role;
   /** The SQS event source mapping. */
   readonly eventSource: lambda.EventSourceMapping;
 
   constructor(scope: Construct, id: string, props: FanoutFunctionProps) {
-    super(scope, id);
-    const fn = new WebhooksFunction(this, 'Handler', {
+    super(scope, id, props, {
       entry: 'lambda/fanout/index.ts',
       description: 'socialplus-webhooks fan-out: archives, stores and dispatches queued events',
       memorySize: props.memorySize ?? 512,
       timeout: props.timeout ?? Duration.seconds(DEFAULT_FANOUT_TIMEOUT_SECONDS),
-      logLevel: props.logLevel ?? DEFAULT_LOG_LEVEL,
-      logRetention: props.logRetention ?? (DEFAULT_LOG_RETENTION_DAYS as logs.RetentionDays),
       invocation: 'its SQS event source mapping invokes the fan-out synchronously, and records that keep failing go to the event queue\'s dead-letter queue',
-      tracing: props.tracing,
-      metricsNamespace: props.metricsNamespace,
       // Off Social Plus's request path (SQS invokes it), so its cold start can pay for readable
       // stack traces, which matter most here: it runs the user's own handlers.
       enableSourceMaps: true,
     });
 
-    props.eventStore.bindWriter(fn);
-    props.archive.bindRecordWriter(fn);
-    fn.function.addEnvironment(ENV.EVENT_RETENTION_DAYS, String(props.eventRetentionDays));
-    props.inbox.bindProcessor(fn);
+    props.eventStore.bindWriter(this);
+    props.archive.bindRecordWriter(this);
+    this.function.addEnvironment(ENV.EVENT_RETENTION_DAYS, String(props.eventRetentionDays));
+    props.inbox.bindProcessor(this);
 
     const h = props.handlers;
     if (h !== undefined) {
-      fn.function.addEnvironment(ENV.HANDLERS_CONFIG, h.config);
-      h.resources?.bindHandlers(fn);
+      this.function.addEnvironment(ENV.HANDLERS_CONFIG, h.config);
+      h.resources?.bindHandlers(this);
     }
-    this.assertEnvironmentFits(fn.function);
+    this.assertEnvironmentFits(this.function);
 
     // The mapping is built here rather than with SqsEventSource so its construct id (and logical id)
     // does not depend on the queue's, and the consume grant sits next to it.
-    props.queue.grantConsumeMessages(fn.function);
+    props.queue.grantConsumeMessages(this.function);
     const window = props.maxBatchingWindow ?? Duration.seconds(DEFAULT_FANOUT_MAX_BATCHING_WINDOW_SECONDS);
     this.eventSource = new lambda.EventSourceMapping(this, 'EventSource', {
-      target: fn.function,
+      target: this.function,
       eventSourceArn: props.queue.queueArn,
       batchSize: props.batchSize ?? DEFAULT_FANOUT_BATCH_SIZE,
       maxBatchingWindow: window.toSeconds() > 0 ? window : undefined,
@@ -158,17 +128,13 @@ export class FanoutFunction extends PipelineFunction {
       reportBatchItemFailures: true,
     });
     // Lambda starts polling only once the role may read the queue.
-    this.eventSource.node.addDependency(fn.role);
+    this.eventSource.node.addDependency(this.role);
     Validations.of(this.eventSource.node.defaultChild as lambda.CfnEventSourceMapping).acknowledge({
       id: 'Serverless-LambdaEventSourceMappingDestination',
       reason:
         'Lambda supports no on-failure destination for SQS event sources; a record that keeps failing goes to the event queue\'s ' +
         'dead-letter queue through its redrive policy after maxReceiveCount receives (partial batch responses are on).',
     });
-
-    this.function = fn.function;
-    this.logGroup = fn.logGroup;
-    this.role = fn.role;
   }
 
   /**

@@ -7,7 +7,8 @@ import { Construct } from 'constructs';
 import { ENV } from '../../lambda/common/env.js';
 import { SOCIALPLUS_API_SECRET_PLACEHOLDER } from '../../lambda/fanout/handlers/env.js';
 import { HANDLER_STATE_TABLE } from '../../lambda/common/table-schema.js';
-import type { IBindableFunction } from './node-function.js';
+import { bindResource, type IBindableFunction } from './node-function.js';
+import { keyedTableProps } from './tables.js';
 
 /**
  * What the example handlers' stores call on the state table: GetItem, PutItem and UpdateItem (flags,
@@ -47,13 +48,8 @@ export class HandlerResources extends Construct {
   constructor(scope: Construct, id: string, props: HandlerResourcesProps) {
     super(scope, id);
     if (props.stateTable) {
-      const str = (name: string): dynamodb.Attribute => ({ name, type: dynamodb.AttributeType.STRING });
       this.stateTable = new dynamodb.TableV2(this, 'StateTable', {
-        partitionKey: str(HANDLER_STATE_TABLE.partitionKey),
-        sortKey: str(HANDLER_STATE_TABLE.sortKey),
-        billing: dynamodb.Billing.onDemand(),
-        timeToLiveAttribute: HANDLER_STATE_TABLE.ttlAttribute,
-        pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
+        ...keyedTableProps(HANDLER_STATE_TABLE),
         encryption: dynamodb.TableEncryptionV2.awsManagedKey(),
         // Ban claims and counters outlive `cdk destroy` like the events do: losing them re-bans and recounts.
         removalPolicy: RemovalPolicy.RETAIN,
@@ -118,17 +114,11 @@ export class HandlerResources extends Construct {
    * events) and the admin token's secret (`ENV.SOCIALPLUS_API_SECRET_ARN`, read).
    */
   bindHandlers(fn: IBindableFunction): void {
-    if (this.stateTable) {
-      this.grantState(fn.function);
-      fn.function.addEnvironment(ENV.HANDLER_STATE_TABLE_NAME, this.stateTable.tableName);
-    }
-    if (this.eventBus) {
-      this.eventBus.grantPutEventsTo(fn.function);
-      fn.function.addEnvironment(ENV.EVENT_BUS_NAME, this.eventBus.eventBusName);
-    }
-    if (this.socialPlusSecret) {
-      this.socialPlusSecret.grantRead(fn.function);
-      fn.function.addEnvironment(ENV.SOCIALPLUS_API_SECRET_ARN, this.socialPlusSecret.secretArn);
+    const { stateTable, eventBus, socialPlusSecret } = this;
+    if (stateTable) bindResource(fn, (grantee) => this.grantState(grantee), ENV.HANDLER_STATE_TABLE_NAME, stateTable.tableName);
+    if (eventBus) bindResource(fn, (grantee) => eventBus.grantPutEventsTo(grantee), ENV.EVENT_BUS_NAME, eventBus.eventBusName);
+    if (socialPlusSecret) {
+      bindResource(fn, (grantee) => socialPlusSecret.grantRead(grantee), ENV.SOCIALPLUS_API_SECRET_ARN, socialPlusSecret.secretArn);
     }
   }
 }

@@ -5,7 +5,7 @@ import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
 import { ENV } from '../../lambda/common/env.js';
 import { INBOX_LARGE_PREFIX, INBOX_SPILL_PREFIX } from '../../lambda/core/archive-layout.js';
-import { defaultPolicyOf, type IBindableFunction } from './node-function.js';
+import { bindResource, defaultPolicyOf, type IBindableFunction } from './node-function.js';
 
 /** The archive bucket's inbox (docs/architecture.md §6): claim checks under `inbox/large/`, spills under `inbox/spill/`. */
 export const INBOX_PREFIX = 'inbox/';
@@ -75,7 +75,7 @@ export class Inbox {
 
   /** Sets `ENV.ARCHIVE_BUCKET_NAME` on the receiver and grants it {@link grantWrites}. */
   bindWriter(fn: IBindableFunction): iam.Grant[] {
-    return this.bind(fn, this.grantWrites(fn.function), {
+    return this.bind(fn, (grantee) => this.grantWrites(grantee), {
       [INBOX_LARGE_PREFIX]:
         'The receiver puts a body too large for a queue message under inbox/large/<date>/<event id>, a key it makes per event at run time; ' +
         'PutObject only, under this prefix only.',
@@ -87,7 +87,7 @@ export class Inbox {
 
   /** Sets `ENV.ARCHIVE_BUCKET_NAME` on the fan-out and grants it {@link grantProcessing}. */
   bindProcessor(fn: IBindableFunction): iam.Grant[] {
-    return this.bind(fn, this.grantProcessing(fn.function), {
+    return this.bind(fn, (grantee) => this.grantProcessing(grantee), {
       [INBOX_LARGE_PREFIX]:
         'The fan-out reads claim-checked bodies, and writes payloads too large for an archive record or a table item, under inbox/large/ ' +
         'at keys named per event at run time; GetObject and PutObject, under this prefix only.',
@@ -97,9 +97,9 @@ export class Inbox {
     });
   }
 
-  /** What both bindings share once `grants` are made: the variable, and the prefix wildcards acknowledged with `reasons`. */
-  private bind(fn: IBindableFunction, grants: iam.Grant[], reasons: Readonly<Record<string, string>>): iam.Grant[] {
-    fn.function.addEnvironment(ENV.ARCHIVE_BUCKET_NAME, this.bucket.bucketName);
+  /** What both bindings share: the grants with the variable, and the prefix wildcards they need acknowledged with `reasons`. */
+  private bind(fn: IBindableFunction, grant: (grantee: iam.IGrantable) => iam.Grant[], reasons: Readonly<Record<string, string>>): iam.Grant[] {
+    const grants = bindResource(fn, grant, ENV.ARCHIVE_BUCKET_NAME, this.bucket.bucketName);
     acknowledgeInboxWildcards(defaultPolicyOf(fn), this.bucket, reasons);
     return grants;
   }

@@ -134,6 +134,17 @@ export interface IBindableFunction {
   readonly role: iam.Role;
 }
 
+/**
+ * Binds `fn` to one resource: `grant` gives its role what this use of the resource needs, then
+ * `variable` is set to `value`, the name or address the function finds the resource by. The
+ * resources' `bindX` methods go through here, so a function never gets the one without the other.
+ */
+export function bindResource<G>(fn: IBindableFunction, grant: (grantee: iam.IGrantable) => G, variable: string, value: string): G {
+  const granted = grant(fn.function);
+  fn.function.addEnvironment(variable, value);
+  return granted;
+}
+
 /** The policy grants to a role land in, for acknowledging a cdk-nag finding one of them raises. */
 export function defaultPolicyOf(fn: IBindableFunction): iam.CfnPolicy {
   return fn.role.node.findChild('DefaultPolicy').node.defaultChild as iam.CfnPolicy;

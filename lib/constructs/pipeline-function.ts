@@ -3,6 +3,9 @@ import type * as iam from 'aws-cdk-lib/aws-iam';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
+import type { LogLevel } from '../../lambda/common/logger.js';
+import { type IBindableFunction, WebhooksFunction, type WebhooksFunctionProps } from './node-function.js';
+import { DEFAULT_LOG_LEVEL, DEFAULT_LOG_RETENTION_DAYS } from '../../lambda/common/defaults.js';
 
 /** A pipeline function's metrics and logs, as the alarms and the dashboard use them. */
 export interface IFunctionMetrics {
@@ -18,17 +21,59 @@ export interface IFunctionMetrics {
   readonly logGroupName: string;
 }
 
+/** The props the receiver and the fan-out both take, with the same defaults: logging, tracing and metrics. */
+export interface PipelineFunctionProps {
+  /**
+   * Log level.
+   * @default DEFAULT_LOG_LEVEL
+   */
+  readonly logLevel?: LogLevel;
+  /**
+   * Log group retention.
+   * @default DEFAULT_LOG_RETENTION_DAYS
+   */
+  readonly logRetention?: logs.RetentionDays;
+  /**
+   * X-Ray active tracing.
+   * @default true
+   */
+  readonly tracing?: boolean;
+  /**
+   * Namespace of the function's own metrics.
+   * @default METRICS_NAMESPACE ('SocialPlusWebhooks')
+   */
+  readonly metricsNamespace?: string;
+}
+
+/** What a pipeline function sets itself (entry, sizing, invocation); the rest comes from {@link PipelineFunctionProps}. */
+export type PipelineFunctionSpec = Omit<WebhooksFunctionProps, keyof PipelineFunctionProps>;
+
 /**
- * What the receiver and the fan-out share: the function, its role and log group, their names for
- * the stack's outputs, and the metrics the monitoring reads.
+ * What the receiver and the fan-out share: the function (construct id `Handler`), its role and log
+ * group, their names for the stack's outputs, and the metrics the monitoring reads. A resource binds
+ * itself to the pipeline function as to any {@link IBindableFunction}.
  */
-export abstract class PipelineFunction extends Construct implements IFunctionMetrics {
+export abstract class PipelineFunction extends Construct implements IFunctionMetrics, IBindableFunction {
   /** The function (the API integrates the receiver's). */
-  abstract readonly function: lambda.Function;
+  readonly function: lambda.Function;
   /** Its execution role. */
-  abstract readonly role: iam.Role;
+  readonly role: iam.Role;
   /** Its log group. */
-  abstract readonly logGroup: logs.ILogGroup;
+  readonly logGroup: logs.ILogGroup;
+
+  protected constructor(scope: Construct, id: string, props: PipelineFunctionProps, spec: PipelineFunctionSpec) {
+    super(scope, id);
+    const fn = new WebhooksFunction(this, 'Handler', {
+      ...spec,
+      logLevel: props.logLevel ?? DEFAULT_LOG_LEVEL,
+      logRetention: props.logRetention ?? (DEFAULT_LOG_RETENTION_DAYS as logs.RetentionDays),
+      tracing: props.tracing,
+      metricsNamespace: props.metricsNamespace,
+    });
+    this.function = fn.function;
+    this.role = fn.role;
+    this.logGroup = fn.logGroup;
+  }
 
   /** The function's name. */
   get functionName(): string {

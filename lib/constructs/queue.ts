@@ -7,7 +7,7 @@ import { Construct } from 'constructs';
 import { ENV } from '../../lambda/common/env.js';
 import { QUEUE_RETENTION_SECONDS, VISIBILITY_TIMEOUT_FACTOR } from '../config.js';
 import { ScopedQueueDestination } from './inbox.js';
-import type { IBindableFunction } from './node-function.js';
+import { bindResource, type IBindableFunction } from './node-function.js';
 import { DEFAULT_MAX_RECEIVE_COUNT } from '../../lambda/common/defaults.js';
 
 /** SQS's largest message (docs/architecture.md §3); the queue attribute still defaults to 256 KiB, so it is set explicitly. */
@@ -58,19 +58,7 @@ abstract class EventQueueBase extends Construct implements IWebhookQueue {
   }
 
   bindSender(fn: IBindableFunction): iam.Grant {
-    const grant = this.grantSendMessages(fn.function);
-    fn.function.addEnvironment(ENV.QUEUE_URL, this.queue.queueUrl);
-    return grant;
-  }
-}
-
-/** An existing event queue, imported by ARN. */
-class ImportedEventQueue extends EventQueueBase {
-  readonly queue: sqs.IQueue;
-
-  constructor(scope: Construct, id: string, queueArn: string) {
-    super(scope, id);
-    this.queue = sqs.Queue.fromQueueArn(this, 'Queue', queueArn);
+    return bindResource(fn, (grantee) => this.grantSendMessages(grantee), ENV.QUEUE_URL, this.queue.queueUrl);
   }
 }
 
@@ -97,7 +85,9 @@ export interface EventQueueProps {
 export class WebhookQueue extends EventQueueBase implements IWebhookQueueMetrics {
   /** An existing event queue, for functions built outside this stack (the cold-start benchmark). */
   static fromQueueArn(scope: Construct, id: string, queueArn: string): IWebhookQueue {
-    return new ImportedEventQueue(scope, id, queueArn);
+    return new (class extends EventQueueBase {
+      readonly queue = sqs.Queue.fromQueueArn(this, 'Queue', queueArn);
+    })(scope, id);
   }
 
   /** The event queue (the receiver sends, the fan-out consumes); for tests and escape hatches. */

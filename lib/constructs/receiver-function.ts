@@ -1,21 +1,15 @@
 import { Duration } from 'aws-cdk-lib';
-import type * as iam from 'aws-cdk-lib/aws-iam';
-import type * as lambda from 'aws-cdk-lib/aws-lambda';
-import * as logs from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
 import { ENV } from '../../lambda/common/env.js';
 import { DEFAULT_SIGNATURE_FORMS, type SignatureForm } from '../../lambda/core/signature.js';
-import type { LogLevel } from '../../lambda/common/logger.js';
 import type { Inbox } from './inbox.js';
-import { WebhooksFunction } from './node-function.js';
-import { PipelineFunction } from './pipeline-function.js';
+import { PipelineFunction, type PipelineFunctionProps } from './pipeline-function.js';
 import type { IWebhookQueue } from './queue.js';
 import type { WebhookSecrets } from './secrets.js';
-import { DEFAULT_LOG_LEVEL, DEFAULT_LOG_RETENTION_DAYS } from '../../lambda/common/defaults.js';
 import { DEFAULT_RECEIVER_DEADLINE_MS } from '../../lambda/core/deadline.js';
 
 /** Props for {@link ReceiverFunction}. */
-export interface ReceiverFunctionProps {
+export interface ReceiverFunctionProps extends PipelineFunctionProps {
   /** The event queue the receiver buffers verified events in. */
   readonly queue: IWebhookQueue;
   /** The webhook sources' secrets. */
@@ -45,26 +39,6 @@ export interface ReceiverFunctionProps {
    */
   readonly timeout?: Duration;
   /**
-   * Log level.
-   * @default DEFAULT_LOG_LEVEL
-   */
-  readonly logLevel?: LogLevel;
-  /**
-   * Log group retention.
-   * @default DEFAULT_LOG_RETENTION_DAYS
-   */
-  readonly logRetention?: logs.RetentionDays;
-  /**
-   * X-Ray active tracing.
-   * @default true
-   */
-  readonly tracing?: boolean;
-  /**
-   * Namespace of the function's own metrics.
-   * @default METRICS_NAMESPACE ('SocialPlusWebhooks')
-   */
-  readonly metricsNamespace?: string;
-  /**
    * The `x-amity-signature` forms accepted.
    * @default DEFAULT_SIGNATURE_FORMS (the MAC of the exact bytes, base64 or hex)
    */
@@ -78,15 +52,7 @@ export interface ReceiverFunctionProps {
  * under `inbox/large/` and `inbox/spill/`, nothing else.
  */
 export class ReceiverFunction extends PipelineFunction {
-  /** The function. */
-  readonly function: lambda.Function;
-  /** Its log group. */
-  readonly logGroup: logs.ILogGroup;
-  /** Its execution role: the queue and the inbox admit its sends and spills. */
-  readonly role: iam.Role;
-
   constructor(scope: Construct, id: string, props: ReceiverFunctionProps) {
-    super(scope, id);
     const timeout = props.timeout ?? Duration.seconds(3);
     const deadlineMs = (props.deadline ?? Duration.millis(DEFAULT_RECEIVER_DEADLINE_MS)).toMilliseconds();
     if (!Number.isInteger(deadlineMs) || deadlineMs <= 0 || deadlineMs >= timeout.toMilliseconds()) {
@@ -94,33 +60,25 @@ export class ReceiverFunction extends PipelineFunction {
         `ReceiverFunction deadline is ${deadlineMs} ms; it must be a whole number of milliseconds above 0 and below the function timeout (${timeout.toMilliseconds()} ms)`,
       );
     }
-    const fn = new WebhooksFunction(this, 'Handler', {
+    super(scope, id, props, {
       entry: 'lambda/receiver/index.ts',
       description: 'socialplus-webhooks receiver: verifies Social Plus webhooks and queues them',
       memorySize: props.memorySize ?? 1024,
       timeout,
-      logLevel: props.logLevel ?? DEFAULT_LOG_LEVEL,
-      logRetention: props.logRetention ?? (DEFAULT_LOG_RETENTION_DAYS as logs.RetentionDays),
       invocation: 'API Gateway invokes the receiver synchronously (Lambda proxy integration) and Social Plus sees any failure as a non-200 answer',
-      tracing: props.tracing,
-      metricsNamespace: props.metricsNamespace,
       // Its cold start is on Social Plus's request path (docs/architecture.md §10), and --enable-source-maps adds
       // about 5 ms (bench/cold-start.ts) to it; it logs its errors by message, not stack trace, so
       // its asset ships no source maps at all.
       enableSourceMaps: false,
     });
 
-    props.queue.bindSender(fn);
-    props.sourceSecrets.bindReader(fn);
-    props.inbox.bindWriter(fn);
+    props.queue.bindSender(this);
+    props.sourceSecrets.bindReader(this);
+    props.inbox.bindWriter(this);
 
     // No grant: the deadline only bounds the receiver's own work.
-    fn.function.addEnvironment(ENV.RECEIVER_DEADLINE_MS, String(deadlineMs));
+    this.function.addEnvironment(ENV.RECEIVER_DEADLINE_MS, String(deadlineMs));
     // No grant: which forms of the one MAC are accepted.
-    fn.function.addEnvironment(ENV.SIGNATURE_FORMS, (props.signatureForms ?? DEFAULT_SIGNATURE_FORMS).join(','));
-
-    this.function = fn.function;
-    this.logGroup = fn.logGroup;
-    this.role = fn.role;
+    this.function.addEnvironment(ENV.SIGNATURE_FORMS, (props.signatureForms ?? DEFAULT_SIGNATURE_FORMS).join(','));
   }
 }

@@ -4,11 +4,23 @@
  */
 import type { IncomingMessage } from 'node:http';
 import { PassThrough } from 'node:stream';
+import { SocialPlusWebhooksError } from '../../lambda/core/errors.js';
 
 /** The body is larger than the limit (declared or received). */
-export class BodyTooLarge extends Error {}
+export class BodyTooLarge extends SocialPlusWebhooksError {
+  constructor() {
+    super('the request body is larger than the limit');
+    this.name = 'BodyTooLarge';
+  }
+}
+
 /** The client went away before the body ended. */
-export class BodyAborted extends Error {}
+export class BodyAborted extends SocialPlusWebhooksError {
+  constructor() {
+    super('the client went away before the request body ended');
+    this.name = 'BodyAborted';
+  }
+}
 
 /** Reads the whole body, refusing more than `max` bytes (before reading any, when Content-Length says so). */
 export function readBody(req: IncomingMessage, max: number): Promise<Buffer> {

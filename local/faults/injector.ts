@@ -9,6 +9,7 @@
  * once can be replayed with `FAULT_SEED=<seed>`.
  */
 import type { S3Client } from '@aws-sdk/client-s3';
+import { SocialPlusWebhooksError } from '../../lambda/core/errors.js';
 import type { WebhookEnvelope, WebhookHandler } from '../../lambda/core/define-handler.js';
 import type { ArchiveStream, BlobStore, EventQueue, EventStore } from '../../lambda/core/ports.js';
 import type { LocalPipelineWrappers } from '../pipeline.js';
@@ -43,7 +44,7 @@ export interface InjectedFault {
 }
 
 /** The error an injected failure throws. */
-export class InjectedFaultError extends Error {
+export class InjectedFaultError extends SocialPlusWebhooksError {
   constructor(readonly point: FaultPoint, readonly key: string, readonly kind: 'fail' | 'fail-after') {
     super(`injected fault (${kind}) at ${point} for ${key}`);
     this.name = 'InjectedFaultError';

@@ -3,6 +3,7 @@
  * the set of those the queue holds.
  */
 import { randomUUID } from 'node:crypto';
+import { SocialPlusWebhooksError } from '../../lambda/core/errors.js';
 import type { QueueMessage, QueueMessageAttributes } from '../../lambda/core/ports.js';
 
 export interface Entry {
@@ -22,7 +23,7 @@ export interface Entry {
 }
 
 /** Thrown when a message cannot be queued as given (SQS would reject it too). */
-export class InvalidQueueMessageError extends Error {
+export class InvalidQueueMessageError extends SocialPlusWebhooksError {
   constructor(message: string) {
     super(message);
     this.name = 'InvalidQueueMessageError';

@@ -9,6 +9,7 @@
  */
 import type { QueueMessageAttributes } from '../../lambda/core/ports.js';
 import { readJournal } from '../append-log.js';
+import { parseJsonObject } from '../json-object.js';
 import type { Entry } from './entry.js';
 
 type JournalOp =
@@ -90,15 +91,8 @@ export function isStringRecord(v: unknown): v is Record<string, string> {
 }
 
 function parseJournalOp(text: string): JournalOp | undefined {
-  let v: unknown;
-  try {
-    v = JSON.parse(text);
-  } catch {
-    return undefined;
-  }
-  if (typeof v !== 'object' || v === null) return undefined;
-  const o = v as Record<string, unknown>;
-  if (typeof o.id !== 'string') return undefined;
+  const o = parseJsonObject(text);
+  if (!o || typeof o.id !== 'string') return undefined;
   switch (o.op) {
     case 'send':
       if (typeof o.body !== 'string' || typeof o.sentAt !== 'number' || !isStringRecord(o.attributes)) return undefined;

@@ -1,8 +1,10 @@
 /** The S3 errors the local S3 emulator answers with: an HTTP status, S3's error code, and details. */
+import { SocialPlusWebhooksError } from '../../lambda/core/errors.js';
 
-export class S3Error extends Error {
+export class S3Error extends SocialPlusWebhooksError {
   constructor(readonly status: number, readonly code: string, message: string, readonly detail: Record<string, string> = {}) {
     super(message);
+    this.name = 'S3Error';
   }
 }
 

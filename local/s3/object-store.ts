@@ -15,6 +15,7 @@ import { mkdirSync, rmSync } from 'node:fs';
 import { mkdir, open, readdir, readFile, rename, rmdir, stat, unlink, type FileHandle } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { syncDir } from '../append-log.js';
+import { parseJsonObject } from '../json-object.js';
 import { S3RVER_MD5_SUFFIX, S3RVER_METADATA_SUFFIX, S3RVER_OBJECT_SUFFIX } from '../paths.js';
 import { badRequest, noSuchKey, S3Error } from './errors.js';
 import { keptMetadata } from './metadata.js';
@@ -217,13 +218,8 @@ export class S3ObjectStore {
 async function readMetadata(path: string, key: string): Promise<Record<string, string>> {
   // A missing file: s3rver served such an object without metadata, and so does the emulator.
   const text = await readFile(path, 'utf8').catch((err: NodeJS.ErrnoException) => (err.code === 'ENOENT' ? '{}' : Promise.reject(err)));
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(text);
-  } catch {
-    // Falls through to the refusal.
-  }
-  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
+  const parsed = parseJsonObject(text);
+  if (!parsed) {
     throw new S3Error(500, 'InternalError', 'The metadata file of this object is unreadable (an s3rver write cut short by a crash?); local mode repairs inbox objects at start-up.', { Key: key });
   }
   return keptMetadata(parsed);

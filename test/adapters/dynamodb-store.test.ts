@@ -1,7 +1,4 @@
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import {
   ConditionalCheckFailedException,
@@ -12,46 +9,33 @@ import {
   type AttributeValue,
   type DynamoDBClient,
 } from '@aws-sdk/client-dynamodb';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { DynamoDbEventStore, toItem } from '../../lambda/adapters/dynamodb-store.js';
-import { parseEvent } from '../../lambda/core/envelope.js';
 import { eventIdOf } from '../../lambda/core/event-id.js';
 import type { StoredEvent } from '../../lambda/core/ports.js';
 import { TABLE } from '../../lambda/common/table-schema.js';
-import { ensureEventTable, localDynamoDbClient, startDynalite, type RunningEmulator } from '../../local/emulators.js';
+import { ensureEventTable } from '../../local/emulators.js';
+import { archiveRecordOf } from '../support/archive-records.js';
+import { useTestDynalite } from '../support/emulators.js';
 import { sampleBody } from '../support/samples.js';
 
-let dir: string;
-let emulator: RunningEmulator;
-let client: DynamoDBClient;
+const dynalite = useTestDynalite({ onDisk: 'spw-dynamodb-' });
 let tableName: string;
 let store: DynamoDbEventStore;
 let tables = 0;
 
-beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'spw-dynamodb-'));
-  emulator = await startDynalite({ dir });
-  client = localDynamoDbClient(emulator.endpoint);
-});
-
-afterAll(async () => {
-  client?.destroy();
-  await emulator?.close();
-  if (dir) await rm(dir, { recursive: true, force: true });
-});
-
 // A fresh table per test keeps the tests independent of each other's items.
 beforeEach(async () => {
   tableName = `events-${++tables}`;
-  await ensureEventTable(client, tableName);
+  await ensureEventTable(dynalite.client, tableName);
   await waitUntilActive(tableName);
-  store = new DynamoDbEventStore(client, tableName);
+  store = new DynamoDbEventStore(dynalite.client, tableName);
 });
 
 /** ensureEventTable returns while dynalite still reports the table CREATING for a tick. */
 async function waitUntilActive(name: string): Promise<void> {
   for (let i = 0; i < 100; i++) {
-    const { Table } = await client.send(new DescribeTableCommand({ TableName: name }));
+    const { Table } = await dynalite.client.send(new DescribeTableCommand({ TableName: name }));
     if (Table?.TableStatus === 'ACTIVE') return;
     await new Promise((r) => setTimeout(r, 10));
   }
@@ -60,30 +44,17 @@ async function waitUntilActive(name: string): Promise<void> {
 
 /** The stored event the fan-out would write for a body. */
 function storedEvent(raw: string, extra: Partial<StoredEvent> = {}): StoredEvent {
-  const parsed = parseEvent(raw);
-  return {
-    eventId: eventIdOf(raw),
-    eventType: parsed.eventType,
-    eventName: parsed.eventName,
-    receivedAt: '2025-07-02T09:54:03.221Z',
-    source: 'default',
-    deprecated: parsed.deprecated,
-    flags: parsed.flags,
-    payload: raw,
-    expiresAt: 1_759_000_000,
-    ...parsed.entities,
-    ...extra,
-  };
+  return { ...archiveRecordOf(raw, '2025-07-02T09:54:03.221Z'), expiresAt: 1_759_000_000, ...extra };
 }
 
 async function rawItem(eventId: string): Promise<Record<string, AttributeValue> | undefined> {
-  const out = await client.send(new GetItemCommand({ TableName: tableName, Key: { PK: { S: `EVENT#${eventId}` }, SK: { S: 'EVENT' } }, ConsistentRead: true }));
+  const out = await dynalite.client.send(new GetItemCommand({ TableName: tableName, Key: { PK: { S: `EVENT#${eventId}` }, SK: { S: 'EVENT' } }, ConsistentRead: true }));
   return out.Item;
 }
 
 describe('DynamoDbEventStore against dynalite', () => {
   it('the table has the keys and sparse GSIs of docs/architecture.md §5', async () => {
-    const { Table } = await client.send(new DescribeTableCommand({ TableName: tableName }));
+    const { Table } = await dynalite.client.send(new DescribeTableCommand({ TableName: tableName }));
     expect(Table?.KeySchema).toEqual([
       { AttributeName: 'PK', KeyType: 'HASH' },
       { AttributeName: 'SK', KeyType: 'RANGE' },
@@ -203,7 +174,7 @@ describe('DynamoDbEventStore against dynalite', () => {
     const other = storedEvent(sampleBody('message.didCreate'));
     for (const e of [later, other, first]) await store.putIfAbsent(e);
 
-    const out = await client.send(new QueryCommand({
+    const out = await dynalite.client.send(new QueryCommand({
       TableName: tableName,
       IndexName: TABLE.byActor.indexName,
       KeyConditionExpression: '#pk = :pk',
@@ -220,7 +191,7 @@ describe('DynamoDbEventStore against dynalite', () => {
     const outside = storedEvent('{"event":"channel.didUpdate","data":{"channel":[{"channelId":"general"}],"x":1}}', { receivedAt: '2025-07-03T11:00:00.000Z' });
     for (const e of [ban, update, outside]) await store.putIfAbsent(e);
 
-    const out = await client.send(new QueryCommand({
+    const out = await dynalite.client.send(new QueryCommand({
       TableName: tableName,
       IndexName: TABLE.byTarget.indexName,
       KeyConditionExpression: '#pk = :pk AND #sk BETWEEN :from AND :to',

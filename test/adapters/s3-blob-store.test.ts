@@ -1,10 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import type { S3Client } from '@aws-sdk/client-s3';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ensureBucket, localS3Client, startS3rver, type RunningEmulator } from '../../local/emulators.js';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { S3BlobStore } from '../../lambda/adapters/s3-blob-store.js';
 import { BlobNotFoundError } from '../../lambda/core/errors.js';
 import { eventIdOf } from '../../lambda/core/event-id.js';
@@ -12,6 +7,7 @@ import { claimCheckKey, fromBlobMetadata, spillKey, toBlobMetadata } from '../..
 import { createFanoutHandler } from '../../lambda/fanout/batch-handler.js';
 import { createReceiverHandler } from '../../lambda/receiver/handler.js';
 import { DEFAULT_REQUEST_TIME_EPOCH, signedWebhookEvent } from '../support/api-gateway.js';
+import { useTestS3 } from '../support/emulators.js';
 import { FakeSecretSource, InMemoryArchiveStream, InMemoryEventStore, InMemoryQueue, RecordingLogger, RecordingMetrics } from '../support/fakes.js';
 import { sampleBody } from '../support/samples.js';
 import { s3NotificationRecord, sqsEvent, sqsRecord } from '../support/sqs.js';
@@ -20,23 +16,11 @@ const BUCKET = 'socialplus-webhooks-archive-test';
 const AT = new Date(DEFAULT_REQUEST_TIME_EPOCH);
 const SECRET = 'sp-s3-secret-5a0e';
 
-let dir: string;
-let s3rver: RunningEmulator;
-let client: S3Client;
+const emulator = useTestS3('spw-s3-blob-', { bucket: BUCKET });
 let store: S3BlobStore;
 
-beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'spw-s3-blob-'));
-  s3rver = await startS3rver({ dir });
-  client = localS3Client(s3rver.endpoint);
-  await ensureBucket(client, BUCKET);
-  store = new S3BlobStore(client, BUCKET);
-});
-
-afterAll(async () => {
-  client?.destroy();
-  await s3rver?.close();
-  if (dir) await rm(dir, { recursive: true, force: true });
+beforeAll(() => {
+  store = new S3BlobStore(emulator.s3, BUCKET);
 });
 
 describe('S3BlobStore (against s3rver)', () => {
@@ -72,7 +56,7 @@ describe('S3BlobStore (against s3rver)', () => {
   });
 
   it('a bucket that does not exist (also a 404) is an error to retry, never a "missing" object', async () => {
-    const elsewhere = new S3BlobStore(client, 'no-such-bucket-here');
+    const elsewhere = new S3BlobStore(emulator.s3, 'no-such-bucket-here');
     const err = await elsewhere.get('inbox/x').catch((e: unknown) => e);
     expect(err).not.toBeInstanceOf(BlobNotFoundError);
     expect((err as Error).name).toBe('NoSuchBucket');

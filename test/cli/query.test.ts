@@ -1,35 +1,18 @@
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { archiveLine, partitionPrefix, type ArchiveRecord } from '../../lambda/core/archive-layout.js';
-import { parseEvent } from '../../lambda/core/envelope.js';
-import { eventIdOf } from '../../lambda/core/event-id.js';
 import { ensureBucket, localS3Client, startS3rver } from '../../local/emulators.js';
 import { LOCAL_BUCKET_NAME, localPaths } from '../../local/paths.js';
+import { archiveRecordOf } from '../support/archive-records.js';
+import { sampleBody } from '../support/samples.js';
 import { runCli } from './run-cli.js';
 
-const SAMPLES = fileURLToPath(new URL('../../fixtures/samples/', import.meta.url));
-
 /** An archive record as the fan-out would write it for a sample received at `receivedAt`. */
-function record(sample: string, receivedAt: Date): ArchiveRecord {
-  const payload = readFileSync(join(SAMPLES, `${sample}.json`), 'utf8');
-  const parsed = parseEvent(payload);
-  return {
-    eventId: eventIdOf(payload),
-    eventType: parsed.eventType,
-    eventName: parsed.eventName,
-    receivedAt: receivedAt.toISOString(),
-    source: 'default',
-    deprecated: parsed.deprecated,
-    flags: parsed.flags,
-    payload,
-    ...parsed.entities,
-  };
-}
+const record = (sample: string, receivedAt: Date): ArchiveRecord => archiveRecordOf(sampleBody(sample), receivedAt);
 
 const DAY1 = new Date(Date.UTC(2025, 6, 2, 9, 54, 3));
 const DAY2 = new Date(Date.UTC(2025, 6, 3, 23, 1, 0));

@@ -90,33 +90,39 @@ describe('--user and --channel', () => {
   const NEW_USER = 'zed.quinn';
   const NEW_CHANNEL = 'brand-new-channel';
 
-  it.each(catalogSampleNames().map((n) => n.name))('--user replaces the user of %s everywhere, or says there is none', (name) => {
+  /**
+   * `--user` or `--channel` (`option`) set to `to` on the generated sample `name`: when `primaryOf`
+   * finds no id to replace, the edit must fail with `none`; otherwise the id is gone, `to` is the
+   * primary one, and nothing else changed. Returns the sample and the edited event, or undefined.
+   */
+  function expectReplacedEverywhere(
+    name: string,
+    option: 'user' | 'channel',
+    to: string,
+    primaryOf: (event: unknown) => string | undefined,
+    none: string,
+  ) {
     const sample = generateSample(name);
-    const from = primaryUserId(sample);
+    const from = primaryOf(sample);
     if (from === undefined) {
-      expect(() => applyEdits(sample, { user: NEW_USER }, name)).toThrow(`--user: ${name} names no user to replace`);
-      return;
+      expect(() => applyEdits(sample, { [option]: to }, name)).toThrow(`--${option}: ${name} ${none}`);
+      return undefined;
     }
-    const edited = applyEdits(sample, { user: NEW_USER }, name);
+    const edited = applyEdits(sample, { [option]: to }, name);
     expect(strings(edited)).not.toContain(from);
-    expect(primaryUserId(edited)).toBe(NEW_USER);
+    expect(primaryOf(edited)).toBe(to);
+    expect(JSON.stringify(edited).split(to).join(from)).toBe(JSON.stringify(sample));
+    return { sample, edited };
+  }
+
+  it.each(catalogSampleNames().map((n) => n.name))('--user replaces the user of %s everywhere, or says there is none', (name) => {
+    const replaced = expectReplacedEverywhere(name, 'user', NEW_USER, primaryUserId, 'names no user to replace');
     // The same event, its other people untouched: only the one id changed.
-    const parsed = parsePayload(edited);
-    expect(parsed.eventType).toBe(parsePayload(sample).eventType);
-    expect(JSON.stringify(edited).split(NEW_USER).join(from)).toBe(JSON.stringify(sample));
+    if (replaced) expect(parsePayload(replaced.edited).eventType).toBe(parsePayload(replaced.sample).eventType);
   });
 
   it.each(catalogSampleNames().map((n) => n.name))('--channel replaces the chat channel of %s everywhere, or says there is none', (name) => {
-    const sample = generateSample(name);
-    const from = primaryChannelId(sample);
-    if (from === undefined) {
-      expect(() => applyEdits(sample, { channel: NEW_CHANNEL }, name)).toThrow(`--channel: ${name} is about no chat channel`);
-      return;
-    }
-    const edited = applyEdits(sample, { channel: NEW_CHANNEL }, name);
-    expect(strings(edited)).not.toContain(from);
-    expect(primaryChannelId(edited)).toBe(NEW_CHANNEL);
-    expect(JSON.stringify(edited).split(NEW_CHANNEL).join(from)).toBe(JSON.stringify(sample));
+    expectReplacedEverywhere(name, 'channel', NEW_CHANNEL, primaryChannelId, 'is about no chat channel');
   });
 
   it('applies to chat events: channel, message and moderation families have a channel', () => {

@@ -4,9 +4,6 @@
  * with `--aws` from a table in dynalite standing in for DynamoDB (the SDK's endpoint variable),
  * the stack's output answered by the AWS double.
  */
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DayCounters, UserModeration } from '../../cli/state/handler-state.js';
 import { DynamoDbDailyCounterStore } from '../../lambda/adapters/daily-counters-store.js';
@@ -15,9 +12,11 @@ import { ensureHandlerStateTable } from '../../lambda/adapters/handler-state-tab
 import { eventIdOf } from '../../lambda/core/event-id.js';
 import { SIGNATURE_HEADER, sign } from '../../lambda/core/signature.js';
 import { localDynamoDbClient, startDynalite, type RunningEmulator } from '../../local/emulators.js';
-import { startLocalPipeline, type LocalPipeline } from '../../local/pipeline.js';
+import type { LocalPipeline } from '../../local/pipeline.js';
 import { awsDoubleEnv, queryAnswer, startAwsDouble, type AwsDouble } from '../support/aws-double.js';
+import { startTempPipeline, stopTempPipeline } from '../support/local-pipeline.js';
 import { sampleBody } from '../support/samples.js';
+import { makeTempDir, removeTempDir } from '../support/temp-dir.js';
 import { runCli } from './run-cli.js';
 
 const SECRET = 'state-command-secret';
@@ -44,17 +43,14 @@ async function stateJson<T>(...args: string[]): Promise<T> {
 }
 
 beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'state-command-'));
-  projectDir = await mkdtemp(join(tmpdir(), 'state-command-project-'));
-  pipeline = await startLocalPipeline({
-    dir,
-    port: 0,
+  projectDir = await makeTempDir('state-command-project-');
+  ({ dir, pipeline } = await startTempPipeline('state-command-', {
     secret: SECRET,
     projectDir,
     env: { HANDLERS_CONFIG: JSON.stringify(HANDLERS) },
     queue: { batchingWindowMs: 10, visibilityTimeoutMs: 50 },
     stream: { bufferIntervalMs: 50 },
-  });
+  }));
   for (const body of [...FLAGS, CREATED]) {
     const res = await fetch(`${pipeline.url}/webhook`, { method: 'POST', body, headers: { 'content-type': 'application/json', [SIGNATURE_HEADER]: sign(body, SECRET) } });
     expect(res.status).toBe(200);
@@ -64,9 +60,8 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  await pipeline?.close();
-  await rm(dir, { recursive: true, force: true });
-  await rm(projectDir, { recursive: true, force: true });
+  await stopTempPipeline(pipeline, dir);
+  await removeTempDir(projectDir);
 });
 
 const expectedModeration = (): UserModeration => ({
@@ -119,18 +114,13 @@ describe('state once local mode has stopped', () => {
   });
 
   it('says what turns the state on when no example handler keeping state has run', async () => {
-    const bare = await mkdtemp(join(tmpdir(), 'state-bare-'));
+    const bare = await startTempPipeline('state-bare-', { secret: SECRET, projectDir, env: {} });
     try {
-      const p = await startLocalPipeline({ dir: bare, port: 0, secret: SECRET, projectDir, env: {} });
-      try {
-        const run = await runCli(['state', '--day', day, '--dir', bare]);
-        expect(run.code).toBe(1);
-        expect(run.stderr).toContain('local mode has no handler state table (socialplus-webhooks-handler-state): auto-moderation and daily counters keep their state there, and neither has been on');
-      } finally {
-        await p.close();
-      }
+      const run = await runCli(['state', '--day', day, '--dir', bare.dir]);
+      expect(run.code).toBe(1);
+      expect(run.stderr).toContain('local mode has no handler state table (socialplus-webhooks-handler-state): auto-moderation and daily counters keep their state there, and neither has been on');
     } finally {
-      await rm(bare, { recursive: true, force: true });
+      await stopTempPipeline(bare.pipeline, bare.dir);
     }
   });
 

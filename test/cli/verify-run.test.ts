@@ -7,9 +7,6 @@
  */
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { CloudFormationClient } from '@aws-sdk/client-cloudformation';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
@@ -20,8 +17,9 @@ import { defineHandler, type HandlerContext } from '../../lambda/core/define-han
 import { VERIFICATION_MARKER_KEY } from '../../lambda/core/envelope.js';
 import { SECRET_PLACEHOLDER } from '../../lambda/core/secret-value.js';
 import { localDynamoDbClient, localS3Client } from '../../local/emulators.js';
-import { startLocalPipeline, type LocalPipeline } from '../../local/pipeline.js';
+import type { LocalPipeline } from '../../local/pipeline.js';
 import { escapeXml, jsonAnswer, queryAnswer, queryError, startAwsDouble, type AwsDouble } from '../support/aws-double.js';
+import { startTempPipeline, stopTempPipeline } from '../support/local-pipeline.js';
 import { runCli } from './run-cli.js';
 
 const SECRET = 'verify-run-secret';
@@ -132,16 +130,13 @@ function deps(over: Partial<VerifyDeps> = {}): VerifyDeps & { readonly clock: { 
 const plan = (over: Partial<VerifyPlan> = {}): VerifyPlan => ({ stack: STACK, source: 'default', count: 5, storeTimeoutMs: 60_000, ...over });
 
 beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'verify-run-'));
-  pipeline = await startLocalPipeline({
-    dir,
-    port: 0,
+  ({ dir, pipeline } = await startTempPipeline('verify-run-', {
     secret: SECRET,
     sources: ['partner'],
     handlers: [defineHandler({ name: 'catch-all', events: ['*'], handle: (_e, ctx) => void handled.push(ctx) })],
     queue: { batchingWindowMs: 20, visibilityTimeoutMs: 200 },
     stream: { bufferIntervalMs: 100 },
-  });
+  }));
   aws = await startAwsDouble();
   firewall = await startFirewall(pipeline.url);
 });
@@ -149,8 +144,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await firewall?.close();
   await aws?.close();
-  await pipeline?.close();
-  await rm(dir, { recursive: true, force: true });
+  await stopTempPipeline(pipeline, dir);
 });
 
 beforeEach(() => {

@@ -1,15 +1,9 @@
 import fc from 'fast-check';
 import { afterEach, describe, expect, it } from 'vitest';
-import {
-  ARCHIVE_COLUMNS,
-  archiveLine,
-  FIREHOSE_EVENTS_PREFIX,
-  parsePartition,
-  partitionPrefix,
-  type ArchiveRecord,
-} from '../../lambda/core/archive-layout.js';
+import { ARCHIVE_COLUMNS, archiveLine, FIREHOSE_EVENTS_PREFIX, parsePartition, partitionPrefix } from '../../lambda/core/archive-layout.js';
 import { eventIdOf } from '../../lambda/core/event-id.js';
 import { claimCheckKey, parseInboxKey, spillKey } from '../../lambda/core/inbox.js';
+import { fixedArchiveRecord } from '../support/archive-records.js';
 import { SAMPLE_NAMES, sampleBody } from '../support/samples.js';
 
 describe('partitionPrefix (UTC)', () => {
@@ -74,33 +68,19 @@ describe('partitionPrefix (UTC)', () => {
   });
 });
 
-function record(payload: string, extra: Partial<ArchiveRecord> = {}): ArchiveRecord {
-  return {
-    eventId: eventIdOf(payload),
-    eventType: 'message.didCreate',
-    eventName: 'message.didCreate',
-    receivedAt: '2025-07-02T09:54:03.221Z',
-    source: 'default',
-    deprecated: false,
-    flags: [],
-    payload,
-    ...extra,
-  };
-}
-
 describe('archiveLine', () => {
   it('carries the columns in the Glue table order, the docs/architecture.md §6 order with flags before the payload', () => {
     expect(ARCHIVE_COLUMNS).toEqual([
       'event_id', 'event_type', 'event_name', 'received_at', 'occurred_at', 'source',
       'actor_id', 'target_type', 'target_id', 'deprecated', 'flags', 'payload',
     ]);
-    const line = archiveLine(record('{}', { actorId: 'u1', targetType: 'message', targetId: 'm1', occurredAt: '2025-07-02T09:00:00.000Z' }));
+    const line = archiveLine(fixedArchiveRecord('{}', { actorId: 'u1', targetType: 'message', targetId: 'm1', occurredAt: '2025-07-02T09:00:00.000Z' }));
     expect(Object.keys(JSON.parse(line))).toEqual([...ARCHIVE_COLUMNS]);
   });
 
   it('maps every field, with null for unknown entities and name', () => {
     const payload = '{"event":"x"}';
-    expect(JSON.parse(archiveLine(record(payload, { eventName: null, eventType: 'unknown', flags: ['invalid-json'] })))).toEqual({
+    expect(JSON.parse(archiveLine(fixedArchiveRecord(payload, { eventName: null, eventType: 'unknown', flags: ['invalid-json'] })))).toEqual({
       event_id: eventIdOf(payload),
       event_type: 'unknown',
       event_name: null,
@@ -117,7 +97,7 @@ describe('archiveLine', () => {
   });
 
   it('writes deprecated and entity columns when known', () => {
-    const row = JSON.parse(archiveLine(record('{}', {
+    const row = JSON.parse(archiveLine(fixedArchiveRecord('{}', {
       deprecated: true, actorId: 'a', targetType: 'channel', targetId: 'c', occurredAt: '2025-07-01T00:00:00.000Z', source: 'eu-app',
     })));
     expect(row).toMatchObject({ deprecated: true, actor_id: 'a', target_type: 'channel', target_id: 'c', occurred_at: '2025-07-01T00:00:00.000Z', source: 'eu-app' });
@@ -125,7 +105,7 @@ describe('archiveLine', () => {
 
   it.each(SAMPLE_NAMES)('sample %s: one line ending in \\n, payload byte-exact', (name) => {
     const raw = sampleBody(name);
-    const line = archiveLine(record(raw));
+    const line = archiveLine(fixedArchiveRecord(raw));
     expect(line.endsWith('\n')).toBe(true);
     expect(line.indexOf('\n')).toBe(line.length - 1);
     const row = JSON.parse(line);
@@ -141,14 +121,14 @@ describe('archiveLine', () => {
     ['escapes inside the payload', '{"text":"quote \\" backslash \\\\ slash \\/ \\u00e9"}'],
     ['not JSON', 'hello\nworld'],
   ])('payload with %s survives unchanged on one line', (_label, payload) => {
-    const line = archiveLine(record(payload));
+    const line = archiveLine(fixedArchiveRecord(payload));
     expect(line.split('\n')).toHaveLength(2);
     expect(JSON.parse(line).payload).toBe(payload);
   });
 
   it('round-trips through JSON.parse with the payload unchanged (property)', () => {
     fc.assert(fc.property(fc.string({ unit: 'binary', maxLength: 2000 }), fc.string({ maxLength: 40 }), (payload, source) => {
-      const line = archiveLine(record(payload, { source }));
+      const line = archiveLine(fixedArchiveRecord(payload, { source }));
       expect(line.indexOf('\n')).toBe(line.length - 1);
       const row = JSON.parse(line);
       expect(row.payload).toBe(payload);

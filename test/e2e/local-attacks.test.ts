@@ -6,9 +6,8 @@
  * The planted spill and planted claim check are in spill-drain.test.ts and inbox-mac.test.ts.
  */
 import { statSync } from 'node:fs';
-import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { readdir, writeFile } from 'node:fs/promises';
 import { connect } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ListTablesCommand } from '@aws-sdk/client-dynamodb';
 import { ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
@@ -18,6 +17,7 @@ import { SIGNATURE_HEADER, sign } from '../../lambda/core/signature.js';
 import { LOCAL_CREDENTIALS, localDynamoDbClient, localS3Client } from '../../local/emulators.js';
 import { startLocalPipeline, type LocalPipeline } from '../../local/pipeline.js';
 import { sampleBody } from '../support/samples.js';
+import { makeTempDir, removeTempDir } from '../support/temp-dir.js';
 
 const SECRET = 'local-attacks-secret';
 let dir: string;
@@ -25,7 +25,7 @@ let state: string;
 let pipeline: LocalPipeline;
 
 beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'local-attacks-'));
+  dir = await makeTempDir('local-attacks-');
   state = join(dir, '.local');
   await writeFile(join(dir, 'cdk.json'), JSON.stringify({ app: 'true', context: {} }));
   // Many receives: while the emulators restart (longer on a loaded machine) the record fails and comes
@@ -35,7 +35,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await pipeline?.close();
-  await rm(dir, { recursive: true, force: true });
+  await removeTempDir(dir);
 });
 
 /** Adds headers to every request of an SDK client (what a page's fetch would carry). */

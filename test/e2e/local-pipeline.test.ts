@@ -2,15 +2,13 @@
  * Local mode end to end: real HTTP requests into `startLocalPipeline`, through the same receiver
  * and fan-out code as AWS, into dynalite and the s3rver archive, read back with the CLI's `query`.
  */
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { defineHandler, type HandlerContext } from '../../lambda/core/define-handler.js';
 import { eventIdOf } from '../../lambda/core/event-id.js';
 import { LEGACY_SIGNATURE_HEADER, SIGNATURE_HEADER, sign } from '../../lambda/core/signature.js';
-import { startLocalPipeline, type LocalPipeline } from '../../local/pipeline.js';
+import type { LocalPipeline } from '../../local/pipeline.js';
 import { runCli } from '../cli/run-cli.js';
+import { startTempPipeline, stopTempPipeline } from '../support/local-pipeline.js';
 import { SAMPLE_NAMES, sampleBody } from '../support/samples.js';
 
 const SECRET = 'e2e-local-secret';
@@ -22,22 +20,16 @@ const handled: HandlerContext[] = [];
 const accepted = new Map<string, string>();
 
 beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'e2e-local-'));
-  pipeline = await startLocalPipeline({
-    dir,
-    port: 0,
+  ({ dir, pipeline } = await startTempPipeline('e2e-local-', {
     secret: SECRET,
     sources: ['partner'],
     handlers: [defineHandler({ name: 'e2e-recorder', events: ['*'], handle: (_e, ctx) => void handled.push(ctx) })],
     queue: { batchingWindowMs: 20, visibilityTimeoutMs: 200 },
     stream: { bufferIntervalMs: 100 },
-  });
+  }));
 });
 
-afterAll(async () => {
-  await pipeline?.close();
-  await rm(dir, { recursive: true, force: true });
-});
+afterAll(() => stopTempPipeline(pipeline, dir));
 
 async function post(body: string | Buffer, headers: Record<string, string>, path = '/webhook') {
   const res = await fetch(`${pipeline.url}${path}`, { method: 'POST', body, headers: { 'content-type': 'application/json', ...headers } });

@@ -4,17 +4,15 @@
  * Also the claim check end to end with a 1.5 MB body: received, archived as a pointer, replayed.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { defineHandler, type HandlerContext } from '../../lambda/core/define-handler.js';
 import { eventIdOf } from '../../lambda/core/event-id.js';
 import { SIGNATURE_HEADER, sign } from '../../lambda/core/signature.js';
 import { JournalQueue } from '../../local/journal-queue.js';
 import { localPaths } from '../../local/paths.js';
-import { startLocalPipeline, type LocalPipeline } from '../../local/pipeline.js';
+import type { LocalPipeline } from '../../local/pipeline.js';
 import { runCli } from '../cli/run-cli.js';
+import { startTempPipeline, stopTempPipeline } from '../support/local-pipeline.js';
 import { sampleBody } from '../support/samples.js';
 
 const SECRET = 'replay-redrive-secret';
@@ -46,10 +44,7 @@ const today = () => new Date().toISOString().slice(0, 10);
 const cli = (...args: string[]) => runCli([...args, '--dir', dir]);
 
 beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'replay-redrive-'));
-  pipeline = await startLocalPipeline({
-    dir,
-    port: 0,
+  ({ dir, pipeline } = await startTempPipeline('replay-redrive-', {
     secret: SECRET,
     queue: { batchingWindowMs: 10, visibilityTimeoutMs: 10, maxReceiveCount: 2 },
     stream: { bufferIntervalMs: 50 },
@@ -64,7 +59,7 @@ beforeAll(async () => {
         },
       }),
     ],
-  });
+  }));
   for (const [label, sample] of [['flag', 'message.didFlag'], ['create', 'message.didCreate'], ['post', 'v3.post.didCreate']] as const) {
     const text = variant(sample, label);
     ids[label] = eventIdOf(text);
@@ -77,10 +72,7 @@ beforeAll(async () => {
   await pipeline.settle();
 });
 
-afterAll(async () => {
-  await pipeline?.close();
-  await rm(dir, { recursive: true, force: true });
-});
+afterAll(() => stopTempPipeline(pipeline, dir));
 
 describe('redrive (local mode running)', () => {
   it('moves the DLQ back; a record that fails again returns there, one that now succeeds is done', async () => {

@@ -4,31 +4,21 @@
  * flagged item, idempotency when an event is retried (after a failed ban, or a crashed invocation),
  * and replays (forced, or after the event store's TTL) that never ban again for the same event.
  */
-import { GetItemCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { GetItemCommand } from '@aws-sdk/client-dynamodb';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { DynamoDbFlagCounterStore } from '../../lambda/adapters/flag-counter-store.js';
 import { ensureHandlerStateTable } from '../../lambda/adapters/handler-state-table.js';
 import { createAutoModeration, flaggedTarget } from '../../lambda/fanout/handlers/auto-moderation.js';
 import { parseHandlersConfig, type AutoModerationConfig } from '../../lambda/fanout/handlers/config.js';
 import { SocialPlusHttpClient, staticCredentials } from '../../lambda/fanout/kit/social-plus-client.js';
 import { RecordingLogger, runHandler, sampleEvent } from '../../lambda/fanout/kit/testing.js';
-import { localDynamoDbClient, startDynalite, type RunningEmulator } from '../../local/emulators.js';
 import { FakeSocialPlusServer } from '../kit/fake-social-plus-server.js';
+import { useTestDynalite } from '../support/emulators.js';
 
-let dynalite: RunningEmulator;
-let dynamodb: DynamoDBClient;
+const dynalite = useTestDynalite();
 let api: FakeSocialPlusServer;
 let table: string;
 let tableNo = 0;
-
-beforeAll(async () => {
-  dynalite = await startDynalite();
-  dynamodb = localDynamoDbClient(dynalite.endpoint);
-});
-afterAll(async () => {
-  dynamodb.destroy();
-  await dynalite.close();
-});
 
 const T0 = Date.parse('2025-07-02T09:00:00.000Z');
 const at = (minutes: number) => new Date(T0 + minutes * 60_000).toISOString();
@@ -42,7 +32,7 @@ function config(extra: Record<string, unknown> = {}): AutoModerationConfig {
  * flag being handled (each event handled as it arrives); `replay` handles an event later.
  */
 function setup(extra: Record<string, unknown> = {}, opts: { now?: () => Date; maxAttempts?: number } = {}) {
-  const store = new DynamoDbFlagCounterStore(dynamodb, table);
+  const store = new DynamoDbFlagCounterStore(dynalite.client, table);
   let clock = new Date(T0);
   const handler = createAutoModeration(config(extra), { store, now: opts.now ?? (() => clock), banLeaseMs: 60_000 });
   const socialPlus = new SocialPlusHttpClient({
@@ -73,7 +63,7 @@ describe('auto-moderation', () => {
   beforeEach(async () => {
     // A table per test: tests share nothing.
     table = `handler-state-${++tableNo}`;
-    await ensureHandlerStateTable(dynamodb, table);
+    await ensureHandlerStateTable(dynalite.client, table);
     api = await new FakeSocialPlusServer().start();
   });
   afterEach(async () => {
@@ -190,7 +180,7 @@ describe('auto-moderation', () => {
   it('keeps for good which event caused a ban (no TTL), apart from the ban marker', async () => {
     const { flag } = setup();
     for (const [i, m] of [0, 1, 2].entries()) await flag(`e${i}`, m);
-    const out = await dynamodb.send(new GetItemCommand({ TableName: table, Key: { PK: { S: 'FLAGS#spam.account.42' }, SK: { S: 'BANEVENT#e2' } }, ConsistentRead: true }));
+    const out = await dynalite.client.send(new GetItemCommand({ TableName: table, Key: { PK: { S: 'FLAGS#spam.account.42' }, SK: { S: 'BANEVENT#e2' } }, ConsistentRead: true }));
     expect(out.Item).toEqual({ PK: { S: 'FLAGS#spam.account.42' }, SK: { S: 'BANEVENT#e2' }, eventId: { S: 'e2' }, scope: { S: 'global' } });
   });
 
@@ -214,7 +204,7 @@ describe('auto-moderation', () => {
   });
 
   it('bans a post\'s author from its community, counting post and comment flags together', async () => {
-    const store = new DynamoDbFlagCounterStore(dynamodb, table);
+    const store = new DynamoDbFlagCounterStore(dynalite.client, table);
     const handler = createAutoModeration(config({ ban: 'scoped', threshold: 2 }), { store, now: () => new Date(at(1)) });
     const socialPlus = new SocialPlusHttpClient({ baseUrl: api.url, credentials: staticCredentials({ adminToken: 'a' }), logger: new RecordingLogger() });
     await runHandler(handler, sampleEvent('v3.comment.didFlag'), { receivedAt: at(0), socialPlus });
@@ -231,7 +221,7 @@ describe('auto-moderation', () => {
   });
 
   it('counts only the configured flag events', async () => {
-    const handler = createAutoModeration(config({ events: ['post.didFlag'] }), { store: new DynamoDbFlagCounterStore(dynamodb, table) });
+    const handler = createAutoModeration(config({ events: ['post.didFlag'] }), { store: new DynamoDbFlagCounterStore(dynalite.client, table) });
     expect(handler.events).toEqual(['post.didFlag']);
     await expect(runHandler(handler, sampleEvent('message.didFlag'))).rejects.toThrow("does not subscribe to 'message.didFlag'");
   });

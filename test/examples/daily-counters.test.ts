@@ -3,28 +3,18 @@
  * per event: retries, a crash at each step of the store's protocol, and a concurrent duplicate.
  */
 import { UpdateItemCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { DynamoDbDailyCounterStore } from '../../lambda/adapters/daily-counters-store.js';
 import { ensureHandlerStateTable } from '../../lambda/adapters/handler-state-table.js';
 import { counterKeys, createDailyCounters } from '../../lambda/fanout/handlers/daily-counters.js';
 import { CountInProgressError } from '../../lambda/fanout/handlers/state-ports.js';
 import { runHandler, sampleEvent, sampleNames } from '../../lambda/fanout/kit/testing.js';
 import { parseEvent } from '../../lambda/core/envelope.js';
-import { localDynamoDbClient, startDynalite, type RunningEmulator } from '../../local/emulators.js';
+import { useTestDynalite } from '../support/emulators.js';
 
-let dynalite: RunningEmulator;
-let dynamodb: DynamoDBClient;
+const dynalite = useTestDynalite();
 let table: string;
 let tableNo = 0;
-
-beforeAll(async () => {
-  dynalite = await startDynalite();
-  dynamodb = localDynamoDbClient(dynalite.endpoint);
-});
-afterAll(async () => {
-  dynamodb.destroy();
-  await dynalite.close();
-});
 
 const DAY = '2025-07-02';
 const NOW = new Date('2025-07-02T10:00:00.000Z');
@@ -39,7 +29,7 @@ function crashingClient(crashOn: (kind: string, callNo: number) => boolean): Dyn
     send: (command: { constructor: { name: string }; input: unknown }, options?: unknown) => {
       const kind = command instanceof UpdateItemCommand ? String((command.input as { UpdateExpression?: string }).UpdateExpression) : command.constructor.name;
       if (crashOn(kind, ++calls)) return Promise.reject(new Error(`crash before ${kind}`));
-      return (dynamodb.send as (c: unknown, o?: unknown) => Promise<unknown>)(command, options);
+      return (dynalite.client.send as (c: unknown, o?: unknown) => Promise<unknown>)(command, options);
     },
   } as unknown as DynamoDBClient;
 }
@@ -47,10 +37,10 @@ function crashingClient(crashOn: (kind: string, callNo: number) => boolean): Dyn
 describe('daily counters', () => {
   beforeEach(async () => {
     table = `counters-${++tableNo}`;
-    await ensureHandlerStateTable(dynamodb, table);
+    await ensureHandlerStateTable(dynalite.client, table);
   });
 
-  const store = (client: DynamoDBClient = dynamodb) => new DynamoDbDailyCounterStore(client, table, { leaseMs: 60_000 });
+  const store = (client: DynamoDBClient = dynalite.client) => new DynamoDbDailyCounterStore(client, table, { leaseMs: 60_000 });
 
   it('counts every sample by type, and by channel or community where it has one', async () => {
     const handler = createDailyCounters({ store: store(), now: () => NOW });
@@ -101,7 +91,7 @@ describe('daily counters', () => {
     expect(await store().increment('e1', DAY, keys, later)).toBe('already-counted');
     expect(await store().read(DAY)).toEqual({ 'type#message.didFlag': 1, 'channel#general': 1 });
     // Nothing is left pending once the event is done.
-    const raw = await dynamodb.send(new (await import('@aws-sdk/client-dynamodb')).QueryCommand({
+    const raw = await dynalite.client.send(new (await import('@aws-sdk/client-dynamodb')).QueryCommand({
       TableName: table, KeyConditionExpression: 'PK = :pk', ExpressionAttributeValues: { ':pk': { S: `DAILY#${DAY}` } }, ConsistentRead: true,
     }));
     expect(raw.Items?.map((i) => i.pending)).toEqual([undefined, undefined]);

@@ -4,8 +4,6 @@
  * after it stopped (dynalite opened on its folder); each with its handlers' outcomes and attempts.
  * Then the same on AWS with fake DynamoDB, CloudFormation and Athena clients.
  */
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { awsEvent, awsEvents, handlerRunRows, parseQuestion, typeOnDaySql, type EventDetail, type EventRow, type ListQuestion } from '../../cli/commands/events.js';
@@ -14,10 +12,12 @@ import { eventIdOf } from '../../lambda/core/event-id.js';
 import { SIGNATURE_HEADER, sign } from '../../lambda/core/signature.js';
 import { readDevInfo } from '../../local/dev-lock.js';
 import { ADMIN_AUTH_HEADER } from '../../local/http-front-door.js';
-import { startLocalPipeline, type LocalPipeline } from '../../local/pipeline.js';
+import type { LocalPipeline } from '../../local/pipeline.js';
 import { runCli } from '../cli/run-cli.js';
 import { awsError, FakeAwsClient } from '../support/fake-aws-client.js';
+import { startTempPipeline, stopTempPipeline } from '../support/local-pipeline.js';
 import { sampleBody } from '../support/samples.js';
+import { withTempDir } from '../support/temp-dir.js';
 
 const SECRET = 'events-command-secret';
 /** A handler that succeeds on every event, and one that always fails on flags. */
@@ -61,10 +61,7 @@ function expectNewestFirst(rows: readonly EventRow[]): void {
 const succeeded = (handler: string) => ({ handler, outcome: 'succeeded', attempts: 1, last_at: expect.any(String), duration_ms: expect.any(Number), error: null });
 
 beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'events-command-'));
-  pipeline = await startLocalPipeline({
-    dir,
-    port: 0,
+  ({ dir, pipeline } = await startTempPipeline('events-command-', {
     secret: SECRET,
     handlers: [
       defineHandler({ name: RECORDER, events: ['*'], handle: () => undefined }),
@@ -72,7 +69,7 @@ beforeAll(async () => {
     ],
     queue: { batchingWindowMs: 10, visibilityTimeoutMs: 50, maxReceiveCount: MAX_RECEIVES },
     stream: { bufferIntervalMs: 50 },
-  });
+  }));
   // One at a time, each settled, so the arrival order is the sending order.
   for (const body of Object.values(SENT)) {
     await post(body);
@@ -80,10 +77,7 @@ beforeAll(async () => {
   }
 });
 
-afterAll(async () => {
-  await pipeline?.close();
-  await rm(dir, { recursive: true, force: true });
-});
+afterAll(() => stopTempPipeline(pipeline, dir));
 
 describe('events while local mode runs', () => {
   it("--user: the user's events from the byActor index, newest first, each with its handlers' runs", async () => {
@@ -190,14 +184,11 @@ describe('events once local mode has stopped', () => {
   });
 
   it('says what to do when there is no store', async () => {
-    const empty = await mkdtemp(join(tmpdir(), 'events-empty-'));
-    try {
+    await withTempDir('events-empty-', async (empty) => {
       const none = await runCli(['events', '--user', 'x', '--dir', empty]);
       expect(none.code).toBe(1);
       expect(none.stderr).toContain('no local event store in');
-    } finally {
-      await rm(empty, { recursive: true, force: true });
-    }
+    });
   });
 
   it.each([

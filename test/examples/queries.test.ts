@@ -10,11 +10,10 @@ import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { locateArchive, runArchiveQuery, TRINO_MACROS } from '../../cli/archive-query.js';
 import { archiveLine, partitionPrefix, type ArchiveRecord } from '../../lambda/core/archive-layout.js';
-import { parseEvent } from '../../lambda/core/envelope.js';
-import { eventIdOf } from '../../lambda/core/event-id.js';
 import { sampleEvent } from '../../lambda/fanout/kit/testing.js';
 import { NAMED_QUERIES } from '../../lib/named-queries.js';
 import { runCli } from '../cli/run-cli.js';
+import { archiveRecordOf } from '../support/archive-records.js';
 
 const DAY_MS = 86_400_000;
 /** Midday UTC `daysAgo` days before today, plus `hours`. */
@@ -28,19 +27,7 @@ const dt = (daysAgo: number) => at(daysAgo).toISOString().slice(0, 10);
 function archived(sample: string, when: Date, copy: string, edit?: (e: Record<string, unknown>) => void): ArchiveRecord {
   const event = sampleEvent(sample) as Record<string, unknown>;
   edit?.(event);
-  const payload = JSON.stringify({ ...event, copy });
-  const parsed = parseEvent(payload);
-  return {
-    eventId: eventIdOf(payload),
-    eventType: parsed.eventType,
-    eventName: parsed.eventName,
-    receivedAt: when.toISOString(),
-    source: 'default',
-    deprecated: parsed.deprecated,
-    flags: parsed.flags,
-    payload,
-    ...parsed.entities,
-  };
+  return archiveRecordOf(JSON.stringify({ ...event, copy }), when);
 }
 
 const byUser = (userId: string) => (e: Record<string, unknown>) => {

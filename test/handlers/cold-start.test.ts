@@ -94,33 +94,32 @@ describe('Lambda entry points: environment read once at import', () => {
     for (const name of Object.keys(process.env)) if (!(name in saved)) delete process.env[name];
     Object.assign(process.env, saved);
   });
+  /** Sets variables for the entry point imported next (the `afterEach` above puts the environment back). */
+  const setEnv = (vars: Record<string, string>) => Object.assign(process.env, vars);
+  /** The two variables the receiver cannot start without. */
+  const RECEIVER_REQUIRED = {
+    QUEUE_URL: 'https://sqs.us-east-1.amazonaws.com/1/q',
+    SOURCE_SECRETS: '{"default":"arn:aws:secretsmanager:us-east-1:1:secret:x"}',
+  };
 
   it('receiver: fails to start naming a missing variable', async () => {
-    process.env.SOURCE_SECRETS = '{"default":"arn:aws:secretsmanager:us-east-1:1:secret:x"}';
+    setEnv({ SOURCE_SECRETS: RECEIVER_REQUIRED.SOURCE_SECRETS });
     await expect(import('../../lambda/receiver/index.js')).rejects.toThrow('environment variable QUEUE_URL is not set');
   });
 
   it('receiver: starts with its variables set', async () => {
-    process.env.QUEUE_URL = 'https://sqs.us-east-1.amazonaws.com/1/q';
-    process.env.SOURCE_SECRETS = '{"default":"arn:aws:secretsmanager:us-east-1:1:secret:x"}';
-    process.env.ARCHIVE_BUCKET_NAME = 'archive';
-    process.env.RECEIVER_DEADLINE_MS = '800';
-    process.env.AWS_REGION = 'us-east-1';
+    setEnv({ ...RECEIVER_REQUIRED, ARCHIVE_BUCKET_NAME: 'archive', RECEIVER_DEADLINE_MS: '800', AWS_REGION: 'us-east-1' });
     const mod = await import('../../lambda/receiver/index.js');
     expect(typeof mod.handler).toBe('function');
   });
 
   it('receiver: fails to start on a bad deadline, naming the variable', async () => {
-    process.env.QUEUE_URL = 'https://sqs.us-east-1.amazonaws.com/1/q';
-    process.env.SOURCE_SECRETS = '{"default":"arn:aws:secretsmanager:us-east-1:1:secret:x"}';
-    process.env.RECEIVER_DEADLINE_MS = '1s';
+    setEnv({ ...RECEIVER_REQUIRED, RECEIVER_DEADLINE_MS: '1s' });
     await expect(import('../../lambda/receiver/index.js')).rejects.toThrow("RECEIVER_DEADLINE_MS must be a positive number, got '1s'");
   });
 
   it('receiver: without the archive bucket it starts, warning that there is no claim check and no spill', async () => {
-    process.env.QUEUE_URL = 'https://sqs.us-east-1.amazonaws.com/1/q';
-    process.env.SOURCE_SECRETS = '{"default":"arn:aws:secretsmanager:us-east-1:1:secret:x"}';
-    process.env.AWS_REGION = 'us-east-1';
+    setEnv({ ...RECEIVER_REQUIRED, AWS_REGION: 'us-east-1' });
     const written: string[] = [];
     const spy = vi.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array) => {
       written.push(String(chunk));
@@ -143,19 +142,15 @@ describe('Lambda entry points: environment read once at import', () => {
   });
 
   it('fan-out: fails to start naming a missing variable, and on a bad retention', async () => {
-    process.env.TABLE_NAME = 'events';
+    setEnv({ TABLE_NAME: 'events' });
     await expect(import('../../lambda/fanout/index.js')).rejects.toThrow('environment variable DELIVERY_STREAM_NAME is not set');
     vi.resetModules();
-    process.env.DELIVERY_STREAM_NAME = 'stream';
-    process.env.EVENT_RETENTION_DAYS = 'ninety';
+    setEnv({ DELIVERY_STREAM_NAME: 'stream', EVENT_RETENTION_DAYS: 'ninety' });
     await expect(import('../../lambda/fanout/index.js')).rejects.toThrow("EVENT_RETENTION_DAYS must be a positive number, got 'ninety'");
   });
 
   it('fan-out: starts with its variables set', async () => {
-    process.env.TABLE_NAME = 'events';
-    process.env.DELIVERY_STREAM_NAME = 'stream';
-    process.env.ARCHIVE_BUCKET_NAME = 'archive';
-    process.env.AWS_REGION = 'us-east-1';
+    setEnv({ TABLE_NAME: 'events', DELIVERY_STREAM_NAME: 'stream', ARCHIVE_BUCKET_NAME: 'archive', AWS_REGION: 'us-east-1' });
     const mod = await import('../../lambda/fanout/index.js');
     expect(typeof mod.handler).toBe('function');
   });

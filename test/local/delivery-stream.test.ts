@@ -8,6 +8,7 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } 
 import { archiveLine, parsePartition, partitionPrefix } from '../../lambda/core/archive-layout.js';
 import { ArchiveWriteError, DeliveryStreamClosedError, LocalDeliveryStream, type LocalDeliveryStreamOptions } from '../../local/delivery-stream.js';
 import { ensureBucket, localS3Client, startS3rver, type RunningEmulator } from '../../local/emulators.js';
+import { fixedArchiveRecord } from '../support/archive-records.js';
 
 let s3dir: string;
 let s3rver: RunningEmulator;
@@ -48,16 +49,8 @@ async function openStream(opts: Partial<LocalDeliveryStreamOptions> = {}): Promi
 
 /** An archive line as the fan-out writes it (ends in a newline). */
 function line(n: number, payloadBytes = 20): string {
-  return archiveLine({
-    eventId: n.toString(16).padStart(32, '0'),
-    eventType: 'message.didCreate',
-    eventName: 'message.didCreate',
-    receivedAt: '2025-07-02T09:54:03.221Z',
-    source: 'default',
-    deprecated: false,
-    flags: [],
-    payload: JSON.stringify({ event: 'message.didCreate', n, pad: 'p'.repeat(payloadBytes) }),
-  });
+  const payload = JSON.stringify({ event: 'message.didCreate', n, pad: 'p'.repeat(payloadBytes) });
+  return archiveLine(fixedArchiveRecord(payload, { eventId: n.toString(16).padStart(32, '0') }));
 }
 
 async function listKeys(): Promise<string[]> {

@@ -1,21 +1,14 @@
 import { readFileSync, statSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { resolveDevSecret } from '../../local/dev-secret.js';
+import { useTempDirPerTest } from '../support/temp-dir.js';
 
-let dir: string;
-beforeEach(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'dev-secret-'));
-});
-afterEach(async () => {
-  await rm(dir, { recursive: true, force: true });
-});
+const tmp = useTempDirPerTest('dev-secret-');
 
 describe('resolveDevSecret', () => {
   it('generates a random secret into the file (mode 0600) once, then reads it back', async () => {
-    const secretFile = join(dir, 'nested', 'secret');
+    const secretFile = join(tmp.path, 'nested', 'secret');
     const first = await resolveDevSecret({ secretFile, env: {} });
     expect(first).toMatchObject({ origin: 'generated', file: secretFile });
     expect(first.value).toMatch(/^[A-Za-z0-9_-]{43}$/);
@@ -25,13 +18,13 @@ describe('resolveDevSecret', () => {
   });
 
   it('prefers SOCIALPLUS_WEBHOOK_SECRET, then an explicit value, over the file', async () => {
-    const secretFile = join(dir, 'secret');
+    const secretFile = join(tmp.path, 'secret');
     await resolveDevSecret({ secretFile, env: {} });
     expect(await resolveDevSecret({ secretFile, env: { SOCIALPLUS_WEBHOOK_SECRET: 'from-env' } })).toEqual({ value: 'from-env', origin: 'env' });
     expect(await resolveDevSecret({ secretFile, explicit: 'given', env: { SOCIALPLUS_WEBHOOK_SECRET: 'from-env' } })).toEqual({ value: 'given', origin: 'option' });
   });
 
   it('rejects an empty explicit secret', async () => {
-    await expect(resolveDevSecret({ secretFile: join(dir, 'secret'), explicit: '  ' })).rejects.toThrow(/secret given is empty/);
+    await expect(resolveDevSecret({ secretFile: join(tmp.path, 'secret'), explicit: '  ' })).rejects.toThrow(/secret given is empty/);
   });
 });

@@ -1,30 +1,23 @@
 import { chmodSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { EmulatorCredentialsError, generateEmulatorCredentials, loadOrCreateEmulatorCredentials } from '../../local/emulator-credentials.js';
+import { useTempDirPerTest } from '../support/temp-dir.js';
 
-let dir: string;
-beforeEach(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'emulator-credentials-'));
-});
-afterEach(async () => {
-  await rm(dir, { recursive: true, force: true });
-});
+const tmp = useTempDirPerTest('emulator-credentials-');
 
 describe('loadOrCreateEmulatorCredentials', () => {
   it('creates fresh random credentials (mode 0600) once, then reads the same back', async () => {
-    const file = join(dir, 'nested', 'emulator-credentials.json');
+    const file = join(tmp.path, 'nested', 'emulator-credentials.json');
     const first = await loadOrCreateEmulatorCredentials(file);
     expect(first.accessKeyId).toMatch(/^LOCAL[A-Z0-9]{16}$/);
     expect(first.secretAccessKey).toMatch(/^[A-Za-z0-9_-]{40}$/);
     expect(JSON.parse(readFileSync(file, 'utf8'))).toEqual(first);
     expect(statSync(file).mode & 0o777).toBe(0o600);
-    expect(statSync(join(dir, 'nested')).mode & 0o777).toBe(0o700);
+    expect(statSync(join(tmp.path, 'nested')).mode & 0o777).toBe(0o700);
     expect(await loadOrCreateEmulatorCredentials(file)).toEqual(first);
     // No temporary file is left behind.
-    expect(readdirSync(join(dir, 'nested'))).toEqual(['emulator-credentials.json']);
+    expect(readdirSync(join(tmp.path, 'nested'))).toEqual(['emulator-credentials.json']);
   });
 
   it('gives different credentials to different installations', () => {
@@ -35,15 +28,15 @@ describe('loadOrCreateEmulatorCredentials', () => {
   });
 
   it('lets concurrent creators agree on one set of credentials', async () => {
-    const file = join(dir, 'emulator-credentials.json');
+    const file = join(tmp.path, 'emulator-credentials.json');
     const all = await Promise.all(Array.from({ length: 8 }, () => loadOrCreateEmulatorCredentials(file)));
     for (const c of all) expect(c).toEqual(all[0]);
     expect(JSON.parse(readFileSync(file, 'utf8'))).toEqual(all[0]);
-    expect(readdirSync(dir)).toEqual(['emulator-credentials.json']);
+    expect(readdirSync(tmp.path)).toEqual(['emulator-credentials.json']);
   });
 
   it('makes a file that others could read owner-only', async () => {
-    const file = join(dir, 'emulator-credentials.json');
+    const file = join(tmp.path, 'emulator-credentials.json');
     const created = await loadOrCreateEmulatorCredentials(file);
     chmodSync(file, 0o644);
     expect(await loadOrCreateEmulatorCredentials(file)).toEqual(created);
@@ -57,7 +50,7 @@ describe('loadOrCreateEmulatorCredentials', () => {
     ['a key id with a slash', '{"accessKeyId":"LOCAL/ABCDEFGHIJKLMNOP","secretAccessKey":"abcdefghijklmnopqrstuvwxyz0123456789ABCD"}'],
     ['an empty file', ''],
   ])('refuses a malformed file (%s), naming it and never echoing its content', async (_, content) => {
-    const file = join(dir, 'emulator-credentials.json');
+    const file = join(tmp.path, 'emulator-credentials.json');
     writeFileSync(file, content, { mode: 0o600 });
     const err = await loadOrCreateEmulatorCredentials(file).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(EmulatorCredentialsError);

@@ -4,18 +4,16 @@
  * handlers act on, with no webhook signature checked.
  */
 import { chmodSync, statSync, writeFileSync } from 'node:fs';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { GetObjectCommand, HeadObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { GetObjectCommand, HeadObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { S3BlobStore } from '../../lambda/adapters/s3-blob-store.js';
 import { eventIdOf } from '../../lambda/core/event-id.js';
 import type { FanoutDeps } from '../../lambda/core/fanout.js';
 import { claimCheckKey, claimCheckMessage, spillKey, toBlobMetadata } from '../../lambda/core/inbox.js';
 import type { QueueMessageAttributes } from '../../lambda/core/ports.js';
 import { createFanoutHandler } from '../../lambda/fanout/batch-handler.js';
-import { ensureBucket, localS3Client, startS3rver, type RunningEmulator } from '../../local/emulators.js';
 import {
   INBOX_MAC_METADATA,
   InboxKeyError,
@@ -27,6 +25,7 @@ import {
 } from '../../local/inbox-mac.js';
 import { localPaths } from '../../local/paths.js';
 import { VerifiedBlobStore } from '../../local/verified-blob-store.js';
+import { useTestS3 } from '../support/emulators.js';
 import { InMemoryArchiveStream, InMemoryEventStore, RecordingLogger, RecordingMetrics } from '../support/fakes.js';
 import { recordingHandler, type Call } from '../support/recording-handler.js';
 import { sampleBody } from '../support/samples.js';
@@ -34,23 +33,11 @@ import { queueMessageFor, s3NotificationRecord, sqsEvent, sqsRecord } from '../s
 
 const BUCKET = 'inbox-mac';
 const AT = new Date('2025-07-02T10:00:00Z');
-let dir: string;
-let s3rver: RunningEmulator;
-let s3: S3Client;
+const emulator = useTestS3('inbox-mac-', { bucket: BUCKET, s3Subdir: 's3' });
 let key: Buffer;
 
 beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'inbox-mac-'));
-  s3rver = await startS3rver({ dir: join(dir, 's3') });
-  s3 = localS3Client(s3rver.endpoint);
-  await ensureBucket(s3, BUCKET);
-  key = await loadOrCreateInboxKey(join(dir, 'state', 'inbox.key'));
-});
-
-afterAll(async () => {
-  s3?.destroy();
-  await s3rver?.close();
-  await rm(dir, { recursive: true, force: true });
+  key = await loadOrCreateInboxKey(join(emulator.dir, 'state', 'inbox.key'));
 });
 
 /** A flag event: what auto-moderation counts towards a ban. */
@@ -65,17 +52,17 @@ function attributesOf(text: string, requestId: string): QueueMessageAttributes {
 
 /** Local mode's inbox: the MAC outside, the whole-object checks inside. */
 function inbox(withKey: Buffer = key): InboxMacBlobStore {
-  return new InboxMacBlobStore(new VerifiedBlobStore(new S3BlobStore(s3, BUCKET), { identityMetadata: [INBOX_MAC_METADATA] }), withKey);
+  return new InboxMacBlobStore(new VerifiedBlobStore(new S3BlobStore(emulator.s3, BUCKET), { identityMetadata: [INBOX_MAC_METADATA] }), withKey);
 }
 
 /** What anything else on the machine can do: put an object straight into the emulator. */
 async function plant(objectKey: string, body: string, metadata: Record<string, string> = {}): Promise<void> {
-  await s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: objectKey, Body: body, Metadata: metadata }));
+  await emulator.s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: objectKey, Body: body, Metadata: metadata }));
 }
 
 async function exists(objectKey: string): Promise<boolean> {
   try {
-    await s3.send(new HeadObjectCommand({ Bucket: BUCKET, Key: objectKey }));
+    await emulator.s3.send(new HeadObjectCommand({ Bucket: BUCKET, Key: objectKey }));
     return true;
   } catch (err) {
     if ((err as Error).name === 'NotFound' || (err as Error).name === 'NoSuchKey') return false;
@@ -85,24 +72,24 @@ async function exists(objectKey: string): Promise<boolean> {
 
 describe('loadOrCreateInboxKey', () => {
   it('creates a 32-byte key owner-only (file 0600, new folder 0700) and reads the same key back on every load', async () => {
-    const file = localPaths(join(dir, 'fresh-root')).inboxKeyFile;
+    const file = localPaths(join(emulator.dir, 'fresh-root')).inboxKeyFile;
     const first = await loadOrCreateInboxKey(file);
     expect(first).toHaveLength(32);
     expect(statSync(file).mode & 0o777).toBe(0o600);
-    expect(statSync(join(dir, 'fresh-root')).mode & 0o777).toBe(0o700);
+    expect(statSync(join(emulator.dir, 'fresh-root')).mode & 0o777).toBe(0o700);
     expect((await loadOrCreateInboxKey(file)).equals(first)).toBe(true);
     expect((await loadOrCreateInboxKey(file)).equals(first)).toBe(true);
   });
 
   it('gives every concurrent creator the one key that won', async () => {
-    const file = join(dir, 'race', 'inbox.key');
+    const file = join(emulator.dir, 'race', 'inbox.key');
     const keys = await Promise.all(Array.from({ length: 8 }, () => loadOrCreateInboxKey(file)));
     for (const k of keys) expect(k.equals(keys[0] as Buffer)).toBe(true);
     expect(Buffer.from((await readFile(file, 'utf8')).trim(), 'base64url').equals(keys[0] as Buffer)).toBe(true);
   });
 
   it('makes a key file others could read owner-only again', async () => {
-    const file = join(dir, 'loose', 'inbox.key');
+    const file = join(emulator.dir, 'loose', 'inbox.key');
     const created = await loadOrCreateInboxKey(file);
     chmodSync(file, 0o644);
     expect((await loadOrCreateInboxKey(file)).equals(created)).toBe(true);
@@ -110,7 +97,7 @@ describe('loadOrCreateInboxKey', () => {
   });
 
   it('refuses a file that holds no valid key, naming the file and never echoing its content', async () => {
-    const file = join(dir, 'bad.key');
+    const file = join(emulator.dir, 'bad.key');
     writeFileSync(file, 'not-a-key-but-maybe-a-secret\n', { mode: 0o600 });
     const err = await loadOrCreateInboxKey(file).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(InboxKeyError);
@@ -145,7 +132,7 @@ describe('inbox MAC', () => {
 
   it('refuses a key that is not 32 bytes', () => {
     expect(() => inboxMac(Buffer.alloc(16), objectKey, body)).toThrow(/inbox key must be 32 bytes/);
-    expect(() => new InboxMacBlobStore(new S3BlobStore(s3, BUCKET), Buffer.alloc(0))).toThrow(/inbox key must be 32 bytes/);
+    expect(() => new InboxMacBlobStore(new S3BlobStore(emulator.s3, BUCKET), Buffer.alloc(0))).toThrow(/inbox key must be 32 bytes/);
   });
 });
 
@@ -154,7 +141,7 @@ describe('InboxMacBlobStore (against the S3 emulator)', () => {
     const body = Buffer.from(flagBody('genuine-claim-check'));
     const objectKey = claimCheckKey(AT, eventIdOf(body));
     await inbox().put(objectKey, body, { metadata: { 'event-id': eventIdOf(body) } });
-    const raw = await s3.send(new GetObjectCommand({ Bucket: BUCKET, Key: objectKey }));
+    const raw = await emulator.s3.send(new GetObjectCommand({ Bucket: BUCKET, Key: objectKey }));
     await raw.Body?.transformToByteArray();
     expect(raw.Metadata).toEqual({ 'event-id': eventIdOf(body), [INBOX_MAC_METADATA]: inboxMac(key, objectKey, body) });
     const got = await inbox().get(objectKey);
@@ -179,11 +166,11 @@ describe('InboxMacBlobStore (against the S3 emulator)', () => {
     const body = Buffer.from(flagBody('copied'));
     const original = spillKey(AT, eventIdOf(body));
     await inbox().put(original, body, { metadata: { 'event-id': eventIdOf(body) } });
-    const raw = await s3.send(new GetObjectCommand({ Bucket: BUCKET, Key: original }));
+    const raw = await emulator.s3.send(new GetObjectCommand({ Bucket: BUCKET, Key: original }));
     const bytes = Buffer.from((await raw.Body?.transformToByteArray()) ?? []);
     // The same bytes under another inbox key whose id also matches them: a claim check, a later day.
     for (const copy of [claimCheckKey(AT, eventIdOf(body)), spillKey(new Date('2025-07-03T10:00:00Z'), eventIdOf(body))]) {
-      await s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: copy, Body: bytes, Metadata: raw.Metadata }));
+      await emulator.s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: copy, Body: bytes, Metadata: raw.Metadata }));
       await expect(inbox().get(copy)).rejects.toThrow(/does not match its key and body/);
     }
     expect((await inbox().get(original)).body.equals(body)).toBe(true);
@@ -206,7 +193,7 @@ describe('InboxMacBlobStore (against the S3 emulator)', () => {
 
   it('leaves keys outside the inbox alone: no MAC added, none asked for', async () => {
     await inbox().put('events/2025/07/02/segment', Buffer.from('line\n'));
-    const raw = await s3.send(new HeadObjectCommand({ Bucket: BUCKET, Key: 'events/2025/07/02/segment' }));
+    const raw = await emulator.s3.send(new HeadObjectCommand({ Bucket: BUCKET, Key: 'events/2025/07/02/segment' }));
     expect(raw.Metadata ?? {}).toEqual({});
     await plant('notes/readme', 'hello');
     expect((await inbox().get('notes/readme')).body.toString()).toBe('hello');

@@ -1,36 +1,18 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { PutObjectCommand } from '@aws-sdk/client-s3';
+import { describe, expect, it } from 'vitest';
 import { S3BlobStore } from '../../lambda/adapters/s3-blob-store.js';
 import { eventIdOf } from '../../lambda/core/event-id.js';
 import { claimCheckKey, spillKey } from '../../lambda/core/inbox.js';
 import type { BlobStore } from '../../lambda/core/ports.js';
-import { ensureBucket, localS3Client, startS3rver, type RunningEmulator } from '../../local/emulators.js';
 import { IncompleteObjectError, VerifiedBlobStore } from '../../local/verified-blob-store.js';
+import { useTestS3 } from '../support/emulators.js';
 
 const BUCKET = 'verified-blobs';
-let dir: string;
-let s3rver: RunningEmulator;
-let s3: S3Client;
-
-beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'verified-blob-'));
-  s3rver = await startS3rver({ dir });
-  s3 = localS3Client(s3rver.endpoint);
-  await ensureBucket(s3, BUCKET);
-});
-
-afterAll(async () => {
-  s3?.destroy();
-  await s3rver?.close();
-  await rm(dir, { recursive: true, force: true });
-});
+const emulator = useTestS3('verified-blob-', { bucket: BUCKET });
 
 /** The S3 adapter, counting its puts. */
 function counted(): BlobStore & { puts: number } {
-  const inner = new S3BlobStore(s3, BUCKET);
+  const inner = new S3BlobStore(emulator.s3, BUCKET);
   const store = {
     puts: 0,
     bucket: BUCKET,
@@ -48,7 +30,7 @@ describe('VerifiedBlobStore', () => {
   it('resolves a put once the object reads back whole, metadata included', async () => {
     const body = Buffer.from('{"event":"message.didCreate","n":1}');
     const key = spillKey(new Date('2025-07-02T10:00:00Z'), eventIdOf(body));
-    const store = new VerifiedBlobStore(new S3BlobStore(s3, BUCKET), { s3Directory: dir });
+    const store = new VerifiedBlobStore(new S3BlobStore(emulator.s3, BUCKET), { s3Directory: emulator.s3Dir });
     await store.put(key, body, { metadata: { 'event-id': eventIdOf(body) } });
     const got = await store.get(key);
     expect(got.body.equals(body)).toBe(true);
@@ -70,7 +52,7 @@ describe('VerifiedBlobStore', () => {
     const body = Buffer.from('{"event":"message.didCreate","n":"identity"}');
     const key = spillKey(new Date('2025-07-02T10:00:00Z'), eventIdOf(body));
     // Already there with the right bytes, but without the MAC (planted, or written before MACs).
-    await s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: key, Body: body }));
+    await emulator.s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: key, Body: body }));
     const inner = counted();
     const store = new VerifiedBlobStore(inner, { identityMetadata: ['local-mac'] });
     await store.put(key, body, { metadata: { 'local-mac': 'mac-1', 'request-id': 'r1' } });
@@ -96,7 +78,7 @@ describe('VerifiedBlobStore', () => {
     const body = Buffer.from(`{"event":"message.didCreate","big":"${'x'.repeat(200_000)}"}`);
     const key = spillKey(new Date('2025-07-02T10:00:00Z'), eventIdOf(body));
     const controller = new AbortController();
-    const store = new VerifiedBlobStore(new S3BlobStore(s3, BUCKET));
+    const store = new VerifiedBlobStore(new S3BlobStore(emulator.s3, BUCKET));
     const put = store.put(key, body, { signal: controller.signal });
     controller.abort(new Error('the deadline passed'));
     await put;
@@ -106,8 +88,8 @@ describe('VerifiedBlobStore', () => {
   it('reports an inbox object whose bytes do not hash to its key as incomplete', async () => {
     const body = Buffer.from('{"event":"message.didCreate","n":3}');
     const key = spillKey(new Date('2025-07-02T10:00:00Z'), eventIdOf(body));
-    await s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: key, Body: body.subarray(0, 10) }));
-    const store = new VerifiedBlobStore(new S3BlobStore(s3, BUCKET));
+    await emulator.s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: key, Body: body.subarray(0, 10) }));
+    const store = new VerifiedBlobStore(new S3BlobStore(emulator.s3, BUCKET));
     await expect(store.get(key)).rejects.toBeInstanceOf(IncompleteObjectError);
     await expect(store.get(key)).rejects.toThrow(new RegExp(`object ${key} is incomplete: its 10 bytes hash to event id`));
     // A put of the right bytes repairs it.
@@ -116,7 +98,7 @@ describe('VerifiedBlobStore', () => {
   });
 
   it('passes other keys through unchecked', async () => {
-    const store = new VerifiedBlobStore(new S3BlobStore(s3, BUCKET));
+    const store = new VerifiedBlobStore(new S3BlobStore(emulator.s3, BUCKET));
     await store.put('notes/readme.txt', Buffer.from('hello'));
     expect((await store.get('notes/readme.txt')).body.toString()).toBe('hello');
     await store.delete('notes/readme.txt');
@@ -124,6 +106,6 @@ describe('VerifiedBlobStore', () => {
   });
 
   it('refuses a zero attempt count', () => {
-    expect(() => new VerifiedBlobStore(new S3BlobStore(s3, BUCKET), { attempts: 0 })).toThrow(/attempts must be a positive integer/);
+    expect(() => new VerifiedBlobStore(new S3BlobStore(emulator.s3, BUCKET), { attempts: 0 })).toThrow(/attempts must be a positive integer/);
   });
 });

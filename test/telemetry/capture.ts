@@ -4,7 +4,7 @@
  * `write` sees exactly the lines CloudWatch Logs would get.
  */
 import type { Context } from 'aws-lambda';
-import { vi } from 'vitest';
+import { afterEach, beforeEach, vi } from 'vitest';
 
 /** One JSON line written by a function: a log entry (has `level`) or an EMF blob (has `_aws`). */
 export type OutputLine = Record<string, unknown>;
@@ -61,6 +61,35 @@ export function captureOutput(): CapturedOutput {
       out.mockRestore();
       err.mockRestore();
     },
+  };
+}
+
+/**
+ * Captures the output of each test of the calling describe, and after the test restores the
+ * streams and undoes the environment variables it stubbed (`vi.stubEnv`: Powertools reads its
+ * settings there). The returned capture reads the running test's.
+ */
+export function captureOutputPerTest(): CapturedOutput {
+  let current: CapturedOutput | undefined;
+  beforeEach(() => {
+    current = captureOutput();
+  });
+  afterEach(() => {
+    current?.restore();
+    current = undefined;
+    vi.unstubAllEnvs();
+  });
+  const running = (): CapturedOutput => {
+    if (!current) throw new Error('the captured output is read outside a test');
+    return current;
+  };
+  return {
+    text: () => running().text(),
+    lines: () => running().lines(),
+    logs: () => running().logs(),
+    emf: () => running().emf(),
+    clear: () => running().clear(),
+    restore: () => running().restore(),
   };
 }
 

@@ -4,7 +4,7 @@
  * receiver's, the fan-out's and the handlers' lines for it; no line carries the secret or the
  * body; the EMF blobs have the contract's namespace, dimensions and metric names.
  */
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import type { APIGatewayProxyResult, SQSBatchResponse } from 'aws-lambda';
 import { StaticSecretSource } from '../../lambda/adapters/static-secret-source.js';
 import { defineHandler } from '../../lambda/core/define-handler.js';
@@ -19,7 +19,7 @@ import { signedWebhookEvent } from '../support/api-gateway.js';
 import { InMemoryArchiveStream, InMemoryEventStore, InMemoryQueue } from '../support/fakes.js';
 import { sampleBody } from '../support/samples.js';
 import { sqsEvent, sqsRecord } from '../support/sqs.js';
-import { captureOutput, lambdaContext, metricValues, type CapturedOutput, type EmfBlob, type OutputLine } from './capture.js';
+import { captureOutputPerTest, lambdaContext, metricValues, type CapturedOutput, type EmfBlob, type OutputLine } from './capture.js';
 
 const SECRET = 'spw-test-secret-3f9c1d7e5b';
 const BODY = sampleBody('message.didFlag');
@@ -73,14 +73,7 @@ function emfFor(out: CapturedOutput, service: string): EmfBlob[] {
 }
 
 describe('correlation id from the receiver through the queue to each handler', () => {
-  let out: CapturedOutput;
-  beforeEach(() => {
-    out = captureOutput();
-  });
-  afterEach(() => {
-    out.restore();
-    vi.unstubAllEnvs();
-  });
+  const out = captureOutputPerTest();
 
   it.each(['INFO', 'DEBUG'] as const)('at %s: the event id and request id are on the receiver\'s, the fan-out\'s and the handlers\' lines; no secret, no body', async (level) => {
     // As Lambda sets it, so Powertools reports the first invocation as a cold start.

@@ -1,19 +1,12 @@
 /** The shared telemetry module: Powertools Logger and Metrics behind the core's ports. */
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { withLogFields, type LogFields, type Logger } from '../../lambda/core/telemetry.js';
 import { createTelemetry, logLevelFromEnv, requestIdKeys } from '../../lambda/common/powertools.js';
 import { handlerMetrics } from '../../lambda/core/fanout.js';
-import { captureOutput, lambdaContext, metricValues, type CapturedOutput, type EmfBlob } from './capture.js';
+import { captureOutputPerTest, lambdaContext, metricValues, type EmfBlob } from './capture.js';
 
 describe('shared telemetry (Powertools behind the ports)', () => {
-  let out: CapturedOutput;
-  beforeEach(() => {
-    out = captureOutput();
-  });
-  afterEach(() => {
-    out.restore();
-    vi.unstubAllEnvs();
-  });
+  const out = captureOutputPerTest();
 
   it('writes one JSON line per entry with the service, level, message and fields', () => {
     const t = createTelemetry({ service: 'receiver', env: {} });

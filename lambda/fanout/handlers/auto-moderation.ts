@@ -47,29 +47,36 @@ export function flaggedTarget(eventType: FlagEvent, event: MessageEvent | PostEv
     }
     case 'post.didFlag': {
       const p = (event as PostEvent).data.posts?.[0];
-      if (!p?.postedUserId) return undefined;
-      return {
-        userId: p.postedUserId,
-        kind: 'post',
-        ...(p.postId ? { itemId: p.postId } : {}),
-        ...(p.targetType === 'community' && p.targetId ? { scope: `community#${p.targetId}` } : {}),
-      };
+      return p && feedItemTarget('post', p.postedUserId, p.postId, p);
     }
     case 'comment.didFlag': {
       const c = (event as CommentEvent).data.comments?.[0];
-      if (!c?.userId) return undefined;
-      return {
-        userId: c.userId,
-        kind: 'comment',
-        ...(c.commentId ? { itemId: c.commentId } : {}),
-        ...(c.targetType === 'community' && c.targetId ? { scope: `community#${c.targetId}` } : {}),
-      };
+      return c && feedItemTarget('comment', c.userId, c.commentId, c);
     }
     case 'user.didFlag': {
       const u = (event as UserEvent).data.users?.[0];
       return u?.userId ? { userId: u.userId, kind: 'user' } : undefined;
     }
   }
+}
+
+/**
+ * A flagged post or comment: its author (none, no target), the item, and the community it was
+ * posted in as the scope when it was posted in one (`targetType` `community`).
+ */
+function feedItemTarget(
+  kind: 'post' | 'comment',
+  authorId: string | null | undefined,
+  itemId: string | null | undefined,
+  placedIn: { readonly targetType?: string | null; readonly targetId?: string | null },
+): FlaggedTarget | undefined {
+  if (!authorId) return undefined;
+  return {
+    userId: authorId,
+    kind,
+    ...(itemId ? { itemId } : {}),
+    ...(placedIn.targetType === 'community' && placedIn.targetId ? { scope: `community#${placedIn.targetId}` } : {}),
+  };
 }
 
 /** Dependencies of the auto-moderation handler. */

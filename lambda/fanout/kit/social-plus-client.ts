@@ -103,18 +103,10 @@ export function requestsFor(call: SocialPlusCall): SocialPlusRequest[] {
       return [{ method: 'POST', path: `/api/v2/users/${call.action === 'banUser' ? 'ban' : 'unban'}`, body: { userId: call.userId } }];
     case 'banFromChannel':
     case 'unbanFromChannel':
-      return chunks(ids('userIds', call.userIds)).map((group) => ({
-        method: 'PUT' as const,
-        path: `/api/v3/channels/${id('channelId', call.channelId)}/users/${call.action === 'banFromChannel' ? 'ban' : 'unban'}`,
-        body: { userIds: group },
-      }));
+      return scopedBans('channels', call.channelId, call.userIds, call.action === 'banFromChannel');
     case 'banFromCommunity':
     case 'unbanFromCommunity':
-      return chunks(ids('userIds', call.userIds)).map((group) => ({
-        method: 'PUT' as const,
-        path: `/api/v3/communities/${id('communityId', call.communityId)}/users/${call.action === 'banFromCommunity' ? 'ban' : 'unban'}`,
-        body: { userIds: group },
-      }));
+      return scopedBans('communities', call.communityId, call.userIds, call.action === 'banFromCommunity');
     case 'deleteMessage':
       return [call.version === 'v3'
         ? { method: 'DELETE', path: `/api/v3/messages/${id('messageId', call.messageId)}` }
@@ -130,6 +122,16 @@ export function requestsFor(call: SocialPlusCall): SocialPlusRequest[] {
     case 'clearUserFlags':
       return [{ method: 'DELETE', path: `/api/v2/users/${id('userId', call.userId)}/flags` }];
   }
+}
+
+/**
+ * The requests of a channel or community (un)ban: one `PUT /api/v3/<scope>/<id>/users/ban|unban`
+ * per group of 100 users. The user ids are checked before the scope's id.
+ */
+function scopedBans(scope: 'channels' | 'communities', scopeId: string, userIds: readonly string[], ban: boolean): SocialPlusRequest[] {
+  const groups = chunks(ids('userIds', userIds));
+  const path = `/api/v3/${scope}/${id(scope === 'channels' ? 'channelId' : 'communityId', scopeId)}/users/${ban ? 'ban' : 'unban'}`;
+  return groups.map((group) => ({ method: 'PUT', path, body: { userIds: group } }));
 }
 
 function chunks<T>(items: readonly T[]): T[][] {
