@@ -34,9 +34,7 @@ import { withLocalPipeline } from './lib/local-mode.js';
 import { fmt, percentile } from './lib/measure.js';
 import { buildPayloads, type SignedPayload } from './lib/payloads.js';
 import { Counter } from './lib/request-counter.js';
-import {
-  ASSUMED, COST_TARGET_PER_MILLION, FRONT_DOOR_PER_MILLION, PRICES, SQS_MESSAGES_PER_RECEIVE,
-} from './lib/prices.js';
+import { ASSUMED, COST_TARGET_PER_MILLION, FRONT_DOOR_PER_MILLION, PRICES, SQS_MESSAGES_PER_RECEIVE } from './lib/prices.js';
 
 const SECRET = 'bench-requests-secret-6d1f';
 const EVENT_BYTES = 2048;
@@ -73,7 +71,13 @@ export interface PhaseCounts {
   /** Items written by `PutItem`, sized by AWS's rules. */
   readonly itemBytes: readonly number[];
   /** Write units by AWS's rules: new items (table), their index entries, handler-outcome updates, failed conditional puts. */
-  readonly units: { readonly table: number; readonly indexes: number; readonly indexWrites: number; readonly outcomes: number; readonly duplicates: number };
+  readonly units: {
+    readonly table: number;
+    readonly indexes: number;
+    readonly indexWrites: number;
+    readonly outcomes: number;
+    readonly duplicates: number;
+  };
   /** Write units dynalite reported (ReturnConsumedCapacity INDEXES), where it did. */
   readonly dynaliteUnits: { readonly table: number; readonly indexes: number; readonly reported: number };
   readonly conditionalCheckFailed: number;
@@ -108,7 +112,6 @@ export interface AwsRequestsResult {
   readonly checks: ReadonlyArray<{ readonly what: string; readonly measured: number; readonly target: number; readonly ok: boolean }>;
 }
 
-
 function diff(after: PhaseCounts, before: PhaseCounts, deliveries: number): PhaseCounts {
   const sdk: Record<string, number> = {};
   for (const [k, v] of Object.entries(after.sdk)) {
@@ -137,10 +140,16 @@ function diff(after: PhaseCounts, before: PhaseCounts, deliveries: number): Phas
 
 /** Two handlers that take every event, for the phase where every event has outcomes to record. */
 function catchAllHandlers(): WebhookHandler<WebhookEnvelope>[] {
-  return ['bench-catch-all-a', 'bench-catch-all-b'].map((name) => defineHandler({ name, events: ['*'], async handle() {} }) as unknown as WebhookHandler<WebhookEnvelope>);
+  return ['bench-catch-all-a', 'bench-catch-all-b'].map(
+    (name) => defineHandler({ name, events: ['*'], async handle() {} }) as unknown as WebhookHandler<WebhookEnvelope>,
+  );
 }
 
-async function withPipeline<T>(handlers: readonly WebhookHandler<WebhookEnvelope>[], counter: Counter, fn: (p: LocalPipeline) => Promise<T>): Promise<T> {
+async function withPipeline<T>(
+  handlers: readonly WebhookHandler<WebhookEnvelope>[],
+  counter: Counter,
+  fn: (p: LocalPipeline) => Promise<T>,
+): Promise<T> {
   const dir = await mkdtemp(join(tmpdir(), 'spw-bench-requests-'));
   try {
     // The queue sends and archive puts, through local mode's hooks; the SDK calls, by middleware.
@@ -169,7 +178,10 @@ async function phase(name: string, pipeline: LocalPipeline, counter: Counter, pa
   const started = performance.now();
   const sent = await postAll(`${pipeline.url}/webhook`, payloads);
   const rejected = sent.statuses.filter((s) => s !== 200).length;
-  if (rejected > 0) throw new Error(`${name}: ${rejected} of ${payloads.length} requests were not answered 200 (${sent.errors.join('; ') || `statuses ${[...new Set(sent.statuses)].join(', ')}`})`);
+  if (rejected > 0)
+    throw new Error(
+      `${name}: ${rejected} of ${payloads.length} requests were not answered 200 (${sent.errors.join('; ') || `statuses ${[...new Set(sent.statuses)].join(', ')}`})`,
+    );
   await pipeline.settle();
   const seconds = (performance.now() - started) / 1000;
   const metricsAfter = pipeline.metrics();
@@ -196,22 +208,50 @@ function fixtureItems(): AwsRequestsResult['fixtureItems'] {
     .sort((a, b) => a.sample.localeCompare(b.sample));
 }
 
-function costOf(main: PhaseResult, eventsPerBatch: number): { lines: CostLine[]; withoutTraces: { busy: number; quiet: number }; asDeployed: { busy: number; quiet: number } } {
+function costOf(
+  main: PhaseResult,
+  eventsPerBatch: number,
+): { lines: CostLine[]; withoutTraces: { busy: number; quiet: number }; asDeployed: { busy: number; quiet: number } } {
   const perMillion = (count: number) => (count / main.deliveries) * 1e6;
   const lines: CostLine[] = [];
   const add = (line: string, basis: CostLine['basis'], f: (b: number) => number) => lines.push({ line, basis, busy: f(eventsPerBatch), quiet: f(1) });
   add('API Gateway REST requests (1 per event)', 'measured', () => (perMillion(main.deliveries) / 1e6) * PRICES.apiGatewayRestPerMillion);
   add('WAF requests', 'measured', () => (perMillion(main.deliveries) / 1e6) * PRICES.wafPerMillionRequests);
-  add('DynamoDB write units (items, indexes, outcomes)', 'measured', () => (perMillion(main.units.table + main.units.indexes + main.units.outcomes) / 1e6) * PRICES.dynamoDbPerMillionWriteUnits);
+  add(
+    'DynamoDB write units (items, indexes, outcomes)',
+    'measured',
+    () => (perMillion(main.units.table + main.units.indexes + main.units.outcomes) / 1e6) * PRICES.dynamoDbPerMillionWriteUnits,
+  );
   add('SQS sends (billed per 64 KB)', 'measured', () => (perMillion(main.sqsBilledRequests) / 1e6) * PRICES.sqsPerMillionRequests);
-  add('SQS receives + deletes by the event source', 'assumed (docs/cost.md)', (b) => ((2 / Math.min(b, SQS_MESSAGES_PER_RECEIVE)) * PRICES.sqsPerMillionRequests));
+  add(
+    'SQS receives + deletes by the event source',
+    'assumed (docs/cost.md)',
+    (b) => (2 / Math.min(b, SQS_MESSAGES_PER_RECEIVE)) * PRICES.sqsPerMillionRequests,
+  );
   add('Firehose ingestion (records rounded up to 5 KB)', 'measured', () => (perMillion(main.firehoseBilledBytes) / 2 ** 30) * PRICES.firehosePerGb);
-  add('receiver requests + duration + INIT', 'assumed (docs/cost.md)', () => PRICES.lambdaPerMillionRequests
-    + 1e6 * ASSUMED.receiverWarmSeconds * ASSUMED.receiverMemoryGb * PRICES.lambdaArmPerGbSecond
-    + 1e6 * ASSUMED.receiverColdStartShare * ASSUMED.receiverInitSeconds * ASSUMED.receiverMemoryGb * PRICES.lambdaArmPerGbSecond);
-  add('fan-out requests + duration (per batch)', 'assumed (docs/cost.md)', (b) => (1e6 / b) * (PRICES.lambdaPerMillionRequests / 1e6 + ASSUMED.fanoutSecondsFor(b) * ASSUMED.fanoutMemoryGb * PRICES.lambdaArmPerGbSecond));
-  add('S3 PUTs of archive objects by Firehose', 'assumed (docs/cost.md)', (b) => (ASSUMED.archiveObjectsPerMillionFor(b) / 1000) * PRICES.s3PutPer1000);
-  add('CloudWatch Logs (ingestion + 30 days)', 'assumed (docs/cost.md)', (b) => ((1e6 * ASSUMED.logKbFor(b)) / 1e6) * (PRICES.cloudWatchLogsIngestPerGb + PRICES.cloudWatchLogsStorePerGbMonth));
+  add(
+    'receiver requests + duration + INIT',
+    'assumed (docs/cost.md)',
+    () =>
+      PRICES.lambdaPerMillionRequests +
+      1e6 * ASSUMED.receiverWarmSeconds * ASSUMED.receiverMemoryGb * PRICES.lambdaArmPerGbSecond +
+      1e6 * ASSUMED.receiverColdStartShare * ASSUMED.receiverInitSeconds * ASSUMED.receiverMemoryGb * PRICES.lambdaArmPerGbSecond,
+  );
+  add(
+    'fan-out requests + duration (per batch)',
+    'assumed (docs/cost.md)',
+    (b) => (1e6 / b) * (PRICES.lambdaPerMillionRequests / 1e6 + ASSUMED.fanoutSecondsFor(b) * ASSUMED.fanoutMemoryGb * PRICES.lambdaArmPerGbSecond),
+  );
+  add(
+    'S3 PUTs of archive objects by Firehose',
+    'assumed (docs/cost.md)',
+    (b) => (ASSUMED.archiveObjectsPerMillionFor(b) / 1000) * PRICES.s3PutPer1000,
+  );
+  add(
+    'CloudWatch Logs (ingestion + 30 days)',
+    'assumed (docs/cost.md)',
+    (b) => ((1e6 * ASSUMED.logKbFor(b)) / 1e6) * (PRICES.cloudWatchLogsIngestPerGb + PRICES.cloudWatchLogsStorePerGbMonth),
+  );
   const sum = (k: 'busy' | 'quiet') => lines.reduce((s, l) => s + l[k], 0);
   const withoutTraces = { busy: sum('busy'), quiet: sum('quiet') };
   const traces = (b: number) => ASSUMED.tracesPerEventFor(b) * PRICES.xrayPerMillionTraces;
@@ -230,24 +270,36 @@ export async function runAwsRequests(opts: AwsRequestsOptions = {}): Promise<Aws
   const sizes = main.map((p) => p.body.length);
 
   const counter = new Counter();
-  const [first, again] = await withPipeline(registeredHandlers, counter, async (p) => [
-    await phase(`${fmt(events)} events, registered handlers`, p, counter, main),
-    await phase(`${fmt(duplicates)} of them delivered again`, p, counter, main.slice(0, duplicates)),
-  ] as const);
-  const third = await withPipeline([...registeredHandlers, ...catchAllHandlers()], counter, (p) => phase(`${fmt(handledEvents)} events, 2 more handlers taking every event`, p, counter, handled));
+  const [first, again] = await withPipeline(
+    registeredHandlers,
+    counter,
+    async (p) =>
+      [
+        await phase(`${fmt(events)} events, registered handlers`, p, counter, main),
+        await phase(`${fmt(duplicates)} of them delivered again`, p, counter, main.slice(0, duplicates)),
+      ] as const,
+  );
+  const third = await withPipeline([...registeredHandlers, ...catchAllHandlers()], counter, (p) =>
+    phase(`${fmt(handledEvents)} events, 2 more handlers taking every event`, p, counter, handled),
+  );
 
   const eventsPerBatch = first.archiveLines / Math.max(1, first.batches);
   const cost = costOf(first, eventsPerBatch);
   const per1000 = (n: number, phaseResult: PhaseResult) => (n / phaseResult.deliveries) * 1000;
-  const typicalUnits = writeUnits(percentile(fixtureItems().map((f) => f.itemBytes), 50));
+  const typicalUnits = writeUnits(
+    percentile(
+      fixtureItems().map((f) => f.itemBytes),
+      50,
+    ),
+  );
   const checks = [
     { what: 'SQS sends per 1,000 events', measured: per1000(first.queueSends, first), target: 1000 },
     { what: 'DynamoDB writes to store + de-duplicate per 1,000 events', measured: per1000(first.storePuts, first), target: 1000 },
     { what: 'DynamoDB writes per 1,000 duplicate deliveries', measured: per1000(again.storePuts + again.storeOutcomeWrites, again), target: 1000 },
     { what: 'handler-outcome writes per 1,000 events, every event handled twice', measured: per1000(third.storeOutcomeWrites, third), target: 1000 },
     { what: 'PutRecordBatch calls per fan-out batch', measured: first.putRecordBatchCalls / Math.max(1, first.batches), target: 1 },
-    { what: 'write units of a typical event\'s item (median fixture)', measured: typicalUnits, target: 1 },
-    { what: 'write units of a 2 KB event\'s item (median)', measured: writeUnits(percentile(first.itemBytes, 50)), target: 1 },
+    { what: "write units of a typical event's item (median fixture)", measured: typicalUnits, target: 1 },
+    { what: "write units of a 2 KB event's item (median)", measured: writeUnits(percentile(first.itemBytes, 50)), target: 1 },
   ].map((c) => ({ ...c, ok: c.measured <= c.target }));
   return {
     name: 'aws-requests',
@@ -274,24 +326,55 @@ export function formatAwsRequests(res: AwsRequestsResult): string {
     const k = (n: number) => fmt((n / p.deliveries) * 1000, 1);
     lines.push(`  ${p.name} (${fmt(p.seconds, 1)} s):`);
     lines.push(`    receiver → queue: ${k(p.queueSends)} SQS sends (${k(p.sqsBilledRequests)} billed requests)`);
-    lines.push(`    fan-out: ${fmt(p.batches)} batches (${fmt(p.archiveLines / Math.max(1, p.batches), 1)} events each), ${fmt(p.putRecordBatchCalls / Math.max(1, p.batches), 2)} PutRecordBatch per batch; ${k(p.archiveLines)} archive records`);
-    lines.push(`    store: ${k(p.storePuts)} conditional puts (${k(p.conditionalCheckFailed)} found a duplicate), ${k(p.storeOutcomeWrites)} handler-outcome updates`);
-    lines.push(`    write units (AWS rules): items ${k(p.units.table)}, index entries ${k(p.units.indexes)} (${k(p.units.indexWrites)} index writes), outcomes ${k(p.units.outcomes)}, failed conditions ${k(p.units.duplicates)}; dynalite reported ${p.dynaliteUnits.reported > 0 ? `table ${k(p.dynaliteUnits.table)}, indexes ${k(p.dynaliteUnits.indexes)}` : 'none'}`);
-    lines.push(`    SDK calls: ${Object.entries(p.sdk).sort((a, b) => b[1] - a[1]).map(([op, n]) => `${op} ${k(n)}`).join(', ') || 'none'}`);
-    lines.push(`    local mode counted: ${Object.entries(p.metrics).map(([m, n]) => `${m} ${fmt(n)}`).join(', ')}`);
+    lines.push(
+      `    fan-out: ${fmt(p.batches)} batches (${fmt(p.archiveLines / Math.max(1, p.batches), 1)} events each), ${fmt(p.putRecordBatchCalls / Math.max(1, p.batches), 2)} PutRecordBatch per batch; ${k(p.archiveLines)} archive records`,
+    );
+    lines.push(
+      `    store: ${k(p.storePuts)} conditional puts (${k(p.conditionalCheckFailed)} found a duplicate), ${k(p.storeOutcomeWrites)} handler-outcome updates`,
+    );
+    lines.push(
+      `    write units (AWS rules): items ${k(p.units.table)}, index entries ${k(p.units.indexes)} (${k(p.units.indexWrites)} index writes), outcomes ${k(p.units.outcomes)}, failed conditions ${k(p.units.duplicates)}; dynalite reported ${p.dynaliteUnits.reported > 0 ? `table ${k(p.dynaliteUnits.table)}, indexes ${k(p.dynaliteUnits.indexes)}` : 'none'}`,
+    );
+    lines.push(
+      `    SDK calls: ${
+        Object.entries(p.sdk)
+          .sort((a, b) => b[1] - a[1])
+          .map(([op, n]) => `${op} ${k(n)}`)
+          .join(', ') || 'none'
+      }`,
+    );
+    lines.push(
+      `    local mode counted: ${Object.entries(p.metrics)
+        .map(([m, n]) => `${m} ${fmt(n)}`)
+        .join(', ')}`,
+    );
   }
   const ib = main.itemBytes;
   const within = ib.filter((b) => b <= 1024).length;
-  lines.push(`  items of ${fmt(res.eventBytes.median)} B events: median ${fmt(percentile(ib, 50))} B, p90 ${fmt(percentile(ib, 90))} B, max ${fmt(Math.max(...ib))} B; ${fmt((within / ib.length) * 100, 1)} % within 1 KB; archive lines median ${fmt(percentile(main.archiveLineBytes, 50))} B`);
-  lines.push(`  items of the fixtures as they are (body B → item B, write units): ${res.fixtureItems.map((f) => `${f.sample} ${fmt(f.bodyBytes)}→${fmt(f.itemBytes)} (${f.units})`).join(', ')}`);
+  lines.push(
+    `  items of ${fmt(res.eventBytes.median)} B events: median ${fmt(percentile(ib, 50))} B, p90 ${fmt(percentile(ib, 90))} B, max ${fmt(Math.max(...ib))} B; ${fmt((within / ib.length) * 100, 1)} % within 1 KB; archive lines median ${fmt(percentile(main.archiveLineBytes, 50))} B`,
+  );
+  lines.push(
+    `  items of the fixtures as they are (body B → item B, write units): ${res.fixtureItems.map((f) => `${f.sample} ${fmt(f.bodyBytes)}→${fmt(f.itemBytes)} (${f.units})`).join(', ')}`,
+  );
   lines.push('  targets (docs/architecture.md §10):');
-  for (const c of res.checks) lines.push(`    ${c.what.padEnd(72)} ${fmt(c.measured, c.measured % 1 === 0 ? 0 : 2).padStart(8)}  target ≤ ${fmt(c.target)}  ratio ${(c.measured / c.target).toFixed(2)} ${c.ok ? 'OK' : 'ABOVE TARGET'}`);
-  lines.push(`  cost per million ${fmt(res.eventBytes.median)} B events, prices of docs/cost.md; busy = ${fmt(res.eventsPerBatch, 1)} events per fan-out batch (as measured), quiet = 1:`);
-  for (const c of res.cost) lines.push(`    ${c.line.padEnd(50)} ${`$${c.busy.toFixed(3)}`.padStart(8)} ${`$${c.quiet.toFixed(3)}`.padStart(8)}  ${c.basis}`);
+  for (const c of res.checks)
+    lines.push(
+      `    ${c.what.padEnd(72)} ${fmt(c.measured, c.measured % 1 === 0 ? 0 : 2).padStart(8)}  target ≤ ${fmt(c.target)}  ratio ${(c.measured / c.target).toFixed(2)} ${c.ok ? 'OK' : 'ABOVE TARGET'}`,
+    );
+  lines.push(
+    `  cost per million ${fmt(res.eventBytes.median)} B events, prices of docs/cost.md; busy = ${fmt(res.eventsPerBatch, 1)} events per fan-out batch (as measured), quiet = 1:`,
+  );
+  for (const c of res.cost)
+    lines.push(`    ${c.line.padEnd(50)} ${`$${c.busy.toFixed(3)}`.padStart(8)} ${`$${c.quiet.toFixed(3)}`.padStart(8)}  ${c.basis}`);
   const t = res.costWithoutTraces;
   const d = res.costAsDeployed;
-  lines.push(`    ${'total without X-Ray'.padEnd(50)} ${`$${t.busy.toFixed(2)}`.padStart(8)} ${`$${t.quiet.toFixed(2)}`.padStart(8)}  floor (front door) $${res.floor.toFixed(2)}: ratio ${(t.busy / res.floor).toFixed(2)} busy, ${(t.quiet / res.floor).toFixed(2)} quiet; target ≤ $${res.target.toFixed(2)} ${t.busy <= res.target ? 'OK' : 'ABOVE TARGET'} busy, ${t.quiet <= res.target ? 'OK' : 'ABOVE TARGET'} quiet`);
-  lines.push(`    ${'total as deployed (X-Ray traces on)'.padEnd(50)} ${`$${d.busy.toFixed(2)}`.padStart(8)} ${`$${d.quiet.toFixed(2)}`.padStart(8)}  ratio to the floor ${(d.busy / res.floor).toFixed(2)} busy, ${(d.quiet / res.floor).toFixed(2)} quiet`);
+  lines.push(
+    `    ${'total without X-Ray'.padEnd(50)} ${`$${t.busy.toFixed(2)}`.padStart(8)} ${`$${t.quiet.toFixed(2)}`.padStart(8)}  floor (front door) $${res.floor.toFixed(2)}: ratio ${(t.busy / res.floor).toFixed(2)} busy, ${(t.quiet / res.floor).toFixed(2)} quiet; target ≤ $${res.target.toFixed(2)} ${t.busy <= res.target ? 'OK' : 'ABOVE TARGET'} busy, ${t.quiet <= res.target ? 'OK' : 'ABOVE TARGET'} quiet`,
+  );
+  lines.push(
+    `    ${'total as deployed (X-Ray traces on)'.padEnd(50)} ${`$${d.busy.toFixed(2)}`.padStart(8)} ${`$${d.quiet.toFixed(2)}`.padStart(8)}  ratio to the floor ${(d.busy / res.floor).toFixed(2)} busy, ${(d.quiet / res.floor).toFixed(2)} quiet`,
+  );
   return lines.join('\n');
 }
 

@@ -129,19 +129,44 @@ interface Variant {
 }
 
 function receiverEvent(): APIGatewayProxyEvent {
-  const body = JSON.stringify({ event: 'message.didCreate', data: { messages: [{ messageId: 'm1', channelId: 'c1', userId: 'u1', data: { text: 'cold start' } }] } });
+  const body = JSON.stringify({
+    event: 'message.didCreate',
+    data: { messages: [{ messageId: 'm1', channelId: 'c1', userId: 'u1', data: { text: 'cold start' } }] },
+  });
   return signedWebhookEvent(body, SECRET, { base64: true, requestId: 'cold-start', requestTimeEpoch: 0 });
 }
 
 function fanoutEvent(): SQSEvent {
-  const body = JSON.stringify({ event: 'message.didCreate', data: { messages: [{ messageId: 'm1', channelId: 'c1', userId: 'u1', data: { text: 'cold start' } }] } });
+  const body = JSON.stringify({
+    event: 'message.didCreate',
+    data: { messages: [{ messageId: 'm1', channelId: 'c1', userId: 'u1', data: { text: 'cold start' } }] },
+  });
   const attr = (stringValue: string) => ({ stringValue, dataType: 'String' });
   return {
-    Records: [{
-      messageId: 'cold-start-1', receiptHandle: 'r', body, md5OfBody: '', eventSource: 'aws:sqs', eventSourceARN: 'arn:aws:sqs:us-east-1:123456789012:bench', awsRegion: 'us-east-1',
-      attributes: { ApproximateReceiveCount: '1', SentTimestamp: '1751450043221', SenderId: 'x', ApproximateFirstReceiveTimestamp: '1751450043221' },
-      messageAttributes: { eventId: attr('0'.repeat(32)), eventType: attr('message.didCreate'), receivedAt: attr('2025-07-02T10:34:03.221Z'), source: attr('default'), requestId: attr('cold-start') },
-    }],
+    Records: [
+      {
+        messageId: 'cold-start-1',
+        receiptHandle: 'r',
+        body,
+        md5OfBody: '',
+        eventSource: 'aws:sqs',
+        eventSourceARN: 'arn:aws:sqs:us-east-1:123456789012:bench',
+        awsRegion: 'us-east-1',
+        attributes: {
+          ApproximateReceiveCount: '1',
+          SentTimestamp: '1751450043221',
+          SenderId: 'x',
+          ApproximateFirstReceiveTimestamp: '1751450043221',
+        },
+        messageAttributes: {
+          eventId: attr('0'.repeat(32)),
+          eventType: attr('message.didCreate'),
+          receivedAt: attr('2025-07-02T10:34:03.221Z'),
+          source: attr('default'),
+          requestId: attr('cold-start'),
+        },
+      },
+    ],
   };
 }
 
@@ -149,7 +174,11 @@ async function timeOnce(v: Variant, sourceMaps: boolean): Promise<VariantTiming>
   const env: Record<string, string> = { PATH: process.env.PATH ?? '', ...v.env, BENCH_FILE: v.entryFile, BENCH_EVENT: JSON.stringify(v.event) };
   delete env.NODE_OPTIONS;
   if (sourceMaps) env.NODE_OPTIONS = SOURCE_MAPS;
-  const { stdout, stderr } = await run(process.execPath, ['--input-type=module', '-e', CHILD_SCRIPT], { env, cwd: v.dir, maxBuffer: 16 * 1024 * 1024 });
+  const { stdout, stderr } = await run(process.execPath, ['--input-type=module', '-e', CHILD_SCRIPT], {
+    env,
+    cwd: v.dir,
+    maxBuffer: 16 * 1024 * 1024,
+  });
   const line = stdout.split('\n').find((l) => l.startsWith('BENCH_RESULT '));
   if (!line) throw new Error(`${v.name}: the child printed no result; stdout: ${stdout.slice(0, 300)} stderr: ${stderr.slice(0, 300)}`);
   const out = JSON.parse(line.slice('BENCH_RESULT '.length)) as VariantTiming & { result: unknown };
@@ -169,7 +198,14 @@ export async function runColdStart(opts: ColdStartOptions = {}): Promise<ColdSta
     const floorDir = join(work, 'floor');
     const floorMeta = await metafileOf(FLOOR_ENTRY, floorDir);
     const floorSingleDir = join(work, 'floor-single');
-    await build({ ...ESBUILD_OPTIONS, mainFields: [...ESBUILD_OPTIONS.mainFields], external: [], entryPoints: [FLOOR_ENTRY], splitting: false, outfile: join(floorSingleDir, 'index.mjs') });
+    await build({
+      ...ESBUILD_OPTIONS,
+      mainFields: [...ESBUILD_OPTIONS.mainFields],
+      external: [],
+      entryPoints: [FLOOR_ENTRY],
+      splitting: false,
+      outfile: join(floorSingleDir, 'index.mjs'),
+    });
     // The functions' metafiles, for the by-package breakdown: the same options as their assets.
     const receiverMeta = await metafileOf(lambdaEntry('lambda/receiver/index.ts'), join(work, 'meta-receiver'));
     const fanoutMeta = await metafileOf(lambdaEntry('lambda/fanout/index.ts'), join(work, 'meta-fanout'));
@@ -198,7 +234,14 @@ export async function runColdStart(opts: ColdStartOptions = {}): Promise<ColdSta
     const floorCheck = (r: unknown) => {
       if (!(r as { MessageId?: string })?.MessageId) throw new Error(`floor: no MessageId in ${JSON.stringify(r)}`);
     };
-    const fanoutEnv = { ...aws, ...bundles.fanout.environment, TABLE_NAME: 'bench-events', DELIVERY_STREAM_NAME: 'bench-archive', EVENT_RETENTION_DAYS: '90', ARCHIVE_BUCKET_NAME: 'bench-archive' };
+    const fanoutEnv = {
+      ...aws,
+      ...bundles.fanout.environment,
+      TABLE_NAME: 'bench-events',
+      DELIVERY_STREAM_NAME: 'bench-archive',
+      EVENT_RETENTION_DAYS: '90',
+      ARCHIVE_BUCKET_NAME: 'bench-archive',
+    };
     const fanoutCheck = (r: unknown) => {
       const failures = (r as { batchItemFailures?: unknown[] })?.batchItemFailures;
       if (!Array.isArray(failures) || failures.length > 0) throw new Error(`fan-out answered ${JSON.stringify(r)} to its first batch`);
@@ -206,10 +249,46 @@ export async function runColdStart(opts: ColdStartOptions = {}): Promise<ColdSta
     const withMaps = (env: Readonly<Record<string, string>>) => env.NODE_OPTIONS?.includes(SOURCE_MAPS) ?? false;
     const floorMaps = withMaps(bundles.receiver.environment);
     const variants: Variant[] = [
-      { name: 'floor', description: 'floor: SQS client + one send (split)', entryFile: join(floorDir, 'index.mjs'), dir: floorDir, env: floorEnv, deployedWithSourceMaps: floorMaps, event: {}, check: floorCheck },
-      { name: 'floor-single', description: 'floor, single file', entryFile: join(floorSingleDir, 'index.mjs'), dir: floorSingleDir, env: floorEnv, deployedWithSourceMaps: floorMaps, event: {}, check: floorCheck },
-      { name: 'receiver', description: 'receiver as deployed', entryFile: bundles.receiver.entryFile, dir: bundles.receiver.dir, env: receiverEnv, deployedWithSourceMaps: withMaps(bundles.receiver.environment), event: receiverEvent(), check: expectOk('receiver') },
-      { name: 'fanout', description: 'fan-out as deployed', entryFile: bundles.fanout.entryFile, dir: bundles.fanout.dir, env: fanoutEnv, deployedWithSourceMaps: withMaps(bundles.fanout.environment), event: fanoutEvent(), check: fanoutCheck },
+      {
+        name: 'floor',
+        description: 'floor: SQS client + one send (split)',
+        entryFile: join(floorDir, 'index.mjs'),
+        dir: floorDir,
+        env: floorEnv,
+        deployedWithSourceMaps: floorMaps,
+        event: {},
+        check: floorCheck,
+      },
+      {
+        name: 'floor-single',
+        description: 'floor, single file',
+        entryFile: join(floorSingleDir, 'index.mjs'),
+        dir: floorSingleDir,
+        env: floorEnv,
+        deployedWithSourceMaps: floorMaps,
+        event: {},
+        check: floorCheck,
+      },
+      {
+        name: 'receiver',
+        description: 'receiver as deployed',
+        entryFile: bundles.receiver.entryFile,
+        dir: bundles.receiver.dir,
+        env: receiverEnv,
+        deployedWithSourceMaps: withMaps(bundles.receiver.environment),
+        event: receiverEvent(),
+        check: expectOk('receiver'),
+      },
+      {
+        name: 'fanout',
+        description: 'fan-out as deployed',
+        entryFile: bundles.fanout.entryFile,
+        dir: bundles.fanout.dir,
+        env: fanoutEnv,
+        deployedWithSourceMaps: withMaps(bundles.fanout.environment),
+        event: fanoutEvent(),
+        check: fanoutCheck,
+      },
     ];
 
     // One untimed round warms the file system cache; then interleave variants and settings.
@@ -221,10 +300,19 @@ export async function runColdStart(opts: ColdStartOptions = {}): Promise<ColdSta
         samples[i]?.maps.push(await timeOnce(v, true));
       }
     }
-    const summary = (list: readonly VariantTiming[]): VariantTiming => ({ importMs: median(list.map((t) => t.importMs)), firstEventMs: median(list.map((t) => t.firstEventMs)) });
+    const summary = (list: readonly VariantTiming[]): VariantTiming => ({
+      importMs: median(list.map((t) => t.importMs)),
+      firstEventMs: median(list.map((t) => t.firstEventMs)),
+    });
     const paired = (a: readonly VariantTiming[], b: readonly VariantTiming[]): VariantTiming => ({
-      importMs: pairedRatio(a.map((t) => t.importMs), b.map((t) => t.importMs)),
-      firstEventMs: pairedRatio(a.map((t) => t.firstEventMs), b.map((t) => t.firstEventMs)),
+      importMs: pairedRatio(
+        a.map((t) => t.importMs),
+        b.map((t) => t.importMs),
+      ),
+      firstEventMs: pairedRatio(
+        a.map((t) => t.firstEventMs),
+        b.map((t) => t.firstEventMs),
+      ),
     });
     const floor = samples[0] as { plain: VariantTiming[]; maps: VariantTiming[] };
     const results: VariantResult[] = variants.map((v, i) => {
@@ -275,13 +363,22 @@ export function formatColdStart(res: ColdStartResult): string {
     `  ${'variant'.padEnd(38)} ${'KiB loaded/all'.padStart(14)} │ ${'import'.padStart(7)} ${'ratio'.padStart(6)} ${'+1st'.padStart(7)} ${'ratio'.padStart(6)} │ ${'import'.padStart(7)} ${'ratio'.padStart(6)} ${'+1st'.padStart(7)} ${'ratio'.padStart(6)}`,
   ];
   for (const v of res.variants) {
-    lines.push(`  ${v.description.padEnd(38)} ${`${kib(v.size.eagerBytes)}/${kib(v.size.totalBytes)}`.padStart(14)} │ ${cells(v.plain, !v.deployedWithSourceMaps)} │ ${cells(v.sourceMaps, v.deployedWithSourceMaps)}`);
+    lines.push(
+      `  ${v.description.padEnd(38)} ${`${kib(v.size.eagerBytes)}/${kib(v.size.totalBytes)}`.padStart(14)} │ ${cells(v.plain, !v.deployedWithSourceMaps)} │ ${cells(v.sourceMaps, v.deployedWithSourceMaps)}`,
+    );
   }
-  lines.push(`  (ms: medians; * the setting its template deploys; ratios: medians of per-run ratios against the split floor in the same setting, run back to back)`);
-  lines.push(`  receiver import ratio ${res.ratio.toFixed(2)} (target ≤ ${res.target}) ${res.meetsTarget ? 'OK' : 'ABOVE TARGET'}; fan-out ${res.fanoutRatio.toFixed(2)} (no target)`);
+  lines.push(
+    `  (ms: medians; * the setting its template deploys; ratios: medians of per-run ratios against the split floor in the same setting, run back to back)`,
+  );
+  lines.push(
+    `  receiver import ratio ${res.ratio.toFixed(2)} (target ≤ ${res.target}) ${res.meetsTarget ? 'OK' : 'ABOVE TARGET'}; fan-out ${res.fanoutRatio.toFixed(2)} (no target)`,
+  );
   const list = (extra: ReadonlyArray<readonly [string, number]>) => {
     const total = extra.reduce((sum, [, b]) => sum + b, 0);
-    return `${kib(total)} KiB: ${extra.slice(0, 6).map(([k, b]) => `${k} ${kib(b)}`).join(', ')}${extra.length > 6 ? `, ${extra.length - 6} more ${kib(extra.slice(6).reduce((sum, [, b]) => sum + b, 0))}` : ''} (KiB)`;
+    return `${kib(total)} KiB: ${extra
+      .slice(0, 6)
+      .map(([k, b]) => `${k} ${kib(b)}`)
+      .join(', ')}${extra.length > 6 ? `, ${extra.length - 6} more ${kib(extra.slice(6).reduce((sum, [, b]) => sum + b, 0))}` : ''} (KiB)`;
   };
   lines.push(`  the receiver's cold start loads more than the floor's: ${list(res.extraOverFloor)}`);
   lines.push(`  the fan-out's cold start loads more than the floor's: ${list(res.fanoutExtraOverFloor)}`);

@@ -216,22 +216,82 @@ async function searchRate(dir: string, from: number, seconds: number, connection
 
 /** Human-readable lines for a result. */
 export function formatLocalLoad(res: LocalLoadResult): string {
-  const row = (what: string, value: string, floor: string, r: string, note = '') => `  ${what.padEnd(34)} ${value.padStart(12)} ${floor.padStart(24)} ${r.padStart(7)}  ${note}`;
+  const row = (what: string, value: string, floor: string, r: string, note = '') =>
+    `  ${what.padEnd(34)} ${value.padStart(12)} ${floor.padStart(24)} ${r.padStart(7)}  ${note}`;
   const lost = res.missingFromStore + res.missingFromArchive;
   const failed = res.sent - res.acked;
   return [
     `local-load: ${fmt(res.rate)} events/s offered for ${fmt(res.seconds)} s (${fmt(res.sent)} signed events, ${fmt(res.payloads.minBytes)}–${fmt(res.payloads.maxBytes)} B, median ${fmt(res.payloads.medianBytes)} B) to local mode in this process; open-loop generator in a child process, ${res.connections} connections`,
     row('figure', 'local mode', 'floor', 'ratio'),
-    row('acknowledged events/s', fmt(res.ackedPerSecond, 1), `${fmt(res.rate)} offered`, ratio(res.ackedPerSecond, res.rate).toFixed(2), failed > 0 ? `${fmt(failed)} requests not answered 200: ${JSON.stringify(res.statuses)}${res.errors.length > 0 ? ` (${res.errors.slice(0, 3).join('; ')})` : ''}` : 'every request answered 200'),
+    row(
+      'acknowledged events/s',
+      fmt(res.ackedPerSecond, 1),
+      `${fmt(res.rate)} offered`,
+      ratio(res.ackedPerSecond, res.rate).toFixed(2),
+      failed > 0
+        ? `${fmt(failed)} requests not answered 200: ${JSON.stringify(res.statuses)}${res.errors.length > 0 ? ` (${res.errors.slice(0, 3).join('; ')})` : ''}`
+        : 'every request answered 200',
+    ),
     row('stored events/s during the load', fmt(res.storedPerSecond, 1), `${fmt(res.rate)} offered`, ratio(res.storedPerSecond, res.rate).toFixed(2)),
-    row('ack latency p50 (ms)', fmt(res.latency.p50, 1), `${fmt(res.floorLatency.p50, 1)} bare server`, ratio(res.latency.p50, res.floorLatency.p50).toFixed(1)),
-    row('ack latency p99 (ms)', fmt(res.latency.p99, 1), `${fmt(res.floorLatency.p99, 1)} bare server`, ratio(res.latency.p99, res.floorLatency.p99).toFixed(1), `target < ${TARGET_P99_MS} ms at ${TARGET_RATE}/s: ${res.meetsTarget ? 'OK' : 'MISSED'}`),
-    row('ack latency max (ms)', fmt(res.latency.max, 1), `${fmt(res.floorLatency.max, 1)} bare server`, ratio(res.latency.max, res.floorLatency.max).toFixed(1), `no stall over ${TARGET_STALL_MS} ms (this and the event loop's max): ${Math.max(res.latency.max, res.eventLoopDelay.max) < TARGET_STALL_MS ? 'OK' : 'MISSED'}`),
-    row('  ack path alone p50 / p99 (ms)', `${fmt(res.ackOnlyLatency.p50, 1)} / ${fmt(res.ackOnlyLatency.p99, 1)}`, `${fmt(res.floorLatency.p50, 1)} / ${fmt(res.floorLatency.p99, 1)} bare server`, ratio(res.ackOnlyLatency.p99, res.floorLatency.p99).toFixed(1), `(p99) fan-out held back, ${fmt(res.floorSeconds)} s: receiver + journal without the fan-out competing`),
-    row('fan-out lag p50 / p99 / max (s)', `${fmt(res.lag.p50, 1)} / ${fmt(res.lag.p99, 1)} / ${fmt(res.lag.max, 1)}`, `${fmt(res.lagFloor, 2)} batch gathering`, ratio(Math.max(res.lag.p99, 0.001), res.lagFloor).toFixed(1), `(p99) backlog at most ${fmt(res.maxBacklog)} events; drained ${fmt(res.drainSeconds, 1)} s after the last ack`),
-    row('peak RSS (MiB)', fmt(res.rssPeakMb), `${fmt(res.rssIdleMb)} idle`, ratio(res.rssPeakMb, res.rssIdleMb).toFixed(2), `this process (front door, receiver, queue); local mode's other processes together at most ${fmt(res.childRssPeakMb)} MiB`),
-    row('event loop delay p50 / p99 / max (ms)', `${fmt(res.eventLoopDelay.p50, 1)} / ${fmt(res.eventLoopDelay.p99, 1)} / ${fmt(res.eventLoopDelay.max)}`, `${fmt(res.ackOnlyEventLoopDelay.p50, 1)} / ${fmt(res.ackOnlyEventLoopDelay.p99, 1)} / ${fmt(res.ackOnlyEventLoopDelay.max)} ack path alone`, ratio(res.eventLoopDelay.p99, res.ackOnlyEventLoopDelay.p99).toFixed(1), `(p99) generator's worst send delay ${fmt(res.maxSendDelayMs, 1)} ms`),
-    row('CPU of this process (cores)', fmt(res.cpuCores, 2), `${fmt(res.ackOnlyCpuCores, 2)} ack path alone`, ratio(res.cpuCores, res.ackOnlyCpuCores).toFixed(1), `the front door's process; the others: ${Object.entries(res.childCpuCores).map(([role, c]) => `${role} ${fmt(c, 2)}`).join(', ') || 'none'} (at a lower CPU priority)`),
+    row(
+      'ack latency p50 (ms)',
+      fmt(res.latency.p50, 1),
+      `${fmt(res.floorLatency.p50, 1)} bare server`,
+      ratio(res.latency.p50, res.floorLatency.p50).toFixed(1),
+    ),
+    row(
+      'ack latency p99 (ms)',
+      fmt(res.latency.p99, 1),
+      `${fmt(res.floorLatency.p99, 1)} bare server`,
+      ratio(res.latency.p99, res.floorLatency.p99).toFixed(1),
+      `target < ${TARGET_P99_MS} ms at ${TARGET_RATE}/s: ${res.meetsTarget ? 'OK' : 'MISSED'}`,
+    ),
+    row(
+      'ack latency max (ms)',
+      fmt(res.latency.max, 1),
+      `${fmt(res.floorLatency.max, 1)} bare server`,
+      ratio(res.latency.max, res.floorLatency.max).toFixed(1),
+      `no stall over ${TARGET_STALL_MS} ms (this and the event loop's max): ${Math.max(res.latency.max, res.eventLoopDelay.max) < TARGET_STALL_MS ? 'OK' : 'MISSED'}`,
+    ),
+    row(
+      '  ack path alone p50 / p99 (ms)',
+      `${fmt(res.ackOnlyLatency.p50, 1)} / ${fmt(res.ackOnlyLatency.p99, 1)}`,
+      `${fmt(res.floorLatency.p50, 1)} / ${fmt(res.floorLatency.p99, 1)} bare server`,
+      ratio(res.ackOnlyLatency.p99, res.floorLatency.p99).toFixed(1),
+      `(p99) fan-out held back, ${fmt(res.floorSeconds)} s: receiver + journal without the fan-out competing`,
+    ),
+    row(
+      'fan-out lag p50 / p99 / max (s)',
+      `${fmt(res.lag.p50, 1)} / ${fmt(res.lag.p99, 1)} / ${fmt(res.lag.max, 1)}`,
+      `${fmt(res.lagFloor, 2)} batch gathering`,
+      ratio(Math.max(res.lag.p99, 0.001), res.lagFloor).toFixed(1),
+      `(p99) backlog at most ${fmt(res.maxBacklog)} events; drained ${fmt(res.drainSeconds, 1)} s after the last ack`,
+    ),
+    row(
+      'peak RSS (MiB)',
+      fmt(res.rssPeakMb),
+      `${fmt(res.rssIdleMb)} idle`,
+      ratio(res.rssPeakMb, res.rssIdleMb).toFixed(2),
+      `this process (front door, receiver, queue); local mode's other processes together at most ${fmt(res.childRssPeakMb)} MiB`,
+    ),
+    row(
+      'event loop delay p50 / p99 / max (ms)',
+      `${fmt(res.eventLoopDelay.p50, 1)} / ${fmt(res.eventLoopDelay.p99, 1)} / ${fmt(res.eventLoopDelay.max)}`,
+      `${fmt(res.ackOnlyEventLoopDelay.p50, 1)} / ${fmt(res.ackOnlyEventLoopDelay.p99, 1)} / ${fmt(res.ackOnlyEventLoopDelay.max)} ack path alone`,
+      ratio(res.eventLoopDelay.p99, res.ackOnlyEventLoopDelay.p99).toFixed(1),
+      `(p99) generator's worst send delay ${fmt(res.maxSendDelayMs, 1)} ms`,
+    ),
+    row(
+      'CPU of this process (cores)',
+      fmt(res.cpuCores, 2),
+      `${fmt(res.ackOnlyCpuCores, 2)} ack path alone`,
+      ratio(res.cpuCores, res.ackOnlyCpuCores).toFixed(1),
+      `the front door's process; the others: ${
+        Object.entries(res.childCpuCores)
+          .map(([role, c]) => `${role} ${fmt(c, 2)}`)
+          .join(', ') || 'none'
+      } (at a lower CPU priority)`,
+    ),
     `  highest rate with ack p99 < ${TARGET_P99_MS} ms: ${res.maxRateHeld === undefined ? `none (${fmt(res.rate)}/s missed it)` : `${fmt(res.maxRateHeld)} events/s`}${res.rateSteps.length > 0 ? ` (search, ${fmt(res.rateSteps[0]?.seconds ?? 0)} s a step: ${res.rateSteps.map((st) => `${fmt(st.rate)}/s p99 ${fmt(st.p99, 1)} ms${st.acked < st.sent ? ` ${fmt(st.sent - st.acked)} not answered 200` : ''}`).join('; ')})` : ''}`,
     `  machine load average (1 min) as the load started ${res.loadAverages.load}, the ack path alone ${res.loadAverages.ackOnly}, the floor ${res.loadAverages.floor}, at the end ${res.loadAverages.end} (above the core count, other processes compete for the CPU)`,
     `  loss: ${fmt(res.acked)} acknowledged; missing from the store ${fmt(res.missingFromStore)}, from the archive ${fmt(res.missingFromArchive)} (${fmt(res.archive.lines)} lines in ${fmt(res.archive.objects)} objects): ${lost === 0 ? 'zero loss' : 'LOSS'}`,

@@ -90,7 +90,12 @@ function webhookEvent(p: SignedPayload, path: BodyPath, i: number): APIGatewayPr
   return apiGatewayEvent({
     body: path === 'base64' ? p.body.toString('base64') : p.text,
     isBase64Encoded: path === 'base64',
-    headers: { 'Content-Type': 'application/json', 'User-Agent': 'Social-Plus-Webhooks/1.0', 'X-Amity-Signature': p.signature, 'X-Forwarded-For': '52.70.191.115' },
+    headers: {
+      'Content-Type': 'application/json',
+      'User-Agent': 'Social-Plus-Webhooks/1.0',
+      'X-Amity-Signature': p.signature,
+      'X-Forwarded-For': '52.70.191.115',
+    },
     requestId: `bench-${i}`,
     requestTimeEpoch: 1_751_450_043_221 + i,
   });
@@ -104,15 +109,29 @@ export async function runReceiverCpu(opts: ReceiverCpuOptions = {}): Promise<Rec
   const key = Buffer.from(SECRET, 'utf8');
   let sink = 0;
   let accepted = 0;
-  const queue: EventQueue = { send: async () => { accepted++; } };
+  const queue: EventQueue = {
+    send: async () => {
+      accepted++;
+    },
+  };
   // As deployed, with an inbox: every request then runs under the deadline (a timer and an abort
   // signal). The queue always succeeds here, so the inbox is never written.
   const blobs: BlobStore = {
-    put: async () => { throw new Error('benchmark: the inbox should not be written'); },
-    get: async () => { throw new Error('benchmark: the inbox should not be read'); },
+    put: async () => {
+      throw new Error('benchmark: the inbox should not be written');
+    },
+    get: async () => {
+      throw new Error('benchmark: the inbox should not be read');
+    },
     delete: async () => undefined,
   };
-  const handler = createReceiverHandler({ queue, blobs, secrets: new StaticSecretSource({ default: SECRET }), logger: silentLogger, metrics: noMetrics });
+  const handler = createReceiverHandler({
+    queue,
+    blobs,
+    secrets: new StaticSecretSource({ default: SECRET }),
+    logger: silentLogger,
+    metrics: noMetrics,
+  });
 
   const rows: SizeRow[] = [];
   let breakdown: Breakdown | undefined;
@@ -162,16 +181,52 @@ export async function runReceiverCpu(opts: ReceiverCpuOptions = {}): Promise<Rec
 
     // The receiver's own steps, each alone over the same bodies (the smallest size only, where
     // fixed per-event costs weigh most): what makes up the gap to the floor.
-    const steps = size !== SIZES[0] ? [] : [
-      { name: 'base64 decode', run() { for (const t of b64) sink += Buffer.from(t, 'base64').length; } },
-      { name: 'verifySignature', run() { for (const p of payloads) sink += verifySignature(p.body, p.signature, [SECRET]).ok ? 1 : 0; } },
-      { name: 'eventIdOf (SHA-256)', run() { for (const p of payloads) sink += eventIdOf(p.body).length; } },
-      { name: 'parseEvent (JSON.parse + envelope)', run() { for (const p of payloads) sink += parseEvent(p.text).eventType.length; } },
-      { name: 'JSON.parse alone', run() { for (const p of payloads) sink += Object.keys(JSON.parse(p.text) as object).length; } },
-      { name: 'withDeadline (timer + AbortController)', async run() { for (let i = 0; i < payloads.length; i++) sink += await withDeadline('bench', 1000, async () => 1); } },
-    ];
+    const steps =
+      size !== SIZES[0]
+        ? []
+        : [
+            {
+              name: 'base64 decode',
+              run() {
+                for (const t of b64) sink += Buffer.from(t, 'base64').length;
+              },
+            },
+            {
+              name: 'verifySignature',
+              run() {
+                for (const p of payloads) sink += verifySignature(p.body, p.signature, [SECRET]).ok ? 1 : 0;
+              },
+            },
+            {
+              name: 'eventIdOf (SHA-256)',
+              run() {
+                for (const p of payloads) sink += eventIdOf(p.body).length;
+              },
+            },
+            {
+              name: 'parseEvent (JSON.parse + envelope)',
+              run() {
+                for (const p of payloads) sink += parseEvent(p.text).eventType.length;
+              },
+            },
+            {
+              name: 'JSON.parse alone',
+              run() {
+                for (const p of payloads) sink += Object.keys(JSON.parse(p.text) as object).length;
+              },
+            },
+            {
+              name: 'withDeadline (timer + AbortController)',
+              async run() {
+                for (let i = 0; i < payloads.length; i++) sink += await withDeadline('bench', 1000, async () => 1);
+              },
+            },
+          ];
     const receiverBase64 = receiverOn('base64');
-    const [fb, rb, ft, rt, ...stepTimes] = await timeRounds([floorBase64, receiverBase64, floorText, receiverOn('text'), ...steps], { rounds, warmupRounds });
+    const [fb, rb, ft, rt, ...stepTimes] = await timeRounds([floorBase64, receiverBase64, floorText, receiverOn('text'), ...steps], {
+      rounds,
+      warmupRounds,
+    });
     if (!fb || !rb || !ft || !rt || sink === 0 || accepted === 0) throw new Error('benchmark did not run its workloads');
     if (steps.length > 0) {
       const micros = (seconds: number) => (seconds / stats.count) * 1e6;
@@ -189,7 +244,10 @@ export async function runReceiverCpu(opts: ReceiverCpuOptions = {}): Promise<Rec
       megabytesPerSecond: stats.totalBytes / seconds / 1e6,
       medianRoundMs: seconds * 1000,
     });
-    for (const [path, floor, receiver] of [['base64', fb, rb], ['text', ft, rt]] as const) {
+    for (const [path, floor, receiver] of [
+      ['base64', fb, rb],
+      ['text', ft, rt],
+    ] as const) {
       const f = throughput(floor.medianSeconds);
       const r = throughput(receiver.medianSeconds);
       // Throughput ratio = floor time ÷ receiver time, paired round by round (measured back to back).
@@ -210,10 +268,14 @@ export function formatReceiverCpu(res: ReceiverCpuResult): string {
     `  ${'size'.padEnd(7)} ${'path'.padEnd(6)} ${'bodies (median B)'.padStart(18)} ${'floor ev/s'.padStart(11)} ${'receiver ev/s'.padStart(14)} ${'receiver MB/s'.padStart(14)} ${'ratio'.padStart(6)}  target ≥ ${res.target}`,
   ];
   for (const r of res.rows) {
-    lines.push(`  ${sizeLabel(r.targetBytes).padEnd(7)} ${r.path.padEnd(6)} ${`${fmt(r.payloads.count)} (${fmt(r.payloads.medianBytes)})`.padStart(18)} ${fmt(r.floor.eventsPerSecond).padStart(11)} ${fmt(r.receiver.eventsPerSecond).padStart(14)} ${fmt(r.receiver.megabytesPerSecond, 1).padStart(14)} ${r.ratio.toFixed(2).padStart(6)}  ${r.meetsTarget ? 'OK' : 'BELOW TARGET'}`);
+    lines.push(
+      `  ${sizeLabel(r.targetBytes).padEnd(7)} ${r.path.padEnd(6)} ${`${fmt(r.payloads.count)} (${fmt(r.payloads.medianBytes)})`.padStart(18)} ${fmt(r.floor.eventsPerSecond).padStart(11)} ${fmt(r.receiver.eventsPerSecond).padStart(14)} ${fmt(r.receiver.megabytesPerSecond, 1).padStart(14)} ${r.ratio.toFixed(2).padStart(6)}  ${r.meetsTarget ? 'OK' : 'BELOW TARGET'}`,
+    );
   }
   const worst = res.rows.reduce((a, b) => (b.ratio < a.ratio ? b : a));
-  lines.push(`  lowest ratio ${worst.ratio.toFixed(2)} (${sizeLabel(worst.targetBytes)}, ${worst.path}): ${res.meetsTarget ? 'every size meets the target' : 'BELOW TARGET'}`);
+  lines.push(
+    `  lowest ratio ${worst.ratio.toFixed(2)} (${sizeLabel(worst.targetBytes)}, ${worst.path}): ${res.meetsTarget ? 'every size meets the target' : 'BELOW TARGET'}`,
+  );
   lines.push(`  where a ${sizeLabel(res.breakdown.targetBytes)} event's time goes (µs per event, each step timed alone):`);
   const steps = Object.entries(res.breakdown.microsPerEvent);
   for (const [step, us] of steps) lines.push(`    ${step.padEnd(40)} ${us.toFixed(2).padStart(7)}`);

@@ -32,7 +32,10 @@ function runOne(name: string, args: readonly string[]): Promise<number> {
   const file = fileURLToPath(new URL(`./${name}.ts`, import.meta.url));
   const flags = args.filter((a, i) => a.startsWith('--') || VALUE_FLAGS.includes(args[i - 1] ?? ''));
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', file, ...flags], { stdio: 'inherit', cwd: fileURLToPath(new URL('../', import.meta.url)) });
+    const child = spawn(process.execPath, ['--import', 'tsx', file, ...flags], {
+      stdio: 'inherit',
+      cwd: fileURLToPath(new URL('../', import.meta.url)),
+    });
     child.on('error', (err) => {
       console.error(`${name} could not be started: ${err.message}`);
       resolve(1);
@@ -55,7 +58,9 @@ async function main(args: readonly string[]): Promise<number> {
     const started = performance.now();
     const code = await runOne(name, args);
     if (code !== 0) failed.push(name);
-    console.log(`  (${name}: ${((performance.now() - started) / 1000).toFixed(1)} s; load average now ${loadAverage()}${code !== 0 ? `; FAILED with exit code ${code}` : ''})\n`);
+    console.log(
+      `  (${name}: ${((performance.now() - started) / 1000).toFixed(1)} s; load average now ${loadAverage()}${code !== 0 ? `; FAILED with exit code ${code}` : ''})\n`,
+    );
   }
   if (failed.length > 0) console.error(`benchmarks that failed to run: ${failed.join(', ')}`);
   return failed.length > 0 ? 1 : 0;

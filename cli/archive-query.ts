@@ -126,13 +126,15 @@ export function archiveViewsSql(objects: readonly string[]): string[] {
     // The file list is explicit rather than a glob: no glob escaping of the folder's name, and the
     // s3rver sidecar files can never match.
     const files = `[${objects.map(sqlString).join(', ')}]`;
-    lines = `CREATE OR REPLACE VIEW ${ARCHIVE_LINES_VIEW} AS SELECT ${all} FROM read_json(${files}, `
-      + `format = 'newline_delimited', compression = 'gzip', columns = {${columns}}, `
-      + `hive_partitioning = true, hive_types = {'dt': 'VARCHAR', 'hour': 'VARCHAR'})`;
+    lines =
+      `CREATE OR REPLACE VIEW ${ARCHIVE_LINES_VIEW} AS SELECT ${all} FROM read_json(${files}, ` +
+      `format = 'newline_delimited', compression = 'gzip', columns = {${columns}}, ` +
+      `hive_partitioning = true, hive_types = {'dt': 'VARCHAR', 'hour': 'VARCHAR'})`;
   }
-  const events = `CREATE OR REPLACE VIEW events AS SELECT ${all} FROM (`
-    + `SELECT *, row_number() OVER (PARTITION BY event_id ORDER BY received_at, dt, hour) AS line_of_event FROM ${ARCHIVE_LINES_VIEW}`
-    + ') WHERE line_of_event = 1';
+  const events =
+    `CREATE OR REPLACE VIEW events AS SELECT ${all} FROM (` +
+    `SELECT *, row_number() OVER (PARTITION BY event_id ORDER BY received_at, dt, hour) AS line_of_event FROM ${ARCHIVE_LINES_VIEW}` +
+    ') WHERE line_of_event = 1';
   return [lines, events];
 }
 
@@ -177,17 +179,26 @@ export const TRINO_MACROS: readonly TrinoMacro[] = [
     definition: "date_add(a, b) AS a + b, (unit, value, ts) AS ts + CAST(CAST(value AS VARCHAR) || ' ' || unit AS INTERVAL)",
     note: 'a DATE argument gives a TIMESTAMP (Athena keeps a DATE)',
   },
-  { trino: 'date_format(timestamp, format)', definition: `date_format(ts, fmt) AS strftime(ts, ${trinoFormat('fmt')})`, note: 'MySQL-style specifiers are translated; %u, %U, %V, %X, %x are not' },
+  {
+    trino: 'date_format(timestamp, format)',
+    definition: `date_format(ts, fmt) AS strftime(ts, ${trinoFormat('fmt')})`,
+    note: 'MySQL-style specifiers are translated; %u, %U, %V, %X, %x are not',
+  },
   { trino: 'from_iso8601_timestamp(string)', definition: 'from_iso8601_timestamp(s) AS CAST(s AS TIMESTAMPTZ)' },
   { trino: 'from_iso8601_date(string)', definition: 'from_iso8601_date(s) AS CAST(s AS DATE)' },
-  { trino: 'to_iso8601(timestamp)', definition: "to_iso8601(ts) AS strftime(CAST(ts AS TIMESTAMPTZ), '%Y-%m-%dT%H:%M:%S.%gZ')", note: 'always UTC with a Z and milliseconds' },
+  {
+    trino: 'to_iso8601(timestamp)',
+    definition: "to_iso8601(ts) AS strftime(CAST(ts AS TIMESTAMPTZ), '%Y-%m-%dT%H:%M:%S.%gZ')",
+    note: 'always UTC with a Z and milliseconds',
+  },
   { trino: 'from_unixtime(seconds)', definition: 'from_unixtime(n) AS to_timestamp(n)' },
   { trino: 'to_unixtime(timestamp)', definition: 'to_unixtime(ts) AS epoch(ts)' },
   { trino: 'day_of_week(date)', definition: 'day_of_week(d) AS isodow(d)' },
   {
     trino: 'json_extract_scalar(json, path)',
     // Trino gives NULL when the path leads to an object or an array; DuckDB would give its JSON text.
-    definition: "json_extract_scalar(j, p) AS CASE WHEN json_type(json_extract(j, p)) IN ('OBJECT', 'ARRAY') THEN NULL ELSE json_extract_string(j, p) END",
+    definition:
+      "json_extract_scalar(j, p) AS CASE WHEN json_type(json_extract(j, p)) IN ('OBJECT', 'ARRAY') THEN NULL ELSE json_extract_string(j, p) END",
   },
   { trino: 'json_parse(string)', definition: 'json_parse(s) AS json(s)' },
   { trino: 'json_format(json)', definition: 'json_format(j) AS CAST(j AS VARCHAR)' },
@@ -299,6 +310,8 @@ const byTypeId = (id: DuckDBTypeId): DuckDBValueConverter<Json> | undefined => {
 /** DuckDB's JSON converter, with the number and timestamp rules above. */
 export const jsonSafeConverter: DuckDBValueConverter<Json> = createDuckDBValueConverter(
   Object.fromEntries(
-    Object.values(DuckDBTypeId).filter((v): v is DuckDBTypeId => typeof v === 'number').map((id) => [id, byTypeId(id)]),
+    Object.values(DuckDBTypeId)
+      .filter((v): v is DuckDBTypeId => typeof v === 'number')
+      .map((id) => [id, byTypeId(id)]),
   ) as Record<DuckDBTypeId, DuckDBValueConverter<Json> | undefined>,
 );

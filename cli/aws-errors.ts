@@ -28,9 +28,11 @@ export interface ClassifiedAwsError {
 /** How to get credentials into the shell. */
 const CONFIGURE_CREDENTIALS = 'configure them (aws configure, aws sso login, AWS_PROFILE, or AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY)';
 
-const REJECTED_CREDENTIALS = /^(InvalidClientTokenId|SignatureDoesNotMatch|UnrecognizedClientException|IncompleteSignature|AuthFailure|InvalidAccessKeyId)$/;
+const REJECTED_CREDENTIALS =
+  /^(InvalidClientTokenId|SignatureDoesNotMatch|UnrecognizedClientException|IncompleteSignature|AuthFailure|InvalidAccessKeyId)$/;
 const ACCESS_DENIED = /^(AccessDenied|AccessDeniedException|AuthorizationError|UnauthorizedOperation)$/;
-const THROTTLED = /^(Throttling|ThrottlingException|ThrottledException|TooManyRequestsException|RequestLimitExceeded|RequestThrottled|RequestThrottledException|ProvisionedThroughputExceededException|SlowDown|PriorRequestNotComplete|BandwidthLimitExceeded)$/;
+const THROTTLED =
+  /^(Throttling|ThrottlingException|ThrottledException|TooManyRequestsException|RequestLimitExceeded|RequestThrottled|RequestThrottledException|ProvisionedThroughputExceededException|SlowDown|PriorRequestNotComplete|BandwidthLimitExceeded)$/;
 const NETWORK = /^(ENOTFOUND|EAI_AGAIN|ECONNREFUSED|ECONNRESET|ETIMEDOUT|EHOSTUNREACH|ENETUNREACH|EPIPE|TimeoutError|NetworkingError)$/;
 
 /** The error's kind; the order matters where two tests could match (an SSO provider error that says "expired" is a missing credential). */
@@ -39,16 +41,23 @@ export function classifyAwsError(err: unknown): ClassifiedAwsError {
   const message = typeof e?.message === 'string' ? e.message : String(err);
   const code = typeof e?.code === 'string' ? e.code : undefined;
   const name = typeof e?.name === 'string' && e.name !== 'Error' ? e.name : (code ?? 'Error');
-  const kind: AwsErrorKind =
-    /region is missing/i.test(message) ? 'no-region'
-    : name === 'CredentialsProviderError' || name === 'TokenProviderError' || /could not load credentials/i.test(message) ? 'no-credentials'
-    : /expired/i.test(name) || /(token|credential|session)[^.]*expired/i.test(message) ? 'expired-credentials'
-    : REJECTED_CREDENTIALS.test(name) ? 'rejected-credentials'
-    : ACCESS_DENIED.test(name) || /not authorized/i.test(message) ? 'access-denied'
-    : name === 'ValidationError' && /does not exist/i.test(message) ? 'stack-missing'
-    : THROTTLED.test(name) || e?.$retryable?.throttling === true ? 'throttled'
-    : NETWORK.test(name) || (code !== undefined && NETWORK.test(code)) ? 'network'
-    : 'other';
+  const kind: AwsErrorKind = /region is missing/i.test(message)
+    ? 'no-region'
+    : name === 'CredentialsProviderError' || name === 'TokenProviderError' || /could not load credentials/i.test(message)
+      ? 'no-credentials'
+      : /expired/i.test(name) || /(token|credential|session)[^.]*expired/i.test(message)
+        ? 'expired-credentials'
+        : REJECTED_CREDENTIALS.test(name)
+          ? 'rejected-credentials'
+          : ACCESS_DENIED.test(name) || /not authorized/i.test(message)
+            ? 'access-denied'
+            : name === 'ValidationError' && /does not exist/i.test(message)
+              ? 'stack-missing'
+              : THROTTLED.test(name) || e?.$retryable?.throttling === true
+                ? 'throttled'
+                : NETWORK.test(name) || (code !== undefined && NETWORK.test(code))
+                  ? 'network'
+                  : 'other';
   return { kind, name, message };
 }
 

@@ -24,7 +24,8 @@ export interface AwsTargetOptions {
  */
 export function rejectAwsOnlyFlags<O extends AwsTargetOptions>(opts: O, flags: ReadonlyArray<keyof O & string>, command: string): void {
   for (const flag of flags) {
-    if (opts[flag] !== undefined) throw new CliError(`--${flag.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)} needs --aws (without it, ${command} works on local mode)`);
+    if (opts[flag] !== undefined)
+      throw new CliError(`--${flag.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)} needs --aws (without it, ${command} works on local mode)`);
   }
 }
 
@@ -69,7 +70,9 @@ export async function readStackOutputs(cfn: CloudFormation, stackName: string, h
     throw awsError(err, `read the outputs of stack '${stackName}'`);
   }
   if (!stack) {
-    throw new CliError(`stack '${stackName}' was not found in this account and region: deploy it (npx cdk deploy), or name yours with --stack and its region with --region${hints.instead ? `, or give ${hints.instead}` : ''}`);
+    throw new CliError(
+      `stack '${stackName}' was not found in this account and region: deploy it (npx cdk deploy), or name yours with --stack and its region with --region${hints.instead ? `, or give ${hints.instead}` : ''}`,
+    );
   }
   return outputsOf(stack);
 }
@@ -78,7 +81,9 @@ export async function readStackOutputs(cfn: CloudFormation, stackName: string, h
 export function requireOutput(outputs: Readonly<Record<string, string>>, key: string, stackName: string, flag?: string): string {
   const value = outputs[key];
   if (!value) {
-    throw new CliError(`stack '${stackName}' has no output ${key}: is it a socialplus-webhooks stack, deployed with this version (npx cdk deploy)?${flag ? ` Otherwise pass ${flag}.` : ''} Outputs found: ${Object.keys(outputs).sort().join(', ') || 'none'}`);
+    throw new CliError(
+      `stack '${stackName}' has no output ${key}: is it a socialplus-webhooks stack, deployed with this version (npx cdk deploy)?${flag ? ` Otherwise pass ${flag}.` : ''} Outputs found: ${Object.keys(outputs).sort().join(', ') || 'none'}`,
+    );
   }
   return value;
 }
@@ -87,7 +92,11 @@ export function requireOutput(outputs: Readonly<Record<string, string>>, key: st
  * A reader of single outputs that asks CloudFormation once, on the first output needed: a command
  * given every name explicitly (`--table`, `--workgroup` …) never calls it.
  */
-export function lazyStackOutputs(cfn: CloudFormation, stackName: string, hints: StackReadHints = {}): (key: string, flag?: string) => Promise<string> {
+export function lazyStackOutputs(
+  cfn: CloudFormation,
+  stackName: string,
+  hints: StackReadHints = {},
+): (key: string, flag?: string) => Promise<string> {
   let outputs: Promise<Record<string, string>> | undefined;
   return async (key, flag) => {
     outputs ??= readStackOutputs(cfn, stackName, hints);

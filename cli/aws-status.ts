@@ -78,7 +78,11 @@ export async function readAwsStatus(clients: AwsStatusClients, opts: AwsStatusOp
   const [queueAttrs, dlqAttrs, metrics] = await Promise.all([
     queueAttributes(clients.sqs, queueUrl),
     queueAttributes(clients.sqs, dlqUrl),
-    cloudWatchFigures(clients.cloudWatch, { queue: queueNameOf(queueUrl), dlq: queueNameOf(dlqUrl), namespace: opts.metricsNamespace ?? METRICS_NAMESPACE }, now),
+    cloudWatchFigures(
+      clients.cloudWatch,
+      { queue: queueNameOf(queueUrl), dlq: queueNameOf(dlqUrl), namespace: opts.metricsNamespace ?? METRICS_NAMESPACE },
+      now,
+    ),
   ]);
   return {
     mode: 'aws',
@@ -105,10 +109,12 @@ export function queueNameOf(url: string): string {
 async function queueAttributes(sqs: AwsStatusClients['sqs'], url: string): Promise<{ visible: number; inFlight: number; delayed: number }> {
   let res;
   try {
-    res = await sqs.send(new GetQueueAttributesCommand({
-      QueueUrl: url,
-      AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible', 'ApproximateNumberOfMessagesDelayed'],
-    }));
+    res = await sqs.send(
+      new GetQueueAttributesCommand({
+        QueueUrl: url,
+        AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible', 'ApproximateNumberOfMessagesDelayed'],
+      }),
+    );
   } catch (err) {
     throw awsError(err, `read the attributes of queue ${url} (sqs:GetQueueAttributes)`);
   }
@@ -133,7 +139,11 @@ async function cloudWatchFigures(
   const midnight = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate()));
   const age = (id: string, name: string): MetricDataQuery => ({
     Id: id,
-    MetricStat: { Metric: { Namespace: 'AWS/SQS', MetricName: 'ApproximateAgeOfOldestMessage', Dimensions: [{ Name: 'QueueName', Value: name }] }, Period: 60, Stat: 'Maximum' },
+    MetricStat: {
+      Metric: { Namespace: 'AWS/SQS', MetricName: 'ApproximateAgeOfOldestMessage', Dimensions: [{ Name: 'QueueName', Value: name }] },
+      Period: 60,
+      Stat: 'Maximum',
+    },
   });
   const todaySum = (id: string, service: keyof typeof METRICS_SERVICE, metricName: string): MetricDataQuery => ({
     Id: id,
@@ -159,7 +169,7 @@ async function cloudWatchFigures(
   try {
     res = await cw.send(new GetMetricDataCommand({ MetricDataQueries: queries, StartTime: start, EndTime: now, ScanBy: 'TimestampDescending' }));
   } catch (err) {
-    throw awsError(err, 'read the queues\' age and today\'s counts from CloudWatch (cloudwatch:GetMetricData)');
+    throw awsError(err, "read the queues' age and today's counts from CloudWatch (cloudwatch:GetMetricData)");
   }
   const series = (id: string) => {
     const r = res.MetricDataResults?.find((m) => m.Id === id);
@@ -167,10 +177,17 @@ async function cloudWatchFigures(
     return (r?.Values ?? []).map((v, i) => ({ value: v, at: ts[i]?.getTime() ?? 0 }));
   };
   const latest = (id: string): number | null => {
-    const recent = series(id).filter((p) => p.at >= now.getTime() - AGE_LOOKBACK_MS).sort((a, b) => b.at - a.at);
+    const recent = series(id)
+      .filter((p) => p.at >= now.getTime() - AGE_LOOKBACK_MS)
+      .sort((a, b) => b.at - a.at);
     return recent[0] === undefined ? null : Math.round(recent[0].value);
   };
-  const sinceMidnight = (id: string) => Math.round(series(id).filter((p) => p.at >= midnight.getTime()).reduce((s, p) => s + p.value, 0));
+  const sinceMidnight = (id: string) =>
+    Math.round(
+      series(id)
+        .filter((p) => p.at >= midnight.getTime())
+        .reduce((s, p) => s + p.value, 0),
+    );
   const signatures = signatureSplitFrom((key) => sinceMidnight(key === 'refused' ? 'sigrefused' : formId(key)));
   return { queueAge: latest('queueAge'), dlqAge: latest('dlqAge'), storedToday: sinceMidnight('stored'), signatures };
 }

@@ -54,7 +54,10 @@ export function listSamples(dir: string = SAMPLES_DIR): string[] {
   } catch (err) {
     throw new CliError(`cannot read the sample folder ${dir}: ${(err as Error).message}`);
   }
-  return files.filter((f) => f.endsWith('.json')).map((f) => f.slice(0, -'.json'.length)).sort();
+  return files
+    .filter((f) => f.endsWith('.json'))
+    .map((f) => f.slice(0, -'.json'.length))
+    .sort();
 }
 
 /**
@@ -104,7 +107,8 @@ export function findSample(name: string, dir: string = SAMPLES_DIR): string | un
  */
 export function resolvePayload(arg: string, opts: ResolveOptions = {}): ResolvedPayload {
   const dir = opts.dir ?? SAMPLES_DIR;
-  if (arg.trim() === '') throw new CliError('the event name is empty: give an event name (e.g. message.didCreate; send --list shows them all) or a path to a JSON file');
+  if (arg.trim() === '')
+    throw new CliError('the event name is empty: give an event name (e.g. message.didCreate; send --list shows them all) or a path to a JSON file');
   if (!looksLikePath(arg)) {
     const entry = findSampleName(arg);
     if (opts.seed === undefined) {
@@ -135,9 +139,12 @@ function unknownNameMessage(arg: string, dir: string): string {
   const suggestions = [...new Set([...(near === undefined ? [] : [near]), ...action])];
   const family = normaliseEventType(arg).split('.')[0];
   const sameFamily = all.filter((n) => n.family === family && !n.deprecated).map((n) => n.name);
-  const hint = suggestions.length > 0
-    ? `: did you mean ${suggestions.join(' or ')}?`
-    : sameFamily.length > 0 ? `; the ${family} events are ${sameFamily.join(', ')}` : '';
+  const hint =
+    suggestions.length > 0
+      ? `: did you mean ${suggestions.join(' or ')}?`
+      : sameFamily.length > 0
+        ? `; the ${family} events are ${sameFamily.join(', ')}`
+        : '';
   return `unknown event name '${arg}'${hint} (send --list shows the ${all.length} names it knows; or give a path to a JSON file)`;
 }
 
@@ -185,12 +192,18 @@ export async function editPayload(payload: ResolvedPayload, edits: SampleEdits):
   const edited = applyEdits(JSON.parse(text) as unknown, edits, payload.label);
   const parsed = parsePayload(edited);
   const warnings = [...payload.warnings];
-  if (parsed.flags.includes('unknown-envelope')) warnings.push('after the edits the payload has no "event" name: the receiver archives it flagged unknown-envelope');
-  if (parsed.flags.includes('unknown-event-type')) warnings.push(`after the edits the event name '${parsed.eventName ?? ''}' is not in the catalog: the receiver stores it flagged unknown-event-type`);
+  if (parsed.flags.includes('unknown-envelope'))
+    warnings.push('after the edits the payload has no "event" name: the receiver archives it flagged unknown-envelope');
+  if (parsed.flags.includes('unknown-event-type'))
+    warnings.push(
+      `after the edits the event name '${parsed.eventName ?? ''}' is not in the catalog: the receiver stores it flagged unknown-event-type`,
+    );
   // The schemas load zod: only when there is an edited payload to check.
   const { readTypedPayload } = await import('../lambda/core/catalog/parse.js');
   for (const issue of readTypedPayload(parsed.eventType, parsed.payload).issues) {
-    warnings.push(`after the edits ${issue.path || 'the payload'} is not what the catalog types (${issue.code}${issue.expected ? `, expected ${issue.expected}` : ''}): the fan-out leaves that value out before handlers see it`);
+    warnings.push(
+      `after the edits ${issue.path || 'the payload'} is not what the catalog types (${issue.code}${issue.expected ? `, expected ${issue.expected}` : ''}): the fan-out leaves that value out before handlers see it`,
+    );
   }
   return { ...payload, body: serialise(edited, text), warnings };
 }

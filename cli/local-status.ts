@@ -95,17 +95,22 @@ export async function readLocalStatus(dir: string = localPaths().root, now: Date
     dev,
     queue: live
       ? {
-        depth: live.visible + live.inFlight + live.delayed,
-        waiting: live.visible,
-        received: live.inFlight + live.delayed,
-        inFlight: live.inFlight,
-        waitingToRetry: live.delayed,
-        oldestAgeSeconds: files.queue.oldestAgeSeconds,
-        countedFrom: 'dev',
-      }
+          depth: live.visible + live.inFlight + live.delayed,
+          waiting: live.visible,
+          received: live.inFlight + live.delayed,
+          inFlight: live.inFlight,
+          waitingToRetry: live.delayed,
+          oldestAgeSeconds: files.queue.oldestAgeSeconds,
+          countedFrom: 'dev',
+        }
       : { ...files.queue, inFlight: null, waitingToRetry: null, countedFrom: 'files' },
     deadLetterQueue: live ? { ...files.deadLetterQueue, depth: live.deadLetters } : files.deadLetterQueue,
-    today: { date, storedEvents: await archivedEventsOn(paths.root, date), countedFrom: 'archive', bufferedArchiveLines: await bufferedLines(paths.stream) },
+    today: {
+      date,
+      storedEvents: await archivedEventsOn(paths.root, date),
+      countedFrom: 'archive',
+      bufferedArchiveLines: await bufferedLines(paths.stream),
+    },
     quarantinedObjects: await countObjects(paths.s3Quarantine),
     signatures: dev.running ? await askRunningDevSignatures(paths.devInfoFile, dev.pid) : null,
   };
@@ -120,7 +125,10 @@ async function askRunningDev(devInfoFile: string, pid: number | null, route: 'qu
   const info = await readDevInfo(devInfoFile);
   if (!info || info.pid !== pid) return undefined;
   try {
-    const res = await fetch(`${info.url}/admin/${route}`, { headers: { [ADMIN_AUTH_HEADER]: `Bearer ${info.token}` }, signal: AbortSignal.timeout(ADMIN_TIMEOUT_MS) });
+    const res = await fetch(`${info.url}/admin/${route}`, {
+      headers: { [ADMIN_AUTH_HEADER]: `Bearer ${info.token}` },
+      signal: AbortSignal.timeout(ADMIN_TIMEOUT_MS),
+    });
     return res.ok ? ((await res.json()) as Record<string, unknown>) : undefined;
   } catch {
     return undefined;
@@ -142,7 +150,10 @@ async function askRunningDevSignatures(devInfoFile: string, pid: number | null):
 }
 
 /** The queue's counts as the running `dev` reports them (`QueueStats`); undefined if it cannot say. */
-async function askRunningDevQueue(devInfoFile: string, pid: number | null): Promise<{ visible: number; inFlight: number; delayed: number; deadLetters: number } | undefined> {
+async function askRunningDevQueue(
+  devInfoFile: string,
+  pid: number | null,
+): Promise<{ visible: number; inFlight: number; delayed: number; deadLetters: number } | undefined> {
   const v = await askRunningDev(devInfoFile, pid, 'queue');
   if (v === undefined) return undefined;
   const [visible, inFlight, delayed, deadLetters] = (['visible', 'inFlight', 'delayed', 'deadLetters'] as const).map((k) => countIn(v, k));
@@ -151,7 +162,10 @@ async function askRunningDevQueue(devInfoFile: string, pid: number | null): Prom
 }
 
 /** The queue and DLQ as their files say. */
-async function readQueueFiles(dir: string, now: Date): Promise<{ queue: Omit<LocalQueueStatus, 'inFlight' | 'waitingToRetry' | 'countedFrom'>; deadLetterQueue: LocalDeadLetterStatus }> {
+async function readQueueFiles(
+  dir: string,
+  now: Date,
+): Promise<{ queue: Omit<LocalQueueStatus, 'inFlight' | 'waitingToRetry' | 'countedFrom'>; deadLetterQueue: LocalDeadLetterStatus }> {
   // Journal before DLQ: a message moving to the DLQ is written there before `dead` is journaled.
   const live = await liveMessages(join(dir, JOURNAL_FILE));
   const dead = await deadLetters(join(dir, DLQ_FILE));

@@ -59,19 +59,28 @@ export async function redriveOnAws(sqs: Sqs, opts: AwsRedriveOptions): Promise<A
   if (!followedExisting) {
     if (dlq.approximateMessages === 0) return { ...base, status: 'EMPTY', moved: 0, followedExisting: false };
     try {
-      const out = await sqs.send(new StartMessageMoveTaskCommand({
-        SourceArn: dlq.arn,
-        DestinationArn: queue.arn,
-        ...(opts.maxPerSecond !== undefined ? { MaxNumberOfMessagesPerSecond: opts.maxPerSecond } : {}),
-      }));
+      const out = await sqs.send(
+        new StartMessageMoveTaskCommand({
+          SourceArn: dlq.arn,
+          DestinationArn: queue.arn,
+          ...(opts.maxPerSecond !== undefined ? { MaxNumberOfMessagesPerSecond: opts.maxPerSecond } : {}),
+        }),
+      );
       handle = out.TaskHandle;
     } catch (err) {
       throw awsError(err, `start a message move task from ${dlq.arn} to ${queue.arn}`);
     }
     followedExisting = false;
-    if (opts.wait === false) return { ...base, status: 'STARTED', moved: 0, toMove: dlq.approximateMessages, ...(handle ? { taskHandle: handle } : {}), followedExisting };
+    if (opts.wait === false)
+      return { ...base, status: 'STARTED', moved: 0, toMove: dlq.approximateMessages, ...(handle ? { taskHandle: handle } : {}), followedExisting };
   } else if (opts.wait === false) {
-    return { ...base, status: 'STARTED', moved: task?.ApproximateNumberOfMessagesMoved ?? 0, ...(handle ? { taskHandle: handle } : {}), followedExisting };
+    return {
+      ...base,
+      status: 'STARTED',
+      moved: task?.ApproximateNumberOfMessagesMoved ?? 0,
+      ...(handle ? { taskHandle: handle } : {}),
+      followedExisting,
+    };
   }
 
   for (;;) {
@@ -99,7 +108,9 @@ export async function redriveOnAws(sqs: Sqs, opts: AwsRedriveOptions): Promise<A
 async function queueAttributes(sqs: Sqs, url: string, what: string): Promise<{ arn: string; approximateMessages: number }> {
   let attrs;
   try {
-    attrs = (await sqs.send(new GetQueueAttributesCommand({ QueueUrl: url, AttributeNames: ['QueueArn', 'ApproximateNumberOfMessages'] }))).Attributes ?? {};
+    attrs =
+      (await sqs.send(new GetQueueAttributesCommand({ QueueUrl: url, AttributeNames: ['QueueArn', 'ApproximateNumberOfMessages'] }))).Attributes ??
+      {};
   } catch (err) {
     throw awsError(err, `read the ${what} ${url}`);
   }
@@ -115,5 +126,5 @@ async function latestTask(sqs: Sqs, sourceArn: string, handle?: string): Promise
   } catch (err) {
     throw awsError(err, `list the message move tasks of ${sourceArn}`);
   }
-  return handle ? results.find((r) => r.TaskHandle === handle) ?? results[0] : results[0];
+  return handle ? (results.find((r) => r.TaskHandle === handle) ?? results[0]) : results[0];
 }

@@ -151,7 +151,14 @@ export function postReplay(plan: ReplayPlan, timeoutMs = REQUEST_TIMEOUT_MS): Pr
       (res: IncomingMessage) => {
         const chunks: Buffer[] = [];
         res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('end', () => resolve({ kind: 'response', status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8'), latencyMs: performance.now() - started }));
+        res.on('end', () =>
+          resolve({
+            kind: 'response',
+            status: res.statusCode ?? 0,
+            body: Buffer.concat(chunks).toString('utf8'),
+            latencyMs: performance.now() - started,
+          }),
+        );
         res.on('error', (err: NodeJS.ErrnoException) => fail(err.code ?? 'NETWORK', err.message));
       },
     );

@@ -24,10 +24,11 @@ export const REPLAY_FORCE_ATTRIBUTE = 'replayForce' satisfies keyof QueueMessage
 const HANDLER_NAME = /^[a-z0-9][a-z0-9-]{0,62}$/;
 
 /** How to name the handlers `--force` runs again, for the messages that refuse it. */
-export const FORCE_USAGE = 'name the handlers to run again: --force <handler>[,<handler>…] (or repeat --force), e.g. --force auto-moderation. '
-  + 'Only those run again for events they already handled (each at least once per forced replay; a handler with side effects, '
-  + 'such as a ban, acts again); every other handler runs only where it has not succeeded yet. The names are the handlers\' `name`: '
-  + 'local mode lists them when it starts, and `events --id <eventId>` shows which ran for an event';
+export const FORCE_USAGE =
+  'name the handlers to run again: --force <handler>[,<handler>…] (or repeat --force), e.g. --force auto-moderation. ' +
+  'Only those run again for events they already handled (each at least once per forced replay; a handler with side effects, ' +
+  "such as a ban, acts again); every other handler runs only where it has not succeeded yet. The names are the handlers' `name`: " +
+  'local mode lists them when it starts, and `events --id <eventId>` shows which ran for an event';
 
 /**
  * Reads `--force`: handler names, comma-separated or repeated. Plain `--force` (every handler) is
@@ -36,7 +37,10 @@ export const FORCE_USAGE = 'name the handlers to run again: --force <handler>[,<
 export function parseForce(value: boolean | string | readonly string[] | undefined): string[] {
   if (value === undefined || value === false) return [];
   if (value === true) throw new CliError(`--force without handler names: ${FORCE_USAGE}`);
-  const names = (typeof value === 'string' ? [value] : value).flatMap((v) => v.split(',')).map((n) => n.trim()).filter((n) => n !== '');
+  const names = (typeof value === 'string' ? [value] : value)
+    .flatMap((v) => v.split(','))
+    .map((n) => n.trim())
+    .filter((n) => n !== '');
   if (names.length === 0) throw new CliError(`--force names no handler: ${FORCE_USAGE}`);
   for (const n of names) {
     if (!HANDLER_NAME.test(n)) throw new CliError(`--force: '${n}' is not a handler name (1-63 lower-case letters, digits and '-'); ${FORCE_USAGE}`);
@@ -178,9 +182,15 @@ export function decideLine(text: string, rules: ReplayRules): LineDecision {
   const line = parseLine(text);
   if (!line) return { kind: 'skip', reason: 'corrupt' };
   const received = Date.parse(line.received_at);
-  if (!(received >= rules.range.from.getTime() && received < rules.range.to.getTime())) return { kind: 'skip', reason: 'out-of-range', eventId: line.event_id };
+  if (!(received >= rules.range.from.getTime() && received < rules.range.to.getTime()))
+    return { kind: 'skip', reason: 'out-of-range', eventId: line.event_id };
   if (rules.seen.has(line.event_id)) return { kind: 'skip', reason: 'duplicate', eventId: line.event_id };
-  if (rules.patterns.length > 0 && !rules.patterns.some((p) => (isEventId(p) ? p === line.event_id : matchesPattern(p, { eventType: line.event_type, eventName: line.event_name, deprecated: line.deprecated })))) {
+  if (
+    rules.patterns.length > 0 &&
+    !rules.patterns.some((p) =>
+      isEventId(p) ? p === line.event_id : matchesPattern(p, { eventType: line.event_type, eventName: line.event_name, deprecated: line.deprecated }),
+    )
+  ) {
     return { kind: 'skip', reason: 'filtered', eventId: line.event_id };
   }
   // Kept only as what it was (a record that could not be read): replaying it would make nothing new.
@@ -222,7 +232,8 @@ export function claimCheckFor(decision: Extract<LineDecision, { kind: 'claim-che
 function parseLine(text: string): ArchiveLine | undefined {
   const o: Partial<Record<keyof ArchiveLine, unknown>> | undefined = parseJsonObject(text);
   if (!o) return undefined;
-  if (!isEventId(o.event_id) || typeof o.received_at !== 'string' || typeof o.payload !== 'string' || typeof o.event_type !== 'string') return undefined;
+  if (!isEventId(o.event_id) || typeof o.received_at !== 'string' || typeof o.payload !== 'string' || typeof o.event_type !== 'string')
+    return undefined;
   const flags = Array.isArray(o.flags) ? o.flags.filter((f): f is string => typeof f === 'string') : [];
   return {
     event_id: o.event_id,

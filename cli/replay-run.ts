@@ -70,7 +70,13 @@ export interface ReplayRunOptions {
 export async function runReplay(opts: ReplayRunOptions): Promise<ReplaySummary> {
   const objects = await opts.source.list(opts.partitions);
   const skipped: Record<SkipReason | 'claim-check-missing', number> = {
-    'out-of-range': 0, duplicate: 0, filtered: 0, undecodable: 0, corrupt: 0, 'too-large': 0, 'claim-check-missing': 0,
+    'out-of-range': 0,
+    duplicate: 0,
+    filtered: 0,
+    undecodable: 0,
+    corrupt: 0,
+    'too-large': 0,
+    'claim-check-missing': 0,
   };
   let lines = 0;
   let sent = 0;
@@ -128,8 +134,8 @@ export function localArchiveSource(dir: string): ReplaySource {
   return {
     description: `the local archive in ${location.eventsDir}`,
     async list(partitions) {
-      return locateArchive(dir).objects
-        .filter((path) => partitions.has(partitionOf(path.slice(location.eventsDir.length).replace(/^[/\\]+/, '')) ?? ''))
+      return locateArchive(dir)
+        .objects.filter((path) => partitions.has(partitionOf(path.slice(location.eventsDir.length).replace(/^[/\\]+/, '')) ?? ''))
         .map((path) => ({ name: path, read: () => readFile(path) }));
     },
     async claimCheckBytes(key) {
@@ -212,7 +218,11 @@ const SQS_BATCH_BYTES = SQS_MAX_MESSAGE_BYTES;
 const SEND_ATTEMPTS = 4;
 
 /** The stack's SQS queue, with `SendMessageBatch`; entries SQS fails on its side are retried. */
-export function sqsTarget(sqs: Pick<SQSClient, 'send'>, queueUrl: string, sleep: (ms: number) => Promise<void> = (ms) => new Promise((r) => setTimeout(r, ms))): ReplayTarget {
+export function sqsTarget(
+  sqs: Pick<SQSClient, 'send'>,
+  queueUrl: string,
+  sleep: (ms: number) => Promise<void> = (ms) => new Promise((r) => setTimeout(r, ms)),
+): ReplayTarget {
   const sendBatch = async (entries: SendMessageBatchRequestEntry[]) => {
     let todo = entries;
     for (let attempt = 1; todo.length > 0; attempt++) {
@@ -226,12 +236,16 @@ export function sqsTarget(sqs: Pick<SQSClient, 'send'>, queueUrl: string, sleep:
       const fatal = failed.find((f) => f.SenderFault);
       if (fatal) {
         const entry = todo.find((e) => e.Id === fatal.Id);
-        throw new CliError(`SQS refused the message of event ${entry?.MessageAttributes?.eventId?.StringValue ?? fatal.Id}: ${fatal.Code}: ${fatal.Message ?? 'no reason given'}`);
+        throw new CliError(
+          `SQS refused the message of event ${entry?.MessageAttributes?.eventId?.StringValue ?? fatal.Id}: ${fatal.Code}: ${fatal.Message ?? 'no reason given'}`,
+        );
       }
       const retry = new Set(failed.map((f) => f.Id));
       todo = todo.filter((e) => retry.has(e.Id));
       if (todo.length > 0 && attempt >= SEND_ATTEMPTS) {
-        throw new CliError(`SQS did not take ${todo.length} message(s) after ${SEND_ATTEMPTS} attempts (${failed[0]?.Code ?? 'unknown error'}); run the replay again: events already queued are de-duplicated downstream`);
+        throw new CliError(
+          `SQS did not take ${todo.length} message(s) after ${SEND_ATTEMPTS} attempts (${failed[0]?.Code ?? 'unknown error'}); run the replay again: events already queued are de-duplicated downstream`,
+        );
       }
       if (todo.length > 0) await sleep(200 * attempt);
     }
@@ -269,6 +283,7 @@ function toEntry(m: QueueMessage, index: number): SendMessageBatchRequestEntry {
 /** Bytes SQS counts for an entry: body, and each attribute's name, type and value. */
 function entryBytes(e: SendMessageBatchRequestEntry): number {
   let n = Buffer.byteLength(e.MessageBody ?? '', 'utf8');
-  for (const [name, v] of Object.entries(e.MessageAttributes ?? {})) n += Buffer.byteLength(name) + 'String'.length + Buffer.byteLength(v.StringValue ?? '');
+  for (const [name, v] of Object.entries(e.MessageAttributes ?? {}))
+    n += Buffer.byteLength(name) + 'String'.length + Buffer.byteLength(v.StringValue ?? '');
   return n;
 }

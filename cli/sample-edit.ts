@@ -49,7 +49,7 @@ export function parsePath(text: string): PathSegment[] {
   };
   // A '.' must be followed by a key.
   const afterDot = (dot: number): number => {
-    if (dot + 1 === text.length) fail('it ends with \'.\'');
+    if (dot + 1 === text.length) fail("it ends with '.'");
     if (text[dot + 1] === '[' || text[dot + 1] === '.') fail(`'.' at ${dot + 1} is not followed by a key`);
     return dot + 1;
   };
@@ -139,19 +139,24 @@ function assign(root: unknown, a: Assignment): void {
     if (Array.isArray(at)) {
       if (typeof seg !== 'number') throw new CliError(`--set ${a.text}: ${here} is a list: index it, e.g. ${here}[0]`);
       if (last ? seg > at.length : seg >= at.length) {
-        throw new CliError(`--set ${a.text}: ${there} does not exist: ${here} has ${at.length} item${at.length === 1 ? '' : 's'}${last ? ` (index ${at.length} adds one)` : ''}`);
+        throw new CliError(
+          `--set ${a.text}: ${there} does not exist: ${here} has ${at.length} item${at.length === 1 ? '' : 's'}${last ? ` (index ${at.length} adds one)` : ''}`,
+        );
       }
       if (last) at[seg] = a.value;
       else at = at[seg];
     } else if (isObj(at)) {
-      if (typeof seg === 'number') throw new CliError(`--set ${a.text}: ${here} is an object, not a list: use a key, e.g. ${formatPath([...a.path.slice(0, i), 'key'])}`);
+      if (typeof seg === 'number')
+        throw new CliError(`--set ${a.text}: ${here} is an object, not a list: use a key, e.g. ${formatPath([...a.path.slice(0, i), 'key'])}`);
       if (last) {
         at[seg] = a.value;
       } else {
         if (!Object.hasOwn(at, seg)) {
           const keys = Object.keys(at);
           const near = nearestMatch(seg, keys);
-          throw new CliError(`--set ${a.text}: ${there} does not exist${near === undefined ? '' : ` (did you mean ${formatPath([...a.path.slice(0, i), near])}?)`}; ${here} has ${keys.length > 0 ? keys.join(', ') : 'no keys'}`);
+          throw new CliError(
+            `--set ${a.text}: ${there} does not exist${near === undefined ? '' : ` (did you mean ${formatPath([...a.path.slice(0, i), near])}?)`}; ${here} has ${keys.length > 0 ? keys.join(', ') : 'no keys'}`,
+          );
         }
         at = at[seg];
       }
@@ -246,14 +251,17 @@ export function applyEdits(payload: unknown, edits: SampleEdits, label: string):
   if (edits.user !== undefined) {
     if (edits.user.trim() === '') throw new CliError('--user is empty');
     const from = primaryUserId(copy);
-    if (from === undefined) throw new CliError(`--user: ${label} names no user to replace (tag and file events have none); set a field with --set instead`);
+    if (from === undefined)
+      throw new CliError(`--user: ${label} names no user to replace (tag and file events have none); set a field with --set instead`);
     if (from !== edits.user) replaceId(copy, from, edits.user);
   }
   if (edits.channel !== undefined) {
     if (edits.channel.trim() === '') throw new CliError('--channel is empty');
     const from = primaryChannelId(copy);
     if (from === undefined) {
-      throw new CliError(`--channel: ${label} is about no chat channel (--channel applies to channel.*, message.*, moderation.* and push notifications of channels and messages); set a field with --set instead`);
+      throw new CliError(
+        `--channel: ${label} is about no chat channel (--channel applies to channel.*, message.*, moderation.* and push notifications of channels and messages); set a field with --set instead`,
+      );
     }
     if (from !== edits.channel) replaceId(copy, from, edits.channel);
   }

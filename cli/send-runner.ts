@@ -63,7 +63,14 @@ export async function sendEvents(plan: SendPlan): Promise<{ summary: SendSummary
     while (next <= plan.count) {
       const copy = next++;
       const body = varyBody(plan.body, copy);
-      const outcome = await postSigned({ url: plan.url, body, secret: plan.secret, legacy: plan.legacy, ...(plan.form ? { form: plan.form } : {}), timeoutMs: plan.timeoutMs });
+      const outcome = await postSigned({
+        url: plan.url,
+        body,
+        secret: plan.secret,
+        legacy: plan.legacy,
+        ...(plan.form ? { form: plan.form } : {}),
+        timeoutMs: plan.timeoutMs,
+      });
       results[copy - 1] = { copy, eventId: eventIdOf(body), outcome };
       plan.onProgress?.(++done, plan.count);
     }

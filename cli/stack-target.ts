@@ -18,7 +18,9 @@ export function readCdkJsonContext(dir: string = process.cwd()): Record<string, 
   }
   try {
     const parsed = JSON.parse(text) as { context?: unknown };
-    return typeof parsed.context === 'object' && parsed.context !== null && !Array.isArray(parsed.context) ? (parsed.context as Record<string, unknown>) : {};
+    return typeof parsed.context === 'object' && parsed.context !== null && !Array.isArray(parsed.context)
+      ? (parsed.context as Record<string, unknown>)
+      : {};
   } catch (err) {
     throw new CliError(`cdk.json in ${dir} is not valid JSON: ${(err as Error).message}`);
   }
@@ -27,7 +29,8 @@ export function readCdkJsonContext(dir: string = process.cwd()): Record<string, 
 /** The stack name: `--stack`, else cdk.json's `stackName`, else {@link DEFAULT_STACK_NAME}. */
 export function targetStackName(explicit: string | undefined, dir: string = process.cwd()): string {
   if (explicit !== undefined) {
-    if (!STACK_NAME_PATTERN.test(explicit)) throw new CliError(`--stack '${explicit}' is not a stack name: a letter, then letters, digits and hyphens`);
+    if (!STACK_NAME_PATTERN.test(explicit))
+      throw new CliError(`--stack '${explicit}' is not a stack name: a letter, then letters, digits and hyphens`);
     return explicit;
   }
   const configured = readCdkJsonContext(dir).stackName;

@@ -44,7 +44,7 @@ function bigIntToIpv6(n: bigint): string {
   const hextets = [...Array(8).keys()].map((i) => Number((n >> BigInt((7 - i) * 16)) & 0xffffn).toString(16));
   // Compress the longest run of zero hextets, as the canonical form (RFC 5952) does.
   let best = { start: -1, length: 0 };
-  for (let i = 0; i < 8; ) {
+  for (let i = 0; i < 8;) {
     if (hextets[i] !== '0') {
       i += 1;
       continue;

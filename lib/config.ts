@@ -12,7 +12,20 @@
 export type { WebhookSourceConfig, WebhooksConfig } from './config/schema.js';
 export { API_ACCOUNT_DEFAULT_THROTTLE } from '../lambda/common/defaults.js';
 export { CONFIG_DEFAULTS, CONFIG_KEYS, type ConfigKey } from './config/defaults.js';
-export { LAMBDA_ENVIRONMENT_LIMIT_BYTES, LOG_RETENTION_DAYS, QUEUE_RETENTION_SECONDS, RECEIVER_DEADLINE_MS_RANGE, VISIBILITY_TIMEOUT_FACTOR } from './config/limits.js';
+export {
+  LAMBDA_ENVIRONMENT_LIMIT_BYTES,
+  LOG_RETENTION_DAYS,
+  QUEUE_RETENTION_SECONDS,
+  RECEIVER_DEADLINE_MS_RANGE,
+  VISIBILITY_TIMEOUT_FACTOR,
+} from './config/limits.js';
 export { ConfigError } from './config/problems.js';
 export { buildConfig } from './config/validate.js';
-export { callsSocialPlusApi, handlerResourceNeeds, handlersConfigValue, retryWindowSeconds, sourceIdPart, type HandlerResourceNeeds } from './config/derive.js';
+export {
+  callsSocialPlusApi,
+  handlerResourceNeeds,
+  handlersConfigValue,
+  retryWindowSeconds,
+  sourceIdPart,
+  type HandlerResourceNeeds,
+} from './config/derive.js';

@@ -194,7 +194,10 @@ export class SocialPlusWebhooksStack extends Stack {
       [o.queueArn]: [this.queue.queueArn, 'SQS event queue ARN (the destination of a DLQ message move task)'],
       [o.deadLetterQueueName]: [this.queue.deadLetterQueueName, 'SQS dead-letter queue (socialplus-webhooks redrive moves it back)'],
       [o.deadLetterQueueUrl]: [this.queue.deadLetterQueueUrl, 'SQS dead-letter queue URL'],
-      [o.deadLetterQueueArn]: [this.queue.deadLetterQueueArn, 'SQS dead-letter queue ARN (the source of a message move task: aws sqs start-message-move-task)'],
+      [o.deadLetterQueueArn]: [
+        this.queue.deadLetterQueueArn,
+        'SQS dead-letter queue ARN (the source of a message move task: aws sqs start-message-move-task)',
+      ],
       [o.deliveryStream]: [this.archive.deliveryStreamName, 'Firehose delivery stream writing the archive'],
       [o.glueDatabase]: [this.catalog.databaseName, 'Glue database holding the events table'],
       [o.athenaWorkGroup]: [this.catalog.workGroupName, 'Athena workgroup with the saved queries'],
@@ -208,16 +211,21 @@ export class SocialPlusWebhooksStack extends Stack {
       [o.apiStageArn]: [this.api.stageArn, 'ARN of the API stage the web ACL guards'],
       [o.receiverFunction]: [this.receiver.functionName, 'The receiver Lambda function'],
       [o.fanoutFunction]: [this.fanout.functionName, 'The fan-out Lambda function'],
-      [o.operatorRoleArn]: [this.operator.roleArn, 'Role replay --aws and redrive --aws assume to send to the event queue (its policy admits no one else but the receiver)'],
+      [o.operatorRoleArn]: [
+        this.operator.roleArn,
+        'Role replay --aws and redrive --aws assume to send to the event queue (its policy admits no one else but the receiver)',
+      ],
       [o.apiAccessLogGroup]: [this.api.accessLogGroupName, 'API access logs (one JSON line per request: status, sourceIp, wafResponseCode, latency)'],
     };
     const { stateTableName, eventBusName, eventBusArn, socialPlusSecretArn } = this.handlerResources;
-    if (stateTableName !== undefined) outputs[o.handlerStateTable] = [stateTableName, 'DynamoDB table of the example handlers (auto-moderation flags and bans, daily counters)'];
+    if (stateTableName !== undefined)
+      outputs[o.handlerStateTable] = [stateTableName, 'DynamoDB table of the example handlers (auto-moderation flags and bans, daily counters)'];
     if (eventBusName !== undefined && eventBusArn !== undefined) {
       outputs[o.eventBusName] = [eventBusName, 'EventBridge bus the forwarder puts events on (source socialplus.webhooks); add rules here'];
       outputs[o.eventBusArn] = [eventBusArn, 'ARN of that EventBridge bus'];
     }
-    if (socialPlusSecretArn !== undefined) outputs[o.socialPlusApiSecretArn] = [socialPlusSecretArn, 'Secret holding the Social Plus admin token the example handlers call the API with'];
+    if (socialPlusSecretArn !== undefined)
+      outputs[o.socialPlusApiSecretArn] = [socialPlusSecretArn, 'Secret holding the Social Plus admin token the example handlers call the API with'];
     for (const [id, entry] of Object.entries(outputs)) {
       if (entry !== undefined) new CfnOutput(this, id, { value: entry[0], description: entry[1] });
     }

@@ -95,7 +95,9 @@ export function createAdminHandler(target: AdminTarget): AdminHandler {
       case 'GET /signatures':
         return target.signatures ? reply(200, target.signatures()) : problem(404, 'this local mode does not count signature forms');
       case 'GET /dynamodb':
-        return target.dynamodb ? reply(200, { tables: target.dynamodb.tables, operations: ADMIN_DYNAMODB_READS }) : problem(404, 'this local mode does not serve its tables');
+        return target.dynamodb
+          ? reply(200, { tables: target.dynamodb.tables, operations: ADMIN_DYNAMODB_READS })
+          : problem(404, 'this local mode does not serve its tables');
       case 'POST /redrive':
         return reply(200, { moved: await target.queue.redriveDeadLetters() });
       case 'POST /enqueue': {
@@ -107,7 +109,10 @@ export function createAdminHandler(target: AdminTarget): AdminHandler {
           const first = failures[0] as { r: PromiseRejectedResult; i: number };
           const reason = (first.r.reason as Error).message;
           const invalid = first.r.reason instanceof InvalidQueueMessageError;
-          return problem(invalid ? 400 : 503, `${failures.length} of ${parsed.length} messages were not queued (first: message ${first.i}: ${reason}); the others were`);
+          return problem(
+            invalid ? 400 : 503,
+            `${failures.length} of ${parsed.length} messages were not queued (first: message ${first.i}: ${reason}); the others were`,
+          );
         }
         return reply(200, { sent: parsed.length });
       }
@@ -138,15 +143,19 @@ async function dynamoDbRead(target: AdminTarget['dynamodb'], operation: string, 
   const named = operation === 'BatchGetItem' ? Object.keys((input.RequestItems as object | null | undefined) ?? {}) : [input.TableName];
   const other = named.find((t) => typeof t !== 'string' || !allowed.includes(t));
   if (named.length === 0 || other !== undefined) {
-    return problem(400, `${operation} may read only the tables ${allowed.join(', ')}${named.length === 0 ? '; it names none' : `, not ${JSON.stringify(other)}`}`);
+    return problem(
+      400,
+      `${operation} may read only the tables ${allowed.join(', ')}${named.length === 0 ? '; it names none' : `, not ${JSON.stringify(other)}`}`,
+    );
   }
   try {
     // The shapes are DynamoDB's to check: it refuses a malformed input with a ValidationException.
-    const { $metadata: _metadata, ...output } = operation === 'Query'
-      ? await target.client.send(new QueryCommand(input as unknown as QueryCommandInput))
-      : operation === 'GetItem'
-        ? await target.client.send(new GetItemCommand(input as unknown as GetItemCommandInput))
-        : await target.client.send(new BatchGetItemCommand(input as unknown as BatchGetItemCommandInput));
+    const { $metadata: _metadata, ...output } =
+      operation === 'Query'
+        ? await target.client.send(new QueryCommand(input as unknown as QueryCommandInput))
+        : operation === 'GetItem'
+          ? await target.client.send(new GetItemCommand(input as unknown as GetItemCommandInput))
+          : await target.client.send(new BatchGetItemCommand(input as unknown as BatchGetItemCommandInput));
     return reply(200, toAdminJson(output));
   } catch (err) {
     const e = err as Error;

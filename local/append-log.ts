@@ -49,7 +49,11 @@ export class AppendLog {
   /** A failed write may have left half a line: the next write starts on a fresh line. */
   private tailSuspect = false;
 
-  private constructor(readonly path: string, private fh: FileHandle, private bytes: number) {}
+  private constructor(
+    readonly path: string,
+    private fh: FileHandle,
+    private bytes: number,
+  ) {}
 
   /** Opens (creating it and its folder if needed) `path` for appending. */
   static async open(path: string): Promise<AppendLog> {
@@ -68,7 +72,13 @@ export class AppendLog {
   append(data: string | Buffer, opts: { readonly durable?: boolean } = {}): Promise<void> {
     if (this.closed) return Promise.reject(new AppendLogClosedError(this.path));
     return new Promise<void>((resolve, reject) => {
-      this.ops.push({ kind: 'append', data: typeof data === 'string' ? Buffer.from(data, 'utf8') : data, durable: opts.durable ?? true, resolve, reject });
+      this.ops.push({
+        kind: 'append',
+        data: typeof data === 'string' ? Buffer.from(data, 'utf8') : data,
+        durable: opts.durable ?? true,
+        resolve,
+        reject,
+      });
       this.pump();
     });
   }

@@ -137,7 +137,9 @@ export function parseCapture(text: string): CaptureFile {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new CaptureFormatError('not a capture file: not a JSON object');
   const v = value as Record<string, unknown>;
   if (typeof v.format !== 'string' || !v.format.startsWith(FORMAT_FAMILY)) {
-    throw new CaptureFormatError(`not a capture file: it has no "format": "${CAPTURE_FORMAT}" (captures are written by socialplus-webhooks dev --capture <dir>)`);
+    throw new CaptureFormatError(
+      `not a capture file: it has no "format": "${CAPTURE_FORMAT}" (captures are written by socialplus-webhooks dev --capture <dir>)`,
+    );
   }
   if (v.format !== CAPTURE_FORMAT) {
     throw new CaptureFormatError(`capture format '${v.format}' is not supported: this version reads ${CAPTURE_FORMAT} only`);
@@ -146,18 +148,24 @@ export function parseCapture(text: string): CaptureFile {
   if (typeof v.receivedAt !== 'string' || Number.isNaN(Date.parse(v.receivedAt))) throw bad('receivedAt', 'an ISO 8601 time');
   if (typeof v.method !== 'string' || v.method === '') throw bad('method', 'an HTTP method');
   if (typeof v.path !== 'string' || !v.path.startsWith('/')) throw bad('path', 'a path starting with /');
-  if (!Array.isArray(v.headers) || !v.headers.every((h) => Array.isArray(h) && h.length === 2 && typeof h[0] === 'string' && h[0] !== '' && typeof h[1] === 'string')) {
+  if (
+    !Array.isArray(v.headers) ||
+    !v.headers.every((h) => Array.isArray(h) && h.length === 2 && typeof h[0] === 'string' && h[0] !== '' && typeof h[1] === 'string')
+  ) {
     throw bad('headers', 'a list of [name, value] pairs of strings');
   }
   if (v.bodyText !== undefined && typeof v.bodyText !== 'string') throw bad('bodyText', 'a string');
-  if (v.bodyBase64 !== undefined && (typeof v.bodyBase64 !== 'string' || !BASE64.test(v.bodyBase64) || v.bodyBase64.length % 4 !== 0)) throw bad('bodyBase64', 'base64');
+  if (v.bodyBase64 !== undefined && (typeof v.bodyBase64 !== 'string' || !BASE64.test(v.bodyBase64) || v.bodyBase64.length % 4 !== 0))
+    throw bad('bodyBase64', 'base64');
   if (v.bodyNotRead !== undefined && v.bodyNotRead !== true) throw bad('bodyNotRead', 'true when present');
   const answer = v.answer as Record<string, unknown> | undefined;
   if (typeof answer !== 'object' || answer === null || !Number.isInteger(answer.status)) throw bad('answer', 'an object with an integer "status"');
   if (v.bodyText === undefined && v.bodyBase64 === undefined) {
-    throw new CaptureFormatError(v.bodyNotRead
-      ? `this capture holds no body: local mode answered ${answer.status as number} from the request's headers and never read its body, so there is nothing to replay (add a "bodyText" by hand to send one)`
-      : 'invalid capture: it has neither "bodyText" nor "bodyBase64"');
+    throw new CaptureFormatError(
+      v.bodyNotRead
+        ? `this capture holds no body: local mode answered ${answer.status as number} from the request's headers and never read its body, so there is nothing to replay (add a "bodyText" by hand to send one)`
+        : 'invalid capture: it has neither "bodyText" nor "bodyBase64"',
+    );
   }
   return {
     format: CAPTURE_FORMAT,
@@ -201,12 +209,17 @@ export class CaptureWriter {
         if (err.code === 'ENOENT') return undefined;
         throw err;
       });
-      if (existing && !existing.isDirectory()) throw new CaptureDirError(`the capture folder ${dir} is not a folder: give the path of a folder (it is created when missing)`);
+      if (existing && !existing.isDirectory())
+        throw new CaptureDirError(`the capture folder ${dir} is not a folder: give the path of a folder (it is created when missing)`);
       if (!existing) {
         await mkdir(dir, { recursive: true, mode: 0o700 });
         await chmod(dir, 0o700);
       } else if ((existing.mode & 0o077) !== 0) {
-        logger.warn('capture folder is open to other users; captures hold personal data and signatures', { dir, mode: (existing.mode & 0o777).toString(8), fix: `chmod 700 ${dir}` });
+        logger.warn('capture folder is open to other users; captures hold personal data and signatures', {
+          dir,
+          mode: (existing.mode & 0o777).toString(8),
+          fix: `chmod 700 ${dir}`,
+        });
       }
       await access(dir, constants.W_OK);
     } catch (err) {
@@ -249,6 +262,9 @@ export class CaptureWriter {
   private fail(err: Error): void {
     if (this.failed) return;
     this.failed = true;
-    this.logger.error('capture: cannot write a capture file; requests are still answered, later capture failures are not logged', { dir: this.dir, error: err.message });
+    this.logger.error('capture: cannot write a capture file; requests are still answered, later capture failures are not logged', {
+      dir: this.dir,
+      error: err.message,
+    });
   }
 }

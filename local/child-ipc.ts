@@ -16,10 +16,12 @@ export interface ChildLogMessage {
 
 /** A logger that hands each line to `send` (the child's IPC send), for the parent to log. */
 export function ipcLogger(send: (msg: ChildLogMessage) => void): Logger {
-  return Object.fromEntries((['debug', 'info', 'warn', 'error'] as const).map((level) => [
-    level,
-    (message: string, fields?: LogFields) => send({ type: 'log', level, message, ...(fields ? { fields } : {}) }),
-  ])) as unknown as Logger;
+  return Object.fromEntries(
+    (['debug', 'info', 'warn', 'error'] as const).map((level) => [
+      level,
+      (message: string, fields?: LogFields) => send({ type: 'log', level, message, ...(fields ? { fields } : {}) }),
+    ]),
+  ) as unknown as Logger;
 }
 
 /** Sets this process's nice value; where that is not allowed, it runs at the parent's priority. */

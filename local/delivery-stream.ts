@@ -57,7 +57,10 @@ export class DeliveryStreamClosedError extends SocialPlusWebhooksError {
 
 /** Thrown by `flush` when some buffered lines could not be written to S3 (they are kept and retried). */
 export class ArchiveWriteError extends SocialPlusWebhooksError {
-  constructor(readonly pendingSegments: number, cause: Error) {
+  constructor(
+    readonly pendingSegments: number,
+    cause: Error,
+  ) {
     super(`could not write ${pendingSegments} buffered archive object(s) to S3: ${cause.message}`, { cause });
     this.name = 'ArchiveWriteError';
   }
@@ -112,7 +115,11 @@ export class LocalDeliveryStream implements ArchiveStream {
   /** Every object written, for tools and tests. */
   readonly written: WrittenObject[] = [];
 
-  private constructor(private readonly opts: LocalDeliveryStreamOptions, recovered: string[], nextSeq: number) {
+  private constructor(
+    private readonly opts: LocalDeliveryStreamOptions,
+    recovered: string[],
+    nextSeq: number,
+  ) {
     this.streamName = opts.streamName ?? LOCAL_STREAM_NAME;
     this.bufferBytes = positiveInt('bufferBytes', opts.bufferBytes ?? 1024 * 1024);
     this.bufferIntervalMs = positiveInt('bufferIntervalMs', opts.bufferIntervalMs ?? 3000);
@@ -195,7 +202,10 @@ export class LocalDeliveryStream implements ArchiveStream {
     try {
       await this.uploadPending();
     } catch (err) {
-      this.logger.warn('local delivery stream: buffered lines kept on disk for the next start', { error: (err as Error).message, segments: this.sealed.length });
+      this.logger.warn('local delivery stream: buffered lines kept on disk for the next start', {
+        error: (err as Error).message,
+        segments: this.sealed.length,
+      });
     }
     if (this.retryTimer) clearTimeout(this.retryTimer);
   }
@@ -229,7 +239,8 @@ export class LocalDeliveryStream implements ArchiveStream {
     seg.sealed = true;
     if (seg.timer) clearTimeout(seg.timer);
     if (this.current === seg) this.current = undefined;
-    const done = seg.log.close()
+    const done = seg.log
+      .close()
       .catch((err: Error) => this.logger.error('local delivery stream: could not close a buffer segment', { error: err.message }))
       .then(() => {
         this.sealed.push(seg.name);
@@ -274,7 +285,9 @@ export class LocalDeliveryStream implements ArchiveStream {
     if (this.closed || this.retryTimer) return;
     const delay = Math.min(MAX_RETRY_DELAY_MS, this.retryDelayMs * 2 ** Math.min(this.failures - 1, 15));
     this.logger.warn('local delivery stream: could not write to S3; buffered lines kept, retrying', {
-      error: this.lastError?.message, segments: this.sealed.length, retryInMs: delay,
+      error: this.lastError?.message,
+      segments: this.sealed.length,
+      retryInMs: delay,
     });
     this.retryTimer = setTimeout(() => {
       this.retryTimer = undefined;
@@ -288,7 +301,9 @@ export class LocalDeliveryStream implements ArchiveStream {
     const { lines: journalLines, tornTail } = await readJournal(path);
     const records = journalLines.map(parseSegmentRecord).filter((r): r is SegmentRecord => r !== undefined);
     if (tornTail || records.length < journalLines.length) {
-      this.logger.warn('local delivery stream: ignored incomplete buffer lines left by a crash (their batch was never acknowledged)', { segment: name });
+      this.logger.warn('local delivery stream: ignored incomplete buffer lines left by a crash (their batch was never acknowledged)', {
+        segment: name,
+      });
     }
     const lines = records.flatMap((r) => r.lines);
     if (lines.length > 0) {
@@ -338,7 +353,6 @@ function parseSegmentRecord(line: string): SegmentRecord | undefined {
 export function firehoseTimestamp(at: Date): string {
   return at.toISOString().slice(0, 19).replace(/[T:]/g, '-');
 }
-
 
 function positiveInt(name: string, v: number): number {
   if (!Number.isInteger(v) || v <= 0) throw new RangeError(`local delivery stream option ${name} must be a positive integer, got ${v}`);

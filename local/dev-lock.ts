@@ -20,8 +20,13 @@ export interface DevInfo {
 
 /** Thrown when another process runs local mode on the same folder. */
 export class LocalDirInUseError extends SocialPlusWebhooksError {
-  constructor(readonly dir: string, readonly pid: number) {
-    super(`local mode is already running on ${dir} (process ${pid}): stop it first, or use another folder (--dir or SOCIALPLUS_LOCAL_DIR); if process ${pid} is not local mode, delete ${join(dir, 'dev.pid')}`);
+  constructor(
+    readonly dir: string,
+    readonly pid: number,
+  ) {
+    super(
+      `local mode is already running on ${dir} (process ${pid}): stop it first, or use another folder (--dir or SOCIALPLUS_LOCAL_DIR); if process ${pid} is not local mode, delete ${join(dir, 'dev.pid')}`,
+    );
     this.name = 'LocalDirInUseError';
   }
 }

@@ -50,14 +50,17 @@ export function loadOrCreateEmulatorCredentials(file: string): Promise<EmulatorC
 }
 
 async function readCredentialsFile(file: string): Promise<EmulatorCredentials | undefined> {
-  const text = await readPrivateFileText(file, (reason) => new EmulatorCredentialsError(`cannot read the emulator credentials file ${file}: ${reason}`));
+  const text = await readPrivateFileText(
+    file,
+    (reason) => new EmulatorCredentialsError(`cannot read the emulator credentials file ${file}: ${reason}`),
+  );
   if (text === undefined) return undefined;
   const credentials = parseCredentials(text);
   if (!credentials) {
     // The content is never echoed: it may hold a secret.
     throw new EmulatorCredentialsError(
-      `the emulator credentials file ${file} is malformed: it must be JSON {"accessKeyId": "...", "secretAccessKey": "..."} `
-      + '(key id: 16-128 letters and digits; secret: 20-128 base64 characters). Delete it to generate new credentials.',
+      `the emulator credentials file ${file} is malformed: it must be JSON {"accessKeyId": "...", "secretAccessKey": "..."} ` +
+        '(key id: 16-128 letters and digits; secret: 20-128 base64 characters). Delete it to generate new credentials.',
     );
   }
   const { mode } = await stat(file);

@@ -68,9 +68,11 @@ export function guardEmulator(inner: RequestListener, opts: EmulatorGuardOptions
     const port = opts.port();
     const host = req.headers.host;
     if (host === undefined || !loopbackHost(host, port)) {
-      throw refusal(codes.forbidden,
-        `the Host header must be 127.0.0.1:${port}, localhost:${port} or [::1]:${port}, not ${host === undefined ? 'missing' : `'${printable(host)}'`}: `
-        + 'local mode\'s emulators refuse other host names, which a DNS-rebinding web page would send');
+      throw refusal(
+        codes.forbidden,
+        `the Host header must be 127.0.0.1:${port}, localhost:${port} or [::1]:${port}, not ${host === undefined ? 'missing' : `'${printable(host)}'`}: ` +
+          "local mode's emulators refuse other host names, which a DNS-rebinding web page would send",
+      );
     }
     return readSignedRequest(req, sigv4);
   };
@@ -96,39 +98,41 @@ export function guardEmulator(inner: RequestListener, opts: EmulatorGuardOptions
       );
       return;
     }
-    readBody(req, maxBodyBytes).then(async (body) => {
-      const bodyHash = createHash('sha256').update(body).digest('hex');
-      const claimed = signed.headers['x-amz-content-sha256'];
-      if (claimed !== undefined && claimed !== bodyHash) {
-        throw refusal(codes.badSignature, 'the x-amz-content-sha256 header does not match the request body');
-      }
-      await verify(signed, body);
-      inner(replayRequest(req, body), res);
-    }).catch((err: unknown) => {
-      if (err instanceof BodyTooLarge) {
-        refuse(req, res, new Refusal(413, codes.tooLarge, `the request body is larger than ${maxBodyBytes} bytes`), false);
-      } else if (err instanceof BodyAborted) {
-        res.destroy();
-      } else {
-        refuse(req, res, asRefusal(err, codes), true);
-      }
-    });
+    readBody(req, maxBodyBytes)
+      .then(async (body) => {
+        const bodyHash = createHash('sha256').update(body).digest('hex');
+        const claimed = signed.headers['x-amz-content-sha256'];
+        if (claimed !== undefined && claimed !== bodyHash) {
+          throw refusal(codes.badSignature, 'the x-amz-content-sha256 header does not match the request body');
+        }
+        await verify(signed, body);
+        inner(replayRequest(req, body), res);
+      })
+      .catch((err: unknown) => {
+        if (err instanceof BodyTooLarge) {
+          refuse(req, res, new Refusal(413, codes.tooLarge, `the request body is larger than ${maxBodyBytes} bytes`), false);
+        } else if (err instanceof BodyAborted) {
+          res.destroy();
+        } else {
+          refuse(req, res, asRefusal(err, codes), true);
+        }
+      });
   };
 }
 
 /** Refuses what only a browser sends: an Origin, Sec-Fetch-* headers, a CORS preflight. */
 function checkNotFromBrowser(req: IncomingMessage, codes: ServiceCodes): void {
   if (req.headers.origin !== undefined) {
-    throw refusal(codes.forbidden,
-      'local mode\'s emulators answer no web pages: a request with an Origin header (browsers send one on cross-origin requests) is refused');
+    throw refusal(
+      codes.forbidden,
+      "local mode's emulators answer no web pages: a request with an Origin header (browsers send one on cross-origin requests) is refused",
+    );
   }
   if (req.headers['sec-fetch-site'] !== undefined || req.headers['sec-fetch-mode'] !== undefined) {
-    throw refusal(codes.forbidden,
-      'local mode\'s emulators answer no web pages: a request with Sec-Fetch-* headers (sent by browsers) is refused');
+    throw refusal(codes.forbidden, "local mode's emulators answer no web pages: a request with Sec-Fetch-* headers (sent by browsers) is refused");
   }
   if (req.method === 'OPTIONS') {
-    throw refusal(codes.forbidden,
-      'local mode\'s emulators answer no web pages: CORS preflight (OPTIONS) requests are refused');
+    throw refusal(codes.forbidden, "local mode's emulators answer no web pages: CORS preflight (OPTIONS) requests are refused");
   }
 }
 

@@ -97,19 +97,25 @@ async function start(cfg: StartMessage): Promise<void> {
   await mkdir(cfg.dir, { recursive: true, mode: 0o700 });
   const deadline = Date.now() + cfg.lockWaitMs;
   let port = cfg.port;
-  const guard = (inner: RequestListener): RequestListener => guardEmulator(inner, {
-    service: cfg.kind,
-    credentials: cfg.credentials,
-    port: () => port,
-    ...(cfg.credentialsFile ? { credentialsFile: cfg.credentialsFile } : {}),
-    onRefuse: refusalLogger(cfg.kind),
-  });
+  const guard = (inner: RequestListener): RequestListener =>
+    guardEmulator(inner, {
+      service: cfg.kind,
+      credentials: cfg.credentials,
+      port: () => port,
+      ...(cfg.credentialsFile ? { credentialsFile: cfg.credentialsFile } : {}),
+      onRefuse: refusalLogger(cfg.kind),
+    });
 
   let server: Server;
   let closeEmulator: (server: Server) => Promise<void>;
   if (cfg.kind === 'dynamodb') {
-    await waitFor(() => probeLevelDb(cfg.dir), (err) => causeCode(err) === 'LEVEL_LOCKED', deadline, () =>
-      `dynalite's database ${cfg.dir} is locked by another process (LevelDB allows one): is another local mode using this folder, or an earlier emulator process still exiting? Waited ${cfg.lockWaitMs} ms`);
+    await waitFor(
+      () => probeLevelDb(cfg.dir),
+      (err) => causeCode(err) === 'LEVEL_LOCKED',
+      deadline,
+      () =>
+        `dynalite's database ${cfg.dir} is locked by another process (LevelDB allows one): is another local mode using this folder, or an earlier emulator process still exiting? Waited ${cfg.lockWaitMs} ms`,
+    );
     if (stopping) return;
     // dynalite's own server, so that closing it closes its database too; its listener goes behind the guard.
     server = dynalite({ path: cfg.dir, createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
@@ -126,8 +132,13 @@ async function start(cfg: StartMessage): Promise<void> {
       await closed;
     };
   }
-  await waitFor(() => listen(server, cfg.port, '127.0.0.1'), (err) => (err as NodeJS.ErrnoException).code === 'EADDRINUSE', deadline, () =>
-    `port ${cfg.port} on 127.0.0.1 is in use: is another local mode running, or an earlier emulator process still exiting? Waited ${cfg.lockWaitMs} ms`);
+  await waitFor(
+    () => listen(server, cfg.port, '127.0.0.1'),
+    (err) => (err as NodeJS.ErrnoException).code === 'EADDRINUSE',
+    deadline,
+    () =>
+      `port ${cfg.port} on 127.0.0.1 is in use: is another local mode running, or an earlier emulator process still exiting? Waited ${cfg.lockWaitMs} ms`,
+  );
   port = (server.address() as AddressInfo).port;
   running = { close: () => closeEmulator(server) };
   if (stopping) {
@@ -138,7 +149,12 @@ async function start(cfg: StartMessage): Promise<void> {
 }
 
 /** Runs `attempt` until it succeeds, retrying errors `retryable` accepts (with backoff) until `deadline`. */
-async function waitFor(attempt: () => Promise<void>, retryable: (err: unknown) => boolean, deadline: number, timeoutMessage: () => string): Promise<void> {
+async function waitFor(
+  attempt: () => Promise<void>,
+  retryable: (err: unknown) => boolean,
+  deadline: number,
+  timeoutMessage: () => string,
+): Promise<void> {
   let wait = 50;
   let logged = false;
   for (;;) {
@@ -148,7 +164,8 @@ async function waitFor(attempt: () => Promise<void>, retryable: (err: unknown) =
     } catch (err) {
       if (!retryable(err)) throw err;
       if (stopping) return;
-      if (Date.now() + wait > deadline) throw Object.assign(new Error(timeoutMessage()), { code: (err as NodeJS.ErrnoException).code ?? causeCode(err) });
+      if (Date.now() + wait > deadline)
+        throw Object.assign(new Error(timeoutMessage()), { code: (err as NodeJS.ErrnoException).code ?? causeCode(err) });
       if (!logged) logger.info('emulator: waiting for a port or database lock another process still holds', { error: (err as Error).message });
       logged = true;
       await new Promise((resolve) => setTimeout(resolve, wait));
@@ -164,14 +181,16 @@ const requireHere = createRequire(import.meta.url);
  * opens it in the background and would only fail the first request. `level` is dynalite's own.
  */
 async function probeLevelDb(dir: string): Promise<void> {
-  const { Level } = createRequire(requireHere.resolve('dynalite'))('level') as { Level: new (path: string) => { open(): Promise<void>; close(): Promise<void> } };
+  const { Level } = createRequire(requireHere.resolve('dynalite'))('level') as {
+    Level: new (path: string) => { open(): Promise<void>; close(): Promise<void> };
+  };
   const db = new Level(dir);
   await db.open();
   await db.close();
 }
 
 function causeCode(err: unknown): string | undefined {
-  return ((err as { cause?: { code?: string } }).cause?.code) ?? (err as { code?: string }).code;
+  return (err as { cause?: { code?: string } }).cause?.code ?? (err as { code?: string }).code;
 }
 
 /** Stops accepting connections, lets requests in progress finish (up to DRAIN_MS), then closes. */

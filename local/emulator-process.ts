@@ -58,22 +58,19 @@ export interface EmulatorProcess {
 /** Parent → child. */
 export type EmulatorParentMessage =
   | {
-    type: 'start';
-    kind: EmulatorKind;
-    dir: string;
-    port: number;
-    credentials: EmulatorCredentials;
-    credentialsFile?: string;
-    lockWaitMs: number;
-    priority?: number;
-  }
+      type: 'start';
+      kind: EmulatorKind;
+      dir: string;
+      port: number;
+      credentials: EmulatorCredentials;
+      credentialsFile?: string;
+      lockWaitMs: number;
+      priority?: number;
+    }
   | { type: 'close' };
 
 /** Child → parent. */
-export type EmulatorChildMessage =
-  | { type: 'ready'; port: number }
-  | { type: 'failed'; error: { message: string; code?: string } }
-  | ChildLogMessage;
+export type EmulatorChildMessage = { type: 'ready'; port: number } | { type: 'failed'; error: { message: string; code?: string } } | ChildLogMessage;
 
 const ENTRY = fileURLToPath(new URL('./emulator-process.mjs', import.meta.url));
 const NAMES: Record<EmulatorKind, string> = { dynamodb: 'DynamoDB emulator (dynalite)', s3: 'S3 emulator' };
@@ -198,13 +195,14 @@ export async function startEmulatorProcess(opts: EmulatorProcessOptions): Promis
     port,
     pid: () => serving?.process.pid,
     restarts: () => restarts,
-    close: () => (closed ??= (async () => {
-      closing = true;
-      if (restartTimer) clearTimeout(restartTimer);
-      restartTimer = undefined;
-      const child = live;
-      live = undefined;
-      if (child) await stop(child);
-    })()),
+    close: () =>
+      (closed ??= (async () => {
+        closing = true;
+        if (restartTimer) clearTimeout(restartTimer);
+        restartTimer = undefined;
+        const child = live;
+        live = undefined;
+        if (child) await stop(child);
+      })()),
   };
 }

@@ -50,10 +50,11 @@ export async function startDynalite(opts: { dir?: string; port?: number; credent
   return {
     endpoint: `http://127.0.0.1:${port}`,
     port,
-    close: () => new Promise<void>((resolve) => {
-      server.closeAllConnections?.();
-      server.close(() => resolve());
-    }),
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections?.();
+        server.close(() => resolve());
+      }),
   };
 }
 
@@ -78,13 +79,14 @@ export async function startS3rver(opts: { dir: string; port?: number }): Promise
   return {
     endpoint: `http://127.0.0.1:${port}`,
     port,
-    close: () => (closing ??= (async () => {
-      const stopped = new Promise<void>((resolve) => server.close(() => resolve()));
-      server.closeIdleConnections();
-      await emulator.close();
-      server.closeAllConnections();
-      await stopped;
-    })()),
+    close: () =>
+      (closing ??= (async () => {
+        const stopped = new Promise<void>((resolve) => server.close(() => resolve()));
+        server.closeIdleConnections();
+        await emulator.close();
+        server.closeAllConnections();
+        await stopped;
+      })()),
   };
 }
 
@@ -109,8 +111,14 @@ export function ensureEventTable(client: DynamoDBClient, tableName: string): Pro
   return createTableIfMissing(client, {
     TableName: tableName,
     BillingMode: 'PAY_PER_REQUEST',
-    AttributeDefinitions: [TABLE.partitionKey, TABLE.sortKey, TABLE.byActor.partitionKey, TABLE.byActor.sortKey, TABLE.byTarget.partitionKey, TABLE.byTarget.sortKey]
-      .map((AttributeName) => ({ AttributeName, AttributeType: 'S' as const })),
+    AttributeDefinitions: [
+      TABLE.partitionKey,
+      TABLE.sortKey,
+      TABLE.byActor.partitionKey,
+      TABLE.byActor.sortKey,
+      TABLE.byTarget.partitionKey,
+      TABLE.byTarget.sortKey,
+    ].map((AttributeName) => ({ AttributeName, AttributeType: 'S' as const })),
     KeySchema: [
       { AttributeName: TABLE.partitionKey, KeyType: 'HASH' },
       { AttributeName: TABLE.sortKey, KeyType: 'RANGE' },

@@ -136,7 +136,9 @@ export async function startFanoutProcess(opts: FanoutProcessOptions): Promise<Fa
   const onExit = (child: SupervisedChild, code: number | null, signal: NodeJS.Signals | null): void => {
     if (live?.child !== child) return;
     live = undefined;
-    const why = new Error(`the local fan-out process exited (${signal ?? `code ${code}`}); its batches are delivered again after their visibility timeout`);
+    const why = new Error(
+      `the local fan-out process exited (${signal ?? `code ${code}`}); its batches are delivered again after their visibility timeout`,
+    );
     for (const p of pending.values()) p.reject(why);
     pending.clear();
     if (closing || ending) return;

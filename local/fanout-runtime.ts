@@ -75,7 +75,10 @@ export interface LocalFanout {
 export function localInbox(s3: S3Client, paths: LocalPaths, inboxKey: Buffer): BlobStore {
   // The MAC outside: it is checked on whole objects. An object already there with the same bytes
   // but no MAC (planted) is written again rather than kept.
-  return new InboxMacBlobStore(new VerifiedBlobStore(new S3BlobStore(s3, LOCAL_BUCKET_NAME), { s3Directory: paths.s3, identityMetadata: [INBOX_MAC_METADATA] }), inboxKey);
+  return new InboxMacBlobStore(
+    new VerifiedBlobStore(new S3BlobStore(s3, LOCAL_BUCKET_NAME), { s3Directory: paths.s3, identityMetadata: [INBOX_MAC_METADATA] }),
+    inboxKey,
+  );
 }
 
 /** Builds the fan-out; the delivery stream opens (and uploads what a crash left buffered). */
@@ -160,7 +163,9 @@ export function localHandlersConfig(env: NodeJS.ProcessEnv, projectDir: string):
     return { value: handlersConfigValue(config.handlers, config.fanoutTimeoutSeconds), from: 'cdk.json', file };
   } catch (err) {
     if (!(err instanceof ConfigError)) throw err;
-    throw new ConfigurationError(`${file} (read by local mode because ${ENV.HANDLERS_CONFIG} is not set): its context is not valid:\n${err.problems.map((p) => `  - ${p}`).join('\n')}`);
+    throw new ConfigurationError(
+      `${file} (read by local mode because ${ENV.HANDLERS_CONFIG} is not set): its context is not valid:\n${err.problems.map((p) => `  - ${p}`).join('\n')}`,
+    );
   }
 }
 
@@ -169,8 +174,17 @@ export function localHandlersConfig(env: NodeJS.ProcessEnv, projectDir: string):
  * the admin token from `SOCIALPLUS_ADMIN_TOKEN`, without which handlers that call the API start
  * and their calls fail saying so.
  */
-async function localHandlers(env: Readonly<Record<string, string | undefined>>, dynamodb: DynamoDBClient, logger: Logger): Promise<readonly WebhookHandler<WebhookEnvelope>[]> {
-  const built = await handlersFromEnv(env as NodeJS.ProcessEnv, { logger, dynamodb, eventPublisher: new LoggingEventPublisher(logger), localMode: true });
+async function localHandlers(
+  env: Readonly<Record<string, string | undefined>>,
+  dynamodb: DynamoDBClient,
+  logger: Logger,
+): Promise<readonly WebhookHandler<WebhookEnvelope>[]> {
+  const built = await handlersFromEnv(env as NodeJS.ProcessEnv, {
+    logger,
+    dynamodb,
+    eventPublisher: new LoggingEventPublisher(logger),
+    localMode: true,
+  });
   if (built.config.autoModeration.enabled || built.config.dailyCounters.enabled) {
     await ensureHandlerStateTable(dynamodb, env[ENV.HANDLER_STATE_TABLE_NAME] as string);
   }

@@ -111,10 +111,17 @@ export interface FrontDoor {
 
 /** Thrown when the port cannot be used, naming it and what to do. */
 export class PortUnavailableError extends SocialPlusWebhooksError {
-  constructor(readonly port: number, host: string, cause: NodeJS.ErrnoException) {
-    super(cause.code === 'EADDRINUSE'
-      ? `port ${port} on ${host} is already in use: stop what listens there, or pick another port (PORT=3001 or --port 3001)`
-      : `cannot listen on ${host}:${port}: ${cause.message}`, { cause });
+  constructor(
+    readonly port: number,
+    host: string,
+    cause: NodeJS.ErrnoException,
+  ) {
+    super(
+      cause.code === 'EADDRINUSE'
+        ? `port ${port} on ${host} is already in use: stop what listens there, or pick another port (PORT=3001 or --port 3001)`
+        : `cannot listen on ${host}:${port}: ${cause.message}`,
+      { cause },
+    );
     this.name = 'PortUnavailableError';
   }
 }
@@ -134,12 +141,14 @@ export async function startFrontDoor(opts: FrontDoorOptions): Promise<FrontDoor>
   const inFlight = new Set<Promise<void>>();
 
   const onRequest = (req: IncomingMessage, res: ServerResponse): void => {
-    const work = route(req, res).catch((err: Error) => {
-      // The route, never the path: it is the caller's text (a source may carry terminal escapes).
-      logger.error('local front door: request failed', { error: err.message, method: req.method, route: routeOf(req.url) });
-      if (!res.headersSent) send(res, 500, { message: 'internal error in the local receiver; see the dev log' });
-      else res.destroy();
-    }).finally(() => inFlight.delete(work));
+    const work = route(req, res)
+      .catch((err: Error) => {
+        // The route, never the path: it is the caller's text (a source may carry terminal escapes).
+        logger.error('local front door: request failed', { error: err.message, method: req.method, route: routeOf(req.url) });
+        if (!res.headersSent) send(res, 500, { message: 'internal error in the local receiver; see the dev log' });
+        else res.destroy();
+      })
+      .finally(() => inFlight.delete(work));
     inFlight.add(work);
   };
 
@@ -152,10 +161,14 @@ export async function startFrontDoor(opts: FrontDoorOptions): Promise<FrontDoor>
     }
     if (isAdminPath(url.pathname)) return routeAdmin(req, res, url, admin, { stopping: state === 'stopping', maxBodyBytes });
     const match = WEBHOOK_PATH.exec(url.pathname);
-    if (!match) return discardAndSend(req, res, 404, { message: `no route for ${method} ${url.pathname}: use POST /webhook, POST /webhook/{source} or GET /healthz` });
+    if (!match)
+      return discardAndSend(req, res, 404, {
+        message: `no route for ${method} ${url.pathname}: use POST /webhook, POST /webhook/{source} or GET /healthz`,
+      });
     if (method !== 'POST') return methodNotAllowed(req, res, 'POST');
     if (state !== 'ready' || !handler) return discardAndSend(req, res, 503, { message: 'temporarily unavailable' }, { 'retry-after': '1' });
-    const tooLarge = () => send(res, 413, { message: `request body is larger than ${maxBodyBytes} bytes (API Gateway's payload limit)` }, { connection: 'close' });
+    const tooLarge = () =>
+      send(res, 413, { message: `request body is larger than ${maxBodyBytes} bytes (API Gateway's payload limit)` }, { connection: 'close' });
     // API Gateway refuses a payload over its limit before the receiver sees anything.
     if ((declaredLength(req) ?? 0) > maxBodyBytes) return tooLarge();
     let source: string | undefined;
@@ -173,7 +186,15 @@ export async function startFrontDoor(opts: FrontDoorOptions): Promise<FrontDoor>
       const early = precheck(head);
       if (early) {
         answerUnread(req, res, early);
-        tell({ receivedAt, method, target: req.url ?? url.pathname, rawHeaders: req.rawHeaders, body: Buffer.alloc(0), status: early.statusCode, bodyNotRead: true });
+        tell({
+          receivedAt,
+          method,
+          target: req.url ?? url.pathname,
+          rawHeaders: req.rawHeaders,
+          body: Buffer.alloc(0),
+          status: early.statusCode,
+          bodyNotRead: true,
+        });
         return;
       }
     }

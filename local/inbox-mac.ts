@@ -43,8 +43,13 @@ export class InboxKeyError extends SocialPlusWebhooksError {
  * a {@link BlobNotFoundError}: the object is there, and is left in place for a person to inspect.
  */
 export class UnauthenticatedInboxObjectError extends SocialPlusWebhooksError {
-  constructor(readonly key: string, readonly reason: string) {
-    super(`inbox object ${key} was not written by this installation's receiver or fan-out (${reason}): it is not processed, and is left in place for you to inspect`);
+  constructor(
+    readonly key: string,
+    readonly reason: string,
+  ) {
+    super(
+      `inbox object ${key} was not written by this installation's receiver or fan-out (${reason}): it is not processed, and is left in place for you to inspect`,
+    );
     this.name = 'UnauthenticatedInboxObjectError';
   }
 }
@@ -83,8 +88,8 @@ async function readKeyFile(file: string): Promise<Buffer | undefined> {
   // The content is never echoed: it may be the key.
   if (!KEY_TEXT.test(value)) {
     throw new InboxKeyError(
-      `the inbox key file ${file} does not hold a valid key (${INBOX_KEY_BYTES} bytes as 43 base64url characters). `
-      + 'Delete it to generate a new one; spills and claim checks still waiting in the inbox then no longer verify and are not processed.',
+      `the inbox key file ${file} does not hold a valid key (${INBOX_KEY_BYTES} bytes as 43 base64url characters). ` +
+        'Delete it to generate a new one; spills and claim checks still waiting in the inbox then no longer verify and are not processed.',
     );
   }
   return Buffer.from(value, 'base64url');
@@ -111,7 +116,12 @@ export function inboxMac(key: Buffer, objectKey: string, body: Uint8Array): stri
  * What is wrong with an object's MAC, or undefined when it verifies. `metadata` is the object's
  * user metadata, names in any case (the SDK hands them over as the server spelled them).
  */
-export function inboxMacProblem(key: Buffer, objectKey: string, body: Uint8Array, metadata: Readonly<Record<string, string | undefined>>): string | undefined {
+export function inboxMacProblem(
+  key: Buffer,
+  objectKey: string,
+  body: Uint8Array,
+  metadata: Readonly<Record<string, string | undefined>>,
+): string | undefined {
   checkKey(key);
   let given: string | undefined;
   for (const [name, value] of Object.entries(metadata)) if (name.toLowerCase() === INBOX_MAC_METADATA) given = value;
@@ -133,7 +143,10 @@ export function inboxMacProblem(key: Buffer, objectKey: string, body: Uint8Array
  * an object already there with the same bytes but no MAC is written again rather than kept.
  */
 export class InboxMacBlobStore implements BlobStore {
-  constructor(private readonly inner: BlobStore, private readonly key: Buffer) {
+  constructor(
+    private readonly inner: BlobStore,
+    private readonly key: Buffer,
+  ) {
     checkKey(key);
   }
 

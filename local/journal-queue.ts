@@ -129,7 +129,10 @@ export class JournalQueue implements EventQueue {
     const dlqDamaged = dlqRead.tornTail || dlqRead.corruptLines > 0;
     if (read.tornTail || read.corruptLines > 0 || dlqDamaged) {
       logger.warn('local queue: ignored incomplete journal lines left by a crash', {
-        tornTail: read.tornTail, corruptLines: read.corruptLines, dlqTornTail: dlqRead.tornTail, dlqCorruptLines: dlqRead.corruptLines,
+        tornTail: read.tornTail,
+        corruptLines: read.corruptLines,
+        dlqTornTail: dlqRead.tornTail,
+        dlqCorruptLines: dlqRead.corruptLines,
       });
     }
 
@@ -277,7 +280,8 @@ export class JournalQueue implements EventQueue {
       const consumer = this.consumer as BatchConsumer;
       const res = await consumer({ Records: batch.map((e) => toRecord(e, this.arn)) });
       failed = failedIds(res, batch);
-      if (failed === 'all') this.logger.error('local queue: the batch response names unknown records; the whole batch is retried', { count: batch.length });
+      if (failed === 'all')
+        this.logger.error('local queue: the batch response names unknown records; the whole batch is retried', { count: batch.length });
     } catch (err) {
       failed = 'all';
       this.logger.error('local queue: the consumer threw; the whole batch is retried', { error: (err as Error).message, count: batch.length });
@@ -323,14 +327,19 @@ export class JournalQueue implements EventQueue {
       await this.journal.append(deadLine(e.id), { durable: false });
     } catch (err) {
       if (this.closing) return;
-      this.logger.error('local queue: could not move a record to the DLQ; it stays in the queue', { error: (err as Error).message, eventId: e.attributes.eventId });
+      this.logger.error('local queue: could not move a record to the DLQ; it stays in the queue', {
+        error: (err as Error).message,
+        eventId: e.attributes.eventId,
+      });
       this.scheduler.retryLater(e);
       return;
     }
     this.entries.untrack(e);
     this.dlq.add(dead);
     this.logger.warn('local queue: moved a record to the dead-letter queue', {
-      eventId: e.attributes.eventId, eventType: e.attributes.eventType, receiveCount: e.receiveCount,
+      eventId: e.attributes.eventId,
+      eventType: e.attributes.eventType,
+      receiveCount: e.receiveCount,
     });
     this.notifyIfIdle();
   }

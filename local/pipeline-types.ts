@@ -32,7 +32,6 @@ export interface LocalPipelineWrappers {
   readonly handler?: (handler: WebhookHandler<WebhookEnvelope>) => WebhookHandler<WebhookEnvelope>;
 }
 
-
 export interface LocalPipelineOptions {
   /** Root of local state. @default `SOCIALPLUS_LOCAL_DIR` or `.local` */
   readonly dir?: string;

@@ -24,12 +24,7 @@ import { createReceiverHandler } from '../lambda/receiver/handler.js';
 import { signatureSplit } from '../lambda/core/signature-split.js';
 import { resolveDevSecret } from './dev-secret.js';
 import type { LocalDeliveryStream } from './delivery-stream.js';
-import {
-  ensureBucket,
-  ensureEventTable,
-  localDynamoDbClient,
-  localS3Client,
-} from './emulators.js';
+import { ensureBucket, ensureEventTable, localDynamoDbClient, localS3Client } from './emulators.js';
 import { createAdminHandler } from './admin-api.js';
 import { CaptureWriter } from './capture.js';
 import { createLocalFanout, localHandlersConfig, localInbox, type LocalFanoutSettings } from './fanout-runtime.js';
@@ -50,7 +45,6 @@ export { claimLocalDir, isAlive, LocalDirInUseError, readDevInfo, type DevInfo }
 import type { LocalPipeline, LocalPipelineOptions } from './pipeline-types.js';
 
 export type { LocalPipeline, LocalPipelineOptions, LocalPipelineWrappers } from './pipeline-types.js';
-
 
 /** Starts local mode; resolves once it serves requests. */
 export async function startLocalPipeline(opts: LocalPipelineOptions = {}): Promise<LocalPipeline> {
@@ -73,13 +67,23 @@ export async function startLocalPipeline(opts: LocalPipelineOptions = {}): Promi
   };
   try {
     const inboxKey = await loadOrCreateInboxKey(paths.inboxKeyFile);
-    const secret = await resolveDevSecret({ secretFile: paths.secretFile, ...(opts.secret !== undefined ? { explicit: opts.secret } : {}), ...(opts.env ? { env: opts.env } : {}) });
+    const secret = await resolveDevSecret({
+      secretFile: paths.secretFile,
+      ...(opts.secret !== undefined ? { explicit: opts.secret } : {}),
+      ...(opts.env ? { env: opts.env } : {}),
+    });
     const releaseLock = await claimLocalDir(paths.root);
     cleanup.push(releaseLock);
     const capture = opts.captureDir === undefined ? undefined : await CaptureWriter.open({ dir: opts.captureDir, logger });
 
     // Listen first: a busy port fails in milliseconds, and /healthz answers 503 while starting.
-    const door = await startFrontDoor({ port, ...(opts.host ? { host: opts.host } : {}), ...(opts.maxBodyBytes ? { maxBodyBytes: opts.maxBodyBytes } : {}), logger, ...(capture ? { onWebhook: (x) => capture.record(x) } : {}) });
+    const door = await startFrontDoor({
+      port,
+      ...(opts.host ? { host: opts.host } : {}),
+      ...(opts.maxBodyBytes ? { maxBodyBytes: opts.maxBodyBytes } : {}),
+      logger,
+      ...(capture ? { onWebhook: (x) => capture.record(x) } : {}),
+    });
     cleanup.push(() => door.close());
 
     // The emulators run in their own processes (a crash in one cannot take the front door down; it
@@ -161,10 +165,28 @@ export async function startLocalPipeline(opts: LocalPipelineOptions = {}): Promi
         ...(opts.handlers ? { handlers: opts.handlers } : {}),
         wrap,
       });
-      fanout = { mode, consumer: inline.consumer, handlers: inline.handlers, stream: inline.stream, flush: () => inline.stream.flush(), close: () => inline.close(), pid: () => process.pid, restarts: () => 0 };
+      fanout = {
+        mode,
+        consumer: inline.consumer,
+        handlers: inline.handlers,
+        stream: inline.stream,
+        flush: () => inline.stream.flush(),
+        close: () => inline.close(),
+        pid: () => process.pid,
+        restarts: () => 0,
+      };
     } else {
       const child = await startFanoutProcess({ ...access, settings, inboxKey, logger, onMetrics: addCounts });
-      fanout = { mode, consumer: child.consumer, handlers: child.handlers, stream: undefined, flush: () => child.flush(), close: () => child.close(), pid: () => child.pid(), restarts: () => child.restarts() };
+      fanout = {
+        mode,
+        consumer: child.consumer,
+        handlers: child.handlers,
+        stream: undefined,
+        flush: () => child.flush(),
+        close: () => child.close(),
+        pid: () => child.pid(),
+        restarts: () => child.restarts(),
+      };
     }
     cleanup.push(() => fanout.close());
 
@@ -191,12 +213,20 @@ export async function startLocalPipeline(opts: LocalPipelineOptions = {}): Promi
     // What the receiver would refuse from the headers and the path alone is answered before the body is read.
     door.serve(receiver, (head) => precheckWebhook(head, { logger, metrics, knownSources: sources }));
 
-    const devInfo: DevInfo = { pid: process.pid, url: loopbackUrl(opts.host, door.port, door.url), token: randomBytes(24).toString('base64url'), startedAt: new Date().toISOString() };
-    door.serveAdmin(devInfo.token, createAdminHandler({
-      queue,
-      signatures: () => signatureSplit(counts),
-      dynamodb: { client: dynamodb, tables: { events: LOCAL_TABLE_NAME, handlerState: handlerStateTable } },
-    }));
+    const devInfo: DevInfo = {
+      pid: process.pid,
+      url: loopbackUrl(opts.host, door.port, door.url),
+      token: randomBytes(24).toString('base64url'),
+      startedAt: new Date().toISOString(),
+    };
+    door.serveAdmin(
+      devInfo.token,
+      createAdminHandler({
+        queue,
+        signatures: () => signatureSplit(counts),
+        dynamodb: { client: dynamodb, tables: { events: LOCAL_TABLE_NAME, handlerState: handlerStateTable } },
+      }),
+    );
     await writeDevInfo(paths.devInfoFile, devInfo);
     const removeDevInfo = () => removeOwnDevInfo(paths.devInfoFile, devInfo.token);
     cleanup.push(removeDevInfo);
@@ -210,7 +240,9 @@ export async function startLocalPipeline(opts: LocalPipelineOptions = {}): Promi
       endpoints: access.endpoints,
       credentials: access.credentials,
       handlers: fanout.handlers.map((h) => ({ name: h.name, events: h.events })),
-      handlersConfig: handlersConfig ? { from: handlersConfig.from, ...(handlersConfig.file ? { file: handlersConfig.file } : {}) } : { from: 'caller' },
+      handlersConfig: handlersConfig
+        ? { from: handlersConfig.from, ...(handlersConfig.file ? { file: handlersConfig.file } : {}) }
+        : { from: 'caller' },
       tableName: LOCAL_TABLE_NAME,
       bucket: LOCAL_BUCKET_NAME,
       queue,
@@ -285,7 +317,6 @@ function loopbackUrl(host: string | undefined, port: number, url: string): strin
   return url;
 }
 
-
 type RunningFanout = {
   readonly mode: 'process' | 'inline';
   readonly consumer: BatchConsumer;
@@ -300,6 +331,7 @@ type RunningFanout = {
 /** The fan-out runs in its own process unless the caller's objects (handlers, wrappers) must run in this one. */
 function fanoutMode(opts: LocalPipelineOptions): 'process' | 'inline' {
   const needsInline = opts.handlers !== undefined || opts.wrap !== undefined;
-  if (opts.fanout === 'process' && needsInline) throw new RangeError("fanout: 'process' cannot run handlers or wrappers given as objects: use fanout: 'inline'");
+  if (opts.fanout === 'process' && needsInline)
+    throw new RangeError("fanout: 'process' cannot run handlers or wrappers given as objects: use fanout: 'inline'");
   return opts.fanout ?? (needsInline ? 'inline' : 'process');
 }

@@ -24,7 +24,11 @@ export async function readPrivateFileText(file: string, fail: (reason: string) =
  * 0700) under a temporary name, synced, and linked into place, which fails when the name exists:
  * a concurrent creator's value then wins and is read back, never overwritten or read half-written.
  */
-export async function loadOrCreatePrivateFile<T>(file: string, read: (file: string) => Promise<T | undefined>, make: () => { readonly value: T; readonly text: string }): Promise<T> {
+export async function loadOrCreatePrivateFile<T>(
+  file: string,
+  read: (file: string) => Promise<T | undefined>,
+  make: () => { readonly value: T; readonly text: string },
+): Promise<T> {
   const existing = await read(file);
   if (existing !== undefined) return existing;
 

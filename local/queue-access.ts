@@ -81,7 +81,7 @@ class AdminQueue implements LocalQueueAccess {
     let bytes = 0;
     const flush = async () => {
       if (batch.length === 0) return;
-      const answer = await this.request('POST', '/enqueue', { messages: batch }) as { sent?: number };
+      const answer = (await this.request('POST', '/enqueue', { messages: batch })) as { sent?: number };
       done += answer.sent ?? batch.length;
       batch = [];
       bytes = 0;
@@ -97,12 +97,12 @@ class AdminQueue implements LocalQueueAccess {
   }
 
   async redrive(): Promise<number> {
-    const answer = await this.request('POST', '/redrive') as { moved?: number };
+    const answer = (await this.request('POST', '/redrive')) as { moved?: number };
     return answer.moved ?? 0;
   }
 
   async stats(): Promise<QueueStats> {
-    return await this.request('GET', '/queue') as QueueStats;
+    return (await this.request('GET', '/queue')) as QueueStats;
   }
 
   async close(): Promise<void> {}
@@ -130,7 +130,9 @@ class AdminQueue implements LocalQueueAccess {
     }
     if (!res.ok) {
       const message = (parsed as { message?: unknown } | undefined)?.message;
-      throw new LocalModeUnreachableError(`${where} answered ${res.status} to ${method} /admin${path}: ${typeof message === 'string' ? message : text.slice(0, 200)}`);
+      throw new LocalModeUnreachableError(
+        `${where} answered ${res.status} to ${method} /admin${path}: ${typeof message === 'string' ? message : text.slice(0, 200)}`,
+      );
     }
     return parsed;
   }
@@ -139,7 +141,10 @@ class AdminQueue implements LocalQueueAccess {
 class FileQueue implements LocalQueueAccess {
   readonly via = 'files' as const;
 
-  constructor(private readonly queue: JournalQueue, private readonly release: () => Promise<void>) {}
+  constructor(
+    private readonly queue: JournalQueue,
+    private readonly release: () => Promise<void>,
+  ) {}
 
   async send(messages: readonly QueueMessage[], onProgress?: (queued: number) => void): Promise<void> {
     for (let i = 0; i < messages.length; i += FILE_SEND_CONCURRENCY) {

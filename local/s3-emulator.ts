@@ -73,7 +73,12 @@ export function createS3Emulator(opts: S3EmulatorOptions): S3Emulator {
     if (key === undefined) {
       if (method === 'PUT' && !hasParams(query, [])) return createBucket(req, res, bucket);
       if (method === 'HEAD' && !hasParams(query, [])) return store.requireBucket(bucket).then(() => void res.writeHead(200).end());
-      if (method === 'GET' && query.get('list-type') === '2' && !hasParams(query, ['list-type', 'prefix', 'delimiter', 'max-keys', 'continuation-token', 'start-after', 'fetch-owner', 'encoding-type'])) return listObjects(res, bucket, query);
+      if (
+        method === 'GET' &&
+        query.get('list-type') === '2' &&
+        !hasParams(query, ['list-type', 'prefix', 'delimiter', 'max-keys', 'continuation-token', 'start-after', 'fetch-owner', 'encoding-type'])
+      )
+        return listObjects(res, bucket, query);
       if (method === 'POST' && query.has('delete') && !hasParams(query, ['delete'])) return deleteObjects(req, res, bucket);
       throw notImplemented(method === 'GET' && !hasParams(query, []) ? 'ListObjects (version 1); use ListObjectsV2' : op);
     }
@@ -91,9 +96,14 @@ export function createS3Emulator(opts: S3EmulatorOptions): S3Emulator {
   }
 
   async function listBuckets(res: ServerResponse): Promise<void> {
-    const buckets = (await store.listBuckets())
-      .map((b) => `<Bucket><Name>${xml(b.name)}</Name><CreationDate>${b.created.toISOString()}</CreationDate></Bucket>`);
-    sendXml(res, 200, `<ListAllMyBucketsResult xmlns="${XMLNS}"><Owner><ID>local</ID><DisplayName>local</DisplayName></Owner><Buckets>${buckets.join('')}</Buckets></ListAllMyBucketsResult>`);
+    const buckets = (await store.listBuckets()).map(
+      (b) => `<Bucket><Name>${xml(b.name)}</Name><CreationDate>${b.created.toISOString()}</CreationDate></Bucket>`,
+    );
+    sendXml(
+      res,
+      200,
+      `<ListAllMyBucketsResult xmlns="${XMLNS}"><Owner><ID>local</ID><DisplayName>local</DisplayName></Owner><Buckets>${buckets.join('')}</Buckets></ListAllMyBucketsResult>`,
+    );
   }
 
   async function createBucket(req: IncomingMessage, res: ServerResponse, bucket: string): Promise<void> {
@@ -107,13 +117,18 @@ export function createS3Emulator(opts: S3EmulatorOptions): S3Emulator {
     const prefix = q.get('prefix') ?? '';
     const delimiter = q.get('delimiter') ?? '';
     const maxKeysText = q.get('max-keys') ?? '1000';
-    if (!/^\d{1,10}$/.test(maxKeysText)) throw badRequest('InvalidArgument', 'Provided max-keys not an integer or within integer range', { ArgumentName: 'max-keys', ArgumentValue: maxKeysText });
+    if (!/^\d{1,10}$/.test(maxKeysText))
+      throw badRequest('InvalidArgument', 'Provided max-keys not an integer or within integer range', {
+        ArgumentName: 'max-keys',
+        ArgumentValue: maxKeysText,
+      });
     const maxKeys = Math.min(1000, Number(maxKeysText));
     const token = q.get('continuation-token');
     const startAfter = token !== null ? decodeToken(token) : (q.get('start-after') ?? '');
     // `encoding-type=url` (the AWS CLI asks for it): names in the answer URL-encoded, spaces as '+'.
     const encoding = q.get('encoding-type');
-    if (encoding !== null && encoding !== 'url') throw badRequest('InvalidArgument', 'Invalid Encoding Method specified in Request', { ArgumentName: 'encoding-type', ArgumentValue: encoding });
+    if (encoding !== null && encoding !== 'url')
+      throw badRequest('InvalidArgument', 'Invalid Encoding Method specified in Request', { ArgumentName: 'encoding-type', ArgumentValue: encoding });
     const name = (text: string) => xml(encoding === 'url' ? encodeURIComponent(text).replace(/%20/g, '+') : text);
     const keys = await store.listKeys(bucket, prefix, startAfter);
     // Keys and common prefixes share max-keys, as on S3; a common prefix stands for all its keys.
@@ -131,20 +146,32 @@ export function createS3Emulator(opts: S3EmulatorOptions): S3Emulator {
       if (common !== undefined) items.push({ prefix: (lastPrefix = common) });
       else items.push({ key: k });
     }
-    const contents = await Promise.all(items.map(async (item) => {
-      if ('prefix' in item) return `<CommonPrefixes><Prefix>${name(item.prefix)}</Prefix></CommonPrefixes>`;
-      const o = await store.describe(bucket, item.key);
-      if (!o) return ''; // Deleted since the walk.
-      return `<Contents><Key>${name(item.key)}</Key><LastModified>${o.mtime.toISOString()}</LastModified><ETag>${xml(`"${o.etag}"`)}</ETag><Size>${o.size}</Size><StorageClass>STANDARD</StorageClass></Contents>`;
-    }));
+    const contents = await Promise.all(
+      items.map(async (item) => {
+        if ('prefix' in item) return `<CommonPrefixes><Prefix>${name(item.prefix)}</Prefix></CommonPrefixes>`;
+        const o = await store.describe(bucket, item.key);
+        if (!o) return ''; // Deleted since the walk.
+        return `<Contents><Key>${name(item.key)}</Key><LastModified>${o.mtime.toISOString()}</LastModified><ETag>${xml(`"${o.etag}"`)}</ETag><Size>${o.size}</Size><StorageClass>STANDARD</StorageClass></Contents>`;
+      }),
+    );
     const last = items.at(-1);
     const next = truncated && last ? encodeToken('prefix' in last ? last.prefix : last.key) : undefined;
-    sendXml(res, 200, `<ListBucketResult xmlns="${XMLNS}"><Name>${xml(bucket)}</Name><Prefix>${name(prefix)}</Prefix>`
-      + (token !== null ? `<ContinuationToken>${xml(token)}</ContinuationToken>` : q.has('start-after') ? `<StartAfter>${name(startAfter)}</StartAfter>` : '')
-      + (delimiter ? `<Delimiter>${name(delimiter)}</Delimiter>` : '')
-      + (encoding === 'url' ? '<EncodingType>url</EncodingType>' : '')
-      + `<KeyCount>${items.length}</KeyCount><MaxKeys>${maxKeys}</MaxKeys><IsTruncated>${truncated}</IsTruncated>`
-      + (next ? `<NextContinuationToken>${next}</NextContinuationToken>` : '') + contents.join('') + '</ListBucketResult>');
+    sendXml(
+      res,
+      200,
+      `<ListBucketResult xmlns="${XMLNS}"><Name>${xml(bucket)}</Name><Prefix>${name(prefix)}</Prefix>` +
+        (token !== null
+          ? `<ContinuationToken>${xml(token)}</ContinuationToken>`
+          : q.has('start-after')
+            ? `<StartAfter>${name(startAfter)}</StartAfter>`
+            : '') +
+        (delimiter ? `<Delimiter>${name(delimiter)}</Delimiter>` : '') +
+        (encoding === 'url' ? '<EncodingType>url</EncodingType>' : '') +
+        `<KeyCount>${items.length}</KeyCount><MaxKeys>${maxKeys}</MaxKeys><IsTruncated>${truncated}</IsTruncated>` +
+        (next ? `<NextContinuationToken>${next}</NextContinuationToken>` : '') +
+        contents.join('') +
+        '</ListBucketResult>',
+    );
   }
 
   async function putObject(req: IncomingMessage, res: ServerResponse, bucket: string, key: string): Promise<void> {
@@ -160,7 +187,13 @@ export function createS3Emulator(opts: S3EmulatorOptions): S3Emulator {
     const { fh, size, mtime, metadata, etag } = await store.open(bucket, key);
     let streaming = false;
     try {
-      const headers: Record<string, string | number> = { ...metadata, 'content-type': metadata['content-type'] ?? 'binary/octet-stream', ETag: `"${etag}"`, 'Last-Modified': mtime.toUTCString(), 'Accept-Ranges': 'bytes' };
+      const headers: Record<string, string | number> = {
+        ...metadata,
+        'content-type': metadata['content-type'] ?? 'binary/octet-stream',
+        ETag: `"${etag}"`,
+        'Last-Modified': mtime.toUTCString(),
+        'Accept-Ranges': 'bytes',
+      };
       const range = parseRange(req.headers.range, size);
       headers['Content-Length'] = range ? range.end - range.start + 1 : size;
       if (range) headers['Content-Range'] = `bytes ${range.start}-${range.end}/${size}`;

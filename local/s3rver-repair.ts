@@ -66,7 +66,9 @@ export function repairS3rverFolder(dir: string, opts: S3rverRepairOptions): S3rv
   const report: S3rverRepairReport = { repaired: [], quarantined: [] };
   let buckets: string[];
   try {
-    buckets = readdirSync(dir, { withFileTypes: true }).filter((d) => d.isDirectory()).map((d) => d.name);
+    buckets = readdirSync(dir, { withFileTypes: true })
+      .filter((d) => d.isDirectory())
+      .map((d) => d.name);
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return report;
     throw err;
@@ -102,7 +104,10 @@ export function repairS3rverFolder(dir: string, opts: S3rverRepairOptions): S3rv
           if (existsSync(`${base}${suffix}`)) renameSync(`${base}${suffix}`, `${target}${suffix}`);
         }
         report.quarantined.push(name);
-        logger.warn('local S3: moved aside an inbox object whose write was cut short by a crash (never acknowledged; it cannot be served)', { key: name, movedTo: target });
+        logger.warn('local S3: moved aside an inbox object whose write was cut short by a crash (never acknowledged; it cannot be served)', {
+          key: name,
+          movedTo: target,
+        });
       }
     }
   }

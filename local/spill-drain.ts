@@ -89,10 +89,14 @@ export class SpillDrain {
     this.intervalMs = opts.intervalMs ?? 1000;
     this.kickDelayMs = opts.kickDelayMs ?? 20;
     this.tornAfterMs = opts.tornAfterMs ?? 10_000;
-    if (!Number.isFinite(this.intervalMs) || this.intervalMs <= 0) throw new RangeError(`spill drain option intervalMs must be a positive number, got ${opts.intervalMs}`);
-    if (!Number.isFinite(this.kickDelayMs) || this.kickDelayMs < 0) throw new RangeError(`spill drain option kickDelayMs must be a number ≥ 0, got ${opts.kickDelayMs}`);
+    if (!Number.isFinite(this.intervalMs) || this.intervalMs <= 0)
+      throw new RangeError(`spill drain option intervalMs must be a positive number, got ${opts.intervalMs}`);
+    if (!Number.isFinite(this.kickDelayMs) || this.kickDelayMs < 0)
+      throw new RangeError(`spill drain option kickDelayMs must be a number ≥ 0, got ${opts.kickDelayMs}`);
     if (!Buffer.isBuffer(opts.inboxKey) || opts.inboxKey.length !== INBOX_KEY_BYTES) {
-      throw new TypeError(`spill drain option inboxKey must be this installation's ${INBOX_KEY_BYTES}-byte inbox key (loadOrCreateInboxKey), got ${Buffer.isBuffer(opts.inboxKey) ? `${opts.inboxKey.length} bytes` : typeof opts.inboxKey}`);
+      throw new TypeError(
+        `spill drain option inboxKey must be this installation's ${INBOX_KEY_BYTES}-byte inbox key (loadOrCreateInboxKey), got ${Buffer.isBuffer(opts.inboxKey) ? `${opts.inboxKey.length} bytes` : typeof opts.inboxKey}`,
+      );
     }
     this.logger = opts.logger ?? silentLogger;
   }
@@ -170,20 +174,26 @@ export class SpillDrain {
     // A few at a time: a burst of spills (the queue down for a while) shares the queue's disk syncs.
     // One spill that cannot be read or announced now does not hold back the others.
     for (let i = 0; i < spills.length && !this.closed; i += PARALLEL) {
-      await Promise.all(spills.slice(i, i + PARALLEL).map(async ({ key, lastModified }) => {
-        try {
-          if (!(await this.isAnnounceable(key, lastModified))) return;
-          await this.opts.queue.send({ body: s3NotificationBody(this.opts.bucket, [key]), attributes: NO_ATTRIBUTES });
-          sent++;
-          this.announcedCount++;
-        } catch (err) {
-          failed.push({ key, error: (err as Error).message });
-        }
-      }));
+      await Promise.all(
+        spills.slice(i, i + PARALLEL).map(async ({ key, lastModified }) => {
+          try {
+            if (!(await this.isAnnounceable(key, lastModified))) return;
+            await this.opts.queue.send({ body: s3NotificationBody(this.opts.bucket, [key]), attributes: NO_ATTRIBUTES });
+            sent++;
+            this.announcedCount++;
+          } catch (err) {
+            failed.push({ key, error: (err as Error).message });
+          }
+        }),
+      );
     }
     if (sent > 0) this.logger.info('spill drain: enqueued spilled events for the fan-out', { count: sent });
     if (failed.length > 0 && !this.closed) {
-      this.logger.warn('spill drain: could not announce some spilled events; will try again', { count: failed.length, key: failed[0]?.key, error: failed[0]?.error });
+      this.logger.warn('spill drain: could not announce some spilled events; will try again', {
+        count: failed.length,
+        key: failed[0]?.key,
+        error: failed[0]?.error,
+      });
     }
     return sent;
   }
@@ -224,13 +234,19 @@ export class SpillDrain {
       if (ageMs >= this.tornAfterMs && !this.refused.has(key)) {
         this.refused.add(key);
         this.refusedCount++;
-        this.logger.warn('spill drain: refused a spill object not written by this installation; it is not processed and is left in place for you to inspect', { key, reason: problem, bytes: body.length });
+        this.logger.warn(
+          'spill drain: refused a spill object not written by this installation; it is not processed and is left in place for you to inspect',
+          { key, reason: problem, bytes: body.length },
+        );
       }
       return false;
     }
     if (ageMs >= this.tornAfterMs) {
       await this.opts.s3.send(new DeleteObjectCommand({ Bucket: this.opts.bucket, Key: key }));
-      this.logger.warn('spill drain: removed a torn spill object left by an interrupted write (its event was never acknowledged)', { key, bytes: body.length });
+      this.logger.warn('spill drain: removed a torn spill object left by an interrupted write (its event was never acknowledged)', {
+        key,
+        bytes: body.length,
+      });
     }
     return false;
   }
@@ -239,7 +255,9 @@ export class SpillDrain {
     const keys: Array<{ key: string; lastModified: Date | undefined }> = [];
     let token: string | undefined;
     do {
-      const out = await this.opts.s3.send(new ListObjectsV2Command({ Bucket: this.opts.bucket, Prefix: INBOX_SPILL_PREFIX, ...(token ? { ContinuationToken: token } : {}) }));
+      const out = await this.opts.s3.send(
+        new ListObjectsV2Command({ Bucket: this.opts.bucket, Prefix: INBOX_SPILL_PREFIX, ...(token ? { ContinuationToken: token } : {}) }),
+      );
       for (const o of out.Contents ?? []) {
         if (!o.Key) continue;
         if (parseInboxKey(o.Key)?.kind === 'spill') keys.push({ key: o.Key, lastModified: o.LastModified });

@@ -102,10 +102,12 @@ export function childReady<R>(child: SupervisedChild, opts: ChildReadyOptions<R>
     };
     proc.on('message', onMessage);
     proc.once('error', (err) => settle(() => reject(new Error(`the ${opts.name} could not be started: ${err.message}`))));
-    void child.exited.then(({ code, signal }) => settle(() => {
-      const output = child.tail.length ? `; its last output:\n${child.tail.join('\n')}` : '';
-      reject(new Error(`the ${opts.name} exited (${signal ?? `code ${code}`}) before it was ready${output}`));
-    }));
+    void child.exited.then(({ code, signal }) =>
+      settle(() => {
+        const output = child.tail.length ? `; its last output:\n${child.tail.join('\n')}` : '';
+        reject(new Error(`the ${opts.name} exited (${signal ?? `code ${code}`}) before it was ready${output}`));
+      }),
+    );
   });
 }
 

@@ -43,7 +43,10 @@ export interface VerifiedBlobStoreOptions {
 
 /** An inbox object that did not read back whole (still being written, or torn by a crash). */
 export class IncompleteObjectError extends SocialPlusWebhooksError {
-  constructor(readonly key: string, detail: string) {
+  constructor(
+    readonly key: string,
+    detail: string,
+  ) {
     super(`object ${key} is incomplete: ${detail}`);
     this.name = 'IncompleteObjectError';
   }
@@ -55,9 +58,13 @@ export class VerifiedBlobStore implements BlobStore {
   /** The put in progress (or last queued) per key. */
   private readonly writing = new Map<string, Promise<void>>();
 
-  constructor(private readonly inner: BlobStore, private readonly opts: VerifiedBlobStoreOptions = {}) {
+  constructor(
+    private readonly inner: BlobStore,
+    private readonly opts: VerifiedBlobStoreOptions = {},
+  ) {
     this.attempts = opts.attempts ?? 20;
-    if (!Number.isInteger(this.attempts) || this.attempts < 1) throw new RangeError(`verified blob store option attempts must be a positive integer, got ${opts.attempts}`);
+    if (!Number.isInteger(this.attempts) || this.attempts < 1)
+      throw new RangeError(`verified blob store option attempts must be a positive integer, got ${opts.attempts}`);
   }
 
   get bucket(): string | undefined {
@@ -92,7 +99,10 @@ export class VerifiedBlobStore implements BlobStore {
       const got = await this.readBody(key);
       if (got?.equals(expected)) break;
       if (attempt >= this.attempts) {
-        throw new IncompleteObjectError(key, got === undefined ? 'not found right after it was written' : `read back ${got.length} bytes, wrote ${expected.length}`);
+        throw new IncompleteObjectError(
+          key,
+          got === undefined ? 'not found right after it was written' : `read back ${got.length} bytes, wrote ${expected.length}`,
+        );
       }
       await pause(5 * attempt);
     }
@@ -151,4 +161,3 @@ function pause(ms: number, signal?: AbortSignal): Promise<void> {
     signal?.addEventListener('abort', onAbort, { once: true });
   });
 }
-

@@ -27,7 +27,9 @@ export async function startAwsStub(opts: { secretString: string }): Promise<AwsS
     'AmazonSQS.SendMessage': (input) => ({
       MessageId: randomUUID(),
       // The SDK checks the body's MD5 and rejects the response without it.
-      MD5OfMessageBody: createHash('md5').update(String(input.MessageBody ?? '')).digest('hex'),
+      MD5OfMessageBody: createHash('md5')
+        .update(String(input.MessageBody ?? ''))
+        .digest('hex'),
     }),
     'secretsmanager.GetSecretValue': (input) => ({
       ARN: String(input.SecretId ?? ''),
@@ -58,7 +60,10 @@ export async function startAwsStub(opts: { secretString: string }): Promise<AwsS
         res.end(JSON.stringify(body));
       };
       if (!answer) {
-        reply(400, { __type: 'UnknownOperationException', message: `the benchmark's AWS stub does not answer '${target || `${req.method} ${req.url}`}'` });
+        reply(400, {
+          __type: 'UnknownOperationException',
+          message: `the benchmark's AWS stub does not answer '${target || `${req.method} ${req.url}`}'`,
+        });
         return;
       }
       let input: Record<string, unknown>;
@@ -80,9 +85,10 @@ export async function startAwsStub(opts: { secretString: string }): Promise<AwsS
   return {
     endpoint: `http://127.0.0.1:${port}`,
     calls,
-    close: () => new Promise<void>((resolve) => {
-      server.closeAllConnections();
-      server.close(() => resolve());
-    }),
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
   };
 }

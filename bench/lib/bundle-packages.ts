@@ -45,7 +45,10 @@ export function bytesByPackage({ meta, entryFile }: BuildMeta, which: 'eager' | 
 
 /** Packages that grew from `floor` to `bundle`, with how many bytes, largest first. */
 export function extraBytes(bundle: Map<string, number>, floor: Map<string, number>): Array<readonly [string, number]> {
-  return [...bundle].map(([k, v]) => [k, v - (floor.get(k) ?? 0)] as const).filter(([, d]) => d > 0).sort((a, b) => b[1] - a[1]);
+  return [...bundle]
+    .map(([k, v]) => [k, v - (floor.get(k) ?? 0)] as const)
+    .filter(([, d]) => d > 0)
+    .sort((a, b) => b[1] - a[1]);
 }
 
 /** A bundle's esbuild metafile and the handler module it was built from. */

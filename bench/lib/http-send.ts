@@ -21,19 +21,22 @@ export async function postAll(url: string, payloads: readonly SignedPayload[], c
   const statuses = new Array<number>(payloads.length).fill(0);
   const errors: string[] = [];
   let next = 0;
-  const one = (p: SignedPayload) => new Promise<number>((resolve) => {
-    postSignedPayload(agent, target, p, (status, err) => {
-      if (err && errors.length < 5) errors.push(err.message);
-      resolve(status);
+  const one = (p: SignedPayload) =>
+    new Promise<number>((resolve) => {
+      postSignedPayload(agent, target, p, (status, err) => {
+        if (err && errors.length < 5) errors.push(err.message);
+        resolve(status);
+      });
     });
-  });
   try {
-    await Promise.all(Array.from({ length: Math.min(concurrency, payloads.length) }, async () => {
-      while (next < payloads.length) {
-        const i = next++;
-        statuses[i] = await one(payloads[i] as SignedPayload);
-      }
-    }));
+    await Promise.all(
+      Array.from({ length: Math.min(concurrency, payloads.length) }, async () => {
+        while (next < payloads.length) {
+          const i = next++;
+          statuses[i] = await one(payloads[i] as SignedPayload);
+        }
+      }),
+    );
   } finally {
     agent.destroy();
   }
@@ -58,18 +61,26 @@ export function postSignedPayload(
     called = true;
     done(status, err);
   };
-  const req = request({
-    agent,
-    host: target.hostname,
-    port: target.port,
-    path: target.pathname,
-    method: 'POST',
-    ...(timeoutMs !== undefined ? { timeout: timeoutMs } : {}),
-    headers: { 'content-type': 'application/json', 'content-length': p.body.length, 'x-amity-signature': p.signature, 'user-agent': 'Social-Plus-Webhooks/1.0' },
-  }, (res) => {
-    res.resume();
-    res.on('end', () => once(res.statusCode ?? 0));
-  });
+  const req = request(
+    {
+      agent,
+      host: target.hostname,
+      port: target.port,
+      path: target.pathname,
+      method: 'POST',
+      ...(timeoutMs !== undefined ? { timeout: timeoutMs } : {}),
+      headers: {
+        'content-type': 'application/json',
+        'content-length': p.body.length,
+        'x-amity-signature': p.signature,
+        'user-agent': 'Social-Plus-Webhooks/1.0',
+      },
+    },
+    (res) => {
+      res.resume();
+      res.on('end', () => once(res.statusCode ?? 0));
+    },
+  );
   if (timeoutMs !== undefined) req.on('timeout', () => req.destroy(new Error(`no answer within ${timeoutMs} ms`)));
   req.on('error', (err) => once(0, err));
   req.end(p.body);

@@ -62,18 +62,25 @@ export async function generateLoad(config: LoadConfig): Promise<LoadReport> {
   let maxSendDelayMs = 0;
   let lastEnd = 0;
 
-  const send = (i: number, scheduledAt: number) => new Promise<void>((resolve) => {
-    const p = payloads[i] as SignedPayload;
-    postSignedPayload(agent, target, p, (status, err) => {
-      const end = performance.now();
-      latencies[i] = end - scheduledAt;
-      lastEnd = Math.max(lastEnd, end);
-      statuses[status] = (statuses[status] ?? 0) + 1;
-      if (status === 200) acked.push(eventIdOf(p.body));
-      if (err && errors.length < 10) errors.push(err.message);
-      resolve();
-    }, config.timeoutMs ?? 10_000);
-  });
+  const send = (i: number, scheduledAt: number) =>
+    new Promise<void>((resolve) => {
+      const p = payloads[i] as SignedPayload;
+      postSignedPayload(
+        agent,
+        target,
+        p,
+        (status, err) => {
+          const end = performance.now();
+          latencies[i] = end - scheduledAt;
+          lastEnd = Math.max(lastEnd, end);
+          statuses[status] = (statuses[status] ?? 0) + 1;
+          if (status === 200) acked.push(eventIdOf(p.body));
+          if (err && errors.length < 10) errors.push(err.message);
+          resolve();
+        },
+        config.timeoutMs ?? 10_000,
+      );
+    });
 
   const wallStart = Date.now();
   const start = performance.now();

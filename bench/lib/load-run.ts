@@ -36,12 +36,18 @@ export async function generate(url: string, config: Omit<LoadConfig, 'url' | 'ou
       maxBuffer: 16 * 1024 * 1024,
     });
   } catch (err) {
-    throw new Error(`the load generator failed (${name}): ${(err as { stderr?: string }).stderr?.slice(0, 1000) || (err as Error).message}`, { cause: err });
+    throw new Error(`the load generator failed (${name}): ${(err as { stderr?: string }).stderr?.slice(0, 1000) || (err as Error).message}`, {
+      cause: err,
+    });
   }
   return JSON.parse(await readFile(out, 'utf8')) as LoadReport;
 }
 
-export const summarize = (values: readonly number[]): LatencySummary => ({ p50: percentile(values, 50), p99: percentile(values, 99), max: Math.max(...values) });
+export const summarize = (values: readonly number[]): LatencySummary => ({
+  p50: percentile(values, 50),
+  p99: percentile(values, 99),
+  max: Math.max(...values),
+});
 
 export const okLatencies = (r: LoadReport) => r.latenciesMs.filter((v) => v > 0);
 
@@ -57,10 +63,11 @@ export async function startFloorServer(): Promise<{ url: string; close(): Promis
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
   return {
     url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/webhook`,
-    close: () => new Promise<void>((resolve) => {
-      server.closeAllConnections();
-      server.close(() => resolve());
-    }),
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
   };
 }
 

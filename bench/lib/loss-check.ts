@@ -21,9 +21,11 @@ export async function missingFromStore(client: DynamoDBClient, tableName: string
     // BatchGetItem may return some keys unprocessed: ask again until none are left.
     for (let attempt = 0; keys && keys.length > 0; attempt++) {
       if (attempt > 20) throw new Error(`the store kept ${keys.length} keys unprocessed after 20 attempts`);
-      const out: BatchGetItemCommandOutput = await client.send(new BatchGetItemCommand({
-        RequestItems: { [tableName]: { Keys: keys, ProjectionExpression: TABLE.partitionKey, ConsistentRead: true } },
-      }));
+      const out: BatchGetItemCommandOutput = await client.send(
+        new BatchGetItemCommand({
+          RequestItems: { [tableName]: { Keys: keys, ProjectionExpression: TABLE.partitionKey, ConsistentRead: true } },
+        }),
+      );
       for (const item of out.Responses?.[tableName] ?? []) found.add(String(item[TABLE.partitionKey]?.S).replace(/^EVENT#/, ''));
       keys = out.UnprocessedKeys?.[tableName]?.Keys;
     }
@@ -38,11 +40,15 @@ export async function archivedEventIds(client: S3Client, bucket: string): Promis
   let objects = 0;
   let token: string | undefined;
   do {
-    const page = await client.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: ARCHIVE_EVENTS_PREFIX, ...(token ? { ContinuationToken: token } : {}) }));
+    const page = await client.send(
+      new ListObjectsV2Command({ Bucket: bucket, Prefix: ARCHIVE_EVENTS_PREFIX, ...(token ? { ContinuationToken: token } : {}) }),
+    );
     for (const o of page.Contents ?? []) {
       if (!o.Key?.endsWith('.gz')) continue;
       const obj = await client.send(new GetObjectCommand({ Bucket: bucket, Key: o.Key }));
-      const text = gunzipSync(Buffer.from(await (obj.Body as { transformToByteArray(): Promise<Uint8Array> }).transformToByteArray())).toString('utf8');
+      const text = gunzipSync(Buffer.from(await (obj.Body as { transformToByteArray(): Promise<Uint8Array> }).transformToByteArray())).toString(
+        'utf8',
+      );
       objects++;
       for (const line of text.split('\n')) {
         if (line.trim() === '') continue;

@@ -8,7 +8,9 @@ import { cpus, loadavg, totalmem } from 'node:os';
 export function describeMachine(now = new Date()): string {
   const cores = cpus();
   const model = cores[0]?.model.trim() ?? 'unknown CPU';
-  const load = loadavg().map((l) => l.toFixed(2)).join(' ');
+  const load = loadavg()
+    .map((l) => l.toFixed(2))
+    .join(' ');
   return `${cores.length} cores (${model}), ${(totalmem() / 2 ** 30).toFixed(1)} GiB, Node.js ${process.version}, ${process.platform}/${process.arch}, ${now.toISOString()}, load average ${load}`;
 }
 

@@ -13,8 +13,24 @@ import { archivedEventIds, missingFromStore } from './loss-check.js';
 import { procCpuSeconds, procRssBytes } from './proc-usage.js';
 
 /** What the load on local mode measured (the rest of the result: the floor, the diagnostic, the rate search). */
-export type PipelineFigures = Pick<LocalLoadResult,
-  'ackedPerSecond' | 'storedPerSecond' | 'lag' | 'lagFloor' | 'maxBacklog' | 'drainSeconds' | 'rssIdleMb' | 'rssPeakMb' | 'eventLoopDelay' | 'cpuCores' | 'childCpuCores' | 'childRssPeakMb' | 'missingFromStore' | 'missingFromArchive' | 'archive'>;
+export type PipelineFigures = Pick<
+  LocalLoadResult,
+  | 'ackedPerSecond'
+  | 'storedPerSecond'
+  | 'lag'
+  | 'lagFloor'
+  | 'maxBacklog'
+  | 'drainSeconds'
+  | 'rssIdleMb'
+  | 'rssPeakMb'
+  | 'eventLoopDelay'
+  | 'cpuCores'
+  | 'childCpuCores'
+  | 'childRssPeakMb'
+  | 'missingFromStore'
+  | 'missingFromArchive'
+  | 'archive'
+>;
 
 /** Local mode at one moment of the load. */
 interface Sample {
@@ -35,7 +51,11 @@ function childCpu(p: LocalPipeline): Record<string, number> {
 }
 
 /** Runs the load against a fresh local mode in `stateDir`, sampling it; checks for loss at the end. */
-export async function measurePipeline(stateDir: string, workDir: string, load: Omit<LoadConfig, 'url' | 'out'>): Promise<{ report: LoadReport; figures: PipelineFigures }> {
+export async function measurePipeline(
+  stateDir: string,
+  workDir: string,
+  load: Omit<LoadConfig, 'url' | 'out'>,
+): Promise<{ report: LoadReport; figures: PipelineFigures }> {
   return withLocalPipeline({ dir: stateDir, port: 0, secret: load.secret, env: {} }, async (p) => {
     await new Promise((r) => setTimeout(r, 500));
     const rssIdle = process.memoryUsage().rss;
@@ -97,7 +117,9 @@ export async function measurePipeline(stateDir: string, workDir: string, load: O
         rssPeakMb: Math.max(...samples.map((s) => s.rss)) / 2 ** 20,
         eventLoopDelay: use.eventLoopDelay(),
         cpuCores: use.cores(),
-        childCpuCores: Object.fromEntries(Object.entries(childCpuAfter).map(([role, used]) => [role, (used - (childCpuBefore[role] ?? 0)) / loadSeconds])),
+        childCpuCores: Object.fromEntries(
+          Object.entries(childCpuAfter).map(([role, used]) => [role, (used - (childCpuBefore[role] ?? 0)) / loadSeconds]),
+        ),
         childRssPeakMb: childRssPeak / 2 ** 20,
         missingFromStore: missingStore.length,
         missingFromArchive: report.ackedEventIds.filter((id) => !archive.ids.has(id)).length,

@@ -51,7 +51,8 @@ export function percentile(values: readonly number[], p: number): number {
  * ratio holds better than a ratio of two medians taken over different moments.
  */
 export function pairedRatio(numerator: readonly number[], denominator: readonly number[]): number {
-  if (numerator.length === 0 || numerator.length !== denominator.length) throw new Error(`paired ratio needs two lists of the same non-zero length, got ${numerator.length} and ${denominator.length}`);
+  if (numerator.length === 0 || numerator.length !== denominator.length)
+    throw new Error(`paired ratio needs two lists of the same non-zero length, got ${numerator.length} and ${denominator.length}`);
   return median(numerator.map((n, i) => n / (denominator[i] as number)));
 }
 

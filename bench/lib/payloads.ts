@@ -34,10 +34,34 @@ export interface PayloadOptions {
   readonly seed?: number;
 }
 
-
 const WORDS = [
-  'meet', 'at', 'the', 'park', 'gate', 'tomorrow', 'checkout', 'flow', 'order', 'refund', 'thanks', 'great', 'run',
-  'สวัสดี', 'ครับ', 'ขอบคุณ', '日本語', 'テスト', 'こんにちは', 'café', 'naïve', 'Grüße', 'привет', '👋', '🏃‍♀️', '🎉', '👍🏽',
+  'meet',
+  'at',
+  'the',
+  'park',
+  'gate',
+  'tomorrow',
+  'checkout',
+  'flow',
+  'order',
+  'refund',
+  'thanks',
+  'great',
+  'run',
+  'สวัสดี',
+  'ครับ',
+  'ขอบคุณ',
+  '日本語',
+  'テスト',
+  'こんにちは',
+  'café',
+  'naïve',
+  'Grüße',
+  'привет',
+  '👋',
+  '🏃‍♀️',
+  '🎉',
+  '👍🏽',
 ];
 
 function sentence(rand: () => number, approxBytes: number): string {
@@ -103,7 +127,13 @@ export function buildPayloads(opts: PayloadOptions): SignedPayload[] {
 }
 
 /** Size statistics of a payload set, for the report. */
-export function describePayloads(payloads: readonly SignedPayload[]): { count: number; totalBytes: number; minBytes: number; medianBytes: number; maxBytes: number } {
+export function describePayloads(payloads: readonly SignedPayload[]): {
+  count: number;
+  totalBytes: number;
+  minBytes: number;
+  medianBytes: number;
+  maxBytes: number;
+} {
   const sizes = payloads.map((p) => p.body.length).sort((a, b) => a - b);
   return {
     count: sizes.length,

@@ -10,7 +10,10 @@ import { FIREHOSE_BILLING_INCREMENT_BYTES, SQS_BILLING_CHUNK_BYTES } from './pri
 
 const TABLE_KEYS = [TABLE.partitionKey, TABLE.sortKey];
 const INDEXES: IndexShape[] = [TABLE.byActor, TABLE.byTarget].map((g) => ({
-  name: g.indexName, partitionKey: g.partitionKey, sortKey: g.sortKey, projected: [...TABLE.projectedAttributes],
+  name: g.indexName,
+  partitionKey: g.partitionKey,
+  sortKey: g.sortKey,
+  projected: [...TABLE.projectedAttributes],
 }));
 /** Counts what the pipeline does; `snapshot()` copies the totals so far. */
 export class Counter {
@@ -57,7 +60,9 @@ export class Counter {
   wrapQueue = (queue: EventQueue): EventQueue => ({
     send: async (message, options) => {
       this.queueSends++;
-      const bytes = Buffer.byteLength(message.body, 'utf8') + Object.entries(message.attributes).reduce((s, [k, v]) => s + k.length + String(v ?? '').length + 'String'.length, 0);
+      const bytes =
+        Buffer.byteLength(message.body, 'utf8') +
+        Object.entries(message.attributes).reduce((s, [k, v]) => s + k.length + String(v ?? '').length + 'String'.length, 0);
       this.sqsBilledRequests += Math.max(1, Math.ceil(bytes / SQS_BILLING_CHUNK_BYTES));
       return queue.send(message, options);
     },
@@ -99,7 +104,10 @@ export class Counter {
         this.sdk.set(key, (this.sdk.get(key) ?? 0) + 1);
         if (label !== 'DynamoDB' || (op !== 'PutItem' && op !== 'UpdateItem')) return next(args);
         input.ReturnConsumedCapacity = 'INDEXES';
-        const pk = op === 'PutItem' ? (input.Item as Record<string, AttributeValue>)[TABLE.partitionKey]?.S : (input.Key as Record<string, AttributeValue>)[TABLE.partitionKey]?.S;
+        const pk =
+          op === 'PutItem'
+            ? (input.Item as Record<string, AttributeValue>)[TABLE.partitionKey]?.S
+            : (input.Key as Record<string, AttributeValue>)[TABLE.partitionKey]?.S;
         if (op === 'PutItem') {
           const item = input.Item as Record<string, AttributeValue>;
           const w = putWrites(item, TABLE_KEYS, INDEXES);

@@ -69,7 +69,9 @@ function synth(outdir: string): StackBundles {
   });
   app.synth();
 
-  const template = JSON.parse(readFileSync(join(outdir, `${stack.artifactId}.template.json`), 'utf8')) as { Resources: Record<string, { Type: string; Properties: Record<string, unknown> }> };
+  const template = JSON.parse(readFileSync(join(outdir, `${stack.artifactId}.template.json`), 'utf8')) as {
+    Resources: Record<string, { Type: string; Properties: Record<string, unknown> }>;
+  };
   const bundleOf = (name: string, fn: lambda.IFunction): StackBundle => {
     const logicalId = stack.resolve((fn.node.defaultChild as lambda.CfnFunction).logicalId) as string;
     const props = template.Resources[logicalId]?.Properties;
@@ -80,7 +82,7 @@ function synth(outdir: string): StackBundles {
     const base = handler.slice(0, handler.lastIndexOf('.'));
     const entryFile = ['.mjs', '.js', '.cjs'].map((ext) => join(dir, base + ext)).find((f) => existsSync(f));
     if (!entryFile) throw new Error(`no handler module '${base}' in ${name}'s asset ${dir}: ${readdirSync(dir).join(', ')}`);
-    const variables = ((props?.Environment as { Variables?: Record<string, unknown> } | undefined)?.Variables) ?? {};
+    const variables = (props?.Environment as { Variables?: Record<string, unknown> } | undefined)?.Variables ?? {};
     const environment = Object.fromEntries(Object.entries(variables).filter((e): e is [string, string] => typeof e[1] === 'string'));
     return { name, dir, entryFile, environment };
   };

@@ -21,17 +21,25 @@ interface DevOptions {
 export function registerDev(program: Command): void {
   program
     .command('dev')
-    .description('run the whole pipeline on this machine: HTTP receiver, queue, fan-out, DynamoDB (dynalite) and S3 archive (an S3 emulator), state kept in a folder')
+    .description(
+      'run the whole pipeline on this machine: HTTP receiver, queue, fan-out, DynamoDB (dynalite) and S3 archive (an S3 emulator), state kept in a folder',
+    )
     .option('--port <n>', `HTTP port, 0 for any free one (env PORT, default ${DEFAULT_PORT})`)
     .option('--dir <path>', `folder for local state (env ${LOCAL_DIR_ENV}, default .local)`)
     .option('--host <address>', 'address to listen on (default 127.0.0.1: this machine only)')
-    .option('--capture <dir>', 'write every webhook request (headers, exact body, answer status) to one file each in <dir>, to replay with send --replay-capture')
-    .addHelpText('after', `
+    .option(
+      '--capture <dir>',
+      'write every webhook request (headers, exact body, answer status) to one file each in <dir>, to replay with send --replay-capture',
+    )
+    .addHelpText(
+      'after',
+      `
 Routes: POST /webhook, POST /webhook/{source}, GET /healthz.
 Secret: ${LOCAL_SECRET_ENV} if set, else the dev secret in <dir>/secret (generated on first run).
 Logs: one line per accepted event; LOG_LEVEL=DEBUG|INFO|WARN|ERROR.
 The first stdout line starting "listening on " carries the URL, for scripts.
-Captures (--capture) hold personal data and the signature: <dir> is created 0700, each file is 0600.`)
+Captures (--capture) hold personal data and the signature: <dir> is created 0700, each file is 0600.`,
+    )
     .action(async (opts: DevOptions) => {
       await runDev(opts);
     });
@@ -47,9 +55,22 @@ async function runDev(opts: DevOptions): Promise<void> {
 
   let pipeline: LocalPipeline;
   try {
-    pipeline = await startLocalPipeline({ port, ...(dir !== undefined ? { dir } : {}), ...(opts.host ? { host: opts.host } : {}), ...(opts.capture !== undefined ? { captureDir: opts.capture } : {}), logger });
+    pipeline = await startLocalPipeline({
+      port,
+      ...(dir !== undefined ? { dir } : {}),
+      ...(opts.host ? { host: opts.host } : {}),
+      ...(opts.capture !== undefined ? { captureDir: opts.capture } : {}),
+      logger,
+    });
   } catch (err) {
-    if (err instanceof PortUnavailableError || err instanceof LocalDirInUseError || err instanceof DevSecretError || err instanceof RangeError || err instanceof ConfigurationError || err instanceof CaptureDirError) {
+    if (
+      err instanceof PortUnavailableError ||
+      err instanceof LocalDirInUseError ||
+      err instanceof DevSecretError ||
+      err instanceof RangeError ||
+      err instanceof ConfigurationError ||
+      err instanceof CaptureDirError
+    ) {
       throw new CliError(err.message);
     }
     throw err;
@@ -83,7 +104,8 @@ async function runDev(opts: DevOptions): Promise<void> {
 function parsePort(name: string, value: string | undefined): number {
   if (value === undefined || value.trim() === '') return DEFAULT_PORT;
   const n = Number(value);
-  if (!/^\d+$/.test(value.trim()) || n > 65535) throw new CliError(`${name} must be a port number from 0 to 65535 (0 = any free port), got '${value}'`);
+  if (!/^\d+$/.test(value.trim()) || n > 65535)
+    throw new CliError(`${name} must be a port number from 0 to 65535 (0 = any free port), got '${value}'`);
   return n;
 }
 
@@ -114,7 +136,9 @@ function banner(p: LocalPipeline, captureDir?: string): string[] {
     secretLine,
     `state     ${shown}/ (queue journal, archive buffer, dev secret)`,
     `config    handlers ${{ HANDLERS_CONFIG: 'from HANDLERS_CONFIG (it overrides cdk.json)', 'cdk.json': `from ${shownPath(p.handlersConfig.file ?? 'cdk.json')} (context key "handlers", as cdk deploy reads it; HANDLERS_CONFIG overrides)`, none: 'none: every example handler off (set "handlers" in cdk.json\'s context, or HANDLERS_CONFIG)', caller: 'given by the caller' }[p.handlersConfig.from]}`,
-    ...(captureDir !== undefined ? [`capture   ON: every webhook request to ${shownPath(captureDir)}/, one file each (mode 0600: personal data and signatures)`] : []),
+    ...(captureDir !== undefined
+      ? [`capture   ON: every webhook request to ${shownPath(captureDir)}/, one file each (mode 0600: personal data and signatures)`]
+      : []),
     ...handlerLines(p.handlers),
     `fan-out   ${p.fanout.mode === 'process' ? 'in its own process, at a lower CPU priority; started again if it dies' : 'in this process'}`,
     `dynamodb  ${p.endpoints.dynamodb} (dynalite in its own process, table ${p.tableName})`,

@@ -13,13 +13,17 @@ interface DoctorCommandOptions extends DoctorOptions {
 export function registerDoctor(program: Command): void {
   program
     .command('doctor')
-    .description('check this machine, and with --aws the AWS account and the deployed stack, before a deploy or when something looks wrong: one line per check, with the command that fixes each problem')
+    .description(
+      'check this machine, and with --aws the AWS account and the deployed stack, before a deploy or when something looks wrong: one line per check, with the command that fixes each problem',
+    )
     .option('--aws', 'also check the AWS account (credentials, CDK bootstrap, API Gateway, Lambda quota) and the deployed stack')
     .option('--json', 'print one JSON object on stdout: { checks: [{ id, title, status, detail, fix? }], summary }')
     .option('--stack <name>', `with --aws: the stack's name (default: cdk.json's stackName, else ${DEFAULT_STACK_NAME})`)
-    .option('--region <region>', 'with --aws: the region to check (default: AWS_REGION or your profile\'s)')
+    .option('--region <region>', "with --aws: the region to check (default: AWS_REGION or your profile's)")
     .option('--toolkit-stack-name <name>', 'with --aws: the CDK toolkit stack, if bootstrapped under another name (default CDKToolkit)')
-    .addHelpText('after', `
+    .addHelpText(
+      'after',
+      `
 Each check is pass, warn, fail or skip; under each warning and failure a "fix:" line gives the
 command that fixes it. The exit code is 1 when any check fails, else 0 (warnings included).
 
@@ -47,7 +51,8 @@ Examples:
   $ socialplus-webhooks doctor
   $ socialplus-webhooks doctor --aws
   $ socialplus-webhooks doctor --aws --region eu-central-1 --stack SocialPlusWebhooks-staging
-  $ socialplus-webhooks doctor --aws --json | jq '.checks[] | select(.status == "fail")'`)
+  $ socialplus-webhooks doctor --aws --json | jq '.checks[] | select(.status == "fail")'`,
+    )
     .action(async (opts: DoctorCommandOptions) => {
       await runDoctorCommand(opts);
     });
@@ -59,6 +64,8 @@ async function runDoctorCommand(opts: DoctorCommandOptions): Promise<void> {
   // Exit 1 without a stack trace; the report says what failed and how to fix it.
   if (exitCodeOf(result) !== 0) {
     const n = result.summary.fail;
-    throw new CliError(`doctor: ${n} ${n === 1 ? 'check' : 'checks'} failed (${summaryLine(result)}); ${opts.json ? 'see the report on stdout' : 'see the fix: lines above'}`);
+    throw new CliError(
+      `doctor: ${n} ${n === 1 ? 'check' : 'checks'} failed (${summaryLine(result)}); ${opts.json ? 'see the report on stdout' : 'see the fix: lines above'}`,
+    );
   }
 }

@@ -30,7 +30,15 @@ import { printEvent, printRows } from '../events/render.js';
 
 // The parts, for tests and other tools that import them from the command's module.
 export { awsEvent, awsEvents, type EventsAwsClients } from '../events/aws-events.js';
-export { handlerRunRows, queryIndex, readEvent, withHandlerRuns, type EventDetail, type EventRow, type HandlerRunRow } from '../events/event-store.js';
+export {
+  handlerRunRows,
+  queryIndex,
+  readEvent,
+  withHandlerRuns,
+  type EventDetail,
+  type EventRow,
+  type HandlerRunRow,
+} from '../events/event-store.js';
 export { parseQuestion, TARGET_TYPES, typeOnDaySql, type EventsQuestion, type ListQuestion } from '../events/question.js';
 
 interface EventsOptions extends AwsTargetOptions, EventsAwsOptions, QuestionOptions {
@@ -43,22 +51,26 @@ interface EventsOptions extends AwsTargetOptions, EventsAwsOptions, QuestionOpti
 export function registerEvents(program: Command): void {
   program
     .command('events')
-    .description('list events by user (--user), by target (--target TYPE:ID), or by type on a day (--type NAME --day YYYY-MM-DD), newest first, with their handlers\' outcomes; or show one (--id); locally or with --aws')
+    .description(
+      "list events by user (--user), by target (--target TYPE:ID), or by type on a day (--type NAME --day YYYY-MM-DD), newest first, with their handlers' outcomes; or show one (--id); locally or with --aws",
+    )
     .option('--user <id>', 'a Social Plus user id: the events they acted in (sender, author, reactor, follower …)')
     .option('--target <type:id>', `what the events were about: ${TARGET_TYPES.join('|')}, a colon, its id (e.g. channel:general)`)
     .option('--type <name>', 'an event type, routing or raw name (post.didCreate, v3.post.didCreate); with --day')
     .option('--day <YYYY-MM-DD>', 'the UTC day of arrival, with --type')
-    .option('--id <eventId>', 'one event (the event_id column): its fields, flags and each handler\'s outcome, attempts, last run and error')
+    .option('--id <eventId>', "one event (the event_id column): its fields, flags and each handler's outcome, attempts, last run and error")
     .option('--limit <n>', `most events to list (default ${DEFAULT_LIMIT}, at most ${MAX_LIMIT})`)
     .option('--json', 'print exactly one JSON value on stdout: an array of events, or the event with --id')
-    .option('--dir <path>', 'local mode\'s folder (default: $SOCIALPLUS_LOCAL_DIR, else .local)')
+    .option('--dir <path>', "local mode's folder (default: $SOCIALPLUS_LOCAL_DIR, else .local)")
     .option('--aws', 'the deployed stack: DynamoDB for --user, --target and --id, Athena for --type --day')
-    .option('--table <name>', 'with --aws: the event table, instead of the stack\'s output')
+    .option('--table <name>', "with --aws: the event table, instead of the stack's output")
     .option('--stack <name>', `with --aws: the stack's name (default ${DEFAULT_STACK_NAME})`)
-    .option('--region <region>', 'with --aws: the stack\'s region (default: AWS_REGION or your profile\'s)')
-    .option('--workgroup <name>', 'with --aws --type: the Athena workgroup, instead of the stack\'s output')
-    .option('--database <name>', 'with --aws --type: the Glue database, instead of the stack\'s output')
-    .addHelpText('after', `
+    .option('--region <region>', "with --aws: the stack's region (default: AWS_REGION or your profile's)")
+    .option('--workgroup <name>', "with --aws --type: the Athena workgroup, instead of the stack's output")
+    .option('--database <name>', "with --aws --type: the Glue database, instead of the stack's output")
+    .addHelpText(
+      'after',
+      `
 --user and --target read the event store's indexes (byActor, byTarget): newest first, kept for the
 store's retention (eventRetentionDays, 90 by default). --type with --day reads the archive instead
 (no index serves it): DuckDB over the local archive, or an Athena query in the stack's workgroup
@@ -75,7 +87,8 @@ Examples:
   $ socialplus-webhooks events --target channel:general --limit 10 --json
   $ socialplus-webhooks events --type message.didFlag --day 2025-07-02
   $ socialplus-webhooks events --id 3f2a9c0e5b7d41e8a6c2f0b9d8e7a615
-  $ socialplus-webhooks events --aws --region eu-central-1 --user spam.account.42`)
+  $ socialplus-webhooks events --aws --region eu-central-1 --user spam.account.42`,
+    )
     .action(async (opts: EventsOptions) => {
       await runEvents(opts);
     });

@@ -21,12 +21,14 @@ const NUMERIC_TYPE = /^(TINYINT|SMALLINT|INTEGER|BIGINT|HUGEINT|UTINYINT|USMALLI
 export function registerQuery(program: Command): void {
   program
     .command('query')
-    .description('Run SQL with DuckDB over the local archive through the view `events` (one row per archived event), or one of the saved Athena queries (--named).')
+    .description(
+      'Run SQL with DuckDB over the local archive through the view `events` (one row per archived event), or one of the saved Athena queries (--named).',
+    )
     .argument('[sql]', 'the SQL to run; quote it')
     .option('--json', 'print exactly one JSON array of row objects on stdout')
-    .option('--dir <path>', 'local mode\'s folder (default: $SOCIALPLUS_LOCAL_DIR, else .local)')
+    .option('--dir <path>', "local mode's folder (default: $SOCIALPLUS_LOCAL_DIR, else .local)")
     .option('--named [id]', 'run the saved Athena query <id> unchanged; alone, list the saved queries')
-    .option('--param <name=value>', 'a value for a --named query\'s ? placeholder (repeat for each)', (v: string, all: string[] = []) => [...all, v])
+    .option('--param <name=value>', "a value for a --named query's ? placeholder (repeat for each)", (v: string, all: string[] = []) => [...all, v])
     .addHelpText('after', queryHelp)
     .action(async (sql: string | undefined, opts: QueryOptions) => {
       if (opts.named !== undefined) {
@@ -40,15 +42,18 @@ export function registerQuery(program: Command): void {
         return;
       }
       if (opts.param !== undefined) throw new CliError('--param is only for --named queries (plain SQL has no placeholders to bind)');
-      if (sql === undefined) throw new CliError('give the SQL to run (e.g. query "select count(*) from events"), or --named to list the saved queries');
+      if (sql === undefined)
+        throw new CliError('give the SQL to run (e.g. query "select count(*) from events"), or --named to list the saved queries');
       await runQuery(sql, opts);
     });
 }
 
 function queryHelp(): string {
-  const columns = [...ARCHIVE_COLUMNS.map((c) => `  ${c.padEnd(12)} ${ARCHIVE_COLUMN_TYPES[c]}`),
+  const columns = [
+    ...ARCHIVE_COLUMNS.map((c) => `  ${c.padEnd(12)} ${ARCHIVE_COLUMN_TYPES[c]}`),
     `  ${'dt'.padEnd(12)} VARCHAR   arrival day, 'YYYY-MM-DD' (UTC), from the object's dt= folder`,
-    `  ${'hour'.padEnd(12)} VARCHAR   arrival hour, 'HH' (UTC), from the object's hour= folder`];
+    `  ${'hour'.padEnd(12)} VARCHAR   arrival hour, 'HH' (UTC), from the object's hour= folder`,
+  ];
   return `
 The view \`events\` reads every gzip NDJSON object of the archive (events/dt=…/hour=…/, as the
 local delivery stream writes it through s3rver) straight from disk, one row per event; the view
@@ -88,9 +93,11 @@ export function bindParameters(q: NamedQuery, pairs: readonly string[]): string[
     if (eq <= 0) throw new CliError(`--param must be name=value, got '${pair}'`);
     const name = pair.slice(0, eq);
     if (!q.parameters.some((p) => p.name === name)) {
-      throw new CliError(q.parameters.length === 0
-        ? `saved query ${q.id} takes no parameters, got --param ${pair}`
-        : `saved query ${q.id} has no parameter '${name}'; its parameters: ${q.parameters.map((p) => p.name).join(', ')}`);
+      throw new CliError(
+        q.parameters.length === 0
+          ? `saved query ${q.id} takes no parameters, got --param ${pair}`
+          : `saved query ${q.id} has no parameter '${name}'; its parameters: ${q.parameters.map((p) => p.name).join(', ')}`,
+      );
     }
     const raw = pair.slice(eq + 1);
     given.set(name, /^'.*'$/s.test(raw) ? raw.slice(1, -1).replace(/''/g, "'") : raw);
@@ -104,7 +111,9 @@ export function bindParameters(q: NamedQuery, pairs: readonly string[]): string[
 
 function listNamedQueries(opts: QueryOptions): void {
   if (opts.json) {
-    process.stdout.write(`${JSON.stringify(NAMED_QUERIES.map(({ id, name, description, parameters, sql }) => ({ id, name, description, parameters, sql })))}\n`);
+    process.stdout.write(
+      `${JSON.stringify(NAMED_QUERIES.map(({ id, name, description, parameters, sql }) => ({ id, name, description, parameters, sql })))}\n`,
+    );
     return;
   }
   const lines = NAMED_QUERIES.map((q) => {

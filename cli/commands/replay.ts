@@ -12,8 +12,25 @@ import { queueSenderClient } from '../operator-role.js';
 import { targetStackName } from '../stack-target.js';
 import { createProgress } from '../progress.js';
 import type { SdkClients } from '../sdk-clients.js';
-import { checkPatterns, parseForce, parseTimeRange, partitionsFor, REPLAY_FORCE_ATTRIBUTE, replayRequestId, type ReplayEvent } from '../replay-plan.js';
-import { localArchiveSource, localQueueTarget, runReplay, s3ArchiveSource, sqsTarget, type ReplaySource, type ReplaySummary, type ReplayTarget } from '../replay-run.js';
+import {
+  checkPatterns,
+  parseForce,
+  parseTimeRange,
+  partitionsFor,
+  REPLAY_FORCE_ATTRIBUTE,
+  replayRequestId,
+  type ReplayEvent,
+} from '../replay-plan.js';
+import {
+  localArchiveSource,
+  localQueueTarget,
+  runReplay,
+  s3ArchiveSource,
+  sqsTarget,
+  type ReplaySource,
+  type ReplaySummary,
+  type ReplayTarget,
+} from '../replay-run.js';
 
 interface ReplayOptions extends AwsTargetOptions {
   readonly from: string;
@@ -34,19 +51,31 @@ export type ReplayClients = SdkClients<'s3' | 'sqs' | 'cloudFormation'>;
 export function registerReplay(program: Command): void {
   program
     .command('replay')
-    .description('Queue the archived events received in a time range again, so the fan-out stores and handles them again (local mode, or the deployed stack with --aws).')
+    .description(
+      'Queue the archived events received in a time range again, so the fan-out stores and handles them again (local mode, or the deployed stack with --aws).',
+    )
     .requiredOption('--from <time>', 'start, inclusive: a UTC day (2025-07-02) or an ISO time (2025-07-02T10:30:00Z; no zone means UTC)')
     .requiredOption('--to <time>', 'end: a UTC day (included whole) or an ISO time (excluded)')
-    .option('--event <pattern>', 'only events matching the pattern, as handlers subscribe (message.didFlag, message.*, *), or the event with that id; repeatable', collect)
-    .option('--force [handlers]', 'run these handlers again even for events they already handled: comma-separated or repeated (--force auto-moderation); each message carries replayForce=<handlers>', collectForce)
+    .option(
+      '--event <pattern>',
+      'only events matching the pattern, as handlers subscribe (message.didFlag, message.*, *), or the event with that id; repeatable',
+      collect,
+    )
+    .option(
+      '--force [handlers]',
+      'run these handlers again even for events they already handled: comma-separated or repeated (--force auto-moderation); each message carries replayForce=<handlers>',
+      collectForce,
+    )
     .option('--dry-run', 'print what would be queued, queue nothing')
     .option('--dir <path>', `local mode's folder (default: $${LOCAL_DIR_ENV}, else .local)`)
-    .option('--aws', 'read the deployed stack\'s archive bucket and queue to its SQS queue')
+    .option('--aws', "read the deployed stack's archive bucket and queue to its SQS queue")
     .option('--stack <name>', `with --aws: the stack to read the bucket and queue from (default ${DEFAULT_STACK_NAME})`)
-    .option('--region <region>', 'with --aws: the stack\'s region (default: the AWS SDK\'s, e.g. AWS_REGION)')
-    .option('--bucket <name>', 'with --aws: the archive bucket, instead of the stack\'s output')
-    .option('--queue-url <url>', 'with --aws: the event queue, instead of the stack\'s output')
-    .addHelpText('after', `
+    .option('--region <region>', "with --aws: the stack's region (default: the AWS SDK's, e.g. AWS_REGION)")
+    .option('--bucket <name>', "with --aws: the archive bucket, instead of the stack's output")
+    .option('--queue-url <url>', "with --aws: the event queue, instead of the stack's output")
+    .addHelpText(
+      'after',
+      `
 Each event is queued once (the archive may hold a line twice), with its original attributes
 (event id, type, receive time, source) and a request id of replay-…; a body kept in S3 (archive
 lines flagged payload-in-s3) travels as a claim check, as the receiver sent it. Lines are chosen by
@@ -65,7 +94,8 @@ Examples:
   $ socialplus-webhooks replay --from 2025-07-02 --to 2025-07-02 --dry-run
   $ socialplus-webhooks replay --from 2025-07-02T10:00Z --to 2025-07-02T12:00Z --event 'message.*'
   $ socialplus-webhooks replay --from 2025-07-01 --to 2025-07-03 --event message.didFlag --force auto-moderation --aws
-`)
+`,
+    )
     .action(async (opts: ReplayOptions) => {
       await runReplayCommand(opts);
     });
@@ -109,13 +139,13 @@ export async function runReplayCommand(opts: ReplayOptions, clients?: ReplayClie
     source = s3ArchiveSource(clients?.s3 ?? new S3Client(awsClientConfig(opts)), bucket);
     if (!opts.dryRun) {
       // The queue admits only the receiver and the stack's operator role.
-      const sqs = clients?.sqs ?? await queueSenderClient(opts, operatorRoleArn);
+      const sqs = clients?.sqs ?? (await queueSenderClient(opts, operatorRoleArn));
       target = sqsTarget(sqs, queueUrl as string);
     }
   } else {
     rejectAwsOnlyFlags(opts, ['stack', 'region', 'bucket', 'queueUrl'], 'replay');
     const dir = opts.dir ?? process.env[LOCAL_DIR_ENV];
-    if (dir !== undefined && dir.trim() === '') throw new CliError('--dir is empty: give local mode\'s folder');
+    if (dir !== undefined && dir.trim() === '') throw new CliError("--dir is empty: give local mode's folder");
     const root = localPaths(dir).root;
     if (!(existsSync(root) && statSync(root).isDirectory())) throw new CliError(new NoLocalStateError(root).message);
     source = localArchiveSource(root);
@@ -123,7 +153,8 @@ export async function runReplayCommand(opts: ReplayOptions, clients?: ReplayClie
   }
 
   const progress = createProgress(opts.dryRun ? 'reading the archive' : 'replaying');
-  const listed = (e: ReplayEvent, claimCheckKey?: string) => out(`${e.receivedAt}  ${e.eventId}  ${e.eventType}  ${e.source}${claimCheckKey ? `  (claim check ${claimCheckKey})` : ''}`);
+  const listed = (e: ReplayEvent, claimCheckKey?: string) =>
+    out(`${e.receivedAt}  ${e.eventId}  ${e.eventType}  ${e.source}${claimCheckKey ? `  (claim check ${claimCheckKey})` : ''}`);
   let summary: ReplaySummary;
   try {
     summary = await runReplay({
@@ -135,7 +166,8 @@ export async function runReplayCommand(opts: ReplayOptions, clients?: ReplayClie
       onProgress: (read, total) => progress.update(read, total),
     });
   } catch (err) {
-    if (err instanceof NoLocalStateError || err instanceof LocalDirInUseError || err instanceof LocalModeUnreachableError) throw new CliError(err.message);
+    if (err instanceof NoLocalStateError || err instanceof LocalDirInUseError || err instanceof LocalModeUnreachableError)
+      throw new CliError(err.message);
     throw err;
   } finally {
     progress.finish();
@@ -149,13 +181,17 @@ export async function runReplayCommand(opts: ReplayOptions, clients?: ReplayClie
   }
   const events = `${summary.sent} event${summary.sent === 1 ? '' : 's'}`;
   const where = opts.aws ? `to ${target?.description ?? 'the queue'}` : localWhere(local);
-  out(opts.dryRun
-    ? `would replay ${events} received ${span} from ${source.description} (${details(summary)})`
-    : `replayed ${events} received ${span} from ${source.description} ${where} (${details(summary)})`);
+  out(
+    opts.dryRun
+      ? `would replay ${events} received ${span} from ${source.description} (${details(summary)})`
+      : `replayed ${events} received ${span} from ${source.description} ${where} (${details(summary)})`,
+  );
   if (!opts.dryRun && summary.sent > 0) {
-    out(force.length > 0
-      ? `--force: each message carries ${REPLAY_FORCE_ATTRIBUTE}=${force.join(',')}, asking the fan-out to run ${force.join(', ')} again where subscribed, even where already succeeded; other handlers only run where they have not succeeded`
-      : 'handlers that already succeeded for an event are skipped by the fan-out; add --force <handler,…> to run those named again');
+    out(
+      force.length > 0
+        ? `--force: each message carries ${REPLAY_FORCE_ATTRIBUTE}=${force.join(',')}, asking the fan-out to run ${force.join(', ')} again where subscribed, even where already succeeded; other handlers only run where they have not succeeded`
+        : 'handlers that already succeeded for an event are skipped by the fan-out; add --force <handler,…> to run those named again',
+    );
   }
   return summary;
 }

@@ -62,24 +62,44 @@ export function registerSend(program: Command): void {
   program
     .command('send')
     .description('Sign a sample of any catalog event (or your own JSON file) the way Social Plus does and POST it to the receiver.')
-    .argument('[event|file.json]', 'any event name of the catalog (e.g. message.didCreate, post.didApprove; send --list shows them), a shipped sample\'s file name, or a path to a JSON file (not with --replay-capture); with --list, a filter')
+    .argument(
+      '[event|file.json]',
+      "any event name of the catalog (e.g. message.didCreate, post.didApprove; send --list shows them), a shipped sample's file name, or a path to a JSON file (not with --replay-capture); with --list, a filter",
+    )
     .option('--list', 'list every event name send knows, by family: shipped sample or generated, deprecated; [event] filters (e.g. send --list post)')
-    .option('--set <path=value>', "set a field before signing (repeatable): a dot/bracket path and a JSON value or plain text, e.g. --set 'data.messages[0].flagCount=9'", collectAssignment)
-    .option('--user <id>', 'make <id> the event\'s user (actor: sender, author, reactor, follower, banner; the user of user.* events) everywhere the payload names them')
-    .option('--channel <id>', 'make <id> the event\'s chat channel everywhere the payload names it (channel.*, message.*, moderation.*, push notifications)')
+    .option(
+      '--set <path=value>',
+      "set a field before signing (repeatable): a dot/bracket path and a JSON value or plain text, e.g. --set 'data.messages[0].flagCount=9'",
+      collectAssignment,
+    )
+    .option(
+      '--user <id>',
+      "make <id> the event's user (actor: sender, author, reactor, follower, banner; the user of user.* events) everywhere the payload names them",
+    )
+    .option(
+      '--channel <id>',
+      "make <id> the event's chat channel everywhere the payload names it (channel.*, message.*, moderation.*, push notifications)",
+    )
     .option('--seed <n>', 'generate the sample from seed n, even where one is shipped (default: the shipped sample, else seed 1)', seedOption)
     .option('--print', 'print the body that would be sent (after the edits) on stdout and send nothing')
     .option('--raw', 'send a file of your own byte for byte even when it is not JSON (the receiver archives it flagged invalid-json)')
     .option('--url <url>', `receiver URL (default: http://localhost:$PORT/webhook, PORT defaulting to ${DEFAULT_PORT})`)
     .option('--secret <secret>', 'signing secret (default: $SOCIALPLUS_WEBHOOK_SECRET, else the dev secret local mode wrote to .local/secret)')
-    .option('--source <name>', 'webhook source: posts to <url>/<name>, signed with that source\'s secret')
+    .option('--source <name>', "webhook source: posts to <url>/<name>, signed with that source's secret")
     .option('--count <n>', 'send N distinct events (copies 2..N have their timestamp moved by 1..N-1 ms)', integerOption('--count', MAX_COUNT), 1)
     .option('--concurrency <n>', 'requests in flight at once with --count', integerOption('--concurrency', MAX_CONCURRENCY), DEFAULT_CONCURRENCY)
     .option('--legacy', 'sign into x-eko-signature only, like the legacy duplicate deliveries (acknowledged and dropped)')
-    .option('--signature-form <form>', `sign in another form the receiver knows: ${SIGNATURE_FORMS.join(', ')} (default base64; the json-* forms are refused unless signatureForms accepts them)`, signatureFormOption)
+    .option(
+      '--signature-form <form>',
+      `sign in another form the receiver knows: ${SIGNATURE_FORMS.join(', ')} (default base64; the json-* forms are refused unless signatureForms accepts them)`,
+      signatureFormOption,
+    )
     .option('--json', 'print a machine-readable summary on stdout')
-    .option('--replay-capture <file>', 'post a request captured by dev --capture again, byte for byte (headers and body), to --url or local mode, at the captured path\'s source')
-    .option('--resign', 'with --replay-capture: sign the (redacted) body again with the secret, in the captured signature\'s encoding (hex or base64)')
+    .option(
+      '--replay-capture <file>',
+      "post a request captured by dev --capture again, byte for byte (headers and body), to --url or local mode, at the captured path's source",
+    )
+    .option('--resign', "with --replay-capture: sign the (redacted) body again with the secret, in the captured signature's encoding (hex or base64)")
     .addHelpText('after', sendHelp)
     .action(async (arg: string | undefined, opts: SendOptions) => {
       await runSend(arg, opts);
@@ -137,7 +157,10 @@ async function runSend(arg: string | undefined, opts: SendOptions): Promise<void
   if (opts.list) return printList(arg, opts.json === true);
   if (opts.replayCapture !== undefined) return runReplayCapture(opts.replayCapture, arg, opts);
   if (opts.resign) throw new CliError('--resign re-signs a replayed capture: use it with --replay-capture <file>');
-  if (arg === undefined) throw new CliError('nothing to send: give a sample name (any event name, e.g. message.didCreate; send --list shows them all) or a JSON file, or --replay-capture <file>');
+  if (arg === undefined)
+    throw new CliError(
+      'nothing to send: give a sample name (any event name, e.g. message.didCreate; send --list shows them all) or a JSON file, or --replay-capture <file>',
+    );
   const set = opts.set ?? [];
   const edits = { ...(opts.user !== undefined ? { user: opts.user } : {}), ...(opts.channel !== undefined ? { channel: opts.channel } : {}), set };
   if (opts.raw && (opts.user !== undefined || opts.channel !== undefined || set.length > 0 || opts.seed !== undefined)) {
@@ -145,7 +168,8 @@ async function runSend(arg: string | undefined, opts: SendOptions): Promise<void
   }
   const url = opts.print ? '' : targetUrl(opts);
   const resolved = resolvePayload(arg, { ...(opts.seed !== undefined ? { seed: opts.seed } : {}), raw: opts.raw === true });
-  if (opts.raw && resolved.origin !== 'file') throw new CliError(`--raw applies to a file of your own; '${arg}' is an event name, always sent as JSON`);
+  if (opts.raw && resolved.origin !== 'file')
+    throw new CliError(`--raw applies to a file of your own; '${arg}' is an event name, always sent as JSON`);
   const payload = await editPayload(resolved, edits);
   if (opts.print) {
     for (const w of payload.warnings) process.stderr.write(`warning: ${w}\n`);
@@ -179,7 +203,9 @@ async function runSend(arg: string | undefined, opts: SendOptions): Promise<void
 
   const edited = payload !== resolved;
   if (opts.json) {
-    process.stdout.write(`${JSON.stringify({ sample: payload.label, origin: payload.origin, ...(payload.seed !== undefined ? { seed: payload.seed } : {}), edited, ...summary })}\n`);
+    process.stdout.write(
+      `${JSON.stringify({ sample: payload.label, origin: payload.origin, ...(payload.seed !== undefined ? { seed: payload.seed } : {}), edited, ...summary })}\n`,
+    );
   } else if (opts.count === 1 && results[0]) {
     printSingle(describePayload(payload, edited), payload.body.length, summary, results[0]);
   } else {
@@ -193,16 +219,31 @@ async function runSend(arg: string | undefined, opts: SendOptions): Promise<void
 async function runReplayCapture(file: string, arg: string | undefined, opts: SendOptions): Promise<void> {
   if (arg !== undefined) throw new CliError(`give either '${arg}' to sign or --replay-capture <file>, not both`);
   if (opts.source !== undefined) throw new CliError('--source does not apply to --replay-capture: the captured path names the source');
-  if (opts.count !== 1 || opts.legacy || opts.signatureForm || opts.seed !== undefined || opts.raw || opts.user !== undefined || opts.channel !== undefined || opts.set !== undefined || opts.print) {
-    throw new CliError('--count, --legacy, --signature-form, --seed, --raw, --set, --user, --channel and --print do not apply to --replay-capture: it sends the captured request once, as captured');
+  if (
+    opts.count !== 1 ||
+    opts.legacy ||
+    opts.signatureForm ||
+    opts.seed !== undefined ||
+    opts.raw ||
+    opts.user !== undefined ||
+    opts.channel !== undefined ||
+    opts.set !== undefined ||
+    opts.print
+  ) {
+    throw new CliError(
+      '--count, --legacy, --signature-form, --seed, --raw, --set, --user, --channel and --print do not apply to --replay-capture: it sends the captured request once, as captured',
+    );
   }
   const baseUrl = targetUrl(opts.url !== undefined ? { url: opts.url } : {});
   const capture = await readCaptureFile(file);
   const secret = opts.resign ? resolveSecret(opts.secret) : undefined;
-  if (!opts.resign && opts.secret !== undefined) process.stderr.write('warning: --secret is used only with --resign; the captured signature is sent as it is\n');
+  if (!opts.resign && opts.secret !== undefined)
+    process.stderr.write('warning: --secret is used only with --resign; the captured signature is sent as it is\n');
   const plan = planReplay(capture, { baseUrl, ...(secret ? { resignWith: secret.value } : {}) });
   if (plan.edited) {
-    process.stderr.write('note: the capture\'s bodyText differs from its bodyBase64: sending bodyText (the edited body); bodyBase64 still holds the captured bytes, delete it before sharing the capture\n');
+    process.stderr.write(
+      "note: the capture's bodyText differs from its bodyBase64: sending bodyText (the edited body); bodyBase64 still holds the captured bytes, delete it before sharing the capture\n",
+    );
     if (!secret) process.stderr.write('warning: the captured signature was made over the captured bytes, not the edited body: add --resign\n');
   }
 
@@ -211,33 +252,44 @@ async function runReplayCapture(file: string, arg: string | undefined, opts: Sen
     ? `re-signed ${plan.resigned.map((r) => `${r.header} (${r.encoding})`).join(', ')} with the secret from ${secret.origin}`
     : 'signature as captured';
   if (opts.json) {
-    process.stdout.write(`${JSON.stringify({
-      capture: file,
-      url: plan.url,
-      bytes: plan.body.length,
-      eventId: plan.eventId,
-      bodyFrom: plan.bodyFrom,
-      edited: plan.edited,
-      resigned: plan.resigned,
-      capturedStatus: plan.capturedStatus,
-      ...(outcome.kind === 'response' ? { status: outcome.status, answer: outcome.body } : { error: outcome.error, message: outcome.message }),
-      latencyMs: Math.round(outcome.latencyMs * 10) / 10,
-    })}\n`);
+    process.stdout.write(
+      `${JSON.stringify({
+        capture: file,
+        url: plan.url,
+        bytes: plan.body.length,
+        eventId: plan.eventId,
+        bodyFrom: plan.bodyFrom,
+        edited: plan.edited,
+        resigned: plan.resigned,
+        capturedStatus: plan.capturedStatus,
+        ...(outcome.kind === 'response' ? { status: outcome.status, answer: outcome.body } : { error: outcome.error, message: outcome.message }),
+        latencyMs: Math.round(outcome.latencyMs * 10) / 10,
+      })}\n`,
+    );
   } else {
-    process.stdout.write(`POST ${plan.url}  capture ${basename(file)}  ${plan.body.length} bytes (${plan.bodyFrom})  ${signature}  event ${plan.eventId}\n`);
-    if (outcome.kind === 'response') process.stdout.write(`${outcome.status} ${truncate(outcome.body, 2000)}  (${formatMs(outcome.latencyMs)}; captured answer ${plan.capturedStatus})\n`);
+    process.stdout.write(
+      `POST ${plan.url}  capture ${basename(file)}  ${plan.body.length} bytes (${plan.bodyFrom})  ${signature}  event ${plan.eventId}\n`,
+    );
+    if (outcome.kind === 'response')
+      process.stdout.write(
+        `${outcome.status} ${truncate(outcome.body, 2000)}  (${formatMs(outcome.latencyMs)}; captured answer ${plan.capturedStatus})\n`,
+      );
     else process.stdout.write(`no answer: ${outcome.error} ${outcome.message}\n`);
   }
 
   if (outcome.kind === 'error') {
-    if (outcome.error === 'ECONNREFUSED') throw new CliError(`cannot connect to ${plan.url}: connection refused; is local mode running? start it with npm start (or check --url)`);
+    if (outcome.error === 'ECONNREFUSED')
+      throw new CliError(`cannot connect to ${plan.url}: connection refused; is local mode running? start it with npm start (or check --url)`);
     throw new CliError(`cannot reach ${plan.url}: ${outcome.error} ${outcome.message}`);
   }
   if (outcome.status >= 200 && outcome.status < 300) return;
   const body = truncate(outcome.body, 200);
-  const why = outcome.status === 401 && body.includes('invalid signature') && !secret
-    ? ': the captured signature does not verify with the receiver\'s secret (another secret, or an edited body); replay with --resign to sign with --secret, SOCIALPLUS_WEBHOOK_SECRET or the dev secret'
-    : secret ? hint(String(outcome.status), body, secret) : '';
+  const why =
+    outcome.status === 401 && body.includes('invalid signature') && !secret
+      ? ": the captured signature does not verify with the receiver's secret (another secret, or an edited body); replay with --resign to sign with --secret, SOCIALPLUS_WEBHOOK_SECRET or the dev secret"
+      : secret
+        ? hint(String(outcome.status), body, secret)
+        : '';
   throw new CliError(`the receiver answered ${outcome.status} ${body}${why}`);
 }
 
@@ -253,12 +305,14 @@ function collectAssignment(raw: string, previous: Assignment[] | undefined): Ass
 /** Parses `--seed`: a whole number from 0 to 2^32 - 1. */
 function seedOption(raw: string): number {
   const n = Number(raw);
-  if (!/^\d+$/.test(raw.trim()) || !Number.isSafeInteger(n) || n > 0xffff_ffff) throw new InvalidArgumentError(`--seed must be a whole number from 0 to ${0xffff_ffff}, got '${raw}'.`);
+  if (!/^\d+$/.test(raw.trim()) || !Number.isSafeInteger(n) || n > 0xffff_ffff)
+    throw new InvalidArgumentError(`--seed must be a whole number from 0 to ${0xffff_ffff}, got '${raw}'.`);
   return n;
 }
 
 /** Parses `--signature-form`, naming the forms there are. */
 function signatureFormOption(raw: string): SignatureForm {
-  if (!(SIGNATURE_FORMS as readonly string[]).includes(raw)) throw new InvalidArgumentError(`'${raw}' is not a signature form: use one of ${SIGNATURE_FORMS.join(', ')}.`);
+  if (!(SIGNATURE_FORMS as readonly string[]).includes(raw))
+    throw new InvalidArgumentError(`'${raw}' is not a signature form: use one of ${SIGNATURE_FORMS.join(', ')}.`);
   return raw as SignatureForm;
 }

@@ -23,14 +23,10 @@ import { targetStackName } from '../stack-target.js';
 const DAY = /^\d{4}-\d{2}-\d{2}$/;
 
 /** What `state` was asked. */
-export type StateQuestion =
-  | { readonly kind: 'user'; readonly userId: string }
-  | { readonly kind: 'day'; readonly day: string };
+export type StateQuestion = { readonly kind: 'user'; readonly userId: string } | { readonly kind: 'day'; readonly day: string };
 
 /** What `state` answers: a user's moderation records, or a day's counters. */
-export type StateAnswer =
-  | ({ readonly kind: 'user' } & UserModeration)
-  | ({ readonly kind: 'day' } & DayCounters);
+export type StateAnswer = ({ readonly kind: 'user' } & UserModeration) | ({ readonly kind: 'day' } & DayCounters);
 
 interface StateOptions extends AwsTargetOptions {
   readonly user?: string;
@@ -44,16 +40,20 @@ interface StateOptions extends AwsTargetOptions {
 export function registerState(program: Command): void {
   program
     .command('state')
-    .description('the example handlers\' state: auto-moderation\'s flags and bans of a user (--user), the daily counters of a day (--day); locally or with --aws')
+    .description(
+      "the example handlers' state: auto-moderation's flags and bans of a user (--user), the daily counters of a day (--day); locally or with --aws",
+    )
     .option('--user <id>', 'a Social Plus user id: the flags auto-moderation keeps for them and their bans')
     .option('--day <YYYY-MM-DD>', 'a UTC day: the daily counters (per event type, channel and community)')
     .option('--json', 'print exactly one JSON object on stdout')
-    .option('--dir <path>', 'local mode\'s folder (default: $SOCIALPLUS_LOCAL_DIR, else .local)')
+    .option('--dir <path>', "local mode's folder (default: $SOCIALPLUS_LOCAL_DIR, else .local)")
     .option('--aws', `the deployed stack's handler state table (its ${STACK_OUTPUTS.handlerStateTable} output)`)
-    .option('--table <name>', 'with --aws: the handler state table, instead of the stack\'s output')
+    .option('--table <name>', "with --aws: the handler state table, instead of the stack's output")
     .option('--stack <name>', `with --aws: the stack's name (default ${DEFAULT_STACK_NAME})`)
-    .option('--region <region>', 'with --aws: the stack\'s region (default: AWS_REGION or your profile\'s)')
-    .addHelpText('after', `
+    .option('--region <region>', "with --aws: the stack's region (default: AWS_REGION or your profile's)")
+    .addHelpText(
+      'after',
+      `
 The table exists when auto-moderation or daily counters is on (handlers in cdk.json's context;
 locally HANDLERS_CONFIG overrides it). A flag is listed until its TTL removes it, whether or not it
 is still inside auto-moderation's window. Reading a user is one Query, a day one Query.
@@ -64,7 +64,8 @@ through dev's admin route, otherwise opened directly.
 Examples:
   $ socialplus-webhooks state --user spam.account.42
   $ socialplus-webhooks state --day 2025-07-02 --json
-  $ socialplus-webhooks state --aws --region eu-central-1 --day 2025-07-02`)
+  $ socialplus-webhooks state --aws --region eu-central-1 --day 2025-07-02`,
+    )
     .action(async (opts: StateOptions) => {
       await runState(opts);
     });
@@ -77,7 +78,8 @@ export function parseStateQuestion(opts: Pick<StateOptions, 'user' | 'day'>): St
     if (opts.user.trim() === '') throw new CliError('--user is empty: give a Social Plus user id');
     return { kind: 'user', userId: opts.user };
   }
-  if (opts.day === undefined) throw new CliError('say which state: --user ID (auto-moderation\'s flags and bans) or --day YYYY-MM-DD (daily counters)');
+  if (opts.day === undefined)
+    throw new CliError("say which state: --user ID (auto-moderation's flags and bans) or --day YYYY-MM-DD (daily counters)");
   if (!DAY.test(opts.day) || new Date(`${opts.day}T00:00:00Z`).toISOString().slice(0, 10) !== opts.day) {
     throw new CliError(`--day must be a date YYYY-MM-DD, got '${opts.day}'`);
   }
@@ -92,14 +94,19 @@ export async function readState(client: DynamoDBClient, tableName: string, quest
 }
 
 /** Why there is no handler state table, and what turns it on. */
-const NO_TABLE = 'auto-moderation and daily counters keep their state there, and neither has been on: enable one in the handlers configuration (cdk.json\'s context key "handlers", or HANDLERS_CONFIG)';
+const NO_TABLE =
+  'auto-moderation and daily counters keep their state there, and neither has been on: enable one in the handlers configuration (cdk.json\'s context key "handlers", or HANDLERS_CONFIG)';
 
 async function runState(opts: StateOptions): Promise<void> {
   const question = parseStateQuestion(opts);
   let answer: StateAnswer;
   if (opts.aws) {
     if (opts.dir !== undefined) throw new CliError('--dir is for local mode; with --aws the stack is named by --stack');
-    answer = await awsState(question, { dynamodb: new DynamoDBClient(awsClientConfig(opts)), cloudFormation: new CloudFormationClient(awsClientConfig(opts)) }, opts);
+    answer = await awsState(
+      question,
+      { dynamodb: new DynamoDBClient(awsClientConfig(opts)), cloudFormation: new CloudFormationClient(awsClientConfig(opts)) },
+      opts,
+    );
   } else {
     const awsOnly = (['table', 'stack', 'region'] as const).filter((k) => opts[k] !== undefined);
     if (awsOnly.length > 0) throw new CliError(`--${awsOnly[0]} is for --aws`);
@@ -117,9 +124,12 @@ export async function localState(question: StateQuestion, dir: string): Promise<
   try {
     return await readState(store.dynamodb, store.tables.handlerState, question);
   } catch (err) {
-    if ((err as Error).name === 'ResourceNotFoundException') throw new CliError(`local mode has no handler state table (${store.tables.handlerState}): ${NO_TABLE}, then restart npm start`);
+    if ((err as Error).name === 'ResourceNotFoundException')
+      throw new CliError(`local mode has no handler state table (${store.tables.handlerState}): ${NO_TABLE}, then restart npm start`);
     if (err instanceof CliError) throw err;
-    throw new CliError(`cannot read local mode's handler state (${store.via === 'dev' ? 'through the running dev' : `in ${localPaths(dir).dynamodb}`}): ${(err as Error).message}`);
+    throw new CliError(
+      `cannot read local mode's handler state (${store.via === 'dev' ? 'through the running dev' : `in ${localPaths(dir).dynamodb}`}): ${(err as Error).message}`,
+    );
   } finally {
     await store.close();
   }
@@ -132,18 +142,26 @@ export interface StateAwsClients {
 }
 
 /** Reads the state from the deployed stack's table (`--table`, else its output). */
-export async function awsState(question: StateQuestion, clients: StateAwsClients, opts: Pick<StateOptions, 'table' | 'stack'> = {}): Promise<StateAnswer> {
+export async function awsState(
+  question: StateQuestion,
+  clients: StateAwsClients,
+  opts: Pick<StateOptions, 'table' | 'stack'> = {},
+): Promise<StateAnswer> {
   let table = opts.table;
   if (table === undefined) {
     const stack = targetStackName(opts.stack);
     const outputs = await readStackOutputs(clients.cloudFormation, stack, { instead: '--table' });
     table = outputs[STACK_OUTPUTS.handlerStateTable];
-    if (!table) throw new CliError(`stack '${stack}' has no output ${STACK_OUTPUTS.handlerStateTable}, so it has no handler state table: ${NO_TABLE}, and deploy (or pass --table)`);
+    if (!table)
+      throw new CliError(
+        `stack '${stack}' has no output ${STACK_OUTPUTS.handlerStateTable}, so it has no handler state table: ${NO_TABLE}, and deploy (or pass --table)`,
+      );
   }
   try {
     return await readState(clients.dynamodb, table, question);
   } catch (err) {
-    if ((err as Error).name === 'ResourceNotFoundException') throw new CliError(`table ${table} does not exist in this account and region: check --table, or --region`);
+    if ((err as Error).name === 'ResourceNotFoundException')
+      throw new CliError(`table ${table} does not exist in this account and region: check --table, or --region`);
     throw awsError(err, `read the handler state table ${table}`);
   }
 }

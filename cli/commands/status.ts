@@ -25,15 +25,20 @@ export function registerStatus(program: Command): void {
   program
     .command('status')
     .description('show the queue (depth, in flight, oldest message age), the dead-letter queue and the events stored today, locally or with --aws')
-    .option('--aws', 'the deployed stack instead of local mode (SQS, CloudWatch; names from the stack\'s outputs)')
+    .option('--aws', "the deployed stack instead of local mode (SQS, CloudWatch; names from the stack's outputs)")
     .option('--json', 'print one JSON object on stdout')
-    .option('--dir <path>', 'local mode\'s folder (default: $SOCIALPLUS_LOCAL_DIR, else .local)')
+    .option('--dir <path>', "local mode's folder (default: $SOCIALPLUS_LOCAL_DIR, else .local)")
     .option('--stack <name>', `with --aws: the stack's name (default ${DEFAULT_STACK_NAME})`)
-    .option('--region <region>', 'with --aws: the stack\'s region (default: AWS_REGION or your profile\'s)')
-    .option('--queue-url <url>', 'with --aws: the event queue\'s URL, instead of the stack\'s output')
-    .option('--dlq-url <url>', 'with --aws: the dead-letter queue\'s URL, instead of the stack\'s output')
-    .option('--metrics-namespace <ns>', `with --aws: the namespace of the functions' metrics, if the stack's metricsNamespace is not the default (${METRICS_NAMESPACE})`)
-    .addHelpText('after', `
+    .option('--region <region>', "with --aws: the stack's region (default: AWS_REGION or your profile's)")
+    .option('--queue-url <url>', "with --aws: the event queue's URL, instead of the stack's output")
+    .option('--dlq-url <url>', "with --aws: the dead-letter queue's URL, instead of the stack's output")
+    .option(
+      '--metrics-namespace <ns>',
+      `with --aws: the namespace of the functions' metrics, if the stack's metricsNamespace is not the default (${METRICS_NAMESPACE})`,
+    )
+    .addHelpText(
+      'after',
+      `
 Local mode: read from the files under the folder, read-only, so it is safe while dev runs:
 the queue's journal and dead-letter queue, and today's archive objects (distinct event ids in
 dt=<today UTC>, with DuckDB). Lines still in the delivery stream's buffer are shown apart.
@@ -42,7 +47,8 @@ age (AWS/SQS ApproximateAgeOfOldestMessage) and for today's sum of the fan-out's
 
 Examples:
   $ socialplus-webhooks status
-  $ socialplus-webhooks status --aws --region eu-west-1 --json`)
+  $ socialplus-webhooks status --aws --region eu-west-1 --json`,
+    )
     .action(async (opts: StatusOptions) => {
       await runStatus(opts);
     });
@@ -63,11 +69,15 @@ async function runStatus(opts: StatusOptions): Promise<void> {
     if (awsOnly.length > 0) throw new CliError(`${awsOnly.map(flagName).join(', ')} ${awsOnly.length === 1 ? 'needs' : 'need'} --aws`);
     const dir = opts.dir ?? localPaths().root;
     if (!existsSync(dir) || !statSync(dir).isDirectory()) {
-      throw new CliError(`no local mode state in ${dir}: start it with 'npm start' (socialplus-webhooks dev), or pass --dir with the folder dev used`);
+      throw new CliError(
+        `no local mode state in ${dir}: start it with 'npm start' (socialplus-webhooks dev), or pass --dir with the folder dev used`,
+      );
     }
     status = await readLocalStatus(dir);
   }
-  process.stdout.write(opts.json ? `${JSON.stringify(status)}\n` : `${(status.mode === 'local' ? renderLocal(status) : renderAws(status)).join('\n')}\n`);
+  process.stdout.write(
+    opts.json ? `${JSON.stringify(status)}\n` : `${(status.mode === 'local' ? renderLocal(status) : renderAws(status)).join('\n')}\n`,
+  );
 }
 
 function flagName(key: 'stack' | 'region' | 'queueUrl' | 'dlqUrl' | 'metricsNamespace'): string {
@@ -84,9 +94,12 @@ function displayPath(path: string): string {
 export function renderLocal(s: LocalStatus): string[] {
   const shown = displayPath(s.dir);
   const q = s.queue;
-  const received = q.inFlight !== null && q.waitingToRetry !== null
-    ? `, ${q.inFlight} in flight, ${q.waitingToRetry} waiting to retry`
-    : q.received === 0 ? '' : `, ${q.received} received (${s.dev.running ? 'in flight or waiting to retry' : 'delivered again when dev starts'})`;
+  const received =
+    q.inFlight !== null && q.waitingToRetry !== null
+      ? `, ${q.inFlight} in flight, ${q.waitingToRetry} waiting to retry`
+      : q.received === 0
+        ? ''
+        : `, ${q.received} received (${s.dev.running ? 'in flight or waiting to retry' : 'delivered again when dev starts'})`;
   return [
     `local mode   ${shown} — ${s.dev.running ? `dev running (process ${s.dev.pid})` : 'dev not running'}`,
     `queue        ${plural(q.depth, 'message')}${q.depth === 0 ? '' : `: ${q.waiting} waiting${received}; oldest ${formatAge(q.oldestAgeSeconds)}`}`,
@@ -94,7 +107,11 @@ export function renderLocal(s: LocalStatus): string[] {
     `today        ${plural(s.today.storedEvents, 'event')} stored on ${s.today.date} (UTC), counted in the archive${s.today.bufferedArchiveLines > 0 ? `; ${plural(s.today.bufferedArchiveLines, 'line')} still in the archive buffer` : ''}`,
     ...(s.dev.running ? [] : ['             (the store, dynalite, answers only while dev runs; the archive is read from disk)']),
     ...(s.signatures ? [`signatures   ${describeSignatureSplit(s.signatures)}, since dev started`] : []),
-    ...(s.quarantinedObjects > 0 ? [`quarantine   ${plural(s.quarantinedObjects, 'object')} a crash cut short, moved aside at a start: ${displayPath(localPaths(s.dir).s3Quarantine)}`] : []),
+    ...(s.quarantinedObjects > 0
+      ? [
+          `quarantine   ${plural(s.quarantinedObjects, 'object')} a crash cut short, moved aside at a start: ${displayPath(localPaths(s.dir).s3Quarantine)}`,
+        ]
+      : []),
   ];
 }
 
@@ -106,7 +123,7 @@ export function renderAws(s: AwsStatus): string[] {
   return [
     `stack        ${s.stack ?? '(queues given explicitly)'}`,
     `queue        ${queue(s.queue)}`,
-    `dead-letter  ${queue(s.deadLetterQueue)}${dlqDepth > 0 ? ' — move them back with \'socialplus-webhooks redrive --aws\'' : ''}`,
+    `dead-letter  ${queue(s.deadLetterQueue)}${dlqDepth > 0 ? " — move them back with 'socialplus-webhooks redrive --aws'" : ''}`,
     `today        ${plural(s.today.storedEvents, 'event')} stored on ${s.today.date} (UTC), from the fan-out's Stored metric`,
     `signatures   ${describeSignatureSplit(s.today.signatures)} today, from the receiver's metrics`,
   ];

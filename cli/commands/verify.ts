@@ -52,16 +52,29 @@ function wholeNumber(flag: string, min: number, max: number) {
 export function registerVerify(program: Command): void {
   program
     .command('verify')
-    .description('prove a deployed stack end to end: post signed, marked events to its URL and follow each into the event table (and the archive); measures the answer time against Social Plus\'s 1.5 s timeout')
+    .description(
+      "prove a deployed stack end to end: post signed, marked events to its URL and follow each into the event table (and the archive); measures the answer time against Social Plus's 1.5 s timeout",
+    )
     .option('--aws', 'verify the deployed stack (required: local mode is checked with send, status and query)')
     .option('--source <name>', 'the webhook source whose URL and secret to use', DEFAULT_SOURCE)
-    .option('--count <n>', `events to post, one after another (1-${MAX_VERIFY_COUNT})`, wholeNumber('--count', 1, MAX_VERIFY_COUNT), DEFAULT_VERIFY_COUNT)
+    .option(
+      '--count <n>',
+      `events to post, one after another (1-${MAX_VERIFY_COUNT})`,
+      wholeNumber('--count', 1, MAX_VERIFY_COUNT),
+      DEFAULT_VERIFY_COUNT,
+    )
     .option('--json', 'print one JSON object (the report) on stdout')
-    .option('--wait-archive', 'also wait for each event\'s line in the S3 archive (Firehose writes after archiveBufferSeconds, 60 by default)')
-    .option('--timeout <seconds>', `how long to wait for the event table, and for the archive with --wait-archive (default ${DEFAULT_STORE_TIMEOUT_MS / 1000} s; archive: archiveBufferSeconds + ${ARCHIVE_MARGIN_MS / 1000} s)`, wholeNumber('--timeout', 1, MAX_TIMEOUT_SECONDS))
+    .option('--wait-archive', "also wait for each event's line in the S3 archive (Firehose writes after archiveBufferSeconds, 60 by default)")
+    .option(
+      '--timeout <seconds>',
+      `how long to wait for the event table, and for the archive with --wait-archive (default ${DEFAULT_STORE_TIMEOUT_MS / 1000} s; archive: archiveBufferSeconds + ${ARCHIVE_MARGIN_MS / 1000} s)`,
+      wholeNumber('--timeout', 1, MAX_TIMEOUT_SECONDS),
+    )
     .option('--stack <name>', `the stack's name (default: cdk.json's stackName, else ${DEFAULT_STACK_NAME})`)
-    .option('--region <region>', 'the stack\'s region (default: AWS_REGION or your profile\'s)')
-    .addHelpText('after', `
+    .option('--region <region>', "the stack's region (default: AWS_REGION or your profile's)")
+    .addHelpText(
+      'after',
+      `
 What it does: reads the stack's outputs (WebhookUrl<Source>, SecretArn<Source>, EventTableName,
 ArchiveBucketName) and the source's secret (never printed), signs --count copies of the
 ${VERIFY_SAMPLE} sample like Social Plus does, each with a top-level
@@ -80,7 +93,8 @@ allowedCidrs deploy command with your public IP, looked up at https://checkip.am
 Examples:
   $ socialplus-webhooks verify --aws
   $ socialplus-webhooks verify --aws --count 20 --wait-archive
-  $ socialplus-webhooks verify --aws --source eu --stack SocialPlusWebhooks-staging --region eu-central-1 --json`)
+  $ socialplus-webhooks verify --aws --source eu --stack SocialPlusWebhooks-staging --region eu-central-1 --json`,
+    )
     .action(async (opts: VerifyOptions) => {
       await runVerifyCommand(opts);
     });
@@ -97,7 +111,9 @@ export function configuredSecretArn(context: Readonly<Record<string, unknown>>, 
     }
   }
   if (!Array.isArray(sources)) return undefined;
-  const entry = sources.find((s): s is { name: string; secretArn?: unknown } => typeof s === 'object' && s !== null && (s as { name?: unknown }).name === source);
+  const entry = sources.find(
+    (s): s is { name: string; secretArn?: unknown } => typeof s === 'object' && s !== null && (s as { name?: unknown }).name === source,
+  );
   return typeof entry?.secretArn === 'string' ? entry.secretArn : undefined;
 }
 
@@ -120,7 +136,9 @@ async function runVerifyCommand(opts: VerifyOptions): Promise<void> {
   const timeoutMs = opts.timeout !== undefined ? opts.timeout * 1000 : undefined;
   const archiveTimeoutMs = opts.waitArchive ? (timeoutMs ?? configuredArchiveBufferSeconds(context) * 1000 + ARCHIVE_MARGIN_MS) : undefined;
   if (opts.waitArchive && timeoutMs !== undefined && timeoutMs < configuredArchiveBufferSeconds(context) * 1000) {
-    process.stderr.write(`note: --timeout ${opts.timeout} is shorter than the archive's buffer (${configuredArchiveBufferSeconds(context)} s): the archive check may time out before Firehose writes\n`);
+    process.stderr.write(
+      `note: --timeout ${opts.timeout} is shorter than the archive's buffer (${configuredArchiveBufferSeconds(context)} s): the archive check may time out before Firehose writes\n`,
+    );
   }
   const secretArn = configuredSecretArn(context, opts.source);
 
@@ -159,7 +177,9 @@ async function runVerifyCommand(opts: VerifyOptions): Promise<void> {
     if (drawn) process.stderr.write('\r\x1b[K');
     process.stdout.write(opts.json ? `${JSON.stringify(report)}\n` : renderReport(report));
     if (!report.ok) {
-      throw new CliError(`verification failed: ${report.problems.length} problem${report.problems.length === 1 ? '' : 's'}${opts.json ? ' (in "problems")' : ' (above)'}`);
+      throw new CliError(
+        `verification failed: ${report.problems.length} problem${report.problems.length === 1 ? '' : 's'}${opts.json ? ' (in "problems")' : ' (above)'}`,
+      );
     }
   } finally {
     if (drawn) process.stderr.write('\r\x1b[K');

@@ -77,8 +77,11 @@ function identityFailure(err: unknown): Outcome {
       return noCredentials(`AWS rejected the credentials (${name}): ${firstLine(message)}`);
     default:
       return {
-        ...fail(awsError(err, 'call STS GetCallerIdentity').message, `check the network and the credentials (${CREDENTIALS_FIX}), then run doctor again`),
-        dependents: 'skipped: the caller\'s identity is unknown (STS GetCallerIdentity failed)',
+        ...fail(
+          awsError(err, 'call STS GetCallerIdentity').message,
+          `check the network and the credentials (${CREDENTIALS_FIX}), then run doctor again`,
+        ),
+        dependents: "skipped: the caller's identity is unknown (STS GetCallerIdentity failed)",
       };
   }
 }
@@ -110,7 +113,8 @@ export const bootstrapCheck: Check<DoctorContext> = {
     const status = stack.StackStatus ?? 'UNKNOWN';
     const health = stackHealth(status);
     const fixTarget = { stackName: toolkit, region, redeploy: bootstrap };
-    if (health === 'broken' || health === 'not-created') return fail(`${toolkit} is ${status}: ${statusMeaning(status)}`, statusFix(status, fixTarget));
+    if (health === 'broken' || health === 'not-created')
+      return fail(`${toolkit} is ${status}: ${statusMeaning(status)}`, statusFix(status, fixTarget));
     if (health === 'in-progress') return warn(`${toolkit} is ${status}: being bootstrapped or changed right now`, statusFix(status, fixTarget));
     const raw = outputsOf(stack).BootstrapVersion;
     const version = raw !== undefined && /^\d+$/.test(raw) ? Number(raw) : undefined;
@@ -178,7 +182,7 @@ export const apiGatewayThrottleCheck: Check<DoctorContext> = {
     }
     const rate = account.throttleSettings?.rateLimit;
     const burst = account.throttleSettings?.burstLimit;
-    if (rate === undefined || burst === undefined) return pass('API Gateway reported no account throttle to compare the stage\'s with');
+    if (rate === undefined || burst === undefined) return pass("API Gateway reported no account throttle to compare the stage's with");
     const over: string[] = [];
     const lower: string[] = [];
     if (config.apiRateLimit > rate) {
@@ -195,7 +199,9 @@ export const apiGatewayThrottleCheck: Check<DoctorContext> = {
         `request an API Gateway throttle quota increase for ${awsOf(ctx).region} (Service Quotas console, Amazon API Gateway), or lower the keys: ${lower.map((l) => `-c ${l}`).join(' ')} (or in cdk.json)`,
       );
     }
-    return pass(`the stage's ${config.apiRateLimit} requests/s (burst ${config.apiBurstLimit}) are within the account's ${rate} requests/s (burst ${burst})`);
+    return pass(
+      `the stage's ${config.apiRateLimit} requests/s (burst ${config.apiBurstLimit}) are within the account's ${rate} requests/s (burst ${burst})`,
+    );
   },
 };
 
@@ -221,7 +227,11 @@ export const lambdaConcurrencyCheck: Check<DoctorContext> = {
     }
     const quota = out.AccountLimit?.ConcurrentExecutions;
     const unreserved = out.AccountLimit?.UnreservedConcurrentExecutions ?? quota;
-    if (unreserved === undefined) return warn('Lambda reported no concurrency limit', 'run doctor again; if it persists, look the quota up in the Service Quotas console (AWS Lambda, Concurrent executions)');
+    if (unreserved === undefined)
+      return warn(
+        'Lambda reported no concurrency limit',
+        'run doctor again; if it persists, look the quota up in the Service Quotas console (AWS Lambda, Concurrent executions)',
+      );
     const fanout = config.fanoutMaxConcurrency;
     const left = unreserved - fanout;
     const of = quota !== undefined ? ` of the account's ${quota}` : '';
@@ -237,11 +247,20 @@ export const lambdaConcurrencyCheck: Check<DoctorContext> = {
       );
     }
     if (unreserved < fanout + CONCURRENCY_HEADROOM) {
-      return warn(`${unreserved} unreserved concurrent executions${of}; the fan-out may take ${fanout}, leaving ${left} for the receiver and every other function in the account`, fix);
+      return warn(
+        `${unreserved} unreserved concurrent executions${of}; the fan-out may take ${fanout}, leaving ${left} for the receiver and every other function in the account`,
+        fix,
+      );
     }
     return pass(`${unreserved} unreserved concurrent executions${of}; the fan-out takes at most ${fanout}`);
   },
 };
 
 /** The account checks, in report order. */
-export const ACCOUNT_CHECKS: ReadonlyArray<Check<DoctorContext>> = [identityCheck, bootstrapCheck, apiGatewayRoleCheck, apiGatewayThrottleCheck, lambdaConcurrencyCheck];
+export const ACCOUNT_CHECKS: ReadonlyArray<Check<DoctorContext>> = [
+  identityCheck,
+  bootstrapCheck,
+  apiGatewayRoleCheck,
+  apiGatewayThrottleCheck,
+  lambdaConcurrencyCheck,
+];

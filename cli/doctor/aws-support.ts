@@ -74,7 +74,10 @@ export function readLatestBootstrapVersion(): number | undefined {
  */
 export function callFailed(err: unknown, action: string, permission: string): Outcome {
   if (isAccessDenied(err)) {
-    return warn(`could not ${action}: access denied, so this was not checked`, `allow ${permission} to the identity doctor runs as, then run it again`);
+    return warn(
+      `could not ${action}: access denied, so this was not checked`,
+      `allow ${permission} to the identity doctor runs as, then run it again`,
+    );
   }
   return fail(awsError(err, action).message, 'run doctor again; if it fails the same way, the error says what to fix');
 }

@@ -103,7 +103,10 @@ async function runOne<C>(check: Check<C>, ctx: C): Promise<Outcome> {
     return await check.run(ctx);
   } catch (err) {
     const e = err as { name?: string; message?: string };
-    return fail(`the check itself failed: ${e?.name ?? 'Error'}: ${e?.message ?? String(err)}`, 'run doctor again; if it fails the same way, report it with this line');
+    return fail(
+      `the check itself failed: ${e?.name ?? 'Error'}: ${e?.message ?? String(err)}`,
+      'run doctor again; if it fails the same way, report it with this line',
+    );
   }
 }
 

@@ -10,8 +10,7 @@ import type { SdkClients } from '../sdk-clients.js';
 
 /** What loading esbuild found. */
 export type EsbuildProbe =
-  | { readonly installed: true; readonly version: string; readonly error?: string }
-  | { readonly installed: false; readonly error: string };
+  { readonly installed: true; readonly version: string; readonly error?: string } | { readonly installed: false; readonly error: string };
 
 /** The SDK clients the AWS checks call; replaceable in tests. */
 export type DoctorClients = SdkClients<

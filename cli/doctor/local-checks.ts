@@ -71,7 +71,10 @@ export const esbuildCheck: Check<DoctorContext> = {
       return fail(`${firstLine(probe.error)}: npx cdk deploy cannot bundle the Lambda functions (this project never bundles in Docker)`, 'npm ci');
     }
     if (probe.error !== undefined) {
-      return fail(`esbuild ${probe.version} is installed but does not run: ${firstLine(probe.error)}`, 'npm ci (reinstalls esbuild\'s binary for this machine)');
+      return fail(
+        `esbuild ${probe.version} is installed but does not run: ${firstLine(probe.error)}`,
+        "npm ci (reinstalls esbuild's binary for this machine)",
+      );
     }
     return pass(`esbuild ${probe.version}, local bundling (no Docker needed)`);
   },
@@ -111,7 +114,10 @@ export const configCheck: Check<DoctorContext> = {
     ctx.facts.config = config;
     const summary = describeConfig(config);
     if (!hasCdkJson) {
-      return warn(`no cdk.json in ${ctx.cwd}, so the defaults (${summary}); npx cdk deploy needs the one in the repository's root`, 'run doctor (and npx cdk deploy) in the socialplus-webhooks folder');
+      return warn(
+        `no cdk.json in ${ctx.cwd}, so the defaults (${summary}); npx cdk deploy needs the one in the repository's root`,
+        'run doctor (and npx cdk deploy) in the socialplus-webhooks folder',
+      );
     }
     return pass(summary);
   },

@@ -24,19 +24,28 @@ export const signatureFormsCheck: Check<DoctorContext> = {
     const namespace = ctx.facts.config?.metricsNamespace ?? METRICS_NAMESPACE;
     const query = (id: string, metricName: string): MetricDataQuery => ({
       Id: id,
-      MetricStat: { Metric: { Namespace: namespace, MetricName: metricName, Dimensions: [{ Name: 'service', Value: METRICS_SERVICE.receiver }] }, Period: 86_400, Stat: 'Sum' },
+      MetricStat: {
+        Metric: { Namespace: namespace, MetricName: metricName, Dimensions: [{ Name: 'service', Value: METRICS_SERVICE.receiver }] },
+        Period: 86_400,
+        Stat: 'Sum',
+      },
     });
     const id = (form: SignatureForm) => `f${form.replace(/-/g, '')}`;
     const end = ctx.now();
     let results;
     try {
-      results = (await aws.clients.cloudWatch.send(new GetMetricDataCommand({
-        MetricDataQueries: [...SIGNATURE_FORMS.map((f) => query(id(f), SIGNATURE_FORM_METRICS[f])), query('refused', 'SignatureInvalid')],
-        StartTime: new Date(end.getTime() - DAY_MS),
-        EndTime: end,
-      }))).MetricDataResults ?? [];
+      results =
+        (
+          await aws.clients.cloudWatch.send(
+            new GetMetricDataCommand({
+              MetricDataQueries: [...SIGNATURE_FORMS.map((f) => query(id(f), SIGNATURE_FORM_METRICS[f])), query('refused', 'SignatureInvalid')],
+              StartTime: new Date(end.getTime() - DAY_MS),
+              EndTime: end,
+            }),
+          )
+        ).MetricDataResults ?? [];
     } catch (err) {
-      return callFailed(err, 'read the receiver\'s signature metrics', 'cloudwatch:GetMetricData');
+      return callFailed(err, "read the receiver's signature metrics", 'cloudwatch:GetMetricData');
     }
     const sum = (key: string) => Math.round((results.find((r) => r.Id === key)?.Values ?? []).reduce((s, v) => s + v, 0));
     const split = signatureSplitFrom((key) => sum(key === 'refused' ? 'refused' : id(key)));
@@ -44,12 +53,13 @@ export const signatureFormsCheck: Check<DoctorContext> = {
     if (split.refused > 0) {
       return warn(
         `${describeSignatureSplit(split)}: refused deliveries are lost events`,
-        'see docs/runbook.md#socialplussignaturerefused: the receiver\'s WARN lines name the form that matched (matchedForm), if any',
+        "see docs/runbook.md#socialplussignaturerefused: the receiver's WARN lines name the form that matched (matchedForm), if any",
       );
     }
     const configured = ctx.facts.config?.signatureForms;
     const seen = SIGNATURE_FORMS.filter((f) => split[f] > 0);
-    const narrower = configured !== undefined && configured.length > seen.length ? ` (only ${seen.join(', ')} seen: signatureForms could be narrowed to that)` : '';
+    const narrower =
+      configured !== undefined && configured.length > seen.length ? ` (only ${seen.join(', ')} seen: signatureForms could be narrowed to that)` : '';
     return pass(`${describeSignatureSplit(split)}${narrower}`);
   },
 };

@@ -44,21 +44,29 @@ export const stackCheck: Check<DoctorContext> = {
     try {
       stack = await describeStack(aws.clients.cloudFormation, name);
     } catch (err) {
-      return { ...callFailed(err, `describe the stack ${name}`, 'cloudformation:DescribeStacks'), dependents: `skipped: stack ${name} could not be read` };
+      return {
+        ...callFailed(err, `describe the stack ${name}`, 'cloudformation:DescribeStacks'),
+        dependents: `skipped: stack ${name} could not be read`,
+      };
     }
     const where = `no stack ${name} in account ${ctx.facts.identity?.account ?? '?'}, ${region}; name another with --stack and --region`;
     if (stack === undefined) return { ...skip(`${NOT_DEPLOYED} (${where})`), dependents: NOT_DEPLOYED };
     const status = stack.StackStatus ?? 'UNKNOWN';
     const health = stackHealth(status);
-    if (health === 'not-created') return { ...skip(`${NOT_DEPLOYED} (${name} is ${status}: a change set was never executed)`), dependents: NOT_DEPLOYED };
+    if (health === 'not-created')
+      return { ...skip(`${NOT_DEPLOYED} (${name} is ${status}: a change set was never executed)`), dependents: NOT_DEPLOYED };
     const reason = stack.StackStatusReason ? `: ${truncate(stack.StackStatusReason, 200)}` : '';
     const fixTarget = { stackName: name, region, redeploy: 'npx cdk deploy' };
     if (health === 'broken') {
-      return { ...fail(`${name} is ${status}${reason}; ${statusMeaning(status)}`, statusFix(status, fixTarget)), dependents: `skipped: stack ${name} is ${status}` };
+      return {
+        ...fail(`${name} is ${status}${reason}; ${statusMeaning(status)}`, statusFix(status, fixTarget)),
+        dependents: `skipped: stack ${name} is ${status}`,
+      };
     }
     const outputs = outputsOf(stack);
     const descriptions: Record<string, string> = {};
-    for (const o of stack.Outputs ?? []) if (o.OutputKey && o.OutputValue !== undefined && o.Description !== undefined) descriptions[o.OutputKey] = o.Description;
+    for (const o of stack.Outputs ?? [])
+      if (o.OutputKey && o.OutputValue !== undefined && o.Description !== undefined) descriptions[o.OutputKey] = o.Description;
     ctx.facts.stack = { name, status, outputs, descriptions };
     const when = stack.LastUpdatedTime ?? stack.CreationTime;
     const since = when ? `, last deployed ${when.toISOString().slice(0, 16).replace('T', ' ')} UTC` : '';
@@ -77,7 +85,10 @@ function deployed(ctx: DoctorContext): DeployedStack {
 
 /** A warning for an output the stack lacks: deployed by an older version of this project. */
 function missingOutput(stack: DeployedStack, key: string): Outcome {
-  return warn(`stack ${stack.name} has no output ${key}: deployed with an older version of socialplus-webhooks, or not a socialplus-webhooks stack`, 'npx cdk deploy');
+  return warn(
+    `stack ${stack.name} has no output ${key}: deployed with an older version of socialplus-webhooks, or not a socialplus-webhooks stack`,
+    'npx cdk deploy',
+  );
 }
 
 /** One source's secret: `SecretArn<part>`, compared with the placeholder. */
@@ -96,7 +107,10 @@ function secretCheck(source: string, outputKey: string): Check<DoctorContext> {
         raw = (await aws.clients.secretsManager.send(new GetSecretValueCommand({ SecretId: arn }))).SecretString;
       } catch (err) {
         if (errorName(err) === 'ResourceNotFoundException') {
-          return fail(`the secret ${arn} does not exist (deleted?): the receiver answers 503 to source '${source}'`, 'npx cdk deploy (or point sources[].secretArn at an existing secret)');
+          return fail(
+            `the secret ${arn} does not exist (deleted?): the receiver answers 503 to source '${source}'`,
+            'npx cdk deploy (or point sources[].secretArn at an existing secret)',
+          );
         }
         return callFailed(err, `read the secret ${arn}`, `secretsmanager:GetSecretValue on ${arn}`);
       }
@@ -155,7 +169,10 @@ export const webAclCheck = stackResourceCheck(
       return callFailed(err, `read the web ACL of ${stageArn}`, 'wafv2:GetWebACLForResource');
     }
     if (acl?.ARN === undefined) {
-      return fail(`no web ACL guards the API stage ${stageArn}: anyone, not only Social Plus, can reach the receiver`, "npx cdk deploy (associates the stack's web ACL again)");
+      return fail(
+        `no web ACL guards the API stage ${stageArn}: anyone, not only Social Plus, can reach the receiver`,
+        "npx cdk deploy (associates the stack's web ACL again)",
+      );
     }
     if (acl.ARN !== aclArn) {
       return fail(
@@ -193,7 +210,9 @@ export const alarmTopicCheck = stackResourceCheck(
     const pending = subscriptions.filter((s) => s.SubscriptionArn === 'PendingConfirmation');
     const subscribe = `aws sns subscribe --topic-arn ${topic} --protocol email --notification-endpoint you@example.com --region ${aws.region} (or deploy with -c alarmEmail=you@example.com)`;
     if (confirmed.length > 0) {
-      return pass(`${count(confirmed.length, 'confirmed subscription')} (${protocols(confirmed)})${pending.length > 0 ? `, ${pending.length} pending confirmation` : ''}`);
+      return pass(
+        `${count(confirmed.length, 'confirmed subscription')} (${protocols(confirmed)})${pending.length > 0 ? `, ${pending.length} pending confirmation` : ''}`,
+      );
     }
     if (pending.length > 0) {
       return warn(
@@ -261,10 +280,12 @@ function queueCheck(id: string, title: string, outputKey: string, judge: (depth:
 
 async function queueDepth(ctx: DoctorContext, url: string): Promise<QueueDepth | { outcome: Outcome }> {
   try {
-    const out = await awsOf(ctx).clients.sqs.send(new GetQueueAttributesCommand({
-      QueueUrl: url,
-      AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'],
-    }));
+    const out = await awsOf(ctx).clients.sqs.send(
+      new GetQueueAttributesCommand({
+        QueueUrl: url,
+        AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'],
+      }),
+    );
     const a = out.Attributes ?? {};
     return { visible: Number(a.ApproximateNumberOfMessages ?? 0), inFlight: Number(a.ApproximateNumberOfMessagesNotVisible ?? 0) };
   } catch (err) {

@@ -3,12 +3,7 @@
  * and an Athena query in the stack's workgroup for `--type --day`. Names come from the stack's
  * outputs unless given (`--table`, `--workgroup`, `--database`).
  */
-import {
-  GetQueryExecutionCommand,
-  GetQueryResultsCommand,
-  StartQueryExecutionCommand,
-  type AthenaClient,
-} from '@aws-sdk/client-athena';
+import { GetQueryExecutionCommand, GetQueryResultsCommand, StartQueryExecutionCommand, type AthenaClient } from '@aws-sdk/client-athena';
 import { STACK_OUTPUTS } from '../../lib/stack-outputs.js';
 import { awsError } from '../aws-errors.js';
 import { lazyStackOutputs } from '../aws-stack.js';
@@ -39,7 +34,13 @@ const stackOutputs = (clients: Pick<EventsAwsClients, 'cloudFormation'>, opts: E
   lazyStackOutputs(clients.cloudFormation, targetStackName(opts.stack), { instead });
 
 /** Answers a listing question on the deployed stack. */
-export async function awsEvents(question: ListQuestion, limit: number, clients: EventsAwsClients, opts: EventsAwsOptions = {}, poll: AthenaPolling = {}): Promise<EventRow[]> {
+export async function awsEvents(
+  question: ListQuestion,
+  limit: number,
+  clients: EventsAwsClients,
+  opts: EventsAwsOptions = {},
+  poll: AthenaPolling = {},
+): Promise<EventRow[]> {
   if (question.kind !== 'type') {
     const table = opts.table ?? (await stackOutputs(clients, opts, '--table')(STACK_OUTPUTS.eventTable, '--table'));
     try {
@@ -62,7 +63,11 @@ export async function awsEvents(question: ListQuestion, limit: number, clients: 
 }
 
 /** One event from the deployed stack's table (`--id`). */
-export async function awsEvent(eventId: string, clients: Pick<EventsAwsClients, 'dynamodb' | 'cloudFormation'>, opts: Pick<EventsAwsOptions, 'table' | 'stack'> = {}): Promise<EventDetail> {
+export async function awsEvent(
+  eventId: string,
+  clients: Pick<EventsAwsClients, 'dynamodb' | 'cloudFormation'>,
+  opts: Pick<EventsAwsOptions, 'table' | 'stack'> = {},
+): Promise<EventDetail> {
   const table = opts.table ?? (await stackOutputs(clients, opts, '--table')(STACK_OUTPUTS.eventTable, '--table'));
   let found: EventDetail | undefined;
   try {
@@ -92,27 +97,41 @@ async function athenaEvents(
       throw awsError(err, action);
     }
   };
-  const id = (await call(`start an Athena query in workgroup ${where.workGroup} (athena:StartQueryExecution)`, () => athena.send(new StartQueryExecutionCommand({
-    QueryString: typeOnDaySql(limit),
-    WorkGroup: where.workGroup,
-    QueryExecutionContext: { Database: where.database },
-    ExecutionParameters: typeOnDayParams(question).map(literal),
-  })))).QueryExecutionId;
+  const id = (
+    await call(`start an Athena query in workgroup ${where.workGroup} (athena:StartQueryExecution)`, () =>
+      athena.send(
+        new StartQueryExecutionCommand({
+          QueryString: typeOnDaySql(limit),
+          WorkGroup: where.workGroup,
+          QueryExecutionContext: { Database: where.database },
+          ExecutionParameters: typeOnDayParams(question).map(literal),
+        }),
+      ),
+    )
+  ).QueryExecutionId;
   if (!id) throw new CliError('Athena started no query (no QueryExecutionId)');
   const deadline = Date.now() + (poll.timeoutMs ?? 5 * 60_000);
   for (let wait = 250; ; wait = Math.min(wait * 2, 2000)) {
-    const status = (await call(`follow Athena query ${id} (athena:GetQueryExecution)`, () => athena.send(new GetQueryExecutionCommand({ QueryExecutionId: id })))).QueryExecution?.Status;
+    const status = (
+      await call(`follow Athena query ${id} (athena:GetQueryExecution)`, () => athena.send(new GetQueryExecutionCommand({ QueryExecutionId: id })))
+    ).QueryExecution?.Status;
     const state = status?.State;
     if (state === 'SUCCEEDED') break;
-    if (state === 'FAILED' || state === 'CANCELLED') throw new CliError(`Athena query ${id} ${state.toLowerCase()}: ${status?.StateChangeReason ?? 'no reason given'}`);
-    if (Date.now() > deadline) throw new CliError(`Athena query ${id} still ${state ?? 'pending'} after ${Math.round((poll.timeoutMs ?? 300_000) / 1000)} s; see it in the Athena console`);
+    if (state === 'FAILED' || state === 'CANCELLED')
+      throw new CliError(`Athena query ${id} ${state.toLowerCase()}: ${status?.StateChangeReason ?? 'no reason given'}`);
+    if (Date.now() > deadline)
+      throw new CliError(
+        `Athena query ${id} still ${state ?? 'pending'} after ${Math.round((poll.timeoutMs ?? 300_000) / 1000)} s; see it in the Athena console`,
+      );
     await sleep(wait);
   }
   const rows: ListedEvent[] = [];
   let token: string | undefined;
   let header: string[] | undefined;
   do {
-    const page = await call(`read the results of Athena query ${id} (athena:GetQueryResults)`, () => athena.send(new GetQueryResultsCommand({ QueryExecutionId: id, ...(token ? { NextToken: token } : {}) })));
+    const page = await call(`read the results of Athena query ${id} (athena:GetQueryResults)`, () =>
+      athena.send(new GetQueryResultsCommand({ QueryExecutionId: id, ...(token ? { NextToken: token } : {}) })),
+    );
     for (const r of page.ResultSet?.Rows ?? []) {
       const values = (r.Data ?? []).map((d) => d.VarCharValue ?? null);
       if (header === undefined) {

@@ -62,22 +62,29 @@ export interface EventDetail extends EventRow {
 type DynamoDb = Pick<DynamoDBClient, 'send'>;
 
 /** Queries the `byActor` or `byTarget` index, newest first, up to `limit` items, then reads their handlers' runs. */
-export async function queryIndex(client: DynamoDb, tableName: string, question: Extract<EventsQuestion, { kind: 'user' | 'target' }>, limit: number): Promise<EventRow[]> {
+export async function queryIndex(
+  client: DynamoDb,
+  tableName: string,
+  question: Extract<EventsQuestion, { kind: 'user' | 'target' }>,
+  limit: number,
+): Promise<EventRow[]> {
   const index = question.kind === 'user' ? TABLE.byActor : TABLE.byTarget;
   const key = question.kind === 'user' ? actorKey(question.userId) : targetKey(question.targetType, question.targetId);
   const rows: ListedEvent[] = [];
   let startKey: Record<string, AttributeValue> | undefined;
   do {
-    const out = await client.send(new QueryCommand({
-      TableName: tableName,
-      IndexName: index.indexName,
-      KeyConditionExpression: '#pk = :pk',
-      ExpressionAttributeNames: { '#pk': index.partitionKey },
-      ExpressionAttributeValues: { ':pk': { S: key } },
-      ScanIndexForward: false,
-      Limit: limit - rows.length,
-      ...(startKey ? { ExclusiveStartKey: startKey } : {}),
-    }));
+    const out = await client.send(
+      new QueryCommand({
+        TableName: tableName,
+        IndexName: index.indexName,
+        KeyConditionExpression: '#pk = :pk',
+        ExpressionAttributeNames: { '#pk': index.partitionKey },
+        ExpressionAttributeValues: { ':pk': { S: key } },
+        ScanIndexForward: false,
+        Limit: limit - rows.length,
+        ...(startKey ? { ExclusiveStartKey: startKey } : {}),
+      }),
+    );
     for (const item of out.Items ?? []) rows.push(rowOf(item));
     startKey = out.LastEvaluatedKey;
   } while (startKey && rows.length < limit);
@@ -104,10 +111,16 @@ function rowOf(item: Record<string, AttributeValue>): ListedEvent {
 export function handlerRunRows(item: Record<string, AttributeValue>): HandlerRunRow[] {
   const runs = handlerRunsOf(item);
   const rows: HandlerRunRow[] = Object.entries(runs).map(([handler, r]) => ({
-    handler, outcome: r.outcome, attempts: r.attempts, last_at: r.lastAt, duration_ms: r.durationMs, error: r.error ?? null,
+    handler,
+    outcome: r.outcome,
+    attempts: r.attempts,
+    last_at: r.lastAt,
+    duration_ms: r.durationMs,
+    error: r.error ?? null,
   }));
   for (const [handler, done] of Object.entries(item.handlers?.M ?? {})) {
-    if (done.BOOL === true && runs[handler] === undefined) rows.push({ handler, outcome: 'succeeded', attempts: null, last_at: null, duration_ms: null, error: null });
+    if (done.BOOL === true && runs[handler] === undefined)
+      rows.push({ handler, outcome: 'succeeded', attempts: null, last_at: null, duration_ms: null, error: null });
   }
   return rows.sort((a, b) => a.handler.localeCompare(b.handler));
 }
@@ -119,14 +132,23 @@ export async function withHandlerRuns(client: DynamoDb, tableName: string, rows:
   for (let i = 0; i < ids.length; i += BATCH_GET_KEYS) {
     let keys: Array<Record<string, AttributeValue>> = ids.slice(i, i + BATCH_GET_KEYS).map(keyOf);
     for (let round = 0; keys.length > 0; round++) {
-      if (round === 6) throw new CliError(`DynamoDB left ${keys.length} event items of ${tableName} unread after ${round} tries (throttled?): run the command again`);
+      if (round === 6)
+        throw new CliError(
+          `DynamoDB left ${keys.length} event items of ${tableName} unread after ${round} tries (throttled?): run the command again`,
+        );
       // Unprocessed keys: DynamoDB asks for a backoff before they are asked again.
       if (round > 0) await new Promise((resolve) => setTimeout(resolve, 50 * 2 ** round));
-      const out = await client.send(new BatchGetItemCommand({
-        RequestItems: {
-          [tableName]: { Keys: keys, ProjectionExpression: '#pk, #done, #runs', ExpressionAttributeNames: { '#pk': TABLE.partitionKey, '#done': 'handlers', '#runs': 'handlerRuns' } },
-        },
-      }));
+      const out = await client.send(
+        new BatchGetItemCommand({
+          RequestItems: {
+            [tableName]: {
+              Keys: keys,
+              ProjectionExpression: '#pk, #done, #runs',
+              ExpressionAttributeNames: { '#pk': TABLE.partitionKey, '#done': 'handlers', '#runs': 'handlerRuns' },
+            },
+          },
+        }),
+      );
       for (const item of out.Responses?.[tableName] ?? []) runs.set((item[TABLE.partitionKey]?.S ?? '').replace(/^EVENT#/, ''), handlerRunRows(item));
       keys = out.UnprocessedKeys?.[tableName]?.Keys ?? [];
     }
@@ -165,5 +187,7 @@ export async function readEvent(client: DynamoDb, tableName: string, eventId: st
 
 /** What to say when the store does not hold an event. */
 export function notStored(eventId: string, where: string): CliError {
-  return new CliError(`no event ${eventId} in ${where}: check the id, or it is older than the store keeps it (eventRetentionDays) and only the archive has it: socialplus-webhooks query "select * from events where event_id = '${eventId}'"`);
+  return new CliError(
+    `no event ${eventId} in ${where}: check the id, or it is older than the store keeps it (eventRetentionDays) and only the archive has it: socialplus-webhooks query "select * from events where event_id = '${eventId}'"`,
+  );
 }

@@ -7,7 +7,16 @@ import { localPaths } from '../../local/paths.js';
 import { locateArchive, QueryError, runArchiveQuery } from '../archive-query.js';
 import { CliError } from '../errors.js';
 import { openLocalStore, type LocalStore } from '../state/local-store.js';
-import { notStored, queryIndex, readEvent, withHandlerRuns, withoutHandlerRuns, type EventDetail, type EventRow, type ListedEvent } from './event-store.js';
+import {
+  notStored,
+  queryIndex,
+  readEvent,
+  withHandlerRuns,
+  withoutHandlerRuns,
+  type EventDetail,
+  type EventRow,
+  type ListedEvent,
+} from './event-store.js';
 import { typeOnDayParams, typeOnDaySql, type EventsQuestion, type ListQuestion } from './question.js';
 
 /** Runs `fn` on local mode's tables; a missing table reads as empty (`onMissingTable`). */
@@ -18,7 +27,9 @@ async function withLocalStore<T>(dir: string, fn: (store: LocalStore) => Promise
   } catch (err) {
     if ((err as Error).name === 'ResourceNotFoundException') return onMissingTable();
     if (err instanceof CliError) throw err;
-    throw new CliError(`cannot read local mode's event store (${store.via === 'dev' ? 'through the running dev' : `in ${localPaths(dir).dynamodb}`}): ${(err as Error).message}`);
+    throw new CliError(
+      `cannot read local mode's event store (${store.via === 'dev' ? 'through the running dev' : `in ${localPaths(dir).dynamodb}`}): ${(err as Error).message}`,
+    );
   } finally {
     await store.close();
   }
@@ -26,11 +37,20 @@ async function withLocalStore<T>(dir: string, fn: (store: LocalStore) => Promise
 
 /** Answers a listing question from local mode's folder `dir`. */
 export async function localEvents(question: ListQuestion, limit: number, dir: string): Promise<EventRow[]> {
-  if (question.kind !== 'type') return withLocalStore(dir, (store) => queryIndex(store.dynamodb, store.tables.events, question, limit), () => []);
+  if (question.kind !== 'type')
+    return withLocalStore(
+      dir,
+      (store) => queryIndex(store.dynamodb, store.tables.events, question, limit),
+      () => [],
+    );
   const rows = await archiveEvents(question, limit, dir);
   if (rows.length === 0) return [];
   try {
-    return await withLocalStore(dir, (store) => withHandlerRuns(store.dynamodb, store.tables.events, rows), () => withoutHandlerRuns(rows));
+    return await withLocalStore(
+      dir,
+      (store) => withHandlerRuns(store.dynamodb, store.tables.events, rows),
+      () => withoutHandlerRuns(rows),
+    );
   } catch (err) {
     // The archive answered; without the store the events are listed without their handlers.
     if (!(err instanceof CliError)) throw err;
@@ -41,7 +61,11 @@ export async function localEvents(question: ListQuestion, limit: number, dir: st
 
 /** One event from local mode's store (`--id`). */
 export async function localEvent(eventId: string, dir: string): Promise<EventDetail> {
-  const found = await withLocalStore(dir, (store) => readEvent(store.dynamodb, store.tables.events, eventId), () => undefined);
+  const found = await withLocalStore(
+    dir,
+    (store) => readEvent(store.dynamodb, store.tables.events, eventId),
+    () => undefined,
+  );
   if (!found) throw notStored(eventId, `local mode's store (${localPaths(dir).root})`);
   return found;
 }

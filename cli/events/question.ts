@@ -47,7 +47,10 @@ export function parseQuestion(opts: QuestionOptions): EventsQuestion {
   if (given.length === 0) throw new CliError('say which events: --user ID, --target TYPE:ID, --type NAME --day YYYY-MM-DD, or --id EVENT_ID');
   if (given.length > 1) throw new CliError(`give one of --user, --target, --type with --day, --id (got ${given.join(' and ')})`);
   if (opts.id !== undefined) {
-    if (!isEventId(opts.id.trim())) throw new CliError(`--id must be an event id, 32 hexadecimal characters (the event_id column of events and query, and of the logs), got '${opts.id}'`);
+    if (!isEventId(opts.id.trim()))
+      throw new CliError(
+        `--id must be an event id, 32 hexadecimal characters (the event_id column of events and query, and of the logs), got '${opts.id}'`,
+      );
     return { kind: 'id', eventId: opts.id.trim() };
   }
   if (opts.user !== undefined) {
@@ -65,8 +68,13 @@ export function parseQuestion(opts: QuestionOptions): EventsQuestion {
     return { kind: 'target', targetType, targetId };
   }
   if (opts.type === undefined || opts.type.trim() === '') throw new CliError('--day needs --type NAME (an event type, e.g. message.didFlag)');
-  if (opts.day === undefined) throw new CliError('--type needs --day YYYY-MM-DD (the UTC day): no index lists a type across all days, the archive is read one day at a time');
-  if (!DAY.test(opts.day) || Number.isNaN(Date.parse(`${opts.day}T00:00:00Z`)) || new Date(`${opts.day}T00:00:00Z`).toISOString().slice(0, 10) !== opts.day) {
+  if (opts.day === undefined)
+    throw new CliError('--type needs --day YYYY-MM-DD (the UTC day): no index lists a type across all days, the archive is read one day at a time');
+  if (
+    !DAY.test(opts.day) ||
+    Number.isNaN(Date.parse(`${opts.day}T00:00:00Z`)) ||
+    new Date(`${opts.day}T00:00:00Z`).toISOString().slice(0, 10) !== opts.day
+  ) {
     throw new CliError(`--day must be a date YYYY-MM-DD, got '${opts.day}'`);
   }
   return { kind: 'type', eventType: normaliseEventType(opts.type.trim()), day: opts.day };

@@ -55,6 +55,14 @@ export function printEvent(e: EventDetail, json: boolean): void {
     return;
   }
   // An item written before runs were recorded knows only that a handler succeeded: '-' for the rest.
-  const rows = e.handlers.map((h) => ({ ...h, attempts: h.attempts ?? '-', last_at: h.last_at ?? '-', duration_ms: h.duration_ms ?? '-', error: h.error ?? '' }));
-  process.stdout.write(`handlers:\n${renderTable(['handler', 'outcome', 'attempts', 'last_at', 'duration_ms', 'error'], rows, { maxCellWidth: 120, rightAligned: new Set(['attempts', 'duration_ms']) })}`);
+  const rows = e.handlers.map((h) => ({
+    ...h,
+    attempts: h.attempts ?? '-',
+    last_at: h.last_at ?? '-',
+    duration_ms: h.duration_ms ?? '-',
+    error: h.error ?? '',
+  }));
+  process.stdout.write(
+    `handlers:\n${renderTable(['handler', 'outcome', 'attempts', 'last_at', 'duration_ms', 'error'], rows, { maxCellWidth: 120, rightAligned: new Set(['attempts', 'duration_ms']) })}`,
+  );
 }

@@ -8,8 +8,12 @@ export function printList(filter: string | undefined, json: boolean): void {
   const wanted = filter?.toLowerCase();
   // A family's name shows that family; any other filter, the names containing it.
   const isFamily = all.some((n) => n.family.toLowerCase() === wanted);
-  const names = wanted === undefined ? all
-    : all.filter((n) => (isFamily ? n.family.toLowerCase() === wanted : n.name.toLowerCase().includes(wanted) || n.eventType.toLowerCase().includes(wanted)));
+  const names =
+    wanted === undefined
+      ? all
+      : all.filter((n) =>
+          isFamily ? n.family.toLowerCase() === wanted : n.name.toLowerCase().includes(wanted) || n.eventType.toLowerCase().includes(wanted),
+        );
   if (names.length === 0) throw new CliError(`no event name matches '${filter ?? ''}' (send --list shows all ${all.length})`);
   if (json) {
     process.stdout.write(`${JSON.stringify(names.map((n) => ({ ...n, origin: n.shipped === undefined ? 'generated' : 'shipped' })))}\n`);

@@ -7,10 +7,7 @@ import type { ResolvedSecret } from './target.js';
 
 /** The label with where the body came from: `v3.post.didApprove (generated, seed 1, edited)`. */
 export function describePayload(payload: ResolvedPayload, edited: boolean): string {
-  const notes = [
-    ...(payload.origin === 'generated' ? [`generated, seed ${payload.seed ?? ''}`] : []),
-    ...(edited ? ['edited'] : []),
-  ];
+  const notes = [...(payload.origin === 'generated' ? [`generated, seed ${payload.seed ?? ''}`] : []), ...(edited ? ['edited'] : [])];
   return notes.length > 0 ? `${payload.label} (${notes.join(', ')})` : payload.label;
 }
 
@@ -60,8 +57,8 @@ export function hint(status: string, body: string, secret: ResolvedSecret, form?
   if (status === '401' && body.includes('invalid signature')) {
     return `: the secret (from ${secret.origin}) is not the receiver's; pass the right one with --secret or SOCIALPLUS_WEBHOOK_SECRET`;
   }
-  if (status === '403') return ': forbidden; on AWS the firewall admits only Social Plus\'s addresses, add yours to the allowedCidrs context';
+  if (status === '403') return ": forbidden; on AWS the firewall admits only Social Plus's addresses, add yours to the allowedCidrs context";
   if (status === '404') return ': check --url and --source (the source must be one the receiver knows)';
-  if (status === '503' && body.includes('secret not configured')) return ': put the Social Plus secret key into the source\'s secret';
+  if (status === '503' && body.includes('secret not configured')) return ": put the Social Plus secret key into the source's secret";
   return '';
 }

@@ -37,7 +37,9 @@ export function targetUrl(opts: { url?: string; source?: string }, env: NodeJS.P
   }
   if (opts.source === undefined) return base;
   if (!SOURCE_NAME.test(opts.source)) {
-    throw new CliError(`--source '${opts.source}' is not a valid source name: use lowercase letters, digits and '-', starting with a letter or digit (at most 64)`);
+    throw new CliError(
+      `--source '${opts.source}' is not a valid source name: use lowercase letters, digits and '-', starting with a letter or digit (at most 64)`,
+    );
   }
   const u = new URL(base);
   u.pathname = `${u.pathname.replace(/\/+$/, '')}/${opts.source}`;

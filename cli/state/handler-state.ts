@@ -69,22 +69,34 @@ export async function readModeration(client: DynamoDBClient, tableName: string, 
   const banEvents: BanEventRecord[] = [];
   let startKey: Record<string, AttributeValue> | undefined;
   do {
-    const page = await client.send(new QueryCommand({
-      TableName: tableName,
-      KeyConditionExpression: 'PK = :pk',
-      ExpressionAttributeValues: { ':pk': { S: `FLAGS#${userId}` } },
-      ScanIndexForward: false,
-      ConsistentRead: true,
-      ...(startKey ? { ExclusiveStartKey: startKey } : {}),
-    }));
+    const page = await client.send(
+      new QueryCommand({
+        TableName: tableName,
+        KeyConditionExpression: 'PK = :pk',
+        ExpressionAttributeValues: { ':pk': { S: `FLAGS#${userId}` } },
+        ScanIndexForward: false,
+        ConsistentRead: true,
+        ...(startKey ? { ExclusiveStartKey: startKey } : {}),
+      }),
+    );
     for (const item of page.Items ?? []) {
       const sk = item.SK?.S ?? '';
       const expiresAt = iso(Number(item.expiresAt?.N) * 1000);
       if (sk.startsWith('FLAG#')) {
         const eventId = item.eventId?.S ?? sk.slice(sk.lastIndexOf('#') + 1);
-        flags.push({ at: sk.slice('FLAG#'.length, sk.length - eventId.length - 1), event_id: eventId, event_type: item.eventType?.S ?? null, expires_at: expiresAt });
+        flags.push({
+          at: sk.slice('FLAG#'.length, sk.length - eventId.length - 1),
+          event_id: eventId,
+          event_type: item.eventType?.S ?? null,
+          expires_at: expiresAt,
+        });
       } else if (sk.startsWith('BAN#')) {
-        bans.push({ scope: sk.slice('BAN#'.length), state: item.state?.S ?? null, event_id: item.eventId?.S ?? null, hold_until: iso(Number(item.holdUntil?.N)) });
+        bans.push({
+          scope: sk.slice('BAN#'.length),
+          state: item.state?.S ?? null,
+          event_id: item.eventId?.S ?? null,
+          hold_until: iso(Number(item.holdUntil?.N)),
+        });
       } else if (sk.startsWith('BANEVENT#')) {
         banEvents.push({ event_id: item.eventId?.S ?? sk.slice('BANEVENT#'.length), scope: item.scope?.S ?? null });
       }

@@ -41,7 +41,9 @@ export async function openLocalStore(root?: string): Promise<LocalStore> {
   const info = await readDevInfo(paths.devInfoFile);
   if (info && isAlive(info.pid)) return adminStore(info);
   if (!existsSync(paths.dynamodb)) {
-    throw new CliError(`no local event store in ${paths.dynamodb}: run socialplus-webhooks dev (npm start) and send some events first, or give --dir`);
+    throw new CliError(
+      `no local event store in ${paths.dynamodb}: run socialplus-webhooks dev (npm start) and send some events first, or give --dir`,
+    );
   }
   let release: () => Promise<void>;
   try {
@@ -103,7 +105,9 @@ async function adminStore(info: DevInfo): Promise<LocalStore> {
   const described = await request('GET', '/dynamodb');
   const tables = described.json.tables as Partial<AdminTables> | undefined;
   if (described.status !== 200 || typeof tables?.events !== 'string' || typeof tables.handlerState !== 'string') {
-    throw new CliError(`${where} does not serve its tables (GET /admin/dynamodb answered ${described.status}: ${String(described.json.message ?? '')}): it predates this command; restart it (npm start) and run this again`);
+    throw new CliError(
+      `${where} does not serve its tables (GET /admin/dynamodb answered ${described.status}: ${String(described.json.message ?? '')}): it predates this command; restart it (npm start) and run this again`,
+    );
   }
 
   // A real client whose every command is answered by the admin route, before anything is signed or sent.

@@ -47,7 +47,8 @@ export function newRunId(now: Date, random: () => string = () => randomBytes(4).
 export function markedBody(sample: Buffer | string, marker: VerificationMarker): Buffer {
   const text = typeof sample === 'string' ? sample : sample.toString('utf8');
   const parsed = parseEvent(text);
-  if (parsed.envelope === 'unknown') throw new RangeError('the verification sample must be a JSON object with an event name (a Social Plus envelope)');
+  if (parsed.envelope === 'unknown')
+    throw new RangeError('the verification sample must be a JSON object with an event name (a Social Plus envelope)');
   const { [VERIFICATION_MARKER_KEY]: _previous, ...payload } = parsed.payload as Record<string, unknown>;
   return Buffer.from(JSON.stringify({ ...payload, [VERIFICATION_MARKER_KEY]: { runId: marker.runId, seq: marker.seq } }), 'utf8');
 }

@@ -68,18 +68,23 @@ export async function followStore(
       const k = eventKey(e.eventId);
       let out;
       try {
-        out = await dynamodb.send(new GetItemCommand({
-          TableName: table,
-          Key: { [TABLE.partitionKey]: { S: k.PK }, [TABLE.sortKey]: { S: k.SK } },
-          ConsistentRead: true,
-          ProjectionExpression: '#pk, #flags, #handlers',
-          ExpressionAttributeNames: { '#pk': TABLE.partitionKey, '#flags': 'flags', '#handlers': 'handlers' },
-        }));
+        out = await dynamodb.send(
+          new GetItemCommand({
+            TableName: table,
+            Key: { [TABLE.partitionKey]: { S: k.PK }, [TABLE.sortKey]: { S: k.SK } },
+            ConsistentRead: true,
+            ProjectionExpression: '#pk, #flags, #handlers',
+            ExpressionAttributeNames: { '#pk': TABLE.partitionKey, '#flags': 'flags', '#handlers': 'handlers' },
+          }),
+        );
       } catch (err) {
         return { items, error: awsError(err, `read the event table ${table}`).message };
       }
       if (!out.Item) continue;
-      const handlers = Object.entries(out.Item.handlers?.M ?? {}).filter(([, v]) => v.BOOL === true).map(([name]) => name).sort();
+      const handlers = Object.entries(out.Item.handlers?.M ?? {})
+        .filter(([, v]) => v.BOOL === true)
+        .map(([name]) => name)
+        .sort();
       items.set(e.eventId, { flags: [...(out.Item.flags?.SS ?? [])].sort(), handlers });
     }
     if (items.size === events.length || w.now() >= deadlineMs) return { items };

@@ -46,9 +46,8 @@ export function latencySummary(latenciesInOrder: readonly number[], budgetMs: nu
   if (first === undefined) return { firstMs: null, warm: null, budgetMs, verdict: 'unknown', firstOverBudget: false };
   const sorted = [...rest].sort((a, b) => a - b);
   const at = (p: number) => roundMs(percentile(sorted, p)) as number;
-  const warm: WarmLatency | null = sorted.length === 0
-    ? null
-    : { count: sorted.length, p50: at(50), p95: at(95), p99: at(99), max: roundMs(sorted.at(-1)) as number };
+  const warm: WarmLatency | null =
+    sorted.length === 0 ? null : { count: sorted.length, p50: at(50), p95: at(95), p99: at(99), max: roundMs(sorted.at(-1)) as number };
   const typical = warm ? warm.p99 : (roundMs(first) as number);
   return {
     firstMs: roundMs(first),

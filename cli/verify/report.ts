@@ -233,7 +233,7 @@ export function requestProblem(kind: Exclude<AnswerKind, 'accepted'>, sample: Re
       return {
         step: 'request',
         message: `no answer from ${ctx.url}${times}: ${answer}`,
-        fix: ['check this machine\'s network and the stack\'s WebhookUrl output', `run ${doctor}`],
+        fix: ["check this machine's network and the stack's WebhookUrl output", `run ${doctor}`],
       };
   }
 }
@@ -259,7 +259,11 @@ export function eventProblems(events: readonly EventCheck[], report: Pick<Verify
     problems.push({
       step: 'store',
       message: `${missing.length} of ${events.length} accepted events were not in the event table ${report.store.table} after ${report.store.timeoutSeconds} s: ${missing.map((e) => e.eventId).join(', ')}`,
-      fix: [`look at the queue and the dead-letter queue: ${status}`, `run socialplus-webhooks doctor --aws${targetFlags(ctx)}`, 'see docs/runbook.md (follow one event)'],
+      fix: [
+        `look at the queue and the dead-letter queue: ${status}`,
+        `run socialplus-webhooks doctor --aws${targetFlags(ctx)}`,
+        'see docs/runbook.md (follow one event)',
+      ],
     });
   }
   const unmarked = events.filter((e) => e.stored && !(e.flags ?? []).includes('verification'));
@@ -294,12 +298,14 @@ export function eventProblems(events: readonly EventCheck[], report: Pick<Verify
 /** The problem of a warm p99 above Social Plus's timeout, if there is one. */
 export function latencyProblem(latency: LatencySummary): Problem | undefined {
   if (latency.verdict !== 'over') return undefined;
-  const figure = latency.warm ? `p99 ${formatMs(latency.warm.p99)} of the requests after the first` : `the only request took ${formatMs(latency.firstMs ?? undefined)}`;
+  const figure = latency.warm
+    ? `p99 ${formatMs(latency.warm.p99)} of the requests after the first`
+    : `the only request took ${formatMs(latency.firstMs ?? undefined)}`;
   return {
     step: 'latency',
     message: `${figure}: above Social Plus's ${latency.budgetMs / 1000} s timeout, so deliveries this slow count as failed`,
     fix: [
-      'measured from this machine: run verify from a machine near the stack\'s region to leave out your own network',
+      "measured from this machine: run verify from a machine near the stack's region to leave out your own network",
       'deploy to the AWS region nearest your Social Plus region (sg: ap-southeast-1, eu: eu-central-1, us: us-east-1); see docs/runbook.md',
     ],
   };
@@ -326,7 +332,9 @@ export function latencyLine(l: LatencySummary): string {
 export function renderReport(r: VerifyReport): string {
   const out: string[] = [];
   out.push(`verify    stack ${r.stack}${r.region ? ` (${r.region})` : ''}, source '${r.source}' → POST ${r.url}`);
-  out.push(`run       ${r.runId}: ${r.requested} signed ${r.sample} event${r.requested === 1 ? '' : 's'} marked socialplusWebhooksVerification (handlers skip them)`);
+  out.push(
+    `run       ${r.runId}: ${r.requested} signed ${r.sample} event${r.requested === 1 ? '' : 's'} marked socialplusWebhooksVerification (handlers skip them)`,
+  );
   out.push('');
   const rows = r.requests.map((q) => ({
     seq: q.seq,

@@ -85,7 +85,8 @@ export interface VerifyDeps {
 
 /** Runs the verification; see the module comment. */
 export async function runVerify(plan: VerifyPlan, deps: VerifyDeps): Promise<VerifyReport> {
-  if (!SOURCE_NAME.test(plan.source)) throw new CliError(`--source '${plan.source}' is not a source name: lower-case letters, digits and '-', at most 64`);
+  if (!SOURCE_NAME.test(plan.source))
+    throw new CliError(`--source '${plan.source}' is not a source name: lower-case letters, digits and '-', at most 64`);
   if (!Number.isInteger(plan.count) || plan.count < 1) throw new RangeError(`count must be a whole number >= 1, got ${plan.count}`);
   const now = deps.now ?? Date.now;
   const sleep = deps.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
@@ -105,7 +106,12 @@ export async function runVerify(plan: VerifyPlan, deps: VerifyDeps): Promise<Ver
   const requests: RequestResult[] = [];
   for (const e of events) {
     progress(`posting ${e.seq}/${events.length}`);
-    const outcome = await post({ url: target.url, body: e.body, secret: key, ...(plan.requestTimeoutMs !== undefined ? { timeoutMs: plan.requestTimeoutMs } : {}) });
+    const outcome = await post({
+      url: target.url,
+      body: e.body,
+      secret: key,
+      ...(plan.requestTimeoutMs !== undefined ? { timeoutMs: plan.requestTimeoutMs } : {}),
+    });
     const kind = classifyAnswer(outcome);
     requests.push({
       seq: e.seq,
@@ -121,14 +127,28 @@ export async function runVerify(plan: VerifyPlan, deps: VerifyDeps): Promise<Ver
   const accepted = events.filter((e) => requests.find((r) => r.seq === e.seq)?.kind === 'accepted');
 
   const publicIp = requests.some((r) => r.kind === 'firewall') ? ((await (deps.lookupPublicIp ?? lookupPublicIp)()) ?? null) : undefined;
-  const ctx: AdviceContext = { stack: plan.stack, region, source: plan.source, url: target.url, secretArn: target.secretArn, ...(publicIp !== undefined ? { publicIp } : {}) };
+  const ctx: AdviceContext = {
+    stack: plan.stack,
+    region,
+    source: plan.source,
+    url: target.url,
+    secretArn: target.secretArn,
+    ...(publicIp !== undefined ? { publicIp } : {}),
+  };
 
   // 3. The event table, then 4. the archive.
   const waits = { now, sleep, progress };
   const store = await followStore(deps.clients.dynamodb, target.table, accepted, postedMs + plan.storeTimeoutMs, deps.storePollMs ?? 1000, waits);
-  const archive = plan.archiveTimeoutMs === undefined
-    ? undefined
-    : await followArchive(deps.clients.s3, target.bucket, accepted, { startedMs, deadlineMs: postedMs + plan.archiveTimeoutMs, pollMs: deps.archivePollMs ?? 5000 }, waits);
+  const archive =
+    plan.archiveTimeoutMs === undefined
+      ? undefined
+      : await followArchive(
+          deps.clients.s3,
+          target.bucket,
+          accepted,
+          { startedMs, deadlineMs: postedMs + plan.archiveTimeoutMs, pollMs: deps.archivePollMs ?? 5000 },
+          waits,
+        );
 
   const checks: EventCheck[] = accepted.map((e) => {
     const item = store.items.get(e.eventId);

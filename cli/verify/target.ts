@@ -25,12 +25,19 @@ export interface VerifyTarget {
  * The target from the stack's outputs: the source's `WebhookUrl<Source>` and `SecretArn<Source>`
  * (else `fallbackSecretArn`), `EventTableName`, `ArchiveBucketName`. A CliError names what is missing.
  */
-export function targetFromOutputs(outputs: Readonly<Record<string, string>>, stack: string, source: string, fallbackSecretArn?: string): VerifyTarget {
+export function targetFromOutputs(
+  outputs: Readonly<Record<string, string>>,
+  stack: string,
+  source: string,
+  fallbackSecretArn?: string,
+): VerifyTarget {
   const part = sourceIdPart(source);
   const urlKey = `${SOURCE_OUTPUT_PREFIXES.webhookUrl}${part}`;
   const url = outputs[urlKey];
   if (!url) {
-    const sources = Object.keys(outputs).filter((k) => k.startsWith(SOURCE_OUTPUT_PREFIXES.webhookUrl)).sort();
+    const sources = Object.keys(outputs)
+      .filter((k) => k.startsWith(SOURCE_OUTPUT_PREFIXES.webhookUrl))
+      .sort();
     throw new CliError(
       sources.length === 0
         ? `stack '${stack}' has no ${SOURCE_OUTPUT_PREFIXES.webhookUrl}… output: is it a socialplus-webhooks stack, deployed with this version (npx cdk deploy)?`
@@ -40,9 +47,16 @@ export function targetFromOutputs(outputs: Readonly<Record<string, string>>, sta
   const secretKey = `${SOURCE_OUTPUT_PREFIXES.secretArn}${part}`;
   const secretArn = outputs[secretKey] ?? fallbackSecretArn;
   if (!secretArn) {
-    throw new CliError(`stack '${stack}' has no output ${secretKey}: source '${source}' uses a secret of its own (secretArn); give that ARN in cdk.json's sources, where verify reads it`);
+    throw new CliError(
+      `stack '${stack}' has no output ${secretKey}: source '${source}' uses a secret of its own (secretArn); give that ARN in cdk.json's sources, where verify reads it`,
+    );
   }
-  return { url, secretArn, table: requireOutput(outputs, STACK_OUTPUTS.eventTable, stack), bucket: requireOutput(outputs, STACK_OUTPUTS.archiveBucket, stack) };
+  return {
+    url,
+    secretArn,
+    table: requireOutput(outputs, STACK_OUTPUTS.eventTable, stack),
+    bucket: requireOutput(outputs, STACK_OUTPUTS.archiveBucket, stack),
+  };
 }
 
 /**
@@ -50,16 +64,26 @@ export function targetFromOutputs(outputs: Readonly<Record<string, string>>, sta
  * A CliError, before anything is posted, when the secret cannot be read or still holds the
  * placeholder; the message gives the command that stores the key and never the secret's value.
  */
-export async function readSigningKey(sm: Pick<SecretsManagerClient, 'send'>, secretArn: string, source: string, region: string | null): Promise<string> {
+export async function readSigningKey(
+  sm: Pick<SecretsManagerClient, 'send'>,
+  secretArn: string,
+  source: string,
+  region: string | null,
+): Promise<string> {
   let raw: string | undefined;
   try {
     const out = await sm.send(new GetSecretValueCommand({ SecretId: secretArn }));
     raw = out.SecretString;
-    if (raw === undefined) throw new CliError(`the secret ${secretArn} of source '${source}' holds binary data, not the Social Plus secret key as a string: ${putSecretCommand(secretArn, region)}`);
+    if (raw === undefined)
+      throw new CliError(
+        `the secret ${secretArn} of source '${source}' holds binary data, not the Social Plus secret key as a string: ${putSecretCommand(secretArn, region)}`,
+      );
   } catch (err) {
     if (err instanceof CliError) throw err;
     if ((err as Error).name === 'ResourceNotFoundException') {
-      throw new CliError(`the secret ${secretArn} of source '${source}' does not exist (deleted, or in another region?): deploy the stack again (npx cdk deploy) or check --region`);
+      throw new CliError(
+        `the secret ${secretArn} of source '${source}' does not exist (deleted, or in another region?): deploy the stack again (npx cdk deploy) or check --region`,
+      );
     }
     throw awsError(err, `read the secret ${secretArn} of source '${source}' (secretsmanager:GetSecretValue)`);
   }
@@ -68,7 +92,9 @@ export async function readSigningKey(sm: Pick<SecretsManagerClient, 'send'>, sec
     return current as string;
   } catch (err) {
     if (err instanceof SecretNotConfiguredError) {
-      throw new CliError(`${err.message}. Nothing was sent. Store the key from the Social Plus console (Settings → Webhooks):\n  ${putSecretCommand(secretArn, region)}`);
+      throw new CliError(
+        `${err.message}. Nothing was sent. Store the key from the Social Plus console (Settings → Webhooks):\n  ${putSecretCommand(secretArn, region)}`,
+      );
     }
     throw err;
   }

@@ -6,12 +6,7 @@
  */
 import { request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
-import {
-  customResourceResponse,
-  isRolePropagationError,
-  planAccountRole,
-  type CustomResourceRequest,
-} from '../core/account-setup.js';
+import { customResourceResponse, isRolePropagationError, planAccountRole, type CustomResourceRequest } from '../core/account-setup.js';
 import { errorMessage } from '../core/errors.js';
 import type { Logger } from '../core/telemetry.js';
 
@@ -58,14 +53,22 @@ export async function handleAccountSetup(event: CustomResourceRequest, deps: Acc
         }
       }
     }
-    deps.logger.info('API Gateway account CloudWatch role', { requestType: event.RequestType, action: plan.action, ...('roleArn' in plan ? { roleArn: plan.roleArn } : {}) });
+    deps.logger.info('API Gateway account CloudWatch role', {
+      requestType: event.RequestType,
+      action: plan.action,
+      ...('roleArn' in plan ? { roleArn: plan.roleArn } : {}),
+    });
     body = customResourceResponse(event, {
       ok: true,
       data: plan.action === 'none' ? { Action: 'none' } : { Action: plan.action, RoleArn: plan.roleArn },
     });
   } catch (err) {
     const e = err as Error;
-    deps.logger.error('could not make sure the account has an API Gateway CloudWatch role', { requestType: event.RequestType, error: e.message, errorName: e.name });
+    deps.logger.error('could not make sure the account has an API Gateway CloudWatch role', {
+      requestType: event.RequestType,
+      error: e.message,
+      errorName: e.name,
+    });
     body = customResourceResponse(event, {
       ok: false,
       reason:
@@ -91,11 +94,17 @@ export function putResponse(url: string, body: string): Promise<void> {
   const target = new URL(url);
   const send = target.protocol === 'http:' ? httpRequest : httpsRequest;
   return new Promise((resolve, reject) => {
-    const req = send(target, { method: 'PUT', headers: { 'content-type': '', 'content-length': Buffer.byteLength(body) }, timeout: 10_000 }, (res) => {
-      res.resume();
-      res.on('end', () => ((res.statusCode ?? 0) < 300 ? resolve() : reject(new Error(`CloudFormation's response URL answered ${res.statusCode}`))));
-    });
-    req.on('timeout', () => req.destroy(new Error('CloudFormation\'s response URL did not answer within 10 s')));
+    const req = send(
+      target,
+      { method: 'PUT', headers: { 'content-type': '', 'content-length': Buffer.byteLength(body) }, timeout: 10_000 },
+      (res) => {
+        res.resume();
+        res.on('end', () =>
+          (res.statusCode ?? 0) < 300 ? resolve() : reject(new Error(`CloudFormation's response URL answered ${res.statusCode}`)),
+        );
+      },
+    );
+    req.on('timeout', () => req.destroy(new Error("CloudFormation's response URL did not answer within 10 s")));
     req.on('error', reject);
     req.end(body);
   });

@@ -1,11 +1,4 @@
-import {
-  GetItemCommand,
-  PutItemCommand,
-  QueryCommand,
-  UpdateItemCommand,
-  type AttributeValue,
-  type DynamoDBClient,
-} from '@aws-sdk/client-dynamodb';
+import { GetItemCommand, PutItemCommand, QueryCommand, UpdateItemCommand, type AttributeValue, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { CountInProgressError, type CountOutcome, type DailyCounterStore } from '../fanout/handlers/state-ports.js';
 import { isConditionFailed } from './handler-state-table.js';
 
@@ -44,7 +37,11 @@ export class DynamoDbDailyCounterStore implements DailyCounterStore {
   private readonly leaseMs: number;
   private readonly retentionDays: number;
 
-  constructor(private readonly client: DynamoDBClient, private readonly tableName: string, opts: DailyCounterStoreOptions = {}) {
+  constructor(
+    private readonly client: DynamoDBClient,
+    private readonly tableName: string,
+    opts: DailyCounterStoreOptions = {},
+  ) {
     this.leaseMs = opts.leaseMs ?? 120_000;
     this.retentionDays = opts.retentionDays ?? 400;
   }
@@ -61,30 +58,34 @@ export class DynamoDbDailyCounterStore implements DailyCounterStore {
     }
     for (const key of unique) {
       try {
-        await this.client.send(new UpdateItemCommand({
-          TableName: this.tableName,
-          Key: { PK: { S: counterKey(day) }, SK: { S: key } },
-          UpdateExpression: 'ADD n :one, pending :event SET expiresAt = :expiresAt',
-          ConditionExpression: 'attribute_not_exists(pending) OR NOT contains(pending, :eventId)',
-          ExpressionAttributeValues: {
-            ':one': { N: '1' },
-            ':event': { SS: [eventId] },
-            ':eventId': { S: eventId },
-            ':expiresAt': { N: expiresAt },
-          },
-        }));
+        await this.client.send(
+          new UpdateItemCommand({
+            TableName: this.tableName,
+            Key: { PK: { S: counterKey(day) }, SK: { S: key } },
+            UpdateExpression: 'ADD n :one, pending :event SET expiresAt = :expiresAt',
+            ConditionExpression: 'attribute_not_exists(pending) OR NOT contains(pending, :eventId)',
+            ExpressionAttributeValues: {
+              ':one': { N: '1' },
+              ':event': { SS: [eventId] },
+              ':eventId': { S: eventId },
+              ':expiresAt': { N: expiresAt },
+            },
+          }),
+        );
       } catch (err) {
         // Already incremented by an earlier attempt of this event that did not finish.
         if (!isConditionFailed(err)) throw err;
       }
     }
-    await this.client.send(new UpdateItemCommand({
-      TableName: this.tableName,
-      Key: markerKey(eventId),
-      UpdateExpression: 'SET #state = :done',
-      ExpressionAttributeNames: { '#state': 'state' },
-      ExpressionAttributeValues: { ':done': { S: 'done' } },
-    }));
+    await this.client.send(
+      new UpdateItemCommand({
+        TableName: this.tableName,
+        Key: markerKey(eventId),
+        UpdateExpression: 'SET #state = :done',
+        ExpressionAttributeNames: { '#state': 'state' },
+        ExpressionAttributeValues: { ':done': { S: 'done' } },
+      }),
+    );
     await this.clearPending(eventId, day, unique);
     return 'counted';
   }
@@ -93,14 +94,16 @@ export class DynamoDbDailyCounterStore implements DailyCounterStore {
     const out: Record<string, number> = {};
     let startKey: Record<string, AttributeValue> | undefined;
     do {
-      const page = await this.client.send(new QueryCommand({
-        TableName: this.tableName,
-        KeyConditionExpression: 'PK = :pk',
-        ExpressionAttributeValues: { ':pk': { S: counterKey(day) } },
-        ProjectionExpression: 'SK, n',
-        ConsistentRead: true,
-        ...(startKey ? { ExclusiveStartKey: startKey } : {}),
-      }));
+      const page = await this.client.send(
+        new QueryCommand({
+          TableName: this.tableName,
+          KeyConditionExpression: 'PK = :pk',
+          ExpressionAttributeValues: { ':pk': { S: counterKey(day) } },
+          ProjectionExpression: 'SK, n',
+          ConsistentRead: true,
+          ...(startKey ? { ExclusiveStartKey: startKey } : {}),
+        }),
+      );
       for (const item of page.Items ?? []) {
         const key = item.SK?.S;
         if (key !== undefined) out[key] = Number(item.n?.N ?? 0);
@@ -114,26 +117,29 @@ export class DynamoDbDailyCounterStore implements DailyCounterStore {
   private async claim(eventId: string, day: string, keys: string[], now: Date, expiresAt: string): Promise<'claimed' | 'done'> {
     const nowMs = now.getTime();
     try {
-      await this.client.send(new PutItemCommand({
-        TableName: this.tableName,
-        Item: {
-          ...markerKey(eventId),
-          state: { S: 'applying' },
-          leaseUntil: { N: String(nowMs + this.leaseMs) },
-          day: { S: day },
-          ...(keys.length > 0 ? { keys: { SS: keys } } : {}),
-          expiresAt: { N: expiresAt },
-        },
-        ConditionExpression: 'attribute_not_exists(PK) OR (#state = :applying AND leaseUntil < :now)',
-        ExpressionAttributeNames: { '#state': 'state' },
-        ExpressionAttributeValues: { ':applying': { S: 'applying' }, ':now': { N: String(nowMs) } },
-        ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
-      }));
+      await this.client.send(
+        new PutItemCommand({
+          TableName: this.tableName,
+          Item: {
+            ...markerKey(eventId),
+            state: { S: 'applying' },
+            leaseUntil: { N: String(nowMs + this.leaseMs) },
+            day: { S: day },
+            ...(keys.length > 0 ? { keys: { SS: keys } } : {}),
+            expiresAt: { N: expiresAt },
+          },
+          ConditionExpression: 'attribute_not_exists(PK) OR (#state = :applying AND leaseUntil < :now)',
+          ExpressionAttributeNames: { '#state': 'state' },
+          ExpressionAttributeValues: { ':applying': { S: 'applying' }, ':now': { N: String(nowMs) } },
+          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+        }),
+      );
       return 'claimed';
     } catch (err) {
       if (!isConditionFailed(err)) throw err;
-      const old = (err as { Item?: Record<string, AttributeValue> }).Item
-        ?? (await this.client.send(new GetItemCommand({ TableName: this.tableName, Key: markerKey(eventId), ConsistentRead: true }))).Item;
+      const old =
+        (err as { Item?: Record<string, AttributeValue> }).Item ??
+        (await this.client.send(new GetItemCommand({ TableName: this.tableName, Key: markerKey(eventId), ConsistentRead: true }))).Item;
       if (old?.state?.S === 'done') return 'done';
       throw new CountInProgressError(eventId, new Date(Number(old?.leaseUntil?.N ?? nowMs)));
     }
@@ -142,16 +148,20 @@ export class DynamoDbDailyCounterStore implements DailyCounterStore {
   /** Step 4: idempotent (removing an absent element changes nothing). */
   private async clearPending(eventId: string, day: string, keys: readonly string[]): Promise<void> {
     for (const key of keys) {
-      await this.client.send(new UpdateItemCommand({
-        TableName: this.tableName,
-        Key: { PK: { S: counterKey(day) }, SK: { S: key } },
-        UpdateExpression: 'DELETE pending :event',
-        ConditionExpression: 'attribute_exists(PK)',
-        ExpressionAttributeValues: { ':event': { SS: [eventId] } },
-      })).catch((err: unknown) => {
-        // A counter item that does not exist has nothing pending.
-        if (!isConditionFailed(err)) throw err;
-      });
+      await this.client
+        .send(
+          new UpdateItemCommand({
+            TableName: this.tableName,
+            Key: { PK: { S: counterKey(day) }, SK: { S: key } },
+            UpdateExpression: 'DELETE pending :event',
+            ConditionExpression: 'attribute_exists(PK)',
+            ExpressionAttributeValues: { ':event': { SS: [eventId] } },
+          }),
+        )
+        .catch((err: unknown) => {
+          // A counter item that does not exist has nothing pending.
+          if (!isConditionFailed(err)) throw err;
+        });
     }
   }
 }

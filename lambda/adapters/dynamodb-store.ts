@@ -26,16 +26,21 @@ const STATE_ATTRIBUTES = ['handlers', 'handlerRuns', 'archivePending'] as const;
  * `archivePending` (set until the archive has the event).
  */
 export class DynamoDbEventStore implements EventStore {
-  constructor(private readonly client: DynamoDBClient, private readonly tableName: string) {}
+  constructor(
+    private readonly client: DynamoDBClient,
+    private readonly tableName: string,
+  ) {}
 
   async putIfAbsent(event: StoredEvent): Promise<PutResult> {
     try {
-      await this.client.send(new PutItemCommand({
-        TableName: this.tableName,
-        Item: toItem(event),
-        ConditionExpression: 'attribute_not_exists(PK)',
-        ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
-      }));
+      await this.client.send(
+        new PutItemCommand({
+          TableName: this.tableName,
+          Item: toItem(event),
+          ConditionExpression: 'attribute_not_exists(PK)',
+          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+        }),
+      );
       return { created: true };
     } catch (err) {
       if (!(err instanceof ConditionalCheckFailedException) && !hasErrorName(err, 'ConditionalCheckFailedException')) throw err;
@@ -64,14 +69,16 @@ export class DynamoDbEventStore implements EventStore {
       names['#done'] = 'handlers';
       values[':done'] = { BOOL: true };
     }
-    await this.client.send(new UpdateItemCommand({
-      TableName: this.tableName,
-      Key: keyOf(eventId),
-      UpdateExpression: [sets.length > 0 ? `SET ${sets.join(', ')}` : '', update.archived ? 'REMOVE archivePending' : ''].filter(Boolean).join(' '),
-      ConditionExpression: 'attribute_exists(PK)',
-      ...(Object.keys(names).length > 0 ? { ExpressionAttributeNames: names } : {}),
-      ...(Object.keys(values).length > 0 ? { ExpressionAttributeValues: values } : {}),
-    }));
+    await this.client.send(
+      new UpdateItemCommand({
+        TableName: this.tableName,
+        Key: keyOf(eventId),
+        UpdateExpression: [sets.length > 0 ? `SET ${sets.join(', ')}` : '', update.archived ? 'REMOVE archivePending' : ''].filter(Boolean).join(' '),
+        ConditionExpression: 'attribute_exists(PK)',
+        ...(Object.keys(names).length > 0 ? { ExpressionAttributeNames: names } : {}),
+        ...(Object.keys(values).length > 0 ? { ExpressionAttributeValues: values } : {}),
+      }),
+    );
   }
 
   /** Reads an event item back (for tools and tests), payload decompressed. */
@@ -81,15 +88,16 @@ export class DynamoDbEventStore implements EventStore {
   }
 
   private async readState(eventId: string): Promise<Record<string, AttributeValue> | undefined> {
-    const out = await this.client.send(new GetItemCommand({
-      TableName: this.tableName,
-      Key: keyOf(eventId),
-      ProjectionExpression: STATE_ATTRIBUTES.join(', '),
-      ConsistentRead: true,
-    }));
+    const out = await this.client.send(
+      new GetItemCommand({
+        TableName: this.tableName,
+        Key: keyOf(eventId),
+        ProjectionExpression: STATE_ATTRIBUTES.join(', '),
+        ConsistentRead: true,
+      }),
+    );
     return out.Item;
   }
-
 }
 
 /** An event item as {@link DynamoDbEventStore.get} reads it back. */
@@ -108,7 +116,11 @@ export function stateOf(item: Record<string, AttributeValue> | undefined): Store
   const m = item?.handlers?.M ?? {};
   const pending = item?.archivePending?.S;
   return {
-    handlersDone: new Set(Object.entries(m).filter(([, v]) => v.BOOL === true).map(([k]) => k)),
+    handlersDone: new Set(
+      Object.entries(m)
+        .filter(([, v]) => v.BOOL === true)
+        .map(([k]) => k),
+    ),
     handlerRuns: handlerRunsOf(item),
     ...(pending !== undefined ? { archivePending: pending } : {}),
   };

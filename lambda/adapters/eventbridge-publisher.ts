@@ -14,12 +14,17 @@ export class EventBridgePutError extends SocialPlusWebhooksError {
 
 /** The forwarder's bus on EventBridge: one PutEvents per event, a rejected entry thrown so the event is retried. */
 export class EventBridgePublisher implements EventPublisher {
-  constructor(private readonly client: EventBridgeClient, private readonly busName: string) {}
+  constructor(
+    private readonly client: EventBridgeClient,
+    private readonly busName: string,
+  ) {}
 
   async publish(entry: BusEntry): Promise<void> {
-    const out = await this.client.send(new PutEventsCommand({
-      Entries: [{ EventBusName: this.busName, Source: entry.source, DetailType: entry.detailType, Detail: entry.detail, Time: entry.time }],
-    }));
+    const out = await this.client.send(
+      new PutEventsCommand({
+        Entries: [{ EventBusName: this.busName, Source: entry.source, DetailType: entry.detailType, Detail: entry.detail, Time: entry.time }],
+      }),
+    );
     const result = out.Entries?.[0];
     if ((out.FailedEntryCount ?? 0) > 0 || result?.ErrorCode) throw new EventBridgePutError(this.busName, result?.ErrorCode, result?.ErrorMessage);
   }
@@ -27,7 +32,10 @@ export class EventBridgePublisher implements EventPublisher {
 
 /** Local mode's stand-in (there is no EventBridge emulator): logs each entry's type, size and source. */
 export class LoggingEventPublisher implements EventPublisher {
-  constructor(private readonly logger: Logger, private readonly busName = 'local') {}
+  constructor(
+    private readonly logger: Logger,
+    private readonly busName = 'local',
+  ) {}
 
   async publish(entry: BusEntry): Promise<void> {
     this.logger.info('event bus (local stand-in): would put event', {

@@ -22,7 +22,11 @@ export class FirehoseArchiveStream implements ArchiveStream {
   private readonly maxAttempts: number;
   private readonly backoffMs: number;
 
-  constructor(private readonly client: FirehoseClient, private readonly streamName: string, opts: FirehoseArchiveOptions = {}) {
+  constructor(
+    private readonly client: FirehoseClient,
+    private readonly streamName: string,
+    opts: FirehoseArchiveOptions = {},
+  ) {
     this.maxAttempts = opts.maxAttempts ?? 3;
     this.backoffMs = opts.backoffMs ?? 100;
   }
@@ -49,10 +53,12 @@ export class FirehoseArchiveStream implements ArchiveStream {
       if (attempt > 1) await sleep(this.backoffMs * 2 ** (attempt - 2));
       let out: PutRecordBatchCommandOutput;
       try {
-        out = await this.client.send(new PutRecordBatchCommand({
-          DeliveryStreamName: this.streamName,
-          Records: pending.map((i) => ({ Data: Buffer.from(lines[i] as string, 'utf8') })),
-        }));
+        out = await this.client.send(
+          new PutRecordBatchCommand({
+            DeliveryStreamName: this.streamName,
+            Records: pending.map((i) => ({ Data: Buffer.from(lines[i] as string, 'utf8') })),
+          }),
+        );
       } catch (error) {
         // The SDK has already retried; what is still pending is reported as failed.
         return { rejected: pending, accepted, error };

@@ -18,19 +18,24 @@ const epochSeconds = (d: Date) => Math.floor(d.getTime() / 1000);
  * store's TTL.
  */
 export class DynamoDbFlagCounterStore implements FlagCounterStore {
-  constructor(private readonly client: DynamoDBClient, private readonly tableName: string) {}
+  constructor(
+    private readonly client: DynamoDBClient,
+    private readonly tableName: string,
+  ) {}
 
   async recordFlag(flag: { userId: string; eventId: string; at: Date; eventType: string; keepUntil: Date }): Promise<void> {
-    await this.client.send(new PutItemCommand({
-      TableName: this.tableName,
-      Item: {
-        PK: { S: flagsKey(flag.userId) },
-        SK: { S: flagSortKey(flag.at, flag.eventId) },
-        eventId: { S: flag.eventId },
-        eventType: { S: flag.eventType },
-        expiresAt: { N: String(epochSeconds(flag.keepUntil)) },
-      },
-    }));
+    await this.client.send(
+      new PutItemCommand({
+        TableName: this.tableName,
+        Item: {
+          PK: { S: flagsKey(flag.userId) },
+          SK: { S: flagSortKey(flag.at, flag.eventId) },
+          eventId: { S: flag.eventId },
+          eventType: { S: flag.eventType },
+          expiresAt: { N: String(epochSeconds(flag.keepUntil)) },
+        },
+      }),
+    );
   }
 
   /**
@@ -42,22 +47,24 @@ export class DynamoDbFlagCounterStore implements FlagCounterStore {
     let startKey: Record<string, AttributeValue> | undefined;
     // `Limit` caps the items read, so the query stops once the threshold is reached.
     do {
-      const out = await this.client.send(new QueryCommand({
-        TableName: this.tableName,
-        KeyConditionExpression: 'PK = :pk AND SK BETWEEN :from AND :to',
-        FilterExpression: 'expiresAt > :expired',
-        ExpressionAttributeValues: {
-          ':pk': { S: flagsKey(query.userId) },
-          ':from': { S: `FLAG#${query.from.toISOString()}` },
-          // '#' then U+FFFF sorts after every event id of the last millisecond.
-          ':to': { S: `FLAG#${query.to.toISOString()}#\uffff` },
-          ':expired': { N: String(epochSeconds(query.to)) },
-        },
-        Select: 'COUNT',
-        ConsistentRead: true,
-        Limit: query.limit - count,
-        ...(startKey ? { ExclusiveStartKey: startKey } : {}),
-      }));
+      const out = await this.client.send(
+        new QueryCommand({
+          TableName: this.tableName,
+          KeyConditionExpression: 'PK = :pk AND SK BETWEEN :from AND :to',
+          FilterExpression: 'expiresAt > :expired',
+          ExpressionAttributeValues: {
+            ':pk': { S: flagsKey(query.userId) },
+            ':from': { S: `FLAG#${query.from.toISOString()}` },
+            // '#' then U+FFFF sorts after every event id of the last millisecond.
+            ':to': { S: `FLAG#${query.to.toISOString()}#\uffff` },
+            ':expired': { N: String(epochSeconds(query.to)) },
+          },
+          Select: 'COUNT',
+          ConsistentRead: true,
+          Limit: query.limit - count,
+          ...(startKey ? { ExclusiveStartKey: startKey } : {}),
+        }),
+      );
       count += out.Count ?? 0;
       startKey = out.LastEvaluatedKey;
     } while (startKey && count < query.limit);
@@ -69,65 +76,79 @@ export class DynamoDbFlagCounterStore implements FlagCounterStore {
    * however long ago; otherwise the scope's marker is claimed as the port describes.
    */
   async claimBan(claim: { userId: string; scope: string; eventId: string; now: Date; leaseMs: number; holdMs: number }): Promise<BanClaim> {
-    const caused = await this.client.send(new GetItemCommand({
-      TableName: this.tableName,
-      Key: { PK: { S: flagsKey(claim.userId) }, SK: { S: banEventSortKey(claim.eventId) } },
-      ConsistentRead: true,
-    }));
+    const caused = await this.client.send(
+      new GetItemCommand({
+        TableName: this.tableName,
+        Key: { PK: { S: flagsKey(claim.userId) }, SK: { S: banEventSortKey(claim.eventId) } },
+        ConsistentRead: true,
+      }),
+    );
     if (caused.Item) return 'already-done';
     const now = claim.now.getTime();
     const holdUntil = now + claim.holdMs;
     try {
-      await this.client.send(new PutItemCommand({
-        TableName: this.tableName,
-        Item: {
-          PK: { S: flagsKey(claim.userId) },
-          SK: { S: banSortKey(claim.scope) },
-          state: { S: 'pending' },
-          eventId: { S: claim.eventId },
-          leaseUntil: { N: String(now + claim.leaseMs) },
-          holdUntil: { N: String(holdUntil) },
-          expiresAt: { N: String(Math.ceil(holdUntil / 1000)) },
-        },
-        // Free, expired (TTL deletes lazily), a crashed claim whose lease ran out, or our own retry.
-        ConditionExpression: 'attribute_not_exists(PK) OR holdUntil < :now OR (#state = :pending AND (leaseUntil < :now OR eventId = :eventId))',
-        ExpressionAttributeNames: { '#state': 'state' },
-        ExpressionAttributeValues: { ':now': { N: String(now) }, ':pending': { S: 'pending' }, ':eventId': { S: claim.eventId } },
-        ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
-      }));
+      await this.client.send(
+        new PutItemCommand({
+          TableName: this.tableName,
+          Item: {
+            PK: { S: flagsKey(claim.userId) },
+            SK: { S: banSortKey(claim.scope) },
+            state: { S: 'pending' },
+            eventId: { S: claim.eventId },
+            leaseUntil: { N: String(now + claim.leaseMs) },
+            holdUntil: { N: String(holdUntil) },
+            expiresAt: { N: String(Math.ceil(holdUntil / 1000)) },
+          },
+          // Free, expired (TTL deletes lazily), a crashed claim whose lease ran out, or our own retry.
+          ConditionExpression: 'attribute_not_exists(PK) OR holdUntil < :now OR (#state = :pending AND (leaseUntil < :now OR eventId = :eventId))',
+          ExpressionAttributeNames: { '#state': 'state' },
+          ExpressionAttributeValues: { ':now': { N: String(now) }, ':pending': { S: 'pending' }, ':eventId': { S: claim.eventId } },
+          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+        }),
+      );
       return 'claimed';
     } catch (err) {
       if (!isConditionFailed(err)) throw err;
       // Emulators may not return the old item with the failure: read it then.
-      const old = (err as { Item?: Record<string, AttributeValue> }).Item ?? (await this.client.send(new GetItemCommand({
-        TableName: this.tableName,
-        Key: { PK: { S: flagsKey(claim.userId) }, SK: { S: banSortKey(claim.scope) } },
-        ConsistentRead: true,
-      }))).Item;
+      const old =
+        (err as { Item?: Record<string, AttributeValue> }).Item ??
+        (
+          await this.client.send(
+            new GetItemCommand({
+              TableName: this.tableName,
+              Key: { PK: { S: flagsKey(claim.userId) }, SK: { S: banSortKey(claim.scope) } },
+              ConsistentRead: true,
+            }),
+          )
+        ).Item;
       return old?.state?.S === 'done' ? 'already-done' : 'in-progress';
     }
   }
 
   /** Keeps the event's permanent record first (it alone stops a later replay), then marks the claim done. */
   async completeBan(claim: { userId: string; scope: string; eventId: string }): Promise<void> {
-    await this.client.send(new PutItemCommand({
-      TableName: this.tableName,
-      Item: {
-        PK: { S: flagsKey(claim.userId) },
-        SK: { S: banEventSortKey(claim.eventId) },
-        eventId: { S: claim.eventId },
-        scope: { S: claim.scope },
-      },
-    }));
-    try {
-      await this.client.send(new UpdateItemCommand({
+    await this.client.send(
+      new PutItemCommand({
         TableName: this.tableName,
-        Key: { PK: { S: flagsKey(claim.userId) }, SK: { S: banSortKey(claim.scope) } },
-        UpdateExpression: 'SET #state = :done',
-        ConditionExpression: 'eventId = :eventId',
-        ExpressionAttributeNames: { '#state': 'state' },
-        ExpressionAttributeValues: { ':done': { S: 'done' }, ':eventId': { S: claim.eventId } },
-      }));
+        Item: {
+          PK: { S: flagsKey(claim.userId) },
+          SK: { S: banEventSortKey(claim.eventId) },
+          eventId: { S: claim.eventId },
+          scope: { S: claim.scope },
+        },
+      }),
+    );
+    try {
+      await this.client.send(
+        new UpdateItemCommand({
+          TableName: this.tableName,
+          Key: { PK: { S: flagsKey(claim.userId) }, SK: { S: banSortKey(claim.scope) } },
+          UpdateExpression: 'SET #state = :done',
+          ConditionExpression: 'eventId = :eventId',
+          ExpressionAttributeNames: { '#state': 'state' },
+          ExpressionAttributeValues: { ':done': { S: 'done' }, ':eventId': { S: claim.eventId } },
+        }),
+      );
     } catch (err) {
       // Our lease ran out and another event took the claim over: it will complete it.
       if (!isConditionFailed(err)) throw err;

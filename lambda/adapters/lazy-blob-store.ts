@@ -9,7 +9,10 @@ export class LazyBlobStore implements BlobStore {
   private loading: Promise<BlobStore> | undefined;
 
   /** @param load builds the real store, typically with `await import(...)` of the SDK inside. */
-  constructor(private readonly load: () => Promise<BlobStore>, readonly bucket?: string) {}
+  constructor(
+    private readonly load: () => Promise<BlobStore>,
+    readonly bucket?: string,
+  ) {}
 
   /** The real store, loading it once; a failed load is retried by the next call. */
   private store(): Promise<BlobStore> {

@@ -1,10 +1,4 @@
-import {
-  DeleteObjectCommand,
-  GetObjectCommand,
-  NoSuchKey,
-  PutObjectCommand,
-  type S3Client,
-} from '@aws-sdk/client-s3';
+import { DeleteObjectCommand, GetObjectCommand, NoSuchKey, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { BlobNotFoundError } from '../core/errors.js';
 import type { BlobPutOptions, BlobStore, CallOptions, StoredBlob } from '../core/ports.js';
 
@@ -13,17 +7,23 @@ import type { BlobPutOptions, BlobStore, CallOptions, StoredBlob } from '../core
  * exact bytes with the queue attributes as user metadata (`lambda/core/inbox.ts`).
  */
 export class S3BlobStore implements BlobStore {
-  constructor(private readonly client: S3Client, readonly bucket: string) {}
+  constructor(
+    private readonly client: S3Client,
+    readonly bucket: string,
+  ) {}
 
   async put(key: string, body: Uint8Array, options: BlobPutOptions = {}): Promise<void> {
-    await this.client.send(new PutObjectCommand({
-      Bucket: this.bucket,
-      Key: key,
-      Body: body,
-      ContentLength: body.byteLength,
-      ContentType: 'application/octet-stream',
-      ...(options.metadata ? { Metadata: { ...options.metadata } } : {}),
-    }), options.signal ? { abortSignal: options.signal } : {});
+    await this.client.send(
+      new PutObjectCommand({
+        Bucket: this.bucket,
+        Key: key,
+        Body: body,
+        ContentLength: body.byteLength,
+        ContentType: 'application/octet-stream',
+        ...(options.metadata ? { Metadata: { ...options.metadata } } : {}),
+      }),
+      options.signal ? { abortSignal: options.signal } : {},
+    );
   }
 
   async get(key: string, options: CallOptions = {}): Promise<StoredBlob> {

@@ -28,7 +28,10 @@ export class SecretsManagerSecretSource implements SecretSource {
       // A secret created without a value (or deleted) is a configuration problem (503 'not
       // configured'), not an outage.
       if (hasErrorName(err, 'ResourceNotFoundException')) {
-        throw new SecretNotConfiguredError(source, `Secrets Manager has no value for secret '${secretId}'; put the secret key from the Social Plus console in it`);
+        throw new SecretNotConfiguredError(
+          source,
+          `Secrets Manager has no value for secret '${secretId}'; put the secret key from the Social Plus console in it`,
+        );
       }
       throw err;
     }

@@ -33,7 +33,10 @@ export function parseSocialPlusCredentials(secretId: string, raw: string | undef
     credentials = { adminToken: value };
   }
   if (credentials.adminToken === SOCIALPLUS_API_SECRET_PLACEHOLDER) {
-    throw new SocialPlusCredentialsError(secretId, 'the secret still holds the placeholder; paste the admin token (Console: Settings → Admin Users → Admin Token)');
+    throw new SocialPlusCredentialsError(
+      secretId,
+      'the secret still holds the placeholder; paste the admin token (Console: Settings → Admin Users → Admin Token)',
+    );
   }
   return credentials;
 }
@@ -68,7 +71,10 @@ export class SecretsManagerSocialPlusCredentials implements SocialPlusCredential
       secretString = (await this.client.send(new GetSecretValueCommand({ SecretId: this.secretId }))).SecretString;
     } catch (err) {
       if (hasErrorName(err, 'ResourceNotFoundException')) {
-        throw new SocialPlusCredentialsError(this.secretId, 'Secrets Manager has no value for it; put the admin token from the Social Plus console in it');
+        throw new SocialPlusCredentialsError(
+          this.secretId,
+          'Secrets Manager has no value for it; put the admin token from the Social Plus console in it',
+        );
       }
       throw err;
     }

@@ -3,15 +3,21 @@ import type { CallOptions, EventQueue, QueueMessage } from '../core/ports.js';
 
 /** Queue port on SQS: the raw body with the attributes of docs/architecture.md §3. */
 export class SqsEventQueue implements EventQueue {
-  constructor(private readonly client: SQSClient, private readonly queueUrl: string) {}
+  constructor(
+    private readonly client: SQSClient,
+    private readonly queueUrl: string,
+  ) {}
 
   /** The signal aborts the request and the SDK's retries when the receiver's deadline passes. */
   async send(message: QueueMessage, options: CallOptions = {}): Promise<void> {
-    await this.client.send(new SendMessageCommand({
-      QueueUrl: this.queueUrl,
-      MessageBody: message.body,
-      MessageAttributes: toMessageAttributes(message.attributes),
-    }), options.signal ? { abortSignal: options.signal } : {});
+    await this.client.send(
+      new SendMessageCommand({
+        QueueUrl: this.queueUrl,
+        MessageBody: message.body,
+        MessageAttributes: toMessageAttributes(message.attributes),
+      }),
+      options.signal ? { abortSignal: options.signal } : {},
+    );
   }
 }
 

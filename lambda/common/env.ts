@@ -89,7 +89,9 @@ export function sourceSecretsEnv(env: NodeJS.ProcessEnv): Record<string, string>
   try {
     parsed = JSON.parse(raw);
   } catch {
-    throw new ConfigurationError(`environment variable ${ENV.SOURCE_SECRETS} must be a JSON object of source name to secret ARN, got '${raw.slice(0, 80)}'`);
+    throw new ConfigurationError(
+      `environment variable ${ENV.SOURCE_SECRETS} must be a JSON object of source name to secret ARN, got '${raw.slice(0, 80)}'`,
+    );
   }
   if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed) || Object.values(parsed).some((v) => typeof v !== 'string')) {
     throw new ConfigurationError(`environment variable ${ENV.SOURCE_SECRETS} must be a JSON object of source name to secret ARN`);

@@ -189,7 +189,10 @@ class EmfMetrics implements FlushableMetrics {
   private readonly plain = new Map<MetricName, number>();
   private readonly dimensioned = new Map<string, DimensionedCount>();
 
-  constructor(private readonly pt: PowertoolsMetrics, private readonly logger: Logger) {}
+  constructor(
+    private readonly pt: PowertoolsMetrics,
+    private readonly logger: Logger,
+  ) {}
 
   count(name: MetricName, value = 1, dimensions?: Record<string, string>): void {
     if (!Number.isFinite(value)) return;

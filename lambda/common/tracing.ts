@@ -18,7 +18,10 @@ export function createTracer(service: FunctionService): Tracer {
  * way Powertools' own middleware does (middy is not a dependency here), so the handler's time and
  * the AWS SDK calls under it (clients wrapped with `tracer.captureAWSv3Client`) show in the trace.
  */
-export function traceHandler<E, R>(tracer: Tracer, handler: (event: E, context?: Context) => Promise<R>): (event: E, context?: Context) => Promise<R> {
+export function traceHandler<E, R>(
+  tracer: Tracer,
+  handler: (event: E, context?: Context) => Promise<R>,
+): (event: E, context?: Context) => Promise<R> {
   return async (event, context) => {
     if (!tracer.isTracingEnabled()) return handler(event, context);
     const segment = tracer.getSegment();

@@ -10,9 +10,7 @@
 
 /** What the custom resource does with the account's CloudWatch role. */
 export type AccountRolePlan =
-  | { readonly action: 'keep'; readonly roleArn: string }
-  | { readonly action: 'set'; readonly roleArn: string }
-  | { readonly action: 'none' };
+  { readonly action: 'keep'; readonly roleArn: string } | { readonly action: 'set'; readonly roleArn: string } | { readonly action: 'none' };
 
 /** CloudFormation's custom resource request types. */
 export type CustomResourceRequestType = 'Create' | 'Update' | 'Delete';

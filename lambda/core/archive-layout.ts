@@ -18,8 +18,18 @@ export const FIREHOSE_ERRORS_PREFIX = `${ARCHIVE_ERRORS_PREFIX}!{firehose:error-
 
 /** The archive's columns, in the order each NDJSON line carries them (the Glue table's schema). */
 export const ARCHIVE_COLUMNS = [
-  'event_id', 'event_type', 'event_name', 'received_at', 'occurred_at', 'source',
-  'actor_id', 'target_type', 'target_id', 'deprecated', 'flags', 'payload',
+  'event_id',
+  'event_type',
+  'event_name',
+  'received_at',
+  'occurred_at',
+  'source',
+  'actor_id',
+  'target_type',
+  'target_id',
+  'deprecated',
+  'flags',
+  'payload',
 ] as const;
 
 export type ArchiveColumn = (typeof ARCHIVE_COLUMNS)[number];

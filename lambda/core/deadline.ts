@@ -69,11 +69,14 @@ export async function withDeadline<T>(what: string, budgetMs: number, work: (sig
   if (budgetMs === Infinity) return work(controller.signal);
   let timer: ReturnType<typeof setTimeout> | undefined;
   const expired = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => {
-      const err = new DeadlineExceededError(what, budgetMs);
-      controller.abort(err);
-      reject(err);
-    }, Math.max(0, budgetMs));
+    timer = setTimeout(
+      () => {
+        const err = new DeadlineExceededError(what, budgetMs);
+        controller.abort(err);
+        reject(err);
+      },
+      Math.max(0, budgetMs),
+    );
   });
   try {
     return await Promise.race([work(controller.signal), expired]);

@@ -64,15 +64,23 @@ export class SocialPlusNotConfiguredError extends SocialPlusWebhooksError {
 export function unconfiguredSocialPlus(reason: string): SocialPlusApi {
   const fail = () => Promise.reject(new SocialPlusNotConfiguredError(reason));
   return {
-    banUser: fail, unbanUser: fail, banFromChannel: fail, unbanFromChannel: fail, banFromCommunity: fail,
-    unbanFromCommunity: fail, deleteMessage: fail, clearMessageFlags: fail, deletePost: fail, deleteComment: fail,
+    banUser: fail,
+    unbanUser: fail,
+    banFromChannel: fail,
+    unbanFromChannel: fail,
+    banFromCommunity: fail,
+    unbanFromCommunity: fail,
+    deleteMessage: fail,
+    clearMessageFlags: fail,
+    deletePost: fail,
+    deleteComment: fail,
     clearUserFlags: fail,
   };
 }
 
 const NOT_WIRED = unconfiguredSocialPlus(
-  'the fan-out was given no Social Plus API client (see docs/extending.md, "Calling Social Plus": '
-  + 'configure the handlers with handlersFromEnv, or pass one in tests with runHandler)',
+  'the fan-out was given no Social Plus API client (see docs/extending.md, "Calling Social Plus": ' +
+    'configure the handlers with handlersFromEnv, or pass one in tests with runHandler)',
 );
 
 /** What a handler knows about the event besides its payload, as the fan-out builds it. */
@@ -176,13 +184,16 @@ export function defineHandler(def: HandlerDefinition<readonly string[], readonly
     throw new Error(`invalid handler name '${def.name}': use 1-63 lower-case letters, digits and '-' (it is recorded per event, keep it stable)`);
   }
   if (typeof def.handle !== 'function') throw new Error(`handler '${def.name}' has no handle(event, ctx) function`);
-  if (!Array.isArray(def.events)) throw new Error(`handler '${def.name}': events must be an array of patterns, e.g. ['message.didFlag'], got ${JSON.stringify(def.events)}`);
+  if (!Array.isArray(def.events))
+    throw new Error(`handler '${def.name}': events must be an array of patterns, e.g. ['message.didFlag'], got ${JSON.stringify(def.events)}`);
   if (def.events.length === 0) throw new Error(`handler '${def.name}' subscribes to no events: give exact names, 'family.*' or '*'`);
   for (const p of def.events) assertValidPattern(p);
   const uncatalogued = def.uncatalogued ?? [];
-  if (!Array.isArray(uncatalogued)) throw new Error(`handler '${def.name}': uncatalogued must be an array of patterns also listed in events, got ${JSON.stringify(uncatalogued)}`);
+  if (!Array.isArray(uncatalogued))
+    throw new Error(`handler '${def.name}': uncatalogued must be an array of patterns also listed in events, got ${JSON.stringify(uncatalogued)}`);
   for (const p of uncatalogued) {
-    if (!def.events.includes(p)) throw new Error(`handler '${def.name}': uncatalogued lists '${p}', which is not among its events (${def.events.join(', ')}): list it in both`);
+    if (!def.events.includes(p))
+      throw new Error(`handler '${def.name}': uncatalogued lists '${p}', which is not among its events (${def.events.join(', ')}): list it in both`);
   }
 
   const userHandle = def.handle.bind(def) as (event: unknown, ctx: TypedHandlerContext) => Promise<void> | void;
@@ -202,11 +213,14 @@ function typedPayload(event: unknown, ctx: HandlerContext): unknown {
   const firstRead = !wasRead(event);
   const read = readTypedPayload(ctx.eventType, event);
   if (firstRead && read.issues.length > 0) {
-    ctx.logger.warn('payload differs from the event catalog: values of the wrong type are left out of what handlers get (the stored and archived body is unchanged)', {
-      eventId: ctx.eventId,
-      eventType: ctx.eventType,
-      issues: read.issues,
-    });
+    ctx.logger.warn(
+      'payload differs from the event catalog: values of the wrong type are left out of what handlers get (the stored and archived body is unchanged)',
+      {
+        eventId: ctx.eventId,
+        eventType: ctx.eventType,
+        issues: read.issues,
+      },
+    );
   }
   return read.payload;
 }
@@ -223,8 +237,10 @@ export function assertUniqueHandlerNames(handlers: readonly { name: string }[]):
 /** A handler names an event pattern the catalog does not know; the message lists each, with "did you mean" on a near miss. */
 export class UnknownEventPatternError extends SocialPlusWebhooksError {
   constructor(readonly problems: readonly string[]) {
-    super(`handlers subscribe to events the catalog does not know (lambda/core/event-names.ts):\n${problems.map((p) => `  - ${p}`).join('\n')}\n`
-      + 'A name the catalog does not list yet goes in the handler\'s uncatalogued as well as its events (docs/extending.md, "Typed events").');
+    super(
+      `handlers subscribe to events the catalog does not know (lambda/core/event-names.ts):\n${problems.map((p) => `  - ${p}`).join('\n')}\n` +
+        'A name the catalog does not list yet goes in the handler\'s uncatalogued as well as its events (docs/extending.md, "Typed events").',
+    );
     this.name = 'UnknownEventPatternError';
   }
 }

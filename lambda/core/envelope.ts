@@ -21,9 +21,15 @@ export const UNKNOWN_EVENT_TYPE = 'unknown';
  *   secret can mark an event.
  */
 export type EventFlag =
-  | 'invalid-json' | 'unknown-envelope' | 'unknown-event-type'
-  | 'body-base64' | 'payload-in-s3'
-  | 'undecodable' | 'blob-missing' | 'pointer-malformed' | 'encoding-invalid'
+  | 'invalid-json'
+  | 'unknown-envelope'
+  | 'unknown-event-type'
+  | 'body-base64'
+  | 'payload-in-s3'
+  | 'undecodable'
+  | 'blob-missing'
+  | 'pointer-malformed'
+  | 'encoding-invalid'
   | 'verification';
 
 /**

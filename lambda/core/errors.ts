@@ -32,7 +32,10 @@ export class UnknownSourceError extends SocialPlusWebhooksError {
 
 /** The source's secret is missing, empty or still the deployment placeholder. */
 export class SecretNotConfiguredError extends SocialPlusWebhooksError {
-  constructor(readonly source: string, reason: string) {
+  constructor(
+    readonly source: string,
+    reason: string,
+  ) {
     super(`webhook secret for source '${source}' is not configured: ${reason}`);
     this.name = 'SecretNotConfiguredError';
   }
@@ -49,7 +52,11 @@ export class BlobNotFoundError extends SocialPlusWebhooksError {
 /** Work did not finish within its share of the receiver's deadline and was abandoned. */
 export class DeadlineExceededError extends SocialPlusWebhooksError {
   /** @param message overrides the default `<what> did not finish within <budget> ms`. */
-  constructor(readonly what: string, readonly budgetMs: number, message?: string) {
+  constructor(
+    readonly what: string,
+    readonly budgetMs: number,
+    message?: string,
+  ) {
     super(message ?? `${what} did not finish within ${Math.round(budgetMs)} ms`);
     this.name = 'DeadlineExceededError';
   }
@@ -66,7 +73,9 @@ export class NoBlobStoreError extends SocialPlusWebhooksError {
 /** A payload too large for an item, with no S3 copy to point at instead. */
 export class PayloadTooLargeError extends SocialPlusWebhooksError {
   constructor(eventId: string, gzipBytes: number) {
-    super(`event ${eventId}: the compressed payload (${gzipBytes} bytes) is too large for a DynamoDB item (at most ${STORE_MAX_INLINE_PAYLOAD_BYTES}) and has no S3 copy; give the fan-out a blob store (ARCHIVE_BUCKET_NAME)`);
+    super(
+      `event ${eventId}: the compressed payload (${gzipBytes} bytes) is too large for a DynamoDB item (at most ${STORE_MAX_INLINE_PAYLOAD_BYTES}) and has no S3 copy; give the fan-out a blob store (ARCHIVE_BUCKET_NAME)`,
+    );
     this.name = 'PayloadTooLargeError';
   }
 }

@@ -7,14 +7,28 @@
 
 /** §5.1 chat: channels (`data.channel[]`). `channel.didDelete` is only in the rewritten list (§5.13). */
 export const CHANNEL_EVENTS = [
-  'channel.didCreate', 'channel.didUpdate', 'channel.didUpdateMeta', 'channel.didClose', 'channel.didJoin',
-  'channel.didLeave', 'channel.didAddUsers', 'channel.didRemoveUsers', 'channel.didBan', 'channel.didDelete',
+  'channel.didCreate',
+  'channel.didUpdate',
+  'channel.didUpdateMeta',
+  'channel.didClose',
+  'channel.didJoin',
+  'channel.didLeave',
+  'channel.didAddUsers',
+  'channel.didRemoveUsers',
+  'channel.didBan',
+  'channel.didDelete',
 ] as const;
 
 /** §5.2 / §5.3 chat: messages; the v3 and v5 shapes share these names. */
 export const MESSAGE_EVENTS = [
-  'message.didCreate', 'message.didUpdate', 'message.didDelete', 'message.didFlag', 'message.didUnflag',
-  'message.didClearflag', 'message.didAddReaction', 'message.didRemoveReaction',
+  'message.didCreate',
+  'message.didUpdate',
+  'message.didDelete',
+  'message.didFlag',
+  'message.didUnflag',
+  'message.didClearflag',
+  'message.didAddReaction',
+  'message.didRemoveReaction',
 ] as const;
 
 /** §5.4 keyword blacklist. */
@@ -22,23 +36,50 @@ export const MODERATION_EVENTS = ['moderation.didBan'] as const;
 
 /** §5.5 posts (sent as `v3.post.*`). `post.didReact` is only in the rewritten list (§5.13). */
 export const POST_EVENTS = [
-  'post.didCreate', 'post.didUpdate', 'post.didDelete', 'post.didApprove', 'post.didDecline', 'post.didFlag',
-  'post.didUnflag', 'post.didAddReaction', 'post.didRemoveReaction', 'post.didModerate', 'post.didReact',
+  'post.didCreate',
+  'post.didUpdate',
+  'post.didDelete',
+  'post.didApprove',
+  'post.didDecline',
+  'post.didFlag',
+  'post.didUnflag',
+  'post.didAddReaction',
+  'post.didRemoveReaction',
+  'post.didModerate',
+  'post.didReact',
 ] as const;
 
 /** §5.6 comments (sent as `v3.comment.*`). */
 export const COMMENT_EVENTS = [
-  'comment.didCreate', 'comment.didUpdate', 'comment.didDelete', 'comment.didReply', 'comment.didFlag',
-  'comment.didUnflag', 'comment.didAddReaction', 'comment.didRemoveReaction', 'comment.didModerate',
+  'comment.didCreate',
+  'comment.didUpdate',
+  'comment.didDelete',
+  'comment.didReply',
+  'comment.didFlag',
+  'comment.didUnflag',
+  'comment.didAddReaction',
+  'comment.didRemoveReaction',
+  'comment.didModerate',
 ] as const;
 
 /** §5.7 communities (sent as `v3.community.*`), with the newer join-request and invitation names. */
 export const COMMUNITY_EVENTS = [
-  'community.didCreate', 'community.didUpdate', 'community.didDelete', 'community.didJoin', 'community.didLeave',
-  'community.didAddUsers', 'community.didRemoveUsers', 'community.didBan', 'community.didUnban',
+  'community.didCreate',
+  'community.didUpdate',
+  'community.didDelete',
+  'community.didJoin',
+  'community.didLeave',
+  'community.didAddUsers',
+  'community.didRemoveUsers',
+  'community.didBan',
+  'community.didUnban',
   'community.didRoleChange',
-  'communityJoinRequest.didCreate', 'communityJoinRequest.didAccept', 'communityJoinRequest.didReject',
-  'communityMemberInvitation.didCreate', 'communityMemberInvitation.didAccept', 'communityMemberInvitation.didReject',
+  'communityJoinRequest.didCreate',
+  'communityJoinRequest.didAccept',
+  'communityJoinRequest.didReject',
+  'communityMemberInvitation.didCreate',
+  'communityMemberInvitation.didAccept',
+  'communityMemberInvitation.didReject',
 ] as const;
 
 /** §5.8 polls. */
@@ -46,8 +87,13 @@ export const POLL_EVENTS = ['poll.didCreate', 'poll.didUpdate', 'poll.didVote'] 
 
 /** §5.8 follows (flat `data`). */
 export const FOLLOW_EVENTS = [
-  'follow.didCreate', 'follow.didRequest', 'follow.didAcceptRequest', 'follow.didDeclineRequest',
-  'follow.didCancelRequest', 'follow.didUnfollow', 'follow.didDeleteFollower',
+  'follow.didCreate',
+  'follow.didRequest',
+  'follow.didAcceptRequest',
+  'follow.didDeclineRequest',
+  'follow.didCancelRequest',
+  'follow.didUnfollow',
+  'follow.didDeleteFollower',
 ] as const;
 
 /**
@@ -55,8 +101,15 @@ export const FOLLOW_EVENTS = [
  * in the rewritten list (§5.13): accepted, never relied on.
  */
 export const USER_EVENTS = [
-  'user.didCreate', 'user.didUpdate', 'user.didFlag', 'user.didUnflag', 'user.didClearFlag', 'user.profileReset',
-  'user.didBan', 'user.didUnban', 'user.didJoinCommunity',
+  'user.didCreate',
+  'user.didUpdate',
+  'user.didFlag',
+  'user.didUnflag',
+  'user.didClearFlag',
+  'user.profileReset',
+  'user.didBan',
+  'user.didUnban',
+  'user.didJoinCommunity',
 ] as const;
 
 /** §5.9 user events shaped like follows (`from`, `to`, `status`); `user.didFollow` is §5.13. */
@@ -80,20 +133,45 @@ export const LEGACY_CHANNEL_EVENTS = ['channel.created', 'channel.joined', 'chan
  * kept and archived, flagged `unknown-event-type`, never dropped.
  */
 export const KNOWN_EVENT_TYPES: ReadonlySet<string> = new Set<string>([
-  ...CHANNEL_EVENTS, ...MESSAGE_EVENTS, ...MODERATION_EVENTS, ...POST_EVENTS, ...COMMENT_EVENTS, ...COMMUNITY_EVENTS,
-  ...POLL_EVENTS, ...FOLLOW_EVENTS, ...USER_EVENTS, ...USER_RELATION_EVENTS, ...VIDEO_STREAMING_EVENTS, ...TAG_EVENTS,
-  ...FILE_EVENTS, ...LEGACY_MESSAGE_EVENTS, ...LEGACY_CHANNEL_EVENTS,
+  ...CHANNEL_EVENTS,
+  ...MESSAGE_EVENTS,
+  ...MODERATION_EVENTS,
+  ...POST_EVENTS,
+  ...COMMENT_EVENTS,
+  ...COMMUNITY_EVENTS,
+  ...POLL_EVENTS,
+  ...FOLLOW_EVENTS,
+  ...USER_EVENTS,
+  ...USER_RELATION_EVENTS,
+  ...VIDEO_STREAMING_EVENTS,
+  ...TAG_EVENTS,
+  ...FILE_EVENTS,
+  ...LEGACY_MESSAGE_EVENTS,
+  ...LEGACY_CHANNEL_EVENTS,
 ]);
 
 /** Push-notification webhook names (docs/social-plus.md §5.11), carried in `data.eventName`. */
 export const PUSH_NOTIFICATION_NAMES = [
-  'channel.created', 'channel.joined', 'message.created',
-  'comment.created', 'comment.reacted', 'comment.replied',
-  'post.created', 'post.approved', 'post.reacted', 'post.need-reviewing',
-  'follow.created', 'follow.requested', 'follow.accepted',
+  'channel.created',
+  'channel.joined',
+  'message.created',
+  'comment.created',
+  'comment.reacted',
+  'comment.replied',
+  'post.created',
+  'post.approved',
+  'post.reacted',
+  'post.need-reviewing',
+  'follow.created',
+  'follow.requested',
+  'follow.accepted',
   'video-streaming.started',
-  'mention-post.created', 'mention-comment.created', 'mention-comment.replied',
-  'mention-user-feed-post.created', 'mention-user-feed-comment.created', 'mention-user-feed-comment.replied',
+  'mention-post.created',
+  'mention-comment.created',
+  'mention-comment.replied',
+  'mention-user-feed-post.created',
+  'mention-user-feed-comment.created',
+  'mention-user-feed-comment.replied',
 ] as const;
 
 /** {@link PUSH_NOTIFICATION_NAMES} as a set. */
@@ -104,8 +182,13 @@ export const KNOWN_PUSH_NOTIFICATION_NAMES: ReadonlySet<string> = new Set<string
  * delivered only to handlers that name them explicitly.
  */
 export const DEPRECATED_EVENT_NAMES: ReadonlySet<string> = new Set([
-  'message.created', 'channel.created', 'channel.joined', 'channel.membersAdded',
-  'v3.video-streaming.didRecord', 'v3.video-streaming.didStart', 'v3.video-streaming.didStop',
+  'message.created',
+  'channel.created',
+  'channel.joined',
+  'channel.membersAdded',
+  'v3.video-streaming.didRecord',
+  'v3.video-streaming.didStart',
+  'v3.video-streaming.didStop',
 ]);
 
 /** Prefix of the routing name of push-notification webhooks: `push-notification.<data.eventName>`. */

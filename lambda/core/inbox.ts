@@ -120,9 +120,7 @@ export interface S3ObjectRef {
 }
 
 /** What an S3 event notification on the queue says. */
-export type S3Notification =
-  | { readonly kind: 'test' }
-  | { readonly kind: 'objects'; readonly objects: readonly S3ObjectRef[] };
+export type S3Notification = { readonly kind: 'test' } | { readonly kind: 'objects'; readonly objects: readonly S3ObjectRef[] };
 
 type Obj = Record<string, unknown>;
 const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);

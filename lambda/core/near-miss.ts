@@ -24,7 +24,11 @@ export function editDistance(a: string, b: string): number {
  * the first such candidate on a tie. Undefined when none is that close, or when `input` is itself a
  * candidate.
  */
-export function nearestMatch(input: string, candidates: Iterable<string>, maxDistance = Math.max(2, Math.floor(input.length / 5))): string | undefined {
+export function nearestMatch(
+  input: string,
+  candidates: Iterable<string>,
+  maxDistance = Math.max(2, Math.floor(input.length / 5)),
+): string | undefined {
   const lower = input.toLowerCase();
   let best: string | undefined;
   let bestDistance = Infinity;

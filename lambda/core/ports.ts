@@ -162,9 +162,7 @@ export interface StoredEventState {
   readonly archivePending?: string;
 }
 
-export type PutResult =
-  | { readonly created: true }
-  | ({ readonly created: false } & StoredEventState);
+export type PutResult = { readonly created: true } | ({ readonly created: false } & StoredEventState);
 
 /** One round of handler runs for an event, recorded in one write. */
 export interface HandlerRunsUpdate {

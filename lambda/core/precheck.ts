@@ -89,14 +89,30 @@ export function refusalOf(head: WebhookHead, knownSources: readonly string[] | u
     };
   }
   if (signature === undefined || signature.trim() === '') {
-    return { response: reply(401, `missing ${SIGNATURE_HEADER}`), metric: 'SignatureMissing', level: 'warn', message: `rejected: no ${SIGNATURE_HEADER} header`, fields: { reason: 'missing' } };
+    return {
+      response: reply(401, `missing ${SIGNATURE_HEADER}`),
+      metric: 'SignatureMissing',
+      level: 'warn',
+      message: `rejected: no ${SIGNATURE_HEADER} header`,
+      fields: { reason: 'missing' },
+    };
   }
   if (!SOURCE_NAME.test(head.source)) {
-    return { response: reply(404, `unknown webhook source '${head.source.slice(0, 64)}'`), metric: 'UnknownSource', level: 'warn', message: 'rejected: invalid webhook source name in path' };
+    return {
+      response: reply(404, `unknown webhook source '${head.source.slice(0, 64)}'`),
+      metric: 'UnknownSource',
+      level: 'warn',
+      message: 'rejected: invalid webhook source name in path',
+    };
   }
   if (knownSources !== undefined && !knownSources.includes(head.source)) {
     // The very answer the secret lookup gives for a source it does not know (lookUpSecrets).
-    return { response: reply(404, new UnknownSourceError(head.source).message), metric: 'UnknownSource', level: 'warn', message: 'rejected: unknown webhook source' };
+    return {
+      response: reply(404, new UnknownSourceError(head.source).message),
+      metric: 'UnknownSource',
+      level: 'warn',
+      message: 'rejected: unknown webhook source',
+    };
   }
   return undefined;
 }

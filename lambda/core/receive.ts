@@ -154,7 +154,10 @@ export async function receiveWebhook(req: WebhookRequest, deps: ReceiveDeps): Pr
     return reply(400, 'empty body');
   }
   let secrets = lookup.secrets;
-  const verifyOptions = { ...(deps.signatureForms ? { forms: deps.signatureForms } : {}), ...(req.bodyText !== undefined ? { bodyText: req.bodyText } : {}) };
+  const verifyOptions = {
+    ...(deps.signatureForms ? { forms: deps.signatureForms } : {}),
+    ...(req.bodyText !== undefined ? { bodyText: req.bodyText } : {}),
+  };
   let verdict = verifySignature(req.body, signature, secrets, verifyOptions);
   let secretRefreshed = false;
   if (!verdict.ok && verdict.reason === 'no-secret-matched') {
@@ -206,7 +209,11 @@ export async function receiveWebhook(req: WebhookRequest, deps: ReceiveDeps): Pr
   const messageBodyBytes = utf8 ? req.body.length : Math.ceil(req.body.length / 3) * 4;
   const ids = { ...log, eventId, eventType: message.attributes.eventType };
   // Before the signature was checked the arrival time decided nothing; from here on it sets the budget.
-  const plan = planAnswer({ arrivedAtMs: arrivalMs(req.receivedAt, startedAtMs), nowMs: now(), ...(deps.deadlineMs === undefined ? {} : { deadlineMs: deps.deadlineMs }) });
+  const plan = planAnswer({
+    arrivedAtMs: arrivalMs(req.receivedAt, startedAtMs),
+    nowMs: now(),
+    ...(deps.deadlineMs === undefined ? {} : { deadlineMs: deps.deadlineMs }),
+  });
   const blobs = deps.blobs;
 
   let queueError: unknown;
@@ -260,7 +267,8 @@ async function spill(
   const key = spillKey(req.receivedAt, message.attributes.eventId);
   try {
     await withDeadline('the spill', spillBudgetMs(plan, now()), (signal) =>
-      deps.blobs.put(key, req.body, { metadata: toBlobMetadata(message.attributes), signal }));
+      deps.blobs.put(key, req.body, { metadata: toBlobMetadata(message.attributes), signal }),
+    );
   } catch (err) {
     metrics.count('SpillFailed');
     logger.error('could not buffer or spill a verified event: answered 503', { ...ids, queueError, spillError: describeError(err) });
@@ -282,6 +290,7 @@ function arrivalMs(receivedAt: Date, startedAtMs: number): number {
 }
 
 function describeError(err: unknown): string {
-  if (err instanceof Error) return err.name && err.name !== 'Error' && !err.message.startsWith(err.name) ? `${err.name}: ${err.message}` : err.message;
+  if (err instanceof Error)
+    return err.name && err.name !== 'Error' && !err.message.startsWith(err.name) ? `${err.name}: ${err.message}` : err.message;
   return String(err);
 }

@@ -1,10 +1,4 @@
-import {
-  DEPRECATED_EVENT_NAMES,
-  KNOWN_EVENT_TYPES,
-  PUSH_NOTIFICATION_NAMES,
-  PUSH_NOTIFICATION_PREFIX,
-  V3_PREFIXED_FAMILIES,
-} from './event-names.js';
+import { DEPRECATED_EVENT_NAMES, KNOWN_EVENT_TYPES, PUSH_NOTIFICATION_NAMES, PUSH_NOTIFICATION_PREFIX, V3_PREFIXED_FAMILIES } from './event-names.js';
 import { nearestMatch } from './near-miss.js';
 
 export type { FamilyPattern, KnownEventPattern } from './catalog/payload-for.js';
@@ -33,7 +27,9 @@ export function assertValidPattern(pattern: string): void {
   }
   // Event names never have empty segments, so '.*', 'message..*' or 'message.' could never match.
   if (pattern.split('.').some((segment) => segment === '')) {
-    throw new Error(`invalid event pattern '${pattern}': empty name segment (a leading, trailing or doubled '.'); use e.g. 'message.didFlag' or 'message.*'`);
+    throw new Error(
+      `invalid event pattern '${pattern}': empty name segment (a leading, trailing or doubled '.'); use e.g. 'message.didFlag' or 'message.*'`,
+    );
   }
 }
 
@@ -56,10 +52,7 @@ export function route<T extends { readonly events: readonly EventPattern[] }>(su
 /** Routing name of bodies with no recognisable envelope (`UNKNOWN_EVENT_TYPE` in `./envelope.ts`). */
 const UNKNOWN_ROUTING_NAME = 'unknown';
 
-const ROUTING_NAMES: readonly string[] = [
-  ...KNOWN_EVENT_TYPES,
-  ...PUSH_NOTIFICATION_NAMES.map((n) => `${PUSH_NOTIFICATION_PREFIX}.${n}`),
-];
+const ROUTING_NAMES: readonly string[] = [...KNOWN_EVENT_TYPES, ...PUSH_NOTIFICATION_NAMES.map((n) => `${PUSH_NOTIFICATION_PREFIX}.${n}`)];
 
 /**
  * Every name the catalog lists, as a handler may name it exactly: the routing names (legacy ones
@@ -91,13 +84,14 @@ export const CATALOG_FAMILY_PATTERNS: ReadonlySet<string> = new Set(
  * `pattern` passed {@link assertValidPattern}.
  */
 export function catalogPatternProblem(pattern: string): string | undefined {
-  if (pattern === '*' || pattern === UNKNOWN_ROUTING_NAME || CATALOG_EVENT_NAMES.has(pattern) || CATALOG_FAMILY_PATTERNS.has(pattern)) return undefined;
+  if (pattern === '*' || pattern === UNKNOWN_ROUTING_NAME || CATALOG_EVENT_NAMES.has(pattern) || CATALOG_FAMILY_PATTERNS.has(pattern))
+    return undefined;
   const wildcard = pattern.endsWith('.*');
   const suggestion = wildcard
     ? nearestMatch(pattern, CATALOG_FAMILY_PATTERNS)
-    // `message` → `message.*`; `v3.message.didCreate` → `message.didCreate` (Social Plus sends it unprefixed).
-    : [`${pattern}.*`, pattern.replace(/^v\d+\./, '')].find((p) => CATALOG_FAMILY_PATTERNS.has(p) || CATALOG_EVENT_NAMES.has(p))
-      ?? nearestMatch(pattern, [...CATALOG_EVENT_NAMES, UNKNOWN_ROUTING_NAME]);
+    : // `message` → `message.*`; `v3.message.didCreate` → `message.didCreate` (Social Plus sends it unprefixed).
+      ([`${pattern}.*`, pattern.replace(/^v\d+\./, '')].find((p) => CATALOG_FAMILY_PATTERNS.has(p) || CATALOG_EVENT_NAMES.has(p)) ??
+      nearestMatch(pattern, [...CATALOG_EVENT_NAMES, UNKNOWN_ROUTING_NAME]));
   const what = wildcard ? 'matches no event family of the catalog' : 'is not an event name of the catalog';
   return `'${pattern}' ${what}${suggestion !== undefined ? `; did you mean '${suggestion}'?` : ''}`;
 }

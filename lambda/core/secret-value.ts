@@ -43,6 +43,7 @@ export function parseSecretValue(source: string, raw: string | undefined): strin
   } else {
     keys = [value];
   }
-  if (keys[0] === SECRET_PLACEHOLDER) throw new SecretNotConfiguredError(source, 'the secret still holds the placeholder; paste the secret key from the Social Plus console');
+  if (keys[0] === SECRET_PLACEHOLDER)
+    throw new SecretNotConfiguredError(source, 'the secret still holds the placeholder; paste the secret key from the Social Plus console');
   return keys;
 }

@@ -49,8 +49,7 @@ export interface SignatureDiagnosis {
 }
 
 export type SignatureResult =
-  | { ok: true; secretIndex: number; form: SignatureForm }
-  | { ok: false; reason: SignatureFailure; diagnosis: SignatureDiagnosis };
+  { ok: true; secretIndex: number; form: SignatureForm } | { ok: false; reason: SignatureFailure; diagnosis: SignatureDiagnosis };
 
 /** Options of {@link verifySignature}. */
 export interface VerifyOptions {
@@ -68,7 +67,9 @@ export function sign(body: Uint8Array | string, secret: string): string {
 /** The signature of `body` in a given form (for tests and `send --form`). */
 export function signAs(body: Uint8Array | string, secret: string, form: SignatureForm): string {
   const signed = form.startsWith('json-') ? JSON.stringify(JSON.parse(typeof body === 'string' ? body : Buffer.from(body).toString('utf8'))) : body;
-  return createHmac('sha256', secret).update(signed).digest(form.endsWith('hex') ? 'hex' : 'base64');
+  return createHmac('sha256', secret)
+    .update(signed)
+    .digest(form.endsWith('hex') ? 'hex' : 'base64');
 }
 
 /** The digest written in the header, or why it cannot be one. */
@@ -85,7 +86,9 @@ function matchingSecret(signed: Uint8Array | string, given: Buffer, secrets: rea
   let matched = -1;
   // Check every secret, so the time taken does not depend on which one matched.
   for (let i = 0; i < secrets.length; i++) {
-    const expected = createHmac('sha256', secrets[i] as string).update(signed).digest();
+    const expected = createHmac('sha256', secrets[i] as string)
+      .update(signed)
+      .digest();
     if (timingSafeEqual(expected, given) && matched < 0) matched = i;
   }
   return matched;
@@ -108,9 +111,18 @@ function reserialized(text: string | undefined): string | undefined {
  * serialized again. Each comparison is constant-time. A form that matches but is not in
  * `opts.forms` is refused and named in the diagnosis.
  */
-export function verifySignature(body: Uint8Array, signature: string | undefined, secrets: readonly string[], opts: VerifyOptions = {}): SignatureResult {
+export function verifySignature(
+  body: Uint8Array,
+  signature: string | undefined,
+  secrets: readonly string[],
+  opts: VerifyOptions = {},
+): SignatureResult {
   const forms = opts.forms ?? DEFAULT_SIGNATURE_FORMS;
-  const unread = (reason: SignatureFailure): SignatureResult => ({ ok: false, reason, diagnosis: { encoding: 'unreadable', formsTried: [], bodyIsJson: false } });
+  const unread = (reason: SignatureFailure): SignatureResult => ({
+    ok: false,
+    reason,
+    diagnosis: { encoding: 'unreadable', formsTried: [], bodyIsJson: false },
+  });
   if (signature === undefined || signature.trim() === '') return unread('missing');
   const digest = readDigest(signature.trim());
   if ('reason' in digest) return unread(digest.reason);
@@ -142,7 +154,10 @@ export function verifySignature(body: Uint8Array, signature: string | undefined,
 
 /** Parses a list of forms (configuration, `SIGNATURE_FORMS`): names separated by commas; throws naming a bad one. */
 export function parseSignatureForms(raw: string): SignatureForm[] {
-  const names = raw.split(',').map((s) => s.trim()).filter((s) => s !== '');
+  const names = raw
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s !== '');
   const bad = names.filter((n) => !(SIGNATURE_FORMS as readonly string[]).includes(n));
   if (names.length === 0 || bad.length > 0) {
     throw new Error(`'${raw}' is not a list of signature forms: give one or more of ${SIGNATURE_FORMS.join(', ')}, separated by commas`);

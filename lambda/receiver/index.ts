@@ -41,12 +41,14 @@ if (bucket === undefined) {
 const receive = createReceiverHandler({
   queue: new SqsEventQueue(new SQSClient(QUEUE_SDK), queueUrl),
   secrets: new SecretsManagerSecretSource(new SecretsManagerClient(SECRETS_SDK), sourceSecrets),
-  ...(bucket === undefined ? {} : {
-    blobs: new LazyBlobStore(async () => {
-      const [{ S3Client }, { S3BlobStore }] = await Promise.all([import('@aws-sdk/client-s3'), import('../adapters/s3-blob-store.js')]);
-      return new S3BlobStore(new S3Client(BLOB_SDK), bucket);
-    }, bucket),
-  }),
+  ...(bucket === undefined
+    ? {}
+    : {
+        blobs: new LazyBlobStore(async () => {
+          const [{ S3Client }, { S3BlobStore }] = await Promise.all([import('@aws-sdk/client-s3'), import('../adapters/s3-blob-store.js')]);
+          return new S3BlobStore(new S3Client(BLOB_SDK), bucket);
+        }, bucket),
+      }),
   deadlineMs,
   ...(signatureForms ? { signatureForms } : {}),
   logger,

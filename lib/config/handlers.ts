@@ -25,7 +25,8 @@ export function readHandlers(f: Field<'handlers'>): HandlersConfig {
   const regions = [...new Set(earlier(f.read, 'sources').map((s) => s.region))];
   const sp = given.socialPlus;
   const spObject = typeof sp === 'object' && sp !== null && !Array.isArray(sp) ? (sp as Record<string, unknown>) : undefined;
-  const fillRegion = regions.length === 1 && (sp === undefined || (spObject !== undefined && spObject.region === undefined && spObject.baseUrl === undefined));
+  const fillRegion =
+    regions.length === 1 && (sp === undefined || (spObject !== undefined && spObject.region === undefined && spObject.baseUrl === undefined));
   const input = fillRegion ? { ...given, socialPlus: { ...spObject, region: regions[0] } } : given;
   let parsed: HandlersConfig;
   try {

@@ -92,7 +92,12 @@ export function readJson(p: Problems, key: string, raw: unknown, example: string
  */
 export function readList(p: Problems, key: string, raw: unknown, example: string): unknown {
   const value = readJson(p, key, raw, example);
-  return typeof value === 'string' ? value.split(',').map((v) => v.trim()).filter((v) => v !== '') : value;
+  return typeof value === 'string'
+    ? value
+        .split(',')
+        .map((v) => v.trim())
+        .filter((v) => v !== '')
+    : value;
 }
 
 /** A complete Secrets Manager secret ARN, as the console shows it (the random 6-character suffix included). */

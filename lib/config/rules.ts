@@ -55,7 +55,9 @@ function readStageName(f: Field<'apiStageName'>): string {
 function readStackName(f: Field<'stackName'>): string {
   if (f.raw === undefined || f.raw === '') return f.fallback;
   if (typeof f.raw !== 'string' || !STACK_NAME_PATTERN.test(f.raw)) {
-    f.problems.add(`stackName: ${show(f.raw)} is not a stack name: a letter, then letters, digits and hyphens, at most 64 characters (e.g. SocialPlusWebhooks-staging)`);
+    f.problems.add(
+      `stackName: ${show(f.raw)} is not a stack name: a letter, then letters, digits and hyphens, at most 64 characters (e.g. SocialPlusWebhooks-staging)`,
+    );
     return f.fallback;
   }
   return f.raw;
@@ -64,7 +66,9 @@ function readStackName(f: Field<'stackName'>): string {
 /** `maxReceiveCount`: 2–1000; 1 is refused with its own reason. */
 function readMaxReceiveCount(f: Field<'maxReceiveCount'>): number {
   if (f.raw === 1 || f.raw === '1') {
-    f.problems.add("maxReceiveCount: 1 is too low: SQS can count a receive the fan-out never saw, so a message could reach the DLQ unprocessed; use 2 to 1000");
+    f.problems.add(
+      'maxReceiveCount: 1 is too low: SQS can count a receive the fan-out never saw, so a message could reach the DLQ unprocessed; use 2 to 1000',
+    );
     return f.fallback;
   }
   return readInteger(f.problems, f.key, f.raw, f.fallback, 2, 1000);
@@ -84,8 +88,14 @@ function readAlarmEmail(f: Field<'alarmEmail'>): string | undefined {
 function readSignatureForms(f: Field<'signatureForms'>): readonly SignatureForm[] {
   if (f.raw === undefined) return f.fallback;
   const value = readList(f.problems, 'signatureForms', f.raw, '["base64","hex"]');
-  if (!Array.isArray(value) || value.length === 0 || value.some((v) => typeof v !== 'string' || !(SIGNATURE_FORMS as readonly string[]).includes(v))) {
-    f.problems.add(`signatureForms: ${show(f.raw)} is not a non-empty list of signature forms; allowed: ${SIGNATURE_FORMS.join(', ')} (e.g. ["base64","hex"] or base64,json-base64)`);
+  if (
+    !Array.isArray(value) ||
+    value.length === 0 ||
+    value.some((v) => typeof v !== 'string' || !(SIGNATURE_FORMS as readonly string[]).includes(v))
+  ) {
+    f.problems.add(
+      `signatureForms: ${show(f.raw)} is not a non-empty list of signature forms; allowed: ${SIGNATURE_FORMS.join(', ')} (e.g. ["base64","hex"] or base64,json-base64)`,
+    );
     return f.fallback;
   }
   return [...new Set(value as SignatureForm[])];

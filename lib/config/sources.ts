@@ -36,18 +36,23 @@ export function readSources(f: Field<'sources'>): WebhookSourceConfig[] {
     const name = item.name;
     let nameOk = false;
     if (typeof name !== 'string' || !SOURCE_NAME.test(name)) {
-      c.add(`${at}.name: ${show(name)} is not a source name: lower-case letters, digits and hyphens, starting with a letter or digit, at most 64 characters (${SOURCE_NAME.source})`);
+      c.add(
+        `${at}.name: ${show(name)} is not a source name: lower-case letters, digits and hyphens, starting with a letter or digit, at most 64 characters (${SOURCE_NAME.source})`,
+      );
     } else if (byName.has(name)) {
       c.add(`${at}.name: ${show(name)} is already used by sources[${byName.get(name)}]; source names must be unique`);
     } else if (byOutputId.has(sourceIdPart(name))) {
-      c.add(`${at}.name: ${show(name)} would share stack output names with sources[${byOutputId.get(sourceIdPart(name))}] (both become '${sourceIdPart(name)}'); rename one`);
+      c.add(
+        `${at}.name: ${show(name)} would share stack output names with sources[${byOutputId.get(sourceIdPart(name))}] (both become '${sourceIdPart(name)}'); rename one`,
+      );
     } else {
       byName.set(name, i);
       byOutputId.set(sourceIdPart(name), i);
       nameOk = true;
     }
     const regionBefore = c.count;
-    if (item.region === undefined) c.add(`${at}.region: is missing; set the Social Plus region of the network, one of ${SOCIALPLUS_REGIONS.join(', ')}`);
+    if (item.region === undefined)
+      c.add(`${at}.region: is missing; set the Social Plus region of the network, one of ${SOCIALPLUS_REGIONS.join(', ')}`);
     const region = readOneOf(c, `${at}.region`, item.region, SOCIALPLUS_REGIONS, 'us');
     const secretArn = item.secretArn;
     const secretOk = checkSecretArn(c, `${at}.secretArn`, secretArn);

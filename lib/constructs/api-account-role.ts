@@ -43,15 +43,16 @@ export class ApiGatewayAccountCloudWatchRole extends Construct {
     const stack = Stack.of(this);
     this.role = new iam.Role(this, 'Role', {
       assumedBy: new iam.ServicePrincipal('apigateway.amazonaws.com'),
-      description: 'API Gateway account CloudWatch Logs role (execution and access logs of every REST API in this account and region); kept after the stack is deleted',
+      description:
+        'API Gateway account CloudWatch Logs role (execution and access logs of every REST API in this account and region); kept after the stack is deleted',
       managedPolicies: [iam.ManagedPolicy.fromAwsManagedPolicyName(PUSH_TO_CLOUDWATCH_LOGS_POLICY)],
     });
     this.role.applyRemovalPolicy(RemovalPolicy.RETAIN);
     Validations.of(this.role.node.defaultChild as iam.CfnRole).acknowledge({
       id: `AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/${PUSH_TO_CLOUDWATCH_LOGS_POLICY}]`,
       reason:
-        'This is the account-wide role API Gateway writes every REST API\'s logs with, in log groups of any name it creates itself; ' +
-        'AWS documents exactly this managed policy for it, and a role scoped to this stack\'s log groups would break other APIs in the account.',
+        "This is the account-wide role API Gateway writes every REST API's logs with, in log groups of any name it creates itself; " +
+        "AWS documents exactly this managed policy for it, and a role scoped to this stack's log groups would break other APIs in the account.",
     });
 
     const fn = (this.setup = new WebhooksFunction(this, 'Setup', {
@@ -63,7 +64,7 @@ export class ApiGatewayAccountCloudWatchRole extends Construct {
       logRetention: props.logRetention,
       invocation: 'CloudFormation',
       deadLetterReason:
-        'CloudFormation invokes this custom resource function, at deploy time only, and waits for the answer it sends to the request\'s ' +
+        "CloudFormation invokes this custom resource function, at deploy time only, and waits for the answer it sends to the request's " +
         'response URL; every failure is answered FAILED and fails the deploy, which is the signal a person sees. A dead-letter queue would hold nothing to act on.',
       tracing: props.tracing,
       enableSourceMaps: false,

@@ -153,7 +153,7 @@ export class WebhookApi extends Construct implements IApiMetrics, IGuardedApi {
           id: rule,
           reason:
             'Social Plus cannot send credentials: it signs each body with the webhook secret (x-amity-signature, HMAC-SHA256), ' +
-            'which the receiver verifies in constant time before anything is stored, and the WAF admits only Social Plus\'s webhook IPs. ' +
+            "which the receiver verifies in constant time before anything is stored, and the WAF admits only Social Plus's webhook IPs. " +
             'An authorizer cannot check the signature because it never sees the body.',
         });
       }
@@ -170,7 +170,7 @@ export class WebhookApi extends Construct implements IApiMetrics, IGuardedApi {
         id: 'Serverless-APIGWXrayEnabled',
         reason:
           'X-Ray is off because the deployment set tracing=false (its cost, about $5 per million traced requests, was not wanted); ' +
-          'the JSON access log still records each request\'s status, latency and integration error.',
+          "the JSON access log still records each request's status, latency and integration error.",
       });
     }
     Validations.of(this.stage.node.defaultChild as apigateway.CfnStage).acknowledge({

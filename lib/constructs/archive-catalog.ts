@@ -146,9 +146,10 @@ export class ArchiveCatalog extends Construct {
     for (const query of props.namedQueries ?? NAMED_QUERIES) {
       const saved = new athena.CfnNamedQuery(this, `Query-${query.id}`, {
         name: query.name,
-        description: query.parameters.length === 0
-          ? query.description
-          : `${query.description} Parameters: ${query.parameters.map((p) => `${p.name} (${p.description}, e.g. ${p.example})`).join('; ')}.`,
+        description:
+          query.parameters.length === 0
+            ? query.description
+            : `${query.description} Parameters: ${query.parameters.map((p) => `${p.name} (${p.description}, e.g. ${p.example})`).join('; ')}.`,
         database: this.databaseName,
         queryString: query.sql,
         workGroup: this.workGroup.ref,

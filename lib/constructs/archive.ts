@@ -174,9 +174,12 @@ export class EventArchive extends ArchiveStreamBase implements IArchiveMetrics {
     // role gets exactly what the handler does below.
     this.notificationsRole = new iam.Role(this, 'NotificationsRole', {
       assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
-      description: 'CloudFormation custom resource that sets the socialplus-webhooks archive bucket\'s event notifications',
+      description: "CloudFormation custom resource that sets the socialplus-webhooks archive bucket's event notifications",
     });
-    this.notificationsLogGroup = new logs.LogGroup(this, 'NotificationsLogs', { retention: props.logRetention, removalPolicy: RemovalPolicy.DESTROY });
+    this.notificationsLogGroup = new logs.LogGroup(this, 'NotificationsLogs', {
+      retention: props.logRetention,
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
 
     this.bucket = new s3.Bucket(this, 'Bucket', {
       notificationsHandlerRole: this.notificationsRole.withoutPolicyUpdates(),
@@ -206,7 +209,9 @@ export class EventArchive extends ArchiveStreamBase implements IArchiveMetrics {
       ],
     });
     this.inbox = new Inbox(this.bucket);
-    this.notificationsRole.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['s3:PutBucketNotification'], resources: [this.bucket.bucketArn] }));
+    this.notificationsRole.addToPrincipalPolicy(
+      new iam.PolicyStatement({ actions: ['s3:PutBucketNotification'], resources: [this.bucket.bucketArn] }),
+    );
     this.notificationsLogGroup.grantWrite(this.notificationsRole);
 
     this.deliveryLogGroup = new logs.LogGroup(this, 'DeliveryLogs', {

@@ -97,7 +97,8 @@ export class FanoutFunction extends PipelineFunction {
       description: 'socialplus-webhooks fan-out: archives, stores and dispatches queued events',
       memorySize: props.memorySize ?? 512,
       timeout: props.timeout ?? Duration.seconds(DEFAULT_FANOUT_TIMEOUT_SECONDS),
-      invocation: 'its SQS event source mapping invokes the fan-out synchronously, and records that keep failing go to the event queue\'s dead-letter queue',
+      invocation:
+        "its SQS event source mapping invokes the fan-out synchronously, and records that keep failing go to the event queue's dead-letter queue",
       // Off Social Plus's request path (SQS invokes it), so its cold start can pay for readable
       // stack traces, which matter most here: it runs the user's own handlers.
       enableSourceMaps: true,
@@ -132,7 +133,7 @@ export class FanoutFunction extends PipelineFunction {
     Validations.of(this.eventSource.node.defaultChild as lambda.CfnEventSourceMapping).acknowledge({
       id: 'Serverless-LambdaEventSourceMappingDestination',
       reason:
-        'Lambda supports no on-failure destination for SQS event sources; a record that keeps failing goes to the event queue\'s ' +
+        "Lambda supports no on-failure destination for SQS event sources; a record that keeps failing goes to the event queue's " +
         'dead-letter queue through its redrive policy after maxReceiveCount receives (partial batch responses are on).',
     });
   }

@@ -121,7 +121,10 @@ export class WebhooksMonitoring extends Construct {
     super(scope, id);
     this.namespace = props.metricsNamespace ?? METRICS_NAMESPACE;
 
-    ({ topic: this.topic, topicKey: this.topicKey } = createAlarmTopic(this, { alarmNamePrefix: alarmNamePrefixOf(this), alarmEmail: props.alarmEmail }));
+    ({ topic: this.topic, topicKey: this.topicKey } = createAlarmTopic(this, {
+      alarmNamePrefix: alarmNamePrefixOf(this),
+      alarmEmail: props.alarmEmail,
+    }));
     const counted = createAccessLogMetrics(this, props.api, { namespace: this.namespace, socialPlusAddresses: props.socialPlusAddresses ?? [] });
     this.apiThrottledMetric = counted.apiThrottled;
     this.socialPlusRefusedMetric = counted.socialPlusRefused;

@@ -250,14 +250,17 @@ export class WebhooksFunction extends Construct implements IBindableFunction {
       { id: 'Serverless-LambdaLatestVersion', reason: runtimeReason },
       {
         id: 'Serverless-LambdaDLQ',
-        reason: props.deadLetterReason ?? `Never invoked asynchronously, and a function dead-letter target only catches asynchronous invocations: ${props.invocation}.`,
+        reason:
+          props.deadLetterReason ??
+          `Never invoked asynchronously, and a function dead-letter target only catches asynchronous invocations: ${props.invocation}.`,
       },
     );
     if (tracing) {
       // Active tracing adds xray:PutTraceSegments and xray:PutTelemetryRecords, which take no resource ARN.
       Validations.of(defaultPolicyOf(this)).acknowledge({
         id: 'AwsSolutions-IAM5[Resource::*]',
-        reason: 'Only the X-Ray actions xray:PutTraceSegments and xray:PutTelemetryRecords use Resource *: X-Ray has no resource-level permissions, AWS requires *.',
+        reason:
+          'Only the X-Ray actions xray:PutTraceSegments and xray:PutTelemetryRecords use Resource *: X-Ray has no resource-level permissions, AWS requires *.',
       });
     } else {
       Validations.of(cfnFunction).acknowledge({

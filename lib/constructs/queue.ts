@@ -112,7 +112,8 @@ export class WebhookQueue extends EventQueueBase implements IWebhookQueueMetrics
     });
     Validations.of(this.deadLetterQueue.node.defaultChild as sqs.CfnQueue).acknowledge({
       id: 'Serverless-SQSRedrivePolicy',
-      reason: 'This queue is the dead-letter queue of the event queue; giving it a DLQ of its own would only move the problem. The redrive command sends its messages back.',
+      reason:
+        'This queue is the dead-letter queue of the event queue; giving it a DLQ of its own would only move the problem. The redrive command sends its messages back.',
     });
     this.queue = new sqs.Queue(this, 'Queue', {
       encryption: sqs.QueueEncryption.SQS_MANAGED,
@@ -156,7 +157,14 @@ export class WebhookQueue extends EventQueueBase implements IWebhookQueueMetrics
   grantRedrive(grantee: iam.IGrantable): iam.Grant {
     return iam.Grant.addToPrincipal({
       grantee,
-      actions: ['sqs:StartMessageMoveTask', 'sqs:ListMessageMoveTasks', 'sqs:CancelMessageMoveTask', 'sqs:ReceiveMessage', 'sqs:DeleteMessage', 'sqs:GetQueueAttributes'],
+      actions: [
+        'sqs:StartMessageMoveTask',
+        'sqs:ListMessageMoveTasks',
+        'sqs:CancelMessageMoveTask',
+        'sqs:ReceiveMessage',
+        'sqs:DeleteMessage',
+        'sqs:GetQueueAttributes',
+      ],
       resourceArns: [this.deadLetterQueue.queueArn],
     });
   }

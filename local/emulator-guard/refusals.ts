@@ -10,7 +10,11 @@ export type GuardedService = 'dynamodb' | 's3';
 
 /** A refusal: the service's error code and message, and the HTTP status it answers with. */
 export class Refusal {
-  constructor(readonly status: number, readonly code: string, readonly message: string) {}
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    readonly message: string,
+  ) {}
 }
 
 /** A refusal of one of the kinds in `ServiceCodes`. */

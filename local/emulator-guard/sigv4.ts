@@ -56,11 +56,17 @@ export function readSignedRequest(req: IncomingMessage, ctx: SigV4Context): Sign
   const path = q === -1 ? url : url.slice(0, q);
   const query = parseQuery(q === -1 ? '' : url.slice(q + 1), ctx.codes.malformed);
   if (Object.keys(query).some((k) => PRESIGN_PARAMS.has(k.toLowerCase()))) {
-    throw refusal(ctx.codes.forbidden, `presigned URLs (query-string authentication) are not accepted by local mode's emulators: sign requests with an Authorization header (${ctx.useCredentials})`);
+    throw refusal(
+      ctx.codes.forbidden,
+      `presigned URLs (query-string authentication) are not accepted by local mode's emulators: sign requests with an Authorization header (${ctx.useCredentials})`,
+    );
   }
   const authorization = req.headers.authorization;
   if (authorization === undefined) {
-    throw refusal(ctx.codes.missingAuth, `the request is not signed: local mode's emulators accept only SigV4-signed requests (Authorization: AWS4-HMAC-SHA256 ...); ${ctx.useCredentials}`);
+    throw refusal(
+      ctx.codes.missingAuth,
+      `the request is not signed: local mode's emulators accept only SigV4-signed requests (Authorization: AWS4-HMAC-SHA256 ...); ${ctx.useCredentials}`,
+    );
   }
   const auth = parseAuthorization(authorization, ctx.codes.malformed);
   if (!constantTimeEqual(auth.accessKeyId, ctx.accessKeyId)) {
@@ -79,7 +85,10 @@ export function readSignedRequest(req: IncomingMessage, ctx: SigV4Context): Sign
   if (Number.isNaN(signingDate.getTime())) throw new Refusal(400, ctx.codes.malformed, `X-Amz-Date '${amzDate}' is not a valid date`);
   const skew = signingDate.getTime() - ctx.now();
   if (Math.abs(skew) > MAX_CLOCK_SKEW_MS) {
-    throw refusal(ctx.codes.skewed, `the request's X-Amz-Date ${amzDate} is more than 15 minutes ${skew < 0 ? 'behind' : 'ahead of'} the emulator's clock (${new Date(ctx.now()).toISOString()}): check the system clock`);
+    throw refusal(
+      ctx.codes.skewed,
+      `the request's X-Amz-Date ${amzDate} is more than 15 minutes ${skew < 0 ? 'behind' : 'ahead of'} the emulator's clock (${new Date(ctx.now()).toISOString()}): check the system clock`,
+    );
   }
   if (auth.date !== amzDate.slice(0, 8)) {
     throw refusal(ctx.codes.badSignature, `the credential scope's date ${auth.date} does not match X-Amz-Date ${amzDate}`);
@@ -103,14 +112,30 @@ export function readSignedRequest(req: IncomingMessage, ctx: SigV4Context): Sign
   if (ctx.service === 's3') {
     const payloadHash = headers['x-amz-content-sha256']!;
     if (payloadHash.startsWith('STREAMING-') && !S3_UNSIGNED_PAYLOADS.has(payloadHash)) {
-      throw refusal(ctx.codes.badSignature, `chunk-signed uploads (x-amz-content-sha256: ${printable(payloadHash)}) are not supported by local mode's S3 emulator: `
-        + 'send UNSIGNED-PAYLOAD, STREAMING-UNSIGNED-PAYLOAD-TRAILER or the body\'s SHA-256');
+      throw refusal(
+        ctx.codes.badSignature,
+        `chunk-signed uploads (x-amz-content-sha256: ${printable(payloadHash)}) are not supported by local mode's S3 emulator: ` +
+          "send UNSIGNED-PAYLOAD, STREAMING-UNSIGNED-PAYLOAD-TRAILER or the body's SHA-256",
+      );
     }
     if (!S3_UNSIGNED_PAYLOADS.has(payloadHash) && !HEX_SHA256.test(payloadHash)) {
-      throw new Refusal(400, ctx.codes.malformed, `x-amz-content-sha256 must be a lower-case hex SHA-256, UNSIGNED-PAYLOAD or STREAMING-UNSIGNED-PAYLOAD-TRAILER, not '${printable(payloadHash)}'`);
+      throw new Refusal(
+        400,
+        ctx.codes.malformed,
+        `x-amz-content-sha256 must be a lower-case hex SHA-256, UNSIGNED-PAYLOAD or STREAMING-UNSIGNED-PAYLOAD-TRAILER, not '${printable(payloadHash)}'`,
+      );
     }
   }
-  return { method: req.method ?? 'GET', path, query, headers, signedHeaders: auth.signedHeaders, signature: auth.signature, region: auth.region, signingDate };
+  return {
+    method: req.method ?? 'GET',
+    path,
+    query,
+    headers,
+    signedHeaders: auth.signedHeaders,
+    signature: auth.signature,
+    region: auth.region,
+    signingDate,
+  };
 }
 
 /** Checks a request's signature (for DynamoDB, over `body`; for S3, over its signed payload hash); throws a Refusal. */
@@ -126,21 +151,24 @@ export function signatureVerifier(ctx: SigV4Context, secretAccessKey: string): (
     applyChecksum: false,
   });
   return async (signed, body) => {
-    const result = await signer.sign({
-      method: signed.method,
-      protocol: 'http:',
-      hostname: '127.0.0.1',
-      path: signed.path,
-      query: signed.query,
-      headers: signed.headers,
-      // For S3 the signed x-amz-content-sha256 header is the payload hash; for DynamoDB the body is hashed.
-      body: body ?? undefined,
-    }, {
-      signingDate: signed.signingDate,
-      signingRegion: signed.region,
-      signingService: ctx.service,
-      signableHeaders: new Set(signed.signedHeaders),
-    });
+    const result = await signer.sign(
+      {
+        method: signed.method,
+        protocol: 'http:',
+        hostname: '127.0.0.1',
+        path: signed.path,
+        query: signed.query,
+        headers: signed.headers,
+        // For S3 the signed x-amz-content-sha256 header is the payload hash; for DynamoDB the body is hashed.
+        body: body ?? undefined,
+      },
+      {
+        signingDate: signed.signingDate,
+        signingRegion: signed.region,
+        signingService: ctx.service,
+        signableHeaders: new Set(signed.signedHeaders),
+      },
+    );
     const expected = /Signature=([0-9a-f]{64})$/.exec(String(result.headers.authorization ?? ''))?.[1] ?? '';
     if (!constantTimeEqual(signed.signature, expected)) {
       throw refusal(ctx.codes.badSignature, `the request signature does not match: sign with the secret access key in ${ctx.credentialsFile}`);

@@ -11,7 +11,10 @@ export type HandlerRuns = Map<string, Map<string, number>>;
 
 /** The two handlers, and the runs they record; `poison` is read at each run. */
 export function countingHandlers(poison: ReadonlySet<string>): { handlers: WebhookHandler<WebhookEnvelope>[]; runs: HandlerRuns } {
-  const runs: HandlerRuns = new Map([[RECORDER, new Map()], [PICKY, new Map()]]);
+  const runs: HandlerRuns = new Map([
+    [RECORDER, new Map()],
+    [PICKY, new Map()],
+  ]);
   const record = (handler: string, eventId: string) => {
     const m = runs.get(handler) as Map<string, number>;
     m.set(eventId, (m.get(eventId) ?? 0) + 1);

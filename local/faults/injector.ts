@@ -45,7 +45,11 @@ export interface InjectedFault {
 
 /** The error an injected failure throws. */
 export class InjectedFaultError extends SocialPlusWebhooksError {
-  constructor(readonly point: FaultPoint, readonly key: string, readonly kind: 'fail' | 'fail-after') {
+  constructor(
+    readonly point: FaultPoint,
+    readonly key: string,
+    readonly kind: 'fail' | 'fail-after',
+  ) {
     super(`injected fault (${kind}) at ${point} for ${key}`);
     this.name = 'InjectedFaultError';
   }
@@ -81,11 +85,13 @@ export function seedFromEnv(env: NodeJS.ProcessEnv = process.env): number {
   const raw = env[FAULT_SEED_ENV];
   if (raw === undefined || raw.trim() === '') return Math.floor(Math.random() * 2 ** 32);
   const n = Number(raw);
-  if (!/^\d+$/.test(raw.trim()) || !Number.isSafeInteger(n) || n >= 2 ** 32) throw new RangeError(`${FAULT_SEED_ENV} must be an integer from 0 to 4294967295, got '${raw}'`);
+  if (!/^\d+$/.test(raw.trim()) || !Number.isSafeInteger(n) || n >= 2 ** 32)
+    throw new RangeError(`${FAULT_SEED_ENV} must be an integer from 0 to 4294967295, got '${raw}'`);
   return n;
 }
 
-type Decision = { readonly kind: 'none' } | { readonly kind: 'fail' } | { readonly kind: 'fail-after' } | { readonly kind: 'delay'; readonly ms: number };
+type Decision =
+  { readonly kind: 'none' } | { readonly kind: 'fail' } | { readonly kind: 'fail-after' } | { readonly kind: 'delay'; readonly ms: number };
 
 /** Draws faults for calls and wraps the pipeline's parts to inject them. */
 export class FaultInjector {
@@ -93,13 +99,18 @@ export class FaultInjector {
   readonly injected: InjectedFault[] = [];
   private readonly calls = new Map<string, number>();
 
-  constructor(readonly seed: number, readonly plan: FaultPlan) {
+  constructor(
+    readonly seed: number,
+    readonly plan: FaultPlan,
+  ) {
     for (const [point, rates] of Object.entries(plan) as Array<[FaultPoint, FaultRates | undefined]>) {
       if (!FAULT_POINTS.includes(point)) throw new RangeError(`unknown fault point '${point}': use ${FAULT_POINTS.join(', ')}`);
       const parts = [rates?.fail ?? 0, rates?.failAfter ?? 0, rates?.delay ?? 0];
-      if (parts.some((r) => !(r >= 0 && r <= 1))) throw new RangeError(`fault rates at ${point} must be fractions from 0 to 1, got ${JSON.stringify(rates)}`);
+      if (parts.some((r) => !(r >= 0 && r <= 1)))
+        throw new RangeError(`fault rates at ${point} must be fractions from 0 to 1, got ${JSON.stringify(rates)}`);
       if (parts.reduce((a, b) => a + b, 0) > 1) throw new RangeError(`fault rates at ${point} add up to more than 1: ${JSON.stringify(rates)}`);
-      if (rates?.maxDelayMs !== undefined && !(rates.maxDelayMs >= 0)) throw new RangeError(`maxDelayMs at ${point} must be ≥ 0, got ${rates.maxDelayMs}`);
+      if (rates?.maxDelayMs !== undefined && !(rates.maxDelayMs >= 0))
+        throw new RangeError(`maxDelayMs at ${point} must be ≥ 0, got ${rates.maxDelayMs}`);
     }
   }
 
@@ -123,7 +134,10 @@ export class FaultInjector {
 
   /** How many faults of each kind each point got. */
   counts(): Record<FaultPoint, Record<FaultKind | 'late', number>> {
-    const out = Object.fromEntries(FAULT_POINTS.map((p) => [p, { fail: 0, 'fail-after': 0, delay: 0, late: 0 }])) as Record<FaultPoint, Record<FaultKind | 'late', number>>;
+    const out = Object.fromEntries(FAULT_POINTS.map((p) => [p, { fail: 0, 'fail-after': 0, delay: 0, late: 0 }])) as Record<
+      FaultPoint,
+      Record<FaultKind | 'late', number>
+    >;
     for (const f of this.injected) out[f.point][f.kind]++;
     return out;
   }
@@ -172,7 +186,8 @@ export class FaultInjector {
 
   wrapQueue(queue: EventQueue): EventQueue {
     return {
-      send: (message, options) => this.call('queue', message.attributes.eventId || message.body.slice(0, 64), () => queue.send(message, options), options?.signal),
+      send: (message, options) =>
+        this.call('queue', message.attributes.eventId || message.body.slice(0, 64), () => queue.send(message, options), options?.signal),
     };
   }
 

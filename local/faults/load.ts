@@ -59,7 +59,12 @@ export function scaledPlan(plan: FaultPlan, factor: number): FaultPlan {
   for (const [point, rates] of Object.entries(plan) as Array<[FaultPoint, NonNullable<FaultPlan[FaultPoint]>]>) {
     const total = (rates.fail ?? 0) + (rates.failAfter ?? 0) + (rates.delay ?? 0);
     const f = total * factor > 1 ? 1 / total : factor;
-    out[point] = { fail: (rates.fail ?? 0) * f, failAfter: (rates.failAfter ?? 0) * f, delay: (rates.delay ?? 0) * f, ...(rates.maxDelayMs !== undefined ? { maxDelayMs: rates.maxDelayMs } : {}) };
+    out[point] = {
+      fail: (rates.fail ?? 0) * f,
+      failAfter: (rates.failAfter ?? 0) * f,
+      delay: (rates.delay ?? 0) * f,
+      ...(rates.maxDelayMs !== undefined ? { maxDelayMs: rates.maxDelayMs } : {}),
+    };
   }
   return out;
 }
@@ -123,7 +128,7 @@ export async function runFaultLoad(opts: FaultLoadOptions): Promise<FaultLoadRep
   if (!(poisonFraction >= 0 && poisonFraction <= 1)) throw new RangeError(`poisonFraction must be from 0 to 1, got ${poisonFraction}`);
   const concurrency = opts.concurrency ?? 16;
   const injector = new FaultInjector(opts.seed, opts.plan);
-  const dir = opts.dir ?? await mkdtemp(join(tmpdir(), 'fault-load-'));
+  const dir = opts.dir ?? (await mkdtemp(join(tmpdir(), 'fault-load-')));
 
   // Known by id before each event is sent, so what handlers get of the payload does not matter.
   const poison = new Set<string>();
@@ -172,28 +177,34 @@ export async function runFaultLoad(opts: FaultLoadOptions): Promise<FaultLoadRep
     let acknowledged = 0;
     const url = `${pipeline.url}/webhook`;
     const more = () => next < opts.events || (endAt !== undefined && Date.now() < endAt);
-    await Promise.all(Array.from({ length: concurrency }, async () => {
-      while (more()) {
-        const i = next++;
-        const marked = poisonDraw() < poisonFraction;
-        const template = templates[i % templates.length] as string;
-        const body = `${template},"faultTest":{"run":${opts.seed},"i":${i},"poison":${marked}}}`;
-        const id = eventIdOf(body);
-        sentIds.push(id);
-        if (marked) poison.add(id);
-        let code: number;
-        try {
-          const res = await fetch(url, { method: 'POST', body, headers: { 'content-type': 'application/json', [SIGNATURE_HEADER]: sign(body, SECRET) } });
-          await res.arrayBuffer();
-          code = res.status;
-        } catch {
-          code = 0; // No answer at all.
+    await Promise.all(
+      Array.from({ length: concurrency }, async () => {
+        while (more()) {
+          const i = next++;
+          const marked = poisonDraw() < poisonFraction;
+          const template = templates[i % templates.length] as string;
+          const body = `${template},"faultTest":{"run":${opts.seed},"i":${i},"poison":${marked}}}`;
+          const id = eventIdOf(body);
+          sentIds.push(id);
+          if (marked) poison.add(id);
+          let code: number;
+          try {
+            const res = await fetch(url, {
+              method: 'POST',
+              body,
+              headers: { 'content-type': 'application/json', [SIGNATURE_HEADER]: sign(body, SECRET) },
+            });
+            await res.arrayBuffer();
+            code = res.status;
+          } catch {
+            code = 0; // No answer at all.
+          }
+          status.set(id, code);
+          if (code === 200) acknowledged++;
+          if (status.size % 500 === 0) opts.onProgress?.({ sent: status.size, acknowledged });
         }
-        status.set(id, code);
-        if (code === 200) acknowledged++;
-        if (status.size % 500 === 0) opts.onProgress?.({ sent: status.size, acknowledged });
-      }
-    }));
+      }),
+    );
     const sendMs = Date.now() - started;
 
     // Settle: the queue empty, no spill left to announce, the archive written.
@@ -207,7 +218,9 @@ export async function runFaultLoad(opts: FaultLoadOptions): Promise<FaultLoadRep
         break;
       } catch (err) {
         if (Date.now() >= settleBy) {
-          violations.push(`the pipeline did not settle within ${opts.settleTimeoutMs ?? 60_000} ms (${(err as Error).message}); queue: ${JSON.stringify(pipeline.queueStats())}`);
+          violations.push(
+            `the pipeline did not settle within ${opts.settleTimeoutMs ?? 60_000} ms (${(err as Error).message}); queue: ${JSON.stringify(pipeline.queueStats())}`,
+          );
           break;
         }
         await sleep(50);
@@ -228,10 +241,17 @@ export async function runFaultLoad(opts: FaultLoadOptions): Promise<FaultLoadRep
     note(violations, notStored, 'acknowledged events are missing from the store');
     note(violations, notArchived, 'acknowledged events are missing from the archive');
 
-    const { handlerRuns, repeatedRuns, handled, violations: handlerViolations } = checkHandlers({ runs, injected: injector.injected, acked, items, poison, why });
+    const {
+      handlerRuns,
+      repeatedRuns,
+      handled,
+      violations: handlerViolations,
+    } = checkHandlers({ runs, injected: injector.injected, acked, items, poison, why });
     for (const [what, found] of handlerViolations) note(violations, found, what);
 
-    const deadNotPoison = [...dead].filter((id) => !poison.has(id)).map((id) => `${id} (${describeDeadLetters(pipeline as LocalPipeline, id)}; ${why(id)})`);
+    const deadNotPoison = [...dead]
+      .filter((id) => !poison.has(id))
+      .map((id) => `${id} (${describeDeadLetters(pipeline as LocalPipeline, id)}; ${why(id)})`);
     const poisonNotDead = ackedPoison.filter((id) => !dead.has(id));
     const spillsNotDead = [...spillsLeft].filter((id) => !dead.has(id));
     note(violations, deadNotPoison, 'events in the DLQ whose handlers do not always fail');
@@ -270,9 +290,13 @@ function describeFaults(injector: FaultInjector, eventId: string): string {
 
 /** How an event's DLQ messages carried it. */
 function describeDeadLetters(p: LocalPipeline, eventId: string): string {
-  const kinds = p.queue.listDeadLetters()
+  const kinds = p.queue
+    .listDeadLetters()
     .filter((d) => deadLetterIds([d]).has(eventId))
-    .map((d) => `${d.message.attributes.claimCheckKey ? 'claim check' : d.message.attributes.eventId ? 'inline' : 'spill notification'} after ${d.receiveCount} receives`);
+    .map(
+      (d) =>
+        `${d.message.attributes.claimCheckKey ? 'claim check' : d.message.attributes.eventId ? 'inline' : 'spill notification'} after ${d.receiveCount} receives`,
+    );
   return `dead letters: ${kinds.join(', ')}`;
 }
 
@@ -291,7 +315,9 @@ function countBy(values: readonly string[]): Record<string, number> {
 /** Sample bodies without their closing brace, ready for one more field: parseable and not deprecated. */
 function sampleTemplates(): string[] {
   const out: string[] = [];
-  for (const f of readdirSync(SAMPLES_DIR).filter((n) => n.endsWith('.json')).sort()) {
+  for (const f of readdirSync(SAMPLES_DIR)
+    .filter((n) => n.endsWith('.json'))
+    .sort()) {
     const text = readFileSync(join(SAMPLES_DIR, f), 'utf8').trimEnd();
     const parsed = parseEvent(text);
     if (parsed.deprecated || parsed.envelope === 'unknown' || parsed.flags.length > 0 || !text.endsWith('}')) continue;

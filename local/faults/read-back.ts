@@ -17,9 +17,18 @@ export async function readStore(p: LocalPipeline, ids: readonly string[]): Promi
   for (let i = 0; i < ids.length; i += 100) {
     let keys = ids.slice(i, i + 100).map((id) => ({ PK: { S: `EVENT#${id}` }, SK: { S: 'EVENT' } }));
     while (keys.length > 0) {
-      const out = await p.dynamodb.send(new BatchGetItemCommand({
-        RequestItems: { [LOCAL_TABLE_NAME]: { Keys: keys, ProjectionExpression: '#pk, #h', ExpressionAttributeNames: { '#pk': 'PK', '#h': 'handlers' }, ConsistentRead: true } },
-      }));
+      const out = await p.dynamodb.send(
+        new BatchGetItemCommand({
+          RequestItems: {
+            [LOCAL_TABLE_NAME]: {
+              Keys: keys,
+              ProjectionExpression: '#pk, #h',
+              ExpressionAttributeNames: { '#pk': 'PK', '#h': 'handlers' },
+              ConsistentRead: true,
+            },
+          },
+        }),
+      );
       for (const item of out.Responses?.[LOCAL_TABLE_NAME] ?? []) {
         const handlers: Record<string, boolean> = {};
         for (const [k, v] of Object.entries(item.handlers?.M ?? {})) handlers[k] = v.BOOL === true;

@@ -23,7 +23,11 @@ export const SOAK_USAGE = `usage: npm run soak -- [options]
 `;
 
 /** Runs the soak with command-line arguments; resolves with the exit code. */
-export async function soakMain(argv: readonly string[], out: (text: string) => void = (t) => process.stdout.write(t), err: (text: string) => void = (t) => process.stderr.write(t)): Promise<number> {
+export async function soakMain(
+  argv: readonly string[],
+  out: (text: string) => void = (t) => process.stdout.write(t),
+  err: (text: string) => void = (t) => process.stderr.write(t),
+): Promise<number> {
   let values;
   try {
     values = parseArgs({
@@ -84,7 +88,10 @@ export async function soakMain(argv: readonly string[], out: (text: string) => v
 export function formatReport(r: FaultLoadReport, factor: number, rerun: string): string {
   const m = r.metrics;
   const notAcked = r.sent - r.acknowledged;
-  const answers = Object.entries(r.answers).filter(([s]) => s !== '200').map(([s, n]) => `${n}× ${s === '0' ? 'no answer' : s}`).join(', ');
+  const answers = Object.entries(r.answers)
+    .filter(([s]) => s !== '200')
+    .map(([s, n]) => `${n}× ${s === '0' ? 'no answer' : s}`)
+    .join(', ');
   const faultLines = FAULT_POINTS.map((p) => {
     const c = r.faults[p];
     return `  ${p.padEnd(10)} fail ${c.fail}, fail-after ${c['fail-after']}, delay ${c.delay}${c.late ? `, finished after the caller gave up ${c.late}` : ''}`;

@@ -61,7 +61,10 @@ function refusalOf(req: IncomingMessage, token: Buffer, stopping: boolean): { st
   // Browsers send `Origin` with every cross-site POST: a web page open on this machine must not
   // reach the queue through the user's loopback, token or not. The CLI sends none.
   if (req.headers.origin !== undefined) {
-    return { status: 403, message: 'admin routes answer no web pages: a request with an Origin header is refused (the socialplus-webhooks CLI sends none)' };
+    return {
+      status: 403,
+      message: 'admin routes answer no web pages: a request with an Origin header is refused (the socialplus-webhooks CLI sends none)',
+    };
   }
   if (!fromThisMachine(req)) return { status: 403, message: 'admin routes answer only requests from this machine' };
   if (!tokenMatches(req.headers[ADMIN_AUTH_HEADER], token)) {

@@ -23,7 +23,13 @@ export function discardAndSend(req: IncomingMessage, res: ServerResponse, status
 }
 
 export function methodNotAllowed(req: IncomingMessage, res: ServerResponse, allow: string): void {
-  discardAndSend(req, res, 405, { message: `method ${req.method} not allowed on ${new URL(req.url ?? '/', 'http://local').pathname}: use ${allow}` }, { allow });
+  discardAndSend(
+    req,
+    res,
+    405,
+    { message: `method ${req.method} not allowed on ${new URL(req.url ?? '/', 'http://local').pathname}: use ${allow}` },
+    { allow },
+  );
 }
 
 /**
@@ -34,6 +40,10 @@ export function methodNotAllowed(req: IncomingMessage, res: ServerResponse, allo
 export function answerUnread(req: IncomingMessage, res: ServerResponse, answer: EarlyAnswer): void {
   const dropped = dropIfSmall(req);
   const body = Buffer.from(answer.body, 'utf8');
-  res.writeHead(answer.statusCode, { ...(answer.headers ?? JSON_TYPE), 'content-length': String(body.length), ...(dropped ? {} : { connection: 'close' }) });
+  res.writeHead(answer.statusCode, {
+    ...(answer.headers ?? JSON_TYPE),
+    'content-length': String(body.length),
+    ...(dropped ? {} : { connection: 'close' }),
+  });
   res.end(body);
 }

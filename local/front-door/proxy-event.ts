@@ -67,7 +67,13 @@ export function headOf(req: IncomingMessage, path: string, source: string | unde
 }
 
 /** The API Gateway REST proxy event for a webhook request, as the receiver gets it on AWS. */
-export function toProxyEvent(req: IncomingMessage, url: URL, body: Buffer, source: string | undefined, requestId: string = randomUUID()): APIGatewayProxyEvent {
+export function toProxyEvent(
+  req: IncomingMessage,
+  url: URL,
+  body: Buffer,
+  source: string | undefined,
+  requestId: string = randomUUID(),
+): APIGatewayProxyEvent {
   // API Gateway keeps the header names as sent; `headers` holds the last value of a repeated one.
   const headers: Record<string, string> = {};
   const multiValueHeaders: Record<string, string[]> = {};

@@ -38,7 +38,10 @@ export async function readDeadLetters(path: string): Promise<ReadDeadLetters> {
 
 /** The DLQ: its file and the messages in it. */
 export class DeadLetterQueue {
-  constructor(private readonly log: AppendLog, private letters: DeadLetter[]) {}
+  constructor(
+    private readonly log: AppendLog,
+    private letters: DeadLetter[],
+  ) {}
 
   get size(): number {
     return this.letters.length;

@@ -19,7 +19,8 @@ export function localQueueArn(queueName: string): string {
 export function toRecord(e: Entry, arn: string): SQSRecord {
   const messageAttributes: SQSMessageAttributes = {};
   for (const [name, value] of Object.entries(e.attributes)) {
-    if (typeof value === 'string' && value !== '') messageAttributes[name] = { stringValue: value, stringListValues: [], binaryListValues: [], dataType: 'String' };
+    if (typeof value === 'string' && value !== '')
+      messageAttributes[name] = { stringValue: value, stringListValues: [], binaryListValues: [], dataType: 'String' };
   }
   return {
     messageId: e.id,

@@ -97,7 +97,11 @@ function parseJournalOp(text: string): JournalOp | undefined {
     case 'send':
       if (typeof o.body !== 'string' || typeof o.sentAt !== 'number' || !isStringRecord(o.attributes)) return undefined;
       return {
-        op: 'send', id: o.id, body: o.body, attributes: o.attributes as unknown as QueueMessageAttributes, sentAt: o.sentAt,
+        op: 'send',
+        id: o.id,
+        body: o.body,
+        attributes: o.attributes as unknown as QueueMessageAttributes,
+        sentAt: o.sentAt,
         ...(typeof o.n === 'number' ? { n: o.n } : {}),
         ...(typeof o.first === 'number' ? { first: o.first } : {}),
       };

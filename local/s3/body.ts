@@ -21,14 +21,19 @@ export async function receiveBody(req: IncomingMessage, limit: number, sink: (ch
   const h = req.headers;
   const contentSha = header(req, 'x-amz-content-sha256');
   const chunked = contentSha?.startsWith('STREAMING-') || (header(req, 'content-encoding') ?? '').split(',').some((s) => s.trim() === 'aws-chunked');
-  const tooLarge = () => badRequest('EntityTooLarge', `Your proposed upload exceeds the maximum allowed size (${limit} bytes in local mode).`, { MaxSizeAllowed: String(limit) });
+  const tooLarge = () =>
+    badRequest('EntityTooLarge', `Your proposed upload exceeds the maximum allowed size (${limit} bytes in local mode).`, {
+      MaxSizeAllowed: String(limit),
+    });
   const declared = chunked ? header(req, 'x-amz-decoded-content-length') : h['content-length'];
   if (declared !== undefined && !/^\d{1,16}$/.test(declared)) throw badRequest('InvalidArgument', 'The declared content length is not a number.');
   if (declared !== undefined && Number(declared) > limit) throw tooLarge();
   if (h['content-length'] !== undefined && Number(h['content-length']) > limit * 2 + 1024 * 1024) throw tooLarge();
-  if (contentSha !== undefined && !/^([0-9a-f]{64}|UNSIGNED-PAYLOAD|STREAMING-[A-Z0-9-]+)$/.test(contentSha)) throw badRequest('InvalidArgument', 'x-amz-content-sha256 must be UNSIGNED-PAYLOAD, STREAMING-… or a lower-case hex SHA-256 digest.');
+  if (contentSha !== undefined && !/^([0-9a-f]{64}|UNSIGNED-PAYLOAD|STREAMING-[A-Z0-9-]+)$/.test(contentSha))
+    throw badRequest('InvalidArgument', 'x-amz-content-sha256 must be UNSIGNED-PAYLOAD, STREAMING-… or a lower-case hex SHA-256 digest.');
   const contentMd5 = header(req, 'content-md5');
-  if (contentMd5 !== undefined && Buffer.from(contentMd5, 'base64').length !== 16) throw badRequest('InvalidDigest', 'The Content-MD5 you specified was invalid.');
+  if (contentMd5 !== undefined && Buffer.from(contentMd5, 'base64').length !== 16)
+    throw badRequest('InvalidDigest', 'The Content-MD5 you specified was invalid.');
 
   const md5 = createHash('md5');
   const sha256 = contentSha && /^[0-9a-f]{64}$/.test(contentSha) ? createHash('sha256') : undefined;
@@ -36,7 +41,8 @@ export async function receiveBody(req: IncomingMessage, limit: number, sink: (ch
   const declaredTrailers = (header(req, 'x-amz-trailer') ?? '').split(',').map((s) => s.trim().toLowerCase());
   const hashes = new Map<string, Hash>();
   for (const name of ['sha1', 'sha256']) {
-    if (header(req, `x-amz-checksum-${name}`) !== undefined || declaredTrailers.includes(`x-amz-checksum-${name}`)) hashes.set(name, createHash(name));
+    if (header(req, `x-amz-checksum-${name}`) !== undefined || declaredTrailers.includes(`x-amz-checksum-${name}`))
+      hashes.set(name, createHash(name));
   }
   let crc = 0;
   const decoder = chunked ? new AwsChunkedDecoder() : undefined;
@@ -56,10 +62,15 @@ export async function receiveBody(req: IncomingMessage, limit: number, sink: (ch
     }
   }
   const trailers = decoder?.end() ?? new Map<string, string>();
-  if (chunked && declared !== undefined && size !== Number(declared)) throw badRequest('IncompleteBody', 'The decoded body is not as long as x-amz-decoded-content-length says.');
-  if (sha256 && contentSha !== sha256.digest('hex')) throw badRequest('XAmzContentSHA256Mismatch', 'The provided \'x-amz-content-sha256\' header does not match what was computed.', { ClientComputedContentSHA256: contentSha as string });
+  if (chunked && declared !== undefined && size !== Number(declared))
+    throw badRequest('IncompleteBody', 'The decoded body is not as long as x-amz-decoded-content-length says.');
+  if (sha256 && contentSha !== sha256.digest('hex'))
+    throw badRequest('XAmzContentSHA256Mismatch', "The provided 'x-amz-content-sha256' header does not match what was computed.", {
+      ClientComputedContentSHA256: contentSha as string,
+    });
   const md5Bytes = md5.digest();
-  if (contentMd5 !== undefined && !md5Bytes.equals(Buffer.from(contentMd5, 'base64'))) throw badRequest('BadDigest', 'The Content-MD5 you specified did not match what we received.');
+  if (contentMd5 !== undefined && !md5Bytes.equals(Buffer.from(contentMd5, 'base64')))
+    throw badRequest('BadDigest', 'The Content-MD5 you specified did not match what we received.');
   const crcBytes = Buffer.alloc(4);
   crcBytes.writeUInt32BE(crc >>> 0);
   for (const [name, label] of Object.entries(CHECKSUMS)) {

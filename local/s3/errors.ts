@@ -2,7 +2,12 @@
 import { SocialPlusWebhooksError } from '../../lambda/core/errors.js';
 
 export class S3Error extends SocialPlusWebhooksError {
-  constructor(readonly status: number, readonly code: string, message: string, readonly detail: Record<string, string> = {}) {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+    readonly detail: Record<string, string> = {},
+  ) {
     super(message);
     this.name = 'S3Error';
   }

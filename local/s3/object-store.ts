@@ -47,10 +47,14 @@ export class S3ObjectStore {
 
   async listBuckets(): Promise<Array<{ readonly name: string; readonly created: Date }>> {
     const entries = await readdir(this.root, { withFileTypes: true });
-    return Promise.all(entries.filter((e) => e.isDirectory() && validBucketName(e.name)).map(async (e) => {
-      const st = await stat(this.bucketDir(e.name));
-      return { name: e.name, created: st.birthtimeMs > 0 ? st.birthtime : st.mtime };
-    }));
+    return Promise.all(
+      entries
+        .filter((e) => e.isDirectory() && validBucketName(e.name))
+        .map(async (e) => {
+          const st = await stat(this.bucketDir(e.name));
+          return { name: e.name, created: st.birthtimeMs > 0 ? st.birthtime : st.mtime };
+        }),
+    );
   }
 
   async createBucket(bucket: string): Promise<void> {
@@ -58,7 +62,9 @@ export class S3ObjectStore {
       await mkdir(this.bucketDir(bucket), { mode: 0o700 });
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-      throw new S3Error(409, 'BucketAlreadyOwnedByYou', 'Your previous request to create the named bucket succeeded and you already own it.', { BucketName: bucket });
+      throw new S3Error(409, 'BucketAlreadyOwnedByYou', 'Your previous request to create the named bucket succeeded and you already own it.', {
+        BucketName: bucket,
+      });
     }
   }
 
@@ -103,7 +109,12 @@ export class S3ObjectStore {
    * Stores an object: `receive` writes its body through the function it is given and returns the
    * md5 (hex), which is returned. The object replaces any earlier one only once it is whole.
    */
-  async put(bucket: string, key: string, metadata: Record<string, string>, receive: (write: (chunk: Buffer) => Promise<void>) => Promise<string>): Promise<string> {
+  async put(
+    bucket: string,
+    key: string,
+    metadata: Record<string, string>,
+    receive: (write: (chunk: Buffer) => Promise<void>) => Promise<string>,
+  ): Promise<string> {
     const objectTmp = join(this.tmp, randomBytes(12).toString('hex'));
     const written: string[] = [objectTmp];
     try {
@@ -142,7 +153,8 @@ export class S3ObjectStore {
       await Promise.all(written.map((p) => unlink(p).catch(() => undefined)));
       const code = (err as NodeJS.ErrnoException).code;
       if (code === 'ENAMETOOLONG') throw badRequest('KeyTooLongError', 'A segment of this key is too long for a file name.', { Key: key });
-      if (code === 'ENOTDIR' || code === 'EISDIR') throw badRequest('InvalidArgument', 'This key clashes with the folder or file of another key in the local S3 emulator.', { Key: key });
+      if (code === 'ENOTDIR' || code === 'EISDIR')
+        throw badRequest('InvalidArgument', 'This key clashes with the folder or file of another key in the local S3 emulator.', { Key: key });
       throw err;
     }
   }
@@ -174,7 +186,13 @@ export class S3ObjectStore {
       // A folder that is not empty stops it.
       const parts = key.split('/').slice(0, -1);
       for (; parts.length > 0; parts.pop()) {
-        if (!(await rmdir(join(this.bucketDir(bucket), ...parts)).then(() => true, () => false))) break;
+        if (
+          !(await rmdir(join(this.bucketDir(bucket), ...parts)).then(
+            () => true,
+            () => false,
+          ))
+        )
+          break;
       }
     });
   }
@@ -182,7 +200,10 @@ export class S3ObjectStore {
   /** Runs `fn` after every earlier write or delete of the same object has finished. */
   private async exclusive<T>(name: string, fn: () => Promise<T>): Promise<T> {
     const run = (this.locks.get(name) ?? Promise.resolve()).then(fn);
-    const settled = run.then(() => undefined, () => undefined);
+    const settled = run.then(
+      () => undefined,
+      () => undefined,
+    );
     this.locks.set(name, settled);
     try {
       return await run;
@@ -220,7 +241,12 @@ async function readMetadata(path: string, key: string): Promise<Record<string, s
   const text = await readFile(path, 'utf8').catch((err: NodeJS.ErrnoException) => (err.code === 'ENOENT' ? '{}' : Promise.reject(err)));
   const parsed = parseJsonObject(text);
   if (!parsed) {
-    throw new S3Error(500, 'InternalError', 'The metadata file of this object is unreadable (an s3rver write cut short by a crash?); local mode repairs inbox objects at start-up.', { Key: key });
+    throw new S3Error(
+      500,
+      'InternalError',
+      'The metadata file of this object is unreadable (an s3rver write cut short by a crash?); local mode repairs inbox objects at start-up.',
+      { Key: key },
+    );
   }
   return keptMetadata(parsed);
 }

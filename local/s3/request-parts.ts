@@ -14,7 +14,7 @@ export function parseTarget(target: string): { bucket: string; key: string | und
     try {
       return decodeURIComponent(s);
     } catch {
-      throw badRequest('InvalidURI', 'Couldn\'t parse the specified URI.');
+      throw badRequest('InvalidURI', "Couldn't parse the specified URI.");
     }
   };
   const bucket = decode(slash === -1 ? path : path.slice(0, slash));
@@ -39,11 +39,15 @@ export function checkBucketName(name: string): void {
 export function checkKey(key: string): void {
   if (Buffer.byteLength(key) > 1024) throw badRequest('KeyTooLongError', 'Your key is too long', { Key: key.slice(0, 64) });
   // eslint-disable-next-line no-control-regex
-  if (/[\u0000-\u001f\u007f]/.test(key)) throw badRequest('InvalidArgument', 'The local S3 emulator refuses keys with control characters.', { Key: key });
-  if (key.includes('._S3rver_')) throw badRequest('InvalidArgument', 'Keys containing "._S3rver_" are reserved for the emulator\'s own files.', { Key: key });
+  if (/[\u0000-\u001f\u007f]/.test(key))
+    throw badRequest('InvalidArgument', 'The local S3 emulator refuses keys with control characters.', { Key: key });
+  if (key.includes('._S3rver_'))
+    throw badRequest('InvalidArgument', 'Keys containing "._S3rver_" are reserved for the emulator\'s own files.', { Key: key });
   const parts = key.split('/');
   if (parts.some((p, i) => p === '.' || p === '..' || (p === '' && i < parts.length - 1))) {
-    throw badRequest('InvalidArgument', 'The local S3 emulator refuses keys with empty, "." or ".." segments (they cannot be kept as files).', { Key: key });
+    throw badRequest('InvalidArgument', 'The local S3 emulator refuses keys with empty, "." or ".." segments (they cannot be kept as files).', {
+      Key: key,
+    });
   }
 }
 
@@ -55,7 +59,8 @@ export function parseRange(value: string | undefined, size: number): { start: nu
     if (/^bytes=.*,/.test(value)) throw notImplemented('multiple byte ranges');
     throw badRequest('InvalidArgument', 'The Range header is not a single "bytes=first-last" range.', { ArgumentName: 'Range' });
   }
-  const unsatisfiable = () => new S3Error(416, 'InvalidRange', 'The requested range is not satisfiable', { RangeRequested: value, ActualObjectSize: String(size) });
+  const unsatisfiable = () =>
+    new S3Error(416, 'InvalidRange', 'The requested range is not satisfiable', { RangeRequested: value, ActualObjectSize: String(size) });
   if (m[1] === '') {
     const n = Number(m[2]);
     if (n === 0 || size === 0) throw unsatisfiable();
@@ -63,7 +68,8 @@ export function parseRange(value: string | undefined, size: number): { start: nu
   }
   const start = Number(m[1]);
   const end = m[2] === '' ? size - 1 : Math.min(Number(m[2]), size - 1);
-  if (m[2] !== '' && Number(m[2]) < start) throw badRequest('InvalidArgument', 'The Range header\'s last byte comes before its first.', { ArgumentName: 'Range' });
+  if (m[2] !== '' && Number(m[2]) < start)
+    throw badRequest('InvalidArgument', "The Range header's last byte comes before its first.", { ArgumentName: 'Range' });
   if (start >= size) throw unsatisfiable();
   return { start, end };
 }
@@ -84,4 +90,3 @@ export function decodeToken(token: string): string {
   }
   throw badRequest('InvalidArgument', 'The continuation token provided is incorrect', { ArgumentName: 'continuation-token' });
 }
-

@@ -9,7 +9,7 @@ export const XMLNS = 'http://s3.amazonaws.com/doc/2006-03-01/';
 
 /** Escapes text for XML 1.0; characters it cannot hold at all become U+FFFD. */
 export function xml(s: string): string {
-  const entities: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', '\'': '&apos;' };
+  const entities: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&apos;' };
   // eslint-disable-next-line no-control-regex
   return s.replace(/[&<>"']/g, (c) => entities[c] as string).replace(/[\u0000-\u0008\u000b\u000c\u000e-\u001f\ufffe\uffff]/g, '\ufffd');
 }
@@ -24,7 +24,9 @@ export function sendXml(res: ServerResponse, status: number, body: string): void
 
 /** S3's `<Error>` document for `e`, its details as elements after the message. */
 export function errorXml(e: Pick<S3Error, 'code' | 'message'> & { readonly detail?: S3Error['detail'] }): string {
-  return `<Error><Code>${xml(e.code)}</Code><Message>${xml(e.message)}</Message>${Object.entries(e.detail ?? {}).map(([k, v]) => `<${k}>${xml(v)}</${k}>`).join('')}</Error>`;
+  return `<Error><Code>${xml(e.code)}</Code><Message>${xml(e.message)}</Message>${Object.entries(e.detail ?? {})
+    .map(([k, v]) => `<${k}>${xml(v)}</${k}>`)
+    .join('')}</Error>`;
 }
 
 const malformedXml = () => badRequest('MalformedXML', 'The XML you provided was not well-formed or did not validate against our published schema.');
@@ -89,7 +91,7 @@ export function parseDeleteXml(body: Buffer): { keys: string[]; quiet: boolean }
 }
 
 function decodeEntities(s: string): string {
-  const named: Record<string, string> = { amp: '&', lt: '<', gt: '>', quot: '"', apos: '\'' };
+  const named: Record<string, string> = { amp: '&', lt: '<', gt: '>', quot: '"', apos: "'" };
   return s.replace(/&(?:#x([0-9a-fA-F]{1,6})|#([0-9]{1,7})|(amp|lt|gt|quot|apos));|&/g, (_all, hex?: string, dec?: string, name?: string) => {
     if (name) return named[name] as string;
     const cp = hex !== undefined ? parseInt(hex, 16) : dec !== undefined ? Number(dec) : -1;

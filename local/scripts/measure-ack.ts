@@ -41,7 +41,9 @@ const url = await new Promise<string>((resolve, reject) => {
   child.once('exit', (code) => reject(new Error(`dev exited with ${code}:\n${out}`)));
 });
 
-const template = readFileSync(join(here, '..', '..', 'fixtures', 'samples', 'message.didCreate.json'), 'utf8').trimEnd().replace(/}$/, '');
+const template = readFileSync(join(here, '..', '..', 'fixtures', 'samples', 'message.didCreate.json'), 'utf8')
+  .trimEnd()
+  .replace(/}$/, '');
 const bodies = Array.from({ length: events }, (_, i) => `${template},"measure":${i}}`);
 const signatures = bodies.map((b) => sign(b, secret));
 const latencies: number[] = [];
@@ -55,22 +57,30 @@ for (let i = 0; i < 50; i++) {
 
 let next = 0;
 const started = performance.now();
-await Promise.all(Array.from({ length: concurrency }, async () => {
-  while (next < bodies.length) {
-    const i = next++;
-    const t0 = performance.now();
-    const res = await fetch(`${url}/webhook`, { method: 'POST', body: bodies[i], headers: { 'content-type': 'application/json', [SIGNATURE_HEADER]: signatures[i] as string } });
-    await res.arrayBuffer();
-    latencies.push(performance.now() - t0);
-    statuses.set(res.status, (statuses.get(res.status) ?? 0) + 1);
-  }
-}));
+await Promise.all(
+  Array.from({ length: concurrency }, async () => {
+    while (next < bodies.length) {
+      const i = next++;
+      const t0 = performance.now();
+      const res = await fetch(`${url}/webhook`, {
+        method: 'POST',
+        body: bodies[i],
+        headers: { 'content-type': 'application/json', [SIGNATURE_HEADER]: signatures[i] as string },
+      });
+      await res.arrayBuffer();
+      latencies.push(performance.now() - t0);
+      statuses.set(res.status, (statuses.get(res.status) ?? 0) + 1);
+    }
+  }),
+);
 const seconds = (performance.now() - started) / 1000;
 
 latencies.sort((a, b) => a - b);
 const pct = (p: number) => (latencies[Math.min(latencies.length - 1, Math.floor((p / 100) * latencies.length))] as number).toFixed(1);
 process.stdout.write(`${events} events, ${concurrency} concurrent senders, ${seconds.toFixed(2)} s\n`);
-process.stdout.write(`acknowledged: ${(events / seconds).toFixed(0)} events/s; ack latency p50 ${pct(50)} ms, p90 ${pct(90)} ms, p99 ${pct(99)} ms, max ${pct(100)} ms\n`);
+process.stdout.write(
+  `acknowledged: ${(events / seconds).toFixed(0)} events/s; ack latency p50 ${pct(50)} ms, p90 ${pct(90)} ms, p99 ${pct(99)} ms, max ${pct(100)} ms\n`,
+);
 process.stdout.write(`statuses: ${[...statuses].map(([s, n]) => `${s}×${n}`).join(', ')}\n`);
 
 child.kill('SIGTERM');

@@ -48,7 +48,9 @@ function storedEvent(raw: string, extra: Partial<StoredEvent> = {}): StoredEvent
 }
 
 async function rawItem(eventId: string): Promise<Record<string, AttributeValue> | undefined> {
-  const out = await dynalite.client.send(new GetItemCommand({ TableName: tableName, Key: { PK: { S: `EVENT#${eventId}` }, SK: { S: 'EVENT' } }, ConsistentRead: true }));
+  const out = await dynalite.client.send(
+    new GetItemCommand({ TableName: tableName, Key: { PK: { S: `EVENT#${eventId}` }, SK: { S: 'EVENT' } }, ConsistentRead: true }),
+  );
   return out.Item;
 }
 
@@ -76,7 +78,11 @@ describe('DynamoDbEventStore against dynalite', () => {
   });
 
   const run = (outcome: 'succeeded' | 'failed', attempts = 1, error?: string) => ({
-    outcome, attempts, lastAt: '2025-07-02T10:00:00.000Z', durationMs: 12, ...(error !== undefined ? { error } : {}),
+    outcome,
+    attempts,
+    lastAt: '2025-07-02T10:00:00.000Z',
+    durationMs: 12,
+    ...(error !== undefined ? { error } : {}),
   });
 
   it('recordHandlerRuns marks successes done and keeps every run, which a duplicate put then returns', async () => {
@@ -104,7 +110,17 @@ describe('DynamoDbEventStore against dynalite', () => {
     const item = await rawItem(e.eventId);
     expect(item?.handlers).toEqual({ M: {} });
     expect(item?.handlerRuns).toEqual({
-      M: { notify: { M: { outcome: { S: 'failed' }, attempts: { N: '3' }, lastAt: { S: '2025-07-02T10:00:00.000Z' }, durationMs: { N: '12' }, error: { S: 'HTTP 503' } } } },
+      M: {
+        notify: {
+          M: {
+            outcome: { S: 'failed' },
+            attempts: { N: '3' },
+            lastAt: { S: '2025-07-02T10:00:00.000Z' },
+            durationMs: { N: '12' },
+            error: { S: 'HTTP 503' },
+          },
+        },
+      },
     });
   });
 
@@ -136,8 +152,24 @@ describe('DynamoDbEventStore against dynalite', () => {
     const item = await rawItem(e.eventId);
     expect(item).toBeDefined();
     expect(Object.keys(item ?? {}).sort()).toEqual([
-      'PK', 'SK', 'actorId', 'actorPK', 'actorSK', 'deprecated', 'eventName', 'eventType', 'expiresAt', 'handlers',
-      'occurredAt', 'payload', 'receivedAt', 'source', 'targetId', 'targetPK', 'targetSK', 'targetType',
+      'PK',
+      'SK',
+      'actorId',
+      'actorPK',
+      'actorSK',
+      'deprecated',
+      'eventName',
+      'eventType',
+      'expiresAt',
+      'handlers',
+      'occurredAt',
+      'payload',
+      'receivedAt',
+      'source',
+      'targetId',
+      'targetPK',
+      'targetSK',
+      'targetType',
     ]);
     expect(gunzipSync(item?.payload?.B as Uint8Array).toString('utf8')).toBe(raw);
     expect((item?.payload?.B as Uint8Array)[0]).toBe(0x1f);
@@ -168,41 +200,49 @@ describe('DynamoDbEventStore against dynalite', () => {
     expect(await store.get(nothing.eventId)).toEqual({ ...nothing, handlers: {}, handlerRuns: {} });
   });
 
-  it('query byActor: a user\'s activity in time order', async () => {
+  it("query byActor: a user's activity in time order", async () => {
     const first = storedEvent(sampleBody('message.didFlag'), { receivedAt: '2025-07-02T09:00:00.000Z' });
     const later = storedEvent(sampleBody('user.didBan.inferred'), { receivedAt: '2025-07-02T09:30:00.000Z' });
     const other = storedEvent(sampleBody('message.didCreate'));
     for (const e of [later, other, first]) await store.putIfAbsent(e);
 
-    const out = await dynalite.client.send(new QueryCommand({
-      TableName: tableName,
-      IndexName: TABLE.byActor.indexName,
-      KeyConditionExpression: '#pk = :pk',
-      ExpressionAttributeNames: { '#pk': TABLE.byActor.partitionKey },
-      ExpressionAttributeValues: { ':pk': { S: 'ACTOR#spam.account.42' } },
-    }));
+    const out = await dynalite.client.send(
+      new QueryCommand({
+        TableName: tableName,
+        IndexName: TABLE.byActor.indexName,
+        KeyConditionExpression: '#pk = :pk',
+        ExpressionAttributeNames: { '#pk': TABLE.byActor.partitionKey },
+        ExpressionAttributeValues: { ':pk': { S: 'ACTOR#spam.account.42' } },
+      }),
+    );
     expect(out.Items?.map((i) => i.PK?.S)).toEqual([`EVENT#${first.eventId}`, `EVENT#${later.eventId}`]);
     expect(out.Items?.[0]?.eventType).toEqual({ S: 'message.didFlag' });
   });
 
-  it('query byTarget: a channel\'s activity, newest first, between two times', async () => {
+  it("query byTarget: a channel's activity, newest first, between two times", async () => {
     const ban = storedEvent(sampleBody('channel.didBan'), { receivedAt: '2025-07-02T09:20:31.000Z' });
-    const update = storedEvent('{"event":"channel.didUpdate","data":{"channel":[{"channelId":"general"}]}}', { receivedAt: '2025-07-02T11:00:00.000Z' });
-    const outside = storedEvent('{"event":"channel.didUpdate","data":{"channel":[{"channelId":"general"}],"x":1}}', { receivedAt: '2025-07-03T11:00:00.000Z' });
+    const update = storedEvent('{"event":"channel.didUpdate","data":{"channel":[{"channelId":"general"}]}}', {
+      receivedAt: '2025-07-02T11:00:00.000Z',
+    });
+    const outside = storedEvent('{"event":"channel.didUpdate","data":{"channel":[{"channelId":"general"}],"x":1}}', {
+      receivedAt: '2025-07-03T11:00:00.000Z',
+    });
     for (const e of [ban, update, outside]) await store.putIfAbsent(e);
 
-    const out = await dynalite.client.send(new QueryCommand({
-      TableName: tableName,
-      IndexName: TABLE.byTarget.indexName,
-      KeyConditionExpression: '#pk = :pk AND #sk BETWEEN :from AND :to',
-      ExpressionAttributeNames: { '#pk': TABLE.byTarget.partitionKey, '#sk': TABLE.byTarget.sortKey },
-      ExpressionAttributeValues: { ':pk': { S: 'TARGET#channel#general' }, ':from': { S: '2025-07-02' }, ':to': { S: '2025-07-03' } },
-      ScanIndexForward: false,
-    }));
+    const out = await dynalite.client.send(
+      new QueryCommand({
+        TableName: tableName,
+        IndexName: TABLE.byTarget.indexName,
+        KeyConditionExpression: '#pk = :pk AND #sk BETWEEN :from AND :to',
+        ExpressionAttributeNames: { '#pk': TABLE.byTarget.partitionKey, '#sk': TABLE.byTarget.sortKey },
+        ExpressionAttributeValues: { ':pk': { S: 'TARGET#channel#general' }, ':from': { S: '2025-07-02' }, ':to': { S: '2025-07-03' } },
+        ScanIndexForward: false,
+      }),
+    );
     expect(out.Items?.map((i) => i.PK?.S)).toEqual([`EVENT#${update.eventId}`, `EVENT#${ban.eventId}`]);
   });
 
-  it('a typical chat event\'s item stays within 1 KB (one write unit), with the archive mark the fan-out writes', () => {
+  it("a typical chat event's item stays within 1 KB (one write unit), with the archive mark the fan-out writes", () => {
     for (const name of ['message.didCreate', 'message.didFlag', 'channel.didBan', 'follow.didCreate']) {
       // As the fan-out writes it: with the digest naming the delivery that is to archive the event.
       expect(itemBytes(toItem(storedEvent(sampleBody(name), { archivePending: 'AbCdEfGhIjK' }))), name).toBeLessThanOrEqual(1024);
@@ -235,7 +275,9 @@ describe('DynamoDbEventStore: payloads too large for an item', () => {
   });
 
   it('a payload too large with no S3 copy fails with a message saying what is missing', () => {
-    expect(() => toItem(storedEvent(incompressible(450_000)))).toThrow(/too large for a DynamoDB item .* and has no S3 copy; give the fan-out a blob store \(ARCHIVE_BUCKET_NAME\)/);
+    expect(() => toItem(storedEvent(incompressible(450_000)))).toThrow(
+      /too large for a DynamoDB item .* and has no S3 copy; give the fan-out a blob store \(ARCHIVE_BUCKET_NAME\)/,
+    );
   });
 
   it('writes the flags as the core gives them', () => {
@@ -261,7 +303,11 @@ describe('DynamoDbEventStore duplicate path without a second read', () => {
             $metadata: {},
             Item: {
               handlers: { M: { a: { BOOL: true }, b: { BOOL: false } } },
-              handlerRuns: { M: { a: { M: { outcome: { S: 'succeeded' }, attempts: { N: '1' }, lastAt: { S: '2025-07-02T10:00:00.000Z' }, durationMs: { N: '3' } } } } },
+              handlerRuns: {
+                M: {
+                  a: { M: { outcome: { S: 'succeeded' }, attempts: { N: '1' }, lastAt: { S: '2025-07-02T10:00:00.000Z' }, durationMs: { N: '3' } } },
+                },
+              },
               archivePending: { S: 'req-9' },
             },
           });
@@ -280,7 +326,11 @@ describe('DynamoDbEventStore duplicate path without a second read', () => {
   });
 
   it('other errors propagate', async () => {
-    const fake = { send: async () => { throw Object.assign(new Error('throttled'), { name: 'ProvisionedThroughputExceededException' }); } } as unknown as DynamoDBClient;
+    const fake = {
+      send: async () => {
+        throw Object.assign(new Error('throttled'), { name: 'ProvisionedThroughputExceededException' });
+      },
+    } as unknown as DynamoDBClient;
     await expect(new DynamoDbEventStore(fake, 'events').putIfAbsent(storedEvent('{}'))).rejects.toThrow('throttled');
   });
 });

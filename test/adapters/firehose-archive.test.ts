@@ -12,9 +12,9 @@ const dataOf = (c: RecordedCommand | undefined) => recordsOf(c).map((r) => Buffe
 
 /** A PutRecordBatch answer: records whose text `reject` picks fail with a throttling code. */
 function answer(cmd: RecordedCommand, reject: (text: string) => boolean = () => false) {
-  const responses = dataOf(cmd).map((text, i) => (reject(text)
-    ? { ErrorCode: 'ServiceUnavailableException', ErrorMessage: 'Slow down.' }
-    : { RecordId: `rec-${i}` }));
+  const responses = dataOf(cmd).map((text, i) =>
+    reject(text) ? { ErrorCode: 'ServiceUnavailableException', ErrorMessage: 'Slow down.' } : { RecordId: `rec-${i}` },
+  );
   return { FailedPutCount: responses.filter((r) => 'ErrorCode' in r).length, Encrypted: true, RequestResponses: responses };
 }
 
@@ -87,11 +87,13 @@ describe('FirehoseArchiveStream', () => {
   });
 
   it('the stream unreachable → rejects (nothing was accepted)', async () => {
-    const client = new FakeAwsClient(() => { throw awsError('ResourceNotFoundException', 'Firehose stream not found'); });
+    const client = new FakeAwsClient(() => {
+      throw awsError('ResourceNotFoundException', 'Firehose stream not found');
+    });
     await expect(stream(client).putLines(lines(3))).rejects.toThrow('Firehose stream not found');
   });
 
-  it('a later call failing after an earlier one succeeded → only that call\'s lines fail', async () => {
+  it("a later call failing after an earlier one succeeded → only that call's lines fail", async () => {
     const client = new FakeAwsClient((c, i) => {
       if (i === 1) throw awsError('ServiceUnavailableException');
       return answer(c);
@@ -148,6 +150,9 @@ describe('chunks', () => {
     expect(chunks(['x'.repeat(2_000_000), 'y'.repeat(2_000_000)])).toEqual([[0, 1]]);
     expect(chunks(['x'.repeat(2_000_000), 'y'.repeat(2_000_001)])).toEqual([[0], [1]]);
     // Four lines of 1 MiB - 1 would fit in 4 MiB (4,194,300 bytes) but not in 4,000,000.
-    expect(chunks(Array.from({ length: 5 }, () => 'z'.repeat(MiB - 1)))).toEqual([[0, 1, 2], [3, 4]]);
+    expect(chunks(Array.from({ length: 5 }, () => 'z'.repeat(MiB - 1)))).toEqual([
+      [0, 1, 2],
+      [3, 4],
+    ]);
   });
 });

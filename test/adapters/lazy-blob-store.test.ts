@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { LazyBlobStore } from '../../lambda/adapters/lazy-blob-store.js';
 import { InMemoryBlobStore } from '../support/fakes.js';
 
-describe('LazyBlobStore (the receiver\'s S3 client, loaded on first use)', () => {
+describe("LazyBlobStore (the receiver's S3 client, loaded on first use)", () => {
   it('loads nothing until used, then once for concurrent first calls', async () => {
     const inner = new InMemoryBlobStore();
     let loads = 0;

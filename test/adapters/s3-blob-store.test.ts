@@ -27,7 +27,13 @@ describe('S3BlobStore (against s3rver)', () => {
   it('puts and gets the exact bytes of a 1.5 MB binary body, with the attributes as metadata', async () => {
     const bytes = randomBytes(1_500_000);
     const key = claimCheckKey(AT, eventIdOf(bytes));
-    const attributes = { eventId: eventIdOf(bytes), eventType: 'story.didCreate ✓', receivedAt: AT.toISOString(), source: 'eu-app', requestId: 'req-1' };
+    const attributes = {
+      eventId: eventIdOf(bytes),
+      eventType: 'story.didCreate ✓',
+      receivedAt: AT.toISOString(),
+      source: 'eu-app',
+      requestId: 'req-1',
+    };
     await store.put(key, bytes, { metadata: toBlobMetadata(attributes) });
     const blob = await store.get(key);
     expect(blob.body.equals(bytes)).toBe(true);
@@ -47,7 +53,7 @@ describe('S3BlobStore (against s3rver)', () => {
     await expect(store.delete(key)).resolves.toBeUndefined();
   });
 
-  it('an aborted signal stops the put (the receiver\'s deadline)', async () => {
+  it("an aborted signal stops the put (the receiver's deadline)", async () => {
     const key = spillKey(AT, 'd'.repeat(32));
     const controller = new AbortController();
     controller.abort(new Error('deadline'));
@@ -66,13 +72,32 @@ describe('S3BlobStore (against s3rver)', () => {
 describe('round trips through real S3 (s3rver): receiver → inbox → fan-out', () => {
   function pipeline() {
     const queue = new InMemoryQueue();
-    const receiver = createReceiverHandler({ queue, blobs: store, secrets: new FakeSecretSource({ default: [SECRET] }), logger: new RecordingLogger(), metrics: new RecordingMetrics() });
+    const receiver = createReceiverHandler({
+      queue,
+      blobs: store,
+      secrets: new FakeSecretSource({ default: [SECRET] }),
+      logger: new RecordingLogger(),
+      metrics: new RecordingMetrics(),
+    });
     const events = new InMemoryEventStore();
     const archive = new InMemoryArchiveStream();
     const handled: string[] = [];
     const fanout = createFanoutHandler({
-      archive, store: events, blobs: store, logger: new RecordingLogger(), metrics: new RecordingMetrics(), eventRetentionDays: 90,
-      handlers: [{ name: 'all', events: ['*'], handle: (_e, ctx) => { handled.push(ctx.eventId); } }],
+      archive,
+      store: events,
+      blobs: store,
+      logger: new RecordingLogger(),
+      metrics: new RecordingMetrics(),
+      eventRetentionDays: 90,
+      handlers: [
+        {
+          name: 'all',
+          events: ['*'],
+          handle: (_e, ctx) => {
+            handled.push(ctx.eventId);
+          },
+        },
+      ],
     });
     return { queue, receiver, events, archive, handled, fanout };
   }

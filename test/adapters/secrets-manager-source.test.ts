@@ -25,11 +25,18 @@ function setup(values: Record<string, string | Error | undefined>, maxAgeMs = 60
     return { ARN: c.input.SecretId, Name: 'n', SecretString: value, VersionId: 'v1' };
   });
   const source = new SecretsManagerSecretSource(client.as<SecretsManagerClient>(), ARN, maxAgeMs, () => now);
-  return { client, source, values, advance: (ms: number) => { now += ms; } };
+  return {
+    client,
+    source,
+    values,
+    advance: (ms: number) => {
+      now += ms;
+    },
+  };
 }
 
 describe('SecretsManagerSecretSource', () => {
-  it('reads the source\'s own secret by its ARN', async () => {
+  it("reads the source's own secret by its ARN", async () => {
     const { client, source } = setup({ [ARN.default]: 'k-default', [ARN['eu-app']]: 'k-eu' });
     expect(await source.secretsFor('eu-app')).toEqual(['k-eu']);
     expect(client.commands).toEqual([{ name: 'GetSecretValueCommand', input: { SecretId: ARN['eu-app'] } }]);
@@ -48,7 +55,7 @@ describe('SecretsManagerSecretSource', () => {
     expect(client.commands).toHaveLength(3);
   });
 
-  it('a lookup may ask for a fresher copy than the cache\'s max age', async () => {
+  it("a lookup may ask for a fresher copy than the cache's max age", async () => {
     const { client, source, values, advance } = setup({ [ARN.default]: 'k1' }, 300_000);
     await source.secretsFor('default');
     values[ARN.default] = 'k2';
@@ -79,7 +86,11 @@ describe('SecretsManagerSecretSource', () => {
     ['an empty string', '', 'the secret is empty'],
     ['no SecretString (a binary secret)', undefined, 'the secret is empty'],
     ['broken JSON', '{"current":', 'does not parse'],
-    ['no value yet (ResourceNotFoundException)', awsError('ResourceNotFoundException', "Secrets Manager can't find the specified secret value for staging label: AWSCURRENT"), 'has no value for secret'],
+    [
+      'no value yet (ResourceNotFoundException)',
+      awsError('ResourceNotFoundException', "Secrets Manager can't find the specified secret value for staging label: AWSCURRENT"),
+      'has no value for secret',
+    ],
   ])('%s → SecretNotConfiguredError', async (_label, value, message) => {
     const { source } = setup({ [ARN.default]: value });
     const err = await source.secretsFor('default').catch((e: unknown) => e);

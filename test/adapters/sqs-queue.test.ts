@@ -52,7 +52,7 @@ describe('SqsEventQueue', () => {
     expect(JSON.parse(client.commands[0]?.input.MessageBody as string)).toEqual({ claimCheckKey: key, bodyBytes: 1_500_000 });
   });
 
-  it('hands the receiver\'s abort signal to the SDK (which stops the request and its retries)', async () => {
+  it("hands the receiver's abort signal to the SDK (which stops the request and its retries)", async () => {
     const client = new FakeAwsClient();
     const controller = new AbortController();
     await new SqsEventQueue(client.as<SQSClient>(), QUEUE_URL).send(queueMessageFor('{}'), { signal: controller.signal });
@@ -66,7 +66,9 @@ describe('SqsEventQueue', () => {
   });
 
   it('a send failure propagates (the receiver maps it)', async () => {
-    const client = new FakeAwsClient(() => { throw awsError('KMS.ThrottlingException'); });
+    const client = new FakeAwsClient(() => {
+      throw awsError('KMS.ThrottlingException');
+    });
     await expect(new SqsEventQueue(client.as<SQSClient>(), QUEUE_URL).send(queueMessageFor('{}'))).rejects.toThrow('KMS.ThrottlingException');
   });
 });

@@ -5,48 +5,134 @@
  * reported, never a reason to drop the event.
  */
 import { describe, expect, it } from 'vitest';
-import {
-  DEPRECATED_EVENT_NAMES,
-  KNOWN_EVENT_TYPES,
-  KNOWN_PUSH_NOTIFICATION_NAMES,
-} from '../../lambda/core/event-names.js';
+import { DEPRECATED_EVENT_NAMES, KNOWN_EVENT_TYPES, KNOWN_PUSH_NOTIFICATION_NAMES } from '../../lambda/core/event-names.js';
 import { EVENT_SCHEMAS, readTypedPayload, schemaFor, type MessageEvent } from '../../lambda/core/catalog/index.js';
 import { normaliseEventType, parseEvent } from '../../lambda/core/envelope.js';
 import { SAMPLE_NAMES, sampleBody } from '../support/samples.js';
 
 /** Every event name docs/social-plus.md §5 lists, as written there (raw names with their `v3.` prefixes). */
 const WEBHOOKS_SECTION_5 = {
-  '5.1 channels': ['channel.didCreate', 'channel.didUpdate', 'channel.didUpdateMeta', 'channel.didClose', 'channel.didJoin', 'channel.didLeave',
-    'channel.didAddUsers', 'channel.didRemoveUsers', 'channel.didBan'],
-  '5.2 messages (v3)': ['message.didCreate', 'message.didUpdate', 'message.didDelete', 'message.didFlag', 'message.didUnflag',
-    'message.didClearflag', 'message.didAddReaction', 'message.didRemoveReaction'],
+  '5.1 channels': [
+    'channel.didCreate',
+    'channel.didUpdate',
+    'channel.didUpdateMeta',
+    'channel.didClose',
+    'channel.didJoin',
+    'channel.didLeave',
+    'channel.didAddUsers',
+    'channel.didRemoveUsers',
+    'channel.didBan',
+  ],
+  '5.2 messages (v3)': [
+    'message.didCreate',
+    'message.didUpdate',
+    'message.didDelete',
+    'message.didFlag',
+    'message.didUnflag',
+    'message.didClearflag',
+    'message.didAddReaction',
+    'message.didRemoveReaction',
+  ],
   '5.3 messages (v5; sent without the prefix)': ['message.didCreate', 'message.didUpdate', 'message.didDelete'],
   '5.4 moderation': ['moderation.didBan'],
-  '5.5 posts': ['v3.post.didCreate', 'v3.post.didUpdate', 'v3.post.didDelete', 'v3.post.didApprove', 'v3.post.didDecline', 'v3.post.didFlag',
-    'v3.post.didUnflag', 'v3.post.didAddReaction', 'v3.post.didRemoveReaction', 'v3.post.didModerate'],
-  '5.6 comments': ['v3.comment.didCreate', 'v3.comment.didUpdate', 'v3.comment.didDelete', 'v3.comment.didReply', 'v3.comment.didFlag',
-    'v3.comment.didUnflag', 'v3.comment.didAddReaction', 'v3.comment.didRemoveReaction', 'comment.didModerate', 'comment.didCreate'],
-  '5.7 communities': ['v3.community.didCreate', 'v3.community.didUpdate', 'v3.community.didDelete', 'v3.community.didJoin', 'v3.community.didLeave',
-    'v3.community.didAddUsers', 'v3.community.didRemoveUsers', 'v3.community.didBan', 'v3.community.didUnban', 'v3.community.didRoleChange',
-    'communityJoinRequest.didCreate', 'communityJoinRequest.didAccept', 'communityJoinRequest.didReject',
-    'communityMemberInvitation.didCreate', 'communityMemberInvitation.didAccept', 'communityMemberInvitation.didReject'],
+  '5.5 posts': [
+    'v3.post.didCreate',
+    'v3.post.didUpdate',
+    'v3.post.didDelete',
+    'v3.post.didApprove',
+    'v3.post.didDecline',
+    'v3.post.didFlag',
+    'v3.post.didUnflag',
+    'v3.post.didAddReaction',
+    'v3.post.didRemoveReaction',
+    'v3.post.didModerate',
+  ],
+  '5.6 comments': [
+    'v3.comment.didCreate',
+    'v3.comment.didUpdate',
+    'v3.comment.didDelete',
+    'v3.comment.didReply',
+    'v3.comment.didFlag',
+    'v3.comment.didUnflag',
+    'v3.comment.didAddReaction',
+    'v3.comment.didRemoveReaction',
+    'comment.didModerate',
+    'comment.didCreate',
+  ],
+  '5.7 communities': [
+    'v3.community.didCreate',
+    'v3.community.didUpdate',
+    'v3.community.didDelete',
+    'v3.community.didJoin',
+    'v3.community.didLeave',
+    'v3.community.didAddUsers',
+    'v3.community.didRemoveUsers',
+    'v3.community.didBan',
+    'v3.community.didUnban',
+    'v3.community.didRoleChange',
+    'communityJoinRequest.didCreate',
+    'communityJoinRequest.didAccept',
+    'communityJoinRequest.didReject',
+    'communityMemberInvitation.didCreate',
+    'communityMemberInvitation.didAccept',
+    'communityMemberInvitation.didReject',
+  ],
   '5.8 polls': ['poll.didCreate', 'poll.didUpdate', 'poll.didVote'],
-  '5.8 follows': ['follow.didCreate', 'follow.didRequest', 'follow.didAcceptRequest', 'follow.didDeclineRequest', 'follow.didCancelRequest',
-    'follow.didUnfollow', 'follow.didDeleteFollower'],
-  '5.9 users': ['user.didCreate', 'user.didUpdate', 'user.didFlag', 'user.didUnflag', 'user.didClearFlag', 'user.profileReset',
-    'user.didBlock', 'user.didUnblock'],
-  '5.10 live video': ['video-streaming.didStart', 'video-streaming.didStop', 'video-streaming.didRecord',
-    'v3.video-streaming.didStart', 'v3.video-streaming.didStop', 'v3.video-streaming.didRecord'],
+  '5.8 follows': [
+    'follow.didCreate',
+    'follow.didRequest',
+    'follow.didAcceptRequest',
+    'follow.didDeclineRequest',
+    'follow.didCancelRequest',
+    'follow.didUnfollow',
+    'follow.didDeleteFollower',
+  ],
+  '5.9 users': [
+    'user.didCreate',
+    'user.didUpdate',
+    'user.didFlag',
+    'user.didUnflag',
+    'user.didClearFlag',
+    'user.profileReset',
+    'user.didBlock',
+    'user.didUnblock',
+  ],
+  '5.10 live video': [
+    'video-streaming.didStart',
+    'video-streaming.didStop',
+    'video-streaming.didRecord',
+    'v3.video-streaming.didStart',
+    'v3.video-streaming.didStop',
+    'v3.video-streaming.didRecord',
+  ],
   '5.12 other': ['tag.created', 'tag.updated', 'tag.deleted', 'file.didDelete'],
   '5.13 rewritten list only': ['channel.didDelete', 'post.didReact', 'user.didFollow', 'user.didJoinCommunity', 'user.didBan', 'user.didUnban'],
   '5.14 deprecated legacy': ['message.created', 'channel.created', 'channel.joined', 'channel.membersAdded'],
 } as const;
 
 /** §5.11: names carried in `data.eventName` of push-notification webhooks. */
-const PUSH_NAMES = ['channel.created', 'channel.joined', 'message.created', 'comment.created', 'comment.reacted', 'comment.replied',
-  'post.created', 'post.approved', 'post.reacted', 'post.need-reviewing', 'follow.created', 'follow.requested', 'follow.accepted',
-  'video-streaming.started', 'mention-post.created', 'mention-comment.created', 'mention-comment.replied',
-  'mention-user-feed-post.created', 'mention-user-feed-comment.created', 'mention-user-feed-comment.replied'];
+const PUSH_NAMES = [
+  'channel.created',
+  'channel.joined',
+  'message.created',
+  'comment.created',
+  'comment.reacted',
+  'comment.replied',
+  'post.created',
+  'post.approved',
+  'post.reacted',
+  'post.need-reviewing',
+  'follow.created',
+  'follow.requested',
+  'follow.accepted',
+  'video-streaming.started',
+  'mention-post.created',
+  'mention-comment.created',
+  'mention-comment.replied',
+  'mention-user-feed-post.created',
+  'mention-user-feed-comment.created',
+  'mention-user-feed-comment.replied',
+];
 
 /** The sample whose shape stands for each family, for names with no sample of their own. */
 const FAMILY_SAMPLE: Record<string, string> = {
@@ -91,9 +177,21 @@ describe('every sample in fixtures/samples', () => {
 
   it('covers every family of docs/social-plus.md §5', () => {
     const families = new Set(SAMPLE_NAMES.map((s) => parseEvent(sampleBody(s)).eventType.split('.')[0]));
-    expect([...families].sort()).toEqual(
-      ['channel', 'comment', 'community', 'file', 'follow', 'message', 'moderation', 'poll', 'post', 'push-notification', 'tag', 'user', 'video-streaming'],
-    );
+    expect([...families].sort()).toEqual([
+      'channel',
+      'comment',
+      'community',
+      'file',
+      'follow',
+      'message',
+      'moderation',
+      'poll',
+      'post',
+      'push-notification',
+      'tag',
+      'user',
+      'video-streaming',
+    ]);
   });
 });
 
@@ -133,9 +231,12 @@ describe('docs/social-plus.md §5.11 push-notification webhooks', () => {
 });
 
 describe('the raw v3. names a handler may subscribe to', () => {
-  it.each(['v3.post.didFlag', 'v3.comment.didCreate', 'v3.community.didJoin', 'v3.video-streaming.didStart'])('%s has the schema of its routing name', (raw) => {
-    expect((EVENT_SCHEMAS as unknown as Record<string, unknown>)[raw]).toBe(schemaFor(normaliseEventType(raw)));
-  });
+  it.each(['v3.post.didFlag', 'v3.comment.didCreate', 'v3.community.didJoin', 'v3.video-streaming.didStart'])(
+    '%s has the schema of its routing name',
+    (raw) => {
+      expect((EVENT_SCHEMAS as unknown as Record<string, unknown>)[raw]).toBe(schemaFor(normaliseEventType(raw)));
+    },
+  );
 });
 
 describe('loose reading', () => {
@@ -199,7 +300,7 @@ describe('loose reading', () => {
     }
   });
 
-  it('reads an uncatalogued name of a known family with the family\'s schema', () => {
+  it("reads an uncatalogued name of a known family with the family's schema", () => {
     const read = readTypedPayload('message.didPin', { event: 'message.didPin', data: { messages: [{ messageId: 1 }] } });
     expect(read.typed).toBe(true);
     expect(read.issues.map((i) => i.path)).toEqual(['data.messages.0.messageId']);

@@ -14,7 +14,13 @@ import type {
   UserEvent,
 } from '../../lambda/core/catalog/index.js';
 import type { LooseEnvelope, PayloadFor } from '../../lambda/core/catalog/payload-for.js';
-import { defineHandler, SocialPlusNotConfiguredError, type HandlerContext, type SocialPlusApi, type WebhookHandler } from '../../lambda/core/define-handler.js';
+import {
+  defineHandler,
+  SocialPlusNotConfiguredError,
+  type HandlerContext,
+  type SocialPlusApi,
+  type WebhookHandler,
+} from '../../lambda/core/define-handler.js';
 import { createFanoutHandler } from '../../lambda/fanout/batch-handler.js';
 import { RecordingSocialPlusApi, runHandler, sampleEvent } from '../../lambda/fanout/kit/testing.js';
 import { InMemoryArchiveStream, InMemoryEventStore, RecordingLogger, RecordingMetrics } from '../support/fakes.js';
@@ -53,7 +59,7 @@ describe('payload types follow the patterns', () => {
     expectTypeOf<P>().toEqualTypeOf<MessageEvent | PostEvent | UserEvent>();
   });
 
-  it('a family pattern gives the family\'s payloads; raw v3. names and push names are typed too', () => {
+  it("a family pattern gives the family's payloads; raw v3. names and push names are typed too", () => {
     expectTypeOf<PayloadFor<'comment.*'>>().toEqualTypeOf<CommentEvent>();
     expectTypeOf<PayloadFor<'v3.comment.didCreate'>>().toEqualTypeOf<CommentEvent>();
     expectTypeOf<PayloadFor<'user.*'>>().toEqualTypeOf<UserEvent | FollowEvent>();
@@ -69,14 +75,27 @@ describe('payload types follow the patterns', () => {
     expectTypeOf<PayloadFor<string>>().toEqualTypeOf<LooseEnvelope>();
     expectTypeOf<PayloadFor<'unknown'>>().toEqualTypeOf<unknown>();
     const names: string[] = ['message.didFlag'];
-    defineHandler({ name: 'loose', events: names, handle: (event) => { expectTypeOf(event).toEqualTypeOf<LooseEnvelope>(); } });
+    defineHandler({
+      name: 'loose',
+      events: names,
+      handle: (event) => {
+        expectTypeOf(event).toEqualTypeOf<LooseEnvelope>();
+      },
+    });
   });
 
   it('a raw handler gets the loose envelope', () => {
-    defineHandler({ name: 'raw', events: ['message.didFlag'], rawPayload: true, handle: (event) => { expectTypeOf(event).toEqualTypeOf<LooseEnvelope>(); } });
+    defineHandler({
+      name: 'raw',
+      events: ['message.didFlag'],
+      rawPayload: true,
+      handle: (event) => {
+        expectTypeOf(event).toEqualTypeOf<LooseEnvelope>();
+      },
+    });
   });
 
-  it('typed handlers go in the fan-out\'s list as they are', () => {
+  it("typed handlers go in the fan-out's list as they are", () => {
     const h = defineHandler({ name: 'typed', events: ['post.didCreate'], handle: () => undefined });
     expectTypeOf(h).toMatchTypeOf<WebhookHandler>();
     const list: readonly WebhookHandler[] = [h];
@@ -84,7 +103,13 @@ describe('payload types follow the patterns', () => {
   });
 
   it('ctx.socialPlus is always there for a defined handler', () => {
-    defineHandler({ name: 'ctx', events: ['*'], handle: (_e, ctx) => { expectTypeOf(ctx.socialPlus).toEqualTypeOf<SocialPlusApi>(); } });
+    defineHandler({
+      name: 'ctx',
+      events: ['*'],
+      handle: (_e, ctx) => {
+        expectTypeOf(ctx.socialPlus).toEqualTypeOf<SocialPlusApi>();
+      },
+    });
     expectTypeOf<HandlerContext['socialPlus']>().toEqualTypeOf<SocialPlusApi | undefined>();
   });
 });
@@ -92,25 +117,37 @@ describe('payload types follow the patterns', () => {
 describe('at run time', () => {
   it('handle gets the payload read through the catalog; one WARN per event names the paths', async () => {
     const seen: unknown[] = [];
-    const handlers = ['first', 'second'].map((name) => defineHandler({
-      name,
-      events: ['message.didFlag'],
-      handle(event) {
-        seen.push(event.data.messages?.[0]?.userId);
-      },
-    }));
-    const body = JSON.stringify(sampleEvent('message.didFlag', (e) => {
-      (e.data.messages![0] as Record<string, unknown>).userId = { id: 'not-a-string' };
-    }));
+    const handlers = ['first', 'second'].map((name) =>
+      defineHandler({
+        name,
+        events: ['message.didFlag'],
+        handle(event) {
+          seen.push(event.data.messages?.[0]?.userId);
+        },
+      }),
+    );
+    const body = JSON.stringify(
+      sampleEvent('message.didFlag', (e) => {
+        (e.data.messages![0] as Record<string, unknown>).userId = { id: 'not-a-string' };
+      }),
+    );
     const logger = new RecordingLogger();
     const fanout = createFanoutHandler({
-      archive: new InMemoryArchiveStream(), store: new InMemoryEventStore(), handlers, logger, metrics: new RecordingMetrics(), eventRetentionDays: 90,
+      archive: new InMemoryArchiveStream(),
+      store: new InMemoryEventStore(),
+      handlers,
+      logger,
+      metrics: new RecordingMetrics(),
+      eventRetentionDays: 90,
     });
     expect(await fanout(sqsEventForBodies([body]))).toEqual({ batchItemFailures: [] });
     expect(seen).toEqual([undefined, undefined]);
     const warnings = logger.entries.filter((e) => e.level === 'warn' && e.message.startsWith('payload differs from the event catalog'));
     expect(warnings).toHaveLength(1);
-    expect(warnings[0]?.fields).toMatchObject({ eventType: 'message.didFlag', issues: [{ path: 'data.messages.0.userId', code: 'invalid_type', expected: 'string' }] });
+    expect(warnings[0]?.fields).toMatchObject({
+      eventType: 'message.didFlag',
+      issues: [{ path: 'data.messages.0.userId', code: 'invalid_type', expected: 'string' }],
+    });
     expect(JSON.stringify(warnings)).not.toContain('not-a-string');
   });
 
@@ -126,7 +163,16 @@ describe('at run time', () => {
 
   it('without a client, ctx.socialPlus rejects every call saying so', async () => {
     const h = defineHandler({ name: 'needs-api', events: ['user.didFlag'], handle: (_e, ctx) => ctx.socialPlus.banUser('u1').then(() => undefined) });
-    const ctx = { eventId: 'e', eventType: 'user.didFlag', eventName: 'user.didFlag', receivedAt: '2025-07-02T00:00:00Z', source: 'default', deprecated: false, logger: new RecordingLogger(), metrics: new RecordingMetrics() };
+    const ctx = {
+      eventId: 'e',
+      eventType: 'user.didFlag',
+      eventName: 'user.didFlag',
+      receivedAt: '2025-07-02T00:00:00Z',
+      source: 'default',
+      deprecated: false,
+      logger: new RecordingLogger(),
+      metrics: new RecordingMetrics(),
+    };
     const err = await Promise.resolve(h.handle(sampleEvent('user.didFlag'), ctx)).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(SocialPlusNotConfiguredError);
     expect((err as Error).message).toMatch(/^ctx\.socialPlus is not configured: the fan-out was given no Social Plus API client/);
@@ -134,7 +180,11 @@ describe('at run time', () => {
 
   it('with a client in the context, that client is used', async () => {
     const api = new RecordingSocialPlusApi();
-    const h = defineHandler({ name: 'uses-api', events: ['user.didFlag'], handle: async (event, ctx) => void (await ctx.socialPlus.clearUserFlags(event.data.users?.[0]?.userId ?? '?')) });
+    const h = defineHandler({
+      name: 'uses-api',
+      events: ['user.didFlag'],
+      handle: async (event, ctx) => void (await ctx.socialPlus.clearUserFlags(event.data.users?.[0]?.userId ?? '?')),
+    });
     await runHandler(h, sampleEvent('user.didFlag'), { socialPlus: api });
     expect(api.calls).toEqual([{ action: 'clearUserFlags', userId: 'spam.account.42' }]);
   });
@@ -143,13 +193,21 @@ describe('at run time', () => {
 describe('runHandler', () => {
   it('refuses an event the handler does not subscribe to, naming both', async () => {
     const h = defineHandler({ name: 'posts-only', events: ['post.*'], handle: () => undefined });
-    await expect(runHandler(h, sampleEvent('message.didFlag'))).rejects.toThrow("handler 'posts-only' does not subscribe to 'message.didFlag' (raw name \"message.didFlag\"); its events: post.*");
+    await expect(runHandler(h, sampleEvent('message.didFlag'))).rejects.toThrow(
+      "handler 'posts-only' does not subscribe to 'message.didFlag' (raw name \"message.didFlag\"); its events: post.*",
+    );
   });
 
   it('gives the context the fan-out would: routing name, raw name, id of the body', async () => {
     const h = defineHandler({ name: 'ctx', events: ['post.didCreate'], handle: () => undefined });
     const run = await runHandler(h, sampleEvent('v3.post.didCreate'), { receivedAt: '2025-07-02T11:30:00.000Z' });
-    expect(run.ctx).toMatchObject({ eventType: 'post.didCreate', eventName: 'v3.post.didCreate', source: 'default', deprecated: false, receivedAt: '2025-07-02T11:30:00.000Z' });
+    expect(run.ctx).toMatchObject({
+      eventType: 'post.didCreate',
+      eventName: 'v3.post.didCreate',
+      source: 'default',
+      deprecated: false,
+      receivedAt: '2025-07-02T11:30:00.000Z',
+    });
     expect(run.ctx.eventId).toMatch(/^[0-9a-f]{32}$/);
   });
 

@@ -37,7 +37,19 @@ describe('at compile time', () => {
   it('every form the catalog knows typechecks: names, raw v3. names, push names, families, *, unknown', () => {
     defineHandler({
       name: 'all-forms',
-      events: ['message.didCreate', 'v3.post.didCreate', 'push-notification.message.created', 'message.created', 'v3.video-streaming.didStart', 'comment.*', 'push-notification.*', 'push-notification.message.*', 'communityJoinRequest.*', '*', 'unknown'],
+      events: [
+        'message.didCreate',
+        'v3.post.didCreate',
+        'push-notification.message.created',
+        'message.created',
+        'v3.video-streaming.didStart',
+        'comment.*',
+        'push-notification.*',
+        'push-notification.message.*',
+        'communityJoinRequest.*',
+        '*',
+        'unknown',
+      ],
       handle,
     });
     expectTypeOf<CatalogEventName>().toMatchTypeOf<KnownEventPattern>();
@@ -64,7 +76,11 @@ describe('at compile time', () => {
 });
 
 describe('at start-up: assertCatalogEvents', () => {
-  const h = (events: string[], uncatalogued?: string[]): Pick<WebhookHandler, 'name' | 'events' | 'uncatalogued'> => ({ name: 'mine', events, ...(uncatalogued ? { uncatalogued } : {}) });
+  const h = (events: string[], uncatalogued?: string[]): Pick<WebhookHandler, 'name' | 'events' | 'uncatalogued'> => ({
+    name: 'mine',
+    events,
+    ...(uncatalogued ? { uncatalogued } : {}),
+  });
   const problemsOf = (list: readonly Pick<WebhookHandler, 'name' | 'events' | 'uncatalogued'>[]): readonly string[] => {
     try {
       assertCatalogEvents(list);
@@ -88,7 +104,10 @@ describe('at start-up: assertCatalogEvents', () => {
     ['v3.message.didCreate', "'v3.message.didCreate' is not an event name of the catalog; did you mean 'message.didCreate'?"],
     ['message', "'message' is not an event name of the catalog; did you mean 'message.*'?"],
     ['mesage.*', "'mesage.*' matches no event family of the catalog; did you mean 'message.*'?"],
-    ['push-notification.mesage.*', "'push-notification.mesage.*' matches no event family of the catalog; did you mean 'push-notification.message.*'?"],
+    [
+      'push-notification.mesage.*',
+      "'push-notification.mesage.*' matches no event family of the catalog; did you mean 'push-notification.message.*'?",
+    ],
     ['story.didCreate', "'story.didCreate' is not an event name of the catalog"],
     ['v3.*', "'v3.*' matches no event family of the catalog"],
   ])('%s: %s', (pattern, message) => {
@@ -99,19 +118,24 @@ describe('at start-up: assertCatalogEvents', () => {
   it('lists every problem of every handler, syntax errors included, and says how to declare a new name', () => {
     const err = (() => {
       try {
-        assertCatalogEvents([{ name: 'a', events: ['message.didFlag', 'post.didCreat'] }, { name: 'b', events: ['comment*', 'user.*'] }]);
+        assertCatalogEvents([
+          { name: 'a', events: ['message.didFlag', 'post.didCreat'] },
+          { name: 'b', events: ['comment*', 'user.*'] },
+        ]);
       } catch (e) {
         return e as Error;
       }
       return undefined;
     })();
     expect(err).toBeInstanceOf(UnknownEventPatternError);
-    expect(err?.message).toBe([
-      'handlers subscribe to events the catalog does not know (lambda/core/event-names.ts):',
-      "  - handler 'a': 'post.didCreat' is not an event name of the catalog; did you mean 'post.didCreate'?",
-      "  - handler 'b': invalid event pattern 'comment*': '*' is allowed only alone or as a trailing '.*' (e.g. 'message.*')",
-      'A name the catalog does not list yet goes in the handler\'s uncatalogued as well as its events (docs/extending.md, "Typed events").',
-    ].join('\n'));
+    expect(err?.message).toBe(
+      [
+        'handlers subscribe to events the catalog does not know (lambda/core/event-names.ts):',
+        "  - handler 'a': 'post.didCreat' is not an event name of the catalog; did you mean 'post.didCreate'?",
+        "  - handler 'b': invalid event pattern 'comment*': '*' is allowed only alone or as a trailing '.*' (e.g. 'message.*')",
+        'A name the catalog does not list yet goes in the handler\'s uncatalogued as well as its events (docs/extending.md, "Typed events").',
+      ].join('\n'),
+    );
   });
 
   it('lets through what a handler declares in uncatalogued, and only that', () => {
@@ -122,8 +146,9 @@ describe('at start-up: assertCatalogEvents', () => {
   });
 
   it('defineHandler refuses an uncatalogued name that is not among the events, and keeps the declaration through withSocialPlus', () => {
-    expect(() => defineHandler({ name: 'odd', events: ['message.*'] as string[], uncatalogued: ['story.didCreate'], handle }))
-      .toThrow("handler 'odd': uncatalogued lists 'story.didCreate', which is not among its events (message.*): list it in both");
+    expect(() => defineHandler({ name: 'odd', events: ['message.*'] as string[], uncatalogued: ['story.didCreate'], handle })).toThrow(
+      "handler 'odd': uncatalogued lists 'story.didCreate', which is not among its events (message.*): list it in both",
+    );
     const declared = defineHandler({ name: 'new-thing', events: ['story.didCreate'], uncatalogued: ['story.didCreate'], handle });
     const [wrapped] = withSocialPlus([declared], {});
     expect(wrapped?.uncatalogued).toEqual(['story.didCreate']);
@@ -145,15 +170,24 @@ describe('the registered handlers (lambda/fanout/handlers/index.ts)', () => {
   it('a typo in a registered handler fails when the list loads, with "did you mean"', async () => {
     vi.resetModules();
     const names: string[] = ['message.didFlag', 'post.didFlg'];
-    vi.doMock('../../lambda/fanout/handlers/flagged-content-log.js', () => ({ default: defineHandler({ name: 'flagged-content-log', events: names, handle }) }));
-    await expect(import('../../lambda/fanout/handlers/index.js'))
-      .rejects.toThrow("handler 'flagged-content-log': 'post.didFlg' is not an event name of the catalog; did you mean 'post.didFlag'?");
+    vi.doMock('../../lambda/fanout/handlers/flagged-content-log.js', () => ({
+      default: defineHandler({ name: 'flagged-content-log', events: names, handle }),
+    }));
+    await expect(import('../../lambda/fanout/handlers/index.js')).rejects.toThrow(
+      "handler 'flagged-content-log': 'post.didFlg' is not an event name of the catalog; did you mean 'post.didFlag'?",
+    );
   });
 });
 
 describe('near-miss', () => {
   it('edit distance', () => {
-    expect([editDistance('', ''), editDistance('abc', 'abc'), editDistance('abc', 'abd'), editDistance('abc', 'ab'), editDistance('kitten', 'sitting')]).toEqual([0, 0, 1, 1, 3]);
+    expect([
+      editDistance('', ''),
+      editDistance('abc', 'abc'),
+      editDistance('abc', 'abd'),
+      editDistance('abc', 'ab'),
+      editDistance('kitten', 'sitting'),
+    ]).toEqual([0, 0, 1, 1, 3]);
   });
 
   it('the nearest candidate, ignoring case; none when nothing is close or the input is a candidate', () => {

@@ -6,12 +6,7 @@
  * from a list written here.
  */
 import { describe, expect, it } from 'vitest';
-import {
-  DEPRECATED_EVENT_NAMES,
-  KNOWN_EVENT_TYPES,
-  PUSH_NOTIFICATION_NAMES,
-  PUSH_NOTIFICATION_PREFIX,
-} from '../../lambda/core/event-names.js';
+import { DEPRECATED_EVENT_NAMES, KNOWN_EVENT_TYPES, PUSH_NOTIFICATION_NAMES, PUSH_NOTIFICATION_PREFIX } from '../../lambda/core/event-names.js';
 import { EVENT_SCHEMAS, readTypedPayload, schemaFor } from '../../lambda/core/catalog/index.js';
 import { findSampleName, generateSample, catalogSampleNames } from '../../lambda/core/catalog/sample.js';
 import { normaliseEventType, parseEvent } from '../../lambda/core/envelope.js';
@@ -19,12 +14,14 @@ import { matchesPattern, route } from '../../lambda/core/routing.js';
 import { sampleEvent } from '../../lambda/fanout/kit/testing.js';
 
 /** Every name the catalog exports: its typed names (routing, raw `v3.`, push), its routing names, its deprecated raw names. */
-const CATALOG_NAMES = [...new Set([
-  ...Object.keys(EVENT_SCHEMAS),
-  ...KNOWN_EVENT_TYPES,
-  ...DEPRECATED_EVENT_NAMES,
-  ...PUSH_NOTIFICATION_NAMES.map((n) => `${PUSH_NOTIFICATION_PREFIX}.${n}`),
-])].sort();
+const CATALOG_NAMES = [
+  ...new Set([
+    ...Object.keys(EVENT_SCHEMAS),
+    ...KNOWN_EVENT_TYPES,
+    ...DEPRECATED_EVENT_NAMES,
+    ...PUSH_NOTIFICATION_NAMES.map((n) => `${PUSH_NOTIFICATION_PREFIX}.${n}`),
+  ]),
+].sort();
 
 /** The routing name a name stands for: a push-notification name is its own; else without the version prefix. */
 const routingName = (name: string): string => (name.startsWith(`${PUSH_NOTIFICATION_PREFIX}.`) ? name : normaliseEventType(name));
@@ -77,10 +74,18 @@ describe(`every event name of the catalog (${CATALOG_NAMES.length} names) has a 
   });
 
   it('keeps the ids of one sample consistent: the author is a user of the payload, a message path names its channel', () => {
-    const post = generateSample('post.didFlag') as { data: { posts: Array<{ postedUserId: string; targetId: string }>; users: Array<{ userId: string }>; communities: Array<{ communityId: string }> } };
+    const post = generateSample('post.didFlag') as {
+      data: {
+        posts: Array<{ postedUserId: string; targetId: string }>;
+        users: Array<{ userId: string }>;
+        communities: Array<{ communityId: string }>;
+      };
+    };
     expect(post.data.users.map((u) => u.userId)).toContain(post.data.posts[0]?.postedUserId);
     expect(post.data.posts[0]?.targetId).toBe(post.data.communities[0]?.communityId);
-    const message = generateSample('message.didCreate', 9) as { data: { messages: Array<{ channelId: string; path: string; messageId: string; userId: string }>; users: Array<{ userId: string }> } };
+    const message = generateSample('message.didCreate', 9) as {
+      data: { messages: Array<{ channelId: string; path: string; messageId: string; userId: string }>; users: Array<{ userId: string }> };
+    };
     const m = message.data.messages[0];
     expect(m?.path).toBe(`64e0aa11bb22cc33dd44ee55/chat/${m?.channelId}/${m?.messageId}`);
     expect(message.data.users[0]?.userId).toBe(m?.userId);

@@ -10,7 +10,12 @@ const ACTION = 'read the attributes of queue q (sqs:GetQueueAttributes)';
 
 describe('awsError', () => {
   it.each([
-    ['a missing region', new Error('Region is missing'), 'no-region', `could not ${ACTION}: no AWS region configured; pass --region or set AWS_REGION`],
+    [
+      'a missing region',
+      new Error('Region is missing'),
+      'no-region',
+      `could not ${ACTION}: no AWS region configured; pass --region or set AWS_REGION`,
+    ],
     [
       'no credentials',
       sdkError('CredentialsProviderError', 'Could not load credentials from any providers'),
@@ -41,14 +46,24 @@ describe('awsError', () => {
       'stack-missing',
       `could not ${ACTION}: the stack does not exist in this account and region (Stack with id Nope does not exist); deploy it (npx cdk deploy), or name yours with --stack and its region with --region`,
     ],
-    ['throttling', sdkError('ThrottlingException', 'Rate exceeded'), 'throttled', `could not ${ACTION}: AWS throttled the request (ThrottlingException: Rate exceeded); wait a moment and run the command again`],
+    [
+      'throttling',
+      sdkError('ThrottlingException', 'Rate exceeded'),
+      'throttled',
+      `could not ${ACTION}: AWS throttled the request (ThrottlingException: Rate exceeded); wait a moment and run the command again`,
+    ],
     [
       'no network',
       Object.assign(new Error('getaddrinfo ENOTFOUND sqs.nowhere-1.amazonaws.com'), { code: 'ENOTFOUND' }),
       'network',
       `could not ${ACTION}: AWS could not be reached (ENOTFOUND: getaddrinfo ENOTFOUND sqs.nowhere-1.amazonaws.com); check the network connection (and any proxy) and the region`,
     ],
-    ['anything else', sdkError('ResourceNotFoundException', 'Requested resource not found'), 'other', `could not ${ACTION}: ResourceNotFoundException: Requested resource not found`],
+    [
+      'anything else',
+      sdkError('ResourceNotFoundException', 'Requested resource not found'),
+      'other',
+      `could not ${ACTION}: ResourceNotFoundException: Requested resource not found`,
+    ],
   ])('%s: one line naming the action, the cause and the fix', (_label, err, kind, message) => {
     expect(classifyAwsError(err).kind).toBe(kind);
     const cli = awsError(err, ACTION);
@@ -56,7 +71,7 @@ describe('awsError', () => {
     expect(cli.message).toBe(message);
   });
 
-  it('passes a CliError through, and answers the doctor\'s questions', () => {
+  it("passes a CliError through, and answers the doctor's questions", () => {
     const own = new CliError('already worded');
     expect(awsError(own, ACTION)).toBe(own);
     expect(isAccessDenied(sdkError('AuthorizationError', 'x'))).toBe(true);
@@ -67,7 +82,8 @@ describe('awsError', () => {
 });
 
 describe('the stack reader', () => {
-  const stack = (outputs: Record<string, string>) => new FakeAwsClient(() => ({ Stacks: [{ Outputs: Object.entries(outputs).map(([OutputKey, OutputValue]) => ({ OutputKey, OutputValue })) }] }));
+  const stack = (outputs: Record<string, string>) =>
+    new FakeAwsClient(() => ({ Stacks: [{ Outputs: Object.entries(outputs).map(([OutputKey, OutputValue]) => ({ OutputKey, OutputValue })) }] }));
 
   it('reads the outputs once, by the keys the stack writes them with', async () => {
     const cfn = stack({ [STACK_OUTPUTS.eventTable]: 'events', [STACK_OUTPUTS.queueUrl]: 'https://q' });

@@ -81,19 +81,28 @@ const xml = (body: string): AwsAnswer => ({ status: 200, headers: { 'content-typ
 /** The deployed stack's DescribeStacks answer, its queue URLs on `queueOrigin`. */
 function webhooksStack(opts: { queueOrigin?: string; status?: string; reason?: string; without?: readonly string[] } = {}): AwsAnswer {
   let body = fixture('describe-stacks-webhooks.xml').replaceAll('{{QUEUE_ORIGIN}}', opts.queueOrigin ?? `https://sqs.${REGION}.amazonaws.com`);
-  if (opts.status) body = body.replace('<StackStatus>UPDATE_COMPLETE</StackStatus>', `<StackStatus>${opts.status}</StackStatus>${opts.reason ? `<StackStatusReason>${opts.reason}</StackStatusReason>` : ''}`);
+  if (opts.status)
+    body = body.replace(
+      '<StackStatus>UPDATE_COMPLETE</StackStatus>',
+      `<StackStatus>${opts.status}</StackStatus>${opts.reason ? `<StackStatusReason>${opts.reason}</StackStatusReason>` : ''}`,
+    );
   for (const key of opts.without ?? []) body = body.replace(new RegExp(`<member>\\s*<OutputKey>${key}</OutputKey>[\\s\\S]*?</member>`), '');
   return xml(body);
 }
 
 /** The CDK toolkit stack's DescribeStacks answer. */
 function toolkitStack(version: number | string, status = 'UPDATE_COMPLETE'): AwsAnswer {
-  return xml(fixture('describe-stacks-cdktoolkit.xml').replace('{{BOOTSTRAP_VERSION}}', String(version)).replace('<StackStatus>UPDATE_COMPLETE</StackStatus>', `<StackStatus>${status}</StackStatus>`));
+  return xml(
+    fixture('describe-stacks-cdktoolkit.xml')
+      .replace('{{BOOTSTRAP_VERSION}}', String(version))
+      .replace('<StackStatus>UPDATE_COMPLETE</StackStatus>', `<StackStatus>${status}</StackStatus>`),
+  );
 }
 
 /** DescribeStacks answering per stack name; any other name does not exist, as CloudFormation says it. */
 function describeStacks(byName: Readonly<Record<string, AwsAnswer>>): AwsResponder {
-  return (call) => byName[String(call.input.StackName)] ?? queryError('ValidationError', `Stack with id ${String(call.input.StackName)} does not exist`);
+  return (call) =>
+    byName[String(call.input.StackName)] ?? queryError('ValidationError', `Stack with id ${String(call.input.StackName)} does not exist`);
 }
 
 const CALLER_ARN = 'arn:aws:sts::123456789012:assumed-role/AWSReservedSSO_AdministratorAccess_0f1e2d3c4b5a6978/mika.tan@example.com';
@@ -114,7 +123,13 @@ function apiGatewayAccount(opts: { role?: string | null; rate?: number; burst?: 
 
 function lambdaSettings(concurrent: number, unreserved: number): AwsAnswer {
   return jsonAnswer({
-    AccountLimit: { TotalCodeSize: 80530636800, CodeSizeUnzipped: 262144000, CodeSizeZipped: 52428800, ConcurrentExecutions: concurrent, UnreservedConcurrentExecutions: unreserved },
+    AccountLimit: {
+      TotalCodeSize: 80530636800,
+      CodeSizeUnzipped: 262144000,
+      CodeSizeZipped: 52428800,
+      ConcurrentExecutions: concurrent,
+      UnreservedConcurrentExecutions: unreserved,
+    },
     AccountUsage: { TotalCodeSize: 48213011, FunctionCount: 9 },
   });
 }
@@ -125,7 +140,14 @@ function secrets(values: Readonly<Record<string, string>>): AwsResponder {
     const arn = String(call.input.SecretId);
     const value = values[arn];
     if (value === undefined) return jsonError('ResourceNotFoundException', "Secrets Manager can't find the specified secret.");
-    return jsonAnswer({ ARN: arn, Name: arn.split(':secret:')[1]?.slice(0, -7), VersionId: 'c2b7a9e4-1f3d-4e5a-8b6c-7d8e9f0a1b2c', SecretString: value, VersionStages: ['AWSCURRENT'], CreatedDate: 1751295164.12 });
+    return jsonAnswer({
+      ARN: arn,
+      Name: arn.split(':secret:')[1]?.slice(0, -7),
+      VersionId: 'c2b7a9e4-1f3d-4e5a-8b6c-7d8e9f0a1b2c',
+      SecretString: value,
+      VersionStages: ['AWSCURRENT'],
+      CreatedDate: 1751295164.12,
+    });
   };
 }
 
@@ -149,7 +171,10 @@ function webAcl(arn: string | undefined, name = 'SocialPlusWebhooks-webhooks'): 
 
 function subscriptions(...subs: Array<{ protocol: string; arn: string; endpoint: string }>): AwsAnswer {
   const members = subs
-    .map((s) => `<member><TopicArn>${TOPIC_ARN}</TopicArn><Protocol>${s.protocol}</Protocol><SubscriptionArn>${s.arn}</SubscriptionArn><Owner>${ACCOUNT}</Owner><Endpoint>${s.endpoint}</Endpoint></member>`)
+    .map(
+      (s) =>
+        `<member><TopicArn>${TOPIC_ARN}</TopicArn><Protocol>${s.protocol}</Protocol><SubscriptionArn>${s.arn}</SubscriptionArn><Owner>${ACCOUNT}</Owner><Endpoint>${s.endpoint}</Endpoint></member>`,
+    )
     .join('');
   return queryAnswer('ListSubscriptionsByTopic', `<Subscriptions>${members}</Subscriptions>`, 'http://sns.amazonaws.com/doc/2010-03-31/');
 }
@@ -160,8 +185,12 @@ const PENDING_EMAIL = { protocol: 'email', arn: 'PendingConfirmation', endpoint:
 function queues(dlq: { visible: number; inFlight?: number } = { visible: 0 }): AwsResponder {
   return (call) => {
     const url = String(call.input.QueueUrl);
-    if (url.endsWith(DLQ_PATH)) return jsonAnswer({ Attributes: { ApproximateNumberOfMessages: String(dlq.visible), ApproximateNumberOfMessagesNotVisible: String(dlq.inFlight ?? 0) } });
-    if (url.endsWith(QUEUE_PATH)) return jsonAnswer({ Attributes: { ApproximateNumberOfMessages: '3', ApproximateNumberOfMessagesNotVisible: '12' } });
+    if (url.endsWith(DLQ_PATH))
+      return jsonAnswer({
+        Attributes: { ApproximateNumberOfMessages: String(dlq.visible), ApproximateNumberOfMessagesNotVisible: String(dlq.inFlight ?? 0) },
+      });
+    if (url.endsWith(QUEUE_PATH))
+      return jsonAnswer({ Attributes: { ApproximateNumberOfMessages: '3', ApproximateNumberOfMessagesNotVisible: '12' } });
     return jsonError('AWS.SimpleQueueService.NonExistentQueue', 'The specified queue does not exist.');
   };
 }
@@ -170,10 +199,16 @@ function queues(dlq: { visible: number; inFlight?: number } = { visible: 0 }): A
 function healthyAnswers(opts: { queueOrigin?: string; bootstrapVersion: number }): AwsAnswers {
   return {
     'sts:GetCallerIdentity': callerIdentity,
-    'cloudformation:DescribeStacks': describeStacks({ CDKToolkit: toolkitStack(opts.bootstrapVersion), [STACK_NAME]: webhooksStack({ queueOrigin: opts.queueOrigin }) }),
+    'cloudformation:DescribeStacks': describeStacks({
+      CDKToolkit: toolkitStack(opts.bootstrapVersion),
+      [STACK_NAME]: webhooksStack({ queueOrigin: opts.queueOrigin }),
+    }),
     'apigateway:GET /account': apiGatewayAccount(),
     'lambda:GET /2016-08-19/account-settings': lambdaSettings(1000, 1000),
-    'secretsmanager:GetSecretValue': secrets({ [SECRET_DEFAULT]: REAL_KEY, [SECRET_EU]: JSON.stringify({ current: REAL_KEY, previous: 'spk_live_old0000000000000000000000' }) }),
+    'secretsmanager:GetSecretValue': secrets({
+      [SECRET_DEFAULT]: REAL_KEY,
+      [SECRET_EU]: JSON.stringify({ current: REAL_KEY, previous: 'spk_live_old0000000000000000000000' }),
+    }),
     'wafv2:GetWebACLForResource': webAcl(WEB_ACL_ARN),
     'sns:ListSubscriptionsByTopic': subscriptions(CONFIRMED_EMAIL),
     'sqs:GetQueueAttributes': queues(),
@@ -190,7 +225,13 @@ function signatureMetrics(sums: Partial<Record<'base64' | 'hex' | 'jsonbase64' |
     return jsonAnswer({
       MetricDataResults: queries.map((q) => {
         const value = sums[(q.Id === 'refused' ? 'refused' : q.Id.slice(1)) as keyof typeof sums];
-        return { Id: q.Id, Label: q.Id, StatusCode: 'Complete', Timestamps: value === undefined ? [] : [NOW.getTime() / 1000 - 3600], Values: value === undefined ? [] : [value] };
+        return {
+          Id: q.Id,
+          Label: q.Id,
+          StatusCode: 'Complete',
+          Timestamps: value === undefined ? [] : [NOW.getTime() / 1000 - 3600],
+          Values: value === undefined ? [] : [value],
+        };
       }),
       Messages: [],
     });
@@ -214,7 +255,12 @@ beforeEach(() => {
 });
 
 function clientsAt(endpoint: string): DoctorClients {
-  const config = { endpoint, region: REGION, credentials: { accessKeyId: 'AKIDEXAMPLE', secretAccessKey: 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY' }, maxAttempts: 1 };
+  const config = {
+    endpoint,
+    region: REGION,
+    credentials: { accessKeyId: 'AKIDEXAMPLE', secretAccessKey: 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY' },
+    maxAttempts: 1,
+  };
   return {
     sts: new STSClient(config),
     cloudFormation: new CloudFormationClient(config),
@@ -236,7 +282,15 @@ function context(aws: Partial<AwsContext> = {}): DoctorContext {
     probeEsbuild: () => ({ installed: true, version: '0.28.2' }),
     now: () => NOW,
     facts: { config: CONFIG, identity: { account: ACCOUNT, arn: CALLER_ARN } },
-    aws: { clients: clientsAt(double.endpoint), region: REGION, stackName: STACK_NAME, toolkitStackName: 'CDKToolkit', latestBootstrapVersion: LATEST_BOOTSTRAP, cliFlags: '', ...aws },
+    aws: {
+      clients: clientsAt(double.endpoint),
+      region: REGION,
+      stackName: STACK_NAME,
+      toolkitStackName: 'CDKToolkit',
+      latestBootstrapVersion: LATEST_BOOTSTRAP,
+      cliFlags: '',
+      ...aws,
+    },
   };
 }
 
@@ -269,7 +323,11 @@ describe('credentials, account and region (STS GetCallerIdentity)', () => {
 
   it('fails on credentials AWS does not know', async () => {
     double.answer({ 'sts:GetCallerIdentity': queryError('InvalidClientTokenId', 'The security token included in the request is invalid.', 403) });
-    expect(await run(identityCheck)).toMatchObject({ status: 'fail', detail: expect.stringMatching(/^AWS rejected the credentials \(InvalidClientTokenId\)/), fix: CREDENTIALS_FIX });
+    expect(await run(identityCheck)).toMatchObject({
+      status: 'fail',
+      detail: expect.stringMatching(/^AWS rejected the credentials \(InvalidClientTokenId\)/),
+      fix: CREDENTIALS_FIX,
+    });
   });
 
   it('fails without a region before calling AWS, naming --region and AWS_REGION', async () => {
@@ -287,14 +345,26 @@ describe('CDK bootstrap (CloudFormation DescribeStacks CDKToolkit)', () => {
 
   it('fails when the account and region are not bootstrapped, with the bootstrap command for them', async () => {
     double.answer({ 'cloudformation:DescribeStacks': describeStacks({}) });
-    expect(await run(bootstrapCheck)).toMatchObject({ status: 'fail', detail: expect.stringMatching(/^not bootstrapped: no CDKToolkit stack/), fix: `npx cdk bootstrap aws://${ACCOUNT}/${REGION}` });
+    expect(await run(bootstrapCheck)).toMatchObject({
+      status: 'fail',
+      detail: expect.stringMatching(/^not bootstrapped: no CDKToolkit stack/),
+      fix: `npx cdk bootstrap aws://${ACCOUNT}/${REGION}`,
+    });
   });
 
-  it('fails below bootstrap version 6 and warns below the installed CLI\'s version', async () => {
+  it("fails below bootstrap version 6 and warns below the installed CLI's version", async () => {
     double.answer({ 'cloudformation:DescribeStacks': describeStacks({ CDKToolkit: toolkitStack(5) }) });
-    expect(await run(bootstrapCheck)).toMatchObject({ status: 'fail', detail: expect.stringMatching(/version 5; the CDK needs 6 or later/), fix: `npx cdk bootstrap aws://${ACCOUNT}/${REGION}` });
+    expect(await run(bootstrapCheck)).toMatchObject({
+      status: 'fail',
+      detail: expect.stringMatching(/version 5; the CDK needs 6 or later/),
+      fix: `npx cdk bootstrap aws://${ACCOUNT}/${REGION}`,
+    });
     double.answer({ 'cloudformation:DescribeStacks': describeStacks({ CDKToolkit: toolkitStack(21) }) });
-    expect(await run(bootstrapCheck)).toMatchObject({ status: 'warn', detail: 'CDKToolkit is at bootstrap version 21; the installed aws-cdk bootstraps version 33', fix: `npx cdk bootstrap aws://${ACCOUNT}/${REGION}` });
+    expect(await run(bootstrapCheck)).toMatchObject({
+      status: 'warn',
+      detail: 'CDKToolkit is at bootstrap version 21; the installed aws-cdk bootstraps version 33',
+      fix: `npx cdk bootstrap aws://${ACCOUNT}/${REGION}`,
+    });
   });
 
   it('reads the toolkit stack named by --toolkit-stack-name, and fails when it is rolled back', async () => {
@@ -315,12 +385,25 @@ describe('API Gateway account (GET /account)', () => {
 
   it('passes with a note when none is set: the stack sets it on its first deploy', async () => {
     double.answer({ 'apigateway:GET /account': apiGatewayAccount({ role: null }) });
-    expect(await run(apiGatewayRoleCheck)).toMatchObject({ status: 'pass', detail: expect.stringMatching(/^none set in eu-west-1 yet: the stack sets one on its first deploy/) });
+    expect(await run(apiGatewayRoleCheck)).toMatchObject({
+      status: 'pass',
+      detail: expect.stringMatching(/^none set in eu-west-1 yet: the stack sets one on its first deploy/),
+    });
   });
 
   it('warns, not fails, when the caller may not read the account settings', async () => {
-    double.answer({ 'apigateway:GET /account': jsonError('AccessDeniedException', 'User: arn:aws:iam::123456789012:user/ci is not authorized to perform: apigateway:GET', 403) });
-    expect(await run(apiGatewayRoleCheck)).toMatchObject({ status: 'warn', detail: expect.stringMatching(/access denied, so this was not checked/), fix: expect.stringMatching(/^allow apigateway:GET/) });
+    double.answer({
+      'apigateway:GET /account': jsonError(
+        'AccessDeniedException',
+        'User: arn:aws:iam::123456789012:user/ci is not authorized to perform: apigateway:GET',
+        403,
+      ),
+    });
+    expect(await run(apiGatewayRoleCheck)).toMatchObject({
+      status: 'warn',
+      detail: expect.stringMatching(/access denied, so this was not checked/),
+      fix: expect.stringMatching(/^allow apigateway:GET/),
+    });
   });
 
   it('asks API Gateway once for both the role and the throttle', async () => {
@@ -330,11 +413,14 @@ describe('API Gateway account (GET /account)', () => {
     expect(double.callsTo('apigateway:GET /account')).toHaveLength(1);
   });
 
-  it('passes when the stage throttle is within the account\'s', async () => {
-    expect(await run(apiGatewayThrottleCheck)).toEqual({ status: 'pass', detail: "the stage's 2000 requests/s (burst 1000) are within the account's 10000 requests/s (burst 5000)" });
+  it("passes when the stage throttle is within the account's", async () => {
+    expect(await run(apiGatewayThrottleCheck)).toEqual({
+      status: 'pass',
+      detail: "the stage's 2000 requests/s (burst 1000) are within the account's 10000 requests/s (burst 5000)",
+    });
   });
 
-  it('warns when the configured throttle is above the account\'s: Social Plus would get 429s', async () => {
+  it("warns when the configured throttle is above the account's: Social Plus would get 429s", async () => {
     double.answer({ 'apigateway:GET /account': apiGatewayAccount({ rate: 1000, burst: 500 }) });
     const outcome = await run(apiGatewayThrottleCheck);
     expect(outcome.status).toBe('warn');
@@ -347,18 +433,25 @@ describe('API Gateway account (GET /account)', () => {
 
 describe('Lambda concurrency (GetAccountSettings)', () => {
   it('passes with room to spare', async () => {
-    expect(await run(lambdaConcurrencyCheck)).toEqual({ status: 'pass', detail: "1000 unreserved concurrent executions of the account's 1000; the fan-out takes at most 10" });
+    expect(await run(lambdaConcurrencyCheck)).toEqual({
+      status: 'pass',
+      detail: "1000 unreserved concurrent executions of the account's 1000; the fan-out takes at most 10",
+    });
   });
 
-  it('fails on a new account\'s quota of 10: the fan-out would starve the receiver', async () => {
+  it("fails on a new account's quota of 10: the fan-out would starve the receiver", async () => {
     double.answer({ 'lambda:GET /2016-08-19/account-settings': lambdaSettings(10, 10) });
     const outcome = await run(lambdaConcurrencyCheck);
     expect(outcome.status).toBe('fail');
-    expect(outcome.detail).toMatch(/the fan-out may take 10 \(fanoutMaxConcurrency\), leaving the receiver 0: it would be throttled and answer Social Plus 5xx/);
-    expect(outcome.fix).toBe(`aws service-quotas request-service-quota-increase --service-code lambda --quota-code L-B99A9384 --desired-value 1000 --region ${REGION}, or -c fanoutMaxConcurrency=2`);
+    expect(outcome.detail).toMatch(
+      /the fan-out may take 10 \(fanoutMaxConcurrency\), leaving the receiver 0: it would be throttled and answer Social Plus 5xx/,
+    );
+    expect(outcome.fix).toBe(
+      `aws service-quotas request-service-quota-increase --service-code lambda --quota-code L-B99A9384 --desired-value 1000 --region ${REGION}, or -c fanoutMaxConcurrency=2`,
+    );
   });
 
-  it('warns when less than 100 beyond the fan-out\'s is unreserved', async () => {
+  it("warns when less than 100 beyond the fan-out's is unreserved", async () => {
     double.answer({ 'lambda:GET /2016-08-19/account-settings': lambdaSettings(1000, 80) });
     const outcome = await run(lambdaConcurrencyCheck);
     expect(outcome).toMatchObject({ status: 'warn', detail: expect.stringMatching(/^80 unreserved .* leaving 70 for the receiver/) });
@@ -376,9 +469,15 @@ describe('the deployed stack (DescribeStacks)', () => {
 
   it('is skipped before the first deploy, and so is every check that needs it', async () => {
     double.answer({ 'cloudformation:DescribeStacks': describeStacks({ CDKToolkit: toolkitStack(33) }) });
-    const results = await runChecks(STACK_CHECKS, context(), [{ id: 'aws-identity', title: 'AWS credentials and region', status: 'pass', detail: '' }]);
+    const results = await runChecks(STACK_CHECKS, context(), [
+      { id: 'aws-identity', title: 'AWS credentials and region', status: 'pass', detail: '' },
+    ]);
     expect(results.map((r) => [r.id, r.status, r.detail])).toEqual([
-      ['stack', 'skip', `not deployed yet: npx cdk deploy (no stack SocialPlusWebhooks in account ${ACCOUNT}, ${REGION}; name another with --stack and --region)`],
+      [
+        'stack',
+        'skip',
+        `not deployed yet: npx cdk deploy (no stack SocialPlusWebhooks in account ${ACCOUNT}, ${REGION}; name another with --stack and --region)`,
+      ],
       ['secret-default', 'skip', 'not deployed yet: npx cdk deploy'],
       ['secret-eu-network', 'skip', 'not deployed yet: npx cdk deploy'],
       ['web-acl', 'skip', 'not deployed yet: npx cdk deploy'],
@@ -390,11 +489,19 @@ describe('the deployed stack (DescribeStacks)', () => {
   });
 
   it('fails in ROLLBACK_COMPLETE with delete-stack then deploy, and the checks after it are skipped', async () => {
-    double.answer({ 'cloudformation:DescribeStacks': describeStacks({ [STACK_NAME]: webhooksStack({ status: 'ROLLBACK_COMPLETE', reason: 'The following resource(s) failed to create: [ReceiverFunction].' }) }) });
-    const results = await runChecks(STACK_CHECKS, context(), [{ id: 'aws-identity', title: 'AWS credentials and region', status: 'pass', detail: '' }]);
+    double.answer({
+      'cloudformation:DescribeStacks': describeStacks({
+        [STACK_NAME]: webhooksStack({ status: 'ROLLBACK_COMPLETE', reason: 'The following resource(s) failed to create: [ReceiverFunction].' }),
+      }),
+    });
+    const results = await runChecks(STACK_CHECKS, context(), [
+      { id: 'aws-identity', title: 'AWS credentials and region', status: 'pass', detail: '' },
+    ]);
     expect(results[0]).toMatchObject({
       status: 'fail',
-      detail: expect.stringMatching(/^SocialPlusWebhooks is ROLLBACK_COMPLETE: The following resource\(s\) failed to create: \[ReceiverFunction\]\.; its creation failed/),
+      detail: expect.stringMatching(
+        /^SocialPlusWebhooks is ROLLBACK_COMPLETE: The following resource\(s\) failed to create: \[ReceiverFunction\]\.; its creation failed/,
+      ),
       fix: `aws cloudformation delete-stack --stack-name SocialPlusWebhooks --region ${REGION}, then npx cdk deploy (aws cloudformation describe-stack-events --stack-name SocialPlusWebhooks --region ${REGION} shows why)`,
     });
     expect(results.slice(1).every((r) => r.status === 'skip' && r.detail === 'skipped: stack SocialPlusWebhooks is ROLLBACK_COMPLETE')).toBe(true);
@@ -408,10 +515,10 @@ describe('the deployed stack (DescribeStacks)', () => {
   });
 });
 
-describe('each source\'s secret (GetSecretValue)', () => {
+describe("each source's secret (GetSecretValue)", () => {
   const secretChecksOf = (ctx: DoctorContext) => (typeof secretChecks === 'function' ? secretChecks(ctx) : [secretChecks]);
 
-  it('lists one check per source from the stack\'s SecretArn outputs, and passes when the keys are pasted', async () => {
+  it("lists one check per source from the stack's SecretArn outputs, and passes when the keys are pasted", async () => {
     const ctx = await deployedContext();
     const checks = secretChecksOf(ctx);
     expect(checks.map((c) => c.id)).toEqual(['secret-default', 'secret-eu-network']);
@@ -439,12 +546,16 @@ describe('each source\'s secret (GetSecretValue)', () => {
     double.answer({ 'secretsmanager:GetSecretValue': secrets({}) });
     const ctx = await deployedContext();
     const [first] = secretChecksOf(ctx);
-    expect(await run(first as Check<DoctorContext>, ctx)).toMatchObject({ status: 'fail', detail: expect.stringMatching(/does not exist/), fix: expect.stringMatching(/^npx cdk deploy/) });
+    expect(await run(first as Check<DoctorContext>, ctx)).toMatchObject({
+      status: 'fail',
+      detail: expect.stringMatching(/does not exist/),
+      fix: expect.stringMatching(/^npx cdk deploy/),
+    });
   });
 });
 
 describe('web ACL on the API stage (WAFv2 GetWebACLForResource)', () => {
-  it('passes when the stack\'s web ACL guards the stage', async () => {
+  it("passes when the stack's web ACL guards the stage", async () => {
     const ctx = await deployedContext();
     expect(await run(webAclCheck, ctx)).toEqual({ status: 'pass', detail: "SocialPlusWebhooks-webhooks, the stack's, guards the API stage" });
     expect(double.callsTo('wafv2:GetWebACLForResource')[0]?.input).toEqual({ ResourceArn: STAGE_ARN });
@@ -453,19 +564,35 @@ describe('web ACL on the API stage (WAFv2 GetWebACLForResource)', () => {
   it('fails when no web ACL guards the stage', async () => {
     double.answer({ 'wafv2:GetWebACLForResource': webAcl(undefined) });
     const ctx = await deployedContext();
-    expect(await run(webAclCheck, ctx)).toMatchObject({ status: 'fail', detail: expect.stringMatching(/^no web ACL guards the API stage/), fix: expect.stringMatching(/^npx cdk deploy/) });
+    expect(await run(webAclCheck, ctx)).toMatchObject({
+      status: 'fail',
+      detail: expect.stringMatching(/^no web ACL guards the API stage/),
+      fix: expect.stringMatching(/^npx cdk deploy/),
+    });
   });
 
   it('fails when another web ACL guards it', async () => {
-    double.answer({ 'wafv2:GetWebACLForResource': webAcl('arn:aws:wafv2:eu-west-1:123456789012:regional/webacl/FMManagedWebACLV2-org/9a8b7c6d-0000-4000-8000-000000000001', 'FMManagedWebACLV2-org') });
+    double.answer({
+      'wafv2:GetWebACLForResource': webAcl(
+        'arn:aws:wafv2:eu-west-1:123456789012:regional/webacl/FMManagedWebACLV2-org/9a8b7c6d-0000-4000-8000-000000000001',
+        'FMManagedWebACLV2-org',
+      ),
+    });
     const ctx = await deployedContext();
-    expect(await run(webAclCheck, ctx)).toMatchObject({ status: 'fail', detail: expect.stringMatching(/guarded by another web ACL, FMManagedWebACLV2-org/) });
+    expect(await run(webAclCheck, ctx)).toMatchObject({
+      status: 'fail',
+      detail: expect.stringMatching(/guarded by another web ACL, FMManagedWebACLV2-org/),
+    });
   });
 
   it('warns when the stack predates the ApiStageArn output', async () => {
     double.answer({ 'cloudformation:DescribeStacks': describeStacks({ [STACK_NAME]: webhooksStack({ without: ['ApiStageArn'] }) }) });
     const ctx = await deployedContext();
-    expect(await run(webAclCheck, ctx)).toMatchObject({ status: 'warn', detail: expect.stringMatching(/has no output ApiStageArn/), fix: 'npx cdk deploy' });
+    expect(await run(webAclCheck, ctx)).toMatchObject({
+      status: 'warn',
+      detail: expect.stringMatching(/has no output ApiStageArn/),
+      fix: 'npx cdk deploy',
+    });
   });
 });
 
@@ -489,12 +616,15 @@ describe('alarm notifications (SNS ListSubscriptionsByTopic)', () => {
   it('warns while the only subscription waits for confirmation', async () => {
     double.answer({ 'sns:ListSubscriptionsByTopic': subscriptions(PENDING_EMAIL) });
     const ctx = await deployedContext();
-    expect(await run(alarmTopicCheck, ctx)).toMatchObject({ status: 'warn', detail: expect.stringMatching(/^1 subscription \(email\) pending confirmation/) });
+    expect(await run(alarmTopicCheck, ctx)).toMatchObject({
+      status: 'warn',
+      detail: expect.stringMatching(/^1 subscription \(email\) pending confirmation/),
+    });
   });
 });
 
 describe('queue and dead-letter queue (SQS GetQueueAttributes)', () => {
-  it('reports the queue\'s depth, and passes an empty dead-letter queue', async () => {
+  it("reports the queue's depth, and passes an empty dead-letter queue", async () => {
     const ctx = await deployedContext();
     expect(await run(eventQueueCheck, ctx)).toEqual({ status: 'pass', detail: '3 waiting, 12 in flight' });
     expect(await run(deadLetterQueueCheck, ctx)).toEqual({ status: 'pass', detail: 'empty' });
@@ -517,7 +647,7 @@ describe('queue and dead-letter queue (SQS GetQueueAttributes)', () => {
   });
 });
 
-describe('signature forms (CloudWatch GetMetricData, the receiver\'s metrics over 24 hours)', () => {
+describe("signature forms (CloudWatch GetMetricData, the receiver's metrics over 24 hours)", () => {
   it('shows which forms were accepted, and when fewer forms arrive than are accepted, that the list could be narrowed', async () => {
     const ctx = await deployedContext();
     expect(await run(signatureFormsCheck, ctx)).toEqual({
@@ -525,7 +655,10 @@ describe('signature forms (CloudWatch GetMetricData, the receiver\'s metrics ove
       detail: '120 base64; 0 refused for their signature (401) (only base64 seen: signatureForms could be narrowed to that)',
     });
     const [call] = double.callsTo('monitoring:GetMetricData');
-    const queries = call?.input.MetricDataQueries as Array<{ Id: string; MetricStat: { Metric: { Namespace: string; MetricName: string; Dimensions: unknown } } }>;
+    const queries = call?.input.MetricDataQueries as Array<{
+      Id: string;
+      MetricStat: { Metric: { Namespace: string; MetricName: string; Dimensions: unknown } };
+    }>;
     expect(queries.map((q) => [q.Id, q.MetricStat.Metric.Namespace, q.MetricStat.Metric.MetricName, q.MetricStat.Metric.Dimensions])).toEqual([
       ['fbase64', CONFIG.metricsNamespace, 'SignatureFormBase64', [{ Name: 'service', Value: 'receiver' }]],
       ['fhex', CONFIG.metricsNamespace, 'SignatureFormHex', [{ Name: 'service', Value: 'receiver' }]],
@@ -537,7 +670,10 @@ describe('signature forms (CloudWatch GetMetricData, the receiver\'s metrics ove
 
   it('passes with a note before any delivery', async () => {
     double.answer({ 'monitoring:GetMetricData': signatureMetrics({}) });
-    expect(await run(signatureFormsCheck, await deployedContext())).toEqual({ status: 'pass', detail: 'no deliveries in the last 24 hours (the forms show once Social Plus sends)' });
+    expect(await run(signatureFormsCheck, await deployedContext())).toEqual({
+      status: 'pass',
+      detail: 'no deliveries in the last 24 hours (the forms show once Social Plus sends)',
+    });
   });
 
   it('warns when deliveries were refused for their signature, pointing at the runbook entry that reads the matched form', async () => {
@@ -545,7 +681,7 @@ describe('signature forms (CloudWatch GetMetricData, the receiver\'s metrics ove
     expect(await run(signatureFormsCheck, await deployedContext())).toEqual({
       status: 'warn',
       detail: 'none accepted; 7 refused for their signature (401): refused deliveries are lost events',
-      fix: 'see docs/runbook.md#socialplussignaturerefused: the receiver\'s WARN lines name the form that matched (matchedForm), if any',
+      fix: "see docs/runbook.md#socialplussignaturerefused: the receiver's WARN lines name the form that matched (matchedForm), if any",
     });
   });
 });
@@ -652,12 +788,19 @@ describe('socialplus-webhooks doctor --aws (runCli, env pointing every SDK clien
   });
 
   it('without credentials: runs the local checks, fails the credentials check, skips every other AWS check, calls nothing', async () => {
-    const r = await runCli(['doctor', '--aws', '--json'], isolated({ AWS_REGION: REGION, AWS_ACCESS_KEY_ID: undefined, AWS_SECRET_ACCESS_KEY: undefined, AWS_ENDPOINT_URL: double.endpoint }));
+    const r = await runCli(
+      ['doctor', '--aws', '--json'],
+      isolated({ AWS_REGION: REGION, AWS_ACCESS_KEY_ID: undefined, AWS_SECRET_ACCESS_KEY: undefined, AWS_ENDPOINT_URL: double.endpoint }),
+    );
     expect(r.code).toBe(1);
     const out = JSON.parse(r.stdout) as { checks: ReportedCheck[]; summary: Record<string, number> };
     const byId = Object.fromEntries(out.checks.map((c) => [c.id, c]));
     expect(['node', 'esbuild', 'config'].map((id) => byId[id]?.status)).toEqual(['pass', 'pass', 'pass']);
-    expect(byId['aws-identity']).toMatchObject({ status: 'fail', detail: expect.stringMatching(/^no usable AWS credentials/), fix: 'aws configure / aws sso login / export AWS_PROFILE=…' });
+    expect(byId['aws-identity']).toMatchObject({
+      status: 'fail',
+      detail: expect.stringMatching(/^no usable AWS credentials/),
+      fix: 'aws configure / aws sso login / export AWS_PROFILE=…',
+    });
     const skipped = out.checks.filter((c) => c.status === 'skip');
     expect(skipped.map((c) => c.id)).toEqual([
       'cdk-bootstrap',
@@ -687,7 +830,7 @@ describe('socialplus-webhooks doctor --aws (runCli, env pointing every SDK clien
     expect(r.stdout).toContain('8 passed, 0 warnings, 0 failed, 8 skipped');
   });
 
-  it('reads the stack named by cdk.json\'s stackName, the way npx cdk deploy names it', async () => {
+  it("reads the stack named by cdk.json's stackName, the way npx cdk deploy names it", async () => {
     writeFileSync(join(dir, 'cdk.json'), JSON.stringify({ context: { stackName: 'SocialPlusWebhooks-staging' } }));
     const r = await runCli(['doctor', '--aws', '--json'], env());
     const stack = (JSON.parse(r.stdout) as { checks: ReportedCheck[] }).checks.find((c) => c.id === 'stack');
@@ -696,7 +839,9 @@ describe('socialplus-webhooks doctor --aws (runCli, env pointing every SDK clien
   });
 
   it('keeps control characters from AWS answers off the terminal', async () => {
-    double.answer({ 'apigateway:GET /account': apiGatewayAccount({ role: 'arn:aws:iam::123456789012:role/x\u001b[2J\u001b]0;pwned\u0007\nFAKE  line' }) });
+    double.answer({
+      'apigateway:GET /account': apiGatewayAccount({ role: 'arn:aws:iam::123456789012:role/x\u001b[2J\u001b]0;pwned\u0007\nFAKE  line' }),
+    });
     const r = await runCli(['doctor', '--aws'], env());
     const line = r.stdout.split('\n').find((l) => l.startsWith('pass  API Gateway CloudWatch role'));
     expect(line?.endsWith('  set: arn:aws:iam::123456789012:role/x\\u001b[2J\\u001b]0;pwned\\u0007\\nFAKE  line')).toBe(true);

@@ -34,14 +34,24 @@ afterEach(() => {
 });
 
 function context(over: Partial<DoctorContext> = {}): DoctorContext {
-  return { cwd: dir, nodeVersion: '22.11.0', probeEsbuild: () => ({ installed: true, version: '0.28.2' }), now: () => new Date('2026-12-02T12:00:00Z'), facts: {}, ...over };
+  return {
+    cwd: dir,
+    nodeVersion: '22.11.0',
+    probeEsbuild: () => ({ installed: true, version: '0.28.2' }),
+    now: () => new Date('2026-12-02T12:00:00Z'),
+    facts: {},
+    ...over,
+  };
 }
 
 const check = (id: string, outcome: CheckResult['status'] | (() => never), needs?: string[]): Check<DoctorContext> => ({
   id,
   title: `the ${id} check`,
   ...(needs ? { needs } : {}),
-  run: () => (typeof outcome === 'function' ? outcome() : { status: outcome, detail: `${id} ${outcome}`, ...(outcome === 'warn' || outcome === 'fail' ? { fix: `fix ${id}` } : {}) }),
+  run: () =>
+    typeof outcome === 'function'
+      ? outcome()
+      : { status: outcome, detail: `${id} ${outcome}`, ...(outcome === 'warn' || outcome === 'fail' ? { fix: `fix ${id}` } : {}) },
 });
 
 describe('the check runner', () => {
@@ -60,22 +70,50 @@ describe('the check runner', () => {
     ]);
   });
 
-  it('uses a need\'s own word for its dependents when it gives one', async () => {
-    const first: Check<DoctorContext> = { id: 'a', title: 'A', run: () => ({ ...skip('not deployed yet: npx cdk deploy (stack X)'), dependents: 'not deployed yet: npx cdk deploy' }) };
+  it("uses a need's own word for its dependents when it gives one", async () => {
+    const first: Check<DoctorContext> = {
+      id: 'a',
+      title: 'A',
+      run: () => ({ ...skip('not deployed yet: npx cdk deploy (stack X)'), dependents: 'not deployed yet: npx cdk deploy' }),
+    };
     const results = await runChecks([first, check('b', 'pass', ['a'])], context());
     expect(results[1]?.detail).toBe('not deployed yet: npx cdk deploy');
   });
 
   it('reports a check that throws as failed and goes on', async () => {
-    const results = await runChecks([check('boom', () => { throw new TypeError('x is undefined'); }), check('next', 'pass')], context());
+    const results = await runChecks(
+      [
+        check('boom', () => {
+          throw new TypeError('x is undefined');
+        }),
+        check('next', 'pass'),
+      ],
+      context(),
+    );
     expect(results[0]).toMatchObject({ status: 'fail', detail: 'the check itself failed: TypeError: x is undefined' });
     expect(results[1]?.status).toBe('pass');
   });
 
-  it('lists a group\'s checks when their turn comes, after what the earlier checks found', async () => {
+  it("lists a group's checks when their turn comes, after what the earlier checks found", async () => {
     const seen: string[] = [];
-    const learn: Check<DoctorContext> = { id: 'learn', title: 'learn', run: (ctx) => { ctx.facts.identity = { account: '1', arn: 'arn' }; return pass('ok'); } };
-    const results = await runChecks([learn, (ctx) => { seen.push(ctx.facts.identity?.account ?? 'none'); return [check('x', 'pass'), check('y', 'pass')]; }], context());
+    const learn: Check<DoctorContext> = {
+      id: 'learn',
+      title: 'learn',
+      run: (ctx) => {
+        ctx.facts.identity = { account: '1', arn: 'arn' };
+        return pass('ok');
+      },
+    };
+    const results = await runChecks(
+      [
+        learn,
+        (ctx) => {
+          seen.push(ctx.facts.identity?.account ?? 'none');
+          return [check('x', 'pass'), check('y', 'pass')];
+        },
+      ],
+      context(),
+    );
     expect(seen).toEqual(['1']);
     expect(results.map((r) => r.id)).toEqual(['learn', 'x', 'y']);
   });
@@ -142,7 +180,7 @@ describe('Node.js version', () => {
     expect((await nodeCheck.run(context({ nodeVersion: '18.20.4' }))).status).toBe('fail');
   });
 
-  it('keeps the minimum of package.json\'s engines', () => {
+  it("keeps the minimum of package.json's engines", () => {
     const engines = (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { engines: { node: string } }).engines.node;
     expect(engines).toBe(`>=${MIN_NODE_VERSION.major}.${MIN_NODE_VERSION.minor}`);
   });
@@ -157,9 +195,21 @@ describe('esbuild', () => {
 
   it('fails when missing or unable to run, with npm ci', async () => {
     const missing: EsbuildProbe = { installed: false, error: 'esbuild is not installed' };
-    expect(await esbuildCheck.run(context({ probeEsbuild: () => missing }))).toMatchObject({ status: 'fail', fix: 'npm ci', detail: expect.stringMatching(/^esbuild is not installed: npx cdk deploy cannot bundle/) });
-    const broken: EsbuildProbe = { installed: true, version: '0.28.2', error: 'You installed esbuild for another platform than the one you\'re currently using.\nmore' };
-    expect(await esbuildCheck.run(context({ probeEsbuild: () => broken }))).toMatchObject({ status: 'fail', detail: expect.stringMatching(/does not run: You installed esbuild for another platform/), fix: expect.stringMatching(/^npm ci/) });
+    expect(await esbuildCheck.run(context({ probeEsbuild: () => missing }))).toMatchObject({
+      status: 'fail',
+      fix: 'npm ci',
+      detail: expect.stringMatching(/^esbuild is not installed: npx cdk deploy cannot bundle/),
+    });
+    const broken: EsbuildProbe = {
+      installed: true,
+      version: '0.28.2',
+      error: "You installed esbuild for another platform than the one you're currently using.\nmore",
+    };
+    expect(await esbuildCheck.run(context({ probeEsbuild: () => broken }))).toMatchObject({
+      status: 'fail',
+      detail: expect.stringMatching(/does not run: You installed esbuild for another platform/),
+      fix: expect.stringMatching(/^npm ci/),
+    });
   });
 });
 
@@ -167,12 +217,17 @@ describe('configuration (cdk.json context, validated by buildConfig)', () => {
   it('passes a valid cdk.json, summing it up, and keeps the configuration for the AWS checks', async () => {
     writeFileSync(join(dir, 'cdk.json'), FIXTURE_CDK_JSON);
     const ctx = context();
-    expect(await configCheck.run(ctx)).toEqual(pass('stack SocialPlusWebhooks; sources default (eu), eu-network (eu); fanoutMaxConcurrency 10; apiRateLimit 2000, apiBurstLimit 1000'));
+    expect(await configCheck.run(ctx)).toEqual(
+      pass('stack SocialPlusWebhooks; sources default (eu), eu-network (eu); fanoutMaxConcurrency 10; apiRateLimit 2000, apiBurstLimit 1000'),
+    );
     expect(ctx.facts.config?.sources.map((s) => s.name)).toEqual(['default', 'eu-network']);
   });
 
   it('fails with one line per problem', async () => {
-    writeFileSync(join(dir, 'cdk.json'), JSON.stringify({ app: 'x', context: { fanoutMaxConcurrency: 1, logLevel: 'LOUD', fanoutMaxConcurency: 3 } }));
+    writeFileSync(
+      join(dir, 'cdk.json'),
+      JSON.stringify({ app: 'x', context: { fanoutMaxConcurrency: 1, logLevel: 'LOUD', fanoutMaxConcurency: 3 } }),
+    );
     const ctx = context();
     const outcome = await configCheck.run(ctx);
     expect(outcome.status).toBe('fail');
@@ -187,12 +242,19 @@ describe('configuration (cdk.json context, validated by buildConfig)', () => {
 
   it('fails on a cdk.json that is not JSON', async () => {
     writeFileSync(join(dir, 'cdk.json'), '{ "context": { ');
-    expect(await configCheck.run(context())).toMatchObject({ status: 'fail', detail: expect.stringMatching(/^cdk.json in .* is not valid JSON/), fix: 'correct the JSON syntax of cdk.json' });
+    expect(await configCheck.run(context())).toMatchObject({
+      status: 'fail',
+      detail: expect.stringMatching(/^cdk.json in .* is not valid JSON/),
+      fix: 'correct the JSON syntax of cdk.json',
+    });
   });
 
   it('warns without a cdk.json (cdk runs where it is) and goes on with the defaults', async () => {
     const ctx = context();
-    expect(await configCheck.run(ctx)).toMatchObject({ status: 'warn', detail: expect.stringMatching(/^no cdk.json in .*, so the defaults \(stack SocialPlusWebhooks; source default \(us\)/) });
+    expect(await configCheck.run(ctx)).toMatchObject({
+      status: 'warn',
+      detail: expect.stringMatching(/^no cdk.json in .*, so the defaults \(stack SocialPlusWebhooks; source default \(us\)/),
+    });
     expect(ctx.facts.config).toBeDefined();
   });
 });
@@ -239,14 +301,22 @@ describe('stack statuses', () => {
   it('sorts each status into ok, rolled back, in progress, not created, broken', () => {
     expect(['CREATE_COMPLETE', 'UPDATE_COMPLETE', 'IMPORT_COMPLETE'].map(stackHealth)).toEqual(['ok', 'ok', 'ok']);
     expect(['UPDATE_ROLLBACK_COMPLETE', 'IMPORT_ROLLBACK_COMPLETE'].map(stackHealth)).toEqual(['rolled-back', 'rolled-back']);
-    expect(['CREATE_IN_PROGRESS', 'UPDATE_COMPLETE_CLEANUP_IN_PROGRESS', 'DELETE_IN_PROGRESS', 'UPDATE_ROLLBACK_IN_PROGRESS'].map(stackHealth)).toEqual(Array(4).fill('in-progress'));
+    expect(
+      ['CREATE_IN_PROGRESS', 'UPDATE_COMPLETE_CLEANUP_IN_PROGRESS', 'DELETE_IN_PROGRESS', 'UPDATE_ROLLBACK_IN_PROGRESS'].map(stackHealth),
+    ).toEqual(Array(4).fill('in-progress'));
     expect(stackHealth('REVIEW_IN_PROGRESS')).toBe('not-created');
-    expect(['ROLLBACK_COMPLETE', 'ROLLBACK_FAILED', 'CREATE_FAILED', 'UPDATE_FAILED', 'UPDATE_ROLLBACK_FAILED', 'DELETE_FAILED', 'SOMETHING_NEW'].map(stackHealth)).toEqual(Array(7).fill('broken'));
+    expect(
+      ['ROLLBACK_COMPLETE', 'ROLLBACK_FAILED', 'CREATE_FAILED', 'UPDATE_FAILED', 'UPDATE_ROLLBACK_FAILED', 'DELETE_FAILED', 'SOMETHING_NEW'].map(
+        stackHealth,
+      ),
+    ).toEqual(Array(7).fill('broken'));
   });
 
   it('gives the way out of each state that blocks a deploy', () => {
     expect(statusFix('ROLLBACK_COMPLETE', t)).toMatch(/^aws cloudformation delete-stack --stack-name S --region eu-west-1, then npx cdk deploy/);
-    expect(statusFix('UPDATE_ROLLBACK_FAILED', t)).toMatch(/^aws cloudformation continue-update-rollback --stack-name S --region eu-west-1, then npx cdk deploy/);
+    expect(statusFix('UPDATE_ROLLBACK_FAILED', t)).toMatch(
+      /^aws cloudformation continue-update-rollback --stack-name S --region eu-west-1, then npx cdk deploy/,
+    );
     expect(statusFix('UPDATE_FAILED', t)).toMatch(/aws cloudformation rollback-stack --stack-name S --region eu-west-1$/);
     expect(statusFix('DELETE_FAILED', t)).toMatch(/delete-stack --stack-name S --region eu-west-1 again, then npx cdk deploy$/);
     expect(statusFix('UPDATE_IN_PROGRESS', t)).toMatch(/^wait until it ends/);
@@ -254,19 +324,23 @@ describe('stack statuses', () => {
 });
 
 describe('what doctor copies instead of loading', () => {
-  it('MIN_BOOTSTRAP_VERSION is aws-cdk-lib\'s DefaultStackSynthesizer minimum', () => {
+  it("MIN_BOOTSTRAP_VERSION is aws-cdk-lib's DefaultStackSynthesizer minimum", () => {
     const synthesizer = readFileSync(join(ROOT, 'node_modules/aws-cdk-lib/core/lib/stack-synthesizers/default-synthesizer.js'), 'utf8');
     expect(Number(/MIN_BOOTSTRAP_STACK_VERSION\s*=\s*(\d+)/.exec(synthesizer)?.[1])).toBe(MIN_BOOTSTRAP_VERSION);
   });
 
-  it('reads the bootstrap version of the installed aws-cdk\'s template', () => {
+  it("reads the bootstrap version of the installed aws-cdk's template", () => {
     const template = readFileSync(createRequire(import.meta.url).resolve('aws-cdk/lib/api/bootstrap/bootstrap-template.yaml'), 'utf8');
     // The template keeps the version twice, in the SSM parameter and the output, on purpose.
     const ssm = Number(/CdkBootstrapVersion:\n {4}Type: AWS::SSM::Parameter[\s\S]*?\n {6}Value: '(\d+)'/.exec(template)?.[1]);
     expect(ssm).toBeGreaterThanOrEqual(MIN_BOOTSTRAP_VERSION);
     expect(parseBootstrapTemplateVersion(template)).toBe(ssm);
     expect(readLatestBootstrapVersion()).toBe(ssm);
-    expect(parseBootstrapTemplateVersion('Resources:\n  X:\n    Type: Y\nOutputs:\n  BucketName:\n    Value: b\n  BootstrapVersion:\n    Description: d\n    Value: "41"\n')).toBe(41);
+    expect(
+      parseBootstrapTemplateVersion(
+        'Resources:\n  X:\n    Type: Y\nOutputs:\n  BucketName:\n    Value: b\n  BootstrapVersion:\n    Description: d\n    Value: "41"\n',
+      ),
+    ).toBe(41);
     expect(parseBootstrapTemplateVersion('Outputs:\n  BucketName:\n    Value: b\n')).toBeUndefined();
   });
 
@@ -302,12 +376,12 @@ describe('what doctor copies instead of loading', () => {
     expect(everything.files).toContain(join(ROOT, 'cli/doctor/stack-checks.ts'));
     expect([...everything.packages].filter((p) => /^(aws-cdk-lib|aws-cdk|constructs|cdk-nag)(\/|$)/.test(p))).toEqual([]);
     const withoutAws = importGraph('cli/commands/doctor.ts', false);
-    expect([...withoutAws.files].map((f) => f.slice(ROOT.length)).filter((f) => f.startsWith('cli/doctor/')).sort()).toEqual([
-      'cli/doctor/check.ts',
-      'cli/doctor/doctor.ts',
-      'cli/doctor/local-checks.ts',
-      'cli/doctor/render.ts',
-    ]);
+    expect(
+      [...withoutAws.files]
+        .map((f) => f.slice(ROOT.length))
+        .filter((f) => f.startsWith('cli/doctor/'))
+        .sort(),
+    ).toEqual(['cli/doctor/check.ts', 'cli/doctor/doctor.ts', 'cli/doctor/local-checks.ts', 'cli/doctor/render.ts']);
     expect([...withoutAws.packages].filter((p) => p.startsWith('@aws-sdk/'))).toEqual([]);
   });
 });

@@ -8,7 +8,9 @@ import { generateSample, catalogSampleNames } from '../../lambda/core/catalog/sa
 import { COPY_FIELD, editPayload, findSample, listSamples, resolvePayload, SAMPLES_DIR, sendableNames, varyBody } from '../../cli/fixtures.js';
 import { parseAssignment } from '../../cli/sample-edit.js';
 
-const SAMPLE_FILES = readdirSync(SAMPLES_DIR).filter((f) => f.endsWith('.json')).sort();
+const SAMPLE_FILES = readdirSync(SAMPLES_DIR)
+  .filter((f) => f.endsWith('.json'))
+  .sort();
 
 describe('samples', () => {
   it('lists every fixture file by name', () => {
@@ -31,9 +33,11 @@ describe('samples', () => {
     expect(payload.body.equals(readFileSync(join(SAMPLES_DIR, `${sample}.json`)))).toBe(true);
   });
 
-  it('finds no shipped sample for an unknown name and lists the family\'s names', () => {
+  it("finds no shipped sample for an unknown name and lists the family's names", () => {
     expect(findSample('post.didExplode')).toBeUndefined();
-    expect(() => resolvePayload('post.didExplode')).toThrow(/unknown event name 'post\.didExplode'; the post events are v3\.post\.didCreate, .*v3\.post\.didApprove/);
+    expect(() => resolvePayload('post.didExplode')).toThrow(
+      /unknown event name 'post\.didExplode'; the post events are v3\.post\.didCreate, .*v3\.post\.didApprove/,
+    );
   });
 
   it.each([
@@ -77,7 +81,9 @@ describe('samples', () => {
     expect(payload.origin).toBe('generated');
     expect(parsed.flags).toEqual([]);
     expect(parsed.deprecated).toBe(deprecated);
-    expect(parsed.envelope === 'push-notification' ? (JSON.parse(payload.body.toString('utf8')) as { eventType: string }).eventType : parsed.eventName).toBe(sentAs);
+    expect(
+      parsed.envelope === 'push-notification' ? (JSON.parse(payload.body.toString('utf8')) as { eventType: string }).eventType : parsed.eventName,
+    ).toBe(sentAs);
   });
 
   it('generates from --seed even where a sample is shipped, and refuses --seed for a shipped-only name', () => {
@@ -93,7 +99,7 @@ describe('samples', () => {
   });
 });
 
-describe('a file of the user\'s own', () => {
+describe("a file of the user's own", () => {
   const dir = mkdtempSync(join(tmpdir(), 'fixtures-test-'));
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -111,7 +117,9 @@ describe('a file of the user\'s own', () => {
   it('is sent with a warning when it is JSON with no event name', () => {
     const file = join(dir, 'no-name.json');
     writeFileSync(file, '{"data":{}}');
-    expect(resolvePayload(file).warnings).toEqual([`${file} has no "event" name; sending it anyway (the receiver archives it flagged unknown-envelope)`]);
+    expect(resolvePayload(file).warnings).toEqual([
+      `${file} has no "event" name; sending it anyway (the receiver archives it flagged unknown-envelope)`,
+    ]);
   });
 });
 
@@ -135,7 +143,9 @@ describe('editPayload', () => {
 
   it('warns when the edited name is outside the catalog', async () => {
     const edited = await editPayload(resolvePayload('message.didFlag'), { set: [parseAssignment('event=message.didFlagg')] });
-    expect(edited.warnings).toEqual(["after the edits the event name 'message.didFlagg' is not in the catalog: the receiver stores it flagged unknown-event-type"]);
+    expect(edited.warnings).toEqual([
+      "after the edits the event name 'message.didFlagg' is not in the catalog: the receiver stores it flagged unknown-event-type",
+    ]);
   });
 });
 

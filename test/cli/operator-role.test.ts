@@ -17,7 +17,9 @@ const ROLE = `arn:aws:iam::${ACCOUNT}:role/SocialPlusWebhooks-OperatorRole-Q1w2E
 const SESSION_KEY = 'ASIAOPERATORSESSION1';
 
 function describeStacks(outputs: Record<string, string>) {
-  const members = Object.entries(outputs).map(([k, v]) => `<member><OutputKey>${k}</OutputKey><OutputValue>${v}</OutputValue></member>`).join('');
+  const members = Object.entries(outputs)
+    .map(([k, v]) => `<member><OutputKey>${k}</OutputKey><OutputValue>${v}</OutputValue></member>`)
+    .join('');
   return queryAnswer(
     'DescribeStacks',
     `<Stacks><member><StackName>SocialPlusWebhooks</StackName><StackStatus>UPDATE_COMPLETE</StackStatus><CreationTime>2026-11-01T00:00:00Z</CreationTime><Outputs>${members}</Outputs></member></Stacks>`,
@@ -34,7 +36,12 @@ const assumeRole = (expiration?: string) =>
   );
 
 const sqsAttributes = (call: AwsCall) =>
-  jsonAnswer({ Attributes: { QueueArn: call.input.QueueUrl === DLQ_URL ? `arn:aws:sqs:us-east-1:${ACCOUNT}:dlq` : `arn:aws:sqs:us-east-1:${ACCOUNT}:queue`, ApproximateNumberOfMessages: '3' } });
+  jsonAnswer({
+    Attributes: {
+      QueueArn: call.input.QueueUrl === DLQ_URL ? `arn:aws:sqs:us-east-1:${ACCOUNT}:dlq` : `arn:aws:sqs:us-east-1:${ACCOUNT}:queue`,
+      ApproximateNumberOfMessages: '3',
+    },
+  });
 
 /** The access key a call was signed with. */
 const keyOf = (call: AwsCall) => /Credential=([^/]+)\//.exec(call.headers.authorization ?? '')?.[1];
@@ -51,9 +58,14 @@ afterEach(() => {
 });
 
 describe('redrive --aws', () => {
-  it('assumes the stack\'s operator role and moves the DLQ with its session, reading the stack with the user\'s own credentials', async () => {
+  it("assumes the stack's operator role and moves the DLQ with its session, reading the stack with the user's own credentials", async () => {
     double.answer({
-      'cloudformation:DescribeStacks': describeStacks({ EventQueueUrl: QUEUE_URL, DeadLetterQueueUrl: DLQ_URL, ArchiveBucketName: 'archive', OperatorRoleArn: ROLE }),
+      'cloudformation:DescribeStacks': describeStacks({
+        EventQueueUrl: QUEUE_URL,
+        DeadLetterQueueUrl: DLQ_URL,
+        ArchiveBucketName: 'archive',
+        OperatorRoleArn: ROLE,
+      }),
       'sts:AssumeRole': assumeRole(),
       'sqs:GetQueueAttributes': sqsAttributes,
       'sqs:ListMessageMoveTasks': jsonAnswer({ Results: [] }),
@@ -78,7 +90,11 @@ describe('redrive --aws', () => {
   it('stops before touching SQS when the user may not assume the role, and says what to grant', async () => {
     double.answer({
       'cloudformation:DescribeStacks': describeStacks({ EventQueueUrl: QUEUE_URL, DeadLetterQueueUrl: DLQ_URL, OperatorRoleArn: ROLE }),
-      'sts:AssumeRole': queryError('AccessDenied', `User: arn:aws:iam::${ACCOUNT}:user/dev is not authorized to perform: sts:AssumeRole on resource: ${ROLE}`, 403),
+      'sts:AssumeRole': queryError(
+        'AccessDenied',
+        `User: arn:aws:iam::${ACCOUNT}:user/dev is not authorized to perform: sts:AssumeRole on resource: ${ROLE}`,
+        403,
+      ),
     });
     const run = await runCli(['redrive', '--aws'], awsDoubleEnv(double.endpoint));
     expect(run.code).toBe(1);
@@ -87,7 +103,7 @@ describe('redrive --aws', () => {
     expect(double.calls.filter((c) => c.service === 'sqs')).toEqual([]);
   });
 
-  it('uses the user\'s own credentials for a stack without an operator role (deployed before it existed)', async () => {
+  it("uses the user's own credentials for a stack without an operator role (deployed before it existed)", async () => {
     double.answer({
       'cloudformation:DescribeStacks': describeStacks({ EventQueueUrl: QUEUE_URL, DeadLetterQueueUrl: DLQ_URL }),
       'sqs:GetQueueAttributes': sqsAttributes,

@@ -25,15 +25,15 @@ describe('table output', () => {
   });
 
   it('aligns columns, right-aligns numbers and counts rows', () => {
-    const text = renderTable(['name', 'n'], [{ name: 'a', n: 10 }, { name: 'long name', n: 2 }], { rightAligned: new Set(['n']) });
+    const text = renderTable(
+      ['name', 'n'],
+      [
+        { name: 'a', n: 10 },
+        { name: 'long name', n: 2 },
+      ],
+      { rightAligned: new Set(['n']) },
+    );
 
-    expect(text.split('\n')).toEqual([
-      'name      │  n',
-      '──────────┼───',
-      'a         │ 10',
-      'long name │  2',
-      '(2 rows)',
-      '',
-    ]);
+    expect(text.split('\n')).toEqual(['name      │  n', '──────────┼───', 'a         │ 10', 'long name │  2', '(2 rows)', '']);
   });
 });

@@ -22,7 +22,11 @@ const DAY2 = new Date(Date.UTC(2025, 6, 3, 23, 1, 0));
 const OBJECTS: Array<{ at: Date; name: string; records: ArchiveRecord[] }> = [
   { at: DAY1, name: 'stream-2025-07-02-09-54-03-a.gz', records: [record('message.didCreate', DAY1), record('message.didFlag', DAY1)] },
   { at: DAY1, name: 'stream-2025-07-02-09-55-00-b.gz', records: [record('v3.post.didCreate', DAY1)] },
-  { at: DAY2, name: 'stream-2025-07-03-23-01-00-c.gz', records: [record('message.didCreate', DAY2), record('push-notification.message.created', DAY2)] },
+  {
+    at: DAY2,
+    name: 'stream-2025-07-03-23-01-00-c.gz',
+    records: [record('message.didCreate', DAY2), record('push-notification.message.created', DAY2)],
+  },
 ];
 
 type Row = Record<string, unknown>;
@@ -47,12 +51,14 @@ describe('query', () => {
       const s3 = localS3Client(s3rver.endpoint);
       await ensureBucket(s3, LOCAL_BUCKET_NAME);
       for (const o of OBJECTS) {
-        await s3.send(new PutObjectCommand({
-          Bucket: LOCAL_BUCKET_NAME,
-          Key: `${partitionPrefix(o.at)}${o.name}`,
-          Body: gzipSync(o.records.map(archiveLine).join('')),
-          ContentType: 'application/x-ndjson',
-        }));
+        await s3.send(
+          new PutObjectCommand({
+            Bucket: LOCAL_BUCKET_NAME,
+            Key: `${partitionPrefix(o.at)}${o.name}`,
+            Body: gzipSync(o.records.map(archiveLine).join('')),
+            ContentType: 'application/x-ndjson',
+          }),
+        );
       }
       s3.destroy();
     } finally {
@@ -64,7 +70,7 @@ describe('query', () => {
     rmSync(tmp, { recursive: true, force: true });
   });
 
-  it('counts events by type across every object, each event once (the README\'s query), with numbers as numbers', async () => {
+  it("counts events by type across every object, each event once (the README's query), with numbers as numbers", async () => {
     const rows = await json('select event_type, count(*) as n from events group by 1 order by 1');
 
     expect(rows).toEqual([
@@ -75,10 +81,13 @@ describe('query', () => {
     ]);
   });
 
-  it('events keeps an event\'s first line; archive_lines has every line', async () => {
+  it("events keeps an event's first line; archive_lines has every line", async () => {
     const created = record('message.didCreate', DAY1).eventId;
     expect(await json(`select dt, hour from events where event_id = '${created}'`)).toEqual([{ dt: '2025-07-02', hour: '09' }]);
-    expect(await json(`select dt from archive_lines where event_id = '${created}' order by dt`)).toEqual([{ dt: '2025-07-02' }, { dt: '2025-07-03' }]);
+    expect(await json(`select dt from archive_lines where event_id = '${created}' order by dt`)).toEqual([
+      { dt: '2025-07-02' },
+      { dt: '2025-07-03' },
+    ]);
     expect(await json('select count(*) as lines, count(distinct event_id) as events from archive_lines')).toEqual([{ lines: 5, events: 4 }]);
   });
 
@@ -95,26 +104,30 @@ describe('query', () => {
     const expected = record('v3.post.didCreate', DAY1);
     const rows = await json(`select * from events where event_id = '${expected.eventId}'`);
 
-    expect(rows).toEqual([{
-      event_id: expected.eventId,
-      event_type: 'post.didCreate',
-      event_name: 'v3.post.didCreate',
-      received_at: DAY1.toISOString(),
-      occurred_at: expected.occurredAt,
-      source: 'default',
-      actor_id: expected.actorId,
-      target_type: 'post',
-      target_id: expected.targetId,
-      deprecated: false,
-      flags: [],
-      payload: expected.payload,
-      dt: '2025-07-02',
-      hour: '09',
-    }]);
+    expect(rows).toEqual([
+      {
+        event_id: expected.eventId,
+        event_type: 'post.didCreate',
+        event_name: 'v3.post.didCreate',
+        received_at: DAY1.toISOString(),
+        occurred_at: expected.occurredAt,
+        source: 'default',
+        actor_id: expected.actorId,
+        target_type: 'post',
+        target_id: expected.targetId,
+        deprecated: false,
+        flags: [],
+        payload: expected.payload,
+        dt: '2025-07-02',
+        hour: '09',
+      },
+    ]);
   });
 
   it('converts BIGINT, HUGEINT and timestamps for JSON', async () => {
-    const rows = await json("select 9007199254740993::BIGINT as big, 42::HUGEINT as huge, TIMESTAMPTZ '2025-07-02 09:54:03.221+00' as at, received_at::TIMESTAMPTZ as received from events limit 1");
+    const rows = await json(
+      "select 9007199254740993::BIGINT as big, 42::HUGEINT as huge, TIMESTAMPTZ '2025-07-02 09:54:03.221+00' as at, received_at::TIMESTAMPTZ as received from events limit 1",
+    );
 
     expect(rows).toHaveLength(1);
     expect(rows[0]).toMatchObject({ big: '9007199254740993', huge: 42, at: '2025-07-02T09:54:03.221Z' });
@@ -160,7 +173,7 @@ describe('query', () => {
     expect(JSON.parse(run.stdout)).toEqual([{ n: 4 }]);
   });
 
-  it('exits 1 with DuckDB\'s message for bad SQL', async () => {
+  it("exits 1 with DuckDB's message for bad SQL", async () => {
     const syntax = await runCli(['query', 'selec count(*) from events', '--dir', localDir, '--json']);
     const binder = await runCli(['query', 'select no_such_column from events', '--dir', localDir]);
 

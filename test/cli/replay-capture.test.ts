@@ -55,10 +55,13 @@ function deliver(path: string, headers: Array<[string, string]>, body: string): 
   const u = new URL(path, pipeline.url);
   const lines = [['Host', 'abc123.tunnel.example'], ...headers, ['Content-Length', String(Buffer.byteLength(body))]];
   return new Promise((resolve, reject) => {
-    const req = request({ host: u.hostname, port: u.port, path: u.pathname, method: 'POST', headers: lines.flat() as unknown as Record<string, string>, agent: false }, (res) => {
-      res.resume();
-      res.on('end', () => resolve(res.statusCode ?? 0));
-    });
+    const req = request(
+      { host: u.hostname, port: u.port, path: u.pathname, method: 'POST', headers: lines.flat() as unknown as Record<string, string>, agent: false },
+      (res) => {
+        res.resume();
+        res.on('end', () => resolve(res.statusCode ?? 0));
+      },
+    );
     req.on('error', reject);
     req.end(body);
   });
@@ -99,7 +102,16 @@ describe('send --replay-capture against local mode', () => {
   it('replays a captured delivery byte for byte: same event id, same header lines, stored once (the replay is a duplicate)', async () => {
     const body = variant('message.didCreate', 'as-captured');
     const eventId = eventIdOf(body);
-    const status = await deliver('/webhook/partner', [['X-Amity-Signature', sign(body, SECRET)], ['Content-Type', 'application/json; charset=utf-8'], ['X-Trace', 'a'], ['x-trace', 'b']], body);
+    const status = await deliver(
+      '/webhook/partner',
+      [
+        ['X-Amity-Signature', sign(body, SECRET)],
+        ['Content-Type', 'application/json; charset=utf-8'],
+        ['X-Trace', 'a'],
+        ['x-trace', 'b'],
+      ],
+      body,
+    );
     expect(status).toBe(200);
     const captured = await onlyNewCapture();
     expect(captured).toMatch(new RegExp(`-${eventId}\\.json$`));
@@ -124,7 +136,16 @@ describe('send --replay-capture against local mode', () => {
 
   it('refuses a redacted capture as captured, and has it accepted with --resign', async () => {
     const body = variant('message.didFlag', 'redact-me').replace('"replay":"redact-me"', '"replay":"redact-me","reporter":"Alice Example"');
-    expect(await deliver('/webhook', [['X-Amity-Signature', sign(body, SECRET)], ['Content-Type', 'application/json']], body)).toBe(200);
+    expect(
+      await deliver(
+        '/webhook',
+        [
+          ['X-Amity-Signature', sign(body, SECRET)],
+          ['Content-Type', 'application/json'],
+        ],
+        body,
+      ),
+    ).toBe(200);
     const captured = await onlyNewCapture();
 
     const edited = redact(captured, 'Alice Example', '[redacted]', true);
@@ -136,7 +157,10 @@ describe('send --replay-capture against local mode', () => {
     await newCaptures();
 
     const clean = redact(captured, 'Alice Example', '[redacted]', false);
-    const run = await runCli(['send', '--replay-capture', clean.file, '--url', `${pipeline.url}/webhook`, '--resign'], { ...cleanEnv(), SOCIALPLUS_WEBHOOK_SECRET: SECRET });
+    const run = await runCli(['send', '--replay-capture', clean.file, '--url', `${pipeline.url}/webhook`, '--resign'], {
+      ...cleanEnv(),
+      SOCIALPLUS_WEBHOOK_SECRET: SECRET,
+    });
 
     expect(run.stderr).toBe('');
     expect(run.code).toBe(0);
@@ -150,16 +174,34 @@ describe('send --replay-capture against local mode', () => {
 
   it('replays a capture signed in hex as captured, and re-signs it in hex', async () => {
     const body = variant('v3.post.didCreate', 'hex').replace('"replay":"hex"', '"replay":"hex","author":"Bob Example"');
-    expect(await deliver('/webhook/partner', [['x-amity-signature', signAs(body, SECRET, 'hex')], ['content-type', 'application/json']], body)).toBe(200);
+    expect(
+      await deliver(
+        '/webhook/partner',
+        [
+          ['x-amity-signature', signAs(body, SECRET, 'hex')],
+          ['content-type', 'application/json'],
+        ],
+        body,
+      ),
+    ).toBe(200);
     const captured = await onlyNewCapture();
 
     const asCaptured = await runCli(['send', '--replay-capture', captured, '--url', `${pipeline.url}/webhook`, '--json'], cleanEnv());
     expect(asCaptured.code).toBe(0);
-    expect(JSON.parse(asCaptured.stdout)).toMatchObject({ url: `${pipeline.url}/webhook/partner`, eventId: eventIdOf(body), status: 200, capturedStatus: 200, resigned: [] });
+    expect(JSON.parse(asCaptured.stdout)).toMatchObject({
+      url: `${pipeline.url}/webhook/partner`,
+      eventId: eventIdOf(body),
+      status: 200,
+      capturedStatus: 200,
+      resigned: [],
+    });
     expect(readCapture(await onlyNewCapture()).headers).toContainEqual(['x-amity-signature', signAs(body, SECRET, 'hex')]);
 
     const clean = redact(captured, 'Bob Example', '[redacted]', false);
-    const run = await runCli(['send', '--replay-capture', clean.file, '--url', `${pipeline.url}/webhook`, '--resign', '--secret', SECRET], cleanEnv());
+    const run = await runCli(
+      ['send', '--replay-capture', clean.file, '--url', `${pipeline.url}/webhook`, '--resign', '--secret', SECRET],
+      cleanEnv(),
+    );
     expect(run.code).toBe(0);
     expect(run.stdout).toContain('re-signed x-amity-signature (hex) with the secret from --secret');
     const signature = readCapture(await onlyNewCapture()).headers.find(([k]) => k === 'x-amity-signature')?.[1];
@@ -189,13 +231,41 @@ describe('send --replay-capture: errors the user can fix', () => {
 
   it.each([
     ['a missing file', () => ['send', '--replay-capture', join(tmp, 'nowhere.json')], /cannot read the capture file .*nowhere\.json: no such file/],
-    ['a folder', () => (mkdirSync(join(tmp, 'a-folder'), { recursive: true }), ['send', '--replay-capture', join(tmp, 'a-folder')]), /cannot read the capture file .*a-folder: it is a folder/],
-    ['a file that is not a capture', () => ['send', '--replay-capture', write('sample.json', sampleBody('message.didCreate'))], /sample\.json: not a capture file: it has no "format"/],
-    ['a capture of an unknown format version', () => ['send', '--replay-capture', write('v2.json', JSON.stringify({ ...validCapture(), format: 'socialplus-webhooks-capture/2' }))], /v2\.json: capture format 'socialplus-webhooks-capture\/2' is not supported/],
-    ['--resign of a capture without a signature header', () => ['send', '--replay-capture', write('unsigned.json', JSON.stringify(validCapture())), '--resign', '--secret', SECRET], /no x-amity-signature or x-eko-signature header to re-sign/],
-    ['--resign without --replay-capture', () => ['send', 'message.didCreate', '--resign'], /--resign re-signs a replayed capture: use it with --replay-capture <file>/],
-    ['a sample and --replay-capture at once', () => ['send', 'message.didCreate', '--replay-capture', write('both.json', JSON.stringify(validCapture()))], /give either 'message\.didCreate' to sign or --replay-capture <file>, not both/],
-    ['--source with --replay-capture', () => ['send', '--replay-capture', write('source.json', JSON.stringify(validCapture())), '--source', 'partner'], /--source does not apply to --replay-capture/],
+    [
+      'a folder',
+      () => (mkdirSync(join(tmp, 'a-folder'), { recursive: true }), ['send', '--replay-capture', join(tmp, 'a-folder')]),
+      /cannot read the capture file .*a-folder: it is a folder/,
+    ],
+    [
+      'a file that is not a capture',
+      () => ['send', '--replay-capture', write('sample.json', sampleBody('message.didCreate'))],
+      /sample\.json: not a capture file: it has no "format"/,
+    ],
+    [
+      'a capture of an unknown format version',
+      () => ['send', '--replay-capture', write('v2.json', JSON.stringify({ ...validCapture(), format: 'socialplus-webhooks-capture/2' }))],
+      /v2\.json: capture format 'socialplus-webhooks-capture\/2' is not supported/,
+    ],
+    [
+      '--resign of a capture without a signature header',
+      () => ['send', '--replay-capture', write('unsigned.json', JSON.stringify(validCapture())), '--resign', '--secret', SECRET],
+      /no x-amity-signature or x-eko-signature header to re-sign/,
+    ],
+    [
+      '--resign without --replay-capture',
+      () => ['send', 'message.didCreate', '--resign'],
+      /--resign re-signs a replayed capture: use it with --replay-capture <file>/,
+    ],
+    [
+      'a sample and --replay-capture at once',
+      () => ['send', 'message.didCreate', '--replay-capture', write('both.json', JSON.stringify(validCapture()))],
+      /give either 'message\.didCreate' to sign or --replay-capture <file>, not both/,
+    ],
+    [
+      '--source with --replay-capture',
+      () => ['send', '--replay-capture', write('source.json', JSON.stringify(validCapture())), '--source', 'partner'],
+      /--source does not apply to --replay-capture/,
+    ],
     ['nothing to send', () => ['send'], /nothing to send: give a sample name .* or --replay-capture <file>/],
   ])('fails on %s, naming the problem, without sending', async (_label, args, message) => {
     const before = readdirSync(captures).length;
@@ -214,7 +284,16 @@ describe('planReplay', () => {
     receivedAt: '2025-06-01T12:34:56.789Z',
     method: 'POST',
     path: '/webhook/eu-app?trace=1',
-    headers: [['Host', 'abc.tunnel.example'], ['X-Amity-Signature', 'c2ln'], ['Connection', 'keep-alive'], ['Transfer-Encoding', 'chunked'], ['X-Forwarded-For', '203.0.113.9'], ['Content-Length', '999'], ['X-Repeat', 'a'], ['X-Repeat', 'b']],
+    headers: [
+      ['Host', 'abc.tunnel.example'],
+      ['X-Amity-Signature', 'c2ln'],
+      ['Connection', 'keep-alive'],
+      ['Transfer-Encoding', 'chunked'],
+      ['X-Forwarded-For', '203.0.113.9'],
+      ['Content-Length', '999'],
+      ['X-Repeat', 'a'],
+      ['X-Repeat', 'b'],
+    ],
     bodyText: '{"event":"x"}',
     answer: { status: 200 },
   };
@@ -235,6 +314,8 @@ describe('planReplay', () => {
   });
 
   it('refuses a capture whose path is not a webhook route', () => {
-    expect(() => planReplay({ ...capture, path: '/admin/redrive' }, { baseUrl: 'http://localhost:3000/webhook' })).toThrow(/'\/admin\/redrive' is not a webhook route/);
+    expect(() => planReplay({ ...capture, path: '/admin/redrive' }, { baseUrl: 'http://localhost:3000/webhook' })).toThrow(
+      /'\/admin\/redrive' is not a webhook route/,
+    );
   });
 });

@@ -63,9 +63,15 @@ describe('--set paths and values', () => {
   it('sets existing and new fields and appends a list item, leaving the input alone', () => {
     const original = shipped('message.didFlag');
     const before = JSON.stringify(original);
-    const edited = applyEdits(original, {
-      set: ['data.messages[0].flagCount=9', 'data.messages[0].data.text=new text', 'data.reason="spam"', 'data.users[1]={"userId":"b"}'].map(parseAssignment),
-    }, 'message.didFlag') as { data: { messages: Array<{ flagCount: number; data: { text: string } }>; reason: string; users: Json[] } };
+    const edited = applyEdits(
+      original,
+      {
+        set: ['data.messages[0].flagCount=9', 'data.messages[0].data.text=new text', 'data.reason="spam"', 'data.users[1]={"userId":"b"}'].map(
+          parseAssignment,
+        ),
+      },
+      'message.didFlag',
+    ) as { data: { messages: Array<{ flagCount: number; data: { text: string } }>; reason: string; users: Json[] } };
 
     expect(edited.data.messages[0]?.flagCount).toBe(9);
     expect(edited.data.messages[0]?.data.text).toBe('new text');
@@ -82,7 +88,9 @@ describe('--set paths and values', () => {
     ['data[0]=1', 'data is an object, not a list: use a key, e.g. data.key'],
     ['event.name=1', "event is a string, so it has no key 'name'"],
   ])('names the problem with %s', (assignment, message) => {
-    expect(() => applyEdits(shipped('message.didFlag'), { set: [parseAssignment(assignment)] }, 'message.didFlag')).toThrow(`--set ${assignment}: ${message}`);
+    expect(() => applyEdits(shipped('message.didFlag'), { set: [parseAssignment(assignment)] }, 'message.didFlag')).toThrow(
+      `--set ${assignment}: ${message}`,
+    );
   });
 });
 

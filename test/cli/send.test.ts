@@ -106,7 +106,7 @@ describe('send', () => {
     expect(receiver.received[0]?.body.equals(fixture('v3.post.didCreate'))).toBe(true);
   });
 
-  it('sends a JSON file of the user\'s own exactly as stored', async () => {
+  it("sends a JSON file of the user's own exactly as stored", async () => {
     const file = join(tmp, 'mine.json');
     const bytes = '{"event":"message.didFlag","data":{"messages":[{"messageId":"x","text":"héllo 👋"}]}}';
     writeFileSync(file, bytes);
@@ -119,7 +119,10 @@ describe('send', () => {
 
   it('--count N sends N distinct events, the first byte-identical to the fixture, and prints a JSON summary', async () => {
     const n = 20;
-    const run = await runCli(['send', 'v3.post.didCreate', '--url', receiver.url, '--secret', SECRET, '--count', String(n), '--concurrency', '4', '--json'], cleanEnv());
+    const run = await runCli(
+      ['send', 'v3.post.didCreate', '--url', receiver.url, '--secret', SECRET, '--count', String(n), '--concurrency', '4', '--json'],
+      cleanEnv(),
+    );
 
     expect(run.code).toBe(0);
     const bodies = receiver.received.map((r) => r.body);
@@ -135,7 +138,14 @@ describe('send', () => {
     expect(new Set(parsed.map((p) => p.eventName))).toEqual(new Set(['v3.post.didCreate']));
     expect(new Set(parsed.map((p) => p.entities.occurredAt)).size).toBe(n);
 
-    const summary = JSON.parse(run.stdout) as { count: number; ok: number; failed: number; byStatus: Record<string, number>; eventIds: string[]; latencyMs: { p50: number; p99: number } };
+    const summary = JSON.parse(run.stdout) as {
+      count: number;
+      ok: number;
+      failed: number;
+      byStatus: Record<string, number>;
+      eventIds: string[];
+      latencyMs: { p50: number; p99: number };
+    };
     expect(summary).toMatchObject({ count: n, ok: n, failed: 0, byStatus: { 200: n } });
     expect(summary.eventIds[0]).toBe(eventIdOf(original));
     expect(new Set(summary.eventIds)).toEqual(new Set(ids));
@@ -167,11 +177,18 @@ describe('send', () => {
     expect(header).toMatch(/^[0-9a-f]{64}$/);
     expect(verifySignature(receiver.received[0]?.body ?? Buffer.alloc(0), header, [SECRET])).toMatchObject({ ok: true, form: 'hex' });
 
-    const json = await runCli(['send', 'message.didCreate', '--url', receiver.url, '--secret', SECRET, '--signature-form', 'json-base64'], cleanEnv());
+    const json = await runCli(
+      ['send', 'message.didCreate', '--url', receiver.url, '--secret', SECRET, '--signature-form', 'json-base64'],
+      cleanEnv(),
+    );
     expect(json.code).toBe(1);
     expect(json.stderr).toContain('the receiver does not accept the json-base64 form unless its signatureForms lists it');
     const body = receiver.received[1]?.body ?? Buffer.alloc(0);
-    expect(verifySignature(body, String(receiver.received[1]?.headers[SIGNATURE_HEADER]), [SECRET])).toMatchObject({ ok: false, reason: 'form-not-accepted', diagnosis: { matchedForm: 'json-base64' } });
+    expect(verifySignature(body, String(receiver.received[1]?.headers[SIGNATURE_HEADER]), [SECRET])).toMatchObject({
+      ok: false,
+      reason: 'form-not-accepted',
+      diagnosis: { matchedForm: 'json-base64' },
+    });
 
     const bad = await runCli(['send', 'message.didCreate', '--url', receiver.url, '--secret', SECRET, '--signature-form', 'sha1'], cleanEnv());
     expect(bad.code).not.toBe(0);
@@ -214,21 +231,25 @@ describe('send', () => {
     expect(receiver.received).toHaveLength(0);
   });
 
-  it.each(['v3.post.didApprove', 'follow.didAcceptRequest', 'channel.didRemoveUsers', 'user.didClearFlag', 'v3.community.didRoleChange', 'message.didDelete'])(
-    'sends a generated %s, signed, that the receiver parses as that event',
-    async (name) => {
-      const run = await runCli(['send', name, '--url', receiver.url, '--secret', SECRET], cleanEnv());
+  it.each([
+    'v3.post.didApprove',
+    'follow.didAcceptRequest',
+    'channel.didRemoveUsers',
+    'user.didClearFlag',
+    'v3.community.didRoleChange',
+    'message.didDelete',
+  ])('sends a generated %s, signed, that the receiver parses as that event', async (name) => {
+    const run = await runCli(['send', name, '--url', receiver.url, '--secret', SECRET], cleanEnv());
 
-      expect(run.stderr).toBe('');
-      expect(run.code).toBe(0);
-      const body = receiver.received[0]?.body ?? Buffer.alloc(0);
-      expect(verifySignature(body, String(receiver.received[0]?.headers[SIGNATURE_HEADER]), [SECRET]).ok).toBe(true);
-      const parsed = parseEvent(body.toString('utf8'));
-      expect(parsed.eventName).toBe(name);
-      expect(parsed.flags).toEqual([]);
-      expect(run.stdout).toContain(`${name} (generated, seed 1)`);
-    },
-  );
+    expect(run.stderr).toBe('');
+    expect(run.code).toBe(0);
+    const body = receiver.received[0]?.body ?? Buffer.alloc(0);
+    expect(verifySignature(body, String(receiver.received[0]?.headers[SIGNATURE_HEADER]), [SECRET]).ok).toBe(true);
+    const parsed = parseEvent(body.toString('utf8'));
+    expect(parsed.eventName).toBe(name);
+    expect(parsed.flags).toEqual([]);
+    expect(run.stdout).toContain(`${name} (generated, seed 1)`);
+  });
 
   it('--list prints every name by family, shipped or generated, deprecated marked; --json as data', async () => {
     const run = await runCli(['send', '--list'], cleanEnv());
@@ -246,22 +267,47 @@ describe('send', () => {
     expect(names.find((n) => n.name === 'message.didCreate')).toMatchObject({ family: 'message', origin: 'shipped', deprecated: false });
 
     const post = await runCli(['send', '--list', 'post'], cleanEnv());
-    expect(post.stdout.split('\n').filter((l) => l.startsWith('  ')).every((l) => l.includes('v3.post.'))).toBe(true);
+    expect(
+      post.stdout
+        .split('\n')
+        .filter((l) => l.startsWith('  '))
+        .every((l) => l.includes('v3.post.')),
+    ).toBe(true);
     expect((await runCli(['send', '--list', 'nothing-like-this'], cleanEnv())).stderr).toContain("no event name matches 'nothing-like-this'");
   });
 
   it('--user, --channel and --set edit the payload before it is signed', async () => {
-    const run = await runCli([
-      'send', 'message.didFlag', '--url', receiver.url, '--secret', SECRET,
-      '--user', 'spam.account.9', '--channel', 'lobby', '--set', 'data.messages[0].flagCount=5', '--set', 'data.messages[0].data.text=buy now',
-    ], cleanEnv());
+    const run = await runCli(
+      [
+        'send',
+        'message.didFlag',
+        '--url',
+        receiver.url,
+        '--secret',
+        SECRET,
+        '--user',
+        'spam.account.9',
+        '--channel',
+        'lobby',
+        '--set',
+        'data.messages[0].flagCount=5',
+        '--set',
+        'data.messages[0].data.text=buy now',
+      ],
+      cleanEnv(),
+    );
 
     expect(run.stderr).toBe('');
     expect(run.code).toBe(0);
     expect(run.stdout).toContain('message.didFlag (edited)');
     const body = receiver.received[0]?.body ?? Buffer.alloc(0);
     expect(verifySignature(body, String(receiver.received[0]?.headers[SIGNATURE_HEADER]), [SECRET]).ok).toBe(true);
-    const sent = JSON.parse(body.toString('utf8')) as { data: { messages: Array<{ userId: string; channelId: string; path: string; flagCount: number; data: { text: string } }>; users: Array<{ userId: string }> } };
+    const sent = JSON.parse(body.toString('utf8')) as {
+      data: {
+        messages: Array<{ userId: string; channelId: string; path: string; flagCount: number; data: { text: string } }>;
+        users: Array<{ userId: string }>;
+      };
+    };
     const [m] = sent.data.messages;
     expect(m).toMatchObject({ userId: 'spam.account.9', channelId: 'lobby', flagCount: 5, data: { text: 'buy now' } });
     expect(m?.path).toContain('/chat/lobby/');
@@ -327,10 +373,12 @@ describe('send', () => {
     expect(raw.stderr).toBe('');
     expect(receiver.received[0]?.body.toString('utf8')).toBe('event=message.didCreate');
 
-    expect((await runCli(['send', 'message.didCreate', '--raw', '--url', receiver.url, '--secret', SECRET], cleanEnv())).stderr)
-      .toContain("--raw applies to a file of your own; 'message.didCreate' is an event name");
-    expect((await runCli(['send', file, '--raw', '--set', 'a=1', '--url', receiver.url, '--secret', SECRET], cleanEnv())).stderr)
-      .toContain('--raw sends your file byte for byte: it takes no --set, --user, --channel or --seed');
+    expect((await runCli(['send', 'message.didCreate', '--raw', '--url', receiver.url, '--secret', SECRET], cleanEnv())).stderr).toContain(
+      "--raw applies to a file of your own; 'message.didCreate' is an event name",
+    );
+    expect((await runCli(['send', file, '--raw', '--set', 'a=1', '--url', receiver.url, '--secret', SECRET], cleanEnv())).stderr).toContain(
+      '--raw sends your file byte for byte: it takes no --set, --user, --channel or --seed',
+    );
     expect(receiver.received).toHaveLength(1);
   });
 
@@ -344,7 +392,7 @@ describe('send', () => {
     expect(receiver.received).toHaveLength(0);
   });
 
-  it('exits 1 naming the secret\'s origin when the receiver rejects the signature', async () => {
+  it("exits 1 naming the secret's origin when the receiver rejects the signature", async () => {
     const run = await runCli(['send', 'message.didCreate', '--url', receiver.url], { ...cleanEnv(), SOCIALPLUS_WEBHOOK_SECRET: 'not-the-secret' });
 
     expect(run.code).toBe(1);

@@ -17,7 +17,7 @@ function project(cdkJson?: string): string {
 afterEach(() => dirs.splice(0).forEach((d) => rmSync(d, { recursive: true, force: true })));
 
 describe('targetStackName', () => {
-  it('takes --stack first, then cdk.json\'s stackName, then the default', () => {
+  it("takes --stack first, then cdk.json's stackName, then the default", () => {
     const dir = project(JSON.stringify({ app: 'x', context: { stackName: 'SocialPlusWebhooks-staging' } }));
     expect(targetStackName('Other', dir)).toBe('Other');
     expect(targetStackName(undefined, dir)).toBe('SocialPlusWebhooks-staging');

@@ -52,7 +52,11 @@ beforeAll(async () => {
     stream: { bufferIntervalMs: 50 },
   }));
   for (const body of [...FLAGS, CREATED]) {
-    const res = await fetch(`${pipeline.url}/webhook`, { method: 'POST', body, headers: { 'content-type': 'application/json', [SIGNATURE_HEADER]: sign(body, SECRET) } });
+    const res = await fetch(`${pipeline.url}/webhook`, {
+      method: 'POST',
+      body,
+      headers: { 'content-type': 'application/json', [SIGNATURE_HEADER]: sign(body, SECRET) },
+    });
     expect(res.status).toBe(200);
     await pipeline.settle();
   }
@@ -67,7 +71,12 @@ afterAll(async () => {
 const expectedModeration = (): UserModeration => ({
   userId: 'spam.account.42',
   // Newest first.
-  flags: [...FLAGS].reverse().map((body) => ({ at: expect.any(String) as unknown as string, event_id: eventIdOf(body), event_type: 'message.didFlag', expires_at: expect.any(String) as unknown as string })),
+  flags: [...FLAGS].reverse().map((body) => ({
+    at: expect.any(String) as unknown as string,
+    event_id: eventIdOf(body),
+    event_type: 'message.didFlag',
+    expires_at: expect.any(String) as unknown as string,
+  })),
   // The second flag crossed the threshold of 2 and claimed the global ban.
   bans: [{ scope: 'global', state: 'done', event_id: eventIdOf(FLAGS[1] as string), hold_until: expect.any(String) as unknown as string }],
   banEvents: [{ event_id: eventIdOf(FLAGS[1] as string), scope: 'global' }],
@@ -95,7 +104,9 @@ describe('state while local mode runs', () => {
     expect(user.stdout).toMatch(/^auto-moderation state of user spam\.account\.42\n\nflags:\nat +│ event_id +│ event_type +│ expires_at$/m);
     expect(user.stdout).toMatch(/^bans:\nscope +│ state │ event_id +│ hold_until$/m);
     expect(user.stdout).toMatch(new RegExp(`^global │ done  │ ${eventIdOf(FLAGS[1] as string)} │ `, 'm'));
-    expect(user.stdout).toMatch(new RegExp(`^bans caused \\(kept for good\\):\nevent_id +│ scope\n.*\n${eventIdOf(FLAGS[1] as string)} │ global$`, 'm'));
+    expect(user.stdout).toMatch(
+      new RegExp(`^bans caused \\(kept for good\\):\nevent_id +│ scope\n.*\n${eventIdOf(FLAGS[1] as string)} │ global$`, 'm'),
+    );
 
     const counters = await runCli(['state', '--day', day, '--dir', dir]);
     expect(counters.code, counters.stderr).toBe(0);
@@ -118,7 +129,9 @@ describe('state once local mode has stopped', () => {
     try {
       const run = await runCli(['state', '--day', day, '--dir', bare.dir]);
       expect(run.code).toBe(1);
-      expect(run.stderr).toContain('local mode has no handler state table (socialplus-webhooks-handler-state): auto-moderation and daily counters keep their state there, and neither has been on');
+      expect(run.stderr).toContain(
+        'local mode has no handler state table (socialplus-webhooks-handler-state): auto-moderation and daily counters keep their state there, and neither has been on',
+      );
     } finally {
       await stopTempPipeline(bare.pipeline, bare.dir);
     }
@@ -143,12 +156,15 @@ describe('state --aws', () => {
   let dynalite: RunningEmulator;
   let double: AwsDouble;
 
-  const describeStacks = (outputs: Record<string, string>) => queryAnswer(
-    'DescribeStacks',
-    `<Stacks><member><StackName>SocialPlusWebhooks</StackName><StackStatus>UPDATE_COMPLETE</StackStatus><CreationTime>2026-11-01T00:00:00Z</CreationTime><Outputs>${
-      Object.entries(outputs).map(([k, v]) => `<member><OutputKey>${k}</OutputKey><OutputValue>${v}</OutputValue></member>`).join('')
-    }</Outputs></member></Stacks>`,
-  );
+  const describeStacks = (outputs: Record<string, string>) =>
+    queryAnswer(
+      'DescribeStacks',
+      `<Stacks><member><StackName>SocialPlusWebhooks</StackName><StackStatus>UPDATE_COMPLETE</StackStatus><CreationTime>2026-11-01T00:00:00Z</CreationTime><Outputs>${Object.entries(
+        outputs,
+      )
+        .map(([k, v]) => `<member><OutputKey>${k}</OutputKey><OutputValue>${v}</OutputValue></member>`)
+        .join('')}</Outputs></member></Stacks>`,
+    );
   const env = () => ({ ...awsDoubleEnv(double.endpoint), AWS_ENDPOINT_URL_DYNAMODB: dynalite.endpoint });
 
   beforeAll(async () => {
@@ -160,7 +176,13 @@ describe('state --aws', () => {
     await counters.increment('e1', '2025-07-02', ['type#message.didFlag', 'channel#general'], new Date('2025-07-02T10:00:00Z'));
     await counters.increment('e2', '2025-07-02', ['type#message.didFlag'], new Date('2025-07-02T10:01:00Z'));
     const flags = new DynamoDbFlagCounterStore(client, TABLE);
-    await flags.recordFlag({ userId: 'u1', eventId: 'e1', at: new Date('2025-07-02T10:00:00Z'), eventType: 'message.didFlag', keepUntil: new Date('2025-07-03T11:00:00Z') });
+    await flags.recordFlag({
+      userId: 'u1',
+      eventId: 'e1',
+      at: new Date('2025-07-02T10:00:00Z'),
+      eventType: 'message.didFlag',
+      keepUntil: new Date('2025-07-03T11:00:00Z'),
+    });
     client.destroy();
   });
   afterAll(async () => {
@@ -189,7 +211,9 @@ describe('state --aws', () => {
     double.answer({ 'cloudformation:DescribeStacks': describeStacks({ EventTableName: 'events' }) });
     const none = await runCli(['state', '--aws', '--day', '2025-07-02'], env());
     expect(none.code).toBe(1);
-    expect(none.stderr).toContain("stack 'SocialPlusWebhooks' has no output HandlerStateTableName, so it has no handler state table: auto-moderation and daily counters keep their state there");
+    expect(none.stderr).toContain(
+      "stack 'SocialPlusWebhooks' has no output HandlerStateTableName, so it has no handler state table: auto-moderation and daily counters keep their state there",
+    );
 
     const missing = await runCli(['state', '--aws', '--day', '2025-07-02', '--table', 'nope'], env());
     expect(missing.code).toBe(1);

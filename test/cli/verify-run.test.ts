@@ -57,7 +57,11 @@ async function startFirewall(upstream: string): Promise<Firewall> {
         res.end('{"message":"Forbidden"}');
         return;
       }
-      const headers = Object.fromEntries(Object.entries(req.headers).filter(([k]) => k === 'content-type' || k.startsWith('x-')).map(([k, v]) => [k, String(v)]));
+      const headers = Object.fromEntries(
+        Object.entries(req.headers)
+          .filter(([k]) => k === 'content-type' || k.startsWith('x-'))
+          .map(([k, v]) => [k, String(v)]),
+      );
       void fetch(`${upstream}${req.url ?? ''}`, { method: req.method ?? 'POST', headers, body: Buffer.concat(chunks) }).then(async (up) => {
         res.writeHead(up.status, { 'content-type': up.headers.get('content-type') ?? 'application/json' });
         res.end(await up.text());
@@ -67,17 +71,23 @@ async function startFirewall(upstream: string): Promise<Firewall> {
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   return Object.assign(fw, {
     url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-    close: () => new Promise<void>((resolve) => {
-      server.closeAllConnections();
-      server.close(() => resolve());
-    }),
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
   });
 }
 
 /** CloudFormation's DescribeStacks answer (query protocol XML) for a stack with these outputs. */
 function describeStacks(outputs: Readonly<Record<string, string>>) {
-  const members = Object.entries(outputs).map(([k, v]) => `<member><OutputKey>${k}</OutputKey><OutputValue>${escapeXml(v)}</OutputValue></member>`).join('');
-  return queryAnswer('DescribeStacks', `<Stacks><member><StackName>${STACK}</StackName><StackStatus>UPDATE_COMPLETE</StackStatus><Outputs>${members}</Outputs></member></Stacks>`);
+  const members = Object.entries(outputs)
+    .map(([k, v]) => `<member><OutputKey>${k}</OutputKey><OutputValue>${escapeXml(v)}</OutputValue></member>`)
+    .join('');
+  return queryAnswer(
+    'DescribeStacks',
+    `<Stacks><member><StackName>${STACK}</StackName><StackStatus>UPDATE_COMPLETE</StackStatus><Outputs>${members}</Outputs></member></Stacks>`,
+  );
 }
 
 /** The outputs of a stack whose API is local mode (or the firewall in front of it). */
@@ -97,7 +107,9 @@ function outputs(over: Record<string, string> = {}): Record<string, string> {
 function answerAws(stackOutputs: Record<string, string>, secretString: string): void {
   aws.answer({
     'cloudformation:DescribeStacks': (call) =>
-      call.input.StackName === STACK ? describeStacks(stackOutputs) : queryError('ValidationError', `Stack with id ${String(call.input.StackName)} does not exist`),
+      call.input.StackName === STACK
+        ? describeStacks(stackOutputs)
+        : queryError('ValidationError', `Stack with id ${String(call.input.StackName)} does not exist`),
     'secretsmanager:GetSecretValue': (call) => jsonAnswer({ ARN: call.input.SecretId, Name: 'socialplus-webhook', SecretString: secretString }),
   });
 }
@@ -194,17 +206,25 @@ describe('verify --aws, all the way through', () => {
 
     const text = renderReport(report);
     expect(text).toContain(`verify    stack ${STACK}, source 'default' → POST ${pipeline.url}/webhook`);
-    expect(text).toContain('events    stored 5/5 in socialplus-webhooks-events; flagged verification 5/5; handlers: none ran (skipped by the marker); archived 5/5');
+    expect(text).toContain(
+      'events    stored 5/5 in socialplus-webhooks-events; flagged verification 5/5; handlers: none ran (skipped by the marker); archived 5/5',
+    );
     expect(text).toContain('OK        every event was accepted, stored, archived and skipped by the handlers');
     expect(text).toMatch(/p99 within Social Plus's 1\.5 s timeout/);
 
     // The documented filter leaves them out of queries over the archive (DuckDB, as Athena).
-    const q = await runCli(['query', [
-      "select count(distinct event_id) filter (where contains(flags, 'verification')) as marked,",
-      "       count(distinct event_id) filter (where not contains(flags, 'verification')) as others,",
-      "       count(distinct event_id) filter (where json_extract_scalar(payload, '$.socialplusWebhooksVerification.runId') = 'run-all-ok') as this_run",
-      'from events',
-    ].join('\n'), '--dir', dir, '--json']);
+    const q = await runCli([
+      'query',
+      [
+        "select count(distinct event_id) filter (where contains(flags, 'verification')) as marked,",
+        "       count(distinct event_id) filter (where not contains(flags, 'verification')) as others,",
+        "       count(distinct event_id) filter (where json_extract_scalar(payload, '$.socialplusWebhooksVerification.runId') = 'run-all-ok') as this_run",
+        'from events',
+      ].join('\n'),
+      '--dir',
+      dir,
+      '--json',
+    ]);
     expect(q.code, q.stderr).toBe(0);
     expect(JSON.parse(q.stdout)).toEqual([{ marked: 5, others: 0, this_run: 5 }]);
   });
@@ -215,7 +235,10 @@ describe('verify --aws, all the way through', () => {
     expect(report.ok).toBe(true);
     expect(report.url).toBe(`${pipeline.url}/webhook/partner`);
     expect(aws.callsTo('secretsmanager:GetSecretValue').map((c) => c.input.SecretId)).toEqual([PARTNER_SECRET_ARN]);
-    expect(report.events.map((e) => [e.stored, e.archived])).toEqual([[true, null], [true, null]]);
+    expect(report.events.map((e) => [e.stored, e.archived])).toEqual([
+      [true, null],
+      [true, null],
+    ]);
     expect(report.archive.checked).toBe(false);
     expect(renderReport(report)).toContain('archived not checked (add --wait-archive)');
     for (const e of report.events) expect((await pipeline.store.get(e.eventId))?.source).toBe('partner');
@@ -253,7 +276,9 @@ describe('verify --aws, when something is wrong', () => {
     answerAws(outputs({ WebhookUrlDefault: `${firewall.url}/webhook` }), SECRET);
     const report = await runVerify(plan({ count: 1 }), deps({ lookupPublicIp: async () => undefined }));
     expect(report.publicIp).toBeNull();
-    expect(report.problems[0]?.fix[0]).toBe('allow it: npx cdk deploy -c allowedCidrs=<your-public-ip>/32   (your public IP: curl https://checkip.amazonaws.com)');
+    expect(report.problems[0]?.fix[0]).toBe(
+      'allow it: npx cdk deploy -c allowedCidrs=<your-public-ip>/32   (your public IP: curl https://checkip.amazonaws.com)',
+    );
   });
 
   it('a placeholder secret stops before anything is posted, with the put-secret-value command', async () => {
@@ -261,7 +286,9 @@ describe('verify --aws, when something is wrong', () => {
     const accepted = pipeline.metrics().Accepted ?? 0;
     const run = runVerify(plan(), deps());
     await expect(run).rejects.toBeInstanceOf(CliError);
-    await expect(run).rejects.toThrow(`aws secretsmanager put-secret-value --secret-id '${SECRET_ARN}' --secret-string '<the secret key from the Social Plus console>'`);
+    await expect(run).rejects.toThrow(
+      `aws secretsmanager put-secret-value --secret-id '${SECRET_ARN}' --secret-string '<the secret key from the Social Plus console>'`,
+    );
     await expect(run).rejects.toThrow(/Nothing was sent/);
     expect(firewall.seen).toBe(0);
     expect(pipeline.metrics().Accepted ?? 0).toBe(accepted);
@@ -281,7 +308,9 @@ describe('verify --aws, when something is wrong', () => {
     expect(report.requests.map((r) => [r.status, r.answer, r.kind])).toEqual([[401, '{"message":"invalid signature"}', 'signature']]);
     expect(await pipeline.store.get(report.requests[0]?.eventId ?? '')).toBeUndefined();
     expect(report.problems).toHaveLength(1);
-    expect(report.problems[0]?.message).toContain(`the receiver refused the signature: 401 {"message":"invalid signature"}. The events were signed with the key in ${SECRET_ARN}`);
+    expect(report.problems[0]?.message).toContain(
+      `the receiver refused the signature: 401 {"message":"invalid signature"}. The events were signed with the key in ${SECRET_ARN}`,
+    );
     expect(report.problems[0]?.fix.join('\n')).toContain(`aws secretsmanager put-secret-value --secret-id '${SECRET_ARN}'`);
     expect(report.problems[0]?.fix.join('\n')).toContain('socialplus-webhooks doctor --aws');
     expectNoSecret(report, wrong);
@@ -298,7 +327,9 @@ describe('verify --aws, when something is wrong', () => {
   it('an unknown stack and an unknown source are named before anything is posted', async () => {
     answerAws(outputs(), SECRET);
     await expect(runVerify(plan({ stack: 'Elsewhere' }), deps())).rejects.toThrow("stack 'Elsewhere' was not found in this account and region");
-    await expect(runVerify(plan({ source: 'sg' }), deps())).rejects.toThrow("no webhook URL for source 'sg' (output WebhookUrlSg); it has WebhookUrlDefault, WebhookUrlPartner");
+    await expect(runVerify(plan({ source: 'sg' }), deps())).rejects.toThrow(
+      "no webhook URL for source 'sg' (output WebhookUrlSg); it has WebhookUrlDefault, WebhookUrlPartner",
+    );
     expect(aws.callsTo('secretsmanager:GetSecretValue')).toEqual([]);
   });
 });

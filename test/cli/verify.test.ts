@@ -103,7 +103,11 @@ describe('verification events', () => {
 
   it('replaces a marker already in the sample, and refuses a body that is not an envelope', () => {
     const already = Buffer.from(`{"event":"x.y","${VERIFICATION_MARKER_KEY}":{"runId":"old","seq":9},"data":{}}`);
-    expect(JSON.parse(markedBody(already, { runId: 'new', seq: 1 }).toString())).toEqual({ event: 'x.y', data: {}, [VERIFICATION_MARKER_KEY]: { runId: 'new', seq: 1 } });
+    expect(JSON.parse(markedBody(already, { runId: 'new', seq: 1 }).toString())).toEqual({
+      event: 'x.y',
+      data: {},
+      [VERIFICATION_MARKER_KEY]: { runId: 'new', seq: 1 },
+    });
     expect(() => markedBody('{"hello":"world"}', { runId: 'r', seq: 1 })).toThrow(RangeError);
     expect(() => verificationEvents(sample, 'r', 0)).toThrow(RangeError);
   });
@@ -142,8 +146,19 @@ describe('answers and advice', () => {
   });
 
   const ctx: AdviceContext = { stack: 'SocialPlusWebhooks', region: null, source: 'default', url: 'https://x/prod/webhook', secretArn: 'arn:secret' };
-  const check = (over: Partial<EventCheck>): EventCheck => ({ seq: 1, eventId: 'e1', stored: true, flags: ['verification'], handlers: [], archived: null, ...over });
-  const meta = (checked: boolean) => ({ store: { table: 't', timeoutSeconds: 60, found: 0 }, archive: { bucket: 'b', checked, timeoutSeconds: checked ? 120 : null, found: 0 } });
+  const check = (over: Partial<EventCheck>): EventCheck => ({
+    seq: 1,
+    eventId: 'e1',
+    stored: true,
+    flags: ['verification'],
+    handlers: [],
+    archived: null,
+    ...over,
+  });
+  const meta = (checked: boolean) => ({
+    store: { table: 't', timeoutSeconds: 60, found: 0 },
+    archive: { bucket: 'b', checked, timeoutSeconds: checked ? 120 : null, found: 0 },
+  });
 
   it('events: nothing to report when stored, marked, skipped and (when checked) archived', () => {
     expect(eventProblems([check({ archived: true })], meta(true), ctx)).toEqual([]);
@@ -173,18 +188,25 @@ describe('the stack outputs verify reads', () => {
   };
 
   it('per-source keys follow the source name (eu-app → EuApp)', () => {
-    expect(targetFromOutputs(outputs, 'S', 'default')).toEqual({ url: 'https://a/prod/webhook', secretArn: 'arn:default', table: 'events', bucket: 'archive' });
+    expect(targetFromOutputs(outputs, 'S', 'default')).toEqual({
+      url: 'https://a/prod/webhook',
+      secretArn: 'arn:default',
+      table: 'events',
+      bucket: 'archive',
+    });
     expect(targetFromOutputs(outputs, 'S', 'eu-app', 'arn:own').secretArn).toBe('arn:own');
   });
 
   it('names what is missing', () => {
-    expect(() => targetFromOutputs(outputs, 'S', 'sg')).toThrow(/no webhook URL for source 'sg' \(output WebhookUrlSg\); it has WebhookUrlDefault, WebhookUrlEuApp/);
+    expect(() => targetFromOutputs(outputs, 'S', 'sg')).toThrow(
+      /no webhook URL for source 'sg' \(output WebhookUrlSg\); it has WebhookUrlDefault, WebhookUrlEuApp/,
+    );
     expect(() => targetFromOutputs(outputs, 'S', 'eu-app')).toThrow(/no output SecretArnEuApp: source 'eu-app' uses a secret of its own/);
     expect(() => targetFromOutputs({ WebhookUrlDefault: 'u', SecretArnDefault: 'a' }, 'S', 'default')).toThrow(/no output EventTableName/);
     expect(() => targetFromOutputs({}, 'S', 'default')).toThrow(CliError);
   });
 
-  it('cdk.json: a source\'s own secretArn, and archiveBufferSeconds', () => {
+  it("cdk.json: a source's own secretArn, and archiveBufferSeconds", () => {
     expect(configuredSecretArn({ sources: [{ name: 'eu', region: 'eu', secretArn: 'arn:eu' }] }, 'eu')).toBe('arn:eu');
     expect(configuredSecretArn({ sources: '[{"name":"eu","secretArn":"arn:eu"}]' }, 'eu')).toBe('arn:eu');
     expect(configuredSecretArn({ sources: [{ name: 'default' }] }, 'default')).toBeUndefined();
@@ -255,9 +277,14 @@ describe('verify on the command line', () => {
         EventTableName: 'events',
         ArchiveBucketName: 'archive',
       };
-      const members = Object.entries(outputs).map(([k, v]) => `<member><OutputKey>${k}</OutputKey><OutputValue>${escapeXml(v)}</OutputValue></member>`).join('');
+      const members = Object.entries(outputs)
+        .map(([k, v]) => `<member><OutputKey>${k}</OutputKey><OutputValue>${escapeXml(v)}</OutputValue></member>`)
+        .join('');
       aws = await startAwsDouble({
-        'cloudformation:DescribeStacks': queryAnswer('DescribeStacks', `<Stacks><member><StackName>SocialPlusWebhooks</StackName><StackStatus>UPDATE_COMPLETE</StackStatus><Outputs>${members}</Outputs></member></Stacks>`),
+        'cloudformation:DescribeStacks': queryAnswer(
+          'DescribeStacks',
+          `<Stacks><member><StackName>SocialPlusWebhooks</StackName><StackStatus>UPDATE_COMPLETE</StackStatus><Outputs>${members}</Outputs></member></Stacks>`,
+        ),
         'secretsmanager:GetSecretValue': jsonAnswer({ ARN, Name: 'socialplus-webhook-default', SecretString: SECRET_PLACEHOLDER }),
       });
     });
@@ -270,7 +297,9 @@ describe('verify on the command line', () => {
       expect(run.code).toBe(1);
       expect(run.stdout).toBe('');
       expect(run.stderr).toContain("webhook secret for source 'default' is not configured: the secret still holds the placeholder");
-      expect(run.stderr).toContain(`aws secretsmanager put-secret-value --secret-id '${ARN}' --secret-string '<the secret key from the Social Plus console>'`);
+      expect(run.stderr).toContain(
+        `aws secretsmanager put-secret-value --secret-id '${ARN}' --secret-string '<the secret key from the Social Plus console>'`,
+      );
       expect(aws.callsTo('cloudformation:DescribeStacks')[0]?.input).toMatchObject({ StackName: 'SocialPlusWebhooks' });
       expect(aws.callsTo('secretsmanager:GetSecretValue')[0]?.input).toEqual({ SecretId: ARN });
       // Nothing else was asked of AWS: no store or archive reads, and the URL (a closed port) was never posted to.

@@ -48,33 +48,56 @@ describe('partitionPrefix (UTC)', () => {
   });
 
   it('parsePartition reads back what partitionPrefix wrote', () => {
-    fc.assert(fc.property(fc.date({ min: new Date('2000-01-01T00:00:00Z'), max: new Date('2099-12-31T23:59:59Z'), noInvalidDate: true }), (d) => {
-      const key = `${partitionPrefix(d)}socialplus-webhooks-1-2025-07-02-09-54-03-abc.gz`;
-      const iso = d.toISOString();
-      expect(parsePartition(key)).toEqual({ dt: iso.slice(0, 10), hour: iso.slice(11, 13) });
-    }));
+    fc.assert(
+      fc.property(fc.date({ min: new Date('2000-01-01T00:00:00Z'), max: new Date('2099-12-31T23:59:59Z'), noInvalidDate: true }), (d) => {
+        const key = `${partitionPrefix(d)}socialplus-webhooks-1-2025-07-02-09-54-03-abc.gz`;
+        const iso = d.toISOString();
+        expect(parsePartition(key)).toEqual({ dt: iso.slice(0, 10), hour: iso.slice(11, 13) });
+      }),
+    );
   });
 
   it('an event files its inbox objects under the same UTC day as its archive partition (property)', () => {
-    fc.assert(fc.property(fc.date({ min: new Date('2000-01-01T00:00:00Z'), max: new Date('2099-12-31T23:59:59Z'), noInvalidDate: true }), fc.uint8Array({ maxLength: 32 }), (d, body) => {
-      const { dt } = parsePartition(`${partitionPrefix(d)}x.gz`) ?? { dt: '' };
-      expect(parseInboxKey(spillKey(d, eventIdOf(body)))?.day).toBe(dt);
-      expect(parseInboxKey(claimCheckKey(d, eventIdOf(body)))?.day).toBe(dt);
-    }));
+    fc.assert(
+      fc.property(
+        fc.date({ min: new Date('2000-01-01T00:00:00Z'), max: new Date('2099-12-31T23:59:59Z'), noInvalidDate: true }),
+        fc.uint8Array({ maxLength: 32 }),
+        (d, body) => {
+          const { dt } = parsePartition(`${partitionPrefix(d)}x.gz`) ?? { dt: '' };
+          expect(parseInboxKey(spillKey(d, eventIdOf(body)))?.day).toBe(dt);
+          expect(parseInboxKey(claimCheckKey(d, eventIdOf(body)))?.day).toBe(dt);
+        },
+      ),
+    );
   });
 
-  it.each(['errors/x/dt=2025-07-02/file.gz', 'inbox/spill/abc', 'events/dt=2025-7-2/hour=9/x.gz', 'events/'])('parsePartition(%s) → undefined', (key) => {
-    expect(parsePartition(key)).toBeUndefined();
-  });
+  it.each(['errors/x/dt=2025-07-02/file.gz', 'inbox/spill/abc', 'events/dt=2025-7-2/hour=9/x.gz', 'events/'])(
+    'parsePartition(%s) → undefined',
+    (key) => {
+      expect(parsePartition(key)).toBeUndefined();
+    },
+  );
 });
 
 describe('archiveLine', () => {
   it('carries the columns in the Glue table order, the docs/architecture.md §6 order with flags before the payload', () => {
     expect(ARCHIVE_COLUMNS).toEqual([
-      'event_id', 'event_type', 'event_name', 'received_at', 'occurred_at', 'source',
-      'actor_id', 'target_type', 'target_id', 'deprecated', 'flags', 'payload',
+      'event_id',
+      'event_type',
+      'event_name',
+      'received_at',
+      'occurred_at',
+      'source',
+      'actor_id',
+      'target_type',
+      'target_id',
+      'deprecated',
+      'flags',
+      'payload',
     ]);
-    const line = archiveLine(fixedArchiveRecord('{}', { actorId: 'u1', targetType: 'message', targetId: 'm1', occurredAt: '2025-07-02T09:00:00.000Z' }));
+    const line = archiveLine(
+      fixedArchiveRecord('{}', { actorId: 'u1', targetType: 'message', targetId: 'm1', occurredAt: '2025-07-02T09:00:00.000Z' }),
+    );
     expect(Object.keys(JSON.parse(line))).toEqual([...ARCHIVE_COLUMNS]);
   });
 
@@ -97,10 +120,26 @@ describe('archiveLine', () => {
   });
 
   it('writes deprecated and entity columns when known', () => {
-    const row = JSON.parse(archiveLine(fixedArchiveRecord('{}', {
-      deprecated: true, actorId: 'a', targetType: 'channel', targetId: 'c', occurredAt: '2025-07-01T00:00:00.000Z', source: 'eu-app',
-    })));
-    expect(row).toMatchObject({ deprecated: true, actor_id: 'a', target_type: 'channel', target_id: 'c', occurred_at: '2025-07-01T00:00:00.000Z', source: 'eu-app' });
+    const row = JSON.parse(
+      archiveLine(
+        fixedArchiveRecord('{}', {
+          deprecated: true,
+          actorId: 'a',
+          targetType: 'channel',
+          targetId: 'c',
+          occurredAt: '2025-07-01T00:00:00.000Z',
+          source: 'eu-app',
+        }),
+      ),
+    );
+    expect(row).toMatchObject({
+      deprecated: true,
+      actor_id: 'a',
+      target_type: 'channel',
+      target_id: 'c',
+      occurred_at: '2025-07-01T00:00:00.000Z',
+      source: 'eu-app',
+    });
   });
 
   it.each(SAMPLE_NAMES)('sample %s: one line ending in \\n, payload byte-exact', (name) => {
@@ -127,13 +166,15 @@ describe('archiveLine', () => {
   });
 
   it('round-trips through JSON.parse with the payload unchanged (property)', () => {
-    fc.assert(fc.property(fc.string({ unit: 'binary', maxLength: 2000 }), fc.string({ maxLength: 40 }), (payload, source) => {
-      const line = archiveLine(fixedArchiveRecord(payload, { source }));
-      expect(line.indexOf('\n')).toBe(line.length - 1);
-      const row = JSON.parse(line);
-      expect(row.payload).toBe(payload);
-      expect(row.source).toBe(source);
-      expect(Object.keys(row)).toEqual([...ARCHIVE_COLUMNS]);
-    }));
+    fc.assert(
+      fc.property(fc.string({ unit: 'binary', maxLength: 2000 }), fc.string({ maxLength: 40 }), (payload, source) => {
+        const line = archiveLine(fixedArchiveRecord(payload, { source }));
+        expect(line.indexOf('\n')).toBe(line.length - 1);
+        const row = JSON.parse(line);
+        expect(row.payload).toBe(payload);
+        expect(row.source).toBe(source);
+        expect(Object.keys(row)).toEqual([...ARCHIVE_COLUMNS]);
+      }),
+    );
   });
 });

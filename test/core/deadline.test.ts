@@ -35,30 +35,41 @@ describe('planAnswer: the queue gets min(deadline, what is left before the answe
     expect(planAnswer({ arrivedAtMs: T0 + 80, nowMs: T0 })).toEqual({ queueMs: 1000, answerByMs: T0 + 1400, inTime: true });
   });
 
-  it.each([1400, 1499, 5000])('arrived %i ms ago: too late to answer in time, so the plan keeps the event (full deadline, then the spill reserve)', (elapsed) => {
-    const plan = planAnswer({ arrivedAtMs: T0, nowMs: T0 + elapsed });
-    expect(plan).toEqual({ queueMs: 1000, answerByMs: T0 + elapsed + 1000 + SPILL_RESERVE_MS, inTime: false });
-  });
+  it.each([1400, 1499, 5000])(
+    'arrived %i ms ago: too late to answer in time, so the plan keeps the event (full deadline, then the spill reserve)',
+    (elapsed) => {
+      const plan = planAnswer({ arrivedAtMs: T0, nowMs: T0 + elapsed });
+      expect(plan).toEqual({ queueMs: 1000, answerByMs: T0 + elapsed + 1000 + SPILL_RESERVE_MS, inTime: false });
+    },
+  );
 
   it.each([0, -1, Number.NaN])('rejects a deadline of %s, naming it', (deadlineMs) => {
-    expect(() => planAnswer({ arrivedAtMs: T0, nowMs: T0, deadlineMs })).toThrow(`receiver deadline must be a positive number of ms, got ${deadlineMs}`);
+    expect(() => planAnswer({ arrivedAtMs: T0, nowMs: T0, deadlineMs })).toThrow(
+      `receiver deadline must be a positive number of ms, got ${deadlineMs}`,
+    );
   });
 
   it('never plans past the answer (property)', () => {
-    fc.assert(fc.property(fc.integer({ min: -2000, max: ANSWER_WITHIN_MS - RESPONSE_MARGIN_MS - 1 }), fc.integer({ min: 1, max: 60_000 }), (elapsed, deadlineMs) => {
-      const now = T0 + elapsed;
-      const plan = planAnswer({ arrivedAtMs: T0, nowMs: now, deadlineMs });
-      expect(plan.inTime).toBe(true);
-      // The answer is on its way by 1.5 s after arrival, minus the way out.
-      expect(plan.answerByMs).toBeLessThanOrEqual(Math.max(T0, now) + ANSWER_WITHIN_MS - RESPONSE_MARGIN_MS);
-      expect(plan.queueMs).toBeLessThanOrEqual(deadlineMs);
-      expect(plan.queueMs === 0 || plan.queueMs >= Math.min(MIN_ATTEMPT_MS, deadlineMs)).toBe(true);
-      // Queue work, then the whole spill reserve, still ends by the time the answer is due.
-      if (plan.queueMs > 0) expect(now + plan.queueMs + SPILL_RESERVE_MS).toBeLessThanOrEqual(plan.answerByMs);
-      // Whatever the queue took, the spill gets its share and still answers within 1.5 s.
-      const spillAt = now + plan.queueMs;
-      expect(spillAt + spillBudgetMs(plan, spillAt)).toBeLessThanOrEqual(Math.max(T0, now) + ANSWER_WITHIN_MS);
-    }));
+    fc.assert(
+      fc.property(
+        fc.integer({ min: -2000, max: ANSWER_WITHIN_MS - RESPONSE_MARGIN_MS - 1 }),
+        fc.integer({ min: 1, max: 60_000 }),
+        (elapsed, deadlineMs) => {
+          const now = T0 + elapsed;
+          const plan = planAnswer({ arrivedAtMs: T0, nowMs: now, deadlineMs });
+          expect(plan.inTime).toBe(true);
+          // The answer is on its way by 1.5 s after arrival, minus the way out.
+          expect(plan.answerByMs).toBeLessThanOrEqual(Math.max(T0, now) + ANSWER_WITHIN_MS - RESPONSE_MARGIN_MS);
+          expect(plan.queueMs).toBeLessThanOrEqual(deadlineMs);
+          expect(plan.queueMs === 0 || plan.queueMs >= Math.min(MIN_ATTEMPT_MS, deadlineMs)).toBe(true);
+          // Queue work, then the whole spill reserve, still ends by the time the answer is due.
+          if (plan.queueMs > 0) expect(now + plan.queueMs + SPILL_RESERVE_MS).toBeLessThanOrEqual(plan.answerByMs);
+          // Whatever the queue took, the spill gets its share and still answers within 1.5 s.
+          const spillAt = now + plan.queueMs;
+          expect(spillAt + spillBudgetMs(plan, spillAt)).toBeLessThanOrEqual(Math.max(T0, now) + ANSWER_WITHIN_MS);
+        },
+      ),
+    );
   });
 });
 
@@ -78,17 +89,21 @@ describe('withDeadline', () => {
 
   it('returns what the work returns, with a live signal', async () => {
     let seen: AbortSignal | undefined;
-    await expect(withDeadline('the queue', 1000, async (signal) => {
-      seen = signal;
-      return 42;
-    })).resolves.toBe(42);
+    await expect(
+      withDeadline('the queue', 1000, async (signal) => {
+        seen = signal;
+        return 42;
+      }),
+    ).resolves.toBe(42);
     expect(seen?.aborted).toBe(false);
   });
 
-  it('passes the work\'s own failure through', async () => {
-    await expect(withDeadline('the queue', 1000, async () => {
-      throw new Error('ServiceUnavailable');
-    })).rejects.toThrow('ServiceUnavailable');
+  it("passes the work's own failure through", async () => {
+    await expect(
+      withDeadline('the queue', 1000, async () => {
+        throw new Error('ServiceUnavailable');
+      }),
+    ).rejects.toThrow('ServiceUnavailable');
   });
 
   it('at the deadline: rejects with DeadlineExceededError and aborts the signal, even if the work ignores it', async () => {
@@ -98,7 +113,10 @@ describe('withDeadline', () => {
       seen = signal;
       return new Promise<never>(() => undefined);
     });
-    const outcome = pending.then(() => 'resolved', (err: unknown) => err);
+    const outcome = pending.then(
+      () => 'resolved',
+      (err: unknown) => err,
+    );
     await vi.advanceTimersByTimeAsync(249);
     expect(seen?.aborted).toBe(false);
     await vi.advanceTimersByTimeAsync(1);

@@ -8,7 +8,11 @@ describe('eventIdOf', () => {
   it.each([
     // Computed outside Node (Python hashlib) over the same literal bytes.
     ['ASCII', Buffer.from('what do ya want for nothing?', 'utf8'), 'b381e7fec653fc3ab9b178272366b8ac'],
-    ['multi-byte UTF-8', Buffer.from('{"event":"message.didCreate","data":{"messages":[{"messageId":"m2","data":{"text":"สวัสดี 👋🏽 日本語"}}]}}', 'utf8'), '5486a0dccf5161fa392f2b94f9cd8519'],
+    [
+      'multi-byte UTF-8',
+      Buffer.from('{"event":"message.didCreate","data":{"messages":[{"messageId":"m2","data":{"text":"สวัสดี 👋🏽 日本語"}}]}}', 'utf8'),
+      '5486a0dccf5161fa392f2b94f9cd8519',
+    ],
     ['whitespace kept', Buffer.from('{ "event" : "post.didCreate",\n  "data": {"b":1,"a":2} }\n', 'utf8'), '3d5533c01db41ed489e79c75b5583a08'],
   ])('%s: the first 32 hex characters of SHA-256 of the raw bytes', (_label, bytes, id) => {
     expect(eventIdOf(bytes)).toBe(id);
@@ -36,13 +40,15 @@ describe('eventIdOf', () => {
   });
 
   it('one byte changed → another id (property)', () => {
-    fc.assert(fc.property(fc.uint8Array({ minLength: 1, maxLength: 2048 }), fc.nat(), fc.integer({ min: 1, max: 255 }), (bytes, at, delta) => {
-      const changed = Uint8Array.from(bytes);
-      const i = at % changed.length;
-      changed[i] = ((changed[i] as number) + delta) % 256;
-      expect(eventIdOf(changed)).not.toBe(eventIdOf(bytes));
-      expect(eventIdOf(Uint8Array.from(bytes))).toBe(eventIdOf(bytes));
-    }));
+    fc.assert(
+      fc.property(fc.uint8Array({ minLength: 1, maxLength: 2048 }), fc.nat(), fc.integer({ min: 1, max: 255 }), (bytes, at, delta) => {
+        const changed = Uint8Array.from(bytes);
+        const i = at % changed.length;
+        changed[i] = ((changed[i] as number) + delta) % 256;
+        expect(eventIdOf(changed)).not.toBe(eventIdOf(bytes));
+        expect(eventIdOf(Uint8Array.from(bytes))).toBe(eventIdOf(bytes));
+      }),
+    );
   });
 });
 

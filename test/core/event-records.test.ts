@@ -17,7 +17,8 @@ import { sampleBody } from '../support/samples.js';
 const NOW = new Date('2025-07-02T10:00:00.000Z');
 const ATTRS = { receivedAt: '2025-07-02T09:54:03.221Z', source: 'eu-app', requestId: 'req-1' };
 const REF = `inbox/large/2025-07-02/${'c'.repeat(32)}`;
-const decode = (body: string, payloadRef?: string) => decodeBody(body, { messageId: 'm-1', attributes: ATTRS }, NOW, payloadRef ? { payloadRef } : {});
+const decode = (body: string, payloadRef?: string) =>
+  decodeBody(body, { messageId: 'm-1', attributes: ATTRS }, NOW, payloadRef ? { payloadRef } : {});
 /** Base64 of random bytes: text that gzip cannot shrink much. */
 const incompressible = (bytes: number) => JSON.stringify({ event: 'v3.post.didCreate', data: { blob: randomBytes(bytes).toString('base64') } });
 
@@ -32,7 +33,7 @@ describe('the event header', () => {
 });
 
 describe('where the store item keeps the payload', () => {
-  it('an ordinary payload: inline, with the S3 copy\'s key passed on when there is one', () => {
+  it("an ordinary payload: inline, with the S3 copy's key passed on when there is one", () => {
     const stored = toStoredEvent(decode(sampleBody('message.didFlag'), REF), 90, NOW);
     expect(stored.flags).toEqual([]);
     expect(stored.payloadRef).toBe(REF);
@@ -60,7 +61,9 @@ describe('where the store item keeps the payload', () => {
 
   it('a payload too large compressed with no S3 copy: PayloadTooLargeError, saying what is missing', () => {
     expect(() => toStoredEvent(decode(incompressible(450_000)), 90, NOW)).toThrow(PayloadTooLargeError);
-    expect(() => toStoredEvent(decode(incompressible(450_000)), 90, NOW)).toThrow(/has no S3 copy; give the fan-out a blob store \(ARCHIVE_BUCKET_NAME\)/);
+    expect(() => toStoredEvent(decode(incompressible(450_000)), 90, NOW)).toThrow(
+      /has no S3 copy; give the fan-out a blob store \(ARCHIVE_BUCKET_NAME\)/,
+    );
   });
 
   it('below the copy threshold gzip always fits, so nothing is compressed to decide', () => {

@@ -21,7 +21,11 @@ import { sampleBody } from '../support/samples.js';
 const ID = eventIdOf('{"event":"message.didCreate"}');
 const AT = new Date('2025-07-02T23:59:59.999Z');
 const ATTRS: QueueMessageAttributes = {
-  eventId: ID, eventType: 'message.didCreate', receivedAt: AT.toISOString(), source: 'eu-app', requestId: 'req-1',
+  eventId: ID,
+  eventType: 'message.didCreate',
+  receivedAt: AT.toISOString(),
+  source: 'eu-app',
+  requestId: 'req-1',
 };
 
 describe('inbox keys', () => {
@@ -38,12 +42,14 @@ describe('inbox keys', () => {
 
   it('parseInboxKey reads back what the builders wrote (property)', () => {
     const dates = fc.date({ min: new Date('2000-01-01T00:00:00Z'), max: new Date('2099-12-31T23:59:59Z'), noInvalidDate: true });
-    fc.assert(fc.property(dates, fc.uint8Array({ maxLength: 64 }), (at, bytes) => {
-      const id = eventIdOf(bytes);
-      const day = at.toISOString().slice(0, 10);
-      expect(parseInboxKey(claimCheckKey(at, id))).toEqual({ kind: 'large', day, eventId: id });
-      expect(parseInboxKey(spillKey(at, id))).toEqual({ kind: 'spill', day, eventId: id });
-    }));
+    fc.assert(
+      fc.property(dates, fc.uint8Array({ maxLength: 64 }), (at, bytes) => {
+        const id = eventIdOf(bytes);
+        const day = at.toISOString().slice(0, 10);
+        expect(parseInboxKey(claimCheckKey(at, id))).toEqual({ kind: 'large', day, eventId: id });
+        expect(parseInboxKey(spillKey(at, id))).toEqual({ kind: 'spill', day, eventId: id });
+      }),
+    );
   });
 
   it.each([
@@ -72,15 +78,17 @@ describe('object metadata', () => {
   });
 
   it('round-trips any attribute values as US-ASCII (property)', () => {
-    fc.assert(fc.property(fc.string({ unit: 'grapheme', maxLength: 80 }), fc.string({ unit: 'grapheme', maxLength: 40 }), (eventType, requestId) => {
-      const attrs = { ...ATTRS, eventType, requestId };
-      const meta = toBlobMetadata(attrs);
-      for (const v of Object.values(meta)) expect(v).toMatch(/^[\x20-\x7e]*$/);
-      const back = fromBlobMetadata(meta);
-      expect(back.eventType ?? '').toBe(eventType);
-      expect(back.requestId ?? '').toBe(requestId);
-      expect(back.receivedAt).toBe(ATTRS.receivedAt);
-    }));
+    fc.assert(
+      fc.property(fc.string({ unit: 'grapheme', maxLength: 80 }), fc.string({ unit: 'grapheme', maxLength: 40 }), (eventType, requestId) => {
+        const attrs = { ...ATTRS, eventType, requestId };
+        const meta = toBlobMetadata(attrs);
+        for (const v of Object.values(meta)) expect(v).toMatch(/^[\x20-\x7e]*$/);
+        const back = fromBlobMetadata(meta);
+        expect(back.eventType ?? '').toBe(eventType);
+        expect(back.requestId ?? '').toBe(requestId);
+        expect(back.receivedAt).toBe(ATTRS.receivedAt);
+      }),
+    );
   });
 
   it('a value that does not decode is left out rather than thrown on', () => {
@@ -99,7 +107,7 @@ describe('claim-check message', () => {
 });
 
 describe('queueMessageBytes (what SQS counts against its 1 MiB)', () => {
-  it('adds each attribute\'s name, data type and value to the body', () => {
+  it("adds each attribute's name, data type and value to the body", () => {
     const attrs: QueueMessageAttributes = { eventId: 'a'.repeat(32), eventType: 'é', receivedAt: 'x', source: 'default', requestId: '' };
     // eventId 7+6+32, eventType 9+6+2, receivedAt 10+6+1, source 6+6+7; an empty value is not sent.
     expect(queueMessageBytes(100, attrs)).toBe(100 + 45 + 17 + 17 + 19);
@@ -128,24 +136,42 @@ describe('attributeSafe (a value from the body, on a message attribute)', () => 
 describe('S3 notifications', () => {
   /** A notification exactly as S3 sends it to SQS (from the S3 documentation's example). */
   const real = JSON.stringify({
-    Records: [{
-      eventVersion: '2.1', eventSource: 'aws:s3', awsRegion: 'us-west-2', eventTime: '1970-01-01T00:00:00.000Z',
-      eventName: 'ObjectCreated:Put', userIdentity: { principalId: 'AIDAJDPLRKLG7UEXAMPLE' },
-      requestParameters: { sourceIPAddress: '127.0.0.1' }, responseElements: { 'x-amz-request-id': 'C3D13FE58DE4C810', 'x-amz-id-2': 'FMyUVURIY8/IgAtTv8xRjskZQpcIZ9KG4V5Wp6S7S/JRWeUWerMUE5JgHvANOjpD' },
-      s3: {
-        s3SchemaVersion: '1.0', configurationId: 'spill',
-        bucket: { name: 'archive-bucket', ownerIdentity: { principalId: 'A3NL1KOZZKExample' }, arn: 'arn:aws:s3:::archive-bucket' },
-        object: { key: `inbox/spill/2025-07-02/${ID}`, size: 1024, eTag: 'd41d8cd98f00b204e9800998ecf8427e', sequencer: '0055AED6DCD90281E5' },
+    Records: [
+      {
+        eventVersion: '2.1',
+        eventSource: 'aws:s3',
+        awsRegion: 'us-west-2',
+        eventTime: '1970-01-01T00:00:00.000Z',
+        eventName: 'ObjectCreated:Put',
+        userIdentity: { principalId: 'AIDAJDPLRKLG7UEXAMPLE' },
+        requestParameters: { sourceIPAddress: '127.0.0.1' },
+        responseElements: {
+          'x-amz-request-id': 'C3D13FE58DE4C810',
+          'x-amz-id-2': 'FMyUVURIY8/IgAtTv8xRjskZQpcIZ9KG4V5Wp6S7S/JRWeUWerMUE5JgHvANOjpD',
+        },
+        s3: {
+          s3SchemaVersion: '1.0',
+          configurationId: 'spill',
+          bucket: { name: 'archive-bucket', ownerIdentity: { principalId: 'A3NL1KOZZKExample' }, arn: 'arn:aws:s3:::archive-bucket' },
+          object: { key: `inbox/spill/2025-07-02/${ID}`, size: 1024, eTag: 'd41d8cd98f00b204e9800998ecf8427e', sequencer: '0055AED6DCD90281E5' },
+        },
       },
-    }],
+    ],
   });
 
   it('reads the bucket, key and event name', () => {
-    expect(parseS3Notification(real)).toEqual({ kind: 'objects', objects: [{ bucket: 'archive-bucket', key: `inbox/spill/2025-07-02/${ID}`, eventName: 'ObjectCreated:Put' }] });
+    expect(parseS3Notification(real)).toEqual({
+      kind: 'objects',
+      objects: [{ bucket: 'archive-bucket', key: `inbox/spill/2025-07-02/${ID}`, eventName: 'ObjectCreated:Put' }],
+    });
   });
 
   it('recognises the s3:TestEvent S3 sends when the configuration is saved', () => {
-    expect(parseS3Notification('{"Service":"Amazon S3","Event":"s3:TestEvent","Time":"2025-07-02T09:54:03.221Z","Bucket":"archive-bucket","RequestId":"R","HostId":"H"}')).toEqual({ kind: 'test' });
+    expect(
+      parseS3Notification(
+        '{"Service":"Amazon S3","Event":"s3:TestEvent","Time":"2025-07-02T09:54:03.221Z","Bucket":"archive-bucket","RequestId":"R","HostId":"H"}',
+      ),
+    ).toEqual({ kind: 'test' });
   });
 
   it('decodes URL-encoded keys (S3 writes a space as +)', () => {
@@ -166,11 +192,19 @@ describe('S3 notifications', () => {
 
   it('s3NotificationBody writes what parseS3Notification reads (property)', () => {
     const segment = fc.string({ unit: 'grapheme', minLength: 1, maxLength: 20 }).filter((s) => !s.includes('/'));
-    fc.assert(fc.property(fc.array(fc.array(segment, { minLength: 1, maxLength: 4 }).map((parts) => `inbox/spill/${parts.join('/')}`), { minLength: 1, maxLength: 5 }), (keys) => {
-      expect(parseS3Notification(s3NotificationBody('archive-bucket', keys))).toEqual({
-        kind: 'objects',
-        objects: keys.map((key) => ({ bucket: 'archive-bucket', key, eventName: 'ObjectCreated:Put' })),
-      });
-    }));
+    fc.assert(
+      fc.property(
+        fc.array(
+          fc.array(segment, { minLength: 1, maxLength: 4 }).map((parts) => `inbox/spill/${parts.join('/')}`),
+          { minLength: 1, maxLength: 5 },
+        ),
+        (keys) => {
+          expect(parseS3Notification(s3NotificationBody('archive-bucket', keys))).toEqual({
+            kind: 'objects',
+            objects: keys.map((key) => ({ bucket: 'archive-bucket', key, eventName: 'ObjectCreated:Put' })),
+          });
+        },
+      ),
+    );
   });
 });

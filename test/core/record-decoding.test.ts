@@ -20,11 +20,25 @@ describe('planRecord: how a queue record is read', () => {
     ['an ordinary message', record(BODY), { kind: 'inline' }],
     ['a message with a base64 body', record(Buffer.from(BODY).toString('base64'), { ...ATTRS, bodyEncoding: 'base64' }), { kind: 'inline' }],
     ['a claim check', record('{"claimCheckKey":"…"}', { ...ATTRS, claimCheckKey: large }), { kind: 'claim-check', key: large }],
-    ['a claim check pointing outside inbox/large/', record('{}', { ...ATTRS, claimCheckKey: spillKey(AT, ID) }), { kind: 'undecodable', reason: 'pointer-malformed' }],
-    ['a claim check with a garbled key', record('{}', { ...ATTRS, claimCheckKey: 'inbox/large/../../events/x' }), { kind: 'undecodable', reason: 'pointer-malformed' }],
-    ['an S3 notification (no receiver attributes)', record(s3NotificationBody('b', [spillKey(AT, ID)]), {}),
-      { kind: 's3-notification', notification: { kind: 'objects', objects: [{ bucket: 'b', key: spillKey(AT, ID), eventName: 'ObjectCreated:Put' }] } }],
-    ['S3\'s test event', record('{"Service":"Amazon S3","Event":"s3:TestEvent"}', {}), { kind: 's3-notification', notification: { kind: 'test' } }],
+    [
+      'a claim check pointing outside inbox/large/',
+      record('{}', { ...ATTRS, claimCheckKey: spillKey(AT, ID) }),
+      { kind: 'undecodable', reason: 'pointer-malformed' },
+    ],
+    [
+      'a claim check with a garbled key',
+      record('{}', { ...ATTRS, claimCheckKey: 'inbox/large/../../events/x' }),
+      { kind: 'undecodable', reason: 'pointer-malformed' },
+    ],
+    [
+      'an S3 notification (no receiver attributes)',
+      record(s3NotificationBody('b', [spillKey(AT, ID)]), {}),
+      {
+        kind: 's3-notification',
+        notification: { kind: 'objects', objects: [{ bucket: 'b', key: spillKey(AT, ID), eventName: 'ObjectCreated:Put' }] },
+      },
+    ],
+    ["S3's test event", record('{"Service":"Amazon S3","Event":"s3:TestEvent"}', {}), { kind: 's3-notification', notification: { kind: 'test' } }],
     ['a notification-shaped webhook body sent by the receiver', record(s3NotificationBody('b', [spillKey(AT, ID)])), { kind: 'inline' }],
     ['a body without attributes that is no notification', record(BODY, {}), { kind: 'inline' }],
   ])('%s', (_label, r, plan) => {
@@ -35,7 +49,15 @@ describe('planRecord: how a queue record is read', () => {
 describe('decodeRecord: a record that carries its body', () => {
   it('text: kept as is, id from its bytes, attributes read', () => {
     const e = decodeRecord(record(BODY), NOW);
-    expect(e).toMatchObject({ messageId: 'm-1', eventId: ID, rawBody: BODY, bodyBytes: Buffer.byteLength(BODY), receivedAt: AT.toISOString(), source: 'eu-app', flags: [] });
+    expect(e).toMatchObject({
+      messageId: 'm-1',
+      eventId: ID,
+      rawBody: BODY,
+      bodyBytes: Buffer.byteLength(BODY),
+      receivedAt: AT.toISOString(),
+      source: 'eu-app',
+      flags: [],
+    });
     expect(e.parsed.eventType).toBe('message.didFlag');
   });
 
@@ -58,7 +80,13 @@ describe('decodeRecord: a record that carries its body', () => {
     ['an encoding nobody writes', 'e30=', 'gzip'],
   ])('%s → undecodable, flagged encoding-invalid, the record body kept', (_label, body, bodyEncoding) => {
     const e = decodeRecord(record(body, { ...ATTRS, bodyEncoding }), NOW);
-    expect(e).toMatchObject({ eventId: eventIdOf(body), rawBody: body, flags: ['undecodable', 'encoding-invalid'], receivedAt: AT.toISOString(), source: 'eu-app' });
+    expect(e).toMatchObject({
+      eventId: eventIdOf(body),
+      rawBody: body,
+      flags: ['undecodable', 'encoding-invalid'],
+      receivedAt: AT.toISOString(),
+      source: 'eu-app',
+    });
     expect(e.parsed.payload).toBeUndefined();
   });
 });
@@ -72,7 +100,7 @@ describe('undecodableEvent', () => {
     expect(toArchiveRecord(e)).toMatchObject({ eventType: 'unknown', eventName: null, flags: ['undecodable', 'blob-missing'], payload: pointer });
   });
 
-  it('falls back to the queue\'s time and the default source when the record has neither', () => {
+  it("falls back to the queue's time and the default source when the record has neither", () => {
     const e = undecodableEvent({ messageId: 'm', body: 'x', attributes: {}, sentAt: AT }, 'pointer-malformed', NOW);
     expect(e).toMatchObject({ receivedAt: AT.toISOString(), source: 'default' });
   });
@@ -81,22 +109,27 @@ describe('undecodableEvent', () => {
 describe('the exact bytes survive every way a body travels (property)', () => {
   const bodies = fc.oneof(
     fc.uint8Array({ minLength: 1, maxLength: 600 }).map((b) => Buffer.from(b)),
-    fc.string({ unit: 'grapheme', minLength: 1, maxLength: 300 }).map((t) => Buffer.from(JSON.stringify({ event: 'message.didCreate', data: { t } }))),
+    fc
+      .string({ unit: 'grapheme', minLength: 1, maxLength: 300 })
+      .map((t) => Buffer.from(JSON.stringify({ event: 'message.didCreate', data: { t } }))),
   );
 
   it('inline text or base64, or fetched bytes: one id, and the archive line restores the bytes', () => {
-    fc.assert(fc.property(bodies, (bytes) => {
-      const id = eventIdOf(bytes);
-      const viaBase64 = decodeRecord(record(bytes.toString('base64'), { ...ATTRS, bodyEncoding: 'base64' }), NOW);
-      const viaBlob = decodeBody(bytes, { messageId: 'm', attributes: ATTRS }, NOW);
-      for (const e of [viaBase64, viaBlob]) {
-        expect(e.eventId).toBe(id);
-        expect(e.bodyBytes).toBe(bytes.length);
-        const row = JSON.parse(archiveLine(toArchiveRecord(e))) as { payload: string; flags: string[]; event_id: string };
-        const restored = row.flags.includes('body-base64') ? Buffer.from(row.payload, 'base64') : Buffer.from(row.payload, 'utf8');
-        expect(restored.equals(bytes)).toBe(true);
-        expect(row.event_id).toBe(id);
-      }
-    }), { numRuns: 300 });
+    fc.assert(
+      fc.property(bodies, (bytes) => {
+        const id = eventIdOf(bytes);
+        const viaBase64 = decodeRecord(record(bytes.toString('base64'), { ...ATTRS, bodyEncoding: 'base64' }), NOW);
+        const viaBlob = decodeBody(bytes, { messageId: 'm', attributes: ATTRS }, NOW);
+        for (const e of [viaBase64, viaBlob]) {
+          expect(e.eventId).toBe(id);
+          expect(e.bodyBytes).toBe(bytes.length);
+          const row = JSON.parse(archiveLine(toArchiveRecord(e))) as { payload: string; flags: string[]; event_id: string };
+          const restored = row.flags.includes('body-base64') ? Buffer.from(row.payload, 'base64') : Buffer.from(row.payload, 'utf8');
+          expect(restored.equals(bytes)).toBe(true);
+          expect(row.event_id).toBe(id);
+        }
+      }),
+      { numRuns: 300 },
+    );
   });
 });

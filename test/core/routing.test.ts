@@ -66,12 +66,18 @@ describe('route', () => {
 });
 
 describe('assertValidPattern', () => {
-  it.each(['*', 'message.*', 'message.didFlag', 'v3.post.didCreate', 'push-notification.*', 'push-notification.message.*', 'unknown', 'video-streaming.didRecord'])(
-    '%s is valid',
-    (p) => {
-      expect(() => assertValidPattern(p)).not.toThrow();
-    },
-  );
+  it.each([
+    '*',
+    'message.*',
+    'message.didFlag',
+    'v3.post.didCreate',
+    'push-notification.*',
+    'push-notification.message.*',
+    'unknown',
+    'video-streaming.didRecord',
+  ])('%s is valid', (p) => {
+    expect(() => assertValidPattern(p)).not.toThrow();
+  });
 
   it.each([
     ['', /empty or contains whitespace/],

@@ -117,7 +117,11 @@ describe('the body is not normalised (by default)', () => {
       reason: 'form-not-accepted',
       diagnosis: { encoding: 'base64', formsTried: ['base64', 'json-base64'], bodyIsJson: true, matchedForm: 'json-base64' },
     });
-    expect(verifySignature(escaped, reference(sent, key), [key], { forms: SIGNATURE_FORMS })).toEqual({ ok: true, secretIndex: 0, form: 'json-base64' });
+    expect(verifySignature(escaped, reference(sent, key), [key], { forms: SIGNATURE_FORMS })).toEqual({
+      ok: true,
+      secretIndex: 0,
+      form: 'json-base64',
+    });
   });
 
   it('signing the text decoded as Latin-1 does not verify the UTF-8 bytes', () => {
@@ -138,7 +142,11 @@ describe('verifySignature: why a check failed', () => {
     ['blank', '   ', 'missing'],
     ['hex of 31 bytes', createHmac('sha256', key).update(body).digest('hex').slice(0, 62), 'not-base64-or-hex'],
     ['hex with a 0x prefix', `0x${createHmac('sha256', key).update(body).digest('hex')}`, 'not-base64-or-hex'],
-    ['hex of 48 bytes (valid base64 of the wrong length too)', createHmac('sha384', key).update(body).digest('hex').slice(0, 64) + 'ab'.repeat(16), 'wrong-length'],
+    [
+      'hex of 48 bytes (valid base64 of the wrong length too)',
+      createHmac('sha384', key).update(body).digest('hex').slice(0, 64) + 'ab'.repeat(16),
+      'wrong-length',
+    ],
     ['base64url alphabet', 'DXVZmihjjL8mXmW-D8-UZ5L26rlRBvMIBo3j39K_aBU=', 'not-base64-or-hex'],
     ['characters outside base64', 'not a signature!', 'not-base64-or-hex'],
     ['unpadded base64', good.replace(/=+$/, ''), 'not-base64-or-hex'],
@@ -187,7 +195,11 @@ describe('signature forms', () => {
     expect(verifySignature(body, signAs(body, key, 'base64'), [key])).toMatchObject({ ok: true, form: 'base64' });
     expect(verifySignature(body, signAs(body, key, 'hex'), [key])).toMatchObject({ ok: true, form: 'hex' });
     for (const form of ['json-base64', 'json-hex'] as const) {
-      expect(verifySignature(body, signAs(body, key, form), [key])).toMatchObject({ ok: false, reason: 'form-not-accepted', diagnosis: { matchedForm: form } });
+      expect(verifySignature(body, signAs(body, key, form), [key])).toMatchObject({
+        ok: false,
+        reason: 'form-not-accepted',
+        diagnosis: { matchedForm: form },
+      });
       expect(verifySignature(body, signAs(body, key, form), [key], { forms: [form] })).toEqual({ ok: true, secretIndex: 0, form });
     }
   });
@@ -202,7 +214,9 @@ describe('signature forms', () => {
 
   it('parses a configured list, and names what is wrong with a bad one', () => {
     expect(parseSignatureForms('base64, json-hex,base64')).toEqual(['base64', 'json-hex']);
-    expect(() => parseSignatureForms('base64,sha1')).toThrow("'base64,sha1' is not a list of signature forms: give one or more of base64, hex, json-base64, json-hex");
+    expect(() => parseSignatureForms('base64,sha1')).toThrow(
+      "'base64,sha1' is not a list of signature forms: give one or more of base64, hex, json-base64, json-hex",
+    );
     expect(() => parseSignatureForms(' , ')).toThrow(/not a list of signature forms/);
   });
 });
@@ -218,7 +232,10 @@ describe('verifySignature: a list of acceptable secrets (rotation)', () => {
   });
 
   it('a secret that is in neither slot is rejected', () => {
-    expect(verifySignature(body, reference(body, 'older-secret'), ['new-secret', 'old-secret'])).toMatchObject({ ok: false, reason: 'no-secret-matched' });
+    expect(verifySignature(body, reference(body, 'older-secret'), ['new-secret', 'old-secret'])).toMatchObject({
+      ok: false,
+      reason: 'no-secret-matched',
+    });
   });
 
   it('the same secret twice reports the first slot', () => {
@@ -230,66 +247,88 @@ describe('properties', () => {
   const secret = fc.string({ minLength: 1, maxLength: 64, unit: 'grapheme' });
 
   it('verify(sign(x)) holds for arbitrary bytes and secrets', () => {
-    fc.assert(fc.property(fc.uint8Array({ maxLength: 4096 }), secret, (bytes, key) => {
-      const sig = sign(bytes, key);
-      expect(sig).toBe(reference(bytes, key));
-      expect(verifySignature(bytes, sig, [key])).toEqual({ ok: true, secretIndex: 0, form: 'base64' });
-    }));
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 4096 }), secret, (bytes, key) => {
+        const sig = sign(bytes, key);
+        expect(sig).toBe(reference(bytes, key));
+        expect(verifySignature(bytes, sig, [key])).toEqual({ ok: true, secretIndex: 0, form: 'base64' });
+      }),
+    );
   });
 
   it('a different secret never verifies', () => {
-    fc.assert(fc.property(fc.uint8Array({ maxLength: 1024 }), secret, secret, (bytes, a, b) => {
-      fc.pre(a !== b);
-      expect(verifySignature(bytes, sign(bytes, a), [b]).ok).toBe(false);
-    }));
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 1024 }), secret, secret, (bytes, a, b) => {
+        fc.pre(a !== b);
+        expect(verifySignature(bytes, sign(bytes, a), [b]).ok).toBe(false);
+      }),
+    );
   });
 
   it('the signing secret verifies at any position among others, reporting that position', () => {
-    fc.assert(fc.property(fc.uint8Array({ maxLength: 512 }), fc.uniqueArray(secret, { minLength: 1, maxLength: 5 }), fc.nat(), (bytes, keys, pick) => {
-      const i = pick % keys.length;
-      expect(verifySignature(bytes, sign(bytes, keys[i] as string), keys)).toEqual({ ok: true, secretIndex: i, form: 'base64' });
-    }));
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 512 }), fc.uniqueArray(secret, { minLength: 1, maxLength: 5 }), fc.nat(), (bytes, keys, pick) => {
+        const i = pick % keys.length;
+        expect(verifySignature(bytes, sign(bytes, keys[i] as string), keys)).toEqual({ ok: true, secretIndex: i, form: 'base64' });
+      }),
+    );
   });
 
-  it('a signature over the body\'s base64 text (as API Gateway may hand it over) never verifies the bytes', () => {
-    fc.assert(fc.property(fc.uint8Array({ minLength: 1, maxLength: 512 }), secret, (bytes, key) => {
-      // The base64 text is always longer than the bytes, so it is never the same message.
-      const encoded = Buffer.from(bytes).toString('base64');
-      expect(verifySignature(bytes, sign(encoded, key), [key]).ok).toBe(false);
-    }));
+  it("a signature over the body's base64 text (as API Gateway may hand it over) never verifies the bytes", () => {
+    fc.assert(
+      fc.property(fc.uint8Array({ minLength: 1, maxLength: 512 }), secret, (bytes, key) => {
+        // The base64 text is always longer than the bytes, so it is never the same message.
+        const encoded = Buffer.from(bytes).toString('base64');
+        expect(verifySignature(bytes, sign(encoded, key), [key]).ok).toBe(false);
+      }),
+    );
   });
 
   it('every form verifies when accepted and names itself; the exact bytes win when both match', () => {
-    fc.assert(fc.property(fc.jsonValue(), fc.boolean(), secret, fc.constantFrom(...SIGNATURE_FORMS), (value, pretty, key, form) => {
-      const text = JSON.stringify(value, null, pretty ? 2 : undefined);
-      const bytes = utf8(text);
-      const again = JSON.stringify(JSON.parse(text));
-      const raw = form.endsWith('hex') ? 'hex' : 'base64';
-      // A json form over a body that already is its own serialization is the raw form.
-      const expected = form.startsWith('json-') && again !== text ? form : raw;
-      expect(verifySignature(bytes, signAs(bytes, key, form), [key], { forms: SIGNATURE_FORMS })).toEqual({ ok: true, secretIndex: 0, form: expected });
-      // By default only the raw forms are accepted; a json-only match is refused and named.
-      const byDefault = verifySignature(bytes, signAs(bytes, key, form), [key]);
-      if (expected.startsWith('json-')) expect(byDefault).toMatchObject({ ok: false, reason: 'form-not-accepted', diagnosis: { matchedForm: expected } });
-      else expect(byDefault).toEqual({ ok: true, secretIndex: 0, form: expected });
-    }));
+    fc.assert(
+      fc.property(fc.jsonValue(), fc.boolean(), secret, fc.constantFrom(...SIGNATURE_FORMS), (value, pretty, key, form) => {
+        const text = JSON.stringify(value, null, pretty ? 2 : undefined);
+        const bytes = utf8(text);
+        const again = JSON.stringify(JSON.parse(text));
+        const raw = form.endsWith('hex') ? 'hex' : 'base64';
+        // A json form over a body that already is its own serialization is the raw form.
+        const expected = form.startsWith('json-') && again !== text ? form : raw;
+        expect(verifySignature(bytes, signAs(bytes, key, form), [key], { forms: SIGNATURE_FORMS })).toEqual({
+          ok: true,
+          secretIndex: 0,
+          form: expected,
+        });
+        // By default only the raw forms are accepted; a json-only match is refused and named.
+        const byDefault = verifySignature(bytes, signAs(bytes, key, form), [key]);
+        if (expected.startsWith('json-'))
+          expect(byDefault).toMatchObject({ ok: false, reason: 'form-not-accepted', diagnosis: { matchedForm: expected } });
+        else expect(byDefault).toEqual({ ok: true, secretIndex: 0, form: expected });
+      }),
+    );
   });
 
   it('a different secret never verifies, in any form', () => {
-    fc.assert(fc.property(fc.jsonValue(), secret, secret, fc.constantFrom(...SIGNATURE_FORMS), (value, a, b, form) => {
-      fc.pre(a !== b);
-      const bytes = utf8(JSON.stringify(value, null, 1));
-      expect(verifySignature(bytes, signAs(bytes, a, form), [b], { forms: SIGNATURE_FORMS })).toMatchObject({ ok: false, reason: 'no-secret-matched' });
-    }));
+    fc.assert(
+      fc.property(fc.jsonValue(), secret, secret, fc.constantFrom(...SIGNATURE_FORMS), (value, a, b, form) => {
+        fc.pre(a !== b);
+        const bytes = utf8(JSON.stringify(value, null, 1));
+        expect(verifySignature(bytes, signAs(bytes, a, form), [b], { forms: SIGNATURE_FORMS })).toMatchObject({
+          ok: false,
+          reason: 'no-secret-matched',
+        });
+      }),
+    );
   });
 
   it('flipping any bit of the body fails verification', () => {
-    fc.assert(fc.property(fc.uint8Array({ minLength: 1, maxLength: 1024 }), fc.nat(), fc.integer({ min: 0, max: 7 }), (bytes, at, bit) => {
-      const sig = sign(bytes, 'k');
-      const tampered = Uint8Array.from(bytes);
-      const i = at % tampered.length;
-      tampered[i] = (tampered[i] as number) ^ (1 << bit);
-      expect(verifySignature(tampered, sig, ['k']).ok).toBe(false);
-    }));
+    fc.assert(
+      fc.property(fc.uint8Array({ minLength: 1, maxLength: 1024 }), fc.nat(), fc.integer({ min: 0, max: 7 }), (bytes, at, bit) => {
+        const sig = sign(bytes, 'k');
+        const tampered = Uint8Array.from(bytes);
+        const i = at % tampered.length;
+        tampered[i] = (tampered[i] as number) ^ (1 << bit);
+        expect(verifySignature(tampered, sig, ['k']).ok).toBe(false);
+      }),
+    );
   });
 });

@@ -29,7 +29,12 @@ const rel = (f: string) => relative(ROOT, f).split(sep).join('/');
 
 /** GitHub's anchor for a heading: lower case, punctuation dropped, spaces to hyphens. */
 function slug(heading: string): string {
-  return heading.trim().toLowerCase().replace(/`/g, '').replace(/[^\p{L}\p{N}\s_-]/gu, '').replace(/\s/g, '-');
+  return heading
+    .trim()
+    .toLowerCase()
+    .replace(/`/g, '')
+    .replace(/[^\p{L}\p{N}\s_-]/gu, '')
+    .replace(/\s/g, '-');
 }
 
 function headings(file: string): string[] {
@@ -59,7 +64,9 @@ describe('the repository explains itself', () => {
   it('every relative link in the Markdown resolves to a file in the repository, and its heading exists', () => {
     const broken: string[] = [];
     for (const file of markdown) {
-      const text = readFileSync(file, 'utf8').replace(/```[\s\S]*?```/g, '').replace(/`[^`\n]*`/g, '');
+      const text = readFileSync(file, 'utf8')
+        .replace(/```[\s\S]*?```/g, '')
+        .replace(/`[^`\n]*`/g, '');
       for (const m of text.matchAll(/\]\(([^)\s]+)\)/g)) {
         const target = m[1] as string;
         if (/^[a-z][a-z0-9+.-]*:/i.test(target)) continue; // https:, mailto:
@@ -76,7 +83,8 @@ describe('the repository explains itself', () => {
           broken.push(`${rel(file)}: ${target} does not exist`);
           continue;
         }
-        if (anchor && isFile && to.endsWith('.md') && !anchors(to).has(anchor)) broken.push(`${rel(file)}: ${target}: no heading with that anchor in ${rel(to)}`);
+        if (anchor && isFile && to.endsWith('.md') && !anchors(to).has(anchor))
+          broken.push(`${rel(file)}: ${target}: no heading with that anchor in ${rel(to)}`);
       }
     }
     expect(broken).toEqual([]);

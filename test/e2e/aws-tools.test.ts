@@ -42,7 +42,9 @@ function cloudFormation(outputs: Record<string, string> = { EventQueueUrl: QUEUE
   return new FakeAwsClient((c) => {
     if (c.name !== 'DescribeStacksCommand') throw new Error(`unexpected ${c.name}`);
     if (c.input.StackName !== 'SocialPlusWebhooks') throw awsError('ValidationError', `Stack with id ${String(c.input.StackName)} does not exist`);
-    return { Stacks: [{ StackName: 'SocialPlusWebhooks', Outputs: Object.entries(outputs).map(([OutputKey, OutputValue]) => ({ OutputKey, OutputValue })) }] };
+    return {
+      Stacks: [{ StackName: 'SocialPlusWebhooks', Outputs: Object.entries(outputs).map(([OutputKey, OutputValue]) => ({ OutputKey, OutputValue })) }],
+    };
   });
 }
 
@@ -78,10 +80,31 @@ describe('redrive --aws', () => {
       { TaskHandle: 'task-1', Status: 'COMPLETED', ApproximateNumberOfMessagesMoved: 3, ApproximateNumberOfMessagesToMove: 3 },
     ]);
     const progress: Array<[number, number | undefined]> = [];
-    const result = await redriveOnAws(sqs.as(), { queueUrl: QUEUE_URL, deadLetterQueueUrl: DLQ_URL, maxPerSecond: 50, sleep: noSleep, onProgress: (m, t) => progress.push([m, t]) });
-    expect(result).toMatchObject({ status: 'COMPLETED', moved: 3, toMove: 3, taskHandle: 'task-1', followedExisting: false, sourceArn: DLQ_ARN, destinationArn: QUEUE_ARN });
-    expect(sqs.commands.find((c) => c.name === 'StartMessageMoveTaskCommand')?.input).toEqual({ SourceArn: DLQ_ARN, DestinationArn: QUEUE_ARN, MaxNumberOfMessagesPerSecond: 50 });
-    expect(progress).toEqual([[1, 3], [3, 3]]);
+    const result = await redriveOnAws(sqs.as(), {
+      queueUrl: QUEUE_URL,
+      deadLetterQueueUrl: DLQ_URL,
+      maxPerSecond: 50,
+      sleep: noSleep,
+      onProgress: (m, t) => progress.push([m, t]),
+    });
+    expect(result).toMatchObject({
+      status: 'COMPLETED',
+      moved: 3,
+      toMove: 3,
+      taskHandle: 'task-1',
+      followedExisting: false,
+      sourceArn: DLQ_ARN,
+      destinationArn: QUEUE_ARN,
+    });
+    expect(sqs.commands.find((c) => c.name === 'StartMessageMoveTaskCommand')?.input).toEqual({
+      SourceArn: DLQ_ARN,
+      DestinationArn: QUEUE_ARN,
+      MaxNumberOfMessagesPerSecond: 50,
+    });
+    expect(progress).toEqual([
+      [1, 3],
+      [3, 3],
+    ]);
   });
 
   it('follows a move task that is already running instead of starting another', async () => {
@@ -96,7 +119,10 @@ describe('redrive --aws', () => {
 
   it('moves nothing from an empty DLQ', async () => {
     const sqs = sqsForRedrive(0, [{ TaskHandle: 'old', Status: 'COMPLETED' }]);
-    expect(await redriveOnAws(sqs.as(), { queueUrl: QUEUE_URL, deadLetterQueueUrl: DLQ_URL, sleep: noSleep })).toMatchObject({ status: 'EMPTY', moved: 0 });
+    expect(await redriveOnAws(sqs.as(), { queueUrl: QUEUE_URL, deadLetterQueueUrl: DLQ_URL, sleep: noSleep })).toMatchObject({
+      status: 'EMPTY',
+      moved: 0,
+    });
     expect(names(sqs)).not.toContain('StartMessageMoveTaskCommand');
   });
 
@@ -115,14 +141,28 @@ describe('redrive --aws', () => {
   });
 
   it('fails naming the reason when the task fails', async () => {
-    const sqs = sqsForRedrive(2, [undefined, { TaskHandle: 'task-1', Status: 'FAILED', ApproximateNumberOfMessagesMoved: 1, FailureReason: 'AccessDenied on kms:Decrypt' }]);
-    await expect(runRedrive({ aws: true, wait: true }, { sqs: sqs.as(), cloudFormation: cloudFormation().as() }))
-      .rejects.toThrow(/the message move task failed after moving 1 message: AccessDenied on kms:Decrypt; run redrive --aws again/);
+    const sqs = sqsForRedrive(2, [
+      undefined,
+      { TaskHandle: 'task-1', Status: 'FAILED', ApproximateNumberOfMessagesMoved: 1, FailureReason: 'AccessDenied on kms:Decrypt' },
+    ]);
+    await expect(runRedrive({ aws: true, wait: true }, { sqs: sqs.as(), cloudFormation: cloudFormation().as() })).rejects.toThrow(
+      /the message move task failed after moving 1 message: AccessDenied on kms:Decrypt; run redrive --aws again/,
+    );
   });
 
   it.each([
-    ['a stack that does not exist', { aws: true, wait: true, stack: 'Nope' }, cloudFormation(), /stack 'Nope' was not found in this account and region: deploy it \(npx cdk deploy\)/],
-    ['a stack without the outputs', { aws: true, wait: true }, cloudFormation({ Other: 'x' }), /stack 'SocialPlusWebhooks' has no output EventQueueUrl: .* Outputs found: Other/],
+    [
+      'a stack that does not exist',
+      { aws: true, wait: true, stack: 'Nope' },
+      cloudFormation(),
+      /stack 'Nope' was not found in this account and region: deploy it \(npx cdk deploy\)/,
+    ],
+    [
+      'a stack without the outputs',
+      { aws: true, wait: true },
+      cloudFormation({ Other: 'x' }),
+      /stack 'SocialPlusWebhooks' has no output EventQueueUrl: .* Outputs found: Other/,
+    ],
     ['local-only --dir', { aws: true, wait: true, dir: '.local' }, cloudFormation(), /--dir is for local mode; leave it out with --aws/],
   ])('refuses %s, naming it', async (_label, opts, cfn, message) => {
     const sqs = sqsForRedrive(1, [undefined]);
@@ -131,13 +171,16 @@ describe('redrive --aws', () => {
 
   it('turns a refused start into a message naming both queues', async () => {
     const sqs = new FakeAwsClient((c) => {
-      if (c.name === 'GetQueueAttributesCommand') return { Attributes: { QueueArn: c.input.QueueUrl === DLQ_URL ? DLQ_ARN : QUEUE_ARN, ApproximateNumberOfMessages: '4' } };
+      if (c.name === 'GetQueueAttributesCommand')
+        return { Attributes: { QueueArn: c.input.QueueUrl === DLQ_URL ? DLQ_ARN : QUEUE_ARN, ApproximateNumberOfMessages: '4' } };
       if (c.name === 'ListMessageMoveTasksCommand') return { Results: [] };
       throw awsError('AccessDenied', 'User is not authorized to perform: sqs:StartMessageMoveTask');
     });
     const err = await redriveOnAws(sqs.as(), { queueUrl: QUEUE_URL, deadLetterQueueUrl: DLQ_URL, sleep: noSleep }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(CliError);
-    expect((err as Error).message).toBe(`could not start a message move task from ${DLQ_ARN} to ${QUEUE_ARN}: access denied (User is not authorized to perform: sqs:StartMessageMoveTask); use credentials allowed to do this`);
+    expect((err as Error).message).toBe(
+      `could not start a message move task from ${DLQ_ARN} to ${QUEUE_ARN}: access denied (User is not authorized to perform: sqs:StartMessageMoveTask); use credentials allowed to do this`,
+    );
   });
 });
 
@@ -152,8 +195,14 @@ describe('replay --aws', () => {
   function record(body: string, minute: number): ArchiveRecord {
     const post = body.includes('post');
     return {
-      eventId: eventIdOf(body), eventType: post ? 'post.didCreate' : 'message.didFlag', eventName: post ? 'v3.post.didCreate' : 'message.didFlag',
-      receivedAt: `2025-07-02T10:${String(minute).padStart(2, '0')}:00.000Z`, source: 'default', deprecated: false, flags: [], payload: body,
+      eventId: eventIdOf(body),
+      eventType: post ? 'post.didCreate' : 'message.didFlag',
+      eventName: post ? 'v3.post.didCreate' : 'message.didFlag',
+      receivedAt: `2025-07-02T10:${String(minute).padStart(2, '0')}:00.000Z`,
+      source: 'default',
+      deprecated: false,
+      flags: [],
+      payload: body,
     };
   }
 
@@ -170,7 +219,10 @@ describe('replay --aws', () => {
     const put = (key: string, text: string) => s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: key, Body: gzipSync(text) }));
     await put('events/dt=2025-07-02/hour=10/stream-1-2025-07-02-10-00-00-a.gz', lines.slice(0, 12).join('') + old);
     await put('events/dt=2025-07-02/hour=10/stream-1-2025-07-02-10-30-00-b.gz', lines.slice(11).join('') + pointer);
-    await put('events/dt=2025-07-03/hour=10/stream-1-2025-07-03-10-00-00-c.gz', archiveLine({ ...record('{"later":1}', 0), receivedAt: '2025-07-03T10:00:00.000Z' }));
+    await put(
+      'events/dt=2025-07-03/hour=10/stream-1-2025-07-03-10-00-00-c.gz',
+      archiveLine({ ...record('{"later":1}', 0), receivedAt: '2025-07-03T10:00:00.000Z' }),
+    );
     await s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: bigKey, Body: Buffer.alloc(1_500_000, 'y') }));
   });
 
@@ -232,13 +284,20 @@ describe('replay --aws', () => {
       body: JSON.stringify({ claimCheckKey: bigKey, bodyBytes: 1_500_000 }),
       attributes: expect.objectContaining({ claimCheckKey: bigKey, eventId: bigId }),
     });
-    expect(stdout.join('')).toMatch(new RegExp(`replayed 25 events received 2025-07-02T00:00:00.000Z to 2025-07-03T00:00:00.000Z from s3://${BUCKET}/events/ to ${QUEUE_URL} \\(27 archive lines in 2 objects; 1 as claim checks; skipped 1 duplicate lines`));
+    expect(stdout.join('')).toMatch(
+      new RegExp(
+        `replayed 25 events received 2025-07-02T00:00:00.000Z to 2025-07-03T00:00:00.000Z from s3://${BUCKET}/events/ to ${QUEUE_URL} \\(27 archive lines in 2 objects; 1 as claim checks; skipped 1 duplicate lines`,
+      ),
+    );
   });
 
   it('filters by --event and marks the handlers --force names', async () => {
     captureStdout();
     const sqs = sqsForReplay();
-    const summary = await runReplayCommand({ aws: true, from: '2025-07-02T10:00Z', to: '2025-07-02T10:20Z', event: ['post.*'], force: ['auto-moderation'] }, clients(sqs));
+    const summary = await runReplayCommand(
+      { aws: true, from: '2025-07-02T10:00Z', to: '2025-07-02T10:20Z', event: ['post.*'], force: ['auto-moderation'] },
+      clients(sqs),
+    );
     expect(summary.sent).toBe(10);
     for (const m of sent(sqs).values()) expect(m.attributes).toMatchObject({ eventType: 'post.didCreate', replayForce: 'auto-moderation' });
   });
@@ -246,19 +305,26 @@ describe('replay --aws', () => {
   it('refuses a plain --force before reading anything', async () => {
     captureStdout();
     const sqs = sqsForReplay();
-    await expect(runReplayCommand({ aws: true, from: '2025-07-02', to: '2025-07-02', force: true }, clients(sqs))).rejects.toThrow(/--force without handler names/);
+    await expect(runReplayCommand({ aws: true, from: '2025-07-02', to: '2025-07-02', force: true }, clients(sqs))).rejects.toThrow(
+      /--force without handler names/,
+    );
     expect(sqs.commands).toHaveLength(0);
   });
 
   it('retries the entries SQS fails on its side, and stops on one it refuses', async () => {
     captureStdout();
     const flaky = sqsForReplay((_id, attempt) => (attempt === 1 ? { SenderFault: false, Code: 'InternalError' } : undefined));
-    expect((await runReplayCommand({ aws: true, from: '2025-07-02', to: '2025-07-02', bucket: BUCKET, queueUrl: QUEUE_URL }, clients(flaky))).sent).toBe(25);
+    expect(
+      (await runReplayCommand({ aws: true, from: '2025-07-02', to: '2025-07-02', bucket: BUCKET, queueUrl: QUEUE_URL }, clients(flaky))).sent,
+    ).toBe(25);
     expect(sent(flaky).size).toBe(25);
 
-    const refusing = sqsForReplay((id) => (id === eventIdOf(bodies[3] as string) ? { SenderFault: true, Code: 'InvalidMessageContents' } : undefined));
-    await expect(runReplayCommand({ aws: true, from: '2025-07-02', to: '2025-07-02' }, clients(refusing)))
-      .rejects.toThrow(new RegExp(`SQS refused the message of event ${eventIdOf(bodies[3] as string)}: InvalidMessageContents: try later`));
+    const refusing = sqsForReplay((id) =>
+      id === eventIdOf(bodies[3] as string) ? { SenderFault: true, Code: 'InvalidMessageContents' } : undefined,
+    );
+    await expect(runReplayCommand({ aws: true, from: '2025-07-02', to: '2025-07-02' }, clients(refusing))).rejects.toThrow(
+      new RegExp(`SQS refused the message of event ${eventIdOf(bodies[3] as string)}: InvalidMessageContents: try later`),
+    );
   });
 
   it('lists without sending under --dry-run', async () => {

@@ -58,7 +58,11 @@ function load(url: string, acked: Set<string>, next: { n: number }) {
     while (!stopped) {
       const body = `${template},"crashRandom":${next.n++}}`;
       try {
-        const res = await fetch(`${url}/webhook`, { method: 'POST', body, headers: { 'content-type': 'application/json', [SIGNATURE_HEADER]: sign(body, SECRET) } });
+        const res = await fetch(`${url}/webhook`, {
+          method: 'POST',
+          body,
+          headers: { 'content-type': 'application/json', [SIGNATURE_HEADER]: sign(body, SECRET) },
+        });
         await res.arrayBuffer();
         if (res.status === 200) acked.add(eventIdOf(body));
       } catch {
@@ -102,16 +106,28 @@ describe('local mode killed at random points', () => {
     const client = localDynamoDbClient(last.dynamodb, { maxAttempts: 5, credentials: installationCredentials(root) });
     const ids = [...acked];
     try {
-      await vi.waitFor(() => {
-        const archived = archivedIds(root);
-        const missing = ids.filter((id) => !archived.has(id));
-        if (missing.length > 0) throw new Error(`${replay}: ${missing.length} of ${ids.length} acknowledged events not archived yet, e.g. ${missing.slice(0, 3).join(', ')}`);
-      }, { timeout: 60_000, interval: 250 });
-      await vi.waitFor(async () => {
-        const stored = await storedIds(client, ids);
-        const missing = ids.filter((id) => !stored.has(id));
-        if (missing.length > 0) throw new Error(`${replay}: ${missing.length} of ${ids.length} acknowledged events not stored yet, e.g. ${missing.slice(0, 3).join(', ')}`);
-      }, { timeout: 30_000, interval: 250 });
+      await vi.waitFor(
+        () => {
+          const archived = archivedIds(root);
+          const missing = ids.filter((id) => !archived.has(id));
+          if (missing.length > 0)
+            throw new Error(
+              `${replay}: ${missing.length} of ${ids.length} acknowledged events not archived yet, e.g. ${missing.slice(0, 3).join(', ')}`,
+            );
+        },
+        { timeout: 60_000, interval: 250 },
+      );
+      await vi.waitFor(
+        async () => {
+          const stored = await storedIds(client, ids);
+          const missing = ids.filter((id) => !stored.has(id));
+          if (missing.length > 0)
+            throw new Error(
+              `${replay}: ${missing.length} of ${ids.length} acknowledged events not stored yet, e.g. ${missing.slice(0, 3).join(', ')}`,
+            );
+        },
+        { timeout: 30_000, interval: 250 },
+      );
     } finally {
       client.destroy();
     }

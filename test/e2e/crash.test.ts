@@ -45,15 +45,21 @@ function startDev(root: string): Promise<Dev> {
 async function postAll(url: string, bodies: readonly string[]): Promise<number[]> {
   const statuses: number[] = new Array(bodies.length);
   let next = 0;
-  await Promise.all(Array.from({ length: 16 }, async () => {
-    while (next < bodies.length) {
-      const i = next++;
-      const body = bodies[i] as string;
-      const res = await fetch(`${url}/webhook`, { method: 'POST', body, headers: { 'content-type': 'application/json', [SIGNATURE_HEADER]: sign(body, SECRET) } });
-      await res.arrayBuffer();
-      statuses[i] = res.status;
-    }
-  }));
+  await Promise.all(
+    Array.from({ length: 16 }, async () => {
+      while (next < bodies.length) {
+        const i = next++;
+        const body = bodies[i] as string;
+        const res = await fetch(`${url}/webhook`, {
+          method: 'POST',
+          body,
+          headers: { 'content-type': 'application/json', [SIGNATURE_HEADER]: sign(body, SECRET) },
+        });
+        await res.arrayBuffer();
+        statuses[i] = res.status;
+      }
+    }),
+  );
   return statuses;
 }
 
@@ -67,7 +73,10 @@ describe('local mode survives SIGKILL', () => {
 
     const first = await startDev(root);
     const statuses = await postAll(first.url, bodies);
-    expect(statuses.every((s) => s === 200), `statuses: ${[...new Set(statuses)].join(',')}`).toBe(true);
+    expect(
+      statuses.every((s) => s === 200),
+      `statuses: ${[...new Set(statuses)].join(',')}`,
+    ).toBe(true);
     first.child.kill('SIGKILL');
     await first.exited;
     const archivedBeforeRestart = archivedIds(root).size;
@@ -75,16 +84,22 @@ describe('local mode survives SIGKILL', () => {
     const second = await startDev(root);
     const client = localDynamoDbClient(second.dynamodb, { maxAttempts: 5, credentials: installationCredentials(root) });
     try {
-      await vi.waitFor(() => {
-        const archived = archivedIds(root);
-        const missing = ids.filter((id) => !archived.has(id));
-        if (missing.length > 0) throw new Error(`${missing.length} acknowledged events not archived yet`);
-      }, { timeout: 45_000, interval: 200 });
-      await vi.waitFor(async () => {
-        const stored = await storedIds(client, ids);
-        const missing = ids.filter((id) => !stored.has(id));
-        if (missing.length > 0) throw new Error(`${missing.length} acknowledged events not stored yet`);
-      }, { timeout: 30_000, interval: 200 });
+      await vi.waitFor(
+        () => {
+          const archived = archivedIds(root);
+          const missing = ids.filter((id) => !archived.has(id));
+          if (missing.length > 0) throw new Error(`${missing.length} acknowledged events not archived yet`);
+        },
+        { timeout: 45_000, interval: 200 },
+      );
+      await vi.waitFor(
+        async () => {
+          const stored = await storedIds(client, ids);
+          const missing = ids.filter((id) => !stored.has(id));
+          if (missing.length > 0) throw new Error(`${missing.length} acknowledged events not stored yet`);
+        },
+        { timeout: 30_000, interval: 200 },
+      );
     } finally {
       client.destroy();
     }

@@ -30,7 +30,15 @@ beforeAll(async () => {
   await writeFile(join(dir, 'cdk.json'), JSON.stringify({ app: 'true', context: {} }));
   // Many receives: while the emulators restart (longer on a loaded machine) the record fails and comes
   // back every 200 ms, and must not reach the DLQ before they are back.
-  pipeline = await startLocalPipeline({ dir: state, port: 0, secret: SECRET, env: {}, projectDir: dir, queue: { batchingWindowMs: 20, visibilityTimeoutMs: 200, maxReceiveCount: 1000 }, stream: { bufferIntervalMs: 100 } });
+  pipeline = await startLocalPipeline({
+    dir: state,
+    port: 0,
+    secret: SECRET,
+    env: {},
+    projectDir: dir,
+    queue: { batchingWindowMs: 20, visibilityTimeoutMs: 200, maxReceiveCount: 1000 },
+    stream: { bufferIntervalMs: 100 },
+  });
 }, 60_000);
 
 afterAll(async () => {
@@ -81,7 +89,9 @@ describe('local mode under attack', () => {
     const wellKnownDynamo = localDynamoDbClient(pipeline.endpoints.dynamodb, { credentials: LOCAL_CREDENTIALS, maxAttempts: 1 });
     const wellKnownS3 = localS3Client(pipeline.endpoints.s3, { credentials: LOCAL_CREDENTIALS, maxAttempts: 1 });
     await expect(wellKnownDynamo.send(new ListTablesCommand({}))).rejects.toThrow(/credentials in/);
-    await expect(wellKnownS3.send(new PutObjectCommand({ Bucket: pipeline.bucket, Key: 'inbox/spill/planted', Body: 'x' }))).rejects.toThrow(/credentials in/);
+    await expect(wellKnownS3.send(new PutObjectCommand({ Bucket: pipeline.bucket, Key: 'inbox/spill/planted', Body: 'x' }))).rejects.toThrow(
+      /credentials in/,
+    );
     for (const c of [dynamodb, s3, wellKnownDynamo, wellKnownS3]) c.destroy();
   });
 
@@ -105,7 +115,10 @@ describe('local mode under attack', () => {
     const boundary = 'x';
     const body = `--${boundary}\r\nContent-Disposition: form-data; name="key"\r\n\r\ninbox/spill/a\r\n--${boundary}\r\n\u0000:\r\n\r\n--${boundary}--`;
     const { host } = new URL(pipeline.endpoints.s3);
-    const status = await raw(pipeline.endpoints.s3, `POST /${pipeline.bucket} HTTP/1.1\r\nHost: ${host}\r\nContent-Type: multipart/form-data; boundary=${boundary}\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
+    const status = await raw(
+      pipeline.endpoints.s3,
+      `POST /${pipeline.bucket} HTTP/1.1\r\nHost: ${host}\r\nContent-Type: multipart/form-data; boundary=${boundary}\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+    );
     expect(status).toMatch(/^HTTP\/1\.1 403 /);
     expect(await healthy()).toBe(true);
     const s3 = localS3Client(pipeline.endpoints.s3, { credentials: pipeline.credentials });
@@ -126,10 +139,13 @@ describe('local mode under attack', () => {
     // Both back (new processes, on the same ports), then the fan-out catches up.
     const dynamodb = localDynamoDbClient(pipeline.endpoints.dynamodb, { credentials: pipeline.credentials, maxAttempts: 1 });
     const s3 = localS3Client(pipeline.endpoints.s3, { credentials: pipeline.credentials, maxAttempts: 1 });
-    await vi.waitFor(async () => {
-      await dynamodb.send(new ListTablesCommand({}));
-      await s3.send(new ListObjectsV2Command({ Bucket: pipeline.bucket }));
-    }, { timeout: 30_000, interval: 100 });
+    await vi.waitFor(
+      async () => {
+        await dynamodb.send(new ListTablesCommand({}));
+        await s3.send(new ListObjectsV2Command({ Bucket: pipeline.bucket }));
+      },
+      { timeout: 30_000, interval: 100 },
+    );
     dynamodb.destroy();
     s3.destroy();
     await pipeline.settle();
@@ -148,7 +164,10 @@ describe('local mode under attack', () => {
     // object the S3 emulator wrote (the archive after the settle above), and the folders on the way.
     const files = await readdir(state, { recursive: true, withFileTypes: true });
     for (const part of [pipeline.paths.queue, pipeline.paths.dynamodb, pipeline.paths.s3]) {
-      expect(files.some((f) => join(f.parentPath, f.name).startsWith(`${part}/`)), part).toBe(true);
+      expect(
+        files.some((f) => join(f.parentPath, f.name).startsWith(`${part}/`)),
+        part,
+      ).toBe(true);
     }
     for (const f of files) {
       const path = join(f.parentPath, f.name);

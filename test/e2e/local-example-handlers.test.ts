@@ -40,11 +40,18 @@ describe('local mode with example handlers', () => {
     pipeline = await start(JSON.stringify({ dailyCounters: { enabled: true } }));
     const body = sampleBody('message.didCreate');
     for (let i = 0; i < 2; i++) {
-      const res = await fetch(`${pipeline.url}/webhook`, { method: 'POST', body, headers: { 'content-type': 'application/json', [SIGNATURE_HEADER]: sign(body, SECRET) } });
+      const res = await fetch(`${pipeline.url}/webhook`, {
+        method: 'POST',
+        body,
+        headers: { 'content-type': 'application/json', [SIGNATURE_HEADER]: sign(body, SECRET) },
+      });
       expect(res.status).toBe(200);
     }
     await pipeline.settle();
-    const counters = new DynamoDbDailyCounterStore(localDynamoDbClient(pipeline.endpoints.dynamodb, { credentials: pipeline.credentials }), LOCAL_HANDLER_STATE_TABLE_NAME);
+    const counters = new DynamoDbDailyCounterStore(
+      localDynamoDbClient(pipeline.endpoints.dynamodb, { credentials: pipeline.credentials }),
+      LOCAL_HANDLER_STATE_TABLE_NAME,
+    );
     const today = new Date().toISOString().slice(0, 10);
     const counts = await counters.read(today);
     // The same delivery twice is one event: every counter it touches says 1.

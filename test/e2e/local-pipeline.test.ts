@@ -136,7 +136,13 @@ describe('local pipeline over HTTP', () => {
 
   it('archives every accepted event, found with the CLI query over the local archive', async () => {
     await pipeline.settle();
-    const run = await runCli(['query', 'select event_id, event_type, source, received_at, dt, hour from events order by received_at', '--json', '--dir', dir]);
+    const run = await runCli([
+      'query',
+      'select event_id, event_type, source, received_at, dt, hour from events order by received_at',
+      '--json',
+      '--dir',
+      dir,
+    ]);
     expect(run.code, run.stderr).toBe(0);
     const rows = JSON.parse(run.stdout) as Array<Record<string, string>>;
     const ids = new Set(rows.map((r) => r.event_id));
@@ -146,7 +152,7 @@ describe('local pipeline over HTTP', () => {
       expect(r.dt).toMatch(/^\d{4}-\d{2}-\d{2}$/);
       expect(r.hour).toMatch(/^\d{2}$/);
     }
-    const byType = await runCli(['query', 'select count(distinct event_id) as n from events where source = \'partner\'', '--json', '--dir', dir]);
+    const byType = await runCli(['query', "select count(distinct event_id) as n from events where source = 'partner'", '--json', '--dir', dir]);
     expect(JSON.parse(byType.stdout)).toEqual([{ n: 1 }]);
   });
 });

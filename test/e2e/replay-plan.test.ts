@@ -5,7 +5,18 @@ import { eventIdOf } from '../../lambda/core/event-id.js';
 import { claimCheckKey } from '../../lambda/core/inbox.js';
 import { CliError } from '../../cli/errors.js';
 import { createProgress, render } from '../../cli/progress.js';
-import { checkPatterns, claimCheckFor, dayPrefixes, decideLine, parseForce, parseTimeRange, partitionOf, partitionsFor, replayRequestId, type ReplayRules } from '../../cli/replay-plan.js';
+import {
+  checkPatterns,
+  claimCheckFor,
+  dayPrefixes,
+  decideLine,
+  parseForce,
+  parseTimeRange,
+  partitionOf,
+  partitionsFor,
+  replayRequestId,
+  type ReplayRules,
+} from '../../cli/replay-plan.js';
 
 const BODY = '{"event":"message.didFlag","data":{"message":{"messageId":"m1"}}}';
 
@@ -57,7 +68,9 @@ describe('--force names the handlers it runs again', () => {
 
   it('refuses a plain --force, saying how to name the handlers', () => {
     expect(() => parseForce(true)).toThrow(CliError);
-    expect(() => parseForce(true)).toThrow(/--force without handler names: name the handlers to run again: --force <handler>\[,<handler>…\] \(or repeat --force\), e\.g\. --force auto-moderation/);
+    expect(() => parseForce(true)).toThrow(
+      /--force without handler names: name the handlers to run again: --force <handler>\[,<handler>…\] \(or repeat --force\), e\.g\. --force auto-moderation/,
+    );
   });
 
   it('refuses something that is not a handler name', () => {
@@ -82,7 +95,9 @@ describe('--event patterns', () => {
   it('refuses a pattern that matches no catalog name, with "did you mean"', () => {
     expect(() => checkPatterns(['mesage.*'])).toThrow(CliError);
     expect(() => checkPatterns(['mesage.*'])).toThrow("--event: 'mesage.*' matches no event family of the catalog; did you mean 'message.*'?");
-    expect(() => checkPatterns(['message.didCreat'])).toThrow(/--event: 'message.didCreat' is not an event name of the catalog; did you mean 'message.didCreate'\?/);
+    expect(() => checkPatterns(['message.didCreat'])).toThrow(
+      /--event: 'message.didCreat' is not an event name of the catalog; did you mean 'message.didCreate'\?/,
+    );
   });
 });
 
@@ -102,14 +117,20 @@ describe('partitions', () => {
 });
 
 describe('decideLine', () => {
-  it('replays a line as the message the receiver sent, with the replay\'s request id', () => {
+  it("replays a line as the message the receiver sent, with the replay's request id", () => {
     const d = decideLine(line(), rules());
     expect(d).toEqual({
       kind: 'inline',
       event: { eventId: eventIdOf(BODY), eventType: 'message.didFlag', receivedAt: '2025-07-02T10:15:00.000Z', source: 'default' },
       message: {
         body: BODY,
-        attributes: { eventId: eventIdOf(BODY), eventType: 'message.didFlag', receivedAt: '2025-07-02T10:15:00.000Z', source: 'default', requestId: 'replay-test' },
+        attributes: {
+          eventId: eventIdOf(BODY),
+          eventType: 'message.didFlag',
+          receivedAt: '2025-07-02T10:15:00.000Z',
+          source: 'default',
+          requestId: 'replay-test',
+        },
       },
     });
   });
@@ -125,7 +146,10 @@ describe('decideLine', () => {
     expect(decideLine(line(), r)).toMatchObject({ kind: 'skip', reason: 'duplicate' });
     expect(decideLine(line({ receivedAt: '2025-07-03T00:00:00.000Z' }, '{"a":1}'), r)).toMatchObject({ kind: 'skip', reason: 'out-of-range' });
     const post = '{"event":"v3.post.didCreate","data":{}}';
-    expect(decideLine(line({ eventType: 'post.didCreate', eventName: 'v3.post.didCreate' }, post), r)).toMatchObject({ kind: 'skip', reason: 'filtered' });
+    expect(decideLine(line({ eventType: 'post.didCreate', eventName: 'v3.post.didCreate' }, post), r)).toMatchObject({
+      kind: 'skip',
+      reason: 'filtered',
+    });
   });
 
   it('sends a non-UTF-8 body base64-encoded, as the receiver did', () => {
@@ -143,7 +167,15 @@ describe('decideLine', () => {
     if (d.kind !== 'claim-check') throw new Error('expected a claim check');
     expect(claimCheckFor(d, 1_500_000)).toEqual({
       body: JSON.stringify({ claimCheckKey: key, bodyBytes: 1_500_000 }),
-      attributes: { eventId: id, eventType: 'message.didFlag', receivedAt: '2025-07-02T10:15:00.000Z', source: 'default', requestId: 'replay-test', replayForce: 'auto-moderation', claimCheckKey: key },
+      attributes: {
+        eventId: id,
+        eventType: 'message.didFlag',
+        receivedAt: '2025-07-02T10:15:00.000Z',
+        source: 'default',
+        requestId: 'replay-test',
+        replayForce: 'auto-moderation',
+        claimCheckKey: key,
+      },
     });
   });
 
@@ -151,7 +183,10 @@ describe('decideLine', () => {
     expect(decideLine(line({ flags: ['undecodable', 'pointer-malformed'] }), rules())).toMatchObject({ kind: 'skip', reason: 'undecodable' });
     expect(decideLine('{"event_id":', rules())).toEqual({ kind: 'skip', reason: 'corrupt' });
     expect(decideLine(line({ payload: `${BODY} ` }), rules())).toMatchObject({ kind: 'skip', reason: 'corrupt' });
-    expect(decideLine(line({ flags: ['payload-in-s3'], payload: 'inbox/spill/2025-07-02/x' }), rules())).toMatchObject({ kind: 'skip', reason: 'corrupt' });
+    expect(decideLine(line({ flags: ['payload-in-s3'], payload: 'inbox/spill/2025-07-02/x' }), rules())).toMatchObject({
+      kind: 'skip',
+      reason: 'corrupt',
+    });
   });
 
   it('names a replay run by its time', () => {
@@ -169,11 +204,7 @@ describe('progress', () => {
     t = 500;
     tty.update(4, 4);
     tty.finish();
-    expect(written).toEqual([
-      `\r\x1b[K${render('replaying', 1, 4)}`,
-      `\r\x1b[K${render('replaying', 4, 4)}`,
-      '\r\x1b[K',
-    ]);
+    expect(written).toEqual([`\r\x1b[K${render('replaying', 1, 4)}`, `\r\x1b[K${render('replaying', 4, 4)}`, '\r\x1b[K']);
     expect(render('replaying', 1, 4)).toBe('replaying [######------------------]  25% 1/4');
     expect(render('moved', 7)).toBe('moved 7');
 

@@ -35,7 +35,11 @@ function variant(name: string, label: string): string {
 }
 
 async function post(text: string): Promise<void> {
-  const res = await fetch(`${pipeline.url}/webhook`, { method: 'POST', body: text, headers: { 'content-type': 'application/json', [SIGNATURE_HEADER]: sign(text, SECRET) } });
+  const res = await fetch(`${pipeline.url}/webhook`, {
+    method: 'POST',
+    body: text,
+    headers: { 'content-type': 'application/json', [SIGNATURE_HEADER]: sign(text, SECRET) },
+  });
   expect(res.status).toBe(200);
   await res.arrayBuffer();
 }
@@ -60,7 +64,11 @@ beforeAll(async () => {
       }),
     ],
   }));
-  for (const [label, sample] of [['flag', 'message.didFlag'], ['create', 'message.didCreate'], ['post', 'v3.post.didCreate']] as const) {
+  for (const [label, sample] of [
+    ['flag', 'message.didFlag'],
+    ['create', 'message.didCreate'],
+    ['post', 'v3.post.didCreate'],
+  ] as const) {
     const text = variant(sample, label);
     ids[label] = eventIdOf(text);
     await post(text);
@@ -80,7 +88,11 @@ describe('redrive (local mode running)', () => {
 
     let run = await cli('redrive');
     expect(run.code, run.stderr).toBe(0);
-    expect(run.stdout).toMatch(new RegExp(`moved 1 message from the local dead-letter queue back to the queue of local mode \\(process ${process.pid}\\); the fan-out is retrying them`));
+    expect(run.stdout).toMatch(
+      new RegExp(
+        `moved 1 message from the local dead-letter queue back to the queue of local mode \\(process ${process.pid}\\); the fan-out is retrying them`,
+      ),
+    );
     await pipeline.settle();
     expect(pipeline.queue.listDeadLetters()).toHaveLength(1);
 
@@ -119,7 +131,9 @@ describe('replay (local mode running)', () => {
     const run = await cli('replay', '--from', today(), '--to', today());
     expect(run.code, run.stderr).toBe(0);
     expect(run.stdout).toMatch(new RegExp(`replayed 4 events received .* to the queue of local mode \\(process ${process.pid}\\)`));
-    expect(run.stdout).toMatch(/handlers that already succeeded for an event are skipped by the fan-out; add --force <handler,…> to run those named again/);
+    expect(run.stdout).toMatch(
+      /handlers that already succeeded for an event are skipped by the fan-out; add --force <handler,…> to run those named again/,
+    );
     await pipeline.settle();
     const after = pipeline.metrics();
     expect((after.Duplicate ?? 0) - (before.Duplicate ?? 0)).toBe(4);
@@ -167,7 +181,9 @@ describe('replay (local mode running)', () => {
   it('says so when the range has no archive objects', async () => {
     const run = await cli('replay', '--from', '2001-01-01', '--to', '2001-01-02');
     expect(run.code, run.stderr).toBe(0);
-    expect(run.stdout).toMatch(/no archive objects for 2001-01-01T00:00:00.000Z to 2001-01-03T00:00:00.000Z in the local archive in .*; nothing to replay/);
+    expect(run.stdout).toMatch(
+      /no archive objects for 2001-01-01T00:00:00.000Z to 2001-01-03T00:00:00.000Z in the local archive in .*; nothing to replay/,
+    );
   });
 });
 
@@ -216,7 +232,12 @@ describe('redrive and replay with local mode stopped', () => {
       const queued = [...queue.allMessages()];
       expect(queued).toHaveLength(1);
       expect(queued[0]?.body).toBe(variant('message.didFlag', 'flag'));
-      expect(queued[0]?.attributes).toMatchObject({ eventId: ids.flag, eventType: 'message.didFlag', source: 'default', replayForce: 'everything,picky' });
+      expect(queued[0]?.attributes).toMatchObject({
+        eventId: ids.flag,
+        eventType: 'message.didFlag',
+        source: 'default',
+        replayForce: 'everything,picky',
+      });
       expect(queued[0]?.attributes.requestId).toMatch(/^replay-\d{8}T\d{6}Z-/);
     } finally {
       await queue.close();

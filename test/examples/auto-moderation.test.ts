@@ -24,7 +24,8 @@ const T0 = Date.parse('2025-07-02T09:00:00.000Z');
 const at = (minutes: number) => new Date(T0 + minutes * 60_000).toISOString();
 
 function config(extra: Record<string, unknown> = {}): AutoModerationConfig {
-  return parseHandlersConfig({ socialPlus: { region: 'us' }, autoModeration: { enabled: true, threshold: 3, windowMinutes: 60, ...extra } }).autoModeration;
+  return parseHandlersConfig({ socialPlus: { region: 'us' }, autoModeration: { enabled: true, threshold: 3, windowMinutes: 60, ...extra } })
+    .autoModeration;
 }
 
 /**
@@ -45,10 +46,14 @@ function setup(extra: Record<string, unknown> = {}, opts: { now?: () => Date; ma
   /** Event `id`, one flag of `user` received at minute `minute`, handled at minute `handledAt`. */
   const handle = (id: string, minute: number, handledAt: number, user = 'spam.account.42') => {
     clock = new Date(at(handledAt));
-    return runHandler(handler, sampleEvent('message.didFlag', (e) => {
-      e.data.messages![0]!.userId = user;
-      e.data.messages![0]!.messageId = `msg-${id}`;
-    }), { eventId: id, receivedAt: at(minute), socialPlus });
+    return runHandler(
+      handler,
+      sampleEvent('message.didFlag', (e) => {
+        e.data.messages![0]!.userId = user;
+        e.data.messages![0]!.messageId = `msg-${id}`;
+      }),
+      { eventId: id, receivedAt: at(minute), socialPlus },
+    );
   };
   /** One flag of `user` received at minute `minute`, as event `id`, handled as it arrives. */
   const flag = (id: string, minute: number, user = 'spam.account.42') => handle(id, minute, minute, user);
@@ -156,7 +161,7 @@ describe('auto-moderation', () => {
     expect(bans()).toHaveLength(2);
   });
 
-  it('a replayed old flag (after the store\'s TTL every handler runs again) is outside the window: no count, no second ban', async () => {
+  it("a replayed old flag (after the store's TTL every handler runs again) is outside the window: no count, no second ban", async () => {
     const { flag, replay } = setup({ banHoldMinutes: 30 });
     for (const [i, m] of [0, 1, 2].entries()) await flag(`e${i}`, m);
     expect(bans()).toHaveLength(1);
@@ -180,15 +185,22 @@ describe('auto-moderation', () => {
   it('keeps for good which event caused a ban (no TTL), apart from the ban marker', async () => {
     const { flag } = setup();
     for (const [i, m] of [0, 1, 2].entries()) await flag(`e${i}`, m);
-    const out = await dynalite.client.send(new GetItemCommand({ TableName: table, Key: { PK: { S: 'FLAGS#spam.account.42' }, SK: { S: 'BANEVENT#e2' } }, ConsistentRead: true }));
+    const out = await dynalite.client.send(
+      new GetItemCommand({ TableName: table, Key: { PK: { S: 'FLAGS#spam.account.42' }, SK: { S: 'BANEVENT#e2' } }, ConsistentRead: true }),
+    );
     expect(out.Item).toEqual({ PK: { S: 'FLAGS#spam.account.42' }, SK: { S: 'BANEVENT#e2' }, eventId: { S: 'e2' }, scope: { S: 'global' } });
   });
 
   it('countFlags leaves out flags whose TTL has passed (DynamoDB deletes them lazily)', async () => {
     const { store } = setup();
-    const flagAt = (eventId: string, minute: number, keptMinutes: number) => store.recordFlag({
-      userId: 'u', eventId, at: new Date(at(minute)), eventType: 'message.didFlag', keepUntil: new Date(at(minute + keptMinutes)),
-    });
+    const flagAt = (eventId: string, minute: number, keptMinutes: number) =>
+      store.recordFlag({
+        userId: 'u',
+        eventId,
+        at: new Date(at(minute)),
+        eventType: 'message.didFlag',
+        keepUntil: new Date(at(minute + keptMinutes)),
+      });
     await flagAt('old', 0, 10);
     await flagAt('kept', 5, 120);
     expect(await store.countFlags({ userId: 'u', from: new Date(at(0)), to: new Date(at(30)), limit: 10 })).toBe(1);
@@ -203,10 +215,14 @@ describe('auto-moderation', () => {
     expect(bans()).toHaveLength(0);
   });
 
-  it('bans a post\'s author from its community, counting post and comment flags together', async () => {
+  it("bans a post's author from its community, counting post and comment flags together", async () => {
     const store = new DynamoDbFlagCounterStore(dynalite.client, table);
     const handler = createAutoModeration(config({ ban: 'scoped', threshold: 2 }), { store, now: () => new Date(at(1)) });
-    const socialPlus = new SocialPlusHttpClient({ baseUrl: api.url, credentials: staticCredentials({ adminToken: 'a' }), logger: new RecordingLogger() });
+    const socialPlus = new SocialPlusHttpClient({
+      baseUrl: api.url,
+      credentials: staticCredentials({ adminToken: 'a' }),
+      logger: new RecordingLogger(),
+    });
     await runHandler(handler, sampleEvent('v3.comment.didFlag'), { receivedAt: at(0), socialPlus });
     await runHandler(handler, sampleEvent('v3.post.didFlag'), { receivedAt: at(1), socialPlus });
     expect(api.scopedBans.get('community:66500c0c0c0c0c0c0c0c0c01')).toEqual(new Set(['spam.account.42']));
@@ -229,16 +245,30 @@ describe('auto-moderation', () => {
   it('warns and counts nothing when the payload names no flagged user', async () => {
     const { handler } = setup();
     const run = await runHandler(handler, { event: 'message.didFlag', data: { messages: [{ messageId: 'm1' }] } });
-    expect(run.logs).toEqual([expect.objectContaining({ level: 'warn', message: 'auto-moderation: no flagged user in the payload; nothing counted' })]);
+    expect(run.logs).toEqual([
+      expect.objectContaining({ level: 'warn', message: 'auto-moderation: no flagged user in the payload; nothing counted' }),
+    ]);
     expect(api.requests).toHaveLength(0);
   });
 });
 
 describe('flaggedTarget', () => {
   it.each([
-    ['message.didFlag', 'message.didFlag', { userId: 'spam.account.42', kind: 'message', itemId: '6650fb77c0ffee0000000333', scope: 'channel#general', messageVersion: 'v3' }],
-    ['post.didFlag', 'v3.post.didFlag', { userId: 'spam.account.42', kind: 'post', itemId: '66510e0e0e0e0e0e0e0e0e21', scope: 'community#66500c0c0c0c0c0c0c0c0c01' }],
-    ['comment.didFlag', 'v3.comment.didFlag', { userId: 'spam.account.42', kind: 'comment', itemId: '66510f0f0f0f0f0f0f0f0f31', scope: 'community#66500c0c0c0c0c0c0c0c0c01' }],
+    [
+      'message.didFlag',
+      'message.didFlag',
+      { userId: 'spam.account.42', kind: 'message', itemId: '6650fb77c0ffee0000000333', scope: 'channel#general', messageVersion: 'v3' },
+    ],
+    [
+      'post.didFlag',
+      'v3.post.didFlag',
+      { userId: 'spam.account.42', kind: 'post', itemId: '66510e0e0e0e0e0e0e0e0e21', scope: 'community#66500c0c0c0c0c0c0c0c0c01' },
+    ],
+    [
+      'comment.didFlag',
+      'v3.comment.didFlag',
+      { userId: 'spam.account.42', kind: 'comment', itemId: '66510f0f0f0f0f0f0f0f0f31', scope: 'community#66500c0c0c0c0c0c0c0c0c01' },
+    ],
     ['user.didFlag', 'user.didFlag', { userId: 'spam.account.42', kind: 'user' }],
   ] as const)('%s: the author or the flagged user', (eventType, sample, expected) => {
     expect(flaggedTarget(eventType, sampleEvent(sample) as never)).toEqual(expected);
@@ -246,6 +276,10 @@ describe('flaggedTarget', () => {
 
   it('a v5 message: author from creatorId, deleted through the v5 API', () => {
     const v5 = sampleEvent('v5.message.didCreate');
-    expect(flaggedTarget('message.didFlag', v5 as never)).toMatchObject({ userId: 'raj.p', messageVersion: 'v5', scope: 'channel#6650f000aa11bb22cc33dd01' });
+    expect(flaggedTarget('message.didFlag', v5 as never)).toMatchObject({
+      userId: 'raj.p',
+      messageVersion: 'v5',
+      scope: 'channel#6650f000aa11bb22cc33dd01',
+    });
   });
 });

@@ -53,7 +53,12 @@ async function project(context: Record<string, unknown> | undefined): Promise<{ 
 }
 
 async function start(opts: Omit<LocalPipelineOptions, 'port' | 'secret'>): Promise<LocalPipeline> {
-  const pipeline = await startLocalPipeline({ port: 0, secret: SECRET, queue: { batchingWindowMs: 10, visibilityTimeoutMs: 50, maxReceiveCount: 2 }, ...opts });
+  const pipeline = await startLocalPipeline({
+    port: 0,
+    secret: SECRET,
+    queue: { batchingWindowMs: 10, visibilityTimeoutMs: 50, maxReceiveCount: 2 },
+    ...opts,
+  });
   pipelines.push(pipeline);
   return pipeline;
 }
@@ -64,32 +69,49 @@ describe('docs/extending.md, Configuration reference', () => {
     for (const e of EXAMPLES) expect(() => JSON.parse(e) as unknown).not.toThrow();
   });
 
-  it.each(EXAMPLES.map((e, i) => [i + 1, e] as const))('example %i starts local mode from cdk.json as written, with no admin token', async (_n, example) => {
-    const { projectDir, stateDir } = await project({ handlers: JSON.parse(example) as unknown });
-    const pipeline = await start({ dir: stateDir, projectDir, env: {} });
-    expect(pipeline.handlersConfig).toEqual({ from: 'cdk.json', file: join(projectDir, 'cdk.json') });
-    expect((await fetch(`${pipeline.url}/healthz`)).status).toBe(200);
-  });
+  it.each(EXAMPLES.map((e, i) => [i + 1, e] as const))(
+    'example %i starts local mode from cdk.json as written, with no admin token',
+    async (_n, example) => {
+      const { projectDir, stateDir } = await project({ handlers: JSON.parse(example) as unknown });
+      const pipeline = await start({ dir: stateDir, projectDir, env: {} });
+      expect(pipeline.handlersConfig).toEqual({ from: 'cdk.json', file: join(projectDir, 'cdk.json') });
+      expect((await fetch(`${pipeline.url}/healthz`)).status).toBe(200);
+    },
+  );
 
-  it.each(EXAMPLES.map((e, i) => [i + 1, e] as const))('example %i starts local mode from HANDLERS_CONFIG as written, with no admin token', async (_n, example) => {
-    const { projectDir, stateDir } = await project(undefined);
-    const pipeline = await start({ dir: stateDir, projectDir, env: { HANDLERS_CONFIG: example } });
-    expect(pipeline.handlersConfig).toEqual({ from: 'HANDLERS_CONFIG' });
-  });
+  it.each(EXAMPLES.map((e, i) => [i + 1, e] as const))(
+    'example %i starts local mode from HANDLERS_CONFIG as written, with no admin token',
+    async (_n, example) => {
+      const { projectDir, stateDir } = await project(undefined);
+      const pipeline = await start({ dir: stateDir, projectDir, env: { HANDLERS_CONFIG: example } });
+      expect(pipeline.handlersConfig).toEqual({ from: 'HANDLERS_CONFIG' });
+    },
+  );
 
-  it.each(EXAMPLES.map((e, i) => [i + 1, e] as const))('example %i starts npm start\'s dev from cdk.json, and its banner says where the configuration came from', async (_n, example) => {
-    const { projectDir, stateDir } = await project({ handlers: JSON.parse(example) as unknown });
-    const env: NodeJS.ProcessEnv = { ...process.env, PORT: '0', SOCIALPLUS_LOCAL_DIR: stateDir, SOCIALPLUS_WEBHOOK_SECRET: SECRET, LOG_LEVEL: 'WARN' };
-    for (const name of ['HANDLERS_CONFIG', 'SOCIALPLUS_ADMIN_TOKEN', 'SOCIALPLUS_API_SECRET_ARN', 'HANDLER_STATE_TABLE_NAME']) delete env[name];
-    const dev = await spawnLocalMode([BIN, 'dev'], { cwd: projectDir, env, track: children, label: 'dev' });
-    expect(dev.output()).toMatch(/^config {4}handlers from cdk\.json \(context key "handlers", as cdk deploy reads it; HANDLERS_CONFIG overrides\)$/m);
-    dev.child.kill('SIGINT');
-    expect(await dev.exited).toBe(0);
-  });
+  it.each(EXAMPLES.map((e, i) => [i + 1, e] as const))(
+    "example %i starts npm start's dev from cdk.json, and its banner says where the configuration came from",
+    async (_n, example) => {
+      const { projectDir, stateDir } = await project({ handlers: JSON.parse(example) as unknown });
+      const env: NodeJS.ProcessEnv = {
+        ...process.env,
+        PORT: '0',
+        SOCIALPLUS_LOCAL_DIR: stateDir,
+        SOCIALPLUS_WEBHOOK_SECRET: SECRET,
+        LOG_LEVEL: 'WARN',
+      };
+      for (const name of ['HANDLERS_CONFIG', 'SOCIALPLUS_ADMIN_TOKEN', 'SOCIALPLUS_API_SECRET_ARN', 'HANDLER_STATE_TABLE_NAME']) delete env[name];
+      const dev = await spawnLocalMode([BIN, 'dev'], { cwd: projectDir, env, track: children, label: 'dev' });
+      expect(dev.output()).toMatch(
+        /^config {4}handlers from cdk\.json \(context key "handlers", as cdk deploy reads it; HANDLERS_CONFIG overrides\)$/m,
+      );
+      dev.child.kill('SIGINT');
+      expect(await dev.exited).toBe(0);
+    },
+  );
 });
 
 describe('local mode reads handlers from cdk.json', () => {
-  it('completes them as cdk deploy does: socialPlus.region from the sources\' shared region', async () => {
+  it("completes them as cdk deploy does: socialPlus.region from the sources' shared region", async () => {
     // Without the region deploy fills in, a keyword filter (which calls the API) is refused.
     const { projectDir, stateDir } = await project({
       sources: [{ name: 'default', region: 'eu' }],
@@ -114,15 +136,26 @@ describe('local mode reads handlers from cdk.json', () => {
     const { projectDir, stateDir } = await project({ handlers: { dailyCounters: { enabled: 'yes' } } });
     const err = await start({ dir: stateDir, projectDir, env: {} }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(ConfigurationError);
-    expect((err as Error).message).toContain(`${join(projectDir, 'cdk.json')} (read by local mode because HANDLERS_CONFIG is not set): its context is not valid:`);
+    expect((err as Error).message).toContain(
+      `${join(projectDir, 'cdk.json')} (read by local mode because HANDLERS_CONFIG is not set): its context is not valid:`,
+    );
     expect((err as Error).message).toMatch(/handlers.*dailyCounters\.enabled/);
   });
 
   it('without an admin token a handler that calls Social Plus runs and fails, naming SOCIALPLUS_ADMIN_TOKEN', async () => {
-    const { projectDir, stateDir } = await project({ handlers: { socialPlus: { region: 'eu' }, keywordFilter: { enabled: true, words: ['free crypto'] } } });
+    const { projectDir, stateDir } = await project({
+      handlers: { socialPlus: { region: 'eu' }, keywordFilter: { enabled: true, words: ['free crypto'] } },
+    });
     const pipeline = await start({ dir: stateDir, projectDir, env: {} });
-    const body = readFileSync(join(ROOT, 'fixtures', 'samples', 'message.didCreate.json'), 'utf8').replace('Has anyone tried the new checkout flow?', 'free crypto here');
-    const res = await fetch(`${pipeline.url}/webhook`, { method: 'POST', body, headers: { 'content-type': 'application/json', [SIGNATURE_HEADER]: sign(body, SECRET) } });
+    const body = readFileSync(join(ROOT, 'fixtures', 'samples', 'message.didCreate.json'), 'utf8').replace(
+      'Has anyone tried the new checkout flow?',
+      'free crypto here',
+    );
+    const res = await fetch(`${pipeline.url}/webhook`, {
+      method: 'POST',
+      body,
+      headers: { 'content-type': 'application/json', [SIGNATURE_HEADER]: sign(body, SECRET) },
+    });
     expect(res.status).toBe(200);
     await pipeline.settle();
     const event = await readEvent(pipeline.dynamodb, pipeline.tableName, eventIdOf(body));

@@ -27,7 +27,8 @@ function crashingClient(crashOn: (kind: string, callNo: number) => boolean): Dyn
   let calls = 0;
   return {
     send: (command: { constructor: { name: string }; input: unknown }, options?: unknown) => {
-      const kind = command instanceof UpdateItemCommand ? String((command.input as { UpdateExpression?: string }).UpdateExpression) : command.constructor.name;
+      const kind =
+        command instanceof UpdateItemCommand ? String((command.input as { UpdateExpression?: string }).UpdateExpression) : command.constructor.name;
       if (crashOn(kind, ++calls)) return Promise.reject(new Error(`crash before ${kind}`));
       return (dynalite.client.send as (c: unknown, o?: unknown) => Promise<unknown>)(command, options);
     },
@@ -57,7 +58,11 @@ describe('daily counters', () => {
     expect(counts['channel#general']).toBe(3);
     expect(counts['channel#support-lobby']).toBe(2);
     expect(counts['community#66500c0c0c0c0c0c0c0c0c01']).toBe(4); // posts and comments: created and flagged
-    expect(Object.entries(counts).filter(([k]) => k.startsWith('type#')).reduce((n, [, v]) => n + v, 0)).toBe(sampleNames().length);
+    expect(
+      Object.entries(counts)
+        .filter(([k]) => k.startsWith('type#'))
+        .reduce((n, [, v]) => n + v, 0),
+    ).toBe(sampleNames().length);
   });
 
   it('files events under their UTC arrival day', async () => {
@@ -91,18 +96,27 @@ describe('daily counters', () => {
     expect(await store().increment('e1', DAY, keys, later)).toBe('already-counted');
     expect(await store().read(DAY)).toEqual({ 'type#message.didFlag': 1, 'channel#general': 1 });
     // Nothing is left pending once the event is done.
-    const raw = await dynalite.client.send(new (await import('@aws-sdk/client-dynamodb')).QueryCommand({
-      TableName: table, KeyConditionExpression: 'PK = :pk', ExpressionAttributeValues: { ':pk': { S: `DAILY#${DAY}` } }, ConsistentRead: true,
-    }));
+    const raw = await dynalite.client.send(
+      new (await import('@aws-sdk/client-dynamodb')).QueryCommand({
+        TableName: table,
+        KeyConditionExpression: 'PK = :pk',
+        ExpressionAttributeValues: { ':pk': { S: `DAILY#${DAY}` } },
+        ConsistentRead: true,
+      }),
+    );
     expect(raw.Items?.map((i) => i.pending)).toEqual([undefined, undefined]);
   });
 
   it('refuses a concurrent duplicate while the first holds the event, so the queue retries it', async () => {
     const keys = ['type#message.didFlag'];
     await expect(store(crashingClient((kind) => kind.startsWith('ADD n'))).increment('e1', DAY, keys, NOW)).rejects.toThrow('crash before');
-    const err = await store().increment('e1', DAY, keys, new Date(NOW.getTime() + 1000)).catch((e: unknown) => e);
+    const err = await store()
+      .increment('e1', DAY, keys, new Date(NOW.getTime() + 1000))
+      .catch((e: unknown) => e);
     expect(err).toBeInstanceOf(CountInProgressError);
-    expect((err as Error).message).toBe('event e1 is being counted by another invocation (its claim lasts until 2025-07-02T10:01:00.000Z); retry later');
+    expect((err as Error).message).toBe(
+      'event e1 is being counted by another invocation (its claim lasts until 2025-07-02T10:01:00.000Z); retry later',
+    );
     expect(await store().read(DAY)).toEqual({});
   });
 

@@ -24,10 +24,15 @@ describe('docs/extending.md', () => {
 
 describe('where handlers import defineHandler from', () => {
   /** The module each ```ts block of `doc` imports `defineHandler` from. */
-  const importsOf = (doc: string): string[] => [...doc.matchAll(/^```ts[^\n]*\n([\s\S]*?)^```$/gm)]
-    .flatMap((m) => [...(m[1] as string).matchAll(/import\s*\{[^}]*\bdefineHandler\b[^}]*\}\s*from\s*'([^']+)'/g)].map((i) => i[1] as string));
+  const importsOf = (doc: string): string[] =>
+    [...doc.matchAll(/^```ts[^\n]*\n([\s\S]*?)^```$/gm)].flatMap((m) =>
+      [...(m[1] as string).matchAll(/import\s*\{[^}]*\bdefineHandler\b[^}]*\}\s*from\s*'([^']+)'/g)].map((i) => i[1] as string),
+    );
 
-  it.each([['README.md', README], ['docs/extending.md', GUIDE]])('%s: from the kit (lambda/fanout/kit/index.ts), as a handler module under lambda/fanout/handlers/ writes it', (_doc, text) => {
+  it.each([
+    ['README.md', README],
+    ['docs/extending.md', GUIDE],
+  ])('%s: from the kit (lambda/fanout/kit/index.ts), as a handler module under lambda/fanout/handlers/ writes it', (_doc, text) => {
     const sources = importsOf(text);
     expect(sources.length).toBeGreaterThan(0);
     expect(new Set(sources)).toEqual(new Set(['../kit/index.js']));

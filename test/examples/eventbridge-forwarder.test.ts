@@ -35,12 +35,20 @@ beforeAll(async () => {
     received.push({ target: String(req.headers['x-amz-target']), entries: body.Entries });
     const code = failNext.shift();
     res.writeHead(200, { 'content-type': 'application/x-amz-json-1.1' });
-    res.end(JSON.stringify(code
-      ? { FailedEntryCount: 1, Entries: [{ ErrorCode: code, ErrorMessage: 'slow down' }] }
-      : { FailedEntryCount: 0, Entries: body.Entries.map((_, i) => ({ EventId: `eb-${received.length}-${i}` })) }));
+    res.end(
+      JSON.stringify(
+        code
+          ? { FailedEntryCount: 1, Entries: [{ ErrorCode: code, ErrorMessage: 'slow down' }] }
+          : { FailedEntryCount: 0, Entries: body.Entries.map((_, i) => ({ EventId: `eb-${received.length}-${i}` })) },
+      ),
+    );
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
-  client = new EventBridgeClient({ endpoint: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS });
+  client = new EventBridgeClient({
+    endpoint: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    region: LOCAL_REGION,
+    credentials: LOCAL_CREDENTIALS,
+  });
 });
 afterAll(async () => {
   client.destroy();
@@ -52,10 +60,10 @@ beforeEach(() => {
   failNext.length = 0;
 });
 
-const forwarder = (events?: string[]) => createEventBridgeForwarder(
-  parseHandlersConfig({ eventBridge: { enabled: true, ...(events ? { events } : {}) } }).eventBridge,
-  { publisher: new EventBridgePublisher(client, 'socialplus-bus') },
-);
+const forwarder = (events?: string[]) =>
+  createEventBridgeForwarder(parseHandlersConfig({ eventBridge: { enabled: true, ...(events ? { events } : {}) } }).eventBridge, {
+    publisher: new EventBridgePublisher(client, 'socialplus-bus'),
+  });
 
 describe('EventBridge forwarder', () => {
   it('puts one entry per event: source, detail-type = routing name, the payload as sent', async () => {
@@ -65,9 +73,20 @@ describe('EventBridge forwarder', () => {
     expect(received).toHaveLength(1);
     expect(received[0]?.target).toBe('AWSEvents.PutEvents');
     const [entry] = received[0]?.entries ?? [];
-    expect(entry).toMatchObject({ Source: 'socialplus.webhooks', DetailType: 'post.didCreate', EventBusName: 'socialplus-bus', Time: Date.parse('2025-07-02T11:30:01.000Z') / 1000 });
+    expect(entry).toMatchObject({
+      Source: 'socialplus.webhooks',
+      DetailType: 'post.didCreate',
+      EventBusName: 'socialplus-bus',
+      Time: Date.parse('2025-07-02T11:30:01.000Z') / 1000,
+    });
     expect(JSON.parse(entry?.Detail ?? '')).toEqual({
-      eventId: 'e1', eventType: 'post.didCreate', eventName: 'v3.post.didCreate', receivedAt: '2025-07-02T11:30:01.000Z', source: 'eu-app', deprecated: false, payload: event,
+      eventId: 'e1',
+      eventType: 'post.didCreate',
+      eventName: 'v3.post.didCreate',
+      receivedAt: '2025-07-02T11:30:01.000Z',
+      source: 'eu-app',
+      deprecated: false,
+      payload: event,
     });
   });
 
@@ -93,9 +112,17 @@ describe('EventBridge forwarder', () => {
     });
     const run = await runHandler(forwarder(), event, { eventId: 'big' });
     const detail = JSON.parse(received[0]?.entries[0]?.Detail ?? '');
-    expect(detail).toMatchObject({ eventId: 'big', eventType: 'message.didCreate', payload: null, payloadOmitted: true, payloadOmittedReason: 'too-large' });
+    expect(detail).toMatchObject({
+      eventId: 'big',
+      eventType: 'message.didCreate',
+      payload: null,
+      payloadOmitted: true,
+      payloadOmittedReason: 'too-large',
+    });
     expect(detail.payloadBytes).toBeGreaterThan(EVENTBRIDGE_MAX_ENTRY_BYTES);
-    expect(run.logs.filter((l) => l.level === 'warn').map((l) => l.message)).toEqual(['event too large for EventBridge; forwarding it without its payload']);
+    expect(run.logs.filter((l) => l.level === 'warn').map((l) => l.message)).toEqual([
+      'event too large for EventBridge; forwarding it without its payload',
+    ]);
   });
 
   it('sends a payload nested too deeply to serialize without it, instead of failing on every retry', async () => {
@@ -107,14 +134,26 @@ describe('EventBridge forwarder', () => {
     const event = { ...sampleEvent('message.didCreate'), deep: nested };
     const logger = new RecordingLogger();
     const ctx = {
-      eventId: 'deep', eventType: 'message.didCreate', eventName: 'message.didCreate', receivedAt: '2025-07-02T11:30:01.000Z', source: 'default', deprecated: false,
-      logger, metrics: { count: () => undefined },
+      eventId: 'deep',
+      eventType: 'message.didCreate',
+      eventName: 'message.didCreate',
+      receivedAt: '2025-07-02T11:30:01.000Z',
+      source: 'default',
+      deprecated: false,
+      logger,
+      metrics: { count: () => undefined },
     };
     await forwarder().handle(event as never, ctx);
     expect(JSON.parse(received[0]?.entries[0]?.Detail ?? '')).toMatchObject({
-      eventId: 'deep', eventType: 'message.didCreate', payload: null, payloadOmitted: true, payloadOmittedReason: 'nested-too-deeply',
+      eventId: 'deep',
+      eventType: 'message.didCreate',
+      payload: null,
+      payloadOmitted: true,
+      payloadOmittedReason: 'nested-too-deeply',
     });
-    expect(logger.entries.filter((l) => l.level === 'warn').map((l) => l.message)).toEqual(['payload nested too deeply to serialize; forwarding the event without it']);
+    expect(logger.entries.filter((l) => l.level === 'warn').map((l) => l.message)).toEqual([
+      'payload nested too deeply to serialize; forwarding the event without it',
+    ]);
   });
 
   it('an entry of exactly the limit keeps its payload', async () => {
@@ -129,7 +168,9 @@ describe('EventBridge forwarder', () => {
     const event = sampleEvent('user.didFlag');
     // A redelivery keeps the event's id and arrival time (queue attributes).
     const delivery = { eventId: 'e9', receivedAt: '2025-07-02T09:16:03.000Z' };
-    await expect(runHandler(forwarder(), event, delivery)).rejects.toThrow("EventBridge bus 'socialplus-bus' rejected the entry: ThrottlingException (slow down)");
+    await expect(runHandler(forwarder(), event, delivery)).rejects.toThrow(
+      "EventBridge bus 'socialplus-bus' rejected the entry: ThrottlingException (slow down)",
+    );
     await runHandler(forwarder(), event, delivery);
     const details = received.map((r) => JSON.parse(r.entries[0]?.Detail ?? ''));
     expect(details.map((d) => d.eventId)).toEqual(['e9', 'e9']);
@@ -138,8 +179,16 @@ describe('EventBridge forwarder', () => {
 
   it('local mode logs what it would put', async () => {
     const logger = new RecordingLogger();
-    const handler = createEventBridgeForwarder(parseHandlersConfig({ eventBridge: { enabled: true } }).eventBridge, { publisher: new LoggingEventPublisher(logger) });
+    const handler = createEventBridgeForwarder(parseHandlersConfig({ eventBridge: { enabled: true } }).eventBridge, {
+      publisher: new LoggingEventPublisher(logger),
+    });
     await runHandler(handler, sampleEvent('follow.didCreate'));
-    expect(logger.entries).toEqual([{ level: 'info', message: 'event bus (local stand-in): would put event', fields: expect.objectContaining({ detailType: 'follow.didCreate', source: 'socialplus.webhooks' }) }]);
+    expect(logger.entries).toEqual([
+      {
+        level: 'info',
+        message: 'event bus (local stand-in): would put event',
+        fields: expect.objectContaining({ detailType: 'follow.didCreate', source: 'socialplus.webhooks' }),
+      },
+    ]);
   });
 });

@@ -6,7 +6,16 @@
  */
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { awsEvent, awsEvents, handlerRunRows, parseQuestion, typeOnDaySql, type EventDetail, type EventRow, type ListQuestion } from '../../cli/commands/events.js';
+import {
+  awsEvent,
+  awsEvents,
+  handlerRunRows,
+  parseQuestion,
+  typeOnDaySql,
+  type EventDetail,
+  type EventRow,
+  type ListQuestion,
+} from '../../cli/commands/events.js';
 import { defineHandler } from '../../lambda/core/define-handler.js';
 import { eventIdOf } from '../../lambda/core/event-id.js';
 import { SIGNATURE_HEADER, sign } from '../../lambda/core/signature.js';
@@ -42,7 +51,11 @@ const SENT = {
 const id = (body: string) => eventIdOf(body);
 
 async function post(body: string): Promise<void> {
-  const res = await fetch(`${pipeline?.url}/webhook`, { method: 'POST', body, headers: { 'content-type': 'application/json', [SIGNATURE_HEADER]: sign(body, SECRET) } });
+  const res = await fetch(`${pipeline?.url}/webhook`, {
+    method: 'POST',
+    body,
+    headers: { 'content-type': 'application/json', [SIGNATURE_HEADER]: sign(body, SECRET) },
+  });
   expect(res.status).toBe(200);
 }
 
@@ -58,7 +71,14 @@ function expectNewestFirst(rows: readonly EventRow[]): void {
   expect(keys).toEqual([...keys].sort().reverse());
 }
 
-const succeeded = (handler: string) => ({ handler, outcome: 'succeeded', attempts: 1, last_at: expect.any(String), duration_ms: expect.any(Number), error: null });
+const succeeded = (handler: string) => ({
+  handler,
+  outcome: 'succeeded',
+  attempts: 1,
+  last_at: expect.any(String),
+  duration_ms: expect.any(Number),
+  error: null,
+});
 
 beforeAll(async () => {
   ({ dir, pipeline } = await startTempPipeline('events-command-', {
@@ -100,7 +120,14 @@ describe('events while local mode runs', () => {
     const [flag] = await events('--user', 'spam.account.42');
     expect(flag?.event_id).toBe(id(SENT.flag));
     expect(flag?.handlers).toEqual([
-      { handler: FAILING, outcome: 'failed', attempts: MAX_RECEIVES, last_at: expect.any(String), duration_ms: expect.any(Number), error: 'moderation backend is down' },
+      {
+        handler: FAILING,
+        outcome: 'failed',
+        attempts: MAX_RECEIVES,
+        last_at: expect.any(String),
+        duration_ms: expect.any(Number),
+        error: 'moderation backend is down',
+      },
       succeeded(RECORDER),
     ]);
   });
@@ -110,7 +137,9 @@ describe('events while local mode runs', () => {
     const day = (flag?.received_at ?? '').slice(0, 10);
     const rows = await events('--type', 'message.didFlag', '--day', day);
     expect(rows).toEqual([flag]);
-    expect((await events('--type', 'v3.message.didCreate', '--day', day)).map((r) => r.event_id).sort()).toEqual([id(SENT.m1), id(SENT.m2), id(SENT.m3)].sort());
+    expect((await events('--type', 'v3.message.didCreate', '--day', day)).map((r) => r.event_id).sort()).toEqual(
+      [id(SENT.m1), id(SENT.m2), id(SENT.m3)].sort(),
+    );
   });
 
   it('--id: one event, its fields, flags and handler runs; --json prints the object', async () => {
@@ -118,12 +147,22 @@ describe('events while local mode runs', () => {
     expect(run.code, run.stderr).toBe(0);
     const event = JSON.parse(run.stdout) as EventDetail;
     expect(event).toMatchObject({
-      event_id: id(SENT.flag), event_type: 'message.didFlag', event_name: 'message.didFlag', source: 'default',
-      actor_id: 'spam.account.42', target_type: 'message', deprecated: false, flags: [], payload_ref: null,
+      event_id: id(SENT.flag),
+      event_type: 'message.didFlag',
+      event_name: 'message.didFlag',
+      source: 'default',
+      actor_id: 'spam.account.42',
+      target_type: 'message',
+      deprecated: false,
+      flags: [],
+      payload_ref: null,
     });
     expect(event.payload_gzip_bytes).toBeGreaterThan(0);
     expect(Date.parse(event.expires_at ?? '')).toBeGreaterThan(Date.parse(event.received_at));
-    expect(event.handlers.map((h) => [h.handler, h.outcome, h.attempts])).toEqual([[FAILING, 'failed', MAX_RECEIVES], [RECORDER, 'succeeded', 1]]);
+    expect(event.handlers.map((h) => [h.handler, h.outcome, h.attempts])).toEqual([
+      [FAILING, 'failed', MAX_RECEIVES],
+      [RECORDER, 'succeeded', 1],
+    ]);
   });
 
   it('--id prints the fields, then a table of handler runs', async () => {
@@ -146,7 +185,9 @@ describe('events while local mode runs', () => {
   it('prints a table by default, handlers summarised', async () => {
     const run = await runCli(['events', '--user', 'spam.account.42', '--dir', dir]);
     expect(run.code, run.stderr).toBe(0);
-    expect(run.stdout.split('\n')[0]).toMatch(/^received_at\s+│\s+event_type\s+│\s+event_id\s+│\s+actor_id\s+│\s+target\s+│\s+source\s+│\s+handlers$/);
+    expect(run.stdout.split('\n')[0]).toMatch(
+      /^received_at\s+│\s+event_type\s+│\s+event_id\s+│\s+actor_id\s+│\s+target\s+│\s+source\s+│\s+handlers$/,
+    );
     expect(run.stdout).toContain(`${FAILING} failed ×${MAX_RECEIVES}, ${RECORDER} succeeded`);
     expect(run.stdout.trimEnd().split('\n').at(-1)).toBe('(1 row)');
   });
@@ -155,17 +196,26 @@ describe('events while local mode runs', () => {
 describe("local mode's DynamoDB admin route", () => {
   async function admin(path: string, body: unknown, token?: string): Promise<{ status: number; json: { message?: string } }> {
     const info = await readDevInfo(join(dir, 'dev.json'));
-    const res = await fetch(`${info?.url}/admin${path}`, { method: 'POST', body: JSON.stringify(body), headers: { [ADMIN_AUTH_HEADER]: `Bearer ${token ?? info?.token}`, 'content-type': 'application/json' } });
+    const res = await fetch(`${info?.url}/admin${path}`, {
+      method: 'POST',
+      body: JSON.stringify(body),
+      headers: { [ADMIN_AUTH_HEADER]: `Bearer ${token ?? info?.token}`, 'content-type': 'application/json' },
+    });
     return { status: res.status, json: (await res.json()) as { message?: string } };
   }
 
   it('serves only reads, only of its two tables, only with the token', async () => {
     const key = { PK: { S: `EVENT#${id(SENT.m1)}` }, SK: { S: 'EVENT' } };
     expect((await admin('/dynamodb/GetItem', { TableName: pipeline?.tableName, Key: key })).status).toBe(200);
-    expect(await admin('/dynamodb/DeleteItem', { TableName: pipeline?.tableName, Key: key })).toEqual({ status: 404, json: { message: 'DynamoDB DeleteItem is not served: only the reads Query, GetItem, BatchGetItem' } });
+    expect(await admin('/dynamodb/DeleteItem', { TableName: pipeline?.tableName, Key: key })).toEqual({
+      status: 404,
+      json: { message: 'DynamoDB DeleteItem is not served: only the reads Query, GetItem, BatchGetItem' },
+    });
     const other = await admin('/dynamodb/GetItem', { TableName: 'someone-elses', Key: key });
     expect(other.status).toBe(400);
-    expect(other.json.message).toMatch(/^GetItem may read only the tables socialplus-webhooks-events, socialplus-webhooks-handler-state, not "someone-elses"$/);
+    expect(other.json.message).toMatch(
+      /^GetItem may read only the tables socialplus-webhooks-events, socialplus-webhooks-handler-state, not "someone-elses"$/,
+    );
     expect((await admin('/dynamodb/BatchGetItem', { RequestItems: { 'someone-elses': { Keys: [key] } } })).status).toBe(400);
     expect((await admin('/dynamodb/GetItem', { TableName: pipeline?.tableName, Key: key }, 'wrong-token-0123456789')).status).toBe(401);
     // The event is still there: nothing was deleted.
@@ -212,10 +262,18 @@ describe('events once local mode has stopped', () => {
 
 describe('handler runs of an item', () => {
   it('reads handlerRuns, and a handler only marked done (an item written before runs were recorded) as succeeded with unknown attempts', () => {
-    expect(handlerRunRows({
-      handlers: { M: { 'old-handler': { BOOL: true }, 'new-handler': { BOOL: true } } },
-      handlerRuns: { M: { 'new-handler': { M: { outcome: { S: 'succeeded' }, attempts: { N: '3' }, lastAt: { S: '2025-07-02T10:00:00.000Z' }, durationMs: { N: '12' } } } } },
-    })).toEqual([
+    expect(
+      handlerRunRows({
+        handlers: { M: { 'old-handler': { BOOL: true }, 'new-handler': { BOOL: true } } },
+        handlerRuns: {
+          M: {
+            'new-handler': {
+              M: { outcome: { S: 'succeeded' }, attempts: { N: '3' }, lastAt: { S: '2025-07-02T10:00:00.000Z' }, durationMs: { N: '12' } },
+            },
+          },
+        },
+      }),
+    ).toEqual([
       { handler: 'new-handler', outcome: 'succeeded', attempts: 3, last_at: '2025-07-02T10:00:00.000Z', duration_ms: 12, error: null },
       { handler: 'old-handler', outcome: 'succeeded', attempts: null, last_at: null, duration_ms: null, error: null },
     ]);
@@ -228,21 +286,59 @@ describe('events --aws', () => {
     if (q.kind === 'id') throw new Error('a listing question was expected');
     return q;
   };
-  const outputs = (extra: Record<string, string> = {}) => new FakeAwsClient(() => ({
-    Stacks: [{ Outputs: Object.entries({ EventTableName: 'prod-events', AthenaWorkGroupName: 'wg', GlueDatabaseName: 'db', ...extra }).map(([OutputKey, OutputValue]) => ({ OutputKey, OutputValue })) }],
-  }));
+  const outputs = (extra: Record<string, string> = {}) =>
+    new FakeAwsClient(() => ({
+      Stacks: [
+        {
+          Outputs: Object.entries({ EventTableName: 'prod-events', AthenaWorkGroupName: 'wg', GlueDatabaseName: 'db', ...extra }).map(
+            ([OutputKey, OutputValue]) => ({ OutputKey, OutputValue }),
+          ),
+        },
+      ],
+    }));
   const EVENT = { id: 'a'.repeat(32), type: 'message.didCreate', at: '2025-07-02T08:00:00.000Z' };
   const item = (eventId: string, receivedAt: string) => ({
-    PK: { S: `EVENT#${eventId}` }, eventType: { S: EVENT.type }, receivedAt: { S: receivedAt }, source: { S: 'default' },
-    actorId: { S: 'mika.tan' }, targetType: { S: 'message' }, targetId: { S: 'm1' },
+    PK: { S: `EVENT#${eventId}` },
+    eventType: { S: EVENT.type },
+    receivedAt: { S: receivedAt },
+    source: { S: 'default' },
+    actorId: { S: 'mika.tan' },
+    targetType: { S: 'message' },
+    targetId: { S: 'm1' },
   });
   const runs = (eventId: string) => ({
     PK: { S: `EVENT#${eventId}` },
-    handlerRuns: { M: { 'daily-counters': { M: { outcome: { S: 'failed' }, attempts: { N: '2' }, lastAt: { S: '2025-07-02T08:00:01.000Z' }, durationMs: { N: '7' }, error: { S: 'throttled' } } } } },
+    handlerRuns: {
+      M: {
+        'daily-counters': {
+          M: {
+            outcome: { S: 'failed' },
+            attempts: { N: '2' },
+            lastAt: { S: '2025-07-02T08:00:01.000Z' },
+            durationMs: { N: '7' },
+            error: { S: 'throttled' },
+          },
+        },
+      },
+    },
   });
-  const failedRun = { handler: 'daily-counters', outcome: 'failed', attempts: 2, last_at: '2025-07-02T08:00:01.000Z', duration_ms: 7, error: 'throttled' };
+  const failedRun = {
+    handler: 'daily-counters',
+    outcome: 'failed',
+    attempts: 2,
+    last_at: '2025-07-02T08:00:01.000Z',
+    duration_ms: 7,
+    error: 'throttled',
+  };
   const row = (eventId: string, receivedAt: string, handlers: unknown): EventRow => ({
-    received_at: receivedAt, event_type: EVENT.type, event_id: eventId, actor_id: 'mika.tan', target_type: 'message', target_id: 'm1', source: 'default', handlers: handlers as EventRow['handlers'],
+    received_at: receivedAt,
+    event_type: EVENT.type,
+    event_id: eventId,
+    actor_id: 'mika.tan',
+    target_type: 'message',
+    target_id: 'm1',
+    source: 'default',
+    handlers: handlers as EventRow['handlers'],
   });
   const [a, b, c] = ['1', '2', '3'].map((n) => n.repeat(32)) as [string, string, string];
 
@@ -252,12 +348,22 @@ describe('events --aws', () => {
       if (cmd.name === 'BatchGetItemCommand') return { Responses: { 'prod-events': [runs(a), { PK: { S: `EVENT#${b}` } }] } };
       return i === 0 ? { Items: [item(a, '3')], LastEvaluatedKey: { PK: { S: 'x' } } } : { Items: [item(b, '2'), item(c, '1')] };
     });
-    const rows = await awsEvents(listQuestion({ user: 'mika.tan' }), 3, { dynamodb: dynamodb.as(), athena: new FakeAwsClient().as(), cloudFormation: cfn.as() });
+    const rows = await awsEvents(listQuestion({ user: 'mika.tan' }), 3, {
+      dynamodb: dynamodb.as(),
+      athena: new FakeAwsClient().as(),
+      cloudFormation: cfn.as(),
+    });
     // c is no longer in the table (its TTL passed between the index read and the batch): handlers unknown.
     expect(rows).toEqual([row(a, '3', [failedRun]), row(b, '2', []), row(c, '1', null)]);
     expect(cfn.commands[0]).toMatchObject({ name: 'DescribeStacksCommand', input: { StackName: 'SocialPlusWebhooks' } });
     expect(dynamodb.commands.map((x) => x.input)).toEqual([
-      expect.objectContaining({ TableName: 'prod-events', IndexName: 'byActor', ExpressionAttributeValues: { ':pk': { S: 'ACTOR#mika.tan' } }, ScanIndexForward: false, Limit: 3 }),
+      expect.objectContaining({
+        TableName: 'prod-events',
+        IndexName: 'byActor',
+        ExpressionAttributeValues: { ':pk': { S: 'ACTOR#mika.tan' } },
+        ScanIndexForward: false,
+        Limit: 3,
+      }),
       expect.objectContaining({ Limit: 2, ExclusiveStartKey: { PK: { S: 'x' } } }),
       { RequestItems: { 'prod-events': expect.objectContaining({ Keys: [a, b, c].map((e) => ({ PK: { S: `EVENT#${e}` }, SK: { S: 'EVENT' } })) }) } },
     ]);
@@ -268,24 +374,53 @@ describe('events --aws', () => {
       throw new Error('not called');
     });
     const dynamodb = new FakeAwsClient((cmd) => (cmd.name === 'QueryCommand' ? { Items: [item(a, '1')] } : { Responses: { 'my-table': [runs(a)] } }));
-    const rows = await awsEvents(listQuestion({ target: 'channel:general' }), 50, { dynamodb: dynamodb.as(), athena: new FakeAwsClient().as(), cloudFormation: cfn.as() }, { table: 'my-table' });
+    const rows = await awsEvents(
+      listQuestion({ target: 'channel:general' }),
+      50,
+      { dynamodb: dynamodb.as(), athena: new FakeAwsClient().as(), cloudFormation: cfn.as() },
+      { table: 'my-table' },
+    );
     expect(rows).toEqual([row(a, '1', [failedRun])]);
-    expect(dynamodb.commands[0]?.input).toMatchObject({ TableName: 'my-table', IndexName: 'byTarget', ExpressionAttributeValues: { ':pk': { S: 'TARGET#channel#general' } } });
+    expect(dynamodb.commands[0]?.input).toMatchObject({
+      TableName: 'my-table',
+      IndexName: 'byTarget',
+      ExpressionAttributeValues: { ':pk': { S: 'TARGET#channel#general' } },
+    });
     expect(cfn.commands).toHaveLength(0);
   });
 
-  it('--id reads the item from the stack\'s table', async () => {
-    const dynamodb = new FakeAwsClient(() => ({ Item: { ...item(a, EVENT.at), ...runs(a), eventName: { S: 'v3.message.didCreate' }, flags: { SS: ['verification'] }, payloadRef: { S: 'inbox/large/x' }, expiresAt: { N: '1759000000' } } }));
+  it("--id reads the item from the stack's table", async () => {
+    const dynamodb = new FakeAwsClient(() => ({
+      Item: {
+        ...item(a, EVENT.at),
+        ...runs(a),
+        eventName: { S: 'v3.message.didCreate' },
+        flags: { SS: ['verification'] },
+        payloadRef: { S: 'inbox/large/x' },
+        expiresAt: { N: '1759000000' },
+      },
+    }));
     const event = await awsEvent(a, { dynamodb: dynamodb.as(), cloudFormation: outputs().as() });
     expect(event).toEqual({
-      ...row(a, EVENT.at, [failedRun]), event_name: 'v3.message.didCreate', occurred_at: null, deprecated: false, flags: ['verification'],
-      payload_gzip_bytes: null, payload_ref: 'inbox/large/x', expires_at: '2025-09-27T19:06:40.000Z',
+      ...row(a, EVENT.at, [failedRun]),
+      event_name: 'v3.message.didCreate',
+      occurred_at: null,
+      deprecated: false,
+      flags: ['verification'],
+      payload_gzip_bytes: null,
+      payload_ref: 'inbox/large/x',
+      expires_at: '2025-09-27T19:06:40.000Z',
     });
-    expect(dynamodb.commands[0]).toMatchObject({ name: 'GetItemCommand', input: { TableName: 'prod-events', Key: { PK: { S: `EVENT#${a}` }, SK: { S: 'EVENT' } }, ConsistentRead: true } });
-    await expect(awsEvent(b, { dynamodb: new FakeAwsClient(() => ({})).as(), cloudFormation: outputs().as() })).rejects.toThrow(`no event ${b} in table prod-events`);
+    expect(dynamodb.commands[0]).toMatchObject({
+      name: 'GetItemCommand',
+      input: { TableName: 'prod-events', Key: { PK: { S: `EVENT#${a}` }, SK: { S: 'EVENT' } }, ConsistentRead: true },
+    });
+    await expect(awsEvent(b, { dynamodb: new FakeAwsClient(() => ({})).as(), cloudFormation: outputs().as() })).rejects.toThrow(
+      `no event ${b} in table prod-events`,
+    );
   });
 
-  it('--type --day runs the archive query in the stack\'s Athena workgroup with quoted parameters', async () => {
+  it("--type --day runs the archive query in the stack's Athena workgroup with quoted parameters", async () => {
     let polls = 0;
     const athena = new FakeAwsClient((cmd) => {
       switch (cmd.name) {
@@ -296,13 +431,23 @@ describe('events --aws', () => {
         default: {
           const header = ['received_at', 'event_type', 'event_id', 'actor_id', 'target_type', 'target_id', 'source'];
           const values = [EVENT.at, EVENT.type, a, 'mika.tan', 'message', 'm1', 'default'];
-          return { ResultSet: { Rows: [{ Data: header.map((VarCharValue) => ({ VarCharValue })) }, { Data: values.map((VarCharValue) => ({ VarCharValue })) }] } };
+          return {
+            ResultSet: {
+              Rows: [{ Data: header.map((VarCharValue) => ({ VarCharValue })) }, { Data: values.map((VarCharValue) => ({ VarCharValue })) }],
+            },
+          };
         }
       }
     });
     const dynamodb = new FakeAwsClient(() => ({ Responses: { 'prod-events': [runs(a)] } }));
     const sleeps: number[] = [];
-    const rows = await awsEvents(listQuestion({ type: "v3.it's.didFlag", day: '2025-07-02' }), 20, { dynamodb: dynamodb.as(), athena: athena.as(), cloudFormation: outputs().as() }, {}, { sleep: async (ms) => void sleeps.push(ms) });
+    const rows = await awsEvents(
+      listQuestion({ type: "v3.it's.didFlag", day: '2025-07-02' }),
+      20,
+      { dynamodb: dynamodb.as(), athena: athena.as(), cloudFormation: outputs().as() },
+      {},
+      { sleep: async (ms) => void sleeps.push(ms) },
+    );
     expect(rows).toEqual([row(a, EVENT.at, [failedRun])]);
     expect(athena.commands[0]?.input).toEqual({
       QueryString: typeOnDaySql(20),
@@ -314,23 +459,49 @@ describe('events --aws', () => {
   });
 
   it('reports a failed Athena query with its reason, a missing stack, and missing credentials', async () => {
-    const failed = new FakeAwsClient((cmd) => (cmd.name === 'StartQueryExecutionCommand' ? { QueryExecutionId: 'q-2' } : { QueryExecution: { Status: { State: 'FAILED', StateChangeReason: 'TABLE_NOT_FOUND' } } }));
-    await expect(awsEvents(listQuestion({ type: 'x.y', day: '2025-07-02' }), 5, { dynamodb: new FakeAwsClient().as(), athena: failed.as(), cloudFormation: outputs().as() }))
-      .rejects.toThrow('Athena query q-2 failed: TABLE_NOT_FOUND');
+    const failed = new FakeAwsClient((cmd) =>
+      cmd.name === 'StartQueryExecutionCommand'
+        ? { QueryExecutionId: 'q-2' }
+        : { QueryExecution: { Status: { State: 'FAILED', StateChangeReason: 'TABLE_NOT_FOUND' } } },
+    );
+    await expect(
+      awsEvents(listQuestion({ type: 'x.y', day: '2025-07-02' }), 5, {
+        dynamodb: new FakeAwsClient().as(),
+        athena: failed.as(),
+        cloudFormation: outputs().as(),
+      }),
+    ).rejects.toThrow('Athena query q-2 failed: TABLE_NOT_FOUND');
 
     const missing = new FakeAwsClient(() => {
       throw Object.assign(awsError('ValidationError'), { message: 'Stack with id SocialPlusWebhooks does not exist' });
     });
-    await expect(awsEvents(listQuestion({ user: 'u' }), 5, { dynamodb: new FakeAwsClient().as(), athena: new FakeAwsClient().as(), cloudFormation: missing.as() }))
-      .rejects.toThrow("stack 'SocialPlusWebhooks' was not found in this account and region: deploy it (npx cdk deploy), or name yours with --stack and its region with --region, or give --table");
+    await expect(
+      awsEvents(listQuestion({ user: 'u' }), 5, {
+        dynamodb: new FakeAwsClient().as(),
+        athena: new FakeAwsClient().as(),
+        cloudFormation: missing.as(),
+      }),
+    ).rejects.toThrow(
+      "stack 'SocialPlusWebhooks' was not found in this account and region: deploy it (npx cdk deploy), or name yours with --stack and its region with --region, or give --table",
+    );
 
     const noCreds = new FakeAwsClient(() => {
       throw awsError('CredentialsProviderError', 'Could not load credentials from any providers');
     });
-    await expect(awsEvents(listQuestion({ user: 'u' }), 5, { dynamodb: noCreds.as(), athena: new FakeAwsClient().as(), cloudFormation: outputs().as() }))
-      .rejects.toThrow('could not query the event table prod-events (dynamodb:Query): no usable AWS credentials (Could not load credentials from any providers)');
+    await expect(
+      awsEvents(listQuestion({ user: 'u' }), 5, { dynamodb: noCreds.as(), athena: new FakeAwsClient().as(), cloudFormation: outputs().as() }),
+    ).rejects.toThrow(
+      'could not query the event table prod-events (dynamodb:Query): no usable AWS credentials (Could not load credentials from any providers)',
+    );
 
-    await expect(awsEvents(listQuestion({ user: 'u' }), 5, { dynamodb: new FakeAwsClient().as(), athena: new FakeAwsClient().as(), cloudFormation: new FakeAwsClient(() => ({ Stacks: [{ Outputs: [] }] })).as() }))
-      .rejects.toThrow("stack 'SocialPlusWebhooks' has no output EventTableName: is it a socialplus-webhooks stack, deployed with this version (npx cdk deploy)? Otherwise pass --table. Outputs found: none");
+    await expect(
+      awsEvents(listQuestion({ user: 'u' }), 5, {
+        dynamodb: new FakeAwsClient().as(),
+        athena: new FakeAwsClient().as(),
+        cloudFormation: new FakeAwsClient(() => ({ Stacks: [{ Outputs: [] }] })).as(),
+      }),
+    ).rejects.toThrow(
+      "stack 'SocialPlusWebhooks' has no output EventTableName: is it a socialplus-webhooks stack, deployed with this version (npx cdk deploy)? Otherwise pass --table. Outputs found: none",
+    );
   });
 });

@@ -28,7 +28,10 @@ function fileBlocks(): { handler: { path: string; code: string }; test: { path: 
   const blocks = [...GUIDE.matchAll(/^```ts file=(\S+)\n([\s\S]*?)^```$/gm)].map((m) => ({ path: m[1] as string, code: m[2] as string }));
   const handler = blocks.find((b) => b.path.startsWith('lambda/fanout/handlers/'));
   const test = blocks.find((b) => b.path.startsWith('test/'));
-  if (!handler || !test) throw new Error(`docs/extending.md should show a handler under lambda/fanout/handlers/ and its test under test/ as \`\`\`ts file=… blocks; found ${blocks.map((b) => b.path).join(', ') || 'none'}`);
+  if (!handler || !test)
+    throw new Error(
+      `docs/extending.md should show a handler under lambda/fanout/handlers/ and its test under test/ as \`\`\`ts file=… blocks; found ${blocks.map((b) => b.path).join(', ') || 'none'}`,
+    );
   return { handler, test };
 }
 
@@ -37,7 +40,10 @@ function registerBlock(): string {
   const m = /Register it[^\n]*\n\n( *)```ts\n([\s\S]*?)\n\1```/.exec(GUIDE);
   if (!m) throw new Error('docs/extending.md has no ```ts block under its "Register it" step');
   const indent = m[1] as string;
-  return (m[2] as string).split('\n').map((l) => (l.startsWith(indent) ? l.slice(indent.length) : l)).join('\n');
+  return (m[2] as string)
+    .split('\n')
+    .map((l) => (l.startsWith(indent) ? l.slice(indent.length) : l))
+    .join('\n');
 }
 
 /** The module's `name: '…'` in a `defineHandler({...})`. */
@@ -69,7 +75,10 @@ function register(index: string, block: string): string {
   const listOf = (line: string): string[] => {
     const m = /=\s*\[([^\]]*)\]/.exec(line);
     if (!m) throw new Error(`no [ … ] list in: ${line}`);
-    return (m[1] as string).split(',').map((s) => s.trim()).filter(Boolean);
+    return (m[1] as string)
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean);
   };
   const src = index.split('\n');
   const at = src.findIndex((l) => l.startsWith('export const handlers'));
@@ -102,7 +111,11 @@ function run(cmd: string, args: readonly string[], cwd: string): Promise<{ code:
 
 interface VitestJson {
   readonly numFailedTests: number;
-  readonly testResults: readonly { readonly name: string; readonly status: string; readonly assertionResults: readonly { readonly status: string }[] }[];
+  readonly testResults: readonly {
+    readonly name: string;
+    readonly status: string;
+    readonly assertionResults: readonly { readonly status: string }[];
+  }[];
 }
 
 const copies: string[] = [];
@@ -116,10 +129,14 @@ describe('docs/extending.md, followed to the letter', () => {
     const block = registerBlock();
     const stem = (handler.path.split('/').pop() as string).replace(/\.ts$/, '');
     const identifier = /^import (\w+) from '\.\/([\w-]+)\.js';$/m.exec(block);
-    expect(identifier?.[2], 'the register step imports the guide\'s handler module').toBe(stem);
+    expect(identifier?.[2], "the register step imports the guide's handler module").toBe(stem);
     const oldName = handlerName(handler.code);
     // A new handler, not the shipped example: another name, file and identifier.
-    const renames = new Map([[stem, `${stem}-guide`], [oldName, `${oldName}-guide`], [identifier?.[1] as string, `${identifier?.[1] as string}Guide`]]);
+    const renames = new Map([
+      [stem, `${stem}-guide`],
+      [oldName, `${oldName}-guide`],
+      [identifier?.[1] as string, `${identifier?.[1] as string}Guide`],
+    ]);
     const newHandlerPath = handler.path.replace(`${stem}.ts`, `${stem}-guide.ts`);
     const newTestPath = test.path.replace(/([\w-]+)\.test\.ts$/, (_m, base: string) => `${rename(base, renames)}.test.ts`);
     expect(newHandlerPath).not.toBe(handler.path);
@@ -132,7 +149,11 @@ describe('docs/extending.md, followed to the letter', () => {
     const realIndex = readFileSync(join(ROOT, INDEX), 'utf8');
     const copy = mkdtempSync(join(tmpdir(), 'guide-'));
     copies.push(copy);
-    const files = execFileSync('git', ['ls-files', '--cached', '--others', '--exclude-standard', '-z'], { cwd: ROOT, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 })
+    const files = execFileSync('git', ['ls-files', '--cached', '--others', '--exclude-standard', '-z'], {
+      cwd: ROOT,
+      encoding: 'utf8',
+      maxBuffer: 64 * 1024 * 1024,
+    })
       .split('\0')
       // (Deleted files are still listed; node_modules is linked, not copied.)
       .filter((f) => f !== '' && f !== 'node_modules' && !f.startsWith('node_modules/') && existsSync(join(ROOT, f)));
@@ -152,7 +173,19 @@ describe('docs/extending.md, followed to the letter', () => {
     const report = join(copy, 'guide-vitest.json');
     const [typecheck, tests] = await Promise.all([
       run(process.execPath, [join(copy, 'node_modules', 'typescript', 'bin', 'tsc'), '--noEmit', '-p', 'tsconfig.json'], copy),
-      run(process.execPath, [join(copy, 'node_modules', 'vitest', 'vitest.mjs'), 'run', newTestPath, ...LIST_READERS, '--reporter=default', '--reporter=json', `--outputFile.json=${report}`], copy),
+      run(
+        process.execPath,
+        [
+          join(copy, 'node_modules', 'vitest', 'vitest.mjs'),
+          'run',
+          newTestPath,
+          ...LIST_READERS,
+          '--reporter=default',
+          '--reporter=json',
+          `--outputFile.json=${report}`,
+        ],
+        copy,
+      ),
     ]);
     expect(typecheck.output, 'tsc --noEmit in the copy').toBe('');
     expect(typecheck.code).toBe(0);

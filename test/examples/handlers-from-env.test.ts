@@ -27,7 +27,12 @@ describe('HANDLERS_CONFIG', () => {
   it('unset or {} turns every example handler off', () => {
     const config = parseHandlersConfigJson(undefined);
     expect(config).toEqual(parseHandlersConfig({}));
-    expect([config.autoModeration.enabled, config.keywordFilter.enabled, config.dailyCounters.enabled, config.eventBridge.enabled]).toEqual([false, false, false, false]);
+    expect([config.autoModeration.enabled, config.keywordFilter.enabled, config.dailyCounters.enabled, config.eventBridge.enabled]).toEqual([
+      false,
+      false,
+      false,
+      false,
+    ]);
     expect(config.autoModeration).toMatchObject({ threshold: 5, windowMinutes: 60, ban: 'global', deleteFlaggedContent: false });
     expect(config.claimLeaseSeconds).toBe(120);
   });
@@ -48,18 +53,24 @@ describe('HANDLERS_CONFIG', () => {
     })();
     expect(err).toBeInstanceOf(HandlersConfigError);
     const problems = (err as HandlersConfigError).problems;
-    expect(problems).toEqual(expect.arrayContaining([
-      expect.stringMatching(/^HANDLERS_CONFIG\.socialPlus\.region: .*"us"\|"eu"\|"sg".*, got "ap"$/),
-      "HANDLERS_CONFIG.autoModeration: unknown key(s) 'treshold'",
-      expect.stringMatching(/^HANDLERS_CONFIG\.autoModeration\.windowMinutes: .*>=1, got 0$/),
-      expect.stringMatching(/^HANDLERS_CONFIG\.eventBridge\.events\[0\]: invalid event pattern 'post\*'/),
-    ]));
+    expect(problems).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(/^HANDLERS_CONFIG\.socialPlus\.region: .*"us"\|"eu"\|"sg".*, got "ap"$/),
+        "HANDLERS_CONFIG.autoModeration: unknown key(s) 'treshold'",
+        expect.stringMatching(/^HANDLERS_CONFIG\.autoModeration\.windowMinutes: .*>=1, got 0$/),
+        expect.stringMatching(/^HANDLERS_CONFIG\.eventBridge\.events\[0\]: invalid event pattern 'post\*'/),
+      ]),
+    );
     expect((err as Error).message).toMatch(/^HANDLERS_CONFIG is not valid:\n {2}- /);
   });
 
   it('asks for words when the keyword filter is on, and a region when a handler calls the API', () => {
-    expect(() => parseHandlersConfig({ socialPlus: { region: 'us' }, keywordFilter: { enabled: true } })).toThrow('HANDLERS_CONFIG.keywordFilter.words: the keyword filter is enabled but has no words');
-    expect(() => parseHandlersConfig({ keywordFilter: { enabled: true, words: ['x'] } })).toThrow('HANDLERS_CONFIG.socialPlus.region: an enabled handler calls the Social Plus API');
+    expect(() => parseHandlersConfig({ socialPlus: { region: 'us' }, keywordFilter: { enabled: true } })).toThrow(
+      'HANDLERS_CONFIG.keywordFilter.words: the keyword filter is enabled but has no words',
+    );
+    expect(() => parseHandlersConfig({ keywordFilter: { enabled: true, words: ['x'] } })).toThrow(
+      'HANDLERS_CONFIG.socialPlus.region: an enabled handler calls the Social Plus API',
+    );
     expect(parseHandlersConfig({ socialPlus: { dryRun: true }, keywordFilter: { enabled: true, words: ['x'] } }).keywordFilter.enabled).toBe(true);
     expect(parseHandlersConfig({ autoModeration: { enabled: true, ban: 'none' } }).autoModeration.enabled).toBe(true);
   });
@@ -89,15 +100,29 @@ describe('handlersFromEnv', () => {
     const wrapped = withProbe.at(-1);
     const err = await runHandler(wrapped!, sampleEvent('user.didFlag'), { socialPlus: undefined }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(SocialPlusNotConfiguredError);
-    expect((err as Error).message).toBe('ctx.socialPlus is not configured: HANDLERS_CONFIG.socialPlus gives no region (set socialPlus.region to us, eu or sg, and SOCIALPLUS_API_SECRET_ARN on the fan-out)');
+    expect((err as Error).message).toBe(
+      'ctx.socialPlus is not configured: HANDLERS_CONFIG.socialPlus gives no region (set socialPlus.region to us, eu or sg, and SOCIALPLUS_API_SECRET_ARN on the fan-out)',
+    );
   });
 
   it.each([
-    [{ autoModeration: { enabled: true, ban: 'none' } }, {}, 'environment variable HANDLER_STATE_TABLE_NAME is not set, and autoModeration (enabled in HANDLERS_CONFIG) keep their state in that table'],
+    [
+      { autoModeration: { enabled: true, ban: 'none' } },
+      {},
+      'environment variable HANDLER_STATE_TABLE_NAME is not set, and autoModeration (enabled in HANDLERS_CONFIG) keep their state in that table',
+    ],
     [{ dailyCounters: { enabled: true } }, {}, 'HANDLER_STATE_TABLE_NAME is not set, and dailyCounters'],
     [{ eventBridge: { enabled: true } }, {}, 'environment variable EVENT_BUS_NAME is not set, and eventBridge is enabled in HANDLERS_CONFIG'],
-    [{ socialPlus: { region: 'us' }, keywordFilter: { enabled: true, words: ['x'] } }, {}, 'environment variable SOCIALPLUS_API_SECRET_ARN is not set, and an enabled handler calls the Social Plus API'],
-    [{ autoModeration: { enabled: true, tresholds: 1 } }, {}, "environment variable HANDLERS_CONFIG is not valid:\n  - environment variable HANDLERS_CONFIG.autoModeration: unknown key(s) 'tresholds'"],
+    [
+      { socialPlus: { region: 'us' }, keywordFilter: { enabled: true, words: ['x'] } },
+      {},
+      'environment variable SOCIALPLUS_API_SECRET_ARN is not set, and an enabled handler calls the Social Plus API',
+    ],
+    [
+      { autoModeration: { enabled: true, tresholds: 1 } },
+      {},
+      "environment variable HANDLERS_CONFIG is not valid:\n  - environment variable HANDLERS_CONFIG.autoModeration: unknown key(s) 'tresholds'",
+    ],
   ])('fails fast at cold start: %j', async (config, extra, message) => {
     const err = await handlersFromEnv(env(config, extra), { logger }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(ConfigurationError);
@@ -110,25 +135,40 @@ describe('handlersFromEnv', () => {
     const filter = built.handlers.find((h) => h.name === 'keyword-filter');
     const dryLogger = new RecordingLogger();
     // The handler list carries its own client: runHandler's socialPlus is replaced by it.
-    await runHandler(filter!, sampleEvent('message.didCreate', (e) => {
-      e.data.messages![0]!.data = { text: 'crypto' };
-    }), { logger: dryLogger });
-    expect(logger.entries.some((l) => l.message === 'Social Plus API dry run: would call' && l.fields?.path === '/api/v3/messages/6650f1a2b3c4d5e6f7a80111')).toBe(true);
+    await runHandler(
+      filter!,
+      sampleEvent('message.didCreate', (e) => {
+        e.data.messages![0]!.data = { text: 'crypto' };
+      }),
+      { logger: dryLogger },
+    );
+    expect(
+      logger.entries.some(
+        (l) => l.message === 'Social Plus API dry run: would call' && l.fields?.path === '/api/v3/messages/6650f1a2b3c4d5e6f7a80111',
+      ),
+    ).toBe(true);
   });
   it('checks the configured patterns against the catalog too, with did you mean', async () => {
-    await expect(handlersFromEnv(env({ eventBridge: { enabled: true, events: ['mesage.*'] } }), { logger, eventPublisher: { publish: async () => undefined } })).rejects.toThrow(/mesage\.\*.*did you mean 'message\.\*'/s);
+    await expect(
+      handlersFromEnv(env({ eventBridge: { enabled: true, events: ['mesage.*'] } }), { logger, eventPublisher: { publish: async () => undefined } }),
+    ).rejects.toThrow(/mesage\.\*.*did you mean 'message\.\*'/s);
   });
 });
 
 describe('withSocialPlus', () => {
   it('gives the client only to events of the allowed sources', async () => {
     const api = new RecordingSocialPlusApi();
-    const probe = defineHandler({ name: 'probe', events: ['user.didFlag'], handle: async (_e, ctx) => void (await ctx.socialPlus.clearUserFlags('u1')) });
+    const probe = defineHandler({
+      name: 'probe',
+      events: ['user.didFlag'],
+      handle: async (_e, ctx) => void (await ctx.socialPlus.clearUserFlags('u1')),
+    });
     const [wrapped] = withSocialPlus([probe], { api, sources: ['default'] });
     await runHandler(wrapped!, sampleEvent('user.didFlag'), { source: 'default' });
     expect(api.calls).toEqual([{ action: 'clearUserFlags', userId: 'u1' }]);
-    await expect(runHandler(wrapped!, sampleEvent('user.didFlag'), { source: 'partner' }))
-      .rejects.toThrow("ctx.socialPlus is not configured: events of webhook source 'partner' may not call it (socialPlus.sources lists default)");
+    await expect(runHandler(wrapped!, sampleEvent('user.didFlag'), { source: 'partner' })).rejects.toThrow(
+      "ctx.socialPlus is not configured: events of webhook source 'partner' may not call it (socialPlus.sources lists default)",
+    );
   });
 });
 
@@ -165,11 +205,21 @@ describe('the example handlers in the fan-out', () => {
       eventBridge: { enabled: true, events: ['message.*'] },
     };
     const built = await handlersFromEnv(
-      { [HANDLER_ENV.HANDLERS_CONFIG]: JSON.stringify(config), [HANDLER_ENV.HANDLER_STATE_TABLE_NAME]: 'handler-state', [HANDLER_ENV.SOCIALPLUS_ADMIN_TOKEN]: 'local-token' },
+      {
+        [HANDLER_ENV.HANDLERS_CONFIG]: JSON.stringify(config),
+        [HANDLER_ENV.HANDLER_STATE_TABLE_NAME]: 'handler-state',
+        [HANDLER_ENV.SOCIALPLUS_ADMIN_TOKEN]: 'local-token',
+      },
       { logger: new RecordingLogger(), dynamodb, eventPublisher: publisher },
     );
     // The registered handlers first, then the four examples this config enables, in their fixed order.
-    expect(built.handlers.map((h) => h.name)).toEqual([...registeredNames, 'auto-moderation', 'keyword-filter', 'daily-counters', 'eventbridge-forwarder']);
+    expect(built.handlers.map((h) => h.name)).toEqual([
+      ...registeredNames,
+      'auto-moderation',
+      'keyword-filter',
+      'daily-counters',
+      'eventbridge-forwarder',
+    ]);
     const fanout = createFanoutHandler({
       archive: new InMemoryArchiveStream(),
       store: new DynamoDbEventStore(dynamodb, 'events'),
@@ -180,9 +230,11 @@ describe('the example handlers in the fan-out', () => {
       eventRetentionDays: 90,
     });
     const flag = (n: number) => JSON.stringify({ ...sampleEvent('message.didFlag'), copy: n });
-    const spam = JSON.stringify(sampleEvent('message.didCreate', (e) => {
-      e.data.messages![0]!.data = { text: 'free crypto' };
-    }));
+    const spam = JSON.stringify(
+      sampleEvent('message.didCreate', (e) => {
+        e.data.messages![0]!.data = { text: 'free crypto' };
+      }),
+    );
     const batch = sqsEventForBodies([flag(1), flag(2), spam], { receivedAt: '2025-07-02T09:54:03.221Z' });
     // Handled as they arrive: auto-moderation's window ends now, so the clock reads a moment later.
     vi.useFakeTimers({ toFake: ['Date'], now: new Date('2025-07-02T09:54:05.000Z') });

@@ -50,7 +50,9 @@ describe('keyword filter', () => {
   });
 
   const filter = (extra: Record<string, unknown> = {}) =>
-    createKeywordFilter(parseHandlersConfig({ socialPlus: { region: 'eu' }, keywordFilter: { enabled: true, words: ['crypto'], ...extra } }).keywordFilter);
+    createKeywordFilter(
+      parseHandlersConfig({ socialPlus: { region: 'eu' }, keywordFilter: { enabled: true, words: ['crypto'], ...extra } }).keywordFilter,
+    );
 
   it('subscribes to messages and comments by default, posts when asked', () => {
     expect(filter().events).toEqual(['message.didCreate', 'message.didUpdate', 'comment.didCreate', 'comment.didUpdate', 'comment.didReply']);
@@ -63,7 +65,10 @@ describe('keyword filter', () => {
     });
     const run = await runHandler(filter(), event, { socialPlus });
     await runHandler(filter(), event, { socialPlus });
-    expect(api.requests.map((r) => `${r.method} ${r.path}`)).toEqual(['DELETE /api/v3/messages/6650f1a2b3c4d5e6f7a80111', 'DELETE /api/v3/messages/6650f1a2b3c4d5e6f7a80111']);
+    expect(api.requests.map((r) => `${r.method} ${r.path}`)).toEqual([
+      'DELETE /api/v3/messages/6650f1a2b3c4d5e6f7a80111',
+      'DELETE /api/v3/messages/6650f1a2b3c4d5e6f7a80111',
+    ]);
     expect(api.deleted).toEqual(new Set(['/api/v3/messages/6650f1a2b3c4d5e6f7a80111']));
     expect(JSON.stringify(run.logs)).not.toContain('giveaway');
   });
@@ -94,14 +99,20 @@ describe('keyword filter', () => {
 
   it.each([
     ['a message without the word', sampleEvent('message.didCreate')],
-    ['a message already deleted', sampleEvent('message.didCreate', (e) => {
-      e.data.messages![0]!.data = { text: 'crypto' };
-      e.data.messages![0]!.isDeleted = true;
-    })],
-    ['a message with no text (an image)', sampleEvent('message.didCreate', (e) => {
-      e.data.messages![0]!.type = 'image';
-      e.data.messages![0]!.data = { fileId: 'f1' };
-    })],
+    [
+      'a message already deleted',
+      sampleEvent('message.didCreate', (e) => {
+        e.data.messages![0]!.data = { text: 'crypto' };
+        e.data.messages![0]!.isDeleted = true;
+      }),
+    ],
+    [
+      'a message with no text (an image)',
+      sampleEvent('message.didCreate', (e) => {
+        e.data.messages![0]!.type = 'image';
+        e.data.messages![0]!.data = { fileId: 'f1' };
+      }),
+    ],
   ])('leaves alone %s', async (_label, event) => {
     await runHandler(filter(), event, { socialPlus });
     expect(api.requests).toHaveLength(0);
@@ -112,7 +123,15 @@ describe('keyword filter', () => {
     const event = sampleEvent('message.didCreate', (e) => {
       e.data.messages![0]!.data = { text: 'crypto' };
     });
-    await expect(runHandler(filter(), event, { socialPlus: new SocialPlusHttpClient({ baseUrl: api.url, credentials: staticCredentials({ adminToken: 'a' }), logger: new RecordingLogger(), sleep: async () => undefined }) }))
-      .rejects.toThrow('failed after 3 attempt(s): 500');
+    await expect(
+      runHandler(filter(), event, {
+        socialPlus: new SocialPlusHttpClient({
+          baseUrl: api.url,
+          credentials: staticCredentials({ adminToken: 'a' }),
+          logger: new RecordingLogger(),
+          sleep: async () => undefined,
+        }),
+      }),
+    ).rejects.toThrow('failed after 3 attempt(s): 500');
   });
 });

@@ -81,7 +81,8 @@ describe('the saved Athena queries, run unchanged with query --named', () => {
     const rows = await named('EventsPerTypePerDay');
     expect(rows.map((r) => r.dt)).toEqual([...rows.map((r) => r.dt as string)].sort().reverse());
     // Within a day the order is by count only: ties come in any order.
-    const byDayThenType = (a: Record<string, unknown>, b: Record<string, unknown>) => `${b.dt}`.localeCompare(`${a.dt}`) || `${a.event_type}`.localeCompare(`${b.event_type}`);
+    const byDayThenType = (a: Record<string, unknown>, b: Record<string, unknown>) =>
+      `${b.dt}`.localeCompare(`${a.dt}`) || `${a.event_type}`.localeCompare(`${b.event_type}`);
     expect([...rows].sort(byDayThenType)).toEqual([
       { dt: dt(0), event_type: 'message.didCreate', events: 1 },
       { dt: dt(0), event_type: 'message.didFlag', events: 1 },
@@ -121,7 +122,12 @@ describe('the saved Athena queries, run unchanged with query --named', () => {
   it('DeduplicatedRange: each event once (its first copy) for the days asked, in arrival order', async () => {
     const rows = await named('DeduplicatedRange', `from_dt=${dt(1)}`, `to_dt='${dt(0)}'`);
     expect(rows.map((r) => r.event_id)).toEqual([f2.eventId, r1.eventId, f1.eventId, c1.eventId]);
-    expect(rows.find((r) => r.event_id === c1.eventId)).toMatchObject({ received_at: c1.receivedAt, payload: c1.payload, deprecated: false, flags: [] });
+    expect(rows.find((r) => r.event_id === c1.eventId)).toMatchObject({
+      received_at: c1.receivedAt,
+      payload: c1.payload,
+      deprecated: false,
+      flags: [],
+    });
   });
 
   it('lists the saved queries with how to run them', async () => {
@@ -134,7 +140,7 @@ describe('the saved Athena queries, run unchanged with query --named', () => {
 
   it.each([
     [['--named', 'NoSuchQuery'], "no saved query 'NoSuchQuery'; the saved queries are: EventsPerTypePerDay, UserActivity"],
-    [['--named', 'UserActivity'], 'saved query UserActivity needs --param actor_id=… (the Social Plus user id, e.g. \'user-123\')'],
+    [['--named', 'UserActivity'], "saved query UserActivity needs --param actor_id=… (the Social Plus user id, e.g. 'user-123')"],
     [['--named', 'UserActivity', '--param', 'user=x'], "saved query UserActivity has no parameter 'user'; its parameters: actor_id"],
     [['--named', 'HourlyVolume', '--param', 'x=1'], 'saved query HourlyVolume takes no parameters, got --param x=1'],
     [['--named', 'UserActivity', '--param', 'actor_id'], "--param must be name=value, got 'actor_id'"],
@@ -172,7 +178,7 @@ describe("Athena's semantics in local queries", () => {
     ['json_extract_scalar(\'{"data":{"messages":[{"userId":"u1","n":2}]}}\', \'$.data.messages[0].userId\')', 'u1'],
     ['json_extract_scalar(\'{"data":{"messages":[{"n":2}]}}\', \'$.data.messages[0].n\')', '2'],
     ['json_extract_scalar(\'{"data":{"messages":[{"n":2}]}}\', \'$.data.messages[0]\')', null],
-    ['json_extract_scalar(\'{"data":{}}\', \'$.data.missing\')', null],
+    ["json_extract_scalar('{\"data\":{}}', '$.data.missing')", null],
     ['json_format(json_parse(\'{"a": 1}\'))', '{"a":1}'],
     ["regexp_like('message.didFlag', 'did(Flag|Unflag)$')", true],
   ])('%s → %j', async (expression, expected) => {
@@ -180,7 +186,10 @@ describe("Athena's semantics in local queries", () => {
   });
 
   it('approx_distinct counts distinct values (exactly)', async () => {
-    expect(await one('select approx_distinct(event_id) as v, count(*) as copies from archive_lines')).toEqual({ v: RECORDS.length - 1, copies: RECORDS.length });
+    expect(await one('select approx_distinct(event_id) as v, count(*) as copies from archive_lines')).toEqual({
+      v: RECORDS.length - 1,
+      copies: RECORDS.length,
+    });
   });
 
   it('events has each event once; archive_lines every line', async () => {
@@ -189,14 +198,20 @@ describe("Athena's semantics in local queries", () => {
   });
 
   it('an Athena query over the payload runs as written', async () => {
-    const { rows } = await runArchiveQuery([
-      "SELECT json_extract_scalar(payload, '$.data.messages[0].channelId') AS channel, count(DISTINCT event_id) AS events",
-      'FROM events',
-      "WHERE dt >= date_format(date_add('day', -7, current_date), '%Y-%m-%d')",
-      "  AND event_type LIKE 'message.%'",
-      'GROUP BY 1 ORDER BY 2 DESC, 1',
-    ].join('\n'), locateArchive(dir).objects);
-    expect(rows).toEqual([{ channel: 'general', events: 3 }, { channel: 'support-lobby', events: 2 }]);
+    const { rows } = await runArchiveQuery(
+      [
+        "SELECT json_extract_scalar(payload, '$.data.messages[0].channelId') AS channel, count(DISTINCT event_id) AS events",
+        'FROM events',
+        "WHERE dt >= date_format(date_add('day', -7, current_date), '%Y-%m-%d')",
+        "  AND event_type LIKE 'message.%'",
+        'GROUP BY 1 ORDER BY 2 DESC, 1',
+      ].join('\n'),
+      locateArchive(dir).objects,
+    );
+    expect(rows).toEqual([
+      { channel: 'general', events: 3 },
+      { channel: 'support-lobby', events: 2 },
+    ]);
   });
 
   it('documents each macro with the Trino call it stands for', () => {

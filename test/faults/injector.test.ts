@@ -12,7 +12,12 @@ const message = (eventId: string): QueueMessage => ({
 
 function recordingQueue(): EventQueue & { sent: string[] } {
   const sent: string[] = [];
-  return { sent, async send(m) { sent.push(m.attributes.eventId); } };
+  return {
+    sent,
+    async send(m) {
+      sent.push(m.attributes.eventId);
+    },
+  };
 }
 
 describe('mulberry32 and hash32', () => {
@@ -36,7 +41,10 @@ describe('FaultInjector', () => {
     const forward = new FaultInjector(7, plan);
     const backward = new FaultInjector(7, plan);
     const a = keys.map((k) => forward.decide('queue', k).kind);
-    const b = [...keys].reverse().map((k) => backward.decide('queue', k).kind).reverse();
+    const b = [...keys]
+      .reverse()
+      .map((k) => backward.decide('queue', k).kind)
+      .reverse();
     expect(b).toEqual(a);
     expect(new Set(a)).toEqual(new Set(['none', 'fail', 'fail-after', 'delay']));
     const other = new FaultInjector(8, plan);
@@ -92,15 +100,27 @@ describe('FaultInjector', () => {
     };
     const injector = new FaultInjector(5, { store: { fail: 1 }, handler: { failAfter: 1 } });
     const wrapped = injector.wrapStore(store);
-    await expect(wrapped.recordHandlerRuns('e1', { runs: { h: { outcome: 'succeeded', attempts: 1, lastAt: '2025-07-02T10:00:00.000Z', durationMs: 1 } }, done: ['h'], archived: true })).rejects.toThrow(/at store for done:e1/);
+    await expect(
+      wrapped.recordHandlerRuns('e1', {
+        runs: { h: { outcome: 'succeeded', attempts: 1, lastAt: '2025-07-02T10:00:00.000Z', durationMs: 1 } },
+        done: ['h'],
+        archived: true,
+      }),
+    ).rejects.toThrow(/at store for done:e1/);
     expect(calls).toEqual([]);
     const ran: string[] = [];
     const handler = injector.wrapHandler(defineHandler({ name: 'h1', events: ['*'], handle: (_e, ctx) => void ran.push(ctx.eventId) }));
     expect(handler.name).toBe('h1');
     expect(handler.events).toEqual(['*']);
     const ctx: HandlerContext = {
-      eventId: 'e2', eventType: 'message.didCreate', eventName: 'message.didCreate', receivedAt: '2025-07-02T10:00:00.000Z',
-      source: 'default', deprecated: false, logger: silentLogger, metrics: noMetrics,
+      eventId: 'e2',
+      eventType: 'message.didCreate',
+      eventName: 'message.didCreate',
+      receivedAt: '2025-07-02T10:00:00.000Z',
+      source: 'default',
+      deprecated: false,
+      logger: silentLogger,
+      metrics: noMetrics,
     };
     await expect(Promise.resolve(handler.handle({ event: 'message.didCreate', data: {} }, ctx))).rejects.toThrow(/at handler for h1:e2/);
     expect(ran).toEqual(['e2']);

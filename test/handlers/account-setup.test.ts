@@ -61,7 +61,12 @@ function request(type: CustomResourceRequest['RequestType'], extra: Partial<Cust
 const silent: Logger = { debug: () => undefined, info: () => undefined, warn: () => undefined, error: () => undefined };
 
 function deps(overrides: { remainingMs?: () => number; sleeps?: number[] } = {}) {
-  const client = new APIGatewayClient({ endpoint: double.endpoint, region: 'us-east-1', credentials: { accessKeyId: 'a', secretAccessKey: 'b' }, maxAttempts: 1 });
+  const client = new APIGatewayClient({
+    endpoint: double.endpoint,
+    region: 'us-east-1',
+    credentials: { accessKeyId: 'a', secretAccessKey: 'b' },
+    maxAttempts: 1,
+  });
   return {
     account: new ApiGatewayAccountSettings(client),
     logger: silent,
@@ -73,7 +78,12 @@ function deps(overrides: { remainingMs?: () => number; sleeps?: number[] } = {})
 }
 
 const account = (roleArn?: string) =>
-  jsonAnswer({ ...(roleArn ? { cloudwatchRoleArn: roleArn } : {}), throttleSettings: { burstLimit: 5000, rateLimit: 10000 }, features: ['UsagePlans'], apiKeyVersion: '4' });
+  jsonAnswer({
+    ...(roleArn ? { cloudwatchRoleArn: roleArn } : {}),
+    throttleSettings: { burstLimit: 5000, rateLimit: 10000 },
+    features: ['UsagePlans'],
+    apiKeyVersion: '4',
+  });
 
 describe('planAccountRole', () => {
   it('sets ours only when none is set, keeps any other, and never unsets', () => {
@@ -86,11 +96,13 @@ describe('planAccountRole', () => {
 });
 
 describe('the account-setup custom resource', () => {
-  it('sets the stack\'s role when the account has none, and answers SUCCESS with what it did', async () => {
+  it("sets the stack's role when the account has none, and answers SUCCESS with what it did", async () => {
     double.answer({ 'apigateway:GET /account': account(), 'apigateway:PATCH /account': account(OURS) });
     await handleAccountSetup(request('Create'), deps());
     expect(double.calls.map((c) => c.operation)).toEqual(['GET /account', 'PATCH /account']);
-    expect(double.callsTo('apigateway:PATCH /account')[0]?.input).toEqual({ patchOperations: [{ op: 'replace', path: '/cloudwatchRoleArn', value: OURS }] });
+    expect(double.callsTo('apigateway:PATCH /account')[0]?.input).toEqual({
+      patchOperations: [{ op: 'replace', path: '/cloudwatchRoleArn', value: OURS }],
+    });
     expect(answers).toHaveLength(1);
     expect(answers[0]?.body).toEqual({
       Status: 'SUCCESS',
@@ -133,7 +145,10 @@ describe('the account-setup custom resource', () => {
   });
 
   it('answers FAILED, with the command that fixes it, when the role never becomes usable before the timeout', async () => {
-    double.answer({ 'apigateway:GET /account': account(), 'apigateway:PATCH /account': jsonError('BadRequestException', 'The role ARN does not have required permissions set to API Gateway') });
+    double.answer({
+      'apigateway:GET /account': account(),
+      'apigateway:PATCH /account': jsonError('BadRequestException', 'The role ARN does not have required permissions set to API Gateway'),
+    });
     let left = 40_000;
     await handleAccountSetup(request('Create'), { ...deps(), remainingMs: () => (left -= 10_000) });
     expect(answers).toHaveLength(1);

@@ -22,7 +22,9 @@ describe('env helpers (read once at cold start, failing fast with the variable n
   });
 
   it.each(['abc', '-1', '0', 'Infinity', '1e400'])('numberEnv(%j) throws naming the variable and the value', (raw) => {
-    expect(() => numberEnv({ EVENT_RETENTION_DAYS: raw }, ENV.EVENT_RETENTION_DAYS, 90)).toThrow(`EVENT_RETENTION_DAYS must be a positive number, got '${raw}'`);
+    expect(() => numberEnv({ EVENT_RETENTION_DAYS: raw }, ENV.EVENT_RETENTION_DAYS, 90)).toThrow(
+      `EVENT_RETENTION_DAYS must be a positive number, got '${raw}'`,
+    );
   });
 
   it('sourceSecretsEnv reads the source → secret ARN map', () => {
@@ -134,7 +136,7 @@ describe('Lambda entry points: environment read once at import', () => {
     expect(written.join('')).toContain('ARCHIVE_BUCKET_NAME is not set: no claim check and no spill');
   });
 
-  it('the receiver\'s entry point imports the S3 client lazily (bench/cold-start.ts measures why)', () => {
+  it("the receiver's entry point imports the S3 client lazily (bench/cold-start.ts measures why)", () => {
     const source = readFileSync(new URL('../../lambda/receiver/index.ts', import.meta.url), 'utf8');
     expect(source).not.toMatch(/^import[^\n]*@aws-sdk\/client-s3/m);
     expect(source).not.toMatch(/^import[^\n]*s3-blob-store/m);

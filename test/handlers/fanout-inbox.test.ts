@@ -15,7 +15,16 @@ import type { EventQueue, QueueMessage } from '../../lambda/core/ports.js';
 import { createFanoutHandler } from '../../lambda/fanout/batch-handler.js';
 import { createReceiverHandler } from '../../lambda/receiver/handler.js';
 import { DEFAULT_REQUEST_TIME_EPOCH, signedWebhookEvent } from '../support/api-gateway.js';
-import { FakeSecretSource, hangUntilAborted, InMemoryArchiveStream, InMemoryBlobStore, InMemoryEventStore, InMemoryQueue, RecordingLogger, RecordingMetrics } from '../support/fakes.js';
+import {
+  FakeSecretSource,
+  hangUntilAborted,
+  InMemoryArchiveStream,
+  InMemoryBlobStore,
+  InMemoryEventStore,
+  InMemoryQueue,
+  RecordingLogger,
+  RecordingMetrics,
+} from '../support/fakes.js';
 import { sampleBody } from '../support/samples.js';
 import { queueMessageFor, s3NotificationRecord, s3TestEventRecord, sqsEvent, sqsRecord } from '../support/sqs.js';
 import { recordingHandler, type Call } from '../support/recording-handler.js';
@@ -24,7 +33,10 @@ const SECRET = 'sp-inbox-secret-4c19';
 const NOW = new Date('2025-07-02T10:00:00.000Z');
 const AT = new Date(DEFAULT_REQUEST_TIME_EPOCH);
 const FLAG = sampleBody('message.didFlag');
-const LARGE = JSON.stringify({ event: 'v3.post.didCreate', data: { posts: [{ postId: 'p-large', postedUserId: 'u-9', data: { text: 'x'.repeat(1_500_000) } }] } });
+const LARGE = JSON.stringify({
+  event: 'v3.post.didCreate',
+  data: { posts: [{ postId: 'p-large', postedUserId: 'u-9', data: { text: 'x'.repeat(1_500_000) } }] },
+});
 
 /** A fan-out (and a receiver sharing its inbox), with one `*` handler unless told otherwise. */
 function setup(opts: { blobs?: InMemoryBlobStore | null; failFor?: (ctx: HandlerContext) => boolean; queue?: EventQueue; noHandler?: boolean } = {}) {
@@ -35,14 +47,23 @@ function setup(opts: { blobs?: InMemoryBlobStore | null; failFor?: (ctx: Handler
   const logger = new RecordingLogger();
   const metrics = new RecordingMetrics();
   const deps: FanoutDeps = {
-    archive, store, logger, metrics, eventRetentionDays: 90, now: () => NOW,
+    archive,
+    store,
+    logger,
+    metrics,
+    eventRetentionDays: 90,
+    now: () => NOW,
     handlers: opts.noHandler ? [] : [recordingHandler('all', ['*'], calls, opts.failFor)],
     ...(blobs ? { blobs } : {}),
   };
   const fanout = createFanoutHandler(deps);
   const queue = (opts.queue ?? new InMemoryQueue()) as InMemoryQueue;
   const receiver = createReceiverHandler({
-    queue, ...(blobs ? { blobs } : {}), secrets: new FakeSecretSource({ default: [SECRET], 'eu-app': [SECRET] }), logger: new RecordingLogger(), metrics: new RecordingMetrics(),
+    queue,
+    ...(blobs ? { blobs } : {}),
+    secrets: new FakeSecretSource({ default: [SECRET], 'eu-app': [SECRET] }),
+    logger: new RecordingLogger(),
+    metrics: new RecordingMetrics(),
   });
   /** Archive lines as rows. */
   const rows = () => archive.lines.map((l) => JSON.parse(l) as Record<string, unknown>);
@@ -62,7 +83,14 @@ describe('claim check: a 1.5 MB body, receiver → queue → fan-out', () => {
 
     expect(await fanout(sqsEvent([sqsRecord(message as QueueMessage)]))).toEqual(failures([]));
     const item = store.items.get(eventIdOf(LARGE))?.event;
-    expect(item).toMatchObject({ eventType: 'post.didCreate', payload: LARGE, payloadRef: key, actorId: 'u-9', targetId: 'p-large', receivedAt: AT.toISOString() });
+    expect(item).toMatchObject({
+      eventType: 'post.didCreate',
+      payload: LARGE,
+      payloadRef: key,
+      actorId: 'u-9',
+      targetId: 'p-large',
+      receivedAt: AT.toISOString(),
+    });
     // The archive line carries the key instead of 1.5 MB, and says so.
     const [row] = rows();
     expect(row).toMatchObject({ event_id: eventIdOf(LARGE), event_type: 'post.didCreate', payload: key, flags: ['payload-in-s3'] });
@@ -93,7 +121,12 @@ describe('claim check: a 1.5 MB body, receiver → queue → fan-out', () => {
     const message = queue.messages[0] as QueueMessage;
     expect(await fanout(sqsEvent([sqsRecord(message)]))).toEqual(failures([]));
     const pointerId = eventIdOf(message.body);
-    expect(store.items.get(pointerId)?.event).toMatchObject({ eventType: 'unknown', flags: ['undecodable', 'blob-missing'], payload: message.body, receivedAt: AT.toISOString() });
+    expect(store.items.get(pointerId)?.event).toMatchObject({
+      eventType: 'unknown',
+      flags: ['undecodable', 'blob-missing'],
+      payload: message.body,
+      receivedAt: AT.toISOString(),
+    });
     expect(rows()[0]).toMatchObject({ event_id: pointerId, flags: ['undecodable', 'blob-missing'], payload: message.body });
     expect(calls).toHaveLength(0);
     expect(metrics.total('Undecodable')).toBe(1);
@@ -122,7 +155,13 @@ describe('spill: the queue fails, S3 notifies the queue, the fan-out picks the e
   it('is stored, archived and handled like a queued event (same id, source, time), then its object is deleted', async () => {
     const { fanout, notification, store, rows, calls, blobs, metrics } = await spilled('eu-app');
     expect(await fanout(sqsEvent([notification]))).toEqual(failures([]));
-    expect(store.items.get(eventIdOf(FLAG))?.event).toMatchObject({ eventType: 'message.didFlag', source: 'eu-app', receivedAt: AT.toISOString(), payload: FLAG, flags: [] });
+    expect(store.items.get(eventIdOf(FLAG))?.event).toMatchObject({
+      eventType: 'message.didFlag',
+      source: 'eu-app',
+      receivedAt: AT.toISOString(),
+      payload: FLAG,
+      flags: [],
+    });
     expect(rows()[0]).toMatchObject({ event_id: eventIdOf(FLAG), payload: FLAG, source: 'eu-app' });
     expect(calls.map((c) => c.ctx)).toMatchObject([{ eventId: eventIdOf(FLAG), source: 'eu-app', eventType: 'message.didFlag' }]);
     expect(blobs.keys()).toEqual([]);
@@ -157,7 +196,10 @@ describe('spill: the queue fails, S3 notifies the queue, the fan-out picks the e
     blobs.fail = (op) => (op === 'delete' ? new Error('AccessDenied') : undefined);
     expect(await fanout(sqsEvent([notification]))).toEqual(failures([]));
     expect(blobs.keys()).toHaveLength(1);
-    expect(logger.at('warn').find((e) => e.message === 'could not delete a processed spill object')?.fields).toMatchObject({ eventId: eventIdOf(FLAG), error: 'AccessDenied' });
+    expect(logger.at('warn').find((e) => e.message === 'could not delete a processed spill object')?.fields).toMatchObject({
+      eventId: eventIdOf(FLAG),
+      error: 'AccessDenied',
+    });
   });
 
   it('enqueued late AND spilled (the send finished after the deadline): one event, archived and handled once, spill deleted', async () => {
@@ -168,7 +210,14 @@ describe('spill: the queue fails, S3 notifies the queue, the fan-out picks the e
       return hangUntilAborted(opts?.signal);
     };
     const s = setup({ queue: late });
-    const receiver = createReceiverHandler({ queue: late, blobs: s.blobs, secrets: new FakeSecretSource({ default: [SECRET] }), logger: new RecordingLogger(), metrics: new RecordingMetrics(), deadlineMs: 20 });
+    const receiver = createReceiverHandler({
+      queue: late,
+      blobs: s.blobs,
+      secrets: new FakeSecretSource({ default: [SECRET] }),
+      logger: new RecordingLogger(),
+      metrics: new RecordingMetrics(),
+      deadlineMs: 20,
+    });
     expect((await receiver(signedWebhookEvent(FLAG, SECRET))).statusCode).toBe(200);
     const key = spillKey(AT, eventIdOf(FLAG));
     expect(late.messages).toHaveLength(1);
@@ -190,7 +239,14 @@ describe('spill: the queue fails, S3 notifies the queue, the fan-out picks the e
     };
     // No handler: no write follows the archive, so the item keeps naming the copy that archived it.
     const s = setup({ queue: late, noHandler: true });
-    const receiver = createReceiverHandler({ queue: late, blobs: s.blobs, secrets: new FakeSecretSource({ default: [SECRET] }), logger: new RecordingLogger(), metrics: new RecordingMetrics(), deadlineMs: 20 });
+    const receiver = createReceiverHandler({
+      queue: late,
+      blobs: s.blobs,
+      secrets: new FakeSecretSource({ default: [SECRET] }),
+      logger: new RecordingLogger(),
+      metrics: new RecordingMetrics(),
+      deadlineMs: 20,
+    });
     expect((await receiver(signedWebhookEvent(FLAG, SECRET))).statusCode).toBe(200);
     const key = spillKey(AT, eventIdOf(FLAG));
     expect(await s.fanout(sqsEvent([s3NotificationRecord(s.blobs.bucket, [key])]))).toEqual(failures([]));
@@ -215,7 +271,7 @@ describe('spill: the queue fails, S3 notifies the queue, the fan-out picks the e
 });
 
 describe('S3 notifications that are not spills', () => {
-  it('S3\'s test event is acknowledged; nothing stored or archived', async () => {
+  it("S3's test event is acknowledged; nothing stored or archived", async () => {
     const { fanout, store, archive, logger } = setup();
     expect(await fanout(sqsEvent([s3TestEventRecord('archive-bucket')]))).toEqual(failures([]));
     expect(store.putCalls).toEqual([]);

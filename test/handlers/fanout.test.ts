@@ -82,13 +82,22 @@ describe('fan-out: a batch of distinct events', () => {
     ]);
     await handler(sqsEventForBodies(bodies, { source: 'eu-app' }));
     expect(callsOf('everything')).toHaveLength(bodies.length);
-    expect(callsOf('messages').map((c) => c.ctx.eventType).sort()).toEqual(['message.didAddReaction', 'message.didCreate', 'message.didCreate', 'message.didFlag']);
+    expect(
+      callsOf('messages')
+        .map((c) => c.ctx.eventType)
+        .sort(),
+    ).toEqual(['message.didAddReaction', 'message.didCreate', 'message.didCreate', 'message.didFlag']);
     expect(callsOf('pushes').map((c) => c.ctx.eventType)).toEqual(['push-notification.message.created']);
     const [flag] = callsOf('flags');
     const raw = sampleBody('message.didFlag');
     expect(flag?.event).toEqual(JSON.parse(raw));
     expect(flag?.ctx).toMatchObject({
-      eventId: eventIdOf(raw), eventType: 'message.didFlag', eventName: 'message.didFlag', receivedAt: '2025-07-02T09:54:03.221Z', source: 'eu-app', deprecated: false,
+      eventId: eventIdOf(raw),
+      eventType: 'message.didFlag',
+      eventName: 'message.didFlag',
+      receivedAt: '2025-07-02T09:54:03.221Z',
+      source: 'eu-app',
+      deprecated: false,
     });
   });
 
@@ -131,7 +140,10 @@ describe('fan-out: duplicates', () => {
   });
 
   it('a forced replay runs again only the handlers it names; a plain replay runs none already done', async () => {
-    const { handler, store, callsOf } = setup((calls) => [recordingHandler('flags', ['message.didFlag'], calls), recordingHandler('audit', ['*'], calls)]);
+    const { handler, store, callsOf } = setup((calls) => [
+      recordingHandler('flags', ['message.didFlag'], calls),
+      recordingHandler('audit', ['*'], calls),
+    ]);
     expect(await handler(sqsEventForBodies([body]))).toEqual(failures([]));
     expect(await handler(sqsEventForBodies([body], { requestId: 'replay-1' }))).toEqual(failures([]));
     expect(callsOf('flags')).toHaveLength(1);
@@ -147,14 +159,20 @@ describe('fan-out: duplicates', () => {
   });
 
   it('replayForce=1 (an older CLI) runs every subscribed handler again; a name the fan-out lacks is logged and ignored', async () => {
-    const { handler, callsOf, logger } = setup((calls) => [recordingHandler('flags', ['message.didFlag'], calls), recordingHandler('audit', ['*'], calls)]);
+    const { handler, callsOf, logger } = setup((calls) => [
+      recordingHandler('flags', ['message.didFlag'], calls),
+      recordingHandler('audit', ['*'], calls),
+    ]);
     await handler(sqsEventForBodies([body]));
     await handler(sqsEventForBodies([body], { requestId: 'replay-1', replayForce: '1' }));
     expect(callsOf('flags')).toHaveLength(2);
     expect(callsOf('audit')).toHaveLength(2);
     await handler(sqsEventForBodies([body], { requestId: 'replay-2', replayForce: 'flgas' }));
     expect(callsOf('flags')).toHaveLength(2);
-    expect(logger.at('warn').find((e) => e.message.startsWith('forced replay names handlers'))?.fields).toMatchObject({ handlers: ['flgas'], eventId: eventIdOf(body) });
+    expect(logger.at('warn').find((e) => e.message.startsWith('forced replay names handlers'))?.fields).toMatchObject({
+      handlers: ['flgas'],
+      eventId: eventIdOf(body),
+    });
   });
 
   it('a redelivered base64 body has the same id as its first delivery', async () => {
@@ -202,7 +220,9 @@ describe('fan-out: failures are per record', () => {
     expect(callsOf('flaky')).toHaveLength(3);
     expect(store.items.get(eventIdOf(flag))?.handlersDone).toEqual(new Set(['steady', 'flaky']));
     // One write per round, failures included; only the first round archived.
-    expect(store.runCalls.map((c) => ({ done: c.done, archived: c.archived, flaky: c.runs.flaky?.outcome, attempts: c.runs.flaky?.attempts }))).toEqual([
+    expect(
+      store.runCalls.map((c) => ({ done: c.done, archived: c.archived, flaky: c.runs.flaky?.outcome, attempts: c.runs.flaky?.attempts })),
+    ).toEqual([
       { done: ['steady'], archived: true, flaky: 'failed', attempts: 1 },
       { done: [], archived: false, flaky: 'failed', attempts: 2 },
       { done: ['flaky'], archived: false, flaky: 'succeeded', attempts: 3 },
@@ -286,9 +306,7 @@ describe('fan-out: flagged events', () => {
     ['JSON without an envelope', '{"hello":"world"}', 'unknown-envelope'],
     ['a JSON array', '[1,2,3]', 'unknown-envelope'],
   ])('%s is stored and archived flagged, and dispatched to no wildcard handler', async (_label, body, flag) => {
-    const { handler, archive, store, calls, metrics, logger } = setup((c) => [
-      recordingHandler('everything', ['*'], c),
-    ]);
+    const { handler, archive, store, calls, metrics, logger } = setup((c) => [recordingHandler('everything', ['*'], c)]);
     expect(await handler(sqsEventForBodies([body]))).toEqual(failures([]));
     const row = JSON.parse(archive.lines[0] ?? '{}');
     expect(row).toMatchObject({ event_type: 'unknown', event_name: null, flags: [flag], payload: body });
@@ -319,7 +337,10 @@ describe('fan-out: reading records', () => {
 
   it('without receivedAt the queue\'s SentTimestamp is used; without source, "default"', async () => {
     const { handler, store } = setup();
-    const record = sqsRecord({ body, attributes: { eventId: '', eventType: '', receivedAt: '', source: '', requestId: '' } }, { sentTimestampMs: Date.UTC(2025, 6, 1, 5, 6, 7) });
+    const record = sqsRecord(
+      { body, attributes: { eventId: '', eventType: '', receivedAt: '', source: '', requestId: '' } },
+      { sentTimestampMs: Date.UTC(2025, 6, 1, 5, 6, 7) },
+    );
     await handler(sqsEvent([record]));
     expect(store.items.get(eventIdOf(body))?.event).toMatchObject({ receivedAt: '2025-07-01T05:06:07.000Z', source: 'default' });
   });
@@ -334,7 +355,10 @@ describe('fan-out: reading records', () => {
     const secret = 'round-trip-secret';
     const queue = new InMemoryQueue();
     const receiver = createReceiverHandler({
-      queue, secrets: new FakeSecretSource({ default: [secret] }), logger: new RecordingLogger(), metrics: new RecordingMetrics(),
+      queue,
+      secrets: new FakeSecretSource({ default: [secret] }),
+      logger: new RecordingLogger(),
+      metrics: new RecordingMetrics(),
     });
     for (const name of SAMPLE_NAMES) await receiver(signedWebhookEvent(sampleBody(name), secret));
     await receiver(signedWebhookEvent(Buffer.from([0x7b, 0xff, 0x7d]), secret, { base64: true }));
@@ -358,7 +382,10 @@ describe('fan-out: verification events (socialplus-webhooks verify)', () => {
 
   it('a marked event is stored and archived flagged verification, and reaches no handler', async () => {
     const bodies = SAMPLE_NAMES.map((name, i) => marked(name, i + 1));
-    const { handler, archive, store, calls, metrics, logger } = setup((c) => [recordingHandler('everything', ['*'], c), recordingHandler('triage', ['unknown'], c)]);
+    const { handler, archive, store, calls, metrics, logger } = setup((c) => [
+      recordingHandler('everything', ['*'], c),
+      recordingHandler('triage', ['unknown'], c),
+    ]);
     expect(await handler(sqsEventForBodies(bodies))).toEqual(failures([]));
     const rows = archive.lines.map((l) => JSON.parse(l) as { event_id: string; flags: string[]; payload: string });
     expect(rows.map((r) => r.payload)).toEqual(bodies);
@@ -428,7 +455,7 @@ describe('fan-out: the archive holds each event once', () => {
     expect(lineIds(archive)).toEqual([eventIdOf(flag)]);
   });
 
-  it('replays add no line, with or without --force, and after the store\'s TTL too', async () => {
+  it("replays add no line, with or without --force, and after the store's TTL too", async () => {
     const { handler, archive, store, callsOf } = setup((calls) => [recordingHandler('flags', ['message.didFlag'], calls)]);
     await handler(sqsEventForBodies([flag, create]));
     await handler(sqsEventForBodies([flag, create], { requestId: 'replay-1' }));
@@ -502,10 +529,9 @@ describe('fan-out: each handler run is visible', () => {
   };
 
   it('one DEBUG line per run: handler, event id, outcome, duration', async () => {
-    const { handler, logger } = setup((calls) => [
-      recordingHandler('good', ['*'], calls),
-      recordingHandler('bad', ['*'], calls, () => true),
-    ], { clockMs: ticking() });
+    const { handler, logger } = setup((calls) => [recordingHandler('good', ['*'], calls), recordingHandler('bad', ['*'], calls, () => true)], {
+      clockMs: ticking(),
+    });
     await handler(sqsEventForBodies([flag]));
     const runs = logger.at('debug').filter((e) => e.message === 'handler ran');
     expect(runs.map((e) => e.fields)).toEqual([
@@ -523,13 +549,22 @@ describe('fan-out: each handler run is visible', () => {
     expect(logger.lines().join('\n')).not.toContain(JSON.parse(flag).data.messages[0].data.text);
   });
 
-  it('records each handler\'s outcome, attempts, time, duration and error (message only, at most 500 characters) on the item', async () => {
+  it("records each handler's outcome, attempts, time, duration and error (message only, at most 500 characters) on the item", async () => {
     let failing = true;
     const long = 'x'.repeat(600);
-    const { handler, store } = setup(() => [
-      recordingHandler('good', ['*'], []),
-      { name: 'bad', events: ['*'], handle() { if (failing) throw new Error(long); } },
-    ], { clockMs: ticking() });
+    const { handler, store } = setup(
+      () => [
+        recordingHandler('good', ['*'], []),
+        {
+          name: 'bad',
+          events: ['*'],
+          handle() {
+            if (failing) throw new Error(long);
+          },
+        },
+      ],
+      { clockMs: ticking() },
+    );
     const event = sqsEventForBodies([flag]);
     await handler(event);
     expect(store.items.get(eventIdOf(flag))?.handlerRuns).toEqual({
@@ -544,10 +579,17 @@ describe('fan-out: each handler run is visible', () => {
     });
   });
 
-  it('ctx.metrics counts a handler\'s own metrics under its handler dimension', async () => {
+  it("ctx.metrics counts a handler's own metrics under its handler dimension", async () => {
     const { handler, metrics } = setup(() => [
       // Any name the handler chooses type-checks.
-      { name: 'counter', events: ['*'], handle: (_e: unknown, ctx: { metrics: HandlerMetrics }) => { ctx.metrics.count('FlagsSeen'); ctx.metrics.count('Words', 12); } },
+      {
+        name: 'counter',
+        events: ['*'],
+        handle: (_e: unknown, ctx: { metrics: HandlerMetrics }) => {
+          ctx.metrics.count('FlagsSeen');
+          ctx.metrics.count('Words', 12);
+        },
+      },
     ]);
     expect(await handler(sqsEventForBodies([flag]))).toEqual(failures([]));
     const own = metrics.calls.filter((c) => (c.name as string) === 'FlagsSeen' || (c.name as string) === 'Words');
@@ -557,13 +599,25 @@ describe('fan-out: each handler run is visible', () => {
     ]);
   });
 
-  it('a handler metric may not take a pipeline metric\'s name (the alarms read those): not published, logged at ERROR, the run unharmed', async () => {
+  it("a handler metric may not take a pipeline metric's name (the alarms read those): not published, logged at ERROR, the run unharmed", async () => {
     const { handler, logger, metrics } = setup(() => [
-      { name: 'sneaky', events: ['*'], handle: (_e: unknown, ctx: { metrics: HandlerMetrics }) => { ctx.metrics.count('HandlerFailed'); ctx.metrics.count('bad\nname'); } },
+      {
+        name: 'sneaky',
+        events: ['*'],
+        handle: (_e: unknown, ctx: { metrics: HandlerMetrics }) => {
+          ctx.metrics.count('HandlerFailed');
+          ctx.metrics.count('bad\nname');
+        },
+      },
     ]);
     expect(await handler(sqsEventForBodies([flag]))).toEqual(failures([]));
     expect(logger.at('error').map((e) => e.fields)).toEqual([
-      expect.objectContaining({ handler: 'sneaky', metric: 'HandlerFailed', problem: "'HandlerFailed' is a metric of the pipeline itself; give your metric another name", eventId: eventIdOf(flag) }),
+      expect.objectContaining({
+        handler: 'sneaky',
+        metric: 'HandlerFailed',
+        problem: "'HandlerFailed' is a metric of the pipeline itself; give your metric another name",
+        eventId: eventIdOf(flag),
+      }),
       expect.objectContaining({ handler: 'sneaky', metric: 'bad\nname', problem: expect.stringContaining('is not a CloudWatch metric name') }),
     ]);
     expect(metrics.total('HandlerFailed')).toBe(0);

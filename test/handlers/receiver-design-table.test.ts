@@ -52,88 +52,160 @@ const fail = (message: string) => () => new Error(message);
 const ROWS: Row[] = [
   {
     request: 'valid x-amity-signature',
-    event: signed(EVENT), bytes: Buffer.from(EVENT),
-    status: 200, body: '{}', enqueued: 'the body', inS3: 'nothing', metric: 'Accepted',
+    event: signed(EVENT),
+    bytes: Buffer.from(EVENT),
+    status: 200,
+    body: '{}',
+    enqueued: 'the body',
+    inS3: 'nothing',
+    metric: 'Accepted',
   },
   {
     request: 'only x-eko-signature (legacy duplicate)',
     event: () => apiGatewayEvent({ body: EVENT, headers: { 'X-Eko-Signature': sign(EVENT, SECRET) } }),
-    status: 200, body: '{}', enqueued: 'nothing', inS3: 'nothing', metric: 'LegacyDropped',
+    status: 200,
+    body: '{}',
+    enqueued: 'nothing',
+    inS3: 'nothing',
+    metric: 'LegacyDropped',
   },
   {
     request: 'no signature header',
     event: () => apiGatewayEvent({ body: EVENT, headers: { 'content-type': 'application/json' } }),
-    status: 401, body: '{"message":"missing x-amity-signature"}', enqueued: 'nothing', inS3: 'nothing', metric: 'SignatureMissing',
+    status: 401,
+    body: '{"message":"missing x-amity-signature"}',
+    enqueued: 'nothing',
+    inS3: 'nothing',
+    metric: 'SignatureMissing',
   },
   {
     request: 'signature does not match any current secret',
     event: () => signedWebhookEvent(EVENT, 'not-the-secret'),
-    status: 401, body: '{"message":"invalid signature"}', enqueued: 'nothing', inS3: 'nothing', metric: 'SignatureInvalid',
+    status: 401,
+    body: '{"message":"invalid signature"}',
+    enqueued: 'nothing',
+    inS3: 'nothing',
+    metric: 'SignatureInvalid',
   },
   {
     request: 'empty body',
     event: () => apiGatewayEvent({ body: '', headers: { 'x-amity-signature': sign('', SECRET) } }),
-    status: 400, body: '{"message":"empty body"}', enqueued: 'nothing', inS3: 'nothing', metric: 'EmptyBody',
+    status: 400,
+    body: '{"message":"empty body"}',
+    enqueued: 'nothing',
+    inS3: 'nothing',
+    metric: 'EmptyBody',
   },
   {
     request: 'verified but not valid JSON',
-    event: signed('this is { not JSON'), bytes: Buffer.from('this is { not JSON'),
-    status: 200, body: '{}', enqueued: 'the body', inS3: 'nothing', metric: 'Accepted',
+    event: signed('this is { not JSON'),
+    bytes: Buffer.from('this is { not JSON'),
+    status: 200,
+    body: '{}',
+    enqueued: 'the body',
+    inS3: 'nothing',
+    metric: 'Accepted',
   },
   {
     request: 'verified, unknown event type',
-    event: signed('{"event":"v3.story.didCreate","data":{}}'), bytes: Buffer.from('{"event":"v3.story.didCreate","data":{}}'),
-    status: 200, body: '{}', enqueued: 'the body', inS3: 'nothing', metric: 'Accepted',
+    event: signed('{"event":"v3.story.didCreate","data":{}}'),
+    bytes: Buffer.from('{"event":"v3.story.didCreate","data":{}}'),
+    status: 200,
+    body: '{}',
+    enqueued: 'the body',
+    inS3: 'nothing',
+    metric: 'Accepted',
   },
   {
     request: 'verified, body larger than an SQS message allows (1.5 MB)',
-    event: signed(LARGE), bytes: Buffer.from(LARGE),
-    status: 200, body: '{}', enqueued: 'a claim-check pointer', inS3: 'the body under inbox/large/', metric: 'ClaimChecked',
+    event: signed(LARGE),
+    bytes: Buffer.from(LARGE),
+    status: 200,
+    body: '{}',
+    enqueued: 'a claim-check pointer',
+    inS3: 'the body under inbox/large/',
+    metric: 'ClaimChecked',
   },
   {
     request: 'verified, SQS fails',
-    event: signed(EVENT), bytes: Buffer.from(EVENT),
-    arrange: ({ queue }) => { queue.failWith = new Error('ServiceUnavailable'); },
-    status: 200, body: '{}', enqueued: 'nothing', inS3: 'the body under inbox/spill/', metric: 'Spilled',
+    event: signed(EVENT),
+    bytes: Buffer.from(EVENT),
+    arrange: ({ queue }) => {
+      queue.failWith = new Error('ServiceUnavailable');
+    },
+    status: 200,
+    body: '{}',
+    enqueued: 'nothing',
+    inS3: 'the body under inbox/spill/',
+    metric: 'Spilled',
   },
   {
     request: 'verified, SQS slow past the deadline',
-    event: signed(EVENT), bytes: Buffer.from(EVENT),
-    arrange: ({ queue }) => { queue.hang = true; },
+    event: signed(EVENT),
+    bytes: Buffer.from(EVENT),
+    arrange: ({ queue }) => {
+      queue.hang = true;
+    },
     deps: { deadlineMs: 20 },
-    status: 200, body: '{}', enqueued: 'nothing', inS3: 'the body under inbox/spill/', metric: 'Spilled',
+    status: 200,
+    body: '{}',
+    enqueued: 'nothing',
+    inS3: 'the body under inbox/spill/',
+    metric: 'Spilled',
   },
   {
     request: 'verified, SQS and S3 both fail',
-    event: signed(EVENT), bytes: Buffer.from(EVENT),
+    event: signed(EVENT),
+    bytes: Buffer.from(EVENT),
     arrange: ({ queue, blobs }) => {
       queue.failWith = new Error('ServiceUnavailable');
       blobs.fail = fail('SlowDown');
     },
-    status: 503, body: '{"message":"temporarily unavailable"}', enqueued: 'nothing', inS3: 'nothing', metric: 'SpillFailed', error: 'with the event id',
+    status: 503,
+    body: '{"message":"temporarily unavailable"}',
+    enqueued: 'nothing',
+    inS3: 'nothing',
+    metric: 'SpillFailed',
+    error: 'with the event id',
   },
   {
     request: 'verified, SQS and S3 both too slow',
-    event: signed(EVENT), bytes: Buffer.from(EVENT),
+    event: signed(EVENT),
+    bytes: Buffer.from(EVENT),
     arrange: ({ queue, blobs }) => {
       queue.hang = true;
       blobs.hang = () => true;
     },
     // Arrived 1,330 ms before the handler got to it (a cold start): no time for the queue, 70 ms for the spill.
     deps: { now: () => DEFAULT_REQUEST_TIME_EPOCH + 1330 },
-    status: 503, body: '{"message":"temporarily unavailable"}', enqueued: 'nothing', inS3: 'nothing', metric: 'SpillFailed', error: 'with the event id',
+    status: 503,
+    body: '{"message":"temporarily unavailable"}',
+    enqueued: 'nothing',
+    inS3: 'nothing',
+    metric: 'SpillFailed',
+    error: 'with the event id',
   },
   {
     request: 'secret missing',
     event: signed(EVENT),
     deps: { secrets: new FakeSecretSource({ default: [] }) },
-    status: 503, body: '{"message":"webhook secret not configured"}', enqueued: 'nothing', inS3: 'nothing', metric: 'SecretNotConfigured', error: 'without an event id',
+    status: 503,
+    body: '{"message":"webhook secret not configured"}',
+    enqueued: 'nothing',
+    inS3: 'nothing',
+    metric: 'SecretNotConfigured',
+    error: 'without an event id',
   },
   {
     request: 'secret still the placeholder',
     event: signed(EVENT),
     deps: { secrets: new StaticSecretSource({ default: SECRET_PLACEHOLDER }) },
-    status: 503, body: '{"message":"webhook secret not configured"}', enqueued: 'nothing', inS3: 'nothing', metric: 'SecretNotConfigured', error: 'without an event id',
+    status: 503,
+    body: '{"message":"webhook secret not configured"}',
+    enqueued: 'nothing',
+    inS3: 'nothing',
+    metric: 'SecretNotConfigured',
+    error: 'without an event id',
   },
 ];
 
@@ -177,7 +249,8 @@ describe.each(ROWS)('docs/architecture.md §2: $request', (row) => {
     if (row.inS3 === 'nothing') {
       expect(inbox).toEqual([]);
     } else {
-      const key = row.inS3 === 'the body under inbox/spill/' ? spillKey(RECEIVED_AT, eventId as string) : claimCheckKey(RECEIVED_AT, eventId as string);
+      const key =
+        row.inS3 === 'the body under inbox/spill/' ? spillKey(RECEIVED_AT, eventId as string) : claimCheckKey(RECEIVED_AT, eventId as string);
       expect(inbox).toEqual([key]);
       expect(key.startsWith(row.inS3 === 'the body under inbox/spill/' ? INBOX_SPILL_PREFIX : INBOX_LARGE_PREFIX)).toBe(true);
       const blob = blobs.objects.get(key);

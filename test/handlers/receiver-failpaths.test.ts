@@ -67,18 +67,19 @@ describe('receiver: the deadline', () => {
     expect(logger.at('warn')[0]?.fields.queueError).toBe('DeadlineExceededError: no time was left for the queue before the answer is due');
   });
 
-  it('the queue\'s budget shrinks with the time already spent since API Gateway received the request', async () => {
+  it("the queue's budget shrinks with the time already spent since API Gateway received the request", async () => {
     // Arrived 900 ms ago: the queue has 1,400 − 300 − 900 = 200 ms, not the 1,000 ms deadline.
     const queue = new InMemoryQueue();
     let budgetSeen: number | undefined;
     let clock = DEFAULT_REQUEST_TIME_EPOCH + 900;
-    queue.send = (_m, opts) => new Promise<never>((_, reject) => {
-      opts?.signal?.addEventListener('abort', () => {
-        budgetSeen = (opts.signal?.reason as DeadlineExceededError).budgetMs;
-        clock += budgetSeen;
-        reject(opts.signal?.reason);
+    queue.send = (_m, opts) =>
+      new Promise<never>((_, reject) => {
+        opts?.signal?.addEventListener('abort', () => {
+          budgetSeen = (opts.signal?.reason as DeadlineExceededError).budgetMs;
+          clock += budgetSeen;
+          reject(opts.signal?.reason);
+        });
       });
-    });
     const { handler, blobs } = setup({ queue, now: () => clock });
     expect((await handler(signedWebhookEvent(BODY, SECRET))).statusCode).toBe(200);
     expect(budgetSeen).toBe(200);
@@ -96,13 +97,19 @@ describe('receiver: the deadline', () => {
   it('without a blob store nothing is gained by abandoning the queue: no deadline unless one is set', async () => {
     const queue = new InMemoryQueue();
     let resolveSend: () => void = () => undefined;
-    queue.send = (m) => new Promise<void>((resolve) => {
-      resolveSend = () => {
-        queue.messages.push(m);
-        resolve();
-      };
+    queue.send = (m) =>
+      new Promise<void>((resolve) => {
+        resolveSend = () => {
+          queue.messages.push(m);
+          resolve();
+        };
+      });
+    const handler = createReceiverHandler({
+      queue,
+      secrets: new FakeSecretSource({ default: [SECRET] }),
+      logger: new RecordingLogger(),
+      metrics: new RecordingMetrics(),
     });
-    const handler = createReceiverHandler({ queue, secrets: new FakeSecretSource({ default: [SECRET] }), logger: new RecordingLogger(), metrics: new RecordingMetrics() });
     const pending = handler(signedWebhookEvent(BODY, SECRET));
     await new Promise((r) => setTimeout(r, 40));
     resolveSend();
@@ -113,7 +120,13 @@ describe('receiver: the deadline', () => {
     const queue = new InMemoryQueue();
     queue.hang = true;
     const logger = new RecordingLogger();
-    const handler = createReceiverHandler({ queue, secrets: new FakeSecretSource({ default: [SECRET] }), logger, metrics: new RecordingMetrics(), deadlineMs: 20 });
+    const handler = createReceiverHandler({
+      queue,
+      secrets: new FakeSecretSource({ default: [SECRET] }),
+      logger,
+      metrics: new RecordingMetrics(),
+      deadlineMs: 20,
+    });
     expect(await handler(signedWebhookEvent(BODY, SECRET))).toMatchObject({ statusCode: 503, body: '{"message":"temporarily unavailable"}' });
     expect(logger.at('error')[0]?.fields).toMatchObject({ eventId: ID, error: 'DeadlineExceededError: the queue did not finish within 20 ms' });
   });
@@ -122,10 +135,14 @@ describe('receiver: the deadline', () => {
 describe('receiver: the claim check', () => {
   /** The attributes the receiver sends for a body (to size messages exactly). */
   const attrsFor = (body: string): QueueMessageAttributes => ({
-    eventId: eventIdOf(body), eventType: 'unknown', receivedAt: AT.toISOString(), source: 'default', requestId: 'req-cc',
+    eventId: eventIdOf(body),
+    eventType: 'unknown',
+    receivedAt: AT.toISOString(),
+    source: 'default',
+    requestId: 'req-cc',
   });
 
-  it('the default threshold is SQS\'s 1 MiB minus a named margin, body and attributes counted', async () => {
+  it("the default threshold is SQS's 1 MiB minus a named margin, body and attributes counted", async () => {
     // Attribute sizes do not depend on the body here (a 32-character id, type 'unknown'), so
     // this body makes the message exactly as large as the threshold, which still goes inline...
     const exact = 'a'.repeat(SQS_MAX_MESSAGE_BYTES - QUEUE_MESSAGE_MARGIN_BYTES - queueMessageBytes(0, attrsFor('a')));

@@ -50,7 +50,13 @@ describe('receiver: signature forms', () => {
   it.each(SIGNATURE_FORMS)('counts each accepted form under its own name: %s', async (form) => {
     const queue = new InMemoryQueue();
     const metrics = new RecordingMetrics();
-    const handler = createReceiverHandler({ queue, secrets: new FakeSecretSource({ default: [SECRET] }), logger: new RecordingLogger(), metrics, signatureForms: SIGNATURE_FORMS });
+    const handler = createReceiverHandler({
+      queue,
+      secrets: new FakeSecretSource({ default: [SECRET] }),
+      logger: new RecordingLogger(),
+      metrics,
+      signatureForms: SIGNATURE_FORMS,
+    });
     const res = await handler(apiGatewayEvent({ body: spaced, headers: { 'x-amity-signature': signAs(spaced, SECRET, form) } }));
     expect(res.statusCode).toBe(200);
     const counted = metrics.calls.filter((c) => c.name.startsWith('SignatureForm')).map((c) => c.name);
@@ -62,7 +68,9 @@ describe('receiver: signature forms', () => {
     const res = await handler(apiGatewayEvent({ body: spaced, headers: { 'x-amity-signature': signAs(spaced, SECRET, 'json-base64') } }));
     expect(res).toEqual({ statusCode: 401, headers: JSON_CONTENT, body: '{"message":"invalid signature"}' });
     expect(queue.messages).toEqual([]);
-    expect(metrics.calls.filter((c) => c.name === 'SignatureRejected')).toEqual([{ name: 'SignatureRejected', value: 1, dimensions: { source: 'default' } }]);
+    expect(metrics.calls.filter((c) => c.name === 'SignatureRejected')).toEqual([
+      { name: 'SignatureRejected', value: 1, dimensions: { source: 'default' } },
+    ]);
     expect(logger.at('warn')[0]?.fields).toMatchObject({
       reason: 'form-not-accepted',
       signatureEncoding: 'base64',
@@ -78,11 +86,20 @@ describe('receiver: signature forms', () => {
     for (const form of SIGNATURE_FORMS) {
       const queue = new InMemoryQueue();
       const logger = new RecordingLogger();
-      const handler = createReceiverHandler({ queue, secrets: new FakeSecretSource({ default: [SECRET] }), logger, metrics: new RecordingMetrics(), signatureForms: SIGNATURE_FORMS });
+      const handler = createReceiverHandler({
+        queue,
+        secrets: new FakeSecretSource({ default: [SECRET] }),
+        logger,
+        metrics: new RecordingMetrics(),
+        signatureForms: SIGNATURE_FORMS,
+      });
       const res = await handler(apiGatewayEvent({ body: spaced, headers: { 'x-amity-signature': signAs(spaced, 'another-secret', form) } }));
       expect(res.statusCode, form).toBe(401);
       expect(queue.messages, form).toEqual([]);
-      expect(logger.at('warn')[0]?.fields, form).toMatchObject({ reason: 'no-secret-matched', formsTried: form.endsWith('hex') ? ['hex', 'json-hex'] : ['base64', 'json-base64'] });
+      expect(logger.at('warn')[0]?.fields, form).toMatchObject({
+        reason: 'no-secret-matched',
+        formsTried: form.endsWith('hex') ? ['hex', 'json-hex'] : ['base64', 'json-base64'],
+      });
     }
   });
 });
@@ -118,7 +135,7 @@ describe('receiver: a valid x-amity-signature', () => {
     expect(queue.messages[0]?.attributes.eventType).toBe(eventType);
   });
 
-  it('receivedAt is API Gateway\'s request time, in ISO-8601 UTC', async () => {
+  it("receivedAt is API Gateway's request time, in ISO-8601 UTC", async () => {
     const { handler, queue } = setup();
     await handler(signedWebhookEvent(sampleBody('message.didCreate'), SECRET, { requestTimeEpoch: Date.UTC(2024, 11, 31, 23, 59, 59, 5) }));
     expect(queue.messages[0]?.attributes.receivedAt).toBe('2024-12-31T23:59:59.005Z');
@@ -252,9 +269,30 @@ describe('receiver: requests that are not enqueued', () => {
   it.each([
     ['no signature header', {}, 401, '{"message":"missing x-amity-signature"}', 'SignatureMissing', 'missing'],
     ['an empty signature header', { 'x-amity-signature': '' }, 401, '{"message":"missing x-amity-signature"}', 'SignatureMissing', 'missing'],
-    ['a signature by another secret', { 'x-amity-signature': sign(body, 'wrong-secret') }, 401, '{"message":"invalid signature"}', 'SignatureInvalid', 'no-secret-matched'],
-    ['a hex signature that is no MAC of the body', { 'x-amity-signature': 'ab'.repeat(32) }, 401, '{"message":"invalid signature"}', 'SignatureInvalid', 'no-secret-matched'],
-    ['a signature that is neither base64 nor hex', { 'x-amity-signature': 'sha256=abc' }, 401, '{"message":"invalid signature"}', 'SignatureInvalid', 'not-base64-or-hex'],
+    [
+      'a signature by another secret',
+      { 'x-amity-signature': sign(body, 'wrong-secret') },
+      401,
+      '{"message":"invalid signature"}',
+      'SignatureInvalid',
+      'no-secret-matched',
+    ],
+    [
+      'a hex signature that is no MAC of the body',
+      { 'x-amity-signature': 'ab'.repeat(32) },
+      401,
+      '{"message":"invalid signature"}',
+      'SignatureInvalid',
+      'no-secret-matched',
+    ],
+    [
+      'a signature that is neither base64 nor hex',
+      { 'x-amity-signature': 'sha256=abc' },
+      401,
+      '{"message":"invalid signature"}',
+      'SignatureInvalid',
+      'not-base64-or-hex',
+    ],
   ] as const)('%s → %i %s, logged at WARN with the reason', async (_label, headers, statusCode, resBody, metric, reason) => {
     const { handler, queue, metrics, logger, assertLogsClean } = setup();
     const res = await handler(apiGatewayEvent({ body, headers }));
@@ -280,17 +318,34 @@ describe('receiver: requests that are not enqueued', () => {
 
   it.each([
     ['no signature', 'default', {}, 401, '{"message":"missing x-amity-signature"}', 'SignatureMissing'],
-    ['two signature lines', 'default', { 'x-amity-signature': ['a', 'b'] }, 401, '{"message":"more than one x-amity-signature header"}', 'SignatureInvalid'],
-    ['a valid signature, an unknown source', 'nope', { 'x-amity-signature': [sign('', SECRET)] }, 404, '{"message":"unknown webhook source \'nope\'"}', 'UnknownSource'],
-  ] as const)('an empty body with %s gets the answer to its head, not 400: the head is checked first, as the front door does before reading a body', async (_label, source, lines, statusCode, resBody, metric) => {
-    const { handler, metrics } = setup();
-    const multiValueHeaders = Object.fromEntries(Object.entries(lines).map(([k, v]) => [k, [...v]]));
-    const headers = Object.fromEntries(Object.entries(lines).map(([k, v]) => [k, v.at(-1) as string]));
-    const res = await handler({ ...apiGatewayEvent({ body: '', headers, source }), multiValueHeaders });
-    expect(res).toEqual({ statusCode, headers: JSON_CONTENT, body: resBody });
-    expect(metrics.total(metric)).toBe(1);
-    expect(metrics.total('EmptyBody')).toBe(0);
-  });
+    [
+      'two signature lines',
+      'default',
+      { 'x-amity-signature': ['a', 'b'] },
+      401,
+      '{"message":"more than one x-amity-signature header"}',
+      'SignatureInvalid',
+    ],
+    [
+      'a valid signature, an unknown source',
+      'nope',
+      { 'x-amity-signature': [sign('', SECRET)] },
+      404,
+      '{"message":"unknown webhook source \'nope\'"}',
+      'UnknownSource',
+    ],
+  ] as const)(
+    'an empty body with %s gets the answer to its head, not 400: the head is checked first, as the front door does before reading a body',
+    async (_label, source, lines, statusCode, resBody, metric) => {
+      const { handler, metrics } = setup();
+      const multiValueHeaders = Object.fromEntries(Object.entries(lines).map(([k, v]) => [k, [...v]]));
+      const headers = Object.fromEntries(Object.entries(lines).map(([k, v]) => [k, v.at(-1) as string]));
+      const res = await handler({ ...apiGatewayEvent({ body: '', headers, source }), multiValueHeaders });
+      expect(res).toEqual({ statusCode, headers: JSON_CONTENT, body: resBody });
+      expect(metrics.total(metric)).toBe(1);
+      expect(metrics.total('EmptyBody')).toBe(0);
+    },
+  );
 
   it('an unknown source in the path → 404 naming it, nothing enqueued', async () => {
     const { handler, queue, metrics } = setup();
@@ -324,7 +379,7 @@ describe('receiver: requests that are not enqueued', () => {
     expect(logger.at('warn')[0]?.fields).toMatchObject({ reason: 'duplicate-header', headerLines: 2 });
   });
 
-  it('never logs a path\'s source before it passes the source-name rule (it may carry terminal escapes)', async () => {
+  it("never logs a path's source before it passes the source-name rule (it may carry terminal escapes)", async () => {
     const { handler, logger } = setup();
     const osc52 = '\u001b]52;c;ZXZpbA==\u0007';
     for (const headers of [{}, { 'x-eko-signature': 'x' }, { 'x-amity-signature': sign(body, SECRET) }]) {
@@ -370,13 +425,15 @@ describe('receiver: requests that are not enqueued', () => {
   });
 });
 
-describe('precheckWebhook: the receiver\'s checks on the head, before any body is read', () => {
+describe("precheckWebhook: the receiver's checks on the head, before any body is read", () => {
   const body = sampleBody('message.didCreate');
   const KNOWN = ['default', 'eu-app'];
 
   /** The head of `event`, as a carrier that has not read the body gives it (the front door). */
   function headOf(event: APIGatewayProxyEvent, bodyBytes?: number): WebhookHead {
-    const signatureHeaderCount = Object.entries(event.multiValueHeaders).filter(([k]) => k.toLowerCase() === SIGNATURE_HEADER).reduce((n, [, v]) => n + (v?.length ?? 0), 0);
+    const signatureHeaderCount = Object.entries(event.multiValueHeaders)
+      .filter(([k]) => k.toLowerCase() === SIGNATURE_HEADER)
+      .reduce((n, [, v]) => n + (v?.length ?? 0), 0);
     return {
       headers: lowerCaseHeaders(event.headers),
       source: event.pathParameters?.source ?? 'default',
@@ -387,13 +444,22 @@ describe('precheckWebhook: the receiver\'s checks on the head, before any body i
   }
 
   const withLines = (lines: Record<string, string[]>, source?: string): APIGatewayProxyEvent => ({
-    ...apiGatewayEvent({ body, headers: Object.fromEntries(Object.entries(lines).map(([k, v]) => [k, v.at(-1) as string])), ...(source === undefined ? {} : { source }) }),
+    ...apiGatewayEvent({
+      body,
+      headers: Object.fromEntries(Object.entries(lines).map(([k, v]) => [k, v.at(-1) as string])),
+      ...(source === undefined ? {} : { source }),
+    }),
     multiValueHeaders: lines,
   });
 
   it.each([
     ['only x-eko-signature (legacy duplicate)', withLines({ 'X-Eko-Signature': ['x'] }), 200, 'LegacyDropped'],
-    ['two x-amity-signature lines in two letter cases', withLines({ 'x-amity-signature': ['a'], 'X-Amity-Signature': ['b'] }), 401, 'SignatureInvalid'],
+    [
+      'two x-amity-signature lines in two letter cases',
+      withLines({ 'x-amity-signature': ['a'], 'X-Amity-Signature': ['b'] }),
+      401,
+      'SignatureInvalid',
+    ],
     ['no signature header', withLines({ 'content-type': ['application/json'] }), 401, 'SignatureMissing'],
     ['a blank signature header', withLines({ 'x-amity-signature': ['  '] }), 401, 'SignatureMissing'],
     ['a path source that is no source name', withLines({ 'x-amity-signature': ['c2ln'] }, '../Default'), 404, 'UnknownSource'],
@@ -416,13 +482,23 @@ describe('precheckWebhook: the receiver\'s checks on the head, before any body i
     const logger = new RecordingLogger();
     const event = withLines({});
     precheckWebhook(headOf(event), { logger, metrics: new RecordingMetrics() });
-    expect(logger.entries).toEqual([{ level: 'warn', message: 'rejected: no x-amity-signature header', fields: { source: 'default', requestId: event.requestContext.requestId, reason: 'missing' } }]);
+    expect(logger.entries).toEqual([
+      {
+        level: 'warn',
+        message: 'rejected: no x-amity-signature header',
+        fields: { source: 'default', requestId: event.requestContext.requestId, reason: 'missing' },
+      },
+    ]);
   });
 
   it.each([
     ['a known source with a signature (not verified here)', withLines({ 'x-amity-signature': ['not-even-base64!'] }, 'eu-app'), KNOWN],
     ['both signature headers', withLines({ 'x-eko-signature': ['x'], 'x-amity-signature': ['c2ln'] }), KNOWN],
-    ['a well-formed source when the sources are not known (the secret lookup decides)', withLines({ 'x-amity-signature': ['c2ln'] }, 'nope'), undefined],
+    [
+      'a well-formed source when the sources are not known (the secret lookup decides)',
+      withLines({ 'x-amity-signature': ['c2ln'] }, 'nope'),
+      undefined,
+    ],
   ] as const)('%s: goes on to the receiver, nothing counted or logged', (_label, event, knownSources) => {
     const logger = new RecordingLogger();
     const metrics = new RecordingMetrics();
@@ -434,7 +510,12 @@ describe('precheckWebhook: the receiver\'s checks on the head, before any body i
   it('never logs a path source that is no source name', () => {
     const logger = new RecordingLogger();
     const osc52 = '\u001b]52;c;ZXZpbA==\u0007';
-    const cases: Array<Record<string, string[]>> = [{}, { 'x-eko-signature': ['x'] }, { 'x-amity-signature': ['a', 'b'] }, { 'x-amity-signature': ['c2ln'] }];
+    const cases: Array<Record<string, string[]>> = [
+      {},
+      { 'x-eko-signature': ['x'] },
+      { 'x-amity-signature': ['a', 'b'] },
+      { 'x-amity-signature': ['c2ln'] },
+    ];
     for (const lines of cases) {
       precheckWebhook(headOf(withLines(lines, osc52)), { logger, metrics: new RecordingMetrics(), knownSources: KNOWN });
     }
@@ -505,21 +586,28 @@ describe('receiver: what travels on the queue (property)', () => {
       fc.string({ unit: 'binary', maxLength: 200 }).map((t) => JSON.stringify({ event: 'message.didCreate', data: { t } })),
       fc.constantFrom('\uFFFE', '\uFFFF', '\u0000', '\u0085', '\uD800', '\uDC00x', '😀').map((c) => `{"event":"x.y","data":"${c}"}`),
     );
-    await fc.assert(fc.asyncProperty(texts, fc.boolean(), async (text, base64) => {
-      fc.pre(text.length > 0);
-      const bytes = Buffer.from(text, 'utf8');
-      queue.messages.length = 0;
-      const res = await handler(base64 ? signedWebhookEvent(bytes, SECRET, { base64: true }) : apiGatewayEvent({ body: text, headers: { 'x-amity-signature': sign(bytes, SECRET) } }));
-      expect(res.statusCode).toBe(200);
-      const m = queue.messages[0];
-      expect(m?.attributes.eventId).toBe(eventIdOf(bytes));
-      if (m?.attributes.bodyEncoding === 'base64') {
-        expect(Buffer.from(m.body, 'base64').equals(bytes)).toBe(true);
-      } else {
-        expect(SQS_UNSAFE.test(m?.body ?? '')).toBe(false);
-        expect(Buffer.from(m?.body ?? '', 'utf8').equals(bytes)).toBe(true);
-      }
-    }), { numRuns: 300 });
+    await fc.assert(
+      fc.asyncProperty(texts, fc.boolean(), async (text, base64) => {
+        fc.pre(text.length > 0);
+        const bytes = Buffer.from(text, 'utf8');
+        queue.messages.length = 0;
+        const res = await handler(
+          base64
+            ? signedWebhookEvent(bytes, SECRET, { base64: true })
+            : apiGatewayEvent({ body: text, headers: { 'x-amity-signature': sign(bytes, SECRET) } }),
+        );
+        expect(res.statusCode).toBe(200);
+        const m = queue.messages[0];
+        expect(m?.attributes.eventId).toBe(eventIdOf(bytes));
+        if (m?.attributes.bodyEncoding === 'base64') {
+          expect(Buffer.from(m.body, 'base64').equals(bytes)).toBe(true);
+        } else {
+          expect(SQS_UNSAFE.test(m?.body ?? '')).toBe(false);
+          expect(Buffer.from(m?.body ?? '', 'utf8').equals(bytes)).toBe(true);
+        }
+      }),
+      { numRuns: 300 },
+    );
   });
 });
 
@@ -531,7 +619,13 @@ describe('receiver: logs', () => {
     const info = logger.at('info');
     expect(info).toHaveLength(1);
     expect(info[0]?.fields).toEqual({
-      source: 'default', requestId: 'req-1', bodyBytes: Buffer.byteLength(body), eventId: eventIdOf(body), eventType: 'message.didCreate', secretIndex: 0, signatureForm: 'base64',
+      source: 'default',
+      requestId: 'req-1',
+      bodyBytes: Buffer.byteLength(body),
+      eventId: eventIdOf(body),
+      eventType: 'message.didCreate',
+      secretIndex: 0,
+      signatureForm: 'base64',
     });
     assertLogsClean(body);
   });

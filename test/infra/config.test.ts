@@ -73,8 +73,20 @@ describe('buildConfig accepts what -c key=value and cdk.json give it', () => {
   });
 
   it('takes numbers as strings and log levels in any case', () => {
-    const config = buildConfig({ eventRetentionDays: '30', fanoutBatchSize: ' 10 ', fanoutMaxBatchingWindowSeconds: '0', logLevel: 'debug', logRetentionDays: '365' });
-    expect(config).toMatchObject({ eventRetentionDays: 30, fanoutBatchSize: 10, fanoutMaxBatchingWindowSeconds: 0, logLevel: 'DEBUG', logRetentionDays: 365 });
+    const config = buildConfig({
+      eventRetentionDays: '30',
+      fanoutBatchSize: ' 10 ',
+      fanoutMaxBatchingWindowSeconds: '0',
+      logLevel: 'debug',
+      logRetentionDays: '365',
+    });
+    expect(config).toMatchObject({
+      eventRetentionDays: 30,
+      fanoutBatchSize: 10,
+      fanoutMaxBatchingWindowSeconds: 0,
+      logLevel: 'DEBUG',
+      logRetentionDays: 365,
+    });
   });
 
   it('takes an alarm email', () => {
@@ -104,16 +116,50 @@ describe('buildConfig accepts what -c key=value and cdk.json give it', () => {
 describe('buildConfig names each bad key, its value and what is allowed', () => {
   it.each<[string, Record<string, unknown>, string]>([
     ['unknown region', { sources: [{ name: 'default', region: 'ap' }] }, "sources[0].region: 'ap' is not one of sg, eu, us"],
-    ['missing region', { sources: [{ name: 'default' }] }, 'sources[0].region: is missing; set the Social Plus region of the network, one of sg, eu, us'],
+    [
+      'missing region',
+      { sources: [{ name: 'default' }] },
+      'sources[0].region: is missing; set the Social Plus region of the network, one of sg, eu, us',
+    ],
     ['bad source name', { sources: [{ name: 'My App', region: 'us' }] }, "sources[0].name: 'My App' is not a source name"],
-    ['duplicate source', { sources: [{ name: 'a', region: 'us' }, { name: 'a', region: 'eu' }] }, "sources[1].name: 'a' is already used by sources[0]; source names must be unique"],
-    ['output name clash', { sources: [{ name: 'a-b', region: 'us' }, { name: 'a--b', region: 'us' }] }, "sources[1].name: 'a--b' would share stack output names with sources[0] (both become 'AB'); rename one"],
-    ['unknown source key', { sources: [{ name: 'default', region: 'us', regoin: 'eu' }] }, 'sources[0].regoin: is not a source key; allowed keys are name, region, secretArn'],
-    ['partial secret ARN', { sources: [{ name: 'default', region: 'us', secretArn: 'arn:aws:secretsmanager:us-east-1:123456789012:secret:x' }] }, "sources[0].secretArn: 'arn:aws:secretsmanager:us-east-1:123456789012:secret:x' is not a complete Secrets Manager secret ARN"],
+    [
+      'duplicate source',
+      {
+        sources: [
+          { name: 'a', region: 'us' },
+          { name: 'a', region: 'eu' },
+        ],
+      },
+      "sources[1].name: 'a' is already used by sources[0]; source names must be unique",
+    ],
+    [
+      'output name clash',
+      {
+        sources: [
+          { name: 'a-b', region: 'us' },
+          { name: 'a--b', region: 'us' },
+        ],
+      },
+      "sources[1].name: 'a--b' would share stack output names with sources[0] (both become 'AB'); rename one",
+    ],
+    [
+      'unknown source key',
+      { sources: [{ name: 'default', region: 'us', regoin: 'eu' }] },
+      'sources[0].regoin: is not a source key; allowed keys are name, region, secretArn',
+    ],
+    [
+      'partial secret ARN',
+      { sources: [{ name: 'default', region: 'us', secretArn: 'arn:aws:secretsmanager:us-east-1:123456789012:secret:x' }] },
+      "sources[0].secretArn: 'arn:aws:secretsmanager:us-east-1:123456789012:secret:x' is not a complete Secrets Manager secret ARN",
+    ],
     ['sources not JSON', { sources: '[{name:default}]' }, "sources: '[{name:default}]' is not valid JSON"],
     ['sources empty', { sources: [] }, 'sources: [] is not a non-empty array of {name, region, secretArn?}'],
     ['source not an object', { sources: ['default'] }, "sources[0]: 'default' is not an object like"],
-    ['CIDR with host bits', { allowedCidrs: ['10.0.0.1/24'] }, "allowedCidrs[0]: '10.0.0.1/24' has host bits set after the /24 prefix; use '10.0.0.0/24'"],
+    [
+      'CIDR with host bits',
+      { allowedCidrs: ['10.0.0.1/24'] },
+      "allowedCidrs[0]: '10.0.0.1/24' has host bits set after the /24 prefix; use '10.0.0.0/24'",
+    ],
     ['CIDR /0', { allowedCidrs: ['0.0.0.0/0'] }, "allowedCidrs[0]: '0.0.0.0/0' would allow every address; AWS WAF refuses /0"],
     ['not a CIDR', { allowedCidrs: 'localhost' }, "allowedCidrs[0]: 'localhost' is not an IPv4 or IPv6 address or CIDR"],
     ['CIDR list of numbers', { allowedCidrs: [42] }, 'allowedCidrs[0]: 42 is not a CIDR string'],
@@ -125,14 +171,22 @@ describe('buildConfig names each bad key, its value and what is allowed', () => 
     ['buffer too big', { archiveBufferMiB: 129 }, 'archiveBufferMiB: 129 is not an integer from 1 to 128'],
     ['batch size fractional', { fanoutBatchSize: 10.5 }, 'fanoutBatchSize: 10.5 is not an integer from 1 to 10000'],
     ['window over 300', { fanoutMaxBatchingWindowSeconds: 301 }, 'fanoutMaxBatchingWindowSeconds: 301 is not an integer from 0 to 300'],
-    ['no window for a big batch', { fanoutBatchSize: 50, fanoutMaxBatchingWindowSeconds: 0 }, 'fanoutMaxBatchingWindowSeconds: 0 must be at least 1 when fanoutBatchSize (50) is above 10'],
+    [
+      'no window for a big batch',
+      { fanoutBatchSize: 50, fanoutMaxBatchingWindowSeconds: 0 },
+      'fanoutMaxBatchingWindowSeconds: 0 must be at least 1 when fanoutBatchSize (50) is above 10',
+    ],
     ['concurrency 1', { fanoutMaxConcurrency: 1 }, 'fanoutMaxConcurrency: 1 is not an integer from 2 to 1000'],
     ['timeout over 15 minutes', { fanoutTimeoutSeconds: 901 }, 'fanoutTimeoutSeconds: 901 is not an integer from 1 to 900'],
     ['maxReceiveCount 1', { maxReceiveCount: 1 }, 'maxReceiveCount: 1 is too low'],
     ['maxReceiveCount huge', { maxReceiveCount: 5000 }, 'maxReceiveCount: 5000 is not an integer from 2 to 1000'],
     ['rate limit negative', { apiRateLimit: -1 }, 'apiRateLimit: -1 is not an integer from 1 to 100000'],
     ['burst limit text', { apiBurstLimit: 'lots' }, "apiBurstLimit: 'lots' is not an integer from 1 to 50000"],
-    ['stage name with a dash', { apiStageName: 'my-stage' }, "apiStageName: 'my-stage' is not a stage name: letters, digits and underscores, 1 to 128 characters"],
+    [
+      'stage name with a dash',
+      { apiStageName: 'my-stage' },
+      "apiStageName: 'my-stage' is not a stage name: letters, digits and underscores, 1 to 128 characters",
+    ],
     ['scan limit zero', { athenaScanLimitGiB: 0 }, 'athenaScanLimitGiB: 0 is not an integer from 1 to 10240'],
     ['log retention CloudWatch refuses', { logRetentionDays: 45 }, 'logRetentionDays: 45 is not one of 1, 3, 5, 7, 14, 30, 60, 90'],
     ['log level', { logLevel: 'TRACE' }, "logLevel: 'TRACE' is not one of DEBUG, INFO, WARN, ERROR"],
@@ -142,17 +196,33 @@ describe('buildConfig names each bad key, its value and what is allowed', () => 
     ['deadline in seconds', { receiverDeadlineMs: 1.2 }, 'receiverDeadlineMs: 1.2 is not an integer from 100 to 1300'],
     ['tracing yes', { tracing: 'yes' }, "tracing: 'yes' is not true or false"],
     ['tracing 0', { tracing: 0 }, 'tracing: 0 is not true or false'],
-    ['namespace with a colon', { metricsNamespace: 'My:Webhooks' }, "metricsNamespace: 'My:Webhooks' is not a metrics namespace: 1 to 127 letters, digits, '.', '_', '-' and '/'"],
+    [
+      'namespace with a colon',
+      { metricsNamespace: 'My:Webhooks' },
+      "metricsNamespace: 'My:Webhooks' is not a metrics namespace: 1 to 127 letters, digits, '.', '_', '-' and '/'",
+    ],
     ['namespace with a space', { metricsNamespace: 'My Webhooks' }, "metricsNamespace: 'My Webhooks' is not a metrics namespace"],
     ['namespace empty', { metricsNamespace: '' }, "metricsNamespace: '' is not a metrics namespace"],
     ['namespace too long', { metricsNamespace: 'a'.repeat(128) }, 'is not a metrics namespace: 1 to 127 letters'],
     ['namespace not a string', { metricsNamespace: 42 }, 'metricsNamespace: 42 is not a metrics namespace'],
-    ['namespace reserved by AWS', { metricsNamespace: 'AWS/Lambda' }, "metricsNamespace: 'AWS/Lambda' starts with 'AWS/', which CloudWatch reserves for AWS services"],
+    [
+      'namespace reserved by AWS',
+      { metricsNamespace: 'AWS/Lambda' },
+      "metricsNamespace: 'AWS/Lambda' starts with 'AWS/', which CloudWatch reserves for AWS services",
+    ],
     ['misspelt namespace key', { metricNamespace: 'Mine' }, 'metricNamespace: is not a configuration key; did you mean metricsNamespace?'],
-    ['stack name with an underscore', { stackName: 'My_Stack' }, "stackName: 'My_Stack' is not a stack name: a letter, then letters, digits and hyphens, at most 64 characters"],
+    [
+      'stack name with an underscore',
+      { stackName: 'My_Stack' },
+      "stackName: 'My_Stack' is not a stack name: a letter, then letters, digits and hyphens, at most 64 characters",
+    ],
     ['stack name starting with a digit', { stackName: '1Webhooks' }, "stackName: '1Webhooks' is not a stack name"],
     ['stack name too long', { stackName: `S${'a'.repeat(64)}` }, 'is not a stack name'],
-    ['signature form unknown', { signatureForms: ['base64', 'sha1'] }, `signatureForms: ["base64","sha1"] is not a non-empty list of signature forms; allowed: base64, hex, json-base64, json-hex`],
+    [
+      'signature form unknown',
+      { signatureForms: ['base64', 'sha1'] },
+      `signatureForms: ["base64","sha1"] is not a non-empty list of signature forms; allowed: base64, hex, json-base64, json-hex`,
+    ],
     ['signature forms empty', { signatureForms: '' }, "signatureForms: '' is not a non-empty list of signature forms"],
     ['deletion protection yes', { eventTableDeletionProtection: 'yes' }, "eventTableDeletionProtection: 'yes' is not true or false"],
     [
@@ -213,7 +283,7 @@ describe('buildConfig names each bad key, its value and what is allowed', () => 
     expect(buildConfig({ signatureForms: '["hex"]' }).signatureForms).toEqual(['hex']);
   });
 
-  it('accepts a retry window that exactly fills the queue\'s retention, and the stack name and deletion protection as -c strings', () => {
+  it("accepts a retry window that exactly fills the queue's retention, and the stack name and deletion protection as -c strings", () => {
     // 224 × 6 × 900 s = 1,209,600 s = 14 days.
     expect(problemsOf({ maxReceiveCount: 224, fanoutTimeoutSeconds: 900 })).toEqual([]);
     expect(buildConfig({ stackName: 'SocialPlusWebhooks-staging', eventTableDeletionProtection: 'false' })).toMatchObject({
@@ -253,14 +323,18 @@ describe('buildConfig names each bad key, its value and what is allowed', () => 
 });
 
 describe('documentation', () => {
-  it('documents every configuration key in the README\'s Deploy section table', () => {
+  it("documents every configuration key in the README's Deploy section table", () => {
     const documents = ['../../README.md']
       .map((path) => fileURLToPath(new URL(path, import.meta.url)))
       .filter((path) => existsSync(path))
       .map((path) => readFileSync(path, 'utf8'))
       .filter((text) => text.includes('### Configuration keys'));
     expect(documents.length).toBeGreaterThan(0);
-    for (const key of CONFIG_KEYS) expect(documents.some((text) => text.includes(`| \`${key}\` |`)), key).toBe(true);
+    for (const key of CONFIG_KEYS)
+      expect(
+        documents.some((text) => text.includes(`| \`${key}\` |`)),
+        key,
+      ).toBe(true);
   });
 });
 
@@ -284,13 +358,17 @@ describe('configuration errors through the app', () => {
         cwd: root,
         encoding: 'utf8',
         // What the CDK CLI hands the app: the merged context as JSON, and where to write.
-        env: { ...process.env, CDK_OUTDIR: outdir, CDK_CONTEXT_JSON: JSON.stringify({ ...cdkJsonContext(), fanoutMaxConcurrency: '1', logLevel: 'LOUD' }) },
+        env: {
+          ...process.env,
+          CDK_OUTDIR: outdir,
+          CDK_CONTEXT_JSON: JSON.stringify({ ...cdkJsonContext(), fanoutMaxConcurrency: '1', logLevel: 'LOUD' }),
+        },
       });
     } finally {
       rmSync(outdir, { recursive: true, force: true });
     }
     expect(result.status).toBe(1);
-    expect(result.stderr).toContain('fanoutMaxConcurrency: \'1\' is not an integer from 2 to 1000');
+    expect(result.stderr).toContain("fanoutMaxConcurrency: '1' is not an integer from 2 to 1000");
     expect(result.stderr).toContain("logLevel: 'LOUD' is not one of DEBUG, INFO, WARN, ERROR");
     expect(result.stderr).not.toMatch(/\n\s+at /);
   });

@@ -143,13 +143,24 @@ describe('the default stack', () => {
     it('give the operator role (replay and redrive) exactly sending to the queue and moving the DLQ, assumable only from this account', () => {
       const role = resourceOf(template, idOf(stack, stack.operator.role)).Properties as { AssumeRolePolicyDocument: { Statement: unknown[] } };
       expect(role.AssumeRolePolicyDocument.Statement).toEqual([
-        { Action: 'sts:AssumeRole', Effect: 'Allow', Principal: { AWS: { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':iam::', { Ref: 'AWS::AccountId' }, ':root']] } } },
+        {
+          Action: 'sts:AssumeRole',
+          Effect: 'Allow',
+          Principal: { AWS: { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':iam::', { Ref: 'AWS::AccountId' }, ':root']] } },
+        },
       ]);
       expect(statementsOfRole(template, idOf(stack, stack.operator.role))).toEqual([
         { Effect: 'Allow', Action: ['sqs:GetQueueAttributes', 'sqs:GetQueueUrl', 'sqs:SendMessage'], Resource: getAtt(stack.queue.queue) },
         {
           Effect: 'Allow',
-          Action: ['sqs:CancelMessageMoveTask', 'sqs:DeleteMessage', 'sqs:GetQueueAttributes', 'sqs:ListMessageMoveTasks', 'sqs:ReceiveMessage', 'sqs:StartMessageMoveTask'],
+          Action: [
+            'sqs:CancelMessageMoveTask',
+            'sqs:DeleteMessage',
+            'sqs:GetQueueAttributes',
+            'sqs:ListMessageMoveTasks',
+            'sqs:ReceiveMessage',
+            'sqs:StartMessageMoveTask',
+          ],
           Resource: getAtt(stack.queue.deadLetterQueue),
         },
       ]);
@@ -160,7 +171,7 @@ describe('the default stack', () => {
       expect(statementsOf(policy)).toEqual([tlsOnly(getAtt(stack.queue.deadLetterQueue))]);
     });
 
-    it('are set by a handler whose own role may only set this bucket\'s notifications and write its own log group', () => {
+    it("are set by a handler whose own role may only set this bucket's notifications and write its own log group", () => {
       const handler = Object.entries(template.findResources('AWS::Lambda::Function')).find(([id]) => id.startsWith('BucketNotificationsHandler'));
       expect(handler).toBeDefined();
       const [handlerId, resource] = handler as [string, { Properties: Record<string, unknown>; DependsOn: string[] }];
@@ -187,8 +198,15 @@ describe('the default stack', () => {
       for (const [id, policy] of Object.entries(template.findResources('AWS::IAM::Policy'))) {
         const roles = (policy.Properties.Roles as Array<{ Ref: string }>).map((r) => r.Ref);
         for (const statement of policy.Properties.PolicyDocument.Statement as Statement[]) {
-          expect(actionsOf(statement).some((a) => a.startsWith('kms:')), id).toBe(false);
-          if (JSON.stringify(statement).includes('inbox/')) expect(roles.every((r) => functionRoles.has(r)), id).toBe(true);
+          expect(
+            actionsOf(statement).some((a) => a.startsWith('kms:')),
+            id,
+          ).toBe(false);
+          if (JSON.stringify(statement).includes('inbox/'))
+            expect(
+              roles.every((r) => functionRoles.has(r)),
+              id,
+            ).toBe(true);
         }
       }
     });
@@ -198,7 +216,7 @@ describe('the default stack', () => {
     const rules = () =>
       (resourceOf(template, idOf(stack, stack.archive.bucket)).Properties.LifecycleConfiguration as { Rules: Array<Record<string, unknown>> }).Rules;
 
-    it('expires leftover spills only after the queues\' retention plus two weeks, and keeps them as noncurrent versions after that', () => {
+    it("expires leftover spills only after the queues' retention plus two weeks, and keeps them as noncurrent versions after that", () => {
       const spill = rules().filter((r) => r.Prefix === 'inbox/spill/');
       expect(spill).toEqual([{ Id: 'expire-leftover-spills', Status: 'Enabled', Prefix: 'inbox/spill/', ExpirationInDays: 28 }]);
       const retentionDays = (resourceOf(template, idOf(stack, stack.queue.queue)).Properties.MessageRetentionPeriod as number) / 86_400;
@@ -234,7 +252,9 @@ describe('tracing=false', () => {
       // Powertools' Tracer stays quiet too.
       expect((properties.Environment as { Variables: Record<string, string> }).Variables.POWERTOOLS_TRACE_ENABLED).toBe('false');
     }
-    const actions = Object.values(template.findResources('AWS::IAM::Policy')).flatMap((p) => (p.Properties.PolicyDocument.Statement as Statement[]).flatMap(actionsOf));
+    const actions = Object.values(template.findResources('AWS::IAM::Policy')).flatMap((p) =>
+      (p.Properties.PolicyDocument.Statement as Statement[]).flatMap(actionsOf),
+    );
     expect(actions.filter((a) => a.startsWith('xray:'))).toEqual([]);
   });
 });
@@ -247,7 +267,8 @@ describe('receiverDeadlineMs and metricsNamespace', () => {
     template = s.template;
     stack = s.stack;
   });
-  const envOf = (fn: IConstruct) => (resourceOf(template, idOf(stack, fn)).Properties.Environment as { Variables: Record<string, unknown> }).Variables;
+  const envOf = (fn: IConstruct) =>
+    (resourceOf(template, idOf(stack, fn)).Properties.Environment as { Variables: Record<string, unknown> }).Variables;
 
   it('give the receiver its deadline', () => {
     expect(envOf(stack.receiver.function)[ENV.RECEIVER_DEADLINE_MS]).toBe('750');
@@ -258,7 +279,8 @@ describe('receiverDeadlineMs and metricsNamespace', () => {
     expect(envOf(stack.receiver.function)[ENV.METRICS_NAMESPACE]).toBe('Acme/Webhooks');
     expect(envOf(stack.fanout.function)[ENV.METRICS_NAMESPACE]).toBe('Acme/Webhooks');
     const alarm = (name: string) =>
-      Object.values(template.findResources('AWS::CloudWatch::Alarm')).find((a) => a.Properties.AlarmName === `SocialPlusWebhooks-${name}`)?.Properties;
+      Object.values(template.findResources('AWS::CloudWatch::Alarm')).find((a) => a.Properties.AlarmName === `SocialPlusWebhooks-${name}`)
+        ?.Properties;
     expect(alarm('EventsSpilled')).toMatchObject({ Namespace: 'Acme/Webhooks', MetricName: 'Spilled' });
     expect(alarm('SignatureInvalid')).toMatchObject({ Namespace: 'Acme/Webhooks' });
     expect(alarm('ApiThrottled')).toMatchObject({ Namespace: 'Acme/Webhooks/SocialPlusWebhooks' });
@@ -294,7 +316,11 @@ describe('the inbox grants on their own', () => {
   it('add none with SSE-S3', () => {
     const { template, writerId, processorId } = setup(s3.BucketEncryption.S3_MANAGED);
     for (const roleId of [writerId, processorId]) {
-      expect(statementsOfRole(template, roleId).flatMap(actionsOf).filter((a) => a.startsWith('kms:'))).toEqual([]);
+      expect(
+        statementsOfRole(template, roleId)
+          .flatMap(actionsOf)
+          .filter((a) => a.startsWith('kms:')),
+      ).toEqual([]);
     }
   });
 
@@ -302,8 +328,12 @@ describe('the inbox grants on their own', () => {
     const stack = new Stack(new App(), 'Acks');
     const policy = new iam.CfnPolicy(stack, 'Policy', { policyName: 'p', policyDocument: {} });
     const acknowledged = () =>
-      policy.node.metadata.filter((m) => m.type === Validations.ACKNOWLEDGED_RULES_METADATA_KEY).flatMap((m) => Object.keys(m.data as Record<string, string>));
-    acknowledgeInboxWildcards(policy, s3.Bucket.fromBucketName(stack, 'Imported', 'someone-elses-bucket'), { 'inbox/spill/': 'a reason long enough to be one' });
+      policy.node.metadata
+        .filter((m) => m.type === Validations.ACKNOWLEDGED_RULES_METADATA_KEY)
+        .flatMap((m) => Object.keys(m.data as Record<string, string>));
+    acknowledgeInboxWildcards(policy, s3.Bucket.fromBucketName(stack, 'Imported', 'someone-elses-bucket'), {
+      'inbox/spill/': 'a reason long enough to be one',
+    });
     expect(acknowledged()).toEqual([]);
     const bucket = new s3.Bucket(stack, 'Bucket');
     acknowledgeInboxWildcards(policy, bucket, { 'inbox/spill/': 'a reason long enough to be one' });

@@ -47,7 +47,9 @@ class View {
   }
 
   get outputs(): string[] {
-    return Object.keys(this.synth.template.toJSON().Outputs ?? {}).filter((o) => HANDLER_OUTPUTS.includes(o)).sort();
+    return Object.keys(this.synth.template.toJSON().Outputs ?? {})
+      .filter((o) => HANDLER_OUTPUTS.includes(o))
+      .sort();
   }
 
   count(type: string): number {
@@ -83,7 +85,12 @@ describe('with every example handler off (the default)', () => {
   it('sets only HANDLERS_CONFIG, everything off, with no Social Plus section', () => {
     expect(v.handlerVariables).toEqual([]);
     const config = v.handlersConfig;
-    expect(config).toMatchObject({ autoModeration: { enabled: false }, keywordFilter: { enabled: false }, dailyCounters: { enabled: false }, eventBridge: { enabled: false } });
+    expect(config).toMatchObject({
+      autoModeration: { enabled: false },
+      keywordFilter: { enabled: false },
+      dailyCounters: { enabled: false },
+      eventBridge: { enabled: false },
+    });
     expect(config).not.toHaveProperty('socialPlus');
   });
 
@@ -163,7 +170,11 @@ describe('with the EventBridge forwarder on', () => {
 describe('with handlers that call the Social Plus API', () => {
   let v: View;
   beforeAll(() => {
-    v = synth({ sources: [{ name: 'default', region: 'eu' }], handlers: { keywordFilter: { enabled: true, words: ['free crypto'] } }, fanoutTimeoutSeconds: 90 });
+    v = synth({
+      sources: [{ name: 'default', region: 'eu' }],
+      handlers: { keywordFilter: { enabled: true, words: ['free crypto'] } },
+      fanoutTimeoutSeconds: 90,
+    });
   });
 
   it('takes the API region from the sources when they share one', () => {
@@ -215,8 +226,11 @@ describe('with every example handler on and an existing admin-token secret', () 
     expect(v.outputs).toEqual(sorted(HANDLER_OUTPUTS));
   });
 
-  it('keeps the handler resources\' logical ids', () => {
-    expect(Object.keys(v.synth.template.findResources('AWS::DynamoDB::GlobalTable')).sort()).toEqual(['EventStoreTable9A84AAAA', 'HandlersStateTable3AAF8CC6']);
+  it("keeps the handler resources' logical ids", () => {
+    expect(Object.keys(v.synth.template.findResources('AWS::DynamoDB::GlobalTable')).sort()).toEqual([
+      'EventStoreTable9A84AAAA',
+      'HandlersStateTable3AAF8CC6',
+    ]);
     expect(Object.keys(v.synth.template.findResources('AWS::Events::EventBus'))).toEqual(['HandlersEventBus5A951E14']);
   });
 });
@@ -225,13 +239,17 @@ describe('which handler configurations need the admin-token secret', () => {
   const needs = (handlers: unknown) => handlerResourceNeeds(buildConfig({ handlers }).handlers);
 
   it('a dry run needs none, and neither does counting flags without banning or deleting', () => {
-    expect(needs({ autoModeration: { enabled: true }, socialPlus: { dryRun: true } })).toEqual({ stateTable: true, eventBus: false, socialPlusSecret: false });
+    expect(needs({ autoModeration: { enabled: true }, socialPlus: { dryRun: true } })).toEqual({
+      stateTable: true,
+      eventBus: false,
+      socialPlusSecret: false,
+    });
     expect(needs({ autoModeration: { enabled: true, ban: 'none' } })).toEqual({ stateTable: true, eventBus: false, socialPlusSecret: false });
     expect(needs({ autoModeration: { enabled: true, ban: 'none', deleteFlaggedContent: true } }).socialPlusSecret).toBe(true);
     expect(needs({ socialPlus: { baseUrl: 'https://proxy.example.com' } }).socialPlusSecret).toBe(true);
   });
 
-  it('a region given with nothing enabled still configures the client, for the user\'s own handlers', () => {
+  it("a region given with nothing enabled still configures the client, for the user's own handlers", () => {
     const synthView = synth({ handlers: { socialPlus: { region: 'sg' } } });
     expect(synthView.handlerVariables).toEqual([ENV.SOCIALPLUS_API_SECRET_ARN]);
     expect(synthView.count('AWS::SecretsManager::Secret')).toBe(2);
@@ -256,15 +274,24 @@ describe('validation of the handlers key', () => {
     throw new Error('expected a ConfigError');
   };
 
-  it('merges the handlers\' problems with the other keys\' problems, naming the context key', () => {
-    const found = problems({ fanoutBatchSize: 0, handlers: { autoModeration: { enabled: true, threshhold: 3 }, dailyCounters: { retentionDays: 0 } } });
+  it("merges the handlers' problems with the other keys' problems, naming the context key", () => {
+    const found = problems({
+      fanoutBatchSize: 0,
+      handlers: { autoModeration: { enabled: true, threshhold: 3 }, dailyCounters: { retentionDays: 0 } },
+    });
     expect(found.some((p) => p.startsWith('fanoutBatchSize:'))).toBe(true);
     expect(found).toContain("context key 'handlers'.autoModeration: unknown key(s) 'threshhold'");
     expect(found.some((p) => p.startsWith("context key 'handlers'.dailyCounters.retentionDays:") && p.includes('got 0'))).toBe(true);
   });
 
   it('asks for socialPlus.region when the sources are in several regions and a handler calls the API', () => {
-    const found = problems({ sources: [{ name: 'default', region: 'us' }, { name: 'eu-app', region: 'eu' }], handlers: { keywordFilter: { enabled: true, words: ['x'] } } });
+    const found = problems({
+      sources: [
+        { name: 'default', region: 'us' },
+        { name: 'eu-app', region: 'eu' },
+      ],
+      handlers: { keywordFilter: { enabled: true, words: ['x'] } },
+    });
     expect(found).toHaveLength(1);
     expect(found[0]).toMatch(/^context key 'handlers'\.socialPlus\.region: an enabled handler calls the Social Plus API/);
   });
@@ -278,7 +305,9 @@ describe('validation of the handlers key', () => {
   it('takes socialPlus.baseUrl over https, or over plain http only to this machine (the admin token travels with every request)', () => {
     for (const baseUrl of ['http://proxy.example.com', 'http://10.0.0.5:8080', 'http://127.0.0.1.example.com']) {
       expect(problems({ handlers: { socialPlus: { baseUrl, dryRun: true } } }), baseUrl).toEqual([
-        expect.stringMatching(/socialPlus\.baseUrl: must be https:\/\/ \(plain http:\/\/ only for this machine: localhost, 127\.0\.0\.0\/8 or \[::1\]\)/),
+        expect.stringMatching(
+          /socialPlus\.baseUrl: must be https:\/\/ \(plain http:\/\/ only for this machine: localhost, 127\.0\.0\.0\/8 or \[::1\]\)/,
+        ),
       ]);
     }
     for (const baseUrl of ['https://proxy.example.com', 'http://localhost:8080', 'http://127.0.0.1:9000', 'http://[::1]:9000']) {
@@ -287,7 +316,9 @@ describe('validation of the handlers key', () => {
   });
 
   it('rejects a socialPlusApiSecretArn that is not a complete secret ARN', () => {
-    expect(problems({ socialPlusApiSecretArn: 'socialplus/admin' })).toEqual([expect.stringMatching(/^socialPlusApiSecretArn: 'socialplus\/admin' is not a complete Secrets Manager secret ARN/)]);
+    expect(problems({ socialPlusApiSecretArn: 'socialplus/admin' })).toEqual([
+      expect.stringMatching(/^socialPlusApiSecretArn: 'socialplus\/admin' is not a complete Secrets Manager secret ARN/),
+    ]);
   });
 
   it('HANDLERS_CONFIG carries the parsed configuration with the raised lease, and no more', () => {
@@ -296,9 +327,12 @@ describe('validation of the handlers key', () => {
     expect(JSON.parse(handlersConfigValue(c.handlers, 400)).claimLeaseSeconds).toBe(800);
   });
 
-  it('fails synthesis with a clear message when the configuration would not fit Lambda\'s 4 KB environment', () => {
+  it("fails synthesis with a clear message when the configuration would not fit Lambda's 4 KB environment", () => {
     const words = Array.from({ length: 400 }, (_, i) => `forbidden-word-${i}`);
-    const { app, cleanup } = newApp({ 'aws:cdk:bundling-stacks': [], handlers: { keywordFilter: { enabled: true, words }, socialPlus: { dryRun: true } } });
+    const { app, cleanup } = newApp({
+      'aws:cdk:bundling-stacks': [],
+      handlers: { keywordFilter: { enabled: true, words }, socialPlus: { dryRun: true } },
+    });
     let error: unknown;
     try {
       buildWebhooksApp(app, undefined);
@@ -308,7 +342,11 @@ describe('validation of the handlers key', () => {
       cleanup();
     }
     expect(error).toBeInstanceOf(ConfigError);
-    expect((error as ConfigError).problems).toEqual([expect.stringMatching(/^handlers: the fan-out's environment would be about \d+ bytes, and Lambda allows 4096 .*HANDLERS_CONFIG.*keywordFilter\.words/)]);
+    expect((error as ConfigError).problems).toEqual([
+      expect.stringMatching(
+        /^handlers: the fan-out's environment would be about \d+ bytes, and Lambda allows 4096 .*HANDLERS_CONFIG.*keywordFilter\.words/,
+      ),
+    ]);
   });
 
   it('accepts a configuration that fits', () => {
@@ -317,4 +355,3 @@ describe('validation of the handlers key', () => {
     expect((v.handlersConfig.keywordFilter as { words: string[] }).words).toHaveLength(40);
   });
 });
-

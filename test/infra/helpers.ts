@@ -51,7 +51,10 @@ export function synthesize(config: Record<string, unknown> = {}, options: { bund
 }
 
 /** The one resource of a type, failing with the count when there is not exactly one. */
-export function onlyResource(template: Template, type: string): { logicalId: string; properties: Record<string, unknown>; resource: Record<string, unknown> } {
+export function onlyResource(
+  template: Template,
+  type: string,
+): { logicalId: string; properties: Record<string, unknown>; resource: Record<string, unknown> } {
   const found = Object.entries(template.findResources(type));
   if (found.length !== 1) throw new Error(`expected exactly one ${type}, found ${found.length}`);
   const [logicalId, resource] = found[0] as [string, Record<string, unknown>];

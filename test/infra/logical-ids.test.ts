@@ -31,7 +31,10 @@ const HANDLER_STATEFUL: Record<string, readonly string[]> = {
 let synth: SynthesizedApp;
 let withHandlers: SynthesizedApp;
 beforeAll(() => {
-  const sources = [{ name: 'default', region: 'us' }, { name: 'eu-app', region: 'eu' }];
+  const sources = [
+    { name: 'default', region: 'us' },
+    { name: 'eu-app', region: 'eu' },
+  ];
   synth = synthesize({ sources });
   withHandlers = synthesize({
     sources,

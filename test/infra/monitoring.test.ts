@@ -16,7 +16,14 @@ import * as sqs from 'aws-cdk-lib/aws-sqs';
 import type { IConstruct } from 'constructs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { METRICS_NAMESPACE } from '../../lambda/common/metrics-contract.js';
-import { ALARM_IDS, type AlarmId, RUNBOOK_PATH, SOCIALPLUS_TIMEOUT_MS, WebhooksMonitoring, type WebhooksMonitoringProps } from '../../lib/constructs/monitoring.js';
+import {
+  ALARM_IDS,
+  type AlarmId,
+  RUNBOOK_PATH,
+  SOCIALPLUS_TIMEOUT_MS,
+  WebhooksMonitoring,
+  type WebhooksMonitoringProps,
+} from '../../lib/constructs/monitoring.js';
 import type { IFunctionMetrics } from '../../lib/constructs/pipeline-function.js';
 import { maxHealthyMessageAge, type SocialPlusWebhooksStack } from '../../lib/webhooks-stack.js';
 import { onlyResource, synthesize, type SynthesizedApp } from './helpers.js';
@@ -67,39 +74,95 @@ function alarmNamed(t: Template, alarmId: AlarmId): AlarmProperties {
 function expectedAlarms(): Record<AlarmId, Record<string, unknown>> {
   const fn = (f: IConstruct) => [{ Name: 'FunctionName', Value: ref(f) }];
   const queueName = (q: IConstruct) => [{ Name: 'QueueName', Value: { 'Fn::GetAtt': [idOf(q), 'QueueName'] } }];
-  const custom = (metricName: string) => ({ Namespace: METRICS_NAMESPACE, MetricName: metricName, Dimensions: [{ Name: 'service', Value: 'receiver' }] });
+  const custom = (metricName: string) => ({
+    Namespace: METRICS_NAMESPACE,
+    MetricName: metricName,
+    Dimensions: [{ Name: 'service', Value: 'receiver' }],
+  });
   const sum = { Statistic: 'Sum', Period: 300 };
   const max = { Statistic: 'Maximum', Period: 300 };
-  const once = { ComparisonOperator: 'GreaterThanOrEqualToThreshold', Threshold: 1, EvaluationPeriods: 1, DatapointsToAlarm: 1, TreatMissingData: 'notBreaching' };
+  const once = {
+    ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+    Threshold: 1,
+    EvaluationPeriods: 1,
+    DatapointsToAlarm: 1,
+    TreatMissingData: 'notBreaching',
+  };
   return {
     ReceiverErrors: { ...once, ...sum, Namespace: 'AWS/Lambda', MetricName: 'Errors', Dimensions: fn(stack.receiver.function) },
     ReceiverThrottles: { ...once, ...sum, Namespace: 'AWS/Lambda', MetricName: 'Throttles', Dimensions: fn(stack.receiver.function) },
     ReceiverSlow: {
-      Namespace: 'AWS/Lambda', MetricName: 'Duration', Dimensions: fn(stack.receiver.function), ExtendedStatistic: 'p99', Period: 300,
-      ComparisonOperator: 'GreaterThanThreshold', Threshold: 1000, EvaluationPeriods: 3, DatapointsToAlarm: 2, TreatMissingData: 'notBreaching',
+      Namespace: 'AWS/Lambda',
+      MetricName: 'Duration',
+      Dimensions: fn(stack.receiver.function),
+      ExtendedStatistic: 'p99',
+      Period: 300,
+      ComparisonOperator: 'GreaterThanThreshold',
+      Threshold: 1000,
+      EvaluationPeriods: 3,
+      DatapointsToAlarm: 2,
+      TreatMissingData: 'notBreaching',
     },
     SignatureInvalid: { ...once, ...sum, ...custom('SignatureInvalid') },
     SocialPlusSignatureRefused: { ...once, ...sum, Namespace: 'SocialPlusWebhooks/SocialPlusWebhooks', MetricName: 'SocialPlusSignatureRefused' },
     EventsSpilled: { ...once, ...sum, ...custom('Spilled') },
     EventsRefused: { ...once, ...sum, ...custom('SpillFailed') },
     ApiServerErrors: {
-      ...once, ...sum, Namespace: 'AWS/ApiGateway', MetricName: '5XXError',
-      Dimensions: [{ Name: 'ApiName', Value: 'SocialPlusWebhooks-api' }, { Name: 'Stage', Value: ref(stack.api.stage) }],
+      ...once,
+      ...sum,
+      Namespace: 'AWS/ApiGateway',
+      MetricName: '5XXError',
+      Dimensions: [
+        { Name: 'ApiName', Value: 'SocialPlusWebhooks-api' },
+        { Name: 'Stage', Value: ref(stack.api.stage) },
+      ],
     },
     ApiThrottled: { ...once, ...sum, Namespace: 'SocialPlusWebhooks/SocialPlusWebhooks', MetricName: 'ApiThrottled' },
-    DeadLetterQueueNotEmpty: { ...once, ...max, Namespace: 'AWS/SQS', MetricName: 'ApproximateNumberOfMessagesVisible', Dimensions: queueName(stack.queue.deadLetterQueue) },
+    DeadLetterQueueNotEmpty: {
+      ...once,
+      ...max,
+      Namespace: 'AWS/SQS',
+      MetricName: 'ApproximateNumberOfMessagesVisible',
+      Dimensions: queueName(stack.queue.deadLetterQueue),
+    },
     QueueBacklogOld: {
-      ...max, Namespace: 'AWS/SQS', MetricName: 'ApproximateAgeOfOldestMessage', Dimensions: queueName(stack.queue.queue),
-      ComparisonOperator: 'GreaterThanThreshold', Threshold: 1200, EvaluationPeriods: 1, DatapointsToAlarm: 1, TreatMissingData: 'notBreaching',
+      ...max,
+      Namespace: 'AWS/SQS',
+      MetricName: 'ApproximateAgeOfOldestMessage',
+      Dimensions: queueName(stack.queue.queue),
+      ComparisonOperator: 'GreaterThanThreshold',
+      Threshold: 1200,
+      EvaluationPeriods: 1,
+      DatapointsToAlarm: 1,
+      TreatMissingData: 'notBreaching',
     },
     FanoutErrors: { ...once, ...sum, Namespace: 'AWS/Lambda', MetricName: 'Errors', Dimensions: fn(stack.fanout.function) },
-    FanoutThrottles: { ...once, ...sum, Namespace: 'AWS/Lambda', MetricName: 'Throttles', Dimensions: fn(stack.fanout.function), EvaluationPeriods: 3, DatapointsToAlarm: 2 },
+    FanoutThrottles: {
+      ...once,
+      ...sum,
+      Namespace: 'AWS/Lambda',
+      MetricName: 'Throttles',
+      Dimensions: fn(stack.fanout.function),
+      EvaluationPeriods: 3,
+      DatapointsToAlarm: 2,
+    },
     ArchiveDeliveryStale: {
-      ...max, Namespace: 'AWS/Firehose', MetricName: 'DeliveryToS3.DataFreshness', Dimensions: [{ Name: 'DeliveryStreamName', Value: ref(stack.archive.deliveryStream) }],
-      ComparisonOperator: 'GreaterThanThreshold', Threshold: 900, EvaluationPeriods: 1, DatapointsToAlarm: 1, TreatMissingData: 'notBreaching',
+      ...max,
+      Namespace: 'AWS/Firehose',
+      MetricName: 'DeliveryToS3.DataFreshness',
+      Dimensions: [{ Name: 'DeliveryStreamName', Value: ref(stack.archive.deliveryStream) }],
+      ComparisonOperator: 'GreaterThanThreshold',
+      Threshold: 900,
+      EvaluationPeriods: 1,
+      DatapointsToAlarm: 1,
+      TreatMissingData: 'notBreaching',
     },
     WafBlockedSpike: {
-      ...once, ...sum, Threshold: 100, Namespace: 'AWS/WAFV2', MetricName: 'BlockedRequests',
+      ...once,
+      ...sum,
+      Threshold: 100,
+      Namespace: 'AWS/WAFV2',
+      MetricName: 'BlockedRequests',
       Dimensions: [
         { Name: 'Region', Value: { Ref: 'AWS::Region' } },
         { Name: 'Rule', Value: 'ALL' },
@@ -111,7 +174,11 @@ function expectedAlarms(): Record<AlarmId, Record<string, unknown>> {
 
 describe('alarms', () => {
   it('are exactly the listed ones, each defined once', () => {
-    expect(alarmsOf(template).map((a) => a.AlarmName).sort()).toEqual(ALARM_IDS.map((a) => `SocialPlusWebhooks-${a}`).sort());
+    expect(
+      alarmsOf(template)
+        .map((a) => a.AlarmName)
+        .sort(),
+    ).toEqual(ALARM_IDS.map((a) => `SocialPlusWebhooks-${a}`).sort());
     expect(Object.keys(expectedAlarms()).sort()).toEqual([...ALARM_IDS].sort());
   });
 
@@ -139,7 +206,7 @@ describe('alarms', () => {
     expect(stack.monitoring.alarmDefinitions[alarmId].missingDataBecause.length).toBeGreaterThan(30);
   });
 
-  it('find the web ACL\'s metrics under its generated name (the first part of its Ref), leaving the ACL unnamed', () => {
+  it("find the web ACL's metrics under its generated name (the first part of its Ref), leaving the ACL unnamed", () => {
     const acl = onlyResource(template, 'AWS::WAFv2::WebACL');
     expect(acl.properties.Name).toBeUndefined();
     expect(alarmNamed(template, 'WafBlockedSpike').Dimensions).toContainEqual({
@@ -161,13 +228,15 @@ describe('the access-log counts', () => {
   const filters = () => Object.values(template.findResources('AWS::Logs::MetricFilter')).map((r) => r.Properties as Record<string, unknown>);
   const named = (name: string) => filters().find((f) => JSON.stringify(f.MetricTransformations).includes(`"MetricName":"${name}"`));
 
-  it('counts 401s answered to Social Plus\'s own addresses (the us region\'s four by default), not to testers in allowedCidrs', () => {
+  it("counts 401s answered to Social Plus's own addresses (the us region's four by default), not to testers in allowedCidrs", () => {
     expect(filters()).toHaveLength(2);
     expect(named('SocialPlusSignatureRefused')).toEqual({
       LogGroupName: ref(stack.api.accessLogGroup),
       FilterPattern:
         '{ ($.status = "401") && (($.sourceIp = "52.70.191.115") || ($.sourceIp = "100.24.154.219") || ($.sourceIp = "52.44.28.213") || ($.sourceIp = "52.72.76.90")) }',
-      MetricTransformations: [{ MetricNamespace: 'SocialPlusWebhooks/SocialPlusWebhooks', MetricName: 'SocialPlusSignatureRefused', MetricValue: '1' }],
+      MetricTransformations: [
+        { MetricNamespace: 'SocialPlusWebhooks/SocialPlusWebhooks', MetricName: 'SocialPlusSignatureRefused', MetricValue: '1' },
+      ],
     });
   });
 
@@ -182,12 +251,17 @@ describe('the access-log counts', () => {
 });
 
 describe('alarm topic', () => {
-  it('is encrypted with a rotated customer-managed key that only this stack\'s alarms may use through CloudWatch', () => {
+  it("is encrypted with a rotated customer-managed key that only this stack's alarms may use through CloudWatch", () => {
     const topic = onlyResource(template, 'AWS::SNS::Topic');
     expect(topic.properties.KmsMasterKeyId).toEqual({ 'Fn::GetAtt': [idOf(stack.monitoring.topicKey), 'Arn'] });
-    const key = onlyResource(template, 'AWS::KMS::Key').properties as { EnableKeyRotation: boolean; KeyPolicy: { Statement: Array<Record<string, unknown>> } };
+    const key = onlyResource(template, 'AWS::KMS::Key').properties as {
+      EnableKeyRotation: boolean;
+      KeyPolicy: { Statement: Array<Record<string, unknown>> };
+    };
     expect(key.EnableKeyRotation).toBe(true);
-    const cloudwatchStatements = key.KeyPolicy.Statement.filter((s) => JSON.stringify(s.Principal) === JSON.stringify({ Service: 'cloudwatch.amazonaws.com' }));
+    const cloudwatchStatements = key.KeyPolicy.Statement.filter(
+      (s) => JSON.stringify(s.Principal) === JSON.stringify({ Service: 'cloudwatch.amazonaws.com' }),
+    );
     expect(cloudwatchStatements).toEqual([
       expect.objectContaining({
         Effect: 'Allow',
@@ -200,12 +274,21 @@ describe('alarm topic', () => {
     ]);
   });
 
-  it('refuses publishing without TLS and lets only this stack\'s alarms publish', () => {
-    const policy = onlyResource(template, 'AWS::SNS::TopicPolicy').properties as { Topics: unknown; PolicyDocument: { Statement: Array<Record<string, unknown>> } };
+  it("refuses publishing without TLS and lets only this stack's alarms publish", () => {
+    const policy = onlyResource(template, 'AWS::SNS::TopicPolicy').properties as {
+      Topics: unknown;
+      PolicyDocument: { Statement: Array<Record<string, unknown>> };
+    };
     const topic = ref(stack.monitoring.topic);
     expect(policy.Topics).toEqual([topic]);
     expect(policy.PolicyDocument.Statement).toEqual([
-      expect.objectContaining({ Effect: 'Deny', Principal: '*', Action: 'sns:Publish', Resource: topic, Condition: { Bool: { 'aws:SecureTransport': 'false' } } }),
+      expect.objectContaining({
+        Effect: 'Deny',
+        Principal: '*',
+        Action: 'sns:Publish',
+        Resource: topic,
+        Condition: { Bool: { 'aws:SecureTransport': 'false' } },
+      }),
       expect.objectContaining({
         Effect: 'Allow',
         Principal: { Service: 'cloudwatch.amazonaws.com' },
@@ -225,7 +308,11 @@ describe('alarm topic', () => {
 
   it('subscribes alarmEmail by e-mail when it is set', () => {
     const subscription = onlyResource(tuned.template, 'AWS::SNS::Subscription').properties;
-    expect(subscription).toEqual({ Protocol: 'email', Endpoint: 'ops@example.com', TopicArn: { Ref: idOf(tuned.stack.monitoring.topic, tuned.stack) } });
+    expect(subscription).toEqual({
+      Protocol: 'email',
+      Endpoint: 'ops@example.com',
+      TopicArn: { Ref: idOf(tuned.stack.monitoring.topic, tuned.stack) },
+    });
   });
 });
 
@@ -259,45 +346,79 @@ describe('dashboard', () => {
   const widget = (title: string) => {
     const found = dashboardBody(template).widgets.find((w) => w.properties.title === title);
     if (!found) throw new Error(`no widget titled '${title}'`);
-    return found.properties as { metrics: unknown[][]; annotations?: { horizontal: Array<{ value: number; label: string }> }; query?: string; alarms?: string[] };
+    return found.properties as {
+      metrics: unknown[][];
+      annotations?: { horizontal: Array<{ value: number; label: string }> };
+      query?: string;
+      alarms?: string[];
+    };
   };
   /** The metric names a graph plots, from CloudWatch's `[namespace, name, dim, value, ..., options]` rows. */
   const metricNames = (title: string) => widget(title).metrics.map((row) => row[1]);
 
   it('is one dashboard whose widgets follow the flow, in order', () => {
     template.resourceCountIs('AWS::CloudWatch::Dashboard', 1);
-    expect(dashboardBody(template).widgets.map((w) => w.properties.title).filter((t) => t !== undefined)).toEqual(titles);
+    expect(
+      dashboardBody(template)
+        .widgets.map((w) => w.properties.title)
+        .filter((t) => t !== undefined),
+    ).toEqual(titles);
   });
 
-  it('shows every alarm\'s state', () => {
+  it("shows every alarm's state", () => {
     expect(widget('Alarms').alarms).toHaveLength(ALARM_IDS.length);
   });
 
-  it('shows the receiver\'s acknowledgements by outcome', () => {
-    expect(metricNames('Receiver: acknowledgements')).toEqual(['Accepted', 'LegacyDropped', 'SignatureInvalid', 'SignatureMissing', 'Spilled', 'ClaimChecked']);
-    expect(metricNames('Receiver: signature forms accepted, and 401s to Social Plus')).toEqual([
-      'SignatureFormBase64', 'SignatureFormHex', 'SignatureFormJsonBase64', 'SignatureFormJsonHex', 'SocialPlusSignatureRefused',
+  it("shows the receiver's acknowledgements by outcome", () => {
+    expect(metricNames('Receiver: acknowledgements')).toEqual([
+      'Accepted',
+      'LegacyDropped',
+      'SignatureInvalid',
+      'SignatureMissing',
+      'Spilled',
+      'ClaimChecked',
     ]);
-    for (const row of widget('Receiver: acknowledgements').metrics) expect(row.slice(0, 4)).toEqual([METRICS_NAMESPACE, row[1], 'service', 'receiver']);
+    expect(metricNames('Receiver: signature forms accepted, and 401s to Social Plus')).toEqual([
+      'SignatureFormBase64',
+      'SignatureFormHex',
+      'SignatureFormJsonBase64',
+      'SignatureFormJsonHex',
+      'SocialPlusSignatureRefused',
+    ]);
+    for (const row of widget('Receiver: acknowledgements').metrics)
+      expect(row.slice(0, 4)).toEqual([METRICS_NAMESPACE, row[1], 'service', 'receiver']);
   });
 
   it('shows receiver latency percentiles against the 1.5 s Social Plus timeout', () => {
     const duration = widget('Receiver: duration p50, p90, p99');
     expect(duration.metrics.map((row) => (row.at(-1) as { stat: string }).stat)).toEqual(['p50', 'p90', 'p99']);
-    expect(duration.annotations?.horizontal).toEqual(expect.arrayContaining([expect.objectContaining({ value: SOCIALPLUS_TIMEOUT_MS }), expect.objectContaining({ value: 1000 })]));
+    expect(duration.annotations?.horizontal).toEqual(
+      expect.arrayContaining([expect.objectContaining({ value: SOCIALPLUS_TIMEOUT_MS }), expect.objectContaining({ value: 1000 })]),
+    );
   });
 
   it('shows queue depth and age, the DLQ, and fan-out outcomes', () => {
-    expect(metricNames('Queue: depth and oldest message age')).toEqual(['ApproximateNumberOfMessagesVisible', 'ApproximateNumberOfMessagesNotVisible', 'ApproximateAgeOfOldestMessage']);
+    expect(metricNames('Queue: depth and oldest message age')).toEqual([
+      'ApproximateNumberOfMessagesVisible',
+      'ApproximateNumberOfMessagesNotVisible',
+      'ApproximateAgeOfOldestMessage',
+    ]);
     expect(metricNames('Dead-letter queue: messages')).toEqual(['ApproximateNumberOfMessagesVisible']);
-    expect(metricNames('Fan-out: stored, duplicates, archived')).toEqual(['RecordsReceived', 'Stored', 'Duplicate', 'Archived', 'ArchiveFailed', 'StoreFailed']);
+    expect(metricNames('Fan-out: stored, duplicates, archived')).toEqual([
+      'RecordsReceived',
+      'Stored',
+      'Duplicate',
+      'Archived',
+      'ArchiveFailed',
+      'StoreFailed',
+    ]);
     expect(metricNames('WAF: allowed and blocked requests')).toEqual(['AllowedRequests', 'BlockedRequests']);
     expect(metricNames('API: requests, 4xx, 5xx and 429')).toEqual(['Count', '4XXError', '5XXError', 'ApiThrottled']);
     expect(metricNames('Archive: Firehose delivery to S3')).toEqual(['DeliveryToS3.Success', 'DeliveryToS3.DataFreshness']);
   });
 
-  it('finds every handler\'s outcomes with a SEARCH over the handler dimension', () => {
-    const expressions = widget('Handlers: succeeded and failed, by handler').metrics.map((row) => (row[0] as { expression: string; label: string }));
+  it("finds every handler's outcomes with a SEARCH over the handler dimension", () => {
+    const expressions = widget('Handlers: succeeded and failed, by handler').metrics.map((row) => row[0] as { expression: string; label: string });
     expect(expressions.map((e) => e.expression)).toEqual([
       `SEARCH('{${METRICS_NAMESPACE},handler,service} service="fanout" MetricName="HandlerSucceeded"', 'Sum', 60)`,
       `SEARCH('{${METRICS_NAMESPACE},handler,service} service="fanout" MetricName="HandlerFailed"', 'Sum', 60)`,
@@ -305,7 +426,7 @@ describe('dashboard', () => {
     for (const e of expressions) expect(e.label).toContain("${PROP('Dim.handler')}");
   });
 
-  it('lists recent errors and warnings from both functions\' structured logs', () => {
+  it("lists recent errors and warnings from both functions' structured logs", () => {
     const query = widget('Recent errors and warnings (receiver and fan-out)').query as string;
     expect(query.match(/SOURCE 'TOKEN'/g)).toHaveLength(2);
     expect(query).toContain('filter level in ["ERROR", "WARN"]');
@@ -326,7 +447,10 @@ describe('outputs', () => {
     expect(outputs.AlarmTopicArn?.Value).toEqual(ref(stack.monitoring.topic));
     expect(outputs.DashboardName?.Value).toEqual(ref(stack.monitoring.dashboard));
     expect(outputs.DashboardUrl?.Value).toEqual({
-      'Fn::Join': ['', ['https://console.aws.amazon.com/cloudwatch/home?region=', { Ref: 'AWS::Region' }, '#dashboards/dashboard/', ref(stack.monitoring.dashboard)]],
+      'Fn::Join': [
+        '',
+        ['https://console.aws.amazon.com/cloudwatch/home?region=', { Ref: 'AWS::Region' }, '#dashboards/dashboard/', ref(stack.monitoring.dashboard)],
+      ],
     });
   });
 });
@@ -338,8 +462,9 @@ describe('tracing and log retention', () => {
     for (const fn of functions) {
       expect(fn.Properties.TracingConfig).toEqual({ Mode: 'Active' });
       const roleId = fn.Properties.Role['Fn::GetAtt'][0] as string;
-      const statements = Object.values(template.findResources('AWS::IAM::Policy', { Properties: { Roles: [{ Ref: roleId }] } }))
-        .flatMap((p) => p.Properties.PolicyDocument.Statement as Array<{ Action: string | string[] }>);
+      const statements = Object.values(template.findResources('AWS::IAM::Policy', { Properties: { Roles: [{ Ref: roleId }] } })).flatMap(
+        (p) => p.Properties.PolicyDocument.Statement as Array<{ Action: string | string[] }>,
+      );
       const actions = statements.flatMap((st) => (Array.isArray(st.Action) ? st.Action : [st.Action]));
       expect(actions).toEqual(expect.arrayContaining(['xray:PutTraceSegments', 'xray:PutTelemetryRecords']));
     }
@@ -355,7 +480,8 @@ describe('tracing and log retention', () => {
     for (const group of groups) expect(group.Properties.RetentionInDays).toBe(days);
     expect(Object.keys(t.findResources('Custom::LogRetention'))).toEqual([]);
     // A function without its own log group would write to one Lambda creates, without a retention.
-    for (const fn of Object.values(t.findResources('AWS::Lambda::Function'))) expect(fn.Properties.LoggingConfig.LogGroup).toEqual({ Ref: expect.any(String) });
+    for (const fn of Object.values(t.findResources('AWS::Lambda::Function')))
+      expect(fn.Properties.LoggingConfig.LogGroup).toEqual({ Ref: expect.any(String) });
   });
 });
 
@@ -430,11 +556,15 @@ describe('the construct on its own', () => {
     expect(byName('ArchiveDeliveryStale').Threshold).toBe(1200);
     expect(byName('DeadLetterQueueNotEmpty').Dimensions).toEqual([{ Name: 'QueueName', Value: 'events-dlq' }]);
     t.hasResourceProperties('AWS::SNS::TopicPolicy', {
-      PolicyDocument: { Statement: Match.arrayWith([Match.objectLike({ Condition: Match.objectLike({ ArnLike: { 'aws:SourceArn': Match.anyValue() } }) })]) },
+      PolicyDocument: {
+        Statement: Match.arrayWith([Match.objectLike({ Condition: Match.objectLike({ ArnLike: { 'aws:SourceArn': Match.anyValue() } }) })]),
+      },
     });
   });
 
   it('refuses a p99 threshold at or above the Social Plus timeout, naming the prop and the limit', () => {
-    expect(() => standalone({ receiverP99ThresholdMs: 1500 })).toThrow(/receiverP99ThresholdMs is 1500; it must be below Social Plus's 1500 ms timeout/);
+    expect(() => standalone({ receiverP99ThresholdMs: 1500 })).toThrow(
+      /receiverP99ThresholdMs is 1500; it must be below Social Plus's 1500 ms timeout/,
+    );
   });
 });

@@ -28,16 +28,24 @@ function findings(app: App, ignoreAcknowledgments = false): Finding[] {
     for (const pack of packs) (pack as unknown as { isAcknowledged: () => boolean }).isAcknowledged = () => false;
   }
   return packs.flatMap((pack) =>
-    pack.validateScope(app).violations.flatMap((v) => v.violatingResources.map((r) => ({ rule: v.ruleName, severity: v.severity ?? 'unknown', path: r.constructPath ?? '' }))),
+    pack
+      .validateScope(app)
+      .violations.flatMap((v) =>
+        v.violatingResources.map((r) => ({ rule: v.ruleName, severity: v.severity ?? 'unknown', path: r.constructPath ?? '' })),
+      ),
   );
 }
 
 function acknowledgments(app: App): Acknowledgment[] {
-  return app.node.findAll().flatMap((construct) =>
-    construct.node.metadata
-      .filter((m) => m.type === Validations.ACKNOWLEDGED_RULES_METADATA_KEY)
-      .flatMap((m) => Object.entries(m.data as Record<string, string>).map(([id, reason]) => ({ rule: id.replace(/^annotation::/i, ''), reason, construct }))),
-  );
+  return app.node
+    .findAll()
+    .flatMap((construct) =>
+      construct.node.metadata
+        .filter((m) => m.type === Validations.ACKNOWLEDGED_RULES_METADATA_KEY)
+        .flatMap((m) =>
+          Object.entries(m.data as Record<string, string>).map(([id, reason]) => ({ rule: id.replace(/^annotation::/i, ''), reason, construct })),
+        ),
+    );
 }
 
 const VARIANTS: Record<string, Record<string, unknown>> = {
@@ -64,7 +72,12 @@ const VARIANTS: Record<string, Record<string, unknown>> = {
     },
   },
   'every example handler on with an existing admin-token secret': {
-    handlers: JSON.stringify({ autoModeration: { enabled: true }, keywordFilter: { enabled: true, words: ['spam'] }, dailyCounters: { enabled: true }, eventBridge: { enabled: true } }),
+    handlers: JSON.stringify({
+      autoModeration: { enabled: true },
+      keywordFilter: { enabled: true, words: ['spam'] },
+      dailyCounters: { enabled: true },
+      eventBridge: { enabled: true },
+    }),
     socialPlusApiSecretArn: 'arn:aws:secretsmanager:us-east-1:123456789012:secret:socialplus/admin-Ab12Cd',
   },
   'tracing off, another metrics namespace and a short receiver deadline': {

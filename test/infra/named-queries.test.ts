@@ -20,7 +20,7 @@ describe('named queries as data', () => {
     expect(new Set(NAMED_QUERIES.map((q) => q.name)).size).toBe(NAMED_QUERIES.length);
   });
 
-  it.each(NAMED_QUERIES.map((q) => [q.id, q] as const))('%s filters on dt, declares its parameters and fits Athena\'s limits', (_id, q) => {
+  it.each(NAMED_QUERIES.map((q) => [q.id, q] as const))("%s filters on dt, declares its parameters and fits Athena's limits", (_id, q) => {
     expect(q.sql).toMatch(/WHERE dt (>=|BETWEEN)/);
     expect(q.sql.split('?').length - 1).toBe(q.parameters.length);
     expect(q.name.length).toBeLessThanOrEqual(128);
@@ -51,10 +51,17 @@ describe('named queries run with DuckDB', () => {
       ['e5', 'post.didCreate', '40', 'u1', 'post', 'p3', '40', '10'], // outside every window but the range query's
     ];
     for (const [id, type, offset, actor, targetType, targetId, dtOffset, hour] of rows) {
-      await db.run(
-        'INSERT INTO events VALUES (?, ?, ?, ?, NULL, \'default\', ?, ?, ?, false, [], \'{}\', ?, ?)',
-        [id, type, type, `${day(Number(offset))}T${hour}:00:00.000Z`, actor, targetType, targetId, day(Number(dtOffset)), hour],
-      );
+      await db.run("INSERT INTO events VALUES (?, ?, ?, ?, NULL, 'default', ?, ?, ?, false, [], '{}', ?, ?)", [
+        id,
+        type,
+        type,
+        `${day(Number(offset))}T${hour}:00:00.000Z`,
+        actor,
+        targetType,
+        targetId,
+        day(Number(dtOffset)),
+        hour,
+      ]);
     }
   });
 

@@ -15,7 +15,14 @@ afterEach(() => {
   for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
 });
 
-const props = { description: 'test', memorySize: 128, timeout: Duration.seconds(3), logLevel: 'INFO', logRetention: logs.RetentionDays.ONE_DAY, invocation: 'tests only' } as const;
+const props = {
+  description: 'test',
+  memorySize: 128,
+  timeout: Duration.seconds(3),
+  logLevel: 'INFO',
+  logRetention: logs.RetentionDays.ONE_DAY,
+  invocation: 'tests only',
+} as const;
 
 describe('WebhooksFunction bundling', () => {
   it('fails synthesis with an error naming the entry point when esbuild cannot bundle it, never trying Docker', () => {
@@ -30,6 +37,12 @@ describe('WebhooksFunction bundling', () => {
   it('builds an index.mjs entry module with its chunks under chunks/, from the shared options', () => {
     const options = esbuildBuildOptions('/abs/entry.ts', '/abs/out');
     expect(options).toMatchObject({ ...ESBUILD_OPTIONS, entryPoints: { index: '/abs/entry.ts' }, outdir: '/abs/out' });
-    expect(options).toMatchObject({ splitting: true, format: 'esm', outExtension: { '.js': '.mjs' }, chunkNames: 'chunks/[name]-[hash]', external: [] });
+    expect(options).toMatchObject({
+      splitting: true,
+      format: 'esm',
+      outExtension: { '.js': '.mjs' },
+      chunkNames: 'chunks/[name]-[hash]',
+      external: [],
+    });
   });
 });

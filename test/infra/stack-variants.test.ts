@@ -14,7 +14,8 @@ const US = ['52.70.191.115/32', '100.24.154.219/32', '52.44.28.213/32', '52.72.7
 
 const IMPORTED = 'arn:aws:secretsmanager:eu-central-1:123456789012:secret:socialplus/eu-app-Xy12Za';
 
-const ipSets = (template: Template) => Object.values(template.findResources('AWS::WAFv2::IPSet')).map((r) => r.Properties as { IPAddressVersion: string; Addresses: string[] });
+const ipSets = (template: Template) =>
+  Object.values(template.findResources('AWS::WAFv2::IPSet')).map((r) => r.Properties as { IPAddressVersion: string; Addresses: string[] });
 
 const synths: SynthesizedApp[] = [];
 const build = (config: Record<string, unknown>) => {
@@ -89,7 +90,10 @@ describe('all three regions, an imported secret and tuned settings', () => {
   });
 
   it('applies the tuned settings to the resources they belong to', () => {
-    expect(onlyResource(template, 'AWS::Lambda::EventSourceMapping').properties).toMatchObject({ BatchSize: 10, ScalingConfig: { MaximumConcurrency: 50 } });
+    expect(onlyResource(template, 'AWS::Lambda::EventSourceMapping').properties).toMatchObject({
+      BatchSize: 10,
+      ScalingConfig: { MaximumConcurrency: 50 },
+    });
     expect(onlyResource(template, 'AWS::Lambda::EventSourceMapping').properties.MaximumBatchingWindowInSeconds).toBeUndefined();
     const queues = Object.values(template.findResources('AWS::SQS::Queue')).map((q) => q.Properties);
     expect(queues.find((q) => q.RedrivePolicy)).toMatchObject({ VisibilityTimeout: 360, RedrivePolicy: { maxReceiveCount: 3 } });
@@ -106,9 +110,13 @@ describe('all three regions, an imported secret and tuned settings', () => {
       StageName: 'live',
       MethodSettings: [{ ThrottlingRateLimit: 200, ThrottlingBurstLimit: 400 }],
     });
-    expect(onlyResource(template, 'AWS::Athena::WorkGroup').properties).toMatchObject({ WorkGroupConfiguration: { BytesScannedCutoffPerQuery: 2 * 1024 ** 3 } });
+    expect(onlyResource(template, 'AWS::Athena::WorkGroup').properties).toMatchObject({
+      WorkGroupConfiguration: { BytesScannedCutoffPerQuery: 2 * 1024 ** 3 },
+    });
     template.hasResourceProperties('AWS::S3::Bucket', {
-      LifecycleConfiguration: { Rules: Match.arrayWith([Match.objectLike({ Transitions: [{ StorageClass: 'STANDARD_IA', TransitionInDays: 60 }] })]) },
+      LifecycleConfiguration: {
+        Rules: Match.arrayWith([Match.objectLike({ Transitions: [{ StorageClass: 'STANDARD_IA', TransitionInDays: 60 }] })]),
+      },
     });
   });
 });
@@ -123,7 +131,12 @@ describe('one region', () => {
   });
 
   it('two sources in the same region do not repeat its addresses', () => {
-    const { template } = build({ sources: [{ name: 'default', region: 'eu' }, { name: 'staging', region: 'eu' }] });
+    const { template } = build({
+      sources: [
+        { name: 'default', region: 'eu' },
+        { name: 'staging', region: 'eu' },
+      ],
+    });
     expect(ipSets(template)[0]?.Addresses).toEqual(EU);
   });
 });

@@ -103,7 +103,15 @@ describe('functions', () => {
   it('give the receiver exactly the queue URL, the source secrets, the inbox bucket, its deadline, the signature forms, the log level and the metrics namespace (no source maps)', () => {
     const env = template.toJSON().Resources[idOf(stack.receiver.function)].Properties.Environment.Variables;
     expect(Object.keys(env).sort()).toEqual(
-      [ENV.ARCHIVE_BUCKET_NAME, ENV.LOG_LEVEL, ENV.METRICS_NAMESPACE, ENV.QUEUE_URL, ENV.RECEIVER_DEADLINE_MS, ENV.SIGNATURE_FORMS, ENV.SOURCE_SECRETS].sort(),
+      [
+        ENV.ARCHIVE_BUCKET_NAME,
+        ENV.LOG_LEVEL,
+        ENV.METRICS_NAMESPACE,
+        ENV.QUEUE_URL,
+        ENV.RECEIVER_DEADLINE_MS,
+        ENV.SIGNATURE_FORMS,
+        ENV.SOURCE_SECRETS,
+      ].sort(),
     );
     expect(env[ENV.SIGNATURE_FORMS]).toBe('base64,hex');
     expect(env[ENV.QUEUE_URL]).toEqual(ref(stack.queue.queue));
@@ -119,10 +127,24 @@ describe('functions', () => {
   it('give the fan-out the table, the delivery stream, the inbox bucket, the retention, the log level, the metrics namespace, the handlers configuration and source maps', () => {
     const env = template.toJSON().Resources[idOf(stack.fanout.function)].Properties.Environment.Variables;
     expect(Object.keys(env).sort()).toEqual(
-      [ENV.ARCHIVE_BUCKET_NAME, ENV.DELIVERY_STREAM_NAME, ENV.EVENT_RETENTION_DAYS, ENV.HANDLERS_CONFIG, ENV.LOG_LEVEL, ENV.METRICS_NAMESPACE, 'NODE_OPTIONS', ENV.TABLE_NAME].sort(),
+      [
+        ENV.ARCHIVE_BUCKET_NAME,
+        ENV.DELIVERY_STREAM_NAME,
+        ENV.EVENT_RETENTION_DAYS,
+        ENV.HANDLERS_CONFIG,
+        ENV.LOG_LEVEL,
+        ENV.METRICS_NAMESPACE,
+        'NODE_OPTIONS',
+        ENV.TABLE_NAME,
+      ].sort(),
     );
     // Every example handler off by default; the rest of the variables are in test/infra/handlers.test.ts.
-    expect(JSON.parse(env[ENV.HANDLERS_CONFIG])).toMatchObject({ autoModeration: { enabled: false }, keywordFilter: { enabled: false }, dailyCounters: { enabled: false }, eventBridge: { enabled: false } });
+    expect(JSON.parse(env[ENV.HANDLERS_CONFIG])).toMatchObject({
+      autoModeration: { enabled: false },
+      keywordFilter: { enabled: false },
+      dailyCounters: { enabled: false },
+      eventBridge: { enabled: false },
+    });
     expect(env[ENV.TABLE_NAME]).toEqual(ref(stack.eventStore.table));
     expect(env[ENV.DELIVERY_STREAM_NAME]).toEqual(ref(stack.archive.deliveryStream));
     expect(env[ENV.ARCHIVE_BUCKET_NAME]).toEqual(ref(stack.archive.bucket));
@@ -137,7 +159,12 @@ describe('functions', () => {
     const dirs = [receiverDir, fanoutDir, assetDirOf(stack.api.accountRole.setup.function)];
     // CDK caches staged assets by source path and bundling options: each function must get its own bundle.
     expect(new Set(dirs).size).toBe(3);
-    expect(readdirSync(synth.outdir).filter((d) => d.startsWith('asset.')).map((d) => join(synth.outdir, d)).sort()).toEqual([...dirs].sort());
+    expect(
+      readdirSync(synth.outdir)
+        .filter((d) => d.startsWith('asset.'))
+        .map((d) => join(synth.outdir, d))
+        .sort(),
+    ).toEqual([...dirs].sort());
     for (const dir of dirs) {
       const files = filesUnder(dir);
       expect(files).toContain('index.mjs');
@@ -444,20 +471,27 @@ describe('secrets', () => {
 });
 
 describe('IAM', () => {
-
   const inbox = (prefix: string) => ({ 'Fn::Join': ['', [getAtt(stack.archive.bucket), `/inbox/${prefix}/*`]] });
 
-  it('lets the receiver only send to the queue, read the sources\' secrets and put spills and claim checks (besides logs and X-Ray)', () => {
-    const statements = statementsOfRole(roleOf(stack.receiver.function)).filter((s) => !actionsOf(s).some((a) => a.startsWith('logs:') || a.startsWith('xray:')));
+  it("lets the receiver only send to the queue, read the sources' secrets and put spills and claim checks (besides logs and X-Ray)", () => {
+    const statements = statementsOfRole(roleOf(stack.receiver.function)).filter(
+      (s) => !actionsOf(s).some((a) => a.startsWith('logs:') || a.startsWith('xray:')),
+    );
     expect(statements).toEqual([
       { Effect: 'Allow', Action: ['sqs:GetQueueAttributes', 'sqs:GetQueueUrl', 'sqs:SendMessage'], Resource: getAtt(stack.queue.queue) },
-      { Effect: 'Allow', Action: ['secretsmanager:DescribeSecret', 'secretsmanager:GetSecretValue'], Resource: ref(stack.secrets.secrets.default as IConstruct) },
+      {
+        Effect: 'Allow',
+        Action: ['secretsmanager:DescribeSecret', 'secretsmanager:GetSecretValue'],
+        Resource: ref(stack.secrets.secrets.default as IConstruct),
+      },
       { Effect: 'Allow', Action: 's3:PutObject', Resource: [inbox('large'), inbox('spill')] },
     ]);
   });
 
   it('lets the fan-out write the table (not its indexes), put records to the stream, read and clear the inbox, and consume the queue', () => {
-    const statements = statementsOfRole(roleOf(stack.fanout.function)).filter((s) => !actionsOf(s).some((a) => a.startsWith('logs:') || a.startsWith('xray:')));
+    const statements = statementsOfRole(roleOf(stack.fanout.function)).filter(
+      (s) => !actionsOf(s).some((a) => a.startsWith('logs:') || a.startsWith('xray:')),
+    );
     expect(statements).toEqual([
       { Effect: 'Allow', Action: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'], Resource: getAtt(stack.eventStore.table) },
       { Effect: 'Allow', Action: ['firehose:PutRecord', 'firehose:PutRecordBatch'], Resource: getAtt(stack.archive.deliveryStream) },
@@ -510,7 +544,9 @@ describe('API', () => {
       UpdateReplacePolicy: 'Retain',
       Properties: {
         AssumeRolePolicyDocument: { Statement: [{ Action: 'sts:AssumeRole', Effect: 'Allow', Principal: { Service: 'apigateway.amazonaws.com' } }] },
-        ManagedPolicyArns: [{ 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs']] }],
+        ManagedPolicyArns: [
+          { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs']] },
+        ],
       },
     });
 
@@ -519,8 +555,17 @@ describe('API', () => {
       (s) => !actionsOf(s).some((a) => a.startsWith('logs:') || a.startsWith('xray:')),
     );
     expect(statements).toEqual([
-      { Effect: 'Allow', Action: ['apigateway:GET', 'apigateway:PATCH'], Resource: { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':apigateway:', { Ref: 'AWS::Region' }, '::/account']] } },
-      { Effect: 'Allow', Action: 'iam:PassRole', Resource: getAtt(role), Condition: { StringEquals: { 'iam:PassedToService': 'apigateway.amazonaws.com' } } },
+      {
+        Effect: 'Allow',
+        Action: ['apigateway:GET', 'apigateway:PATCH'],
+        Resource: { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':apigateway:', { Ref: 'AWS::Region' }, '::/account']] },
+      },
+      {
+        Effect: 'Allow',
+        Action: 'iam:PassRole',
+        Resource: getAtt(role),
+        Condition: { StringEquals: { 'iam:PassedToService': 'apigateway.amazonaws.com' } },
+      },
     ]);
   });
 
@@ -585,7 +630,21 @@ describe('firewall', () => {
 describe('outputs', () => {
   it('give the webhook URL and secret of each source and the names the CLI needs', () => {
     const outputs = template.toJSON().Outputs as Record<string, { Value: unknown }>;
-    for (const key of ['WebhookUrlDefault', 'SecretArnDefault', 'EventTableName', 'ArchiveBucketName', 'EventQueueName', 'EventQueueUrl', 'EventQueueArn', 'DeadLetterQueueName', 'DeadLetterQueueUrl', 'DeadLetterQueueArn', 'DeliveryStreamName', 'GlueDatabaseName', 'AthenaWorkGroupName']) {
+    for (const key of [
+      'WebhookUrlDefault',
+      'SecretArnDefault',
+      'EventTableName',
+      'ArchiveBucketName',
+      'EventQueueName',
+      'EventQueueUrl',
+      'EventQueueArn',
+      'DeadLetterQueueName',
+      'DeadLetterQueueUrl',
+      'DeadLetterQueueArn',
+      'DeliveryStreamName',
+      'GlueDatabaseName',
+      'AthenaWorkGroupName',
+    ]) {
       expect(outputs, key).toHaveProperty(key);
     }
     // What the CLI's --aws redrive, replay and status read.

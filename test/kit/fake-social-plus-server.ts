@@ -96,7 +96,8 @@ export class FakeSocialPlusServer {
     }
     const scoped = /^\/api\/v3\/(channels|communities)\/([^/]+)\/users\/(ban|unban)$/.exec(bare);
     if (method === 'PUT' && scoped) {
-      if (!Array.isArray(b.userIds) || b.userIds.length === 0 || b.userIds.length > 100) return send(res, 400, { message: 'userIds must hold 1 to 100 ids' });
+      if (!Array.isArray(b.userIds) || b.userIds.length === 0 || b.userIds.length > 100)
+        return send(res, 400, { message: 'userIds must hold 1 to 100 ids' });
       const key = `${scoped[1] === 'channels' ? 'channel' : 'community'}:${decodeURIComponent(scoped[2] ?? '')}`;
       const set = this.scopedBans.get(key) ?? new Set<string>();
       for (const u of b.userIds as string[]) {

@@ -55,7 +55,13 @@ describe('the calls of docs/social-plus.md §9', () => {
   const cases: Array<[string, (c: SocialPlusApi) => Promise<unknown>, string, string, unknown]> = [
     ['global ban', (c) => c.banUser('u 1'), 'POST', '/api/v2/users/ban', { userId: 'u 1' }],
     ['global unban', (c) => c.unbanUser('u1'), 'POST', '/api/v2/users/unban', { userId: 'u1' }],
-    ['ban from channel', (c) => c.banFromChannel('general/x', ['u1', 'u2', 'u1']), 'PUT', '/api/v3/channels/general%2Fx/users/ban', { userIds: ['u1', 'u2'] }],
+    [
+      'ban from channel',
+      (c) => c.banFromChannel('general/x', ['u1', 'u2', 'u1']),
+      'PUT',
+      '/api/v3/channels/general%2Fx/users/ban',
+      { userIds: ['u1', 'u2'] },
+    ],
     ['unban from channel', (c) => c.unbanFromChannel('general', ['u1']), 'PUT', '/api/v3/channels/general/users/unban', { userIds: ['u1'] }],
     ['ban from community', (c) => c.banFromCommunity('c1', ['u1']), 'PUT', '/api/v3/communities/c1/users/ban', { userIds: ['u1'] }],
     ['unban from community', (c) => c.unbanFromCommunity('c1', ['u1']), 'PUT', '/api/v3/communities/c1/users/unban', { userIds: ['u1'] }],
@@ -94,7 +100,11 @@ describe('the calls of docs/social-plus.md §9', () => {
     ['an empty user id', (c: SocialPlusApi) => c.banUser(''), 'userId must be a non-empty string'],
     ['no user ids', (c: SocialPlusApi) => c.banFromChannel('general', []), 'userIds must be a non-empty list'],
     ['an empty channel id', (c: SocialPlusApi) => c.banFromChannel(' ', ['u1']), 'channelId must be a non-empty string'],
-    ['a channel id of ".." (it would make the request PUT /api/v3/users/ban)', (c: SocialPlusApi) => c.banFromChannel('..', ['u1']), 'channelId must be an id, got ".."'],
+    [
+      'a channel id of ".." (it would make the request PUT /api/v3/users/ban)',
+      (c: SocialPlusApi) => c.banFromChannel('..', ['u1']),
+      'channelId must be an id, got ".."',
+    ],
     ['a user id of "."', (c: SocialPlusApi) => c.clearUserFlags('.'), 'userId must be an id, got "."'],
     ['a message id of ".."', (c: SocialPlusApi) => c.deleteMessage('..'), 'messageId must be an id, got ".."'],
   ])('rejects %s before calling, naming it', async (_label, call, message) => {
@@ -105,8 +115,12 @@ describe('the calls of docs/social-plus.md §9', () => {
 
   it('picks the apix host of a region', () => {
     expect(SOCIALPLUS_API_HOSTS).toEqual({ us: 'https://apix.us.amity.co', eu: 'https://apix.eu.amity.co', sg: 'https://apix.sg.amity.co' });
-    expect(() => new SocialPlusHttpClient({ region: 'ap' as 'us', credentials: staticCredentials({ adminToken: 't' }), logger })).toThrow("unknown Social Plus region 'ap'");
-    expect(() => new SocialPlusHttpClient({ credentials: staticCredentials({ adminToken: 't' }), logger })).toThrow('needs a region (one of us, eu, sg) or a baseUrl');
+    expect(() => new SocialPlusHttpClient({ region: 'ap' as 'us', credentials: staticCredentials({ adminToken: 't' }), logger })).toThrow(
+      "unknown Social Plus region 'ap'",
+    );
+    expect(() => new SocialPlusHttpClient({ credentials: staticCredentials({ adminToken: 't' }), logger })).toThrow(
+      'needs a region (one of us, eu, sg) or a baseUrl',
+    );
   });
 });
 
@@ -128,7 +142,9 @@ describe('retries', () => {
 
   it('gives up when Retry-After asks for longer than it waits, saying so', async () => {
     api.forced.push({ status: 429, headers: { 'retry-after': '120' } });
-    const err = await client({ maxBackoffMs: 10_000 }).banUser('u1').catch((e: unknown) => e);
+    const err = await client({ maxBackoffMs: 10_000 })
+      .banUser('u1')
+      .catch((e: unknown) => e);
     expect(err).toBeInstanceOf(SocialPlusUnavailableError);
     expect((err as Error).message).toMatch(/POST \/api\/v2\/users\/ban failed .*429.*Retry-After 120 s/);
     expect(api.requests).toHaveLength(1);
@@ -136,7 +152,9 @@ describe('retries', () => {
 
   it('fails after maxAttempts retryable answers, with the last one', async () => {
     api.forced.push({ status: 500, body: { message: 'db down' } }, { status: 500, body: { message: 'db down' } });
-    await expect(client({ maxAttempts: 2 }).deleteMessage('m1')).rejects.toThrow('DELETE /api/v5/messages/m1?permanent=false failed after 2 attempt(s): 500: db down');
+    await expect(client({ maxAttempts: 2 }).deleteMessage('m1')).rejects.toThrow(
+      'DELETE /api/v5/messages/m1?permanent=false failed after 2 attempt(s): 500: db down',
+    );
   });
 
   it('retries an attempt that gets no answer within the timeout', async () => {
@@ -150,14 +168,18 @@ describe('retries', () => {
     const closed = new FakeSocialPlusServer();
     await closed.start();
     await closed.close();
-    const err = await client({ baseUrl: closed.url, maxAttempts: 2 }).banUser('u1').catch((e: unknown) => e);
+    const err = await client({ baseUrl: closed.url, maxAttempts: 2 })
+      .banUser('u1')
+      .catch((e: unknown) => e);
     expect(err).toBeInstanceOf(SocialPlusUnavailableError);
     expect((err as Error).message).toMatch(/failed after 2 attempt\(s\): network error/);
   });
 
   it('does not retry a 400, and says what the API said', async () => {
     api.forced.push({ status: 400, body: { message: 'userId is invalid' } });
-    const err = await client().banUser('u1').catch((e: unknown) => e);
+    const err = await client()
+      .banUser('u1')
+      .catch((e: unknown) => e);
     expect(err).toBeInstanceOf(SocialPlusApiError);
     expect((err as SocialPlusApiError).status).toBe(400);
     expect((err as Error).message).toBe('Social Plus API POST /api/v2/users/ban answered 400: userId is invalid');
@@ -205,11 +227,13 @@ describe('dry run', () => {
     const c = client({ dryRun: true, credentials: never });
     await expect(c.banFromChannel('general', ['u1'])).resolves.toEqual({ status: 0, dryRun: true });
     expect(api.requests).toHaveLength(0);
-    expect(logger.entries).toEqual([{
-      level: 'info',
-      message: 'Social Plus API dry run: would call',
-      fields: { action: 'banFromChannel', method: 'PUT', path: '/api/v3/channels/general/users/ban' },
-    }]);
+    expect(logger.entries).toEqual([
+      {
+        level: 'info',
+        message: 'Social Plus API dry run: would call',
+        fields: { action: 'banFromChannel', method: 'PUT', path: '/api/v3/channels/general/users/ban' },
+      },
+    ]);
   });
 
   it('never logs the token', async () => {
@@ -235,7 +259,9 @@ describe('the admin token from Secrets Manager', () => {
     ['JSON without a token', '{"apiKey":"k"}', 'no non-empty "adminToken"'],
   ])('rejects %s, naming the secret and the problem', (_label, raw, message) => {
     expect(() => parseSocialPlusCredentials('arn:secret', raw)).toThrow(SocialPlusCredentialsError);
-    expect(() => parseSocialPlusCredentials('arn:secret', raw)).toThrow(new RegExp(`^Social Plus API secret 'arn:secret': .*${message.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`));
+    expect(() => parseSocialPlusCredentials('arn:secret', raw)).toThrow(
+      new RegExp(`^Social Plus API secret 'arn:secret': .*${message.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`),
+    );
   });
 
   it('caches the token for maxAgeMs, shares one read between concurrent callers, and re-reads on demand', async () => {
@@ -261,6 +287,8 @@ describe('the admin token from Secrets Manager', () => {
     const sm = new FakeAwsClient(() => {
       throw awsError('ResourceNotFoundException');
     });
-    await expect(new SecretsManagerSocialPlusCredentials(sm.as(), 'arn:api').get()).rejects.toThrow("Social Plus API secret 'arn:api': Secrets Manager has no value for it");
+    await expect(new SecretsManagerSocialPlusCredentials(sm.as(), 'arn:api').get()).rejects.toThrow(
+      "Social Plus API secret 'arn:api': Secrets Manager has no value for it",
+    );
   });
 });

@@ -31,7 +31,13 @@ afterEach(async () => {
 
 const message = (n: number): QueueMessage => ({
   body: `{"event":"message.didCreate","n":${n}}`,
-  attributes: { eventId: `id-${n}`, eventType: 'message.didCreate', receivedAt: '2025-07-02T10:00:00.000Z', source: 'default', requestId: 'replay-test' },
+  attributes: {
+    eventId: `id-${n}`,
+    eventType: 'message.didCreate',
+    receivedAt: '2025-07-02T10:00:00.000Z',
+    source: 'default',
+    requestId: 'replay-test',
+  },
 });
 
 async function door(withAdmin: boolean): Promise<{ door: FrontDoor; queue: JournalQueue }> {
@@ -49,13 +55,16 @@ async function call(d: FrontDoor, method: string, path: string, opts: { token?: 
     headers: { ...(opts.token ? { authorization: `Bearer ${opts.token}` } : {}), 'content-type': 'application/json' },
     ...(opts.body !== undefined ? { body: typeof opts.body === 'string' ? opts.body : JSON.stringify(opts.body) } : {}),
   });
-  return { status: res.status, body: await res.json() as Record<string, unknown> };
+  return { status: res.status, body: (await res.json()) as Record<string, unknown> };
 }
 
 describe('admin routes', () => {
   it('are not there unless enabled', async () => {
     const { door: d } = await door(false);
-    expect(await call(d, 'GET', '/admin/queue', { token: TOKEN })).toEqual({ status: 404, body: { message: 'no route for GET /admin/queue: admin routes are not enabled' } });
+    expect(await call(d, 'GET', '/admin/queue', { token: TOKEN })).toEqual({
+      status: 404,
+      body: { message: 'no route for GET /admin/queue: admin routes are not enabled' },
+    });
   });
 
   it.each([
@@ -72,8 +81,14 @@ describe('admin routes', () => {
 
   it('queue messages, report the queue and redrive the DLQ', async () => {
     const { door: d, queue } = await door(true);
-    expect(await call(d, 'POST', '/admin/enqueue', { token: TOKEN, body: { messages: [message(1), message(2)] } })).toEqual({ status: 200, body: { sent: 2 } });
-    expect(await call(d, 'GET', '/admin/queue', { token: TOKEN })).toEqual({ status: 200, body: { visible: 2, inFlight: 0, delayed: 0, deadLetters: 0 } });
+    expect(await call(d, 'POST', '/admin/enqueue', { token: TOKEN, body: { messages: [message(1), message(2)] } })).toEqual({
+      status: 200,
+      body: { sent: 2 },
+    });
+    expect(await call(d, 'GET', '/admin/queue', { token: TOKEN })).toEqual({
+      status: 200,
+      body: { visible: 2, inFlight: 0, delayed: 0, deadLetters: 0 },
+    });
     expect(await call(d, 'POST', '/admin/redrive', { token: TOKEN })).toEqual({ status: 200, body: { moved: 0 } });
     expect(queue.listDeadLetters()).toEqual([]);
   });
@@ -82,8 +97,16 @@ describe('admin routes', () => {
     ['not JSON', 'nope', /the body must be JSON/],
     ['no messages array', { msgs: [] }, /the body must have a "messages" array/],
     ['an empty body', { messages: [{ body: '', attributes: {} }] }, /message 0: "body" must be a non-empty string/],
-    ['a non-string attribute', { messages: [message(1), { body: 'x', attributes: { eventId: 5 } }] }, /message 1: attribute "eventId" must be a string, got number/],
-    ['too many messages', { messages: Array.from({ length: MAX_ENQUEUE_MESSAGES + 1 }, (_, i) => message(i)) }, /at most 500 messages per request, got 501/],
+    [
+      'a non-string attribute',
+      { messages: [message(1), { body: 'x', attributes: { eventId: 5 } }] },
+      /message 1: attribute "eventId" must be a string, got number/,
+    ],
+    [
+      'too many messages',
+      { messages: Array.from({ length: MAX_ENQUEUE_MESSAGES + 1 }, (_, i) => message(i)) },
+      /at most 500 messages per request, got 501/,
+    ],
   ])('answer 400 to an enqueue with %s, queuing nothing', async (_label, body, problem) => {
     const { door: d, queue } = await door(true);
     const res = await call(d, 'POST', '/admin/enqueue', { token: TOKEN, body });
@@ -101,7 +124,9 @@ describe('admin routes', () => {
     const { door: d } = await door(true);
     const res = await call(d, 'DELETE', '/admin/queue', { token: TOKEN });
     expect(res.status).toBe(404);
-    expect(res.body.message).toBe('no admin route DELETE /queue: use GET /admin/queue, GET /admin/signatures, POST /admin/redrive or POST /admin/enqueue');
+    expect(res.body.message).toBe(
+      'no admin route DELETE /queue: use GET /admin/queue, GET /admin/signatures, POST /admin/redrive or POST /admin/enqueue',
+    );
   });
 });
 
@@ -109,8 +134,13 @@ describe('GET /admin/signatures', () => {
   it('counts the deliveries a running local mode accepted per signature form, and those it refused', async () => {
     const p = await startLocalPipeline({ dir, port: 0, secret: 's', handlers: [], queue: { batchingWindowMs: 10 } });
     cleanup.push(() => p.close());
-    const post = (body: string, signature: string) => fetch(`${p.url}/webhook`, { method: 'POST', headers: { 'x-amity-signature': signature }, body });
-    for (const [n, form] of [[1, 'base64'], [2, 'base64'], [3, 'hex']] as const) {
+    const post = (body: string, signature: string) =>
+      fetch(`${p.url}/webhook`, { method: 'POST', headers: { 'x-amity-signature': signature }, body });
+    for (const [n, form] of [
+      [1, 'base64'],
+      [2, 'base64'],
+      [3, 'hex'],
+    ] as const) {
       const body = `{"event":"message.didCreate","n":${n}}`;
       expect((await post(body, signAs(body, 's', form))).status).toBe(200);
     }
@@ -176,6 +206,8 @@ describe('openLocalQueue', () => {
 
   it('names the folder when there is no local mode state in it', async () => {
     await expect(openLocalQueue(join(dir, 'nothing-here'))).rejects.toBeInstanceOf(NoLocalStateError);
-    await expect(openLocalQueue(join(dir, 'nothing-here'))).rejects.toThrow(/no local mode state in .*nothing-here: run local mode there first \(npm start\)/);
+    await expect(openLocalQueue(join(dir, 'nothing-here'))).rejects.toThrow(
+      /no local mode state in .*nothing-here: run local mode there first \(npm start\)/,
+    );
   });
 });

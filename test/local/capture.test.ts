@@ -45,7 +45,11 @@ function recordingLogger() {
 }
 
 /** A front door capturing into `dir`, whose receiver answers `answer` (or throws when it is an Error). */
-async function capturingDoor(dir: string, answer: APIGatewayProxyResult | Error = { statusCode: 200, headers: { 'content-type': 'application/json' }, body: '{}' }, logger?: Logger) {
+async function capturingDoor(
+  dir: string,
+  answer: APIGatewayProxyResult | Error = { statusCode: 200, headers: { 'content-type': 'application/json' }, body: '{}' },
+  logger?: Logger,
+) {
   const writer = await CaptureWriter.open({ dir, ...(logger ? { logger } : {}) });
   const door = await startFrontDoor({ port: 0, onWebhook: (x) => writer.record(x), ...(logger ? { logger } : {}) });
   doors.push(door);
@@ -58,15 +62,28 @@ async function capturingDoor(dir: string, answer: APIGatewayProxyResult | Error 
 }
 
 /** A raw HTTP request, so header names' case, order and repeats are exactly what the test says. */
-function rawRequest(url: string, opts: { method?: string; path: string; headers?: Array<[string, string]>; body?: Buffer }): Promise<{ status: number; body: string }> {
+function rawRequest(
+  url: string,
+  opts: { method?: string; path: string; headers?: Array<[string, string]>; body?: Buffer },
+): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
     const u = new URL(opts.path, url);
     const headers: Array<[string, string]> = [['Host', u.host], ...(opts.headers ?? []), ['Content-Length', String(opts.body?.length ?? 0)]];
-    const req = request({ host: u.hostname, port: u.port, path: `${u.pathname}${u.search}`, method: opts.method ?? 'POST', headers: headers.flat() as unknown as Record<string, string>, agent: false }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }));
-    });
+    const req = request(
+      {
+        host: u.hostname,
+        port: u.port,
+        path: `${u.pathname}${u.search}`,
+        method: opts.method ?? 'POST',
+        headers: headers.flat() as unknown as Record<string, string>,
+        agent: false,
+      },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }));
+      },
+    );
     req.on('error', reject);
     req.end(opts.body);
   });
@@ -79,9 +96,18 @@ const mode = (path: string) => statSync(path).mode & 0o777;
 describe('dev --capture: the capture files', () => {
   it('writes one 0600 file per webhook request into a 0700 folder it creates, with the method, path, every header line and the exact body', async () => {
     const dir = join(tmp, 'captures', 'nested');
-    const { door, writer } = await capturingDoor(dir, { statusCode: 401, headers: { 'content-type': 'application/json' }, body: '{"message":"invalid signature"}' });
+    const { door, writer } = await capturingDoor(dir, {
+      statusCode: 401,
+      headers: { 'content-type': 'application/json' },
+      body: '{"message":"invalid signature"}',
+    });
     const body = Buffer.from('{"event":"message.didCreate","data":{"text":"héllo 👋"}}', 'utf8');
-    const headers: Array<[string, string]> = [['X-Amity-Signature', 'c2lnbmF0dXJl'], ['Content-Type', 'application/json'], ['X-Repeat', 'a'], ['x-repeat', 'b']];
+    const headers: Array<[string, string]> = [
+      ['X-Amity-Signature', 'c2lnbmF0dXJl'],
+      ['Content-Type', 'application/json'],
+      ['X-Repeat', 'a'],
+      ['x-repeat', 'b'],
+    ];
 
     const res = await rawRequest(door.url, { path: '/webhook/partner?trace=1', headers, body });
     await writer.flush();
@@ -123,7 +149,11 @@ describe('dev --capture: the capture files', () => {
     const dir = join(tmp, 'captures');
     const { door, writer } = await capturingDoor(dir);
 
-    const admin = await rawRequest(door.url, { path: '/admin/redrive', headers: [['Authorization', `Bearer ${ADMIN_TOKEN}`]], body: Buffer.from('{}') });
+    const admin = await rawRequest(door.url, {
+      path: '/admin/redrive',
+      headers: [['Authorization', `Bearer ${ADMIN_TOKEN}`]],
+      body: Buffer.from('{}'),
+    });
     const health = await rawRequest(door.url, { method: 'GET', path: '/healthz' });
     const other = await rawRequest(door.url, { path: '/elsewhere', body: Buffer.from('{}') });
     const get = await rawRequest(door.url, { method: 'GET', path: '/webhook' });
@@ -138,9 +168,16 @@ describe('dev --capture: the capture files', () => {
     const writer = await CaptureWriter.open({ dir });
     const door = await startFrontDoor({ port: 0, onWebhook: (x) => writer.record(x) });
     doors.push(door);
-    door.serve(async () => ({ statusCode: 200, body: '{}' }), (head) => (head.headers['x-amity-signature'] ? undefined : { statusCode: 401, body: '{"message":"missing x-amity-signature"}' }));
+    door.serve(
+      async () => ({ statusCode: 200, body: '{}' }),
+      (head) => (head.headers['x-amity-signature'] ? undefined : { statusCode: 401, body: '{"message":"missing x-amity-signature"}' }),
+    );
 
-    const res = await rawRequest(door.url, { path: '/webhook', headers: [['Content-Type', 'application/json']], body: Buffer.from('{"event":"message.didCreate","data":{}}') });
+    const res = await rawRequest(door.url, {
+      path: '/webhook',
+      headers: [['Content-Type', 'application/json']],
+      body: Buffer.from('{"event":"message.didCreate","data":{}}'),
+    });
     await writer.flush();
 
     expect(res.status).toBe(401);
@@ -152,7 +189,9 @@ describe('dev --capture: the capture files', () => {
     expect(capture).not.toHaveProperty('bodyBase64');
     expect(capture.headers).toContainEqual(['Content-Type', 'application/json']);
     expect(() => parseCapture(text)).toThrow(CaptureFormatError);
-    expect(() => parseCapture(text)).toThrow("this capture holds no body: local mode answered 401 from the request's headers and never read its body, so there is nothing to replay");
+    expect(() => parseCapture(text)).toThrow(
+      "this capture holds no body: local mode answered 401 from the request's headers and never read its body, so there is nothing to replay",
+    );
   });
 
   it('captures a request the receiver failed on, with the 500 answered', async () => {
@@ -170,7 +209,14 @@ describe('dev --capture: the capture files', () => {
   it('numbers a second capture of the same body received in the same millisecond rather than overwriting it', async () => {
     const dir = join(tmp, 'captures');
     const writer = await CaptureWriter.open({ dir });
-    const exchange: WebhookExchange = { receivedAt: new Date('2025-06-01T12:34:56.789Z'), method: 'POST', target: '/webhook', rawHeaders: ['Host', 'x'], body: Buffer.from('{}'), status: 200 };
+    const exchange: WebhookExchange = {
+      receivedAt: new Date('2025-06-01T12:34:56.789Z'),
+      method: 'POST',
+      target: '/webhook',
+      rawHeaders: ['Host', 'x'],
+      body: Buffer.from('{}'),
+      status: 200,
+    };
 
     writer.record(exchange);
     writer.record(exchange);
@@ -254,7 +300,11 @@ describe('capture format', () => {
     ['not JSON', 'nope', /not a capture file: not JSON/],
     ['a JSON array', '[]', /not a capture file: not a JSON object/],
     ['another JSON document', '{"event":"message.didCreate"}', /not a capture file: it has no "format": "socialplus-webhooks-capture\/1"/],
-    ['an unknown format version', JSON.stringify({ ...valid(), format: 'socialplus-webhooks-capture/2' }), /capture format 'socialplus-webhooks-capture\/2' is not supported: this version reads socialplus-webhooks-capture\/1 only/],
+    [
+      'an unknown format version',
+      JSON.stringify({ ...valid(), format: 'socialplus-webhooks-capture/2' }),
+      /capture format 'socialplus-webhooks-capture\/2' is not supported: this version reads socialplus-webhooks-capture\/1 only/,
+    ],
     ['headers that are not pairs', JSON.stringify({ ...valid(), headers: { Host: 'h' } }), /"headers" must be a list of \[name, value\] pairs/],
     ['no body', JSON.stringify({ ...valid(), bodyText: undefined, bodyBase64: undefined }), /neither "bodyText" nor "bodyBase64"/],
     ['a bodyBase64 that is not base64', JSON.stringify({ ...valid(), bodyBase64: 'not base64!' }), /"bodyBase64" must be base64/],

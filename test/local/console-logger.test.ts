@@ -18,7 +18,14 @@ describe('console logger', () => {
   it('escapes an OSC 52 clipboard sequence, C1 controls, bidi overrides and U+2028 in messages, string fields and object fields', () => {
     const { logger, lines } = capture();
     const osc52 = '\u001b]52;c;ZXZpbA==\u0007';
-    logger.warn(`rejected ${osc52}`, { path: `/webhook/${osc52}`, plain: 'ok', c1: 'a\u009bb', bidi: 'x\u202ey', sep: 'p\u2028q', nested: { s: `\u001b[2J${osc52}` } });
+    logger.warn(`rejected ${osc52}`, {
+      path: `/webhook/${osc52}`,
+      plain: 'ok',
+      c1: 'a\u009bb',
+      bidi: 'x\u202ey',
+      sep: 'p\u2028q',
+      nested: { s: `\u001b[2J${osc52}` },
+    });
     expect(lines).toHaveLength(1);
     const line = lines[0] as string;
     expect(line).not.toMatch(ACTIVE);

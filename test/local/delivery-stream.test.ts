@@ -70,7 +70,8 @@ async function allArchivedText(): Promise<string> {
 
 const segments = () => readdirSync(dir).filter((n) => n.startsWith('segment-'));
 
-const KEY = /^events\/dt=(\d{4}-\d{2}-\d{2})\/hour=(\d{2})\/socialplus-webhooks-archive-stream-1-(\d{4})-(\d{2})-(\d{2})-(\d{2})-(\d{2})-(\d{2})-[0-9a-f-]{36}\.gz$/;
+const KEY =
+  /^events\/dt=(\d{4}-\d{2}-\d{2})\/hour=(\d{2})\/socialplus-webhooks-archive-stream-1-(\d{4})-(\d{2})-(\d{2})-(\d{2})-(\d{2})-(\d{2})-[0-9a-f-]{36}\.gz$/;
 
 describe('LocalDeliveryStream', () => {
   it('writes the buffer after the interval as one gzip NDJSON object under the arrival partition, named like Firehose', async () => {
@@ -91,7 +92,12 @@ describe('LocalDeliveryStream', () => {
     expect(parsePartition(key as string)).toBeDefined();
     const text = await objectText(key as string);
     expect(text).toBe(lines.join(''));
-    expect(text.trim().split('\n').map((l) => JSON.parse(l).event_id)).toEqual(lines.map((l) => JSON.parse(l).event_id));
+    expect(
+      text
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l).event_id),
+    ).toEqual(lines.map((l) => JSON.parse(l).event_id));
     expect(segments()).toEqual([]);
   });
 
@@ -173,10 +179,13 @@ describe('LocalDeliveryStream', () => {
   it('keeps the lines when S3 fails and writes them once it is back', async () => {
     const failing = localS3Client(s3rver.endpoint, { maxAttempts: 1 });
     let down = true;
-    failing.middlewareStack.add((next) => async (args) => {
-      if (down) throw Object.assign(new Error('S3 is down (injected)'), { name: 'ServiceUnavailable' });
-      return next(args);
-    }, { step: 'initialize', name: 'injectOutage' });
+    failing.middlewareStack.add(
+      (next) => async (args) => {
+        if (down) throw Object.assign(new Error('S3 is down (injected)'), { name: 'ServiceUnavailable' });
+        return next(args);
+      },
+      { step: 'initialize', name: 'injectOutage' },
+    );
     try {
       const stream = await openStream({ s3: failing, retryDelayMs: 20 });
       await expect(stream.putLines([line(1)])).resolves.toEqual({ failedIndexes: [] });
@@ -208,7 +217,11 @@ describe('LocalDeliveryStream', () => {
     const lines = Array.from({ length: 200 }, (_, i) => line(i, 50));
     await Promise.all(Array.from({ length: 20 }, (_, i) => stream.putLines(lines.slice(i * 10, i * 10 + 10))));
     await stream.flush();
-    const archived = (await allArchivedText()).trim().split('\n').map((l) => JSON.parse(l).event_id).sort();
+    const archived = (await allArchivedText())
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l).event_id)
+      .sort();
     expect(archived).toEqual(lines.map((l) => JSON.parse(l).event_id).sort());
     expect((await listKeys()).length).toBeGreaterThan(1);
   });

@@ -37,13 +37,23 @@ function bannerHandlers(out: string): { name: string; events: string }[] {
 
 describe('socialplus-webhooks dev: the banner lists the handlers', () => {
   it('the registered handlers, then the examples the configuration turns on, each with its events', async () => {
-    const config = { socialPlus: { dryRun: true }, keywordFilter: { enabled: true, words: ['crypto'], targets: ['posts'] }, eventBridge: { enabled: true, events: ['message.*', 'post.didFlag'] } };
+    const config = {
+      socialPlus: { dryRun: true },
+      keywordFilter: { enabled: true, words: ['crypto'], targets: ['posts'] },
+      eventBridge: { enabled: true, events: ['message.*', 'post.didFlag'] },
+    };
     const examples = exampleHandlers(parseHandlersConfig(config), { publisher: { publish: async () => undefined } });
     const dir = await mkdtemp(join(tmpdir(), 'dev-banner-'));
     dirs.push(dir);
     const dev = await spawnLocalMode([BIN, 'dev', '--port', '0'], {
       cwd: ROOT,
-      env: { ...process.env, SOCIALPLUS_LOCAL_DIR: dir, SOCIALPLUS_WEBHOOK_SECRET: 'banner-test', HANDLERS_CONFIG: JSON.stringify(config), LOG_LEVEL: 'WARN' },
+      env: {
+        ...process.env,
+        SOCIALPLUS_LOCAL_DIR: dir,
+        SOCIALPLUS_WEBHOOK_SECRET: 'banner-test',
+        HANDLERS_CONFIG: JSON.stringify(config),
+        LOG_LEVEL: 'WARN',
+      },
       track: children,
       label: 'dev',
     });
@@ -57,9 +67,11 @@ describe('socialplus-webhooks dev: the banner lists the handlers', () => {
 
   it('says where to register one when there is none', () => {
     expect(handlerLines([])).toEqual(['handlers  none (register yours in lambda/fanout/handlers/index.ts)']);
-    expect(handlerLines([{ name: 'a', events: ['*'] }, { name: 'longer', events: ['message.didFlag', 'post.*'] }])).toEqual([
-      'handlers  a       *',
-      '          longer  message.didFlag, post.*',
-    ]);
+    expect(
+      handlerLines([
+        { name: 'a', events: ['*'] },
+        { name: 'longer', events: ['message.didFlag', 'post.*'] },
+      ]),
+    ).toEqual(['handlers  a       *', '          longer  message.didFlag, post.*']);
   });
 });

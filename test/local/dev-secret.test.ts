@@ -21,7 +21,10 @@ describe('resolveDevSecret', () => {
     const secretFile = join(tmp.path, 'secret');
     await resolveDevSecret({ secretFile, env: {} });
     expect(await resolveDevSecret({ secretFile, env: { SOCIALPLUS_WEBHOOK_SECRET: 'from-env' } })).toEqual({ value: 'from-env', origin: 'env' });
-    expect(await resolveDevSecret({ secretFile, explicit: 'given', env: { SOCIALPLUS_WEBHOOK_SECRET: 'from-env' } })).toEqual({ value: 'given', origin: 'option' });
+    expect(await resolveDevSecret({ secretFile, explicit: 'given', env: { SOCIALPLUS_WEBHOOK_SECRET: 'from-env' } })).toEqual({
+      value: 'given',
+      origin: 'option',
+    });
   });
 
   it('rejects an empty explicit secret', async () => {

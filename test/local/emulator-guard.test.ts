@@ -46,13 +46,16 @@ async function guarded(service: 'dynamodb' | 's3', inner: RequestListener, extra
     passed++;
     inner(req, res);
   };
-  server.on('request', guardEmulator(counting, {
-    service,
-    credentials: CREDENTIALS,
-    port: () => (server.address() as AddressInfo).port,
-    onRefuse: (r) => refusals.push(r),
-    ...extra,
-  }));
+  server.on(
+    'request',
+    guardEmulator(counting, {
+      service,
+      credentials: CREDENTIALS,
+      port: () => (server.address() as AddressInfo).port,
+      onRefuse: (r) => refusals.push(r),
+      ...extra,
+    }),
+  );
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   servers.push(server);
   const port = (server.address() as AddressInfo).port;
@@ -74,15 +77,21 @@ function s3(endpoint: string, credentials = CREDENTIALS): S3Client {
 
 /** Adds a header to every request a client sends (after the SDK has built it, before signing). */
 function withHeader<C extends DynamoDBClient | S3Client>(client: C, name: string, value: string): C {
-  (client.middlewareStack as unknown as DynamoDBClient['middlewareStack']).add((next) => async (args) => {
-    (args.request as { headers: Record<string, string> }).headers[name] = value;
-    return next(args);
-  }, { step: 'build', name: `add-${name}` });
+  (client.middlewareStack as unknown as DynamoDBClient['middlewareStack']).add(
+    (next) => async (args) => {
+      (args.request as { headers: Record<string, string> }).headers[name] = value;
+      return next(args);
+    },
+    { step: 'build', name: `add-${name}` },
+  );
   return client;
 }
 
 async function rejection(p: Promise<unknown>): Promise<Error & { $metadata?: { httpStatusCode?: number } }> {
-  const err = await p.then(() => undefined, (e: unknown) => e);
+  const err = await p.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
   if (!(err instanceof Error)) throw new Error('expected the call to fail');
   return err;
 }
@@ -106,7 +115,11 @@ function fakeS3(): { listener: RequestListener; seen: Array<{ method: string; ur
       const key = rest.map(decodeURIComponent).join('/');
       const id = `${bucket}/${key}`;
       if (req.method === 'PUT') {
-        const meta = Object.fromEntries(Object.entries(req.headers).filter(([k]) => k.startsWith('x-amz-meta-')).map(([k, v]) => [k, String(v)]));
+        const meta = Object.fromEntries(
+          Object.entries(req.headers)
+            .filter(([k]) => k.startsWith('x-amz-meta-'))
+            .map(([k, v]) => [k, String(v)]),
+        );
         objects.set(id, { body, meta });
         res.setHeader('ETag', `"${createHash('md5').update(body).digest('hex')}"`);
         res.end();
@@ -119,11 +132,15 @@ function fakeS3(): { listener: RequestListener; seen: Array<{ method: string; ur
         const more = start + page.length < all.length;
         const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;');
         res.setHeader('Content-Type', 'application/xml');
-        res.end(`<?xml version="1.0" encoding="UTF-8"?><ListBucketResult><Name>${bucket}</Name><Prefix>${esc(prefix)}</Prefix><KeyCount>${page.length}</KeyCount><IsTruncated>${more}</IsTruncated>`
-          + page.map((k) => `<Contents><Key>${esc(k.slice(bucket!.length + 1))}</Key><Size>${objects.get(k)!.body.length}</Size></Contents>`).join('')
-          // A token with the characters that query encoding gets wrong most often.
-          + (more ? `<NextContinuationToken>${esc(`tok +/=%~&#${start + page.length}`)}</NextContinuationToken>` : '')
-          + '</ListBucketResult>');
+        res.end(
+          `<?xml version="1.0" encoding="UTF-8"?><ListBucketResult><Name>${bucket}</Name><Prefix>${esc(prefix)}</Prefix><KeyCount>${page.length}</KeyCount><IsTruncated>${more}</IsTruncated>` +
+            page
+              .map((k) => `<Contents><Key>${esc(k.slice(bucket!.length + 1))}</Key><Size>${objects.get(k)!.body.length}</Size></Contents>`)
+              .join('') +
+            // A token with the characters that query encoding gets wrong most often.
+            (more ? `<NextContinuationToken>${esc(`tok +/=%~&#${start + page.length}`)}</NextContinuationToken>` : '') +
+            '</ListBucketResult>',
+        );
       } else if (req.method === 'GET') {
         const o = objects.get(id);
         if (!o) {
@@ -176,24 +193,36 @@ class Sha256 {
     this.h = this.fresh();
   }
   private fresh() {
-    return this.key === undefined ? createHash('sha256') : createHmac('sha256', typeof this.key === 'string' ? this.key : Buffer.from(this.key as Uint8Array));
+    return this.key === undefined
+      ? createHash('sha256')
+      : createHmac('sha256', typeof this.key === 'string' ? this.key : Buffer.from(this.key as Uint8Array));
   }
 }
 
 /** Sends one hand-signed request (SigV4 with the given credentials), for shapes the SDK never sends. */
-async function signedRaw(port: number, opts: {
-  service: 'dynamodb' | 's3';
-  method?: string;
-  path?: string;
-  query?: Record<string, string>;
-  headers?: Record<string, string>;
-  body?: string;
-  /** What is sent, when not the body signed. */
-  sendBody?: string;
-  credentials?: { accessKeyId: string; secretAccessKey: string };
-  presign?: boolean;
-}): Promise<{ status: number; body: string; headers: IncomingMessage['headers'] }> {
-  const signer = new SignatureV4({ credentials: opts.credentials ?? CREDENTIALS, region: REGION, service: opts.service, sha256: Sha256, uriEscapePath: opts.service !== 's3', applyChecksum: false });
+async function signedRaw(
+  port: number,
+  opts: {
+    service: 'dynamodb' | 's3';
+    method?: string;
+    path?: string;
+    query?: Record<string, string>;
+    headers?: Record<string, string>;
+    body?: string;
+    /** What is sent, when not the body signed. */
+    sendBody?: string;
+    credentials?: { accessKeyId: string; secretAccessKey: string };
+    presign?: boolean;
+  },
+): Promise<{ status: number; body: string; headers: IncomingMessage['headers'] }> {
+  const signer = new SignatureV4({
+    credentials: opts.credentials ?? CREDENTIALS,
+    region: REGION,
+    service: opts.service,
+    sha256: Sha256,
+    uriEscapePath: opts.service !== 's3',
+    applyChecksum: false,
+  });
   const req = {
     method: opts.method ?? 'POST',
     protocol: 'http:',
@@ -205,17 +234,37 @@ async function signedRaw(port: number, opts: {
     ...(opts.body !== undefined ? { body: opts.body } : {}),
   };
   const signed = opts.presign ? await signer.presign(req) : await signer.sign(req);
-  const qs = Object.entries(signed.query ?? {}).map(([k, v]) => `${encodeURIComponent(k)}=${encodeURIComponent(String(v))}`).join('&');
-  return raw(port, { method: req.method, path: `${req.path}${qs ? `?${qs}` : ''}`, headers: signed.headers, ...(opts.body !== undefined ? { body: opts.sendBody ?? opts.body } : {}) });
+  const qs = Object.entries(signed.query ?? {})
+    .map(([k, v]) => `${encodeURIComponent(k)}=${encodeURIComponent(String(v))}`)
+    .join('&');
+  return raw(port, {
+    method: req.method,
+    path: `${req.path}${qs ? `?${qs}` : ''}`,
+    headers: signed.headers,
+    ...(opts.body !== undefined ? { body: opts.sendBody ?? opts.body } : {}),
+  });
 }
 
-function raw(port: number, opts: { method: string; path: string; headers: Record<string, string>; body?: string }): Promise<{ status: number; body: string; headers: IncomingMessage['headers'] }> {
+function raw(
+  port: number,
+  opts: { method: string; path: string; headers: Record<string, string>; body?: string },
+): Promise<{ status: number; body: string; headers: IncomingMessage['headers'] }> {
   return new Promise((resolve, reject) => {
-    const r = httpRequest({ host: '127.0.0.1', port, method: opts.method, path: opts.path, headers: opts.headers, setHost: !Object.keys(opts.headers).some((h) => h.toLowerCase() === 'host') }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => resolve({ status: res.statusCode!, body: Buffer.concat(chunks).toString('utf8'), headers: res.headers }));
-    });
+    const r = httpRequest(
+      {
+        host: '127.0.0.1',
+        port,
+        method: opts.method,
+        path: opts.path,
+        headers: opts.headers,
+        setHost: !Object.keys(opts.headers).some((h) => h.toLowerCase() === 'host'),
+      },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => resolve({ status: res.statusCode!, body: Buffer.concat(chunks).toString('utf8'), headers: res.headers }));
+      },
+    );
     r.on('error', reject);
     r.end(opts.body);
   });
@@ -223,23 +272,46 @@ function raw(port: number, opts: { method: string; path: string; headers: Record
 
 describe('guardEmulator in front of dynalite', () => {
   const table = 'guarded';
-  const createTable = (client: DynamoDBClient) => client.send(new CreateTableCommand({
-    TableName: table,
-    BillingMode: 'PAY_PER_REQUEST',
-    AttributeDefinitions: [{ AttributeName: 'pk', AttributeType: 'S' }, { AttributeName: 'sk', AttributeType: 'S' }],
-    KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }, { AttributeName: 'sk', KeyType: 'RANGE' }],
-  }));
+  const createTable = (client: DynamoDBClient) =>
+    client.send(
+      new CreateTableCommand({
+        TableName: table,
+        BillingMode: 'PAY_PER_REQUEST',
+        AttributeDefinitions: [
+          { AttributeName: 'pk', AttributeType: 'S' },
+          { AttributeName: 'sk', AttributeType: 'S' },
+        ],
+        KeySchema: [
+          { AttributeName: 'pk', KeyType: 'HASH' },
+          { AttributeName: 'sk', KeyType: 'RANGE' },
+        ],
+      }),
+    );
 
-  it('passes requests signed with the installation\'s credentials, body intact', async () => {
+  it("passes requests signed with the installation's credentials, body intact", async () => {
     const g = await guarded('dynamodb', dynaliteListener());
     const client = ddb(g.endpoint);
     await createTable(client);
     const text = 'ünïcödé ✓ "quoted" \\ back+slash %20 ~';
     await client.send(new PutItemCommand({ TableName: table, Item: { pk: { S: 'a' }, sk: { S: '1' }, text: { S: text } } }));
-    await client.send(new BatchWriteItemCommand({ RequestItems: { [table]: Array.from({ length: 20 }, (_, i) => ({ PutRequest: { Item: { pk: { S: 'b' }, sk: { S: String(i).padStart(2, '0') }, blob: { B: Buffer.alloc(1000, i) } } } })) } }));
+    await client.send(
+      new BatchWriteItemCommand({
+        RequestItems: {
+          [table]: Array.from({ length: 20 }, (_, i) => ({
+            PutRequest: { Item: { pk: { S: 'b' }, sk: { S: String(i).padStart(2, '0') }, blob: { B: Buffer.alloc(1000, i) } } },
+          })),
+        },
+      }),
+    );
     const got = await client.send(new GetItemCommand({ TableName: table, Key: { pk: { S: 'a' }, sk: { S: '1' } } }));
     expect(got.Item?.text?.S).toBe(text);
-    const q = await client.send(new QueryCommand({ TableName: table, KeyConditionExpression: 'pk = :p AND sk >= :s', ExpressionAttributeValues: { ':p': { S: 'b' }, ':s': { S: '10' } } }));
+    const q = await client.send(
+      new QueryCommand({
+        TableName: table,
+        KeyConditionExpression: 'pk = :p AND sk >= :s',
+        ExpressionAttributeValues: { ':p': { S: 'b' }, ':s': { S: '10' } },
+      }),
+    );
     expect(q.Items?.map((i) => i.sk?.S)).toEqual(Array.from({ length: 10 }, (_, i) => String(10 + i)));
     expect(q.Items?.[0]?.blob?.B).toEqual(new Uint8Array(Buffer.alloc(1000, 10)));
     expect((await client.send(new ListTablesCommand({}))).TableNames).toEqual([table]);
@@ -249,8 +321,18 @@ describe('guardEmulator in front of dynalite', () => {
   });
 
   it.each([
-    ['a wrong secret', WRONG_SECRET, 'InvalidSignatureException', /signature does not match: sign with the secret access key in \.local\/emulator-credentials\.json/],
-    ['another access key id (the old S3RVER one)', WRONG_KEY, 'UnrecognizedClientException', /access key id is not this installation's: use the credentials in \.local\/emulator-credentials\.json/],
+    [
+      'a wrong secret',
+      WRONG_SECRET,
+      'InvalidSignatureException',
+      /signature does not match: sign with the secret access key in \.local\/emulator-credentials\.json/,
+    ],
+    [
+      'another access key id (the old S3RVER one)',
+      WRONG_KEY,
+      'UnrecognizedClientException',
+      /access key id is not this installation's: use the credentials in \.local\/emulator-credentials\.json/,
+    ],
   ])('refuses %s without reaching dynalite', async (_, credentials, name, message) => {
     const g = await guarded('dynamodb', dynaliteListener());
     const client = ddb(g.endpoint, credentials);
@@ -265,9 +347,18 @@ describe('guardEmulator in front of dynalite', () => {
 
   it('never puts the secret or the expected signature in a refusal', async () => {
     const g = await guarded('dynamodb', dynaliteListener());
-    const res = await signedRaw(g.port, { service: 'dynamodb', credentials: WRONG_SECRET, headers: { 'content-type': 'application/x-amz-json-1.0', 'x-amz-target': 'DynamoDB_20120810.ListTables' }, body: '{}' });
+    const res = await signedRaw(g.port, {
+      service: 'dynamodb',
+      credentials: WRONG_SECRET,
+      headers: { 'content-type': 'application/x-amz-json-1.0', 'x-amz-target': 'DynamoDB_20120810.ListTables' },
+      body: '{}',
+    });
     // The signature the right secret gives for this very request.
-    const right = await signedRaw(g.port, { service: 'dynamodb', headers: { 'content-type': 'application/x-amz-json-1.0', 'x-amz-target': 'DynamoDB_20120810.ListTables' }, body: '{}' });
+    const right = await signedRaw(g.port, {
+      service: 'dynamodb',
+      headers: { 'content-type': 'application/x-amz-json-1.0', 'x-amz-target': 'DynamoDB_20120810.ListTables' },
+      body: '{}',
+    });
     expect(right.status).toBe(200);
     expect(res.status).toBe(400);
     const text = JSON.stringify({ body: res.body, headers: res.headers, refusals: g.refusals });
@@ -287,10 +378,17 @@ describe('guardEmulator in front of dynalite', () => {
 
   it('answers a CORS preflight with no Access-Control-Allow-Origin', async () => {
     const g = await guarded('dynamodb', dynaliteListener());
-    const res = await raw(g.port, { method: 'OPTIONS', path: '/', headers: { origin: 'https://evil.example', 'access-control-request-method': 'POST' } });
+    const res = await raw(g.port, {
+      method: 'OPTIONS',
+      path: '/',
+      headers: { origin: 'https://evil.example', 'access-control-request-method': 'POST' },
+    });
     expect(res.status).toBe(400);
     expect(res.headers['access-control-allow-origin']).toBeUndefined();
-    expect(JSON.parse(res.body)).toEqual({ __type: 'com.amazon.coral.service#AccessDeniedException', message: expect.stringMatching(/answer no web pages/) });
+    expect(JSON.parse(res.body)).toEqual({
+      __type: 'com.amazon.coral.service#AccessDeniedException',
+      message: expect.stringMatching(/answer no web pages/),
+    });
     // Without Origin too (a preflight is never what an SDK sends).
     const bare = await raw(g.port, { method: 'OPTIONS', path: '/', headers: {} });
     expect(JSON.parse(bare.body).message).toMatch(/CORS preflight \(OPTIONS\) requests are refused/);
@@ -301,13 +399,20 @@ describe('guardEmulator in front of dynalite', () => {
     const g = await guarded('dynamodb', dynaliteListener());
     const res = await raw(g.port, { method: 'GET', path: '/', headers: { 'sec-fetch-site': 'cross-site', 'sec-fetch-mode': 'no-cors' } });
     expect(res.status).toBe(400);
-    expect(JSON.parse(res.body).message).toBe('local mode\'s emulators answer no web pages: a request with Sec-Fetch-* headers (sent by browsers) is refused');
+    expect(JSON.parse(res.body).message).toBe(
+      "local mode's emulators answer no web pages: a request with Sec-Fetch-* headers (sent by browsers) is refused",
+    );
     expect(g.passed()).toBe(0);
   });
 
   it('refuses a simple cross-origin POST a page can send without preflight', async () => {
     const g = await guarded('dynamodb', dynaliteListener());
-    const res = await raw(g.port, { method: 'POST', path: '/', headers: { origin: 'null', 'content-type': 'text/plain', 'x-amz-target': 'DynamoDB_20120810.ListTables' }, body: '{}' });
+    const res = await raw(g.port, {
+      method: 'POST',
+      path: '/',
+      headers: { origin: 'null', 'content-type': 'text/plain', 'x-amz-target': 'DynamoDB_20120810.ListTables' },
+      body: '{}',
+    });
     expect(res.status).toBe(400);
     expect(res.headers['access-control-allow-origin']).toBeUndefined();
     expect(g.passed()).toBe(0);
@@ -318,12 +423,22 @@ describe('guardEmulator in front of dynalite', () => {
     const client = withHeader(ddb(g.endpoint), 'host', `rebind.example:${g.port}`);
     const err = await rejection(client.send(new ListTablesCommand({})));
     expect(err.name).toBe('AccessDeniedException');
-    expect(err.message).toBe(`the Host header must be 127.0.0.1:${g.port}, localhost:${g.port} or [::1]:${g.port}, not 'rebind.example:${g.port}': local mode's emulators refuse other host names, which a DNS-rebinding web page would send`);
+    expect(err.message).toBe(
+      `the Host header must be 127.0.0.1:${g.port}, localhost:${g.port} or [::1]:${g.port}, not 'rebind.example:${g.port}': local mode's emulators refuse other host names, which a DNS-rebinding web page would send`,
+    );
     // The right name with another port is refused too.
-    const other = await signedRaw(g.port, { service: 'dynamodb', headers: { host: `127.0.0.1:${g.port + 1}`, 'content-type': 'application/x-amz-json-1.0', 'x-amz-target': 'DynamoDB_20120810.ListTables' }, body: '{}' });
+    const other = await signedRaw(g.port, {
+      service: 'dynamodb',
+      headers: { host: `127.0.0.1:${g.port + 1}`, 'content-type': 'application/x-amz-json-1.0', 'x-amz-target': 'DynamoDB_20120810.ListTables' },
+      body: '{}',
+    });
     expect(JSON.parse(other.body).message).toMatch(/Host header must be/);
     // localhost:<port> is fine.
-    const local = await signedRaw(g.port, { service: 'dynamodb', headers: { host: `localhost:${g.port}`, 'content-type': 'application/x-amz-json-1.0', 'x-amz-target': 'DynamoDB_20120810.ListTables' }, body: '{}' });
+    const local = await signedRaw(g.port, {
+      service: 'dynamodb',
+      headers: { host: `localhost:${g.port}`, 'content-type': 'application/x-amz-json-1.0', 'x-amz-target': 'DynamoDB_20120810.ListTables' },
+      body: '{}',
+    });
     expect(local.status).toBe(200);
     expect(g.passed()).toBe(1);
     client.destroy();
@@ -331,13 +446,24 @@ describe('guardEmulator in front of dynalite', () => {
 
   it('refuses an unsigned request and a presigned one, each with its own message', async () => {
     const g = await guarded('dynamodb', dynaliteListener());
-    const unsigned = await raw(g.port, { method: 'POST', path: '/', headers: { 'content-type': 'application/x-amz-json-1.0', 'x-amz-target': 'DynamoDB_20120810.ListTables' }, body: '{}' });
+    const unsigned = await raw(g.port, {
+      method: 'POST',
+      path: '/',
+      headers: { 'content-type': 'application/x-amz-json-1.0', 'x-amz-target': 'DynamoDB_20120810.ListTables' },
+      body: '{}',
+    });
     expect(unsigned.status).toBe(400);
     expect(JSON.parse(unsigned.body)).toEqual({
       __type: 'com.amazon.coral.service#MissingAuthenticationTokenException',
-      message: 'the request is not signed: local mode\'s emulators accept only SigV4-signed requests (Authorization: AWS4-HMAC-SHA256 ...); use the credentials in .local/emulator-credentials.json',
+      message:
+        "the request is not signed: local mode's emulators accept only SigV4-signed requests (Authorization: AWS4-HMAC-SHA256 ...); use the credentials in .local/emulator-credentials.json",
     });
-    const presigned = await signedRaw(g.port, { service: 'dynamodb', presign: true, headers: { 'content-type': 'application/x-amz-json-1.0', 'x-amz-target': 'DynamoDB_20120810.ListTables' }, body: '{}' });
+    const presigned = await signedRaw(g.port, {
+      service: 'dynamodb',
+      presign: true,
+      headers: { 'content-type': 'application/x-amz-json-1.0', 'x-amz-target': 'DynamoDB_20120810.ListTables' },
+      body: '{}',
+    });
     expect(JSON.parse(presigned.body).message).toMatch(/^presigned URLs \(query-string authentication\) are not accepted/);
     // dynalite's health check (GET /) is not open either.
     expect((await raw(g.port, { method: 'GET', path: '/', headers: {} })).status).toBe(400);
@@ -363,24 +489,44 @@ describe('guardEmulator in front of dynalite', () => {
   it('refuses a body whose bytes were changed after signing', async () => {
     const g = await guarded('dynamodb', dynaliteListener());
     const client = ddb(g.endpoint);
-    client.middlewareStack.add((next) => async (args) => {
-      const request = args.request as { body: Uint8Array | string };
-      request.body = Buffer.from((typeof request.body === 'string' ? request.body : new TextDecoder().decode(request.body)).replace('"ExclusiveStartTableName":"a"', '"ExclusiveStartTableName":"b"'));
-      return next(args);
-    }, { step: 'finalizeRequest', name: 'tamper', priority: 'low' });
+    client.middlewareStack.add(
+      (next) => async (args) => {
+        const request = args.request as { body: Uint8Array | string };
+        request.body = Buffer.from(
+          (typeof request.body === 'string' ? request.body : new TextDecoder().decode(request.body)).replace(
+            '"ExclusiveStartTableName":"a"',
+            '"ExclusiveStartTableName":"b"',
+          ),
+        );
+        return next(args);
+      },
+      { step: 'finalizeRequest', name: 'tamper', priority: 'low' },
+    );
     const err = await rejection(client.send(new ListTablesCommand({ ExclusiveStartTableName: 'a' })));
     expect(err.name).toBe('InvalidSignatureException');
     expect(err.message).toBe('the x-amz-content-sha256 header does not match the request body');
     // Without x-amz-content-sha256 the body's hash is part of the signature.
-    const res = await signedRaw(g.port, { service: 'dynamodb', headers: { 'content-type': 'application/x-amz-json-1.0', 'x-amz-target': 'DynamoDB_20120810.ListTables' }, body: '{"Limit":1}', sendBody: '{"Limit":2}' });
-    expect(JSON.parse(res.body)).toEqual({ __type: 'com.amazon.coral.service#InvalidSignatureException', message: 'the request signature does not match: sign with the secret access key in .local/emulator-credentials.json' });
+    const res = await signedRaw(g.port, {
+      service: 'dynamodb',
+      headers: { 'content-type': 'application/x-amz-json-1.0', 'x-amz-target': 'DynamoDB_20120810.ListTables' },
+      body: '{"Limit":1}',
+      sendBody: '{"Limit":2}',
+    });
+    expect(JSON.parse(res.body)).toEqual({
+      __type: 'com.amazon.coral.service#InvalidSignatureException',
+      message: 'the request signature does not match: sign with the secret access key in .local/emulator-credentials.json',
+    });
     expect(g.passed()).toBe(0);
     client.destroy();
   });
 
   it('answers 413 to a body over the limit without reading it all', async () => {
     const g = await guarded('dynamodb', dynaliteListener(), { maxBodyBytes: 1024 });
-    const res = await signedRaw(g.port, { service: 'dynamodb', headers: { 'content-type': 'application/x-amz-json-1.0', 'x-amz-target': 'DynamoDB_20120810.ListTables' }, body: JSON.stringify({ pad: 'x'.repeat(2048) }) });
+    const res = await signedRaw(g.port, {
+      service: 'dynamodb',
+      headers: { 'content-type': 'application/x-amz-json-1.0', 'x-amz-target': 'DynamoDB_20120810.ListTables' },
+      body: JSON.stringify({ pad: 'x'.repeat(2048) }),
+    });
     expect(res.status).toBe(413);
     expect(JSON.parse(res.body).message).toBe('the request body is larger than 1024 bytes');
     expect(g.passed()).toBe(0);
@@ -388,9 +534,21 @@ describe('guardEmulator in front of dynalite', () => {
 
   it('refuses a credential scoped to another service, and a session token', async () => {
     const g = await guarded('dynamodb', dynaliteListener());
-    const s3Scoped = await signedRaw(g.port, { service: 's3', headers: { 'content-type': 'application/x-amz-json-1.0', 'x-amz-target': 'DynamoDB_20120810.ListTables', 'x-amz-content-sha256': 'UNSIGNED-PAYLOAD' }, body: '{}' });
-    expect(JSON.parse(s3Scoped.body).message).toBe('the credential is scoped to service \'s3\', but this emulator is \'dynamodb\'');
-    const token = await signedRaw(g.port, { service: 'dynamodb', headers: { 'content-type': 'application/x-amz-json-1.0', 'x-amz-target': 'DynamoDB_20120810.ListTables', 'x-amz-security-token': 'abc' }, body: '{}' });
+    const s3Scoped = await signedRaw(g.port, {
+      service: 's3',
+      headers: {
+        'content-type': 'application/x-amz-json-1.0',
+        'x-amz-target': 'DynamoDB_20120810.ListTables',
+        'x-amz-content-sha256': 'UNSIGNED-PAYLOAD',
+      },
+      body: '{}',
+    });
+    expect(JSON.parse(s3Scoped.body).message).toBe("the credential is scoped to service 's3', but this emulator is 'dynamodb'");
+    const token = await signedRaw(g.port, {
+      service: 'dynamodb',
+      headers: { 'content-type': 'application/x-amz-json-1.0', 'x-amz-target': 'DynamoDB_20120810.ListTables', 'x-amz-security-token': 'abc' },
+      body: '{}',
+    });
     expect(JSON.parse(token.body).__type).toBe('com.amazon.coral.service#UnrecognizedClientException');
     expect(g.passed()).toBe(0);
   });
@@ -398,7 +556,17 @@ describe('guardEmulator in front of dynalite', () => {
 
 describe('guardEmulator in front of S3', () => {
   const bucket = 'guarded-bucket';
-  const keys = ['with space.txt', 'ünïcödé/ключ.json', 'a+b.txt', '100%.txt', 'tilde~x', 'eq=sign&amp', 'nested/dir/file', 'star*(paren)\'s!', 'semi;colon,comma'];
+  const keys = [
+    'with space.txt',
+    'ünïcödé/ключ.json',
+    'a+b.txt',
+    '100%.txt',
+    'tilde~x',
+    'eq=sign&amp',
+    'nested/dir/file',
+    "star*(paren)'s!",
+    'semi;colon,comma',
+  ];
 
   it('passes PutObject, GetObject, ListObjectsV2 and DeleteObject for keys with special characters', async () => {
     const fake = fakeS3();
@@ -440,7 +608,14 @@ describe('guardEmulator in front of S3', () => {
     const g = await guarded('s3', fake.listener);
     const client = s3(g.endpoint);
     const bytes = Buffer.alloc(300_000, 7);
-    await client.send(new PutObjectCommand({ Bucket: bucket, Key: 'stream.bin', Body: Readable.from([bytes.subarray(0, 100_000), bytes.subarray(100_000)]), ContentLength: bytes.length }));
+    await client.send(
+      new PutObjectCommand({
+        Bucket: bucket,
+        Key: 'stream.bin',
+        Body: Readable.from([bytes.subarray(0, 100_000), bytes.subarray(100_000)]),
+        ContentLength: bytes.length,
+      }),
+    );
     const put = fake.seen.find((s) => s.method === 'PUT')!;
     // The SDK sends a stream as aws-chunked with a trailing checksum, its payload unsigned.
     expect(put.sha).toBe('STREAMING-UNSIGNED-PAYLOAD-TRAILER');
@@ -450,7 +625,12 @@ describe('guardEmulator in front of S3', () => {
 
   it.each([
     ['a wrong secret', WRONG_SECRET, 'SignatureDoesNotMatch', /signature does not match/],
-    ['the well-known S3RVER key', WRONG_KEY, 'InvalidAccessKeyId', /access key id is not this installation's: use the credentials in \.local\/emulator-credentials\.json/],
+    [
+      'the well-known S3RVER key',
+      WRONG_KEY,
+      'InvalidAccessKeyId',
+      /access key id is not this installation's: use the credentials in \.local\/emulator-credentials\.json/,
+    ],
   ])('refuses %s with 403 before the emulator sees the request', async (_, credentials, name, message) => {
     const fake = fakeS3();
     const g = await guarded('s3', fake.listener);
@@ -469,13 +649,23 @@ describe('guardEmulator in front of S3', () => {
     const g = await guarded('s3', fake.listener);
     const boundary = '----form';
     const body = `--${boundary}\r\nContent-Disposition: form-data; name="key"\r\n\r\nplanted.txt\r\n--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="x"\r\n\r\nowned\r\n--${boundary}--\r\n`;
-    const res = await raw(g.port, { method: 'POST', path: `/${bucket}`, headers: { origin: 'https://evil.example', 'content-type': `multipart/form-data; boundary=${boundary}` }, body });
+    const res = await raw(g.port, {
+      method: 'POST',
+      path: `/${bucket}`,
+      headers: { origin: 'https://evil.example', 'content-type': `multipart/form-data; boundary=${boundary}` },
+      body,
+    });
     expect(res.status).toBe(403);
     expect(res.headers['access-control-allow-origin']).toBeUndefined();
     expect(res.body).toContain('<Code>AccessDenied</Code>');
     expect(res.body).toContain('local mode&apos;s emulators answer no web pages');
     // The same POST without Origin (a non-browser) is refused as unsigned.
-    const bare = await raw(g.port, { method: 'POST', path: `/${bucket}`, headers: { 'content-type': `multipart/form-data; boundary=${boundary}` }, body });
+    const bare = await raw(g.port, {
+      method: 'POST',
+      path: `/${bucket}`,
+      headers: { 'content-type': `multipart/form-data; boundary=${boundary}` },
+      body,
+    });
     expect(bare.status).toBe(403);
     expect(bare.body).toContain('the request is not signed');
     expect(fake.seen).toEqual([]);
@@ -491,10 +681,26 @@ describe('guardEmulator in front of S3', () => {
     const hostErr = await rejection(host.send(new GetObjectCommand({ Bucket: bucket, Key: 'k' })));
     expect(hostErr.name).toBe('AccessDenied');
     expect(hostErr.message).toMatch(/Host header must be 127\.0\.0\.1:\d+, localhost:\d+ or \[::1\]:\d+, not 'attacker\.example:\d+'/);
-    const presigned = await signedRaw(g.port, { service: 's3', method: 'GET', path: `/${bucket}/k`, presign: true, headers: { 'x-amz-content-sha256': 'UNSIGNED-PAYLOAD' } });
+    const presigned = await signedRaw(g.port, {
+      service: 's3',
+      method: 'GET',
+      path: `/${bucket}/k`,
+      presign: true,
+      headers: { 'x-amz-content-sha256': 'UNSIGNED-PAYLOAD' },
+    });
     expect(presigned.status).toBe(403);
     expect(presigned.body).toContain('presigned URLs (query-string authentication) are not accepted');
-    const chunked = await signedRaw(g.port, { service: 's3', method: 'PUT', path: `/${bucket}/k`, headers: { 'x-amz-content-sha256': 'STREAMING-AWS4-HMAC-SHA256-PAYLOAD', 'content-encoding': 'aws-chunked', 'x-amz-decoded-content-length': '1' }, body: '1;chunk-signature=00\r\nx\r\n0;chunk-signature=00\r\n\r\n' });
+    const chunked = await signedRaw(g.port, {
+      service: 's3',
+      method: 'PUT',
+      path: `/${bucket}/k`,
+      headers: {
+        'x-amz-content-sha256': 'STREAMING-AWS4-HMAC-SHA256-PAYLOAD',
+        'content-encoding': 'aws-chunked',
+        'x-amz-decoded-content-length': '1',
+      },
+      body: '1;chunk-signature=00\r\nx\r\n0;chunk-signature=00\r\n\r\n',
+    });
     expect(chunked.status).toBe(403);
     expect(chunked.body).toContain('chunk-signed uploads (x-amz-content-sha256: STREAMING-AWS4-HMAC-SHA256-PAYLOAD) are not supported');
     const unsignedSha = await signedRaw(g.port, { service: 's3', method: 'GET', path: `/${bucket}/k` });
@@ -506,7 +712,14 @@ describe('guardEmulator in front of S3', () => {
     expect(skewed.$metadata?.httpStatusCode).toBe(403);
     expect(fake.seen).toEqual([]);
     expect(g.passed()).toBe(0);
-    expect(g.refusals.map((r) => r.code)).toEqual(['AccessDenied', 'AccessDenied', 'AccessDenied', 'SignatureDoesNotMatch', 'SignatureDoesNotMatch', 'RequestTimeTooSkewed']);
+    expect(g.refusals.map((r) => r.code)).toEqual([
+      'AccessDenied',
+      'AccessDenied',
+      'AccessDenied',
+      'SignatureDoesNotMatch',
+      'SignatureDoesNotMatch',
+      'RequestTimeTooSkewed',
+    ]);
     for (const c of [origin, host, client]) c.destroy();
   });
 
@@ -514,10 +727,13 @@ describe('guardEmulator in front of S3', () => {
     const fake = fakeS3();
     const g = await guarded('s3', fake.listener);
     const client = s3(g.endpoint);
-    client.middlewareStack.add((next) => async (args) => {
-      (args.request as { query: Record<string, string> }).query.prefix = 'other';
-      return next(args);
-    }, { step: 'finalizeRequest', name: 'tamper', priority: 'low' });
+    client.middlewareStack.add(
+      (next) => async (args) => {
+        (args.request as { query: Record<string, string> }).query.prefix = 'other';
+        return next(args);
+      },
+      { step: 'finalizeRequest', name: 'tamper', priority: 'low' },
+    );
     expect((await rejection(client.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: 'mine' })))).name).toBe('SignatureDoesNotMatch');
     expect(fake.seen).toEqual([]);
     client.destroy();

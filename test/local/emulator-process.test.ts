@@ -92,12 +92,14 @@ function alive(pid: number): boolean {
 
 const TABLE = 'events';
 async function createTable(client: DynamoDBClient): Promise<void> {
-  await client.send(new CreateTableCommand({
-    TableName: TABLE,
-    BillingMode: 'PAY_PER_REQUEST',
-    AttributeDefinitions: [{ AttributeName: 'pk', AttributeType: 'S' }],
-    KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }],
-  }));
+  await client.send(
+    new CreateTableCommand({
+      TableName: TABLE,
+      BillingMode: 'PAY_PER_REQUEST',
+      AttributeDefinitions: [{ AttributeName: 'pk', AttributeType: 'S' }],
+      KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }],
+    }),
+  );
 }
 
 function post(port: number, headers: Record<string, string>): Promise<{ status: number; body: string; allowOrigin: string | undefined }> {
@@ -114,7 +116,7 @@ function post(port: number, headers: Record<string, string>): Promise<{ status: 
 }
 
 describe('startEmulatorProcess (dynamodb)', () => {
-  it('serves dynalite in a child process to the installation\'s credentials only', async () => {
+  it("serves dynalite in a child process to the installation's credentials only", async () => {
     const p = await start({ kind: 'dynamodb' });
     expect(p.endpoint).toBe(`http://127.0.0.1:${p.port}`);
     expect(p.pid()).not.toBe(process.pid);
@@ -123,22 +125,33 @@ describe('startEmulatorProcess (dynamodb)', () => {
     await client.send(new PutItemCommand({ TableName: TABLE, Item: { pk: { S: 'a' }, n: { N: '1' } } }));
     expect((await client.send(new GetItemCommand({ TableName: TABLE, Key: { pk: { S: 'a' } } }))).Item?.n?.N).toBe('1');
 
-    const wrong = await ddb(p.endpoint, { accessKeyId: credentials.accessKeyId, secretAccessKey: 'x'.repeat(40) }).send(new ListTablesCommand({})).catch((e: Error) => e);
+    const wrong = await ddb(p.endpoint, { accessKeyId: credentials.accessKeyId, secretAccessKey: 'x'.repeat(40) })
+      .send(new ListTablesCommand({}))
+      .catch((e: Error) => e);
     expect((wrong as Error).name).toBe('InvalidSignatureException');
-    const other = await ddb(p.endpoint, { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' }).send(new ListTablesCommand({})).catch((e: Error) => e);
+    const other = await ddb(p.endpoint, { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' })
+      .send(new ListTablesCommand({}))
+      .catch((e: Error) => e);
     expect((other as Error).name).toBe('UnrecognizedClientException');
     expect((other as Error).message).toContain('use the credentials in .local/emulator-credentials.json');
 
-    const fromPage = await post(p.port, { origin: 'https://evil.example', 'content-type': 'application/x-amz-json-1.0', 'x-amz-target': 'DynamoDB_20120810.ListTables' });
+    const fromPage = await post(p.port, {
+      origin: 'https://evil.example',
+      'content-type': 'application/x-amz-json-1.0',
+      'x-amz-target': 'DynamoDB_20120810.ListTables',
+    });
     expect(fromPage.status).toBe(400);
     expect(fromPage.allowOrigin).toBeUndefined();
     expect(JSON.parse(fromPage.body)).toMatchObject({ __type: 'com.amazon.coral.service#AccessDeniedException' });
     // An SDK request with an Origin header added is refused just the same.
     const withOrigin = ddb(p.endpoint);
-    withOrigin.middlewareStack.add((next) => async (args) => {
-      (args.request as { headers: Record<string, string> }).headers.origin = 'http://localhost:5173';
-      return next(args);
-    }, { step: 'build', name: 'addOrigin' });
+    withOrigin.middlewareStack.add(
+      (next) => async (args) => {
+        (args.request as { headers: Record<string, string> }).headers.origin = 'http://localhost:5173';
+        return next(args);
+      },
+      { step: 'build', name: 'addOrigin' },
+    );
     expect(((await withOrigin.send(new ListTablesCommand({})).catch((e: Error) => e)) as Error).message).toMatch(/answer no web pages/);
   });
 
@@ -191,7 +204,13 @@ describe('startEmulatorProcess (dynamodb)', () => {
   });
 
   it('close() during a restart leaves no child running', async () => {
-    const p = await startEmulatorProcess({ kind: 'dynamodb', dir: join(dir, 'dynamodb'), credentials, restartDelayMs: 0, logger: recordingLogger().logger });
+    const p = await startEmulatorProcess({
+      kind: 'dynamodb',
+      dir: join(dir, 'dynamodb'),
+      credentials,
+      restartDelayMs: 0,
+      logger: recordingLogger().logger,
+    });
     const pid = p.pid()!;
     process.kill(pid, 'SIGKILL');
     await until('the crash is seen', () => p.pid() === undefined);
@@ -213,32 +232,56 @@ describe('startEmulatorProcess (dynamodb)', () => {
   it('reports why a child could not start', async () => {
     const file = join(dir, 'a-file');
     await writeFile(file, '');
-    const err = await startEmulatorProcess({ kind: 'dynamodb', dir: join(file, 'dynamodb'), credentials, logger: recordingLogger().logger }).catch((e: Error) => e);
-    expect((err as Error).message).toMatch(/^the DynamoDB emulator \(dynalite\) could not start: ENOTDIR: not a directory, mkdir '.*a-file\/dynamodb'$/);
+    const err = await startEmulatorProcess({ kind: 'dynamodb', dir: join(file, 'dynamodb'), credentials, logger: recordingLogger().logger }).catch(
+      (e: Error) => e,
+    );
+    expect((err as Error).message).toMatch(
+      /^the DynamoDB emulator \(dynalite\) could not start: ENOTDIR: not a directory, mkdir '.*a-file\/dynamodb'$/,
+    );
   });
 
   it('fails with a clear message when the database stays locked', async () => {
     const holder = await start({ kind: 'dynamodb' });
-    const err = await startEmulatorProcess({ kind: 'dynamodb', dir: join(dir, 'dynamodb'), credentials, lockWaitMs: 300, logger: recordingLogger().logger }).catch((e: Error) => e);
-    expect((err as Error).message).toMatch(/^the DynamoDB emulator \(dynalite\) could not start: dynalite's database .*dynamodb is locked by another process \(LevelDB allows one\)/);
+    const err = await startEmulatorProcess({
+      kind: 'dynamodb',
+      dir: join(dir, 'dynamodb'),
+      credentials,
+      lockWaitMs: 300,
+      logger: recordingLogger().logger,
+    }).catch((e: Error) => e);
+    expect((err as Error).message).toMatch(
+      /^the DynamoDB emulator \(dynalite\) could not start: dynalite's database .*dynamodb is locked by another process \(LevelDB allows one\)/,
+    );
     // The holder is untouched.
     await ddb(holder.endpoint).send(new ListTablesCommand({}));
   });
 
   it('fails with a clear message when the port stays taken', async () => {
     const holder = await start({ kind: 'dynamodb' });
-    const err = await startEmulatorProcess({ kind: 's3', dir: join(dir, 'other'), port: holder.port, credentials, lockWaitMs: 300, logger: recordingLogger().logger }).catch((e: Error) => e);
-    expect((err as Error).message).toBe(`the S3 emulator could not start: port ${holder.port} on 127.0.0.1 is in use: is another local mode running, or an earlier emulator process still exiting? Waited 300 ms`);
+    const err = await startEmulatorProcess({
+      kind: 's3',
+      dir: join(dir, 'other'),
+      port: holder.port,
+      credentials,
+      lockWaitMs: 300,
+      logger: recordingLogger().logger,
+    }).catch((e: Error) => e);
+    expect((err as Error).message).toBe(
+      `the S3 emulator could not start: port ${holder.port} on 127.0.0.1 is in use: is another local mode running, or an earlier emulator process still exiting? Waited 300 ms`,
+    );
   });
 
-  it('opens the database after a SIGKILLed local mode\'s emulator lets go of it', async () => {
+  it("opens the database after a SIGKILLed local mode's emulator lets go of it", async () => {
     // A separate "local mode" process that starts the emulator, reports its port, then is SIGKILLed.
     const script = join(dir, 'old-local-mode.mjs');
-    await writeFile(script, [
-      `const { startEmulatorProcess } = await import(${JSON.stringify(new URL('../../local/emulator-process.ts', import.meta.url).href)});`,
-      `const p = await startEmulatorProcess({ kind: 'dynamodb', dir: ${JSON.stringify(join(dir, 'dynamodb'))}, credentials: ${JSON.stringify(credentials)}, logger: { debug() {}, info() {}, warn() {}, error() {} } });`,
-      'process.send({ port: p.port, pid: p.pid() });',
-    ].join('\n'));
+    await writeFile(
+      script,
+      [
+        `const { startEmulatorProcess } = await import(${JSON.stringify(new URL('../../local/emulator-process.ts', import.meta.url).href)});`,
+        `const p = await startEmulatorProcess({ kind: 'dynamodb', dir: ${JSON.stringify(join(dir, 'dynamodb'))}, credentials: ${JSON.stringify(credentials)}, logger: { debug() {}, info() {}, warn() {}, error() {} } });`,
+        'process.send({ port: p.port, pid: p.pid() });',
+      ].join('\n'),
+    );
     const old: ChildProcess = fork(script, [], { cwd: REPO, execArgv: ['--import', 'tsx'], stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
     const info = await new Promise<{ port: number; pid: number }>((resolve, reject) => {
       old.once('message', (m) => resolve(m as { port: number; pid: number }));
@@ -261,13 +304,22 @@ describe('startEmulatorProcess (s3)', () => {
     await client.send(new CreateBucketCommand({ Bucket: 'archive' }));
     await client.send(new PutObjectCommand({ Bucket: 'archive', Key: 'a b/ü+%.txt', Body: 'kept' }));
 
-    const wrong = await s3(p.endpoint, { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' }).send(new PutObjectCommand({ Bucket: 'archive', Key: 'x', Body: 'y' })).catch((e: Error) => e);
+    const wrong = await s3(p.endpoint, { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' })
+      .send(new PutObjectCommand({ Bucket: 'archive', Key: 'x', Body: 'y' }))
+      .catch((e: Error) => e);
     expect((wrong as Error).name).toBe('InvalidAccessKeyId');
 
     // A body large enough for the SDK to ask for 100-continue, and a streamed one (aws-chunked).
     const big = Buffer.alloc(3 * 1024 * 1024, 'x');
     await client.send(new PutObjectCommand({ Bucket: 'archive', Key: 'big', Body: big }));
-    await client.send(new PutObjectCommand({ Bucket: 'archive', Key: 'streamed', Body: Readable.from([big.subarray(0, 1000), big.subarray(1000)]), ContentLength: big.length }));
+    await client.send(
+      new PutObjectCommand({
+        Bucket: 'archive',
+        Key: 'streamed',
+        Body: Readable.from([big.subarray(0, 1000), big.subarray(1000)]),
+        ContentLength: big.length,
+      }),
+    );
     for (const key of ['big', 'streamed']) {
       const o = await client.send(new GetObjectCommand({ Bucket: 'archive', Key: key }));
       expect(Buffer.from(await o.Body!.transformToByteArray()).equals(big)).toBe(true);

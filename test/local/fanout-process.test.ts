@@ -42,7 +42,11 @@ function variant(label: string): string {
 }
 
 async function post(body: string): Promise<number> {
-  const res = await fetch(`${pipeline.url}/webhook`, { method: 'POST', body, headers: { 'content-type': 'application/json', [SIGNATURE_HEADER]: sign(body, SECRET) } });
+  const res = await fetch(`${pipeline.url}/webhook`, {
+    method: 'POST',
+    body,
+    headers: { 'content-type': 'application/json', [SIGNATURE_HEADER]: sign(body, SECRET) },
+  });
   await res.arrayBuffer();
   return res.status;
 }
@@ -95,7 +99,13 @@ describe('the fan-out process', () => {
   });
 
   it('reports a configuration the fan-out cannot start with as a ConfigurationError, and starts nothing', async () => {
-    const failing = startLocalPipeline({ dir: join(dir, 'bad'), port: 0, secret: SECRET, env: { HANDLERS_CONFIG: '{"autoModeration": "yes"' }, projectDir: dir });
+    const failing = startLocalPipeline({
+      dir: join(dir, 'bad'),
+      port: 0,
+      secret: SECRET,
+      env: { HANDLERS_CONFIG: '{"autoModeration": "yes"' },
+      projectDir: dir,
+    });
     await expect(failing).rejects.toBeInstanceOf(ConfigurationError);
     // The folder's lock was released: another start in it works.
     const again = await startLocalPipeline({ dir: join(dir, 'bad'), port: 0, secret: SECRET, env: {}, projectDir: dir });
@@ -103,6 +113,8 @@ describe('the fan-out process', () => {
   });
 
   it("refuses fanout: 'process' with handler objects, which cannot cross to another process", async () => {
-    await expect(startLocalPipeline({ dir: join(dir, 'objects'), port: 0, secret: SECRET, fanout: 'process', handlers: [] })).rejects.toThrow(/fanout: 'process' cannot run handlers/);
+    await expect(startLocalPipeline({ dir: join(dir, 'objects'), port: 0, secret: SECRET, fanout: 'process', handlers: [] })).rejects.toThrow(
+      /fanout: 'process' cannot run handlers/,
+    );
   });
 });

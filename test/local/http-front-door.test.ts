@@ -2,7 +2,15 @@ import { Agent, request } from 'node:http';
 import { connect, type Socket } from 'node:net';
 import type { APIGatewayProxyEvent } from 'aws-lambda';
 import { afterEach, describe, expect, it } from 'vitest';
-import { HEADERS_TIMEOUT_MS, MAX_CONNECTIONS, REQUEST_TIMEOUT_MS, startFrontDoor, type FrontDoor, PortUnavailableError, type WebhookExchange } from '../../local/http-front-door.js';
+import {
+  HEADERS_TIMEOUT_MS,
+  MAX_CONNECTIONS,
+  REQUEST_TIMEOUT_MS,
+  startFrontDoor,
+  type FrontDoor,
+  PortUnavailableError,
+  type WebhookExchange,
+} from '../../local/http-front-door.js';
 import { startLocalPipeline } from '../../local/pipeline.js';
 import { sign } from '../../lambda/core/signature.js';
 import { precheckWebhook } from '../../lambda/core/receive.js';
@@ -29,17 +37,29 @@ async function recordingDoor(opts: { maxBodyBytes?: number } = {}) {
 }
 
 /** A raw HTTP request, so headers (case, repeats) and bodies are exactly what the test says. */
-function rawRequest(url: string, opts: { method?: string; path: string; headers?: Array<[string, string]>; body?: Buffer }): Promise<{ status: number; headers: Record<string, string | string[] | undefined>; body: string }> {
+function rawRequest(
+  url: string,
+  opts: { method?: string; path: string; headers?: Array<[string, string]>; body?: Buffer },
+): Promise<{ status: number; headers: Record<string, string | string[] | undefined>; body: string }> {
   return new Promise((resolve, reject) => {
     const u = new URL(opts.path, url);
     const headers: Array<[string, string]> = [['Host', u.host], ...(opts.headers ?? [])];
     if (!headers.some(([k]) => k.toLowerCase() === 'transfer-encoding')) headers.push(['Content-Length', String(opts.body?.length ?? 0)]);
     // A flat [name, value, …] array keeps names' case and repeats exactly as given.
-    const req = request({ host: u.hostname, port: u.port, path: `${u.pathname}${u.search}`, method: opts.method ?? 'POST', headers: headers.flat() as unknown as Record<string, string> }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString('utf8') }));
-    });
+    const req = request(
+      {
+        host: u.hostname,
+        port: u.port,
+        path: `${u.pathname}${u.search}`,
+        method: opts.method ?? 'POST',
+        headers: headers.flat() as unknown as Record<string, string>,
+      },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString('utf8') }));
+      },
+    );
     req.on('error', reject);
     req.end(opts.body);
   });
@@ -51,7 +71,12 @@ describe('local front door (API Gateway stand-in)', () => {
     const body = Buffer.from('{"event":"message.didCreate","text":"héllo 👋"}', 'utf8');
     const res = await rawRequest(door.url, {
       path: '/webhook?x=1',
-      headers: [['X-Amity-Signature', 'c2ln'], ['Content-Type', 'application/json'], ['X-Repeat', 'a'], ['X-Repeat', 'b']],
+      headers: [
+        ['X-Amity-Signature', 'c2ln'],
+        ['Content-Type', 'application/json'],
+        ['X-Repeat', 'a'],
+        ['X-Repeat', 'b'],
+      ],
       body,
     });
     expect(res).toMatchObject({ status: 200, body: '{}' });
@@ -113,14 +138,17 @@ describe('local front door (API Gateway stand-in)', () => {
     expect(events).toHaveLength(1);
   });
 
-  it('answers 413 by default for a body declared larger than API Gateway\'s 10 MB', async () => {
+  it("answers 413 by default for a body declared larger than API Gateway's 10 MB", async () => {
     const { door } = await recordingDoor();
     const res = await new Promise<number>((resolve, reject) => {
       const u = new URL('/webhook', door.url);
-      const req = request({ host: u.hostname, port: u.port, path: u.pathname, method: 'POST', headers: { 'content-length': String(10 * 1024 * 1024 + 1) } }, (r) => {
-        r.resume();
-        resolve(r.statusCode ?? 0);
-      });
+      const req = request(
+        { host: u.hostname, port: u.port, path: u.pathname, method: 'POST', headers: { 'content-length': String(10 * 1024 * 1024 + 1) } },
+        (r) => {
+          r.resume();
+          resolve(r.statusCode ?? 0);
+        },
+      );
       req.on('error', reject);
       req.flushHeaders();
     });
@@ -170,10 +198,11 @@ describe('local front door (API Gateway stand-in)', () => {
       events.push(event);
       return { statusCode: 200, headers: {}, body: '{}' };
     });
-    const open = (): Promise<Socket> => new Promise((resolve, reject) => {
-      const s = connect(door.port, '127.0.0.1', () => resolve(s));
-      s.on('error', reject);
-    });
+    const open = (): Promise<Socket> =>
+      new Promise((resolve, reject) => {
+        const s = connect(door.port, '127.0.0.1', () => resolve(s));
+        s.on('error', reject);
+      });
     const held = [await open(), await open()];
     const third = await open();
     const closed = await new Promise<boolean>((resolve) => {
@@ -185,7 +214,8 @@ describe('local front door (API Gateway stand-in)', () => {
     // The cap counts open connections only: once they close, requests are served again.
     await new Promise((r) => setImmediate(r));
     let status = 0;
-    for (let i = 0; i < 50 && status !== 200; i++) status = (await rawRequest(door.url, { method: 'GET', path: '/healthz' }).catch(() => ({ status: 0 }))).status;
+    for (let i = 0; i < 50 && status !== 200; i++)
+      status = (await rawRequest(door.url, { method: 'GET', path: '/healthz' }).catch(() => ({ status: 0 }))).status;
     expect(status).toBe(200);
   });
 
@@ -204,7 +234,16 @@ describe('duplicate signature headers through the front door', () => {
     try {
       const body = Buffer.from('{"event":"message.didCreate","data":{}}');
       const good = sign(body, 'the-secret');
-      for (const lines of [[['x-amity-signature', good], ['x-amity-signature', 'bogus']], [['X-Amity-Signature', 'bogus'], ['x-amity-signature', good]]] as Array<Array<[string, string]>>) {
+      for (const lines of [
+        [
+          ['x-amity-signature', good],
+          ['x-amity-signature', 'bogus'],
+        ],
+        [
+          ['X-Amity-Signature', 'bogus'],
+          ['x-amity-signature', good],
+        ],
+      ] as Array<Array<[string, string]>>) {
         const res = await rawRequest(p.url, { path: '/webhook', headers: lines, body });
         expect(res).toMatchObject({ status: 401, body: '{"message":"more than one x-amity-signature header"}' });
       }
@@ -216,7 +255,7 @@ describe('duplicate signature headers through the front door', () => {
   });
 });
 
-describe('answers from the head, before reading the body (the receiver\'s precheck)', () => {
+describe("answers from the head, before reading the body (the receiver's precheck)", () => {
   const KNOWN = ['default', 'partner'];
   const SECRET = 'the-secret';
 
@@ -228,10 +267,13 @@ describe('answers from the head, before reading the body (the receiver\'s preche
     const metrics = new RecordingMetrics();
     const door = await startFrontDoor({ port: 0, onWebhook: (x) => exchanges.push(x) });
     doors.push(door);
-    door.serve(async (event) => {
-      events.push(event);
-      return { statusCode: 200, headers: { 'content-type': 'application/json' }, body: '{}' };
-    }, (head) => precheckWebhook(head, { logger, metrics, knownSources: KNOWN }));
+    door.serve(
+      async (event) => {
+        events.push(event);
+        return { statusCode: 200, headers: { 'content-type': 'application/json' }, body: '{}' };
+      },
+      (head) => precheckWebhook(head, { logger, metrics, knownSources: KNOWN }),
+    );
     return { door, events, exchanges, logger, metrics };
   }
 
@@ -265,24 +307,41 @@ describe('answers from the head, before reading the body (the receiver\'s preche
 
   it.each([
     ['no signature', '/webhook', ['Content-Type: application/json'], 401, { message: 'missing x-amity-signature' }, 'SignatureMissing'],
-    ['two signature lines', '/webhook', ['x-amity-signature: a', 'X-Amity-Signature: b'], 401, { message: 'more than one x-amity-signature header' }, 'SignatureInvalid'],
+    [
+      'two signature lines',
+      '/webhook',
+      ['x-amity-signature: a', 'X-Amity-Signature: b'],
+      401,
+      { message: 'more than one x-amity-signature header' },
+      'SignatureInvalid',
+    ],
     ['a blank signature', '/webhook/partner', ['x-amity-signature:  '], 401, { message: 'missing x-amity-signature' }, 'SignatureMissing'],
     ['only the legacy x-eko-signature', '/webhook', ['X-Eko-Signature: c2ln'], 200, {}, 'LegacyDropped'],
-    ['a source that is no source name', '/webhook/Bad%20Name', ['x-amity-signature: c2ln'], 404, { message: 'unknown webhook source \'Bad Name\'' }, 'UnknownSource'],
-    ['a source not configured', '/webhook/nope', ['x-amity-signature: c2ln'], 404, { message: 'unknown webhook source \'nope\'' }, 'UnknownSource'],
-  ] as const)('%s: the receiver\'s answer before any of a declared 5 MB body is sent, the connection closed, the receiver not called', async (_label, path, lines, status, answer, metric) => {
-    const { door, events, exchanges, metrics } = await precheckedDoor();
-    const res = await headOnly(door.port, requestHead(path, [...lines]));
-    expect(res.status).toBe(status);
-    expect(JSON.parse(res.body)).toEqual(answer);
-    expect(res.headers['content-type']).toBe('application/json');
-    expect(res.headers.connection).toBe('close');
-    expect(events).toEqual([]);
-    expect(metrics.calls.map((c) => c.name)).toEqual(['Received', metric]);
-    expect(exchanges).toHaveLength(1);
-    expect(exchanges[0]).toMatchObject({ method: 'POST', target: path, status, bodyNotRead: true });
-    expect(exchanges[0]?.body).toHaveLength(0);
-  });
+    [
+      'a source that is no source name',
+      '/webhook/Bad%20Name',
+      ['x-amity-signature: c2ln'],
+      404,
+      { message: "unknown webhook source 'Bad Name'" },
+      'UnknownSource',
+    ],
+    ['a source not configured', '/webhook/nope', ['x-amity-signature: c2ln'], 404, { message: "unknown webhook source 'nope'" }, 'UnknownSource'],
+  ] as const)(
+    "%s: the receiver's answer before any of a declared 5 MB body is sent, the connection closed, the receiver not called",
+    async (_label, path, lines, status, answer, metric) => {
+      const { door, events, exchanges, metrics } = await precheckedDoor();
+      const res = await headOnly(door.port, requestHead(path, [...lines]));
+      expect(res.status).toBe(status);
+      expect(JSON.parse(res.body)).toEqual(answer);
+      expect(res.headers['content-type']).toBe('application/json');
+      expect(res.headers.connection).toBe('close');
+      expect(events).toEqual([]);
+      expect(metrics.calls.map((c) => c.name)).toEqual(['Received', metric]);
+      expect(exchanges).toHaveLength(1);
+      expect(exchanges[0]).toMatchObject({ method: 'POST', target: path, status, bodyNotRead: true });
+      expect(exchanges[0]?.body).toHaveLength(0);
+    },
+  );
 
   it('closes the connection unread for a chunked body too (its length is unknown)', async () => {
     const { door, events } = await precheckedDoor();
@@ -297,7 +356,10 @@ describe('answers from the head, before reading the body (the receiver\'s preche
     await rawRequest(door.url, { path: '/webhook/partner', body: Buffer.alloc(1234, 0x61) });
     await headOnly(door.port, requestHead('/webhook/%1B%5D52%3Bc%3BZXZpbA%3D%3D%07', ['x-amity-signature: c2ln']));
     expect(logger.entries.map((e) => [e.message, e.fields])).toEqual([
-      ['rejected: no x-amity-signature header', { source: 'partner', requestId: expect.stringMatching(/^[0-9a-f-]{36}$/), bodyBytes: 1234, reason: 'missing' }],
+      [
+        'rejected: no x-amity-signature header',
+        { source: 'partner', requestId: expect.stringMatching(/^[0-9a-f-]{36}$/), bodyBytes: 1234, reason: 'missing' },
+      ],
       ['rejected: invalid webhook source name in path', { source: '(not a source name)', requestId: expect.any(String), bodyBytes: 5_000_000 }],
     ]);
     expect(logger.lines().join('\n')).not.toContain('ZXZpbA');
@@ -311,7 +373,11 @@ describe('answers from the head, before reading the body (the receiver\'s preche
 
     const body = '{"event":"message.didCreate"}';
     const accepted = await new Promise<string>((resolve, reject) => {
-      const socket = connect(door.port, '127.0.0.1', () => socket.write(requestHead('/webhook/partner', ['Expect: 100-continue', `x-amity-signature: ${sign(body, SECRET)}`, 'Connection: close'], body.length)));
+      const socket = connect(door.port, '127.0.0.1', () =>
+        socket.write(
+          requestHead('/webhook/partner', ['Expect: 100-continue', `x-amity-signature: ${sign(body, SECRET)}`, 'Connection: close'], body.length),
+        ),
+      );
       let raw = '';
       socket.on('data', (c: Buffer) => {
         const before = raw;
@@ -342,15 +408,26 @@ describe('answers from the head, before reading the body (the receiver\'s preche
     const { door, events } = await precheckedDoor();
     const agent = new Agent({ keepAlive: true, maxSockets: 1 });
     try {
-      const post = (headers: Record<string, string>, body: string) => new Promise<{ status: number; reused: boolean; connection: string | undefined }>((resolve, reject) => {
-        const u = new URL('/webhook', door.url);
-        const req = request({ host: u.hostname, port: u.port, path: u.pathname, method: 'POST', headers: { ...headers, 'content-length': String(Buffer.byteLength(body)) }, agent }, (res) => {
-          res.resume();
-          res.on('end', () => resolve({ status: res.statusCode ?? 0, reused: req.reusedSocket, connection: res.headers.connection }));
+      const post = (headers: Record<string, string>, body: string) =>
+        new Promise<{ status: number; reused: boolean; connection: string | undefined }>((resolve, reject) => {
+          const u = new URL('/webhook', door.url);
+          const req = request(
+            {
+              host: u.hostname,
+              port: u.port,
+              path: u.pathname,
+              method: 'POST',
+              headers: { ...headers, 'content-length': String(Buffer.byteLength(body)) },
+              agent,
+            },
+            (res) => {
+              res.resume();
+              res.on('end', () => resolve({ status: res.statusCode ?? 0, reused: req.reusedSocket, connection: res.headers.connection }));
+            },
+          );
+          req.on('error', reject);
+          req.end(body);
         });
-        req.on('error', reject);
-        req.end(body);
-      });
       const refused = await post({}, 'x'.repeat(10_000));
       expect(refused).toEqual({ status: 401, reused: false, connection: 'keep-alive' });
       const next = await post({ 'x-amity-signature': 'c2ln' }, '{"event":"x"}');
@@ -387,12 +464,19 @@ describe('admin routes and logs', () => {
 
   it('does not refuse a webhook for an Origin header: the signature decides', async () => {
     const { door, events } = await recordingDoor();
-    const res = await rawRequest(door.url, { path: '/webhook', headers: [['Origin', 'https://example.com'], ['x-amity-signature', 'c2ln']], body: Buffer.from('{}') });
+    const res = await rawRequest(door.url, {
+      path: '/webhook',
+      headers: [
+        ['Origin', 'https://example.com'],
+        ['x-amity-signature', 'c2ln'],
+      ],
+      body: Buffer.from('{}'),
+    });
     expect(res.status).toBe(200);
     expect(events).toHaveLength(1);
   });
 
-  it('logs a failed request by its route, never its path (the caller\'s text)', async () => {
+  it("logs a failed request by its route, never its path (the caller's text)", async () => {
     const logger = new RecordingLogger();
     const door = await startFrontDoor({ port: 0, logger });
     doors.push(door);
@@ -401,6 +485,8 @@ describe('admin routes and logs', () => {
     });
     const res = await rawRequest(door.url, { path: '/webhook/%1B%5D52%3Bc%3BZXZpbA%3D%3D%07?q=%1B', body: Buffer.from('{}') });
     expect(res.status).toBe(500);
-    expect(logger.entries).toEqual([{ level: 'error', message: 'local front door: request failed', fields: { error: 'bug', method: 'POST', route: '/webhook/{source}' } }]);
+    expect(logger.entries).toEqual([
+      { level: 'error', message: 'local front door: request failed', fields: { error: 'bug', method: 'POST', route: '/webhook/{source}' } },
+    ]);
   });
 });

@@ -117,7 +117,7 @@ describe('inbox MAC', () => {
     expect(inboxMacProblem(key, objectKey, body, { 'Local-Mac': mac() })).toBeUndefined();
   });
 
-  it('does not verify for another object key, another body or another installation\'s key', () => {
+  it("does not verify for another object key, another body or another installation's key", () => {
     const metadata = { [INBOX_MAC_METADATA]: mac() };
     expect(inboxMacProblem(key, claimCheckKey(AT, eventIdOf(body)), body, metadata)).toMatch(/does not match its key and body/);
     expect(inboxMacProblem(key, objectKey, Buffer.concat([body, Buffer.from(' ')]), metadata)).toMatch(/does not match/);
@@ -137,7 +137,7 @@ describe('inbox MAC', () => {
 });
 
 describe('InboxMacBlobStore (against the S3 emulator)', () => {
-  it('puts inbox objects with the MAC beside the caller\'s metadata, and reads them back', async () => {
+  it("puts inbox objects with the MAC beside the caller's metadata, and reads them back", async () => {
     const body = Buffer.from(flagBody('genuine-claim-check'));
     const objectKey = claimCheckKey(AT, eventIdOf(body));
     await inbox().put(objectKey, body, { metadata: { 'event-id': eventIdOf(body) } });
@@ -153,7 +153,9 @@ describe('InboxMacBlobStore (against the S3 emulator)', () => {
     const text = flagBody('planted-claim-check');
     const objectKey = claimCheckKey(AT, eventIdOf(text));
     await plant(objectKey, text, toBlobMetadata(attributesOf(text, 'planted')));
-    const err = await inbox().get(objectKey).catch((e: unknown) => e);
+    const err = await inbox()
+      .get(objectKey)
+      .catch((e: unknown) => e);
     expect(err).toBeInstanceOf(UnauthenticatedInboxObjectError);
     expect((err as UnauthenticatedInboxObjectError).key).toBe(objectKey);
     expect((err as Error).message).toBe(
@@ -176,7 +178,7 @@ describe('InboxMacBlobStore (against the S3 emulator)', () => {
     expect((await inbox().get(original)).body.equals(body)).toBe(true);
   });
 
-  it('refuses an object whose MAC was made under another installation\'s key', async () => {
+  it("refuses an object whose MAC was made under another installation's key", async () => {
     const body = Buffer.from(flagBody('other-installation'));
     const objectKey = spillKey(AT, eventIdOf(body));
     await inbox(Buffer.alloc(32, 1)).put(objectKey, body);
@@ -200,14 +202,18 @@ describe('InboxMacBlobStore (against the S3 emulator)', () => {
   });
 });
 
-describe('the fan-out with local mode\'s inbox', () => {
+describe("the fan-out with local mode's inbox", () => {
   function fanoutWith() {
     const calls: Call[] = [];
     const store = new InMemoryEventStore();
     const archive = new InMemoryArchiveStream();
     const logger = new RecordingLogger();
     const deps: FanoutDeps = {
-      archive, store, logger, metrics: new RecordingMetrics(), eventRetentionDays: 90,
+      archive,
+      store,
+      logger,
+      metrics: new RecordingMetrics(),
+      eventRetentionDays: 90,
       handlers: [recordingHandler('auto-moderation', ['*'], calls)],
       blobs: inbox(),
     };
@@ -227,7 +233,9 @@ describe('the fan-out with local mode\'s inbox', () => {
     expect(archive.lines).toEqual([]);
     expect(calls).toEqual([]);
     expect(await exists(objectKey)).toBe(true);
-    expect(logger.at('error')).toMatchObject([{ fields: { error: expect.stringContaining(`inbox object ${objectKey} was not written by this installation`) } }]);
+    expect(logger.at('error')).toMatchObject([
+      { fields: { error: expect.stringContaining(`inbox object ${objectKey} was not written by this installation`) } },
+    ]);
   });
 
   it('neither stores nor dispatches a planted claim check', async () => {

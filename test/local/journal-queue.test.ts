@@ -43,13 +43,18 @@ function recordingConsumer(decide: (r: SQSRecord) => boolean = () => true) {
   return { consumer, batches, bodies };
 }
 
-const journalLines = () => readFileSync(join(dir, 'journal.ndjson'), 'utf8').split('\n').filter((l) => l !== '');
+const journalLines = () =>
+  readFileSync(join(dir, 'journal.ndjson'), 'utf8')
+    .split('\n')
+    .filter((l) => l !== '');
 
 describe('JournalQueue: delivery like the SQS event source', () => {
   it('journals and syncs a message before send resolves', async () => {
     const q = await openQueue();
     await q.send(message('hello'));
-    const sends = journalLines().map((l) => JSON.parse(l)).filter((op) => op.op === 'send');
+    const sends = journalLines()
+      .map((l) => JSON.parse(l))
+      .filter((op) => op.op === 'send');
     expect(sends).toHaveLength(1);
     expect(sends[0]).toMatchObject({ body: 'hello', attributes: { eventId: message('hello').attributes.eventId } });
   });
@@ -236,7 +241,12 @@ describe('JournalQueue: recovery after a crash', () => {
     const q2 = await openQueue();
     const text = readFileSync(join(dir, 'journal.ndjson'), 'utf8');
     expect(text.endsWith('\n')).toBe(true);
-    expect(text.split('\n').filter((l) => l !== '').every((l) => JSON.parse(l).op === 'send')).toBe(true);
+    expect(
+      text
+        .split('\n')
+        .filter((l) => l !== '')
+        .every((l) => JSON.parse(l).op === 'send'),
+    ).toBe(true);
     await q2.send(message('after'));
 
     const q3 = await openQueue();

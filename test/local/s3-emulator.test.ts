@@ -51,7 +51,11 @@ const md5 = (b: string | Buffer) => createHash('md5').update(b).digest('hex');
 const put = (Key: string, Body: string | Buffer = Key, extra: Partial<ConstructorParameters<typeof PutObjectCommand>[0]> = {}) =>
   s3.send(new PutObjectCommand({ Bucket: BUCKET, Key, Body, ...extra }));
 const getText = async (Key: string) => (await s3.send(new GetObjectCommand({ Bucket: BUCKET, Key }))).Body?.transformToString();
-const errorName = (p: Promise<unknown>) => p.then(() => 'no error', (err: Error) => err.name);
+const errorName = (p: Promise<unknown>) =>
+  p.then(
+    () => 'no error',
+    (err: Error) => err.name,
+  );
 
 async function listAll(params: { Prefix?: string; MaxKeys?: number; Delimiter?: string; StartAfter?: string } = {}) {
   const keys: string[] = [];
@@ -70,10 +74,20 @@ async function listAll(params: { Prefix?: string; MaxKeys?: number; Delimiter?: 
   return { keys, prefixes, pages };
 }
 
-interface RawResponse { status: number; headers: IncomingHttpHeaders; body: string }
+interface RawResponse {
+  status: number;
+  headers: IncomingHttpHeaders;
+  body: string;
+}
 
 /** One HTTP request as bytes on the wire, with no SDK in between. */
-function raw(method: string, path: string, headers: Record<string, string | number> = {}, body?: string | Buffer, endpoint = emulator.endpoint): Promise<RawResponse> {
+function raw(
+  method: string,
+  path: string,
+  headers: Record<string, string | number> = {},
+  body?: string | Buffer,
+  endpoint = emulator.endpoint,
+): Promise<RawResponse> {
   return new Promise((resolve, reject) => {
     // Options rather than a URL, which would resolve `..` segments before they are sent.
     const { hostname, port } = new URL(endpoint);
@@ -99,14 +113,25 @@ describe('S3 emulator: objects', () => {
     ];
     for (const [name, body, expected] of bodies) {
       const bytes = Buffer.from(expected, name === 'buffer' ? 'latin1' : 'utf8');
-      const out = await s3.send(new PutObjectCommand({
-        Bucket: BUCKET, Key: `rt/${name}`, Body: body, ContentType: 'application/x-ndjson',
-        Metadata: { 'event-id': `id-${name}`, mac: 'v1.ABC+/=' }, ...(name === 'stream' ? { ContentLength: 6 } : {}),
-      }));
+      const out = await s3.send(
+        new PutObjectCommand({
+          Bucket: BUCKET,
+          Key: `rt/${name}`,
+          Body: body,
+          ContentType: 'application/x-ndjson',
+          Metadata: { 'event-id': `id-${name}`, mac: 'v1.ABC+/=' },
+          ...(name === 'stream' ? { ContentLength: 6 } : {}),
+        }),
+      );
       expect(out.ETag).toBe(`"${md5(bytes)}"`);
       const got = await s3.send(new GetObjectCommand({ Bucket: BUCKET, Key: `rt/${name}` }));
       expect(Buffer.from(await got.Body!.transformToByteArray())).toEqual(bytes);
-      expect(got).toMatchObject({ ContentType: 'application/x-ndjson', ContentLength: bytes.length, ETag: `"${md5(bytes)}"`, Metadata: { 'event-id': `id-${name}`, mac: 'v1.ABC+/=' } });
+      expect(got).toMatchObject({
+        ContentType: 'application/x-ndjson',
+        ContentLength: bytes.length,
+        ETag: `"${md5(bytes)}"`,
+        Metadata: { 'event-id': `id-${name}`, mac: 'v1.ABC+/=' },
+      });
       expect(got.LastModified).toBeInstanceOf(Date);
       const head = await s3.send(new HeadObjectCommand({ Bucket: BUCKET, Key: `rt/${name}` }));
       expect(head).toMatchObject({ ContentLength: bytes.length, ETag: `"${md5(bytes)}"`, Metadata: { 'event-id': `id-${name}` } });
@@ -161,7 +186,12 @@ describe('S3 emulator: objects', () => {
     for (const key of ['d/one', 'd/two', 'd/deep/three', 'keep', 'amp&key']) await put(key);
     await s3.send(new DeleteObjectCommand({ Bucket: BUCKET, Key: 'd/one' }));
     await s3.send(new DeleteObjectCommand({ Bucket: BUCKET, Key: 'never-existed' }));
-    const out = await s3.send(new DeleteObjectsCommand({ Bucket: BUCKET, Delete: { Objects: [{ Key: 'd/two' }, { Key: 'd/deep/three' }, { Key: 'amp&key' }, { Key: 'not-there' }] } }));
+    const out = await s3.send(
+      new DeleteObjectsCommand({
+        Bucket: BUCKET,
+        Delete: { Objects: [{ Key: 'd/two' }, { Key: 'd/deep/three' }, { Key: 'amp&key' }, { Key: 'not-there' }] },
+      }),
+    );
     expect((out.Deleted ?? []).map((d) => d.Key).sort()).toEqual(['amp&key', 'd/deep/three', 'd/two', 'not-there']);
     expect(out.Errors ?? []).toEqual([]);
     expect((await listAll()).keys).toEqual(['keep']);
@@ -219,13 +249,18 @@ describe('S3 emulator: integrity and size', () => {
   it('refuses a body that does not match x-amz-content-sha256, Content-MD5 or its CRC32', async () => {
     const tampering = localS3Client(emulator.endpoint, { maxAttempts: 1 });
     // After signing and checksumming: the bytes on the wire change, their length does not.
-    tampering.middlewareStack.add((next) => async (args) => {
-      const req = args.request as { body?: unknown };
-      if (typeof req.body === 'string' || req.body instanceof Uint8Array) req.body = Buffer.from('HELLO');
-      return next(args);
-    }, { step: 'deserialize', name: 'tamper' });
+    tampering.middlewareStack.add(
+      (next) => async (args) => {
+        const req = args.request as { body?: unknown };
+        if (typeof req.body === 'string' || req.body instanceof Uint8Array) req.body = Buffer.from('HELLO');
+        return next(args);
+      },
+      { step: 'deserialize', name: 'tamper' },
+    );
     try {
-      expect(await errorName(tampering.send(new PutObjectCommand({ Bucket: BUCKET, Key: 'tampered', Body: 'hello' })))).toBe('XAmzContentSHA256Mismatch');
+      expect(await errorName(tampering.send(new PutObjectCommand({ Bucket: BUCKET, Key: 'tampered', Body: 'hello' })))).toBe(
+        'XAmzContentSHA256Mismatch',
+      );
     } finally {
       tampering.destroy();
     }
@@ -233,22 +268,38 @@ describe('S3 emulator: integrity and size', () => {
     expect([md5Mismatch.status, errorCode(md5Mismatch)]).toEqual([400, 'BadDigest']);
     const crcMismatch = await raw('PUT', `/${BUCKET}/bad-crc`, { 'x-amz-checksum-crc32': 'AAAAAA==' }, 'hello');
     expect([crcMismatch.status, errorCode(crcMismatch)]).toEqual([400, 'BadDigest']);
-    const good = await raw('PUT', `/${BUCKET}/good-digests`, {
-      'content-md5': createHash('md5').update('hello').digest('base64'),
-      'x-amz-content-sha256': createHash('sha256').update('hello').digest('hex'),
-      'x-amz-checksum-sha256': createHash('sha256').update('hello').digest('base64'),
-    }, 'hello');
+    const good = await raw(
+      'PUT',
+      `/${BUCKET}/good-digests`,
+      {
+        'content-md5': createHash('md5').update('hello').digest('base64'),
+        'x-amz-content-sha256': createHash('sha256').update('hello').digest('hex'),
+        'x-amz-checksum-sha256': createHash('sha256').update('hello').digest('base64'),
+      },
+      'hello',
+    );
     expect(good.status).toBe(200);
     expect((await listAll()).keys).toEqual(['good-digests']);
     expect(readdirSync(join(dir, '.s3-emulator-tmp'))).toEqual([]);
   });
 
   it('decodes aws-chunked bodies with trailers and refuses malformed ones', async () => {
-    const chunked = { 'content-encoding': 'aws-chunked', 'x-amz-content-sha256': 'STREAMING-UNSIGNED-PAYLOAD-TRAILER', 'x-amz-decoded-content-length': '6', 'x-amz-trailer': 'x-amz-checksum-crc32' };
+    const chunked = {
+      'content-encoding': 'aws-chunked',
+      'x-amz-content-sha256': 'STREAMING-UNSIGNED-PAYLOAD-TRAILER',
+      'x-amz-decoded-content-length': '6',
+      'x-amz-trailer': 'x-amz-checksum-crc32',
+    };
     const ok = await raw('PUT', `/${BUCKET}/chunked`, chunked, '3\r\nabc\r\n3\r\ndef\r\n0\r\nx-amz-checksum-crc32:S4457w==\r\n\r\n');
     expect(ok.status).toBe(200);
     expect(await getText('chunked')).toBe('abcdef');
-    for (const body of ['3\r\nabcd\r\n0\r\n\r\n', 'zz\r\nabc\r\n', '3\r\nabc\r\n3\r\ndef\r\n', '3\r\nabc\r\n3\r\ndef\r\n0\r\nx-amz-checksum-crc32:AAAAAA==\r\n\r\n', '6\nabcdef\r\n0\r\n\r\n']) {
+    for (const body of [
+      '3\r\nabcd\r\n0\r\n\r\n',
+      'zz\r\nabc\r\n',
+      '3\r\nabc\r\n3\r\ndef\r\n',
+      '3\r\nabc\r\n3\r\ndef\r\n0\r\nx-amz-checksum-crc32:AAAAAA==\r\n\r\n',
+      '6\nabcdef\r\n0\r\n\r\n',
+    ]) {
       const r = await raw('PUT', `/${BUCKET}/bad-chunked`, chunked, body);
       expect(r.status).toBe(400);
       expect(errorCode(r)).toMatch(/^(IncompleteBody|BadDigest)$/);
@@ -282,7 +333,16 @@ describe('S3 emulator: integrity and size', () => {
 
 describe('S3 emulator: malformed input', () => {
   it('refuses path traversal and keys the file layout cannot hold, writing nothing outside its folder', async () => {
-    for (const path of [`/${BUCKET}/a/../../escaped`, `/${BUCKET}/%2e%2e/escaped`, `/${BUCKET}/..%2F..%2Fescaped`, `/${BUCKET}//lead`, `/${BUCKET}/a//b`, `/${BUCKET}/nul%00byte`, `/${BUCKET}/x._S3rver_object/y`, `/${BUCKET}/bad%ZZescape`]) {
+    for (const path of [
+      `/${BUCKET}/a/../../escaped`,
+      `/${BUCKET}/%2e%2e/escaped`,
+      `/${BUCKET}/..%2F..%2Fescaped`,
+      `/${BUCKET}//lead`,
+      `/${BUCKET}/a//b`,
+      `/${BUCKET}/nul%00byte`,
+      `/${BUCKET}/x._S3rver_object/y`,
+      `/${BUCKET}/bad%ZZescape`,
+    ]) {
       const r = await raw('PUT', path, {}, 'x');
       expect([path, r.status]).toEqual([path, 400]);
       expect(errorCode(r)).toMatch(/^(InvalidArgument|InvalidURI)$/);
@@ -324,12 +384,25 @@ describe('S3 emulator: malformed input', () => {
       raw('GET', `/${BUCKET}/alive`, { range: 'bytes=5-2' }),
     ]);
     expect(answers.map((r) => [r.status, errorCode(r)])).toEqual([
-      [501, 'NotImplemented'], [501, 'NotImplemented'], [400, 'MalformedXML'], [400, 'MalformedXML'], [400, 'MalformedXML'],
-      [501, 'NotImplemented'], [501, 'NotImplemented'], [501, 'NotImplemented'], [501, 'NotImplemented'],
-      [400, 'InvalidArgument'], [400, 'InvalidDigest'], [400, 'MetadataTooLarge'], [501, 'NotImplemented'], [400, 'InvalidArgument'],
+      [501, 'NotImplemented'],
+      [501, 'NotImplemented'],
+      [400, 'MalformedXML'],
+      [400, 'MalformedXML'],
+      [400, 'MalformedXML'],
+      [501, 'NotImplemented'],
+      [501, 'NotImplemented'],
+      [501, 'NotImplemented'],
+      [501, 'NotImplemented'],
+      [400, 'InvalidArgument'],
+      [400, 'InvalidDigest'],
+      [400, 'MetadataTooLarge'],
+      [501, 'NotImplemented'],
+      [400, 'InvalidArgument'],
     ]);
     for (const r of answers) expect(r.headers['content-type']).toBe('application/xml');
-    expect(answers[0]!.body).toMatch(/^<\?xml version="1.0" encoding="UTF-8"\?>\n<Error><Code>NotImplemented<\/Code><Message>The local S3 emulator does not implement POST bucket\.<\/Message><\/Error>$/);
+    expect(answers[0]!.body).toMatch(
+      /^<\?xml version="1.0" encoding="UTF-8"\?>\n<Error><Code>NotImplemented<\/Code><Message>The local S3 emulator does not implement POST bucket\.<\/Message><\/Error>$/,
+    );
     // Bytes that are not HTTP at all: Node's parser answers, the server lives on.
     await new Promise<void>((resolve) => {
       const socket = connect(emulator.port, '127.0.0.1', () => socket.end('\u0000\u0001 NOT HTTP\r\n\r\n'));
@@ -343,20 +416,63 @@ describe('S3 emulator: malformed input', () => {
 
   it('answers any request, however malformed, with a status and keeps serving (property)', async () => {
     await put('alive', 'still here');
-    const segment = fc.oneof(fc.constantFrom('', '.', '..', '%2e%2e', '%00', '%ZZ', '%2F', BUCKET, 'alive', '._S3rver_object', '?delete', '?list-type=2&max-keys=1', '?acl'), fc.string({ maxLength: 12 }).map(encodeURIComponent));
-    const headerName = fc.constantFrom('content-encoding', 'x-amz-content-sha256', 'x-amz-decoded-content-length', 'content-md5', 'x-amz-checksum-crc32', 'x-amz-trailer', 'range', 'content-type', 'x-amz-meta-x', 'x-amz-copy-source', 'if-match');
-    const headerValue = fc.oneof(fc.constantFrom('aws-chunked', 'STREAMING-UNSIGNED-PAYLOAD-TRAILER', 'UNSIGNED-PAYLOAD', '5', '-1', 'bytes=1-0', 'bytes=0-', 'multipart/form-data; boundary=x', 'AAAAAA==', 'x-amz-checksum-crc32'), fc.string({ maxLength: 20 }).map((v) => v.replace(/[^\x20-\x7e]/g, '')));
-    const body = fc.oneof(fc.constantFrom('', '3\r\nabc\r\n0\r\n\r\n', '<Delete><Object><Key>alive2</Key></Object></Delete>', '--x\r\nContent-Disposition: form-data; name="a"\r\n\r\n'), fc.string({ maxLength: 80 }));
-    await fc.assert(fc.asyncProperty(
-      fc.constantFrom('GET', 'PUT', 'POST', 'DELETE', 'HEAD'), fc.array(segment, { minLength: 1, maxLength: 4 }), fc.dictionary(headerName, headerValue, { maxKeys: 4 }), body,
-      async (method, segments, headers, text) => {
-        const r = await raw(method, `/${segments.join('/')}`, headers, method === 'GET' || method === 'HEAD' ? undefined : text);
-        expect(r.status).toBeGreaterThanOrEqual(200);
-        expect(r.status).toBeLessThan(600);
-        if (r.status >= 400 && method !== 'HEAD') expect(errorCode(r), r.body).toMatch(/^[A-Za-z0-9]+$/);
-        if (r.status === 500) throw new Error(`internal error for ${method} /${segments.join('/')}: ${r.body}`);
-      },
-    ), { numRuns: 300 });
+    const segment = fc.oneof(
+      fc.constantFrom('', '.', '..', '%2e%2e', '%00', '%ZZ', '%2F', BUCKET, 'alive', '._S3rver_object', '?delete', '?list-type=2&max-keys=1', '?acl'),
+      fc.string({ maxLength: 12 }).map(encodeURIComponent),
+    );
+    const headerName = fc.constantFrom(
+      'content-encoding',
+      'x-amz-content-sha256',
+      'x-amz-decoded-content-length',
+      'content-md5',
+      'x-amz-checksum-crc32',
+      'x-amz-trailer',
+      'range',
+      'content-type',
+      'x-amz-meta-x',
+      'x-amz-copy-source',
+      'if-match',
+    );
+    const headerValue = fc.oneof(
+      fc.constantFrom(
+        'aws-chunked',
+        'STREAMING-UNSIGNED-PAYLOAD-TRAILER',
+        'UNSIGNED-PAYLOAD',
+        '5',
+        '-1',
+        'bytes=1-0',
+        'bytes=0-',
+        'multipart/form-data; boundary=x',
+        'AAAAAA==',
+        'x-amz-checksum-crc32',
+      ),
+      fc.string({ maxLength: 20 }).map((v) => v.replace(/[^\x20-\x7e]/g, '')),
+    );
+    const body = fc.oneof(
+      fc.constantFrom(
+        '',
+        '3\r\nabc\r\n0\r\n\r\n',
+        '<Delete><Object><Key>alive2</Key></Object></Delete>',
+        '--x\r\nContent-Disposition: form-data; name="a"\r\n\r\n',
+      ),
+      fc.string({ maxLength: 80 }),
+    );
+    await fc.assert(
+      fc.asyncProperty(
+        fc.constantFrom('GET', 'PUT', 'POST', 'DELETE', 'HEAD'),
+        fc.array(segment, { minLength: 1, maxLength: 4 }),
+        fc.dictionary(headerName, headerValue, { maxKeys: 4 }),
+        body,
+        async (method, segments, headers, text) => {
+          const r = await raw(method, `/${segments.join('/')}`, headers, method === 'GET' || method === 'HEAD' ? undefined : text);
+          expect(r.status).toBeGreaterThanOrEqual(200);
+          expect(r.status).toBeLessThan(600);
+          if (r.status >= 400 && method !== 'HEAD') expect(errorCode(r), r.body).toMatch(/^[A-Za-z0-9]+$/);
+          if (r.status === 500) throw new Error(`internal error for ${method} /${segments.join('/')}: ${r.body}`);
+        },
+      ),
+      { numRuns: 300 },
+    );
     expect(await getText('alive')).toBe('still here');
     // Whatever was created is a bucket folder or the emulator's own; no object file landed outside a bucket.
     for (const entry of readdirSync(dir, { withFileTypes: true })) expect([entry.name, entry.isDirectory()]).toEqual([entry.name, true]);
@@ -364,15 +480,27 @@ describe('S3 emulator: malformed input', () => {
   });
 
   it('parses only the DeleteObjects XML it expects', () => {
-    const ok = parseDeleteXml(Buffer.from('<?xml version="1.0" encoding="UTF-8"?>\n<Delete xmlns="http://s3.amazonaws.com/doc/2006-03-01/"><Quiet>true</Quiet><Object><Key>a&amp;b&#x41;&#66;</Key></Object>\n<Object><Key>c d</Key></Object></Delete>'));
+    const ok = parseDeleteXml(
+      Buffer.from(
+        '<?xml version="1.0" encoding="UTF-8"?>\n<Delete xmlns="http://s3.amazonaws.com/doc/2006-03-01/"><Quiet>true</Quiet><Object><Key>a&amp;b&#x41;&#66;</Key></Object>\n<Object><Key>c d</Key></Object></Delete>',
+      ),
+    );
     expect(ok).toEqual({ keys: ['a&bAB', 'c d'], quiet: true });
     for (const bad of [
-      '', '<Delete></Delete>', '<Delete><Object></Object></Delete>', '<Delete><Object><Key>a</Key><Key>b</Key></Object></Delete>',
-      '<Delete><Object><Key>a</Key></Object></Delete><Delete/>', '<Delete><Object><Key>a</Key></Object></Delete>trailing',
-      '<Delete><Object><Key>a &bogus; b</Key></Object></Delete>', '<Delete><Object><Key>&#0;</Key></Object></Delete>',
-      '<Delete><Object><Key><![CDATA[x]]></Key></Object></Delete>', '<Delete><!-- c --><Object><Key>a</Key></Object></Delete>',
-      '<Delete><Object><Key>a</Object></Key></Delete>', '<Delete><Other/><Object><Key>a</Key></Object></Delete>',
-      '<Delete>text<Object><Key>a</Key></Object></Delete>', '<Delete><Quiet>maybe</Quiet><Object><Key>a</Key></Object></Delete>',
+      '',
+      '<Delete></Delete>',
+      '<Delete><Object></Object></Delete>',
+      '<Delete><Object><Key>a</Key><Key>b</Key></Object></Delete>',
+      '<Delete><Object><Key>a</Key></Object></Delete><Delete/>',
+      '<Delete><Object><Key>a</Key></Object></Delete>trailing',
+      '<Delete><Object><Key>a &bogus; b</Key></Object></Delete>',
+      '<Delete><Object><Key>&#0;</Key></Object></Delete>',
+      '<Delete><Object><Key><![CDATA[x]]></Key></Object></Delete>',
+      '<Delete><!-- c --><Object><Key>a</Key></Object></Delete>',
+      '<Delete><Object><Key>a</Object></Key></Delete>',
+      '<Delete><Other/><Object><Key>a</Key></Object></Delete>',
+      '<Delete>text<Object><Key>a</Key></Object></Delete>',
+      '<Delete><Quiet>maybe</Quiet><Object><Key>a</Key></Object></Delete>',
       `<Delete>${'<Object><Key>k</Key></Object>'.repeat(1001)}</Delete>`,
     ]) {
       expect(() => parseDeleteXml(Buffer.from(bad)), bad.slice(0, 60)).toThrow(/not well-formed/);
@@ -387,25 +515,40 @@ describe('S3 emulator: s3rver file layout', () => {
     const base = join(dir, BUCKET, 'events', 'dt=2026-01-01', 'a b.gz');
     expect(readFileSync(`${base}._S3rver_object`, 'utf8')).toBe('gzip bytes');
     expect(readFileSync(`${base}._S3rver_object.md5`, 'utf8')).toBe(md5('gzip bytes'));
-    expect(JSON.parse(readFileSync(`${base}._S3rver_metadata.json`, 'utf8'))).toEqual({ 'content-type': 'application/x-ndjson', 'x-amz-meta-event-id': 'E1' });
+    expect(JSON.parse(readFileSync(`${base}._S3rver_metadata.json`, 'utf8'))).toEqual({
+      'content-type': 'application/x-ndjson',
+      'x-amz-meta-event-id': 'E1',
+    });
     expect(readFileSync(join(dir, BUCKET, 'folder', '._S3rver_object'), 'utf8')).toBe('folder marker');
-    for (const file of [`${base}._S3rver_object`, `${base}._S3rver_object.md5`, `${base}._S3rver_metadata.json`]) expect(statSync(file).mode & 0o777).toBe(0o600);
-    for (const folder of [dir, join(dir, BUCKET), join(dir, BUCKET, 'events'), join(dir, BUCKET, 'events', 'dt=2026-01-01')]) expect(statSync(folder).mode & 0o777).toBe(0o700);
+    for (const file of [`${base}._S3rver_object`, `${base}._S3rver_object.md5`, `${base}._S3rver_metadata.json`])
+      expect(statSync(file).mode & 0o777).toBe(0o600);
+    for (const folder of [dir, join(dir, BUCKET), join(dir, BUCKET, 'events'), join(dir, BUCKET, 'events', 'dt=2026-01-01')])
+      expect(statSync(folder).mode & 0o777).toBe(0o700);
   });
 
   it('serves and lists an object that s3rver wrote, with or without its md5 file', async () => {
     const folder = join(dir, BUCKET, 'inbox', 'spill');
     mkdirSync(folder, { recursive: true });
     writeFileSync(join(folder, 'old._S3rver_object'), 'written by s3rver');
-    writeFileSync(join(folder, 'old._S3rver_metadata.json'), JSON.stringify({ 'content-type': 'application/octet-stream', 'x-amz-meta-event-id': 'OLD', 'x-amz-meta-mac': 'm' }, null, 2));
+    writeFileSync(
+      join(folder, 'old._S3rver_metadata.json'),
+      JSON.stringify({ 'content-type': 'application/octet-stream', 'x-amz-meta-event-id': 'OLD', 'x-amz-meta-mac': 'm' }, null, 2),
+    );
     writeFileSync(join(folder, 'bare._S3rver_object'), 'no sidecars at all');
     const got = await s3.send(new GetObjectCommand({ Bucket: BUCKET, Key: 'inbox/spill/old' }));
     expect(await got.Body?.transformToString()).toBe('written by s3rver');
-    expect(got).toMatchObject({ ContentType: 'application/octet-stream', ETag: `"${md5('written by s3rver')}"`, Metadata: { 'event-id': 'OLD', mac: 'm' } });
+    expect(got).toMatchObject({
+      ContentType: 'application/octet-stream',
+      ETag: `"${md5('written by s3rver')}"`,
+      Metadata: { 'event-id': 'OLD', mac: 'm' },
+    });
     const bare = await s3.send(new GetObjectCommand({ Bucket: BUCKET, Key: 'inbox/spill/bare' }));
     expect(bare.Metadata).toEqual({});
     const listed = await s3.send(new ListObjectsV2Command({ Bucket: BUCKET, Prefix: 'inbox/' }));
-    expect((listed.Contents ?? []).map((o) => [o.Key, o.ETag])).toEqual([['inbox/spill/bare', `"${md5('no sidecars at all')}"`], ['inbox/spill/old', `"${md5('written by s3rver')}"`]]);
+    expect((listed.Contents ?? []).map((o) => [o.Key, o.ETag])).toEqual([
+      ['inbox/spill/bare', `"${md5('no sidecars at all')}"`],
+      ['inbox/spill/old', `"${md5('written by s3rver')}"`],
+    ]);
   });
 
   it('lists an object whose metadata file a crash cut short, and refuses to serve it without its metadata', async () => {
@@ -430,11 +573,13 @@ describe('S3 emulator: s3rver file layout', () => {
   it('waits at close for a write in progress, which then completes', async () => {
     let sendRest!: () => void;
     const rest = new Promise<void>((resolve) => (sendRest = resolve));
-    const body = Readable.from((async function* () {
-      yield Buffer.from('first half, ');
-      await rest;
-      yield Buffer.from('second half');
-    })());
+    const body = Readable.from(
+      (async function* () {
+        yield Buffer.from('first half, ');
+        await rest;
+        yield Buffer.from('second half');
+      })(),
+    );
     // `raw` cannot stream; this one is sent by hand.
     const answer = new Promise<number>((resolve, reject) => {
       const req = request(`${emulator.endpoint}/${BUCKET}/slow-stream`, { method: 'PUT', headers: { 'content-length': 23 } }, (res) => {

@@ -65,9 +65,19 @@ describe('repairS3rverFolder', () => {
     const goodKey = spillKey(at, eventIdOf(good));
     const tornKey = spillKey(at, eventIdOf(torn));
     let { s3 } = await serve();
-    for (const [key, text] of [[goodKey, good], [tornKey, torn]] as const) {
+    for (const [key, text] of [
+      [goodKey, good],
+      [tornKey, torn],
+    ] as const) {
       const id = eventIdOf(text);
-      await s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: key, Body: text, Metadata: toBlobMetadata({ eventId: id, eventType: 'message.didCreate', receivedAt: at.toISOString(), source: 'default', requestId: 'r1' }) }));
+      await s3.send(
+        new PutObjectCommand({
+          Bucket: BUCKET,
+          Key: key,
+          Body: text,
+          Metadata: toBlobMetadata({ eventId: id, eventType: 'message.didCreate', receivedAt: at.toISOString(), source: 'default', requestId: 'r1' }),
+        }),
+      );
     }
     await stop();
     writeFileSync(metadataFile(tornKey), '');
@@ -101,7 +111,9 @@ describe('repairS3rverFolder', () => {
     const id = eventIdOf(text);
     const key = claimCheckKey(new Date('2026-11-27T05:00:00Z'), id);
     const { s3 } = await serve();
-    await s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: key, Body: text, Metadata: { 'event-type': 'message.didCreate', source: 'partners' } }));
+    await s3.send(
+      new PutObjectCommand({ Bucket: BUCKET, Key: key, Body: text, Metadata: { 'event-type': 'message.didCreate', source: 'partners' } }),
+    );
     await stop();
     const whole = readFileSync(metadataFile(key), 'utf8');
     const cut = whole.slice(0, whole.indexOf('"x-amz-meta-source"') + '"x-amz-meta-source": "par'.length);

@@ -51,7 +51,11 @@ function body(label: string): string {
 }
 
 async function post(p: LocalPipeline, text: string): Promise<number> {
-  const res = await fetch(`${p.url}/webhook`, { method: 'POST', body: text, headers: { 'content-type': 'application/json', [SIGNATURE_HEADER]: sign(text, SECRET) } });
+  const res = await fetch(`${p.url}/webhook`, {
+    method: 'POST',
+    body: text,
+    headers: { 'content-type': 'application/json', [SIGNATURE_HEADER]: sign(text, SECRET) },
+  });
   await res.arrayBuffer();
   return res.status;
 }
@@ -67,7 +71,15 @@ async function macStore(client: S3Client, bucket = LOCAL_BUCKET_NAME): Promise<I
 }
 
 async function start(opts: Parameters<typeof startLocalPipeline>[0] = {}): Promise<LocalPipeline> {
-  const p = await startLocalPipeline({ dir, port: 0, secret: SECRET, queue: { batchingWindowMs: 10, visibilityTimeoutMs: 20 }, stream: { bufferIntervalMs: 50 }, handlers: [], ...opts });
+  const p = await startLocalPipeline({
+    dir,
+    port: 0,
+    secret: SECRET,
+    queue: { batchingWindowMs: 10, visibilityTimeoutMs: 20 },
+    stream: { bufferIntervalMs: 50 },
+    handlers: [],
+    ...opts,
+  });
   running.push(p);
   return p;
 }
@@ -99,8 +111,16 @@ describe('local spill', () => {
     const id = eventIdOf(text);
     const receivedAt = new Date();
     await ensureBucket(client, LOCAL_BUCKET_NAME);
-    await (await macStore(client)).put(spillKey(receivedAt, id), Buffer.from(text), {
-      metadata: toBlobMetadata({ eventId: id, eventType: 'message.didCreate', receivedAt: receivedAt.toISOString(), source: 'default', requestId: 'before-the-crash' }),
+    await (
+      await macStore(client)
+    ).put(spillKey(receivedAt, id), Buffer.from(text), {
+      metadata: toBlobMetadata({
+        eventId: id,
+        eventType: 'message.didCreate',
+        receivedAt: receivedAt.toISOString(),
+        source: 'default',
+        requestId: 'before-the-crash',
+      }),
     });
     client.destroy();
     await s3rver.close();
@@ -126,7 +146,13 @@ describe('local spill', () => {
     for (const [i, text] of texts.entries()) {
       const id = eventIdOf(text);
       await inbox.put(keys[i] as string, Buffer.from(text), {
-        metadata: toBlobMetadata({ eventId: id, eventType: 'message.didCreate', receivedAt: receivedAt.toISOString(), source: 'default', requestId: `r${i}` }),
+        metadata: toBlobMetadata({
+          eventId: id,
+          eventType: 'message.didCreate',
+          receivedAt: receivedAt.toISOString(),
+          source: 'default',
+          requestId: `r${i}`,
+        }),
       });
     }
     client.destroy();
@@ -146,7 +172,20 @@ describe('local spill', () => {
     const text = body('planted');
     const key = spillKey(new Date(), eventIdOf(text));
     // What any program on the machine can do: a whole object under the id of its own body.
-    await p.s3.send(new PutObjectCommand({ Bucket: p.bucket, Key: key, Body: text, Metadata: toBlobMetadata({ eventId: eventIdOf(text), eventType: 'message.didCreate', receivedAt: new Date().toISOString(), source: 'default', requestId: 'planted' }) }));
+    await p.s3.send(
+      new PutObjectCommand({
+        Bucket: p.bucket,
+        Key: key,
+        Body: text,
+        Metadata: toBlobMetadata({
+          eventId: eventIdOf(text),
+          eventType: 'message.didCreate',
+          receivedAt: new Date().toISOString(),
+          source: 'default',
+          requestId: 'planted',
+        }),
+      }),
+    );
     expect(await p.drain.drainOnce()).toBe(0);
     await p.settle();
     expect(await p.store.get(eventIdOf(text))).toBeUndefined();
@@ -229,10 +268,11 @@ describe('SpillDrain', () => {
     }
   }
 
-  const announcedKeys = () => queued.flatMap((m) => {
-    const n = parseS3Notification(m.body);
-    return n?.kind === 'objects' ? n.objects.map((o) => o.key) : [];
-  });
+  const announcedKeys = () =>
+    queued.flatMap((m) => {
+      const n = parseS3Notification(m.body);
+      return n?.kind === 'objects' ? n.objects.map((o) => o.key) : [];
+    });
 
   it('announces each whole spill once while a message for it is queued, in the shape S3 sends', async () => {
     const { s3, drain } = drainWith();
@@ -245,7 +285,10 @@ describe('SpillDrain', () => {
     expect(await drain.drainOnce()).toBe(1);
     expect(queued).toHaveLength(1);
     expect(queued[0]?.attributes).toEqual({});
-    expect(parseS3Notification(queued[0]?.body ?? '')).toEqual({ kind: 'objects', objects: [{ bucket: 'spill-bucket', key, eventName: 'ObjectCreated:Put' }] });
+    expect(parseS3Notification(queued[0]?.body ?? '')).toEqual({
+      kind: 'objects',
+      objects: [{ bucket: 'spill-bucket', key, eventName: 'ObjectCreated:Put' }],
+    });
     expect(await drain.drainOnce()).toBe(0);
     expect(warnings).toEqual(['spill drain: ignoring an object under inbox/spill/ that is not a spilled event']);
     // Once no message names it (done, but the object's delete failed), it is announced again.
@@ -276,11 +319,15 @@ describe('SpillDrain', () => {
     const keys = texts.map((t) => spillKey(new Date('2025-07-02T10:00:00Z'), eventIdOf(t)));
     for (const [i, text] of texts.entries()) await putSpill(s3, keys[i] as string, text);
     let failing = true;
-    s3.middlewareStack.add((next, context) => async (args) => {
-      const input = args.input as { Key?: string };
-      if (failing && context.commandName === 'GetObjectCommand' && input.Key === keys[1]) throw Object.assign(new Error('We encountered an internal error.'), { name: 'InternalError' });
-      return next(args);
-    }, { step: 'initialize', name: 'failOneGet' });
+    s3.middlewareStack.add(
+      (next, context) => async (args) => {
+        const input = args.input as { Key?: string };
+        if (failing && context.commandName === 'GetObjectCommand' && input.Key === keys[1])
+          throw Object.assign(new Error('We encountered an internal error.'), { name: 'InternalError' });
+        return next(args);
+      },
+      { step: 'initialize', name: 'failOneGet' },
+    );
 
     expect(await drain.drainOnce()).toBe(2);
     const announced = announcedKeys;
@@ -297,7 +344,18 @@ describe('SpillDrain', () => {
     await ensureBucket(s3, 'spill-bucket');
     const text = body('planted-ban');
     const key = spillKey(new Date(), eventIdOf(text));
-    await plantSpill(s3, key, text, toBlobMetadata({ eventId: eventIdOf(text), eventType: 'message.didCreate', receivedAt: new Date().toISOString(), source: 'default', requestId: 'planted' }));
+    await plantSpill(
+      s3,
+      key,
+      text,
+      toBlobMetadata({
+        eventId: eventIdOf(text),
+        eventType: 'message.didCreate',
+        receivedAt: new Date().toISOString(),
+        source: 'default',
+        requestId: 'planted',
+      }),
+    );
     const genuine = body('genuine-neighbour');
     const genuineKey = spillKey(new Date(), eventIdOf(genuine));
     await putSpill(s3, genuineKey, genuine);
@@ -307,10 +365,12 @@ describe('SpillDrain', () => {
     expect(announcedKeys()).toEqual([genuineKey]);
     expect(drain.refusedCount).toBe(1);
     expect(drain.announcedCount).toBe(1);
-    expect(warned).toEqual([{
-      message: 'spill drain: refused a spill object not written by this installation; it is not processed and is left in place for you to inspect',
-      fields: { key, reason: 'it carries no local-mac metadata', bytes: Buffer.byteLength(text) },
-    }]);
+    expect(warned).toEqual([
+      {
+        message: 'spill drain: refused a spill object not written by this installation; it is not processed and is left in place for you to inspect',
+        fields: { key, reason: 'it carries no local-mac metadata', bytes: Buffer.byteLength(text) },
+      },
+    ]);
     // The warning names the object, never its body.
     expect(JSON.stringify(warned)).not.toContain('planted-ban');
     expect(await stillThere(s3, key)).toBe(true);
@@ -332,7 +392,7 @@ describe('SpillDrain', () => {
     expect(announcedKeys()).toEqual([key]);
   });
 
-  it('refuses a spill whose MAC was made for another key, or under another installation\'s key', async () => {
+  it("refuses a spill whose MAC was made for another key, or under another installation's key", async () => {
     const { s3, drain } = drainWith({ tornAfterMs: 0 });
     await ensureBucket(s3, 'spill-bucket');
     const text = body('copied');
@@ -349,15 +409,19 @@ describe('SpillDrain', () => {
     expect(await drain.drainOnce()).toBe(1);
     expect(announcedKeys()).toEqual([original]);
     expect(drain.refusedCount).toBe(2);
-    expect(warned.map((w) => [w.fields.key, w.fields.reason]).sort()).toEqual([
-      [copy, 'its local-mac does not match its key and body'],
-      [foreign, 'its local-mac does not match its key and body'],
-    ].sort());
+    expect(warned.map((w) => [w.fields.key, w.fields.reason]).sort()).toEqual(
+      [
+        [copy, 'its local-mac does not match its key and body'],
+        [foreign, 'its local-mac does not match its key and body'],
+      ].sort(),
+    );
   });
 
   it('refuses options that cannot work', () => {
     expect(() => drainWith({ intervalMs: 0 })).toThrow(/intervalMs must be a positive number/);
-    expect(() => drainWith({ inboxKey: Buffer.alloc(16) })).toThrow(/inboxKey must be this installation's 32-byte inbox key \(loadOrCreateInboxKey\), got 16 bytes/);
+    expect(() => drainWith({ inboxKey: Buffer.alloc(16) })).toThrow(
+      /inboxKey must be this installation's 32-byte inbox key \(loadOrCreateInboxKey\), got 16 bytes/,
+    );
     expect(() => drainWith({ inboxKey: undefined as unknown as Buffer })).toThrow(/inboxKey must be .*got undefined/);
   });
 });

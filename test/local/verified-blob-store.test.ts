@@ -48,7 +48,7 @@ describe('VerifiedBlobStore', () => {
     expect(inner.puts).toBe(1);
   });
 
-  it('writes a whole inbox object again when it lacks the put\'s identity metadata (a MAC), and only then', async () => {
+  it("writes a whole inbox object again when it lacks the put's identity metadata (a MAC), and only then", async () => {
     const body = Buffer.from('{"event":"message.didCreate","n":"identity"}');
     const key = spillKey(new Date('2025-07-02T10:00:00Z'), eventIdOf(body));
     // Already there with the right bytes, but without the MAC (planted, or written before MACs).

@@ -58,16 +58,18 @@ export function iamCallsOfDoubleCall(call: AwsCall, scope: CallScope, secretArnO
     }
     case 'secretsmanager': {
       const id = str(call.input.SecretId);
-      return [{
-        action,
-        resource: id === undefined ? '*' : secretArnOf(id),
-        context: {
-          'secretsmanager:SecretId': orNull(id),
-          'secretsmanager:VersionId': orNull(call.input.VersionId),
-          'secretsmanager:VersionStage': orNull(call.input.VersionStage),
+      return [
+        {
+          action,
+          resource: id === undefined ? '*' : secretArnOf(id),
+          context: {
+            'secretsmanager:SecretId': orNull(id),
+            'secretsmanager:VersionId': orNull(call.input.VersionId),
+            'secretsmanager:VersionStage': orNull(call.input.VersionStage),
+          },
+          via,
         },
-        via,
-      }];
+      ];
     }
     case 'apigateway':
       return apiGatewayIamCalls(call.method, call.path, call.input, region, scope);
@@ -96,7 +98,7 @@ export function apiGatewayIamCalls(method: string, path: string, input: Record<s
         resource: role,
         context: { 'iam:PassedToService': 'apigateway.amazonaws.com' },
         via,
-        note: 'UpdateAccount passes the account\'s CloudWatch Logs role to API Gateway',
+        note: "UpdateAccount passes the account's CloudWatch Logs role to API Gateway",
       });
     }
   }
@@ -124,9 +126,16 @@ export function dynamoDbIamCalls(target: string, body: Record<string, unknown>, 
       return Object.keys((body.RequestItems ?? {}) as object).map((name) => call(op, table(name)));
     case 'TransactWriteItems':
     case 'TransactGetItems': {
-      const actions: Record<string, string> = { Put: 'PutItem', Update: 'UpdateItem', Delete: 'DeleteItem', ConditionCheck: 'ConditionCheckItem', Get: 'GetItem' };
+      const actions: Record<string, string> = {
+        Put: 'PutItem',
+        Update: 'UpdateItem',
+        Delete: 'DeleteItem',
+        ConditionCheck: 'ConditionCheckItem',
+        Get: 'GetItem',
+      };
       return ((body.TransactItems ?? []) as Array<Record<string, { TableName?: string }>>).flatMap((item) =>
-        Object.entries(item).map(([kind, spec]) => call(actions[kind] ?? `${op}:${kind}`, table(spec.TableName))));
+        Object.entries(item).map(([kind, spec]) => call(actions[kind] ?? `${op}:${kind}`, table(spec.TableName))),
+      );
     }
     case 'ListTables':
       return [call(op, '*')];
@@ -195,14 +204,34 @@ export function s3IamCalls(method: string, rawUrl: string, headers: IncomingHttp
   });
 
   if (key === '') {
-    const listing = [...q.keys()].every((k) => ['list-type', 'prefix', 'delimiter', 'max-keys', 'continuation-token', 'start-after', 'encoding-type', 'marker', 'fetch-owner', 'x-id'].includes(k));
+    const listing = [...q.keys()].every((k) =>
+      [
+        'list-type',
+        'prefix',
+        'delimiter',
+        'max-keys',
+        'continuation-token',
+        'start-after',
+        'encoding-type',
+        'marker',
+        'fetch-owner',
+        'x-id',
+      ].includes(k),
+    );
     if ((method === 'GET' || method === 'HEAD') && listing) {
-      return [{
-        action: 's3:ListBucket',
-        resource: bucketArn,
-        context: { ...common, 's3:prefix': q.get('prefix') ?? null, 's3:delimiter': q.get('delimiter') ?? null, 's3:max-keys': q.get('max-keys') ?? null },
-        via,
-      }];
+      return [
+        {
+          action: 's3:ListBucket',
+          resource: bucketArn,
+          context: {
+            ...common,
+            's3:prefix': q.get('prefix') ?? null,
+            's3:delimiter': q.get('delimiter') ?? null,
+            's3:max-keys': q.get('max-keys') ?? null,
+          },
+          via,
+        },
+      ];
     }
     const action = sub(BUCKET_SUBRESOURCES);
     return [action === undefined ? unmodelled() : { action, resource: bucketArn, context: common, via }];
@@ -229,7 +258,15 @@ export function s3IamCalls(method: string, rawUrl: string, headers: IncomingHttp
   switch (method) {
     case 'GET':
     case 'HEAD': {
-      const calls: IamCall[] = [{ action: versioned ? 's3:GetObjectVersion' : 's3:GetObject', resource: objectArn, context: objectContext, via, ...(method === 'HEAD' ? { note: 'HeadObject' } : {}) }];
+      const calls: IamCall[] = [
+        {
+          action: versioned ? 's3:GetObjectVersion' : 's3:GetObject',
+          resource: objectArn,
+          context: objectContext,
+          via,
+          ...(method === 'HEAD' ? { note: 'HeadObject' } : {}),
+        },
+      ];
       if (status === 404) {
         calls.push({
           action: 's3:ListBucket',
@@ -245,7 +282,13 @@ export function s3IamCalls(method: string, rawUrl: string, headers: IncomingHttp
       const copySource = headers['x-amz-copy-source'];
       const calls: IamCall[] = [{ action: 's3:PutObject', resource: objectArn, context: objectContext, via }];
       if (typeof copySource === 'string') {
-        calls.push({ action: 's3:GetObject', resource: `arn:${scope.partition}:s3:::${decodeURIComponent(copySource.replace(/^\//, '').split('?')[0] as string)}`, context: common, via, note: 'source of a CopyObject' });
+        calls.push({
+          action: 's3:GetObject',
+          resource: `arn:${scope.partition}:s3:::${decodeURIComponent(copySource.replace(/^\//, '').split('?')[0] as string)}`,
+          context: common,
+          via,
+          note: 'source of a CopyObject',
+        });
       }
       return calls;
     }
@@ -296,7 +339,14 @@ export async function startRecordingProxy(target: string, classify: (exchange: P
         const parts: Buffer[] = [];
         up.on('data', (c: Buffer) => parts.push(c));
         up.on('end', () => {
-          const exchange: ProxiedRequest = { method: req.method ?? 'GET', url: req.url ?? '/', headers: req.headers, body, status: up.statusCode ?? 0, responseBody: Buffer.concat(parts) };
+          const exchange: ProxiedRequest = {
+            method: req.method ?? 'GET',
+            url: req.url ?? '/',
+            headers: req.headers,
+            body,
+            status: up.statusCode ?? 0,
+            responseBody: Buffer.concat(parts),
+          };
           requests.push(exchange);
           const accessKeyId = sigV4Scope(req.headers.authorization)?.accessKeyId ?? 'unsigned';
           for (const call of classify(exchange)) calls.push({ ...call, accessKeyId });
@@ -317,9 +367,10 @@ export async function startRecordingProxy(target: string, classify: (exchange: P
     endpoint: `http://127.0.0.1:${port}`,
     calls,
     requests,
-    close: () => new Promise<void>((resolve) => {
-      server.closeAllConnections();
-      server.close(() => resolve());
-    }),
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
   };
 }

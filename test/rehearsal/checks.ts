@@ -108,9 +108,12 @@ export function notificationTargets(model: StackModel, bucket: string, key: stri
     for (const [i, q] of ((config.QueueConfigurations ?? []) as Json[]).entries()) {
       const events = [q.Events ?? q.Event].flat() as string[];
       if (!events.some((e) => wildcardMatch(e, `s3:${eventName}`))) continue;
-      const rules = (((q.Filter as Json | undefined)?.Key ?? (q.Filter as Json | undefined)?.S3Key) as Json | undefined)?.FilterRules ?? (((q.Filter as Json | undefined)?.S3Key as Json | undefined)?.Rules);
+      const rules =
+        (((q.Filter as Json | undefined)?.Key ?? (q.Filter as Json | undefined)?.S3Key) as Json | undefined)?.FilterRules ??
+        ((q.Filter as Json | undefined)?.S3Key as Json | undefined)?.Rules;
       const fits = ((rules ?? []) as Array<{ Name: string; Value: string }>).every((rule) =>
-        rule.Name.toLowerCase() === 'prefix' ? key.startsWith(rule.Value) : rule.Name.toLowerCase() === 'suffix' ? key.endsWith(rule.Value) : false);
+        rule.Name.toLowerCase() === 'prefix' ? key.startsWith(rule.Value) : rule.Name.toLowerCase() === 'suffix' ? key.endsWith(rule.Value) : false,
+      );
       if (fits) targets.push(resolver.resolveString(q.QueueArn ?? q.Queue, `${where}.QueueConfigurations[${i}]`));
     }
   }

@@ -63,7 +63,12 @@ beforeAll(async () => {
   lap('synth with bundling', t);
   t = performance.now();
   scratch = await mkdtemp(join(tmpdir(), 'spw-rehearsal-'));
-  world = await RehearsalWorld.start({ template: synth.template.toJSON() as CfnTemplate, outdir: synth.outdir, stackName: synth.stack.stackName, scratchDir: scratch });
+  world = await RehearsalWorld.start({
+    template: synth.template.toJSON() as CfnTemplate,
+    outdir: synth.outdir,
+    stackName: synth.stack.stackName,
+    scratchDir: scratch,
+  });
   model = world.model;
   ddb = world.dynamoDbClient();
   s3 = world.s3Client();
@@ -77,7 +82,10 @@ beforeAll(async () => {
     world.startFunction(model.customResourceHandler(ACCOUNT_SETUP_TYPE)),
     startResponseBucket(model.resolver.region),
   ]);
-  lap(`cold starts (init: receiver ${receiver.sandbox.initMs.toFixed(0)} ms, fan-out ${fanout.sandbox.initMs.toFixed(0)} ms, account setup ${setup.sandbox.initMs.toFixed(0)} ms)`, t);
+  lap(
+    `cold starts (init: receiver ${receiver.sandbox.initMs.toFixed(0)} ms, fan-out ${fanout.sandbox.initMs.toFixed(0)} ms, account setup ${setup.sandbox.initMs.toFixed(0)} ms)`,
+    t,
+  );
 });
 
 afterAll(async () => {
@@ -87,14 +95,19 @@ afterAll(async () => {
   await responses?.close();
   synth?.cleanup();
   if (scratch) await rm(scratch, { recursive: true, force: true });
-  console.info(`deploy rehearsal: ${((performance.now() - started) / 1000).toFixed(1)} s in all; ${phases.join(', ')}; receiver invocations: ${durations.join(', ')}; account setup invocations: ${setupDurations.join(', ')}`);
+  console.info(
+    `deploy rehearsal: ${((performance.now() - started) / 1000).toFixed(1)} s in all; ${phases.join(', ')}; receiver invocations: ${durations.join(', ')}; account setup invocations: ${setupDurations.join(', ')}`,
+  );
 });
 
 /** The API trigger of the receiver, and whether API Gateway hands it bodies base64-encoded. */
 function apiOf(fn: FunctionModel): { routes: string[]; base64: boolean } {
   const api = fn.triggers.filter((t) => t.kind === 'api');
   // `*/*` among the binary media types: API Gateway base64-encodes every body (as application/json matches it).
-  return { routes: api.map((t) => t.route).sort(), base64: api.every((t) => t.binaryMediaTypes.some((m) => m === '*/*' || m === 'application/json')) };
+  return {
+    routes: api.map((t) => t.route).sort(),
+    base64: api.every((t) => t.binaryMediaTypes.some((m) => m === '*/*' || m === 'application/json')),
+  };
 }
 
 let requests = 0;
@@ -129,7 +142,9 @@ function sentMessages(): AwsCall[] {
 
 /** The one message the receiver sent for a body (its event id attribute). */
 function sentFor(body: string): AwsCall {
-  const found = sentMessages().filter((c) => (c.input.MessageAttributes as Record<string, { StringValue?: string }>).eventId?.StringValue === eventIdOf(body));
+  const found = sentMessages().filter(
+    (c) => (c.input.MessageAttributes as Record<string, { StringValue?: string }>).eventId?.StringValue === eventIdOf(body),
+  );
   if (found.length !== 1) throw new Error(`expected one message for event ${eventIdOf(body)}, found ${found.length}`);
   return found[0] as AwsCall;
 }
@@ -143,7 +158,12 @@ function lambdaSqsRecord(n: number, body: string, messageAttributes: SQSRecord['
     messageId: `00000000-0000-4000-8000-${String(n).padStart(12, '0')}`,
     receiptHandle: `AQEB-rehearsal-${n}`,
     body,
-    attributes: { ApproximateReceiveCount: '1', SentTimestamp: '1751450043221', SenderId: senderId, ApproximateFirstReceiveTimestamp: '1751450043226' },
+    attributes: {
+      ApproximateReceiveCount: '1',
+      SentTimestamp: '1751450043221',
+      SenderId: senderId,
+      ApproximateFirstReceiveTimestamp: '1751450043226',
+    },
     messageAttributes,
     md5OfBody: createHash('md5').update(body).digest('hex'),
     eventSource: 'aws:sqs',
@@ -155,7 +175,9 @@ function lambdaSqsRecord(n: number, body: string, messageAttributes: SQSRecord['
 /** The record of a message the receiver sent: its body and attributes exactly as sent. */
 function recordOf(call: AwsCall, queueArn: string, n: number): SQSRecord {
   const attributes = (call.input.MessageAttributes ?? {}) as Record<string, { DataType: string; StringValue?: string }>;
-  const messageAttributes = Object.fromEntries(Object.entries(attributes).map(([k, v]) => [k, { dataType: v.DataType, stringValue: v.StringValue, stringListValues: [], binaryListValues: [] }]));
+  const messageAttributes = Object.fromEntries(
+    Object.entries(attributes).map(([k, v]) => [k, { dataType: v.DataType, stringValue: v.StringValue, stringListValues: [], binaryListValues: [] }]),
+  );
   return lambdaSqsRecord(n, String(call.input.MessageBody), messageAttributes, queueArn, `AROAEXAMPLE:${receiver.fn.name}`);
 }
 
@@ -181,13 +203,22 @@ describe('the template', () => {
       // Every function, run here or not: its variables must resolve to values a deploy would give them.
       const env = model.environmentOf(fn);
       const runs = fn === model.receiver() || fn === model.fanout() || fn === model.customResourceHandler(ACCOUNT_SETUP_TYPE);
-      const how = fn.triggers.map((t) => (t.kind === 'api' ? t.route : t.kind === 'sqs' ? `SQS ${t.queueId}` : `${t.resourceType} ${t.resourceId}`)).join(', ') || 'no trigger in the template';
-      lines.push(`${runs ? 'invoked' : 'skipped'}  ${fn.logicalId} (${fn.runtime}, ${fn.code.kind === 'asset' ? fn.handler : fn.code.detail}; ${Object.keys(env).length} variables) ← ${how}${runs ? '' : ': the rehearsal has no event for it'}`);
+      const how =
+        fn.triggers
+          .map((t) => (t.kind === 'api' ? t.route : t.kind === 'sqs' ? `SQS ${t.queueId}` : `${t.resourceType} ${t.resourceId}`))
+          .join(', ') || 'no trigger in the template';
+      lines.push(
+        `${runs ? 'invoked' : 'skipped'}  ${fn.logicalId} (${fn.runtime}, ${fn.code.kind === 'asset' ? fn.handler : fn.code.detail}; ${Object.keys(env).length} variables) ← ${how}${runs ? '' : ': the rehearsal has no event for it'}`,
+      );
     }
     console.info(`functions of the template:\n${lines.join('\n')}`);
     expect(model.functions.length).toBeGreaterThanOrEqual(3);
     // One account-setup resource, whose function is the one the rehearsal runs.
-    expect(model.customResourceHandler(ACCOUNT_SETUP_TYPE).triggers.filter((tr) => tr.kind === 'custom-resource' && tr.resourceType === ACCOUNT_SETUP_TYPE)).toHaveLength(1);
+    expect(
+      model
+        .customResourceHandler(ACCOUNT_SETUP_TYPE)
+        .triggers.filter((tr) => tr.kind === 'custom-resource' && tr.resourceType === ACCOUNT_SETUP_TYPE),
+    ).toHaveLength(1);
   });
 });
 
@@ -215,13 +246,17 @@ describe('the receiver bundle', () => {
     expect(res).toMatchObject({ statusCode: 401, body: JSON.stringify({ message: 'invalid signature' }) });
     // The secret was already cached; nothing went out, to the queue or anywhere else.
     expect(world.double.calls.slice(before.aws).map((c) => `${c.service}:${c.operation}`)).toEqual([]);
-    expect({ s3: world.s3Proxy.requests.length, dynamoDb: world.dynamoDbProxy.requests.length }).toEqual({ s3: before.s3, dynamoDb: before.dynamoDb });
+    expect({ s3: world.s3Proxy.requests.length, dynamoDb: world.dynamoDbProxy.requests.length }).toEqual({
+      s3: before.s3,
+      dynamoDb: before.dynamoDb,
+    });
   });
 
   // Before the claim check: the first S3 use loads the receiver's S3 client (lazily, off the cold
   // start), and a spill has more of the answer's budget left for that than a claim check does.
   it('spills to inbox/spill/ when the queue keeps failing, and still answers 200 {}', async () => {
-    world.sendMessageOverride = (call) => (String(call.input.MessageBody ?? '').includes(SPILL_MARKER) ? jsonError('InternalError', 'rehearsal: the queue is failing', 500) : undefined);
+    world.sendMessageOverride = (call) =>
+      String(call.input.MessageBody ?? '').includes(SPILL_MARKER) ? jsonError('InternalError', 'rehearsal: the queue is failing', 500) : undefined;
     try {
       const res = await deliver(SPILLED);
       expect(res).toMatchObject({ statusCode: 200, body: '{}' });
@@ -229,7 +264,9 @@ describe('the receiver bundle', () => {
       world.sendMessageOverride = undefined;
     }
     // The SDK tried the queue (with its retries) before the receiver spilled.
-    expect(world.double.callsTo('sqs:SendMessage').filter((c) => String(c.input.MessageBody).includes(SPILL_MARKER)).length).toBeGreaterThanOrEqual(1);
+    expect(world.double.callsTo('sqs:SendMessage').filter((c) => String(c.input.MessageBody).includes(SPILL_MARKER)).length).toBeGreaterThanOrEqual(
+      1,
+    );
     const puts = world.s3Proxy.requests.filter((r) => r.method === 'PUT' && r.url.includes('/inbox/spill/'));
     expect(puts).toHaveLength(1);
     expect(puts[0]?.body.toString('utf8')).toBe(SPILLED);
@@ -241,7 +278,10 @@ describe('the receiver bundle', () => {
     expect(res).toMatchObject({ statusCode: 200, body: '{}' });
     const pointer = sentFor(LARGE);
     expect(parseInboxKey(attributeOf(pointer, 'claimCheckKey') ?? '')).toMatchObject({ kind: 'large', eventId: eventIdOf(LARGE) });
-    expect(JSON.parse(String(pointer.input.MessageBody))).toEqual({ claimCheckKey: attributeOf(pointer, 'claimCheckKey'), bodyBytes: Buffer.byteLength(LARGE) });
+    expect(JSON.parse(String(pointer.input.MessageBody))).toEqual({
+      claimCheckKey: attributeOf(pointer, 'claimCheckKey'),
+      bodyBytes: Buffer.byteLength(LARGE),
+    });
   });
 
   it('queues a body that fits a message as it is, however large', async () => {
@@ -257,7 +297,7 @@ describe('the fan-out bundle', () => {
   let bucket: string;
   let queueArn: string;
 
-  it('takes one batch of what the receiver buffered, and S3\'s notifications, with no failures', async () => {
+  it("takes one batch of what the receiver buffered, and S3's notifications, with no failures", async () => {
     const trigger = fanout.fn.triggers.find((t) => t.kind === 'sqs');
     if (trigger?.kind !== 'sqs') throw new Error('the fan-out has no SQS trigger');
     queueArn = model.resolver.getAtt(trigger.queueId, 'Arn');
@@ -278,7 +318,18 @@ describe('the fan-out bundle', () => {
         recordOf(sentFor(LARGE), queueArn, 2),
         recordOf(sentFor(MEDIUM), queueArn, 3),
         s3Record(s3NotificationBody(bucket, [spillKey]), queueArn, 4),
-        s3Record(JSON.stringify({ Service: 'Amazon S3', Event: 's3:TestEvent', Time: '2025-07-02T09:54:03.221Z', Bucket: bucket, RequestId: 'R1', HostId: 'H1' }), queueArn, 5),
+        s3Record(
+          JSON.stringify({
+            Service: 'Amazon S3',
+            Event: 's3:TestEvent',
+            Time: '2025-07-02T09:54:03.221Z',
+            Bucket: bucket,
+            RequestId: 'R1',
+            HostId: 'H1',
+          }),
+          queueArn,
+          5,
+        ),
       ],
     };
     const out = await fanout.invokeFromQueue<SQSBatchResponse>(batch, 'rehearsal-batch-1', traceHeader('rehearsal-batch-1'));
@@ -298,14 +349,18 @@ describe('the fan-out bundle', () => {
     const puts = world.double.callsTo('firehose:PutRecordBatch');
     expect(puts).toHaveLength(1);
     expect(puts[0]?.input.DeliveryStreamName).toBe(env[ENV.DELIVERY_STREAM_NAME]);
-    const lines = (puts[0]?.input.Records as Array<{ Data: string }>).map((r) => JSON.parse(Buffer.from(r.Data, 'base64').toString('utf8')) as { event_id: string; payload: string });
+    const lines = (puts[0]?.input.Records as Array<{ Data: string }>).map(
+      (r) => JSON.parse(Buffer.from(r.Data, 'base64').toString('utf8')) as { event_id: string; payload: string },
+    );
     expect(lines.map((l) => l.event_id).sort()).toEqual([QUEUED, LARGE, MEDIUM, SPILLED].map((b) => eventIdOf(b)).sort());
     expect(lines.find((l) => l.event_id === eventIdOf(QUEUED))?.payload).toBe(QUEUED);
   });
 
   it('deleted the spill, kept the claim check and copied the large queued body to inbox/large/', async () => {
     await expect(s3.send(new HeadObjectCommand({ Bucket: bucket, Key: spillKey }))).rejects.toMatchObject({ name: 'NotFound' });
-    await expect(s3.send(new HeadObjectCommand({ Bucket: bucket, Key: attributeOf(sentFor(LARGE), 'claimCheckKey') }))).resolves.toMatchObject({ ContentLength: Buffer.byteLength(LARGE) });
+    await expect(s3.send(new HeadObjectCommand({ Bucket: bucket, Key: attributeOf(sentFor(LARGE), 'claimCheckKey') }))).resolves.toMatchObject({
+      ContentLength: Buffer.byteLength(LARGE),
+    });
     const copy = world.s3Proxy.requests.filter((r) => r.method === 'PUT' && r.url.includes(`/inbox/large/`) && r.url.includes(eventIdOf(MEDIUM)));
     expect(copy.map((r) => r.body.length)).toEqual([Buffer.byteLength(MEDIUM)]);
   });
@@ -313,7 +368,10 @@ describe('the fan-out bundle', () => {
   it('takes a redelivered message and a repeated notification of a spill it already processed without a failure, storing nothing twice', async () => {
     const store = new DynamoDbEventStore(ddb, model.environmentOf(fanout.fn)[ENV.TABLE_NAME] as string);
     const before = await store.get(eventIdOf(QUEUED));
-    const redelivered = { ...(batch.Records[0] as SQSRecord), attributes: { ...(batch.Records[0] as SQSRecord).attributes, ApproximateReceiveCount: '2' } };
+    const redelivered = {
+      ...(batch.Records[0] as SQSRecord),
+      attributes: { ...(batch.Records[0] as SQSRecord).attributes, ApproximateReceiveCount: '2' },
+    };
     const again = { Records: [redelivered, batch.Records[3] as SQSRecord] };
     const out = await fanout.invokeFromQueue<SQSBatchResponse>(again, 'rehearsal-batch-2', traceHeader('rehearsal-batch-2'));
     expect(out.result).toEqual({ batchItemFailures: [] });
@@ -335,7 +393,10 @@ const setupDurations: string[] = [];
  * Sends the account-setup function a request as CloudFormation does (Lambda's asynchronous
  * invocation of the ServiceToken), and returns the request and what reached its response URL.
  */
-async function customResource(requestType: 'Create' | 'Update' | 'Delete', physicalResourceId?: string): Promise<{ request: CloudFormationCustomResourceEvent; answers: ResponseUrlRequest[] }> {
+async function customResource(
+  requestType: 'Create' | 'Update' | 'Delete',
+  physicalResourceId?: string,
+): Promise<{ request: CloudFormationCustomResourceEvent; answers: ResponseUrlRequest[] }> {
   const requestId = randomUUID();
   const request = model.customResourceRequest(accountSetupResourceId(), {
     requestType,
@@ -356,7 +417,9 @@ const apiGatewayCallsSince = (from: number) => world.double.calls.slice(from).fi
 
 /** The one answer CloudFormation received, checked as its presigned URL needs it: a PUT of JSON with an empty content type. */
 function theAnswer(answers: readonly ResponseUrlRequest[]): Record<string, unknown> {
-  expect(answers.map((a) => ({ method: a.method, contentType: a.headers['content-type'], status: a.status }))).toEqual([{ method: 'PUT', contentType: '', status: 200 }]);
+  expect(answers.map((a) => ({ method: a.method, contentType: a.headers['content-type'], status: a.status }))).toEqual([
+    { method: 'PUT', contentType: '', status: 200 },
+  ]);
   expect(answers[0]?.json, `not JSON: ${answers[0]?.body}`).toBeDefined();
   return answers[0]?.json ?? {};
 }
@@ -368,7 +431,7 @@ let setupPhysicalId: string | undefined;
 let ourRole: string | undefined;
 
 describe('the account-setup bundle (the API Gateway account custom resource)', () => {
-  it('Create in an account with no CloudWatch Logs role: sets the template\'s role and answers SUCCESS, Action set', async () => {
+  it("Create in an account with no CloudWatch Logs role: sets the template's role and answers SUCCESS, Action set", async () => {
     world.apiGatewayAccount = {};
     const from = world.double.calls.length;
     const { request, answers } = await customResource('Create');
@@ -400,7 +463,7 @@ describe('the account-setup bundle (the API Gateway account custom resource)', (
     expect(theAnswer(answers)).toMatchObject({ Status: 'SUCCESS', Data: { Action: 'keep', RoleArn: THEIR_ROLE } });
   });
 
-  it('Delete: calls nothing in API Gateway, leaves the account\'s role, answers SUCCESS with the physical id', async () => {
+  it("Delete: calls nothing in API Gateway, leaves the account's role, answers SUCCESS with the physical id", async () => {
     expect(setupPhysicalId).toBeDefined();
     const from = world.double.calls.length;
     const { answers } = await customResource('Delete', setupPhysicalId);
@@ -416,24 +479,62 @@ describe('what the bundles did, against the template', () => {
     console.info(`AWS calls of the rehearsal (function, action, resource):\n${formatVerdicts(verdicts)}`);
     assertAllAllowed(verdicts);
     const made = (f: RehearsedFunction) => [...new Set(f.calls().map((c) => c.action))].sort();
-    expect(made(receiver)).toEqual(['logs:CreateLogStream', 'logs:PutLogEvents', 's3:PutObject', 'secretsmanager:GetSecretValue', 'sqs:SendMessage', 'xray:PutTelemetryRecords', 'xray:PutTraceSegments']);
+    expect(made(receiver)).toEqual([
+      'logs:CreateLogStream',
+      'logs:PutLogEvents',
+      's3:PutObject',
+      'secretsmanager:GetSecretValue',
+      'sqs:SendMessage',
+      'xray:PutTelemetryRecords',
+      'xray:PutTraceSegments',
+    ]);
     // GetItem: the duplicate's conditional put asks for the stored item back (ALL_OLD), which
     // dynalite does not return, so the store reads it; DynamoDB itself would spare that read.
     expect(made(fanout)).toEqual([
-      'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'firehose:PutRecordBatch', 'logs:CreateLogStream', 'logs:PutLogEvents',
-      's3:DeleteObject', 's3:GetObject', 's3:ListBucket', 's3:PutObject', 'sqs:DeleteMessage', 'sqs:GetQueueAttributes', 'sqs:ReceiveMessage', 'xray:PutTelemetryRecords', 'xray:PutTraceSegments',
+      'dynamodb:GetItem',
+      'dynamodb:PutItem',
+      'dynamodb:UpdateItem',
+      'firehose:PutRecordBatch',
+      'logs:CreateLogStream',
+      'logs:PutLogEvents',
+      's3:DeleteObject',
+      's3:GetObject',
+      's3:ListBucket',
+      's3:PutObject',
+      'sqs:DeleteMessage',
+      'sqs:GetQueueAttributes',
+      'sqs:ReceiveMessage',
+      'xray:PutTelemetryRecords',
+      'xray:PutTraceSegments',
     ]);
-    expect(made(setup)).toEqual(['apigateway:GET', 'apigateway:PATCH', 'iam:PassRole', 'logs:CreateLogStream', 'logs:PutLogEvents', 'xray:PutTelemetryRecords', 'xray:PutTraceSegments']);
+    expect(made(setup)).toEqual([
+      'apigateway:GET',
+      'apigateway:PATCH',
+      'iam:PassRole',
+      'logs:CreateLogStream',
+      'logs:PutLogEvents',
+      'xray:PutTelemetryRecords',
+      'xray:PutTraceSegments',
+    ]);
     // The role handed to API Gateway is the one the template makes for it, passed to API Gateway only.
     const passRole = setup.calls().filter((c) => c.action === 'iam:PassRole');
-    expect(passRole.map((c) => ({ resource: c.resource, context: c.context }))).toEqual([{ resource: ourRole, context: { 'iam:PassedToService': 'apigateway.amazonaws.com' } }]);
+    expect(passRole.map((c) => ({ resource: c.resource, context: c.context }))).toEqual([
+      { resource: ourRole, context: { 'iam:PassedToService': 'apigateway.amazonaws.com' } },
+    ]);
   });
 
   it('every variable of the environment contract a function reads is set by its template', () => {
     const contract = new Set<string>(Object.values(ENV));
     for (const f of [receiver, fanout, setup]) {
-      const reads = f.sandbox.envReads.filter((r) => contract.has(r.name)).map((r) => `${r.name}${Object.hasOwn(model.environmentOf(f.fn), r.name) ? '' : ' (not set)'}@${r.when}`);
-      console.info(`${f.fn.logicalId} read these contract variables: ${reads.join(', ')}; and ${f.sandbox.envReads.filter((r) => !contract.has(r.name)).map((r) => r.name).join(', ')}`);
+      const reads = f.sandbox.envReads
+        .filter((r) => contract.has(r.name))
+        .map((r) => `${r.name}${Object.hasOwn(model.environmentOf(f.fn), r.name) ? '' : ' (not set)'}@${r.when}`);
+      console.info(
+        `${f.fn.logicalId} read these contract variables: ${reads.join(', ')}; and ${f.sandbox.envReads
+          .filter((r) => !contract.has(r.name))
+          .map((r) => r.name)
+          .join(', ')}`,
+      );
     }
     const exempted = new Set<string>();
     for (const f of [receiver, fanout, setup]) {
@@ -450,7 +551,10 @@ describe('what the bundles did, against the template', () => {
       expect(f.sandbox.enumeratedEnv, `${f.fn.logicalId} lists the whole environment`).toBe(false);
     }
     // An exemption nothing needs any more is deleted, not kept.
-    expect(Object.keys(SET_NOT_READ_ON_AWS).filter((name) => !exempted.has(name)), 'exemptions no function needs (delete them from SET_NOT_READ_ON_AWS)').toEqual([]);
+    expect(
+      Object.keys(SET_NOT_READ_ON_AWS).filter((name) => !exempted.has(name)),
+      'exemptions no function needs (delete them from SET_NOT_READ_ON_AWS)',
+    ).toEqual([]);
   });
 
   it('each SDK client took its endpoint from its own AWS_ENDPOINT_URL_<SERVICE>, and nothing reached an unexpected service', () => {
@@ -467,14 +571,22 @@ describe('what the bundles did, against the template', () => {
     const stream = model.environmentOf(fanout.fn)[ENV.DELIVERY_STREAM_NAME] as string;
     const withoutGrant = failureOf(() => assertAllAllowed(model.authorizeCalls(fanout.fn, dedupe(fanout.calls()), cut)));
     console.info(`with firehose:PutRecordBatch cut from the fan-out's policy:\n${withoutGrant}`);
-    expect(withoutGrant).toContain(`(${fanout.fn.logicalId}, firehose:PutRecordBatch, arn:aws:firehose:${model.resolver.region}:${model.resolver.accountId}:deliverystream/${stream}): no statement allows it`);
+    expect(withoutGrant).toContain(
+      `(${fanout.fn.logicalId}, firehose:PutRecordBatch, arn:aws:firehose:${model.resolver.region}:${model.resolver.accountId}:deliverystream/${stream}): no statement allows it`,
+    );
     expect(withoutGrant.split('\n')).toHaveLength(2);
 
     // The same template with the queue's policy denying SendMessage to every role but the fan-out's.
     const queueUrl = model.environmentOf(receiver.fn)[ENV.QUEUE_URL] as string;
-    const denied = failureOf(() => assertAllAllowed(withQueueDeny(model, queueUrl, fanout.fn.roleArn).authorizeCalls(receiver.fn, dedupe(receiver.calls()))));
+    const denied = failureOf(() =>
+      assertAllAllowed(withQueueDeny(model, queueUrl, fanout.fn.roleArn).authorizeCalls(receiver.fn, dedupe(receiver.calls()))),
+    );
     console.info(`with the queue policy denying SendMessage to all but the fan-out's role:\n${denied}`);
-    expect(denied).toMatch(new RegExp(`\\(${receiver.fn.logicalId}, sqs:SendMessage, ${escape(model.queueArnOfUrl(queueUrl))}\\): explicitly denied by \\S+ statement \\d+ \\(RehearsalDeny\\)`));
+    expect(denied).toMatch(
+      new RegExp(
+        `\\(${receiver.fn.logicalId}, sqs:SendMessage, ${escape(model.queueArnOfUrl(queueUrl))}\\): explicitly denied by \\S+ statement \\d+ \\(RehearsalDeny\\)`,
+      ),
+    );
 
     // The account setup's iam:PassRole grant (its only one), cut: UpdateAccount could not hand API Gateway the role.
     const noPassRole = cutStatements(model.identityPolicies(setup.fn), (s) => [s.Action].flat().includes('iam:PassRole'));
@@ -484,7 +596,10 @@ describe('what the bundles did, against the template', () => {
     expect(withoutPassRole).toContain(`(${setup.fn.logicalId}, iam:PassRole, ${role}): no statement allows it`);
     expect(withoutPassRole.split('\n')).toHaveLength(2);
     // The grant is for API Gateway only: the same role passed to another service is refused.
-    const toLambda = setup.calls().filter((c) => c.action === 'iam:PassRole').map((c) => ({ ...c, context: { 'iam:PassedToService': 'lambda.amazonaws.com' } }));
+    const toLambda = setup
+      .calls()
+      .filter((c) => c.action === 'iam:PassRole')
+      .map((c) => ({ ...c, context: { 'iam:PassedToService': 'lambda.amazonaws.com' } }));
     expect(model.authorizeCalls(setup.fn, toLambda).map((v) => v.decision.decision)).toEqual(['implicit-deny']);
   });
 });
@@ -513,8 +628,12 @@ function escape(text: string): string {
 
 /** A model of the same template whose queue policy also denies `sqs:SendMessage` to every principal but `allowedRoleArn`. */
 function withQueueDeny(m: StackModel, queueUrl: string, allowedRoleArn: string): StackModel {
-  const template = structuredClone(m.template) as { Resources: Record<string, { Type: string; Properties: { Queues: unknown[]; PolicyDocument: { Statement: unknown[] } } }> };
-  const policy = Object.values(template.Resources).find((r) => r.Type === 'AWS::SQS::QueuePolicy' && (m.resolver.resolve(r.Properties.Queues) as string[]).includes(queueUrl));
+  const template = structuredClone(m.template) as {
+    Resources: Record<string, { Type: string; Properties: { Queues: unknown[]; PolicyDocument: { Statement: unknown[] } } }>;
+  };
+  const policy = Object.values(template.Resources).find(
+    (r) => r.Type === 'AWS::SQS::QueuePolicy' && (m.resolver.resolve(r.Properties.Queues) as string[]).includes(queueUrl),
+  );
   if (!policy) throw new Error(`no queue policy for ${queueUrl}`);
   policy.Properties.PolicyDocument.Statement.push({
     Sid: 'RehearsalDeny',

@@ -4,8 +4,18 @@
  */
 import { describe, expect, it } from 'vitest';
 import {
-  actionMatches, arnMatches, authorize, conditionsHold, describeDecision, resourceMatches, UnmodelledConditionKeyError, UnsupportedPolicyError,
-  type AccessRequest, type ConditionContext, type Policy, type PolicyStatement,
+  actionMatches,
+  arnMatches,
+  authorize,
+  conditionsHold,
+  describeDecision,
+  resourceMatches,
+  UnmodelledConditionKeyError,
+  UnsupportedPolicyError,
+  type AccessRequest,
+  type ConditionContext,
+  type Policy,
+  type PolicyStatement,
 } from './iam.js';
 
 const ROLE = 'arn:aws:iam::123456789012:role/Stack-FanoutRole-ABC';
@@ -13,16 +23,40 @@ const OTHER_ROLE = 'arn:aws:iam::123456789012:role/Stack-ReceiverRole-DEF';
 const QUEUE = 'arn:aws:sqs:us-east-1:123456789012:Stack-Queue-XYZ';
 const BUCKET = 'arn:aws:s3:::stack-archive-xyz';
 
-const principal = { roleArn: ROLE, sessionArn: 'arn:aws:sts::123456789012:assumed-role/Stack-FanoutRole-ABC/Stack-Fanout', accountId: '123456789012' };
-const context: ConditionContext = { 'aws:PrincipalArn': ROLE, 'aws:SecureTransport': 'true', 'aws:PrincipalIsAWSService': 'false', 's3:prefix': null };
+const principal = {
+  roleArn: ROLE,
+  sessionArn: 'arn:aws:sts::123456789012:assumed-role/Stack-FanoutRole-ABC/Stack-Fanout',
+  accountId: '123456789012',
+};
+const context: ConditionContext = {
+  'aws:PrincipalArn': ROLE,
+  'aws:SecureTransport': 'true',
+  'aws:PrincipalIsAWSService': 'false',
+  's3:prefix': null,
+};
 
-const request = (action: string, resource: string, extra: ConditionContext = {}): AccessRequest => ({ principal, action, resource, context: { ...context, ...extra } });
-const identity = (...Statement: PolicyStatement[]): Policy => ({ name: 'RolePolicy', kind: 'identity', document: { Version: '2012-10-17', Statement } });
-const resource = (...Statement: PolicyStatement[]): Policy => ({ name: 'QueuePolicy', kind: 'resource', document: { Version: '2012-10-17', Statement } });
+const request = (action: string, resource: string, extra: ConditionContext = {}): AccessRequest => ({
+  principal,
+  action,
+  resource,
+  context: { ...context, ...extra },
+});
+const identity = (...Statement: PolicyStatement[]): Policy => ({
+  name: 'RolePolicy',
+  kind: 'identity',
+  document: { Version: '2012-10-17', Statement },
+});
+const resource = (...Statement: PolicyStatement[]): Policy => ({
+  name: 'QueuePolicy',
+  kind: 'resource',
+  document: { Version: '2012-10-17', Statement },
+});
 
 describe('authorize', () => {
   it('allows what an identity statement grants, naming the statement', () => {
-    const d = authorize(request('sqs:ReceiveMessage', QUEUE), [identity({ Effect: 'Allow', Action: ['sqs:ReceiveMessage', 'sqs:DeleteMessage'], Resource: QUEUE })]);
+    const d = authorize(request('sqs:ReceiveMessage', QUEUE), [
+      identity({ Effect: 'Allow', Action: ['sqs:ReceiveMessage', 'sqs:DeleteMessage'], Resource: QUEUE }),
+    ]);
     expect(d).toEqual({ decision: 'allow', allowedBy: [{ policy: 'RolePolicy', kind: 'identity', index: 0 }] });
     expect(describeDecision(d)).toBe('allowed by RolePolicy statement 0');
   });
@@ -38,33 +72,63 @@ describe('authorize', () => {
     const allow = identity({ Effect: 'Allow', Action: 's3:*', Resource: `${BUCKET}/*` });
     const denyInIdentity = identity({ Sid: 'NoDeletes', Effect: 'Deny', Action: 's3:DeleteObject', Resource: `${BUCKET}/inbox/large/*` });
     expect(authorize(request('s3:DeleteObject', `${BUCKET}/inbox/large/2025-07-02/abc`), [allow, denyInIdentity])).toEqual({
-      decision: 'explicit-deny', deniedBy: [{ policy: 'RolePolicy', kind: 'identity', index: 0, sid: 'NoDeletes' }],
+      decision: 'explicit-deny',
+      deniedBy: [{ policy: 'RolePolicy', kind: 'identity', index: 0, sid: 'NoDeletes' }],
     });
-    const denyInResource = resource({ Sid: 'OnlyTheReceiverSends', Effect: 'Deny', Principal: { AWS: '*' }, Action: 's3:PutObject', Resource: `${BUCKET}/inbox/spill/*`, Condition: { ArnNotEquals: { 'aws:PrincipalArn': [OTHER_ROLE] } } });
+    const denyInResource = resource({
+      Sid: 'OnlyTheReceiverSends',
+      Effect: 'Deny',
+      Principal: { AWS: '*' },
+      Action: 's3:PutObject',
+      Resource: `${BUCKET}/inbox/spill/*`,
+      Condition: { ArnNotEquals: { 'aws:PrincipalArn': [OTHER_ROLE] } },
+    });
     const d = authorize(request('s3:PutObject', `${BUCKET}/inbox/spill/2025-07-02/abc`), [allow, denyInResource]);
     expect(d.decision).toBe('explicit-deny');
     expect(describeDecision(d)).toBe('explicitly denied by QueuePolicy statement 0 (OnlyTheReceiverSends)');
     // The principal the Deny spares gets through.
-    const spared = { ...request('s3:PutObject', `${BUCKET}/inbox/spill/x`), principal: { ...principal, roleArn: OTHER_ROLE }, context: { ...context, 'aws:PrincipalArn': OTHER_ROLE } };
+    const spared = {
+      ...request('s3:PutObject', `${BUCKET}/inbox/spill/x`),
+      principal: { ...principal, roleArn: OTHER_ROLE },
+      context: { ...context, 'aws:PrincipalArn': OTHER_ROLE },
+    };
     expect(authorize(spared, [allow, denyInResource]).decision).toBe('allow');
   });
 
   it('matches actions case-insensitively with * and ? wildcards, and NotAction as everything else', () => {
-    expect(authorize(request('dynamodb:PutItem', 'arn:aws:dynamodb:us-east-1:123456789012:table/t'), [identity({ Effect: 'Allow', Action: 'DynamoDB:*Item', Resource: '*' })]).decision).toBe('allow');
-    expect(authorize(request('dynamodb:Query', 'arn:aws:dynamodb:us-east-1:123456789012:table/t'), [identity({ Effect: 'Allow', Action: 'dynamodb:*Item', Resource: '*' })]).decision).toBe('implicit-deny');
-    expect(authorize(request('firehose:PutRecord', '*'), [identity({ Effect: 'Allow', Action: 'firehose:PutRecor?', Resource: '*' })]).decision).toBe('allow');
+    expect(
+      authorize(request('dynamodb:PutItem', 'arn:aws:dynamodb:us-east-1:123456789012:table/t'), [
+        identity({ Effect: 'Allow', Action: 'DynamoDB:*Item', Resource: '*' }),
+      ]).decision,
+    ).toBe('allow');
+    expect(
+      authorize(request('dynamodb:Query', 'arn:aws:dynamodb:us-east-1:123456789012:table/t'), [
+        identity({ Effect: 'Allow', Action: 'dynamodb:*Item', Resource: '*' }),
+      ]).decision,
+    ).toBe('implicit-deny');
+    expect(authorize(request('firehose:PutRecord', '*'), [identity({ Effect: 'Allow', Action: 'firehose:PutRecor?', Resource: '*' })]).decision).toBe(
+      'allow',
+    );
     const notAction = identity({ Effect: 'Allow', NotAction: ['iam:*', 'sts:*'], Resource: '*' });
     expect(authorize(request('sqs:SendMessage', QUEUE), [notAction]).decision).toBe('allow');
     expect(authorize(request('iam:PassRole', ROLE), [notAction]).decision).toBe('implicit-deny');
-    const denyAllBut = identity({ Effect: 'Allow', Action: '*', Resource: '*' }, { Effect: 'Deny', NotAction: 'sqs:ReceiveMessage', Resource: QUEUE });
+    const denyAllBut = identity(
+      { Effect: 'Allow', Action: '*', Resource: '*' },
+      { Effect: 'Deny', NotAction: 'sqs:ReceiveMessage', Resource: QUEUE },
+    );
     expect(authorize(request('sqs:ReceiveMessage', QUEUE), [denyAllBut]).decision).toBe('allow');
     expect(authorize(request('sqs:PurgeQueue', QUEUE), [denyAllBut]).decision).toBe('explicit-deny');
   });
 
   it('matches resources case-sensitively, with wildcards across / and :, and NotResource as everything else', () => {
     const logs = identity({ Effect: 'Allow', Action: 'logs:PutLogEvents', Resource: 'arn:aws:logs:us-east-1:123456789012:log-group:fanout-logs:*' });
-    expect(authorize(request('logs:PutLogEvents', 'arn:aws:logs:us-east-1:123456789012:log-group:fanout-logs:log-stream:2025/07/02/[$LATEST]abc'), [logs]).decision).toBe('allow');
-    expect(authorize(request('logs:PutLogEvents', 'arn:aws:logs:us-east-1:123456789012:log-group:FANOUT-LOGS:log-stream:x'), [logs]).decision).toBe('implicit-deny');
+    expect(
+      authorize(request('logs:PutLogEvents', 'arn:aws:logs:us-east-1:123456789012:log-group:fanout-logs:log-stream:2025/07/02/[$LATEST]abc'), [logs])
+        .decision,
+    ).toBe('allow');
+    expect(authorize(request('logs:PutLogEvents', 'arn:aws:logs:us-east-1:123456789012:log-group:FANOUT-LOGS:log-stream:x'), [logs]).decision).toBe(
+      'implicit-deny',
+    );
     const notResource = identity({ Effect: 'Allow', Action: 's3:GetObject', NotResource: `${BUCKET}/private/*` });
     expect(authorize(request('s3:GetObject', `${BUCKET}/inbox/large/k`), [notResource]).decision).toBe('allow');
     expect(authorize(request('s3:GetObject', `${BUCKET}/private/k`), [notResource]).decision).toBe('implicit-deny');
@@ -79,7 +143,13 @@ describe('authorize', () => {
   });
 
   it('applies a resource policy Deny to the caller through * or its role, and a service principal statement not at all', () => {
-    const tlsOnly = resource({ Effect: 'Deny', Principal: { AWS: '*' }, Action: 'sqs:*', Resource: QUEUE, Condition: { Bool: { 'aws:SecureTransport': 'false' } } });
+    const tlsOnly = resource({
+      Effect: 'Deny',
+      Principal: { AWS: '*' },
+      Action: 'sqs:*',
+      Resource: QUEUE,
+      Condition: { Bool: { 'aws:SecureTransport': 'false' } },
+    });
     const s3Only = resource({ Effect: 'Allow', Principal: { Service: 's3.amazonaws.com' }, Action: 'sqs:SendMessage', Resource: QUEUE });
     const grant = identity({ Effect: 'Allow', Action: 'sqs:SendMessage', Resource: QUEUE });
     expect(authorize(request('sqs:SendMessage', QUEUE), [grant, tlsOnly, s3Only]).decision).toBe('allow');
@@ -90,7 +160,12 @@ describe('authorize', () => {
 
   it('takes a resource policy Allow naming the role as a grant, but one naming only the account as delegation', () => {
     const namingRole = resource({ Effect: 'Allow', Principal: { AWS: ROLE }, Action: 'sqs:SendMessage', Resource: QUEUE });
-    const namingAccount = resource({ Effect: 'Allow', Principal: { AWS: 'arn:aws:iam::123456789012:root' }, Action: 'sqs:SendMessage', Resource: QUEUE });
+    const namingAccount = resource({
+      Effect: 'Allow',
+      Principal: { AWS: 'arn:aws:iam::123456789012:root' },
+      Action: 'sqs:SendMessage',
+      Resource: QUEUE,
+    });
     expect(authorize(request('sqs:SendMessage', QUEUE), [namingRole]).decision).toBe('allow');
     expect(authorize(request('sqs:SendMessage', QUEUE), [namingAccount]).decision).toBe('implicit-deny');
     // A Deny naming the account applies to every principal in it.
@@ -117,7 +192,12 @@ describe('conditionsHold', () => {
     const ctx: ConditionContext = { 'secretsmanager:SecretId': 'arn:aws:secretsmanager:us-east-1:123456789012:secret:Webhook-AbC123' };
     expect(conditionsHold({ StringLike: { 'SecretsManager:secretid': '*:secret:Webhook-*' } }, ctx)).toBe(true);
     expect(conditionsHold({ StringLike: { 'secretsmanager:SecretId': '*:secret:webhook-*' } }, ctx)).toBe(false);
-    expect(conditionsHold({ StringEqualsIgnoreCase: { 'secretsmanager:SecretId': 'ARN:AWS:SECRETSMANAGER:US-EAST-1:123456789012:SECRET:WEBHOOK-ABC123' } }, ctx)).toBe(true);
+    expect(
+      conditionsHold(
+        { StringEqualsIgnoreCase: { 'secretsmanager:SecretId': 'ARN:AWS:SECRETSMANAGER:US-EAST-1:123456789012:SECRET:WEBHOOK-ABC123' } },
+        ctx,
+      ),
+    ).toBe(true);
     expect(conditionsHold({ StringNotEquals: { 'secretsmanager:SecretId': 'other' } }, ctx)).toBe(true);
     expect(conditionsHold({ StringNotLike: { 'secretsmanager:SecretId': '*Webhook*' } }, ctx)).toBe(false);
   });
@@ -159,8 +239,14 @@ describe('matching helpers', () => {
 
   it('throws on a malformed statement rather than judging it', () => {
     expect(() => authorize(request('sqs:SendMessage', QUEUE), [identity({ Effect: 'Allow', Resource: QUEUE })])).toThrow(/Action and NotAction/);
-    expect(() => authorize(request('sqs:SendMessage', QUEUE), [identity({ Effect: 'Allow', Action: '*', Resource: '*', Principal: '*' })])).toThrow(/identity policy statement has a Principal/);
-    expect(() => authorize(request('sqs:SendMessage', QUEUE), [resource({ Effect: 'Allow', Action: '*', Resource: '*' })])).toThrow(/needs Principal or NotPrincipal/);
-    expect(() => authorize(request('sqs:SendMessage', QUEUE), [resource({ Effect: 'Allow', Principal: { Weird: 'x' }, Action: '*', Resource: '*' })])).toThrow(UnsupportedPolicyError);
+    expect(() => authorize(request('sqs:SendMessage', QUEUE), [identity({ Effect: 'Allow', Action: '*', Resource: '*', Principal: '*' })])).toThrow(
+      /identity policy statement has a Principal/,
+    );
+    expect(() => authorize(request('sqs:SendMessage', QUEUE), [resource({ Effect: 'Allow', Action: '*', Resource: '*' })])).toThrow(
+      /needs Principal or NotPrincipal/,
+    );
+    expect(() =>
+      authorize(request('sqs:SendMessage', QUEUE), [resource({ Effect: 'Allow', Principal: { Weird: 'x' }, Action: '*', Resource: '*' })]),
+    ).toThrow(UnsupportedPolicyError);
   });
 });

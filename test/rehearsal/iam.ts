@@ -97,7 +97,10 @@ export class UnsupportedPolicyError extends Error {
 
 /** A condition names a key the request context does not model (neither a value nor known absence). */
 export class UnmodelledConditionKeyError extends Error {
-  constructor(readonly key: string, where: string) {
+  constructor(
+    readonly key: string,
+    where: string,
+  ) {
     super(`${where}: condition key '${key}' is not modelled in the request context (give it a value, or null when the request would not carry it)`);
     this.name = 'UnmodelledConditionKeyError';
   }
@@ -107,7 +110,10 @@ const list = <T>(v: OneOrMany<T> | undefined): readonly T[] => (v === undefined 
 
 /** Whether `text` matches `pattern`, where `*` matches any run of characters and `?` any one. */
 export function wildcardMatch(pattern: string, text: string, ignoreCase = false): boolean {
-  const source = pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.');
+  const source = pattern
+    .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+    .replace(/\*/g, '.*')
+    .replace(/\?/g, '.');
   return new RegExp(`^${source}$`, ignoreCase ? 'is' : 's').test(text);
 }
 
@@ -177,7 +183,8 @@ export function conditionsHold(condition: PolicyStatement['Condition'], context:
       const values = conditionValues(rawValues, `${where} ${rawOperator} ${key}`);
       const actual = lookup(context, key);
       if (actual === undefined) throw new UnmodelledConditionKeyError(key, where);
-      if (Array.isArray(actual)) throw new UnsupportedPolicyError(`${where}: '${key}' has several values in the request, which only set operators (not supported) compare`);
+      if (Array.isArray(actual))
+        throw new UnsupportedPolicyError(`${where}: '${key}' has several values in the request, which only set operators (not supported) compare`);
       const present = actual !== null;
       if (rawOperator === 'Null') {
         // Null: "true" holds when the key is absent, "false" when it is present.
@@ -229,16 +236,25 @@ function principalMatch(principal: PolicyStatement['Principal'], caller: CallerP
 }
 
 /** Whether a statement applies to the request (ignoring its effect); throws on what it cannot judge. */
-function statementApplies(s: PolicyStatement, policy: Policy, index: number, req: AccessRequest): { applies: boolean; principal: 'exact' | 'account' | 'none' } {
+function statementApplies(
+  s: PolicyStatement,
+  policy: Policy,
+  index: number,
+  req: AccessRequest,
+): { applies: boolean; principal: 'exact' | 'account' | 'none' } {
   const where = `${policy.name} statement ${index}${s.Sid ? ` (${s.Sid})` : ''}`;
-  if (s.Effect !== 'Allow' && s.Effect !== 'Deny') throw new UnsupportedPolicyError(`${where}: Effect must be Allow or Deny, got ${JSON.stringify(s.Effect)}`);
-  if ((s.Action === undefined) === (s.NotAction === undefined)) throw new UnsupportedPolicyError(`${where}: exactly one of Action and NotAction is required`);
+  if (s.Effect !== 'Allow' && s.Effect !== 'Deny')
+    throw new UnsupportedPolicyError(`${where}: Effect must be Allow or Deny, got ${JSON.stringify(s.Effect)}`);
+  if ((s.Action === undefined) === (s.NotAction === undefined))
+    throw new UnsupportedPolicyError(`${where}: exactly one of Action and NotAction is required`);
   if (s.Resource !== undefined && s.NotResource !== undefined) throw new UnsupportedPolicyError(`${where}: both Resource and NotResource`);
 
   let principal: 'exact' | 'account' | 'none' = 'exact';
   if (policy.kind === 'identity') {
-    if (s.Principal !== undefined || s.NotPrincipal !== undefined) throw new UnsupportedPolicyError(`${where}: an identity policy statement has a Principal`);
-    if (s.Resource === undefined && s.NotResource === undefined) throw new UnsupportedPolicyError(`${where}: an identity policy statement needs Resource or NotResource`);
+    if (s.Principal !== undefined || s.NotPrincipal !== undefined)
+      throw new UnsupportedPolicyError(`${where}: an identity policy statement has a Principal`);
+    if (s.Resource === undefined && s.NotResource === undefined)
+      throw new UnsupportedPolicyError(`${where}: an identity policy statement needs Resource or NotResource`);
   } else if (s.NotPrincipal !== undefined) {
     const named = s.NotPrincipal === '*' ? 'exact' : principalMatch(s.NotPrincipal, req.principal, where);
     principal = named === 'none' ? 'exact' : 'none';
@@ -285,8 +301,11 @@ export function authorize(req: AccessRequest, policies: readonly Policy[]): Deci
 export function describeDecision(d: Decision): string {
   const refs = (rs: readonly StatementRef[]) => rs.map((r) => `${r.policy} statement ${r.index}${r.sid ? ` (${r.sid})` : ''}`).join(', ');
   switch (d.decision) {
-    case 'allow': return `allowed by ${refs(d.allowedBy)}`;
-    case 'explicit-deny': return `explicitly denied by ${refs(d.deniedBy)}`;
-    case 'implicit-deny': return 'no statement allows it';
+    case 'allow':
+      return `allowed by ${refs(d.allowedBy)}`;
+    case 'explicit-deny':
+      return `explicitly denied by ${refs(d.deniedBy)}`;
+    case 'implicit-deny':
+      return 'no statement allows it';
   }
 }

@@ -6,7 +6,10 @@ import { describe, expect, it } from 'vitest';
 import { deterministicId, IntrinsicResolver, UnsupportedTemplateError, type CfnTemplate } from './intrinsics.js';
 
 const TEMPLATE: CfnTemplate = {
-  Parameters: { BootstrapVersion: { Type: 'AWS::SSM::Parameter::Value<String>', Default: '/cdk-bootstrap/hnb659fds/version' }, NoDefault: { Type: 'String' } },
+  Parameters: {
+    BootstrapVersion: { Type: 'AWS::SSM::Parameter::Value<String>', Default: '/cdk-bootstrap/hnb659fds/version' },
+    NoDefault: { Type: 'String' },
+  },
   Resources: {
     Queue381943A6: { Type: 'AWS::SQS::Queue', Properties: {} },
     NamedQueue: { Type: 'AWS::SQS::Queue', Properties: { QueueName: { 'Fn::Sub': '${AWS::StackName}-named' } } },
@@ -43,16 +46,22 @@ describe('IntrinsicResolver', () => {
     expect(resolver.getAtt('ArchiveBucket49F1AC64', 'Arn')).toBe(`arn:aws:s3:::${bucket}`);
 
     // A secret's Ref is its ARN: its name and Secrets Manager's six-character suffix.
-    expect(resolver.ref('SecretsSecretdefault2608C7E2')).toMatch(/^arn:aws:secretsmanager:eu-central-1:111122223333:secret:SocialPlusWebhooks-SecretsSecretdefault2608C7E2-[A-Z0-9]{12}-[A-Za-z0-9]{6}$/);
-    expect(resolver.getAtt('ArchiveDeliveryStream87A0F874', 'Arn')).toBe(`arn:aws:firehose:eu-central-1:111122223333:deliverystream/${resolver.ref('ArchiveDeliveryStream87A0F874')}`);
+    expect(resolver.ref('SecretsSecretdefault2608C7E2')).toMatch(
+      /^arn:aws:secretsmanager:eu-central-1:111122223333:secret:SocialPlusWebhooks-SecretsSecretdefault2608C7E2-[A-Z0-9]{12}-[A-Za-z0-9]{6}$/,
+    );
+    expect(resolver.getAtt('ArchiveDeliveryStream87A0F874', 'Arn')).toBe(
+      `arn:aws:firehose:eu-central-1:111122223333:deliverystream/${resolver.ref('ArchiveDeliveryStream87A0F874')}`,
+    );
     expect(resolver.getAtt('FanoutHandlerRoleE260A43D', 'Arn')).toBe(`arn:aws:iam::111122223333:role/${resolver.ref('FanoutHandlerRoleE260A43D')}`);
     expect(resolver.getAtt('FanoutHandlerRoleE260A43D', 'RoleId')).toMatch(/^AROA[A-Z0-9]{17}$/);
-    expect(resolver.getAtt('FanoutHandlerFunctionF276F126', 'Arn')).toBe(`arn:aws:lambda:eu-central-1:111122223333:function:${resolver.ref('FanoutHandlerFunctionF276F126')}`);
+    expect(resolver.getAtt('FanoutHandlerFunctionF276F126', 'Arn')).toBe(
+      `arn:aws:lambda:eu-central-1:111122223333:function:${resolver.ref('FanoutHandlerFunctionF276F126')}`,
+    );
     expect(resolver.getAtt('FanoutHandlerLogs48A5721C', 'Arn')).toBe('arn:aws:logs:eu-central-1:111122223333:log-group:/socialplus/fanout:*');
     expect(resolver.ref('Topic')).toBe(`arn:aws:sns:eu-central-1:111122223333:${resolver.physicalName('Topic')}`);
   });
 
-  it('keeps generated names within each type\'s limit (IAM roles and Lambda functions: 64 characters)', () => {
+  it("keeps generated names within each type's limit (IAM roles and Lambda functions: 64 characters)", () => {
     const long = new IntrinsicResolver(TEMPLATE, { stackName: 'A'.repeat(60), region: 'us-east-1', accountId: '111122223333' });
     expect(long.ref('FanoutHandlerRoleE260A43D').length).toBeLessThanOrEqual(64);
     expect(long.ref('FanoutHandlerFunctionF276F126').length).toBeLessThanOrEqual(64);
@@ -69,22 +78,29 @@ describe('IntrinsicResolver', () => {
   });
 
   it('puts queue URLs on the given SQS origin', () => {
-    const local = new IntrinsicResolver(TEMPLATE, { stackName: 'SocialPlusWebhooks', region: 'eu-central-1', accountId: '111122223333', sqsOrigin: 'http://127.0.0.1:4566/' });
+    const local = new IntrinsicResolver(TEMPLATE, {
+      stackName: 'SocialPlusWebhooks',
+      region: 'eu-central-1',
+      accountId: '111122223333',
+      sqsOrigin: 'http://127.0.0.1:4566/',
+    });
     expect(local.ref('Queue381943A6')).toBe(`http://127.0.0.1:4566/111122223333/${resolver.physicalName('Queue381943A6')}`);
   });
 
   it('resolves Ref, Fn::GetAtt (both forms), Fn::Join, Fn::Select, Fn::Split, Fn::Sub, Fn::Base64 and the pseudo parameters', () => {
     const queueArn = resolver.getAtt('Queue381943A6', 'Arn');
-    expect(resolver.resolve({
-      a: { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':s3:::', { Ref: 'ArchiveBucket49F1AC64' }, '/inbox/*']] },
-      b: { 'Fn::Select': [1, { 'Fn::Split': [':', { 'Fn::GetAtt': ['Queue381943A6', 'Arn'] }] }] },
-      c: { 'Fn::Sub': 'cdk-${AWS::AccountId}-${AWS::Region}.${AWS::URLSuffix} ${Queue381943A6.Arn} ${!Literal}' },
-      d: { 'Fn::Sub': ['${Name}-${AWS::StackName}', { Name: { 'Fn::GetAtt': 'Queue381943A6.QueueName' } }] },
-      e: { 'Fn::Base64': 'hi' },
-      f: { Ref: 'BootstrapVersion' },
-      g: [{ Ref: 'AWS::NoValue' }, 'kept'],
-      h: { dropped: { Ref: 'AWS::NoValue' }, kept: 1 },
-    })).toEqual({
+    expect(
+      resolver.resolve({
+        a: { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':s3:::', { Ref: 'ArchiveBucket49F1AC64' }, '/inbox/*']] },
+        b: { 'Fn::Select': [1, { 'Fn::Split': [':', { 'Fn::GetAtt': ['Queue381943A6', 'Arn'] }] }] },
+        c: { 'Fn::Sub': 'cdk-${AWS::AccountId}-${AWS::Region}.${AWS::URLSuffix} ${Queue381943A6.Arn} ${!Literal}' },
+        d: { 'Fn::Sub': ['${Name}-${AWS::StackName}', { Name: { 'Fn::GetAtt': 'Queue381943A6.QueueName' } }] },
+        e: { 'Fn::Base64': 'hi' },
+        f: { Ref: 'BootstrapVersion' },
+        g: [{ Ref: 'AWS::NoValue' }, 'kept'],
+        h: { dropped: { Ref: 'AWS::NoValue' }, kept: 1 },
+      }),
+    ).toEqual({
       a: `arn:aws:s3:::${resolver.ref('ArchiveBucket49F1AC64')}/inbox/*`,
       b: 'aws',
       c: `cdk-111122223333-eu-central-1.amazonaws.com ${queueArn} \${Literal}`,
@@ -99,7 +115,9 @@ describe('IntrinsicResolver', () => {
 
   it('throws, naming where, on what it does not support or cannot find', () => {
     const bad = (value: unknown) => () => resolver.resolve(value, 'Fn.Environment.Variables.X');
-    expect(bad({ 'Fn::If': ['IsProd', 'a', 'b'] })).toThrow(new UnsupportedTemplateError("Fn.Environment.Variables.X (Fn::If): Fn::If is not supported by the rehearsal's resolver"));
+    expect(bad({ 'Fn::If': ['IsProd', 'a', 'b'] })).toThrow(
+      new UnsupportedTemplateError("Fn.Environment.Variables.X (Fn::If): Fn::If is not supported by the rehearsal's resolver"),
+    );
     expect(bad({ 'Fn::ImportValue': 'Shared-Queue' })).toThrow(UnsupportedTemplateError);
     expect(bad({ Ref: 'Missing' })).toThrow(/the template has no resource 'Missing'/);
     expect(bad({ Ref: 'NoDefault' })).toThrow(/parameter without a literal string default/);

@@ -206,7 +206,9 @@ export const RESOURCE_TYPES: Readonly<Record<string, ResourceType>> = {
   },
   'AWS::Glue::Database': {
     maxNameLength: 255,
-    ref: (r) => literalString((r.properties.DatabaseInput as Record<string, unknown> | undefined)?.Name, `${r.logicalId}.DatabaseInput.Name`) ?? r.name.toLowerCase(),
+    ref: (r) =>
+      literalString((r.properties.DatabaseInput as Record<string, unknown> | undefined)?.Name, `${r.logicalId}.DatabaseInput.Name`) ??
+      r.name.toLowerCase(),
     attributes: {},
   },
   'AWS::Athena::WorkGroup': {
@@ -224,7 +226,8 @@ function keyId(r: Ctx): string {
 
 function literalString(value: unknown, where: string): string | undefined {
   if (value === undefined) return undefined;
-  if (typeof value !== 'string') throw new UnsupportedTemplateError(`${where}: only a literal string is supported here, got ${JSON.stringify(value)}`);
+  if (typeof value !== 'string')
+    throw new UnsupportedTemplateError(`${where}: only a literal string is supported here, got ${JSON.stringify(value)}`);
   return value;
 }
 
@@ -259,7 +262,10 @@ export class IntrinsicResolver {
   private readonly sqsOrigin: string;
   private readonly resolving = new Set<string>();
 
-  constructor(private readonly template: CfnTemplate, readonly deployment: FakeDeployment) {
+  constructor(
+    private readonly template: CfnTemplate,
+    readonly deployment: FakeDeployment,
+  ) {
     this.region = deployment.region;
     this.accountId = deployment.accountId;
     this.partition = deployment.partition ?? 'aws';
@@ -271,12 +277,18 @@ export class IntrinsicResolver {
   /** The value of a pseudo parameter. */
   pseudo(name: (typeof PSEUDO)[number]): string {
     switch (name) {
-      case 'AWS::Region': return this.region;
-      case 'AWS::AccountId': return this.accountId;
-      case 'AWS::Partition': return this.partition;
-      case 'AWS::URLSuffix': return this.urlSuffix;
-      case 'AWS::StackName': return this.stackName;
-      case 'AWS::StackId': return `arn:${this.partition}:cloudformation:${this.region}:${this.accountId}:stack/${this.stackName}/${deterministicId(this.stackName, 8, HEX)}-0000-4000-8000-000000000000`;
+      case 'AWS::Region':
+        return this.region;
+      case 'AWS::AccountId':
+        return this.accountId;
+      case 'AWS::Partition':
+        return this.partition;
+      case 'AWS::URLSuffix':
+        return this.urlSuffix;
+      case 'AWS::StackName':
+        return this.stackName;
+      case 'AWS::StackId':
+        return `arn:${this.partition}:cloudformation:${this.region}:${this.accountId}:stack/${this.stackName}/${deterministicId(this.stackName, 8, HEX)}-0000-4000-8000-000000000000`;
     }
   }
 
@@ -285,7 +297,8 @@ export class IntrinsicResolver {
     if ((PSEUDO as readonly string[]).includes(logicalId)) return this.pseudo(logicalId as (typeof PSEUDO)[number]);
     const parameter = this.template.Parameters?.[logicalId];
     if (parameter !== undefined) {
-      if (typeof parameter.Default !== 'string') throw new UnsupportedTemplateError(`Ref ${logicalId}: a parameter without a literal string default (${parameter.Type}) has no value offline`);
+      if (typeof parameter.Default !== 'string')
+        throw new UnsupportedTemplateError(`Ref ${logicalId}: a parameter without a literal string default (${parameter.Type}) has no value offline`);
       return parameter.Default;
     }
     const { type, ctx } = this.resource(logicalId);
@@ -296,7 +309,10 @@ export class IntrinsicResolver {
   getAtt(logicalId: string, attribute: string): string {
     const { type, ctx, resource } = this.resource(logicalId);
     const get = Object.hasOwn(type.attributes, attribute) ? type.attributes[attribute] : undefined;
-    if (get === undefined) throw new UnsupportedTemplateError(`Fn::GetAtt ${logicalId}.${attribute}: attribute ${attribute} of ${resource.Type} is not supported by the rehearsal's resolver`);
+    if (get === undefined)
+      throw new UnsupportedTemplateError(
+        `Fn::GetAtt ${logicalId}.${attribute}: attribute ${attribute} of ${resource.Type} is not supported by the rehearsal's resolver`,
+      );
     return get(ctx);
   }
 
@@ -314,9 +330,15 @@ export class IntrinsicResolver {
 
   private resource(logicalId: string): { type: ResourceType; ctx: Ctx; resource: CfnResource } {
     const resource = this.resourceOf(logicalId);
-    if (resource.Condition !== undefined) throw new UnsupportedTemplateError(`${logicalId} has Condition '${resource.Condition}': conditions are not supported by the rehearsal's resolver`);
+    if (resource.Condition !== undefined)
+      throw new UnsupportedTemplateError(
+        `${logicalId} has Condition '${resource.Condition}': conditions are not supported by the rehearsal's resolver`,
+      );
     const type = RESOURCE_TYPES[resource.Type];
-    if (type === undefined) throw new UnsupportedTemplateError(`${logicalId}: resources of type ${resource.Type} are not supported by the rehearsal's resolver (add the type's Ref and attributes to RESOURCE_TYPES)`);
+    if (type === undefined)
+      throw new UnsupportedTemplateError(
+        `${logicalId}: resources of type ${resource.Type} are not supported by the rehearsal's resolver (add the type's Ref and attributes to RESOURCE_TYPES)`,
+      );
     const properties = resource.Properties ?? {};
     const name = this.nameOf(logicalId, type, properties);
     const ctx: Ctx = {
@@ -398,23 +420,27 @@ export class IntrinsicResolver {
       }
       case 'Fn::GetAtt': {
         const [id, attribute] = typeof arg === 'string' ? splitOnce(arg, '.') : (arg as unknown[]);
-        if (typeof id !== 'string' || typeof attribute !== 'string') throw new UnsupportedTemplateError(`${at}: expected [logicalId, attribute] with a literal attribute`);
+        if (typeof id !== 'string' || typeof attribute !== 'string')
+          throw new UnsupportedTemplateError(`${at}: expected [logicalId, attribute] with a literal attribute`);
         return this.getAtt(id, attribute);
       }
       case 'Fn::Join': {
         const [sep, list] = expectArray(arg, 2, at);
         const items = this.walk(list, at);
         if (typeof sep !== 'string' || !Array.isArray(items)) throw new UnsupportedTemplateError(`${at}: expected [separator, list]`);
-        return items.map((item, i) => {
-          if (typeof item !== 'string') throw new UnsupportedTemplateError(`${at}: item ${i} resolves to ${JSON.stringify(item)}, not a string`);
-          return item;
-        }).join(sep);
+        return items
+          .map((item, i) => {
+            if (typeof item !== 'string') throw new UnsupportedTemplateError(`${at}: item ${i} resolves to ${JSON.stringify(item)}, not a string`);
+            return item;
+          })
+          .join(sep);
       }
       case 'Fn::Select': {
         const [index, list] = expectArray(arg, 2, at);
         const i = Number(this.walk(index, at));
         const items = this.walk(list, at);
-        if (!Array.isArray(items) || !Number.isInteger(i) || i < 0 || i >= items.length) throw new UnsupportedTemplateError(`${at}: index ${String(index)} is not in the list`);
+        if (!Array.isArray(items) || !Number.isInteger(i) || i < 0 || i >= items.length)
+          throw new UnsupportedTemplateError(`${at}: index ${String(index)} is not in the list`);
         return items[i];
       }
       case 'Fn::Split': {
@@ -425,7 +451,8 @@ export class IntrinsicResolver {
       }
       case 'Fn::Sub': {
         const [text, vars] = typeof arg === 'string' ? [arg, {}] : expectArray(arg, 2, at);
-        if (typeof text !== 'string' || typeof vars !== 'object' || vars === null) throw new UnsupportedTemplateError(`${at}: expected a string or [string, variables]`);
+        if (typeof text !== 'string' || typeof vars !== 'object' || vars === null)
+          throw new UnsupportedTemplateError(`${at}: expected a string or [string, variables]`);
         const values = this.walk(vars, at) as Record<string, unknown>;
         return text.replace(/\$\{([^}]*)\}/g, (whole, name: string) => {
           if (name.startsWith('!')) return `\${${name.slice(1)}}`;

@@ -66,7 +66,8 @@ const started = performance.now();
 try {
   const module = await import(pathToFileURL(entryFile).href);
   handler = module[exportName];
-  if (typeof handler !== 'function') throw new TypeError(`${entryFile} does not export a function '${exportName}' (exports: ${Object.keys(module).join(', ')})`);
+  if (typeof handler !== 'function')
+    throw new TypeError(`${entryFile} does not export a function '${exportName}' (exports: ${Object.keys(module).join(', ')})`);
 } catch (err) {
   await send({ type: 'init-error', error: serialize(err), env: envReads() });
   process.exit(1);

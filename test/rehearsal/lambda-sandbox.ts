@@ -14,10 +14,24 @@ const RUNTIME = fileURLToPath(new URL('./lambda-runtime.mjs', import.meta.url));
 
 /** Names Lambda reserves: a template setting one fails to deploy, and the runtime sets them itself. */
 export const LAMBDA_RESERVED_VARIABLES: readonly string[] = [
-  '_HANDLER', '_X_AMZN_TRACE_ID', 'AWS_DEFAULT_REGION', 'AWS_REGION', 'AWS_EXECUTION_ENV', 'AWS_LAMBDA_FUNCTION_NAME',
-  'AWS_LAMBDA_FUNCTION_MEMORY_SIZE', 'AWS_LAMBDA_FUNCTION_VERSION', 'AWS_LAMBDA_INITIALIZATION_TYPE', 'AWS_LAMBDA_LOG_GROUP_NAME',
-  'AWS_LAMBDA_LOG_STREAM_NAME', 'AWS_ACCESS_KEY', 'AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_SESSION_TOKEN',
-  'AWS_LAMBDA_RUNTIME_API', 'LAMBDA_TASK_ROOT', 'LAMBDA_RUNTIME_DIR',
+  '_HANDLER',
+  '_X_AMZN_TRACE_ID',
+  'AWS_DEFAULT_REGION',
+  'AWS_REGION',
+  'AWS_EXECUTION_ENV',
+  'AWS_LAMBDA_FUNCTION_NAME',
+  'AWS_LAMBDA_FUNCTION_MEMORY_SIZE',
+  'AWS_LAMBDA_FUNCTION_VERSION',
+  'AWS_LAMBDA_INITIALIZATION_TYPE',
+  'AWS_LAMBDA_LOG_GROUP_NAME',
+  'AWS_LAMBDA_LOG_STREAM_NAME',
+  'AWS_ACCESS_KEY',
+  'AWS_ACCESS_KEY_ID',
+  'AWS_SECRET_ACCESS_KEY',
+  'AWS_SESSION_TOKEN',
+  'AWS_LAMBDA_RUNTIME_API',
+  'LAMBDA_TASK_ROOT',
+  'LAMBDA_RUNTIME_DIR',
 ];
 
 /** The temporary credentials of the function's role session. */
@@ -52,19 +66,20 @@ export interface LambdaEnvironmentOptions {
  */
 export function lambdaEnvironment(o: LambdaEnvironmentOptions): Record<string, string> {
   const clash = Object.keys(o.variables).filter((k) => LAMBDA_RESERVED_VARIABLES.includes(k) || k.startsWith('AWS_ENDPOINT_URL'));
-  if (clash.length > 0) throw new Error(`${o.fn.logicalId} sets variables Lambda reserves, or that would point its SDK elsewhere: ${clash.join(', ')}`);
+  if (clash.length > 0)
+    throw new Error(`${o.fn.logicalId} sets variables Lambda reserves, or that would point its SDK elsewhere: ${clash.join(', ')}`);
   if (o.fn.code.kind !== 'asset') throw new Error(`${o.fn.logicalId} has no asset folder to run (${o.fn.code.detail})`);
-  const tracing: Record<string, string> = o.fn.tracing === 'Active' && o.xrayDaemon !== undefined
-    ? {
-        AWS_XRAY_CONTEXT_MISSING: 'LOG_ERROR',
-        AWS_XRAY_DAEMON_ADDRESS: o.xrayDaemon,
-        _AWS_XRAY_DAEMON_ADDRESS: o.xrayDaemon.split(':')[0] as string,
-        _AWS_XRAY_DAEMON_PORT: o.xrayDaemon.split(':')[1] as string,
-      }
-    : {};
-  const logging: Record<string, string> = o.fn.logFormat === 'JSON'
-    ? { AWS_LAMBDA_LOG_FORMAT: 'JSON', AWS_LAMBDA_LOG_LEVEL: o.fn.applicationLogLevel ?? 'INFO' }
-    : {};
+  const tracing: Record<string, string> =
+    o.fn.tracing === 'Active' && o.xrayDaemon !== undefined
+      ? {
+          AWS_XRAY_CONTEXT_MISSING: 'LOG_ERROR',
+          AWS_XRAY_DAEMON_ADDRESS: o.xrayDaemon,
+          _AWS_XRAY_DAEMON_ADDRESS: o.xrayDaemon.split(':')[0] as string,
+          _AWS_XRAY_DAEMON_PORT: o.xrayDaemon.split(':')[1] as string,
+        }
+      : {};
+  const logging: Record<string, string> =
+    o.fn.logFormat === 'JSON' ? { AWS_LAMBDA_LOG_FORMAT: 'JSON', AWS_LAMBDA_LOG_LEVEL: o.fn.applicationLogLevel ?? 'INFO' } : {};
   return {
     ...o.variables,
     _HANDLER: o.fn.handler,
@@ -131,7 +146,11 @@ export class LambdaSandbox {
   /** How long the init phase (importing the handler module) took. */
   initMs = 0;
 
-  private constructor(readonly fn: FunctionModel, private readonly child: ChildProcess, readonly environment: Readonly<Record<string, string>>) {
+  private constructor(
+    readonly fn: FunctionModel,
+    private readonly child: ChildProcess,
+    readonly environment: Readonly<Record<string, string>>,
+  ) {
     child.stdout?.on('data', (c: Buffer) => (this.output += c.toString('utf8')));
     child.stderr?.on('data', (c: Buffer) => (this.output += c.toString('utf8')));
     child.on('message', (m: ChildMessage) => this.onMessage(m));
@@ -249,9 +268,11 @@ export class LambdaSandbox {
       const p = this.pending.get(m.id);
       if (!p) return;
       this.pending.delete(m.id);
-      p.resolve(m.type === 'result'
-        ? { requestId: m.id, result: m.result, durationMs: m.durationMs }
-        : { requestId: m.id, error: m.error, durationMs: m.durationMs });
+      p.resolve(
+        m.type === 'result'
+          ? { requestId: m.id, result: m.result, durationMs: m.durationMs }
+          : { requestId: m.id, error: m.error, durationMs: m.durationMs },
+      );
     } else if (m.type === 'crash') {
       const err = new Error(`${this.fn.logicalId} crashed: ${m.error.name}: ${m.error.message}\n${m.error.stack}`);
       for (const p of this.pending.values()) p.reject(err);

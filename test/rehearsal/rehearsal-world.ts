@@ -59,7 +59,11 @@ export interface RehearsedFunction {
    * function's role: read the queue's attributes (when the mapping is created), receive the batch,
    * and delete the records the function did not report as failed.
    */
-  invokeFromQueue<R extends { batchItemFailures?: ReadonlyArray<{ itemIdentifier: string }> }>(event: { Records: readonly unknown[] }, requestId: string, traceId?: string): Promise<Invocation<R>>;
+  invokeFromQueue<R extends { batchItemFailures?: ReadonlyArray<{ itemIdentifier: string }> }>(
+    event: { Records: readonly unknown[] },
+    requestId: string,
+    traceId?: string,
+  ): Promise<Invocation<R>>;
   /** Segments its X-Ray daemon stand-in received (JSON documents). */
   readonly traceSegments: readonly string[];
 }
@@ -108,7 +112,13 @@ export class RehearsalWorld {
     const dynalite = await startDynalite();
     const s3rver = await startS3rver({ dir: join(o.scratchDir, 's3rver') });
     const dynamoDbProxy = await startRecordingProxy(dynalite.endpoint, (x) =>
-      dynamoDbIamCalls(String(x.headers['x-amz-target'] ?? ''), parseJsonObject(x.body), sigV4Scope(x.headers.authorization)?.region ?? 'unsigned', scope));
+      dynamoDbIamCalls(
+        String(x.headers['x-amz-target'] ?? ''),
+        parseJsonObject(x.body),
+        sigV4Scope(x.headers.authorization)?.region ?? 'unsigned',
+        scope,
+      ),
+    );
     const s3Proxy = await startRecordingProxy(s3rver.endpoint, (x) => s3IamCalls(x.method, x.url, x.headers, x.status, scope));
     const world = new RehearsalWorld(model, double, dynalite, s3rver, dynamoDbProxy, s3Proxy, o.scratchDir);
     await world.createResources();
@@ -185,11 +195,16 @@ export class RehearsalWorld {
       sandbox,
       traceSegments: segments,
       calls: () => [...this.callsOf(fn, sandbox, segments, logStreamName), ...platform],
-      invokeFromQueue: async <R extends { batchItemFailures?: ReadonlyArray<{ itemIdentifier: string }> }>(event: { Records: readonly unknown[] }, requestId: string, traceId?: string) => {
+      invokeFromQueue: async <R extends { batchItemFailures?: ReadonlyArray<{ itemIdentifier: string }> }>(
+        event: { Records: readonly unknown[] },
+        requestId: string,
+        traceId?: string,
+      ) => {
         const trigger = fn.triggers.find((t) => t.kind === 'sqs');
         if (trigger?.kind !== 'sqs') throw new Error(`${fn.logicalId} has no SQS event source mapping`);
         const queueArn = this.model.resolver.getAtt(trigger.queueId, 'Arn');
-        if (!platform.some((c) => c.action === 'sqs:GetQueueAttributes')) platform.push(poller('sqs:GetQueueAttributes', queueArn, 'checked when the event source mapping is created'));
+        if (!platform.some((c) => c.action === 'sqs:GetQueueAttributes'))
+          platform.push(poller('sqs:GetQueueAttributes', queueArn, 'checked when the event source mapping is created'));
         platform.push(poller('sqs:ReceiveMessage', queueArn, 'receives the batch'));
         const out = await sandbox.invoke<R>(event, requestId, traceId);
         const failed = out.error ? event.Records.length : (out.result?.batchItemFailures?.length ?? 0);
@@ -217,15 +232,27 @@ export class RehearsalWorld {
     // function's log group, with the role, whatever the function does.
     const stream = `arn:${scope.partition}:logs:${this.model.resolver.region}:${scope.accountId}:log-group:${fn.logGroupName}:log-stream:${logStreamName}`;
     calls.push(
-      { action: 'logs:CreateLogStream', resource: stream, context: {}, via: 'Lambda', note: 'the execution environment\'s log stream' },
-      { action: 'logs:PutLogEvents', resource: stream, context: {}, via: 'Lambda', note: `Lambda's lines and the function's output (${sandbox.logs.split('\n').filter(Boolean).length} lines here)` },
+      { action: 'logs:CreateLogStream', resource: stream, context: {}, via: 'Lambda', note: "the execution environment's log stream" },
+      {
+        action: 'logs:PutLogEvents',
+        resource: stream,
+        context: {},
+        via: 'Lambda',
+        note: `Lambda's lines and the function's output (${sandbox.logs.split('\n').filter(Boolean).length} lines here)`,
+      },
     );
     // With active tracing, the X-Ray daemon in the execution environment uploads Lambda's own
     // segments, and those the function's code sends it, with the role.
     if (fn.tracing === 'Active') {
       calls.push(
-        { action: 'xray:PutTraceSegments', resource: '*', context: {}, via: 'X-Ray daemon', note: `Lambda's segments, and ${segments.length} from the function's code` },
-        { action: 'xray:PutTelemetryRecords', resource: '*', context: {}, via: 'X-Ray daemon', note: 'the daemon\'s own telemetry' },
+        {
+          action: 'xray:PutTraceSegments',
+          resource: '*',
+          context: {},
+          via: 'X-Ray daemon',
+          note: `Lambda's segments, and ${segments.length} from the function's code`,
+        },
+        { action: 'xray:PutTelemetryRecords', resource: '*', context: {}, via: 'X-Ray daemon', note: "the daemon's own telemetry" },
       );
     }
     return calls;
@@ -233,20 +260,26 @@ export class RehearsalWorld {
 
   /** The full ARN of a template secret from a `SecretId` (its ARN, or its name). */
   secretArnOf(secretId: string): string {
-    const secrets = Object.keys(this.model.template.Resources).filter((id) => this.model.template.Resources[id]?.Type === 'AWS::SecretsManager::Secret');
+    const secrets = Object.keys(this.model.template.Resources).filter(
+      (id) => this.model.template.Resources[id]?.Type === 'AWS::SecretsManager::Secret',
+    );
     for (const id of secrets) {
       const arn = this.model.resolver.ref(id);
       if (secretId === arn || secretId === this.model.resolver.physicalName(id)) return arn;
     }
-    return secretId.startsWith('arn:') ? secretId : `arn:${this.model.resolver.partition}:secretsmanager:${this.model.resolver.region}:${this.model.resolver.accountId}:secret:${secretId}`;
+    return secretId.startsWith('arn:')
+      ? secretId
+      : `arn:${this.model.resolver.partition}:secretsmanager:${this.model.resolver.region}:${this.model.resolver.accountId}:secret:${secretId}`;
   }
 
   /** Ends the functions and the stand-ins. */
   async close(): Promise<void> {
-    await Promise.all(this.started.map(async ({ sandbox, socket }) => {
-      await sandbox.close();
-      socket.close();
-    }));
+    await Promise.all(
+      this.started.map(async ({ sandbox, socket }) => {
+        await sandbox.close();
+        socket.close();
+      }),
+    );
     await Promise.all([this.double.close(), this.dynamoDbProxy.close(), this.s3Proxy.close()]);
     await Promise.all([this.dynalite.close(), this.s3rver.close()]);
   }
@@ -266,7 +299,11 @@ export class RehearsalWorld {
             BillingMode: 'PAY_PER_REQUEST',
             AttributeDefinitions: p.AttributeDefinitions as never,
             KeySchema: p.KeySchema as never,
-            ...(indexes.length > 0 ? { GlobalSecondaryIndexes: indexes.map((g) => ({ IndexName: g.IndexName, KeySchema: g.KeySchema, Projection: g.Projection })) as never } : {}),
+            ...(indexes.length > 0
+              ? {
+                  GlobalSecondaryIndexes: indexes.map((g) => ({ IndexName: g.IndexName, KeySchema: g.KeySchema, Projection: g.Projection })) as never,
+                }
+              : {}),
           });
         } else if (r.Type === 'AWS::S3::Bucket') {
           await ensureBucket(s3, resolver.ref(id));
@@ -286,36 +323,52 @@ export class RehearsalWorld {
     const ids = (type: string) => Object.keys(template.Resources).filter((id) => template.Resources[id]?.Type === type);
     const queueUrls = new Set(ids('AWS::SQS::Queue').map((id) => resolver.ref(id)));
     const streams = new Set(ids('AWS::KinesisFirehose::DeliveryStream').map((id) => resolver.ref(id)));
-    const putRecords = (count: number) => jsonAnswer({ FailedPutCount: 0, Encrypted: false, RequestResponses: Array.from({ length: count }, (_, i) => ({ RecordId: `record-${i}` })) });
+    const putRecords = (count: number) =>
+      jsonAnswer({ FailedPutCount: 0, Encrypted: false, RequestResponses: Array.from({ length: count }, (_, i) => ({ RecordId: `record-${i}` })) });
     this.double.answer({
       'sqs:SendMessage': (call) => {
         const override = this.sendMessageOverride?.(call);
         if (override) return override;
-        if (!queueUrls.has(String(call.input.QueueUrl))) return jsonError('AWS.SimpleQueueService.NonExistentQueue', `no queue ${String(call.input.QueueUrl)}`);
+        if (!queueUrls.has(String(call.input.QueueUrl)))
+          return jsonError('AWS.SimpleQueueService.NonExistentQueue', `no queue ${String(call.input.QueueUrl)}`);
         return jsonAnswer({
           MessageId: randomUUID(),
           // The SDK checks the body's MD5 and rejects an answer without it.
-          MD5OfMessageBody: createHash('md5').update(String(call.input.MessageBody ?? '')).digest('hex'),
+          MD5OfMessageBody: createHash('md5')
+            .update(String(call.input.MessageBody ?? ''))
+            .digest('hex'),
         });
       },
-      'firehose:PutRecordBatch': (call) => streams.has(String(call.input.DeliveryStreamName))
-        ? putRecords(Array.isArray(call.input.Records) ? call.input.Records.length : 0)
-        : jsonError('ResourceNotFoundException', `no delivery stream ${String(call.input.DeliveryStreamName)}`),
-      'firehose:PutRecord': (call) => streams.has(String(call.input.DeliveryStreamName))
-        ? jsonAnswer({ RecordId: 'record-0', Encrypted: false })
-        : jsonError('ResourceNotFoundException', `no delivery stream ${String(call.input.DeliveryStreamName)}`),
+      'firehose:PutRecordBatch': (call) =>
+        streams.has(String(call.input.DeliveryStreamName))
+          ? putRecords(Array.isArray(call.input.Records) ? call.input.Records.length : 0)
+          : jsonError('ResourceNotFoundException', `no delivery stream ${String(call.input.DeliveryStreamName)}`),
+      'firehose:PutRecord': (call) =>
+        streams.has(String(call.input.DeliveryStreamName))
+          ? jsonAnswer({ RecordId: 'record-0', Encrypted: false })
+          : jsonError('ResourceNotFoundException', `no delivery stream ${String(call.input.DeliveryStreamName)}`),
       'secretsmanager:GetSecretValue': (call) => {
         const arn = this.secretArnOf(String(call.input.SecretId ?? ''));
         const value = this.secretValues.get(arn);
         if (value === undefined) return jsonError('ResourceNotFoundException', "Secrets Manager can't find the specified secret.");
-        return jsonAnswer({ ARN: arn, Name: arn.split(':')[6]?.replace(/-[A-Za-z0-9]{6}$/, ''), SecretString: value, VersionId: '00000000-0000-4000-8000-000000000001', VersionStages: ['AWSCURRENT'], CreatedDate: 1_751_450_000 });
+        return jsonAnswer({
+          ARN: arn,
+          Name: arn.split(':')[6]?.replace(/-[A-Za-z0-9]{6}$/, ''),
+          SecretString: value,
+          VersionId: '00000000-0000-4000-8000-000000000001',
+          VersionStages: ['AWSCURRENT'],
+          CreatedDate: 1_751_450_000,
+        });
       },
       'apigateway:GET /account': () => this.apiGatewayAccountAnswer(),
       'apigateway:PATCH /account': (call) => {
         const operations = Array.isArray(call.input.patchOperations) ? (call.input.patchOperations as Array<Record<string, unknown>>) : [];
         for (const op of operations) {
           if (op.path !== '/cloudwatchRoleArn' || (op.op !== 'replace' && op.op !== 'add')) {
-            return jsonError('BadRequestException', `Invalid patch operation specified. Must be one of: [replace /cloudwatchRoleArn] (rehearsal: ${JSON.stringify(op)})`);
+            return jsonError(
+              'BadRequestException',
+              `Invalid patch operation specified. Must be one of: [replace /cloudwatchRoleArn] (rehearsal: ${JSON.stringify(op)})`,
+            );
           }
           const role = typeof op.value === 'string' ? op.value : '';
           const refusal = role === '' ? undefined : this.apiGatewayRoleRefusal(role);
@@ -333,7 +386,12 @@ export class RehearsalWorld {
   /** `GetAccount`'s answer for {@link apiGatewayAccount}. */
   private apiGatewayAccountAnswer(): AwsAnswer {
     const role = this.apiGatewayAccount.cloudwatchRoleArn;
-    return jsonAnswer({ ...(role === undefined ? {} : { cloudwatchRoleArn: role }), throttleSettings: { burstLimit: 5000, rateLimit: 10000 }, features: ['UsagePlans'], apiKeyVersion: '4' });
+    return jsonAnswer({
+      ...(role === undefined ? {} : { cloudwatchRoleArn: role }),
+      throttleSettings: { burstLimit: 5000, rateLimit: 10000 },
+      features: ['UsagePlans'],
+      apiKeyVersion: '4',
+    });
   }
 
   /**
@@ -343,11 +401,17 @@ export class RehearsalWorld {
    */
   private apiGatewayRoleRefusal(roleArn: string): string | undefined {
     const { template, resolver } = this.model;
-    const id = Object.keys(template.Resources).find((rid) => template.Resources[rid]?.Type === 'AWS::IAM::Role' && resolver.getAtt(rid, 'Arn') === roleArn);
+    const id = Object.keys(template.Resources).find(
+      (rid) => template.Resources[rid]?.Type === 'AWS::IAM::Role' && resolver.getAtt(rid, 'Arn') === roleArn,
+    );
     if (id === undefined) return undefined;
-    const trust = resolver.resolve(template.Resources[id]?.Properties?.AssumeRolePolicyDocument, `${id}.AssumeRolePolicyDocument`) as { Statement?: unknown } | undefined;
+    const trust = resolver.resolve(template.Resources[id]?.Properties?.AssumeRolePolicyDocument, `${id}.AssumeRolePolicyDocument`) as
+      { Statement?: unknown } | undefined;
     const statements = [trust?.Statement ?? []].flat() as Array<{ Effect?: string; Action?: unknown; Principal?: { Service?: unknown } }>;
-    const trusts = statements.some((st) => st.Effect === 'Allow' && [st.Action].flat().includes('sts:AssumeRole') && [st.Principal?.Service].flat().includes('apigateway.amazonaws.com'));
+    const trusts = statements.some(
+      (st) =>
+        st.Effect === 'Allow' && [st.Action].flat().includes('sts:AssumeRole') && [st.Principal?.Service].flat().includes('apigateway.amazonaws.com'),
+    );
     return trusts ? undefined : 'The role ARN does not have required permissions set to API Gateway';
   }
 }

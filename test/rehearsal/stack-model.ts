@@ -10,7 +10,14 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { CloudFormationCustomResourceEvent } from 'aws-lambda';
 import {
-  authorize, describeDecision, type AccessRequest, type CallerPrincipal, type ConditionContext, type Decision, type Policy, type PolicyDocument,
+  authorize,
+  describeDecision,
+  type AccessRequest,
+  type CallerPrincipal,
+  type ConditionContext,
+  type Decision,
+  type Policy,
+  type PolicyDocument,
 } from './iam.js';
 import { IntrinsicResolver, UnsupportedTemplateError, type CfnResource, type CfnTemplate } from './intrinsics.js';
 
@@ -30,8 +37,20 @@ export interface IamCall {
 
 /** How a function is invoked, found from the resources that point at it. */
 export type FunctionTrigger =
-  | { readonly kind: 'api'; readonly methodId: string; readonly route: string; readonly restApiId: string; readonly binaryMediaTypes: readonly string[] }
-  | { readonly kind: 'sqs'; readonly mappingId: string; readonly queueId: string; readonly batchSize?: number; readonly reportBatchItemFailures: boolean }
+  | {
+      readonly kind: 'api';
+      readonly methodId: string;
+      readonly route: string;
+      readonly restApiId: string;
+      readonly binaryMediaTypes: readonly string[];
+    }
+  | {
+      readonly kind: 'sqs';
+      readonly mappingId: string;
+      readonly queueId: string;
+      readonly batchSize?: number;
+      readonly reportBatchItemFailures: boolean;
+    }
   | { readonly kind: 'custom-resource'; readonly resourceId: string; readonly resourceType: string };
 
 /** A Lambda function of the template, resolved into the rehearsal's fake account. */
@@ -78,7 +97,7 @@ export function referencedIds(value: unknown, out = new Set<string>()): Set<stri
   else if (typeof value === 'object' && value !== null) {
     for (const [k, v] of Object.entries(value as Json)) {
       if (k === 'Ref' && typeof v === 'string') out.add(v);
-      else if (k === 'Fn::GetAtt') out.add(Array.isArray(v) ? String(v[0]) : String(v).split('.')[0] as string);
+      else if (k === 'Fn::GetAtt') out.add(Array.isArray(v) ? String(v[0]) : (String(v).split('.')[0] as string));
       else if (k === 'Fn::Sub') {
         const text = Array.isArray(v) ? v[0] : v;
         if (typeof text === 'string') for (const m of text.matchAll(/\$\{([^!}][^}.]*)[^}]*\}/g)) out.add(m[1] as string);
@@ -134,7 +153,11 @@ export class StackModel {
    * @param resolver Resolves its intrinsics into the fake account.
    * @param outdir The cloud assembly folder holding the assets (`synthesize().outdir`).
    */
-  constructor(readonly template: CfnTemplate, readonly resolver: IntrinsicResolver, readonly outdir: string) {
+  constructor(
+    readonly template: CfnTemplate,
+    readonly resolver: IntrinsicResolver,
+    readonly outdir: string,
+  ) {
     this.resources = template.Resources;
     this.functions = Object.entries(this.resources)
       .filter(([, r]) => r.Type === 'AWS::Lambda::Function')
@@ -150,7 +173,9 @@ export class StackModel {
   only(what: string, pick: (fn: FunctionModel) => boolean): FunctionModel {
     const found = this.functions.filter(pick);
     if (found.length !== 1) {
-      throw new Error(`expected exactly one ${what}, found ${found.length}: ${found.map((f) => f.logicalId).join(', ') || 'none'} (functions: ${this.functions.map((f) => `${f.logicalId} [${f.triggers.map((t) => t.kind).join(', ') || 'no trigger'}]`).join('; ')})`);
+      throw new Error(
+        `expected exactly one ${what}, found ${found.length}: ${found.map((f) => f.logicalId).join(', ') || 'none'} (functions: ${this.functions.map((f) => `${f.logicalId} [${f.triggers.map((t) => t.kind).join(', ') || 'no trigger'}]`).join('; ')})`,
+      );
     }
     return found[0] as FunctionModel;
   }
@@ -167,7 +192,9 @@ export class StackModel {
 
   /** The function behind the template's custom resources of a type (found through their `ServiceToken`). */
   customResourceHandler(resourceType: string): FunctionModel {
-    return this.only(`function behind ${resourceType}`, (f) => f.triggers.some((t) => t.kind === 'custom-resource' && t.resourceType === resourceType));
+    return this.only(`function behind ${resourceType}`, (f) =>
+      f.triggers.some((t) => t.kind === 'custom-resource' && t.resourceType === resourceType),
+    );
   }
 
   /**
@@ -195,7 +222,8 @@ export class StackModel {
     const serviceToken = properties.ServiceToken;
     if (typeof serviceToken !== 'string') throw new UnsupportedTemplateError(`${resourceId} has no ServiceToken`);
     const stackId = this.resolver.pseudo('AWS::StackId');
-    if (o.requestType !== 'Create' && o.physicalResourceId === undefined) throw new Error(`${o.requestType} of ${resourceId}: CloudFormation sends the physical id the resource answered`);
+    if (o.requestType !== 'Create' && o.physicalResourceId === undefined)
+      throw new Error(`${o.requestType} of ${resourceId}: CloudFormation sends the physical id the resource answered`);
     return {
       RequestType: o.requestType,
       ServiceToken: serviceToken,
@@ -267,7 +295,8 @@ export class StackModel {
    */
   identityPolicies(fn: FunctionModel): Policy[] {
     const roleId = fn.roleId;
-    if (roleId === undefined) throw new UnsupportedTemplateError(`${fn.logicalId}: its role (${fn.roleArn}) is not in the template, so its policies cannot be read`);
+    if (roleId === undefined)
+      throw new UnsupportedTemplateError(`${fn.logicalId}: its role (${fn.roleArn}) is not in the template, so its policies cannot be read`);
     const policies: Policy[] = [];
     const attached = (roles: unknown) => Array.isArray(roles) && roles.some((r) => targetOf(r) === roleId);
     for (const [id, r] of Object.entries(this.resources)) {
@@ -278,14 +307,23 @@ export class StackModel {
     const role = this.resources[roleId]?.Properties ?? {};
     for (const [i, p] of (Array.isArray(role.Policies) ? role.Policies : []).entries()) {
       const inline = p as Json;
-      policies.push({ name: `${roleId}.Policies[${String(inline.PolicyName ?? i)}]`, kind: 'identity', document: this.document(inline.PolicyDocument, `${roleId}.Policies[${i}]`) });
+      policies.push({
+        name: `${roleId}.Policies[${String(inline.PolicyName ?? i)}]`,
+        kind: 'identity',
+        document: this.document(inline.PolicyDocument, `${roleId}.Policies[${i}]`),
+      });
     }
     const managed = this.resolver.resolve(role.ManagedPolicyArns ?? [], `${roleId}.ManagedPolicyArns`) as unknown[];
     for (const arn of managed) {
       if (typeof arn !== 'string') throw new UnsupportedTemplateError(`${roleId}.ManagedPolicyArns holds ${JSON.stringify(arn)}`);
       const inTemplate = Object.entries(this.resources).find(([id, r]) => r.Type === 'AWS::IAM::ManagedPolicy' && this.resolver.ref(id) === arn);
       if (inTemplate) {
-        if (!policies.some((p) => p.name === inTemplate[0])) policies.push({ name: inTemplate[0], kind: 'identity', document: this.document(inTemplate[1].Properties?.PolicyDocument, `${inTemplate[0]}.PolicyDocument`) });
+        if (!policies.some((p) => p.name === inTemplate[0]))
+          policies.push({
+            name: inTemplate[0],
+            kind: 'identity',
+            document: this.document(inTemplate[1].Properties?.PolicyDocument, `${inTemplate[0]}.PolicyDocument`),
+          });
         continue;
       }
       const known = Object.entries(AWS_MANAGED_POLICIES).find(([suffix]) => arn === `arn:${this.resolver.partition}:iam::aws:${suffix}`);
@@ -320,13 +358,19 @@ export class StackModel {
           add(id, p.ResourcePolicy, [this.resolver.resolveString(p.SecretId, `${id}.SecretId`)], `${id}.ResourcePolicy`);
           break;
         case 'AWS::DynamoDB::Table':
-          if (p.ResourcePolicy !== undefined) add(`${id}.ResourcePolicy`, (p.ResourcePolicy as Json).PolicyDocument, [this.resolver.getAtt(id, 'Arn')], `${id}.ResourcePolicy`);
+          if (p.ResourcePolicy !== undefined)
+            add(`${id}.ResourcePolicy`, (p.ResourcePolicy as Json).PolicyDocument, [this.resolver.getAtt(id, 'Arn')], `${id}.ResourcePolicy`);
           break;
         case 'AWS::DynamoDB::GlobalTable':
           for (const [i, replica] of (Array.isArray(p.Replicas) ? (p.Replicas as Json[]) : []).entries()) {
             const region = this.resolver.resolve(replica.Region, `${id}.Replicas[${i}].Region`);
             if (replica.ResourcePolicy !== undefined && region === this.resolver.region) {
-              add(`${id}.Replicas[${i}].ResourcePolicy`, (replica.ResourcePolicy as Json).PolicyDocument, [this.resolver.getAtt(id, 'Arn')], `${id}.Replicas[${i}].ResourcePolicy`);
+              add(
+                `${id}.Replicas[${i}].ResourcePolicy`,
+                (replica.ResourcePolicy as Json).PolicyDocument,
+                [this.resolver.getAtt(id, 'Arn')],
+                `${id}.Replicas[${i}].ResourcePolicy`,
+              );
             }
           }
           break;
@@ -352,7 +396,9 @@ export class StackModel {
       const service = call.action.split(':')[0] ?? '';
       for (const [type, svc] of Object.entries(UNREAD_RESOURCE_POLICIES)) {
         if (svc === service && Object.values(this.resources).some((r) => r.Type === type)) {
-          throw new UnsupportedTemplateError(`${fn.logicalId} calls ${call.action}, and the template has ${type} resources, which the rehearsal does not read`);
+          throw new UnsupportedTemplateError(
+            `${fn.logicalId} calls ${call.action}, and the template has ${type} resources, which the rehearsal does not read`,
+          );
         }
       }
       const request: AccessRequest = { principal, action: call.action, resource: call.resource, context: { ...caller, ...call.context } };
@@ -362,7 +408,8 @@ export class StackModel {
 
   private document(doc: unknown, where: string): PolicyDocument {
     const resolved = this.resolver.resolve(doc, where) as PolicyDocument | undefined;
-    if (resolved === undefined || typeof resolved !== 'object' || !('Statement' in resolved)) throw new UnsupportedTemplateError(`${where} is not a policy document`);
+    if (resolved === undefined || typeof resolved !== 'object' || !('Statement' in resolved))
+      throw new UnsupportedTemplateError(`${where} is not a policy document`);
     return resolved;
   }
 
@@ -387,7 +434,8 @@ export class StackModel {
       ...(roleId === undefined ? {} : { roleId }),
       roleArn,
       roleName: roleArn.slice(roleArn.lastIndexOf('/') + 1),
-      logGroupName: logging.LogGroup === undefined ? `/aws/lambda/${name}` : this.resolver.resolveString(logging.LogGroup, `${id}.LoggingConfig.LogGroup`),
+      logGroupName:
+        logging.LogGroup === undefined ? `/aws/lambda/${name}` : this.resolver.resolveString(logging.LogGroup, `${id}.LoggingConfig.LogGroup`),
       logFormat: logging.LogFormat === 'JSON' ? 'JSON' : 'Text',
       ...(typeof logging.ApplicationLogLevel === 'string' ? { applicationLogLevel: logging.ApplicationLogLevel } : {}),
       triggers: this.triggersOf(id),
@@ -403,11 +451,22 @@ export class StackModel {
     const key = code.S3Key;
     const bucket = this.resolver.resolveString(code.S3Bucket, `${id}.Code.S3Bucket`);
     for (const manifest of readdirSync(this.outdir).filter((f) => f.endsWith('.assets.json'))) {
-      const files = (JSON.parse(readFileSync(join(this.outdir, manifest), 'utf8')) as { files?: Record<string, { source: { path?: string; packaging?: string }; destinations: Record<string, { bucketName: string; objectKey: string }> }> }).files ?? {};
+      const files =
+        (
+          JSON.parse(readFileSync(join(this.outdir, manifest), 'utf8')) as {
+            files?: Record<
+              string,
+              { source: { path?: string; packaging?: string }; destinations: Record<string, { bucketName: string; objectKey: string }> }
+            >;
+          }
+        ).files ?? {};
       for (const asset of Object.values(files)) {
-        const dest = Object.values(asset.destinations).find((d) => d.objectKey === key && this.resolver.resolveString({ 'Fn::Sub': d.bucketName }, `${manifest} bucketName`) === bucket);
+        const dest = Object.values(asset.destinations).find(
+          (d) => d.objectKey === key && this.resolver.resolveString({ 'Fn::Sub': d.bucketName }, `${manifest} bucketName`) === bucket,
+        );
         if (dest === undefined || asset.source.path === undefined) continue;
-        if (asset.source.packaging !== 'zip') return { kind: 'missing', detail: `asset ${key} is packaged as ${String(asset.source.packaging)}, not a zip of a folder` };
+        if (asset.source.packaging !== 'zip')
+          return { kind: 'missing', detail: `asset ${key} is packaged as ${String(asset.source.packaging)}, not a zip of a folder` };
         const dir = join(this.outdir, asset.source.path);
         const handler = String(p.Handler ?? '');
         const dot = handler.lastIndexOf('.');
@@ -479,7 +538,12 @@ function cfnStrings(value: unknown): unknown {
 
 /** One line per call: `function  action  resource  (decision)`. */
 export function formatVerdicts(verdicts: readonly CallVerdict[]): string {
-  return verdicts.map((v) => `${v.fn.logicalId}  ${v.call.action}  ${v.call.resource}  [${v.call.via}${v.call.note ? `; ${v.call.note}` : ''}]  → ${describeDecision(v.decision)}`).join('\n');
+  return verdicts
+    .map(
+      (v) =>
+        `${v.fn.logicalId}  ${v.call.action}  ${v.call.resource}  [${v.call.via}${v.call.note ? `; ${v.call.note}` : ''}]  → ${describeDecision(v.decision)}`,
+    )
+    .join('\n');
 }
 
 /**
@@ -491,7 +555,12 @@ export function assertAllAllowed(verdicts: readonly CallVerdict[]): readonly Cal
   if (refused.length > 0) {
     throw new Error(
       `${refused.length} AWS call(s) the deployed policies would refuse:\n` +
-        refused.map((v) => `  (${v.fn.logicalId}, ${v.call.action}, ${v.call.resource}): ${describeDecision(v.decision)}${v.call.note ? ` [${v.call.note}]` : ''}`).join('\n'),
+        refused
+          .map(
+            (v) =>
+              `  (${v.fn.logicalId}, ${v.call.action}, ${v.call.resource}): ${describeDecision(v.decision)}${v.call.note ? ` [${v.call.note}]` : ''}`,
+          )
+          .join('\n'),
     );
   }
   return verdicts;

@@ -8,7 +8,12 @@ export interface Call {
 }
 
 /** A handler that records its calls in `calls` and can be told to throw for some events. */
-export function recordingHandler(name: string, events: string[], calls: Call[], failFor: (ctx: HandlerContext) => boolean = () => false): WebhookHandler {
+export function recordingHandler(
+  name: string,
+  events: string[],
+  calls: Call[],
+  failFor: (ctx: HandlerContext) => boolean = () => false,
+): WebhookHandler {
   return defineHandler({
     name,
     events,

@@ -80,7 +80,10 @@ export function s3NotificationRecord(bucket: string, keys: readonly string[], op
 
 /** The test message S3 sends when a notification configuration is saved. */
 export function s3TestEventRecord(bucket: string, opts: SqsRecordOptions = {}): SQSRecord {
-  return bareRecord(JSON.stringify({ Service: 'Amazon S3', Event: 's3:TestEvent', Time: '2025-07-02T09:54:03.221Z', Bucket: bucket, RequestId: 'R1', HostId: 'H1' }), opts);
+  return bareRecord(
+    JSON.stringify({ Service: 'Amazon S3', Event: 's3:TestEvent', Time: '2025-07-02T09:54:03.221Z', Bucket: bucket, RequestId: 'R1', HostId: 'H1' }),
+    opts,
+  );
 }
 
 function bareRecord(body: string, opts: SqsRecordOptions): SQSRecord {

@@ -42,13 +42,17 @@ export function captureOutput(): CapturedOutput {
   const out = vi.spyOn(process.stdout, 'write').mockImplementation(record as typeof process.stdout.write);
   const err = vi.spyOn(process.stderr, 'write').mockImplementation(record as typeof process.stderr.write);
   const lines = (): OutputLine[] =>
-    chunks.join('').split('\n').filter((l) => l.trim() !== '').map((l) => {
-      try {
-        return JSON.parse(l) as OutputLine;
-      } catch {
-        throw new Error(`a function wrote a line that is not JSON: ${l.slice(0, 300)}`);
-      }
-    });
+    chunks
+      .join('')
+      .split('\n')
+      .filter((l) => l.trim() !== '')
+      .map((l) => {
+        try {
+          return JSON.parse(l) as OutputLine;
+        } catch {
+          throw new Error(`a function wrote a line that is not JSON: ${l.slice(0, 300)}`);
+        }
+      });
   return {
     text: () => chunks.join(''),
     lines,

@@ -47,14 +47,16 @@ function pipeline(logLevel: 'INFO' | 'DEBUG') {
     { keys: requestIdKeys },
   );
   const ft = createTelemetry({ service: 'fanout', env });
-  const fanout = ft.instrument(createFanoutHandler({
-    store,
-    archive: new InMemoryArchiveStream(),
-    handlers: [...registered, recorder],
-    logger: ft.logger,
-    metrics: ft.metrics,
-    eventRetentionDays: 90,
-  }));
+  const fanout = ft.instrument(
+    createFanoutHandler({
+      store,
+      archive: new InMemoryArchiveStream(),
+      handlers: [...registered, recorder],
+      logger: ft.logger,
+      metrics: ft.metrics,
+      eventRetentionDays: 90,
+    }),
+  );
   return { queue, store, receiver, fanout };
 }
 
@@ -75,44 +77,59 @@ function emfFor(out: CapturedOutput, service: string): EmfBlob[] {
 describe('correlation id from the receiver through the queue to each handler', () => {
   const out = captureOutputPerTest();
 
-  it.each(['INFO', 'DEBUG'] as const)('at %s: the event id and request id are on the receiver\'s, the fan-out\'s and the handlers\' lines; no secret, no body', async (level) => {
-    // As Lambda sets it, so Powertools reports the first invocation as a cold start.
-    vi.stubEnv('AWS_LAMBDA_INITIALIZATION_TYPE', 'on-demand');
-    const p = pipeline(level);
-    const eventId = eventIdOf(BODY);
+  it.each(['INFO', 'DEBUG'] as const)(
+    "at %s: the event id and request id are on the receiver's, the fan-out's and the handlers' lines; no secret, no body",
+    async (level) => {
+      // As Lambda sets it, so Powertools reports the first invocation as a cold start.
+      vi.stubEnv('AWS_LAMBDA_INITIALIZATION_TYPE', 'on-demand');
+      const p = pipeline(level);
+      const eventId = eventIdOf(BODY);
 
-    const res = await p.receiver(signedWebhookEvent(BODY, SECRET, { requestId: REQUEST_ID }), lambdaContext('receiver-fn', 'lambda-req-receiver-1')) as APIGatewayProxyResult;
-    expect(res.statusCode).toBe(200);
-    const message = p.queue.messages[0];
-    expect(message?.attributes).toMatchObject({ eventId, requestId: REQUEST_ID });
+      const res = (await p.receiver(
+        signedWebhookEvent(BODY, SECRET, { requestId: REQUEST_ID }),
+        lambdaContext('receiver-fn', 'lambda-req-receiver-1'),
+      )) as APIGatewayProxyResult;
+      expect(res.statusCode).toBe(200);
+      const message = p.queue.messages[0];
+      expect(message?.attributes).toMatchObject({ eventId, requestId: REQUEST_ID });
 
-    const batch = await p.fanout(sqsEvent([sqsRecord(message as NonNullable<typeof message>)]), lambdaContext('fanout-fn', 'lambda-req-fanout-1')) as SQSBatchResponse;
-    expect(batch.batchItemFailures).toEqual([]);
-    expect(p.store.items.get(eventId)?.handlersDone).toEqual(new Set(['flagged-content-log', 'telemetry-recorder']));
+      const batch = (await p.fanout(
+        sqsEvent([sqsRecord(message as NonNullable<typeof message>)]),
+        lambdaContext('fanout-fn', 'lambda-req-fanout-1'),
+      )) as SQSBatchResponse;
+      expect(batch.batchItemFailures).toEqual([]);
+      expect(p.store.items.get(eventId)?.handlersDone).toEqual(new Set(['flagged-content-log', 'telemetry-recorder']));
 
-    const logs = out.logs();
-    const receiverLines = logs.filter((l) => l.service === 'receiver');
-    const fanoutLines = logs.filter((l) => l.service === 'fanout');
-    // Powertools' JSON shape with the Lambda request id and cold start.
-    const accepted = receiverLines.find((l) => l.message === 'accepted');
-    expect(accepted).toMatchObject({ level: 'INFO', eventId, requestId: REQUEST_ID, function_request_id: 'lambda-req-receiver-1', cold_start: true });
-    // Every receiver line of the invocation carries the request id.
-    for (const l of receiverLines) expect(l.requestId, JSON.stringify(l)).toBe(REQUEST_ID);
+      const logs = out.logs();
+      const receiverLines = logs.filter((l) => l.service === 'receiver');
+      const fanoutLines = logs.filter((l) => l.service === 'fanout');
+      // Powertools' JSON shape with the Lambda request id and cold start.
+      const accepted = receiverLines.find((l) => l.message === 'accepted');
+      expect(accepted).toMatchObject({
+        level: 'INFO',
+        eventId,
+        requestId: REQUEST_ID,
+        function_request_id: 'lambda-req-receiver-1',
+        cold_start: true,
+      });
+      // Every receiver line of the invocation carries the request id.
+      for (const l of receiverLines) expect(l.requestId, JSON.stringify(l)).toBe(REQUEST_ID);
 
-    const byMessage = (m: string): OutputLine | undefined => fanoutLines.find((l) => l.message === m);
-    expect(byMessage('stored')).toMatchObject({ level: 'INFO', eventId, requestId: REQUEST_ID, function_request_id: 'lambda-req-fanout-1' });
-    // The handlers' own lines: the example handler's, and one that names no id itself.
-    expect(byMessage('content flagged')).toMatchObject({ eventId, requestId: REQUEST_ID, entityId: '6650fb77c0ffee0000000333' });
-    expect(byMessage('recorder ran')).toMatchObject({ level: 'INFO', eventId, requestId: REQUEST_ID, kind: 'test' });
-    // Every fan-out line about the event carries its correlation id.
-    const aboutEvent = fanoutLines.filter((l) => l.eventId !== undefined || l.message === 'recorder ran');
-    expect(aboutEvent.length).toBeGreaterThanOrEqual(3);
-    for (const l of aboutEvent) expect(l, JSON.stringify(l)).toMatchObject({ eventId, requestId: REQUEST_ID });
+      const byMessage = (m: string): OutputLine | undefined => fanoutLines.find((l) => l.message === m);
+      expect(byMessage('stored')).toMatchObject({ level: 'INFO', eventId, requestId: REQUEST_ID, function_request_id: 'lambda-req-fanout-1' });
+      // The handlers' own lines: the example handler's, and one that names no id itself.
+      expect(byMessage('content flagged')).toMatchObject({ eventId, requestId: REQUEST_ID, entityId: '6650fb77c0ffee0000000333' });
+      expect(byMessage('recorder ran')).toMatchObject({ level: 'INFO', eventId, requestId: REQUEST_ID, kind: 'test' });
+      // Every fan-out line about the event carries its correlation id.
+      const aboutEvent = fanoutLines.filter((l) => l.eventId !== undefined || l.message === 'recorder ran');
+      expect(aboutEvent.length).toBeGreaterThanOrEqual(3);
+      for (const l of aboutEvent) expect(l, JSON.stringify(l)).toMatchObject({ eventId, requestId: REQUEST_ID });
 
-    assertNothingSensitive(out, BODY);
-  });
+      assertNothingSensitive(out, BODY);
+    },
+  );
 
-  it('EMF: the contract\'s namespace and service dimension; Accepted on receive; Stored, Archived and HandlerSucceeded by handler on fan-out', async () => {
+  it("EMF: the contract's namespace and service dimension; Accepted on receive; Stored, Archived and HandlerSucceeded by handler on fan-out", async () => {
     const p = pipeline('INFO');
     await p.receiver(signedWebhookEvent(BODY, SECRET, { requestId: REQUEST_ID }), lambdaContext('receiver-fn', 'r-1'));
     const message = p.queue.messages[0] as NonNullable<(typeof p.queue.messages)[0]>;
@@ -136,11 +153,12 @@ describe('correlation id from the receiver through the queue to each handler', (
     expect(plain[0]?._aws.CloudWatchMetrics[0]?.Dimensions).toEqual([['service']]);
     expect(metricValues(plain[0] as EmfBlob)).toEqual({ RecordsReceived: 1, Archived: 1, Stored: 1 });
     // One single-metric blob per handler: the handler dimension stays off every other metric.
-    expect(perHandler.map((b) => ({ dims: b._aws.CloudWatchMetrics[0]?.Dimensions, handler: b.handler, values: metricValues(b) })))
-      .toEqual(expect.arrayContaining([
+    expect(perHandler.map((b) => ({ dims: b._aws.CloudWatchMetrics[0]?.Dimensions, handler: b.handler, values: metricValues(b) }))).toEqual(
+      expect.arrayContaining([
         { dims: [['service', 'handler']], handler: 'flagged-content-log', values: { HandlerSucceeded: 1 } },
         { dims: [['service', 'handler']], handler: 'telemetry-recorder', values: { HandlerSucceeded: 1 } },
-      ]));
+      ]),
+    );
     expect(perHandler).toHaveLength(2);
     assertNothingSensitive(out, BODY);
   });
@@ -148,7 +166,7 @@ describe('correlation id from the receiver through the queue to each handler', (
   it('a forged delivery: logged at WARN with the request id and why, counted, never the secret or the body', async () => {
     const p = pipeline('DEBUG');
     const event = signedWebhookEvent(BODY, 'not-the-secret', { requestId: 'apigw-forged-1' });
-    const res = await p.receiver(event, lambdaContext('receiver-fn', 'r-2')) as APIGatewayProxyResult;
+    const res = (await p.receiver(event, lambdaContext('receiver-fn', 'r-2'))) as APIGatewayProxyResult;
     expect(res.statusCode).toBe(401);
     const rejected = out.logs().find((l) => l.message === 'rejected: invalid signature');
     expect(rejected).toMatchObject({ level: 'WARN', requestId: 'apigw-forged-1', reason: 'no-secret-matched', bodyBytes: Buffer.byteLength(BODY) });

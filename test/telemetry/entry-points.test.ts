@@ -31,14 +31,26 @@ describe('Lambda entry points with Powertools telemetry', () => {
     process.env.SOURCE_SECRETS = '{"default":"arn:aws:secretsmanager:us-east-1:1:secret:x"}';
     process.env.ARCHIVE_BUCKET_NAME = 'archive';
     const { handler } = await import('../../lambda/receiver/index.js');
-    const res = await handler(apiGatewayEvent({ body: '{"event":"message.didCreate"}', requestId: 'apigw-unsigned-1' }), lambdaContext('receiver-fn', 'aws-r-1')) as APIGatewayProxyResult;
+    const res = (await handler(
+      apiGatewayEvent({ body: '{"event":"message.didCreate"}', requestId: 'apigw-unsigned-1' }),
+      lambdaContext('receiver-fn', 'aws-r-1'),
+    )) as APIGatewayProxyResult;
     expect(res.statusCode).toBe(401);
-    expect(out.logs()).toEqual([expect.objectContaining({
-      level: 'WARN', service: 'receiver', message: 'rejected: no x-amity-signature header', requestId: 'apigw-unsigned-1', function_request_id: 'aws-r-1',
-    })]);
+    expect(out.logs()).toEqual([
+      expect.objectContaining({
+        level: 'WARN',
+        service: 'receiver',
+        message: 'rejected: no x-amity-signature header',
+        requestId: 'apigw-unsigned-1',
+        function_request_id: 'aws-r-1',
+      }),
+    ]);
     const blobs = out.emf();
     expect(blobs).toHaveLength(1);
-    expect(blobs[0]).toMatchObject({ service: 'receiver', _aws: { CloudWatchMetrics: [{ Namespace: 'SocialPlusWebhooks', Dimensions: [['service']] }] } });
+    expect(blobs[0]).toMatchObject({
+      service: 'receiver',
+      _aws: { CloudWatchMetrics: [{ Namespace: 'SocialPlusWebhooks', Dimensions: [['service']] }] },
+    });
     expect(metricValues(blobs[0] as EmfBlob)).toEqual({ Received: 1, SignatureMissing: 1 });
   });
 
@@ -58,14 +70,28 @@ describe('Lambda entry points with Powertools telemetry', () => {
     process.env.DELIVERY_STREAM_NAME = 'stream';
     process.env.ARCHIVE_BUCKET_NAME = 'archive';
     const { handler } = await import('../../lambda/fanout/index.js');
-    const res = await handler(sqsEvent([s3TestEventRecord('archive', { messageId: 'm-test-1' })]), lambdaContext('fanout-fn', 'aws-f-1')) as SQSBatchResponse;
+    const res = (await handler(
+      sqsEvent([s3TestEventRecord('archive', { messageId: 'm-test-1' })]),
+      lambdaContext('fanout-fn', 'aws-f-1'),
+    )) as SQSBatchResponse;
     expect(res).toEqual({ batchItemFailures: [] });
     // The cold start logs which handlers are on, then the invocation its one line.
-    expect(out.logs()).toEqual([expect.objectContaining({
-      level: 'INFO', service: 'fanout', message: 'handlers ready', handlers: registered.map((h) => h.name), examples: [],
-    }), expect.objectContaining({
-      level: 'INFO', service: 'fanout', message: 'S3 test notification acknowledged', messageId: 'm-test-1', function_request_id: 'aws-f-1',
-    })]);
+    expect(out.logs()).toEqual([
+      expect.objectContaining({
+        level: 'INFO',
+        service: 'fanout',
+        message: 'handlers ready',
+        handlers: registered.map((h) => h.name),
+        examples: [],
+      }),
+      expect.objectContaining({
+        level: 'INFO',
+        service: 'fanout',
+        message: 'S3 test notification acknowledged',
+        messageId: 'm-test-1',
+        function_request_id: 'aws-f-1',
+      }),
+    ]);
     expect(metricValues(out.emf()[0] as EmfBlob)).toEqual({ RecordsReceived: 1, Archived: 0 });
   });
 });

@@ -13,37 +13,56 @@ const NOW = new Date(Date.UTC(2025, 6, 2, 0, 7, 30));
 const MIDNIGHT = new Date(Date.UTC(2025, 6, 2));
 
 function clients(overrides: { cfn?: FakeAwsClient; sqs?: FakeAwsClient; cw?: FakeAwsClient } = {}) {
-  const cfn = overrides.cfn ?? new FakeAwsClient(() => ({
-    Stacks: [{ Outputs: [{ OutputKey: STACK_OUTPUTS.queueUrl, OutputValue: QUEUE_URL }, { OutputKey: STACK_OUTPUTS.deadLetterQueueUrl, OutputValue: DLQ_URL }, { OutputKey: 'EventTableName', OutputValue: 't' }] }],
-  }));
-  const sqs = overrides.sqs ?? new FakeAwsClient((c) => ({
-    Attributes: c.input.QueueUrl === QUEUE_URL
-      ? { ApproximateNumberOfMessages: '12', ApproximateNumberOfMessagesNotVisible: '3', ApproximateNumberOfMessagesDelayed: '0' }
-      : { ApproximateNumberOfMessages: '2', ApproximateNumberOfMessagesNotVisible: '0', ApproximateNumberOfMessagesDelayed: '0' },
-  }));
+  const cfn =
+    overrides.cfn ??
+    new FakeAwsClient(() => ({
+      Stacks: [
+        {
+          Outputs: [
+            { OutputKey: STACK_OUTPUTS.queueUrl, OutputValue: QUEUE_URL },
+            { OutputKey: STACK_OUTPUTS.deadLetterQueueUrl, OutputValue: DLQ_URL },
+            { OutputKey: 'EventTableName', OutputValue: 't' },
+          ],
+        },
+      ],
+    }));
+  const sqs =
+    overrides.sqs ??
+    new FakeAwsClient((c) => ({
+      Attributes:
+        c.input.QueueUrl === QUEUE_URL
+          ? { ApproximateNumberOfMessages: '12', ApproximateNumberOfMessagesNotVisible: '3', ApproximateNumberOfMessagesDelayed: '0' }
+          : { ApproximateNumberOfMessages: '2', ApproximateNumberOfMessagesNotVisible: '0', ApproximateNumberOfMessagesDelayed: '0' },
+    }));
   const minute = (m: number) => new Date(NOW.getTime() - m * 60_000);
-  const cw = overrides.cw ?? new FakeAwsClient(() => ({
-    MetricDataResults: [
-      { Id: 'queueAge', Timestamps: [minute(1), minute(2)], Values: [4, 9] },
-      // The DLQ's only datapoint is older than the look-back: unknown.
-      { Id: 'dlqAge', Timestamps: [minute(40)], Values: [7200] },
-      // The bucket before midnight is yesterday's.
-      { Id: 'stored', Timestamps: [new Date(MIDNIGHT.getTime() + 300_000), MIDNIGHT, new Date(MIDNIGHT.getTime() - 300_000)], Values: [5, 37, 1000] },
-      { Id: 'sigbase64', Timestamps: [MIDNIGHT, new Date(MIDNIGHT.getTime() - 300_000)], Values: [40, 900] },
-      { Id: 'sighex', Timestamps: [], Values: [] },
-      { Id: 'sigrefused', Timestamps: [new Date(MIDNIGHT.getTime() + 300_000)], Values: [2] },
-    ],
-  }));
+  const cw =
+    overrides.cw ??
+    new FakeAwsClient(() => ({
+      MetricDataResults: [
+        { Id: 'queueAge', Timestamps: [minute(1), minute(2)], Values: [4, 9] },
+        // The DLQ's only datapoint is older than the look-back: unknown.
+        { Id: 'dlqAge', Timestamps: [minute(40)], Values: [7200] },
+        // The bucket before midnight is yesterday's.
+        {
+          Id: 'stored',
+          Timestamps: [new Date(MIDNIGHT.getTime() + 300_000), MIDNIGHT, new Date(MIDNIGHT.getTime() - 300_000)],
+          Values: [5, 37, 1000],
+        },
+        { Id: 'sigbase64', Timestamps: [MIDNIGHT, new Date(MIDNIGHT.getTime() - 300_000)], Values: [40, 900] },
+        { Id: 'sighex', Timestamps: [], Values: [] },
+        { Id: 'sigrefused', Timestamps: [new Date(MIDNIGHT.getTime() + 300_000)], Values: [2] },
+      ],
+    }));
   const c: AwsStatusClients = { cloudFormation: cfn.as(), sqs: sqs.as(), cloudWatch: cw.as() };
   return { c, cfn, sqs, cw };
 }
 
 describe('status --aws', () => {
-  it('the default stack name matches the stack\'s', () => {
+  it("the default stack name matches the stack's", () => {
     expect(DEFAULT_STACK_NAME).toBe(STACK_DEFAULT_NAME);
   });
 
-  it('reads the queues from the stack\'s outputs, their depth from SQS, the ages and today\'s Stored sum from CloudWatch', async () => {
+  it("reads the queues from the stack's outputs, their depth from SQS, the ages and today's Stored sum from CloudWatch", async () => {
     const { c, cfn, sqs, cw } = clients();
     const status = await readAwsStatus(c, {}, NOW);
     expect(status).toEqual({
@@ -51,16 +70,30 @@ describe('status --aws', () => {
       stack: 'SocialPlusWebhooks',
       queue: { url: QUEUE_URL, visible: 12, inFlight: 3, delayed: 0, oldestAgeSeconds: 4 },
       deadLetterQueue: { url: DLQ_URL, visible: 2, inFlight: 0, delayed: 0, oldestAgeSeconds: null },
-      today: { date: '2025-07-02', storedEvents: 42, countedFrom: 'cloudwatch', signatures: { base64: 40, hex: 0, 'json-base64': 0, 'json-hex': 0, refused: 2 } },
+      today: {
+        date: '2025-07-02',
+        storedEvents: 42,
+        countedFrom: 'cloudwatch',
+        signatures: { base64: 40, hex: 0, 'json-base64': 0, 'json-hex': 0, refused: 2 },
+      },
     });
     expect(cfn.commands).toEqual([{ name: 'DescribeStacksCommand', input: { StackName: 'SocialPlusWebhooks' } }]);
     expect(sqs.commands.map((x) => x.input.QueueUrl).sort()).toEqual([DLQ_URL, QUEUE_URL].sort());
-    expect(sqs.commands[0]?.input.AttributeNames).toEqual(['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible', 'ApproximateNumberOfMessagesDelayed']);
+    expect(sqs.commands[0]?.input.AttributeNames).toEqual([
+      'ApproximateNumberOfMessages',
+      'ApproximateNumberOfMessagesNotVisible',
+      'ApproximateNumberOfMessagesDelayed',
+    ]);
 
     const [query] = cw.commands as [RecordedCommand];
     expect(query.name).toBe('GetMetricDataCommand');
-    const queries = query.input.MetricDataQueries as Array<{ Id: string; MetricStat: { Metric: { Namespace: string; MetricName: string; Dimensions: unknown }; Period: number; Stat: string } }>;
-    expect(queries.map((q) => [q.Id, q.MetricStat.Metric.Namespace, q.MetricStat.Metric.MetricName, q.MetricStat.Metric.Dimensions, q.MetricStat.Stat])).toEqual([
+    const queries = query.input.MetricDataQueries as Array<{
+      Id: string;
+      MetricStat: { Metric: { Namespace: string; MetricName: string; Dimensions: unknown }; Period: number; Stat: string };
+    }>;
+    expect(
+      queries.map((q) => [q.Id, q.MetricStat.Metric.Namespace, q.MetricStat.Metric.MetricName, q.MetricStat.Metric.Dimensions, q.MetricStat.Stat]),
+    ).toEqual([
       ['queueAge', 'AWS/SQS', 'ApproximateAgeOfOldestMessage', [{ Name: 'QueueName', Value: 'SocialPlusWebhooks-EventQueue-AbC123' }], 'Maximum'],
       ['dlqAge', 'AWS/SQS', 'ApproximateAgeOfOldestMessage', [{ Name: 'QueueName', Value: 'SocialPlusWebhooks-DeadLetterQueue-XyZ789' }], 'Maximum'],
       ['stored', 'SocialPlusWebhooks', 'Stored', [{ Name: 'service', Value: 'fanout' }], 'Sum'],
@@ -78,15 +111,20 @@ describe('status --aws', () => {
 
     const text = renderAws(status).join('\n');
     expect(text).toMatch(/queue\s+12 visible, 3 in flight; oldest 4 s/);
-    expect(text).toMatch(/dead-letter\s+2 visible, 0 in flight; oldest unknown \(no recent CloudWatch datapoint\) — move them back with 'socialplus-webhooks redrive --aws'/);
+    expect(text).toMatch(
+      /dead-letter\s+2 visible, 0 in flight; oldest unknown \(no recent CloudWatch datapoint\) — move them back with 'socialplus-webhooks redrive --aws'/,
+    );
     expect(text).toMatch(/today\s+42 events stored on 2025-07-02 \(UTC\)/);
     expect(text).toContain('signatures   40 base64; 2 refused for their signature (401) today');
   });
 
-  it('--metrics-namespace: today\'s Stored sum is read from the stack\'s own namespace', async () => {
+  it("--metrics-namespace: today's Stored sum is read from the stack's own namespace", async () => {
     const { c, cw } = clients();
     await readAwsStatus(c, { metricsNamespace: 'MyCo/Webhooks' }, NOW);
-    const queries = (cw.commands[0] as RecordedCommand).input.MetricDataQueries as Array<{ Id: string; MetricStat: { Metric: { Namespace: string } } }>;
+    const queries = (cw.commands[0] as RecordedCommand).input.MetricDataQueries as Array<{
+      Id: string;
+      MetricStat: { Metric: { Namespace: string } };
+    }>;
     expect(queries.find((q) => q.Id === 'stored')?.MetricStat.Metric.Namespace).toBe('MyCo/Webhooks');
   });
 
@@ -101,12 +139,16 @@ describe('status --aws', () => {
     const cfn = new FakeAwsClient(() => {
       throw awsError('ValidationError', 'Stack with id Nope does not exist');
     });
-    await expect(readAwsStatus(clients({ cfn }).c, { stack: 'Nope' }, NOW)).rejects.toThrow("stack 'Nope' was not found in this account and region: deploy it (npx cdk deploy), or name yours with --stack and its region with --region, or give --queue-url and --dlq-url");
+    await expect(readAwsStatus(clients({ cfn }).c, { stack: 'Nope' }, NOW)).rejects.toThrow(
+      "stack 'Nope' was not found in this account and region: deploy it (npx cdk deploy), or name yours with --stack and its region with --region, or give --queue-url and --dlq-url",
+    );
   });
 
   it('a stack without the outputs fails naming the output and the flag', async () => {
     const cfn = new FakeAwsClient(() => ({ Stacks: [{ Outputs: [{ OutputKey: STACK_OUTPUTS.queueUrl, OutputValue: QUEUE_URL }] }] }));
-    await expect(readAwsStatus(clients({ cfn }).c, { stack: 'Other' }, NOW)).rejects.toThrow("stack 'Other' has no output DeadLetterQueueUrl: is it a socialplus-webhooks stack, deployed with this version (npx cdk deploy)? Otherwise pass --dlq-url. Outputs found: EventQueueUrl");
+    await expect(readAwsStatus(clients({ cfn }).c, { stack: 'Other' }, NOW)).rejects.toThrow(
+      "stack 'Other' has no output DeadLetterQueueUrl: is it a socialplus-webhooks stack, deployed with this version (npx cdk deploy)? Otherwise pass --dlq-url. Outputs found: EventQueueUrl",
+    );
   });
 
   it.each([
@@ -126,7 +168,7 @@ describe('status --aws', () => {
     expect(run.stderr).toContain('--dir is for local mode; with --aws the stack is named by --stack');
   });
 
-  it('queueNameOf takes the URL\'s last segment and refuses what is not a URL', () => {
+  it("queueNameOf takes the URL's last segment and refuses what is not a URL", () => {
     expect(queueNameOf(QUEUE_URL)).toBe('SocialPlusWebhooks-EventQueue-AbC123');
     expect(() => queueNameOf('my-queue')).toThrow("'my-queue' is not a queue URL");
   });

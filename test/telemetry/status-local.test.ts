@@ -22,15 +22,22 @@ import { readLocalStatus, type LocalStatus } from '../../cli/local-status.js';
 import { runCli } from '../cli/run-cli.js';
 
 function message(n: number): QueueMessage {
-  return { body: `{"event":"message.didCreate","n":${n}}`, attributes: { eventId: `e${n}`, eventType: 'message.didCreate', receivedAt: new Date().toISOString(), source: 'default', requestId: `req-${n}` } };
+  return {
+    body: `{"event":"message.didCreate","n":${n}}`,
+    attributes: { eventId: `e${n}`, eventType: 'message.didCreate', receivedAt: new Date().toISOString(), source: 'default', requestId: `req-${n}` },
+  };
 }
 
-const failEverything = async (event: SQSEvent): Promise<SQSBatchResponse> => ({ batchItemFailures: event.Records.map((r) => ({ itemIdentifier: r.messageId })) });
+const failEverything = async (event: SQSEvent): Promise<SQSBatchResponse> => ({
+  batchItemFailures: event.Records.map((r) => ({ itemIdentifier: r.messageId })),
+});
 
 /** Drives the real queue: 1 in the DLQ, 1 acknowledged, 1 received and failed (waiting to retry), 2 never delivered. */
 async function fillQueue(dir: string): Promise<void> {
   const q1 = await JournalQueue.open({ dir, maxReceiveCount: 1, batchingWindowMs: 0 });
-  q1.start(async (event) => ({ batchItemFailures: event.Records.filter((r) => r.body.includes('"n":1')).map((r) => ({ itemIdentifier: r.messageId })) }));
+  q1.start(async (event) => ({
+    batchItemFailures: event.Records.filter((r) => r.body.includes('"n":1')).map((r) => ({ itemIdentifier: r.messageId })),
+  }));
   await q1.send(message(1));
   await q1.send(message(2));
   await q1.drain();
@@ -57,7 +64,16 @@ async function fillQueue(dir: string): Promise<void> {
 }
 
 function archiveRecord(eventId: string, at: Date): ArchiveRecord {
-  return { eventId, eventType: 'message.didCreate', eventName: 'message.didCreate', receivedAt: at.toISOString(), source: 'default', deprecated: false, flags: [], payload: `{"id":"${eventId}"}` };
+  return {
+    eventId,
+    eventType: 'message.didCreate',
+    eventName: 'message.didCreate',
+    receivedAt: at.toISOString(),
+    source: 'default',
+    deprecated: false,
+    flags: [],
+    payload: `{"id":"${eventId}"}`,
+  };
 }
 
 /** An archive object where s3rver keeps it: the content file and, written last, its metadata sidecar. */
@@ -91,7 +107,7 @@ describe('status (local mode)', () => {
     rmSync(root, { recursive: true, force: true });
   });
 
-  it('reads the queue, the DLQ, today\'s archive and the buffer, and says whether dev runs, changing no file', async () => {
+  it("reads the queue, the DLQ, today's archive and the buffer, and says whether dev runs, changing no file", async () => {
     const paths = localPaths(root);
     await fillQueue(paths.queue);
     const now = new Date();
@@ -101,7 +117,10 @@ describe('status (local mode)', () => {
     writeArchiveObject(root, now, 'b.gz', [archiveRecord('t2', now)]);
     writeArchiveObject(root, yesterday, 'c.gz', [archiveRecord('y1', yesterday)]);
     mkdirSync(paths.stream, { recursive: true });
-    writeFileSync(join(paths.stream, `segment-000000000007-${randomUUID()}.ndjson`), `${JSON.stringify({ t: Date.now(), lines: ['{"event_id":"b1"}\n', '{"event_id":"b2"}\n'] })}\n`);
+    writeFileSync(
+      join(paths.stream, `segment-000000000007-${randomUUID()}.ndjson`),
+      `${JSON.stringify({ t: Date.now(), lines: ['{"event_id":"b1"}\n', '{"event_id":"b2"}\n'] })}\n`,
+    );
     writeFileSync(join(root, 'dev.pid'), `${process.pid}\n`);
     const before = snapshot(root);
 
@@ -111,9 +130,22 @@ describe('status (local mode)', () => {
       mode: 'local',
       dir: paths.root,
       dev: { running: true, pid: process.pid },
-      queue: { depth: 3, waiting: 2, received: 1, inFlight: null, waitingToRetry: null, oldestAgeSeconds: expect.any(Number) as unknown as number, countedFrom: 'files' },
+      queue: {
+        depth: 3,
+        waiting: 2,
+        received: 1,
+        inFlight: null,
+        waitingToRetry: null,
+        oldestAgeSeconds: expect.any(Number) as unknown as number,
+        countedFrom: 'files',
+      },
       deadLetterQueue: { depth: 1, oldestAgeSeconds: expect.any(Number) as unknown as number },
-      today: { date: later.toISOString().slice(0, 10), storedEvents: later.toISOString().slice(0, 10) === now.toISOString().slice(0, 10) ? 2 : 0, countedFrom: 'archive', bufferedArchiveLines: 2 },
+      today: {
+        date: later.toISOString().slice(0, 10),
+        storedEvents: later.toISOString().slice(0, 10) === now.toISOString().slice(0, 10) ? 2 : 0,
+        countedFrom: 'archive',
+        bufferedArchiveLines: 2,
+      },
       quarantinedObjects: 0,
       // dev.pid names a live process, but there is no dev.json to reach it through: nothing counted.
       signatures: null,
@@ -128,7 +160,13 @@ describe('status (local mode)', () => {
     const json = await runCli(['status', '--dir', root, '--json']);
     expect(json.code, json.stderr).toBe(0);
     const parsed = JSON.parse(json.stdout) as LocalStatus;
-    expect(parsed).toMatchObject({ mode: 'local', dev: { running: false, pid: null }, queue: { depth: 3, waiting: 2, received: 1 }, deadLetterQueue: { depth: 1 }, today: { storedEvents: 0, countedFrom: 'archive' } });
+    expect(parsed).toMatchObject({
+      mode: 'local',
+      dev: { running: false, pid: null },
+      queue: { depth: 3, waiting: 2, received: 1 },
+      deadLetterQueue: { depth: 1 },
+      today: { storedEvents: 0, countedFrom: 'archive' },
+    });
 
     const text = await runCli(['status', '--dir', root]);
     expect(text.code, text.stderr).toBe(0);
@@ -204,7 +242,12 @@ describe('status (local mode)', () => {
 
   it('an empty folder: zero everywhere, nothing created', async () => {
     const status = await readLocalStatus(root);
-    expect(status).toMatchObject({ dev: { running: false }, queue: { depth: 0, waiting: 0, received: 0, oldestAgeSeconds: null, countedFrom: 'files' }, deadLetterQueue: { depth: 0, oldestAgeSeconds: null }, today: { storedEvents: 0, bufferedArchiveLines: 0 } });
+    expect(status).toMatchObject({
+      dev: { running: false },
+      queue: { depth: 0, waiting: 0, received: 0, oldestAgeSeconds: null, countedFrom: 'files' },
+      deadLetterQueue: { depth: 0, oldestAgeSeconds: null },
+      today: { storedEvents: 0, bufferedArchiveLines: 0 },
+    });
     expect(readdirSync(root)).toEqual([]);
   });
 

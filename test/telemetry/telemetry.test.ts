@@ -55,7 +55,16 @@ describe('shared telemetry (Powertools behind the ports)', () => {
     t.logger.info('real', { service: 'other', level: 'DEBUG', message: 'fake', timestamp: 'then', extra: 1 });
     const lines = out.logs();
     expect(lines).toHaveLength(1);
-    expect(lines[0]).toMatchObject({ level: 'INFO', message: 'real', service: 'receiver', field_service: 'other', field_level: 'DEBUG', field_message: 'fake', field_timestamp: 'then', extra: 1 });
+    expect(lines[0]).toMatchObject({
+      level: 'INFO',
+      message: 'real',
+      service: 'receiver',
+      field_service: 'other',
+      field_level: 'DEBUG',
+      field_message: 'fake',
+      field_timestamp: 'then',
+      extra: 1,
+    });
   });
 
   it('flushing with nothing counted writes nothing and does not throw', () => {
@@ -89,18 +98,24 @@ describe('shared telemetry (Powertools behind the ports)', () => {
     expect(out.text()).toBe('');
   });
 
-  it('a handler\'s own metric (ctx.metrics) is published in the namespace under { service, handler }', () => {
+  it("a handler's own metric (ctx.metrics) is published in the namespace under { service, handler }", () => {
     const t = createTelemetry({ service: 'fanout', env: {} });
     const own = handlerMetrics('link-spam', t.metrics);
     own.count('LinksSeen');
     own.count('LinksSeen', 2);
     t.metrics.flush();
-    expect(out.emf().map((b) => ({ ns: b._aws.CloudWatchMetrics[0]?.Namespace, dims: b._aws.CloudWatchMetrics[0]?.Dimensions, service: b.service, handler: b.handler, values: metricValues(b) }))).toEqual([
-      { ns: 'SocialPlusWebhooks', dims: [['service', 'handler']], service: 'fanout', handler: 'link-spam', values: { LinksSeen: 3 } },
-    ]);
+    expect(
+      out.emf().map((b) => ({
+        ns: b._aws.CloudWatchMetrics[0]?.Namespace,
+        dims: b._aws.CloudWatchMetrics[0]?.Dimensions,
+        service: b.service,
+        handler: b.handler,
+        values: metricValues(b),
+      })),
+    ).toEqual([{ ns: 'SocialPlusWebhooks', dims: [['service', 'handler']], service: 'fanout', handler: 'link-spam', values: { LinksSeen: 3 } }]);
   });
 
-  it('publishes in the namespace METRICS_NAMESPACE names (the stack\'s metricsNamespace), else the contract\'s', () => {
+  it("publishes in the namespace METRICS_NAMESPACE names (the stack's metricsNamespace), else the contract's", () => {
     const custom = createTelemetry({ service: 'receiver', env: { METRICS_NAMESPACE: 'MyCo/Webhooks' } });
     custom.metrics.count('Received');
     custom.metrics.flush();
@@ -120,11 +135,14 @@ describe('shared telemetry (Powertools behind the ports)', () => {
 
   it('instrument: adds the Lambda context and the per-invocation keys, flushes at the end, and forgets the keys', async () => {
     const t = createTelemetry({ service: 'receiver', env: {} });
-    const handler = t.instrument(async (event: { requestContext?: { requestId?: string } }) => {
-      t.logger.info('working');
-      t.metrics.count('Received');
-      return event.requestContext?.requestId ?? 'none';
-    }, { keys: requestIdKeys });
+    const handler = t.instrument(
+      async (event: { requestContext?: { requestId?: string } }) => {
+        t.logger.info('working');
+        t.metrics.count('Received');
+        return event.requestContext?.requestId ?? 'none';
+      },
+      { keys: requestIdKeys },
+    );
 
     expect(await handler({ requestContext: { requestId: 'req-1' } }, lambdaContext('fn', 'aws-1'))).toBe('req-1');
     const first = out.lines();
@@ -149,7 +167,9 @@ describe('shared telemetry (Powertools behind the ports)', () => {
       throw new TypeError('boom');
     });
     await expect(handler(undefined, lambdaContext('fn', 'aws-3'))).rejects.toThrow('boom');
-    expect(out.logs()).toEqual([expect.objectContaining({ level: 'ERROR', message: 'invocation failed', error: 'TypeError: boom', function_request_id: 'aws-3' })]);
+    expect(out.logs()).toEqual([
+      expect.objectContaining({ level: 'ERROR', message: 'invocation failed', error: 'TypeError: boom', function_request_id: 'aws-3' }),
+    ]);
     expect(metricValues(out.emf()[0] as EmfBlob)).toEqual({ RecordsReceived: 2 });
   });
 });
@@ -163,7 +183,7 @@ describe('withLogFields (the correlation id on every line about one event)', () 
     return { logger: { debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error') }, calls };
   }
 
-  it('adds the fields at every level; a line\'s own fields win', () => {
+  it("adds the fields at every level; a line's own fields win", () => {
     const { logger, calls } = recording();
     const child = withLogFields(logger, { eventId: 'e1', requestId: 'r1' });
     child.debug('d');

@@ -67,7 +67,12 @@ describe('traceHandler (fan-out) in a Lambda environment with active tracing', (
 
     expect(await handler({ n: 21 })).toBe(42);
     await until(1);
-    expect(received[0]).toMatchObject({ name: '## index.handler', trace_id: TRACE_ID, parent_id: '53995c3f42cd8ad8', annotations: { ColdStart: true, Service: 'fanout' } });
+    expect(received[0]).toMatchObject({
+      name: '## index.handler',
+      trace_id: TRACE_ID,
+      parent_id: '53995c3f42cd8ad8',
+      annotations: { ColdStart: true, Service: 'fanout' },
+    });
 
     expect(await handler({ n: 1 })).toBe(2);
     await until(2);

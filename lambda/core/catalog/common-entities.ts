@@ -24,13 +24,15 @@ export const FileSchema = z.looseObject({
   type: str,
   accessType: str,
   altText: str,
-  attributes: opt(z.looseObject({
-    name: str,
-    extension: str,
-    size: num,
-    mimeType: str,
-    metadata: record,
-  })),
+  attributes: opt(
+    z.looseObject({
+      name: str,
+      extension: str,
+      size: num,
+      mimeType: str,
+      metadata: record,
+    }),
+  ),
   createdAt: str,
   updatedAt: str,
 });
@@ -60,7 +62,6 @@ export const UserSchema = z.looseObject({
   createdAt: str,
   updatedAt: str,
 });
-
 
 /** `data.reactor` of reaction events (§6 Reactor; `userPublicIdId` is the spec's own spelling). */
 export const ReactorSchema = z.looseObject({

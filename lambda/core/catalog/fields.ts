@@ -22,5 +22,4 @@ function isPlainObject(value: unknown): value is Record<string, unknown> {
  * An array of entities. A single object where an array is documented is read as a one-item array:
  * an older documented sample sends `channel` as an object (docs/social-plus.md §10.4).
  */
-export const entities = <T extends z.ZodType>(item: T) =>
-  opt(z.preprocess((value) => (isPlainObject(value) ? [value] : value), z.array(item)));
+export const entities = <T extends z.ZodType>(item: T) => opt(z.preprocess((value) => (isPlainObject(value) ? [value] : value), z.array(item)));

@@ -61,9 +61,9 @@ export type PayloadForPattern<P extends string> = string extends P
       ? LooseEnvelope
       : P extends 'unknown'
         ? unknown
-      : P extends `${infer Prefix}*`
-        ? OrLoose<PayloadsStartingWith<Prefix>>
-        : LooseEnvelope;
+        : P extends `${infer Prefix}*`
+          ? OrLoose<PayloadsStartingWith<Prefix>>
+          : LooseEnvelope;
 
 /** The payload type for a handler's patterns: the union over each (distributes over a union of patterns). */
 export type PayloadFor<P extends string> = P extends string ? PayloadForPattern<P> : never;

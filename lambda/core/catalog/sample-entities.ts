@@ -155,7 +155,14 @@ export function communityUser(w: World, p: Person, extra: SamplePayload = {}): S
 }
 
 export function category(w: World): SamplePayload {
-  return { categoryId: w.community.categoryId, name: w.community.category, metadata: {}, isDeleted: false, createdAt: '2024-01-01T00:00:00.000Z', updatedAt: '2024-01-01T00:00:00.000Z' };
+  return {
+    categoryId: w.community.categoryId,
+    name: w.community.category,
+    metadata: {},
+    isDeleted: false,
+    createdAt: '2024-01-01T00:00:00.000Z',
+    updatedAt: '2024-01-01T00:00:00.000Z',
+  };
 }
 
 export function post(w: World, author: Person, extra: SamplePayload = {}): SamplePayload {

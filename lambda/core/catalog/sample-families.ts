@@ -3,7 +3,21 @@
  * (`didApprove`). Push notifications have their own shape ({@link pushNotification}).
  */
 import { PUSH_NOTIFICATION_PREFIX } from '../event-names.js';
-import { category, channel, comment, community, communityUser, file, hashFlag, message, poll, post, reactor, stream, user } from './sample-entities.js';
+import {
+  category,
+  channel,
+  comment,
+  community,
+  communityUser,
+  file,
+  hashFlag,
+  message,
+  poll,
+  post,
+  reactor,
+  stream,
+  user,
+} from './sample-entities.js';
 import { NETWORK_ID, TAGS, type SamplePayload, type World } from './sample-world.js';
 
 export type FamilyBuilder = (action: string, w: World, family: string) => SamplePayload;
@@ -39,7 +53,13 @@ function channelData(action: string, w: World): SamplePayload {
       };
     case 'didUpdate':
     case 'didUpdateMeta':
-      return { channel: [channel(w, action === 'didUpdateMeta' ? { metadata: { topic: 'weekend plans' } } : { displayName: `${w.channel.displayName} (new)` })], userId: actor.userId, users: [user(w, actor)] };
+      return {
+        channel: [
+          channel(w, action === 'didUpdateMeta' ? { metadata: { topic: 'weekend plans' } } : { displayName: `${w.channel.displayName} (new)` }),
+        ],
+        userId: actor.userId,
+        users: [user(w, actor)],
+      };
     case 'didClose':
       return { channel: [channel(w, { type: 'conversation', isPublic: false, memberCount: 2 })], userId: actor.userId, users: [user(w, actor)] };
     case 'didJoin':
@@ -119,18 +139,23 @@ function postData(action: string, w: World): SamplePayload {
   const { actor } = w;
   const reacted = action === 'didAddReaction' || action === 'didReact';
   const extra = contentChange(action, w) ?? (action === 'didDecline' ? { isDeleted: true } : reacted ? liked() : {});
-  return withFlagAndReactor({
-    posts: [post(w, actor, extra)],
-    postChildren: [],
-    comments: [],
-    communities: [community(w, w.third, action === 'didApprove' || action === 'didDecline' ? { needApprovalOnPostCreation: true } : {})],
-    communityUsers: [communityUser(w, actor)],
-    users: [user(w, actor)],
-    files: [],
-    categories: [category(w)],
-    feeds: [],
-    videoStreamings: [],
-  }, action, reacted, w);
+  return withFlagAndReactor(
+    {
+      posts: [post(w, actor, extra)],
+      postChildren: [],
+      comments: [],
+      communities: [community(w, w.third, action === 'didApprove' || action === 'didDecline' ? { needApprovalOnPostCreation: true } : {})],
+      communityUsers: [communityUser(w, actor)],
+      users: [user(w, actor)],
+      files: [],
+      categories: [category(w)],
+      feeds: [],
+      videoStreamings: [],
+    },
+    action,
+    reacted,
+    w,
+  );
 }
 
 function commentData(action: string, w: World): SamplePayload {
@@ -142,13 +167,18 @@ function commentData(action: string, w: World): SamplePayload {
     const parentId = w.objectId();
     extra = { parentId, rootId: parentId };
   }
-  return withFlagAndReactor({
-    comments: [comment(w, actor, postId, extra)],
-    commentChildren: [],
-    communityUsers: [communityUser(w, actor)],
-    users: [user(w, actor)],
-    files: [],
-  }, action, reacted, w);
+  return withFlagAndReactor(
+    {
+      comments: [comment(w, actor, postId, extra)],
+      commentChildren: [],
+      communityUsers: [communityUser(w, actor)],
+      users: [user(w, actor)],
+      files: [],
+    },
+    action,
+    reacted,
+    w,
+  );
 }
 
 /** `community.*`, `communityJoinRequest.*`, `communityMemberInvitation.*`: `communityUsers[0]` is who the event is about. */
@@ -197,25 +227,38 @@ function communityData(action: string, w: World, family: string): SamplePayload 
 }
 
 function pollData(action: string, w: World): SamplePayload {
-  const extra: SamplePayload = action === 'didUpdate'
-    ? { status: 'closed', closedAt: w.time(), createdAt: w.time(60) }
-    : action === 'didVote'
-      ? {
-          answers: [
-            { id: 'a1', dataType: 'text', data: { text: '10 km' }, voteCount: 12, isVotedByUser: false },
-            { id: 'a2', dataType: 'text', data: { text: '21 km' }, voteCount: 7, isVotedByUser: false },
-          ],
-          createdAt: w.time(60),
-        }
-      : {};
+  const extra: SamplePayload =
+    action === 'didUpdate'
+      ? { status: 'closed', closedAt: w.time(), createdAt: w.time(60) }
+      : action === 'didVote'
+        ? {
+            answers: [
+              { id: 'a1', dataType: 'text', data: { text: '10 km' }, voteCount: 12, isVotedByUser: false },
+              { id: 'a2', dataType: 'text', data: { text: '21 km' }, voteCount: 7, isVotedByUser: false },
+            ],
+            createdAt: w.time(60),
+          }
+        : {};
   return { polls: [poll(w, w.actor, extra)], users: [user(w, w.actor)] };
 }
 
 /** Follow statuses (§5.8): accepted, pending, or none once a request or follow is gone. */
-const FOLLOW_STATUS: Readonly<Record<string, string>> = { didCreate: 'accepted', didAcceptRequest: 'accepted', didRequest: 'pending', didFollow: 'accepted', didBlock: 'blocked' };
+const FOLLOW_STATUS: Readonly<Record<string, string>> = {
+  didCreate: 'accepted',
+  didAcceptRequest: 'accepted',
+  didRequest: 'pending',
+  didFollow: 'accepted',
+  didBlock: 'blocked',
+};
 
 function followData(action: string, w: World): SamplePayload {
-  return { from: w.actor.userId, to: w.other.userId, status: FOLLOW_STATUS[action] ?? 'none', createdAt: w.time(action === 'didCreate' || action === 'didRequest' ? 0 : 60 * 24), updatedAt: w.time() };
+  return {
+    from: w.actor.userId,
+    to: w.other.userId,
+    status: FOLLOW_STATUS[action] ?? 'none',
+    createdAt: w.time(action === 'didCreate' || action === 'didRequest' ? 0 : 60 * 24),
+    updatedAt: w.time(),
+  };
 }
 
 function userData(action: string, w: World): SamplePayload {
@@ -231,7 +274,11 @@ function userData(action: string, w: World): SamplePayload {
       extra = { description: 'Runner, baker, night owl', updatedAt: w.time() };
       break;
     case 'didFlag':
-      extra = { flagCount: 1 + w.int(3), flags: [{ reportType: 'user', reason: 'spam', comment: 'posts links everywhere', userId: other.userId }], updatedAt: w.time() };
+      extra = {
+        flagCount: 1 + w.int(3),
+        flags: [{ reportType: 'user', reason: 'spam', comment: 'posts links everywhere', userId: other.userId }],
+        updatedAt: w.time(),
+      };
       break;
     case 'didUnflag':
     case 'didClearFlag':
@@ -252,9 +299,18 @@ function userData(action: string, w: World): SamplePayload {
 
 function streamData(action: string, w: World): SamplePayload {
   const extra: SamplePayload =
-    action === 'didStart' ? { status: 'live', isLive: true, startedAt: w.time() }
-      : action === 'didStop' ? { status: 'ended', isLive: false, startedAt: w.time(45), endedAt: w.time() }
-        : action === 'didRecord' ? { status: 'recorded', isLive: false, startedAt: w.time(60), endedAt: w.time(15), recordings: [{ mp4: `https://files.example.invalid/${w.objectId()}.mp4` }] }
+    action === 'didStart'
+      ? { status: 'live', isLive: true, startedAt: w.time() }
+      : action === 'didStop'
+        ? { status: 'ended', isLive: false, startedAt: w.time(45), endedAt: w.time() }
+        : action === 'didRecord'
+          ? {
+              status: 'recorded',
+              isLive: false,
+              startedAt: w.time(60),
+              endedAt: w.time(15),
+              recordings: [{ mp4: `https://files.example.invalid/${w.objectId()}.mp4` }],
+            }
           : {};
   return { videoStreamings: [stream(w, w.actor, extra)], users: [user(w, w.actor)], files: [] };
 }
@@ -268,15 +324,19 @@ export function pushNotification(eventName: string, w: World): SamplePayload {
   const mention = subject.startsWith('mention-');
   const mentionees = mention ? [{ type: 'user', userIds: [other.userId] }] : [];
   const onUserFeed = subject.startsWith('mention-user-feed-');
-  const postOf = (extra: SamplePayload = {}) => post(w, actor, {
-    mentionees,
-    ...(onUserFeed ? { targetType: 'user', targetId: actor.userId, targetPublicId: actor.userId, targetInternalId: actor.internalId } : {}),
-    ...extra,
-  });
+  const postOf = (extra: SamplePayload = {}) =>
+    post(w, actor, {
+      mentionees,
+      ...(onUserFeed ? { targetType: 'user', targetId: actor.userId, targetPublicId: actor.userId, targetInternalId: actor.internalId } : {}),
+      ...extra,
+    });
   if (subject === 'channel') {
     data.channels = [channel(w)];
     path = `${NETWORK_ID}/chat/${w.channel.channelId}`;
-    data.body = eventName === 'channel.joined' ? `${actor.displayName} joined ${w.channel.displayName}` : `${actor.displayName} added you to ${w.channel.displayName}`;
+    data.body =
+      eventName === 'channel.joined'
+        ? `${actor.displayName} joined ${w.channel.displayName}`
+        : `${actor.displayName} added you to ${w.channel.displayName}`;
   } else if (subject === 'message') {
     const m = message(w, actor);
     data.messages = [m];
@@ -301,7 +361,12 @@ export function pushNotification(eventName: string, w: World): SamplePayload {
     data.videoStreamings = [s];
     data.body = `${actor.displayName} is live: ${s.title as string}`;
   } else if (subject === 'follow') {
-    data.body = eventName === 'follow.requested' ? `${actor.displayName} asked to follow you` : eventName === 'follow.accepted' ? `${actor.displayName} accepted your request` : `${actor.displayName} followed you`;
+    data.body =
+      eventName === 'follow.requested'
+        ? `${actor.displayName} asked to follow you`
+        : eventName === 'follow.accepted'
+          ? `${actor.displayName} accepted your request`
+          : `${actor.displayName} followed you`;
   }
   data.users = [user(w, actor)];
   return {

@@ -9,11 +9,20 @@ export type SamplePayload = Record<string, unknown>;
 export const NETWORK_ID = '64e0aa11bb22cc33dd44ee55';
 
 const PEOPLE: ReadonlyArray<readonly [string, string]> = [
-  ['mika.tan', 'Mika Tan'], ['ben.w', 'Ben W'], ['nok.s', 'Nok S'], ['raj.p', 'Raj P'],
-  ['alina.k', 'Alina K'], ['tom.h', 'Tom H'], ['sara.l', 'Sara L'], ['kenji.o', 'Kenji O'],
+  ['mika.tan', 'Mika Tan'],
+  ['ben.w', 'Ben W'],
+  ['nok.s', 'Nok S'],
+  ['raj.p', 'Raj P'],
+  ['alina.k', 'Alina K'],
+  ['tom.h', 'Tom H'],
+  ['sara.l', 'Sara L'],
+  ['kenji.o', 'Kenji O'],
 ];
 const CHANNELS: ReadonlyArray<readonly [string, string]> = [
-  ['support-lobby', 'Support Lobby'], ['general', 'General'], ['trail-runners-bkk', 'Trail Runners BKK'], ['orders-help', 'Orders Help'],
+  ['support-lobby', 'Support Lobby'],
+  ['general', 'General'],
+  ['trail-runners-bkk', 'Trail Runners BKK'],
+  ['orders-help', 'Orders Help'],
 ];
 const COMMUNITIES: ReadonlyArray<readonly [string, string, string]> = [
   ['Trail Runners BKK', 'Sunday long runs and race talk', 'Sports'],
@@ -22,8 +31,12 @@ const COMMUNITIES: ReadonlyArray<readonly [string, string, string]> = [
   ['Board Game Nights', 'Weekly meetups and reviews', 'Games'],
 ];
 const TEXTS = [
-  'Has anyone tried the new checkout flow?', 'Sunday 6am long run, meet at the park gate', 'Count me in!',
-  'Order #5531 still not shipped', 'Proofing overnight in the fridge worked great', 'Which lens for the skyline shots?',
+  'Has anyone tried the new checkout flow?',
+  'Sunday 6am long run, meet at the park gate',
+  'Count me in!',
+  'Order #5531 still not shipped',
+  'Proofing overnight in the fridge worked great',
+  'Which lens for the skyline shots?',
 ];
 export const TAGS = ['trail-running', 'sourdough', 'night-shots', 'board-games'];
 
@@ -71,7 +84,13 @@ export class World {
   /** A moderator or a third member. */
   readonly third: Person;
   readonly channel: { readonly channelId: string; readonly internalId: string; readonly displayName: string };
-  readonly community: { readonly communityId: string; readonly displayName: string; readonly description: string; readonly categoryId: string; readonly category: string };
+  readonly community: {
+    readonly communityId: string;
+    readonly displayName: string;
+    readonly description: string;
+    readonly categoryId: string;
+    readonly category: string;
+  };
   readonly text: string;
 
   constructor(seed: number) {
@@ -114,6 +133,11 @@ export class World {
   }
 
   private person([userId, displayName]: readonly [string, string]): Person {
-    return { userId, displayName, internalId: this.objectId(), createdAt: new Date(Date.UTC(2024, 10, 1) + this.rng.int(200) * 86_400_000).toISOString() };
+    return {
+      userId,
+      displayName,
+      internalId: this.objectId(),
+      createdAt: new Date(Date.UTC(2024, 10, 1) + this.rng.int(200) * 86_400_000).toISOString(),
+    };
   }
 }

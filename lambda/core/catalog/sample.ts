@@ -71,7 +71,10 @@ export function catalogSampleNames(): readonly SampleName[] {
   for (const push of PUSH_NOTIFICATION_NAMES) add(`${PUSH_NOTIFICATION_PREFIX}.${push}`, `${PUSH_NOTIFICATION_PREFIX}.${push}`);
   // Family by family (the legacy names join their family), each in the catalog's order.
   const families = [...new Set(out.map((n) => n.family))];
-  names = out.map((n, i) => ({ n, i })).sort((a, b) => families.indexOf(a.n.family) - families.indexOf(b.n.family) || a.i - b.i).map(({ n }) => n);
+  names = out
+    .map((n, i) => ({ n, i }))
+    .sort((a, b) => families.indexOf(a.n.family) - families.indexOf(b.n.family) || a.i - b.i)
+    .map(({ n }) => n);
   return names;
 }
 
@@ -86,8 +89,7 @@ function familyOf(eventType: string): string {
  */
 export function findSampleName(name: string): SampleName | undefined {
   const all = catalogSampleNames();
-  return all.find((n) => n.name === name)
-    ?? (VERSION_PREFIX.test(name) ? undefined : all.find((n) => n.eventType === name && !n.deprecated));
+  return all.find((n) => n.name === name) ?? (VERSION_PREFIX.test(name) ? undefined : all.find((n) => n.eventType === name && !n.deprecated));
 }
 
 /**
@@ -97,7 +99,8 @@ export function findSampleName(name: string): SampleName | undefined {
 export function generateSample(name: string, seed: number = DEFAULT_SAMPLE_SEED): SamplePayload {
   const entry = findSampleName(name);
   if (!entry) throw new Error(`'${name}' is not an event name of the catalog`);
-  if (!Number.isInteger(seed) || seed < 0 || seed > 0xffff_ffff) throw new RangeError(`the seed must be a whole number from 0 to ${0xffff_ffff}, got ${seed}`);
+  if (!Number.isInteger(seed) || seed < 0 || seed > 0xffff_ffff)
+    throw new RangeError(`the seed must be a whole number from 0 to ${0xffff_ffff}, got ${seed}`);
   const w = new World(seed);
   if (entry.family === PUSH_NOTIFICATION_PREFIX) return pushNotification(entry.eventType.slice(PUSH_NOTIFICATION_PREFIX.length + 1), w);
   const build = FAMILIES[entry.family];

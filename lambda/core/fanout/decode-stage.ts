@@ -16,7 +16,11 @@ export async function decodeStage(records: readonly IncomingRecord[], deps: Fano
       return await resolveRecord(r, deps, now);
     } catch (err) {
       metrics.count('BlobFetchFailed');
-      logger.error('could not read the record\'s body from the inbox; will retry', { messageId: r.messageId, eventId: r.attributes.eventId, error: errorMessage(err) });
+      logger.error("could not read the record's body from the inbox; will retry", {
+        messageId: r.messageId,
+        eventId: r.attributes.eventId,
+        error: errorMessage(err),
+      });
       return undefined;
     }
   });
@@ -42,7 +46,11 @@ async function resolveRecord(record: IncomingRecord, deps: FanoutDeps, now: Date
       try {
         const blob = await deps.blobs.get(plan.key);
         // The message's own attributes win; the object's metadata only fills gaps.
-        return [decodeBody(blob.body, { ...record, attributes: { ...fromBlobMetadata(blob.metadata), ...record.attributes } }, now, { payloadRef: plan.key })];
+        return [
+          decodeBody(blob.body, { ...record, attributes: { ...fromBlobMetadata(blob.metadata), ...record.attributes } }, now, {
+            payloadRef: plan.key,
+          }),
+        ];
       } catch (err) {
         // Claim checks are never deleted (the archive points at them): a missing one will not come back.
         if (err instanceof BlobNotFoundError) return [undecodableEvent(record, 'blob-missing', now)];
@@ -80,10 +88,21 @@ async function resolveNotification(record: IncomingRecord, n: S3Notification, de
       if (!(err instanceof BlobNotFoundError)) throw err;
       // Spills are deleted only after the event was stored and handled: a repeated notification
       // (S3 delivers at least once) finds it gone, and there is nothing left to do.
-      logger.warn('spilled object already processed (or removed); nothing to do', { messageId: record.messageId, spillKey: o.key, eventId: ref.eventId });
+      logger.warn('spilled object already processed (or removed); nothing to do', {
+        messageId: record.messageId,
+        spillKey: o.key,
+        eventId: ref.eventId,
+      });
       continue;
     }
-    out.push(decodeBody(blob.body, { messageId: record.messageId, attributes: fromBlobMetadata(blob.metadata), ...(record.sentAt ? { sentAt: record.sentAt } : {}) }, now, { spillKey: o.key }));
+    out.push(
+      decodeBody(
+        blob.body,
+        { messageId: record.messageId, attributes: fromBlobMetadata(blob.metadata), ...(record.sentAt ? { sentAt: record.sentAt } : {}) },
+        now,
+        { spillKey: o.key },
+      ),
+    );
   }
   // A notification naming objects that are not our spills is kept whole, flagged, once.
   if (malformed) out.push(undecodableEvent(record, 'pointer-malformed', now));

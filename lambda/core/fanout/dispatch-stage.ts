@@ -54,9 +54,8 @@ async function dispatch(g: ArchivedGroup, deps: FanoutDeps): Promise<boolean> {
   // Handlers get only events with a recognised envelope (or those that name 'unknown' exactly);
   // a body that is not JSON reaches none: it is stored and archived for a person to look at.
   if (e.parsed.payload === undefined) return true;
-  const subscribers = e.parsed.envelope === 'unknown'
-    ? deps.handlers.filter((h) => h.events.includes(UNKNOWN_EVENT_TYPE))
-    : route(deps.handlers, e.parsed);
+  const subscribers =
+    e.parsed.envelope === 'unknown' ? deps.handlers.filter((h) => h.events.includes(UNKNOWN_EVENT_TYPE)) : route(deps.handlers, e.parsed);
   // Only handlers not yet done for the event run, and those a forced replay names.
   const forced = (name: string) => e.force === 'all' || (e.force !== undefined && e.force.has(name));
   if (e.force !== undefined && e.force !== 'all') {
@@ -100,7 +99,13 @@ async function dispatch(g: ArchivedGroup, deps: FanoutDeps): Promise<boolean> {
       allOk = false;
       metrics.count('HandlerFailed', 1, { handler: h.name });
       logger.error('handler failed; it alone will be retried', {
-        ...log, handler: h.name, error: error.message, errorName: error.name, stack: error.stack, attempt: attempts, durationMs,
+        ...log,
+        handler: h.name,
+        error: error.message,
+        errorName: error.name,
+        stack: error.stack,
+        attempt: attempts,
+        durationMs,
       });
     }
   }

@@ -14,11 +14,14 @@ const METRIC_NAME = /^[\x20-\x7e]{1,255}$/;
 export function handlerMetrics(handler: string, metrics: Metrics, logger: Logger = silentLogger): HandlerMetrics & Metrics {
   return {
     count(name: string, value = 1) {
-      const problem = !METRIC_NAME.test(name) || name.startsWith(':')
-        ? `${JSON.stringify(name)} is not a CloudWatch metric name (1-255 printable ASCII characters, not starting with ':')`
-        : RESERVED_METRIC_NAMES.has(name)
-          ? `'${name}' is a metric of the pipeline itself; give your metric another name`
-          : !Number.isFinite(value) ? `metric '${name}' was given ${value}, not a finite number` : undefined;
+      const problem =
+        !METRIC_NAME.test(name) || name.startsWith(':')
+          ? `${JSON.stringify(name)} is not a CloudWatch metric name (1-255 printable ASCII characters, not starting with ':')`
+          : RESERVED_METRIC_NAMES.has(name)
+            ? `'${name}' is a metric of the pipeline itself; give your metric another name`
+            : !Number.isFinite(value)
+              ? `metric '${name}' was given ${value}, not a finite number`
+              : undefined;
       if (problem !== undefined) {
         logger.error('handler metric not published', { handler, metric: name, problem });
         return;

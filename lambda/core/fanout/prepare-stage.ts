@@ -29,7 +29,11 @@ export async function prepareStage(events: readonly DecodedEvent[], deps: Fanout
     try {
       return await prepare(e, deps);
     } catch (err) {
-      deps.logger.error('could not keep an S3 copy of a large payload; will retry', { messageId: e.messageId, eventId: e.eventId, error: errorMessage(err) });
+      deps.logger.error('could not keep an S3 copy of a large payload; will retry', {
+        messageId: e.messageId,
+        eventId: e.eventId,
+        error: errorMessage(err),
+      });
       return undefined;
     }
   });

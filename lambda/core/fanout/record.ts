@@ -86,7 +86,13 @@ export function planRecord(record: IncomingRecord): RecordPlan {
 
 const STRICT_BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
 const NOT_PARSED: ParsedEvent = {
-  envelope: 'unknown', eventName: null, eventType: UNKNOWN_EVENT_TYPE, deprecated: false, flags: [], payload: undefined, entities: {},
+  envelope: 'unknown',
+  eventName: null,
+  eventType: UNKNOWN_EVENT_TYPE,
+  deprecated: false,
+  flags: [],
+  payload: undefined,
+  entities: {},
 };
 
 function receivedAtOf(a: RecordAttributes, sentAt: Date | undefined, now: Date): string {
@@ -103,7 +109,8 @@ export function decodeBody(
   now: Date,
   extra: { payloadRef?: string; spillKey?: string } = {},
 ): DecodedEvent {
-  const text = typeof body === 'string' ? body : isUtf8(body) ? Buffer.from(body.buffer, body.byteOffset, body.byteLength).toString('utf8') : undefined;
+  const text =
+    typeof body === 'string' ? body : isUtf8(body) ? Buffer.from(body.buffer, body.byteOffset, body.byteLength).toString('utf8') : undefined;
   const parsed = text === undefined ? parseEvent('') : parseEvent(text);
   const flags: EventFlag[] = text === undefined ? ['invalid-json', 'body-base64'] : [...parsed.flags];
   return {
@@ -130,7 +137,10 @@ export function decodeBody(
 export function parseReplayForce(value: string | undefined): ReadonlySet<string> | 'all' | undefined {
   if (value === undefined || value.trim() === '') return undefined;
   if (value.trim() === '1') return 'all';
-  const names = value.split(',').map((n) => n.trim()).filter((n) => n !== '');
+  const names = value
+    .split(',')
+    .map((n) => n.trim())
+    .filter((n) => n !== '');
   return names.length > 0 ? new Set(names) : undefined;
 }
 
@@ -174,7 +184,8 @@ export function decodeRecord(record: IncomingRecord, now: Date): DecodedEvent {
  * one too); of the message id when there is no request id.
  */
 export function deliveryKey(e: DecodedEvent): string {
-  const key = e.requestId === undefined || e.requestId === '' ? `message:${e.messageId}` : `${e.requestId}${e.spillKey !== undefined ? '#spill' : ''}`;
+  const key =
+    e.requestId === undefined || e.requestId === '' ? `message:${e.messageId}` : `${e.requestId}${e.spillKey !== undefined ? '#spill' : ''}`;
   return createHash('sha256').update(key).digest('base64url').slice(0, 11);
 }
 

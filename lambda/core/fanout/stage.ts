@@ -63,9 +63,13 @@ export async function forEachLimited<T>(items: readonly T[], limit: number, fn: 
  */
 export async function mapLimited<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R | undefined>): Promise<Array<R | undefined>> {
   const out: Array<R | undefined> = items.map(() => undefined);
-  await forEachLimited(items.map((_, i) => i), limit, async (i) => {
-    out[i] = await fn(items[i] as T);
-  });
+  await forEachLimited(
+    items.map((_, i) => i),
+    limit,
+    async (i) => {
+      out[i] = await fn(items[i] as T);
+    },
+  );
   return out;
 }
 

@@ -72,7 +72,10 @@ export async function storeStage(groups: readonly EventCopies[], deps: FanoutDep
   });
   return {
     passed: stored.filter((g): g is StoredGroup => g !== undefined),
-    failed: groups.filter((_, i) => stored[i] === undefined).map(firstEvent).map((e) => e.messageId),
+    failed: groups
+      .filter((_, i) => stored[i] === undefined)
+      .map(firstEvent)
+      .map((e) => e.messageId),
   };
 }
 

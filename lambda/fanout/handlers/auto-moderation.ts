@@ -108,10 +108,20 @@ export function createAutoModeration(config: AutoModerationConfig, deps: AutoMod
       const from = new Date(current.getTime() - windowMs);
       // Measured from now: a replayed old flag is outside it, counts for nothing and bans no one.
       if (!(at.getTime() >= from.getTime())) {
-        ctx.logger.info('auto-moderation: flag older than the window (a replay?); not counted', { userId: target.userId, receivedAt: ctx.receivedAt, windowMinutes: config.windowMinutes });
+        ctx.logger.info('auto-moderation: flag older than the window (a replay?); not counted', {
+          userId: target.userId,
+          receivedAt: ctx.receivedAt,
+          windowMinutes: config.windowMinutes,
+        });
         return;
       }
-      await deps.store.recordFlag({ userId: target.userId, eventId: ctx.eventId, at, eventType: ctx.eventType, keepUntil: new Date(at.getTime() + windowMs + 86_400_000) });
+      await deps.store.recordFlag({
+        userId: target.userId,
+        eventId: ctx.eventId,
+        at,
+        eventType: ctx.eventType,
+        keepUntil: new Date(at.getTime() + windowMs + 86_400_000),
+      });
       // Up to now, or to the event if its time is a little ahead of this clock.
       const to = at.getTime() > current.getTime() ? at : current;
       const count = await deps.store.countFlags({ userId: target.userId, from, to, limit: config.threshold });
@@ -119,7 +129,11 @@ export function createAutoModeration(config: AutoModerationConfig, deps: AutoMod
         ctx.logger.debug('auto-moderation: flag counted', { userId: target.userId, count, threshold: config.threshold });
         return;
       }
-      ctx.logger.info('auto-moderation: flag threshold reached', { userId: target.userId, threshold: config.threshold, windowMinutes: config.windowMinutes });
+      ctx.logger.info('auto-moderation: flag threshold reached', {
+        userId: target.userId,
+        threshold: config.threshold,
+        windowMinutes: config.windowMinutes,
+      });
       await ban(target, ctx, current);
       if (config.deleteFlaggedContent) await deleteItem(target, ctx);
     },
@@ -129,10 +143,20 @@ export function createAutoModeration(config: AutoModerationConfig, deps: AutoMod
     if (config.ban === 'none') return;
     const scope = config.ban === 'global' ? 'global' : target.scope;
     if (scope === undefined) {
-      ctx.logger.info('auto-moderation: no channel or community to ban from (ban is "scoped"); not banning', { userId: target.userId, kind: target.kind });
+      ctx.logger.info('auto-moderation: no channel or community to ban from (ban is "scoped"); not banning', {
+        userId: target.userId,
+        kind: target.kind,
+      });
       return;
     }
-    const claim = await deps.store.claimBan({ userId: target.userId, scope, eventId: ctx.eventId, now: current, leaseMs: deps.banLeaseMs ?? 120_000, holdMs });
+    const claim = await deps.store.claimBan({
+      userId: target.userId,
+      scope,
+      eventId: ctx.eventId,
+      now: current,
+      leaseMs: deps.banLeaseMs ?? 120_000,
+      holdMs,
+    });
     if (claim !== 'claimed') {
       ctx.logger.info('auto-moderation: ban already done or in progress; not banning again', { userId: target.userId, scope, claim });
       return;

@@ -46,7 +46,8 @@ const SocialPlusConfigSchema = z.strictObject({
   baseUrl: z
     .url({ protocol: /^https?$/ })
     .refine((u) => u.startsWith('https:') || isLoopbackUrl(u), {
-      message: 'must be https:// (plain http:// only for this machine: localhost, 127.0.0.0/8 or [::1]), since the admin token travels with every request',
+      message:
+        'must be https:// (plain http:// only for this machine: localhost, 127.0.0.0/8 or [::1]), since the admin token travels with every request',
     })
     .optional(),
   /** Log the calls instead of making them. */
@@ -60,7 +61,10 @@ const SocialPlusConfigSchema = z.strictObject({
 const AutoModerationSchema = z.strictObject({
   enabled: z.boolean().default(false),
   /** Which flags count. */
-  events: z.array(z.enum(FLAG_EVENTS)).min(1).default([...FLAG_EVENTS]),
+  events: z
+    .array(z.enum(FLAG_EVENTS))
+    .min(1)
+    .default([...FLAG_EVENTS]),
   /** Flags within the window that trigger the action. */
   threshold: int(1, 10_000).default(5),
   /** The sliding window. */
@@ -95,31 +99,34 @@ const EventBridgeSchema = z.strictObject({
 });
 
 /** The whole `HANDLERS_CONFIG` object. Unknown keys are errors, so a typo is caught at deploy. */
-export const HandlersConfigSchema = z.strictObject({
-  socialPlus: SocialPlusConfigSchema.optional(),
-  autoModeration: AutoModerationSchema.prefault({}),
-  keywordFilter: KeywordFilterSchema.prefault({}),
-  dailyCounters: DailyCountersSchema.prefault({}),
-  eventBridge: EventBridgeSchema.prefault({}),
-  /**
-   * How long an invocation holds an event's ban claim or count before another may take it over.
-   * Must exceed the fan-out's timeout (only then is the holder surely gone): the stack sets it to
-   * at least twice `fanoutTimeoutSeconds`.
-   */
-  claimLeaseSeconds: int(10, 3_600).default(120),
-}).superRefine((c, ctx) => {
-  if (c.keywordFilter.enabled && c.keywordFilter.words.length === 0) {
-    ctx.addIssue({ code: 'custom', path: ['keywordFilter', 'words'], message: 'the keyword filter is enabled but has no words' });
-  }
-  const needsApi = (c.autoModeration.enabled && (c.autoModeration.ban !== 'none' || c.autoModeration.deleteFlaggedContent)) || c.keywordFilter.enabled;
-  if (needsApi && !c.socialPlus?.dryRun && c.socialPlus?.region === undefined && c.socialPlus?.baseUrl === undefined) {
-    ctx.addIssue({
-      code: 'custom',
-      path: ['socialPlus', 'region'],
-      message: `an enabled handler calls the Social Plus API: give socialPlus.region (one of ${Object.keys(SOCIALPLUS_API_HOSTS).join(', ')}) or socialPlus.baseUrl, or set socialPlus.dryRun`,
-    });
-  }
-});
+export const HandlersConfigSchema = z
+  .strictObject({
+    socialPlus: SocialPlusConfigSchema.optional(),
+    autoModeration: AutoModerationSchema.prefault({}),
+    keywordFilter: KeywordFilterSchema.prefault({}),
+    dailyCounters: DailyCountersSchema.prefault({}),
+    eventBridge: EventBridgeSchema.prefault({}),
+    /**
+     * How long an invocation holds an event's ban claim or count before another may take it over.
+     * Must exceed the fan-out's timeout (only then is the holder surely gone): the stack sets it to
+     * at least twice `fanoutTimeoutSeconds`.
+     */
+    claimLeaseSeconds: int(10, 3_600).default(120),
+  })
+  .superRefine((c, ctx) => {
+    if (c.keywordFilter.enabled && c.keywordFilter.words.length === 0) {
+      ctx.addIssue({ code: 'custom', path: ['keywordFilter', 'words'], message: 'the keyword filter is enabled but has no words' });
+    }
+    const needsApi =
+      (c.autoModeration.enabled && (c.autoModeration.ban !== 'none' || c.autoModeration.deleteFlaggedContent)) || c.keywordFilter.enabled;
+    if (needsApi && !c.socialPlus?.dryRun && c.socialPlus?.region === undefined && c.socialPlus?.baseUrl === undefined) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['socialPlus', 'region'],
+        message: `an enabled handler calls the Social Plus API: give socialPlus.region (one of ${Object.keys(SOCIALPLUS_API_HOSTS).join(', ')}) or socialPlus.baseUrl, or set socialPlus.dryRun`,
+      });
+    }
+  });
 
 export type HandlersConfig = z.output<typeof HandlersConfigSchema>;
 export type AutoModerationConfig = HandlersConfig['autoModeration'];
@@ -130,7 +137,10 @@ export type SocialPlusConfig = NonNullable<HandlersConfig['socialPlus']>;
 
 /** `HANDLERS_CONFIG` (or the CDK key `handlers`) is not valid; the message lists every problem. */
 export class HandlersConfigError extends SocialPlusWebhooksError {
-  constructor(readonly where: string, readonly problems: readonly string[]) {
+  constructor(
+    readonly where: string,
+    readonly problems: readonly string[],
+  ) {
     super(`${where} is not valid:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
     this.name = 'HandlersConfigError';
   }
@@ -143,7 +153,10 @@ export class HandlersConfigError extends SocialPlusWebhooksError {
 export function parseHandlersConfig(value: unknown, where = 'HANDLERS_CONFIG'): HandlersConfig {
   const result = HandlersConfigSchema.safeParse(value ?? {});
   if (result.success) return result.data;
-  throw new HandlersConfigError(where, result.error.issues.map((i) => describeIssue(where, i, value)));
+  throw new HandlersConfigError(
+    where,
+    result.error.issues.map((i) => describeIssue(where, i, value)),
+  );
 }
 
 /** As {@link parseHandlersConfig}, from JSON text (unset or blank: everything off). */

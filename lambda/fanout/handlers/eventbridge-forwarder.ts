@@ -63,7 +63,11 @@ export function createEventBridgeForwarder(config: EventBridgeConfig, deps: { re
       }
       const bytes = entrySizeBytes(full);
       if (bytes > EVENTBRIDGE_MAX_ENTRY_BYTES) {
-        ctx.logger.warn('event too large for EventBridge; forwarding it without its payload', { eventId: ctx.eventId, bytes, limit: EVENTBRIDGE_MAX_ENTRY_BYTES });
+        ctx.logger.warn('event too large for EventBridge; forwarding it without its payload', {
+          eventId: ctx.eventId,
+          bytes,
+          limit: EVENTBRIDGE_MAX_ENTRY_BYTES,
+        });
         full = entry({ ...base, payload: null, payloadOmitted: true, payloadOmittedReason: 'too-large', payloadBytes: bytes });
       }
       await deps.publisher.publish(full);

@@ -66,8 +66,12 @@ export async function handlersFromEnv(env: NodeJS.ProcessEnv, opts: HandlersFrom
   if (config.autoModeration.enabled || config.dailyCounters.enabled) {
     const tableName = value(env, HANDLER_ENV.HANDLER_STATE_TABLE_NAME);
     if (tableName === undefined) {
-      const who = [config.autoModeration.enabled ? 'autoModeration' : '', config.dailyCounters.enabled ? 'dailyCounters' : ''].filter(Boolean).join(' and ');
-      throw new ConfigurationError(`environment variable ${HANDLER_ENV.HANDLER_STATE_TABLE_NAME} is not set, and ${who} (enabled in ${HANDLER_ENV.HANDLERS_CONFIG}) keep their state in that table`);
+      const who = [config.autoModeration.enabled ? 'autoModeration' : '', config.dailyCounters.enabled ? 'dailyCounters' : '']
+        .filter(Boolean)
+        .join(' and ');
+      throw new ConfigurationError(
+        `environment variable ${HANDLER_ENV.HANDLER_STATE_TABLE_NAME} is not set, and ${who} (enabled in ${HANDLER_ENV.HANDLERS_CONFIG}) keep their state in that table`,
+      );
     }
     const dynamodb = opts.dynamodb ?? new (await import('@aws-sdk/client-dynamodb')).DynamoDBClient({});
     if (config.autoModeration.enabled) {
@@ -76,7 +80,10 @@ export async function handlersFromEnv(env: NodeJS.ProcessEnv, opts: HandlersFrom
     }
     if (config.dailyCounters.enabled) {
       const { DynamoDbDailyCounterStore } = await import('../../adapters/daily-counters-store.js');
-      deps.counterStore = new DynamoDbDailyCounterStore(dynamodb, tableName, { retentionDays: config.dailyCounters.retentionDays, leaseMs: config.claimLeaseSeconds * 1000 });
+      deps.counterStore = new DynamoDbDailyCounterStore(dynamodb, tableName, {
+        retentionDays: config.dailyCounters.retentionDays,
+        leaseMs: config.claimLeaseSeconds * 1000,
+      });
     }
   }
   if (config.eventBridge.enabled) {
@@ -84,7 +91,10 @@ export async function handlersFromEnv(env: NodeJS.ProcessEnv, opts: HandlersFrom
       deps.publisher = opts.eventPublisher;
     } else {
       const bus = value(env, HANDLER_ENV.EVENT_BUS_NAME);
-      if (bus === undefined) throw new ConfigurationError(`environment variable ${HANDLER_ENV.EVENT_BUS_NAME} is not set, and eventBridge is enabled in ${HANDLER_ENV.HANDLERS_CONFIG}`);
+      if (bus === undefined)
+        throw new ConfigurationError(
+          `environment variable ${HANDLER_ENV.EVENT_BUS_NAME} is not set, and eventBridge is enabled in ${HANDLER_ENV.HANDLERS_CONFIG}`,
+        );
       const [{ EventBridgeClient }, { EventBridgePublisher }] = await Promise.all([
         import('@aws-sdk/client-eventbridge'),
         import('../../adapters/eventbridge-publisher.js'),
@@ -110,14 +120,21 @@ export async function handlersFromEnv(env: NodeJS.ProcessEnv, opts: HandlersFrom
 
 async function socialPlusAccess(env: NodeJS.ProcessEnv, config: HandlersConfig, opts: HandlersFromEnvOptions): Promise<SocialPlusAccess> {
   const sp = config.socialPlus;
-  const needed = (config.autoModeration.enabled && (config.autoModeration.ban !== 'none' || config.autoModeration.deleteFlaggedContent)) || config.keywordFilter.enabled;
+  const needed =
+    (config.autoModeration.enabled && (config.autoModeration.ban !== 'none' || config.autoModeration.deleteFlaggedContent)) ||
+    config.keywordFilter.enabled;
   const secretArn = value(env, HANDLER_ENV.SOCIALPLUS_API_SECRET_ARN);
   const token = value(env, HANDLER_ENV.SOCIALPLUS_ADMIN_TOKEN);
   const sources = sp?.sources ? { sources: sp.sources } : {};
   // Where the admin token comes from: the secret on AWS, the variable in local mode.
-  const tokenFrom = opts.localMode ? `${HANDLER_ENV.SOCIALPLUS_ADMIN_TOKEN} before npm start` : `${HANDLER_ENV.SOCIALPLUS_API_SECRET_ARN} on the fan-out`;
+  const tokenFrom = opts.localMode
+    ? `${HANDLER_ENV.SOCIALPLUS_ADMIN_TOKEN} before npm start`
+    : `${HANDLER_ENV.SOCIALPLUS_API_SECRET_ARN} on the fan-out`;
   if (sp === undefined || (sp.region === undefined && sp.baseUrl === undefined && !sp.dryRun)) {
-    return { reason: `${HANDLER_ENV.HANDLERS_CONFIG}.socialPlus gives no region (set socialPlus.region to us, eu or sg, and ${tokenFrom})`, ...sources };
+    return {
+      reason: `${HANDLER_ENV.HANDLERS_CONFIG}.socialPlus gives no region (set socialPlus.region to us, eu or sg, and ${tokenFrom})`,
+      ...sources,
+    };
   }
   let credentials = opts.socialPlusCredentials;
   if (!credentials && !sp.dryRun) {
@@ -131,12 +148,21 @@ async function socialPlusAccess(env: NodeJS.ProcessEnv, config: HandlersConfig, 
       credentials = staticCredentials({ adminToken: token });
     } else if (opts.localMode) {
       const reason = `no admin token in local mode: set ${HANDLER_ENV.SOCIALPLUS_ADMIN_TOKEN} before npm start (or socialPlus.dryRun in the handlers configuration to log the calls instead)`;
-      if (needed) opts.logger.warn('Social Plus API calls will fail: an enabled handler calls the API and there is no admin token', { set: HANDLER_ENV.SOCIALPLUS_ADMIN_TOKEN, orConfigure: 'socialPlus.dryRun' });
+      if (needed)
+        opts.logger.warn('Social Plus API calls will fail: an enabled handler calls the API and there is no admin token', {
+          set: HANDLER_ENV.SOCIALPLUS_ADMIN_TOKEN,
+          orConfigure: 'socialPlus.dryRun',
+        });
       return { reason, ...sources };
     } else if (needed) {
-      throw new ConfigurationError(`environment variable ${HANDLER_ENV.SOCIALPLUS_API_SECRET_ARN} is not set, and an enabled handler calls the Social Plus API (or set socialPlus.dryRun in ${HANDLER_ENV.HANDLERS_CONFIG}; in local mode the token is ${HANDLER_ENV.SOCIALPLUS_ADMIN_TOKEN})`);
+      throw new ConfigurationError(
+        `environment variable ${HANDLER_ENV.SOCIALPLUS_API_SECRET_ARN} is not set, and an enabled handler calls the Social Plus API (or set socialPlus.dryRun in ${HANDLER_ENV.HANDLERS_CONFIG}; in local mode the token is ${HANDLER_ENV.SOCIALPLUS_ADMIN_TOKEN})`,
+      );
     } else {
-      return { reason: `environment variable ${HANDLER_ENV.SOCIALPLUS_API_SECRET_ARN} is not set on the fan-out (the admin token's secret)`, ...sources };
+      return {
+        reason: `environment variable ${HANDLER_ENV.SOCIALPLUS_API_SECRET_ARN} is not set on the fan-out (the admin token's secret)`,
+        ...sources,
+      };
     }
   }
   const api: SocialPlusApi = new SocialPlusHttpClient({
@@ -152,4 +178,3 @@ async function socialPlusAccess(env: NodeJS.ProcessEnv, config: HandlersConfig, 
   });
   return { api, ...sources };
 }
-

@@ -86,15 +86,19 @@ export function withSocialPlus(list: readonly WebhookHandler[], access: SocialPl
     if (access.sources === undefined || access.sources.includes(source)) return access.api;
     let stub = otherSource.get(source);
     if (!stub) {
-      stub = unconfiguredSocialPlus(`events of webhook source '${source}' may not call it (socialPlus.sources lists ${access.sources.join(', ')}): the client is for another network`);
+      stub = unconfiguredSocialPlus(
+        `events of webhook source '${source}' may not call it (socialPlus.sources lists ${access.sources.join(', ')}): the client is for another network`,
+      );
       otherSource.set(source, stub);
     }
     return stub;
   };
-  return list.map((h) => Object.freeze({
-    name: h.name,
-    events: h.events,
-    ...(h.uncatalogued ? { uncatalogued: h.uncatalogued } : {}),
-    handle: (event: unknown, ctx: HandlerContext) => (h as WebhookHandler<unknown>).handle(event, { ...ctx, socialPlus: apiFor(ctx.source) }),
-  }));
+  return list.map((h) =>
+    Object.freeze({
+      name: h.name,
+      events: h.events,
+      ...(h.uncatalogued ? { uncatalogued: h.uncatalogued } : {}),
+      handle: (event: unknown, ctx: HandlerContext) => (h as WebhookHandler<unknown>).handle(event, { ...ctx, socialPlus: apiFor(ctx.source) }),
+    }),
+  );
 }

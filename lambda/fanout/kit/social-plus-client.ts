@@ -57,7 +57,11 @@ export const MAX_USER_IDS_PER_CALL = 100;
 
 /** The API answered with an error that a retry will not fix (a 4xx other than 401 after a refresh, 404 on a delete, 408, 429). */
 export class SocialPlusApiError extends SocialPlusWebhooksError {
-  constructor(readonly status: number, readonly request: SocialPlusRequest, detail: string) {
+  constructor(
+    readonly status: number,
+    readonly request: SocialPlusRequest,
+    detail: string,
+  ) {
     super(`Social Plus API ${request.method} ${request.path} answered ${status}${detail ? `: ${detail}` : ''}`);
     this.name = 'SocialPlusApiError';
   }
@@ -65,7 +69,11 @@ export class SocialPlusApiError extends SocialPlusWebhooksError {
 
 /** Every attempt failed with a retryable answer (429, 5xx) or no answer (timeout, network). */
 export class SocialPlusUnavailableError extends SocialPlusWebhooksError {
-  constructor(readonly request: SocialPlusRequest, readonly attempts: number, readonly lastProblem: string) {
+  constructor(
+    readonly request: SocialPlusRequest,
+    readonly attempts: number,
+    readonly lastProblem: string,
+  ) {
     super(`Social Plus API ${request.method} ${request.path} failed after ${attempts} attempt(s): ${lastProblem}`);
     this.name = 'SocialPlusUnavailableError';
   }
@@ -80,15 +88,18 @@ export class SocialPlusArgumentError extends SocialPlusWebhooksError {
 }
 
 function id(name: string, value: string): string {
-  if (typeof value !== 'string' || value.trim() === '') throw new SocialPlusArgumentError(`${name} must be a non-empty string, got ${JSON.stringify(value)}`);
+  if (typeof value !== 'string' || value.trim() === '')
+    throw new SocialPlusArgumentError(`${name} must be a non-empty string, got ${JSON.stringify(value)}`);
   // encodeURIComponent leaves '.' alone, and a URL resolves '.' and '..' segments: banFromChannel('..')
   // would become PUT /api/v3/users/ban. No Social Plus id is a dot segment.
-  if (value === '.' || value === '..') throw new SocialPlusArgumentError(`${name} must be an id, got ${JSON.stringify(value)} (a path segment that would change the request's path)`);
+  if (value === '.' || value === '..')
+    throw new SocialPlusArgumentError(`${name} must be an id, got ${JSON.stringify(value)} (a path segment that would change the request's path)`);
   return encodeURIComponent(value);
 }
 
 function ids(name: string, values: readonly string[]): string[] {
-  if (!Array.isArray(values) || values.length === 0) throw new SocialPlusArgumentError(`${name} must be a non-empty list of user ids, got ${JSON.stringify(values)}`);
+  if (!Array.isArray(values) || values.length === 0)
+    throw new SocialPlusArgumentError(`${name} must be a non-empty list of user ids, got ${JSON.stringify(values)}`);
   for (const v of values) id(`each of ${name}`, v);
   return [...new Set(values)];
 }
@@ -108,13 +119,17 @@ export function requestsFor(call: SocialPlusCall): SocialPlusRequest[] {
     case 'unbanFromCommunity':
       return scopedBans('communities', call.communityId, call.userIds, call.action === 'banFromCommunity');
     case 'deleteMessage':
-      return [call.version === 'v3'
-        ? { method: 'DELETE', path: `/api/v3/messages/${id('messageId', call.messageId)}` }
-        : { method: 'DELETE', path: `/api/v5/messages/${id('messageId', call.messageId)}${perm(call.permanent)}` }];
+      return [
+        call.version === 'v3'
+          ? { method: 'DELETE', path: `/api/v3/messages/${id('messageId', call.messageId)}` }
+          : { method: 'DELETE', path: `/api/v5/messages/${id('messageId', call.messageId)}${perm(call.permanent)}` },
+      ];
     case 'clearMessageFlags':
-      return [call.version === 'v3'
-        ? { method: 'DELETE', path: `/api/v3/messages/${id('messageId', call.messageId)}/clearFlags` }
-        : { method: 'DELETE', path: `/api/v5/messages/${id('messageId', call.messageId)}/flags/all` }];
+      return [
+        call.version === 'v3'
+          ? { method: 'DELETE', path: `/api/v3/messages/${id('messageId', call.messageId)}/clearFlags` }
+          : { method: 'DELETE', path: `/api/v5/messages/${id('messageId', call.messageId)}/flags/all` },
+      ];
     case 'deletePost':
       return [{ method: 'DELETE', path: `/api/v4/posts/${id('postId', call.postId)}${perm(call.permanent)}` }];
     case 'deleteComment':
@@ -252,7 +267,9 @@ export class SocialPlusHttpClient extends SocialPlusCallMapper {
     }
     const base = opts.baseUrl ?? (opts.region ? SOCIALPLUS_API_HOSTS[opts.region] : undefined);
     if (base === undefined) {
-      throw new SocialPlusArgumentError(`the Social Plus API client needs a region (one of ${Object.keys(SOCIALPLUS_API_HOSTS).join(', ')}) or a baseUrl`);
+      throw new SocialPlusArgumentError(
+        `the Social Plus API client needs a region (one of ${Object.keys(SOCIALPLUS_API_HOSTS).join(', ')}) or a baseUrl`,
+      );
     }
     if (!/^https?:\/\/[^/]+/.test(base)) throw new SocialPlusArgumentError(`the Social Plus API baseUrl must be an http(s) URL, got '${base}'`);
     this.baseUrl = base.replace(/\/+$/, '');

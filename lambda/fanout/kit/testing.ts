@@ -27,7 +27,10 @@ export const SAMPLES_DIR = fileURLToPath(new URL('../../../fixtures/samples/', i
 
 /** The sample names: file names without `.json` (`message.didFlag`, `v3.post.didCreate`, …). */
 export function sampleNames(): string[] {
-  return readdirSync(SAMPLES_DIR).filter((f) => f.endsWith('.json')).map((f) => f.slice(0, -'.json'.length)).sort();
+  return readdirSync(SAMPLES_DIR)
+    .filter((f) => f.endsWith('.json'))
+    .map((f) => f.slice(0, -'.json'.length))
+    .sort();
 }
 
 /** The payload type of a sample: by its name with any `v<digits>.` prefix removed (`v5.message.didCreate` → `message.didCreate`). */
@@ -141,7 +144,9 @@ export async function runHandler(handler: WebhookHandler<never>, event: unknown,
   const parsed = parsePayload(payload);
   const routable = { eventType: parsed.eventType, eventName: parsed.eventName, deprecated: parsed.deprecated };
   if (!handler.events.some((p) => matchesPattern(p, routable))) {
-    throw new Error(`handler '${handler.name}' does not subscribe to '${parsed.eventType}' (raw name ${JSON.stringify(parsed.eventName)}); its events: ${handler.events.join(', ')}`);
+    throw new Error(
+      `handler '${handler.name}' does not subscribe to '${parsed.eventType}' (raw name ${JSON.stringify(parsed.eventName)}); its events: ${handler.events.join(', ')}`,
+    );
   }
   const recorder = opts.socialPlus ? undefined : new RecordingSocialPlusApi();
   const logger = opts.logger ?? new RecordingLogger();

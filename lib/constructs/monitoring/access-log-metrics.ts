@@ -27,7 +27,11 @@ export interface AccessLogMetrics {
  * requests it throttles, and the receiver cannot tell Social Plus from a tester inside
  * `allowedCidrs`; the access log can.
  */
-export function createAccessLogMetrics(scope: Construct, api: Pick<IApiMetrics, 'countAccessLogLines'>, props: AccessLogMetricsProps): AccessLogMetrics {
+export function createAccessLogMetrics(
+  scope: Construct,
+  api: Pick<IApiMetrics, 'countAccessLogLines'>,
+  props: AccessLogMetricsProps,
+): AccessLogMetrics {
   // Per stack, unlike the functions' namespace: nothing but these filters writes it, and two stacks
   // in one account must not add up each other's counts.
   const metricNamespace = `${props.namespace}/${Stack.of(scope).stackName}`;
@@ -43,9 +47,9 @@ export function createAccessLogMetrics(scope: Construct, api: Pick<IApiMetrics, 
       addresses.length === 0
         ? logs.FilterPattern.stringValue('$.sourceIp', '=', 'none')
         : logs.FilterPattern.all(
-          logs.FilterPattern.stringValue('$.status', '=', '401'),
-          logs.FilterPattern.any(...addresses.map((ip) => logs.FilterPattern.stringValue('$.sourceIp', '=', ip))),
-        ),
+            logs.FilterPattern.stringValue('$.status', '=', '401'),
+            logs.FilterPattern.any(...addresses.map((ip) => logs.FilterPattern.stringValue('$.sourceIp', '=', ip))),
+          ),
     metricNamespace,
     metricName: 'SocialPlusSignatureRefused',
     metricValue: '1',

@@ -42,7 +42,12 @@ export function createAlarmTopic(scope: Construct, props: AlarmTopicProps): Alar
   const fromOurAlarms = {
     StringEquals: { 'aws:SourceAccount': stack.account },
     ArnLike: {
-      'aws:SourceArn': stack.formatArn({ service: 'cloudwatch', resource: 'alarm', resourceName: `${props.alarmNamePrefix}*`, arnFormat: ArnFormat.COLON_RESOURCE_NAME }),
+      'aws:SourceArn': stack.formatArn({
+        service: 'cloudwatch',
+        resource: 'alarm',
+        resourceName: `${props.alarmNamePrefix}*`,
+        arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+      }),
     },
   };
   const cloudwatchPrincipal = new iam.ServicePrincipal('cloudwatch.amazonaws.com');
@@ -75,7 +80,7 @@ export function createAlarmTopic(scope: Construct, props: AlarmTopicProps): Alar
       id: 'Serverless-SNSRedrivePolicy',
       reason:
         'An e-mail notification that cannot be delivered would sit unread in a dead-letter queue nobody watches; the alarm itself keeps ' +
-        'its state and history in CloudWatch (and on the dashboard\'s alarm widget), which is the durable record.',
+        "its state and history in CloudWatch (and on the dashboard's alarm widget), which is the durable record.",
     });
   }
   return { topic, topicKey };

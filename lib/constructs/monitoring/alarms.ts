@@ -78,7 +78,9 @@ const NO_EVENTS_NO_DATA = {
 export function defineAlarms(m: MetricSources, t: AlarmThresholds): Record<AlarmId, AlarmDefinition> {
   const p99ThresholdMs = t.receiverP99ThresholdMs ?? 1000;
   if (p99ThresholdMs >= SOCIALPLUS_TIMEOUT_MS) {
-    throw new Error(`receiverP99ThresholdMs is ${p99ThresholdMs}; it must be below Social Plus's ${SOCIALPLUS_TIMEOUT_MS} ms timeout to warn before answers come too late`);
+    throw new Error(
+      `receiverP99ThresholdMs is ${p99ThresholdMs}; it must be below Social Plus's ${SOCIALPLUS_TIMEOUT_MS} ms timeout to warn before answers come too late`,
+    );
   }
   const maxMessageAge = t.maxMessageAge ?? Duration.minutes(20);
   const maxFreshness = t.maxArchiveFreshness ?? Duration.minutes(15);
@@ -113,13 +115,15 @@ export function defineAlarms(m: MetricSources, t: AlarmThresholds): Record<Alarm
       ...once,
       threshold: t.signatureInvalidThreshold ?? 1,
       metric: pipelineMetric(m.namespace, 'receiver', 'SignatureInvalid'),
-      meaning: 'Deliveries were refused with 401 invalid signature: the secret in Secrets Manager does not match the Social Plus console (or a rotation is half done), or someone inside the allowlist is sending forged requests.',
+      meaning:
+        'Deliveries were refused with 401 invalid signature: the secret in Secrets Manager does not match the Social Plus console (or a rotation is half done), or someone inside the allowlist is sending forged requests.',
       missingDataBecause: NO_EVENTS_NO_DATA.emf,
     },
     EventsSpilled: {
       ...once,
       metric: pipelineMetric(m.namespace, 'receiver', 'Spilled'),
-      meaning: 'The queue failed or was too slow, and verified events were written to the inbox/spill/ prefix instead. They are not lost and reach the fan-out by themselves, but the queue path is degraded.',
+      meaning:
+        'The queue failed or was too slow, and verified events were written to the inbox/spill/ prefix instead. They are not lost and reach the fan-out by themselves, but the queue path is degraded.',
       missingDataBecause: NO_EVENTS_NO_DATA.emf,
     },
     EventsRefused: {
@@ -131,7 +135,8 @@ export function defineAlarms(m: MetricSources, t: AlarmThresholds): Record<Alarm
     ApiServerErrors: {
       ...once,
       metric: m.api.metricServerError(fiveMinuteSum),
-      meaning: 'The webhook API answered 5xx (secret not configured or unreadable, queue and spill down, receiver failed or throttled): those deliveries were not accepted.',
+      meaning:
+        'The webhook API answered 5xx (secret not configured or unreadable, queue and spill down, receiver failed or throttled): those deliveries were not accepted.',
       missingDataBecause: 'API Gateway publishes no datapoint for a period without requests, and without a request nothing can have failed.',
     },
     SocialPlusSignatureRefused: {
@@ -139,19 +144,21 @@ export function defineAlarms(m: MetricSources, t: AlarmThresholds): Record<Alarm
       metric: m.socialPlusRefused,
       meaning:
         'The API answered 401 to a request from a Social Plus webhook address: a genuine delivery was refused (a wrong or half-rotated secret, ' +
-        'or a signature form signatureForms does not accept; the receiver\'s WARN line names the form that matched) and is lost.',
+        "or a signature form signatureForms does not accept; the receiver's WARN line names the form that matched) and is lost.",
       missingDataBecause: 'a metric filter publishes only when a log line matches, so no datapoint means no such 401.',
     },
     ApiThrottled: {
       ...once,
       metric: m.apiThrottled,
-      meaning: 'API Gateway answered 429 to webhook deliveries (the stage limits apiRateLimit/apiBurstLimit or the account-wide API Gateway limit): those deliveries were refused before the receiver ran.',
+      meaning:
+        'API Gateway answered 429 to webhook deliveries (the stage limits apiRateLimit/apiBurstLimit or the account-wide API Gateway limit): those deliveries were refused before the receiver ran.',
       missingDataBecause: 'a metric filter publishes only when a log line matches, so no datapoint means no 429.',
     },
     DeadLetterQueueNotEmpty: {
       ...once,
       metric: m.queue.metricDeadLetterMessagesVisible(fiveMinuteMax),
-      meaning: 'Events are in the dead-letter queue: the fan-out failed them maxReceiveCount times (a handler, the store or the archive kept failing). They are stored nowhere else until redriven.',
+      meaning:
+        'Events are in the dead-letter queue: the fan-out failed them maxReceiveCount times (a handler, the store or the archive kept failing). They are stored nowhere else until redriven.',
       missingDataBecause: NO_EVENTS_NO_DATA.sqs,
     },
     QueueBacklogOld: {
@@ -175,7 +182,8 @@ export function defineAlarms(m: MetricSources, t: AlarmThresholds): Record<Alarm
       // Sustained only: a throttled batch is retried by the event source and only delayed.
       evaluationPeriods: 3,
       datapointsToAlarm: 2,
-      meaning: 'The fan-out is being throttled in most of the last 15 minutes (account concurrency exhausted by other functions): events are delayed and the backlog grows.',
+      meaning:
+        'The fan-out is being throttled in most of the last 15 minutes (account concurrency exhausted by other functions): events are delayed and the backlog grows.',
       missingDataBecause: NO_EVENTS_NO_DATA.lambda,
     },
     ArchiveDeliveryStale: {
@@ -191,7 +199,8 @@ export function defineAlarms(m: MetricSources, t: AlarmThresholds): Record<Alarm
       ...once,
       threshold: t.wafBlockedThreshold ?? 100,
       metric: m.firewall.metricBlockedRequests(fiveMinuteSum),
-      meaning: 'The firewall blocked an unusual number of requests: a flood from outside the allowlist, or Social Plus sending from addresses not yet in lib/socialplus-ips.ts (then API requests fall at the same time).',
+      meaning:
+        'The firewall blocked an unusual number of requests: a flood from outside the allowlist, or Social Plus sending from addresses not yet in lib/socialplus-ips.ts (then API requests fall at the same time).',
       missingDataBecause: 'WAF publishes no datapoint for a period in which it blocked nothing.',
     },
   };
@@ -201,7 +210,11 @@ export function defineAlarms(m: MetricSources, t: AlarmThresholds): Record<Alarm
  * The alarms, created in `scope` under their ids and named `<stack>-<id>`, each notifying `topic`
  * when it fires and when it recovers; the description ends with its runbook entry.
  */
-export function createAlarms(scope: Construct, definitions: Readonly<Record<AlarmId, AlarmDefinition>>, topic: sns.ITopic): Record<AlarmId, cloudwatch.Alarm> {
+export function createAlarms(
+  scope: Construct,
+  definitions: Readonly<Record<AlarmId, AlarmDefinition>>,
+  topic: sns.ITopic,
+): Record<AlarmId, cloudwatch.Alarm> {
   const alarmNamePrefix = alarmNamePrefixOf(scope);
   const action = new cloudwatchActions.SnsAction(topic);
   const alarms: Partial<Record<AlarmId, cloudwatch.Alarm>> = {};

@@ -54,9 +54,7 @@ export function createDashboard(
       height: 2,
     }),
   );
-  dashboard.addWidgets(
-    new cloudwatch.AlarmStatusWidget({ title: 'Alarms', alarms: ALARM_IDS.map((a) => alarms[a]), width: 24, height: 3 }),
-  );
+  dashboard.addWidgets(new cloudwatch.AlarmStatusWidget({ title: 'Alarms', alarms: ALARM_IDS.map((a) => alarms[a]), width: 24, height: 3 }));
   dashboard.addWidgets(
     graph('WAF: allowed and blocked requests', [
       m.firewall.metricAllowedRequests({ ...sum, label: 'allowed' }),
@@ -68,13 +66,20 @@ export function createDashboard(
       m.api.metricServerError({ ...sum, label: '5xx' }),
       m.apiThrottled.with({ period: ONE_MINUTE, label: '429 (throttled)' }),
     ]),
-    graph('API: latency p99 (total and receiver integration)', [
-      m.api.metricLatency({ ...minute, statistic: cloudwatch.Stats.p(99), label: 'API latency p99' }),
-      m.api.metricIntegrationLatency({ ...minute, statistic: cloudwatch.Stats.p(99), label: 'integration latency p99' }),
-    ], { leftAnnotations: [{ value: SOCIALPLUS_TIMEOUT_MS, label: 'Social Plus timeout (1.5 s)', color: cloudwatch.Color.RED }] }),
+    graph(
+      'API: latency p99 (total and receiver integration)',
+      [
+        m.api.metricLatency({ ...minute, statistic: cloudwatch.Stats.p(99), label: 'API latency p99' }),
+        m.api.metricIntegrationLatency({ ...minute, statistic: cloudwatch.Stats.p(99), label: 'integration latency p99' }),
+      ],
+      { leftAnnotations: [{ value: SOCIALPLUS_TIMEOUT_MS, label: 'Social Plus timeout (1.5 s)', color: cloudwatch.Color.RED }] },
+    ),
   );
   dashboard.addWidgets(
-    graph('Receiver: acknowledgements', (['Accepted', 'LegacyDropped', 'SignatureInvalid', 'SignatureMissing', 'Spilled', 'ClaimChecked'] as const).map(receiver)),
+    graph(
+      'Receiver: acknowledgements',
+      (['Accepted', 'LegacyDropped', 'SignatureInvalid', 'SignatureMissing', 'Spilled', 'ClaimChecked'] as const).map(receiver),
+    ),
     graph('Receiver: refusals and failures', [
       ...(['EnqueueFailed', 'SpillFailed', 'SecretNotConfigured', 'UnknownSource', 'EmptyBody'] as const).map(receiver),
       m.receiver.metricErrors({ ...sum, label: 'function errors' }),
@@ -92,33 +97,55 @@ export function createDashboard(
     }),
   );
   dashboard.addWidgets(
-    graph('Queue: depth and oldest message age', [
-      m.queue.metricApproximateNumberOfMessagesVisible({ ...max, label: 'waiting' }),
-      m.queue.metricApproximateNumberOfMessagesNotVisible({ ...max, label: 'in flight' }),
-    ], { right: [m.queue.metricApproximateAgeOfOldestMessage({ ...max, label: 'oldest message age (s)' })], rightYAxis: { min: 0 } }),
+    graph(
+      'Queue: depth and oldest message age',
+      [
+        m.queue.metricApproximateNumberOfMessagesVisible({ ...max, label: 'waiting' }),
+        m.queue.metricApproximateNumberOfMessagesNotVisible({ ...max, label: 'in flight' }),
+      ],
+      { right: [m.queue.metricApproximateAgeOfOldestMessage({ ...max, label: 'oldest message age (s)' })], rightYAxis: { min: 0 } },
+    ),
     graph('Dead-letter queue: messages', [m.queue.metricDeadLetterMessagesVisible({ ...max, label: 'in the DLQ' })]),
-    graph('Fan-out: invocations, errors, throttles', [
-      m.fanout.metricInvocations({ ...sum, label: 'invocations' }),
-      m.fanout.metricErrors({ ...sum, label: 'errors' }),
-      m.fanout.metricThrottles({ ...sum, label: 'throttles' }),
-    ], { right: [m.fanout.metricDuration({ ...minute, statistic: cloudwatch.Stats.p(99), label: 'duration p99 (ms)' })], rightYAxis: { min: 0 } }),
+    graph(
+      'Fan-out: invocations, errors, throttles',
+      [
+        m.fanout.metricInvocations({ ...sum, label: 'invocations' }),
+        m.fanout.metricErrors({ ...sum, label: 'errors' }),
+        m.fanout.metricThrottles({ ...sum, label: 'throttles' }),
+      ],
+      { right: [m.fanout.metricDuration({ ...minute, statistic: cloudwatch.Stats.p(99), label: 'duration p99 (ms)' })], rightYAxis: { min: 0 } },
+    ),
   );
   dashboard.addWidgets(
-    graph('Fan-out: stored, duplicates, archived', (['RecordsReceived', 'Stored', 'Duplicate', 'Archived', 'ArchiveFailed', 'StoreFailed'] as const).map(fanout)),
+    graph(
+      'Fan-out: stored, duplicates, archived',
+      (['RecordsReceived', 'Stored', 'Duplicate', 'Archived', 'ArchiveFailed', 'StoreFailed'] as const).map(fanout),
+    ),
     graph('Handlers: succeeded and failed, by handler', [handlerSearch('HandlerSucceeded', 'succeeded'), handlerSearch('HandlerFailed', 'failed')]),
-    graph('Fan-out: flagged events and the inbox', (['Flagged', 'Undecodable', 'BlobFetchFailed', 'PayloadCopied', 'SpillDrained'] as const).map(fanout)),
+    graph(
+      'Fan-out: flagged events and the inbox',
+      (['Flagged', 'Undecodable', 'BlobFetchFailed', 'PayloadCopied', 'SpillDrained'] as const).map(fanout),
+    ),
   );
   dashboard.addWidgets(
-    graph('Archive: Firehose delivery to S3', [m.archive.metricDeliverySuccess({ ...minute, statistic: AVERAGE, label: 'delivery success (1 = all)' })], {
-      width: 12,
-      leftYAxis: { min: 0, max: 1 },
-      right: [m.archive.metricDataFreshness({ ...minute, statistic: MAXIMUM, label: 'data freshness (s)' })],
-      rightYAxis: { min: 0 },
-    }),
-    graph('Archive: records in and delivered', [
-      m.archive.metricIncomingRecords({ ...sum, label: 'records in' }),
-      m.archive.metricDeliveredRecords({ ...minute, statistic: SUM, label: 'records delivered' }),
-    ], { width: 12 }),
+    graph(
+      'Archive: Firehose delivery to S3',
+      [m.archive.metricDeliverySuccess({ ...minute, statistic: AVERAGE, label: 'delivery success (1 = all)' })],
+      {
+        width: 12,
+        leftYAxis: { min: 0, max: 1 },
+        right: [m.archive.metricDataFreshness({ ...minute, statistic: MAXIMUM, label: 'data freshness (s)' })],
+        rightYAxis: { min: 0 },
+      },
+    ),
+    graph(
+      'Archive: records in and delivered',
+      [
+        m.archive.metricIncomingRecords({ ...sum, label: 'records in' }),
+        m.archive.metricDeliveredRecords({ ...minute, statistic: SUM, label: 'records delivered' }),
+      ],
+      { width: 12 },
+    ),
   );
   dashboard.addWidgets(
     new cloudwatch.LogQueryWidget({

@@ -51,7 +51,12 @@ export const ONE_MINUTE = Duration.minutes(1);
  * One of the functions' own metrics (the contract in `lambda/common/metrics-contract.ts`): the
  * name is a `MetricName`, so a typo fails to compile. A five-minute sum unless `options` say otherwise.
  */
-export function pipelineMetric(namespace: string, service: PipelineService, metricName: MetricName, options: cloudwatch.MetricOptions = {}): cloudwatch.Metric {
+export function pipelineMetric(
+  namespace: string,
+  service: PipelineService,
+  metricName: MetricName,
+  options: cloudwatch.MetricOptions = {},
+): cloudwatch.Metric {
   return new cloudwatch.Metric({
     namespace,
     metricName,

@@ -72,12 +72,15 @@ export async function spawnLocalMode(
   child.stderr?.on('data', (c: Buffer) => (out += c.toString('utf8')));
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   const ready = await Promise.race([
-    vi.waitFor(() => {
-      const url = /^listening on (http:\/\/\S+)$/m.exec(out)?.[1];
-      const dynamodb = /^dynamodb\s+(http:\/\/\S+)/m.exec(out)?.[1];
-      if (!url || !dynamodb) throw new Error('not ready yet');
-      return { url, dynamodb };
-    }, { timeout: 30_000, interval: opts.intervalMs ?? 25 }),
+    vi.waitFor(
+      () => {
+        const url = /^listening on (http:\/\/\S+)$/m.exec(out)?.[1];
+        const dynamodb = /^dynamodb\s+(http:\/\/\S+)/m.exec(out)?.[1];
+        if (!url || !dynamodb) throw new Error('not ready yet');
+        return { url, dynamodb };
+      },
+      { timeout: 30_000, interval: opts.intervalMs ?? 25 },
+    ),
     exited.then((code) => {
       throw new Error(`${opts.label} exited with ${code} before it was ready:\n${out}`);
     }),
