@@ -2,9 +2,11 @@
  * docs/extending.md, followed to the letter by a machine: in a temporary copy of the project (the
  * files git tracks or would track, with node_modules linked), it writes a new handler and its test
  * from the guide's own code blocks (the ```ts file=… blocks, renamed so they are not the shipped
- * example), registers the handler as the guide's "Register it" step shows, then runs the type check
- * (`tsc --noEmit`, the whole project) and, with vitest, that new test and the tests that read the
- * registered list. All of it must pass: adding a handler the guide's way keeps the suite green.
+ * example), registers the handler as the guide's "Register it" step shows, runs `npm run format`
+ * as step 2 says, then the type check (`tsc --noEmit`, the whole project), the lint of what it
+ * wrote (ESLint, and Prettier's check of the whole copy) and, with vitest, that new test and the
+ * tests that read the registered list. All of it must pass: adding a handler the guide's way keeps
+ * the suite green.
  * The real checkout is never written to.
  *
  * About a minute on two cores: the type check of the whole project (run alongside the tests)
@@ -170,8 +172,15 @@ describe('docs/extending.md, followed to the letter', () => {
     writeFileSync(join(copy, INDEX), registered);
     expect(registered).toContain(`import ${identifier?.[1] as string}Guide from './${stem}-guide.js';`);
 
+    // Step 2: `npm run format`, then `npm test`'s type check, lint (of what the guide wrote) and tests.
+    const bin = (pkg: string, file: string): string => join(copy, 'node_modules', pkg, file);
+    const format = await run(process.execPath, [bin('prettier', 'bin/prettier.cjs'), '--write', '.'], copy);
+    expect(format.code, `npm run format in the copy:\n${format.output}`).toBe(0);
     const report = join(copy, 'guide-vitest.json');
-    const [typecheck, tests] = await Promise.all([
+    const written = [newHandlerPath, newTestPath, INDEX];
+    const [lint, formatted, typecheck, tests] = await Promise.all([
+      run(process.execPath, [bin('eslint', 'bin/eslint.js'), ...written], copy),
+      run(process.execPath, [bin('prettier', 'bin/prettier.cjs'), '--check', '.'], copy),
       run(process.execPath, [join(copy, 'node_modules', 'typescript', 'bin', 'tsc'), '--noEmit', '-p', 'tsconfig.json'], copy),
       run(
         process.execPath,
@@ -187,6 +196,8 @@ describe('docs/extending.md, followed to the letter', () => {
         copy,
       ),
     ]);
+    expect(lint.code, `eslint in the copy:\n${lint.output}`).toBe(0);
+    expect(formatted.code, `prettier --check in the copy:\n${formatted.output}`).toBe(0);
     expect(typecheck.output, 'tsc --noEmit in the copy').toBe('');
     expect(typecheck.code).toBe(0);
     expect(tests.code, `vitest in the copy:\n${tests.output}`).toBe(0);
