@@ -5,8 +5,9 @@
  * runs were recorded) with one `BatchGetItem` per 100 events, since the indexes project neither.
  * The same calls serve the deployed table and local mode's.
  */
-import { BatchGetItemCommand, GetItemCommand, QueryCommand, type AttributeValue, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { BatchGetItemCommand, GetItemCommand, type AttributeValue, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { handlerRunsOf } from '../../lambda/adapters/dynamodb-store.js';
+import { queryPages } from '../../lambda/adapters/query-pages.js';
 import { TABLE, actorKey, eventKey, targetKey } from '../../lambda/common/table-schema.js';
 import { CliError } from '../errors.js';
 import type { EventsQuestion } from './question.js';
@@ -71,23 +72,19 @@ export async function queryIndex(
   const index = question.kind === 'user' ? TABLE.byActor : TABLE.byTarget;
   const key = question.kind === 'user' ? actorKey(question.userId) : targetKey(question.targetType, question.targetId);
   const rows: ListedEvent[] = [];
-  let startKey: Record<string, AttributeValue> | undefined;
-  do {
-    const out = await client.send(
-      new QueryCommand({
-        TableName: tableName,
-        IndexName: index.indexName,
-        KeyConditionExpression: '#pk = :pk',
-        ExpressionAttributeNames: { '#pk': index.partitionKey },
-        ExpressionAttributeValues: { ':pk': { S: key } },
-        ScanIndexForward: false,
-        Limit: limit - rows.length,
-        ...(startKey ? { ExclusiveStartKey: startKey } : {}),
-      }),
-    );
-    for (const item of out.Items ?? []) rows.push(rowOf(item));
-    startKey = out.LastEvaluatedKey;
-  } while (startKey && rows.length < limit);
+  const pages = queryPages(client, () => ({
+    TableName: tableName,
+    IndexName: index.indexName,
+    KeyConditionExpression: '#pk = :pk',
+    ExpressionAttributeNames: { '#pk': index.partitionKey },
+    ExpressionAttributeValues: { ':pk': { S: key } },
+    ScanIndexForward: false,
+    Limit: limit - rows.length,
+  }));
+  for await (const page of pages) {
+    for (const item of page.Items ?? []) rows.push(rowOf(item));
+    if (rows.length >= limit) break;
+  }
   return withHandlerRuns(client, tableName, rows);
 }
 

@@ -3,8 +3,9 @@
  * `lambda/adapters/handler-state-table.ts`): daily counters by day, through the adapter's own
  * `read`; auto-moderation's flags and bans by user.
  */
-import { QueryCommand, type AttributeValue, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDbDailyCounterStore } from '../../lambda/adapters/daily-counters-store.js';
+import { queryPages } from '../../lambda/adapters/query-pages.js';
 
 /** One day's counters: `type#<eventType>`, `channel#<id>`, `community#<id>` → events counted. */
 export interface DayCounters {
@@ -67,18 +68,14 @@ export async function readModeration(client: DynamoDBClient, tableName: string, 
   const flags: FlagRecord[] = [];
   const bans: BanRecord[] = [];
   const banEvents: BanEventRecord[] = [];
-  let startKey: Record<string, AttributeValue> | undefined;
-  do {
-    const page = await client.send(
-      new QueryCommand({
-        TableName: tableName,
-        KeyConditionExpression: 'PK = :pk',
-        ExpressionAttributeValues: { ':pk': { S: `FLAGS#${userId}` } },
-        ScanIndexForward: false,
-        ConsistentRead: true,
-        ...(startKey ? { ExclusiveStartKey: startKey } : {}),
-      }),
-    );
+  const pages = queryPages(client, () => ({
+    TableName: tableName,
+    KeyConditionExpression: 'PK = :pk',
+    ExpressionAttributeValues: { ':pk': { S: `FLAGS#${userId}` } },
+    ScanIndexForward: false,
+    ConsistentRead: true,
+  }));
+  for await (const page of pages) {
     for (const item of page.Items ?? []) {
       const sk = item.SK?.S ?? '';
       const expiresAt = iso(Number(item.expiresAt?.N) * 1000);
@@ -101,7 +98,6 @@ export async function readModeration(client: DynamoDBClient, tableName: string, 
         banEvents.push({ event_id: item.eventId?.S ?? sk.slice('BANEVENT#'.length), scope: item.scope?.S ?? null });
       }
     }
-    startKey = page.LastEvaluatedKey;
-  } while (startKey);
+  }
   return { userId, flags, bans, banEvents };
 }

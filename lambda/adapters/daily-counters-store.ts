@@ -1,6 +1,7 @@
-import { GetItemCommand, PutItemCommand, QueryCommand, UpdateItemCommand, type AttributeValue, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { UpdateItemCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { CountInProgressError, type CountOutcome, type DailyCounterStore } from '../fanout/handlers/state-ports.js';
-import { isConditionFailed } from './handler-state-table.js';
+import { isConditionFailed, putClaim } from './handler-state-table.js';
+import { queryPages } from './query-pages.js';
 
 /** Options of {@link DynamoDbDailyCounterStore}. */
 export interface DailyCounterStoreOptions {
@@ -92,57 +93,42 @@ export class DynamoDbDailyCounterStore implements DailyCounterStore {
 
   async read(day: string): Promise<Record<string, number>> {
     const out: Record<string, number> = {};
-    let startKey: Record<string, AttributeValue> | undefined;
-    do {
-      const page = await this.client.send(
-        new QueryCommand({
-          TableName: this.tableName,
-          KeyConditionExpression: 'PK = :pk',
-          ExpressionAttributeValues: { ':pk': { S: counterKey(day) } },
-          ProjectionExpression: 'SK, n',
-          ConsistentRead: true,
-          ...(startKey ? { ExclusiveStartKey: startKey } : {}),
-        }),
-      );
+    const pages = queryPages(this.client, () => ({
+      TableName: this.tableName,
+      KeyConditionExpression: 'PK = :pk',
+      ExpressionAttributeValues: { ':pk': { S: counterKey(day) } },
+      ProjectionExpression: 'SK, n',
+      ConsistentRead: true,
+    }));
+    for await (const page of pages) {
       for (const item of page.Items ?? []) {
         const key = item.SK?.S;
         if (key !== undefined) out[key] = Number(item.n?.N ?? 0);
       }
-      startKey = page.LastEvaluatedKey;
-    } while (startKey);
+    }
     return out;
   }
 
   /** Step 1; resolves `done` when the event was already counted. */
   private async claim(eventId: string, day: string, keys: string[], now: Date, expiresAt: string): Promise<'claimed' | 'done'> {
     const nowMs = now.getTime();
-    try {
-      await this.client.send(
-        new PutItemCommand({
-          TableName: this.tableName,
-          Item: {
-            ...markerKey(eventId),
-            state: { S: 'applying' },
-            leaseUntil: { N: String(nowMs + this.leaseMs) },
-            day: { S: day },
-            ...(keys.length > 0 ? { keys: { SS: keys } } : {}),
-            expiresAt: { N: expiresAt },
-          },
-          ConditionExpression: 'attribute_not_exists(PK) OR (#state = :applying AND leaseUntil < :now)',
-          ExpressionAttributeNames: { '#state': 'state' },
-          ExpressionAttributeValues: { ':applying': { S: 'applying' }, ':now': { N: String(nowMs) } },
-          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
-        }),
-      );
-      return 'claimed';
-    } catch (err) {
-      if (!isConditionFailed(err)) throw err;
-      const old =
-        (err as { Item?: Record<string, AttributeValue> }).Item ??
-        (await this.client.send(new GetItemCommand({ TableName: this.tableName, Key: markerKey(eventId), ConsistentRead: true }))).Item;
-      if (old?.state?.S === 'done') return 'done';
-      throw new CountInProgressError(eventId, new Date(Number(old?.leaseUntil?.N ?? nowMs)));
-    }
+    const put = await putClaim(this.client, {
+      TableName: this.tableName,
+      Item: {
+        ...markerKey(eventId),
+        state: { S: 'applying' },
+        leaseUntil: { N: String(nowMs + this.leaseMs) },
+        day: { S: day },
+        ...(keys.length > 0 ? { keys: { SS: keys } } : {}),
+        expiresAt: { N: expiresAt },
+      },
+      ConditionExpression: 'attribute_not_exists(PK) OR (#state = :applying AND leaseUntil < :now)',
+      ExpressionAttributeNames: { '#state': 'state' },
+      ExpressionAttributeValues: { ':applying': { S: 'applying' }, ':now': { N: String(nowMs) } },
+    });
+    if (put.claimed) return 'claimed';
+    if (put.old?.state?.S === 'done') return 'done';
+    throw new CountInProgressError(eventId, new Date(Number(put.old?.leaseUntil?.N ?? nowMs)));
   }
 
   /** Step 4: idempotent (removing an absent element changes nothing). */

@@ -1,6 +1,7 @@
-import { GetItemCommand, PutItemCommand, QueryCommand, UpdateItemCommand, type AttributeValue, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { GetItemCommand, PutItemCommand, UpdateItemCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { BanClaim, FlagCounterStore } from '../fanout/handlers/state-ports.js';
-import { isConditionFailed } from './handler-state-table.js';
+import { isConditionFailed, putClaim } from './handler-state-table.js';
+import { queryPages } from './query-pages.js';
 
 const flagsKey = (userId: string) => `FLAGS#${userId}`;
 const flagSortKey = (at: Date, eventId: string) => `FLAG#${at.toISOString()}#${eventId}`;
@@ -44,30 +45,26 @@ export class DynamoDbFlagCounterStore implements FlagCounterStore {
    */
   async countFlags(query: { userId: string; from: Date; to: Date; limit: number }): Promise<number> {
     let count = 0;
-    let startKey: Record<string, AttributeValue> | undefined;
     // `Limit` caps the items read, so the query stops once the threshold is reached.
-    do {
-      const out = await this.client.send(
-        new QueryCommand({
-          TableName: this.tableName,
-          KeyConditionExpression: 'PK = :pk AND SK BETWEEN :from AND :to',
-          FilterExpression: 'expiresAt > :expired',
-          ExpressionAttributeValues: {
-            ':pk': { S: flagsKey(query.userId) },
-            ':from': { S: `FLAG#${query.from.toISOString()}` },
-            // '#' then U+FFFF sorts after every event id of the last millisecond.
-            ':to': { S: `FLAG#${query.to.toISOString()}#\uffff` },
-            ':expired': { N: String(epochSeconds(query.to)) },
-          },
-          Select: 'COUNT',
-          ConsistentRead: true,
-          Limit: query.limit - count,
-          ...(startKey ? { ExclusiveStartKey: startKey } : {}),
-        }),
-      );
-      count += out.Count ?? 0;
-      startKey = out.LastEvaluatedKey;
-    } while (startKey && count < query.limit);
+    const pages = queryPages(this.client, () => ({
+      TableName: this.tableName,
+      KeyConditionExpression: 'PK = :pk AND SK BETWEEN :from AND :to',
+      FilterExpression: 'expiresAt > :expired',
+      ExpressionAttributeValues: {
+        ':pk': { S: flagsKey(query.userId) },
+        ':from': { S: `FLAG#${query.from.toISOString()}` },
+        // '#' then U+FFFF sorts after every event id of the last millisecond.
+        ':to': { S: `FLAG#${query.to.toISOString()}#\uffff` },
+        ':expired': { N: String(epochSeconds(query.to)) },
+      },
+      Select: 'COUNT',
+      ConsistentRead: true,
+      Limit: query.limit - count,
+    }));
+    for await (const page of pages) {
+      count += page.Count ?? 0;
+      if (count >= query.limit) break;
+    }
     return count;
   }
 
@@ -86,43 +83,24 @@ export class DynamoDbFlagCounterStore implements FlagCounterStore {
     if (caused.Item) return 'already-done';
     const now = claim.now.getTime();
     const holdUntil = now + claim.holdMs;
-    try {
-      await this.client.send(
-        new PutItemCommand({
-          TableName: this.tableName,
-          Item: {
-            PK: { S: flagsKey(claim.userId) },
-            SK: { S: banSortKey(claim.scope) },
-            state: { S: 'pending' },
-            eventId: { S: claim.eventId },
-            leaseUntil: { N: String(now + claim.leaseMs) },
-            holdUntil: { N: String(holdUntil) },
-            expiresAt: { N: String(Math.ceil(holdUntil / 1000)) },
-          },
-          // Free, expired (TTL deletes lazily), a crashed claim whose lease ran out, or our own retry.
-          ConditionExpression: 'attribute_not_exists(PK) OR holdUntil < :now OR (#state = :pending AND (leaseUntil < :now OR eventId = :eventId))',
-          ExpressionAttributeNames: { '#state': 'state' },
-          ExpressionAttributeValues: { ':now': { N: String(now) }, ':pending': { S: 'pending' }, ':eventId': { S: claim.eventId } },
-          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
-        }),
-      );
-      return 'claimed';
-    } catch (err) {
-      if (!isConditionFailed(err)) throw err;
-      // Emulators may not return the old item with the failure: read it then.
-      const old =
-        (err as { Item?: Record<string, AttributeValue> }).Item ??
-        (
-          await this.client.send(
-            new GetItemCommand({
-              TableName: this.tableName,
-              Key: { PK: { S: flagsKey(claim.userId) }, SK: { S: banSortKey(claim.scope) } },
-              ConsistentRead: true,
-            }),
-          )
-        ).Item;
-      return old?.state?.S === 'done' ? 'already-done' : 'in-progress';
-    }
+    const put = await putClaim(this.client, {
+      TableName: this.tableName,
+      Item: {
+        PK: { S: flagsKey(claim.userId) },
+        SK: { S: banSortKey(claim.scope) },
+        state: { S: 'pending' },
+        eventId: { S: claim.eventId },
+        leaseUntil: { N: String(now + claim.leaseMs) },
+        holdUntil: { N: String(holdUntil) },
+        expiresAt: { N: String(Math.ceil(holdUntil / 1000)) },
+      },
+      // Free, expired (TTL deletes lazily), a crashed claim whose lease ran out, or our own retry.
+      ConditionExpression: 'attribute_not_exists(PK) OR holdUntil < :now OR (#state = :pending AND (leaseUntil < :now OR eventId = :eventId))',
+      ExpressionAttributeNames: { '#state': 'state' },
+      ExpressionAttributeValues: { ':now': { N: String(now) }, ':pending': { S: 'pending' }, ':eventId': { S: claim.eventId } },
+    });
+    if (put.claimed) return 'claimed';
+    return put.old?.state?.S === 'done' ? 'already-done' : 'in-progress';
   }
 
   /** Keeps the event's permanent record first (it alone stops a later replay), then marks the claim done. */

@@ -14,7 +14,7 @@
  *   `community#<id>`), attribute `n`;
  * - counted marker: `PK=COUNTED#<eventId>`, `SK=COUNTED`: makes each event count exactly once.
  */
-import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { GetItemCommand, PutItemCommand, type AttributeValue, type DynamoDBClient, type PutItemCommandInput } from '@aws-sdk/client-dynamodb';
 import { HANDLER_STATE_TABLE } from '../common/table-schema.js';
 import { hasErrorName } from '../core/errors.js';
 import { createTableIfMissing, stringKeySchema } from './create-table.js';
@@ -34,4 +34,33 @@ export function ensureHandlerStateTable(client: DynamoDBClient, tableName: strin
 /** Whether an SDK error is DynamoDB's failed condition. */
 export function isConditionFailed(err: unknown): boolean {
   return hasErrorName(err, 'ConditionalCheckFailedException');
+}
+
+/** What {@link putClaim} did: took the claim, or found it held by `old` (absent when deleted since). */
+export type ClaimPut = { readonly claimed: true } | { readonly claimed: false; readonly old: Record<string, AttributeValue> | undefined };
+
+/** An item of this table: its `PK` and `SK`, then any attributes. */
+type ClaimItem = Record<string, AttributeValue> & { readonly PK: AttributeValue; readonly SK: AttributeValue };
+
+/**
+ * A conditional put of a claim item (a marker other invocations may hold): a failed condition
+ * resolves with the item that failed it instead of throwing, so the caller can tell a finished
+ * claim from one in progress. DynamoDB returns that item with the failure; emulators may not, so it
+ * is then read (consistently) by the claim's key.
+ */
+export async function putClaim(
+  client: DynamoDBClient,
+  input: Omit<PutItemCommandInput, 'Item' | 'ReturnValuesOnConditionCheckFailure'> & { Item: ClaimItem },
+): Promise<ClaimPut> {
+  try {
+    await client.send(new PutItemCommand({ ...input, ReturnValuesOnConditionCheckFailure: 'ALL_OLD' }));
+    return { claimed: true };
+  } catch (err) {
+    if (!isConditionFailed(err)) throw err;
+    const key = { PK: input.Item.PK, SK: input.Item.SK };
+    const old =
+      (err as { Item?: Record<string, AttributeValue> }).Item ??
+      (await client.send(new GetItemCommand({ TableName: input.TableName, Key: key, ConsistentRead: true }))).Item;
+    return { claimed: false, old };
+  }
 }

@@ -1,6 +1,6 @@
 /**
  * Contract tests of the typed catalog: every sample payload parses and keeps every field; every
- * event name of docs/social-plus.md §5 has an entry and a payload of its family that parses; the schemas are
+ * event name of docs/social-plus.md §5 (read from the doc itself) has an entry and a payload of its family that parses; the schemas are
  * loose (extra fields pass, missing fields are fine) and a field of the wrong type is left out and
  * reported, never a reason to drop the event.
  */
@@ -8,131 +8,50 @@ import { describe, expect, it } from 'vitest';
 import { DEPRECATED_EVENT_NAMES, KNOWN_EVENT_TYPES, KNOWN_PUSH_NOTIFICATION_NAMES } from '../../lambda/core/event-names.js';
 import { EVENT_SCHEMAS, readTypedPayload, schemaFor, type MessageEvent } from '../../lambda/core/catalog/index.js';
 import { normaliseEventType, parseEvent } from '../../lambda/core/envelope.js';
+import { codeSpans, docSection } from '../support/docs.js';
 import { SAMPLE_NAMES, sampleBody } from '../support/samples.js';
 
-/** Every event name docs/social-plus.md §5 lists, as written there (raw names with their `v3.` prefixes). */
-const WEBHOOKS_SECTION_5 = {
-  '5.1 channels': [
-    'channel.didCreate',
-    'channel.didUpdate',
-    'channel.didUpdateMeta',
-    'channel.didClose',
-    'channel.didJoin',
-    'channel.didLeave',
-    'channel.didAddUsers',
-    'channel.didRemoveUsers',
-    'channel.didBan',
-  ],
-  '5.2 messages (v3)': [
-    'message.didCreate',
-    'message.didUpdate',
-    'message.didDelete',
-    'message.didFlag',
-    'message.didUnflag',
-    'message.didClearflag',
-    'message.didAddReaction',
-    'message.didRemoveReaction',
-  ],
-  '5.3 messages (v5; sent without the prefix)': ['message.didCreate', 'message.didUpdate', 'message.didDelete'],
-  '5.4 moderation': ['moderation.didBan'],
-  '5.5 posts': [
-    'v3.post.didCreate',
-    'v3.post.didUpdate',
-    'v3.post.didDelete',
-    'v3.post.didApprove',
-    'v3.post.didDecline',
-    'v3.post.didFlag',
-    'v3.post.didUnflag',
-    'v3.post.didAddReaction',
-    'v3.post.didRemoveReaction',
-    'v3.post.didModerate',
-  ],
-  '5.6 comments': [
-    'v3.comment.didCreate',
-    'v3.comment.didUpdate',
-    'v3.comment.didDelete',
-    'v3.comment.didReply',
-    'v3.comment.didFlag',
-    'v3.comment.didUnflag',
-    'v3.comment.didAddReaction',
-    'v3.comment.didRemoveReaction',
-    'comment.didModerate',
-    'comment.didCreate',
-  ],
-  '5.7 communities': [
-    'v3.community.didCreate',
-    'v3.community.didUpdate',
-    'v3.community.didDelete',
-    'v3.community.didJoin',
-    'v3.community.didLeave',
-    'v3.community.didAddUsers',
-    'v3.community.didRemoveUsers',
-    'v3.community.didBan',
-    'v3.community.didUnban',
-    'v3.community.didRoleChange',
-    'communityJoinRequest.didCreate',
-    'communityJoinRequest.didAccept',
-    'communityJoinRequest.didReject',
-    'communityMemberInvitation.didCreate',
-    'communityMemberInvitation.didAccept',
-    'communityMemberInvitation.didReject',
-  ],
-  '5.8 polls': ['poll.didCreate', 'poll.didUpdate', 'poll.didVote'],
-  '5.8 follows': [
-    'follow.didCreate',
-    'follow.didRequest',
-    'follow.didAcceptRequest',
-    'follow.didDeclineRequest',
-    'follow.didCancelRequest',
-    'follow.didUnfollow',
-    'follow.didDeleteFollower',
-  ],
-  '5.9 users': [
-    'user.didCreate',
-    'user.didUpdate',
-    'user.didFlag',
-    'user.didUnflag',
-    'user.didClearFlag',
-    'user.profileReset',
-    'user.didBlock',
-    'user.didUnblock',
-  ],
-  '5.10 live video': [
-    'video-streaming.didStart',
-    'video-streaming.didStop',
-    'video-streaming.didRecord',
-    'v3.video-streaming.didStart',
-    'v3.video-streaming.didStop',
-    'v3.video-streaming.didRecord',
-  ],
-  '5.12 other': ['tag.created', 'tag.updated', 'tag.deleted', 'file.didDelete'],
-  '5.13 rewritten list only': ['channel.didDelete', 'post.didReact', 'user.didFollow', 'user.didJoinCommunity', 'user.didBan', 'user.didUnban'],
-  '5.14 deprecated legacy': ['message.created', 'channel.created', 'channel.joined', 'channel.membersAdded'],
-} as const;
+/** What §5 names in code spans that are not webhooks the catalog takes: realtime-only names and the corrected misspelling. */
+const NOT_WEBHOOKS = new Set([
+  'story.created',
+  'story.deleted',
+  'story.reactionAdded',
+  'story.reactionRemoved',
+  'user.didGlobalBan',
+  'follow.didDecineRequest',
+]);
+/** §5.11's spans that belong to the push-notification envelope, not to its names. */
+const PUSH_ENVELOPE = new Set(['push-notification.created', 'data.eventName']);
 
+/**
+ * The event names a subsection of docs/social-plus.md §5 writes in code spans, as written there (raw
+ * names with their `v3.` prefixes), each once. A bare `didX` span (`didStop` after
+ * `v3.video-streaming.didStart`) is the last full name's family with that verb.
+ */
+function eventNamesIn(text: string): string[] {
+  const names = new Set<string>();
+  let family = '';
+  for (const span of codeSpans(text)) {
+    if (/^(v3\.)?[A-Za-z-]+\.[A-Za-z-]+$/.test(span)) {
+      names.add(span);
+      family = span.slice(0, span.lastIndexOf('.') + 1);
+    } else if (/^did[A-Z]\w*$/.test(span) && family !== '') names.add(`${family}${span}`);
+  }
+  return [...names];
+}
+
+/** docs/social-plus.md §5's subsections (`5.1 Chat: channels`, …) and the names each lists. */
+const SECTION_5 = docSection('docs/social-plus.md', '## 5.')
+  .split(/^(?=### )/m)
+  .slice(1)
+  .map((sub) => [sub.slice(4, sub.indexOf('\n')), eventNamesIn(sub)] as const);
+const [, PUSH_SPANS = []] = SECTION_5.find(([title]) => title.startsWith('5.11 ')) ?? [];
 /** §5.11: names carried in `data.eventName` of push-notification webhooks. */
-const PUSH_NAMES = [
-  'channel.created',
-  'channel.joined',
-  'message.created',
-  'comment.created',
-  'comment.reacted',
-  'comment.replied',
-  'post.created',
-  'post.approved',
-  'post.reacted',
-  'post.need-reviewing',
-  'follow.created',
-  'follow.requested',
-  'follow.accepted',
-  'video-streaming.started',
-  'mention-post.created',
-  'mention-comment.created',
-  'mention-comment.replied',
-  'mention-user-feed-post.created',
-  'mention-user-feed-comment.created',
-  'mention-user-feed-comment.replied',
-];
+const PUSH_NAMES = PUSH_SPANS.filter((n) => !PUSH_ENVELOPE.has(n));
+/** Every other subsection's names of the ordinary envelope. */
+const WEBHOOKS_SECTION_5 = SECTION_5.filter(([title]) => !title.startsWith('5.11 ')).map(
+  ([title, names]) => [title, names.filter((n) => !NOT_WEBHOOKS.has(n))] as const,
+);
 
 /** The sample whose shape stands for each family, for names with no sample of their own. */
 const FAMILY_SAMPLE: Record<string, string> = {
@@ -195,7 +114,21 @@ describe('every sample in fixtures/samples', () => {
   });
 });
 
-describe.each(Object.entries(WEBHOOKS_SECTION_5))('WEBHOOKS %s', (_section, names) => {
+describe('reading docs/social-plus.md §5', () => {
+  it('finds names in every subsection, and the push-notification names in §5.11', () => {
+    expect(SECTION_5.map(([title]) => title.split(' ')[0])).toEqual(Array.from({ length: 14 }, (_, i) => `5.${i + 1}`));
+    for (const [title, names] of WEBHOOKS_SECTION_5) expect(names.length, title).toBeGreaterThan(0);
+    expect(PUSH_NAMES.length).toBeGreaterThan(0);
+  });
+
+  it('the names it mentions that are not webhooks are not in the catalog', () => {
+    const mentioned = SECTION_5.flatMap(([, names]) => names).filter((n) => NOT_WEBHOOKS.has(n));
+    expect(new Set(mentioned)).toEqual(NOT_WEBHOOKS);
+    for (const name of NOT_WEBHOOKS) expect(KNOWN_EVENT_TYPES.has(normaliseEventType(name)), name).toBe(false);
+  });
+});
+
+describe.each(WEBHOOKS_SECTION_5)('WEBHOOKS %s', (_section, names) => {
   it.each(names.map((n) => [n]))('%s has a catalog entry and a payload of its shape that parses', (rawName) => {
     const routing = normaliseEventType(rawName);
     expect(KNOWN_EVENT_TYPES.has(routing)).toBe(true);

@@ -21,9 +21,9 @@ import {
   type SocialPlusApi,
   type WebhookHandler,
 } from '../../lambda/core/define-handler.js';
-import { createFanoutHandler } from '../../lambda/fanout/batch-handler.js';
 import { RecordingSocialPlusApi, runHandler, sampleEvent } from '../../lambda/fanout/kit/testing.js';
-import { InMemoryArchiveStream, InMemoryEventStore, RecordingLogger, RecordingMetrics } from '../support/fakes.js';
+import { RecordingLogger, RecordingMetrics } from '../support/fakes.js';
+import { inMemoryFanout } from '../support/in-memory-fanout.js';
 import { sqsEventForBodies } from '../support/sqs.js';
 
 describe('payload types follow the patterns', () => {
@@ -132,14 +132,7 @@ describe('at run time', () => {
       }),
     );
     const logger = new RecordingLogger();
-    const fanout = createFanoutHandler({
-      archive: new InMemoryArchiveStream(),
-      store: new InMemoryEventStore(),
-      handlers,
-      logger,
-      metrics: new RecordingMetrics(),
-      eventRetentionDays: 90,
-    });
+    const fanout = inMemoryFanout(handlers, logger);
     expect(await fanout(sqsEventForBodies([body]))).toEqual({ batchItemFailures: [] });
     expect(seen).toEqual([undefined, undefined]);
     const warnings = logger.entries.filter((e) => e.level === 'warn' && e.message.startsWith('payload differs from the event catalog'));

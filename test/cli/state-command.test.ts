@@ -10,11 +10,10 @@ import { DynamoDbDailyCounterStore } from '../../lambda/adapters/daily-counters-
 import { DynamoDbFlagCounterStore } from '../../lambda/adapters/flag-counter-store.js';
 import { ensureHandlerStateTable } from '../../lambda/adapters/handler-state-table.js';
 import { eventIdOf } from '../../lambda/core/event-id.js';
-import { SIGNATURE_HEADER, sign } from '../../lambda/core/signature.js';
 import { localDynamoDbClient, startDynalite, type RunningEmulator } from '../../local/emulators.js';
 import type { LocalPipeline } from '../../local/pipeline.js';
 import { awsDoubleEnv, queryAnswer, startAwsDouble, type AwsDouble } from '../support/aws-double.js';
-import { startTempPipeline, stopTempPipeline } from '../support/local-pipeline.js';
+import { postSignedWebhook, startTempPipeline, stopTempPipeline } from '../support/local-pipeline.js';
 import { sampleBody } from '../support/samples.js';
 import { makeTempDir, removeTempDir } from '../support/temp-dir.js';
 import { runCli } from './run-cli.js';
@@ -52,11 +51,7 @@ beforeAll(async () => {
     stream: { bufferIntervalMs: 50 },
   }));
   for (const body of [...FLAGS, CREATED]) {
-    const res = await fetch(`${pipeline.url}/webhook`, {
-      method: 'POST',
-      body,
-      headers: { 'content-type': 'application/json', [SIGNATURE_HEADER]: sign(body, SECRET) },
-    });
+    const res = await postSignedWebhook(pipeline.url, body, SECRET);
     expect(res.status).toBe(200);
     await pipeline.settle();
   }

@@ -13,13 +13,13 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import { CliError } from '../../cli/errors.js';
 import { renderReport, type VerifyReport } from '../../cli/verify/report.js';
 import { runVerify, type VerifyDeps, type VerifyPlan } from '../../cli/verify/runner.js';
-import { defineHandler, type HandlerContext } from '../../lambda/core/define-handler.js';
+import type { HandlerContext } from '../../lambda/core/define-handler.js';
 import { VERIFICATION_MARKER_KEY } from '../../lambda/core/envelope.js';
 import { SECRET_PLACEHOLDER } from '../../lambda/core/secret-value.js';
 import { localDynamoDbClient, localS3Client } from '../../local/emulators.js';
 import type { LocalPipeline } from '../../local/pipeline.js';
 import { escapeXml, jsonAnswer, queryAnswer, queryError, startAwsDouble, type AwsDouble } from '../support/aws-double.js';
-import { startTempPipeline, stopTempPipeline } from '../support/local-pipeline.js';
+import { startRecordingPipeline, stopTempPipeline } from '../support/local-pipeline.js';
 import { runCli } from './run-cli.js';
 
 const SECRET = 'verify-run-secret';
@@ -142,13 +142,7 @@ function deps(over: Partial<VerifyDeps> = {}): VerifyDeps & { readonly clock: { 
 const plan = (over: Partial<VerifyPlan> = {}): VerifyPlan => ({ stack: STACK, source: 'default', count: 5, storeTimeoutMs: 60_000, ...over });
 
 beforeAll(async () => {
-  ({ dir, pipeline } = await startTempPipeline('verify-run-', {
-    secret: SECRET,
-    sources: ['partner'],
-    handlers: [defineHandler({ name: 'catch-all', events: ['*'], handle: (_e, ctx) => void handled.push(ctx) })],
-    queue: { batchingWindowMs: 20, visibilityTimeoutMs: 200 },
-    stream: { bufferIntervalMs: 100 },
-  }));
+  ({ dir, pipeline } = await startRecordingPipeline('verify-run-', { secret: SECRET, handlerName: 'catch-all', handled }));
   aws = await startAwsDouble();
   firewall = await startFirewall(pipeline.url);
 });

@@ -5,6 +5,7 @@ import { eventIdOf } from '../../lambda/core/event-id.js';
 import { claimCheckKey, parseInboxKey, spillKey } from '../../lambda/core/inbox.js';
 import { fixedArchiveRecord } from '../support/archive-records.js';
 import { SAMPLE_NAMES, sampleBody } from '../support/samples.js';
+import { codeSpans, docSection, tableAfter } from '../support/docs.js';
 
 describe('partitionPrefix (UTC)', () => {
   it.each([
@@ -80,21 +81,10 @@ describe('partitionPrefix (UTC)', () => {
 });
 
 describe('archiveLine', () => {
-  it('carries the columns in the Glue table order, the docs/architecture.md §6 order with flags before the payload', () => {
-    expect(ARCHIVE_COLUMNS).toEqual([
-      'event_id',
-      'event_type',
-      'event_name',
-      'received_at',
-      'occurred_at',
-      'source',
-      'actor_id',
-      'target_type',
-      'target_id',
-      'deprecated',
-      'flags',
-      'payload',
-    ]);
+  it('carries the columns in the order docs/querying.md documents (the Glue table order), flags before the payload', () => {
+    const documented = tableAfter(docSection('docs/querying.md', '## The archive'), 'One JSON object per line, in this column order:');
+    expect(ARCHIVE_COLUMNS).toEqual(documented.flatMap(([column = '']) => codeSpans(column)));
+    expect(ARCHIVE_COLUMNS.slice(-2)).toEqual(['flags', 'payload']);
     const line = archiveLine(
       fixedArchiveRecord('{}', { actorId: 'u1', targetType: 'message', targetId: 'm1', occurredAt: '2025-07-02T09:00:00.000Z' }),
     );

@@ -15,11 +15,11 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { eventIdOf } from '../../lambda/core/event-id.js';
-import { SIGNATURE_HEADER, sign } from '../../lambda/core/signature.js';
 import { localDynamoDbClient } from '../../local/emulators.js';
 import { mulberry32, seedFromEnv } from '../../local/faults/injector.js';
 import { sampleBody } from '../support/samples.js';
 import { archivedIds, installationCredentials, spawnLocalMode, storedIds, type RunningLocalMode } from './support/local-state.js';
+import { postSignedWebhook } from '../support/local-pipeline.js';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const CHILD = join(ROOT, 'test', 'e2e', 'support', 'faulty-local-mode.ts');
@@ -58,11 +58,7 @@ function load(url: string, acked: Set<string>, next: { n: number }) {
     while (!stopped) {
       const body = `${template},"crashRandom":${next.n++}}`;
       try {
-        const res = await fetch(`${url}/webhook`, {
-          method: 'POST',
-          body,
-          headers: { 'content-type': 'application/json', [SIGNATURE_HEADER]: sign(body, SECRET) },
-        });
+        const res = await postSignedWebhook(url, body, SECRET);
         await res.arrayBuffer();
         if (res.status === 200) acked.add(eventIdOf(body));
       } catch {

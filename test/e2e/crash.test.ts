@@ -10,10 +10,10 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { eventIdOf } from '../../lambda/core/event-id.js';
-import { SIGNATURE_HEADER, sign } from '../../lambda/core/signature.js';
 import { localDynamoDbClient } from '../../local/emulators.js';
 import { sampleBody } from '../support/samples.js';
 import { archivedIds, installationCredentials, spawnLocalMode, storedIds, type RunningLocalMode } from './support/local-state.js';
+import { postSignedWebhook } from '../support/local-pipeline.js';
 
 const BIN = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'bin', 'socialplus-webhooks.mjs');
 const SECRET = 'crash-test-secret';
@@ -50,11 +50,7 @@ async function postAll(url: string, bodies: readonly string[]): Promise<number[]
       while (next < bodies.length) {
         const i = next++;
         const body = bodies[i] as string;
-        const res = await fetch(`${url}/webhook`, {
-          method: 'POST',
-          body,
-          headers: { 'content-type': 'application/json', [SIGNATURE_HEADER]: sign(body, SECRET) },
-        });
+        const res = await postSignedWebhook(url, body, SECRET);
         await res.arrayBuffer();
         statuses[i] = res.status;
       }

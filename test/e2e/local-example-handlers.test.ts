@@ -7,11 +7,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { DynamoDbDailyCounterStore } from '../../lambda/adapters/daily-counters-store.js';
-import { SIGNATURE_HEADER, sign } from '../../lambda/core/signature.js';
 import { localDynamoDbClient } from '../../local/emulators.js';
 import { LOCAL_HANDLER_STATE_TABLE_NAME } from '../../local/paths.js';
 import { startLocalPipeline, type LocalPipeline } from '../../local/pipeline.js';
 import { sampleBody } from '../support/samples.js';
+import { postSignedWebhook } from '../support/local-pipeline.js';
 
 const SECRET = 'local-example-handlers-secret';
 let dir: string | undefined;
@@ -40,11 +40,7 @@ describe('local mode with example handlers', () => {
     pipeline = await start(JSON.stringify({ dailyCounters: { enabled: true } }));
     const body = sampleBody('message.didCreate');
     for (let i = 0; i < 2; i++) {
-      const res = await fetch(`${pipeline.url}/webhook`, {
-        method: 'POST',
-        body,
-        headers: { 'content-type': 'application/json', [SIGNATURE_HEADER]: sign(body, SECRET) },
-      });
+      const res = await postSignedWebhook(pipeline.url, body, SECRET);
       expect(res.status).toBe(200);
     }
     await pipeline.settle();

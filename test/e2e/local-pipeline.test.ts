@@ -3,12 +3,12 @@
  * and fan-out code as AWS, into dynalite and the s3rver archive, read back with the CLI's `query`.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { defineHandler, type HandlerContext } from '../../lambda/core/define-handler.js';
+import type { HandlerContext } from '../../lambda/core/define-handler.js';
 import { eventIdOf } from '../../lambda/core/event-id.js';
 import { LEGACY_SIGNATURE_HEADER, SIGNATURE_HEADER, sign } from '../../lambda/core/signature.js';
 import type { LocalPipeline } from '../../local/pipeline.js';
 import { runCli } from '../cli/run-cli.js';
-import { startTempPipeline, stopTempPipeline } from '../support/local-pipeline.js';
+import { startRecordingPipeline, stopTempPipeline } from '../support/local-pipeline.js';
 import { SAMPLE_NAMES, sampleBody } from '../support/samples.js';
 
 const SECRET = 'e2e-local-secret';
@@ -20,13 +20,7 @@ const handled: HandlerContext[] = [];
 const accepted = new Map<string, string>();
 
 beforeAll(async () => {
-  ({ dir, pipeline } = await startTempPipeline('e2e-local-', {
-    secret: SECRET,
-    sources: ['partner'],
-    handlers: [defineHandler({ name: 'e2e-recorder', events: ['*'], handle: (_e, ctx) => void handled.push(ctx) })],
-    queue: { batchingWindowMs: 20, visibilityTimeoutMs: 200 },
-    stream: { bufferIntervalMs: 100 },
-  }));
+  ({ dir, pipeline } = await startRecordingPipeline('e2e-local-', { secret: SECRET, handlerName: 'e2e-recorder', handled }));
 });
 
 afterAll(() => stopTempPipeline(pipeline, dir));

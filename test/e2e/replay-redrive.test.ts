@@ -7,12 +7,11 @@ import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { defineHandler, type HandlerContext } from '../../lambda/core/define-handler.js';
 import { eventIdOf } from '../../lambda/core/event-id.js';
-import { SIGNATURE_HEADER, sign } from '../../lambda/core/signature.js';
 import { JournalQueue } from '../../local/journal-queue.js';
 import { localPaths } from '../../local/paths.js';
 import type { LocalPipeline } from '../../local/pipeline.js';
 import { runCli } from '../cli/run-cli.js';
-import { startTempPipeline, stopTempPipeline } from '../support/local-pipeline.js';
+import { postSignedWebhook, startTempPipeline, stopTempPipeline } from '../support/local-pipeline.js';
 import { sampleBody } from '../support/samples.js';
 
 const SECRET = 'replay-redrive-secret';
@@ -35,11 +34,7 @@ function variant(name: string, label: string): string {
 }
 
 async function post(text: string): Promise<void> {
-  const res = await fetch(`${pipeline.url}/webhook`, {
-    method: 'POST',
-    body: text,
-    headers: { 'content-type': 'application/json', [SIGNATURE_HEADER]: sign(text, SECRET) },
-  });
+  const res = await postSignedWebhook(pipeline.url, text, SECRET);
   expect(res.status).toBe(200);
   await res.arrayBuffer();
 }

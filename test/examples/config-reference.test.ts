@@ -15,9 +15,9 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { readEvent } from '../../cli/commands/events.js';
 import { ConfigurationError } from '../../lambda/common/env.js';
 import { eventIdOf } from '../../lambda/core/event-id.js';
-import { SIGNATURE_HEADER, sign } from '../../lambda/core/signature.js';
 import { startLocalPipeline, type LocalPipeline, type LocalPipelineOptions } from '../../local/pipeline.js';
 import { spawnLocalMode } from '../e2e/support/local-state.js';
+import { postSignedWebhook } from '../support/local-pipeline.js';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const BIN = join(ROOT, 'bin', 'socialplus-webhooks.mjs');
@@ -151,11 +151,7 @@ describe('local mode reads handlers from cdk.json', () => {
       'Has anyone tried the new checkout flow?',
       'free crypto here',
     );
-    const res = await fetch(`${pipeline.url}/webhook`, {
-      method: 'POST',
-      body,
-      headers: { 'content-type': 'application/json', [SIGNATURE_HEADER]: sign(body, SECRET) },
-    });
+    const res = await postSignedWebhook(pipeline.url, body, SECRET);
     expect(res.status).toBe(200);
     await pipeline.settle();
     const event = await readEvent(pipeline.dynamodb, pipeline.tableName, eventIdOf(body));

@@ -18,13 +18,12 @@ import {
 } from '../../cli/commands/events.js';
 import { defineHandler } from '../../lambda/core/define-handler.js';
 import { eventIdOf } from '../../lambda/core/event-id.js';
-import { SIGNATURE_HEADER, sign } from '../../lambda/core/signature.js';
 import { readDevInfo } from '../../local/dev-lock.js';
 import { ADMIN_AUTH_HEADER } from '../../local/http-front-door.js';
 import type { LocalPipeline } from '../../local/pipeline.js';
 import { runCli } from '../cli/run-cli.js';
 import { awsError, FakeAwsClient } from '../support/fake-aws-client.js';
-import { startTempPipeline, stopTempPipeline } from '../support/local-pipeline.js';
+import { postSignedWebhook, startTempPipeline, stopTempPipeline } from '../support/local-pipeline.js';
 import { sampleBody } from '../support/samples.js';
 import { withTempDir } from '../support/temp-dir.js';
 
@@ -51,11 +50,8 @@ const SENT = {
 const id = (body: string) => eventIdOf(body);
 
 async function post(body: string): Promise<void> {
-  const res = await fetch(`${pipeline?.url}/webhook`, {
-    method: 'POST',
-    body,
-    headers: { 'content-type': 'application/json', [SIGNATURE_HEADER]: sign(body, SECRET) },
-  });
+  if (pipeline === undefined) throw new Error('local mode is not running');
+  const res = await postSignedWebhook(pipeline.url, body, SECRET);
   expect(res.status).toBe(200);
 }
 

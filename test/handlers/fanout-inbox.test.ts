@@ -39,7 +39,16 @@ const LARGE = JSON.stringify({
 });
 
 /** A fan-out (and a receiver sharing its inbox), with one `*` handler unless told otherwise. */
-function setup(opts: { blobs?: InMemoryBlobStore | null; failFor?: (ctx: HandlerContext) => boolean; queue?: EventQueue; noHandler?: boolean } = {}) {
+function setup(
+  opts: {
+    blobs?: InMemoryBlobStore | null;
+    failFor?: (ctx: HandlerContext) => boolean;
+    queue?: EventQueue;
+    noHandler?: boolean;
+    /** The receiver's deadline for the queue (none unless given). */
+    deadlineMs?: number;
+  } = {},
+) {
   const blobs = opts.blobs === null ? undefined : (opts.blobs ?? new InMemoryBlobStore());
   const calls: Call[] = [];
   const archive = new InMemoryArchiveStream();
@@ -64,10 +73,21 @@ function setup(opts: { blobs?: InMemoryBlobStore | null; failFor?: (ctx: Handler
     secrets: new FakeSecretSource({ default: [SECRET], 'eu-app': [SECRET] }),
     logger: new RecordingLogger(),
     metrics: new RecordingMetrics(),
+    ...(opts.deadlineMs === undefined ? {} : { deadlineMs: opts.deadlineMs }),
   });
   /** Archive lines as rows. */
   const rows = () => archive.lines.map((l) => JSON.parse(l) as Record<string, unknown>);
   return { blobs: blobs as InMemoryBlobStore, calls, archive, store, logger, metrics, fanout, queue, receiver, rows };
+}
+
+/** A queue that takes the message but answers only once the send is aborted (after the receiver's deadline). */
+function lateQueue(): InMemoryQueue {
+  const late = new InMemoryQueue();
+  late.send = async (m, opts) => {
+    late.messages.push(m);
+    return hangUntilAborted(opts?.signal);
+  };
+  return late;
 }
 
 const failures = (ids: string[]) => ({ batchItemFailures: ids.map((itemIdentifier) => ({ itemIdentifier })) });
@@ -203,22 +223,9 @@ describe('spill: the queue fails, S3 notifies the queue, the fan-out picks the e
   });
 
   it('enqueued late AND spilled (the send finished after the deadline): one event, archived and handled once, spill deleted', async () => {
-    // A queue that takes the message but answers only after the deadline has passed.
-    const late = new InMemoryQueue();
-    late.send = async (m, opts) => {
-      late.messages.push(m);
-      return hangUntilAborted(opts?.signal);
-    };
-    const s = setup({ queue: late });
-    const receiver = createReceiverHandler({
-      queue: late,
-      blobs: s.blobs,
-      secrets: new FakeSecretSource({ default: [SECRET] }),
-      logger: new RecordingLogger(),
-      metrics: new RecordingMetrics(),
-      deadlineMs: 20,
-    });
-    expect((await receiver(signedWebhookEvent(FLAG, SECRET))).statusCode).toBe(200);
+    const s = setup({ queue: lateQueue(), deadlineMs: 20 });
+    const late = s.queue;
+    expect((await s.receiver(signedWebhookEvent(FLAG, SECRET))).statusCode).toBe(200);
     const key = spillKey(AT, eventIdOf(FLAG));
     expect(late.messages).toHaveLength(1);
     expect(s.blobs.keys()).toEqual([key]);
@@ -232,22 +239,10 @@ describe('spill: the queue fails, S3 notifies the queue, the fan-out picks the e
   });
 
   it('enqueued late AND spilled, the two copies in separate batches, no handler: archived once, by the first to be stored', async () => {
-    const late = new InMemoryQueue();
-    late.send = async (m, opts) => {
-      late.messages.push(m);
-      return hangUntilAborted(opts?.signal);
-    };
     // No handler: no write follows the archive, so the item keeps naming the copy that archived it.
-    const s = setup({ queue: late, noHandler: true });
-    const receiver = createReceiverHandler({
-      queue: late,
-      blobs: s.blobs,
-      secrets: new FakeSecretSource({ default: [SECRET] }),
-      logger: new RecordingLogger(),
-      metrics: new RecordingMetrics(),
-      deadlineMs: 20,
-    });
-    expect((await receiver(signedWebhookEvent(FLAG, SECRET))).statusCode).toBe(200);
+    const s = setup({ queue: lateQueue(), noHandler: true, deadlineMs: 20 });
+    const late = s.queue;
+    expect((await s.receiver(signedWebhookEvent(FLAG, SECRET))).statusCode).toBe(200);
     const key = spillKey(AT, eventIdOf(FLAG));
     expect(await s.fanout(sqsEvent([s3NotificationRecord(s.blobs.bucket, [key])]))).toEqual(failures([]));
     expect(await s.fanout(sqsEvent([sqsRecord(late.messages[0] as QueueMessage)]))).toEqual(failures([]));

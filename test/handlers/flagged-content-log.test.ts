@@ -3,21 +3,14 @@ import { eventIdOf } from '../../lambda/core/event-id.js';
 import { assertUniqueHandlerNames } from '../../lambda/core/define-handler.js';
 import flaggedContentLog from '../../lambda/fanout/handlers/flagged-content-log.js';
 import { handlers } from '../../lambda/fanout/handlers/index.js';
-import { createFanoutHandler } from '../../lambda/fanout/batch-handler.js';
-import { InMemoryArchiveStream, InMemoryEventStore, RecordingLogger, RecordingMetrics } from '../support/fakes.js';
+import { RecordingLogger } from '../support/fakes.js';
+import { inMemoryFanout } from '../support/in-memory-fanout.js';
 import { sampleBody } from '../support/samples.js';
 import { sqsEventForBodies } from '../support/sqs.js';
 
 function run(bodies: string[]) {
   const logger = new RecordingLogger();
-  const handler = createFanoutHandler({
-    archive: new InMemoryArchiveStream(),
-    store: new InMemoryEventStore(),
-    handlers,
-    logger,
-    metrics: new RecordingMetrics(),
-    eventRetentionDays: 90,
-  });
+  const handler = inMemoryFanout(handlers, logger);
   return { logger, result: handler(sqsEventForBodies(bodies)) };
 }
 

@@ -19,6 +19,7 @@ const AT = new Date(DEFAULT_REQUEST_TIME_EPOCH);
 const BODY = sampleBody('message.didCreate');
 const ID = eventIdOf(BODY);
 
+/** A receiver with an in-memory queue and inbox (`blobs: undefined`: none), for the source `default`. */
 function setup(deps: Partial<ReceiveDeps> = {}) {
   const queue = new InMemoryQueue();
   const blobs = new InMemoryBlobStore();
@@ -95,7 +96,7 @@ describe('receiver: the deadline', () => {
   });
 
   it('without a blob store nothing is gained by abandoning the queue: no deadline unless one is set', async () => {
-    const queue = new InMemoryQueue();
+    const { queue, handler } = setup({ blobs: undefined });
     let resolveSend: () => void = () => undefined;
     queue.send = (m) =>
       new Promise<void>((resolve) => {
@@ -104,12 +105,6 @@ describe('receiver: the deadline', () => {
           resolve();
         };
       });
-    const handler = createReceiverHandler({
-      queue,
-      secrets: new FakeSecretSource({ default: [SECRET] }),
-      logger: new RecordingLogger(),
-      metrics: new RecordingMetrics(),
-    });
     const pending = handler(signedWebhookEvent(BODY, SECRET));
     await new Promise((r) => setTimeout(r, 40));
     resolveSend();
@@ -117,16 +112,8 @@ describe('receiver: the deadline', () => {
   });
 
   it('without a blob store but with a deadline: a slow queue answers 503 in time, logged at ERROR with the event id', async () => {
-    const queue = new InMemoryQueue();
+    const { queue, logger, handler } = setup({ blobs: undefined, deadlineMs: 20 });
     queue.hang = true;
-    const logger = new RecordingLogger();
-    const handler = createReceiverHandler({
-      queue,
-      secrets: new FakeSecretSource({ default: [SECRET] }),
-      logger,
-      metrics: new RecordingMetrics(),
-      deadlineMs: 20,
-    });
     expect(await handler(signedWebhookEvent(BODY, SECRET))).toMatchObject({ statusCode: 503, body: '{"message":"temporarily unavailable"}' });
     expect(logger.at('error')[0]?.fields).toMatchObject({ eventId: ID, error: 'DeadlineExceededError: the queue did not finish within 20 ms' });
   });

@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { SecretNotConfiguredError } from '../../lambda/core/errors.js';
 import { eventIdOf } from '../../lambda/core/event-id.js';
 import { sign, signAs, SIGNATURE_FORMS, SIGNATURE_HEADER } from '../../lambda/core/signature.js';
-import { lowerCaseHeaders, precheckWebhook, SIGNATURE_FORM_METRICS, type WebhookHead } from '../../lambda/core/receive.js';
+import { lowerCaseHeaders, precheckWebhook, SIGNATURE_FORM_METRICS, type ReceiveDeps, type WebhookHead } from '../../lambda/core/receive.js';
 import { StaticSecretSource } from '../../lambda/adapters/static-secret-source.js';
 import { SECRET_PLACEHOLDER } from '../../lambda/core/secret-value.js';
 import type { SecretSource } from '../../lambda/core/ports.js';
@@ -16,11 +16,15 @@ import { SAMPLE_NAMES, sampleBody } from '../support/samples.js';
 const SECRET = 'sp-test-secret-6f1c0d';
 const PREVIOUS = 'sp-previous-secret-91ab';
 
-function setup(secrets: SecretSource = new FakeSecretSource({ default: [SECRET], 'eu-app': [SECRET, PREVIOUS] })) {
+/** A receiver with an in-memory queue; `signatureForms` as the receiver's default unless given. */
+function setup(
+  secrets: SecretSource = new FakeSecretSource({ default: [SECRET], 'eu-app': [SECRET, PREVIOUS] }),
+  extra: Pick<ReceiveDeps, 'signatureForms'> = {},
+) {
   const queue = new InMemoryQueue();
   const logger = new RecordingLogger();
   const metrics = new RecordingMetrics();
-  const handler = createReceiverHandler({ queue, secrets, logger, metrics });
+  const handler = createReceiverHandler({ queue, secrets, logger, metrics, ...extra });
   /** Asserts nothing logged carries the secret or the body (or a recognisable part of it). */
   const assertLogsClean = (body: string) => {
     const text = logger.lines().join('\n');
@@ -48,15 +52,7 @@ describe('receiver: signature forms', () => {
   });
 
   it.each(SIGNATURE_FORMS)('counts each accepted form under its own name: %s', async (form) => {
-    const queue = new InMemoryQueue();
-    const metrics = new RecordingMetrics();
-    const handler = createReceiverHandler({
-      queue,
-      secrets: new FakeSecretSource({ default: [SECRET] }),
-      logger: new RecordingLogger(),
-      metrics,
-      signatureForms: SIGNATURE_FORMS,
-    });
+    const { handler, metrics } = setup(undefined, { signatureForms: SIGNATURE_FORMS });
     const res = await handler(apiGatewayEvent({ body: spaced, headers: { 'x-amity-signature': signAs(spaced, SECRET, form) } }));
     expect(res.statusCode).toBe(200);
     const counted = metrics.calls.filter((c) => c.name.startsWith('SignatureForm')).map((c) => c.name);
@@ -84,15 +80,7 @@ describe('receiver: signature forms', () => {
 
   it('a signature made with another secret fails in every form, even with every form accepted', async () => {
     for (const form of SIGNATURE_FORMS) {
-      const queue = new InMemoryQueue();
-      const logger = new RecordingLogger();
-      const handler = createReceiverHandler({
-        queue,
-        secrets: new FakeSecretSource({ default: [SECRET] }),
-        logger,
-        metrics: new RecordingMetrics(),
-        signatureForms: SIGNATURE_FORMS,
-      });
+      const { handler, queue, logger } = setup(undefined, { signatureForms: SIGNATURE_FORMS });
       const res = await handler(apiGatewayEvent({ body: spaced, headers: { 'x-amity-signature': signAs(spaced, 'another-secret', form) } }));
       expect(res.statusCode, form).toBe(401);
       expect(queue.messages, form).toEqual([]);

@@ -3,7 +3,6 @@
  * real HTTP with a stand-in receiver; the capture format's reader.
  */
 import { chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { APIGatewayProxyResult } from 'aws-lambda';
@@ -22,6 +21,7 @@ import {
   type CaptureFile,
 } from '../../local/capture.js';
 import { startFrontDoor, type FrontDoor, type WebhookExchange } from '../../local/http-front-door.js';
+import { rawRequest as sendRaw, type RawRequestOptions, type RawResponse } from '../support/raw-request.js';
 
 const ADMIN_TOKEN = 'capture-test-admin-token';
 
@@ -61,33 +61,8 @@ async function capturingDoor(
   return { door, writer };
 }
 
-/** A raw HTTP request, so header names' case, order and repeats are exactly what the test says. */
-function rawRequest(
-  url: string,
-  opts: { method?: string; path: string; headers?: Array<[string, string]>; body?: Buffer },
-): Promise<{ status: number; body: string }> {
-  return new Promise((resolve, reject) => {
-    const u = new URL(opts.path, url);
-    const headers: Array<[string, string]> = [['Host', u.host], ...(opts.headers ?? []), ['Content-Length', String(opts.body?.length ?? 0)]];
-    const req = request(
-      {
-        host: u.hostname,
-        port: u.port,
-        path: `${u.pathname}${u.search}`,
-        method: opts.method ?? 'POST',
-        headers: headers.flat() as unknown as Record<string, string>,
-        agent: false,
-      },
-      (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }));
-      },
-    );
-    req.on('error', reject);
-    req.end(opts.body);
-  });
-}
+/** A raw request on a connection of its own (none is left open for the door to wait on). */
+const rawRequest = (url: string, opts: RawRequestOptions): Promise<RawResponse> => sendRaw(url, { ...opts, agent: false });
 
 const files = (dir: string) => readdirSync(dir).sort();
 const readCapture = (file: string) => JSON.parse(readFileSync(file, 'utf8')) as CaptureFile;

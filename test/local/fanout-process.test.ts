@@ -9,9 +9,9 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConfigurationError } from '../../lambda/common/env.js';
 import { eventIdOf } from '../../lambda/core/event-id.js';
-import { SIGNATURE_HEADER, sign } from '../../lambda/core/signature.js';
 import { startLocalPipeline, type LocalPipeline } from '../../local/pipeline.js';
 import { sampleBody } from '../support/samples.js';
+import { postSignedWebhook } from '../support/local-pipeline.js';
 
 const SECRET = 'fanout-process-secret';
 let dir: string;
@@ -42,11 +42,7 @@ function variant(label: string): string {
 }
 
 async function post(body: string): Promise<number> {
-  const res = await fetch(`${pipeline.url}/webhook`, {
-    method: 'POST',
-    body,
-    headers: { 'content-type': 'application/json', [SIGNATURE_HEADER]: sign(body, SECRET) },
-  });
+  const res = await postSignedWebhook(pipeline.url, body, SECRET);
   await res.arrayBuffer();
   return res.status;
 }

@@ -18,6 +18,7 @@ import { RecordingLogger, RecordingMetrics } from '../support/fakes.js';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { rawRequest } from '../support/raw-request.js';
 
 const doors: FrontDoor[] = [];
 afterEach(async () => {
@@ -34,35 +35,6 @@ async function recordingDoor(opts: { maxBodyBytes?: number } = {}) {
     return { statusCode: 200, headers: { 'content-type': 'application/json' }, body: '{}' };
   });
   return { door, events };
-}
-
-/** A raw HTTP request, so headers (case, repeats) and bodies are exactly what the test says. */
-function rawRequest(
-  url: string,
-  opts: { method?: string; path: string; headers?: Array<[string, string]>; body?: Buffer },
-): Promise<{ status: number; headers: Record<string, string | string[] | undefined>; body: string }> {
-  return new Promise((resolve, reject) => {
-    const u = new URL(opts.path, url);
-    const headers: Array<[string, string]> = [['Host', u.host], ...(opts.headers ?? [])];
-    if (!headers.some(([k]) => k.toLowerCase() === 'transfer-encoding')) headers.push(['Content-Length', String(opts.body?.length ?? 0)]);
-    // A flat [name, value, …] array keeps names' case and repeats exactly as given.
-    const req = request(
-      {
-        host: u.hostname,
-        port: u.port,
-        path: `${u.pathname}${u.search}`,
-        method: opts.method ?? 'POST',
-        headers: headers.flat() as unknown as Record<string, string>,
-      },
-      (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString('utf8') }));
-      },
-    );
-    req.on('error', reject);
-    req.end(opts.body);
-  });
 }
 
 describe('local front door (API Gateway stand-in)', () => {

@@ -17,7 +17,6 @@ import { defineHandler } from '../../lambda/core/define-handler.js';
 import { eventIdOf } from '../../lambda/core/event-id.js';
 import { parseS3Notification, spillKey, toBlobMetadata } from '../../lambda/core/inbox.js';
 import type { EventQueue, QueueMessage } from '../../lambda/core/ports.js';
-import { SIGNATURE_HEADER, sign } from '../../lambda/core/signature.js';
 import type { Logger } from '../../lambda/core/telemetry.js';
 import { ensureBucket, localS3Client, startS3rver, type RunningEmulator } from '../../local/emulators.js';
 import { InboxMacBlobStore, loadOrCreateInboxKey } from '../../local/inbox-mac.js';
@@ -25,6 +24,7 @@ import { LOCAL_BUCKET_NAME, localPaths } from '../../local/paths.js';
 import { startLocalPipeline, type LocalPipeline } from '../../local/pipeline.js';
 import { SpillDrain } from '../../local/spill-drain.js';
 import { sampleBody } from '../support/samples.js';
+import { postSignedWebhook } from '../support/local-pipeline.js';
 
 const SECRET = 'spill-secret';
 let dir: string;
@@ -51,11 +51,7 @@ function body(label: string): string {
 }
 
 async function post(p: LocalPipeline, text: string): Promise<number> {
-  const res = await fetch(`${p.url}/webhook`, {
-    method: 'POST',
-    body: text,
-    headers: { 'content-type': 'application/json', [SIGNATURE_HEADER]: sign(text, SECRET) },
-  });
+  const res = await postSignedWebhook(p.url, text, SECRET);
   await res.arrayBuffer();
   return res.status;
 }

@@ -11,6 +11,14 @@ import { apiGatewayEvent } from '../support/api-gateway.js';
 import { s3TestEventRecord, sqsEvent } from '../support/sqs.js';
 import { captureOutput, lambdaContext, metricValues, type CapturedOutput, type EmfBlob } from './capture.js';
 
+/** The configuration each entry point needs to start; nothing here is called (the requests need no AWS call). */
+const RECEIVER_ENV = {
+  QUEUE_URL: 'https://sqs.us-east-1.amazonaws.com/1/q',
+  SOURCE_SECRETS: '{"default":"arn:aws:secretsmanager:us-east-1:1:secret:x"}',
+  ARCHIVE_BUCKET_NAME: 'archive',
+};
+const FANOUT_ENV = { TABLE_NAME: 'events', DELIVERY_STREAM_NAME: 'stream', ARCHIVE_BUCKET_NAME: 'archive' };
+
 describe('Lambda entry points with Powertools telemetry', () => {
   const saved = { ...process.env };
   let out: CapturedOutput;
@@ -27,9 +35,7 @@ describe('Lambda entry points with Powertools telemetry', () => {
   });
 
   it('receiver: an unsigned request is answered 401, logged with the request id and counted', async () => {
-    process.env.QUEUE_URL = 'https://sqs.us-east-1.amazonaws.com/1/q';
-    process.env.SOURCE_SECRETS = '{"default":"arn:aws:secretsmanager:us-east-1:1:secret:x"}';
-    process.env.ARCHIVE_BUCKET_NAME = 'archive';
+    Object.assign(process.env, RECEIVER_ENV);
     const { handler } = await import('../../lambda/receiver/index.js');
     const res = (await handler(
       apiGatewayEvent({ body: '{"event":"message.didCreate"}', requestId: 'apigw-unsigned-1' }),
@@ -55,9 +61,7 @@ describe('Lambda entry points with Powertools telemetry', () => {
   });
 
   it('receiver: LOG_LEVEL=ERROR silences the WARN line, the metrics still flow', async () => {
-    process.env.QUEUE_URL = 'https://sqs.us-east-1.amazonaws.com/1/q';
-    process.env.SOURCE_SECRETS = '{"default":"arn:aws:secretsmanager:us-east-1:1:secret:x"}';
-    process.env.ARCHIVE_BUCKET_NAME = 'archive';
+    Object.assign(process.env, RECEIVER_ENV);
     process.env.LOG_LEVEL = 'ERROR';
     const { handler } = await import('../../lambda/receiver/index.js');
     await handler(apiGatewayEvent({ body: '{}', requestId: 'apigw-unsigned-2' }), lambdaContext('receiver-fn', 'aws-r-2'));
@@ -66,9 +70,7 @@ describe('Lambda entry points with Powertools telemetry', () => {
   });
 
   it('fan-out: an S3 test notification is acknowledged with a Powertools line and its metrics (tracing is off outside Lambda)', async () => {
-    process.env.TABLE_NAME = 'events';
-    process.env.DELIVERY_STREAM_NAME = 'stream';
-    process.env.ARCHIVE_BUCKET_NAME = 'archive';
+    Object.assign(process.env, FANOUT_ENV);
     const { handler } = await import('../../lambda/fanout/index.js');
     const res = (await handler(
       sqsEvent([s3TestEventRecord('archive', { messageId: 'm-test-1' })]),

@@ -57,126 +57,111 @@ function envelope<D extends z.ZodType>(data: D) {
   });
 }
 
+/** The ordinary envelope whose `data` is a loose object with these fields (unknown ones pass through). */
+function objectEnvelope<F extends z.ZodRawShape>(fields: F) {
+  return envelope(z.looseObject(fields));
+}
+
 /** §5.1 `channel.*`: `channel[]` plus who joined, left, was added, removed or banned, and by whom. */
-export const ChannelEventSchema = envelope(
-  z.looseObject({
-    channel: entities(ChannelSchema),
-    users: entities(UserSchema),
-    userIds: strings,
-    /** Who updated (didUpdate, didUpdateMeta). */
-    userId: str,
-    adderId: str,
-    removerId: str,
-    /** Who banned (didBan). */
-    actorId: str,
-  }),
-);
+export const ChannelEventSchema = objectEnvelope({
+  channel: entities(ChannelSchema),
+  users: entities(UserSchema),
+  userIds: strings,
+  /** Who updated (didUpdate, didUpdateMeta). */
+  userId: str,
+  adderId: str,
+  removerId: str,
+  /** Who banned (didBan). */
+  actorId: str,
+});
 
 /**
  * §5.2 / §5.3 `message.*`: `messages[]` (v3 or v5 items, see {@link MessageSchema}), `users[]`,
  * `files[]`; the v5 shape adds `messageFeeds[]` and `reactions[]`; reaction events add `reactor`.
  */
-export const MessageEventSchema = envelope(
-  z.looseObject({
-    messages: entities(MessageSchema),
-    users: entities(UserSchema),
-    files: entities(FileSchema),
-    messageFeeds: entities(MessageFeedSchema),
-    reactions: entities(ReactionSchema),
-    reactor: opt(ReactorSchema),
-  }),
-);
+export const MessageEventSchema = objectEnvelope({
+  messages: entities(MessageSchema),
+  users: entities(UserSchema),
+  files: entities(FileSchema),
+  messageFeeds: entities(MessageFeedSchema),
+  reactions: entities(ReactionSchema),
+  reactor: opt(ReactorSchema),
+});
 
 /** §5.4 `moderation.didBan`: a message with a blacklisted word; `userId` is the sender. */
-export const ModerationEventSchema = envelope(
-  z.looseObject({
-    channel: entities(ChannelSchema),
-    users: entities(UserSchema),
-    userId: str,
-  }),
-);
+export const ModerationEventSchema = objectEnvelope({
+  channel: entities(ChannelSchema),
+  users: entities(UserSchema),
+  userId: str,
+});
 
 /** §5.5 `post.*`; flag events add `flaggedUserId`, reaction events `reactor`. */
-export const PostEventSchema = envelope(
-  z.looseObject({
-    posts: entities(PostSchema),
-    postChildren: entities(PostSchema),
-    comments: entities(CommentSchema),
-    users: entities(UserSchema),
-    files: entities(FileSchema),
-    communities: entities(CommunitySchema),
-    communityUsers: entities(CommunityUserSchema),
-    categories: entities(CategorySchema),
-    feeds: entities(FeedSchema),
-    videoStreamings: entities(VideoStreamingSchema),
-    flaggedUserId: str,
-    reactor: opt(ReactorSchema),
-  }),
-);
+export const PostEventSchema = objectEnvelope({
+  posts: entities(PostSchema),
+  postChildren: entities(PostSchema),
+  comments: entities(CommentSchema),
+  users: entities(UserSchema),
+  files: entities(FileSchema),
+  communities: entities(CommunitySchema),
+  communityUsers: entities(CommunityUserSchema),
+  categories: entities(CategorySchema),
+  feeds: entities(FeedSchema),
+  videoStreamings: entities(VideoStreamingSchema),
+  flaggedUserId: str,
+  reactor: opt(ReactorSchema),
+});
 
 /** §5.6 `comment.*`; flag events add `flaggedUserId`, reaction events `reactor`. */
-export const CommentEventSchema = envelope(
-  z.looseObject({
-    comments: entities(CommentSchema),
-    commentChildren: entities(CommentSchema),
-    communityUsers: entities(CommunityUserSchema),
-    users: entities(UserSchema),
-    files: entities(FileSchema),
-    flaggedUserId: str,
-    reactor: opt(ReactorSchema),
-  }),
-);
+export const CommentEventSchema = objectEnvelope({
+  comments: entities(CommentSchema),
+  commentChildren: entities(CommentSchema),
+  communityUsers: entities(CommunityUserSchema),
+  users: entities(UserSchema),
+  files: entities(FileSchema),
+  flaggedUserId: str,
+  reactor: opt(ReactorSchema),
+});
 
 /** §5.7 `community.*`, `communityJoinRequest.*`, `communityMemberInvitation.*`. */
-export const CommunityEventSchema = envelope(
-  z.looseObject({
-    communities: entities(CommunitySchema),
-    communityUsers: entities(CommunityUserSchema),
-    files: entities(FileSchema),
-    users: entities(UserSchema),
-    categories: entities(CategorySchema),
-    feeds: entities(FeedSchema),
-  }),
-);
+export const CommunityEventSchema = objectEnvelope({
+  communities: entities(CommunitySchema),
+  communityUsers: entities(CommunityUserSchema),
+  files: entities(FileSchema),
+  users: entities(UserSchema),
+  categories: entities(CategorySchema),
+  feeds: entities(FeedSchema),
+});
 
 /** §5.8 `poll.*`. */
-export const PollEventSchema = envelope(
-  z.looseObject({
-    polls: entities(PollSchema),
-    users: entities(UserSchema),
-  }),
-);
+export const PollEventSchema = objectEnvelope({
+  polls: entities(PollSchema),
+  users: entities(UserSchema),
+});
 
 /**
  * §5.8 `follow.*` and the follow-shaped `user.didBlock` / `user.didUnblock`: flat `data`.
  * `status` is accepted (didCreate, didAcceptRequest), pending (didRequest) or none (the rest).
  */
-export const FollowEventSchema = envelope(
-  z.looseObject({
-    from: str,
-    to: str,
-    status: str,
-    createdAt: str,
-    updatedAt: str,
-  }),
-);
+export const FollowEventSchema = objectEnvelope({
+  from: str,
+  to: str,
+  status: str,
+  createdAt: str,
+  updatedAt: str,
+});
 
 /** §5.9 `user.*`: `users[]` (UserV3) and `files[]`. */
-export const UserEventSchema = envelope(
-  z.looseObject({
-    users: entities(UserSchema),
-    files: entities(FileSchema),
-  }),
-);
+export const UserEventSchema = objectEnvelope({
+  users: entities(UserSchema),
+  files: entities(FileSchema),
+});
 
 /** §5.10 `video-streaming.*`. */
-export const VideoStreamingEventSchema = envelope(
-  z.looseObject({
-    videoStreamings: entities(VideoStreamingSchema),
-    users: entities(UserSchema),
-    files: entities(FileSchema),
-  }),
-);
+export const VideoStreamingEventSchema = objectEnvelope({
+  videoStreamings: entities(VideoStreamingSchema),
+  users: entities(UserSchema),
+  files: entities(FileSchema),
+});
 
 /** §5.12 `tag.*`: `data` is one Tag object (the envelope is not given in the sources; assumed ordinary). */
 export const TagEventSchema = envelope(TagSchema);
