@@ -6,6 +6,8 @@ import { DEFAULT_SOURCE } from '../lambda/core/receive.js';
 import { handlerResourceNeeds, handlersConfigValue, retryWindowSeconds, sourceIdPart, type WebhooksConfig } from './config.js';
 import { WebhookApi } from './constructs/api.js';
 import { ArchiveCatalog } from './constructs/archive-catalog.js';
+import { DataKey } from './constructs/data-key.js';
+import { TraceSampling } from './constructs/trace-sampling.js';
 import { EventArchive } from './constructs/archive.js';
 import { EventTable } from './constructs/event-store.js';
 import { FanoutFunction } from './constructs/fanout-function.js';
@@ -67,6 +69,10 @@ export class SocialPlusWebhooksStack extends Stack {
   readonly monitoring: WebhooksMonitoring;
   /** The role replay --aws and redrive --aws assume to send to the queue. */
   readonly operator: OperatorRole;
+  /** The customer-managed key of the log groups and Athena's results (`customerManagedKeys`). */
+  readonly dataKey?: DataKey;
+  /** The X-Ray sampling rule of the webhook stage (`tracingSampleRate`), when tracing is on. */
+  readonly traceSampling?: TraceSampling;
 
   constructor(scope: Construct, id: string, props: SocialPlusWebhooksStackProps) {
     super(scope, id, {
@@ -78,6 +84,11 @@ export class SocialPlusWebhooksStack extends Stack {
     const logRetention = c.logRetentionDays as logs.RetentionDays;
     const fanoutTimeout = Duration.seconds(c.fanoutTimeoutSeconds);
 
+    // customerManagedKeys (the hardened profile): one key for every log group and Athena's results.
+    this.dataKey = c.customerManagedKeys ? new DataKey(this, 'DataKey') : undefined;
+    const logEncryptionKey = this.dataKey?.key;
+    const systemLogLevel = c.lambdaSystemLogLevel;
+
     this.secrets = new WebhookSecrets(this, 'Secrets', { sources: c.sources });
     this.queue = new WebhookQueue(this, 'Queue', { consumerTimeout: fanoutTimeout, maxReceiveCount: c.maxReceiveCount });
     this.eventStore = new EventTable(this, 'EventStore', { deletionProtection: c.eventTableDeletionProtection });
@@ -86,6 +97,7 @@ export class SocialPlusWebhooksStack extends Stack {
       bufferInterval: Duration.seconds(c.archiveBufferSeconds),
       bufferSize: Size.mebibytes(c.archiveBufferMiB),
       logRetention,
+      logEncryptionKey,
       // Past the time the spill's notification (or its copy in the DLQ) can still be waiting.
       spillExpiration: Duration.days(this.queue.retentionPeriod.toDays() + SPILL_REDRIVE_MARGIN_DAYS),
     });
@@ -93,6 +105,7 @@ export class SocialPlusWebhooksStack extends Stack {
     this.catalog = new ArchiveCatalog(this, 'ArchiveCatalog', {
       bucketName: this.archive.bucketName,
       scanLimit: Size.gibibytes(c.athenaScanLimitGiB),
+      resultsKey: this.dataKey?.key,
     });
 
     this.handlerResources = new HandlerResources(this, 'Handlers', {
@@ -106,8 +119,11 @@ export class SocialPlusWebhooksStack extends Stack {
       inbox: this.archive.inbox,
       deadline: Duration.millis(c.receiverDeadlineMs),
       signatureForms: c.signatureForms,
+      memorySize: c.receiverMemoryMiB,
       logLevel: c.logLevel,
       logRetention,
+      logEncryptionKey,
+      systemLogLevel,
       tracing: c.tracing,
       metricsNamespace: c.metricsNamespace,
     });
@@ -123,7 +139,10 @@ export class SocialPlusWebhooksStack extends Stack {
       timeout: fanoutTimeout,
       logLevel: c.logLevel,
       logRetention,
-      tracing: c.tracing,
+      logEncryptionKey,
+      systemLogLevel,
+      tracing: c.tracing && c.fanoutTracing,
+
       metricsNamespace: c.metricsNamespace,
       handlers: {
         config: handlersConfigValue(c.handlers, c.fanoutTimeoutSeconds),
@@ -144,9 +163,20 @@ export class SocialPlusWebhooksStack extends Stack {
       throttlingRateLimit: c.apiRateLimit,
       throttlingBurstLimit: c.apiBurstLimit,
       logRetention,
+      logEncryptionKey,
+      systemLogLevel,
       tracing: c.tracing,
       logLevel: c.logLevel,
+      detailedMetrics: c.apiDetailedMetrics,
+      executionLogging: c.apiExecutionLogging,
     });
+    if (c.tracing) {
+      this.traceSampling = new TraceSampling(this, 'TraceSampling', {
+        apiName: this.api.restApiName,
+        stageName: c.apiStageName,
+        fixedRate: c.tracingSampleRate,
+      });
+    }
     const extraIpv6 = c.allowedCidrs.filter((cidr) => cidr.includes(':'));
     const ipv4 = [...new Set([...socialPlusWebhookCidrs(c.sources.map((s) => s.region)), ...c.allowedCidrs.filter((cidr) => !cidr.includes(':'))])];
     this.firewall = new WebhookFirewall(this, 'Firewall', { api: this.api, ipv4Cidrs: ipv4, ipv6Cidrs: extraIpv6 });
@@ -161,6 +191,7 @@ export class SocialPlusWebhooksStack extends Stack {
       firewall: this.firewall,
       alarmEmail: c.alarmEmail,
       metricsNamespace: c.metricsNamespace,
+      dashboard: c.dashboard,
       maxMessageAge: maxHealthyMessageAge(c),
       // Firehose waits up to its buffering interval before writing; three intervals is stuck.
       maxArchiveFreshness: Duration.seconds(Math.max(15 * 60, 3 * c.archiveBufferSeconds)),
@@ -202,8 +233,6 @@ export class SocialPlusWebhooksStack extends Stack {
       [o.glueDatabase]: [this.catalog.databaseName, 'Glue database holding the events table'],
       [o.athenaWorkGroup]: [this.catalog.workGroupName, 'Athena workgroup with the saved queries'],
       [o.alarmTopicArn]: [this.monitoring.topicArn, 'SNS topic every alarm notifies (subscribe e-mail, chat or paging here)'],
-      [o.dashboardName]: [this.monitoring.dashboardName, 'CloudWatch dashboard following events end to end'],
-      [o.dashboardUrl]: [this.monitoring.dashboardUrl, 'Console address of the dashboard'],
       [o.receiverLogGroup]: [this.receiver.logGroupName, 'Receiver logs (structured JSON: level, message, eventId, source, reason)'],
       [o.fanoutLogGroup]: [this.fanout.logGroupName, 'Fan-out logs (structured JSON: level, message, eventId, source, handler)'],
       [o.webAclName]: [this.firewall.webAclName, 'WAF web ACL in front of the API (its sampled requests show what it blocked)'],
@@ -217,6 +246,11 @@ export class SocialPlusWebhooksStack extends Stack {
       ],
       [o.apiAccessLogGroup]: [this.api.accessLogGroupName, 'API access logs (one JSON line per request: status, sourceIp, wafResponseCode, latency)'],
     };
+    const { dashboardName, dashboardUrl } = this.monitoring;
+    if (dashboardName !== undefined && dashboardUrl !== undefined) {
+      outputs[o.dashboardName] = [dashboardName, 'CloudWatch dashboard following events end to end'];
+      outputs[o.dashboardUrl] = [dashboardUrl, 'Console address of the dashboard'];
+    }
     const { stateTableName, eventBusName, eventBusArn, socialPlusSecretArn } = this.handlerResources;
     if (stateTableName !== undefined)
       outputs[o.handlerStateTable] = [stateTableName, 'DynamoDB table of the example handlers (auto-moderation flags and bans, daily counters)'];

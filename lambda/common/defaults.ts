@@ -64,3 +64,43 @@ export const DEFAULT_LOG_LEVEL: LogLevel = 'INFO';
 
 /** X-Ray tracing of the API stage and both functions: on, for the trace map the runbook uses to find slow calls. */
 export const DEFAULT_TRACING = true;
+
+/**
+ * X-Ray's share of webhook requests traced (0–1): a sampling rule for the API stage with this fixed
+ * rate and no per-second reservoir. X-Ray's default rule traces the first request of every second,
+ * which at quiet traffic is every request ($5 per million traces, twice per event); 1 % still
+ * shows the trace map, at cents per million.
+ */
+export const DEFAULT_TRACING_SAMPLE_RATE = 0.01;
+
+/**
+ * X-Ray tracing of the fan-out: off. Lambda starts a trace of its own for each SQS-triggered
+ * invocation and samples it at a fixed rate no sampling rule changes (1 a second and 5 % of the
+ * rest), so at quiet traffic every invocation is traced ($5 per million); the receiver's traces,
+ * the fan-out's logs by eventId and its metrics remain.
+ */
+export const DEFAULT_FANOUT_TRACING = false;
+
+/** What Lambda's advanced logging keeps of its own platform lines (START, END, REPORT are INFO). */
+export type LambdaSystemLogLevel = 'DEBUG' | 'INFO' | 'WARN';
+
+/** Lambda's own lines at WARN: no START/END/REPORT per invocation (paid per event at quiet traffic); errors and timeouts stay. */
+export const DEFAULT_LAMBDA_SYSTEM_LOG_LEVEL: LambdaSystemLogLevel = 'WARN';
+
+/** API Gateway's per-method metrics (`MetricsEnabled`): off; the stage's own metrics, which the alarms read, stay. */
+export const DEFAULT_API_DETAILED_METRICS = false;
+
+/** API Gateway execution logging of the stage (`LoggingLevel`): what it logs of each request it handles. */
+export type ApiExecutionLogging = 'OFF' | 'ERROR' | 'INFO';
+
+/** API Gateway execution logging: off; the access log records every request. */
+export const DEFAULT_API_EXECUTION_LOGGING: ApiExecutionLogging = 'OFF';
+
+/** The CloudWatch dashboard ($3 a month beyond an account's first three): off; the alarms stay. */
+export const DEFAULT_DASHBOARD = false;
+
+/** Customer-managed KMS keys for the log groups and Athena's query results: off (AWS-managed encryption). */
+export const DEFAULT_CUSTOMER_MANAGED_KEYS = false;
+
+/** The receiver's memory (MiB): Lambda gives CPU in proportion, and the cold start's imports are CPU-bound. */
+export const DEFAULT_RECEIVER_MEMORY_MIB = 1024;

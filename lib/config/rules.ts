@@ -1,15 +1,19 @@
 /** How each configuration key is read: {@link RULES}, and the rules of the keys with a check of their own. */
+import type { ApiExecutionLogging, LambdaSystemLogLevel } from '../../lambda/common/defaults.js';
 import type { LogLevel } from '../../lambda/common/logger.js';
 import { SIGNATURE_FORMS, type SignatureForm } from '../../lambda/core/signature.js';
 import { STACK_NAME_PATTERN } from '../stack-name.js';
 import type { ConfigKey } from './defaults.js';
 import { readHandlers } from './handlers.js';
+import { PROFILES } from './profiles.js';
 import { LOG_RETENTION_DAYS, RECEIVER_DEADLINE_MS_RANGE } from './limits.js';
 import { checkSecretArn, readInteger, readList, show } from './problems.js';
 import { boolean, earlier, integer, oneOf, type Field, type Rule } from './rule.js';
 import { readCidrs, readSources } from './sources.js';
 
 const LOG_LEVELS: readonly LogLevel[] = ['DEBUG', 'INFO', 'WARN', 'ERROR'];
+const LAMBDA_SYSTEM_LOG_LEVELS: readonly LambdaSystemLogLevel[] = ['DEBUG', 'INFO', 'WARN'];
+const API_EXECUTION_LOGGING: readonly ApiExecutionLogging[] = ['OFF', 'ERROR', 'INFO'];
 const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
 const STAGE_NAME = /^[A-Za-z0-9_]{1,128}$/;
 
@@ -61,6 +65,17 @@ function readStackName(f: Field<'stackName'>): string {
     return f.fallback;
   }
   return f.raw;
+}
+
+/** `tracingSampleRate`: a share of requests above 0 and at most 1 (as a number or, from `-c`, a string). */
+function readSampleRate(f: Field<'tracingSampleRate'>): number {
+  if (f.raw === undefined) return f.fallback;
+  const rate = typeof f.raw === 'number' ? f.raw : typeof f.raw === 'string' && f.raw.trim() !== '' ? Number(f.raw) : NaN;
+  if (Number.isFinite(rate) && rate > 0 && rate <= 1) return rate;
+  f.problems.add(
+    `tracingSampleRate: ${show(f.raw)} is not a share of requests above 0 and at most 1 (e.g. 0.01 traces 1 %); tracing=false turns X-Ray off`,
+  );
+  return f.fallback;
 }
 
 /** `maxReceiveCount`: 2–1000; 1 is refused with its own reason. */
@@ -131,6 +146,7 @@ function readApiSecretArn(f: Field<'socialPlusApiSecretArn'>): string | undefine
  * `sources`) comes after it.
  */
 export const RULES: { readonly [K in ConfigKey]: Rule<K> } = {
+  profile: oneOf(PROFILES),
   sources: readSources,
   allowedCidrs: readCidrs,
   fanoutBatchSize: integer(1, 10_000),
@@ -153,6 +169,16 @@ export const RULES: { readonly [K in ConfigKey]: Rule<K> } = {
   alarmEmail: readAlarmEmail,
   receiverDeadlineMs: integer(RECEIVER_DEADLINE_MS_RANGE.min, RECEIVER_DEADLINE_MS_RANGE.max),
   tracing: boolean('true traces the API stage and both functions with X-Ray; false turns X-Ray off'),
+  tracingSampleRate: readSampleRate,
+  fanoutTracing: boolean('true traces the fan-out with X-Ray too (when tracing is true); false traces the API and the receiver only'),
+  lambdaSystemLogLevel: oneOf(LAMBDA_SYSTEM_LOG_LEVELS),
+  apiDetailedMetrics: boolean("true publishes API Gateway's per-method metrics; false keeps the stage's metrics only"),
+  apiExecutionLogging: oneOf(API_EXECUTION_LOGGING),
+  dashboard: boolean('true creates the CloudWatch dashboard; false leaves it out (the alarms stay)'),
+  customerManagedKeys: boolean(
+    "true encrypts the log groups and Athena's results with a customer-managed KMS key; false uses AWS-managed encryption",
+  ),
+  receiverMemoryMiB: integer(128, 10_240),
   signatureForms: readSignatureForms,
   metricsNamespace: readMetricsNamespace,
   handlers: readHandlers,

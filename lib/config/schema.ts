@@ -1,8 +1,10 @@
 /** The configuration's types: what `buildConfig` returns and the stack's constructs read. */
+import type { ApiExecutionLogging, LambdaSystemLogLevel } from '../../lambda/common/defaults.js';
 import type { LogLevel } from '../../lambda/common/logger.js';
 import type { SignatureForm } from '../../lambda/core/signature.js';
 import type { HandlersConfig } from '../../lambda/fanout/handlers/config.js';
 import type { SocialPlusRegion } from '../socialplus-ips.js';
+import type { Profile } from './profiles.js';
 
 /** One Social Plus webhook registration: a URL path, the region it is sent from, its secret. */
 export interface WebhookSourceConfig {
@@ -16,6 +18,8 @@ export interface WebhookSourceConfig {
 
 /** The validated configuration. */
 export interface WebhooksConfig {
+  /** Which defaults the other keys take (lib/config/profiles.ts); a key set in the context wins. */
+  readonly profile: Profile;
   /**
    * The CloudFormation stack's name: two deployments in one account and region (staging and
    * production) differ by it. Resource names derived from it (API, Athena workgroup, Glue database,
@@ -67,6 +71,22 @@ export interface WebhooksConfig {
   readonly receiverDeadlineMs: number;
   /** X-Ray tracing of the API stage and both functions. */
   readonly tracing: boolean;
+  /** The share of webhook requests X-Ray traces (an X-Ray sampling rule for the stage); the fan-out follows the receiver's decision. */
+  readonly tracingSampleRate: number;
+  /** X-Ray tracing of the fan-out function too (with `tracing`); Lambda samples its invocations at its own fixed rate. */
+  readonly fanoutTracing: boolean;
+  /** Lambda's advanced logging: which of its own platform lines both functions keep (JSON log format). */
+  readonly lambdaSystemLogLevel: LambdaSystemLogLevel;
+  /** API Gateway's per-method metrics on the stage. */
+  readonly apiDetailedMetrics: boolean;
+  /** API Gateway execution logging on the stage. */
+  readonly apiExecutionLogging: ApiExecutionLogging;
+  /** The CloudWatch dashboard. */
+  readonly dashboard: boolean;
+  /** Customer-managed KMS keys (one key, rotated yearly) for the log groups and Athena's query results. */
+  readonly customerManagedKeys: boolean;
+  /** The receiver function's memory (MiB). */
+  readonly receiverMemoryMiB: number;
   /**
    * The forms of `x-amity-signature` the receiver accepts (README, "Signature forms"): the MAC of
    * the exact bytes in base64 and hex by default; `json-base64` and `json-hex` (a MAC of the body's

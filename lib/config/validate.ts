@@ -2,11 +2,12 @@
  * Builds the configuration from CDK context: every key through its rule (`RULES`), then the checks
  * across keys, then one {@link ConfigError} listing every problem, or the validated configuration.
  */
-import { CONFIG_DEFAULTS, CONFIG_KEYS, type ConfigKey } from './defaults.js';
+import { CONFIG_DEFAULTS, CONFIG_KEYS, type ConfigDefaults, type ConfigKey } from './defaults.js';
 import { retryWindowSeconds } from './derive.js';
 import { QUEUE_RETENTION_SECONDS, VISIBILITY_TIMEOUT_FACTOR } from './limits.js';
 import { ConfigError, Problems } from './problems.js';
 import type { ReadSoFar } from './rule.js';
+import { DEFAULT_PROFILE, PROFILE_DEFAULTS, type Profile } from './profiles.js';
 import { RULES } from './rules.js';
 import type { WebhooksConfig } from './schema.js';
 import { checkUnknownKeys } from './unknown-keys.js';
@@ -20,14 +21,21 @@ export function buildConfig(context: Readonly<Record<string, unknown>>): Webhook
   checkUnknownKeys(problems, context);
   const read: ReadSoFar = {};
   const apply = <K extends ConfigKey>(key: K): void => {
-    read[key] = RULES[key]({ key, raw: context[key], fallback: CONFIG_DEFAULTS[key], read, problems });
+    read[key] = RULES[key]({ key, raw: context[key], fallback: defaultOf(key, read.profile), read, problems });
   };
+  // The profile first: it chooses the other keys' defaults.
   for (const key of Object.keys(RULES) as ConfigKey[]) apply(key);
   // Every rule has run; the keys in documentation order.
   const config = Object.fromEntries(CONFIG_KEYS.map((key) => [key, read[key]])) as unknown as WebhooksConfig;
   checkRetryWindow(problems, config);
   if (problems.count > 0) throw new ConfigError(problems.lines);
   return config;
+}
+
+/** A key's default under `profile` (lib/config/profiles.ts), else its `CONFIG_DEFAULTS` value. */
+function defaultOf<K extends ConfigKey>(key: K, profile: Profile | undefined): ConfigDefaults[K] {
+  const chosen = (PROFILE_DEFAULTS[profile ?? DEFAULT_PROFILE] as Partial<ConfigDefaults>)[key];
+  return chosen !== undefined ? (chosen as ConfigDefaults[K]) : CONFIG_DEFAULTS[key];
 }
 
 /**

@@ -1,6 +1,8 @@
 import { Arn, CustomResource, Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
+import type * as kms from 'aws-cdk-lib/aws-kms';
 import type * as logs from 'aws-cdk-lib/aws-logs';
+import type { LambdaSystemLogLevel } from '../../lambda/common/defaults.js';
 import { Construct } from 'constructs';
 import type { LogLevel } from '../../lambda/common/logger.js';
 import { WebhooksFunction } from './node-function.js';
@@ -12,6 +14,10 @@ export const PUSH_TO_CLOUDWATCH_LOGS_POLICY = 'service-role/AmazonAPIGatewayPush
 export interface ApiGatewayAccountCloudWatchRoleProps {
   readonly logLevel: LogLevel;
   readonly logRetention: logs.RetentionDays;
+  /** @default - CloudWatch Logs' own encryption */
+  readonly logEncryptionKey?: kms.IKey;
+  /** @default DEFAULT_LAMBDA_SYSTEM_LOG_LEVEL */
+  readonly systemLogLevel?: LambdaSystemLogLevel;
   /** @default true */
   readonly tracing?: boolean;
 }
@@ -62,6 +68,8 @@ export class ApiGatewayAccountCloudWatchRole extends Construct {
       timeout: Duration.minutes(3),
       logLevel: props.logLevel,
       logRetention: props.logRetention,
+      logEncryptionKey: props.logEncryptionKey,
+      systemLogLevel: props.systemLogLevel,
       invocation: 'CloudFormation',
       deadLetterReason:
         "CloudFormation invokes this custom resource function, at deploy time only, and waits for the answer it sends to the request's " +

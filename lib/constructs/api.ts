@@ -1,5 +1,6 @@
-import { RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import { Stack, Validations } from 'aws-cdk-lib';
 import * as apigateway from 'aws-cdk-lib/aws-apigateway';
+import type * as kms from 'aws-cdk-lib/aws-kms';
 import type * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
@@ -8,8 +9,18 @@ import { Construct } from 'constructs';
 import type { LogLevel } from '../../lambda/common/logger.js';
 import { API_ACCOUNT_DEFAULT_THROTTLE } from '../config.js';
 import { ApiGatewayAccountCloudWatchRole } from './api-account-role.js';
+import { stackLogGroup } from './log-group.js';
 import type { IGuardedApi } from './firewall.js';
-import { DEFAULT_API_STAGE_NAME, DEFAULT_LOG_LEVEL, DEFAULT_LOG_RETENTION_DAYS, DEFAULT_TRACING } from '../../lambda/common/defaults.js';
+import {
+  DEFAULT_API_DETAILED_METRICS,
+  DEFAULT_API_EXECUTION_LOGGING,
+  DEFAULT_API_STAGE_NAME,
+  DEFAULT_LOG_LEVEL,
+  DEFAULT_LOG_RETENTION_DAYS,
+  DEFAULT_TRACING,
+  type ApiExecutionLogging,
+  type LambdaSystemLogLevel,
+} from '../../lambda/common/defaults.js';
 
 /** The webhook path; `POST /webhook` serves the source named `default`. */
 export const WEBHOOK_PATH = 'webhook';
@@ -90,6 +101,27 @@ export interface WebhookApiProps {
    * @default DEFAULT_LOG_LEVEL
    */
   readonly logLevel?: LogLevel;
+  /**
+   * Which of Lambda's own lines the account-setup function logs.
+   * @default DEFAULT_LAMBDA_SYSTEM_LOG_LEVEL
+   */
+  readonly systemLogLevel?: LambdaSystemLogLevel;
+  /**
+   * The key encrypting the log groups (access log, execution log, the account-setup function's).
+   * @default - CloudWatch Logs' own encryption
+   */
+  readonly logEncryptionKey?: kms.IKey;
+  /**
+   * API Gateway's per-method metrics (`MetricsEnabled`); the stage's own metrics are published either way.
+   * @default DEFAULT_API_DETAILED_METRICS (false)
+   */
+  readonly detailedMetrics?: boolean;
+  /**
+   * Execution logging: `OFF`, or the level API Gateway logs each request at, into a log group the
+   * stack creates with the name API Gateway writes to (so it gets the retention and key).
+   * @default DEFAULT_API_EXECUTION_LOGGING ('OFF')
+   */
+  readonly executionLogging?: ApiExecutionLogging;
 }
 
 /**
@@ -105,15 +137,17 @@ export class WebhookApi extends Construct implements IApiMetrics, IGuardedApi {
   readonly stage: apigateway.Stage;
   /** The access log group. */
   readonly accessLogGroup: logs.LogGroup;
+  /** The execution log group, when execution logging is on. */
+  readonly executionLogGroup?: logs.LogGroup;
   /** Makes sure the account has the CloudWatch Logs role the stage's logging needs. */
   readonly accountRole: ApiGatewayAccountCloudWatchRole;
 
   constructor(scope: Construct, id: string, props: WebhookApiProps) {
     super(scope, id);
-    this.accessLogGroup = new logs.LogGroup(this, 'AccessLogs', {
-      retention: props.logRetention ?? (DEFAULT_LOG_RETENTION_DAYS as logs.RetentionDays),
-      removalPolicy: RemovalPolicy.DESTROY,
-    });
+    const logRetention = props.logRetention ?? (DEFAULT_LOG_RETENTION_DAYS as logs.RetentionDays);
+    const executionLogging = props.executionLogging ?? DEFAULT_API_EXECUTION_LOGGING;
+    const stageName = props.stageName ?? DEFAULT_API_STAGE_NAME;
+    this.accessLogGroup = stackLogGroup(this, 'AccessLogs', { retention: logRetention, encryptionKey: props.logEncryptionKey });
     this.api = new apigateway.RestApi(this, 'RestApi', {
       // API Gateway publishes its metrics under the API's name (dimension ApiName), not its id: the
       // construct id 'RestApi' would merge the metrics of every copy of this stack in the account.
@@ -124,24 +158,37 @@ export class WebhookApi extends Construct implements IApiMetrics, IGuardedApi {
       cloudWatchRole: false,
       deploy: true,
       deployOptions: {
-        stageName: props.stageName ?? DEFAULT_API_STAGE_NAME,
+        stageName,
         throttlingRateLimit: props.throttlingRateLimit ?? API_ACCOUNT_DEFAULT_THROTTLE.rateLimit,
         throttlingBurstLimit: props.throttlingBurstLimit ?? API_ACCOUNT_DEFAULT_THROTTLE.burstLimit,
         accessLogDestination: new apigateway.LogGroupLogDestination(this.accessLogGroup),
         accessLogFormat: apigateway.AccessLogFormat.custom(JSON.stringify(ACCESS_LOG_FORMAT)),
         tracingEnabled: props.tracing ?? DEFAULT_TRACING,
-        metricsEnabled: true,
+        metricsEnabled: props.detailedMetrics ?? DEFAULT_API_DETAILED_METRICS,
         dataTraceEnabled: false,
+        ...(executionLogging === 'OFF' ? {} : { loggingLevel: apigateway.MethodLoggingLevel[executionLogging] }),
       },
     });
     this.stage = this.api.deploymentStage;
     // A stage that writes logs needs the account's API Gateway CloudWatch role: ensured first.
     this.accountRole = new ApiGatewayAccountCloudWatchRole(this, 'AccountCloudWatchRole', {
       logLevel: props.logLevel ?? DEFAULT_LOG_LEVEL,
-      logRetention: props.logRetention ?? (DEFAULT_LOG_RETENTION_DAYS as logs.RetentionDays),
+      logRetention,
+      logEncryptionKey: props.logEncryptionKey,
+      systemLogLevel: props.systemLogLevel,
       tracing: props.tracing,
     });
     this.stage.node.addDependency(this.accountRole.resource);
+    if (executionLogging !== 'OFF') {
+      // API Gateway would create this group itself, outside the stack, never expiring and
+      // unencrypted; created first under the name it writes to, it has the stack's retention and key.
+      this.executionLogGroup = stackLogGroup(this, 'ExecutionLogs', {
+        logGroupName: `API-Gateway-Execution-Logs_${this.api.restApiId}/${stageName}`,
+        retention: logRetention,
+        encryptionKey: props.logEncryptionKey,
+      });
+      this.stage.node.addDependency(this.executionLogGroup);
+    }
 
     const integration = new apigateway.LambdaIntegration(props.handler, { proxy: true, allowTestInvoke: false });
     const webhook = this.api.root.addResource(WEBHOOK_PATH);
@@ -173,13 +220,19 @@ export class WebhookApi extends Construct implements IApiMetrics, IGuardedApi {
           "the JSON access log still records each request's status, latency and integration error.",
       });
     }
+    if (executionLogging !== 'OFF') return;
     Validations.of(this.stage.node.defaultChild as apigateway.CfnStage).acknowledge({
       id: 'AwsSolutions-APIG6',
       reason:
-        'Execution logging is off: API Gateway writes it to a log group it creates itself (API-Gateway-Execution-Logs_<api id>/<stage>), outside ' +
+        'Execution logging is off (apiExecutionLogging=OFF, the lean profile): API Gateway writes it to a log group it creates itself (API-Gateway-Execution-Logs_<api id>/<stage>), outside ' +
         'the stack, never expiring and never deleted, and bills a line per request at INFO. The stage writes JSON access logs with status, ' +
         'WAF result, integration status, latency and error message instead, and the receiver logs why each request failed.',
     });
+  }
+
+  /** The REST API's name (API Gateway's metrics and X-Ray's service name carry it). */
+  get restApiName(): string {
+    return this.api.restApiName;
   }
 
   /** The stage's ARN (what the web ACL guards). */

@@ -1,6 +1,7 @@
 import { Size, Stack } from 'aws-cdk-lib';
 import * as athena from 'aws-cdk-lib/aws-athena';
 import * as glue from 'aws-cdk-lib/aws-glue';
+import type * as kms from 'aws-cdk-lib/aws-kms';
 import { Construct } from 'constructs';
 import { ARCHIVE_COLUMNS, ARCHIVE_EVENTS_PREFIX, type ArchiveColumn } from '../../lambda/core/archive-layout.js';
 import { NAMED_QUERIES, type NamedQuery } from '../named-queries.js';
@@ -52,6 +53,11 @@ export interface ArchiveCatalogProps {
    * @default the stack name
    */
   readonly workGroupName?: string;
+  /**
+   * The key Athena encrypts query results with (SSE-KMS); whoever runs a query needs to use it.
+   * @default - SSE-S3
+   */
+  readonly resultsKey?: kms.IKey;
   /**
    * The saved queries.
    * @default NAMED_QUERIES
@@ -138,7 +144,9 @@ export class ArchiveCatalog extends Construct {
         bytesScannedCutoffPerQuery: props.scanLimit.toBytes(),
         resultConfiguration: {
           outputLocation: `s3://${bucketName}/${ATHENA_RESULTS_PREFIX}`,
-          encryptionConfiguration: { encryptionOption: 'SSE_S3' },
+          encryptionConfiguration: props.resultsKey
+            ? { encryptionOption: 'SSE_KMS', kmsKey: props.resultsKey.keyArn }
+            : { encryptionOption: 'SSE_S3' },
         },
       },
     });

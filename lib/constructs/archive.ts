@@ -2,6 +2,7 @@ import { CfnMapping, CfnResource, Duration, RemovalPolicy, Stack, type Size, Val
 import type * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as firehose from 'aws-cdk-lib/aws-kinesisfirehose';
+import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct, type IConstruct } from 'constructs';
@@ -14,6 +15,7 @@ import {
   INBOX_SPILL_PREFIX,
 } from '../../lambda/core/archive-layout.js';
 import { Inbox } from './inbox.js';
+import { stackLogGroup } from './log-group.js';
 import { bindResource, type IBindableFunction } from './node-function.js';
 
 /** Where the Athena workgroup writes query results, inside the archive bucket. */
@@ -29,6 +31,11 @@ export interface EventArchiveProps {
   readonly bufferSize: Size;
   /** Retention of the delivery stream's error log group. */
   readonly logRetention: logs.RetentionDays;
+  /**
+   * The key encrypting the archive's log groups.
+   * @default - CloudWatch Logs' own encryption
+   */
+  readonly logEncryptionKey?: kms.IKey;
   /**
    * How long an overwritten or deleted object version is kept.
    * @default Duration.days(30)
@@ -166,7 +173,17 @@ export class EventArchive extends ArchiveStreamBase implements IArchiveMetrics {
       encryption: s3.BucketEncryption.S3_MANAGED,
       objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
       removalPolicy: RemovalPolicy.RETAIN,
-      lifecycleRules: [{ id: 'expire-access-logs', expiration: props.accessLogsExpiration ?? Duration.days(365) }],
+      // Versioned, so a log object cannot be overwritten unnoticed; S3 never overwrites its own log
+      // objects, so only deletions (the expiry below) leave noncurrent versions, removed a day later.
+      versioned: true,
+      lifecycleRules: [
+        {
+          id: 'expire-access-logs',
+          expiration: props.accessLogsExpiration ?? Duration.days(365),
+          noncurrentVersionExpiration: Duration.days(1),
+          expiredObjectDeleteMarker: false,
+        },
+      ],
     });
 
     // CDK's notification handler adds the AWS managed AWSLambdaBasicExecutionRole (logs on every
@@ -176,10 +193,7 @@ export class EventArchive extends ArchiveStreamBase implements IArchiveMetrics {
       assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
       description: "CloudFormation custom resource that sets the socialplus-webhooks archive bucket's event notifications",
     });
-    this.notificationsLogGroup = new logs.LogGroup(this, 'NotificationsLogs', {
-      retention: props.logRetention,
-      removalPolicy: RemovalPolicy.DESTROY,
-    });
+    this.notificationsLogGroup = stackLogGroup(this, 'NotificationsLogs', { retention: props.logRetention, encryptionKey: props.logEncryptionKey });
 
     this.bucket = new s3.Bucket(this, 'Bucket', {
       notificationsHandlerRole: this.notificationsRole.withoutPolicyUpdates(),
@@ -214,10 +228,7 @@ export class EventArchive extends ArchiveStreamBase implements IArchiveMetrics {
     );
     this.notificationsLogGroup.grantWrite(this.notificationsRole);
 
-    this.deliveryLogGroup = new logs.LogGroup(this, 'DeliveryLogs', {
-      retention: props.logRetention,
-      removalPolicy: RemovalPolicy.DESTROY,
-    });
+    this.deliveryLogGroup = stackLogGroup(this, 'DeliveryLogs', { retention: props.logRetention, encryptionKey: props.logEncryptionKey });
     // The L2 destination grants read/write/delete on the whole bucket; Firehose needs far less. Its
     // role gets exactly the S3 destination permissions AWS documents, on the two prefixes it writes,
     // and the L2 is handed a view of the role that ignores the broader grants.

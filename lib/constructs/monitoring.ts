@@ -14,6 +14,7 @@ import { createDashboard } from './monitoring/dashboard.js';
 import { type IWebAclMetrics, type MetricSources, pipelineMetric, type PipelineService } from './monitoring/metric-sources.js';
 import type { IFunctionMetrics } from './pipeline-function.js';
 import type { IWebhookQueueMetrics } from './queue.js';
+import { DEFAULT_DASHBOARD } from '../../lambda/common/defaults.js';
 
 export { ALARM_IDS, type AlarmDefinition, type AlarmId } from './monitoring/alarms.js';
 export { type IWebAclMetrics, RUNBOOK_PATH, SOCIALPLUS_TIMEOUT_MS } from './monitoring/metric-sources.js';
@@ -52,6 +53,11 @@ export interface WebhooksMonitoringProps {
    * @default METRICS_NAMESPACE ('SocialPlusWebhooks')
    */
   readonly metricsNamespace?: string;
+  /**
+   * Whether to create the dashboard ($3 a month beyond an account's first three); the alarms do not depend on it.
+   * @default DEFAULT_DASHBOARD (false)
+   */
+  readonly dashboard?: boolean;
   /**
    * Receiver p99 duration that raises `ReceiverSlow`, in milliseconds: far enough below Social
    * Plus's 1.5 s to act before answers come too late.
@@ -108,8 +114,8 @@ export class WebhooksMonitoring extends Construct {
   readonly alarms: Readonly<Record<AlarmId, cloudwatch.Alarm>>;
   /** The definitions the alarms were built from, by id. */
   readonly alarmDefinitions: Readonly<Record<AlarmId, AlarmDefinition>>;
-  /** The end-to-end dashboard. */
-  readonly dashboard: cloudwatch.Dashboard;
+  /** The end-to-end dashboard, unless turned off. */
+  readonly dashboard?: cloudwatch.Dashboard;
   /** Requests API Gateway answered 429 (stage or account throttling), counted from the access log. */
   readonly apiThrottledMetric: cloudwatch.Metric;
   /** 401s answered to Social Plus's own addresses, counted from the access log. */
@@ -141,7 +147,9 @@ export class WebhooksMonitoring extends Construct {
     };
     this.alarmDefinitions = defineAlarms(metrics, props);
     this.alarms = createAlarms(this, this.alarmDefinitions, this.topic);
-    this.dashboard = createDashboard(this, metrics, this.alarms, this.alarmDefinitions.ReceiverSlow.threshold);
+    if (props.dashboard ?? DEFAULT_DASHBOARD) {
+      this.dashboard = createDashboard(this, metrics, this.alarms, this.alarmDefinitions.ReceiverSlow.threshold);
+    }
   }
 
   /** The alarm topic's ARN. */
@@ -149,13 +157,14 @@ export class WebhooksMonitoring extends Construct {
     return this.topic.topicArn;
   }
 
-  /** The dashboard's name. */
-  get dashboardName(): string {
-    return this.dashboard.dashboardName;
+  /** The dashboard's name, when there is one. */
+  get dashboardName(): string | undefined {
+    return this.dashboard?.dashboardName;
   }
 
-  /** The console address of the dashboard. */
-  get dashboardUrl(): string {
+  /** The console address of the dashboard, when there is one. */
+  get dashboardUrl(): string | undefined {
+    if (this.dashboard === undefined) return undefined;
     const region = Stack.of(this).region;
     return `https://console.aws.amazon.com/cloudwatch/home?region=${region}#dashboards/dashboard/${this.dashboard.dashboardName}`;
   }

@@ -1,11 +1,12 @@
 import type * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import type * as iam from 'aws-cdk-lib/aws-iam';
+import type * as kms from 'aws-cdk-lib/aws-kms';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import type { LogLevel } from '../../lambda/common/logger.js';
 import { type IBindableFunction, WebhooksFunction, type WebhooksFunctionProps } from './node-function.js';
-import { DEFAULT_LOG_LEVEL, DEFAULT_LOG_RETENTION_DAYS } from '../../lambda/common/defaults.js';
+import { DEFAULT_LOG_LEVEL, DEFAULT_LOG_RETENTION_DAYS, type LambdaSystemLogLevel } from '../../lambda/common/defaults.js';
 
 /** A pipeline function's metrics and logs, as the alarms and the dashboard use them. */
 export interface IFunctionMetrics {
@@ -33,6 +34,16 @@ export interface PipelineFunctionProps {
    * @default DEFAULT_LOG_RETENTION_DAYS
    */
   readonly logRetention?: logs.RetentionDays;
+  /**
+   * The key encrypting the log group.
+   * @default - CloudWatch Logs' own encryption
+   */
+  readonly logEncryptionKey?: kms.IKey;
+  /**
+   * Which of Lambda's own platform lines are logged.
+   * @default DEFAULT_LAMBDA_SYSTEM_LOG_LEVEL
+   */
+  readonly systemLogLevel?: LambdaSystemLogLevel;
   /**
    * X-Ray active tracing.
    * @default true
@@ -67,6 +78,8 @@ export abstract class PipelineFunction extends Construct implements IFunctionMet
       ...spec,
       logLevel: props.logLevel ?? DEFAULT_LOG_LEVEL,
       logRetention: props.logRetention ?? (DEFAULT_LOG_RETENTION_DAYS as logs.RetentionDays),
+      logEncryptionKey: props.logEncryptionKey,
+      systemLogLevel: props.systemLogLevel,
       tracing: props.tracing,
       metricsNamespace: props.metricsNamespace,
     });

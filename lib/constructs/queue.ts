@@ -109,6 +109,10 @@ export class WebhookQueue extends EventQueueBase implements IWebhookQueueMetrics
       enforceSSL: true,
       retentionPeriod,
       maxMessageSizeBytes: MAX_MESSAGE_BYTES,
+      // SQS's default, said out loud: it marks the queue as a dead-letter queue (AWS Control Tower's
+      // CT.SQS.PR.1 exempts those). Naming the event queue instead would make the two queues
+      // reference each other.
+      redriveAllowPolicy: { redrivePermission: sqs.RedrivePermission.ALLOW_ALL },
     });
     Validations.of(this.deadLetterQueue.node.defaultChild as sqs.CfnQueue).acknowledge({
       id: 'Serverless-SQSRedrivePolicy',

@@ -6,6 +6,7 @@ import type { Inbox } from './inbox.js';
 import { PipelineFunction, type PipelineFunctionProps } from './pipeline-function.js';
 import type { IWebhookQueue } from './queue.js';
 import type { WebhookSecrets } from './secrets.js';
+import { DEFAULT_RECEIVER_MEMORY_MIB } from '../../lambda/common/defaults.js';
 import { DEFAULT_RECEIVER_DEADLINE_MS } from '../../lambda/core/deadline.js';
 
 /** Props for {@link ReceiverFunction}. */
@@ -26,7 +27,7 @@ export interface ReceiverFunctionProps extends PipelineFunctionProps {
   readonly deadline?: Duration;
   /**
    * Memory in MB.
-   * @default 1024: the answer is due within 1.5 s even on a cold start, and a cold start (module
+   * @default DEFAULT_RECEIVER_MEMORY_MIB (1024): the answer is due within 1.5 s even on a cold start, and a cold start (module
    * load, TLS handshakes to SQS and Secrets Manager, HMAC) is CPU-bound; 1024 MB gets about 0.6 vCPU
    * against about 0.3 at 512 MB. A warm invocation mostly waits on one SQS round trip, so the cost
    * is roughly $0.40 per million events.
@@ -63,7 +64,7 @@ export class ReceiverFunction extends PipelineFunction {
     super(scope, id, props, {
       entry: 'lambda/receiver/index.ts',
       description: 'socialplus-webhooks receiver: verifies Social Plus webhooks and queues them',
-      memorySize: props.memorySize ?? 1024,
+      memorySize: props.memorySize ?? DEFAULT_RECEIVER_MEMORY_MIB,
       timeout,
       invocation: 'API Gateway invokes the receiver synchronously (Lambda proxy integration) and Social Plus sees any failure as a non-200 answer',
       // Its cold start is on Social Plus's request path (docs/architecture.md §10), and --enable-source-maps adds

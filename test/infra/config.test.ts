@@ -7,6 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { buildWebhooksApp } from '../../bin/app.js';
 import { buildConfig, CONFIG_DEFAULTS, CONFIG_KEYS, ConfigError, retryWindowSeconds, sourceIdPart } from '../../lib/config.js';
 import * as defaults from '../../lambda/common/defaults.js';
+import { PROFILE_DEFAULTS } from '../../lib/config/profiles.js';
 import { cdkJsonContext, newApp } from './helpers.js';
 
 /** The problems buildConfig reports for a context, or [] when it accepts it. */
@@ -319,6 +320,45 @@ describe('buildConfig names each bad key, its value and what is allowed', () => 
   it('turns source names into output id parts', () => {
     expect(sourceIdPart('default')).toBe('Default');
     expect(sourceIdPart('eu-app-2')).toBe('EuApp2');
+  });
+});
+
+describe('profiles', () => {
+  it('lean is the default and sets nothing beyond CONFIG_DEFAULTS', () => {
+    const lean = buildConfig({});
+    expect(lean.profile).toBe('lean');
+    expect(buildConfig({ profile: 'lean' })).toEqual(lean);
+    for (const key of CONFIG_KEYS) if (key !== 'sources' && key !== 'handlers') expect(lean[key], key).toEqual(CONFIG_DEFAULTS[key]);
+  });
+
+  it('hardened chooses the defaults PROFILE_DEFAULTS lists, and only those', () => {
+    const lean = buildConfig({});
+    const hardened = buildConfig({ profile: 'HARDENED' });
+    expect(hardened.profile).toBe('hardened');
+    const changed = CONFIG_KEYS.filter((k) => k !== 'profile' && JSON.stringify(hardened[k]) !== JSON.stringify(lean[k]));
+    expect(changed.sort()).toEqual(Object.keys(PROFILE_DEFAULTS.hardened).sort());
+    for (const [key, value] of Object.entries(PROFILE_DEFAULTS.hardened)) expect(hardened[key as keyof typeof hardened], key).toEqual(value);
+    expect(hardened.logRetentionDays).toBeGreaterThanOrEqual(365);
+  });
+
+  it('a key given in the context wins over its profile, as -c gives it (strings) and as cdk.json does', () => {
+    const c = buildConfig({ profile: 'hardened', logRetentionDays: '30', dashboard: 'false', customerManagedKeys: false });
+    expect(c).toMatchObject({
+      profile: 'hardened',
+      logRetentionDays: 30,
+      dashboard: false,
+      customerManagedKeys: false,
+      apiExecutionLogging: 'ERROR',
+    });
+  });
+
+  it('refuses an unknown profile and a sampling rate outside (0, 1], naming what is allowed', () => {
+    expect(() => buildConfig({ profile: 'cheap' })).toThrow(/profile: 'cheap' is not one of lean, hardened/);
+    for (const bad of [0, -0.1, 1.5, 'often'])
+      expect(() => buildConfig({ tracingSampleRate: bad }), String(bad)).toThrow(
+        /tracingSampleRate: .* is not a share of requests above 0 and at most 1/,
+      );
+    expect(buildConfig({ tracingSampleRate: '0.25' }).tracingSampleRate).toBe(0.25);
   });
 });
 

@@ -263,7 +263,7 @@ describe('receiverDeadlineMs and metricsNamespace', () => {
   let template: Template;
   let stack: SocialPlusWebhooksStack;
   beforeAll(() => {
-    const s = build({ receiverDeadlineMs: '750', metricsNamespace: 'Acme/Webhooks' });
+    const s = build({ receiverDeadlineMs: '750', metricsNamespace: 'Acme/Webhooks', dashboard: true });
     template = s.template;
     stack = s.stack;
   });

@@ -32,11 +32,14 @@ const RUNBOOK = readFileSync(new URL(`../../${RUNBOOK_PATH}`, import.meta.url), 
 
 let synth: SynthesizedApp;
 let tuned: SynthesizedApp;
+let lean: SynthesizedApp;
 let template: Template;
 let stack: SocialPlusWebhooksStack;
 
 beforeAll(() => {
-  synth = synthesize();
+  // With the dashboard, which the lean profile (the default) leaves out.
+  synth = synthesize({ dashboard: true });
+  lean = synthesize();
   template = synth.template;
   stack = synth.stack;
   tuned = synthesize({
@@ -45,12 +48,14 @@ beforeAll(() => {
     fanoutTimeoutSeconds: 60,
     archiveBufferSeconds: 900,
     logRetentionDays: 90,
+    fanoutTracing: true,
   });
 });
 
 afterAll(() => {
   synth.cleanup();
   tuned.cleanup();
+  lean.cleanup();
 });
 
 function idOf(construct: IConstruct, inStack: Stack = stack): string {
@@ -442,32 +447,78 @@ describe('outputs', () => {
     expect(outputs.WebAclName?.Value).toEqual({ 'Fn::Select': [0, { 'Fn::Split': ['|', ref(stack.firewall.webAcl)] }] });
   });
 
+  it('give no dashboard name or URL when there is no dashboard (the lean default), and the same alarms', () => {
+    const outputs = lean.template.toJSON().Outputs as Record<string, unknown>;
+    expect(outputs).toHaveProperty('AlarmTopicArn');
+    expect(outputs).not.toHaveProperty('DashboardName');
+    expect(outputs).not.toHaveProperty('DashboardUrl');
+    lean.template.resourceCountIs('AWS::CloudWatch::Dashboard', 0);
+    expect(
+      alarmsOf(lean.template)
+        .map((a) => a.AlarmName)
+        .sort(),
+    ).toEqual(
+      alarmsOf(template)
+        .map((a) => a.AlarmName)
+        .sort(),
+    );
+  });
+
   it('give the topic ARN, the dashboard name and its console URL', () => {
     const outputs = template.toJSON().Outputs as Record<string, { Value: unknown }>;
     expect(outputs.AlarmTopicArn?.Value).toEqual(ref(stack.monitoring.topic));
-    expect(outputs.DashboardName?.Value).toEqual(ref(stack.monitoring.dashboard));
+    expect(outputs.DashboardName?.Value).toEqual(ref(stack.monitoring.dashboard as IConstruct));
     expect(outputs.DashboardUrl?.Value).toEqual({
       'Fn::Join': [
         '',
-        ['https://console.aws.amazon.com/cloudwatch/home?region=', { Ref: 'AWS::Region' }, '#dashboards/dashboard/', ref(stack.monitoring.dashboard)],
+        [
+          'https://console.aws.amazon.com/cloudwatch/home?region=',
+          { Ref: 'AWS::Region' },
+          '#dashboards/dashboard/',
+          ref(stack.monitoring.dashboard as IConstruct),
+        ],
       ],
     });
   });
 });
 
 describe('tracing and log retention', () => {
-  it('traces the API stage and both functions with X-Ray, and lets both functions send traces', () => {
+  /** The X-Ray actions a function's role may call. */
+  function xrayActionsOf(t: Template, fn: IConstruct, inStack: Stack): string[] {
+    const roleId = t.toJSON().Resources[idOf(fn, inStack)].Properties.Role['Fn::GetAtt'][0] as string;
+    const statements = Object.values(t.findResources('AWS::IAM::Policy', { Properties: { Roles: [{ Ref: roleId }] } })).flatMap(
+      (p) => p.Properties.PolicyDocument.Statement as Array<{ Action: string | string[] }>,
+    );
+    return statements.flatMap((st) => (Array.isArray(st.Action) ? st.Action : [st.Action])).filter((a) => a.startsWith('xray:'));
+  }
+
+  it('traces the API stage and the receiver with X-Ray, 1 % of requests by a sampling rule for the stage, and lets the receiver send traces', () => {
     expect(onlyResource(template, 'AWS::ApiGateway::Stage').properties.TracingEnabled).toBe(true);
-    const functions = [stack.receiver.function, stack.fanout.function].map((f) => template.toJSON().Resources[idOf(f)]);
-    for (const fn of functions) {
-      expect(fn.Properties.TracingConfig).toEqual({ Mode: 'Active' });
-      const roleId = fn.Properties.Role['Fn::GetAtt'][0] as string;
-      const statements = Object.values(template.findResources('AWS::IAM::Policy', { Properties: { Roles: [{ Ref: roleId }] } })).flatMap(
-        (p) => p.Properties.PolicyDocument.Statement as Array<{ Action: string | string[] }>,
-      );
-      const actions = statements.flatMap((st) => (Array.isArray(st.Action) ? st.Action : [st.Action]));
-      expect(actions).toEqual(expect.arrayContaining(['xray:PutTraceSegments', 'xray:PutTelemetryRecords']));
-    }
+    const receiver = template.toJSON().Resources[idOf(stack.receiver.function)];
+    expect(receiver.Properties.TracingConfig).toEqual({ Mode: 'Active' });
+    expect(xrayActionsOf(template, stack.receiver.function, stack).sort()).toEqual(['xray:PutTelemetryRecords', 'xray:PutTraceSegments']);
+    const rule = onlyResource(template, 'AWS::XRay::SamplingRule').properties.SamplingRule as Record<string, unknown>;
+    expect(rule).toMatchObject({
+      FixedRate: 0.01,
+      ReservoirSize: 0,
+      ServiceName: `${stack.api.restApiName}/prod`,
+      ServiceType: 'AWS::ApiGateway::Stage',
+      HTTPMethod: 'POST',
+    });
+    expect(String(rule.RuleName).length).toBeLessThanOrEqual(32);
+  });
+
+  it('traces the fan-out only with fanoutTracing: Lambda samples its queue-triggered invocations at a rate no rule lowers', () => {
+    const fanout = template.toJSON().Resources[idOf(stack.fanout.function)].Properties;
+    expect(fanout.TracingConfig?.Mode).not.toBe('Active');
+    expect(fanout.Environment.Variables.POWERTOOLS_TRACE_ENABLED).toBe('false');
+    expect(xrayActionsOf(template, stack.fanout.function, stack)).toEqual([]);
+    const traced = tuned.template.toJSON().Resources[idOf(tuned.stack.fanout.function, tuned.stack)].Properties;
+    expect(traced.TracingConfig).toEqual({ Mode: 'Active' });
+    expect(xrayActionsOf(tuned.template, tuned.stack.fanout.function, tuned.stack).sort()).toEqual([
+      'xray:PutTelemetryRecords',
+      'xray:PutTraceSegments',
+    ]);
   });
 
   it.each([

@@ -80,6 +80,12 @@ const VARIANTS: Record<string, Record<string, unknown>> = {
     }),
     socialPlusApiSecretArn: 'arn:aws:secretsmanager:us-east-1:123456789012:secret:socialplus/admin-Ab12Cd',
   },
+  'hardened profile (customer-managed keys, execution logging, a year of logs, the dashboard, fan-out traces)': { profile: 'hardened' },
+  'lean profile with the dashboard, per-method metrics and INFO execution logging turned back on': {
+    dashboard: true,
+    apiDetailedMetrics: true,
+    apiExecutionLogging: 'INFO',
+  },
   'tracing off, another metrics namespace and a short receiver deadline': {
     tracing: false,
     metricsNamespace: 'Acme/Webhooks',

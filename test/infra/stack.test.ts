@@ -79,7 +79,7 @@ const actionsOf = (s: Statement): string[] => (Array.isArray(s.Action) ? s.Actio
 const resourcesOf = (s: Statement): unknown[] => (Array.isArray(s.Resource) ? s.Resource : [s.Resource]);
 
 describe('functions', () => {
-  it('are nodejs22.x on arm64, traced, with explicit memory, timeout and their own log group', () => {
+  it('are nodejs22.x on arm64, with explicit memory, timeout, their own log group and advanced logging; the receiver traced', () => {
     for (const [fn, memory, timeout] of [
       [stack.receiver, 1024, 3],
       [stack.fanout, 512, 30],
@@ -91,10 +91,13 @@ describe('functions', () => {
         Handler: 'index.handler',
         MemorySize: memory,
         Timeout: timeout,
-        TracingConfig: { Mode: 'Active' },
-        LoggingConfig: { LogGroup: ref(fn.logGroup) },
+        // JSON lines; Lambda's own START/END/REPORT lines (INFO) left out at the lean default.
+        LoggingConfig: { LogGroup: ref(fn.logGroup), LogFormat: 'JSON', SystemLogLevel: 'WARN', ApplicationLogLevel: 'INFO' },
       });
     }
+    expect(template.toJSON().Resources[idOf(stack.receiver.function)].Properties.TracingConfig).toEqual({ Mode: 'Active' });
+    // The fan-out is traced only with fanoutTracing (test/infra/monitoring.test.ts).
+    expect(template.toJSON().Resources[idOf(stack.fanout.function)].Properties.TracingConfig?.Mode).not.toBe('Active');
     // The two functions, the account-setup custom resource's, and CDK's deploy-time handler that
     // sets the archive bucket's notifications.
     template.resourceCountIs('AWS::Lambda::Function', 4);
@@ -135,6 +138,8 @@ describe('functions', () => {
         ENV.LOG_LEVEL,
         ENV.METRICS_NAMESPACE,
         'NODE_OPTIONS',
+        // Not traced (fanoutTracing off): Powertools' Tracer opens no subsegments.
+        'POWERTOOLS_TRACE_ENABLED',
         ENV.TABLE_NAME,
       ].sort(),
     );
@@ -259,7 +264,13 @@ describe('queue', () => {
       RedrivePolicy: { deadLetterTargetArn: getAtt(stack.queue.deadLetterQueue), maxReceiveCount: 5 },
     });
     const dlq = template.toJSON().Resources[idOf(stack.queue.deadLetterQueue)].Properties;
-    expect(dlq).toEqual({ MaximumMessageSize: 1048576, MessageRetentionPeriod: 14 * 24 * 3600, SqsManagedSseEnabled: true });
+    // Marked as a dead-letter queue (SQS's default permission, stated).
+    expect(dlq).toEqual({
+      MaximumMessageSize: 1048576,
+      MessageRetentionPeriod: 14 * 24 * 3600,
+      SqsManagedSseEnabled: true,
+      RedriveAllowPolicy: { redrivePermission: 'allowAll' },
+    });
   });
 
   it('refuses requests without TLS on both queues', () => {

@@ -4,6 +4,7 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import type { Construct } from 'constructs';
+import { denyGrantsButForAwsResources } from '../kms-policy.js';
 
 /** Props for {@link createAlarmTopic}. */
 export interface AlarmTopicProps {
@@ -60,6 +61,7 @@ export function createAlarmTopic(scope: Construct, props: AlarmTopicProps): Alar
       conditions: fromOurAlarms,
     }),
   );
+  denyGrantsButForAwsResources(topicKey);
   const topic = new sns.Topic(scope, 'AlarmTopic', {
     displayName: 'socialplus-webhooks alarms',
     masterKey: topicKey,
