@@ -20,6 +20,7 @@ import { fmt, percentile } from './lib/measure.js';
 import { LEAN_TARGETS } from './lib/prices.js';
 import { configHasProfiles, PROFILES, synthProfile, type Profile } from './lib/profile-template.js';
 import { templateFacts, type FunctionFacts, type TemplateFacts } from './lib/template-facts.js';
+import { errorMessage } from '../lambda/core/errors.js';
 
 export interface CostOptions {
   /** Events of the measuring run. @default 4000 (1000 with quick) */
@@ -77,7 +78,7 @@ function profileBill(profile: Profile, measured: MeasuredPerEvent): ProfileBill 
     const facts = templateFacts(synth.template);
     return { profile, note: synth.note, synthSeconds: synth.synthMs / 1000, facts, bill: bill(facts, measured) };
   } catch (err) {
-    return { profile, error: (err as Error).message };
+    return { profile, error: errorMessage(err) };
   }
 }
 

@@ -31,7 +31,7 @@ import {
   type Json,
 } from '@duckdb/node-api';
 import { ARCHIVE_COLUMNS, ARCHIVE_EVENTS_PREFIX, type ArchiveColumn } from '../lambda/core/archive-layout.js';
-import { SocialPlusWebhooksError } from '../lambda/core/errors.js';
+import { SocialPlusWebhooksError, errorMessage } from '../lambda/core/errors.js';
 import { LOCAL_BUCKET_NAME, localPaths, S3RVER_METADATA_SUFFIX, S3RVER_OBJECT_SUFFIX } from '../local/paths.js';
 
 /** DuckDB types of the archive's columns: strings, except `deprecated` and `flags`. */
@@ -240,13 +240,13 @@ export async function runArchiveQuery(sql: string, objects: readonly string[], p
     try {
       for (const statement of archiveViewsSql(objects)) await connection.run(statement);
     } catch (err) {
-      throw new QueryError(`cannot read the archive: ${(err as Error).message}`);
+      throw new QueryError(`cannot read the archive: ${errorMessage(err)}`);
     }
     let reader;
     try {
       reader = params.length > 0 ? await connection.runAndReadAll(sql, [...params]) : await connection.runAndReadAll(sql);
     } catch (err) {
-      throw new QueryError((err as Error).message);
+      throw new QueryError(errorMessage(err));
     }
     return {
       columns: reader.columnNames(),

@@ -11,6 +11,7 @@ import { normaliseEventType, parseEvent, parsePayload } from '../lambda/core/env
 import { nearestMatch } from '../lambda/core/near-miss.js';
 import { CliError } from './errors.js';
 import { applyEdits, hasEdits, type SampleEdits } from './sample-edit.js';
+import { errorMessage } from '../lambda/core/errors.js';
 
 /** Folder of the bundled sample payloads. */
 export const SAMPLES_DIR = fileURLToPath(new URL('../fixtures/samples/', import.meta.url));
@@ -52,7 +53,7 @@ export function listSamples(dir: string = SAMPLES_DIR): string[] {
   try {
     files = readdirSync(dir);
   } catch (err) {
-    throw new CliError(`cannot read the sample folder ${dir}: ${(err as Error).message}`);
+    throw new CliError(`cannot read the sample folder ${dir}: ${errorMessage(err)}`);
   }
   return files
     .filter((f) => f.endsWith('.json'))
@@ -162,7 +163,7 @@ function readUserFile(path: string, raw: boolean): ResolvedPayload {
     JSON.parse(body.toString('utf8'));
   } catch (err) {
     throw new CliError(
-      `${path} is not JSON (${(err as Error).message}): not sent; to test how the receiver stores such a body (flagged invalid-json), send it with --raw`,
+      `${path} is not JSON (${errorMessage(err)}): not sent; to test how the receiver stores such a body (flagged invalid-json), send it with --raw`,
     );
   }
   const warnings: string[] = [];

@@ -16,6 +16,7 @@ import { REPLAY_REQUEST_ID_PREFIX, type QueueMessage, type QueueMessageAttribute
 import { assertValidPattern, catalogPatternProblem, matchesPattern } from '../lambda/core/routing.js';
 import { parseJsonObject } from '../local/json-object.js';
 import { CliError } from './errors.js';
+import { errorMessage } from '../lambda/core/errors.js';
 
 /** Message attribute naming the handlers the fan-out runs again even where they already succeeded. */
 export const REPLAY_FORCE_ATTRIBUTE = 'replayForce' satisfies keyof QueueMessageAttributes;
@@ -97,7 +98,7 @@ export function checkPatterns(patterns: readonly string[]): void {
     try {
       assertValidPattern(p);
     } catch (err) {
-      throw new CliError(`--event: ${(err as Error).message}`);
+      throw new CliError(`--event: ${errorMessage(err)}`);
     }
     const problem = catalogPatternProblem(p);
     if (problem !== undefined) throw new CliError(`--event: ${problem}`);

@@ -19,6 +19,7 @@ import { locateArchive } from './archive-query.js';
 import { awsError } from './aws-errors.js';
 import { CliError } from './errors.js';
 import { claimCheckFor, dayPrefixes, decideLine, partitionOf, type ReplayEvent, type ReplayRules, type SkipReason } from './replay-plan.js';
+import { errorMessage } from '../lambda/core/errors.js';
 
 /** One archive object (gzip NDJSON). */
 export interface ArchiveObjectRef {
@@ -96,7 +97,7 @@ export async function runReplay(opts: ReplayRunOptions): Promise<ReplaySummary> 
     try {
       text = gunzipSync(await object.read()).toString('utf8');
     } catch (err) {
-      throw new CliError(`could not read archive object ${object.name}: ${(err as Error).message}`);
+      throw new CliError(`could not read archive object ${object.name}: ${errorMessage(err)}`);
     }
     for (const raw of text.split('\n')) {
       if (raw.trim() === '') continue;

@@ -7,6 +7,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DEFAULT_STACK_NAME, STACK_NAME_PATTERN } from '../lib/stack-name.js';
 import { CliError } from './errors.js';
+import { errorMessage } from '../lambda/core/errors.js';
 
 /** `cdk.json`'s context in `dir`, or `{}` when there is none; a CliError when it is not JSON. */
 export function readCdkJsonContext(dir: string = process.cwd()): Record<string, unknown> {
@@ -22,7 +23,7 @@ export function readCdkJsonContext(dir: string = process.cwd()): Record<string, 
       ? (parsed.context as Record<string, unknown>)
       : {};
   } catch (err) {
-    throw new CliError(`cdk.json in ${dir} is not valid JSON: ${(err as Error).message}`);
+    throw new CliError(`cdk.json in ${dir} is not valid JSON: ${errorMessage(err)}`);
   }
 }
 

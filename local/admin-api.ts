@@ -28,6 +28,7 @@ import type { QueueMessage, QueueMessageAttributes } from '../lambda/core/ports.
 import type { SignatureSplit } from '../lambda/core/signature-split.js';
 import type { AdminHandler, AdminResponse } from './http-front-door.js';
 import { InvalidQueueMessageError, type QueueStats } from './journal-queue.js';
+import { errorMessage } from '../lambda/core/errors.js';
 
 /** Most messages in one `POST /admin/enqueue`. */
 export const MAX_ENQUEUE_MESSAGES = 500;
@@ -107,7 +108,7 @@ export function createAdminHandler(target: AdminTarget): AdminHandler {
         const failures = results.map((r, i) => ({ r, i })).filter((x): x is { r: PromiseRejectedResult; i: number } => x.r.status === 'rejected');
         if (failures.length > 0) {
           const first = failures[0] as { r: PromiseRejectedResult; i: number };
-          const reason = (first.r.reason as Error).message;
+          const reason = errorMessage(first.r.reason);
           const invalid = first.r.reason instanceof InvalidQueueMessageError;
           return problem(
             invalid ? 400 : 503,

@@ -33,7 +33,7 @@
 import { isUtf8 } from 'node:buffer';
 import { access, chmod, constants, mkdir, stat, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { SocialPlusWebhooksError } from '../lambda/core/errors.js';
+import { SocialPlusWebhooksError, errorMessage } from '../lambda/core/errors.js';
 import { eventIdOf } from '../lambda/core/event-id.js';
 import { silentLogger, type Logger } from '../lambda/core/telemetry.js';
 import type { WebhookExchange } from './http-front-door.js';
@@ -132,7 +132,7 @@ export function parseCapture(text: string): CaptureFile {
   try {
     value = JSON.parse(text);
   } catch (err) {
-    throw new CaptureFormatError(`not a capture file: not JSON (${(err as Error).message})`);
+    throw new CaptureFormatError(`not a capture file: not JSON (${errorMessage(err)})`);
   }
   if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new CaptureFormatError('not a capture file: not a JSON object');
   const v = value as Record<string, unknown>;
@@ -224,7 +224,7 @@ export class CaptureWriter {
       await access(dir, constants.W_OK);
     } catch (err) {
       if (err instanceof CaptureDirError) throw err;
-      throw new CaptureDirError(`cannot use the capture folder ${dir}: ${(err as Error).message}`, { cause: err });
+      throw new CaptureDirError(`cannot use the capture folder ${dir}: ${errorMessage(err)}`, { cause: err });
     }
     return new CaptureWriter(dir, logger);
   }

@@ -17,7 +17,7 @@ import { promisify } from 'node:util';
 import { gzip as gzipCallback } from 'node:zlib';
 import { GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { partitionPrefix } from '../lambda/core/archive-layout.js';
-import { SocialPlusWebhooksError } from '../lambda/core/errors.js';
+import { SocialPlusWebhooksError, errorMessage } from '../lambda/core/errors.js';
 import type { ArchiveStream } from '../lambda/core/ports.js';
 import { silentLogger, type Logger } from '../lambda/core/telemetry.js';
 import { AppendLog, readJournal, removeStaleTemporaries, syncDir, syncFile } from './append-log.js';
@@ -203,7 +203,7 @@ export class LocalDeliveryStream implements ArchiveStream {
       await this.uploadPending();
     } catch (err) {
       this.logger.warn('local delivery stream: buffered lines kept on disk for the next start', {
-        error: (err as Error).message,
+        error: errorMessage(err),
         segments: this.sealed.length,
       });
     }

@@ -18,6 +18,7 @@ import { listen } from './listen.js';
 import type { EmulatorChildMessage, EmulatorParentMessage } from './emulator-process.js';
 import { createS3Emulator } from './s3-emulator.js';
 import { ipcLogger, lowerPriority } from './child-ipc.js';
+import { errorMessage } from '../lambda/core/errors.js';
 
 type StartMessage = Extract<EmulatorParentMessage, { type: 'start' }>;
 
@@ -58,7 +59,7 @@ function stop(limitMs: number): Promise<void> {
     try {
       await running?.close();
     } catch (err) {
-      logger.error('emulator: closing failed', { error: (err as Error).message });
+      logger.error('emulator: closing failed', { error: errorMessage(err) });
     }
     clearTimeout(timer);
     process.exit(0);
@@ -166,7 +167,7 @@ async function waitFor(
       if (stopping) return;
       if (Date.now() + wait > deadline)
         throw Object.assign(new Error(timeoutMessage()), { code: (err as NodeJS.ErrnoException).code ?? causeCode(err) });
-      if (!logged) logger.info('emulator: waiting for a port or database lock another process still holds', { error: (err as Error).message });
+      if (!logged) logger.info('emulator: waiting for a port or database lock another process still holds', { error: errorMessage(err) });
       logged = true;
       await new Promise((resolve) => setTimeout(resolve, wait));
       wait = Math.min(wait * 2, 500);

@@ -12,6 +12,7 @@ import { ipcLogger, lowerPriority } from './child-ipc.js';
 import { localDynamoDbClient, localS3Client } from './emulators.js';
 import { createLocalFanout, localInbox, type LocalFanout } from './fanout-runtime.js';
 import { BACKGROUND_PRIORITY, type FanoutChildMessage, type FanoutParentMessage } from './fanout-process.js';
+import { errorMessage } from '../lambda/core/errors.js';
 
 const send = (msg: FanoutChildMessage): void => {
   if (!process.connected) return;
@@ -103,7 +104,7 @@ async function runBatch(id: number, event: SQSEvent): Promise<void> {
     const response = await fanout.consumer(event);
     send({ type: 'result', id, response: response ?? undefined, metrics: takeCounts() });
   } catch (err) {
-    send({ type: 'result', id, error: (err as Error).message, metrics: takeCounts() });
+    send({ type: 'result', id, error: errorMessage(err), metrics: takeCounts() });
   }
 }
 
@@ -112,6 +113,6 @@ async function reply(id: number, work: () => Promise<unknown>): Promise<void> {
     await work();
     send({ type: 'result', id, metrics: takeCounts() });
   } catch (err) {
-    send({ type: 'result', id, error: (err as Error).message, metrics: takeCounts() });
+    send({ type: 'result', id, error: errorMessage(err), metrics: takeCounts() });
   }
 }

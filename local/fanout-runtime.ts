@@ -26,6 +26,7 @@ import type { LocalPipelineWrappers } from './pipeline-types.js';
 import { INBOX_MAC_METADATA, InboxMacBlobStore } from './inbox-mac.js';
 import { VerifiedBlobStore } from './verified-blob-store.js';
 import { LOCAL_BUCKET_NAME, LOCAL_STREAM_NAME, LOCAL_TABLE_NAME, type LocalPaths } from './paths.js';
+import { errorMessage } from '../lambda/core/errors.js';
 
 /** Delivery stream tuning local mode takes (buffer size and interval, retry delay). */
 export type LocalStreamTuning = Omit<LocalDeliveryStreamOptions, 'dir' | 's3' | 'bucket' | 'logger' | 's3Directory'>;
@@ -153,7 +154,7 @@ export function localHandlersConfig(env: NodeJS.ProcessEnv, projectDir: string):
   try {
     context = readCdkJsonContext(projectDir);
   } catch (err) {
-    throw new ConfigurationError((err as Error).message);
+    throw new ConfigurationError(errorMessage(err));
   }
   if (context.handlers === undefined) return { value: undefined, from: 'none' };
   // Only the keys the handlers' value depends on: another key's problem is deploy's to report.

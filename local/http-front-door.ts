@@ -15,7 +15,7 @@ import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
-import { SocialPlusWebhooksError } from '../lambda/core/errors.js';
+import { SocialPlusWebhooksError, errorMessage } from '../lambda/core/errors.js';
 import { silentLogger, type Logger } from '../lambda/core/telemetry.js';
 import { isAdminPath, routeAdmin, type AdminHandler, type AdminRoutes } from './front-door/admin-routes.js';
 import { answerUnread, discardAndSend, methodNotAllowed, send, type EarlyAnswer } from './front-door/answers.js';
@@ -219,7 +219,7 @@ export async function startFrontDoor(opts: FrontDoorOptions): Promise<FrontDoor>
     try {
       opts.onWebhook(exchange);
     } catch (err) {
-      logger.error('local front door: onWebhook failed', { error: (err as Error).message });
+      logger.error('local front door: onWebhook failed', { error: errorMessage(err) });
     }
   }
 

@@ -16,7 +16,7 @@
  */
 import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { chmod, lstat, readFile } from 'node:fs/promises';
-import { SocialPlusWebhooksError } from '../lambda/core/errors.js';
+import { SocialPlusWebhooksError, errorMessage } from '../lambda/core/errors.js';
 import { parseInboxKey } from '../lambda/core/inbox.js';
 import { loadOrCreatePrivateFile } from './private-file.js';
 import type { BlobPutOptions, BlobStore, CallOptions, StoredBlob } from '../lambda/core/ports.js';
@@ -73,7 +73,7 @@ async function readKeyFile(file: string): Promise<Buffer | undefined> {
     info = await lstat(file);
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw new InboxKeyError(`cannot read the inbox key file ${file}: ${(err as Error).message}`);
+    throw new InboxKeyError(`cannot read the inbox key file ${file}: ${errorMessage(err)}`);
   }
   if (!info.isFile()) throw new InboxKeyError(`the inbox key file ${file} is not a regular file: move it away so that a new key can be generated`);
   // Owner-only before it is read: the key is what makes inbox objects trusted.
@@ -82,7 +82,7 @@ async function readKeyFile(file: string): Promise<Buffer | undefined> {
   try {
     text = await readFile(file, 'utf8');
   } catch (err) {
-    throw new InboxKeyError(`cannot read the inbox key file ${file}: ${(err as Error).message}`);
+    throw new InboxKeyError(`cannot read the inbox key file ${file}: ${errorMessage(err)}`);
   }
   const value = text.trim();
   // The content is never echoed: it may be the key.

@@ -18,7 +18,7 @@
  * (`event-source.ts`), the DLQ (`dead-letters.ts`) and compaction (`compaction.ts`).
  */
 import { join } from 'node:path';
-import { SocialPlusWebhooksError } from '../lambda/core/errors.js';
+import { SocialPlusWebhooksError, errorMessage } from '../lambda/core/errors.js';
 import type { EventQueue, QueueMessage } from '../lambda/core/ports.js';
 import { silentLogger, type Logger } from '../lambda/core/telemetry.js';
 import { AppendLog, removeStaleTemporaries } from './append-log.js';
@@ -270,7 +270,7 @@ export class JournalQueue implements EventQueue {
       // reaches the DLQ after maxReceiveCount restarts instead of looping forever.
       await this.journal.append(batch.map(recvLine).join(''), { durable: true });
     } catch (err) {
-      this.logger.error('local queue: could not journal a delivery; the batch is retried', { error: (err as Error).message, count: batch.length });
+      this.logger.error('local queue: could not journal a delivery; the batch is retried', { error: errorMessage(err), count: batch.length });
       for (const e of batch) this.scheduler.retryLater(e);
       return;
     }
@@ -284,7 +284,7 @@ export class JournalQueue implements EventQueue {
         this.logger.error('local queue: the batch response names unknown records; the whole batch is retried', { count: batch.length });
     } catch (err) {
       failed = 'all';
-      this.logger.error('local queue: the consumer threw; the whole batch is retried', { error: (err as Error).message, count: batch.length });
+      this.logger.error('local queue: the consumer threw; the whole batch is retried', { error: errorMessage(err), count: batch.length });
     }
 
     const acks: string[] = [];
@@ -328,7 +328,7 @@ export class JournalQueue implements EventQueue {
     } catch (err) {
       if (this.closing) return;
       this.logger.error('local queue: could not move a record to the DLQ; it stays in the queue', {
-        error: (err as Error).message,
+        error: errorMessage(err),
         eventId: e.attributes.eventId,
       });
       this.scheduler.retryLater(e);

@@ -5,6 +5,7 @@
 import { randomBytes } from 'node:crypto';
 import { link, mkdir, open, readFile, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
+import { errorMessage } from '../lambda/core/errors.js';
 
 /**
  * The text of `file`, or `undefined` when there is no such file (the caller then creates it); any
@@ -15,7 +16,7 @@ export async function readPrivateFileText(file: string, fail: (reason: string) =
     return await readFile(file, 'utf8');
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw fail((err as Error).message);
+    throw fail(errorMessage(err));
   }
 }
 

@@ -7,7 +7,7 @@
  *   cannot start on it in between): the events wait there and are processed when local mode starts.
  */
 import { existsSync } from 'node:fs';
-import { SocialPlusWebhooksError } from '../lambda/core/errors.js';
+import { SocialPlusWebhooksError, errorMessage } from '../lambda/core/errors.js';
 import { SQS_MAX_MESSAGE_BYTES } from '../lambda/core/limits.js';
 import type { QueueMessage } from '../lambda/core/ports.js';
 import { MAX_ENQUEUE_MESSAGES } from './admin-api.js';
@@ -118,7 +118,7 @@ class AdminQueue implements LocalQueueAccess {
         signal: AbortSignal.timeout(120_000),
       });
     } catch (err) {
-      const cause = (err as { cause?: { message?: string } }).cause?.message ?? (err as Error).message;
+      const cause = (err as { cause?: { message?: string } }).cause?.message ?? errorMessage(err);
       throw new LocalModeUnreachableError(`${where} did not answer (${cause}); if it is stuck, stop it and run this command again`);
     }
     const text = await res.text();

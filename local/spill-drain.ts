@@ -31,6 +31,7 @@ import { parseInboxKey, parseS3Notification, s3NotificationBody } from '../lambd
 import type { EventQueue, QueueMessage, QueueMessageAttributes } from '../lambda/core/ports.js';
 import { silentLogger, type Logger } from '../lambda/core/telemetry.js';
 import { INBOX_KEY_BYTES, inboxMacProblem } from './inbox-mac.js';
+import { errorMessage } from '../lambda/core/errors.js';
 
 export interface SpillDrainOptions {
   /** Client of the S3 holding the archive bucket (s3rver). */
@@ -182,7 +183,7 @@ export class SpillDrain {
             sent++;
             this.announcedCount++;
           } catch (err) {
-            failed.push({ key, error: (err as Error).message });
+            failed.push({ key, error: errorMessage(err) });
           }
         }),
       );

@@ -13,6 +13,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import type { LoadConfig, LoadReport } from './load-generator.js';
 import { percentile } from './measure.js';
+import { errorMessage } from '../../lambda/core/errors.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const GENERATOR = fileURLToPath(new URL('./load-generator.ts', import.meta.url));
@@ -36,7 +37,7 @@ export async function generate(url: string, config: Omit<LoadConfig, 'url' | 'ou
       maxBuffer: 16 * 1024 * 1024,
     });
   } catch (err) {
-    throw new Error(`the load generator failed (${name}): ${(err as { stderr?: string }).stderr?.slice(0, 1000) || (err as Error).message}`, {
+    throw new Error(`the load generator failed (${name}): ${(err as { stderr?: string }).stderr?.slice(0, 1000) || errorMessage(err)}`, {
       cause: err,
     });
   }

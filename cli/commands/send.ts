@@ -18,6 +18,7 @@ import { sendEvents } from '../send-runner.js';
 import { printList } from '../send/list.js';
 import { describePayload, failureMessage, hint, printSingle, printSummary } from '../send/report.js';
 import { resolveSecret, targetUrl } from '../send/target.js';
+import { errorMessage } from '../../lambda/core/errors.js';
 
 export { resolveSecret, targetUrl, type ResolvedSecret } from '../send/target.js';
 
@@ -298,7 +299,7 @@ function collectAssignment(raw: string, previous: Assignment[] | undefined): Ass
   try {
     return [...(previous ?? []), parseAssignment(raw)];
   } catch (err) {
-    throw new InvalidArgumentError((err as Error).message);
+    throw new InvalidArgumentError(errorMessage(err));
   }
 }
 

@@ -19,6 +19,7 @@ import { renderTable } from '../output.js';
 import { readDayCounters, readModeration, type DayCounters, type UserModeration } from '../state/handler-state.js';
 import { openLocalStore } from '../state/local-store.js';
 import { targetStackName } from '../stack-target.js';
+import { errorMessage } from '../../lambda/core/errors.js';
 
 const DAY = /^\d{4}-\d{2}-\d{2}$/;
 
@@ -128,7 +129,7 @@ export async function localState(question: StateQuestion, dir: string): Promise<
       throw new CliError(`local mode has no handler state table (${store.tables.handlerState}): ${NO_TABLE}, then restart npm start`);
     if (err instanceof CliError) throw err;
     throw new CliError(
-      `cannot read local mode's handler state (${store.via === 'dev' ? 'through the running dev' : `in ${localPaths(dir).dynamodb}`}): ${(err as Error).message}`,
+      `cannot read local mode's handler state (${store.via === 'dev' ? 'through the running dev' : `in ${localPaths(dir).dynamodb}`}): ${errorMessage(err)}`,
     );
   } finally {
     await store.close();

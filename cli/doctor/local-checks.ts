@@ -11,6 +11,7 @@ import { CliError } from '../errors.js';
 import { readCdkJsonContext } from '../stack-target.js';
 import { fail, pass, warn, type Check } from './check.js';
 import type { DoctorContext, EsbuildProbe } from './context.js';
+import { errorMessage } from '../../lambda/core/errors.js';
 
 /** The oldest Node.js this project runs on: package.json's `engines.node` (`>=20.19`). */
 export const MIN_NODE_VERSION = { major: 20, minor: 19 } as const;
@@ -57,7 +58,7 @@ export function probeEsbuild(): EsbuildProbe {
     esbuild.transformSync('let ok = 1');
     return { installed: true, version: esbuild.version };
   } catch (err) {
-    return { installed: true, version: esbuild.version, error: (err as Error).message };
+    return { installed: true, version: esbuild.version, error: errorMessage(err) };
   }
 }
 

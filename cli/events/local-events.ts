@@ -18,6 +18,7 @@ import {
   type ListedEvent,
 } from './event-store.js';
 import { typeOnDayParams, typeOnDaySql, type EventsQuestion, type ListQuestion } from './question.js';
+import { errorMessage } from '../../lambda/core/errors.js';
 
 /** Runs `fn` on local mode's tables; a missing table reads as empty (`onMissingTable`). */
 async function withLocalStore<T>(dir: string, fn: (store: LocalStore) => Promise<T>, onMissingTable: () => T): Promise<T> {
@@ -28,7 +29,7 @@ async function withLocalStore<T>(dir: string, fn: (store: LocalStore) => Promise
     if ((err as Error).name === 'ResourceNotFoundException') return onMissingTable();
     if (err instanceof CliError) throw err;
     throw new CliError(
-      `cannot read local mode's event store (${store.via === 'dev' ? 'through the running dev' : `in ${localPaths(dir).dynamodb}`}): ${(err as Error).message}`,
+      `cannot read local mode's event store (${store.via === 'dev' ? 'through the running dev' : `in ${localPaths(dir).dynamodb}`}): ${errorMessage(err)}`,
     );
   } finally {
     await store.close();

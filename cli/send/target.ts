@@ -8,6 +8,7 @@ import { SOURCE_NAME } from '../../lambda/core/receive.js';
 import { parseSecretValue } from '../../lambda/core/secret-value.js';
 import { DEFAULT_PORT, localPaths } from '../../local/paths.js';
 import { CliError } from '../errors.js';
+import { errorMessage } from '../../lambda/core/errors.js';
 
 /** Where the signing secret came from, named in messages so a 401 is easy to explain. */
 export interface ResolvedSecret {
@@ -60,7 +61,7 @@ export function resolveSecret(flag: string | undefined, env: NodeJS.ProcessEnv =
       const [current] = parseSecretValue('local', readFileSync(file, 'utf8'));
       if (current !== undefined) return { value: current, origin: file };
     } catch (err) {
-      throw new CliError(`cannot use the dev secret in ${file}: ${(err as Error).message}`);
+      throw new CliError(`cannot use the dev secret in ${file}: ${errorMessage(err)}`);
     }
   }
   throw new CliError(

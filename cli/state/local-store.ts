@@ -19,6 +19,7 @@ import { localDynamoDbClient, startDynalite } from '../../local/emulators.js';
 import { ADMIN_AUTH_HEADER } from '../../local/http-front-door.js';
 import { LOCAL_HANDLER_STATE_TABLE_NAME, LOCAL_TABLE_NAME, localPaths } from '../../local/paths.js';
 import { CliError } from '../errors.js';
+import { errorMessage } from '../../lambda/core/errors.js';
 
 /** Local mode's tables, opened for reading. */
 export interface LocalStore {
@@ -50,7 +51,7 @@ export async function openLocalStore(root?: string): Promise<LocalStore> {
     release = await claimLocalDir(paths.root);
   } catch (err) {
     // Local mode is starting (it holds the lock and has not written dev.json yet), or another tool reads.
-    throw new CliError(`${(err as Error).message}. If it is starting, wait until it prints "listening on" and run this again`);
+    throw new CliError(`${errorMessage(err)}. If it is starting, wait until it prints "listening on" and run this again`);
   }
   try {
     // Credentials made for this run: while it lasts, dynalite answers this command only.
@@ -89,7 +90,7 @@ async function adminStore(info: DevInfo): Promise<LocalStore> {
         signal: AbortSignal.timeout(ADMIN_TIMEOUT_MS),
       });
     } catch (err) {
-      const cause = (err as { cause?: { message?: string } }).cause?.message ?? (err as Error).message;
+      const cause = (err as { cause?: { message?: string } }).cause?.message ?? errorMessage(err);
       throw new CliError(`${where} did not answer (${cause}); if it is stuck, stop it and run this command again`);
     }
     const text = await res.text();

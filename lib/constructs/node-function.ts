@@ -12,6 +12,7 @@ import type { LogLevel } from '../../lambda/common/logger.js';
 import { ENV } from '../../lambda/common/env.js';
 import { METRICS_NAMESPACE } from '../../lambda/common/metrics-contract.js';
 import { DEFAULT_LAMBDA_SYSTEM_LOG_LEVEL, DEFAULT_TRACING, type LambdaSystemLogLevel } from '../../lambda/common/defaults.js';
+import { errorMessage } from '../../lambda/core/errors.js';
 
 /** The repository root: where esbuild resolves packages from, and the asset's source path. */
 const PROJECT_ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -115,7 +116,7 @@ export function bundledCode(entry: string, opts: { sourceMaps?: boolean } = {}):
           try {
             esbuild.buildSync(esbuildBuildOptions(lambdaEntry(entry), outputDir, { sourceMaps }));
           } catch (err) {
-            throw new Error(`esbuild could not bundle the Lambda entry point ${entry}: ${(err as Error).message}`, { cause: err });
+            throw new Error(`esbuild could not bundle the Lambda entry point ${entry}: ${errorMessage(err)}`, { cause: err });
           }
           return true;
         },

@@ -31,6 +31,7 @@ import { checkHandlers } from './handler-checks.js';
 import { countingHandlers } from './handlers.js';
 import { FaultInjector, mulberry32, type FaultKind, type FaultPlan, type FaultPoint } from './injector.js';
 import { deadLetterIds, listSpillIds, readArchive, readStore } from './read-back.js';
+import { errorMessage } from '../../lambda/core/errors.js';
 
 export { PICKY, RECORDER } from './handlers.js';
 export { deadLetterIds } from './read-back.js';
@@ -219,7 +220,7 @@ export async function runFaultLoad(opts: FaultLoadOptions): Promise<FaultLoadRep
       } catch (err) {
         if (Date.now() >= settleBy) {
           violations.push(
-            `the pipeline did not settle within ${opts.settleTimeoutMs ?? 60_000} ms (${(err as Error).message}); queue: ${JSON.stringify(pipeline.queueStats())}`,
+            `the pipeline did not settle within ${opts.settleTimeoutMs ?? 60_000} ms (${errorMessage(err)}); queue: ${JSON.stringify(pipeline.queueStats())}`,
           );
           break;
         }

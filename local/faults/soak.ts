@@ -9,6 +9,7 @@
 import { parseArgs } from 'node:util';
 import { FAULT_POINTS, FAULT_SEED_ENV, seedFromEnv } from './injector.js';
 import { DEFAULT_FAULT_PLAN, runFaultLoad, scaledPlan, type FaultLoadReport } from './load.js';
+import { errorMessage } from '../../lambda/core/errors.js';
 
 export const SOAK_USAGE = `usage: npm run soak -- [options]
 
@@ -45,7 +46,7 @@ export async function soakMain(
       },
     }).values;
   } catch (e) {
-    err(`soak: ${(e as Error).message}\n${SOAK_USAGE}`);
+    err(`soak: ${errorMessage(e)}\n${SOAK_USAGE}`);
     return 2;
   }
   if (values.help) {
@@ -63,7 +64,7 @@ export async function soakMain(
     if (poison > 1) throw new RangeError(`--poison must be a fraction from 0 to 1, got '${values.poison}'`);
     options = { events, durationS, factor, seed, concurrency, poison };
   } catch (e) {
-    err(`soak: ${(e as Error).message}\n`);
+    err(`soak: ${errorMessage(e)}\n`);
     return 2;
   }
 
