@@ -22,7 +22,7 @@ import { positionals } from './lib/args.js';
 import { describeMachine, loadAverage } from './lib/machine.js';
 
 /** The benchmarks, in the order they run: each is `bench/<name>.ts`. */
-const BENCHMARKS = ['receiver-cpu', 'cold-start', 'aws-requests', 'local-load', 'cost'] as const;
+const BENCHMARKS = ['receiver-cpu', 'cold-start', 'aws-requests', 'local-load', 'cost', 'item-compression'] as const;
 
 /** Flags that take a value, so their values are not read as benchmark names. */
 const VALUE_FLAGS = ['--count', '--rounds', '--runs', '--events', '--duplicates', '--seconds', '--rate', '--connections'];
