@@ -18,7 +18,7 @@ import { runWhenMain } from './lib/bench-main.js';
 import { bill, type Bill, type MeasuredPerEvent } from './lib/cost-model.js';
 import { fmt, percentile } from './lib/measure.js';
 import { LEAN_TARGETS } from './lib/prices.js';
-import { configHasProfiles, PROFILES, synthProfile, type Profile } from './lib/profile-template.js';
+import { PROFILES, synthProfile, type Profile } from './lib/profile-template.js';
 import { templateFacts, type FunctionFacts, type TemplateFacts } from './lib/template-facts.js';
 import { errorMessage } from '../lambda/core/errors.js';
 
@@ -31,9 +31,7 @@ export interface CostOptions {
 /** One profile's bill, or why there is none. */
 export interface ProfileBill {
   readonly profile: Profile;
-  readonly note?: string;
-  /** Why it was not computed, when it could not be (the configuration has no such profile yet). */
-  readonly skipped?: string;
+  /** Why it was not computed (the synthesis failed). */
   readonly error?: string;
   readonly synthSeconds?: number;
   readonly facts?: TemplateFacts;
@@ -72,11 +70,10 @@ export async function measurePerEvent(events: number): Promise<MeasuredPerEvent>
 }
 
 function profileBill(profile: Profile, measured: MeasuredPerEvent): ProfileBill {
-  if (profile !== 'lean' && !configHasProfiles()) return { profile, skipped: "the configuration has no 'profile' key yet" };
   try {
     const synth = synthProfile(profile);
     const facts = templateFacts(synth.template);
-    return { profile, note: synth.note, synthSeconds: synth.synthMs / 1000, facts, bill: bill(facts, measured) };
+    return { profile, synthSeconds: synth.synthMs / 1000, facts, bill: bill(facts, measured) };
   } catch (err) {
     return { profile, error: errorMessage(err) };
   }
@@ -125,9 +122,9 @@ function describeFacts(f: TemplateFacts): string[] {
 }
 
 function formatProfile(p: ProfileBill): string[] {
-  if (p.bill === undefined || p.facts === undefined) return [`  profile ${p.profile}: not computed: ${p.skipped ?? p.error ?? 'no template'}`];
+  if (p.bill === undefined || p.facts === undefined) return [`  profile ${p.profile}: not computed: ${p.error ?? 'no template'}`];
   const b = p.bill;
-  const lines = [`  profile ${p.profile} (synthesized in ${fmt(p.synthSeconds ?? 0, 1)} s)${p.note ? `: ${p.note}` : ''}`];
+  const lines = [`  profile ${p.profile} (synthesized in ${fmt(p.synthSeconds ?? 0, 1)} s)`];
   lines.push('    template:', ...describeFacts(p.facts).map((l) => `      ${l}`));
   lines.push('    fixed, per month:');
   for (const l of b.fixed)
