@@ -17,6 +17,7 @@ import { join } from 'node:path';
 import { readJournal } from '../local/append-log.js';
 import { isAlive, readDevInfo } from '../local/dev-lock.js';
 import { ADMIN_AUTH_HEADER } from '../local/http-front-door.js';
+import { parseJsonObject } from '../local/json-object.js';
 import { localPaths, S3RVER_OBJECT_SUFFIX } from '../local/paths.js';
 import { locateArchive, runArchiveQuery } from './archive-query.js';
 import type { SignatureSplit } from '../lambda/core/signature-split.js';
@@ -213,7 +214,7 @@ interface LiveMessage {
 async function liveMessages(path: string): Promise<Map<string, LiveMessage>> {
   const live = new Map<string, LiveMessage>();
   for (const line of (await readJournal(path)).lines) {
-    const op = parseObject(line);
+    const op = parseJsonObject(line);
     if (!op || typeof op.id !== 'string') continue;
     if (op.op === 'send' && typeof op.sentAt === 'number') {
       live.set(op.id, { sentAt: op.sentAt, receiveCount: typeof op.n === 'number' ? op.n : 0 });
@@ -230,7 +231,7 @@ async function liveMessages(path: string): Promise<Map<string, LiveMessage>> {
 async function deadLetters(path: string): Promise<Array<{ messageId: string; sentAt: number }>> {
   const out: Array<{ messageId: string; sentAt: number }> = [];
   for (const line of (await readJournal(path)).lines) {
-    const d = parseObject(line);
+    const d = parseJsonObject(line);
     if (d && typeof d.messageId === 'string') out.push({ messageId: d.messageId, sentAt: Number(d.sentAt) || 0 });
   }
   return out;
@@ -253,7 +254,7 @@ async function bufferedLines(dir: string): Promise<number> {
       continue; // Uploaded and deleted while we looked.
     }
     for (const line of lines) {
-      const rec = parseObject(line);
+      const rec = parseJsonObject(line);
       if (rec && Array.isArray(rec.lines)) count += rec.lines.length;
     }
   }
@@ -277,13 +278,4 @@ async function archivedEventsOn(root: string, date: string): Promise<number> {
   if (objects.length === 0) return 0;
   const { rows } = await runArchiveQuery('select count(distinct event_id) as n from events', objects);
   return Number(rows[0]?.n ?? 0);
-}
-
-function parseObject(line: string): Record<string, unknown> | undefined {
-  try {
-    const v: unknown = JSON.parse(line);
-    return typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Record<string, unknown>) : undefined;
-  } catch {
-    return undefined;
-  }
 }

@@ -2,7 +2,7 @@ import { DEFAULT_STACK_NAME } from './stack-name.js';
 import { CfnOutput, Duration, Size, Stack, type StackProps } from 'aws-cdk-lib';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
-import { DEFAULT_SOURCE } from '../lambda/core/receive.js';
+import { DEFAULT_SOURCE } from '../lambda/core/sources.js';
 import { handlerResourceNeeds, handlersConfigValue, retryWindowSeconds, sourceIdPart, type WebhooksConfig } from './config.js';
 import { WebhookApi } from './constructs/api.js';
 import { ArchiveCatalog } from './constructs/archive-catalog.js';
@@ -142,7 +142,6 @@ export class SocialPlusWebhooksStack extends Stack {
       logEncryptionKey,
       systemLogLevel,
       tracing: c.tracing && c.fanoutTracing,
-
       metricsNamespace: c.metricsNamespace,
       handlers: {
         config: handlersConfigValue(c.handlers, c.fanoutTimeoutSeconds),
@@ -177,8 +176,9 @@ export class SocialPlusWebhooksStack extends Stack {
         fixedRate: c.tracingSampleRate,
       });
     }
+    const socialPlusCidrs = socialPlusWebhookCidrs(c.sources.map((s) => s.region));
     const extraIpv6 = c.allowedCidrs.filter((cidr) => cidr.includes(':'));
-    const ipv4 = [...new Set([...socialPlusWebhookCidrs(c.sources.map((s) => s.region)), ...c.allowedCidrs.filter((cidr) => !cidr.includes(':'))])];
+    const ipv4 = [...new Set([...socialPlusCidrs, ...c.allowedCidrs.filter((cidr) => !cidr.includes(':'))])];
     this.firewall = new WebhookFirewall(this, 'Firewall', { api: this.api, ipv4Cidrs: ipv4, ipv6Cidrs: extraIpv6 });
 
     this.monitoring = new WebhooksMonitoring(this, 'Monitoring', {
@@ -187,7 +187,7 @@ export class SocialPlusWebhooksStack extends Stack {
       queue: this.queue,
       api: this.api,
       archive: this.archive,
-      socialPlusAddresses: socialPlusWebhookCidrs(c.sources.map((s) => s.region)).map((cidr) => cidr.replace(/\/32$/, '')),
+      socialPlusAddresses: socialPlusCidrs.map((cidr) => cidr.replace(/\/32$/, '')),
       firewall: this.firewall,
       alarmEmail: c.alarmEmail,
       metricsNamespace: c.metricsNamespace,

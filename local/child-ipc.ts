@@ -1,7 +1,7 @@
 /**
- * What local mode's child processes (the fan-out's, the emulators') and their supervisors share: on the child
- * side of the IPC channel, a logger whose lines go to the parent's logger and a lower CPU priority;
- * on the parent side, one restart backoff.
+ * What local mode's child processes (the fan-out's, the emulators') share on the child side of the
+ * IPC channel: a logger whose lines go to the parent's logger, and a lower CPU priority. The parent
+ * side is `supervised-child.ts`.
  */
 import { setPriority } from 'node:os';
 import type { LogFields, Logger } from '../lambda/core/telemetry.js';
@@ -31,15 +31,4 @@ export function lowerPriority(nice: number): void {
   } catch {
     // Not allowed here (or not on this platform).
   }
-}
-
-/** A child that dies is started again after this, doubling while it keeps dying, up to {@link MAX_RESTART_DELAY_MS}. */
-export const FIRST_RESTART_DELAY_MS = 200;
-export const MAX_RESTART_DELAY_MS = 5000;
-/** A child that ran this long counts as stable: its next restart waits the first delay again. */
-export const STABLE_CHILD_MS = 30_000;
-
-/** The wait before starting again a child that ran `ranMs` and waited `previousMs` last time (parent side). */
-export function nextRestartDelay(previousMs: number, ranMs: number, firstMs = FIRST_RESTART_DELAY_MS): number {
-  return ranMs > STABLE_CHILD_MS ? firstMs : Math.min(previousMs * 2, MAX_RESTART_DELAY_MS);
 }

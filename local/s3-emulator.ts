@@ -26,6 +26,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { errorMessage } from '../lambda/core/errors.js';
 import { silentLogger, type Logger } from '../lambda/core/telemetry.js';
 import { receiveBody } from './s3/body.js';
 import { badRequest, notImplemented, S3Error } from './s3/errors.js';
@@ -236,7 +237,7 @@ export function createS3Emulator(opts: S3EmulatorOptions): S3Emulator {
 
   function fail(req: IncomingMessage, res: ServerResponse, err: unknown): void {
     const e = err instanceof S3Error ? err : new S3Error(500, 'InternalError', 'We encountered an internal error. Please try again.');
-    if (!(err instanceof S3Error)) logger.warn('local S3: internal error', { method: req.method, error: (err as Error)?.message ?? String(err) });
+    if (!(err instanceof S3Error)) logger.warn('local S3: internal error', { method: req.method, error: errorMessage(err) });
     try {
       if (res.headersSent) {
         res.destroy();

@@ -39,6 +39,7 @@ import { INBOX_LARGE_PREFIX, INBOX_SPILL_PREFIX } from '../lambda/core/archive-l
 import { eventIdOf } from '../lambda/core/event-id.js';
 import { parseInboxKey } from '../lambda/core/inbox.js';
 import { silentLogger, type Logger } from '../lambda/core/telemetry.js';
+import { parseJsonObject } from './json-object.js';
 import { S3RVER_MD5_SUFFIX, S3RVER_METADATA_SUFFIX, S3RVER_OBJECT_SUFFIX } from './paths.js';
 
 const INBOX_CONTENT_TYPE = 'application/octet-stream';
@@ -85,7 +86,7 @@ export function repairS3rverFolder(dir: string, opts: S3rverRepairOptions): S3rv
         if ((err as NodeJS.ErrnoException).code === 'ENOENT') continue;
         throw err;
       }
-      if (isJsonObject(text)) continue;
+      if (parseJsonObject(text)) continue;
       const key = relative(bucketDir, base).split(sep).join('/');
       const name = `${bucket}/${key}`;
       const body = readFileSync(objectPath);
@@ -126,15 +127,6 @@ function* objectFiles(d: string): Generator<string> {
     const p = join(d, entry.name);
     if (entry.isDirectory()) yield* objectFiles(p);
     else if (entry.name.endsWith(S3RVER_OBJECT_SUFFIX)) yield p;
-  }
-}
-
-function isJsonObject(text: string): boolean {
-  try {
-    const v: unknown = JSON.parse(text);
-    return typeof v === 'object' && v !== null && !Array.isArray(v);
-  } catch {
-    return false;
   }
 }
 

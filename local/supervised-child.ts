@@ -6,7 +6,6 @@
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
-import { FIRST_RESTART_DELAY_MS, nextRestartDelay } from './child-ipc.js';
 
 /** How a child ended. */
 export interface ChildExit {
@@ -129,6 +128,12 @@ export async function awaitExit(child: SupervisedChild, timeoutMs: number, onTim
   clearTimeout(timer);
 }
 
+/** A child that dies is started again after this, doubling while it keeps dying, up to {@link MAX_RESTART_DELAY_MS}. */
+const FIRST_RESTART_DELAY_MS = 200;
+const MAX_RESTART_DELAY_MS = 5000;
+/** A child that ran this long counts as stable: its next restart waits the first delay again. */
+const STABLE_CHILD_MS = 30_000;
+
 /** The wait before each restart of a child: the first delay, doubling while it keeps dying soon after starting. */
 export class RestartBackoff {
   private delay: number;
@@ -139,7 +144,7 @@ export class RestartBackoff {
 
   /** The wait before starting again a child that ran `ranMs` (0: one that never got ready). */
   next(ranMs: number): number {
-    this.delay = nextRestartDelay(this.delay, ranMs, this.firstMs);
+    this.delay = ranMs > STABLE_CHILD_MS ? this.firstMs : Math.min(this.delay * 2, MAX_RESTART_DELAY_MS);
     return this.delay;
   }
 }

@@ -1,6 +1,6 @@
 /**
  * The stack's CloudFormation template for a configuration profile, synthesized as `bin/app.ts`
- * builds it (cdk.json's feature flags, `SocialPlusWebhooksStack` with `buildConfig({ profile })`),
+ * builds it (`buildWebhooksApp` with cdk.json's context plus `profile`),
  * for the cost benchmark (bench/cost.ts) and its tests. Bundling is skipped (CDK's own
  * `aws:cdk:bundling-stacks` switch): that changes the asset hashes and nothing the bill reads.
  */
@@ -9,9 +9,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { App } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
-import { buildConfig } from '../../lib/config.js';
+import { buildWebhooksApp } from '../../bin/app.js';
 import { PROFILES, type Profile } from '../../lib/config/profiles.js';
-import { SocialPlusWebhooksStack } from '../../lib/webhooks-stack.js';
 import type { CfnTemplate } from './template-facts.js';
 
 /** The configuration profiles the bill is computed for (lib/config/profiles.ts); `lean` is the default. */
@@ -26,12 +25,10 @@ export interface ProfileTemplate {
 /** Synthesizes the stack for `profile`; a configuration error throws the ConfigError. */
 export function synthProfile(profile: Profile): ProfileTemplate {
   const started = performance.now();
-  const config = buildConfig({ profile });
   const outdir = mkdtempSync(join(tmpdir(), 'spw-bench-cost-'));
   try {
-    const context = { ...cdkJsonContext(), 'aws:cdk:bundling-stacks': [] };
-    const app = new App({ outdir, context });
-    const stack = new SocialPlusWebhooksStack(app, config.stackName, { config });
+    const app = new App({ outdir, context: { ...cdkJsonContext(), profile, 'aws:cdk:bundling-stacks': [] } });
+    const stack = buildWebhooksApp(app, undefined);
     const template = Template.fromStack(stack).toJSON() as CfnTemplate;
     return { profile, template, synthMs: performance.now() - started };
   } finally {

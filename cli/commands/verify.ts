@@ -9,7 +9,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { S3Client } from '@aws-sdk/client-s3';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { InvalidArgumentError, type Command } from 'commander';
-import { DEFAULT_SOURCE } from '../../lambda/core/receive.js';
+import { DEFAULT_SOURCE } from '../../lambda/core/sources.js';
 import { awsClientConfig, DEFAULT_STACK_NAME } from '../aws-stack.js';
 import { CliError } from '../errors.js';
 import { readCdkJsonContext, targetStackName } from '../stack-target.js';

@@ -19,6 +19,7 @@ import { parseSecretValue } from '../../lambda/core/secret-value.js';
 import { SOURCE_OUTPUT_PREFIXES, STACK_OUTPUTS } from '../../lib/stack-outputs.js';
 import { awsErrorName as errorName } from '../aws-errors.js';
 import { describeStack, outputsOf } from '../aws-stack.js';
+import { truncate } from '../output.js';
 import { fail, pass, skip, warn, type Check, type CheckEntry, type Outcome } from './check.js';
 import { awsOf, type DeployedStack, type DoctorContext } from './context.js';
 import { callFailed } from './aws-support.js';
@@ -300,10 +301,6 @@ function protocols(subs: readonly Subscription[]): string {
 
 function count(n: number, noun: string): string {
   return `${n} ${noun}${n === 1 ? '' : 's'}`;
-}
-
-function truncate(text: string, max: number): string {
-  return text.length <= max ? text : `${text.slice(0, max - 1)}…`;
 }
 
 /** The deployed stack's checks, in report order. */

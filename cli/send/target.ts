@@ -4,7 +4,7 @@
  * dev secret), which keeps its origin so a refused request is easy to explain.
  */
 import { existsSync, readFileSync } from 'node:fs';
-import { SOURCE_NAME } from '../../lambda/core/receive.js';
+import { SOURCE_NAME } from '../../lambda/core/sources.js';
 import { parseSecretValue } from '../../lambda/core/secret-value.js';
 import { DEFAULT_PORT, localPaths } from '../../local/paths.js';
 import { CliError } from '../errors.js';

@@ -6,7 +6,7 @@
  * waiting on wall-clock time. Stops with a CliError before posting when the stack or the secret is
  * not usable; otherwise returns the report, problems included.
  */
-import { SOURCE_NAME } from '../../lambda/core/receive.js';
+import { SOURCE_NAME } from '../../lambda/core/sources.js';
 import { readStackOutputs } from '../aws-stack.js';
 import { CliError } from '../errors.js';
 import { roundMs, truncate } from '../output.js';
@@ -30,10 +30,6 @@ import {
   type VerifyReport,
 } from './report.js';
 import { readSigningKey, targetFromOutputs } from './target.js';
-
-/** Where the run posts and looks, and how it reads it: see `target.ts`; following the events: `follow.ts`. */
-export { readSigningKey, targetFromOutputs, type VerifyTarget } from './target.js';
-export { archivePrefixes, eventIdsInArchiveObject, PARTITION_SKEW_MS } from './follow.js';
 
 /** How long the store is polled by default. */
 export const DEFAULT_STORE_TIMEOUT_MS = 60_000;

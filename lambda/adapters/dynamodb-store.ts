@@ -1,19 +1,16 @@
 import { gunzipSync, gzipSync } from 'node:zlib';
 import {
-  ConditionalCheckFailedException,
   GetItemCommand,
   PutItemCommand,
   UpdateItemCommand,
   type AttributeValue,
+  type ConditionalCheckFailedException,
   type DynamoDBClient,
 } from '@aws-sdk/client-dynamodb';
 import { hasErrorName, PayloadTooLargeError } from '../core/errors.js';
 import { STORE_MAX_INLINE_PAYLOAD_BYTES } from '../core/limits.js';
 import type { EventStore, HandlerRunRecord, HandlerRunsUpdate, PutResult, StoredEvent, StoredEventState } from '../core/ports.js';
 import { actorKey, eventKey, targetKey } from '../common/table-schema.js';
-
-/** The core raises it before a payload that cannot fit reaches the store; {@link toItem} asserts it. */
-export { PayloadTooLargeError };
 
 /** The item's attributes holding what {@link StoredEventState} reads. */
 const STATE_ATTRIBUTES = ['handlers', 'handlerRuns', 'archivePending'] as const;
@@ -43,7 +40,7 @@ export class DynamoDbEventStore implements EventStore {
       );
       return { created: true };
     } catch (err) {
-      if (!(err instanceof ConditionalCheckFailedException) && !hasErrorName(err, 'ConditionalCheckFailedException')) throw err;
+      if (!hasErrorName(err, 'ConditionalCheckFailedException')) throw err;
       const old = (err as ConditionalCheckFailedException).Item ?? (await this.readState(event.eventId));
       return { created: false, ...stateOf(old) };
     }
@@ -167,7 +164,8 @@ export function toItem(e: StoredEvent): Record<string, AttributeValue> {
   const inS3 = e.flags.includes('payload-in-s3');
   if (inS3 && e.payloadRef === undefined) throw new TypeError(`event ${e.eventId}: flagged payload-in-s3 without a payloadRef`);
   const compressed = inS3 ? undefined : gzipSync(e.payload);
-  if (compressed !== undefined && compressed.length > STORE_MAX_INLINE_PAYLOAD_BYTES) throw new PayloadTooLargeError(e.eventId, compressed.length);
+  if (compressed !== undefined && compressed.length > STORE_MAX_INLINE_PAYLOAD_BYTES)
+    throw new PayloadTooLargeError(e.eventId, compressed.length, STORE_MAX_INLINE_PAYLOAD_BYTES);
   const item: Record<string, AttributeValue> = {
     ...keyOf(e.eventId),
     eventType: { S: e.eventType },

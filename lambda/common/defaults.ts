@@ -5,7 +5,7 @@
  *
  * Defaults that belong to a module of their own are stated there, next to what they configure:
  * the stack name (`DEFAULT_STACK_NAME`, lib/stack-name.ts), the source name (`DEFAULT_SOURCE`,
- * lambda/core/receive.ts), the receiver's deadline (`DEFAULT_RECEIVER_DEADLINE_MS`,
+ * lambda/core/sources.ts), the receiver's deadline (`DEFAULT_RECEIVER_DEADLINE_MS`,
  * lambda/core/deadline.ts), the signature forms (`DEFAULT_SIGNATURE_FORMS`,
  * lambda/core/signature.ts) and the metrics namespace (`METRICS_NAMESPACE`,
  * lambda/common/metrics-contract.ts). `CONFIG_DEFAULTS` in lib/config/defaults.ts lists them all.

@@ -1,5 +1,3 @@
-import { STORE_MAX_INLINE_PAYLOAD_BYTES } from './limits.js';
-
 /**
  * Base class of every error the runtime code defines, so callers can tell our own failures from
  * the runtime's. Subclasses set their `name` as a literal: the deployed bundles are minified, and
@@ -70,11 +68,14 @@ export class NoBlobStoreError extends SocialPlusWebhooksError {
   }
 }
 
-/** A payload too large for an item, with no S3 copy to point at instead. */
+/**
+ * A payload too large for an item, with no S3 copy to point at instead. The limit is the caller's
+ * (`STORE_MAX_INLINE_PAYLOAD_BYTES`): this module imports nothing, as every bundle loads it.
+ */
 export class PayloadTooLargeError extends SocialPlusWebhooksError {
-  constructor(eventId: string, gzipBytes: number) {
+  constructor(eventId: string, gzipBytes: number, maxBytes: number) {
     super(
-      `event ${eventId}: the compressed payload (${gzipBytes} bytes) is too large for a DynamoDB item (at most ${STORE_MAX_INLINE_PAYLOAD_BYTES}) and has no S3 copy; give the fan-out a blob store (ARCHIVE_BUCKET_NAME)`,
+      `event ${eventId}: the compressed payload (${gzipBytes} bytes) is too large for a DynamoDB item (at most ${maxBytes}) and has no S3 copy; give the fan-out a blob store (ARCHIVE_BUCKET_NAME)`,
     );
     this.name = 'PayloadTooLargeError';
   }

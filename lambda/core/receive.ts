@@ -10,10 +10,6 @@ import { emit, logFieldsOf, OK, refusalOf, reply, type WebhookResponse } from '.
 import { SIGNATURE_HEADER, verifySignature, type SignatureForm } from './signature.js';
 import type { Logger, MetricName, Metrics } from './telemetry.js';
 
-// Their long-standing home: the stack, local mode and the CLI import these from here.
-export { lowerCaseHeaders, precheckWebhook, type PrecheckDeps, type WebhookHead, type WebhookResponse } from './precheck.js';
-export { DEFAULT_SOURCE, INVALID_SOURCE, SOURCE_NAME } from './sources.js';
-
 /** A webhook request as the receiver sees it, whatever carried it (API Gateway, local HTTP). */
 export interface WebhookRequest {
   /** Header names in lower case. */

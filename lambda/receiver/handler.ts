@@ -1,6 +1,8 @@
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
-import { DEFAULT_SOURCE, lowerCaseHeaders, receiveWebhook, type ReceiveDeps } from '../core/receive.js';
+import { lowerCaseHeaders } from '../core/precheck.js';
+import { receiveWebhook, type ReceiveDeps } from '../core/receive.js';
 import { SIGNATURE_HEADER } from '../core/signature.js';
+import { DEFAULT_SOURCE } from '../core/sources.js';
 
 const JSON_HEADERS = { 'content-type': 'application/json' };
 

@@ -33,7 +33,7 @@ import {
 import type { LogLevel } from '../../lambda/common/logger.js';
 import { METRICS_NAMESPACE } from '../../lambda/common/metrics-contract.js';
 import { DEFAULT_RECEIVER_DEADLINE_MS } from '../../lambda/core/deadline.js';
-import { DEFAULT_SOURCE } from '../../lambda/core/receive.js';
+import { DEFAULT_SOURCE } from '../../lambda/core/sources.js';
 import { DEFAULT_SIGNATURE_FORMS, type SignatureForm } from '../../lambda/core/signature.js';
 import { DEFAULT_STACK_NAME } from '../stack-name.js';
 import { DEFAULT_PROFILE, type Profile } from './profiles.js';

@@ -15,7 +15,7 @@ export interface Field<K extends ConfigKey> {
   readonly key: K;
   /** The key's value in the context: undefined when not set. */
   readonly raw: unknown;
-  /** The key's default (`CONFIG_DEFAULTS`). */
+  /** The key's default: the profile's (`PROFILE_DEFAULTS`), else `CONFIG_DEFAULTS`. */
   readonly fallback: (typeof CONFIG_DEFAULTS)[K];
   /** The keys validated before this one, for rules that depend on another key. */
   readonly read: ReadSoFar;

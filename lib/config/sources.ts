@@ -1,5 +1,5 @@
 /** Rules for where events come from: the webhook `sources` and the firewall's extra `allowedCidrs`. */
-import { SOURCE_NAME } from '../../lambda/core/receive.js';
+import { SOURCE_NAME } from '../../lambda/core/sources.js';
 import { parseCidr } from '../cidr.js';
 import { SOCIALPLUS_REGIONS } from '../socialplus-ips.js';
 import { sourceIdPart } from './derive.js';

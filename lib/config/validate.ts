@@ -34,8 +34,7 @@ export function buildConfig(context: Readonly<Record<string, unknown>>): Webhook
 
 /** A key's default under `profile` (lib/config/profiles.ts), else its `CONFIG_DEFAULTS` value. */
 function defaultOf<K extends ConfigKey>(key: K, profile: Profile | undefined): ConfigDefaults[K] {
-  const chosen = (PROFILE_DEFAULTS[profile ?? DEFAULT_PROFILE] as Partial<ConfigDefaults>)[key];
-  return chosen !== undefined ? (chosen as ConfigDefaults[K]) : CONFIG_DEFAULTS[key];
+  return (PROFILE_DEFAULTS[profile ?? DEFAULT_PROFILE] as Partial<ConfigDefaults>)[key] ?? CONFIG_DEFAULTS[key];
 }
 
 /**

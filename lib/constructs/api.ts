@@ -220,14 +220,15 @@ export class WebhookApi extends Construct implements IApiMetrics, IGuardedApi {
           "the JSON access log still records each request's status, latency and integration error.",
       });
     }
-    if (executionLogging !== 'OFF') return;
-    Validations.of(this.stage.node.defaultChild as apigateway.CfnStage).acknowledge({
-      id: 'AwsSolutions-APIG6',
-      reason:
-        'Execution logging is off (apiExecutionLogging=OFF, the lean profile): API Gateway writes it to a log group it creates itself (API-Gateway-Execution-Logs_<api id>/<stage>), outside ' +
-        'the stack, never expiring and never deleted, and bills a line per request at INFO. The stage writes JSON access logs with status, ' +
-        'WAF result, integration status, latency and error message instead, and the receiver logs why each request failed.',
-    });
+    if (executionLogging === 'OFF') {
+      Validations.of(this.stage.node.defaultChild as apigateway.CfnStage).acknowledge({
+        id: 'AwsSolutions-APIG6',
+        reason:
+          'Execution logging is off (apiExecutionLogging=OFF, the lean profile): API Gateway writes it to a log group it creates itself (API-Gateway-Execution-Logs_<api id>/<stage>), outside ' +
+          'the stack, never expiring and never deleted, and bills a line per request at INFO. The stage writes JSON access logs with status, ' +
+          'WAF result, integration status, latency and error message instead, and the receiver logs why each request failed.',
+      });
+    }
   }
 
   /** The REST API's name (API Gateway's metrics and X-Ray's service name carry it). */

@@ -25,8 +25,8 @@ export class TraceSampling extends Construct {
     super(scope, id);
     this.rule = new xray.CfnSamplingRule(this, 'Rule', {
       samplingRule: {
-        // At most 32 characters, unique in the account and region: one per stack.
-        ruleName: `spw-${Names.uniqueResourceName(this, { maxLength: 28, separator: '' })}`.slice(0, 32),
+        // At most 32 characters (4 + 28), unique in the account and region: one per stack.
+        ruleName: `spw-${Names.uniqueResourceName(this, { maxLength: 28, separator: '' })}`,
         // Before the default rule (10000), after rules people usually write for their own services.
         priority: 9000,
         fixedRate: props.fixedRate,

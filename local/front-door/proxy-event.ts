@@ -7,7 +7,7 @@ import { randomUUID } from 'node:crypto';
 import { isUtf8 } from 'node:buffer';
 import type { IncomingMessage } from 'node:http';
 import type { APIGatewayEventIdentity, APIGatewayProxyEvent } from 'aws-lambda';
-import { DEFAULT_SOURCE } from '../../lambda/core/receive.js';
+import { DEFAULT_SOURCE } from '../../lambda/core/sources.js';
 import { SIGNATURE_HEADER } from '../../lambda/core/signature.js';
 import { declaredLength } from './request-body.js';
 

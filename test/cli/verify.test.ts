@@ -19,7 +19,8 @@ import {
   type AdviceContext,
   type EventCheck,
 } from '../../cli/verify/report.js';
-import { archivePrefixes, eventIdsInArchiveObject, targetFromOutputs } from '../../cli/verify/runner.js';
+import { archivePrefixes, eventIdsInArchiveObject } from '../../cli/verify/follow.js';
+import { targetFromOutputs } from '../../cli/verify/target.js';
 import { parseEvent, VERIFICATION_MARKER_KEY } from '../../lambda/core/envelope.js';
 import { eventIdOf } from '../../lambda/core/event-id.js';
 import { SECRET_PLACEHOLDER } from '../../lambda/core/secret-value.js';

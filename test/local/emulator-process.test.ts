@@ -204,13 +204,7 @@ describe('startEmulatorProcess (dynamodb)', () => {
   });
 
   it('close() during a restart leaves no child running', async () => {
-    const p = await startEmulatorProcess({
-      kind: 'dynamodb',
-      dir: join(dir, 'dynamodb'),
-      credentials,
-      restartDelayMs: 0,
-      logger: recordingLogger().logger,
-    });
+    const p = await start({ kind: 'dynamodb', restartDelayMs: 0 });
     const pid = p.pid()!;
     process.kill(pid, 'SIGKILL');
     await until('the crash is seen', () => p.pid() === undefined);
@@ -232,9 +226,7 @@ describe('startEmulatorProcess (dynamodb)', () => {
   it('reports why a child could not start', async () => {
     const file = join(dir, 'a-file');
     await writeFile(file, '');
-    const err = await startEmulatorProcess({ kind: 'dynamodb', dir: join(file, 'dynamodb'), credentials, logger: recordingLogger().logger }).catch(
-      (e: Error) => e,
-    );
+    const err = await start({ kind: 'dynamodb', dir: join(file, 'dynamodb') }).catch((e: Error) => e);
     expect((err as Error).message).toMatch(
       /^the DynamoDB emulator \(dynalite\) could not start: ENOTDIR: not a directory, mkdir '.*a-file\/dynamodb'$/,
     );
@@ -242,13 +234,7 @@ describe('startEmulatorProcess (dynamodb)', () => {
 
   it('fails with a clear message when the database stays locked', async () => {
     const holder = await start({ kind: 'dynamodb' });
-    const err = await startEmulatorProcess({
-      kind: 'dynamodb',
-      dir: join(dir, 'dynamodb'),
-      credentials,
-      lockWaitMs: 300,
-      logger: recordingLogger().logger,
-    }).catch((e: Error) => e);
+    const err = await start({ kind: 'dynamodb', lockWaitMs: 300 }).catch((e: Error) => e);
     expect((err as Error).message).toMatch(
       /^the DynamoDB emulator \(dynalite\) could not start: dynalite's database .*dynamodb is locked by another process \(LevelDB allows one\)/,
     );
@@ -258,14 +244,7 @@ describe('startEmulatorProcess (dynamodb)', () => {
 
   it('fails with a clear message when the port stays taken', async () => {
     const holder = await start({ kind: 'dynamodb' });
-    const err = await startEmulatorProcess({
-      kind: 's3',
-      dir: join(dir, 'other'),
-      port: holder.port,
-      credentials,
-      lockWaitMs: 300,
-      logger: recordingLogger().logger,
-    }).catch((e: Error) => e);
+    const err = await start({ kind: 's3', dir: join(dir, 'other'), port: holder.port, lockWaitMs: 300 }).catch((e: Error) => e);
     expect((err as Error).message).toBe(
       `the S3 emulator could not start: port ${holder.port} on 127.0.0.1 is in use: is another local mode running, or an earlier emulator process still exiting? Waited 300 ms`,
     );

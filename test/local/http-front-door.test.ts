@@ -13,7 +13,7 @@ import {
 } from '../../local/http-front-door.js';
 import { startLocalPipeline } from '../../local/pipeline.js';
 import { sign } from '../../lambda/core/signature.js';
-import { precheckWebhook } from '../../lambda/core/receive.js';
+import { precheckWebhook } from '../../lambda/core/precheck.js';
 import { RecordingLogger, RecordingMetrics } from '../support/fakes.js';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';

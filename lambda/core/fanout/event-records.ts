@@ -73,7 +73,7 @@ function compressedBytesIfLarge(payload: string): number | undefined {
 export function toStoredEvent(e: DecodedEvent, retentionDays: number, now: Date, record: ArchiveRecord = toArchiveRecord(e)): StoredEvent {
   const gzipBytes = compressedBytesIfLarge(record.payload);
   const keepsKey = gzipBytes !== undefined && gzipBytes > STORE_MAX_INLINE_PAYLOAD_BYTES;
-  if (keepsKey && !e.payloadRef) throw new PayloadTooLargeError(e.eventId, gzipBytes);
+  if (keepsKey && !e.payloadRef) throw new PayloadTooLargeError(e.eventId, gzipBytes, STORE_MAX_INLINE_PAYLOAD_BYTES);
   return {
     ...record,
     ...(keepsKey ? { flags: payloadInS3(record.flags) } : {}),
