@@ -416,6 +416,12 @@ describe('S3 emulator: malformed input', () => {
 
   it('answers any request, however malformed, with a status and keeps serving (property)', async () => {
     await put('alive', 'still here');
+    // The proof that nothing was damaged lives in a bucket no generated path can name: its name is
+    // longer than any generated segment that has no '%' in it. (A generated PUT may legitimately
+    // overwrite 'alive' in BUCKET.)
+    const SENTINEL_BUCKET = 'emulator-sentinel-bucket';
+    await ensureBucket(s3, SENTINEL_BUCKET);
+    await s3.send(new PutObjectCommand({ Bucket: SENTINEL_BUCKET, Key: 'alive', Body: 'still here' }));
     const segment = fc.oneof(
       fc.constantFrom('', '.', '..', '%2e%2e', '%00', '%ZZ', '%2F', BUCKET, 'alive', '._S3rver_object', '?delete', '?list-type=2&max-keys=1', '?acl'),
       fc.string({ maxLength: 12 }).map(encodeURIComponent),
@@ -473,7 +479,8 @@ describe('S3 emulator: malformed input', () => {
       ),
       { numRuns: 300 },
     );
-    expect(await getText('alive')).toBe('still here');
+    const sentinel = await s3.send(new GetObjectCommand({ Bucket: SENTINEL_BUCKET, Key: 'alive' }));
+    expect(await sentinel.Body?.transformToString()).toBe('still here');
     // Whatever was created is a bucket folder or the emulator's own; no object file landed outside a bucket.
     for (const entry of readdirSync(dir, { withFileTypes: true })) expect([entry.name, entry.isDirectory()]).toEqual([entry.name, true]);
     expect(readdirSync(join(dir, '.s3-emulator-tmp'))).toEqual([]);
