@@ -7,7 +7,7 @@
  * registered handlers), counting:
  * - SDK calls by service and operation, with a middleware on local mode's DynamoDB and S3 clients
  *   (each `PutItem` also asks dynalite for its consumed capacity, and its item is sized by AWS's
- *   rules: bench/lib/dynamodb-size.ts);
+ *   rules: cli/cost/dynamodb-size.ts);
  * - the receiver's queue sends and the fan-out's archive puts, through local mode's `wrap` hooks
  *   (the local queue and delivery stream stand in for SQS and Firehose); each `putLines` is split
  *   into `PutRecordBatch` calls by the Firehose adapter's own `chunks()`.
@@ -28,13 +28,13 @@ import { handlers as registeredHandlers } from '../lambda/fanout/handlers/index.
 import type { LocalPipeline, LocalPipelineOptions } from '../local/pipeline.js';
 import { hasFlag, presentFlags } from './lib/args.js';
 import { runWhenMain } from './lib/bench-main.js';
-import { itemSize, writeUnits } from './lib/dynamodb-size.js';
+import { itemSize, writeUnits } from '../cli/cost/dynamodb-size.js';
 import { postAll } from './lib/http-send.js';
 import { withLocalPipeline } from './lib/local-mode.js';
 import { fmt, percentile } from './lib/measure.js';
-import { buildPayloads, type SignedPayload } from './lib/payloads.js';
+import { buildPayloads, type SignedPayload } from '../cli/cost/payloads.js';
 import { Counter } from './lib/request-counter.js';
-import { ASSUMED, COST_TARGET_PER_MILLION, FRONT_DOOR_PER_MILLION, PRICES, SQS_MESSAGES_PER_RECEIVE } from './lib/prices.js';
+import { ASSUMED, COST_TARGET_PER_MILLION, FRONT_DOOR_PER_MILLION, PRICES, SQS_MESSAGES_PER_RECEIVE } from '../cli/cost/prices.js';
 
 const SECRET = 'bench-requests-secret-6d1f';
 const EVENT_BYTES = 2048;

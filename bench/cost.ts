@@ -1,9 +1,9 @@
 /**
  * The bill, from the template (docs/cost.md): for each configuration profile, synthesizes the stack,
- * reads the facts that drive cost from its template (bench/lib/template-facts.ts: web ACL rules,
+ * reads the facts that drive cost from its template (cli/cost/template-facts.ts: web ACL rules,
  * alarms, dashboards, keys, secrets, sampling rules, log settings, memory, batching, buffering),
  * measures the per-event figures (write units, SQS and Firehose billed sizes) with a short run of
- * the requests-per-event benchmark (bench/aws-requests.ts), and prices both (bench/lib/cost-model.ts):
+ * the requests-per-event benchmark (bench/aws-requests.ts), and prices both (cli/cost/model.ts):
  * the fixed cost of a month when idle and the cost of a million 2 KB events busy (full fan-out
  * batches) and quiet (one event per batch), line by line. The `lean` profile's three figures are
  * printed against its targets (docs/cost.md, "Targets"); a figure that misses is reported, not failed.
@@ -15,11 +15,11 @@ import { TABLE } from '../lambda/common/table-schema.js';
 import { runAwsRequests } from './aws-requests.js';
 import { hasFlag, presentFlags } from './lib/args.js';
 import { runWhenMain } from './lib/bench-main.js';
-import { bill, type Bill, type MeasuredPerEvent } from './lib/cost-model.js';
+import { bill, type Bill, type MeasuredPerEvent } from '../cli/cost/model.js';
 import { fmt, percentile } from './lib/measure.js';
-import { LEAN_TARGETS } from './lib/prices.js';
-import { PROFILES, synthProfile, type Profile } from './lib/profile-template.js';
-import { templateFacts, type FunctionFacts, type TemplateFacts } from './lib/template-facts.js';
+import { LEAN_TARGETS } from '../cli/cost/prices.js';
+import { PROFILES, synthProfile, type Profile } from '../cli/cost/template.js';
+import { templateFacts, type FunctionFacts, type TemplateFacts } from '../cli/cost/template-facts.js';
 import { errorMessage } from '../lambda/core/errors.js';
 
 export interface CostOptions {

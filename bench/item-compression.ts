@@ -1,8 +1,8 @@
 /**
  * Issue 15: can the DynamoDB event item of a 2 KB event fit one write unit (1 KB) by compressing
  * its payload attribute better? Builds the items as the fan-out does (decodeBody → toStoredEvent →
- * toItem, sized by bench/lib/dynamodb-size.ts) for the fixtures and for seeded 2 KB events
- * (bench/lib/payloads.ts, as bench/aws-requests.ts), then sizes the payload with each method of
+ * toItem, sized by cli/cost/dynamodb-size.ts) for the fixtures and for seeded 2 KB events
+ * (cli/cost/payloads.ts, as bench/aws-requests.ts), then sizes the payload with each method of
  * bench/lib/item-compression.ts (every one round-tripped) and times them. Today's gzip is the
  * floor the others are compared to (ratio 1). zstd is not measured: Node 20's zlib has none.
  *
@@ -17,7 +17,7 @@ import { catalogSampleNames } from '../lambda/core/catalog/sample.js';
 import { decodeBody, toStoredEvent } from '../lambda/core/fanout.js';
 import { hasFlag, presentFlags } from './lib/args.js';
 import { runWhenMain } from './lib/bench-main.js';
-import { itemSize, writeUnits } from './lib/dynamodb-size.js';
+import { itemSize, writeUnits } from '../cli/cost/dynamodb-size.js';
 import {
   catalogNamesDictionary,
   compressionMethods,
@@ -28,7 +28,7 @@ import {
   type CompressionMethod,
 } from './lib/item-compression.js';
 import { fmt, median, percentile } from './lib/measure.js';
-import { buildPayloads } from './lib/payloads.js';
+import { buildPayloads } from '../cli/cost/payloads.js';
 
 export interface ItemCompressionOptions {
   /** 2 KB events sized. @default 1000 (200 with quick) */

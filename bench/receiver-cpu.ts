@@ -27,7 +27,7 @@ import { createReceiverHandler } from '../lambda/receiver/handler.js';
 import { hasFlag, presentFlags } from './lib/args.js';
 import { runWhenMain } from './lib/bench-main.js';
 import { fmt, pairedRatio, timeRounds } from './lib/measure.js';
-import { buildPayloads, describePayloads, type SignedPayload } from './lib/payloads.js';
+import { buildPayloads, describePayloads, type SignedPayload } from '../cli/cost/payloads.js';
 import { apiGatewayEvent } from '../test/support/api-gateway.js';
 
 const SECRET = 'bench-secret-2f0c1a9e7b';

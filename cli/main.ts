@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
+import { registerCost } from './commands/cost.js';
 import { registerDev } from './commands/dev.js';
 import { registerDoctor } from './commands/doctor.js';
 import { registerEvents } from './commands/events.js';
@@ -28,6 +29,7 @@ export function buildProgram(): Command {
   registerRedrive(program);
   registerReplay(program);
   registerDoctor(program);
+  registerCost(program);
   registerVerify(program);
   return program;
 }

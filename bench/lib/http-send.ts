@@ -5,7 +5,7 @@
  * (`load-generator.ts`) sends too.
  */
 import { Agent, request } from 'node:http';
-import type { SignedPayload } from './payloads.js';
+import type { SignedPayload } from '../../cli/cost/payloads.js';
 
 export interface SendResult {
   /** HTTP status per payload, in the order given (0 when the request failed). */

@@ -11,7 +11,7 @@ import { writeFileSync } from 'node:fs';
 import { Agent } from 'node:http';
 import { eventIdOf } from '../../lambda/core/event-id.js';
 import { postSignedPayload } from './http-send.js';
-import { buildPayloads, describePayloads, type SignedPayload } from './payloads.js';
+import { buildPayloads, describePayloads, type SignedPayload } from '../../cli/cost/payloads.js';
 
 export interface LoadConfig {
   /** Webhook URL, e.g. `http://127.0.0.1:3000/webhook`. */

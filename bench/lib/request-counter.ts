@@ -5,8 +5,8 @@ import { chunks } from '../../lambda/adapters/firehose-archive.js';
 import type { ArchiveStream, EventQueue, EventStore } from '../../lambda/core/ports.js';
 import { TABLE } from '../../lambda/common/table-schema.js';
 import type { PhaseCounts } from '../aws-requests.js';
-import { putWrites, valueSize, writeUnits, type IndexShape } from './dynamodb-size.js';
-import { FIREHOSE_BILLING_INCREMENT_BYTES, SQS_BILLING_CHUNK_BYTES } from './prices.js';
+import { itemSize, writeUnits, WriteLedger, type IndexShape } from '../../cli/cost/dynamodb-size.js';
+import { firehoseBilledBytes, sqsBilledRequests } from '../../cli/cost/prices.js';
 
 const TABLE_KEYS = [TABLE.partitionKey, TABLE.sortKey];
 const INDEXES: IndexShape[] = [TABLE.byActor, TABLE.byTarget].map((g) => ({
@@ -28,14 +28,11 @@ export class Counter {
   storePuts = 0;
   storeOutcomeWrites = 0;
   itemBytes: number[] = [];
+  /** Sizes the event store's writes by AWS's rules (the same ledger the `cost` command uses). */
+  private readonly ledger = new WriteLedger(TABLE_KEYS, INDEXES);
   units = { table: 0, indexes: 0, indexWrites: 0, outcomes: 0, duplicates: 0 };
   dynaliteUnits = { table: 0, indexes: 0, reported: 0 };
   conditionalCheckFailed = 0;
-  /** Item size per primary key, for sizing the updates that follow. */
-  readonly itemSizes = new Map<string, number>();
-  /** Bytes of the `handlerRuns` and `archivePending` attributes per primary key, which updates replace and remove. */
-  readonly runsSizes = new Map<string, number>();
-  readonly pendingSizes = new Map<string, number>();
 
   snapshot(): PhaseCounts {
     return {
@@ -60,10 +57,7 @@ export class Counter {
   wrapQueue = (queue: EventQueue): EventQueue => ({
     send: async (message, options) => {
       this.queueSends++;
-      const bytes =
-        Buffer.byteLength(message.body, 'utf8') +
-        Object.entries(message.attributes).reduce((s, [k, v]) => s + k.length + String(v ?? '').length + 'String'.length, 0);
-      this.sqsBilledRequests += Math.max(1, Math.ceil(bytes / SQS_BILLING_CHUNK_BYTES));
+      this.sqsBilledRequests += sqsBilledRequests(message);
       return queue.send(message, options);
     },
   });
@@ -74,9 +68,8 @@ export class Counter {
       this.archiveLines += lines.length;
       this.putRecordBatchCalls += chunks(lines).length;
       for (const line of lines) {
-        const bytes = Buffer.byteLength(line, 'utf8');
-        this.archiveLineBytes.push(bytes);
-        this.firehoseBilledBytes += Math.ceil(bytes / FIREHOSE_BILLING_INCREMENT_BYTES) * FIREHOSE_BILLING_INCREMENT_BYTES;
+        this.archiveLineBytes.push(Buffer.byteLength(line, 'utf8'));
+        this.firehoseBilledBytes += firehoseBilledBytes(line);
       }
       return archive.putLines(lines);
     },
@@ -104,50 +97,27 @@ export class Counter {
         this.sdk.set(key, (this.sdk.get(key) ?? 0) + 1);
         if (label !== 'DynamoDB' || (op !== 'PutItem' && op !== 'UpdateItem')) return next(args);
         input.ReturnConsumedCapacity = 'INDEXES';
-        const pk =
-          op === 'PutItem'
-            ? (input.Item as Record<string, AttributeValue>)[TABLE.partitionKey]?.S
-            : (input.Key as Record<string, AttributeValue>)[TABLE.partitionKey]?.S;
         if (op === 'PutItem') {
           const item = input.Item as Record<string, AttributeValue>;
-          const w = putWrites(item, TABLE_KEYS, INDEXES);
           try {
             const out = await next(args);
+            const w = this.ledger.put(item);
             this.itemBytes.push(w.itemBytes);
             this.units.table += w.tableUnits;
             this.units.indexes += w.indexUnits;
             this.units.indexWrites += w.indexWrites;
-            if (pk) this.itemSizes.set(pk, w.itemBytes);
-            const pending = item.archivePending;
-            if (pk && pending) this.pendingSizes.set(pk, 'archivePending'.length + valueSize(pending));
             this.addConsumed((out.output as { ConsumedCapacity?: Consumed }).ConsumedCapacity);
             return out;
           } catch (err) {
             if ((err as Error).name === 'ConditionalCheckFailedException') {
               // A failed condition still costs the write units of the item it would have written.
               this.conditionalCheckFailed++;
-              this.units.duplicates += writeUnits(w.itemBytes);
+              this.units.duplicates += writeUnits(itemSize(item));
             }
             throw err;
           }
         }
-        // UpdateItem (handler outcomes): billed on the larger of the item before and after. It sets
-        // `handlers.<name>` for each success, replaces `handlerRuns` whole, and may remove `archivePending`.
-        const names = Object.values((input.ExpressionAttributeNames ?? {}) as Record<string, string>).filter((n) => n !== 'handlers');
-        const before = (pk && this.itemSizes.get(pk)) || 0;
-        let after = before + names.reduce((s, n) => s + 1 + Buffer.byteLength(n) + 1, 0);
-        const runs = ((input.ExpressionAttributeValues ?? {}) as Record<string, AttributeValue>)[':runs'];
-        if (runs && pk) {
-          const size = 'handlerRuns'.length + valueSize(runs);
-          after += size - (this.runsSizes.get(pk) ?? 0);
-          this.runsSizes.set(pk, size);
-        }
-        if (pk && String(input.UpdateExpression ?? '').includes('REMOVE archivePending')) {
-          after -= this.pendingSizes.get(pk) ?? 0;
-          this.pendingSizes.delete(pk);
-        }
-        if (pk) this.itemSizes.set(pk, after);
-        this.units.outcomes += writeUnits(Math.max(before, after));
+        this.units.outcomes += this.ledger.update(input as Parameters<WriteLedger['update']>[0]).tableUnits;
         const out = await next(args);
         this.addConsumed((out.output as { ConsumedCapacity?: Consumed }).ConsumedCapacity);
         return out;

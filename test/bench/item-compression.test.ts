@@ -16,7 +16,7 @@ import {
   shareInOneUnit,
   tailBytes,
 } from '../../bench/lib/item-compression.js';
-import { buildPayloads } from '../../bench/lib/payloads.js';
+import { buildPayloads } from '../../cli/cost/payloads.js';
 
 const SAMPLES = fileURLToPath(new URL('../../fixtures/samples/', import.meta.url));
 const fixtures = new Map(

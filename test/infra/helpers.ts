@@ -2,20 +2,17 @@
  * Shared by the infrastructure tests: builds the app exactly as `bin/app.ts` does, with cdk.json's
  * feature flags, into a temporary cloud assembly directory the caller removes.
  */
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { App } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { buildWebhooksApp } from '../../bin/app.js';
+import { cdkJsonContext } from '../../cli/cost/template.js';
 import type { SocialPlusWebhooksStack } from '../../lib/webhooks-stack.js';
 
-const CDK_JSON = new URL('../../cdk.json', import.meta.url);
-
 /** The feature flags and other context cdk.json gives every synthesis. */
-export function cdkJsonContext(): Record<string, unknown> {
-  return (JSON.parse(readFileSync(CDK_JSON, 'utf8')) as { context: Record<string, unknown> }).context;
-}
+export { cdkJsonContext };
 
 export interface SynthesizedApp {
   readonly app: App;

@@ -1,12 +1,12 @@
 /**
- * The cost benchmark's arithmetic (bench/lib/cost-model.ts): one case computed by hand, line for
+ * The cost benchmark's arithmetic (cli/cost/model.ts): one case computed by hand, line for
  * line, and the directions the levers of docs/cost.md move the bill in; then the bill of the real
  * stack at defaults.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
-import { bill, fixedCost, perMillionCost, tracesPerEvent, trafficShapes, type MeasuredPerEvent } from '../../bench/lib/cost-model.js';
-import { synthProfile } from '../../bench/lib/profile-template.js';
-import { templateFacts, type FunctionFacts, type TemplateFacts } from '../../bench/lib/template-facts.js';
+import { bill, fixedCost, perMillionCost, tracesPerEvent, trafficShapes, type MeasuredPerEvent } from '../../cli/cost/model.js';
+import { synthProfile } from '../../cli/cost/template.js';
+import { templateFacts, type FunctionFacts, type TemplateFacts } from '../../cli/cost/template-facts.js';
 
 const fn = (logicalId: string, memoryMiB: number, overrides: Partial<FunctionFacts> = {}): FunctionFacts => ({
   logicalId,

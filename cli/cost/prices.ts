@@ -1,6 +1,6 @@
 /**
  * The prices and defaults the cost arithmetic of the requests-per-event benchmark and of the cost
- * benchmark (bench/lib/cost-model.ts) uses: copied from docs/cost.md ("Prices" and "Assumptions";
+ * benchmark (cli/cost/model.ts) uses: copied from docs/cost.md ("Prices" and "Assumptions";
  * us-east-1 list prices, free tiers ignored), which cites where each comes from. Change them there
  * first, then here.
  */
@@ -39,6 +39,19 @@ export const PRICES = {
 export const FIREHOSE_BILLING_INCREMENT_BYTES = 5 * 1024;
 /** Each 64 KB of an SQS payload is billed as one request. */
 export const SQS_BILLING_CHUNK_BYTES = 64 * 1024;
+/** The requests SQS bills a send of `message` as: one per started 64 KB of body and attributes. */
+export function sqsBilledRequests(message: { readonly body: string; readonly attributes: object }): number {
+  const bytes =
+    Buffer.byteLength(message.body, 'utf8') +
+    Object.entries(message.attributes).reduce((s, [k, v]) => s + k.length + String(v ?? '').length + 'String'.length, 0);
+  return Math.max(1, Math.ceil(bytes / SQS_BILLING_CHUNK_BYTES));
+}
+
+/** The bytes Firehose bills for one record of `line`: rounded up to 5 KB. */
+export function firehoseBilledBytes(line: string): number {
+  return Math.ceil(Buffer.byteLength(line, 'utf8') / FIREHOSE_BILLING_INCREMENT_BYTES) * FIREHOSE_BILLING_INCREMENT_BYTES;
+}
+
 /** SQS's event source receives, and deletes, at most this many messages per call. */
 export const SQS_MESSAGES_PER_RECEIVE = 10;
 
@@ -60,7 +73,7 @@ export const ASSUMED = {
 } as const;
 
 /**
- * What docs/cost.md assumes for the cost benchmark's finer lines (bench/lib/cost-model.ts): the
+ * What docs/cost.md assumes for the cost benchmark's finer lines (cli/cost/model.ts): the
  * per-event log lines of assumption g split by where they come from, the traffic shapes, and the
  * idle costs nobody can measure locally.
  */

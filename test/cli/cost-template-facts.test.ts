@@ -1,11 +1,11 @@
 /**
- * The facts the cost benchmark reads from a template (bench/lib/template-facts.ts): from the real
+ * The facts the cost benchmark reads from a template (cli/cost/template-facts.ts): from the real
  * stack synthesized at defaults, checked against the configuration that built it, and from small
  * hand-made templates for the cases the defaults do not show.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
-import { PROFILES, synthProfile } from '../../bench/lib/profile-template.js';
-import { refersTo, templateFacts, type CfnTemplate, type TemplateFacts } from '../../bench/lib/template-facts.js';
+import { PROFILES, synthProfile } from '../../cli/cost/template.js';
+import { refersTo, templateFacts, type CfnTemplate, type TemplateFacts } from '../../cli/cost/template-facts.js';
 import { buildConfig, type WebhooksConfig } from '../../lib/config.js';
 
 describe.each(PROFILES)('facts of the stack synthesized with profile %s', (profile) => {

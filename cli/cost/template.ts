@@ -1,7 +1,7 @@
 /**
- * The stack's CloudFormation template for a configuration profile, synthesized as `bin/app.ts`
- * builds it (`buildWebhooksApp` with cdk.json's context plus `profile`),
- * for the cost benchmark (bench/cost.ts) and its tests. Bundling is skipped (CDK's own
+ * The stack's CloudFormation template, synthesized as `bin/app.ts` builds it (`buildWebhooksApp`
+ * with cdk.json's context, optionally another `profile`), for the `cost` command, the cost
+ * benchmark (bench/cost.ts) and their tests. Bundling is skipped (CDK's own
  * `aws:cdk:bundling-stacks` switch): that changes the asset hashes and nothing the bill reads.
  */
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -24,20 +24,36 @@ export interface ProfileTemplate {
 
 /** Synthesizes the stack for `profile`; a configuration error throws the ConfigError. */
 export function synthProfile(profile: Profile): ProfileTemplate {
+  return synthTemplate(profile);
+}
+
+/**
+ * Synthesizes the stack with cdk.json's context (your configuration), its `profile` replaced by
+ * `profile` when given; a configuration error throws the ConfigError.
+ */
+export function synthTemplate(profile?: Profile): ProfileTemplate {
   const started = performance.now();
-  const outdir = mkdtempSync(join(tmpdir(), 'spw-bench-cost-'));
+  const outdir = mkdtempSync(join(tmpdir(), 'spw-cost-'));
   try {
-    const app = new App({ outdir, context: { ...cdkJsonContext(), profile, 'aws:cdk:bundling-stacks': [] } });
+    const context = cdkJsonContext();
+    const chosen = profile ?? contextProfile(context);
+    const app = new App({ outdir, context: { ...context, ...(profile ? { profile } : {}), 'aws:cdk:bundling-stacks': [] } });
     const stack = buildWebhooksApp(app, undefined);
     const template = Template.fromStack(stack).toJSON() as CfnTemplate;
-    return { profile, template, synthMs: performance.now() - started };
+    return { profile: chosen, template, synthMs: performance.now() - started };
   } finally {
     rmSync(outdir, { recursive: true, force: true });
   }
 }
 
+/** The profile cdk.json's context names (the stack validates it), `lean` when it names none. */
+function contextProfile(context: Record<string, unknown>): Profile {
+  const named = context.profile;
+  return typeof named === 'string' && (PROFILES as readonly string[]).includes(named) ? (named as Profile) : 'lean';
+}
+
 /** cdk.json's context (the feature flags every synthesis gets). */
-function cdkJsonContext(): Record<string, unknown> {
+export function cdkJsonContext(): Record<string, unknown> {
   const file = new URL('../../cdk.json', import.meta.url);
   return (JSON.parse(readFileSync(file, 'utf8')) as { context: Record<string, unknown> }).context;
 }

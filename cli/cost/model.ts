@@ -1,7 +1,7 @@
 /**
  * The bill of a synthesized stack (docs/cost.md): pure functions from its template's facts
- * (bench/lib/template-facts.ts), the per-event figures measured through local mode
- * (bench/aws-requests.ts) and docs/cost.md's prices and assumptions (bench/lib/prices.ts) to the
+ * (cli/cost/template-facts.ts), the per-event figures measured through local mode
+ * (bench/aws-requests.ts) and docs/cost.md's prices and assumptions (cli/cost/prices.ts) to the
  * fixed cost of a month and the cost of a million events, busy and quiet, line by line.
  */
 import type { FunctionFacts, LogGroupRole, TemplateFacts } from './template-facts.js';
@@ -19,6 +19,8 @@ export interface MeasuredPerEvent {
   readonly firehoseBilledBytes: number;
   /** Median archive line, the bytes Firehose buffers before it writes an object. */
   readonly archiveLineBytes: number;
+  /** Bytes an event adds to a gzipped archive object; docs/cost.md's assumption for 2 KB events when not measured. */
+  readonly archiveGzipBytes?: number;
 }
 
 /** One traffic shape: how many events a fan-out invocation gets and how fast they come. */
@@ -28,6 +30,17 @@ export interface TrafficShape {
 }
 
 export type ShapeName = 'busy' | 'quiet';
+
+/**
+ * The shape of a steady `eventsPerMonth`: the event source waits up to its batching window for a
+ * batch, so a batch holds what arrives in the window, at least one event and at most the batch size.
+ */
+export function steadyShape(facts: TemplateFacts, eventsPerMonth: number): TrafficShape {
+  const eventsPerSecond = eventsPerMonth / (A.hoursPerMonth * 3600);
+  const batchSize = facts.eventSource?.batchSize ?? 1;
+  const window = facts.eventSource?.windowSeconds ?? 0;
+  return { eventsPerSecond, eventsPerBatch: Math.min(batchSize, Math.max(1, eventsPerSecond * window)) };
+}
 
 /** Busy: full fan-out batches (the template's batch size) at docs/cost.md's busy rate; quiet: 1 M events a month, one per batch. */
 export function trafficShapes(facts: TemplateFacts): Record<ShapeName, TrafficShape> {
@@ -225,10 +238,13 @@ export function perMillionCost(facts: TemplateFacts, measured: MeasuredPerEvent,
     add('S3 PUTs by Firehose', `template buffering ${facts.firehose.intervalSeconds} s / ${facts.firehose.sizeMiB} MiB`, (s) => {
       return (archiveObjectsPerMillion(facts, measured, s) / 1000) * PRICES.s3PutPer1000;
     });
+    const gzipBytes = measured.archiveGzipBytes ?? A.archiveGzipKb * 1024;
     add(
       'S3 storage, first month',
-      `assumed ${A.archiveGzipKb} KB gzipped per event`,
-      () => ((M * A.archiveGzipKb * 1024) / GIB) * PRICES.s3StandardPerGbMonth,
+      measured.archiveGzipBytes === undefined
+        ? `assumed ${A.archiveGzipKb} KB gzipped per event`
+        : `measured ${fmtInt(gzipBytes)} B gzipped per event`,
+      () => ((M * gzipBytes) / GIB) * PRICES.s3StandardPerGbMonth,
     );
     const archive = facts.buckets.find((b) => b.archive);
     if (archive?.encryption === 'SSE-KMS')
@@ -263,6 +279,47 @@ export function perMillionCost(facts: TemplateFacts, measured: MeasuredPerEvent,
     },
   );
   return lines;
+}
+
+/** A month of `eventsPerMonth` steady events: the fixed lines, the per-event lines at that shape, and the totals. */
+export interface MonthEstimate {
+  readonly eventsPerMonth: number;
+  readonly shape: TrafficShape;
+  /** The fixed lines, a traffic line scaled by the share of hours with events. */
+  readonly fixed: readonly FixedLine[];
+  /** Each line's cost for the month's events (its per-million figure at the shape, scaled). */
+  readonly perEvent: ReadonlyArray<{ readonly line: string; readonly basis: string; readonly perMillion: number; readonly monthly: number }>;
+  /** Fixed cost of the month: idle lines, plus the traffic lines when events come in every hour. */
+  readonly fixedPerMonth: number;
+  readonly eventsCostPerMonth: number;
+  readonly perMillion: number;
+  readonly totalPerMonth: number;
+}
+
+/** The month's bill of `eventsPerMonth` steady events on the template of `facts`. */
+export function monthEstimate(facts: TemplateFacts, measured: MeasuredPerEvent, eventsPerMonth: number): MonthEstimate {
+  const shape = steadyShape(facts, eventsPerMonth);
+  // Metrics are billed by the hours they are published in: every hour, unless fewer events than hours.
+  const hoursWithTraffic = Math.min(1, eventsPerMonth / A.hoursPerMonth);
+  const fixed = fixedCost(facts).map((l) => (l.when === 'idle' ? l : { ...l, monthly: l.monthly * hoursWithTraffic }));
+  const fixedPerMonth = fixed.reduce((s, l) => s + l.monthly, 0);
+  const perEvent = perMillionCost(facts, measured, { busy: shape, quiet: shape }).map((l) => ({
+    line: l.line,
+    basis: l.basis,
+    perMillion: l.busy,
+    monthly: (l.busy * eventsPerMonth) / 1e6,
+  }));
+  const eventsCostPerMonth = perEvent.reduce((s, l) => s + l.monthly, 0);
+  return {
+    eventsPerMonth,
+    shape,
+    fixed,
+    perEvent,
+    fixedPerMonth,
+    eventsCostPerMonth,
+    perMillion: perEvent.reduce((s, l) => s + l.perMillion, 0),
+    totalPerMonth: fixedPerMonth + eventsCostPerMonth,
+  };
 }
 
 /** The whole bill of a template. */

@@ -1,5 +1,5 @@
 /**
- * Realistic webhook bodies for the benchmarks: the samples in `fixtures/samples/`, grown to
+ * Realistic webhook bodies for the benchmarks and the `cost` command: the samples in `fixtures/samples/`, grown to
  * varied sizes (≈0.5 KB to 20 KB by default, most of them small, as chat traffic is; or one size,
  * with `minBytes` = `maxBytes`) with text in several scripts, serialised compactly or
  * pretty-printed, and signed. Deterministic for a given seed.

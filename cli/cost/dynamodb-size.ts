@@ -68,3 +68,68 @@ export function putWrites(
   }
   return { itemBytes, tableUnits: writeUnits(itemBytes), indexUnits, indexWrites };
 }
+
+/** What one write to the event table was billed: its own units and its index entries' (puts only). */
+export interface BilledWrite {
+  readonly kind: 'put' | 'update';
+  readonly itemBytes: number;
+  readonly tableUnits: number;
+  readonly indexUnits: number;
+  readonly indexWrites: number;
+}
+
+/**
+ * The write units of the event store's requests, by AWS's rules, as the DynamoDB adapter
+ * (lambda/adapters/dynamodb-store.ts) sends them: a `PutItem` of a new item, and the `UpdateItem`
+ * that records handler outcomes (billed on the larger of the item before and after: it sets
+ * `handlers.<name>` for each success, replaces `handlerRuns` whole, and may remove
+ * `archivePending`). Keeps each item's size by partition key to size the updates that follow.
+ */
+export class WriteLedger {
+  private readonly itemSizes = new Map<string, number>();
+  private readonly runsSizes = new Map<string, number>();
+  private readonly pendingSizes = new Map<string, number>();
+
+  constructor(
+    private readonly tableKeys: readonly string[],
+    private readonly indexes: readonly IndexShape[],
+  ) {}
+
+  /** A `PutItem` of `item` that created it. */
+  put(item: Readonly<Record<string, AttributeValue>>): BilledWrite {
+    const w = putWrites(item, this.tableKeys, this.indexes);
+    const pk = item[this.tableKeys[0] as string]?.S;
+    if (pk) {
+      this.itemSizes.set(pk, w.itemBytes);
+      const pending = item.archivePending;
+      if (pending) this.pendingSizes.set(pk, 'archivePending'.length + valueSize(pending));
+    }
+    return { kind: 'put', ...w };
+  }
+
+  /** An `UpdateItem` with `input`'s key, names, values and update expression. */
+  update(input: {
+    readonly Key?: Readonly<Record<string, AttributeValue>>;
+    readonly UpdateExpression?: string;
+    readonly ExpressionAttributeNames?: Readonly<Record<string, string>>;
+    readonly ExpressionAttributeValues?: Readonly<Record<string, AttributeValue>>;
+  }): BilledWrite {
+    const pk = input.Key?.[this.tableKeys[0] as string]?.S;
+    const names = Object.values(input.ExpressionAttributeNames ?? {}).filter((n) => n !== 'handlers');
+    const before = (pk && this.itemSizes.get(pk)) || 0;
+    let after = before + names.reduce((s, n) => s + 1 + Buffer.byteLength(n) + 1, 0);
+    const runs = input.ExpressionAttributeValues?.[':runs'];
+    if (runs && pk) {
+      const size = 'handlerRuns'.length + valueSize(runs);
+      after += size - (this.runsSizes.get(pk) ?? 0);
+      this.runsSizes.set(pk, size);
+    }
+    if (pk && String(input.UpdateExpression ?? '').includes('REMOVE archivePending')) {
+      after -= this.pendingSizes.get(pk) ?? 0;
+      this.pendingSizes.delete(pk);
+    }
+    if (pk) this.itemSizes.set(pk, after);
+    const itemBytes = Math.max(before, after);
+    return { kind: 'update', itemBytes, tableUnits: writeUnits(itemBytes), indexUnits: 0, indexWrites: 0 };
+  }
+}
