@@ -19,10 +19,12 @@ export class DataKey extends Construct {
     this.key = new kms.Key(this, 'Key', {
       description: `Encrypts the log groups and Athena query results of ${stack.stackName} (socialplus-webhooks)`,
       enableKeyRotation: true,
-      // Logs and query results outlive a stack only as long as their groups and objects do; a
-      // retained key would keep costing $1 a month after a destroy. Seven days to undo a mistake.
-      removalPolicy: RemovalPolicy.DESTROY,
-      pendingWindow: Duration.days(7),
+      // Retained: switching the profile back to lean (or customerManagedKeys off) keeps the log
+      // groups, whose older lines stay encrypted with this key, and Athena's older results; deleting
+      // the key would make them unreadable. After `cdk destroy` it is left, at $1 a month, until
+      // you schedule its deletion (README, "What `cdk destroy` keeps").
+      removalPolicy: RemovalPolicy.RETAIN,
+      pendingWindow: Duration.days(30),
     });
     this.key.addToResourcePolicy(
       new iam.PolicyStatement({
