@@ -94,6 +94,7 @@ export class SocialPlusWebhooksStack extends Stack {
     this.eventStore = new EventTable(this, 'EventStore', { deletionProtection: c.eventTableDeletionProtection });
     this.archive = new EventArchive(this, 'Archive', {
       transitionAfter: Duration.days(c.archiveTransitionDays),
+      ...(c.archiveRetentionDays === undefined ? {} : { retention: Duration.days(c.archiveRetentionDays) }),
       bufferInterval: Duration.seconds(c.archiveBufferSeconds),
       bufferSize: Size.mebibytes(c.archiveBufferMiB),
       logRetention,

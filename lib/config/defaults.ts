@@ -48,6 +48,7 @@ export const CONFIG_DEFAULTS = {
   eventRetentionDays: DEFAULT_EVENT_RETENTION_DAYS,
   eventTableDeletionProtection: DEFAULT_EVENT_TABLE_DELETION_PROTECTION as boolean,
   archiveTransitionDays: DEFAULT_ARCHIVE_TRANSITION_DAYS,
+  archiveRetentionDays: undefined as number | undefined,
   archiveBufferSeconds: DEFAULT_ARCHIVE_BUFFER_SECONDS,
   archiveBufferMiB: DEFAULT_ARCHIVE_BUFFER_MIB,
   fanoutBatchSize: DEFAULT_FANOUT_BATCH_SIZE,

@@ -47,6 +47,24 @@ function readLogRetention(f: Field<'logRetentionDays'>): number {
   return days;
 }
 
+/**
+ * `archiveRetentionDays`: absent, empty or `keep` keeps the archive for good; else whole days, at
+ * least `eventRetentionDays`, because an event item whose body is too large for it points at the
+ * archive's copy of the body for as long as the item lives.
+ */
+function readArchiveRetention(f: Field<'archiveRetentionDays'>): number | undefined {
+  if (f.raw === undefined || f.raw === '' || f.raw === 'keep') return undefined;
+  const before = f.problems.count;
+  const days = readInteger(f.problems, f.key, f.raw, 0, 1, 36_500);
+  if (f.problems.count > before) return undefined;
+  const events = earlier(f.read, 'eventRetentionDays');
+  if (days < events)
+    f.problems.add(
+      `archiveRetentionDays: ${show(f.raw)} is shorter than eventRetentionDays (${events}): an event item would outlive the archive's copy of its body. Use ${events} or more, or keep the archive (omit the key)`,
+    );
+  return days;
+}
+
 /** `apiStageName`: letters, digits and underscores. */
 function readStageName(f: Field<'apiStageName'>): string {
   if (f.raw === undefined) return f.fallback;
@@ -157,6 +175,7 @@ export const RULES: { readonly [K in ConfigKey]: Rule<K> } = {
   eventRetentionDays: integer(1, 3650),
   eventTableDeletionProtection: boolean('true makes DynamoDB refuse to delete the event table; false lets a user or the stack delete it'),
   archiveTransitionDays: integer(30, 3650),
+  archiveRetentionDays: readArchiveRetention,
   archiveBufferSeconds: integer(0, 900),
   archiveBufferMiB: integer(1, 128),
   fanoutMaxConcurrency: integer(2, 1000),

@@ -36,6 +36,11 @@ export interface WebhooksConfig {
   readonly eventTableDeletionProtection: boolean;
   /** Days before archive objects move to S3 Standard-IA. */
   readonly archiveTransitionDays: number;
+  /**
+   * Days the archive keeps an event's objects (archive lines, Firehose's error output, copies of large
+   * bodies) before S3 expires them; their older versions go 30 days later. Absent: kept for good.
+   */
+  readonly archiveRetentionDays?: number;
   /** Firehose buffering interval before it writes an archive object. */
   readonly archiveBufferSeconds: number;
   /** Firehose buffering size before it writes an archive object. */

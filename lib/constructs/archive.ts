@@ -12,11 +12,15 @@ import {
   ARCHIVE_EVENTS_PREFIX,
   FIREHOSE_ERRORS_PREFIX,
   FIREHOSE_EVENTS_PREFIX,
+  INBOX_LARGE_PREFIX,
   INBOX_SPILL_PREFIX,
 } from '../../lambda/core/archive-layout.js';
 import { Inbox } from './inbox.js';
 import { stackLogGroup } from './log-group.js';
 import { bindResource, type IBindableFunction } from './node-function.js';
+
+/** The prefixes that hold an event's own objects, which `retention` expires. */
+const EVENT_PREFIXES = [ARCHIVE_EVENTS_PREFIX, ARCHIVE_ERRORS_PREFIX, INBOX_LARGE_PREFIX] as const;
 
 /** Where the Athena workgroup writes query results, inside the archive bucket. */
 export const ATHENA_RESULTS_PREFIX = 'athena-results/';
@@ -58,6 +62,13 @@ export interface EventArchiveProps {
    * @default Duration.days(28): the queues' 14-day retention plus 14 days to notice and redrive
    */
   readonly spillExpiration?: Duration;
+  /**
+   * Age at which an event's objects expire: archive lines (`events/`), Firehose's error output
+   * (`errors/`) and copies of large bodies (`inbox/large/`); their noncurrent versions then go after
+   * `noncurrentVersionExpiration`. Erasure receipts and Athena results have rules of their own.
+   * @default - kept for good
+   */
+  readonly retention?: Duration;
 }
 
 /**
@@ -217,9 +228,11 @@ export class EventArchive extends ArchiveStreamBase implements IArchiveMetrics {
         // Versioning keeps an expired spill as a noncurrent version for noncurrentVersionExpiration
         // more, so even a leftover nobody redrove in time can still be restored for a while.
         { id: 'expire-leftover-spills', prefix: INBOX_SPILL_PREFIX, expiration: props.spillExpiration ?? Duration.days(28) },
-        // No rule expires inbox/large/: archive lines and table items point at those bodies for as
-        // long as the archive is kept (forever unless the user says otherwise), so they age with it
-        // through the first rule, to Standard-IA after transitionAfter.
+        // inbox/large/ ages with the archive: archive lines and table items point at those bodies for
+        // as long as the archive is kept, so only `retention` expires them, with the lines.
+        ...(props.retention === undefined
+          ? []
+          : EVENT_PREFIXES.map((prefix) => ({ id: `expire-${prefix.slice(0, -1).replace('/', '-')}`, prefix, expiration: props.retention }))),
       ],
     });
     this.inbox = new Inbox(this.bucket);

@@ -168,6 +168,13 @@ describe('buildConfig names each bad key, its value and what is allowed', () => 
     ['retention not a number', { eventRetentionDays: 'ninety' }, "eventRetentionDays: 'ninety' is not an integer from 1 to 3650"],
     ['retention zero', { eventRetentionDays: 0 }, 'eventRetentionDays: 0 is not an integer from 1 to 3650'],
     ['transition under 30 days', { archiveTransitionDays: 7 }, 'archiveTransitionDays: 7 is not an integer from 30 to 3650'],
+    ['archive retention zero', { archiveRetentionDays: 0 }, 'archiveRetentionDays: 0 is not an integer from 1 to 36500'],
+    ['archive retention text', { archiveRetentionDays: 'forever' }, "archiveRetentionDays: 'forever' is not an integer from 1 to 36500"],
+    [
+      'archive kept less than the table',
+      { archiveRetentionDays: 30, eventRetentionDays: 60 },
+      'archiveRetentionDays: 30 is shorter than eventRetentionDays (60): an event item would outlive the archive',
+    ],
     ['buffer too long', { archiveBufferSeconds: 901 }, 'archiveBufferSeconds: 901 is not an integer from 0 to 900'],
     ['buffer too big', { archiveBufferMiB: 129 }, 'archiveBufferMiB: 129 is not an integer from 1 to 128'],
     ['batch size fractional', { fanoutBatchSize: 10.5 }, 'fanoutBatchSize: 10.5 is not an integer from 1 to 10000'],
