@@ -32,7 +32,7 @@ const REJECTED_CREDENTIALS =
   /^(InvalidClientTokenId|SignatureDoesNotMatch|UnrecognizedClientException|IncompleteSignature|AuthFailure|InvalidAccessKeyId)$/;
 const ACCESS_DENIED = /^(AccessDenied|AccessDeniedException|AuthorizationError|UnauthorizedOperation)$/;
 const THROTTLED =
-  /^(Throttling|ThrottlingException|ThrottledException|TooManyRequestsException|RequestLimitExceeded|RequestThrottled|RequestThrottledException|ProvisionedThroughputExceededException|SlowDown|PriorRequestNotComplete|BandwidthLimitExceeded)$/;
+  /^(Throttling|ThrottlingException|ThrottledException|TooManyRequestsException|RequestLimitExceeded|RequestThrottled|RequestThrottledException|ProvisionedThroughputExceededException|SlowDown|PriorRequestNotComplete|BandwidthLimitExceeded|KmsThrottled)$/;
 const NETWORK = /^(ENOTFOUND|EAI_AGAIN|ECONNREFUSED|ECONNRESET|ETIMEDOUT|EHOSTUNREACH|ENETUNREACH|EPIPE|TimeoutError|NetworkingError)$/;
 
 /** The error's kind; the order matters where two tests could match (an SSO provider error that says "expired" is a missing credential). */

@@ -13,18 +13,17 @@
  * once. Counts are a snapshot, as approximate as SQS's own.
  */
 import { readdir, readFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { join, relative, sep } from 'node:path';
+import { ARCHIVE_EVENTS_PREFIX, parsePartition, partitionPrefix } from '../lambda/core/archive-layout.js';
 import { readJournal } from '../local/append-log.js';
+import { SEGMENT_FILE_PATTERN, type SegmentRecord } from '../local/delivery-stream.js';
 import { isAlive, readDevInfo } from '../local/dev-lock.js';
 import { ADMIN_AUTH_HEADER } from '../local/http-front-door.js';
+import { DLQ_FILE, JOURNAL_FILE } from '../local/journal-queue.js';
 import { parseJsonObject } from '../local/json-object.js';
 import { localPaths, S3RVER_OBJECT_SUFFIX } from '../local/paths.js';
 import { locateArchive, runArchiveQuery } from './archive-query.js';
 import type { SignatureSplit } from '../lambda/core/signature-split.js';
-
-const JOURNAL_FILE = 'journal.ndjson';
-const DLQ_FILE = 'dlq.ndjson';
-const SEGMENT = /^segment-\d{12}-[0-9a-f-]{36}\.ndjson$/;
 
 export interface LocalQueueStatus {
   /** Messages accepted and not done: waiting plus received. */
@@ -89,7 +88,8 @@ export async function readLocalStatus(dir: string = localPaths().root, now: Date
   const dev = await devProcess(paths.pidFile);
   const live = dev.running ? await askRunningDevQueue(paths.devInfoFile, dev.pid) : undefined;
   const files = await readQueueFiles(paths.queue, now);
-  const date = now.toISOString().slice(0, 10);
+  // The UTC day as the archive partitions it (`dt=`), from the archive's own layout.
+  const date = dayOf(partitionPrefix(now)) as string;
   return {
     mode: 'local',
     dir: paths.root,
@@ -241,7 +241,7 @@ async function deadLetters(path: string): Promise<Array<{ messageId: string; sen
 async function bufferedLines(dir: string): Promise<number> {
   let names: string[];
   try {
-    names = (await readdir(dir)).filter((n) => SEGMENT.test(n));
+    names = (await readdir(dir)).filter((n) => SEGMENT_FILE_PATTERN.test(n));
   } catch {
     return 0;
   }
@@ -254,7 +254,8 @@ async function bufferedLines(dir: string): Promise<number> {
       continue; // Uploaded and deleted while we looked.
     }
     for (const line of lines) {
-      const rec = parseJsonObject(line);
+      // Its fields by the writer's names, each still checked.
+      const rec: Partial<Record<keyof SegmentRecord, unknown>> | undefined = parseJsonObject(line);
       if (rec && Array.isArray(rec.lines)) count += rec.lines.length;
     }
   }
@@ -271,10 +272,16 @@ async function countObjects(dir: string): Promise<number> {
   }
 }
 
+/** The `dt` of an archive key (`events/dt=…/hour=…/…`); undefined for other keys. */
+function dayOf(key: string): string | undefined {
+  return parsePartition(key)?.dt;
+}
+
 /** Distinct event ids in the archive's objects for day `date` (`dt=` partition). */
 async function archivedEventsOn(root: string, date: string): Promise<number> {
-  const partition = `dt=${date}`;
-  const objects = locateArchive(root).objects.filter((o) => o.split(/[\\/]/).includes(partition));
+  const { eventsDir, objects: all } = locateArchive(root);
+  // An object file's key in the bucket, from its path under the events folder.
+  const objects = all.filter((o) => dayOf(`${ARCHIVE_EVENTS_PREFIX}${relative(eventsDir, o).split(sep).join('/')}`) === date);
   if (objects.length === 0) return 0;
   const { rows } = await runArchiveQuery('select count(distinct event_id) as n from events', objects);
   return Number(rows[0]?.n ?? 0);

@@ -77,8 +77,8 @@ interface OpenSegment {
   sealed: boolean;
 }
 
-/** A segment journal line: the lines of one `putLines` call and when they arrived. */
-interface SegmentRecord {
+/** A segment journal line: the lines of one `putLines` call and when they arrived. Exported for readers of the buffer. */
+export interface SegmentRecord {
   readonly t: number;
   readonly lines: readonly string[];
 }
@@ -90,7 +90,11 @@ export interface WrittenObject {
   readonly bytes: number;
 }
 
-const SEGMENT = /^segment-(\d{12})-([0-9a-f-]{36})\.ndjson$/;
+/**
+ * A buffer segment's file name in `dir`: `segment-<sequence, 12 digits>-<uuid>.ndjson` (groups 1 and 2).
+ * Readers of the buffer (`cli/local-status.ts`) match with this, so they see exactly the files written here.
+ */
+export const SEGMENT_FILE_PATTERN = /^segment-(\d{12})-([0-9a-f-]{36})\.ndjson$/;
 const MAX_RETRY_DELAY_MS = 30_000;
 const VERIFY_ATTEMPTS = 20;
 
@@ -137,8 +141,8 @@ export class LocalDeliveryStream implements ArchiveStream {
     if (!opts.bucket) throw new RangeError('local delivery stream option bucket must name the archive bucket');
     await mkdir(opts.dir, { recursive: true, mode: 0o700 });
     await removeStaleTemporaries(opts.dir);
-    const names = (await readdir(opts.dir)).filter((n) => SEGMENT.test(n)).sort();
-    const lastSeq = names.length > 0 ? Number(SEGMENT.exec(names[names.length - 1] as string)?.[1]) : 0;
+    const names = (await readdir(opts.dir)).filter((n) => SEGMENT_FILE_PATTERN.test(n)).sort();
+    const lastSeq = names.length > 0 ? Number(SEGMENT_FILE_PATTERN.exec(names[names.length - 1] as string)?.[1]) : 0;
     const stream = new LocalDeliveryStream(opts, names, lastSeq + 1);
     if (names.length > 0) {
       stream.logger.info('local delivery stream: writing lines buffered before the last stop', { segments: names.length });
@@ -297,7 +301,7 @@ export class LocalDeliveryStream implements ArchiveStream {
 
   private async uploadSegment(name: string): Promise<void> {
     const path = join(this.opts.dir, name);
-    const id = SEGMENT.exec(name)?.[2] ?? randomUUID();
+    const id = SEGMENT_FILE_PATTERN.exec(name)?.[2] ?? randomUUID();
     const { lines: journalLines, tornTail } = await readJournal(path);
     const records = journalLines.map(parseSegmentRecord).filter((r): r is SegmentRecord => r !== undefined);
     if (tornTail || records.length < journalLines.length) {

@@ -55,8 +55,9 @@ export class QueueClosedError extends SocialPlusWebhooksError {
   }
 }
 
-const JOURNAL_FILE = 'journal.ndjson';
-const DLQ_FILE = 'dlq.ndjson';
+/** The queue's journal and dead-letter files in its folder (read by `status` when local mode is stopped). */
+export const JOURNAL_FILE = 'journal.ndjson';
+export const DLQ_FILE = 'dlq.ndjson';
 
 /**
  * The queue. Open with {@link JournalQueue.open} (which recovers what the journal holds), then

@@ -110,8 +110,11 @@ function collect(value: string, previous: string[] | undefined): string[] {
   return [...(previous ?? []), value];
 }
 
-/** Runs the command; `clients` replace the SDK's with `--aws` (tests). */
-export async function runReplayCommand(opts: ReplayOptions, clients?: ReplayClients): Promise<ReplaySummary> {
+/**
+ * Runs the command; `clients` replace the SDK's with `--aws`, and `sleep` the wait before the queue's
+ * retries (tests).
+ */
+export async function runReplayCommand(opts: ReplayOptions, clients?: ReplayClients, sleep?: (ms: number) => Promise<void>): Promise<ReplaySummary> {
   const range = parseTimeRange(opts.from, opts.to);
   const patterns = opts.event ?? [];
   checkPatterns(patterns);
@@ -140,7 +143,7 @@ export async function runReplayCommand(opts: ReplayOptions, clients?: ReplayClie
     if (!opts.dryRun) {
       // The queue admits only the receiver and the stack's operator role.
       const sqs = clients?.sqs ?? (await queueSenderClient(opts, operatorRoleArn));
-      target = sqsTarget(sqs, queueUrl as string);
+      target = sqsTarget(sqs, queueUrl as string, sleep);
     }
   } else {
     rejectAwsOnlyFlags(opts, ['stack', 'region', 'bucket', 'queueUrl'], 'replay');

@@ -1,132 +1,186 @@
-import type { FirehoseClient } from '@aws-sdk/client-firehose';
-import { describe, expect, it, vi } from 'vitest';
-import { chunks, FirehoseArchiveStream, MAX_BYTES_PER_CALL } from '../../lambda/adapters/firehose-archive.js';
-import { awsError, FakeAwsClient, type RecordedCommand } from '../support/fake-aws-client.js';
+/**
+ * The Firehose archive stream through the real Firehose client, against the AWS double answering
+ * PutRecordBatch in Firehose's JSON protocol: records travel base64-encoded as the SDK writes
+ * them, per-record rejections and whole-call errors come back as Firehose sends them.
+ */
+import { FirehoseClient, ResourceNotFoundException, ServiceUnavailableException } from '@aws-sdk/client-firehose';
+import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import { chunks, FirehoseArchiveStream, MAX_BYTES_PER_CALL, type FirehoseArchiveOptions } from '../../lambda/adapters/firehose-archive.js';
+import { jsonServiceAnswer, jsonServiceError, startAwsDouble, type AwsAnswer, type AwsCall, type AwsDouble } from '../support/aws-double.js';
 
 const STREAM = 'socialplus-webhooks-archive';
+const PUT = 'firehose:PutRecordBatch';
 const MiB = 1024 * 1024;
 
-type Records = Array<{ Data: Uint8Array }>;
-const recordsOf = (c: RecordedCommand | undefined) => (c?.input.Records ?? []) as Records;
-const dataOf = (c: RecordedCommand | undefined) => recordsOf(c).map((r) => Buffer.from(r.Data).toString('utf8'));
+type Records = Array<{ Data: string }>;
+const recordsOf = (c: AwsCall | undefined) => (c?.input.Records ?? []) as Records;
+/** Each record's bytes as Firehose received them (the SDK sends them base64-encoded). */
+const bytesOf = (c: AwsCall | undefined) => recordsOf(c).map((r) => Buffer.from(r.Data, 'base64'));
+const dataOf = (c: AwsCall | undefined) => bytesOf(c).map((b) => b.toString('utf8'));
 
-/** A PutRecordBatch answer: records whose text `reject` picks fail with a throttling code. */
-function answer(cmd: RecordedCommand, reject: (text: string) => boolean = () => false) {
-  const responses = dataOf(cmd).map((text, i) =>
-    reject(text) ? { ErrorCode: 'ServiceUnavailableException', ErrorMessage: 'Slow down.' } : { RecordId: `rec-${i}` },
+/** A PutRecordBatch answer: records whose text `reject` picks fail with Firehose's per-record throttling code. */
+function answer(call: AwsCall, reject: (text: string) => boolean = () => false): AwsAnswer {
+  const responses = dataOf(call).map((text, i) =>
+    reject(text) ? { ErrorCode: 'ServiceUnavailableException', ErrorMessage: 'Slow down.' } : { RecordId: `rec-${call.body.length}-${i}` },
   );
-  return { FailedPutCount: responses.filter((r) => 'ErrorCode' in r).length, Encrypted: true, RequestResponses: responses };
+  return jsonServiceAnswer({ FailedPutCount: responses.filter((r) => 'ErrorCode' in r).length, Encrypted: true, RequestResponses: responses });
 }
 
+/** Firehose's whole-call failures: `__type` and `message` (503 for an unavailable service). */
+const unavailable = () => jsonServiceError('ServiceUnavailableException', 'Slow down.', { status: 503 });
+
+let double: AwsDouble;
+beforeAll(async () => {
+  double = await startAwsDouble();
+});
+afterAll(() => double.close());
+beforeEach(() => {
+  double.calls.length = 0;
+});
+
+/** Answers the n-th PutRecordBatch (0-based) with `respond`. */
+function onPut(respond: (call: AwsCall, index: number) => AwsAnswer): void {
+  double.answer({ [PUT]: (call) => respond(call, double.callsTo(PUT).indexOf(call)) });
+}
+const puts = () => double.callsTo(PUT);
+
 const lines = (n: number, prefix = 'line') => Array.from({ length: n }, (_, i) => `{"n":"${prefix}-${i}"}\n`);
-const stream = (client: FakeAwsClient) => new FirehoseArchiveStream(client.as<FirehoseClient>(), STREAM, { backoffMs: 0 });
+/** The real client, one attempt per call: what the adapter does about failures is what is under test. */
+const client = () =>
+  new FirehoseClient({
+    endpoint: double.endpoint,
+    region: 'us-east-1',
+    credentials: { accessKeyId: 'AKIDEXAMPLE', secretAccessKey: 'secret' },
+    maxAttempts: 1,
+  });
+const stream = (opts: FirehoseArchiveOptions = { backoffMs: 0 }) => new FirehoseArchiveStream(client(), STREAM, opts);
 
 describe('FirehoseArchiveStream', () => {
   it('a batch goes out in ONE PutRecordBatch, one record per line, bytes as UTF-8', async () => {
-    const client = new FakeAwsClient((c) => answer(c));
+    onPut((c) => answer(c));
     const batch = ['{"a":"é"}\n', '{"b":"👋"}\n', '{"c":1}\n'];
-    expect(await stream(client).putLines(batch)).toEqual({ failedIndexes: [] });
-    expect(client.commands).toHaveLength(1);
-    expect(client.commands[0]?.name).toBe('PutRecordBatchCommand');
-    expect(client.commands[0]?.input.DeliveryStreamName).toBe(STREAM);
-    expect(dataOf(client.commands[0])).toEqual(batch);
-    expect(Buffer.from(recordsOf(client.commands[0])[1]?.Data ?? []).length).toBe(Buffer.byteLength('{"b":"👋"}\n'));
+    expect(await stream().putLines(batch)).toEqual({ failedIndexes: [] });
+    expect(double.calls.map((c) => `${c.service}:${c.operation}`)).toEqual([PUT]);
+    expect(puts()[0]?.headers['x-amz-target']).toBe('Firehose_20150804.PutRecordBatch');
+    expect(puts()[0]?.input.DeliveryStreamName).toBe(STREAM);
+    expect(dataOf(puts()[0])).toEqual(batch);
+    expect(bytesOf(puts()[0])[1]?.length).toBe(Buffer.byteLength('{"b":"👋"}\n'));
   });
 
   it('no lines → no request', async () => {
-    const client = new FakeAwsClient((c) => answer(c));
-    expect(await stream(client).putLines([])).toEqual({ failedIndexes: [] });
-    expect(client.commands).toHaveLength(0);
+    onPut((c) => answer(c));
+    expect(await stream().putLines([])).toEqual({ failedIndexes: [] });
+    expect(double.calls).toHaveLength(0);
   });
 
   it('more than 500 lines are split into calls of at most 500, in order', async () => {
-    const client = new FakeAwsClient((c) => answer(c));
+    onPut((c) => answer(c));
     const batch = lines(1201);
-    expect(await stream(client).putLines(batch)).toEqual({ failedIndexes: [] });
-    expect(client.commands.map((c) => recordsOf(c).length)).toEqual([500, 500, 201]);
-    expect(client.commands.flatMap((c) => dataOf(c))).toEqual(batch);
+    expect(await stream().putLines(batch)).toEqual({ failedIndexes: [] });
+    expect(puts().map((c) => recordsOf(c).length)).toEqual([500, 500, 201]);
+    expect(puts().flatMap((c) => dataOf(c))).toEqual(batch);
   });
 
   it('calls stay within 4,000,000 bytes (the documented 4 MB), counting UTF-8 bytes rather than characters', async () => {
     expect(MAX_BYTES_PER_CALL).toBe(4_000_000);
-    const client = new FakeAwsClient((c) => answer(c));
+    onPut((c) => answer(c));
     // 700,000 two-byte characters: 1.4 MB each, so 2 fit in 4 MB where 5 would by character count.
     const big = Array.from({ length: 5 }, (_, i) => `${'é'.repeat(700_000)}${i}\n`);
-    expect(await stream(client).putLines(big)).toEqual({ failedIndexes: [] });
-    expect(client.commands.map((c) => recordsOf(c).length)).toEqual([2, 2, 1]);
-    for (const c of client.commands) {
-      expect(recordsOf(c).reduce((s, r) => s + r.Data.length, 0)).toBeLessThanOrEqual(4_000_000);
+    expect(await stream().putLines(big)).toEqual({ failedIndexes: [] });
+    expect(puts().map((c) => recordsOf(c).length)).toEqual([2, 2, 1]);
+    for (const c of puts()) {
+      expect(bytesOf(c).reduce((s, b) => s + b.length, 0)).toBeLessThanOrEqual(4_000_000);
     }
+    expect(puts().flatMap((c) => dataOf(c))).toEqual(big);
   });
 
   it('retries only the records Firehose rejected, then reports none failed', async () => {
-    let rejectOnce = true;
-    const client = new FakeAwsClient((c) => {
-      const out = answer(c, (t) => rejectOnce && (t.includes('line-1"') || t.includes('line-3"')));
-      rejectOnce = false;
-      return out;
-    });
-    expect(await stream(client).putLines(lines(5))).toEqual({ failedIndexes: [] });
-    expect(client.commands).toHaveLength(2);
-    expect(dataOf(client.commands[1])).toEqual(['{"n":"line-1"}\n', '{"n":"line-3"}\n']);
+    onPut((c, i) => answer(c, (t) => i === 0 && (t.includes('line-1"') || t.includes('line-3"'))));
+    expect(await stream().putLines(lines(5))).toEqual({ failedIndexes: [] });
+    expect(puts()).toHaveLength(2);
+    expect(dataOf(puts()[1])).toEqual(['{"n":"line-1"}\n', '{"n":"line-3"}\n']);
   });
 
   it('records rejected on every attempt come back as failed indexes of the input', async () => {
-    const client = new FakeAwsClient((c) => answer(c, (t) => t.includes('line-550"') || t.includes('line-7"')));
-    const out = await new FirehoseArchiveStream(client.as<FirehoseClient>(), STREAM, { backoffMs: 0, maxAttempts: 4 }).putLines(lines(600));
+    onPut((c) => answer(c, (t) => t.includes('line-550"') || t.includes('line-7"')));
+    const out = await stream({ backoffMs: 0, maxAttempts: 4 }).putLines(lines(600));
     expect(out).toEqual({ failedIndexes: [7, 550] });
     // Per chunk: the first attempt plus three retries of the one rejected record.
-    expect(client.commands.map((c) => recordsOf(c).length)).toEqual([500, 1, 1, 1, 100, 1, 1, 1]);
+    expect(puts().map((c) => recordsOf(c).length)).toEqual([500, 1, 1, 1, 100, 1, 1, 1]);
   });
 
   it('failures reported without per-record responses count as failures of all pending records', async () => {
-    const client = new FakeAwsClient(() => ({ FailedPutCount: 2, RequestResponses: undefined }));
-    const out = await new FirehoseArchiveStream(client.as<FirehoseClient>(), STREAM, { backoffMs: 0, maxAttempts: 2 }).putLines(lines(2));
+    onPut(() => jsonServiceAnswer({ FailedPutCount: 2, Encrypted: true }));
+    const out = await stream({ backoffMs: 0, maxAttempts: 2 }).putLines(lines(2));
     expect(out).toEqual({ failedIndexes: [0, 1] });
-    expect(client.commands).toHaveLength(2);
+    expect(puts()).toHaveLength(2);
   });
 
-  it('the stream unreachable → rejects (nothing was accepted)', async () => {
-    const client = new FakeAwsClient(() => {
-      throw awsError('ResourceNotFoundException', 'Firehose stream not found');
-    });
-    await expect(stream(client).putLines(lines(3))).rejects.toThrow('Firehose stream not found');
+  it('the stream unreachable → rejects with the SDK exception (nothing was accepted)', async () => {
+    const message = `Firehose stream ${STREAM} under account 123456789012 not found.`;
+    onPut(() => jsonServiceError('ResourceNotFoundException', message));
+    const err = await stream()
+      .putLines(lines(3))
+      .catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ResourceNotFoundException);
+    expect(err).toMatchObject({ name: 'ResourceNotFoundException', message, $fault: 'client' });
+    expect(puts()).toHaveLength(1);
   });
 
   it("a later call failing after an earlier one succeeded → only that call's lines fail", async () => {
-    const client = new FakeAwsClient((c, i) => {
-      if (i === 1) throw awsError('ServiceUnavailableException');
-      return answer(c);
-    });
-    const out = await stream(client).putLines(lines(700));
+    onPut((c, i) => (i === 1 ? unavailable() : answer(c)));
+    const out = await stream().putLines(lines(700));
     expect(out.failedIndexes).toEqual(Array.from({ length: 200 }, (_, i) => 500 + i));
   });
 
+  it('every call failing → rejects with the first error, a server-side ServiceUnavailableException', async () => {
+    onPut(() => unavailable());
+    const err = await stream()
+      .putLines(lines(700))
+      .catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ServiceUnavailableException);
+    expect(err).toMatchObject({ $fault: 'server', $metadata: expect.objectContaining({ httpStatusCode: 503 }) });
+    expect(puts().map((c) => recordsOf(c).length)).toEqual([500, 200]);
+  });
+
   it('a retry failing after a partial success → the still-pending lines fail, no rejection', async () => {
-    const client = new FakeAwsClient((c, i) => {
-      if (i === 1) throw awsError('ServiceUnavailableException');
-      return answer(c, (t) => t.includes('line-2"'));
-    });
-    expect(await stream(client).putLines(lines(4))).toEqual({ failedIndexes: [2] });
+    onPut((c, i) => (i === 1 ? unavailable() : answer(c, (t) => t.includes('line-2"'))));
+    expect(await stream().putLines(lines(4))).toEqual({ failedIndexes: [2] });
   });
 
   it('waits between attempts with exponential backoff (fake timers)', async () => {
-    vi.useFakeTimers();
+    onPut((c) => answer(c, () => true));
+    // Only timeouts are faked: the HTTP exchanges with the double run on real I/O in between.
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+    const timeouts = vi.spyOn(globalThis, 'setTimeout');
     try {
-      const client = new FakeAwsClient((c) => answer(c, () => true));
-      const done = new FirehoseArchiveStream(client.as<FirehoseClient>(), STREAM, { backoffMs: 100, maxAttempts: 3 }).putLines(lines(1));
-      await vi.advanceTimersByTimeAsync(0);
-      expect(client.commands).toHaveLength(1);
+      let settled = false;
+      const done = stream({ backoffMs: 100, maxAttempts: 3 })
+        .putLines(lines(1))
+        .finally(() => (settled = true));
+      /** Waits on I/O (never on time) until Firehose saw `calls` calls and the stream asked to sleep `ms`, or finished. */
+      const until = async (calls: number, ms?: number) => {
+        const asleep = () => timeouts.mock.calls.some(([, delay]) => delay === ms);
+        for (let turn = 0; turn < 10_000; turn++) {
+          if (puts().length === calls && (ms === undefined ? settled : asleep())) return;
+          await new Promise((r) => setImmediate(r));
+        }
+        throw new Error(`expected ${calls} calls and a ${ms ?? 'final'} ms wait; saw ${puts().length} calls`);
+      };
+      await until(1, 100);
       await vi.advanceTimersByTimeAsync(99);
-      expect(client.commands).toHaveLength(1);
+      expect(puts()).toHaveLength(1);
       await vi.advanceTimersByTimeAsync(1);
-      expect(client.commands).toHaveLength(2);
+      await until(2, 200);
       await vi.advanceTimersByTimeAsync(199);
-      expect(client.commands).toHaveLength(2);
+      expect(puts()).toHaveLength(2);
       await vi.advanceTimersByTimeAsync(1);
-      expect(client.commands).toHaveLength(3);
+      await until(3);
       expect(await done).toEqual({ failedIndexes: [0] });
+      // No wait after the last attempt.
+      expect(timeouts.mock.calls.filter(([, delay]) => delay === 400)).toHaveLength(0);
     } finally {
+      timeouts.mockRestore();
       vi.useRealTimers();
     }
   });

@@ -1,24 +1,66 @@
-import type { SQSClient } from '@aws-sdk/client-sqs';
-import { describe, expect, it } from 'vitest';
+/**
+ * The SQS queue adapter through the real SQS client, against the AWS double answering in SQS's JSON
+ * protocol: the SDK serializes the request, checks the MD5 of the body SQS reports, and turns SQS's
+ * error answers (`__type` plus the `x-amzn-query-error` header) into its own exception classes.
+ */
+import { createHash } from 'node:crypto';
+import { KmsThrottled, RequestThrottled, SQSClient, SQSServiceException } from '@aws-sdk/client-sqs';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { SqsEventQueue, toMessageAttributes } from '../../lambda/adapters/sqs-queue.js';
 import { claimCheckMessage } from '../../lambda/core/inbox.js';
 import { fromSqsRecord } from '../../lambda/fanout/batch-handler.js';
-import { awsError, FakeAwsClient } from '../support/fake-aws-client.js';
+import { jsonServiceAnswer, jsonServiceError, startAwsDouble, type AwsCall, type AwsDouble, type AwsResponder } from '../support/aws-double.js';
 import { sampleBody } from '../support/samples.js';
 import { queueMessageFor, sqsRecord } from '../support/sqs.js';
 
 const QUEUE_URL = 'https://sqs.us-east-1.amazonaws.com/123456789012/socialplus-webhooks-events';
+const SEND = 'sqs:SendMessage';
+
+/** SendMessage's answer: SQS reports the MD5 of the body it received, which the SDK checks against what it sent. */
+const sent: AwsResponder = (call) =>
+  jsonServiceAnswer(
+    {
+      MD5OfMessageBody: createHash('md5')
+        .update(String(call.input.MessageBody ?? ''), 'utf8')
+        .digest('hex'),
+      MessageId: '5fea7756-0ea4-451a-a703-a558b933e274',
+    },
+    '1.0',
+  );
+
+/** SQS errors as SQS sends them: `__type` in the body, the query-protocol code in `x-amzn-query-error`. */
+const sqsError = (type: string, queryCode: string, message: string, status = 400) =>
+  jsonServiceError(type, message, { status, jsonVersion: '1.0', queryError: `${queryCode};Sender` });
+
+let double: AwsDouble;
+beforeAll(async () => {
+  double = await startAwsDouble();
+});
+afterAll(() => double.close());
+beforeEach(() => {
+  double.calls.length = 0;
+  double.answer({ [SEND]: sent });
+});
+
+const client = (maxAttempts = 1) =>
+  new SQSClient({
+    endpoint: double.endpoint,
+    region: 'us-east-1',
+    credentials: { accessKeyId: 'AKIDEXAMPLE', secretAccessKey: 'secret' },
+    maxAttempts,
+  });
+const queue = (maxAttempts = 1) => new SqsEventQueue(client(maxAttempts), QUEUE_URL);
+const sends = (): AwsCall[] => double.callsTo(SEND);
 
 describe('SqsEventQueue', () => {
   it('sends one SendMessage with the raw body and the docs/architecture.md §3 attributes as strings', async () => {
-    const client = new FakeAwsClient();
     const body = sampleBody('v3.post.didCreate');
     const message = queueMessageFor(body, { source: 'eu-app', requestId: 'req-9' });
-    await new SqsEventQueue(client.as<SQSClient>(), QUEUE_URL).send(message);
+    await queue().send(message);
 
-    expect(client.commands).toHaveLength(1);
-    expect(client.commands[0]?.name).toBe('SendMessageCommand');
-    expect(client.commands[0]?.input).toEqual({
+    expect(double.calls.map((c) => `${c.service}:${c.operation}`)).toEqual([SEND]);
+    expect(sends()[0]?.headers['x-amz-target']).toBe('AmazonSQS.SendMessage');
+    expect(sends()[0]?.input).toEqual({
       QueueUrl: QUEUE_URL,
       MessageBody: body,
       MessageAttributes: {
@@ -31,45 +73,87 @@ describe('SqsEventQueue', () => {
     });
   });
 
-  it('the body is sent byte for byte (no re-serialisation)', async () => {
-    const client = new FakeAwsClient();
+  it('the body is sent byte for byte (no re-serialisation), and its MD5 matches what SQS computes', async () => {
     const body = '{ "event" : "message.didCreate",\n "data": {"text":"สวัสดี 👋🏽"} }';
-    await new SqsEventQueue(client.as<SQSClient>(), QUEUE_URL).send(queueMessageFor(body));
-    expect(client.commands[0]?.input.MessageBody).toBe(body);
+    await queue().send(queueMessageFor(body));
+    expect(sends()[0]?.input.MessageBody).toBe(body);
   });
 
   it('bodyEncoding travels as an attribute when present', async () => {
-    const client = new FakeAwsClient();
-    await new SqsEventQueue(client.as<SQSClient>(), QUEUE_URL).send(queueMessageFor('e30=', { bodyEncoding: 'base64' }));
-    expect(client.commands[0]?.input.MessageAttributes).toMatchObject({ bodyEncoding: { DataType: 'String', StringValue: 'base64' } });
+    await queue().send(queueMessageFor('e30=', { bodyEncoding: 'base64' }));
+    expect(sends()[0]?.input.MessageAttributes).toMatchObject({ bodyEncoding: { DataType: 'String', StringValue: 'base64' } });
   });
 
   it('claimCheckKey travels as an attribute on a claim check', async () => {
-    const client = new FakeAwsClient();
     const key = `inbox/large/2025-07-02/${'a'.repeat(32)}`;
-    await new SqsEventQueue(client.as<SQSClient>(), QUEUE_URL).send(claimCheckMessage(key, 1_500_000, queueMessageFor('{}').attributes));
-    expect(client.commands[0]?.input.MessageAttributes).toMatchObject({ claimCheckKey: { DataType: 'String', StringValue: key } });
-    expect(JSON.parse(client.commands[0]?.input.MessageBody as string)).toEqual({ claimCheckKey: key, bodyBytes: 1_500_000 });
+    await queue().send(claimCheckMessage(key, 1_500_000, queueMessageFor('{}').attributes));
+    expect(sends()[0]?.input.MessageAttributes).toMatchObject({ claimCheckKey: { DataType: 'String', StringValue: key } });
+    expect(JSON.parse(sends()[0]?.input.MessageBody as string)).toEqual({ claimCheckKey: key, bodyBytes: 1_500_000 });
   });
 
-  it("hands the receiver's abort signal to the SDK (which stops the request and its retries)", async () => {
-    const client = new FakeAwsClient();
+  it("the receiver's abort signal stops the request in flight and the SDK's retries", async () => {
+    const held = double.hold(SEND);
     const controller = new AbortController();
-    await new SqsEventQueue(client.as<SQSClient>(), QUEUE_URL).send(queueMessageFor('{}'), { signal: controller.signal });
-    expect(client.commands[0]?.options?.abortSignal).toBe(controller.signal);
+    // Three attempts allowed: an abort must not be retried.
+    const sending = queue(3).send(queueMessageFor('{}'), { signal: controller.signal });
+    await held.arrived;
+    controller.abort();
+    await expect(sending).rejects.toMatchObject({ name: 'AbortError' });
+    await held.abandoned;
+    expect(sends()).toHaveLength(1);
   });
 
-  it('without a signal, no abortSignal option', async () => {
-    const client = new FakeAwsClient();
-    await new SqsEventQueue(client.as<SQSClient>(), QUEUE_URL).send(queueMessageFor('{}'));
-    expect(client.commands[0]?.options?.abortSignal).toBeUndefined();
+  it('without a signal, the send waits for SQS however long it takes', async () => {
+    const held = double.hold(SEND);
+    let settled = false;
+    const sending = queue()
+      .send(queueMessageFor('{}'))
+      .finally(() => (settled = true));
+    await held.arrived;
+    await new Promise((r) => setImmediate(r));
+    expect(settled).toBe(false);
+    held.release();
+    await sending;
+    expect(sends()).toHaveLength(1);
   });
 
-  it('a send failure propagates (the receiver maps it)', async () => {
-    const client = new FakeAwsClient(() => {
-      throw awsError('KMS.ThrottlingException');
-    });
-    await expect(new SqsEventQueue(client.as<SQSClient>(), QUEUE_URL).send(queueMessageFor('{}'))).rejects.toThrow('KMS.ThrottlingException');
+  it('an answer whose MD5 is not that of the body sent fails the send (the SDK checks it)', async () => {
+    double.answer({ [SEND]: jsonServiceAnswer({ MD5OfMessageBody: createHash('md5').update('other').digest('hex'), MessageId: 'm' }, '1.0') });
+    await expect(queue().send(queueMessageFor('{}'))).rejects.toThrow('InvalidChecksumError');
+  });
+
+  it.each([
+    [
+      'KMS throttling',
+      sqsError('com.amazonaws.sqs#KmsThrottled', 'KMS.ThrottlingException', 'Rate exceeded'),
+      KmsThrottled,
+      { name: 'KmsThrottled', Code: 'KMS.ThrottlingException', message: 'Rate exceeded', $fault: 'client' },
+    ],
+    [
+      'SQS throttling (HTTP 403)',
+      sqsError('com.amazonaws.sqs#RequestThrottled', 'RequestThrottled', 'Request is throttled.', 403),
+      RequestThrottled,
+      { name: 'RequestThrottled', message: 'Request is throttled.', $metadata: expect.objectContaining({ httpStatusCode: 403 }) },
+    ],
+    [
+      'access denied',
+      sqsError(
+        'com.amazon.coral.service#AccessDeniedException',
+        'AccessDenied',
+        'User: arn:aws:sts::123456789012:assumed-role/receiver/fn is not authorized to perform: sqs:sendmessage on resource: arn:aws:sqs:us-east-1:123456789012:socialplus-webhooks-events',
+        403,
+      ),
+      SQSServiceException,
+      { name: 'AccessDenied', message: expect.stringContaining('is not authorized to perform: sqs:sendmessage') },
+    ],
+  ])('%s: the SDK exception propagates as it is (the receiver maps it)', async (_label, answer, ExceptionClass, fields) => {
+    double.answer({ [SEND]: answer });
+    const err = await queue()
+      .send(queueMessageFor('{}'))
+      .catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ExceptionClass);
+    expect(err).toMatchObject(fields);
+    expect(sends()).toHaveLength(1);
   });
 });
 
@@ -82,13 +166,13 @@ describe('toMessageAttributes', () => {
     });
   });
 
-  it('what is sent is what the fan-out reads back from the SQS record', () => {
+  it('what is sent is what the fan-out reads back from the SQS record', async () => {
     const message = queueMessageFor(sampleBody('message.didFlag'), { bodyEncoding: 'base64' });
-    const sent = toMessageAttributes(message.attributes);
+    await queue().send(message);
+    // The attributes as they went over the wire, in the shape Lambda hands them to the fan-out.
+    const wire = sends()[0]?.input.MessageAttributes as Record<string, { DataType: string; StringValue: string }>;
     const record = sqsRecord(message);
-    record.messageAttributes = Object.fromEntries(
-      Object.entries(sent).map(([k, v]) => [k, { dataType: v.DataType as string, stringValue: v.StringValue }]),
-    );
+    record.messageAttributes = Object.fromEntries(Object.entries(wire).map(([k, v]) => [k, { dataType: v.DataType, stringValue: v.StringValue }]));
     expect(fromSqsRecord(record).attributes).toEqual(message.attributes);
   });
 });

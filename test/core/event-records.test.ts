@@ -3,7 +3,7 @@
  * item and the handlers' context, and where a large payload goes (one rule, here; the DynamoDB
  * adapter only marshals it).
  */
-import { randomBytes } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { archiveLine } from '../../lambda/core/archive-layout.js';
@@ -14,13 +14,16 @@ import { STORE_COPY_THRESHOLD_BYTES, STORE_MAX_INLINE_PAYLOAD_BYTES } from '../.
 import { toItem } from '../../lambda/adapters/dynamodb-store.js';
 import { sampleBody } from '../support/samples.js';
 
+/** Bytes gzip cannot shrink, the same on every run (SHAKE256 of a fixed label, as long as asked). */
+const fixedNoise = (bytes: number): Buffer => createHash('shake256', { outputLength: bytes }).update('event-records').digest();
+
 const NOW = new Date('2025-07-02T10:00:00.000Z');
 const ATTRS = { receivedAt: '2025-07-02T09:54:03.221Z', source: 'eu-app', requestId: 'req-1' };
 const REF = `inbox/large/2025-07-02/${'c'.repeat(32)}`;
 const decode = (body: string, payloadRef?: string) =>
   decodeBody(body, { messageId: 'm-1', attributes: ATTRS }, NOW, payloadRef ? { payloadRef } : {});
-/** Base64 of random bytes: text that gzip cannot shrink much. */
-const incompressible = (bytes: number) => JSON.stringify({ event: 'v3.post.didCreate', data: { blob: randomBytes(bytes).toString('base64') } });
+/** Base64 of incompressible bytes: text that gzip cannot shrink much. */
+const incompressible = (bytes: number) => JSON.stringify({ event: 'v3.post.didCreate', data: { blob: fixedNoise(bytes).toString('base64') } });
 
 describe('the event header', () => {
   it('is the same six fields in the archive record, the stored event and what handlers get', () => {
@@ -68,7 +71,7 @@ describe('where the store item keeps the payload', () => {
 
   it('below the copy threshold gzip always fits, so nothing is compressed to decide', () => {
     // The worst case: bytes gzip cannot shrink at all, as long as the threshold allows.
-    const worst = randomBytes(STORE_COPY_THRESHOLD_BYTES);
+    const worst = fixedNoise(STORE_COPY_THRESHOLD_BYTES);
     expect(gzipSync(worst).length).toBeLessThanOrEqual(STORE_MAX_INLINE_PAYLOAD_BYTES);
   });
 });

@@ -1,13 +1,16 @@
 /**
- * `redrive --aws` and `replay --aws` against stand-ins: SQS and CloudFormation as recording fakes
- * (no emulator exists for them here), S3 as s3rver holding a stack's archive.
+ * `redrive --aws` and `replay --aws` with the real SDK clients: SQS and CloudFormation against the
+ * AWS double (recorded answers in their wire formats: JSON 1.0 for SQS, query XML for
+ * CloudFormation), S3 as s3rver holding a stack's archive.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
+import { CloudFormationClient } from '@aws-sdk/client-cloudformation';
 import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { SQSClient } from '@aws-sdk/client-sqs';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { runRedrive } from '../../cli/commands/redrive.js';
 import { runReplayCommand } from '../../cli/commands/replay.js';
 import { CliError } from '../../cli/errors.js';
@@ -16,13 +19,23 @@ import { archiveLine, type ArchiveRecord } from '../../lambda/core/archive-layou
 import { eventIdOf } from '../../lambda/core/event-id.js';
 import { claimCheckKey } from '../../lambda/core/inbox.js';
 import { ensureBucket, localS3Client, startS3rver, type RunningEmulator } from '../../local/emulators.js';
-import { awsError, FakeAwsClient, type RecordedCommand } from '../support/fake-aws-client.js';
+import { startAwsDouble, type AwsCall, type AwsDouble } from '../support/aws-double.js';
+import {
+  describeStacks,
+  doubleClientConfig,
+  json10Answer,
+  md5OfAttributes,
+  md5OfBody,
+  queueAttributesAnswer,
+  sqsAccessDenied,
+} from '../support/aws-recorded-answers.js';
 
 const QUEUE_URL = 'https://sqs.eu-west-1.amazonaws.com/123456789012/events';
 const DLQ_URL = 'https://sqs.eu-west-1.amazonaws.com/123456789012/events-dlq';
 const QUEUE_ARN = 'arn:aws:sqs:eu-west-1:123456789012:events';
 const DLQ_ARN = 'arn:aws:sqs:eu-west-1:123456789012:events-dlq';
 const BUCKET = 'stack-archive';
+const STACK_OUTPUTS = { EventQueueUrl: QUEUE_URL, DeadLetterQueueUrl: DLQ_URL, ArchiveBucketName: BUCKET };
 
 const stdout: string[] = [];
 const realWrite = process.stdout.write.bind(process.stdout);
@@ -33,54 +46,55 @@ function captureStdout(): void {
     return true;
   }) as typeof process.stdout.write;
 }
-afterEach(() => {
+
+/** A fresh double and real clients pointed at it, per test: no answer or call leaks between tests. */
+let double: AwsDouble;
+let sqs: SQSClient;
+let cloudFormation: CloudFormationClient;
+beforeEach(async () => {
+  double = await startAwsDouble();
+  sqs = new SQSClient(doubleClientConfig(double.endpoint));
+  cloudFormation = new CloudFormationClient(doubleClientConfig(double.endpoint));
+});
+afterEach(async () => {
   process.stdout.write = realWrite;
+  sqs.destroy();
+  cloudFormation.destroy();
+  await double.close();
 });
 
-/** CloudFormation answering DescribeStacks for one stack. */
-function cloudFormation(outputs: Record<string, string> = { EventQueueUrl: QUEUE_URL, DeadLetterQueueUrl: DLQ_URL, ArchiveBucketName: BUCKET }) {
-  return new FakeAwsClient((c) => {
-    if (c.name !== 'DescribeStacksCommand') throw new Error(`unexpected ${c.name}`);
-    if (c.input.StackName !== 'SocialPlusWebhooks') throw awsError('ValidationError', `Stack with id ${String(c.input.StackName)} does not exist`);
-    return {
-      Stacks: [{ StackName: 'SocialPlusWebhooks', Outputs: Object.entries(outputs).map(([OutputKey, OutputValue]) => ({ OutputKey, OutputValue })) }],
-    };
-  });
+/** CloudFormation knowing one stack, SocialPlusWebhooks, with these outputs. */
+function answerStack(outputs: Record<string, string> = STACK_OUTPUTS): void {
+  double.answer({ 'cloudformation:DescribeStacks': describeStacks({ SocialPlusWebhooks: outputs }) });
 }
 
 /** SQS with a DLQ of `messages`, and move tasks that report `tasks` in turn on each listing. */
-function sqsForRedrive(messages: number, tasks: Array<Record<string, unknown> | undefined>) {
+function answerRedrive(messages: number, tasks: Array<Record<string, unknown> | undefined>): void {
   let listing = 0;
-  return new FakeAwsClient((c) => {
-    switch (c.name) {
-      case 'GetQueueAttributesCommand':
-        return c.input.QueueUrl === DLQ_URL
-          ? { Attributes: { QueueArn: DLQ_ARN, ApproximateNumberOfMessages: String(messages) } }
-          : { Attributes: { QueueArn: QUEUE_ARN, ApproximateNumberOfMessages: '0' } };
-      case 'StartMessageMoveTaskCommand':
-        return { TaskHandle: 'task-1' };
-      case 'ListMessageMoveTasksCommand': {
-        const t = tasks[Math.min(listing++, tasks.length - 1)];
-        return { Results: t ? [t] : [] };
-      }
-      default:
-        throw new Error(`unexpected ${c.name}`);
-    }
+  const dlq = queueAttributesAnswer({ QueueArn: DLQ_ARN, ApproximateNumberOfMessages: String(messages), VisibilityTimeout: '30' });
+  const queue = queueAttributesAnswer({ QueueArn: QUEUE_ARN, ApproximateNumberOfMessages: '0', VisibilityTimeout: '30' });
+  double.answer({
+    'sqs:GetQueueAttributes': (call) => (call.input.QueueUrl === DLQ_URL ? dlq(call) : queue(call)),
+    'sqs:StartMessageMoveTask': json10Answer({ TaskHandle: 'task-1' }),
+    'sqs:ListMessageMoveTasks': () => {
+      const t = tasks[Math.min(listing++, tasks.length - 1)];
+      return json10Answer({ Results: t ? [{ SourceArn: DLQ_ARN, DestinationArn: QUEUE_ARN, StartedTimestamp: 1751450400000, ...t }] : [] });
+    },
   });
 }
 
-const names = (client: FakeAwsClient) => client.commands.map((c: RecordedCommand) => c.name);
+const operations = () => double.calls.map((c: AwsCall) => `${c.service}:${c.operation}`);
 const noSleep = async () => undefined;
 
 describe('redrive --aws', () => {
   it('starts a message move task from the DLQ to the queue and follows it to a final count', async () => {
-    const sqs = sqsForRedrive(3, [
+    answerRedrive(3, [
       undefined,
       { TaskHandle: 'task-1', Status: 'RUNNING', ApproximateNumberOfMessagesMoved: 1, ApproximateNumberOfMessagesToMove: 3 },
       { TaskHandle: 'task-1', Status: 'COMPLETED', ApproximateNumberOfMessagesMoved: 3, ApproximateNumberOfMessagesToMove: 3 },
     ]);
     const progress: Array<[number, number | undefined]> = [];
-    const result = await redriveOnAws(sqs.as(), {
+    const result = await redriveOnAws(sqs, {
       queueUrl: QUEUE_URL,
       deadLetterQueueUrl: DLQ_URL,
       maxPerSecond: 50,
@@ -96,11 +110,19 @@ describe('redrive --aws', () => {
       sourceArn: DLQ_ARN,
       destinationArn: QUEUE_ARN,
     });
-    expect(sqs.commands.find((c) => c.name === 'StartMessageMoveTaskCommand')?.input).toEqual({
-      SourceArn: DLQ_ARN,
-      DestinationArn: QUEUE_ARN,
-      MaxNumberOfMessagesPerSecond: 50,
-    });
+    expect(double.callsTo('sqs:StartMessageMoveTask').map((c) => c.input)).toEqual([
+      { SourceArn: DLQ_ARN, DestinationArn: QUEUE_ARN, MaxNumberOfMessagesPerSecond: 50 },
+    ]);
+    // Each move-task listing is of the DLQ's tasks, and the SQS calls went to the double, not the queue URL's host.
+    for (const c of double.callsTo('sqs:ListMessageMoveTasks')) expect(c.input).toEqual({ SourceArn: DLQ_ARN, MaxResults: 10 });
+    expect(operations()).toEqual([
+      'sqs:GetQueueAttributes',
+      'sqs:GetQueueAttributes',
+      'sqs:ListMessageMoveTasks',
+      'sqs:StartMessageMoveTask',
+      'sqs:ListMessageMoveTasks',
+      'sqs:ListMessageMoveTasks',
+    ]);
     expect(progress).toEqual([
       [1, 3],
       [3, 3],
@@ -108,44 +130,52 @@ describe('redrive --aws', () => {
   });
 
   it('follows a move task that is already running instead of starting another', async () => {
-    const sqs = sqsForRedrive(5, [
+    answerRedrive(5, [
       { TaskHandle: 'older', Status: 'RUNNING', ApproximateNumberOfMessagesMoved: 2 },
       { TaskHandle: 'older', Status: 'COMPLETED', ApproximateNumberOfMessagesMoved: 5 },
     ]);
-    const result = await redriveOnAws(sqs.as(), { queueUrl: QUEUE_URL, deadLetterQueueUrl: DLQ_URL, sleep: noSleep });
-    expect(result).toMatchObject({ status: 'COMPLETED', moved: 5, followedExisting: true });
-    expect(names(sqs)).not.toContain('StartMessageMoveTaskCommand');
+    const result = await redriveOnAws(sqs, { queueUrl: QUEUE_URL, deadLetterQueueUrl: DLQ_URL, sleep: noSleep });
+    expect(result).toMatchObject({ status: 'COMPLETED', moved: 5, followedExisting: true, taskHandle: 'older' });
+    expect(operations()).not.toContain('sqs:StartMessageMoveTask');
   });
 
   it('moves nothing from an empty DLQ', async () => {
-    const sqs = sqsForRedrive(0, [{ TaskHandle: 'old', Status: 'COMPLETED' }]);
-    expect(await redriveOnAws(sqs.as(), { queueUrl: QUEUE_URL, deadLetterQueueUrl: DLQ_URL, sleep: noSleep })).toMatchObject({
+    answerRedrive(0, [{ TaskHandle: 'old', Status: 'COMPLETED' }]);
+    expect(await redriveOnAws(sqs, { queueUrl: QUEUE_URL, deadLetterQueueUrl: DLQ_URL, sleep: noSleep })).toMatchObject({
       status: 'EMPTY',
       moved: 0,
     });
-    expect(names(sqs)).not.toContain('StartMessageMoveTaskCommand');
+    expect(operations()).not.toContain('sqs:StartMessageMoveTask');
   });
 
   it('reads the queues from the stack and prints the count', async () => {
     captureStdout();
-    const sqs = sqsForRedrive(2, [undefined, { TaskHandle: 'task-1', Status: 'COMPLETED', ApproximateNumberOfMessagesMoved: 2 }]);
-    await runRedrive({ aws: true, wait: true }, { sqs: sqs.as(), cloudFormation: cloudFormation().as() });
+    answerStack();
+    answerRedrive(2, [undefined, { TaskHandle: 'task-1', Status: 'COMPLETED', ApproximateNumberOfMessagesMoved: 2 }]);
+    await runRedrive({ aws: true, wait: true }, { sqs, cloudFormation });
     expect(stdout.join('')).toBe(`moved 2 messages from ${DLQ_ARN} back to ${QUEUE_ARN}\n`);
+    expect(double.callsTo('cloudformation:DescribeStacks').map((c) => c.input)).toEqual([
+      { Action: 'DescribeStacks', Version: '2010-05-15', StackName: 'SocialPlusWebhooks' },
+    ]);
   });
 
   it('starts and returns with --no-wait', async () => {
     captureStdout();
-    const sqs = sqsForRedrive(7, [undefined]);
-    await runRedrive({ aws: true, wait: false, queueUrl: QUEUE_URL, dlqUrl: DLQ_URL }, { sqs: sqs.as(), cloudFormation: cloudFormation().as() });
+    answerStack();
+    answerRedrive(7, [undefined]);
+    await runRedrive({ aws: true, wait: false, queueUrl: QUEUE_URL, dlqUrl: DLQ_URL }, { sqs, cloudFormation });
     expect(stdout.join('')).toBe(`started a message move task from ${DLQ_ARN} to ${QUEUE_ARN} (about 7 messages); task handle task-1\n`);
+    // Both queues given: the stack is not read.
+    expect(double.callsTo('cloudformation:DescribeStacks')).toEqual([]);
   });
 
   it('fails naming the reason when the task fails', async () => {
-    const sqs = sqsForRedrive(2, [
+    answerStack();
+    answerRedrive(2, [
       undefined,
       { TaskHandle: 'task-1', Status: 'FAILED', ApproximateNumberOfMessagesMoved: 1, FailureReason: 'AccessDenied on kms:Decrypt' },
     ]);
-    await expect(runRedrive({ aws: true, wait: true }, { sqs: sqs.as(), cloudFormation: cloudFormation().as() })).rejects.toThrow(
+    await expect(runRedrive({ aws: true, wait: true }, { sqs, cloudFormation })).rejects.toThrow(
       /the message move task failed after moving 1 message: AccessDenied on kms:Decrypt; run redrive --aws again/,
     );
   });
@@ -154,29 +184,28 @@ describe('redrive --aws', () => {
     [
       'a stack that does not exist',
       { aws: true, wait: true, stack: 'Nope' },
-      cloudFormation(),
+      STACK_OUTPUTS,
       /stack 'Nope' was not found in this account and region: deploy it \(npx cdk deploy\)/,
     ],
     [
       'a stack without the outputs',
       { aws: true, wait: true },
-      cloudFormation({ Other: 'x' }),
+      { Other: 'x' },
       /stack 'SocialPlusWebhooks' has no output EventQueueUrl: .* Outputs found: Other/,
     ],
-    ['local-only --dir', { aws: true, wait: true, dir: '.local' }, cloudFormation(), /--dir is for local mode; leave it out with --aws/],
-  ])('refuses %s, naming it', async (_label, opts, cfn, message) => {
-    const sqs = sqsForRedrive(1, [undefined]);
-    await expect(runRedrive(opts, { sqs: sqs.as(), cloudFormation: cfn.as() })).rejects.toThrow(message);
+    ['local-only --dir', { aws: true, wait: true, dir: '.local' }, STACK_OUTPUTS, /--dir is for local mode; leave it out with --aws/],
+  ])('refuses %s, naming it', async (_label, opts, outputs, message) => {
+    answerStack(outputs);
+    answerRedrive(1, [undefined]);
+    await expect(runRedrive(opts, { sqs, cloudFormation })).rejects.toThrow(message);
+    // Refused before any queue is touched.
+    expect(operations().filter((o) => o.startsWith('sqs:'))).toEqual([]);
   });
 
-  it('turns a refused start into a message naming both queues', async () => {
-    const sqs = new FakeAwsClient((c) => {
-      if (c.name === 'GetQueueAttributesCommand')
-        return { Attributes: { QueueArn: c.input.QueueUrl === DLQ_URL ? DLQ_ARN : QUEUE_ARN, ApproximateNumberOfMessages: '4' } };
-      if (c.name === 'ListMessageMoveTasksCommand') return { Results: [] };
-      throw awsError('AccessDenied', 'User is not authorized to perform: sqs:StartMessageMoveTask');
-    });
-    const err = await redriveOnAws(sqs.as(), { queueUrl: QUEUE_URL, deadLetterQueueUrl: DLQ_URL, sleep: noSleep }).catch((e: unknown) => e);
+  it("turns a refused start (SQS's 403 AccessDenied) into a message naming both queues", async () => {
+    answerRedrive(4, [undefined]);
+    double.answer({ 'sqs:StartMessageMoveTask': sqsAccessDenied('User is not authorized to perform: sqs:StartMessageMoveTask') });
+    const err = await redriveOnAws(sqs, { queueUrl: QUEUE_URL, deadLetterQueueUrl: DLQ_URL, sleep: noSleep }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(CliError);
     expect((err as Error).message).toBe(
       `could not start a message move task from ${DLQ_ARN} to ${QUEUE_ARN}: access denied (User is not authorized to perform: sqs:StartMessageMoveTask); use credentials allowed to do this`,
@@ -232,29 +261,46 @@ describe('replay --aws', () => {
     await rm(dir, { recursive: true, force: true });
   });
 
-  function sqsForReplay(fail: (entryId: string, attempt: number) => { SenderFault: boolean; Code: string } | undefined = () => undefined) {
+  type SentEntry = { Id: string; MessageBody: string; MessageAttributes: Record<string, { DataType: string; StringValue: string }> };
+
+  /**
+   * SQS answering SendMessageBatch as it does: each entry either in `Successful` (with the MD5s of
+   * its body and attributes, which the SDK checks against what it sent) or in `Failed`, as `fail`
+   * decides per event id and attempt.
+   */
+  function answerReplay(fail: (entryId: string, attempt: number) => { SenderFault: boolean; Code: string } | undefined = () => undefined) {
     const attempts = new Map<string, number>();
-    return new FakeAwsClient((c) => {
-      if (c.name !== 'SendMessageBatchCommand') throw new Error(`unexpected ${c.name}`);
-      const entries = c.input.Entries as Array<{ Id: string; MessageAttributes: Record<string, { StringValue: string }> }>;
-      const failed = [];
-      for (const e of entries) {
-        const key = e.MessageAttributes.eventId?.StringValue ?? e.Id;
-        const n = (attempts.get(key) ?? 0) + 1;
-        attempts.set(key, n);
-        const f = fail(key, n);
-        if (f) failed.push({ Id: e.Id, ...f, Message: 'try later' });
-      }
-      return { Successful: [], Failed: failed };
+    double.answer({
+      'sqs:SendMessageBatch': (call) => {
+        const entries = call.input.Entries as SentEntry[];
+        const successful = [];
+        const failed = [];
+        for (const e of entries) {
+          const key = e.MessageAttributes.eventId?.StringValue ?? e.Id;
+          const n = (attempts.get(key) ?? 0) + 1;
+          attempts.set(key, n);
+          const f = fail(key, n);
+          if (f) failed.push({ Id: e.Id, ...f, Message: 'try later' });
+          else
+            successful.push({
+              Id: e.Id,
+              MessageId: `5fea7756-0ea4-451a-a703-a558b933e2${String(n).padStart(2, '0')}`,
+              MD5OfMessageBody: md5OfBody(e.MessageBody),
+              MD5OfMessageAttributes: md5OfAttributes(e.MessageAttributes),
+            });
+        }
+        return json10Answer({ Successful: successful, Failed: failed });
+      },
     });
   }
 
-  /** Every message sent, as the last attempt carried it. */
-  function sent(sqs: FakeAwsClient): Map<string, { body: string; attributes: Record<string, string> }> {
+  /** Every message sent, as the last attempt carried it on the wire. */
+  function sent(): Map<string, { body: string; attributes: Record<string, string> }> {
     const out = new Map<string, { body: string; attributes: Record<string, string> }>();
-    for (const c of sqs.commands) {
+    expect(double.calls.every((c) => c.operation === 'SendMessageBatch' || c.service === 'cloudformation')).toBe(true);
+    for (const c of double.callsTo('sqs:SendMessageBatch')) {
       expect(c.input.QueueUrl).toBe(QUEUE_URL);
-      const entries = c.input.Entries as Array<{ MessageBody: string; MessageAttributes: Record<string, { DataType: string; StringValue: string }> }>;
+      const entries = c.input.Entries as SentEntry[];
       expect(entries.length).toBeLessThanOrEqual(10);
       for (const e of entries) {
         const attributes = Object.fromEntries(Object.entries(e.MessageAttributes).map(([k, v]) => [k, v.StringValue]));
@@ -265,15 +311,19 @@ describe('replay --aws', () => {
     return out;
   }
 
-  const clients = (sqs: FakeAwsClient) => ({ s3, sqs: sqs.as<never>(), cloudFormation: cloudFormation().as<never>() });
+  const clients = () => {
+    answerStack();
+    return { s3, sqs, cloudFormation };
+  };
+  const batches = () => double.callsTo('sqs:SendMessageBatch');
 
   it('sends each event of the range once, in batches of 10, with its original attributes', async () => {
     captureStdout();
-    const sqs = sqsForReplay();
-    const summary = await runReplayCommand({ aws: true, from: '2025-07-02', to: '2025-07-02' }, clients(sqs));
+    answerReplay();
+    const summary = await runReplayCommand({ aws: true, from: '2025-07-02', to: '2025-07-02' }, clients());
     expect(summary).toMatchObject({ objects: 2, lines: 27, sent: 25, claimChecks: 1, skipped: { duplicate: 1, 'out-of-range': 1 } });
-    expect(sqs.commands).toHaveLength(3);
-    const messages = sent(sqs);
+    expect(batches()).toHaveLength(3);
+    const messages = sent();
     expect(messages.size).toBe(25);
     const first = messages.get(eventIdOf(bodies[0] as string));
     expect(first?.body).toBe(bodies[0]);
@@ -293,46 +343,54 @@ describe('replay --aws', () => {
 
   it('filters by --event and marks the handlers --force names', async () => {
     captureStdout();
-    const sqs = sqsForReplay();
+    answerReplay();
     const summary = await runReplayCommand(
       { aws: true, from: '2025-07-02T10:00Z', to: '2025-07-02T10:20Z', event: ['post.*'], force: ['auto-moderation'] },
-      clients(sqs),
+      clients(),
     );
     expect(summary.sent).toBe(10);
-    for (const m of sent(sqs).values()) expect(m.attributes).toMatchObject({ eventType: 'post.didCreate', replayForce: 'auto-moderation' });
+    expect(sent().size).toBe(10);
+    for (const m of sent().values()) expect(m.attributes).toMatchObject({ eventType: 'post.didCreate', replayForce: 'auto-moderation' });
   });
 
   it('refuses a plain --force before reading anything', async () => {
     captureStdout();
-    const sqs = sqsForReplay();
-    await expect(runReplayCommand({ aws: true, from: '2025-07-02', to: '2025-07-02', force: true }, clients(sqs))).rejects.toThrow(
+    answerReplay();
+    await expect(runReplayCommand({ aws: true, from: '2025-07-02', to: '2025-07-02', force: true }, clients())).rejects.toThrow(
       /--force without handler names/,
     );
-    expect(sqs.commands).toHaveLength(0);
+    // Nothing asked of AWS at all, not even the stack.
+    expect(double.calls).toEqual([]);
   });
 
   it('retries the entries SQS fails on its side, and stops on one it refuses', async () => {
     captureStdout();
-    const flaky = sqsForReplay((_id, attempt) => (attempt === 1 ? { SenderFault: false, Code: 'InternalError' } : undefined));
-    expect(
-      (await runReplayCommand({ aws: true, from: '2025-07-02', to: '2025-07-02', bucket: BUCKET, queueUrl: QUEUE_URL }, clients(flaky))).sent,
-    ).toBe(25);
-    expect(sent(flaky).size).toBe(25);
+    answerReplay((_id, attempt) => (attempt === 1 ? { SenderFault: false, Code: 'InternalError' } : undefined));
+    // The waits before each retry are recorded, not slept.
+    const waits: number[] = [];
+    const sleep = async (ms: number) => void waits.push(ms);
+    const run = runReplayCommand({ aws: true, from: '2025-07-02', to: '2025-07-02', bucket: BUCKET, queueUrl: QUEUE_URL }, clients(), sleep);
+    expect((await run).sent).toBe(25);
+    expect(waits).toEqual([200, 200, 200]);
+    expect(sent().size).toBe(25);
+    // Every batch failed once on SQS's side and was sent again, with only the failed entries.
+    expect(batches()).toHaveLength(6);
+    expect(batches().map((c) => (c.input.Entries as SentEntry[]).length)).toEqual([10, 10, 10, 10, 5, 5]);
+    expect(double.callsTo('cloudformation:DescribeStacks')).toEqual([]);
 
-    const refusing = sqsForReplay((id) =>
-      id === eventIdOf(bodies[3] as string) ? { SenderFault: true, Code: 'InvalidMessageContents' } : undefined,
-    );
-    await expect(runReplayCommand({ aws: true, from: '2025-07-02', to: '2025-07-02' }, clients(refusing))).rejects.toThrow(
+    double.calls.length = 0;
+    answerReplay((id) => (id === eventIdOf(bodies[3] as string) ? { SenderFault: true, Code: 'InvalidMessageContents' } : undefined));
+    await expect(runReplayCommand({ aws: true, from: '2025-07-02', to: '2025-07-02' }, clients())).rejects.toThrow(
       new RegExp(`SQS refused the message of event ${eventIdOf(bodies[3] as string)}: InvalidMessageContents: try later`),
     );
   });
 
   it('lists without sending under --dry-run', async () => {
     captureStdout();
-    const sqs = sqsForReplay();
-    const summary = await runReplayCommand({ aws: true, from: '2025-07-02', to: '2025-07-02', dryRun: true }, clients(sqs));
+    answerReplay();
+    const summary = await runReplayCommand({ aws: true, from: '2025-07-02', to: '2025-07-02', dryRun: true }, clients());
     expect(summary.sent).toBe(25);
-    expect(sqs.commands).toEqual([]);
+    expect(batches()).toEqual([]);
     expect(stdout.join('')).toMatch(new RegExp(`${bigId} {2}message\\.didFlag {2}default {2}\\(claim check ${bigKey}\\)`));
     expect(stdout.join('')).toMatch(/would replay 25 events/);
   });

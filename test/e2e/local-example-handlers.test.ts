@@ -7,6 +7,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { DynamoDbDailyCounterStore } from '../../lambda/adapters/daily-counters-store.js';
+import { eventIdOf } from '../../lambda/core/event-id.js';
+import { counterKeys } from '../../lambda/fanout/handlers/daily-counters.js';
 import { localDynamoDbClient } from '../../local/emulators.js';
 import { LOCAL_HANDLER_STATE_TABLE_NAME } from '../../local/paths.js';
 import { startLocalPipeline, type LocalPipeline } from '../../local/pipeline.js';
@@ -48,11 +50,15 @@ describe('local mode with example handlers', () => {
       localDynamoDbClient(pipeline.endpoints.dynamodb, { credentials: pipeline.credentials }),
       LOCAL_HANDLER_STATE_TABLE_NAME,
     );
-    const today = new Date().toISOString().slice(0, 10);
-    const counts = await counters.read(today);
-    // The same delivery twice is one event: every counter it touches says 1.
-    expect(Object.keys(counts).length).toBeGreaterThan(0);
-    expect(Object.values(counts).every((n) => n === 1)).toBe(true);
+    // The counters' day is the event's day of arrival, as the pipeline recorded it (not today's
+    // date when the test reads, which differs across 00:00 UTC).
+    const stored = await pipeline.store.get(eventIdOf(body));
+    expect(stored?.receivedAt).toMatch(/^\d{4}-\d{2}-\d{2}T/);
+    const counts = await counters.read(new Date(stored?.receivedAt ?? '').toISOString().slice(0, 10));
+    // The same delivery twice is one event: every counter it touches (its type, its channel) says 1.
+    const keys = counterKeys(stored?.eventType ?? '', JSON.parse(body));
+    expect(keys.length).toBe(2);
+    expect(counts).toEqual(Object.fromEntries(keys.map((k) => [k, 1])));
   });
 
   it('a bad HANDLERS_CONFIG fails the start with a message naming the variable', async () => {

@@ -3,7 +3,7 @@
  * (they reach its queue through the admin routes) and while it is stopped (they open its journal).
  * Also the claim check end to end with a 1.5 MB body: received, archived as a pointer, replayed.
  */
-import { randomBytes } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { defineHandler, type HandlerContext } from '../../lambda/core/define-handler.js';
 import { eventIdOf } from '../../lambda/core/event-id.js';
@@ -13,6 +13,9 @@ import type { LocalPipeline } from '../../local/pipeline.js';
 import { runCli } from '../cli/run-cli.js';
 import { postSignedWebhook, startTempPipeline, stopTempPipeline } from '../support/local-pipeline.js';
 import { sampleBody } from '../support/samples.js';
+
+/** Bytes gzip cannot shrink, the same on every run (SHAKE256 of a fixed label, as long as asked). */
+const fixedNoise = (bytes: number): Buffer => createHash('shake256', { outputLength: bytes }).update('replay-redrive').digest();
 
 const SECRET = 'replay-redrive-secret';
 let dir: string;
@@ -39,7 +42,21 @@ async function post(text: string): Promise<void> {
   await res.arrayBuffer();
 }
 
-const today = () => new Date().toISOString().slice(0, 10);
+/**
+ * The UTC days the events arrived on, as the pipeline recorded them (the archive's `dt`): the
+ * replay ranges are built from these, never from the date when the test runs, which may have moved
+ * on since the events were received (a run across 00:00 UTC).
+ */
+const arrivalDays = new Set<string>();
+async function noteArrival(eventId: string): Promise<void> {
+  const receivedAt = (await pipeline.store.get(eventId))?.receivedAt;
+  expect(receivedAt, `stored receivedAt of ${eventId}`).toMatch(/^\d{4}-\d{2}-\d{2}T/);
+  arrivalDays.add(new Date(receivedAt as string).toISOString().slice(0, 10));
+}
+const firstDay = () => [...arrivalDays].sort()[0] as string;
+const lastDay = () => [...arrivalDays].sort().at(-1) as string;
+/** `--from <first day> --to <last day>`: every event received so far. */
+const received = () => ['--from', firstDay(), '--to', lastDay()];
 const cli = (...args: string[]) => runCli([...args, '--dir', dir]);
 
 beforeAll(async () => {
@@ -73,6 +90,7 @@ beforeAll(async () => {
   refuse.add(ids.poison);
   await post(poison);
   await pipeline.settle();
+  for (const id of Object.values(ids)) await noteArrival(id);
 });
 
 afterAll(() => stopTempPipeline(pipeline, dir));
@@ -110,7 +128,7 @@ describe('redrive (local mode running)', () => {
 describe('replay (local mode running)', () => {
   it('lists what it would queue with --dry-run, and queues nothing', async () => {
     const before = pipeline.metrics().RecordsReceived ?? 0;
-    const run = await cli('replay', '--from', today(), '--to', today(), '--event', 'message.*', '--dry-run');
+    const run = await cli('replay', ...received(), '--event', 'message.*', '--dry-run');
     expect(run.code, run.stderr).toBe(0);
     const listed = run.stdout.split('\n').filter((l) => /^\d{4}-/.test(l));
     expect(listed.map((l) => l.split(/\s+/)[1]).sort()).toEqual([ids.flag, ids.create, ids.poison].sort());
@@ -123,7 +141,7 @@ describe('replay (local mode running)', () => {
   it('queues each archived event once; the fan-out stores none twice and skips handlers already done', async () => {
     const before = { ...pipeline.metrics() };
     const runsBefore = [...runs.values()].flat().length;
-    const run = await cli('replay', '--from', today(), '--to', today());
+    const run = await cli('replay', ...received());
     expect(run.code, run.stderr).toBe(0);
     expect(run.stdout).toMatch(new RegExp(`replayed 4 events received .* to the queue of local mode \\(process ${process.pid}\\)`));
     expect(run.stdout).toMatch(
@@ -142,7 +160,7 @@ describe('replay (local mode running)', () => {
     const flag = ids.flag as string;
     const before = runs.get(flag) ?? [];
     const archivedBefore = pipeline.metrics().Archived ?? 0;
-    const run = await cli('replay', '--from', today(), '--to', today(), '--event', 'message.didFlag', '--force', 'picky');
+    const run = await cli('replay', ...received(), '--event', 'message.didFlag', '--force', 'picky');
     expect(run.code, run.stderr).toBe(0);
     expect(run.stdout).toMatch(/replayed 1 event /);
     expect(run.stdout).toMatch(/--force: each message carries replayForce=picky/);
@@ -153,7 +171,7 @@ describe('replay (local mode running)', () => {
 
   it('refuses a plain --force, saying how to name the handlers, and queues nothing', async () => {
     const before = pipeline.metrics().RecordsReceived ?? 0;
-    const run = await cli('replay', '--from', today(), '--to', today(), '--force');
+    const run = await cli('replay', ...received(), '--force');
     expect(run.code).toBe(1);
     expect(run.stderr).toMatch(/--force without handler names: name the handlers to run again: --force <handler>\[,<handler>…\]/);
     await pipeline.settle();
@@ -161,15 +179,15 @@ describe('replay (local mode running)', () => {
   });
 
   it('refuses a bad range or pattern, naming it', async () => {
-    let run = await cli('replay', '--from', 'last week', '--to', today());
+    let run = await cli('replay', '--from', 'last week', '--to', lastDay());
     expect(run.code).toBe(1);
     expect(run.stderr).toMatch(/--from 'last week' is not a day or a time/);
-    run = await cli('replay', '--from', today(), '--to', today(), '--event', 'message*');
+    run = await cli('replay', ...received(), '--event', 'message*');
     expect(run.stderr).toMatch(/--event: invalid event pattern 'message\*'/);
-    run = await cli('replay', '--from', today(), '--to', today(), '--event', 'mesage.*');
+    run = await cli('replay', ...received(), '--event', 'mesage.*');
     expect(run.code).toBe(1);
     expect(run.stderr).toMatch(/--event: 'mesage\.\*' matches no event family of the catalog; did you mean 'message\.\*'\?/);
-    run = await cli('replay', '--to', today());
+    run = await cli('replay', '--to', lastDay());
     expect(run.stderr).toMatch(/required option '--from <time>' not specified/);
   });
 
@@ -185,24 +203,25 @@ describe('replay (local mode running)', () => {
 describe('a 1.5 MB body (claim check)', () => {
   it('is received, stored and archived as a pointer, and replayed as a claim check', async () => {
     // Incompressible, so the store keeps its S3 copy too rather than the gzip payload.
-    const big = `${sampleBody('message.didCreate').trimEnd().slice(0, -1)},"filler":"${randomBytes(1_125_000).toString('base64')}"}`;
+    const big = `${sampleBody('message.didCreate').trimEnd().slice(0, -1)},"filler":"${fixedNoise(1_125_000).toString('base64')}"}`;
     expect(Buffer.byteLength(big)).toBeGreaterThan(1_500_000);
     const id = eventIdOf(big);
     await post(big);
     await pipeline.settle();
+    await noteArrival(id);
     expect(pipeline.metrics().ClaimChecked).toBe(1);
     const item = await pipeline.store.get(id);
     expect(item?.payloadRef).toMatch(new RegExp(`^inbox/large/\\d{4}-\\d{2}-\\d{2}/${id}$`));
     expect(item?.flags).toContain('payload-in-s3');
     expect(runs.get(id)).toEqual(['everything', 'picky']);
 
-    const run = await cli('replay', '--from', today(), '--to', today(), '--event', 'message.didCreate', '--dry-run');
+    const run = await cli('replay', ...received(), '--event', 'message.didCreate', '--dry-run');
     expect(run.stdout).toMatch(new RegExp(`${id} {2}message\\.didCreate {2}default {2}\\(claim check inbox/large/.*/${id}\\)`));
     expect(run.stdout).toMatch(/1 as claim checks/);
 
     // For real: the fan-out fetches the body the claim check points at, and finds the event stored.
     const before = { ...pipeline.metrics() };
-    const real = await cli('replay', '--from', today(), '--to', today(), '--event', 'message.didCreate');
+    const real = await cli('replay', ...received(), '--event', 'message.didCreate');
     expect(real.stdout).toMatch(/replayed 3 events .*1 as claim checks/);
     await pipeline.settle();
     const after = pipeline.metrics();
@@ -215,7 +234,7 @@ describe('a 1.5 MB body (claim check)', () => {
 describe('redrive and replay with local mode stopped', () => {
   it('put the messages in its queue files, with --force marking each; local mode delivers them when it starts', async () => {
     await pipeline.close();
-    let run = await cli('replay', '--from', today(), '--to', today(), '--event', 'message.didFlag', '--force', 'everything,picky');
+    let run = await cli('replay', ...received(), '--event', 'message.didFlag', '--force', 'everything,picky');
     expect(run.code, run.stderr).toBe(0);
     expect(run.stdout).toMatch(/replayed 1 event .* to the local queue; local mode is not running: they are handled when it starts \(npm start\)/);
     expect(run.stdout).toMatch(/--force: each message carries replayForce=everything,picky/);

@@ -2,10 +2,15 @@
  * `socialplus-webhooks events` against real local mode: events sent through the front door,
  * stored and dispatched by the pipeline, read back while it runs (through its admin route) and
  * after it stopped (dynalite opened on its folder); each with its handlers' outcomes and attempts.
- * Then the same on AWS with fake DynamoDB, CloudFormation and Athena clients.
+ * Then the same on AWS: the real DynamoDB, CloudFormation and Athena clients against the AWS
+ * double, answering with the items the fan-out's store adapter writes, in each service's wire format.
  */
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { gzipSync } from 'node:zlib';
+import { AthenaClient } from '@aws-sdk/client-athena';
+import { CloudFormationClient } from '@aws-sdk/client-cloudformation';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import {
   awsEvent,
   awsEvents,
@@ -14,15 +19,20 @@ import {
   typeOnDaySql,
   type EventDetail,
   type EventRow,
+  type HandlerRunRow,
   type ListQuestion,
 } from '../../cli/commands/events.js';
+import { DynamoDbEventStore } from '../../lambda/adapters/dynamodb-store.js';
+import { TABLE } from '../../lambda/common/table-schema.js';
 import { defineHandler } from '../../lambda/core/define-handler.js';
 import { eventIdOf } from '../../lambda/core/event-id.js';
+import type { StoredEvent } from '../../lambda/core/ports.js';
 import { readDevInfo } from '../../local/dev-lock.js';
 import { ADMIN_AUTH_HEADER } from '../../local/http-front-door.js';
 import type { LocalPipeline } from '../../local/pipeline.js';
 import { runCli } from '../cli/run-cli.js';
-import { awsError, FakeAwsClient } from '../support/fake-aws-client.js';
+import { jsonAnswer, startAwsDouble, type AwsDouble } from '../support/aws-double.js';
+import { describeStacks, DOUBLE_CREDENTIALS, doubleClientConfig, isolatedAwsEnv, json10Answer } from '../support/aws-recorded-answers.js';
 import { postSignedWebhook, startTempPipeline, stopTempPipeline } from '../support/local-pipeline.js';
 import { sampleBody } from '../support/samples.js';
 import { withTempDir } from '../support/temp-dir.js';
@@ -277,48 +287,41 @@ describe('handler runs of an item', () => {
 });
 
 describe('events --aws', () => {
+  const TABLE_NAME = 'prod-events';
+  const STACK = { EventTableName: TABLE_NAME, AthenaWorkGroupName: 'wg', GlueDatabaseName: 'db' };
   const listQuestion = (opts: Parameters<typeof parseQuestion>[0]): ListQuestion => {
     const q = parseQuestion(opts);
     if (q.kind === 'id') throw new Error('a listing question was expected');
     return q;
   };
-  const outputs = (extra: Record<string, string> = {}) =>
-    new FakeAwsClient(() => ({
-      Stacks: [
-        {
-          Outputs: Object.entries({ EventTableName: 'prod-events', AthenaWorkGroupName: 'wg', GlueDatabaseName: 'db', ...extra }).map(
-            ([OutputKey, OutputValue]) => ({ OutputKey, OutputValue }),
-          ),
-        },
-      ],
-    }));
-  const EVENT = { id: 'a'.repeat(32), type: 'message.didCreate', at: '2025-07-02T08:00:00.000Z' };
-  const item = (eventId: string, receivedAt: string) => ({
-    PK: { S: `EVENT#${eventId}` },
-    eventType: { S: EVENT.type },
-    receivedAt: { S: receivedAt },
-    source: { S: 'default' },
-    actorId: { S: 'mika.tan' },
-    targetType: { S: 'message' },
-    targetId: { S: 'm1' },
+  const [a, b, c, g] = ['1', '2', '3', '4'].map((n) => n.repeat(32)) as [string, string, string, string];
+  const body = (n: string) => `{"event":"v3.message.didCreate","data":{"n":"${n}"}}`;
+  const stored = (eventId: string, receivedAt: string, over: Partial<StoredEvent> = {}): StoredEvent => ({
+    eventId,
+    eventType: 'message.didCreate',
+    eventName: 'v3.message.didCreate',
+    receivedAt,
+    source: 'default',
+    deprecated: false,
+    flags: [],
+    payload: body(eventId),
+    expiresAt: 1759000000,
+    actorId: 'mika.tan',
+    targetType: 'message',
+    targetId: 'm1',
+    ...over,
   });
-  const runs = (eventId: string) => ({
-    PK: { S: `EVENT#${eventId}` },
-    handlerRuns: {
-      M: {
-        'daily-counters': {
-          M: {
-            outcome: { S: 'failed' },
-            attempts: { N: '2' },
-            lastAt: { S: '2025-07-02T08:00:01.000Z' },
-            durationMs: { N: '7' },
-            error: { S: 'throttled' },
-          },
-        },
-      },
-    },
-  });
-  const failedRun = {
+  const EVENTS: Record<string, StoredEvent> = {
+    [a]: stored(a, '2025-07-02T08:00:03.000Z', { flags: ['payload-in-s3', 'verification'], payloadRef: 'inbox/large/x' }),
+    [b]: stored(b, '2025-07-02T08:00:02.000Z'),
+    [c]: stored(c, '2025-07-02T08:00:01.000Z'),
+    [g]: stored(g, '2025-07-02T08:00:00.000Z', { actorId: 'mod.alina', targetType: 'channel', targetId: 'general' }),
+  };
+  /** a's handler runs: one failed twice. */
+  const RUNS = {
+    'daily-counters': { outcome: 'failed', attempts: 2, lastAt: '2025-07-02T08:00:01.000Z', durationMs: 7, error: 'throttled' },
+  } as const;
+  const failedRun: HandlerRunRow = {
     handler: 'daily-counters',
     outcome: 'failed',
     attempts: 2,
@@ -326,178 +329,286 @@ describe('events --aws', () => {
     duration_ms: 7,
     error: 'throttled',
   };
-  const row = (eventId: string, receivedAt: string, handlers: unknown): EventRow => ({
-    received_at: receivedAt,
-    event_type: EVENT.type,
-    event_id: eventId,
-    actor_id: 'mika.tan',
-    target_type: 'message',
-    target_id: 'm1',
-    source: 'default',
-    handlers: handlers as EventRow['handlers'],
+  const row = (eventId: string, handlers: EventRow['handlers']): EventRow => {
+    const e = EVENTS[eventId] as StoredEvent;
+    return {
+      received_at: e.receivedAt,
+      event_type: e.eventType,
+      event_id: eventId,
+      actor_id: e.actorId ?? null,
+      target_type: e.targetType ?? null,
+      target_id: e.targetId ?? null,
+      source: e.source,
+      handlers,
+    };
+  };
+
+  /**
+   * The event items as the fan-out's store writes them, in DynamoDB's wire JSON: each event's
+   * PutItem, then a's handler runs from its UpdateItem, captured from the production adapter
+   * (DynamoDbEventStore) sending them to a double.
+   */
+  const items = new Map<string, Record<string, Record<string, unknown>>>();
+  beforeAll(async () => {
+    const writer = await startAwsDouble({ 'dynamodb:PutItem': json10Answer({}), 'dynamodb:UpdateItem': json10Answer({}) });
+    const client = new DynamoDBClient(doubleClientConfig(writer.endpoint));
+    try {
+      const store = new DynamoDbEventStore(client, TABLE_NAME);
+      for (const e of Object.values(EVENTS)) await store.putIfAbsent(e);
+      await store.recordHandlerRuns(a, { runs: RUNS, done: [], archived: true });
+      for (const put of writer.callsTo('dynamodb:PutItem')) {
+        const item = put.input.Item as Record<string, Record<string, unknown>>;
+        items.set(String(item.PK?.S).replace(/^EVENT#/, ''), item);
+      }
+      const [update] = writer.callsTo('dynamodb:UpdateItem');
+      const values = update?.input.ExpressionAttributeValues as Record<string, Record<string, unknown>>;
+      (items.get(a) as Record<string, Record<string, unknown>>).handlerRuns = values[':runs'] as Record<string, unknown>;
+    } finally {
+      client.destroy();
+      await writer.close();
+    }
   });
-  const [a, b, c] = ['1', '2', '3'].map((n) => n.repeat(32)) as [string, string, string];
+
+  /** The attributes of an item a read with this projection returns (names resolved through `#` placeholders). */
+  const project = (item: Record<string, unknown>, expression: string, names: Record<string, string> = {}) =>
+    Object.fromEntries(
+      expression
+        .split(',')
+        .map((p) => p.trim())
+        .map((p) => names[p] ?? p)
+        .filter((k) => item[k] !== undefined)
+        .map((k) => [k, item[k]]),
+    );
+  /** What the byActor and byTarget indexes hold of an item: the table's and index's keys, and the projected attributes. */
+  const indexed = (eventId: string) =>
+    project(
+      items.get(eventId) as Record<string, unknown>,
+      ['PK', 'SK', 'actorPK', 'actorSK', 'targetPK', 'targetSK', ...TABLE.projectedAttributes].join(','),
+    );
+
+  let double: AwsDouble;
+  let dynamodb: DynamoDBClient;
+  let athena: AthenaClient;
+  let cloudFormation: CloudFormationClient;
+  beforeEach(async () => {
+    double = await startAwsDouble({ 'cloudformation:DescribeStacks': describeStacks({ SocialPlusWebhooks: STACK }) });
+    const config = doubleClientConfig(double.endpoint);
+    dynamodb = new DynamoDBClient(config);
+    athena = new AthenaClient(config);
+    cloudFormation = new CloudFormationClient(config);
+  });
+  afterEach(async () => {
+    for (const client of [dynamodb, athena, cloudFormation]) client.destroy();
+    await double.close();
+  });
+
+  /**
+   * The table holding `present` (the others expired by TTL), with index queries answered page by
+   * page (`pages`: the event ids of each page; every page but the last ends with a LastEvaluatedKey).
+   */
+  function answerTable(present: readonly string[], pages: ReadonlyArray<readonly string[]> = []): void {
+    let page = 0;
+    const inTable = (id: string) => (present.includes(id) ? items.get(id) : undefined);
+    double.answer({
+      'dynamodb:Query': () => {
+        const ids = pages[page++] ?? [];
+        const last = ids.at(-1);
+        return json10Answer({
+          Items: ids.map(indexed),
+          Count: ids.length,
+          ScannedCount: ids.length,
+          ...(page < pages.length && last ? { LastEvaluatedKey: indexed(last) } : {}),
+        });
+      },
+      'dynamodb:BatchGetItem': (call) => {
+        const requests = call.input.RequestItems as Record<
+          string,
+          { Keys: Array<{ PK: { S: string } }>; ProjectionExpression: string; ExpressionAttributeNames: Record<string, string> }
+        >;
+        const responses = Object.fromEntries(
+          Object.entries(requests).map(([table, r]) => [
+            table,
+            r.Keys.map((k) => inTable(k.PK.S.replace(/^EVENT#/, '')))
+              .filter((item) => item !== undefined)
+              .map((item) => project(item, r.ProjectionExpression, r.ExpressionAttributeNames)),
+          ]),
+        );
+        return json10Answer({ Responses: responses, UnprocessedKeys: {} });
+      },
+      'dynamodb:GetItem': (call) => {
+        const item = inTable(String((call.input.Key as { PK: { S: string } }).PK.S).replace(/^EVENT#/, ''));
+        return json10Answer(item ? { Item: item } : {});
+      },
+    });
+  }
 
   it("--user queries byActor on the stack's table, following pages up to the limit, then reads the handler runs in one batch", async () => {
-    const cfn = outputs();
-    const dynamodb = new FakeAwsClient((cmd, i) => {
-      if (cmd.name === 'BatchGetItemCommand') return { Responses: { 'prod-events': [runs(a), { PK: { S: `EVENT#${b}` } }] } };
-      return i === 0 ? { Items: [item(a, '3')], LastEvaluatedKey: { PK: { S: 'x' } } } : { Items: [item(b, '2'), item(c, '1')] };
-    });
-    const rows = await awsEvents(listQuestion({ user: 'mika.tan' }), 3, {
-      dynamodb: dynamodb.as(),
-      athena: new FakeAwsClient().as(),
-      cloudFormation: cfn.as(),
-    });
     // c is no longer in the table (its TTL passed between the index read and the batch): handlers unknown.
-    expect(rows).toEqual([row(a, '3', [failedRun]), row(b, '2', []), row(c, '1', null)]);
-    expect(cfn.commands[0]).toMatchObject({ name: 'DescribeStacksCommand', input: { StackName: 'SocialPlusWebhooks' } });
-    expect(dynamodb.commands.map((x) => x.input)).toEqual([
-      expect.objectContaining({
-        TableName: 'prod-events',
-        IndexName: 'byActor',
-        ExpressionAttributeValues: { ':pk': { S: 'ACTOR#mika.tan' } },
-        ScanIndexForward: false,
-        Limit: 3,
-      }),
-      expect.objectContaining({ Limit: 2, ExclusiveStartKey: { PK: { S: 'x' } } }),
-      { RequestItems: { 'prod-events': expect.objectContaining({ Keys: [a, b, c].map((e) => ({ PK: { S: `EVENT#${e}` }, SK: { S: 'EVENT' } })) }) } },
+    answerTable([a, b], [[a], [b, c]]);
+    const rows = await awsEvents(listQuestion({ user: 'mika.tan' }), 3, { dynamodb, athena, cloudFormation });
+    expect(rows).toEqual([row(a, [failedRun]), row(b, []), row(c, null)]);
+    expect(double.callsTo('cloudformation:DescribeStacks').map((x) => x.input.StackName)).toEqual(['SocialPlusWebhooks']);
+    expect(double.calls.filter((x) => x.service === 'dynamodb').map((x) => [x.operation, x.input])).toEqual([
+      [
+        'Query',
+        {
+          TableName: TABLE_NAME,
+          IndexName: 'byActor',
+          KeyConditionExpression: '#pk = :pk',
+          ExpressionAttributeNames: { '#pk': 'actorPK' },
+          ExpressionAttributeValues: { ':pk': { S: 'ACTOR#mika.tan' } },
+          ScanIndexForward: false,
+          Limit: 3,
+        },
+      ],
+      ['Query', expect.objectContaining({ IndexName: 'byActor', Limit: 2, ExclusiveStartKey: indexed(a) })],
+      [
+        'BatchGetItem',
+        {
+          RequestItems: {
+            [TABLE_NAME]: expect.objectContaining({ Keys: [a, b, c].map((e) => ({ PK: { S: `EVENT#${e}` }, SK: { S: 'EVENT' } })) }),
+          },
+        },
+      ],
     ]);
+    expect(double.calls.filter((x) => x.service === 'athena')).toEqual([]);
   });
 
   it('--target with --table needs no stack', async () => {
-    const cfn = new FakeAwsClient(() => {
-      throw new Error('not called');
-    });
-    const dynamodb = new FakeAwsClient((cmd) => (cmd.name === 'QueryCommand' ? { Items: [item(a, '1')] } : { Responses: { 'my-table': [runs(a)] } }));
-    const rows = await awsEvents(
-      listQuestion({ target: 'channel:general' }),
-      50,
-      { dynamodb: dynamodb.as(), athena: new FakeAwsClient().as(), cloudFormation: cfn.as() },
-      { table: 'my-table' },
-    );
-    expect(rows).toEqual([row(a, '1', [failedRun])]);
-    expect(dynamodb.commands[0]?.input).toMatchObject({
+    answerTable([g], [[g]]);
+    const rows = await awsEvents(listQuestion({ target: 'channel:general' }), 50, { dynamodb, athena, cloudFormation }, { table: 'my-table' });
+    expect(rows).toEqual([row(g, [])]);
+    expect(double.callsTo('dynamodb:Query')[0]?.input).toMatchObject({
       TableName: 'my-table',
       IndexName: 'byTarget',
+      ExpressionAttributeNames: { '#pk': 'targetPK' },
       ExpressionAttributeValues: { ':pk': { S: 'TARGET#channel#general' } },
     });
-    expect(cfn.commands).toHaveLength(0);
+    expect(Object.keys(double.callsTo('dynamodb:BatchGetItem')[0]?.input.RequestItems as object)).toEqual(['my-table']);
+    expect(double.callsTo('cloudformation:DescribeStacks')).toHaveLength(0);
   });
 
   it("--id reads the item from the stack's table", async () => {
-    const dynamodb = new FakeAwsClient(() => ({
-      Item: {
-        ...item(a, EVENT.at),
-        ...runs(a),
-        eventName: { S: 'v3.message.didCreate' },
-        flags: { SS: ['verification'] },
-        payloadRef: { S: 'inbox/large/x' },
-        expiresAt: { N: '1759000000' },
-      },
-    }));
-    const event = await awsEvent(a, { dynamodb: dynamodb.as(), cloudFormation: outputs().as() });
+    answerTable([a, b]);
+    const event = await awsEvent(a, { dynamodb, cloudFormation });
     expect(event).toEqual({
-      ...row(a, EVENT.at, [failedRun]),
+      ...row(a, [failedRun]),
       event_name: 'v3.message.didCreate',
       occurred_at: null,
       deprecated: false,
-      flags: ['verification'],
+      flags: ['payload-in-s3', 'verification'],
       payload_gzip_bytes: null,
       payload_ref: 'inbox/large/x',
       expires_at: '2025-09-27T19:06:40.000Z',
     });
-    expect(dynamodb.commands[0]).toMatchObject({
-      name: 'GetItemCommand',
-      input: { TableName: 'prod-events', Key: { PK: { S: `EVENT#${a}` }, SK: { S: 'EVENT' } }, ConsistentRead: true },
-    });
-    await expect(awsEvent(b, { dynamodb: new FakeAwsClient(() => ({})).as(), cloudFormation: outputs().as() })).rejects.toThrow(
-      `no event ${b} in table prod-events`,
-    );
+    expect(double.callsTo('dynamodb:GetItem').map((x) => x.input)).toEqual([
+      { TableName: TABLE_NAME, Key: { PK: { S: `EVENT#${a}` }, SK: { S: 'EVENT' } }, ConsistentRead: true },
+    ]);
+    // An item keeping its payload: the size of the gzip the store wrote, decoded from the wire's base64.
+    expect((await awsEvent(b, { dynamodb, cloudFormation })).payload_gzip_bytes).toBe(gzipSync(body(b)).length);
+    await expect(awsEvent(c, { dynamodb, cloudFormation })).rejects.toThrow(`no event ${c} in table ${TABLE_NAME}`);
   });
 
   it("--type --day runs the archive query in the stack's Athena workgroup with quoted parameters", async () => {
+    answerTable([a]);
     let polls = 0;
-    const athena = new FakeAwsClient((cmd) => {
-      switch (cmd.name) {
-        case 'StartQueryExecutionCommand':
-          return { QueryExecutionId: 'q-1' };
-        case 'GetQueryExecutionCommand':
-          return { QueryExecution: { Status: { State: ++polls < 3 ? 'RUNNING' : 'SUCCEEDED' } } };
-        default: {
-          const header = ['received_at', 'event_type', 'event_id', 'actor_id', 'target_type', 'target_id', 'source'];
-          const values = [EVENT.at, EVENT.type, a, 'mika.tan', 'message', 'm1', 'default'];
-          return {
-            ResultSet: {
-              Rows: [{ Data: header.map((VarCharValue) => ({ VarCharValue })) }, { Data: values.map((VarCharValue) => ({ VarCharValue })) }],
-            },
-          };
-        }
-      }
+    const header = ['received_at', 'event_type', 'event_id', 'actor_id', 'target_type', 'target_id', 'source'];
+    const e = EVENTS[a] as StoredEvent;
+    const values = [e.receivedAt, e.eventType, a, 'mika.tan', 'message', 'm1', 'default'];
+    const QUERY_ID = '8d1f7a3c-2b4e-4c6d-9e8f-0a1b2c3d4e5f';
+    double.answer({
+      'athena:StartQueryExecution': jsonAnswer({ QueryExecutionId: QUERY_ID }),
+      'athena:GetQueryExecution': () =>
+        jsonAnswer({
+          QueryExecution: { QueryExecutionId: QUERY_ID, Status: { State: ++polls < 3 ? 'RUNNING' : 'SUCCEEDED', SubmissionDateTime: 1751443200.5 } },
+        }),
+      'athena:GetQueryResults': jsonAnswer({
+        ResultSet: {
+          Rows: [{ Data: header.map((VarCharValue) => ({ VarCharValue })) }, { Data: values.map((VarCharValue) => ({ VarCharValue })) }],
+          ResultSetMetadata: { ColumnInfo: header.map((Name) => ({ Name, Type: 'varchar', CatalogName: 'hive', Label: Name })) },
+        },
+        UpdateCount: 0,
+      }),
     });
-    const dynamodb = new FakeAwsClient(() => ({ Responses: { 'prod-events': [runs(a)] } }));
     const sleeps: number[] = [];
     const rows = await awsEvents(
       listQuestion({ type: "v3.it's.didFlag", day: '2025-07-02' }),
       20,
-      { dynamodb: dynamodb.as(), athena: athena.as(), cloudFormation: outputs().as() },
+      { dynamodb, athena, cloudFormation },
       {},
       { sleep: async (ms) => void sleeps.push(ms) },
     );
-    expect(rows).toEqual([row(a, EVENT.at, [failedRun])]);
-    expect(athena.commands[0]?.input).toEqual({
-      QueryString: typeOnDaySql(20),
-      WorkGroup: 'wg',
-      QueryExecutionContext: { Database: 'db' },
-      ExecutionParameters: ["'2025-07-02'", "'it''s.didFlag'", "'it''s.didFlag'"],
-    });
+    expect(rows).toEqual([row(a, [failedRun])]);
+    expect(double.callsTo('athena:StartQueryExecution').map((x) => x.input)).toEqual([
+      {
+        QueryString: typeOnDaySql(20),
+        WorkGroup: 'wg',
+        QueryExecutionContext: { Database: 'db' },
+        ExecutionParameters: ["'2025-07-02'", "'it''s.didFlag'", "'it''s.didFlag'"],
+        // The SDK's idempotency token: a retried start does not run the query twice.
+        ClientRequestToken: expect.stringMatching(/^[0-9a-f-]{36}$/),
+      },
+    ]);
+    expect(double.callsTo('athena:GetQueryExecution').map((x) => x.input)).toEqual(Array(3).fill({ QueryExecutionId: QUERY_ID }));
+    expect(double.callsTo('athena:GetQueryResults').map((x) => x.input)).toEqual([{ QueryExecutionId: QUERY_ID }]);
     expect(sleeps).toEqual([250, 500]);
   });
 
-  it('reports a failed Athena query with its reason, a missing stack, and missing credentials', async () => {
-    const failed = new FakeAwsClient((cmd) =>
-      cmd.name === 'StartQueryExecutionCommand'
-        ? { QueryExecutionId: 'q-2' }
-        : { QueryExecution: { Status: { State: 'FAILED', StateChangeReason: 'TABLE_NOT_FOUND' } } },
-    );
-    await expect(
-      awsEvents(listQuestion({ type: 'x.y', day: '2025-07-02' }), 5, {
-        dynamodb: new FakeAwsClient().as(),
-        athena: failed.as(),
-        cloudFormation: outputs().as(),
-      }),
-    ).rejects.toThrow('Athena query q-2 failed: TABLE_NOT_FOUND');
-
-    const missing = new FakeAwsClient(() => {
-      throw Object.assign(awsError('ValidationError'), { message: 'Stack with id SocialPlusWebhooks does not exist' });
+  it('reports a failed Athena query with its reason, a missing stack, and a stack without the outputs', async () => {
+    const reason = "TABLE_NOT_FOUND: line 1:15: Table 'awsdatacatalog.db.events' does not exist";
+    double.answer({
+      'athena:StartQueryExecution': jsonAnswer({ QueryExecutionId: 'q-2' }),
+      'athena:GetQueryExecution': jsonAnswer({ QueryExecution: { QueryExecutionId: 'q-2', Status: { State: 'FAILED', StateChangeReason: reason } } }),
     });
-    await expect(
-      awsEvents(listQuestion({ user: 'u' }), 5, {
-        dynamodb: new FakeAwsClient().as(),
-        athena: new FakeAwsClient().as(),
-        cloudFormation: missing.as(),
-      }),
-    ).rejects.toThrow(
+    await expect(awsEvents(listQuestion({ type: 'x.y', day: '2025-07-02' }), 5, { dynamodb, athena, cloudFormation })).rejects.toThrow(
+      `Athena query q-2 failed: ${reason}`,
+    );
+
+    double.answer({ 'cloudformation:DescribeStacks': describeStacks({}) });
+    await expect(awsEvents(listQuestion({ user: 'u' }), 5, { dynamodb, athena, cloudFormation })).rejects.toThrow(
       "stack 'SocialPlusWebhooks' was not found in this account and region: deploy it (npx cdk deploy), or name yours with --stack and its region with --region, or give --table",
     );
 
-    const noCreds = new FakeAwsClient(() => {
-      throw awsError('CredentialsProviderError', 'Could not load credentials from any providers');
-    });
-    await expect(
-      awsEvents(listQuestion({ user: 'u' }), 5, { dynamodb: noCreds.as(), athena: new FakeAwsClient().as(), cloudFormation: outputs().as() }),
-    ).rejects.toThrow(
-      'could not query the event table prod-events (dynamodb:Query): no usable AWS credentials (Could not load credentials from any providers)',
-    );
-
-    await expect(
-      awsEvents(listQuestion({ user: 'u' }), 5, {
-        dynamodb: new FakeAwsClient().as(),
-        athena: new FakeAwsClient().as(),
-        cloudFormation: new FakeAwsClient(() => ({ Stacks: [{ Outputs: [] }] })).as(),
-      }),
-    ).rejects.toThrow(
+    double.answer({ 'cloudformation:DescribeStacks': describeStacks({ SocialPlusWebhooks: {} }) });
+    await expect(awsEvents(listQuestion({ user: 'u' }), 5, { dynamodb, athena, cloudFormation })).rejects.toThrow(
       "stack 'SocialPlusWebhooks' has no output EventTableName: is it a socialplus-webhooks stack, deployed with this version (npx cdk deploy)? Otherwise pass --table. Outputs found: none",
     );
+    expect(double.calls.filter((x) => x.service === 'dynamodb')).toEqual([]);
+  });
+
+  it("reports missing credentials as the SDK's credential chain finds none, before anything is sent", async () => {
+    await withTempDir('events-aws-', async (scratch) => {
+      const run = await runCli(
+        ['events', '--aws', '--user', 'u', '--table', TABLE_NAME],
+        isolatedAwsEnv(scratch, { AWS_REGION: 'eu-west-1', AWS_ENDPOINT_URL: double.endpoint }),
+      );
+      expect(run.code).toBe(1);
+      expect(run.stderr).toBe(
+        `socialplus-webhooks: could not query the event table ${TABLE_NAME} (dynamodb:Query): no usable AWS credentials (Could not load credentials from any providers); configure them (aws configure, aws sso login, AWS_PROFILE, or AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY)\n`,
+      );
+    });
+    expect(double.calls).toEqual([]);
+  });
+
+  it('answers through the CLI with clients it builds itself, pointed at AWS by the environment', async () => {
+    answerTable([a, b], [[a, b]]);
+    await withTempDir('events-aws-', async (scratch) => {
+      const run = await runCli(
+        ['events', '--aws', '--user', 'mika.tan', '--json'],
+        isolatedAwsEnv(scratch, {
+          AWS_REGION: 'eu-west-1',
+          AWS_ACCESS_KEY_ID: DOUBLE_CREDENTIALS.accessKeyId,
+          AWS_SECRET_ACCESS_KEY: DOUBLE_CREDENTIALS.secretAccessKey,
+          AWS_ENDPOINT_URL: double.endpoint,
+        }),
+      );
+      expect(run.code, run.stderr).toBe(0);
+      expect(JSON.parse(run.stdout)).toEqual([row(a, [failedRun]), row(b, [])]);
+    });
+    expect(double.calls.map((x) => `${x.service}:${x.operation}`)).toEqual([
+      'cloudformation:DescribeStacks',
+      'dynamodb:Query',
+      'dynamodb:BatchGetItem',
+    ]);
   });
 });

@@ -4,6 +4,7 @@ import type { EventQueue, EventStore, QueueMessage } from '../../lambda/core/por
 import { noMetrics, silentLogger } from '../../lambda/core/telemetry.js';
 import { FaultInjector, hash32, InjectedFaultError, mulberry32, seedFromEnv } from '../../local/faults/injector.js';
 import { scaledPlan } from '../../local/faults/load.js';
+import { DEFAULT_TEST_FAULT_SEED, replayHint, testFaultSeed } from './seed.js';
 
 const message = (eventId: string): QueueMessage => ({
   body: '{}',
@@ -151,5 +152,15 @@ describe('seedFromEnv', () => {
 
   it.each(['abc', '-1', '1.5', '4294967296'])('refuses FAULT_SEED=%s, naming the variable', (raw) => {
     expect(() => seedFromEnv({ FAULT_SEED: raw })).toThrow(/FAULT_SEED must be an integer from 0 to 4294967295/);
+  });
+});
+
+describe('testFaultSeed', () => {
+  it('is fixed unless FAULT_SEED is set, which it checks like seedFromEnv', () => {
+    expect(testFaultSeed({})).toBe(DEFAULT_TEST_FAULT_SEED);
+    expect(testFaultSeed({ FAULT_SEED: ' ' })).toBe(DEFAULT_TEST_FAULT_SEED);
+    expect(testFaultSeed({ FAULT_SEED: '7' })).toBe(7);
+    expect(() => testFaultSeed({ FAULT_SEED: 'x' })).toThrow(/FAULT_SEED must be an integer from 0 to 4294967295/);
+    expect(replayHint(7, 'test/faults')).toBe('seed=7 (replay: FAULT_SEED=7 npx vitest run test/faults)');
   });
 });

@@ -3,7 +3,7 @@
  * receiver (round trips through the real handlers with fake ports), records that cannot be
  * decoded, payloads too large for an archive record or a store item, and inbox failures.
  */
-import { randomBytes } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import type { SQSEvent } from 'aws-lambda';
 import { describe, expect, it } from 'vitest';
 import type { HandlerContext } from '../../lambda/core/define-handler.js';
@@ -28,6 +28,9 @@ import {
 import { sampleBody } from '../support/samples.js';
 import { queueMessageFor, s3NotificationRecord, s3TestEventRecord, sqsEvent, sqsRecord } from '../support/sqs.js';
 import { recordingHandler, type Call } from '../support/recording-handler.js';
+
+/** Bytes gzip cannot shrink, the same on every run (SHAKE256 of a fixed label, as long as asked). */
+const fixedNoise = (bytes: number): Buffer => createHash('shake256', { outputLength: bytes }).update('fanout-inbox').digest();
 
 const SECRET = 'sp-inbox-secret-4c19';
 const NOW = new Date('2025-07-02T10:00:00.000Z');
@@ -349,7 +352,7 @@ describe('payloads too large for an archive record or a store item', () => {
   });
 
   it('a body too large for an item even compressed: copied, and the core flags the stored event payload-in-s3', async () => {
-    const body = JSON.stringify({ event: 'message.didCreate', data: { blob: randomBytes(450_000).toString('base64') } });
+    const body = JSON.stringify({ event: 'message.didCreate', data: { blob: fixedNoise(450_000).toString('base64') } });
     const { fanout, rows, store } = setup();
     expect(await fanout(sqsEvent([sqsRecord(queueMessageFor(body))]))).toEqual(failures([]));
     const key = claimCheckKey(AT, eventIdOf(body));
@@ -359,7 +362,7 @@ describe('payloads too large for an archive record or a store item', () => {
   });
 
   it('the same without a blob store: not stored, its record retried, saying what is missing', async () => {
-    const body = JSON.stringify({ event: 'message.didCreate', data: { blob: randomBytes(450_000).toString('base64') } });
+    const body = JSON.stringify({ event: 'message.didCreate', data: { blob: fixedNoise(450_000).toString('base64') } });
     const { fanout, store, logger, metrics } = setup({ blobs: null });
     const event = sqsEvent([sqsRecord(queueMessageFor(body))]);
     expect(await fanout(event)).toEqual(failures(ids(event)));

@@ -2,7 +2,8 @@
  * The receiver's failure paths in detail: the deadline and its abort signal, the budget taken
  * from API Gateway's request time, the claim-check threshold, and which failure leads where.
  */
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
+import { ANSWER_WITHIN_MS, DEFAULT_RECEIVER_DEADLINE_MS } from '../../lambda/core/deadline.js';
 import { DeadlineExceededError } from '../../lambda/core/errors.js';
 import { eventIdOf } from '../../lambda/core/event-id.js';
 import { claimCheckKey, queueMessageBytes, spillKey } from '../../lambda/core/inbox.js';
@@ -96,19 +97,40 @@ describe('receiver: the deadline', () => {
   });
 
   it('without a blob store nothing is gained by abandoning the queue: no deadline unless one is set', async () => {
-    const { queue, handler } = setup({ blobs: undefined });
-    let resolveSend: () => void = () => undefined;
-    queue.send = (m) =>
-      new Promise<void>((resolve) => {
-        resolveSend = () => {
-          queue.messages.push(m);
-          resolve();
-        };
-      });
-    const pending = handler(signedWebhookEvent(BODY, SECRET));
-    await new Promise((r) => setTimeout(r, 40));
-    resolveSend();
-    expect((await pending).statusCode).toBe(200);
+    // Fake timers: a deadline, had one been armed, would fire as the fake clock passes it, with no waiting.
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'setInterval', 'clearInterval'] });
+    try {
+      // Arrived just now: with a deadline the queue would get the default's full 1,000 ms.
+      const { queue, handler, logger } = setup({ blobs: undefined, now: () => DEFAULT_REQUEST_TIME_EPOCH });
+      let resolveSend: () => void = () => undefined;
+      let sendCalled: () => void = () => undefined;
+      const sending = new Promise<void>((resolve) => (sendCalled = resolve));
+      queue.send = (m, opts) => {
+        queue.sendOptions.push(opts);
+        sendCalled();
+        return new Promise<void>((resolve) => {
+          resolveSend = () => {
+            queue.messages.push(m);
+            resolve();
+          };
+        });
+      };
+      let settled = false;
+      const pending = handler(signedWebhookEvent(BODY, SECRET)).finally(() => (settled = true));
+      await sending;
+      // Nothing to fire: no timer was armed for the send.
+      expect(vi.getTimerCount()).toBe(0);
+      // Far past the default deadline and the 1.5 s Social Plus waits: still waiting on the queue, not aborted.
+      await vi.advanceTimersByTimeAsync(DEFAULT_RECEIVER_DEADLINE_MS + ANSWER_WITHIN_MS + 10_000);
+      expect(settled).toBe(false);
+      expect(queue.sendOptions[0]?.signal?.aborted).toBe(false);
+      resolveSend();
+      expect((await pending).statusCode).toBe(200);
+      expect(queue.messages).toHaveLength(1);
+      expect(logger.at('error')).toEqual([]);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it('without a blob store but with a deadline: a slow queue answers 503 in time, logged at ERROR with the event id', async () => {

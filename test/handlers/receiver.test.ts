@@ -282,7 +282,7 @@ describe('receiver: requests that are not enqueued', () => {
       'SignatureInvalid',
       'not-base64-or-hex',
     ],
-  ] as const)('%s → %i %s, logged at WARN with the reason', async (_label, headers, statusCode, resBody, metric, reason) => {
+  ] as const)('%s → $2, counted as $4 and logged at WARN with the reason', async (_label, headers, statusCode, resBody, metric, reason) => {
     const { handler, queue, metrics, logger, assertLogsClean } = setup();
     const res = await handler(apiGatewayEvent({ body, headers }));
     expect(res).toEqual({ statusCode, headers: JSON_CONTENT, body: resBody });

@@ -32,7 +32,11 @@ describe('named queries as data', () => {
 describe('named queries run with DuckDB', () => {
   let instance: DuckDBInstance;
   let db: DuckDBConnection;
-  const day = (offset: number) => new Date(Date.now() - offset * 86_400_000).toISOString().slice(0, 10);
+  // "Today" is pinned: the queries' `current_date` is replaced by this date before they run, so the
+  // windows are checked against fixed days and the test passes across 00:00 UTC.
+  const TODAY = Date.UTC(2026, 2, 10);
+  const day = (offset: number) => new Date(TODAY - offset * 86_400_000).toISOString().slice(0, 10);
+  const pinned = (sql: string) => sql.replaceAll('current_date', `DATE '${day(0)}'`);
 
   beforeAll(async () => {
     instance = await DuckDBInstance.create(':memory:');
@@ -70,7 +74,10 @@ describe('named queries run with DuckDB', () => {
     instance.closeSync();
   });
 
-  const run = async (id: string, params: string[] = []) => (await db.runAndReadAll(query(id).sql, params)).getRowObjectsJson();
+  const run = async (id: string, params: string[] = []) => {
+    const sql = query(id).sql;
+    return (await db.runAndReadAll(pinned(sql), params)).getRowObjectsJson();
+  };
 
   it('counts distinct events per type per day', async () => {
     expect(await run('EventsPerTypePerDay')).toEqual([

@@ -3,7 +3,8 @@
  * path, body, auth), retries on 429/5xx/no answer with Retry-After, one token refresh on 401, no
  * retry on other 4xx, 404 on a delete as "already gone", dry run; and the Secrets Manager token.
  */
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import {
   parseSocialPlusCredentials,
   SecretsManagerSocialPlusCredentials,
@@ -23,7 +24,7 @@ import {
   type SocialPlusHttpClientOptions,
 } from '../../lambda/fanout/kit/social-plus-client.js';
 import { RecordingLogger } from '../../lambda/fanout/kit/testing.js';
-import { awsError, FakeAwsClient } from '../support/fake-aws-client.js';
+import { jsonAnswer, jsonError, startAwsDouble, type AwsDouble } from '../support/aws-double.js';
 import { FakeSocialPlusServer } from './fake-social-plus-server.js';
 
 let api: FakeSocialPlusServer;
@@ -38,6 +39,14 @@ beforeEach(async () => {
 afterEach(async () => {
   await api.close();
 });
+
+/** Waits (on I/O, not on a clock) until the fake API has seen `n` requests. */
+async function untilRequests(n: number): Promise<void> {
+  for (let turn = 0; api.requests.length < n; turn++) {
+    if (turn > 100_000) throw new Error(`the fake API saw ${api.requests.length} request(s), expected ${n}`);
+    await new Promise((resolve) => setImmediate(resolve));
+  }
+}
 
 function client(extra: Partial<SocialPlusHttpClientOptions> = {}): SocialPlusHttpClient {
   return new SocialPlusHttpClient({
@@ -158,10 +167,34 @@ describe('retries', () => {
   });
 
   it('retries an attempt that gets no answer within the timeout', async () => {
-    api.forced.push({ hang: true });
-    await expect(client({ timeoutMs: 200 }).banUser('u1')).resolves.toMatchObject({ status: 200 });
-    expect(api.requests).toHaveLength(2);
-    expect(logger.entries.some((e) => e.level === 'warn' && e.fields?.problem === 'no answer within 200 ms')).toBe(true);
+    // The attempt's deadline runs on fake timers: the client's AbortSignal.timeout(ms) is served by
+    // a (faked) setTimeout, so the test moves the clock itself rather than waiting on real time.
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+    const deadlines: number[] = [];
+    const timeout = vi.spyOn(AbortSignal, 'timeout').mockImplementation((ms) => {
+      deadlines.push(ms);
+      const controller = new AbortController();
+      setTimeout(() => controller.abort(new DOMException('The operation was aborted due to timeout', 'TimeoutError')), ms);
+      return controller.signal;
+    });
+    try {
+      api.forced.push({ hang: true });
+      const answer = client({ timeoutMs: 200 }).banUser('u1');
+      await untilRequests(1);
+      expect(deadlines).toEqual([200]);
+      await vi.advanceTimersByTimeAsync(199);
+      // One millisecond before the deadline: still waiting on the first attempt.
+      expect(api.requests).toHaveLength(1);
+      expect(logger.entries.filter((e) => e.level === 'warn')).toEqual([]);
+      await vi.advanceTimersByTimeAsync(1);
+      await expect(answer).resolves.toMatchObject({ status: 200 });
+      expect(api.requests).toHaveLength(2);
+      expect(deadlines).toEqual([200, 200]);
+      expect(logger.entries.filter((e) => e.level === 'warn').map((e) => e.fields?.problem)).toEqual(['no answer within 200 ms']);
+    } finally {
+      timeout.mockRestore();
+      vi.useRealTimers();
+    }
   });
 
   it('retries network errors and then names the problem', async () => {
@@ -244,6 +277,32 @@ describe('dry run', () => {
 });
 
 describe('the admin token from Secrets Manager', () => {
+  // A real Secrets Manager client against the AWS double: the SDK's serializer and error parsing run.
+  let aws: AwsDouble;
+  beforeAll(async () => {
+    aws = await startAwsDouble();
+  });
+  afterAll(() => aws.close());
+  beforeEach(() => {
+    aws.calls.length = 0;
+  });
+  const secretsManager = () =>
+    new SecretsManagerClient({
+      endpoint: aws.endpoint,
+      region: 'us-east-1',
+      credentials: { accessKeyId: 'a', secretAccessKey: 'b' },
+      maxAttempts: 1,
+    });
+  const secretValue = (secretString: string) =>
+    jsonAnswer({
+      ARN: 'arn:aws:secretsmanager:us-east-1:123456789012:secret:api-AbCdEf',
+      Name: 'api',
+      SecretString: secretString,
+      VersionId: '11111111-2222-4333-8444-555555555555',
+      VersionStages: ['AWSCURRENT'],
+      CreatedDate: 1751450400,
+    });
+
   it.each([
     ['a plain token', ' tok-123 ', { adminToken: 'tok-123' }],
     ['JSON with an API key', '{"adminToken":"tok","apiKey":"key"}', { adminToken: 'tok', apiKey: 'key' }],
@@ -266,13 +325,13 @@ describe('the admin token from Secrets Manager', () => {
 
   it('caches the token for maxAgeMs, shares one read between concurrent callers, and re-reads on demand', async () => {
     let value = 'first';
-    const sm = new FakeAwsClient(() => ({ SecretString: value }));
+    aws.answer({ 'secretsmanager:GetSecretValue': () => secretValue(value) });
     let now = 0;
-    const creds = new SecretsManagerSocialPlusCredentials(sm.as(), 'arn:api', 1000, () => now);
+    const creds = new SecretsManagerSocialPlusCredentials(secretsManager(), 'arn:api', 1000, () => now);
     const [a, b] = await Promise.all([creds.get(), creds.get()]);
     expect([a, b]).toEqual([{ adminToken: 'first' }, { adminToken: 'first' }]);
-    expect(sm.commands).toHaveLength(1);
-    expect(sm.commands[0]).toMatchObject({ name: 'GetSecretValueCommand', input: { SecretId: 'arn:api' } });
+    expect(aws.calls.map((c) => `${c.service}:${c.operation}`)).toEqual(['secretsmanager:GetSecretValue']);
+    expect(aws.calls[0]?.input).toEqual({ SecretId: 'arn:api' });
     value = 'second';
     now = 999;
     expect(await creds.get()).toEqual({ adminToken: 'first' });
@@ -280,15 +339,19 @@ describe('the admin token from Secrets Manager', () => {
     now = 5000;
     value = 'third';
     expect(await creds.get()).toEqual({ adminToken: 'third' });
-    expect(sm.commands).toHaveLength(3);
+    expect(aws.callsTo('secretsmanager:GetSecretValue')).toHaveLength(3);
   });
 
   it('says what to do when the secret has no value', async () => {
-    const sm = new FakeAwsClient(() => {
-      throw awsError('ResourceNotFoundException');
+    aws.answer({
+      'secretsmanager:GetSecretValue': jsonError(
+        'ResourceNotFoundException',
+        "Secrets Manager can't find the specified secret value for staging label: AWSCURRENT",
+      ),
     });
-    await expect(new SecretsManagerSocialPlusCredentials(sm.as(), 'arn:api').get()).rejects.toThrow(
+    await expect(new SecretsManagerSocialPlusCredentials(secretsManager(), 'arn:api').get()).rejects.toThrow(
       "Social Plus API secret 'arn:api': Secrets Manager has no value for it",
     );
+    expect(aws.callsTo('secretsmanager:GetSecretValue')).toHaveLength(1);
   });
 });

@@ -10,7 +10,7 @@
  * `X-Amz-Target` (JSON protocols), `Action=` (query protocol) or the method and path (REST
  * protocols, given as `GET /account`).
  */
-import { createServer, type IncomingMessage, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
 /** One request as the double saw it. */
@@ -32,7 +32,8 @@ export interface AwsCall {
 export interface AwsAnswer {
   readonly status?: number;
   readonly headers?: Readonly<Record<string, string>>;
-  readonly body?: string;
+  /** Text, or bytes as they are (an S3 object's gzip body). */
+  readonly body?: string | Uint8Array;
 }
 
 /** What the double answers a call with: an answer, or a function of the call; undefined falls through. */
@@ -54,6 +55,49 @@ export function jsonError(type: string, message: string, status = 400): AwsAnswe
     status,
     headers: { 'content-type': 'application/x-amz-json-1.1', 'x-amzn-errortype': type, 'x-amzn-requestid': REQUEST_ID },
     body: JSON.stringify({ __type: type, message }),
+  };
+}
+
+/** What tells one JSON service's errors from another's on the wire (see {@link jsonServiceError}). */
+export interface JsonErrorShape {
+  /** @default 400 */
+  readonly status?: number;
+  /** `1.0` for the `awsJson1_0` services (DynamoDB, SQS), `1.1` for `awsJson1_1` (Firehose, Secrets Manager, Athena). @default '1.1' */
+  readonly jsonVersion?: '1.0' | '1.1';
+  /** Whether the service also names the error in an `x-amzn-errortype` header; many send only `__type`. @default false */
+  readonly typeHeader?: boolean;
+  /** The member holding the message: `message`, or `Message` as DynamoDB writes it beside an `Item`. @default 'message' */
+  readonly messageKey?: 'message' | 'Message';
+  /** Members of the error besides its message: DynamoDB's `Item` on a failed condition, its `ThrottlingReasons`. */
+  readonly members?: Readonly<Record<string, unknown>>;
+  /** SQS's `x-amzn-query-error` header, `<query-protocol code>;Sender`, from which the SDK names the error. */
+  readonly queryError?: string;
+}
+
+/**
+ * A JSON-protocol error in a given service's own shape: `__type` (with the service's namespace
+ * where it sends one, `com.amazonaws.dynamodb.v20120810#…`), the message, any further members,
+ * and only the headers that service sends.
+ */
+export function jsonServiceError(type: string, message: string, shape: JsonErrorShape = {}): AwsAnswer {
+  return {
+    status: shape.status ?? 400,
+    headers: {
+      'content-type': `application/x-amz-json-${shape.jsonVersion ?? '1.1'}`,
+      'x-amzn-requestid': REQUEST_ID,
+      ...(shape.typeHeader ? { 'x-amzn-errortype': type } : {}),
+      ...(shape.queryError !== undefined ? { 'x-amzn-query-error': shape.queryError } : {}),
+    },
+    body: JSON.stringify({ __type: type, [shape.messageKey ?? 'message']: message, ...shape.members }),
+  };
+}
+
+/** A JSON-protocol success with the content type of `awsJson1_0` (DynamoDB, SQS) or `awsJson1_1`. */
+export function jsonServiceAnswer(body: unknown, jsonVersion: '1.0' | '1.1' = '1.1'): AwsAnswer {
+  return {
+    status: 200,
+    headers: { 'content-type': `application/x-amz-json-${jsonVersion}`, 'x-amzn-requestid': REQUEST_ID },
+    body: JSON.stringify(body),
   };
 }
 
@@ -128,7 +172,19 @@ export interface AwsDouble {
   answer(more: AwsAnswers): void;
   /** The calls made to one `service:operation`. */
   callsTo(key: string): AwsCall[];
+  /** Keeps the next call to one `service:operation` unanswered until the test releases it. */
+  hold(key: string): HeldCall;
   close(): Promise<void>;
+}
+
+/** A call the double keeps unanswered (see {@link AwsDouble.hold}). */
+export interface HeldCall {
+  /** Resolves with the call once it arrives. */
+  readonly arrived: Promise<AwsCall>;
+  /** Resolves when the client closes the connection before any answer: the request was abandoned (aborted). */
+  readonly abandoned: Promise<void>;
+  /** Answers the held call: with `answer`, else as the double's answers say. */
+  release(answer?: AwsAnswer): void;
 }
 
 /**
@@ -138,6 +194,8 @@ export interface AwsDouble {
 export async function startAwsDouble(initial: AwsAnswers = {}): Promise<AwsDouble> {
   const answers = new Map<string, AwsResponder>(Object.entries(initial));
   const calls: AwsCall[] = [];
+  /** Per `service:operation`, the holds waiting for its next calls, first first. */
+  const holds = new Map<string, Array<(call: AwsCall, res: ServerResponse, answerOf: () => AwsAnswer) => void>>();
   const server: Server = createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
@@ -145,16 +203,19 @@ export async function startAwsDouble(initial: AwsAnswers = {}): Promise<AwsDoubl
       const call: AwsCall = { service: serviceOf(req.headers), ...parse(req, Buffer.concat(chunks)) };
       calls.push(call);
       const key = `${call.service}:${call.operation}`;
-      const responder = answers.get(key);
-      let answer: AwsAnswer | undefined;
-      try {
-        answer = typeof responder === 'function' ? responder(call) : responder;
-      } catch (err) {
-        answer = jsonError('InternalFailure', `the test's answer for ${key} threw: ${(err as Error).message}`, 500);
-      }
-      answer ??= jsonError('UnknownOperationException', `the AWS double has no answer for ${key}`);
-      res.writeHead(answer.status ?? 200, { 'content-length': Buffer.byteLength(answer.body ?? ''), ...answer.headers });
-      res.end(answer.body ?? '');
+      const answerOf = (): AwsAnswer => {
+        const responder = answers.get(key);
+        let answer: AwsAnswer | undefined;
+        try {
+          answer = typeof responder === 'function' ? responder(call) : responder;
+        } catch (err) {
+          answer = jsonError('InternalFailure', `the test's answer for ${key} threw: ${(err as Error).message}`, 500);
+        }
+        return answer ?? jsonError('UnknownOperationException', `the AWS double has no answer for ${key}`);
+      };
+      const held = holds.get(key)?.shift();
+      if (held) held(call, res, answerOf);
+      else write(res, answerOf());
     });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -166,12 +227,45 @@ export async function startAwsDouble(initial: AwsAnswers = {}): Promise<AwsDoubl
       for (const [k, v] of Object.entries(more)) answers.set(k, v);
     },
     callsTo: (key) => calls.filter((c) => `${c.service}:${c.operation}` === key),
+    hold(key) {
+      let arrive!: (call: AwsCall) => void;
+      let abandon!: () => void;
+      const arrived = new Promise<AwsCall>((resolve) => (arrive = resolve));
+      const abandoned = new Promise<void>((resolve) => (abandon = resolve));
+      let release: ((answer?: AwsAnswer) => void) | undefined;
+      let released: { answer?: AwsAnswer } | undefined;
+      const queue = holds.get(key) ?? [];
+      holds.set(key, queue);
+      queue.push((call, res, answerOf) => {
+        res.on('close', () => {
+          if (!res.writableFinished) abandon();
+        });
+        release = (answer) => {
+          if (!res.destroyed) write(res, answer ?? answerOf());
+        };
+        arrive(call);
+        if (released) release(released.answer);
+      });
+      return {
+        arrived,
+        abandoned,
+        release(answer) {
+          if (release) release(answer);
+          else released = { answer };
+        },
+      };
+    },
     close: () =>
       new Promise<void>((resolve) => {
         server.closeAllConnections();
         server.close(() => resolve());
       }),
   };
+}
+
+function write(res: ServerResponse, answer: AwsAnswer): void {
+  res.writeHead(answer.status ?? 200, { 'content-length': Buffer.byteLength(answer.body ?? ''), ...answer.headers });
+  res.end(answer.body ?? '');
 }
 
 /** Environment for a process (or `process.env`) whose SDK clients should all talk to the double. */

@@ -1,61 +1,102 @@
-/** `status --aws` over stand-in SDK clients: what it asks CloudFormation, SQS and CloudWatch, and what it makes of the answers. */
-import { describe, expect, it } from 'vitest';
+/**
+ * `status --aws` with the real SDK clients against the AWS double: what it asks CloudFormation
+ * (query protocol), SQS and CloudWatch (JSON 1.0), as their wire requests, and what it makes of
+ * their recorded answers, errors included.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { CloudFormationClient } from '@aws-sdk/client-cloudformation';
+import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
+import { SQSClient } from '@aws-sdk/client-sqs';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { DEFAULT_STACK_NAME as STACK_DEFAULT_NAME } from '../../lib/webhooks-stack.js';
 import { DEFAULT_STACK_NAME, queueNameOf, readAwsStatus, type AwsStatusClients } from '../../cli/aws-status.js';
 import { STACK_OUTPUTS } from '../../lib/stack-outputs.js';
 import { renderAws } from '../../cli/commands/status.js';
 import { runCli } from '../cli/run-cli.js';
-import { awsError, FakeAwsClient, type RecordedCommand } from '../support/fake-aws-client.js';
+import { startAwsDouble, type AwsDouble } from '../support/aws-double.js';
+import {
+  describeStacks,
+  doubleClientConfig,
+  isolatedAwsEnv,
+  json10Answer,
+  queueAttributesAnswer,
+  sqsAccessDenied,
+} from '../support/aws-recorded-answers.js';
 
 const QUEUE_URL = 'https://sqs.eu-west-1.amazonaws.com/123456789012/SocialPlusWebhooks-EventQueue-AbC123';
 const DLQ_URL = 'https://sqs.eu-west-1.amazonaws.com/123456789012/SocialPlusWebhooks-DeadLetterQueue-XyZ789';
 const NOW = new Date(Date.UTC(2025, 6, 2, 0, 7, 30));
 const MIDNIGHT = new Date(Date.UTC(2025, 6, 2));
+/** CloudWatch's JSON protocol carries timestamps as epoch seconds. */
+const epochSeconds = (d: Date) => d.getTime() / 1000;
+const minute = (m: number) => new Date(NOW.getTime() - m * 60_000);
 
-function clients(overrides: { cfn?: FakeAwsClient; sqs?: FakeAwsClient; cw?: FakeAwsClient } = {}) {
-  const cfn =
-    overrides.cfn ??
-    new FakeAwsClient(() => ({
-      Stacks: [
-        {
-          Outputs: [
-            { OutputKey: STACK_OUTPUTS.queueUrl, OutputValue: QUEUE_URL },
-            { OutputKey: STACK_OUTPUTS.deadLetterQueueUrl, OutputValue: DLQ_URL },
-            { OutputKey: 'EventTableName', OutputValue: 't' },
-          ],
-        },
-      ],
-    }));
-  const sqs =
-    overrides.sqs ??
-    new FakeAwsClient((c) => ({
-      Attributes:
-        c.input.QueueUrl === QUEUE_URL
-          ? { ApproximateNumberOfMessages: '12', ApproximateNumberOfMessagesNotVisible: '3', ApproximateNumberOfMessagesDelayed: '0' }
-          : { ApproximateNumberOfMessages: '2', ApproximateNumberOfMessagesNotVisible: '0', ApproximateNumberOfMessagesDelayed: '0' },
-    }));
-  const minute = (m: number) => new Date(NOW.getTime() - m * 60_000);
-  const cw =
-    overrides.cw ??
-    new FakeAwsClient(() => ({
-      MetricDataResults: [
-        { Id: 'queueAge', Timestamps: [minute(1), minute(2)], Values: [4, 9] },
-        // The DLQ's only datapoint is older than the look-back: unknown.
-        { Id: 'dlqAge', Timestamps: [minute(40)], Values: [7200] },
-        // The bucket before midnight is yesterday's.
-        {
-          Id: 'stored',
-          Timestamps: [new Date(MIDNIGHT.getTime() + 300_000), MIDNIGHT, new Date(MIDNIGHT.getTime() - 300_000)],
-          Values: [5, 37, 1000],
-        },
-        { Id: 'sigbase64', Timestamps: [MIDNIGHT, new Date(MIDNIGHT.getTime() - 300_000)], Values: [40, 900] },
-        { Id: 'sighex', Timestamps: [], Values: [] },
-        { Id: 'sigrefused', Timestamps: [new Date(MIDNIGHT.getTime() + 300_000)], Values: [2] },
-      ],
-    }));
-  const c: AwsStatusClients = { cloudFormation: cfn.as(), sqs: sqs.as(), cloudWatch: cw.as() };
-  return { c, cfn, sqs, cw };
-}
+const OUTPUTS = { [STACK_OUTPUTS.queueUrl]: QUEUE_URL, [STACK_OUTPUTS.deadLetterQueueUrl]: DLQ_URL, EventTableName: 't' };
+
+/** The figures CloudWatch answers GetMetricData with (results by query id, newest first). */
+const METRICS = [
+  {
+    Id: 'queueAge',
+    Label: 'ApproximateAgeOfOldestMessage',
+    Timestamps: [minute(1), minute(2)].map(epochSeconds),
+    Values: [4, 9],
+    StatusCode: 'Complete',
+  },
+  // The DLQ's only datapoint is older than the look-back: unknown.
+  { Id: 'dlqAge', Label: 'ApproximateAgeOfOldestMessage', Timestamps: [epochSeconds(minute(40))], Values: [7200], StatusCode: 'Complete' },
+  // The bucket before midnight is yesterday's.
+  {
+    Id: 'stored',
+    Label: 'Stored',
+    Timestamps: [new Date(MIDNIGHT.getTime() + 300_000), MIDNIGHT, new Date(MIDNIGHT.getTime() - 300_000)].map(epochSeconds),
+    Values: [5, 37, 1000],
+    StatusCode: 'Complete',
+  },
+  {
+    Id: 'sigbase64',
+    Label: 'SignatureFormBase64',
+    Timestamps: [MIDNIGHT, new Date(MIDNIGHT.getTime() - 300_000)].map(epochSeconds),
+    Values: [40, 900],
+    StatusCode: 'Complete',
+  },
+  { Id: 'sighex', Label: 'SignatureFormHex', Timestamps: [], Values: [], StatusCode: 'Complete' },
+  {
+    Id: 'sigrefused',
+    Label: 'SignatureInvalid',
+    Timestamps: [epochSeconds(new Date(MIDNIGHT.getTime() + 300_000))],
+    Values: [2],
+    StatusCode: 'Complete',
+  },
+];
+
+/**
+ * A fresh double and real clients per test: a failed status leaves its other calls in flight
+ * (`Promise.all` rejects on the first failure), and they must not land in the next test's record.
+ */
+let double: AwsDouble;
+let clients: AwsStatusClients & { destroy(): void };
+beforeEach(async () => {
+  double = await startAwsDouble();
+  const config = doubleClientConfig(double.endpoint);
+  const built = { cloudFormation: new CloudFormationClient(config), sqs: new SQSClient(config), cloudWatch: new CloudWatchClient(config) };
+  clients = { ...built, destroy: () => Object.values(built).forEach((c) => c.destroy()) };
+  double.answer({
+    'cloudformation:DescribeStacks': describeStacks({ SocialPlusWebhooks: OUTPUTS }),
+    'sqs:GetQueueAttributes': (call) =>
+      queueAttributesAnswer(
+        call.input.QueueUrl === QUEUE_URL
+          ? { ApproximateNumberOfMessages: '12', ApproximateNumberOfMessagesNotVisible: '3', ApproximateNumberOfMessagesDelayed: '0', QueueArn: 'x' }
+          : { ApproximateNumberOfMessages: '2', ApproximateNumberOfMessagesNotVisible: '0', ApproximateNumberOfMessagesDelayed: '0', QueueArn: 'y' },
+      )(call),
+    'monitoring:GetMetricData': json10Answer({ MetricDataResults: METRICS, Messages: [] }),
+  });
+});
+afterEach(async () => {
+  clients.destroy();
+  await double.close();
+});
 
 describe('status --aws', () => {
   it("the default stack name matches the stack's", () => {
@@ -63,8 +104,7 @@ describe('status --aws', () => {
   });
 
   it("reads the queues from the stack's outputs, their depth from SQS, the ages and today's Stored sum from CloudWatch", async () => {
-    const { c, cfn, sqs, cw } = clients();
-    const status = await readAwsStatus(c, {}, NOW);
+    const status = await readAwsStatus(clients, {}, NOW);
     expect(status).toEqual({
       mode: 'aws',
       stack: 'SocialPlusWebhooks',
@@ -77,37 +117,56 @@ describe('status --aws', () => {
         signatures: { base64: 40, hex: 0, 'json-base64': 0, 'json-hex': 0, refused: 2 },
       },
     });
-    expect(cfn.commands).toEqual([{ name: 'DescribeStacksCommand', input: { StackName: 'SocialPlusWebhooks' } }]);
-    expect(sqs.commands.map((x) => x.input.QueueUrl).sort()).toEqual([DLQ_URL, QUEUE_URL].sort());
-    expect(sqs.commands[0]?.input.AttributeNames).toEqual([
-      'ApproximateNumberOfMessages',
-      'ApproximateNumberOfMessagesNotVisible',
-      'ApproximateNumberOfMessagesDelayed',
+    expect(double.callsTo('cloudformation:DescribeStacks').map((c) => c.input)).toEqual([
+      { Action: 'DescribeStacks', Version: '2010-05-15', StackName: 'SocialPlusWebhooks' },
     ]);
+    const sqsCalls = double.callsTo('sqs:GetQueueAttributes');
+    expect(sqsCalls.map((x) => x.input.QueueUrl).sort()).toEqual([DLQ_URL, QUEUE_URL].sort());
+    for (const call of sqsCalls)
+      expect(call.input.AttributeNames).toEqual([
+        'ApproximateNumberOfMessages',
+        'ApproximateNumberOfMessagesNotVisible',
+        'ApproximateNumberOfMessagesDelayed',
+      ]);
 
-    const [query] = cw.commands as [RecordedCommand];
-    expect(query.name).toBe('GetMetricDataCommand');
-    const queries = query.input.MetricDataQueries as Array<{
+    const [query, ...more] = double.callsTo('monitoring:GetMetricData');
+    expect(more).toEqual([]);
+    const queries = query?.input.MetricDataQueries as Array<{
       Id: string;
       MetricStat: { Metric: { Namespace: string; MetricName: string; Dimensions: unknown }; Period: number; Stat: string };
     }>;
     expect(
-      queries.map((q) => [q.Id, q.MetricStat.Metric.Namespace, q.MetricStat.Metric.MetricName, q.MetricStat.Metric.Dimensions, q.MetricStat.Stat]),
+      queries.map((q) => [
+        q.Id,
+        q.MetricStat.Metric.Namespace,
+        q.MetricStat.Metric.MetricName,
+        q.MetricStat.Metric.Dimensions,
+        q.MetricStat.Period,
+        q.MetricStat.Stat,
+      ]),
     ).toEqual([
-      ['queueAge', 'AWS/SQS', 'ApproximateAgeOfOldestMessage', [{ Name: 'QueueName', Value: 'SocialPlusWebhooks-EventQueue-AbC123' }], 'Maximum'],
-      ['dlqAge', 'AWS/SQS', 'ApproximateAgeOfOldestMessage', [{ Name: 'QueueName', Value: 'SocialPlusWebhooks-DeadLetterQueue-XyZ789' }], 'Maximum'],
-      ['stored', 'SocialPlusWebhooks', 'Stored', [{ Name: 'service', Value: 'fanout' }], 'Sum'],
-      ['sigbase64', 'SocialPlusWebhooks', 'SignatureFormBase64', [{ Name: 'service', Value: 'receiver' }], 'Sum'],
-      ['sighex', 'SocialPlusWebhooks', 'SignatureFormHex', [{ Name: 'service', Value: 'receiver' }], 'Sum'],
-      ['sigjsonbase64', 'SocialPlusWebhooks', 'SignatureFormJsonBase64', [{ Name: 'service', Value: 'receiver' }], 'Sum'],
-      ['sigjsonhex', 'SocialPlusWebhooks', 'SignatureFormJsonHex', [{ Name: 'service', Value: 'receiver' }], 'Sum'],
-      ['sigrefused', 'SocialPlusWebhooks', 'SignatureInvalid', [{ Name: 'service', Value: 'receiver' }], 'Sum'],
+      ['queueAge', 'AWS/SQS', 'ApproximateAgeOfOldestMessage', [{ Name: 'QueueName', Value: 'SocialPlusWebhooks-EventQueue-AbC123' }], 60, 'Maximum'],
+      [
+        'dlqAge',
+        'AWS/SQS',
+        'ApproximateAgeOfOldestMessage',
+        [{ Name: 'QueueName', Value: 'SocialPlusWebhooks-DeadLetterQueue-XyZ789' }],
+        60,
+        'Maximum',
+      ],
+      ['stored', 'SocialPlusWebhooks', 'Stored', [{ Name: 'service', Value: 'fanout' }], 300, 'Sum'],
+      ['sigbase64', 'SocialPlusWebhooks', 'SignatureFormBase64', [{ Name: 'service', Value: 'receiver' }], 300, 'Sum'],
+      ['sighex', 'SocialPlusWebhooks', 'SignatureFormHex', [{ Name: 'service', Value: 'receiver' }], 300, 'Sum'],
+      ['sigjsonbase64', 'SocialPlusWebhooks', 'SignatureFormJsonBase64', [{ Name: 'service', Value: 'receiver' }], 300, 'Sum'],
+      ['sigjsonhex', 'SocialPlusWebhooks', 'SignatureFormJsonHex', [{ Name: 'service', Value: 'receiver' }], 300, 'Sum'],
+      ['sigrefused', 'SocialPlusWebhooks', 'SignatureInvalid', [{ Name: 'service', Value: 'receiver' }], 300, 'Sum'],
     ]);
-    // Starts on a 5-minute boundary no later than midnight, so no Stored bucket straddles it.
-    const start = query.input.StartTime as Date;
-    expect(start.getTime()).toBeLessThanOrEqual(MIDNIGHT.getTime());
-    expect(start.getTime() % 300_000).toBe(0);
-    expect(query.input.EndTime).toEqual(NOW);
+    // On the wire: epoch seconds, starting on a 5-minute boundary no later than midnight, so no Stored bucket straddles it.
+    const start = query?.input.StartTime as number;
+    expect(start).toBeLessThanOrEqual(epochSeconds(MIDNIGHT));
+    expect(start % 300).toBe(0);
+    expect(query?.input.EndTime).toBe(epochSeconds(NOW));
+    expect(query?.input.ScanBy).toBe('TimestampDescending');
 
     const text = renderAws(status).join('\n');
     expect(text).toMatch(/queue\s+12 visible, 3 in flight; oldest 4 s/);
@@ -119,9 +178,8 @@ describe('status --aws', () => {
   });
 
   it("--metrics-namespace: today's Stored sum is read from the stack's own namespace", async () => {
-    const { c, cw } = clients();
-    await readAwsStatus(c, { metricsNamespace: 'MyCo/Webhooks' }, NOW);
-    const queries = (cw.commands[0] as RecordedCommand).input.MetricDataQueries as Array<{
+    await readAwsStatus(clients, { metricsNamespace: 'MyCo/Webhooks' }, NOW);
+    const queries = double.callsTo('monitoring:GetMetricData')[0]?.input.MetricDataQueries as Array<{
       Id: string;
       MetricStat: { Metric: { Namespace: string } };
     }>;
@@ -129,47 +187,69 @@ describe('status --aws', () => {
   });
 
   it('with both queue URLs given, CloudFormation is not asked', async () => {
-    const { c, cfn } = clients();
-    const status = await readAwsStatus(c, { queueUrl: QUEUE_URL, dlqUrl: DLQ_URL }, NOW);
-    expect(cfn.commands).toEqual([]);
+    const status = await readAwsStatus(clients, { queueUrl: QUEUE_URL, dlqUrl: DLQ_URL }, NOW);
+    expect(double.callsTo('cloudformation:DescribeStacks')).toEqual([]);
     expect(status.stack).toBeNull();
   });
 
-  it('a stack that does not exist fails naming it and the way out', async () => {
-    const cfn = new FakeAwsClient(() => {
-      throw awsError('ValidationError', 'Stack with id Nope does not exist');
-    });
-    await expect(readAwsStatus(clients({ cfn }).c, { stack: 'Nope' }, NOW)).rejects.toThrow(
+  it("a stack that does not exist (CloudFormation's ValidationError) fails naming it and the way out", async () => {
+    await expect(readAwsStatus(clients, { stack: 'Nope' }, NOW)).rejects.toThrow(
       "stack 'Nope' was not found in this account and region: deploy it (npx cdk deploy), or name yours with --stack and its region with --region, or give --queue-url and --dlq-url",
     );
+    expect(double.callsTo('cloudformation:DescribeStacks').map((c) => c.input.StackName)).toEqual(['Nope']);
   });
 
   it('a stack without the outputs fails naming the output and the flag', async () => {
-    const cfn = new FakeAwsClient(() => ({ Stacks: [{ Outputs: [{ OutputKey: STACK_OUTPUTS.queueUrl, OutputValue: QUEUE_URL }] }] }));
-    await expect(readAwsStatus(clients({ cfn }).c, { stack: 'Other' }, NOW)).rejects.toThrow(
+    double.answer({ 'cloudformation:DescribeStacks': describeStacks({ Other: { [STACK_OUTPUTS.queueUrl]: QUEUE_URL } }) });
+    await expect(readAwsStatus(clients, { stack: 'Other' }, NOW)).rejects.toThrow(
       "stack 'Other' has no output DeadLetterQueueUrl: is it a socialplus-webhooks stack, deployed with this version (npx cdk deploy)? Otherwise pass --dlq-url. Outputs found: EventQueueUrl",
     );
   });
 
-  it.each([
-    [awsError('CredentialsProviderError', 'Could not load credentials from any providers'), 'no usable AWS credentials'],
-    [awsError('AccessDenied', 'User is not authorized to perform: sqs:GetQueueAttributes'), 'access denied'],
-    [new Error('Region is missing'), 'no AWS region configured; pass --region or set AWS_REGION'],
-  ])('an SDK failure (%s) becomes one line with a hint', async (err, hint) => {
-    const sqs = new FakeAwsClient(() => {
-      throw err;
+  it("SQS's 403 AccessDenied becomes one line naming the call, with a hint", async () => {
+    double.answer({ 'sqs:GetQueueAttributes': sqsAccessDenied('User is not authorized to perform: sqs:GetQueueAttributes') });
+    await expect(readAwsStatus(clients, { queueUrl: QUEUE_URL, dlqUrl: DLQ_URL }, NOW)).rejects.toThrow(
+      `could not read the attributes of queue ${QUEUE_URL} (sqs:GetQueueAttributes): access denied (User is not authorized to perform: sqs:GetQueueAttributes); use credentials allowed to do this`,
+    );
+  });
+
+  describe("the SDK's own failures, through the CLI with no credentials or region from this machine", () => {
+    let scratch: string;
+    beforeEach(() => {
+      scratch = mkdtempSync(join(tmpdir(), 'status-aws-'));
     });
-    await expect(readAwsStatus(clients({ sqs }).c, { queueUrl: QUEUE_URL, dlqUrl: DLQ_URL }, NOW)).rejects.toThrow(hint);
+    afterEach(() => rmSync(scratch, { recursive: true, force: true }));
+    const status = ['status', '--aws', '--queue-url', QUEUE_URL, '--dlq-url', DLQ_URL];
+
+    it.each([
+      [
+        'no credentials',
+        { AWS_REGION: 'eu-west-1' },
+        'no usable AWS credentials (Could not load credentials from any providers); configure them (aws configure, aws sso login, AWS_PROFILE, or AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY)',
+      ],
+      [
+        'no region',
+        { AWS_ACCESS_KEY_ID: 'AKIDEXAMPLE', AWS_SECRET_ACCESS_KEY: 'secret' },
+        'no AWS region configured; pass --region or set AWS_REGION',
+      ],
+    ])('%s: one line with the hint, and nothing sent', async (_label, env, hint) => {
+      const run = await runCli(status, isolatedAwsEnv(scratch, { AWS_ENDPOINT_URL: double.endpoint, ...env }));
+      expect(run.code).toBe(1);
+      expect(run.stdout).toBe('');
+      expect(run.stderr).toMatch(new RegExp(`^socialplus-webhooks: could not .*: ${hint.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\n$`));
+      expect(double.calls).toEqual([]);
+    });
   });
 
   it('--dir is refused with --aws, before any AWS call', async () => {
     const run = await runCli(['status', '--aws', '--dir', '.local']);
     expect(run.code).toBe(1);
     expect(run.stderr).toContain('--dir is for local mode; with --aws the stack is named by --stack');
+    expect(double.calls).toEqual([]);
   });
 
   it("queueNameOf takes the URL's last segment and refuses what is not a URL", () => {
     expect(queueNameOf(QUEUE_URL)).toBe('SocialPlusWebhooks-EventQueue-AbC123');
-    expect(() => queueNameOf('my-queue')).toThrow("'my-queue' is not a queue URL");
+    expect(() => queueNameOf('my-queue')).toThrow("'my-queue' is not a queue URL (https://sqs.<region>.amazonaws.com/<account>/<name>)");
   });
 });
