@@ -3,6 +3,7 @@ import { Command, CommanderError } from 'commander';
 import { registerCost } from './commands/cost.js';
 import { registerDev } from './commands/dev.js';
 import { registerDoctor } from './commands/doctor.js';
+import { registerErase } from './commands/erase.js';
 import { registerEvents } from './commands/events.js';
 import { registerQuery } from './commands/query.js';
 import { registerRedrive } from './commands/redrive.js';
@@ -30,6 +31,7 @@ export function buildProgram(): Command {
   registerReplay(program);
   registerDoctor(program);
   registerCost(program);
+  registerErase(program);
   registerVerify(program);
   return program;
 }
