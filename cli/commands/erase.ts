@@ -8,6 +8,7 @@
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { CliError } from '../errors.js';
+import { dayRange, openAwsErasureTarget } from '../erase/aws.js';
 import { openLocalErasureTarget } from '../erase/local.js';
 import { runErasure, type ErasureOutcome } from '../erase/run.js';
 import type { ErasureTarget } from '../erase/target.js';
@@ -24,21 +25,12 @@ interface EraseOptions {
   readonly to?: string;
 }
 
-const DAY = /^\d{4}-\d{2}-\d{2}$/;
-
 /** Checks the flags before anything is opened; a CliError names the problem. */
 export function checkEraseOptions(opts: EraseOptions): string {
   const user = opts.user;
   if (user === undefined || user.trim() === '') throw new CliError('erase needs --user <userId>: the Social Plus user id whose events to remove');
   if (user !== user.trim()) throw new CliError('--user has spaces around it: give the user id exactly as Social Plus sends it');
-  for (const [flag, value] of [
-    ['--from', opts.from],
-    ['--to', opts.to],
-  ] as const) {
-    if (value !== undefined && !(DAY.test(value) && !Number.isNaN(Date.parse(`${value}T00:00:00Z`))))
-      throw new CliError(`${flag} must be a UTC day, YYYY-MM-DD, got '${value}'`);
-  }
-  if (opts.from !== undefined && opts.to !== undefined && opts.from > opts.to) throw new CliError(`--from ${opts.from} is after --to ${opts.to}`);
+  dayRange(opts);
   if (!opts.aws) {
     const awsOnly = (['stack', 'region', 'from', 'to'] as const).filter((k) => opts[k] !== undefined);
     if (awsOnly.length > 0)
@@ -51,7 +43,6 @@ export function checkEraseOptions(opts: EraseOptions): string {
 
 async function openTarget(opts: EraseOptions): Promise<ErasureTarget> {
   if (!opts.aws) return openLocalErasureTarget(opts.dir);
-  const { openAwsErasureTarget } = await import('../erase/aws.js');
   return openAwsErasureTarget({
     ...(opts.stack ? { stack: opts.stack } : {}),
     ...(opts.region ? { region: opts.region } : {}),

@@ -50,13 +50,16 @@ export interface AwsErasureInjection {
 
 const DAY = /^\d{4}-\d{2}-\d{2}$/;
 
+/** Whether `at` is a valid date on the UTC day `day` (so `2026-02-30`, which rolls over, is not). */
+const sameDay = (at: Date, day: string) => !Number.isNaN(at.getTime()) && at.toISOString().slice(0, 10) === day;
+
 /** Checks `--from` and `--to`: real dates, in order. */
 export function dayRange(opts: Pick<AwsErasureOptions, 'from' | 'to'>): DayRange {
   for (const [flag, day] of [
     ['--from', opts.from],
     ['--to', opts.to],
   ] as const) {
-    if (day !== undefined && (!DAY.test(day) || new Date(`${day}T00:00:00Z`).toISOString().slice(0, 10) !== day))
+    if (day !== undefined && (!DAY.test(day) || !sameDay(new Date(`${day}T00:00:00Z`), day)))
       throw new CliError(`${flag} must be a date YYYY-MM-DD, got '${day}'`);
   }
   if (opts.from !== undefined && opts.to !== undefined && opts.from > opts.to) throw new CliError(`--from ${opts.from} is after --to ${opts.to}`);
