@@ -18,7 +18,7 @@ import { SEGMENT_FILE_PATTERN } from '../../local/delivery-stream.js';
 import { generateEmulatorCredentials } from '../../local/emulator-credentials.js';
 import { ensureBucket, localDynamoDbClient, localS3Client, startDynalite, startS3rver } from '../../local/emulators.js';
 import { JournalQueue } from '../../local/journal-queue.js';
-import { LOCAL_BUCKET_NAME, LOCAL_HANDLER_STATE_TABLE_NAME, LOCAL_TABLE_NAME, localPaths } from '../../local/paths.js';
+import { LOCAL_BUCKET_NAME, LOCAL_HANDLER_STATE_TABLE_NAME, LOCAL_TABLE_NAME, localPaths, s3rverObjectFile } from '../../local/paths.js';
 import { CliError } from '../errors.js';
 import { archiveStore, deleteItemsStore, inboxStore, s3ReceiptStore, type ItemMatch } from './stores.js';
 import { localDeadLetterStore } from './local-dead-letters.js';
@@ -65,7 +65,7 @@ export async function openLocalErasureTarget(dir?: string): Promise<ErasureTarge
         localDeadLetterStore(paths.queue, s3, LOCAL_BUCKET_NAME),
         inboxStore(s3, LOCAL_BUCKET_NAME),
       ],
-      receipts: s3ReceiptStore(s3, LOCAL_BUCKET_NAME, (key) => `${paths.s3}/${LOCAL_BUCKET_NAME}/${key}`),
+      receipts: s3ReceiptStore(s3, LOCAL_BUCKET_NAME, (key) => s3rverObjectFile(paths.s3, LOCAL_BUCKET_NAME, key)),
       close,
     };
   } catch (err) {
