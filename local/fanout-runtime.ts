@@ -20,6 +20,7 @@ import { buildConfig, ConfigError, handlersConfigValue } from '../lib/config.js'
 import { readCdkJsonContext } from '../cli/stack-target.js';
 import { join } from 'node:path';
 import { S3BlobStore } from '../lambda/adapters/s3-blob-store.js';
+import { S3SuppressionList } from '../lambda/adapters/s3-suppression-list.js';
 import { LocalDeliveryStream, type LocalDeliveryStreamOptions } from './delivery-stream.js';
 import type { BatchConsumer } from './journal-queue.js';
 import type { LocalPipelineWrappers } from './pipeline-types.js';
@@ -110,6 +111,8 @@ export async function createLocalFanout(settings: LocalFanoutSettings, deps: Loc
       // Claim checks and spills are read from the bucket, and payloads too large for a store item
       // or an archive line kept there, as on AWS.
       blobs: wrap.blobs ? wrap.blobs(deps.inbox, 'fanout') : deps.inbox,
+      // The users `erase --also-future` listed, read from the bucket as on AWS: their events are dropped.
+      suppression: new S3SuppressionList(deps.s3, LOCAL_BUCKET_NAME),
     });
     return {
       consumer: fanout,

@@ -3,10 +3,12 @@
  * records its progress in the archive bucket after each unit, and writes the receipt once every
  * store is done. A run interrupted at any point is finished by the next one (the progress document
  * keeps the counts and keys of what was already erased); a run that finds nothing writes nothing.
- * A dry run only finds, and reports what a run would remove.
+ * A dry run only finds, and reports what a run would remove. With `--also-future` the user's id
+ * hash also goes on the suppression list, whose users' events the fan-out drops on arrival.
  */
 import { ERASURES_PREFIX, erasureReceipt, receiptKey, userIdHash, type ErasureReceipt } from '../../lambda/core/privacy/receipt.js';
-import type { ErasureTarget, ErasureUnit } from './target.js';
+import { SUPPRESSION_LIST_KEY, suppressionListFrom, withUserIdHash } from '../../lambda/core/privacy/suppression.js';
+import type { ErasureTarget, ErasureUnit, ReceiptStore } from './target.js';
 
 /** Where an unfinished erasure keeps its progress: no personal data, the user named by the hash only. */
 export function progressKey(hash: string): string {
@@ -28,6 +30,38 @@ export interface ErasureOutcome {
   readonly receipt?: ErasureReceipt;
   /** Whether this run finished one a previous run had started. */
   readonly resumed: boolean;
+  /** With `--also-future`: what became of the user on the suppression list (`would-add`: a dry run's). */
+  readonly suppression?: 'added' | 'already-listed' | 'would-add';
+}
+
+/** The suppression list as `erase --also-future` changes it (docs/privacy.md). */
+export interface SuppressionListUpdate {
+  /** Whether the hash is on the list (all a dry run asks). */
+  has(hash: string): Promise<boolean>;
+  /** Puts the hash on the list, keeping every other entry, also one another operator adds meanwhile. */
+  add(hash: string): Promise<'added' | 'already-listed'>;
+  /** Where the list is, for messages. */
+  readonly where: string;
+}
+
+/**
+ * The suppression list through a target's receipt store (`erase` on local mode): a plain read and
+ * write, which is safe because erase holds local mode's folder, so nobody else writes meanwhile.
+ */
+export function receiptStoreSuppressionList(receipts: ReceiptStore): SuppressionListUpdate {
+  const read = async () => {
+    const stored = await receipts.read(SUPPRESSION_LIST_KEY);
+    return stored === undefined ? new Set<string>() : suppressionListFrom(stored);
+  };
+  return {
+    has: async (hash) => (await read()).has(hash),
+    async add(hash) {
+      const { document, added } = withUserIdHash(await read(), hash);
+      if (added) await receipts.write(SUPPRESSION_LIST_KEY, document);
+      return added ? 'added' : 'already-listed';
+    },
+    where: receipts.describe(SUPPRESSION_LIST_KEY),
+  };
 }
 
 export interface RunOptions {
@@ -38,6 +72,11 @@ export interface RunOptions {
   /** @default () => new Date() */
   readonly now?: () => Date;
   readonly toolVersion?: string;
+  /**
+   * `--also-future`: the list to put the user on. Done before anything is erased, so that no event
+   * of the user's stored while the run works escapes both (docs/privacy.md); a dry run only checks it.
+   */
+  readonly alsoFuture?: SuppressionListUpdate;
 }
 
 interface Progress {
@@ -82,6 +121,16 @@ export async function runErasure(target: ErasureTarget, opts: RunOptions): Promi
       };
   if (resumed) say(`resuming the erasure started at ${progress.startedAt}`);
 
+  let suppression: ErasureOutcome['suppression'];
+  if (opts.alsoFuture !== undefined) {
+    const list = opts.alsoFuture;
+    suppression = opts.dryRun ? ((await list.has(hash)) ? 'already-listed' : 'would-add') : await list.add(hash);
+    say(
+      `suppression list (${list.where}): ${suppression === 'would-add' ? 'would add the user' : suppression === 'added' ? 'user added' : 'user already on it'}`,
+    );
+  }
+  const listed = suppression === undefined ? {} : { suppression };
+
   const units: Record<string, number> = {};
   const found: Record<string, number> = {};
   for (const store of target.stores) {
@@ -104,11 +153,11 @@ export async function runErasure(target: ErasureTarget, opts: RunOptions): Promi
   }
 
   if (opts.dryRun) {
-    return { userIdHash: hash, dryRun: true, counts: found, units, objectsRewritten: [], objectsDeleted: [], resumed };
+    return { userIdHash: hash, dryRun: true, counts: found, units, objectsRewritten: [], objectsDeleted: [], resumed, ...listed };
   }
   const erasedAnything = Object.values(progress.counts).some((n) => n > 0) || progress.objectsDeleted.length > 0;
   if (!erasedAnything && !resumed) {
-    return { userIdHash: hash, dryRun: false, counts: {}, units, objectsRewritten: [], objectsDeleted: [], resumed };
+    return { userIdHash: hash, dryRun: false, counts: {}, units, objectsRewritten: [], objectsDeleted: [], resumed, ...listed };
   }
   const finishedAt = now();
   const receipt = erasureReceipt({
@@ -134,5 +183,6 @@ export async function runErasure(target: ErasureTarget, opts: RunOptions): Promi
     receiptKey: written,
     receipt,
     resumed,
+    ...listed,
   };
 }

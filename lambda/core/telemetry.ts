@@ -46,6 +46,7 @@ export const PIPELINE_METRIC_NAMES = [
   'BlobFetchFailed',
   'PayloadCopied',
   'SpillDrained',
+  'Suppressed',
 ] as const;
 
 /** A metric the pipeline publishes: a closed set, so a typo in the pipeline's code fails to compile. */

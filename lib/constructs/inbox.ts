@@ -5,6 +5,7 @@ import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
 import { ENV } from '../../lambda/common/env.js';
 import { INBOX_LARGE_PREFIX, INBOX_SPILL_PREFIX } from '../../lambda/core/archive-layout.js';
+import { SUPPRESSION_LIST_KEY } from '../../lambda/core/privacy/suppression.js';
 import { bindResource, defaultPolicyOf, type IBindableFunction } from './node-function.js';
 
 /** The archive bucket's inbox (docs/architecture.md §6): claim checks under `inbox/large/`, spills under `inbox/spill/`. */
@@ -73,6 +74,26 @@ export class Inbox {
     return grants;
   }
 
+  /**
+   * What the fan-out's suppression list reader calls (docs/privacy.md, `erase --also-future`):
+   * `GetObject` of `erasures/suppressed.json` and `ListBucket` with exactly that key as prefix (it
+   * lists the key to tell a missing list, an empty one, from a refused read). Nothing else under
+   * `erasures/`: receipts and progress stay out of its reach.
+   */
+  grantSuppressionListRead(grantee: iam.IGrantable): iam.Grant[] {
+    const grants = [
+      iam.Grant.addToPrincipal({ grantee, actions: ['s3:GetObject'], resourceArns: [this.bucket.arnForObjects(SUPPRESSION_LIST_KEY)] }),
+      iam.Grant.addToPrincipal({
+        grantee,
+        actions: ['s3:ListBucket'],
+        resourceArns: [this.bucket.bucketArn],
+        conditions: { StringEquals: { 's3:prefix': SUPPRESSION_LIST_KEY } },
+      }),
+    ];
+    if (this.bucket.encryptionKey) grants.push(this.bucket.encryptionKey.grant(grantee, 'kms:Decrypt'));
+    return grants;
+  }
+
   /** Sets `ENV.ARCHIVE_BUCKET_NAME` on the receiver and grants it {@link grantWrites}. */
   bindWriter(fn: IBindableFunction): iam.Grant[] {
     return this.bind(fn, (grantee) => this.grantWrites(grantee), {
@@ -85,9 +106,12 @@ export class Inbox {
     });
   }
 
-  /** Sets `ENV.ARCHIVE_BUCKET_NAME` on the fan-out and grants it {@link grantProcessing}. */
+  /**
+   * Sets `ENV.ARCHIVE_BUCKET_NAME` on the fan-out and grants it {@link grantProcessing} and
+   * {@link grantSuppressionListRead}: the fan-out reads the suppression list from the same bucket.
+   */
   bindProcessor(fn: IBindableFunction): iam.Grant[] {
-    return this.bind(fn, (grantee) => this.grantProcessing(grantee), {
+    return this.bind(fn, (grantee) => [...this.grantProcessing(grantee), ...this.grantSuppressionListRead(grantee)], {
       [INBOX_LARGE_PREFIX]:
         'The fan-out reads claim-checked bodies, and writes payloads too large for an archive record or a table item, under inbox/large/ ' +
         'at keys named per event at run time; GetObject and PutObject, under this prefix only.',

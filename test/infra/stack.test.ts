@@ -11,6 +11,7 @@ import type { IConstruct } from 'constructs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ARCHIVE_COLUMNS, FIREHOSE_ERRORS_PREFIX, FIREHOSE_EVENTS_PREFIX } from '../../lambda/core/archive-layout.js';
 import { SECRET_PLACEHOLDER } from '../../lambda/core/secret-value.js';
+import { SUPPRESSION_LIST_KEY } from '../../lambda/core/privacy/suppression.js';
 import { ENV } from '../../lambda/common/env.js';
 import { TABLE } from '../../lambda/common/table-schema.js';
 import { ACCESS_LOG_FORMAT } from '../../lib/constructs/api.js';
@@ -483,6 +484,7 @@ describe('secrets', () => {
 
 describe('IAM', () => {
   const inbox = (prefix: string) => ({ 'Fn::Join': ['', [getAtt(stack.archive.bucket), `/inbox/${prefix}/*`]] });
+  const suppressionList = () => ({ 'Fn::Join': ['', [getAtt(stack.archive.bucket), `/${SUPPRESSION_LIST_KEY}`]] });
 
   it("lets the receiver only send to the queue, read the sources' secrets and put spills and claim checks (besides logs and X-Ray)", () => {
     const statements = statementsOfRole(roleOf(stack.receiver.function)).filter(
@@ -499,17 +501,24 @@ describe('IAM', () => {
     ]);
   });
 
-  it('lets the fan-out write the table (not its indexes), put records to the stream, read and clear the inbox, and consume the queue', () => {
+  it('lets the fan-out write the table (not its indexes), put records to the stream, read and clear the inbox, read the suppression list, and consume the queue', () => {
     const statements = statementsOfRole(roleOf(stack.fanout.function)).filter(
       (s) => !actionsOf(s).some((a) => a.startsWith('logs:') || a.startsWith('xray:')),
     );
     expect(statements).toEqual([
       { Effect: 'Allow', Action: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'], Resource: getAtt(stack.eventStore.table) },
       { Effect: 'Allow', Action: ['firehose:PutRecord', 'firehose:PutRecordBatch'], Resource: getAtt(stack.archive.deliveryStream) },
-      { Effect: 'Allow', Action: 's3:GetObject', Resource: [inbox('large'), inbox('spill')] },
+      { Effect: 'Allow', Action: 's3:GetObject', Resource: [suppressionList(), inbox('large'), inbox('spill')] },
       { Effect: 'Allow', Action: 's3:PutObject', Resource: inbox('large') },
       { Effect: 'Allow', Action: 's3:DeleteObject', Resource: inbox('spill') },
       { Effect: 'Allow', Action: 's3:ListBucket', Resource: getAtt(stack.archive.bucket), Condition: { StringLike: { 's3:prefix': ['inbox/*'] } } },
+      // The suppression list (docs/privacy.md): that one key, listed to tell a missing list from a refused read.
+      {
+        Effect: 'Allow',
+        Action: 's3:ListBucket',
+        Resource: getAtt(stack.archive.bucket),
+        Condition: { StringEquals: { 's3:prefix': SUPPRESSION_LIST_KEY } },
+      },
       {
         Effect: 'Allow',
         Action: ['sqs:ChangeMessageVisibility', 'sqs:DeleteMessage', 'sqs:GetQueueAttributes', 'sqs:GetQueueUrl', 'sqs:ReceiveMessage'],

@@ -28,6 +28,7 @@ import { DynamoDbEventStore } from '../../lambda/adapters/dynamodb-store.js';
 import { ENV } from '../../lambda/common/env.js';
 import { eventIdOf } from '../../lambda/core/event-id.js';
 import { parseInboxKey, s3NotificationBody } from '../../lambda/core/inbox.js';
+import { SUPPRESSION_LIST_KEY } from '../../lambda/core/privacy/suppression.js';
 import { jsonError, type AwsCall } from '../support/aws-double.js';
 import { signedWebhookEvent } from '../support/api-gateway.js';
 import { sampleBody } from '../support/samples.js';
@@ -520,6 +521,15 @@ describe('what the bundles did, against the template', () => {
     expect(passRole.map((c) => ({ resource: c.resource, context: c.context }))).toEqual([
       { resource: ourRole, context: { 'iam:PassedToService': 'apigateway.amazonaws.com' } },
     ]);
+  });
+
+  it('the fan-out lists the suppression list (docs/privacy.md) with its key as prefix, which its own grant alone allows', () => {
+    const listings = fanout.calls().filter((c) => c.action === 's3:ListBucket' && c.context['s3:prefix'] === SUPPRESSION_LIST_KEY);
+    expect(listings.length).toBeGreaterThan(0);
+    expect(model.authorizeCalls(fanout.fn, dedupe(listings)).map((v) => v.decision.decision)).toEqual(['allow']);
+    // Its statement cut out (the inbox's prefix-scoped ListBucket does not cover erasures/), the listing is refused.
+    const cut = cutStatements(model.identityPolicies(fanout.fn), (s) => JSON.stringify(s.Condition ?? {}).includes(SUPPRESSION_LIST_KEY));
+    expect(model.authorizeCalls(fanout.fn, dedupe(listings), cut).map((v) => v.decision.decision)).toEqual(['implicit-deny']);
   });
 
   it('every variable of the environment contract a function reads is set by its template', () => {

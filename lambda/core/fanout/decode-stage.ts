@@ -1,10 +1,13 @@
 /**
  * Stage 1 of a batch: each record back into its events, fetching what claim checks and S3
  * notifications point at. A fetch that fails retries only its record; a record that cannot be
- * decoded is kept, flagged.
+ * decoded is kept, flagged. Then the events of users on the suppression list are dropped
+ * (docs/privacy.md), before anything of them is stored, archived or dispatched.
  */
 import { BlobNotFoundError, errorMessage, NoBlobStoreError } from '../errors.js';
 import { fromBlobMetadata, parseInboxKey, type S3Notification } from '../inbox.js';
+import { isSuppressed } from '../privacy/suppression.js';
+import { toArchiveRecord } from './event-records.js';
 import { decodeBody, decodeRecord, planRecord, undecodableEvent, type DecodedEvent, type IncomingRecord } from './record.js';
 import { DEFAULT_CONCURRENCY, mapLimited, type FanoutDeps, type StageResult } from './stage.js';
 
@@ -30,7 +33,48 @@ export async function decodeStage(records: readonly IncomingRecord[], deps: Fano
     metrics.count('Undecodable');
     logger.warn('record could not be decoded; it is kept flagged', { messageId: e.messageId, eventId: e.eventId, flags: e.flags });
   }
-  return { passed: decoded, failed: records.filter((_, i) => perRecord[i] === undefined).map((r) => r.messageId) };
+  return dropSuppressed({ passed: decoded, failed: records.filter((_, i) => perRecord[i] === undefined).map((r) => r.messageId) }, deps);
+}
+
+/**
+ * Drops the events that name a user on the suppression list: acknowledged, and nothing of them
+ * kept (storing them flagged would keep the very data the erasure removed); a spill they came from
+ * is deleted, as a handled event's is. A list that cannot be read retries every record that
+ * brought an event: failing closed, so a listed user's event never gets through for want of it.
+ */
+async function dropSuppressed(decoded: StageResult<DecodedEvent>, deps: FanoutDeps): Promise<StageResult<DecodedEvent>> {
+  const { logger, metrics } = deps;
+  if (deps.suppression === undefined || decoded.passed.length === 0) return decoded;
+  let hashes: ReadonlySet<string>;
+  try {
+    hashes = await deps.suppression.userIdHashes();
+  } catch (err) {
+    const retried = [...new Set(decoded.passed.map((e) => e.messageId))];
+    logger.error('could not read the suppression list; the records will be retried', { records: retried.length, error: errorMessage(err) });
+    return { passed: [], failed: [...decoded.failed, ...retried] };
+  }
+  // The common case: nobody is listed, and nothing of the events is read.
+  if (hashes.size === 0) return decoded;
+  const kept: DecodedEvent[] = [];
+  for (const e of decoded.passed) {
+    // The body as parsing left it; where there is none (not JSON, not UTF-8, undecodable) the record's
+    // payload is parsed as the erasure parses it, so what is dropped is what an erasure would remove.
+    if (!isSuppressed(toArchiveRecord(e), hashes, e.parsed.payload)) {
+      kept.push(e);
+      continue;
+    }
+    metrics.count('Suppressed');
+    // The event id only: the line must not say whose event it was.
+    logger.info('event dropped: it names a user on the suppression list', { eventId: e.eventId });
+    if (e.spillKey === undefined) continue;
+    try {
+      await deps.blobs?.delete(e.spillKey);
+    } catch (err) {
+      // Left for the spill lifecycle rule; a repeated notification finds it and drops it again.
+      logger.warn('could not delete the spill of a dropped event', { eventId: e.eventId, spillKey: e.spillKey, error: errorMessage(err) });
+    }
+  }
+  return { passed: kept, failed: decoded.failed };
 }
 
 /** Fetches what a record points at and decodes it; throws only for what a retry may fix. */

@@ -4,6 +4,7 @@
  */
 import type { WebhookEnvelope, WebhookHandler } from '../define-handler.js';
 import type { ArchiveStream, BlobStore, EventStore } from '../ports.js';
+import type { SuppressionList } from '../privacy/suppression.js';
 import { withLogFields, type Logger, type Metrics } from '../telemetry.js';
 import type { DecodedEvent } from './record.js';
 
@@ -22,6 +23,12 @@ export interface FanoutDeps {
    * payloads stay inline, as before.
    */
   readonly blobs?: BlobStore;
+  /**
+   * The users whose events are dropped on arrival (`erase --also-future`, docs/privacy.md): an
+   * event that names one is acknowledged without being stored, archived or dispatched. Without it,
+   * no event is dropped. A list that cannot be read fails the batch's records (they are retried).
+   */
+  readonly suppression?: SuppressionList;
   /** How many records of a batch are fetched, and events stored and dispatched, at once. */
   readonly concurrency?: number;
   readonly now?: () => Date;
