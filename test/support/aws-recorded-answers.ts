@@ -47,14 +47,19 @@ export function isolatedAwsEnv(scratchDir: string, extra: Record<string, string 
 const CLOUDFORMATION_NS = 'http://cloudformation.amazonaws.com/doc/2010-05-15/';
 
 /** CloudFormation's `DescribeStacks` answer for one deployed stack with these outputs. */
-export function describeStacksAnswer(stackName: string, outputs: Readonly<Record<string, string>>, region = 'eu-west-1'): AwsAnswer {
+export function describeStacksAnswer(
+  stackName: string,
+  outputs: Readonly<Record<string, string>>,
+  region = 'eu-west-1',
+  account = '123456789012',
+): AwsAnswer {
   const members = Object.entries(outputs)
     .map(([k, v]) => `<member><OutputKey>${escapeXml(k)}</OutputKey><OutputValue>${escapeXml(v)}</OutputValue></member>`)
     .join('');
   return queryAnswer(
     'DescribeStacks',
     `<Stacks><member><StackName>${escapeXml(stackName)}</StackName>` +
-      `<StackId>arn:aws:cloudformation:${region}:123456789012:stack/${escapeXml(stackName)}/5c1e0c70-55d4-11f0-9a1b-0a8f4e2c7d13</StackId>` +
+      `<StackId>arn:aws:cloudformation:${region}:${account}:stack/${escapeXml(stackName)}/5c1e0c70-55d4-11f0-9a1b-0a8f4e2c7d13</StackId>` +
       `<CreationTime>2025-06-30T09:12:44.120Z</CreationTime><StackStatus>UPDATE_COMPLETE</StackStatus>` +
       `${members ? `<Outputs>${members}</Outputs>` : ''}</member></Stacks>`,
     CLOUDFORMATION_NS,
