@@ -3,18 +3,11 @@ import type { AttributeValue, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { chunks } from '../../lambda/adapters/firehose-archive.js';
 import type { ArchiveStream, EventQueue, EventStore } from '../../lambda/core/ports.js';
-import { TABLE } from '../../lambda/common/table-schema.js';
 import type { PhaseCounts } from '../aws-requests.js';
-import { itemSize, writeUnits, WriteLedger, type IndexShape } from '../../cli/cost/dynamodb-size.js';
+import { itemSize, writeUnits, WriteLedger } from '../../cli/cost/dynamodb-size.js';
+import { EVENT_TABLE_INDEXES, EVENT_TABLE_KEYS } from '../../cli/cost/per-event.js';
 import { firehoseBilledBytes, sqsBilledRequests } from '../../cli/cost/prices.js';
 
-const TABLE_KEYS = [TABLE.partitionKey, TABLE.sortKey];
-const INDEXES: IndexShape[] = [TABLE.byActor, TABLE.byTarget].map((g) => ({
-  name: g.indexName,
-  partitionKey: g.partitionKey,
-  sortKey: g.sortKey,
-  projected: [...TABLE.projectedAttributes],
-}));
 /** Counts what the pipeline does; `snapshot()` copies the totals so far. */
 export class Counter {
   sdk = new Map<string, number>();
@@ -29,7 +22,7 @@ export class Counter {
   storeOutcomeWrites = 0;
   itemBytes: number[] = [];
   /** Sizes the event store's writes by AWS's rules (the same ledger the `cost` command uses). */
-  private readonly ledger = new WriteLedger(TABLE_KEYS, INDEXES);
+  private readonly ledger = new WriteLedger(EVENT_TABLE_KEYS, EVENT_TABLE_INDEXES);
   units = { table: 0, indexes: 0, indexWrites: 0, outcomes: 0, duplicates: 0 };
   dynaliteUnits = { table: 0, indexes: 0, reported: 0 };
   conditionalCheckFailed = 0;

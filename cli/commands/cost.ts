@@ -9,7 +9,7 @@ import type { Command } from 'commander';
 import { handlers as registeredHandlers } from '../../lambda/fanout/handlers/index.js';
 import { errorMessage } from '../../lambda/core/errors.js';
 import { STORE_MAX_INLINE_PAYLOAD_BYTES } from '../../lambda/core/limits.js';
-import { monthEstimate, type MeasuredPerEvent, type MonthEstimate } from '../cost/model.js';
+import { monthEstimate, steadyShape, type MeasuredPerEvent, type MonthEstimate } from '../cost/model.js';
 import { perEventFigures } from '../cost/per-event.js';
 import { PROFILES, synthTemplate, type Profile } from '../cost/template.js';
 import { templateFacts } from '../cost/template-facts.js';
@@ -76,23 +76,10 @@ export async function estimateCost(opts: CostOptions): Promise<CostAnswer> {
     throw new CliError(`the stack does not synthesize with cdk.json's configuration: ${errorMessage(err)}`);
   }
   const facts = templateFacts(synthesized.template);
-  const shape = monthEstimate(facts, zeroPerEvent, eventsPerMonth).shape;
-  const perEvent = await perEventFigures({
-    eventBytes: Math.round(avgKb * 1024),
-    eventsPerBatch: shape.eventsPerBatch,
-    handlers: registeredHandlers,
-  });
+  const shape = steadyShape(facts, eventsPerMonth);
+  const perEvent = await perEventFigures({ eventBytes: Math.round(avgKb * 1024), eventsPerBatch: shape.eventsPerBatch, handlers: registeredHandlers });
   return { profile: synthesized.profile, avgKb, perEvent, estimate: monthEstimate(facts, perEvent, eventsPerMonth) };
 }
-
-// Only the shape is read from this estimate: it depends on the template and the volume alone.
-const zeroPerEvent: MeasuredPerEvent = {
-  writeUnits: { table: 0, indexes: 0, outcomes: 0 },
-  measuredGsis: 0,
-  sqsBilledSends: 0,
-  firehoseBilledBytes: 0,
-  archiveLineBytes: 1,
-};
 
 const usd = (n: number) => `$${n < 10 ? n.toFixed(2) : n.toLocaleString('en-US', { minimumFractionDigits: 2, maximumFractionDigits: 2 })}`;
 const int = (n: number) => Math.round(n).toLocaleString('en-US');

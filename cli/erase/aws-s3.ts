@@ -2,7 +2,8 @@
  * The archive bucket as `erase --aws` reads and changes it: objects with their ETag and version,
  * every version of one key (the bucket is versioned, lib/constructs/archive.ts, so an overwritten
  * or deleted object keeps its old bytes as a noncurrent version until they are deleted by id), and
- * the receipt store under `erasures/`. Every failure names the call and its IAM action.
+ * the receipt store under `erasures/`. Every failure names the call and its IAM action. Local mode's
+ * erasure (`./local.ts`, `./stores.ts`) reads and writes its S3 stand-in through the same functions.
  */
 import {
   DeleteObjectCommand,
@@ -138,7 +139,7 @@ export async function deleteOldVersions(s3: S3, bucket: string, key: string, kee
  * The runner's progress and receipts as JSON objects in the archive bucket, under `erasures/` only:
  * a key anywhere else is refused, so no mistake in a caller can overwrite an archive object.
  */
-export function s3ReceiptStore(s3: S3, bucket: string): ReceiptStore {
+export function s3ReceiptStore(s3: S3, bucket: string, describe: (key: string) => string = (key) => `s3://${bucket}/${key}`): ReceiptStore {
   const check = (key: string) => {
     if (!key.startsWith(ERASURES_PREFIX) || key.includes('..')) throw new RangeError(`receipt key '${key}' is not under ${ERASURES_PREFIX}`);
   };
@@ -165,6 +166,6 @@ export function s3ReceiptStore(s3: S3, bucket: string): ReceiptStore {
         throw awsError(err, `delete s3://${bucket}/${key} (s3:DeleteObject)`);
       }
     },
-    describe: (key) => `s3://${bucket}/${key}`,
+    describe,
   };
 }

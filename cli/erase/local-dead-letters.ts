@@ -4,14 +4,14 @@
  * user's are dropped from `dlq.ndjson` (their inbox copies go with the inbox store, after).
  */
 import { join } from 'node:path';
-import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
-import { hasErrorName } from '../../lambda/core/errors.js';
+import type { S3Client } from '@aws-sdk/client-s3';
 import { toArchiveRecord } from '../../lambda/core/fanout/event-records.js';
 import { decodeBody, decodeRecord, planRecord, type DecodedEvent, type IncomingRecord } from '../../lambda/core/fanout/record.js';
 import { recordMentionsUser } from '../../lambda/core/privacy/archive-rewrite.js';
 import { AppendLog } from '../../local/append-log.js';
 import { DLQ_FILE } from '../../local/journal-queue.js';
 import { DeadLetterQueue, readDeadLetters, type DeadLetter } from '../../local/queue/dead-letters.js';
+import { readObject } from './aws-s3.js';
 import type { ErasureStore, ErasureUnit } from './target.js';
 
 /** The event a dead letter stands for; undefined when it cannot be read. */
@@ -31,15 +31,8 @@ async function eventOf(letter: DeadLetter, s3: S3Client, bucket: string): Promis
   if (plan.kind === 'inline') return decodeRecord(record, now);
   // A spill's notification may name several events (several users): it stays, as does what cannot be read.
   if (plan.kind !== 'claim-check') return undefined;
-  const key = plan.key;
-  try {
-    const out = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
-    const bytes = Buffer.from((await out.Body?.transformToByteArray()) ?? []);
-    return decodeBody(bytes, record, now, { payloadRef: key });
-  } catch (err) {
-    if (hasErrorName(err, 'NoSuchKey')) return undefined;
-    throw err;
-  }
+  const blob = await readObject(s3, bucket, plan.key);
+  return blob === undefined ? undefined : decodeBody(blob.body, record, now, { payloadRef: plan.key });
 }
 
 /** The DLQ file in local mode's queue folder `queueDir`. */

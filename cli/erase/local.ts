@@ -20,7 +20,8 @@ import { ensureBucket, localDynamoDbClient, localS3Client, startDynalite, startS
 import { JournalQueue } from '../../local/journal-queue.js';
 import { LOCAL_BUCKET_NAME, LOCAL_HANDLER_STATE_TABLE_NAME, LOCAL_TABLE_NAME, localPaths, s3rverObjectFile } from '../../local/paths.js';
 import { CliError } from '../errors.js';
-import { archiveStore, deleteItemsStore, inboxStore, s3ReceiptStore, type ItemMatch } from './stores.js';
+import { s3ReceiptStore } from './aws-s3.js';
+import { archiveStore, deleteItemsStore, inboxStore, type ItemMatch } from './stores.js';
 import { localDeadLetterStore } from './local-dead-letters.js';
 import type { ErasureTarget } from './target.js';
 

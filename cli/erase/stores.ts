@@ -5,41 +5,21 @@
  * (`inboxStore`), once nothing else needs to read them.
  */
 import { DeleteItemCommand, ScanCommand, type AttributeValue, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DeleteObjectCommand, GetObjectCommand, ListObjectsV2Command, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { DeleteObjectCommand, ListObjectsV2Command, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { ARCHIVE_ERRORS_PREFIX, ARCHIVE_EVENTS_PREFIX, INBOX_LARGE_PREFIX, INBOX_SPILL_PREFIX } from '../../lambda/core/archive-layout.js';
 import { toArchiveRecord } from '../../lambda/core/fanout/event-records.js';
 import { decodeBody } from '../../lambda/core/fanout/record.js';
 import { hasErrorName } from '../../lambda/core/errors.js';
 import { rewriteArchiveObject, recordMentionsUser, type ArchiveRewrite } from '../../lambda/core/privacy/archive-rewrite.js';
 import { PAYLOAD_IN_S3_FLAG, parsedBody } from '../../lambda/core/privacy/user-match.js';
-import type { ErasureStore, ErasureUnit, ReceiptStore } from './target.js';
+import { readJson, readObject } from './aws-s3.js';
+import type { ErasureStore, ErasureUnit } from './target.js';
 
 /** Whether `item` holds `userId`; `body` reads the copy of a body kept in S3 (parsed JSON, or undefined). */
 export type ItemMatch = (item: Record<string, AttributeValue>, userId: string, body: (key: string) => Promise<unknown>) => boolean | Promise<boolean>;
 
 interface ItemUnit extends ErasureUnit {
   readonly key: Record<string, AttributeValue>;
-}
-
-/** The parsed JSON of object `key`, undefined when it is gone or not JSON. */
-export async function readJsonObject(s3: S3Client, bucket: string, key: string): Promise<unknown> {
-  try {
-    const out = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
-    return JSON.parse((await out.Body?.transformToString('utf8')) ?? '') as unknown;
-  } catch (err) {
-    if (hasErrorName(err, 'NoSuchKey') || err instanceof SyntaxError) return undefined;
-    throw err;
-  }
-}
-
-async function readBytes(s3: S3Client, bucket: string, key: string): Promise<Buffer | undefined> {
-  try {
-    const out = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
-    return Buffer.from((await out.Body?.transformToByteArray()) ?? []);
-  } catch (err) {
-    if (hasErrorName(err, 'NoSuchKey')) return undefined;
-    throw err;
-  }
 }
 
 /**
@@ -54,7 +34,7 @@ export function deleteItemsStore(
   s3: S3Client,
   bucket: string,
 ): ErasureStore {
-  const body = (key: string) => readJsonObject(s3, bucket, key);
+  const body = (key: string) => readJson(s3, bucket, key);
   return {
     name,
     async find(userId) {
@@ -93,7 +73,7 @@ async function rewriteFor(
   key: string,
   userId: string,
 ): Promise<{ rewrite: ArchiveRewrite; copies: string[] } | undefined> {
-  const body = await readBytes(s3, bucket, key);
+  const body = (await readObject(s3, bucket, key))?.body;
   if (body === undefined) return undefined;
   // First pass: which lines keep their body in S3, so those bodies are read once, before the real pass.
   const refs = new Set<string>();
@@ -102,7 +82,7 @@ async function rewriteFor(
     return false;
   });
   const bodies = new Map<string, unknown>();
-  for (const ref of refs) bodies.set(ref, await readJsonObject(s3, bucket, ref));
+  for (const ref of refs) bodies.set(ref, await readJson(s3, bucket, ref));
   const copies: string[] = [];
   const rewrite = rewriteArchiveObject(body, ({ record }) => {
     const inS3 = record.flags.includes(PAYLOAD_IN_S3_FLAG);
@@ -147,20 +127,6 @@ export function archiveStore(s3: S3Client, bucket: string): ErasureStore {
   };
 }
 
-/** Progress documents and receipts as JSON objects in `bucket`. */
-export function s3ReceiptStore(s3: S3Client, bucket: string, describe: (key: string) => string): ReceiptStore {
-  return {
-    read: (key) => readJsonObject(s3, bucket, key),
-    async write(key, document) {
-      await s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: JSON.stringify(document, null, 2), ContentType: 'application/json' }));
-    },
-    async remove(key) {
-      await s3.send(new DeleteObjectCommand({ Bucket: bucket, Key: key }));
-    },
-    describe,
-  };
-}
-
 /**
  * The archive bucket's inbox (`inbox/large/` copies of large bodies, `inbox/spill/` leftovers): each
  * body is read as the fan-out reads it, and the user's are deleted. Last, because the other stores
@@ -176,7 +142,7 @@ export function inboxStore(s3: S3Client, bucket: string, now: () => Date = () =>
         do {
           const page = await s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, ...(token ? { ContinuationToken: token } : {}) }));
           for (const o of page.Contents ?? []) {
-            const bytes = o.Key ? await readBytes(s3, bucket, o.Key) : undefined;
+            const bytes = o.Key ? (await readObject(s3, bucket, o.Key))?.body : undefined;
             if (bytes === undefined) continue;
             const event = decodeBody(bytes, { messageId: o.Key as string, attributes: {} }, now());
             if (recordMentionsUser(toArchiveRecord(event), userId)) units.push({ id: o.Key as string, records: 1 });
@@ -187,7 +153,7 @@ export function inboxStore(s3: S3Client, bucket: string, now: () => Date = () =>
       return units;
     },
     async erase(unit) {
-      const there = (await readBytes(s3, bucket, unit.id)) !== undefined;
+      const there = (await readObject(s3, bucket, unit.id)) !== undefined;
       if (there) await s3.send(new DeleteObjectCommand({ Bucket: bucket, Key: unit.id }));
       return there ? { removed: 1, objectsDeleted: [unit.id] } : { removed: 0 };
     },

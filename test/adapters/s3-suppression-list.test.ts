@@ -19,7 +19,7 @@ import {
   SuppressionListFormatError,
 } from '../../lambda/core/privacy/suppression.js';
 import { receiptStoreSuppressionList } from '../../cli/erase/run.js';
-import { s3ReceiptStore } from '../../cli/erase/stores.js';
+import { s3ReceiptStore } from '../../cli/erase/aws-s3.js';
 import { escapeXml, startAwsDouble, type AwsAnswer, type AwsCall, type AwsDouble } from '../support/aws-double.js';
 import { doubleClientConfig } from '../support/aws-recorded-answers.js';
 import { useTestS3 } from '../support/emulators.js';
