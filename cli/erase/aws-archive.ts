@@ -12,7 +12,6 @@
  *   the user; each key is deleted with all its versions. It runs last: the archive's pointer lines
  *   and the dead-letter queue's claim checks are checked against these copies.
  */
-import { ListObjectVersionsCommand } from '@aws-sdk/client-s3';
 import { ARCHIVE_EVENTS_PREFIX, INBOX_LARGE_PREFIX, INBOX_SPILL_PREFIX } from '../../lambda/core/archive-layout.js';
 import { toArchiveRecord } from '../../lambda/core/fanout/event-records.js';
 import { decodeBody } from '../../lambda/core/fanout/record.js';
@@ -22,7 +21,17 @@ import { PAYLOAD_IN_S3_FLAG } from '../../lambda/core/privacy/user-match.js';
 import { awsError } from '../aws-errors.js';
 import { CliError } from '../errors.js';
 import { athenaColumn, candidateQuery, type AthenaWhere, type DayRange } from './aws-athena.js';
-import { deleteOldVersions, deleteVersions, isConditionLost, readJson, readObject, versionsOf, writeObject, type S3 } from './aws-s3.js';
+import {
+  eachVersionPage,
+  deleteOldVersions,
+  deleteVersions,
+  isConditionLost,
+  readJson,
+  readObject,
+  versionsOf,
+  writeObject,
+  type S3,
+} from './aws-s3.js';
 import type { ErasureStore, ErasureUnit, UnitResult } from './target.js';
 
 /** Conditional writes of one object lost to a concurrent change before the erasure gives up on it. */
@@ -118,30 +127,12 @@ export function inboxStore(o: { s3: S3; bucket: string; range: DayRange; now: ()
     async find(userId) {
       const versions = new Map<string, string[]>();
       for (const prefix of [INBOX_LARGE_PREFIX, INBOX_SPILL_PREFIX]) {
-        let keyMarker: string | undefined;
-        let versionMarker: string | undefined;
-        for (;;) {
-          let page;
-          try {
-            page = await s3.send(
-              new ListObjectVersionsCommand({
-                Bucket: bucket,
-                Prefix: prefix,
-                ...(keyMarker !== undefined ? { KeyMarker: keyMarker } : {}),
-                ...(versionMarker !== undefined ? { VersionIdMarker: versionMarker } : {}),
-              }),
-            );
-          } catch (err) {
-            throw awsError(err, `list the versions under s3://${bucket}/${prefix} (s3:ListBucketVersions)`);
-          }
+        await eachVersionPage(s3, bucket, prefix, (page) => {
           for (const v of page.Versions ?? []) {
             if (!v.Key || !v.VersionId || !inRange(v.Key, o.range)) continue;
             versions.set(v.Key, [...(versions.get(v.Key) ?? []), v.VersionId]);
           }
-          if (!page.IsTruncated) break;
-          keyMarker = page.NextKeyMarker;
-          versionMarker = page.NextVersionIdMarker;
-        }
+        });
       }
       const units: ErasureUnit[] = [];
       for (const [key, ids] of [...versions].sort(([a], [b]) => (a < b ? -1 : 1))) {

@@ -9,6 +9,7 @@ import {
   DeleteObjectCommand,
   GetObjectCommand,
   ListObjectVersionsCommand,
+  type ListObjectVersionsCommandOutput,
   PutObjectCommand,
   type PutObjectCommandInput,
   type S3Client,
@@ -77,9 +78,17 @@ export interface KeyVersion {
   readonly deleteMarker: boolean;
 }
 
-/** Every version and delete marker of exactly `key` (S3 lists by prefix: other keys that start with it are left out). */
-export async function versionsOf(s3: S3, bucket: string, key: string): Promise<KeyVersion[]> {
-  const found: KeyVersion[] = [];
+/**
+ * Lists the versions and delete markers under `prefix`, page by page, until `onPage` returns true
+ * or the listing ends. A failure names the listing and its IAM action.
+ */
+export async function eachVersionPage(
+  s3: S3,
+  bucket: string,
+  prefix: string,
+  onPage: (page: ListObjectVersionsCommandOutput) => boolean | void,
+  what = `under s3://${bucket}/${prefix}`,
+): Promise<void> {
   let keyMarker: string | undefined;
   let versionMarker: string | undefined;
   for (;;) {
@@ -88,26 +97,40 @@ export async function versionsOf(s3: S3, bucket: string, key: string): Promise<K
       page = await s3.send(
         new ListObjectVersionsCommand({
           Bucket: bucket,
-          Prefix: key,
+          Prefix: prefix,
           ...(keyMarker !== undefined ? { KeyMarker: keyMarker } : {}),
           ...(versionMarker !== undefined ? { VersionIdMarker: versionMarker } : {}),
         }),
       );
     } catch (err) {
-      throw awsError(err, `list the versions of s3://${bucket}/${key} (s3:ListBucketVersions)`);
+      throw awsError(err, `list the versions ${what} (s3:ListBucketVersions)`);
     }
-    for (const v of page.Versions ?? []) {
-      if (v.Key === key && v.VersionId) found.push({ versionId: v.VersionId, isLatest: v.IsLatest === true, deleteMarker: false });
-    }
-    for (const m of page.DeleteMarkers ?? []) {
-      if (m.Key === key && m.VersionId) found.push({ versionId: m.VersionId, isLatest: m.IsLatest === true, deleteMarker: true });
-    }
-    // Keys are listed in order and `key` sorts first among those it prefixes: past it, nothing more is its.
-    const passed = [...(page.Versions ?? []), ...(page.DeleteMarkers ?? [])].some((v) => v.Key !== undefined && v.Key !== key);
-    if (!page.IsTruncated || passed) return found;
+    if (onPage(page) === true || !page.IsTruncated) return;
     keyMarker = page.NextKeyMarker;
     versionMarker = page.NextVersionIdMarker;
   }
+}
+
+/** Every version and delete marker of exactly `key` (S3 lists by prefix: other keys that start with it are left out). */
+export async function versionsOf(s3: S3, bucket: string, key: string): Promise<KeyVersion[]> {
+  const found: KeyVersion[] = [];
+  await eachVersionPage(
+    s3,
+    bucket,
+    key,
+    (page) => {
+      for (const v of page.Versions ?? []) {
+        if (v.Key === key && v.VersionId) found.push({ versionId: v.VersionId, isLatest: v.IsLatest === true, deleteMarker: false });
+      }
+      for (const m of page.DeleteMarkers ?? []) {
+        if (m.Key === key && m.VersionId) found.push({ versionId: m.VersionId, isLatest: m.IsLatest === true, deleteMarker: true });
+      }
+      // Keys are listed in order and `key` sorts first among those it prefixes: past it, nothing more is its.
+      return [...(page.Versions ?? []), ...(page.DeleteMarkers ?? [])].some((v) => v.Key !== undefined && v.Key !== key);
+    },
+    `of s3://${bucket}/${key}`,
+  );
+  return found;
 }
 
 /** Deletes versions of `key` by id (for good: no delete marker is left); returns them as `key#versionId`. */
