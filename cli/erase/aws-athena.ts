@@ -4,10 +4,9 @@
  * may hold a user. It is a coarse filter, never the decision: every line or item it names is read
  * and checked with `userAppearances` (lambda/core/privacy/user-match.ts) before anything is erased.
  */
-import { GetQueryExecutionCommand, GetQueryResultsCommand, StartQueryExecutionCommand, type AthenaClient } from '@aws-sdk/client-athena';
+import type { AthenaClient } from '@aws-sdk/client-athena';
 import { BODY_BASE64_FLAG, PAYLOAD_IN_S3_FLAG } from '../../lambda/core/privacy/user-match.js';
-import { awsError } from '../aws-errors.js';
-import { CliError } from '../errors.js';
+import { runAthenaQuery, sqlLiteral } from '../athena-query.js';
 
 /**
  * The Glue table the stack creates over `events/` (`EVENTS_TABLE_NAME` in
@@ -32,9 +31,6 @@ export interface DayRange {
   readonly to?: string;
 }
 
-/** A string as an Athena execution parameter: a quoted SQL literal. */
-const literal = (s: string) => `'${s.replace(/'/g, "''")}'`;
-
 /**
  * The query naming what may hold `userId` (`select`: `DISTINCT event_id`, `DISTINCT "$path"`), and
  * its parameters as Athena takes them (quoted literals). A line may hold the user when the record's
@@ -52,65 +48,11 @@ export function candidateQuery(select: string, userId: string, range: DayRange):
     where.push('dt <= ?');
     values.push(range.to);
   }
-  return { sql: `SELECT DISTINCT ${select} FROM ${ARCHIVE_TABLE} WHERE ${where.join(' AND ')}`, params: values.map(literal) };
-}
-
-async function call<T>(action: string, send: () => Promise<T>): Promise<T> {
-  try {
-    return await send();
-  } catch (err) {
-    throw awsError(err, action);
-  }
+  return { sql: `SELECT DISTINCT ${select} FROM ${ARCHIVE_TABLE} WHERE ${where.join(' AND ')}`, params: values.map(sqlLiteral) };
 }
 
 /** Runs `sql` with `params`, waits for it, and returns the first column of every row (header row left out). */
 export async function athenaColumn(where: AthenaWhere, sql: string, params: readonly string[]): Promise<string[]> {
-  const { athena, workGroup, database } = where;
-  const id = (
-    await call(`start an Athena query in workgroup ${workGroup} (athena:StartQueryExecution)`, () =>
-      athena.send(
-        new StartQueryExecutionCommand({
-          QueryString: sql,
-          WorkGroup: workGroup,
-          QueryExecutionContext: { Database: database },
-          ExecutionParameters: [...params],
-        }),
-      ),
-    )
-  ).QueryExecutionId;
-  if (!id) throw new CliError('Athena started no query (no QueryExecutionId)');
-  let waited = 0;
-  const timeoutMs = where.timeoutMs ?? 15 * 60_000;
-  for (let wait = 250; ; wait = Math.min(wait * 2, 5000)) {
-    const status = (
-      await call(`follow Athena query ${id} (athena:GetQueryExecution)`, () => athena.send(new GetQueryExecutionCommand({ QueryExecutionId: id })))
-    ).QueryExecution?.Status;
-    const state = status?.State;
-    if (state === 'SUCCEEDED') break;
-    if (state === 'FAILED' || state === 'CANCELLED')
-      throw new CliError(`Athena query ${id} ${state.toLowerCase()}: ${status?.StateChangeReason ?? 'no reason given'}`);
-    if (waited >= timeoutMs)
-      throw new CliError(`Athena query ${id} still ${state ?? 'pending'} after ${Math.round(waited / 1000)} s; see it in the Athena console`);
-    await where.sleep(wait);
-    waited += wait;
-  }
-  const values: string[] = [];
-  let token: string | undefined;
-  let header = true;
-  do {
-    const page = await call(`read the results of Athena query ${id} (athena:GetQueryResults)`, () =>
-      athena.send(new GetQueryResultsCommand({ QueryExecutionId: id, ...(token ? { NextToken: token } : {}) })),
-    );
-    for (const row of page.ResultSet?.Rows ?? []) {
-      // The first row of the first page is the column names.
-      if (header) {
-        header = false;
-        continue;
-      }
-      const value = row.Data?.[0]?.VarCharValue;
-      if (value !== undefined) values.push(value);
-    }
-    token = page.NextToken;
-  } while (token);
-  return values;
+  const rows = await runAthenaQuery({ ...where, sql, params, timeoutMs: where.timeoutMs ?? 15 * 60_000, maxPauseMs: 5000 });
+  return rows.slice(1).flatMap((row) => (row[0] === null || row[0] === undefined ? [] : [row[0]]));
 }

@@ -3,11 +3,11 @@
  * and an Athena query in the stack's workgroup for `--type --day`. Names come from the stack's
  * outputs unless given (`--table`, `--workgroup`, `--database`).
  */
-import { GetQueryExecutionCommand, GetQueryResultsCommand, StartQueryExecutionCommand, type AthenaClient } from '@aws-sdk/client-athena';
+import type { AthenaClient } from '@aws-sdk/client-athena';
 import { STACK_OUTPUTS } from '../../lib/stack-outputs.js';
+import { runAthenaQuery, sqlLiteral } from '../athena-query.js';
 import { awsError } from '../aws-errors.js';
 import { lazyStackOutputs } from '../aws-stack.js';
-import { CliError } from '../errors.js';
 import type { SdkClients } from '../sdk-clients.js';
 import { targetStackName } from '../stack-target.js';
 import { notStored, queryIndex, readEvent, withHandlerRuns, type EventDetail, type EventRow, type ListedEvent } from './event-store.js';
@@ -79,9 +79,6 @@ export async function awsEvent(
   return found;
 }
 
-/** A string as an Athena execution parameter: a quoted SQL literal. */
-const literal = (s: string) => `'${s.replace(/'/g, "''")}'`;
-
 async function athenaEvents(
   athena: Pick<AthenaClient, 'send'>,
   where: { workGroup: string; database: string },
@@ -89,67 +86,26 @@ async function athenaEvents(
   limit: number,
   poll: AthenaPolling,
 ): Promise<ListedEvent[]> {
-  const sleep = poll.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
-  const call = async <T>(action: string, send: () => Promise<T>): Promise<T> => {
-    try {
-      return await send();
-    } catch (err) {
-      throw awsError(err, action);
-    }
-  };
-  const id = (
-    await call(`start an Athena query in workgroup ${where.workGroup} (athena:StartQueryExecution)`, () =>
-      athena.send(
-        new StartQueryExecutionCommand({
-          QueryString: typeOnDaySql(limit),
-          WorkGroup: where.workGroup,
-          QueryExecutionContext: { Database: where.database },
-          ExecutionParameters: typeOnDayParams(question).map(literal),
-        }),
-      ),
-    )
-  ).QueryExecutionId;
-  if (!id) throw new CliError('Athena started no query (no QueryExecutionId)');
-  const deadline = Date.now() + (poll.timeoutMs ?? 5 * 60_000);
-  for (let wait = 250; ; wait = Math.min(wait * 2, 2000)) {
-    const status = (
-      await call(`follow Athena query ${id} (athena:GetQueryExecution)`, () => athena.send(new GetQueryExecutionCommand({ QueryExecutionId: id })))
-    ).QueryExecution?.Status;
-    const state = status?.State;
-    if (state === 'SUCCEEDED') break;
-    if (state === 'FAILED' || state === 'CANCELLED')
-      throw new CliError(`Athena query ${id} ${state.toLowerCase()}: ${status?.StateChangeReason ?? 'no reason given'}`);
-    if (Date.now() > deadline)
-      throw new CliError(
-        `Athena query ${id} still ${state ?? 'pending'} after ${Math.round((poll.timeoutMs ?? 300_000) / 1000)} s; see it in the Athena console`,
-      );
-    await sleep(wait);
-  }
-  const rows: ListedEvent[] = [];
-  let token: string | undefined;
-  let header: string[] | undefined;
-  do {
-    const page = await call(`read the results of Athena query ${id} (athena:GetQueryResults)`, () =>
-      athena.send(new GetQueryResultsCommand({ QueryExecutionId: id, ...(token ? { NextToken: token } : {}) })),
-    );
-    for (const r of page.ResultSet?.Rows ?? []) {
-      const values = (r.Data ?? []).map((d) => d.VarCharValue ?? null);
-      if (header === undefined) {
-        header = values.map((v) => v ?? '');
-        continue;
-      }
-      const o = Object.fromEntries(header.map((h, i) => [h, values[i] ?? null])) as Record<string, string | null>;
-      rows.push({
-        received_at: o.received_at ?? '',
-        event_type: o.event_type ?? '',
-        event_id: o.event_id ?? '',
-        actor_id: o.actor_id ?? null,
-        target_type: o.target_type ?? null,
-        target_id: o.target_id ?? null,
-        source: o.source ?? null,
-      });
-    }
-    token = page.NextToken;
-  } while (token);
-  return rows;
+  const [header, ...rows] = await runAthenaQuery({
+    athena,
+    ...where,
+    sql: typeOnDaySql(limit),
+    params: typeOnDayParams(question).map(sqlLiteral),
+    sleep: poll.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms))),
+    timeoutMs: poll.timeoutMs ?? 5 * 60_000,
+    maxPauseMs: 2000,
+  });
+  const names = (header ?? []).map((v) => v ?? '');
+  return rows.map((values) => {
+    const o = Object.fromEntries(names.map((h, i) => [h, values[i] ?? null])) as Record<string, string | null>;
+    return {
+      received_at: o.received_at ?? '',
+      event_type: o.event_type ?? '',
+      event_id: o.event_id ?? '',
+      actor_id: o.actor_id ?? null,
+      target_type: o.target_type ?? null,
+      target_id: o.target_id ?? null,
+      source: o.source ?? null,
+    };
+  });
 }
