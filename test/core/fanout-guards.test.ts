@@ -7,22 +7,12 @@
  */
 import { describe, expect, it } from 'vitest';
 import { eventIdOf } from '../../lambda/core/event-id.js';
-import type { FanoutDeps } from '../../lambda/core/fanout.js';
 import { claimCheckKey, spillKey } from '../../lambda/core/inbox.js';
 import { STORE_COPY_THRESHOLD_BYTES } from '../../lambda/core/limits.js';
-import { createFanoutHandler } from '../../lambda/fanout/batch-handler.js';
 import { createReceiverHandler } from '../../lambda/receiver/handler.js';
 import { DEFAULT_REQUEST_TIME_EPOCH, signedWebhookEvent } from '../support/api-gateway.js';
-import {
-  FakeSecretSource,
-  InMemoryArchiveStream,
-  InMemoryBlobStore,
-  InMemoryEventStore,
-  InMemoryQueue,
-  RecordingLogger,
-  RecordingMetrics,
-} from '../support/fakes.js';
-import { recordingHandler, type Call } from '../support/recording-handler.js';
+import { FakeSecretSource, InMemoryArchiveStream, InMemoryBlobStore, InMemoryQueue, RecordingLogger, RecordingMetrics } from '../support/fakes.js';
+import { recordingFanout } from '../support/in-memory-fanout.js';
 import { sampleBody } from '../support/samples.js';
 import { queueMessageFor, s3NotificationRecord, sqsEvent, sqsRecord } from '../support/sqs.js';
 
@@ -53,22 +43,7 @@ async function spilledBy(bodies: readonly string[]): Promise<{ inbox: InMemoryBl
 
 /** A fan-out over in-memory ports with one `*` handler; `blobs: undefined` for one with no blob store. */
 function fanoutWith(blobs: InMemoryBlobStore | undefined) {
-  const calls: Call[] = [];
-  const archive = new InMemoryArchiveStream();
-  const store = new InMemoryEventStore();
-  const logger = new RecordingLogger();
-  const metrics = new RecordingMetrics();
-  const deps: FanoutDeps = {
-    archive,
-    store,
-    logger,
-    metrics,
-    eventRetentionDays: 90,
-    now: () => NOW,
-    handlers: [recordingHandler('all', ['*'], calls)],
-    ...(blobs ? { blobs } : {}),
-  };
-  return { fanout: createFanoutHandler(deps), calls, archive, store, logger, metrics };
+  return recordingFanout({ now: NOW, ...(blobs ? { blobs } : {}) });
 }
 
 const failures = (ids: readonly string[]) => ({ batchItemFailures: ids.map((itemIdentifier) => ({ itemIdentifier })) });

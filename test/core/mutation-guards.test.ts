@@ -7,12 +7,11 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { ANSWER_WITHIN_MS, MIN_ATTEMPT_MS, planAnswer, RESPONSE_MARGIN_MS, SPILL_RESERVE_MS } from '../../lambda/core/deadline.js';
 import { DeadlineExceededError } from '../../lambda/core/errors.js';
 import { eventIdOf } from '../../lambda/core/event-id.js';
-import { decodeRecord, planRecord, type FanoutDeps, type IncomingRecord } from '../../lambda/core/fanout.js';
+import { decodeRecord, planRecord, type IncomingRecord } from '../../lambda/core/fanout.js';
 import { claimCheckKey, parseS3Notification, queueMessageBytes, s3NotificationBody, spillKey } from '../../lambda/core/inbox.js';
 import { STORE_COPY_THRESHOLD_BYTES } from '../../lambda/core/limits.js';
 import { receiveWebhook, type ReceiveDeps, type WebhookRequest } from '../../lambda/core/receive.js';
 import { SIGNATURE_HEADER, sign } from '../../lambda/core/signature.js';
-import { createFanoutHandler } from '../../lambda/fanout/batch-handler.js';
 import { createReceiverHandler } from '../../lambda/receiver/handler.js';
 import { DEFAULT_REQUEST_TIME_EPOCH, signedWebhookEvent } from '../support/api-gateway.js';
 import {
@@ -20,12 +19,11 @@ import {
   hangUntilAborted,
   InMemoryArchiveStream,
   InMemoryBlobStore,
-  InMemoryEventStore,
   InMemoryQueue,
   RecordingLogger,
   RecordingMetrics,
 } from '../support/fakes.js';
-import { recordingHandler, type Call } from '../support/recording-handler.js';
+import { recordingFanout } from '../support/in-memory-fanout.js';
 import { sampleBody } from '../support/samples.js';
 import { queueMessageFor, s3NotificationRecord, sqsEvent, sqsEventForBodies, sqsRecord } from '../support/sqs.js';
 
@@ -171,21 +169,8 @@ describe('planRecord and decodeRecord: what a record says', () => {
 
 /** A fan-out over in-memory ports with one `*` handler. */
 function fanout(blobs?: InMemoryBlobStore) {
-  const calls: Call[] = [];
-  const archive = new InMemoryArchiveStream();
-  const store = new InMemoryEventStore();
-  const metrics = new RecordingMetrics();
-  const deps: FanoutDeps = {
-    archive,
-    store,
-    logger: new RecordingLogger(),
-    metrics,
-    eventRetentionDays: 90,
-    now: () => NOW,
-    handlers: [recordingHandler('all', ['*'], calls)],
-    ...(blobs ? { blobs } : {}),
-  };
-  return { handler: createFanoutHandler(deps), calls, archive, store, metrics };
+  const f = recordingFanout({ now: NOW, ...(blobs ? { blobs } : {}) });
+  return { ...f, handler: f.fanout };
 }
 
 const failures = (ids: readonly string[]) => ({ batchItemFailures: ids.map((itemIdentifier) => ({ itemIdentifier })) });

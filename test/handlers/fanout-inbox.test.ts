@@ -8,26 +8,16 @@ import type { SQSEvent } from 'aws-lambda';
 import { describe, expect, it } from 'vitest';
 import type { HandlerContext } from '../../lambda/core/define-handler.js';
 import { eventIdOf } from '../../lambda/core/event-id.js';
-import type { FanoutDeps } from '../../lambda/core/fanout.js';
 import { claimCheckKey, spillKey, toBlobMetadata } from '../../lambda/core/inbox.js';
 import { ARCHIVE_MAX_LINE_BYTES } from '../../lambda/core/limits.js';
 import type { EventQueue, QueueMessage } from '../../lambda/core/ports.js';
-import { createFanoutHandler } from '../../lambda/fanout/batch-handler.js';
 import { createReceiverHandler } from '../../lambda/receiver/handler.js';
 import { DEFAULT_REQUEST_TIME_EPOCH, signedWebhookEvent } from '../support/api-gateway.js';
-import {
-  FakeSecretSource,
-  hangUntilAborted,
-  InMemoryArchiveStream,
-  InMemoryBlobStore,
-  InMemoryEventStore,
-  InMemoryQueue,
-  RecordingLogger,
-  RecordingMetrics,
-} from '../support/fakes.js';
+import { FakeSecretSource, hangUntilAborted, InMemoryBlobStore, InMemoryQueue, RecordingLogger, RecordingMetrics } from '../support/fakes.js';
+import { recordingFanout } from '../support/in-memory-fanout.js';
 import { sampleBody } from '../support/samples.js';
 import { queueMessageFor, s3NotificationRecord, s3TestEventRecord, sqsEvent, sqsRecord } from '../support/sqs.js';
-import { recordingHandler, type Call } from '../support/recording-handler.js';
+import { recordingHandler } from '../support/recording-handler.js';
 
 /** Bytes gzip cannot shrink, the same on every run (SHAKE256 of a fixed label, as long as asked). */
 const fixedNoise = (bytes: number): Buffer => createHash('shake256', { outputLength: bytes }).update('fanout-inbox').digest();
@@ -53,22 +43,11 @@ function setup(
   } = {},
 ) {
   const blobs = opts.blobs === null ? undefined : (opts.blobs ?? new InMemoryBlobStore());
-  const calls: Call[] = [];
-  const archive = new InMemoryArchiveStream();
-  const store = new InMemoryEventStore();
-  const logger = new RecordingLogger();
-  const metrics = new RecordingMetrics();
-  const deps: FanoutDeps = {
-    archive,
-    store,
-    logger,
-    metrics,
-    eventRetentionDays: 90,
-    now: () => NOW,
-    handlers: opts.noHandler ? [] : [recordingHandler('all', ['*'], calls, opts.failFor)],
+  const { fanout, calls, archive, store, logger, metrics } = recordingFanout({
+    now: NOW,
     ...(blobs ? { blobs } : {}),
-  };
-  const fanout = createFanoutHandler(deps);
+    handlers: (calls) => (opts.noHandler ? [] : [recordingHandler('all', ['*'], calls, opts.failFor)]),
+  });
   const queue = (opts.queue ?? new InMemoryQueue()) as InMemoryQueue;
   const receiver = createReceiverHandler({
     queue,

@@ -7,24 +7,14 @@
  */
 import { describe, expect, it } from 'vitest';
 import { eventIdOf } from '../../lambda/core/event-id.js';
-import type { FanoutDeps } from '../../lambda/core/fanout.js';
 import { spillKey } from '../../lambda/core/inbox.js';
 import type { QueueMessage } from '../../lambda/core/ports.js';
 import { userIdHash } from '../../lambda/core/privacy/receipt.js';
 import type { SuppressionList } from '../../lambda/core/privacy/suppression.js';
-import { createFanoutHandler } from '../../lambda/fanout/batch-handler.js';
 import { createReceiverHandler } from '../../lambda/receiver/handler.js';
 import { DEFAULT_REQUEST_TIME_EPOCH, signedWebhookEvent } from '../support/api-gateway.js';
-import {
-  FakeSecretSource,
-  InMemoryArchiveStream,
-  InMemoryBlobStore,
-  InMemoryEventStore,
-  InMemoryQueue,
-  RecordingLogger,
-  RecordingMetrics,
-} from '../support/fakes.js';
-import { recordingHandler, type Call } from '../support/recording-handler.js';
+import { FakeSecretSource, InMemoryBlobStore, InMemoryQueue, RecordingLogger, RecordingMetrics } from '../support/fakes.js';
+import { recordingFanout } from '../support/in-memory-fanout.js';
 import { s3NotificationRecord, sqsEvent, sqsRecord } from '../support/sqs.js';
 
 const SECRET = 'sp-suppression-secret-71';
@@ -54,22 +44,7 @@ function list(hashes: readonly string[], error?: Error): SuppressionList & { ask
 
 function setup(suppression?: SuppressionList) {
   const blobs = new InMemoryBlobStore();
-  const calls: Call[] = [];
-  const archive = new InMemoryArchiveStream();
-  const store = new InMemoryEventStore();
-  const logger = new RecordingLogger();
-  const metrics = new RecordingMetrics();
-  const deps: FanoutDeps = {
-    archive,
-    store,
-    logger,
-    metrics,
-    blobs,
-    eventRetentionDays: 90,
-    now: () => AT,
-    handlers: [recordingHandler('all', ['*'], calls)],
-    ...(suppression ? { suppression } : {}),
-  };
+  const { fanout, calls, archive, store, logger, metrics } = recordingFanout({ now: AT, blobs, ...(suppression ? { suppression } : {}) });
   const queue = new InMemoryQueue();
   const receiver = createReceiverHandler({
     queue,
@@ -87,7 +62,7 @@ function setup(suppression?: SuppressionList) {
     return queue.messages.splice(0);
   };
   const archivedIds = () => archive.lines.map((l) => (JSON.parse(l) as { event_id: string }).event_id);
-  return { fanout: createFanoutHandler(deps), received, queue, blobs, calls, archive, store, logger, metrics, archivedIds };
+  return { fanout, received, queue, blobs, calls, archive, store, logger, metrics, archivedIds };
 }
 
 const failures = (ids: readonly string[]) => ({ batchItemFailures: ids.map((itemIdentifier) => ({ itemIdentifier })) });
