@@ -77,7 +77,11 @@ export async function estimateCost(opts: CostOptions): Promise<CostAnswer> {
   }
   const facts = templateFacts(synthesized.template);
   const shape = steadyShape(facts, eventsPerMonth);
-  const perEvent = await perEventFigures({ eventBytes: Math.round(avgKb * 1024), eventsPerBatch: shape.eventsPerBatch, handlers: registeredHandlers });
+  const perEvent = await perEventFigures({
+    eventBytes: Math.round(avgKb * 1024),
+    eventsPerBatch: shape.eventsPerBatch,
+    handlers: registeredHandlers,
+  });
   return { profile: synthesized.profile, avgKb, perEvent, estimate: monthEstimate(facts, perEvent, eventsPerMonth) };
 }
 
