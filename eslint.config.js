@@ -24,6 +24,14 @@ export default tseslint.config(
     },
   },
   {
+    // The inspector's page script runs in the browser.
+    files: ['local/inspector/assets/**/*.js'],
+    languageOptions: {
+      sourceType: 'script',
+      globals: { document: 'readonly', CSS: 'readonly', EventSource: 'readonly', window: 'readonly' },
+    },
+  },
+  {
     // The core is pure: no AWS SDK, no environment.
     files: ['lambda/core/**/*.ts'],
     rules: {

@@ -13,6 +13,7 @@ import { localDynamoDbClient, localS3Client } from './emulators.js';
 import { createLocalFanout, localInbox, type LocalFanout } from './fanout-runtime.js';
 import { BACKGROUND_PRIORITY, type FanoutChildMessage, type FanoutParentMessage } from './fanout-process.js';
 import { errorMessage } from '../lambda/core/errors.js';
+import type { InspectorNote } from './inspector/ledger.js';
 
 const send = (msg: FanoutChildMessage): void => {
   if (!process.connected) return;
@@ -36,6 +37,15 @@ const takeCounts = () => {
   const out = counts;
   counts = {};
   return out;
+};
+
+// The inspector's notes, sent with the next answer (as the counts are).
+let notes: InspectorNote[] = [];
+const takeNotes = (): { notes?: InspectorNote[] } => {
+  if (notes.length === 0) return {};
+  const out = notes;
+  notes = [];
+  return { notes: out };
 };
 
 let fanout: LocalFanout | undefined;
@@ -85,6 +95,7 @@ async function init(msg: Extract<FanoutParentMessage, { type: 'init' }>): Promis
       inbox,
       logger,
       metrics,
+      observe: (note) => notes.push(note),
     });
     send({ type: 'ready', handlers: fanout.handlers.map((h) => ({ name: h.name, events: [...h.events] })) });
   } catch (err) {
@@ -97,22 +108,22 @@ async function init(msg: Extract<FanoutParentMessage, { type: 'init' }>): Promis
 
 async function runBatch(id: number, event: SQSEvent): Promise<void> {
   if (!fanout) {
-    send({ type: 'result', id, error: 'the fan-out is not ready', metrics: takeCounts() });
+    send({ type: 'result', id, error: 'the fan-out is not ready', metrics: takeCounts(), ...takeNotes() });
     return;
   }
   try {
     const response = await fanout.consumer(event);
-    send({ type: 'result', id, response: response ?? undefined, metrics: takeCounts() });
+    send({ type: 'result', id, response: response ?? undefined, metrics: takeCounts(), ...takeNotes() });
   } catch (err) {
-    send({ type: 'result', id, error: errorMessage(err), metrics: takeCounts() });
+    send({ type: 'result', id, error: errorMessage(err), metrics: takeCounts(), ...takeNotes() });
   }
 }
 
 async function reply(id: number, work: () => Promise<unknown>): Promise<void> {
   try {
     await work();
-    send({ type: 'result', id, metrics: takeCounts() });
+    send({ type: 'result', id, metrics: takeCounts(), ...takeNotes() });
   } catch (err) {
-    send({ type: 'result', id, error: errorMessage(err), metrics: takeCounts() });
+    send({ type: 'result', id, error: errorMessage(err), metrics: takeCounts(), ...takeNotes() });
   }
 }

@@ -17,6 +17,7 @@ import type { Logger, MetricName } from '../lambda/core/telemetry.js';
 import type { LocalFanoutSettings } from './fanout-runtime.js';
 import type { BatchConsumer } from './journal-queue.js';
 import type { ChildLogMessage } from './child-ipc.js';
+import type { InspectorNote } from './inspector/ledger.js';
 import { awaitExit, childReady, forkChild, RestartBackoff, type StartSignal, type SupervisedChild } from './supervised-child.js';
 
 /** The nice value of local mode's background processes (the fan-out, the emulators): 0 is normal, 19 the lowest. */
@@ -39,7 +40,15 @@ export type FanoutChildMessage =
   | { type: 'ready'; handlers: Array<{ name: string; events: EventPattern[] }> }
   | { type: 'failed'; error: { name: string; message: string } }
   | ChildLogMessage
-  | { type: 'result'; id: number; response?: SQSBatchResponse; error?: string; metrics: Partial<Record<MetricName, number>> };
+  | {
+      type: 'result';
+      id: number;
+      response?: SQSBatchResponse;
+      error?: string;
+      metrics: Partial<Record<MetricName, number>>;
+      /** The inspector's notes since the last answer (`inspector/observer.ts`). */
+      notes?: InspectorNote[];
+    };
 
 export interface FanoutProcessOptions extends EmulatorAccess {
   readonly settings: LocalFanoutSettings;
@@ -48,6 +57,8 @@ export interface FanoutProcessOptions extends EmulatorAccess {
   readonly logger: Logger;
   /** Told of the metric counts each answer brings. */
   readonly onMetrics: (counts: Partial<Record<MetricName, number>>) => void;
+  /** Told of the inspector's notes each answer brings. */
+  readonly onNotes?: (notes: readonly InspectorNote[]) => void;
   /** First delay before starting a fan-out process that died; doubles up to 5 s. @default 200 */
   readonly restartDelayMs?: number;
   /** How long a start may take. @default 60000 */
@@ -114,6 +125,7 @@ export async function startFanoutProcess(opts: FanoutProcessOptions): Promise<Fa
         logger[msg.level](msg.message, msg.fields);
       } else if (msg.type === 'result') {
         opts.onMetrics(msg.metrics);
+        if (msg.notes && msg.notes.length > 0) opts.onNotes?.(msg.notes);
         const p = pending.get(msg.id);
         pending.delete(msg.id);
         p?.resolve(msg);

@@ -28,6 +28,7 @@ import { INBOX_MAC_METADATA, InboxMacBlobStore } from './inbox-mac.js';
 import { VerifiedBlobStore } from './verified-blob-store.js';
 import { LOCAL_BUCKET_NAME, LOCAL_STREAM_NAME, LOCAL_TABLE_NAME, type LocalPaths } from './paths.js';
 import { errorMessage } from '../lambda/core/errors.js';
+import { deliveryNotes, observedHandler, observedStore, type NoteSink } from './inspector/observer.js';
 
 /** Delivery stream tuning local mode takes (buffer size and interval, retry delay). */
 export type LocalStreamTuning = Omit<LocalDeliveryStreamOptions, 'dir' | 's3' | 'bucket' | 'logger' | 's3Directory'>;
@@ -57,6 +58,8 @@ export interface LocalFanoutDeps {
   /** Handlers given by the caller instead of the configured ones. */
   readonly handlers?: readonly WebhookHandler<WebhookEnvelope>[];
   readonly wrap?: LocalFanoutWrappers;
+  /** Where the inspector's notes go (`inspector/observer.ts`): what the fan-out stores, and each handler run. */
+  readonly observe?: NoteSink;
 }
 
 export interface LocalFanout {
@@ -101,10 +104,14 @@ export async function createLocalFanout(settings: LocalFanoutSettings, deps: Loc
   try {
     const store = new DynamoDbEventStore(deps.dynamodb, LOCAL_TABLE_NAME);
     const handlers = deps.handlers ?? (await localHandlers(settings.env, deps.dynamodb, logger));
+    // The inspector's observers outermost: they see what the fan-out sees, injected faults included.
+    const observe = deps.observe;
+    const wrappedStore = wrap.store ? wrap.store(store) : store;
+    const wrappedHandlers = wrap.handler ? handlers.map(wrap.handler) : handlers;
     const fanout = createFanoutHandler({
-      store: wrap.store ? wrap.store(store) : store,
+      store: observe ? observedStore(wrappedStore, observe) : wrappedStore,
       archive: wrap.archive ? wrap.archive(stream) : stream,
-      handlers: wrap.handler ? handlers.map(wrap.handler) : handlers,
+      handlers: observe ? wrappedHandlers.map((h) => observedHandler(h, observe)) : wrappedHandlers,
       logger,
       metrics: deps.metrics,
       eventRetentionDays: settings.eventRetentionDays,
@@ -115,7 +122,16 @@ export async function createLocalFanout(settings: LocalFanoutSettings, deps: Loc
       suppression: new S3SuppressionList(deps.s3, LOCAL_BUCKET_NAME),
     });
     return {
-      consumer: fanout,
+      consumer: observe
+        ? (event) => {
+            try {
+              for (const note of deliveryNotes(event)) observe(note);
+            } catch {
+              // The inspector is a view: it never fails the fan-out.
+            }
+            return fanout(event);
+          }
+        : fanout,
       stream,
       handlers,
       async close() {

@@ -22,6 +22,7 @@ import { answerUnread, discardAndSend, methodNotAllowed, send, type EarlyAnswer 
 import { headOf, toProxyEvent, type WebhookRequestHead } from './front-door/proxy-event.js';
 import { declaredLength, expectsContinue, readBody } from './front-door/request-body.js';
 import { listen } from './listen.js';
+import { isInspectorPath } from './inspector/server.js';
 
 export { ADMIN_AUTH_HEADER, type AdminHandler, type AdminRequest, type AdminResponse } from './front-door/admin-routes.js';
 export type { EarlyAnswer } from './front-door/answers.js';
@@ -42,6 +43,9 @@ export const HEADERS_TIMEOUT_MS = 10_000;
 
 /** A request must be wholly received within this; a body trickled slower is cut off. */
 export const REQUEST_TIMEOUT_MS = 30_000;
+
+/** Answers a request to one of the inspector's paths. */
+export type InspectorHandler = (req: IncomingMessage, res: ServerResponse, url: URL) => Promise<void>;
 
 export type ReceiverHandler = (event: APIGatewayProxyEvent) => Promise<APIGatewayProxyResult>;
 
@@ -104,6 +108,8 @@ export interface FrontDoor {
   serve(handler: ReceiverHandler, precheck?: WebhookPrecheck): void;
   /** Enables the `/admin/…` routes for requests from this machine bearing `token`. */
   serveAdmin(token: string, handler: AdminHandler): void;
+  /** Hands the inspector's paths (`/`, `/events/…`, `/dlq`, …: `inspector/server.ts`) to `handler`, which checks who asks. */
+  serveInspector(handler: InspectorHandler): void;
   state(): FrontDoorState;
   /** Stops accepting requests and waits for those in progress. */
   close(): Promise<void>;
@@ -137,6 +143,7 @@ export async function startFrontDoor(opts: FrontDoorOptions): Promise<FrontDoor>
   let handler: ReceiverHandler | undefined;
   let precheck: WebhookPrecheck | undefined;
   let admin: AdminRoutes | undefined;
+  let inspector: InspectorHandler | undefined;
   let state: FrontDoorState = 'starting';
   const inFlight = new Set<Promise<void>>();
 
@@ -160,6 +167,7 @@ export async function startFrontDoor(opts: FrontDoorOptions): Promise<FrontDoor>
       return discardAndSend(req, res, state === 'ready' ? 200 : 503, { status: state === 'ready' ? 'ok' : state });
     }
     if (isAdminPath(url.pathname)) return routeAdmin(req, res, url, admin, { stopping: state === 'stopping', maxBodyBytes });
+    if (inspector && isInspectorPath(url.pathname)) return inspector(req, res, url);
     const match = WEBHOOK_PATH.exec(url.pathname);
     if (!match)
       return discardAndSend(req, res, 404, {
@@ -261,6 +269,9 @@ export async function startFrontDoor(opts: FrontDoorOptions): Promise<FrontDoor>
     serveAdmin(token, h) {
       if (token.length < 16) throw new RangeError('the admin token must be at least 16 characters');
       admin = { token: Buffer.from(token, 'utf8'), handler: h };
+    },
+    serveInspector(h) {
+      inspector = h;
     },
     state: () => state,
     async close() {

@@ -83,6 +83,8 @@ export interface LocalPipelineOptions {
 export interface LocalPipeline {
   /** `http://127.0.0.1:<port>`; webhooks at `${url}/webhook`. */
   readonly url: string;
+  /** The inspector's link, with the admin token it trades for a session cookie (docs/inspector.md). */
+  readonly inspectorUrl: string;
   readonly port: number;
   readonly paths: LocalPaths;
   readonly secret: DevSecret;

@@ -39,6 +39,7 @@ import { claimLocalDir, removeOwnDevInfo, writeDevInfo, type DevInfo } from './d
 import { repairS3rverFolder } from './s3rver-repair.js';
 import { SpillDrain } from './spill-drain.js';
 import { loadOrCreateInboxKey } from './inbox-mac.js';
+import { inspectorParts } from './inspector/index.js';
 
 export { localHandlersConfig, type LocalHandlersConfig } from './fanout-runtime.js';
 export { claimLocalDir, isAlive, LocalDirInUseError, readDevInfo, type DevInfo } from './dev-lock.js';
@@ -140,6 +141,7 @@ export async function startLocalPipeline(opts: LocalPipelineOptions = {}): Promi
       for (const [name, value] of Object.entries(more) as Array<[MetricName, number]>) metrics.count(name, value);
     };
     const store = new DynamoDbEventStore(dynamodb, LOCAL_TABLE_NAME);
+    const inspection = inspectorParts(logger);
     const inbox = localInbox(s3, paths, inboxKey);
     // Without handlers from the caller, the same list the Lambda builds: the registered handlers
     // plus the example handlers the configuration switches on (HANDLERS_CONFIG, else cdk.json's
@@ -161,10 +163,11 @@ export async function startLocalPipeline(opts: LocalPipelineOptions = {}): Promi
         s3,
         newS3Client: () => localS3Client(access.endpoints.s3, { credentials: access.credentials }),
         inbox,
-        logger,
+        logger: inspection.fanoutLogger,
         metrics,
         ...(opts.handlers ? { handlers: opts.handlers } : {}),
         wrap,
+        observe: (note) => inspection.note(note),
       });
       fanout = {
         mode,
@@ -177,7 +180,14 @@ export async function startLocalPipeline(opts: LocalPipelineOptions = {}): Promi
         restarts: () => 0,
       };
     } else {
-      const child = await startFanoutProcess({ ...access, settings, inboxKey, logger, onMetrics: addCounts });
+      const child = await startFanoutProcess({
+        ...access,
+        settings,
+        inboxKey,
+        logger: inspection.fanoutLogger,
+        onMetrics: addCounts,
+        onNotes: (notes) => notes.forEach((n) => inspection.note(n)),
+      });
       fanout = {
         mode,
         consumer: child.consumer,
@@ -228,6 +238,21 @@ export async function startLocalPipeline(opts: LocalPipelineOptions = {}): Promi
         dynamodb: { client: dynamodb, tables: { events: LOCAL_TABLE_NAME, handlerState: handlerStateTable } },
       }),
     );
+    const inspector = inspection.start({
+      token: devInfo.token,
+      port: door.port,
+      paths,
+      dynamodb,
+      s3,
+      tableName: LOCAL_TABLE_NAME,
+      queue,
+      handlers: fanout.handlers,
+      metrics: () => counts,
+      fanoutRestarts: () => fanout.restarts(),
+      flushArchive: () => fanout.flush(),
+    });
+    door.serveInspector(inspector.handle);
+    cleanup.push(async () => inspector.close());
     await writeDevInfo(paths.devInfoFile, devInfo);
     const removeDevInfo = () => removeOwnDevInfo(paths.devInfoFile, devInfo.token);
     cleanup.push(removeDevInfo);
@@ -235,6 +260,7 @@ export async function startLocalPipeline(opts: LocalPipelineOptions = {}): Promi
     return {
       url: door.url,
       port: door.port,
+      inspectorUrl: inspector.link(devInfo.url),
       paths,
       secret,
       sources,
@@ -277,6 +303,8 @@ export async function startLocalPipeline(opts: LocalPipelineOptions = {}): Promi
         cleanup.length = 0;
         let failure: unknown;
         for (const step of [
+          // Its live streams first: the front door waits for open requests.
+          async () => inspector.close(),
           () => door.close(),
           async () => capture?.flush(),
           removeDevInfo,

@@ -34,7 +34,7 @@ export function registerDev(program: Command): void {
     .addHelpText(
       'after',
       `
-Routes: POST /webhook, POST /webhook/{source}, GET /healthz.
+Routes: POST /webhook, POST /webhook/{source}, GET /healthz; the inspector at / (its link, with the token, is printed at start).
 Secret: ${LOCAL_SECRET_ENV} if set, else the dev secret in <dir>/secret (generated on first run).
 Logs: one line per accepted event; LOG_LEVEL=DEBUG|INFO|WARN|ERROR.
 The first stdout line starting "listening on " carries the URL, for scripts.
@@ -133,6 +133,8 @@ function banner(p: LocalPipeline, captureDir?: string): string[] {
     `  POST ${p.url}/webhook           (source "default")`,
     `  POST ${p.url}/webhook/{source}  (${others.length > 0 ? `sources: ${others.join(', ')}` : 'only "default" is configured locally'})`,
     `  GET  ${p.url}/healthz`,
+    `inspector ${p.inspectorUrl}`,
+    `          watch events arrive, open one, replay it, redrive the DLQ (this machine only; the link carries the admin token)`,
     secretLine,
     `state     ${shown}/ (queue journal, archive buffer, dev secret)`,
     `config    handlers ${{ HANDLERS_CONFIG: 'from HANDLERS_CONFIG (it overrides cdk.json)', 'cdk.json': `from ${shownPath(p.handlersConfig.file ?? 'cdk.json')} (context key "handlers", as cdk deploy reads it; HANDLERS_CONFIG overrides)`, none: 'none: every example handler off (set "handlers" in cdk.json\'s context, or HANDLERS_CONFIG)', caller: 'given by the caller' }[p.handlersConfig.from]}`,

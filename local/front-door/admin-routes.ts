@@ -75,7 +75,7 @@ function refusalOf(req: IncomingMessage, token: Buffer, stopping: boolean): { st
 }
 
 /** A loopback client, or one connecting from an address of this machine to itself. */
-function fromThisMachine(req: IncomingMessage): boolean {
+export function fromThisMachine(req: IncomingMessage): boolean {
   const remote = req.socket.remoteAddress ?? '';
   return remote === '::1' || remote.startsWith('127.') || remote.startsWith('::ffff:127.') || remote === req.socket.localAddress;
 }

@@ -1,0 +1,221 @@
+/**
+ * The inspector's filters, read from a query string (the list page's form, and the live stream's
+ * URL, so the rows pushed live are filtered by the same rules as the page), and the per-minute
+ * counts of its chart. Pure.
+ */
+import { displayFlags, outcomeOf, type InspectorRow } from './ledger.js';
+
+export const OUTCOMES = ['any', 'failed', 'succeeded', 'none'] as const;
+export type OutcomeFilter = (typeof OUTCOMES)[number];
+
+/** The `since` choices: minutes back from now. */
+export const SINCE_CHOICES: ReadonlyArray<{ readonly value: string; readonly label: string; readonly minutes: number }> = [
+  { value: '5m', label: 'last 5 minutes', minutes: 5 },
+  { value: '15m', label: 'last 15 minutes', minutes: 15 },
+  { value: '1h', label: 'last hour', minutes: 60 },
+  { value: '24h', label: 'last 24 hours', minutes: 24 * 60 },
+];
+
+/** The flags one can filter on: those {@link displayFlags} derives, and the store's own. */
+export const FILTER_FLAGS = [
+  'deprecated',
+  'not-json',
+  'claim-check',
+  'spill',
+  'payload-in-s3',
+  'body-base64',
+  'undecodable',
+  'unknown-event-type',
+  'unknown-envelope',
+  'verification',
+] as const;
+
+export interface Filter {
+  /** Type patterns: `*` stands for any run of characters (`message.*`, `*.didFlag`); matched against the routing and the raw name. */
+  readonly type?: string;
+  readonly user?: string;
+  /** A target id, or `type:id`. */
+  readonly target?: string;
+  readonly from?: Date;
+  readonly to?: Date;
+  readonly since?: string;
+  readonly flag?: string;
+  readonly outcome: OutcomeFilter;
+  /** An event id, or the start of one (at least 4 characters). */
+  readonly id?: string;
+  /** Most rows listed. */
+  readonly limit: number;
+}
+
+export const DEFAULT_LIMIT = 200;
+export const MAX_LIMIT = 2000;
+
+/** A filter, with what was wrong in the query (each problem names the field; a bad field is left out, the rest applies). */
+export interface ParsedFilter {
+  readonly filter: Filter;
+  readonly problems: readonly string[];
+}
+
+const TIME = /^\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d{1,3})?)?)?(?:Z|[+-]\d{2}:?\d{2})?$/;
+
+/** Reads a filter from query parameters; `now` anchors `since`. */
+export function parseFilter(params: URLSearchParams): ParsedFilter {
+  const problems: string[] = [];
+  const text = (name: string, max = 256): string | undefined => {
+    const v = params.get(name)?.trim();
+    if (!v) return undefined;
+    if (v.length > max) {
+      problems.push(`${name}: longer than ${max} characters`);
+      return undefined;
+    }
+    return v;
+  };
+  const time = (name: 'from' | 'to'): Date | undefined => {
+    const v = text(name, 40);
+    if (v === undefined) return undefined;
+    const zoned = /(?:Z|[+-]\d{2}:?\d{2})$/.test(v) ? v : `${v.length === 10 ? `${v}T00:00` : v}Z`;
+    const d = new Date(zoned.replace(' ', 'T'));
+    if (!TIME.test(v) || Number.isNaN(d.getTime())) {
+      problems.push(`${name}: '${v}' is not a time; use UTC as 2026-12-02T10:00 (or add an offset, +01:00)`);
+      return undefined;
+    }
+    return d;
+  };
+  const type = text('type');
+  if (type !== undefined && /\s/.test(type)) problems.push(`type: '${type}' has a space; use a name or a pattern such as message.* or *.didFlag`);
+  const since = text('since', 8);
+  if (since !== undefined && !SINCE_CHOICES.some((c) => c.value === since))
+    problems.push(`since: '${since}' is not one of ${SINCE_CHOICES.map((c) => c.value).join(', ')}`);
+  const flag = text('flag', 40);
+  if (flag !== undefined && !(FILTER_FLAGS as readonly string[]).includes(flag))
+    problems.push(`flag: '${flag}' is not one of ${FILTER_FLAGS.join(', ')}`);
+  const outcomeRaw = text('outcome', 16) ?? 'any';
+  const outcome = (OUTCOMES as readonly string[]).includes(outcomeRaw) ? (outcomeRaw as OutcomeFilter) : undefined;
+  if (!outcome) problems.push(`outcome: '${outcomeRaw}' is not one of ${OUTCOMES.join(', ')}`);
+  const id = text('id', 80);
+  if (id !== undefined && !/^[A-Za-z0-9_-]{4,}$/.test(id))
+    problems.push(`id: '${id}' is not an event id or the start of one (4 or more letters, digits, - or _)`);
+  const limitRaw = text('limit', 6);
+  const limit = limitRaw === undefined ? DEFAULT_LIMIT : Number(limitRaw);
+  if (!Number.isInteger(limit) || limit < 1 || limit > MAX_LIMIT) problems.push(`limit: '${limitRaw}' is not a whole number from 1 to ${MAX_LIMIT}`);
+  const from = time('from');
+  const to = time('to');
+  if (from && to && from.getTime() >= to.getTime()) problems.push('from: must be before to');
+
+  const user = text('user');
+  const target = text('target');
+  return {
+    filter: {
+      ...(type !== undefined && !/\s/.test(type) ? { type } : {}),
+      ...(user !== undefined ? { user } : {}),
+      ...(target !== undefined ? { target } : {}),
+      ...(from && !(to && from.getTime() >= to.getTime()) ? { from } : {}),
+      ...(to && !(from && from.getTime() >= to.getTime()) ? { to } : {}),
+      ...(since !== undefined && SINCE_CHOICES.some((c) => c.value === since) ? { since } : {}),
+      ...(flag !== undefined && (FILTER_FLAGS as readonly string[]).includes(flag) ? { flag } : {}),
+      outcome: outcome ?? 'any',
+      ...(id !== undefined && /^[A-Za-z0-9_-]{4,}$/.test(id) ? { id } : {}),
+      limit: Number.isInteger(limit) && limit >= 1 && limit <= MAX_LIMIT ? limit : DEFAULT_LIMIT,
+    },
+    problems,
+  };
+}
+
+/** The filter as query parameters (defaults left out), for links and the live stream's URL. */
+export function filterParams(f: Filter): URLSearchParams {
+  const p = new URLSearchParams();
+  if (f.type) p.set('type', f.type);
+  if (f.user) p.set('user', f.user);
+  if (f.target) p.set('target', f.target);
+  if (f.from) p.set('from', f.from.toISOString());
+  if (f.to) p.set('to', f.to.toISOString());
+  if (f.since) p.set('since', f.since);
+  if (f.flag) p.set('flag', f.flag);
+  if (f.outcome !== 'any') p.set('outcome', f.outcome);
+  if (f.id) p.set('id', f.id);
+  if (f.limit !== DEFAULT_LIMIT) p.set('limit', String(f.limit));
+  return p;
+}
+
+/** Whether a filter narrows anything. */
+export function isFiltered(f: Filter): boolean {
+  return [...filterParams({ ...f, limit: DEFAULT_LIMIT }).keys()].length > 0;
+}
+
+/** `*` matches any run of characters (dots included); everything else itself. */
+export function globMatches(pattern: string, value: string): boolean {
+  const re = new RegExp(`^${pattern.split('*').map(escapeRegExp).join('.*')}$`);
+  return re.test(value);
+}
+
+function escapeRegExp(s: string): string {
+  return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
+
+/** Whether the row passes the filter at `now`. */
+export function matches(f: Filter, row: InspectorRow, now: Date): boolean {
+  if (f.type && !globMatches(f.type, row.eventType) && !(row.eventName !== null && globMatches(f.type, row.eventName))) return false;
+  if (f.user && row.actorId !== f.user) return false;
+  if (f.target) {
+    const colon = f.target.indexOf(':');
+    const [type, id] = colon > 0 ? [f.target.slice(0, colon), f.target.slice(colon + 1)] : [undefined, f.target];
+    if (row.targetId !== id || (type !== undefined && row.targetType !== type)) return false;
+  }
+  const at = Date.parse(row.receivedAt);
+  if (f.from && !(at >= f.from.getTime())) return false;
+  if (f.to && !(at < f.to.getTime())) return false;
+  if (f.since) {
+    const minutes = SINCE_CHOICES.find((c) => c.value === f.since)?.minutes ?? Infinity;
+    if (!(at >= now.getTime() - minutes * 60_000)) return false;
+  }
+  if (f.flag && !displayFlags(row).includes(f.flag)) return false;
+  if (f.outcome !== 'any' && outcomeOf(row) !== f.outcome) return false;
+  if (f.id && !row.eventId.startsWith(f.id)) return false;
+  return true;
+}
+
+/** The rows passing the filter, newest first, at most `limit`, and how many passed in all. */
+export function select(rows: readonly InspectorRow[], f: Filter, now: Date): { readonly rows: InspectorRow[]; readonly total: number } {
+  const passed = rows.filter((r) => matches(f, r, now));
+  return { rows: passed.slice(0, f.limit), total: passed.length };
+}
+
+/** Events per minute by type over the last `minutes` minutes before `now`: the chart's data. */
+export interface PerMinute {
+  /** Start of each minute, oldest first. */
+  readonly minutes: readonly Date[];
+  /** The types shown, busiest first; the rest are summed under `other`. */
+  readonly series: ReadonlyArray<{ readonly type: string; readonly counts: readonly number[]; readonly total: number }>;
+  readonly max: number;
+}
+
+/** Counts per minute and type; the `maxSeries - 1` busiest types get their own series, the rest are `other`. */
+export function perMinute(rows: readonly InspectorRow[], now: Date, minutes = 60, maxSeries = 6): PerMinute {
+  const end = Math.floor(now.getTime() / 60_000) * 60_000 + 60_000;
+  const start = end - minutes * 60_000;
+  const byType = new Map<string, number[]>();
+  for (const r of rows) {
+    const at = Date.parse(r.receivedAt);
+    if (!(at >= start && at < end)) continue;
+    const slot = Math.floor((at - start) / 60_000);
+    const counts = byType.get(r.eventType) ?? new Array<number>(minutes).fill(0);
+    counts[slot] = (counts[slot] as number) + 1;
+    byType.set(r.eventType, counts);
+  }
+  const all = [...byType.entries()]
+    .map(([type, counts]) => ({ type, counts, total: counts.reduce((a, b) => a + b, 0) }))
+    .sort((a, b) => b.total - a.total || a.type.localeCompare(b.type));
+  const series = all.length <= maxSeries ? all : all.slice(0, maxSeries - 1);
+  const rest = all.slice(series.length);
+  if (rest.length > 0) {
+    const counts = new Array<number>(minutes).fill(0);
+    for (const s of rest) s.counts.forEach((c, i) => (counts[i] = (counts[i] as number) + c));
+    series.push({ type: `other (${rest.length} types)`, counts, total: counts.reduce((a, b) => a + b, 0) });
+  }
+  const sums = new Array<number>(minutes).fill(0).map((_, i) => series.reduce((a, s) => a + (s.counts[i] as number), 0));
+  return {
+    minutes: Array.from({ length: minutes }, (_, i) => new Date(start + i * 60_000)),
+    series,
+    max: Math.max(0, ...sums),
+  };
+}

@@ -1,0 +1,318 @@
+/**
+ * What the inspector reads and does in a running local mode: the ledger filled from the store at
+ * start and from the fan-out's notes, an event's payload, archive line and store item, the DLQ
+ * with what is known of why each message failed, a redrive and a replay from the archive (the
+ * same plan `socialplus-webhooks replay` follows, so a replay from the page and one from the CLI
+ * are the same messages).
+ */
+import { readdir } from 'node:fs/promises';
+import { join, relative, sep } from 'node:path';
+import { gunzipSync } from 'node:zlib';
+import { GetItemCommand, ScanCommand, type AttributeValue, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { fromItem, handlerRunsOf } from '../../lambda/adapters/dynamodb-store.js';
+import { TABLE, eventKey } from '../../lambda/common/table-schema.js';
+import { errorMessage } from '../../lambda/core/errors.js';
+import type { QueueMessage } from '../../lambda/core/ports.js';
+import { route, type EventPattern } from '../../lambda/core/routing.js';
+import type { LogFields, Logger, MetricName } from '../../lambda/core/telemetry.js';
+import { partitionsFor, replayRequestId } from '../../cli/replay-plan.js';
+import { localArchiveSource, runReplay } from '../../cli/replay-run.js';
+import { readJournal } from '../append-log.js';
+import { SEGMENT_FILE_PATTERN } from '../delivery-stream.js';
+import type { QueueStats } from '../journal-queue.js';
+import type { DeadLetter } from '../queue/dead-letters.js';
+import { parseJsonObject } from '../json-object.js';
+import { LOCAL_BUCKET_NAME, S3RVER_OBJECT_SUFFIX, type LocalPaths } from '../paths.js';
+import { Ledger, type InspectorRow, type Problem } from './ledger.js';
+import { summaryOf } from './observer.js';
+import type { InspectorSources } from './server.js';
+import type { DeadLetterView, EventDetailView } from './views.js';
+
+export interface LocalInspectorDeps {
+  readonly ledger: Ledger;
+  readonly paths: LocalPaths;
+  readonly dynamodb: Pick<DynamoDBClient, 'send'>;
+  readonly s3: Pick<S3Client, 'send'>;
+  readonly tableName: string;
+  readonly queue: {
+    stats(): QueueStats;
+    listDeadLetters(): readonly DeadLetter[];
+    redriveDeadLetters(): Promise<number>;
+    send(message: QueueMessage): Promise<void>;
+  };
+  readonly handlers: ReadonlyArray<{ readonly name: string; readonly events: readonly EventPattern[] }>;
+  metrics(): Readonly<Partial<Record<MetricName, number>>>;
+  fanoutRestarts(): number;
+  /** Writes the delivery stream's buffer to the archive (a replay of an event still buffered). */
+  flushArchive(): Promise<void>;
+  readonly logger: Logger;
+  readonly now?: () => Date;
+}
+
+/** The inspector's sources over a running local mode, and the start of the store's read (`seeded`). */
+export function localInspectorSources(deps: LocalInspectorDeps): InspectorSources & { readonly seeded: Promise<void> } {
+  const now = deps.now ?? (() => new Date());
+  let seeding = true;
+  const seeded = seedFromStore(deps)
+    .catch((err) => deps.logger.warn('inspector: could not read earlier events from the store', { error: errorMessage(err) }))
+    .finally(() => {
+      seeding = false;
+    });
+
+  const readItem = async (eventId: string) => {
+    const k = eventKey(eventId);
+    const out = await deps.dynamodb.send(
+      new GetItemCommand({
+        TableName: deps.tableName,
+        Key: { [TABLE.partitionKey]: { S: k.PK }, [TABLE.sortKey]: { S: k.SK } },
+        ConsistentRead: true,
+      }),
+    );
+    return out.Item;
+  };
+
+  return {
+    ledger: deps.ledger,
+    seeded,
+    seeding: () => seeding,
+    now,
+    stats() {
+      const q = deps.queue.stats();
+      const oldest = deps.queue.listDeadLetters()[0];
+      return {
+        queue: { visible: q.visible, inFlight: q.inFlight, delayed: q.delayed, deadLetters: q.deadLetters },
+        oldestDeadLetterAgeSeconds: oldest ? Math.max(0, Math.round((now().getTime() - oldest.sentAt) / 1000)) : null,
+        counts: deps.metrics(),
+        fanoutRestarts: deps.fanoutRestarts(),
+        events: deps.ledger.size,
+      };
+    },
+    async detail(eventId) {
+      let item: Record<string, AttributeValue> | undefined;
+      let storeProblem: string | undefined;
+      try {
+        item = await readItem(eventId);
+      } catch (err) {
+        storeProblem = `The store could not be read: ${errorMessage(err)}`;
+      }
+      const row = deps.ledger.row(eventId) ?? (item ? rowOfItem(item) : undefined);
+      return {
+        payload: await payloadOf(item, storeProblem, deps.s3),
+        archive: await archiveLineOf(eventId, row?.receivedAt, deps.paths),
+        storeItem: item ? itemJson(item) : { missing: storeProblem ?? 'The store does not hold this event (never stored, or past its retention).' },
+        forcible: row
+          ? route(deps.handlers, { eventType: row.eventType, eventName: row.eventName, deprecated: row.deprecated }).map((h) => h.name)
+          : deps.handlers.map((h) => h.name),
+      } satisfies Omit<EventDetailView, 'row' | 'eventId' | 'attempts' | 'problems' | 'notice'>;
+    },
+    async deadLetters() {
+      const letters = deps.queue.listDeadLetters();
+      const out: DeadLetterView[] = [];
+      for (const d of letters) {
+        const a: Partial<Record<string, string>> = { ...d.message.attributes };
+        const eventId = a.eventId;
+        const why: string[] = [];
+        let row = eventId ? deps.ledger.row(eventId) : undefined;
+        if (eventId && !row) {
+          const item = await readItem(eventId).catch(() => undefined);
+          if (item) row = rowOfItem(item);
+        }
+        for (const [name, run] of Object.entries(row?.handlers ?? {}))
+          if (run.outcome === 'failed') why.push(`handler ${name} failed (${run.attempts} runs): ${run.error ?? 'no message'}`);
+        const problems: Problem[] = [...deps.ledger.problemsOf(d.messageId), ...(eventId ? deps.ledger.problemsOf(eventId) : [])];
+        for (const p of problems.slice(-3)) why.push(`${p.message}${p.error ? `: ${p.error}` : ''}`);
+        if (eventId && !row && why.length === 0) why.push('never stored: the fan-out failed before storing it (see the dev log)');
+        out.push({
+          messageId: d.messageId,
+          eventId,
+          eventType: a.eventType ?? row?.eventType,
+          sentAt: new Date(d.sentAt).toISOString(),
+          movedAt: new Date(d.movedAt).toISOString(),
+          receiveCount: d.receiveCount,
+          why,
+        });
+      }
+      return out;
+    },
+    redrive: () => deps.queue.redriveDeadLetters(),
+    async replay(eventId, force) {
+      const known = new Set(deps.handlers.map((h) => h.name));
+      const unknown = force.filter((n) => !known.has(n));
+      if (unknown.length > 0) return { sent: 0, message: `No handler is named ${unknown.join(', ')}: nothing was replayed.` };
+      const row = deps.ledger.row(eventId) ?? (await readItem(eventId).then((i) => (i ? rowOfItem(i) : undefined)));
+      if (!row)
+        return { sent: 0, message: 'The store does not hold this event, so its time is not known: replay it with socialplus-webhooks replay.' };
+      const at = new Date(row.receivedAt);
+      const range = { from: at, to: new Date(at.getTime() + 1) };
+      const attempt = () =>
+        runReplay({
+          source: localArchiveSource(deps.paths.root),
+          target: {
+            description: 'the local queue',
+            send: async (messages) => {
+              for (const m of messages) await deps.queue.send(m);
+            },
+            close: async () => undefined,
+          },
+          rules: { range, patterns: [eventId], requestId: replayRequestId(now()), force, seen: new Set() },
+          partitions: partitionsFor(range),
+        });
+      let summary = await attempt();
+      if (summary.sent === 0) {
+        // Still in the delivery stream's buffer: write it to the archive, then look again.
+        await deps.flushArchive();
+        summary = await attempt();
+      }
+      if (summary.sent === 0) {
+        const skipped = Object.entries(summary.skipped)
+          .filter(([reason, n]) => n > 0 && reason !== 'out-of-range' && reason !== 'filtered')
+          .map(([reason]) => reason);
+        return {
+          sent: 0,
+          message:
+            skipped.length > 0
+              ? `The archive's line for this event cannot be replayed (${skipped.join(', ')}): nothing was sent.`
+              : 'The archive has no line for this event yet: nothing was sent.',
+        };
+      }
+      return {
+        sent: summary.sent,
+        message: `Replayed from the archive: sent to the queue${force.length > 0 ? `, forcing ${force.join(', ')}` : ''}. The handlers' runs show here when the fan-out is done.`,
+      };
+    },
+  };
+}
+
+/** Reads the store's events (their headers and handler runs, not their payloads) into the ledger. */
+async function seedFromStore(deps: LocalInspectorDeps): Promise<void> {
+  const rows: InspectorRow[] = [];
+  let start: Record<string, AttributeValue> | undefined;
+  do {
+    const page = await deps.dynamodb.send(
+      new ScanCommand({
+        TableName: deps.tableName,
+        ProjectionExpression:
+          '#pk, eventType, eventName, receivedAt, #source, deprecated, actorId, targetType, targetId, flags, payloadRef, handlerRuns, handlers',
+        ExpressionAttributeNames: { '#pk': TABLE.partitionKey, '#source': 'source' },
+        ...(start ? { ExclusiveStartKey: start } : {}),
+      }),
+    );
+    for (const item of page.Items ?? []) if (item[TABLE.partitionKey]?.S?.startsWith('EVENT#')) rows.push(rowOfItem(item));
+    start = page.LastEvaluatedKey;
+  } while (start);
+  deps.ledger.seed(rows);
+}
+
+function rowOfItem(item: Record<string, AttributeValue>): InspectorRow {
+  const stored = fromItem({ ...item, payload: { B: new Uint8Array(0) } });
+  const runs = handlerRunsOf(item);
+  // An item written before runs were recorded marks a handler done only.
+  for (const [name, done] of Object.entries(item.handlers?.M ?? {}))
+    if (done.BOOL === true && !runs[name]) runs[name] = { outcome: 'succeeded', attempts: 1, lastAt: stored.receivedAt, durationMs: 0 };
+  return { ...summaryOf(stored), handlers: runs };
+}
+
+async function payloadOf(
+  item: Record<string, AttributeValue> | undefined,
+  storeProblem: string | undefined,
+  s3: Pick<S3Client, 'send'>,
+): Promise<EventDetailView['payload']> {
+  if (!item) return { missing: storeProblem ?? 'The store does not hold this event; its payload is in the archive line below, if anywhere.' };
+  const flags = item.flags?.SS ?? [];
+  let text: string;
+  let note: string | undefined;
+  if (item.payload?.B && item.payload.B.length > 0) {
+    text = gunzipSync(item.payload.B).toString('utf8');
+  } else if (item.payloadRef?.S) {
+    const key = item.payloadRef.S;
+    try {
+      const got = await s3.send(new GetObjectCommand({ Bucket: LOCAL_BUCKET_NAME, Key: key }));
+      const bytes = Buffer.from(got.Body ? await got.Body.transformToByteArray() : new Uint8Array(0));
+      text = flags.includes('body-base64') ? bytes.toString('base64') : bytes.toString('utf8');
+      note = `Kept in the bucket as ${key} (too large for the store item).`;
+    } catch (err) {
+      return { missing: `The payload is kept in the bucket as ${key}, which could not be read: ${errorMessage(err)}` };
+    }
+  } else {
+    return { missing: 'The store item holds no payload.' };
+  }
+  if (flags.includes('body-base64')) return { text, note: 'The body is not UTF-8 text: shown as base64.' };
+  try {
+    return { text: JSON.stringify(JSON.parse(text), null, 2), ...(note ? { note } : {}) };
+  } catch {
+    return { text, note: `${note ? `${note} ` : ''}The body is not JSON: shown as received.` };
+  }
+}
+
+/** The archive's line for the event: in the archive's objects, else in the delivery stream's buffer. */
+async function archiveLineOf(eventId: string, receivedAt: string | undefined, paths: LocalPaths): Promise<EventDetailView['archive']> {
+  const needle = `"event_id":"${eventId}"`;
+  const pretty = (line: string) => {
+    try {
+      return JSON.stringify(JSON.parse(line), null, 2);
+    } catch {
+      return line;
+    }
+  };
+  if (receivedAt) {
+    const at = new Date(receivedAt);
+    const source = localArchiveSource(paths.root);
+    for (const object of await source.list(partitionsFor({ from: at, to: new Date(at.getTime() + 1) }))) {
+      let text: string;
+      try {
+        text = gunzipSync(await object.read()).toString('utf8');
+      } catch {
+        continue;
+      }
+      const line = text.split('\n').find((l) => l.includes(needle));
+      if (line) return { line: pretty(line), where: `In the archive object ${archiveKeyOf(object.name, paths)}.` };
+    }
+  }
+  let names: string[] = [];
+  try {
+    names = (await readdir(paths.stream)).filter((n) => SEGMENT_FILE_PATTERN.test(n));
+  } catch {
+    // No buffer folder yet.
+  }
+  for (const name of names) {
+    let lines: string[];
+    try {
+      lines = (await readJournal(join(paths.stream, name))).lines;
+    } catch {
+      continue; // Uploaded and deleted while we looked.
+    }
+    for (const raw of lines) {
+      const rec = parseJsonObject(raw) as { lines?: unknown } | undefined;
+      const line = Array.isArray(rec?.lines)
+        ? (rec.lines as unknown[]).find((l): l is string => typeof l === 'string' && l.includes(needle))
+        : undefined;
+      if (line) return { line: pretty(line), where: "In the delivery stream's buffer: written to the archive within seconds." };
+    }
+  }
+  return {
+    missing: receivedAt ? 'Not in the archive (yet): the delivery stream writes its buffer every few seconds.' : 'Not found: the event is not known.',
+  };
+}
+
+/** An archive object's key in the bucket, from the path of s3rver's file. */
+function archiveKeyOf(path: string, paths: LocalPaths): string {
+  const rel = relative(join(paths.s3, LOCAL_BUCKET_NAME), path).split(sep).join('/');
+  return rel.startsWith('..') ? path : rel.endsWith(S3RVER_OBJECT_SUFFIX) ? rel.slice(0, -S3RVER_OBJECT_SUFFIX.length) : rel;
+}
+
+/** The item as DynamoDB holds it, binary values shown by size (the payload is shown decoded above). */
+function itemJson(item: Record<string, AttributeValue>): string {
+  return JSON.stringify(item, (_k, v: unknown) => (v instanceof Uint8Array ? `<${v.length} bytes, gzip>` : v), 2);
+}
+
+/** A logger that also records, for the inspector, each WARN or ERROR line naming an event or a queue message. */
+export function problemTap(logger: Logger, ledger: Ledger, now: () => Date = () => new Date()): Logger {
+  const tap = (level: 'warn' | 'error') => (message: string, fields?: LogFields) => {
+    logger[level](message, fields);
+    const f = (fields ?? {}) as Record<string, unknown>;
+    const problem: Problem = { at: now().toISOString(), level, message, ...(typeof f.error === 'string' ? { error: f.error } : {}) };
+    for (const key of [f.eventId, f.messageId]) if (typeof key === 'string') ledger.problem(key, problem);
+  };
+  return { debug: (m, f) => logger.debug(m, f), info: (m, f) => logger.info(m, f), warn: tap('warn'), error: tap('error') };
+}
