@@ -130,6 +130,8 @@ export class Ledger {
         list.push(attempt);
         if (list.length > this.maxAttempts) list.splice(0, list.length - this.maxAttempts);
         this.attempts.set(eventId, list);
+        // Attempts of an event without a row (gone from the rows, or never stored) are not dropped with a row: bound them too.
+        if (this.attempts.size > this.maxRows) this.attempts.delete(this.attempts.keys().next().value as string);
         return undefined;
       }
       case 'delivery': {
@@ -145,10 +147,18 @@ export class Ledger {
     }
   }
 
-  /** Adds rows read from the store at start; a row the fan-out already noted wins. */
+  /**
+   * Adds rows read from the store at start; a row the fan-out already noted wins. The store's rows
+   * are older than those noted since start (which may come first: the read runs as the fan-out
+   * works), so they go in before them, oldest first, and are the first out when there are too many.
+   */
   seed(rows: readonly InspectorRow[]): void {
-    const sorted = [...rows].sort((a, b) => a.receivedAt.localeCompare(b.receivedAt));
-    for (const r of sorted) if (!this.rows.has(r.eventId)) this.put(r);
+    const older = rows.filter((r) => !this.rows.has(r.eventId)).sort((a, b) => a.receivedAt.localeCompare(b.receivedAt));
+    const noted = [...this.rows.values()];
+    this.rows.clear();
+    for (const r of older) this.rows.set(r.eventId, r);
+    for (const r of noted) this.rows.set(r.eventId, r);
+    this.trim();
   }
 
   /** Records a problem the fan-out logged about `key` (an event id or a queue message id). */
@@ -185,10 +195,15 @@ export class Ledger {
   private put(row: InspectorRow): void {
     this.rows.delete(row.eventId);
     this.rows.set(row.eventId, row);
-    if (this.rows.size <= this.maxRows) return;
-    // Out goes the first noted: events arrive about in the order received, and the seed is sorted.
-    const first = this.rows.keys().next().value as string;
-    this.rows.delete(first);
-    this.attempts.delete(first);
+    this.trim();
+  }
+
+  private trim(): void {
+    // Out goes the first in: events arrive about in the order received, and the seed goes in before them, sorted.
+    while (this.rows.size > this.maxRows) {
+      const first = this.rows.keys().next().value as string;
+      this.rows.delete(first);
+      this.attempts.delete(first);
+    }
   }
 }

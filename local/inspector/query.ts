@@ -58,7 +58,15 @@ export interface ParsedFilter {
 
 const TIME = /^\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d{1,3})?)?)?(?:Z|[+-]\d{2}:?\d{2})?$/;
 
-/** Reads a filter from query parameters; `now` anchors `since`. */
+/** Whether the day of a `YYYY-MM-DD…` text is in its month: `Date` reads 2026-02-30 as March 2 rather than refusing it. */
+function dayExists(v: string): boolean {
+  const [y, m, d] = v.slice(0, 10).split('-').map(Number) as [number, number, number];
+  const leap = y % 4 === 0 && (y % 100 !== 0 || y % 400 === 0);
+  const days = [31, leap ? 29 : 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31][m - 1];
+  return days !== undefined && d >= 1 && d <= days;
+}
+
+/** Reads a filter from query parameters (`since` is kept as given: {@link matches} anchors it at its `now`). */
 export function parseFilter(params: URLSearchParams): ParsedFilter {
   const problems: string[] = [];
   const text = (name: string, max = 256): string | undefined => {
@@ -75,7 +83,7 @@ export function parseFilter(params: URLSearchParams): ParsedFilter {
     if (v === undefined) return undefined;
     const zoned = /(?:Z|[+-]\d{2}:?\d{2})$/.test(v) ? v : `${v.length === 10 ? `${v}T00:00` : v}Z`;
     const d = new Date(zoned.replace(' ', 'T'));
-    if (!TIME.test(v) || Number.isNaN(d.getTime())) {
+    if (!TIME.test(v) || !dayExists(v) || Number.isNaN(d.getTime())) {
       problems.push(`${name}: '${v}' is not a time; use UTC as 2026-12-02T10:00 (or add an offset, +01:00)`);
       return undefined;
     }

@@ -22,7 +22,7 @@ import type { Logger } from '../../lambda/core/telemetry.js';
 import { fromThisMachine } from '../front-door/admin-routes.js';
 import { discard, readBody } from '../front-door/request-body.js';
 import type { EventDetailView, DeadLetterView, InspectorStats } from './views.js';
-import { chartSvg, deadLettersPage, eventPage, eventRow, eventsPage, eventHref, refusalPage, statValues } from './views.js';
+import { chartAlt, chartLegend, chartSvg, deadLettersPage, eventPage, eventRow, eventsPage, eventHref, refusalPage, statValues } from './views.js';
 import type { Ledger } from './ledger.js';
 import { parseFilter, perMinute, select, matches, type Filter } from './query.js';
 
@@ -79,15 +79,17 @@ const ASSETS: Readonly<Record<string, { readonly type: string; readonly file: st
 };
 
 /**
- * Every answer's headers: no script but the inspector's own file, nothing framed, sent nowhere
- * else (no referrer, no external request of any kind), never cached.
+ * Every answer's headers: no script but the inspector's own file, nothing framed, nothing sent
+ * elsewhere (no referrer to another origin, no external request of any kind), never cached. The
+ * referrer policy is `same-origin`, not `no-referrer`: under `no-referrer` Chromium sends the
+ * inspector's own form posts with `Origin: null`, which the origin check must refuse.
  */
 const SECURITY_HEADERS: Readonly<Record<string, string>> = {
   'content-security-policy':
     "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'",
   'x-content-type-options': 'nosniff',
   'x-frame-options': 'DENY',
-  'referrer-policy': 'no-referrer',
+  'referrer-policy': 'same-origin',
   'cross-origin-opener-policy': 'same-origin',
   'cross-origin-resource-policy': 'same-origin',
   'cache-control': 'no-store',
@@ -273,7 +275,12 @@ export function createInspector(opts: InspectorOptions): Inspector {
     }
     const ev = /^\/events\/([^/]+)(\/replay)?$/.exec(path);
     if (ev) {
-      const eventId = decodeURIComponent(ev[1] as string);
+      let eventId: string;
+      try {
+        eventId = decodeURIComponent(ev[1] as string);
+      } catch {
+        eventId = ev[1] as string; // Malformed escapes: not an event id, answered 404 below.
+      }
       if (!isEventId(eventId)) return refuse(req, res, 404, `'${eventId}' is not an event id (32 hexadecimal characters).`);
       if (!ev[2] && method === 'GET') {
         discard(req, res);
@@ -360,7 +367,6 @@ export function createInspector(opts: InspectorOptions): Inspector {
       }
     };
     res.on('close', done);
-    req.on('close', done);
   }
 
   function write(s: Stream, event: string, data: unknown): void {
@@ -375,6 +381,7 @@ export function createInspector(opts: InspectorOptions): Inspector {
     chartVersion++;
     const now = sources.now();
     const rows = ids.map((id) => sources.ledger.row(id)).filter((r) => r !== undefined);
+    const chart = perMinute(sources.ledger.all(), now);
     for (const s of streams) {
       if (!s.filter) continue;
       const f = s.filter;
@@ -385,7 +392,7 @@ export function createInspector(opts: InspectorOptions): Inspector {
         continue;
       }
       write(s, 'rows', {
-        chart: chartVersion,
+        chart: { version: chartVersion, alt: chartAlt(chart), legend: chartLegend(chart).text },
         rows: mine
           .sort((a, b) => a.receivedAt.localeCompare(b.receivedAt))
           .map((r) => ({ id: r.eventId, receivedAt: r.receivedAt, html: eventRow(r).text })),

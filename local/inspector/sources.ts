@@ -118,10 +118,15 @@ export function localInspectorSources(deps: LocalInspectorDeps): InspectorSource
           const item = await readItem(eventId).catch(() => undefined);
           if (item) row = rowOfItem(item);
         }
-        for (const [name, run] of Object.entries(row?.handlers ?? {}))
-          if (run.outcome === 'failed') why.push(`handler ${name} failed (${run.attempts} runs): ${run.error ?? 'no message'}`);
+        const failedRuns = Object.entries(row?.handlers ?? {}).filter(([, run]) => run.outcome === 'failed');
+        for (const [name, run] of failedRuns) why.push(`handler ${name} failed (${run.attempts} runs): ${run.error ?? 'no message'}`);
+        // What the fan-out logged, less what the failed runs above already say.
+        const said = new Set(failedRuns.map(([, run]) => run.error));
         const problems: Problem[] = [...deps.ledger.problemsOf(d.messageId), ...(eventId ? deps.ledger.problemsOf(eventId) : [])];
-        for (const p of problems.slice(-3)) why.push(`${p.message}${p.error ? `: ${p.error}` : ''}`);
+        const logged = [
+          ...new Set(problems.filter((p) => p.error === undefined || !said.has(p.error)).map((p) => `${p.message}${p.error ? `: ${p.error}` : ''}`)),
+        ];
+        why.push(...logged.slice(-3));
         if (eventId && !row && why.length === 0) why.push('never stored: the fan-out failed before storing it (see the dev log)');
         out.push({
           messageId: d.messageId,

@@ -116,7 +116,7 @@ export function layout(opts: { title: string; current: 'events' | 'dlq' | 'event
       <head>
         <meta charset="utf-8" />
         <meta name="viewport" content="width=device-width, initial-scale=1" />
-        <meta name="referrer" content="no-referrer" />
+        <meta name="referrer" content="same-origin" />
         <title>${opts.title} · socialplus-webhooks inspector</title>
         <link rel="stylesheet" href="/assets/inspector.css" />
         <script src="/assets/inspector.js" defer></script>
@@ -232,25 +232,34 @@ export function chartSvg(data: PerMinute): string {
   </svg>`.text;
 }
 
-function chartFigure(data: PerMinute, version: number): SafeHtml {
+/** The chart's text alternative: the counts it draws. */
+export function chartAlt(data: PerMinute): string {
   const total = data.series.reduce((a, s) => a + s.total, 0);
-  const alt =
-    total === 0
-      ? 'Events per minute by type, last hour: none'
-      : `Events per minute by type, last hour: ${total} in all; ${data.series.map((s) => `${s.type} ${s.total}`).join(', ')}`;
+  return total === 0
+    ? 'Events per minute by type, last hour: none'
+    : `Events per minute by type, last hour: ${total} in all; ${data.series.map((s) => `${s.type} ${s.total}`).join(', ')}`;
+}
+
+/** The chart's legend (replaced live with the image). */
+export function chartLegend(data: PerMinute): SafeHtml {
+  return html`<span class="legend" id="chart-legend"
+    >${
+      data.series.length === 0
+        ? ' (none yet)'
+        : data.series.map(
+            (s, k) =>
+              html`<span class="item"
+                ><span class="swatch c${k % PALETTE.length}" aria-hidden="true"></span>${s.type} <span class="muted">${s.total}</span></span
+              > `,
+          )
+    }</span
+  >`;
+}
+
+function chartFigure(data: PerMinute, version: number): SafeHtml {
   return html`<figure class="chart" id="chart">
-    <img src="/chart.svg?v=${version}" alt="${alt}" width="720" height="160" data-chart />
-    <figcaption>
-      Events per minute by type, last
-      hour${
-        data.series.length === 0
-          ? ' (none yet)'
-          : html`:
-              <ul class="legend">
-                ${data.series.map((s, k) => html`<li><span class="swatch c${k % PALETTE.length}" aria-hidden="true"></span>${s.type} <span class="muted">${s.total}</span></li>`)}
-              </ul>`
-      }
-    </figcaption>
+    <img src="/chart.svg?v=${version}" alt="${chartAlt(data)}" width="720" height="160" data-chart />
+    <figcaption>Events per minute by type, last hour: ${chartLegend(data)}</figcaption>
   </figure>`;
 }
 

@@ -11,7 +11,7 @@
   const tbody = table ? table.tBodies[0] : null;
   const chart = document.querySelector('img[data-chart]');
   const limit = table ? Number(table.dataset.limit) || 200 : 200;
-  let chartVersion = null;
+  let latestChart = null;
   let chartTimer = null;
   let lastChart = 0;
 
@@ -59,15 +59,25 @@
     return true;
   }
 
-  function refreshChart(version) {
+  // The chart (image, text alternative, legend) is redrawn at most every 5 s.
+  function refreshChart(next) {
     if (!chart) return;
-    chartVersion = version;
+    if (next) latestChart = next;
     const wait = Math.max(0, lastChart + 5000 - Date.now());
     if (chartTimer) return;
     chartTimer = setTimeout(() => {
       chartTimer = null;
       lastChart = Date.now();
-      chart.src = '/chart.svg?v=' + encodeURIComponent(String(chartVersion)) + '&t=' + lastChart;
+      const version = latestChart ? latestChart.version : 0;
+      chart.src = '/chart.svg?v=' + encodeURIComponent(String(version)) + '&t=' + lastChart;
+      if (latestChart) {
+        chart.alt = latestChart.alt;
+        const legend = document.getElementById('chart-legend');
+        const t = document.createElement('template');
+        t.innerHTML = latestChart.legend;
+        const fresh = t.content.firstElementChild;
+        if (legend && fresh) legend.replaceWith(fresh);
+      }
     }, wait);
   }
 
@@ -103,5 +113,5 @@
   source.addEventListener('rows', (e) => onRows(JSON.parse(e.data)));
   source.addEventListener('reload', () => say('many events changed at once: reload the page to see them all'));
   // The chart's window slides even when nothing arrives.
-  if (chart) setInterval(() => refreshChart(chartVersion === null ? 0 : chartVersion), 60000);
+  if (chart) setInterval(() => refreshChart(null), 60000);
 })();
