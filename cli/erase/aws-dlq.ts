@@ -10,7 +10,7 @@
  */
 import { ChangeMessageVisibilityCommand, DeleteMessageCommand, ReceiveMessageCommand, type Message, type SQSClient } from '@aws-sdk/client-sqs';
 import { toArchiveRecord } from '../../lambda/core/fanout/event-records.js';
-import { decodeBody, decodeRecord, planRecord, undecodableEvent, type DecodedEvent, type IncomingRecord } from '../../lambda/core/fanout/record.js';
+import { decodeBody, decodeWithClaimCheck, planRecord, type DecodedEvent, type IncomingRecord } from '../../lambda/core/fanout/record.js';
 import { fromBlobMetadata, parseInboxKey } from '../../lambda/core/inbox.js';
 import { recordMentionsUser } from '../../lambda/core/privacy/archive-rewrite.js';
 import { awsError } from '../aws-errors.js';
@@ -37,29 +37,15 @@ export function incomingOf(m: Message): IncomingRecord {
 /** The events of a message, its body fetched from the inbox where it points there (as `resolveRecord` of the fan-out's decode stage). */
 async function eventsOf(record: IncomingRecord, s3: S3, bucket: string, now: Date): Promise<DecodedEvent[]> {
   const plan = planRecord(record);
-  switch (plan.kind) {
-    case 'inline':
-      return [decodeRecord(record, now)];
-    case 'undecodable':
-      return [undecodableEvent(record, plan.reason, now)];
-    case 'claim-check': {
-      const blob = await readObject(s3, bucket, plan.key);
-      if (blob === undefined) return [undecodableEvent(record, 'blob-missing', now)];
-      return [
-        decodeBody(blob.body, { ...record, attributes: { ...fromBlobMetadata(blob.metadata), ...record.attributes } }, now, { payloadRef: plan.key }),
-      ];
-    }
-    case 's3-notification': {
-      if (plan.notification.kind === 'test') return [];
-      const events: DecodedEvent[] = [];
-      for (const o of plan.notification.objects) {
-        if (!o.eventName.startsWith('ObjectCreated:') || parseInboxKey(o.key)?.kind !== 'spill' || o.bucket !== bucket) continue;
-        const blob = await readObject(s3, bucket, o.key);
-        if (blob !== undefined) events.push(decodeBody(blob.body, { messageId: record.messageId, attributes: fromBlobMetadata(blob.metadata) }, now));
-      }
-      return events;
-    }
+  if (plan.kind !== 's3-notification') return decodeWithClaimCheck(record, plan, now, (key) => readObject(s3, bucket, key));
+  if (plan.notification.kind === 'test') return [];
+  const events: DecodedEvent[] = [];
+  for (const o of plan.notification.objects) {
+    if (!o.eventName.startsWith('ObjectCreated:') || parseInboxKey(o.key)?.kind !== 'spill' || o.bucket !== bucket) continue;
+    const blob = await readObject(s3, bucket, o.key);
+    if (blob !== undefined) events.push(decodeBody(blob.body, { messageId: record.messageId, attributes: fromBlobMetadata(blob.metadata) }, now));
   }
+  return events;
 }
 
 /** The `dead-letter-queue` store (see the file's comment). */

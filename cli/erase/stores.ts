@@ -93,22 +93,27 @@ async function rewriteFor(
   return { rewrite, copies };
 }
 
+/** The keys of the objects under each of `prefixes` in turn, listed a page at a time as they are consumed. */
+async function* keysUnder(s3: S3Client, bucket: string, prefixes: readonly string[]): AsyncGenerator<string> {
+  for (const prefix of prefixes) {
+    let token: string | undefined;
+    do {
+      const page = await s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, ...(token ? { ContinuationToken: token } : {}) }));
+      for (const o of page.Contents ?? []) if (o.Key) yield o.Key;
+      token = page.IsTruncated ? page.NextContinuationToken : undefined;
+    } while (token);
+  }
+}
+
 /** Every object under `events/` and `errors/`, rewritten without the user's lines (deleted when none is left). */
 export function archiveStore(s3: S3Client, bucket: string): ErasureStore {
   return {
     name: 'archive',
     async find(userId) {
       const units: ErasureUnit[] = [];
-      for (const prefix of [ARCHIVE_EVENTS_PREFIX, ARCHIVE_ERRORS_PREFIX]) {
-        let token: string | undefined;
-        do {
-          const page = await s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, ...(token ? { ContinuationToken: token } : {}) }));
-          for (const o of page.Contents ?? []) {
-            const found = o.Key ? await rewriteFor(s3, bucket, o.Key, userId) : undefined;
-            if (found && found.rewrite.removed > 0) units.push({ id: o.Key as string, records: found.rewrite.removed });
-          }
-          token = page.IsTruncated ? page.NextContinuationToken : undefined;
-        } while (token);
+      for await (const key of keysUnder(s3, bucket, [ARCHIVE_EVENTS_PREFIX, ARCHIVE_ERRORS_PREFIX])) {
+        const found = await rewriteFor(s3, bucket, key, userId);
+        if (found && found.rewrite.removed > 0) units.push({ id: key, records: found.rewrite.removed });
       }
       return units;
     },
@@ -137,18 +142,11 @@ export function inboxStore(s3: S3Client, bucket: string, now: () => Date = () =>
     name: 'inbox',
     async find(userId) {
       const units: ErasureUnit[] = [];
-      for (const prefix of [INBOX_LARGE_PREFIX, INBOX_SPILL_PREFIX]) {
-        let token: string | undefined;
-        do {
-          const page = await s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, ...(token ? { ContinuationToken: token } : {}) }));
-          for (const o of page.Contents ?? []) {
-            const bytes = o.Key ? (await readObject(s3, bucket, o.Key))?.body : undefined;
-            if (bytes === undefined) continue;
-            const event = decodeBody(bytes, { messageId: o.Key as string, attributes: {} }, now());
-            if (recordMentionsUser(toArchiveRecord(event), userId)) units.push({ id: o.Key as string, records: 1 });
-          }
-          token = page.IsTruncated ? page.NextContinuationToken : undefined;
-        } while (token);
+      for await (const key of keysUnder(s3, bucket, [INBOX_LARGE_PREFIX, INBOX_SPILL_PREFIX])) {
+        const bytes = (await readObject(s3, bucket, key))?.body;
+        if (bytes === undefined) continue;
+        const event = decodeBody(bytes, { messageId: key, attributes: {} }, now());
+        if (recordMentionsUser(toArchiveRecord(event), userId)) units.push({ id: key, records: 1 });
       }
       return units;
     },

@@ -27,6 +27,7 @@ import type { HandlerRunRecord, StoredEvent } from '../../lambda/core/ports.js';
 import { ensureEventTable } from '../../local/emulators.js';
 import { archiveRecordOf } from '../support/archive-records.js';
 import { jsonServiceAnswer, jsonServiceError, startAwsDouble, type AwsAnswer, type AwsDouble } from '../support/aws-double.js';
+import { doubleClientConfig } from '../support/aws-recorded-answers.js';
 import { useTestDynalite } from '../support/emulators.js';
 import { sampleBody } from '../support/samples.js';
 
@@ -44,12 +45,7 @@ let client: DynamoDBClient;
 
 beforeAll(async () => {
   double = await startAwsDouble();
-  client = new DynamoDBClient({
-    endpoint: double.endpoint,
-    region: 'us-east-1',
-    credentials: { accessKeyId: 'AKIDEXAMPLE', secretAccessKey: 'secret' },
-    maxAttempts: 1,
-  });
+  client = new DynamoDBClient(doubleClientConfig(double.endpoint, 'us-east-1'));
   await ensureEventTable(dynalite.client, EVENTS);
   await ensureHandlerStateTable(dynalite.client, STATE);
   for (const name of [EVENTS, STATE]) await activeTable(name);

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { gunzipSync } from 'node:zlib';
-import { DescribeTableCommand, GetItemCommand, QueryCommand, type AttributeValue } from '@aws-sdk/client-dynamodb';
+import { DescribeTableCommand, GetItemCommand, QueryCommand, type AttributeValue, type QueryCommandInput } from '@aws-sdk/client-dynamodb';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { DynamoDbEventStore, toItem } from '../../lambda/adapters/dynamodb-store.js';
 import { eventIdOf } from '../../lambda/core/event-id.js';
@@ -47,6 +47,14 @@ async function rawItem(eventId: string): Promise<Record<string, AttributeValue> 
     new GetItemCommand({ TableName: tableName, Key: { PK: { S: `EVENT#${eventId}` }, SK: { S: 'EVENT' } }, ConsistentRead: true }),
   );
   return out.Item;
+}
+
+/** The items of one of the table's indexes under `key`: its key condition, with the names and values it uses. */
+async function queryIndex(
+  indexName: string,
+  key: Pick<QueryCommandInput, 'KeyConditionExpression' | 'ExpressionAttributeNames' | 'ExpressionAttributeValues' | 'ScanIndexForward'>,
+): Promise<Record<string, AttributeValue>[] | undefined> {
+  return (await dynalite.client.send(new QueryCommand({ TableName: tableName, IndexName: indexName, ...key }))).Items;
 }
 
 describe('DynamoDbEventStore against dynalite', () => {
@@ -201,17 +209,13 @@ describe('DynamoDbEventStore against dynalite', () => {
     const other = storedEvent(sampleBody('message.didCreate'));
     for (const e of [later, other, first]) await store.putIfAbsent(e);
 
-    const out = await dynalite.client.send(
-      new QueryCommand({
-        TableName: tableName,
-        IndexName: TABLE.byActor.indexName,
-        KeyConditionExpression: '#pk = :pk',
-        ExpressionAttributeNames: { '#pk': TABLE.byActor.partitionKey },
-        ExpressionAttributeValues: { ':pk': { S: 'ACTOR#spam.account.42' } },
-      }),
-    );
-    expect(out.Items?.map((i) => i.PK?.S)).toEqual([`EVENT#${first.eventId}`, `EVENT#${later.eventId}`]);
-    expect(out.Items?.[0]?.eventType).toEqual({ S: 'message.didFlag' });
+    const items = await queryIndex(TABLE.byActor.indexName, {
+      KeyConditionExpression: '#pk = :pk',
+      ExpressionAttributeNames: { '#pk': TABLE.byActor.partitionKey },
+      ExpressionAttributeValues: { ':pk': { S: 'ACTOR#spam.account.42' } },
+    });
+    expect(items?.map((i) => i.PK?.S)).toEqual([`EVENT#${first.eventId}`, `EVENT#${later.eventId}`]);
+    expect(items?.[0]?.eventType).toEqual({ S: 'message.didFlag' });
   });
 
   it("query byTarget: a channel's activity, newest first, between two times", async () => {
@@ -224,17 +228,13 @@ describe('DynamoDbEventStore against dynalite', () => {
     });
     for (const e of [ban, update, outside]) await store.putIfAbsent(e);
 
-    const out = await dynalite.client.send(
-      new QueryCommand({
-        TableName: tableName,
-        IndexName: TABLE.byTarget.indexName,
-        KeyConditionExpression: '#pk = :pk AND #sk BETWEEN :from AND :to',
-        ExpressionAttributeNames: { '#pk': TABLE.byTarget.partitionKey, '#sk': TABLE.byTarget.sortKey },
-        ExpressionAttributeValues: { ':pk': { S: 'TARGET#channel#general' }, ':from': { S: '2025-07-02' }, ':to': { S: '2025-07-03' } },
-        ScanIndexForward: false,
-      }),
-    );
-    expect(out.Items?.map((i) => i.PK?.S)).toEqual([`EVENT#${update.eventId}`, `EVENT#${ban.eventId}`]);
+    const items = await queryIndex(TABLE.byTarget.indexName, {
+      KeyConditionExpression: '#pk = :pk AND #sk BETWEEN :from AND :to',
+      ExpressionAttributeNames: { '#pk': TABLE.byTarget.partitionKey, '#sk': TABLE.byTarget.sortKey },
+      ExpressionAttributeValues: { ':pk': { S: 'TARGET#channel#general' }, ':from': { S: '2025-07-02' }, ':to': { S: '2025-07-03' } },
+      ScanIndexForward: false,
+    });
+    expect(items?.map((i) => i.PK?.S)).toEqual([`EVENT#${update.eventId}`, `EVENT#${ban.eventId}`]);
   });
 
   it("a typical chat event's item stays within 1 KB (one write unit), with the archive mark the fan-out writes", () => {

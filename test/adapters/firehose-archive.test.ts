@@ -4,9 +4,10 @@
  * them, per-record rejections and whole-call errors come back as Firehose sends them.
  */
 import { FirehoseClient, ResourceNotFoundException, ServiceUnavailableException } from '@aws-sdk/client-firehose';
-import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { chunks, FirehoseArchiveStream, MAX_BYTES_PER_CALL, type FirehoseArchiveOptions } from '../../lambda/adapters/firehose-archive.js';
-import { jsonServiceAnswer, jsonServiceError, startAwsDouble, type AwsAnswer, type AwsCall, type AwsDouble } from '../support/aws-double.js';
+import { jsonServiceAnswer, jsonServiceError, useAwsDouble, type AwsAnswer, type AwsCall } from '../support/aws-double.js';
+import { doubleClientConfig } from '../support/aws-recorded-answers.js';
 
 const STREAM = 'socialplus-webhooks-archive';
 const PUT = 'firehose:PutRecordBatch';
@@ -29,14 +30,7 @@ function answer(call: AwsCall, reject: (text: string) => boolean = () => false):
 /** Firehose's whole-call failures: `__type` and `message` (503 for an unavailable service). */
 const unavailable = () => jsonServiceError('ServiceUnavailableException', 'Slow down.', { status: 503 });
 
-let double: AwsDouble;
-beforeAll(async () => {
-  double = await startAwsDouble();
-});
-afterAll(() => double.close());
-beforeEach(() => {
-  double.calls.length = 0;
-});
+const double = useAwsDouble();
 
 /** Answers the n-th PutRecordBatch (0-based) with `respond`. */
 function onPut(respond: (call: AwsCall, index: number) => AwsAnswer): void {
@@ -46,13 +40,7 @@ const puts = () => double.callsTo(PUT);
 
 const lines = (n: number, prefix = 'line') => Array.from({ length: n }, (_, i) => `{"n":"${prefix}-${i}"}\n`);
 /** The real client, one attempt per call: what the adapter does about failures is what is under test. */
-const client = () =>
-  new FirehoseClient({
-    endpoint: double.endpoint,
-    region: 'us-east-1',
-    credentials: { accessKeyId: 'AKIDEXAMPLE', secretAccessKey: 'secret' },
-    maxAttempts: 1,
-  });
+const client = () => new FirehoseClient(doubleClientConfig(double.endpoint, 'us-east-1'));
 const stream = (opts: FirehoseArchiveOptions = { backoffMs: 0 }) => new FirehoseArchiveStream(client(), STREAM, opts);
 
 describe('FirehoseArchiveStream', () => {

@@ -5,10 +5,10 @@ import { BlobNotFoundError } from '../../lambda/core/errors.js';
 import { eventIdOf } from '../../lambda/core/event-id.js';
 import { claimCheckKey, fromBlobMetadata, spillKey, toBlobMetadata } from '../../lambda/core/inbox.js';
 import { createFanoutHandler } from '../../lambda/fanout/batch-handler.js';
-import { createReceiverHandler } from '../../lambda/receiver/handler.js';
 import { DEFAULT_REQUEST_TIME_EPOCH, signedWebhookEvent } from '../support/api-gateway.js';
 import { useTestS3 } from '../support/emulators.js';
-import { FakeSecretSource, InMemoryArchiveStream, InMemoryEventStore, InMemoryQueue, RecordingLogger, RecordingMetrics } from '../support/fakes.js';
+import { InMemoryArchiveStream, InMemoryEventStore, InMemoryQueue, RecordingLogger, RecordingMetrics } from '../support/fakes.js';
+import { signedReceiver } from '../support/in-memory-receiver.js';
 import { sampleBody } from '../support/samples.js';
 import { s3NotificationRecord, sqsEvent, sqsRecord } from '../support/sqs.js';
 
@@ -75,13 +75,7 @@ describe('S3BlobStore (against s3rver)', () => {
 describe('round trips through real S3 (s3rver): receiver → inbox → fan-out', () => {
   function pipeline() {
     const queue = new InMemoryQueue();
-    const receiver = createReceiverHandler({
-      queue,
-      blobs: store,
-      secrets: new FakeSecretSource({ default: [SECRET] }),
-      logger: new RecordingLogger(),
-      metrics: new RecordingMetrics(),
-    });
+    const receiver = signedReceiver(SECRET, { queue, blobs: store });
     const events = new InMemoryEventStore();
     const archive = new InMemoryArchiveStream();
     const handled: string[] = [];

@@ -5,11 +5,12 @@
  */
 import { createHash } from 'node:crypto';
 import { KmsThrottled, RequestThrottled, SQSClient, SQSServiceException } from '@aws-sdk/client-sqs';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { SqsEventQueue, toMessageAttributes } from '../../lambda/adapters/sqs-queue.js';
 import { claimCheckMessage } from '../../lambda/core/inbox.js';
 import { fromSqsRecord } from '../../lambda/fanout/batch-handler.js';
-import { jsonServiceAnswer, jsonServiceError, startAwsDouble, type AwsCall, type AwsDouble, type AwsResponder } from '../support/aws-double.js';
+import { jsonServiceAnswer, jsonServiceError, useAwsDouble, type AwsCall, type AwsResponder } from '../support/aws-double.js';
+import { doubleClientConfig } from '../support/aws-recorded-answers.js';
 import { sampleBody } from '../support/samples.js';
 import { queueMessageFor, sqsRecord } from '../support/sqs.js';
 
@@ -32,23 +33,12 @@ const sent: AwsResponder = (call) =>
 const sqsError = (type: string, queryCode: string, message: string, status = 400) =>
   jsonServiceError(type, message, { status, jsonVersion: '1.0', queryError: `${queryCode};Sender` });
 
-let double: AwsDouble;
-beforeAll(async () => {
-  double = await startAwsDouble();
-});
-afterAll(() => double.close());
+const double = useAwsDouble();
 beforeEach(() => {
-  double.calls.length = 0;
   double.answer({ [SEND]: sent });
 });
 
-const client = (maxAttempts = 1) =>
-  new SQSClient({
-    endpoint: double.endpoint,
-    region: 'us-east-1',
-    credentials: { accessKeyId: 'AKIDEXAMPLE', secretAccessKey: 'secret' },
-    maxAttempts,
-  });
+const client = (maxAttempts = 1) => new SQSClient({ ...doubleClientConfig(double.endpoint, 'us-east-1'), maxAttempts });
 const queue = (maxAttempts = 1) => new SqsEventQueue(client(maxAttempts), QUEUE_URL);
 const sends = (): AwsCall[] => double.callsTo(SEND);
 

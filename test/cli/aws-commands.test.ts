@@ -40,6 +40,7 @@ import {
   type AwsCall,
   type AwsDouble,
 } from '../support/aws-double.js';
+import { isolatedAwsEnv } from '../support/aws-recorded-answers.js';
 import { describeStacksFor, type StackOutputValues } from '../support/aws-stack-answers.js';
 import { useTestDynalite } from '../support/emulators.js';
 import { sampleBody } from '../support/samples.js';
@@ -66,20 +67,7 @@ afterEach(async () => {
 
 /** Only what the test sets: no profile, config file, container or instance credentials of this machine. */
 function env(extra: Record<string, string | undefined> = {}): Record<string, string | undefined> {
-  return {
-    AWS_PROFILE: undefined,
-    AWS_DEFAULT_REGION: undefined,
-    AWS_SESSION_TOKEN: undefined,
-    AWS_CONTAINER_CREDENTIALS_RELATIVE_URI: undefined,
-    AWS_CONTAINER_CREDENTIALS_FULL_URI: undefined,
-    AWS_WEB_IDENTITY_TOKEN_FILE: undefined,
-    AWS_ROLE_ARN: undefined,
-    AWS_CONFIG_FILE: join(tmpdir(), 'aws-commands-test-no-config'),
-    AWS_SHARED_CREDENTIALS_FILE: join(tmpdir(), 'aws-commands-test-no-credentials'),
-    AWS_EC2_METADATA_DISABLED: 'true',
-    ...awsDoubleEnv(double.endpoint, ENV_REGION),
-    ...extra,
-  };
+  return isolatedAwsEnv(join(tmpdir(), 'aws-commands-test'), { ...awsDoubleEnv(double.endpoint, ENV_REGION), ...extra });
 }
 
 /** The `--stack` and `--region` every run gives. */
@@ -399,38 +387,31 @@ describe('events --aws and state --aws (DynamoDB, Athena)', () => {
     const r = await runCli(['events', '--aws', ...TARGET, '--user', user, '--json'], env());
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
+    /** The listing of one of the user's message.didCreate events from the default source, with its handlers' runs. */
+    const listing = (e: ArchiveRecord, handlers: readonly object[]) => ({
+      received_at: e.receivedAt,
+      event_type: 'message.didCreate',
+      event_id: e.eventId,
+      actor_id: user,
+      target_type: e.targetType ?? null,
+      target_id: e.targetId ?? null,
+      source: 'default',
+      handlers,
+    });
     expect(JSON.parse(r.stdout)).toEqual([
-      {
-        received_at: newer.receivedAt,
-        event_type: 'message.didCreate',
-        event_id: newer.eventId,
-        actor_id: user,
-        target_type: newer.targetType ?? null,
-        target_id: newer.targetId ?? null,
-        source: 'default',
-        handlers: [
-          {
-            handler: 'test-notifier',
-            outcome: 'failed',
-            attempts: 3,
-            last_at: '2026-03-09T10:42:10.000Z',
-            duration_ms: 3004,
-            error: 'chat API timed out',
-          },
-        ],
-      },
-      {
-        received_at: older.receivedAt,
-        event_type: 'message.didCreate',
-        event_id: older.eventId,
-        actor_id: user,
-        target_type: older.targetType ?? null,
-        target_id: older.targetId ?? null,
-        source: 'default',
-        handlers: [
-          { handler: 'test-recorder', outcome: 'succeeded', attempts: 1, last_at: '2026-03-09T10:15:00.410Z', duration_ms: 12, error: null },
-        ],
-      },
+      listing(newer, [
+        {
+          handler: 'test-notifier',
+          outcome: 'failed',
+          attempts: 3,
+          last_at: '2026-03-09T10:42:10.000Z',
+          duration_ms: 3004,
+          error: 'chat API timed out',
+        },
+      ]),
+      listing(older, [
+        { handler: 'test-recorder', outcome: 'succeeded', attempts: 1, last_at: '2026-03-09T10:15:00.410Z', duration_ms: 12, error: null },
+      ]),
     ]);
     expectTargetedCalls();
     expect(operations()).toEqual(['cloudformation:DescribeStacks', 'dynamodb:Query', 'dynamodb:BatchGetItem']);

@@ -13,12 +13,12 @@ import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-clo
 import { DescribeTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { ListSubscriptionsByTopicCommand, SNSClient } from '@aws-sdk/client-sns';
 import { GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { awsError, classifyAwsError, isAccessDenied, isStackMissing } from '../../cli/aws-errors.js';
 import { lazyStackOutputs, readStackOutputs, requireOutput } from '../../cli/aws-stack.js';
 import { CliError } from '../../cli/errors.js';
 import { STACK_OUTPUTS } from '../../lib/stack-outputs.js';
-import { escapeXml, jsonServiceError, queryAnswer, queryError, startAwsDouble, type AwsAnswer, type AwsDouble } from '../support/aws-double.js';
+import { escapeXml, jsonServiceError, queryAnswer, queryError, useAwsDouble, type AwsAnswer } from '../support/aws-double.js';
 
 const ACTION = 'read the attributes of queue q (sqs:GetQueueAttributes)';
 const REGION = 'eu-west-1';
@@ -27,18 +27,13 @@ const CLOUDFORMATION_NS = 'http://cloudformation.amazonaws.com/doc/2010-05-15/';
 /** A path with no file: the SDK finds no shared config or credentials there. */
 const NO_FILE = fileURLToPath(new URL('./no-such-aws-file', import.meta.url));
 
-let double: AwsDouble;
-beforeAll(async () => {
-  double = await startAwsDouble();
-});
-afterAll(() => double.close());
+const double = useAwsDouble();
 
 /**
  * Nothing of this machine's AWS set-up reaches the SDK (profile files, environment keys, instance
  * or container roles): a client gets a region and credentials only where a test gives them.
  */
 beforeEach(() => {
-  double.calls.length = 0;
   for (const name of [
     'AWS_PROFILE',
     'AWS_REGION',

@@ -17,7 +17,7 @@ import { SNSClient } from '@aws-sdk/client-sns';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { STSClient } from '@aws-sdk/client-sts';
 import { WAFV2Client } from '@aws-sdk/client-wafv2';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import {
   apiGatewayRoleCheck,
   apiGatewayThrottleCheck,
@@ -47,12 +47,12 @@ import {
   jsonError,
   queryAnswer,
   queryError,
-  startAwsDouble,
+  useAwsDouble,
   type AwsAnswer,
   type AwsAnswers,
-  type AwsDouble,
   type AwsResponder,
 } from '../support/aws-double.js';
+import { isolatedAwsEnv } from '../support/aws-recorded-answers.js';
 import { runCli } from './run-cli.js';
 
 const ACCOUNT = '123456789012';
@@ -66,13 +66,13 @@ const CONFIG = buildConfig((JSON.parse(fixture('cdk.json')) as { context: Record
 // ---- recorded answers ----
 
 const STACK_NAME = 'SocialPlusWebhooks';
-const SECRET_DEFAULT = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:SecretsSecretdefault7A1C3F2B-Xq3wTz';
-const SECRET_EU = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:SecretsSecreteunetwork4D2E9A11-Lm8pQa';
-const WEB_ACL_ARN = 'arn:aws:wafv2:eu-west-1:123456789012:regional/webacl/SocialPlusWebhooks-webhooks/3f6b2a1c-8d4e-4f5a-9b0c-1d2e3f4a5b6c';
-const STAGE_ARN = 'arn:aws:apigateway:eu-west-1::/restapis/k3x9q2v7hd/stages/prod';
-const TOPIC_ARN = 'arn:aws:sns:eu-west-1:123456789012:SocialPlusWebhooks-MonitoringAlarmTopic5E6F7A8B-ZyXwVuTsRqPo';
-const QUEUE_PATH = '/123456789012/SocialPlusWebhooks-QueueEventQueue1F2E3D4C-AbCdEfGhIjKl';
-const DLQ_PATH = '/123456789012/SocialPlusWebhooks-QueueDeadLetterQueue9A8B7C6D-MnOpQrStUvWx';
+const SECRET_DEFAULT = `arn:aws:secretsmanager:${REGION}:${ACCOUNT}:secret:SecretsSecretdefault7A1C3F2B-Xq3wTz`;
+const SECRET_EU = `arn:aws:secretsmanager:${REGION}:${ACCOUNT}:secret:SecretsSecreteunetwork4D2E9A11-Lm8pQa`;
+const WEB_ACL_ARN = `arn:aws:wafv2:${REGION}:${ACCOUNT}:regional/webacl/SocialPlusWebhooks-webhooks/3f6b2a1c-8d4e-4f5a-9b0c-1d2e3f4a5b6c`;
+const STAGE_ARN = `arn:aws:apigateway:${REGION}::/restapis/k3x9q2v7hd/stages/prod`;
+const TOPIC_ARN = `arn:aws:sns:${REGION}:${ACCOUNT}:SocialPlusWebhooks-MonitoringAlarmTopic5E6F7A8B-ZyXwVuTsRqPo`;
+const QUEUE_PATH = `/${ACCOUNT}/SocialPlusWebhooks-QueueEventQueue1F2E3D4C-AbCdEfGhIjKl`;
+const DLQ_PATH = `/${ACCOUNT}/SocialPlusWebhooks-QueueDeadLetterQueue9A8B7C6D-MnOpQrStUvWx`;
 /** A signing key as Social Plus shows it once; the tests assert it is never printed. */
 const REAL_KEY = 'spk_live_7fQ2mZ9xR4vT1wB8nK3cH6jL0pD5sG';
 
@@ -105,7 +105,7 @@ function describeStacks(byName: Readonly<Record<string, AwsAnswer>>): AwsRespond
     byName[String(call.input.StackName)] ?? queryError('ValidationError', `Stack with id ${String(call.input.StackName)} does not exist`);
 }
 
-const CALLER_ARN = 'arn:aws:sts::123456789012:assumed-role/AWSReservedSSO_AdministratorAccess_0f1e2d3c4b5a6978/mika.tan@example.com';
+const CALLER_ARN = `arn:aws:sts::${ACCOUNT}:assumed-role/AWSReservedSSO_AdministratorAccess_0f1e2d3c4b5a6978/mika.tan@example.com`;
 const callerIdentity = queryAnswer(
   'GetCallerIdentity',
   `<Arn>${CALLER_ARN}</Arn><UserId>AROA3XFRBF535PLBIFPI4:mika.tan@example.com</UserId><Account>${ACCOUNT}</Account>`,
@@ -241,16 +241,8 @@ function signatureMetrics(sums: Partial<Record<'base64' | 'hex' | 'jsonbase64' |
 // ---- check-level: real SDK clients pointed at the double ----
 
 const LATEST_BOOTSTRAP = 33;
-let double: AwsDouble;
-
-beforeAll(async () => {
-  double = await startAwsDouble();
-});
-afterAll(async () => {
-  await double.close();
-});
+const double = useAwsDouble();
 beforeEach(() => {
-  double.calls.length = 0;
   double.answer(healthyAnswers({ bootstrapVersion: LATEST_BOOTSTRAP }));
 });
 
@@ -692,19 +684,7 @@ describe('socialplus-webhooks doctor --aws (runCli, env pointing every SDK clien
   let dir: string;
   const cwd = process.cwd();
   /** No credentials or region from this machine's profile or an instance role: only what the test sets. */
-  const isolated = (extra: Record<string, string | undefined>) => ({
-    AWS_PROFILE: undefined,
-    AWS_DEFAULT_REGION: undefined,
-    AWS_SESSION_TOKEN: undefined,
-    AWS_CONTAINER_CREDENTIALS_RELATIVE_URI: undefined,
-    AWS_CONTAINER_CREDENTIALS_FULL_URI: undefined,
-    AWS_WEB_IDENTITY_TOKEN_FILE: undefined,
-    AWS_ROLE_ARN: undefined,
-    AWS_CONFIG_FILE: join(dir, 'no-aws-config'),
-    AWS_SHARED_CREDENTIALS_FILE: join(dir, 'no-aws-credentials'),
-    AWS_EC2_METADATA_DISABLED: 'true',
-    ...extra,
-  });
+  const isolated = (extra: Record<string, string | undefined>) => isolatedAwsEnv(dir, extra);
   const env = () => isolated(awsDoubleEnv(double.endpoint, REGION));
   const installedBootstrap = readLatestBootstrapVersion();
 

@@ -6,23 +6,13 @@
  */
 import { describe, expect, it } from 'vitest';
 import { receiptStoreSuppressionList, runErasure, type SuppressionListUpdate } from '../../cli/erase/run.js';
-import type { ErasureStore, ErasureTarget, ReceiptStore } from '../../cli/erase/target.js';
+import type { ErasureStore } from '../../cli/erase/target.js';
 import { userIdHash } from '../../lambda/core/privacy/receipt.js';
 import { SUPPRESSION_LIST_FORMAT, SUPPRESSION_LIST_KEY } from '../../lambda/core/privacy/suppression.js';
+import { memoryReceipts, memoryTarget as target } from '../support/erasure.js';
 
 const USER = 'u-future-9';
 const HASH = userIdHash(USER);
-
-function memoryReceipts(): ReceiptStore & { docs: Map<string, unknown> } {
-  const docs = new Map<string, unknown>();
-  return {
-    docs,
-    read: async (key) => structuredClone(docs.get(key)),
-    write: async (key, doc) => void docs.set(key, structuredClone(doc)),
-    remove: async (key) => void docs.delete(key),
-    describe: (key) => `memory:${key}`,
-  };
-}
 
 /** A store holding `records` of the user in one unit; each call is logged in `log`. */
 function loggingStore(name: string, records: number, log: string[]): ErasureStore {
@@ -56,13 +46,6 @@ function loggingList(inner: SuppressionListUpdate, log: string[]): SuppressionLi
     where: inner.where,
   };
 }
-
-const target = (stores: ErasureStore[], receipts: ReceiptStore): ErasureTarget => ({
-  description: 'memory',
-  stores,
-  receipts,
-  close: async () => undefined,
-});
 
 describe('runErasure with alsoFuture', () => {
   it('puts the user on the list before touching any store, and says so in the outcome', async () => {

@@ -37,14 +37,14 @@ import {
   type AwsCall,
   type AwsDouble,
 } from '../support/aws-double.js';
-import { describeStacks, doubleClientConfig, md5OfAttributes, md5OfBody } from '../support/aws-recorded-answers.js';
+import { describeStacks, doubleClientConfig, md5OfAttributes, md5OfBody, recordedQueueUrl } from '../support/aws-recorded-answers.js';
 
 const USER = 'mika.tan';
 const OTHER = 'jun.park';
 const BUCKET = 'prod-archive-bucket';
 const EVENT_TABLE = 'prod-events';
 const STATE_TABLE = 'prod-handler-state';
-const DLQ_URL = 'https://sqs.eu-west-1.amazonaws.com/123456789012/prod-dlq';
+const DLQ_URL = recordedQueueUrl('prod-dlq');
 const STACK = {
   [STACK_OUTPUTS.eventTable]: EVENT_TABLE,
   [STACK_OUTPUTS.handlerStateTable]: STATE_TABLE,

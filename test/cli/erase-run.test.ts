@@ -6,8 +6,9 @@
 import { describe, expect, it } from 'vitest';
 import { checkEraseOptions } from '../../cli/commands/erase.js';
 import { progressKey, runErasure } from '../../cli/erase/run.js';
-import type { ErasureStore, ErasureTarget, ReceiptStore } from '../../cli/erase/target.js';
+import type { ErasureStore } from '../../cli/erase/target.js';
 import { userIdHash } from '../../lambda/core/privacy/receipt.js';
+import { memoryReceipts, memoryTarget as target } from '../support/erasure.js';
 
 const USER = 'u-17';
 
@@ -34,23 +35,6 @@ function memoryStore(name: string, units: Record<string, number>, failOn?: strin
   };
 }
 
-function memoryReceipts(): ReceiptStore & { docs: Map<string, unknown> } {
-  const docs = new Map<string, unknown>();
-  return {
-    docs,
-    read: async (key) => structuredClone(docs.get(key)),
-    write: async (key, doc) => void docs.set(key, structuredClone(doc)),
-    remove: async (key) => void docs.delete(key),
-    describe: (key) => `memory:${key}`,
-  };
-}
-
-const target = (stores: ErasureStore[], receipts: ReceiptStore): ErasureTarget => ({
-  description: 'memory',
-  stores,
-  receipts,
-  close: async () => undefined,
-});
 const clock = (...isoTimes: string[]) => {
   const times = isoTimes.map((t) => new Date(t));
   return () => times.shift() ?? new Date('2026-01-01T00:10:00.000Z');

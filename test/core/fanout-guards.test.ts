@@ -9,9 +9,9 @@ import { describe, expect, it } from 'vitest';
 import { eventIdOf } from '../../lambda/core/event-id.js';
 import { claimCheckKey, spillKey } from '../../lambda/core/inbox.js';
 import { STORE_COPY_THRESHOLD_BYTES } from '../../lambda/core/limits.js';
-import { createReceiverHandler } from '../../lambda/receiver/handler.js';
 import { DEFAULT_REQUEST_TIME_EPOCH, signedWebhookEvent } from '../support/api-gateway.js';
-import { FakeSecretSource, InMemoryArchiveStream, InMemoryBlobStore, InMemoryQueue, RecordingLogger, RecordingMetrics } from '../support/fakes.js';
+import { InMemoryArchiveStream, InMemoryBlobStore, InMemoryQueue } from '../support/fakes.js';
+import { signedReceiver } from '../support/in-memory-receiver.js';
 import { recordingFanout } from '../support/in-memory-fanout.js';
 import { sampleBody } from '../support/samples.js';
 import { queueMessageFor, s3NotificationRecord, sqsEvent, sqsRecord } from '../support/sqs.js';
@@ -28,13 +28,7 @@ async function spilledBy(bodies: readonly string[]): Promise<{ inbox: InMemoryBl
   const inbox = new InMemoryBlobStore();
   const queue = new InMemoryQueue();
   queue.failWith = new Error('ServiceUnavailable');
-  const receiver = createReceiverHandler({
-    queue,
-    blobs: inbox,
-    secrets: new FakeSecretSource({ default: [SECRET] }),
-    logger: new RecordingLogger(),
-    metrics: new RecordingMetrics(),
-  });
+  const receiver = signedReceiver(SECRET, { queue, blobs: inbox });
   for (const body of bodies) expect((await receiver(signedWebhookEvent(body, SECRET))).statusCode).toBe(200);
   const keys = bodies.map((b) => spillKey(AT, eventIdOf(b)));
   expect(inbox.keys()).toEqual([...keys].sort());

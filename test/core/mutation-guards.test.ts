@@ -12,17 +12,9 @@ import { claimCheckKey, parseS3Notification, queueMessageBytes, s3NotificationBo
 import { STORE_COPY_THRESHOLD_BYTES } from '../../lambda/core/limits.js';
 import { receiveWebhook, type ReceiveDeps, type WebhookRequest } from '../../lambda/core/receive.js';
 import { SIGNATURE_HEADER, sign } from '../../lambda/core/signature.js';
-import { createReceiverHandler } from '../../lambda/receiver/handler.js';
 import { DEFAULT_REQUEST_TIME_EPOCH, signedWebhookEvent } from '../support/api-gateway.js';
-import {
-  FakeSecretSource,
-  hangUntilAborted,
-  InMemoryArchiveStream,
-  InMemoryBlobStore,
-  InMemoryQueue,
-  RecordingLogger,
-  RecordingMetrics,
-} from '../support/fakes.js';
+import { hangUntilAborted, InMemoryArchiveStream, InMemoryBlobStore, InMemoryQueue } from '../support/fakes.js';
+import { fakeReceiveDeps, signedReceiver } from '../support/in-memory-receiver.js';
 import { recordingFanout } from '../support/in-memory-fanout.js';
 import { sampleBody } from '../support/samples.js';
 import { queueMessageFor, s3NotificationRecord, sqsEvent, sqsEventForBodies, sqsRecord } from '../support/sqs.js';
@@ -47,20 +39,7 @@ function request(body: Buffer | string, receivedAtMs: number): WebhookRequest {
 }
 
 /** Receiver ports over in-memory fakes. */
-function receiverDeps(extra: Partial<ReceiveDeps> = {}) {
-  const queue = new InMemoryQueue();
-  const blobs = new InMemoryBlobStore();
-  const logger = new RecordingLogger();
-  const deps: ReceiveDeps = {
-    queue,
-    blobs,
-    secrets: new FakeSecretSource({ default: [SECRET] }),
-    logger,
-    metrics: new RecordingMetrics(),
-    ...extra,
-  };
-  return { queue, blobs, logger, deps };
-}
+const receiverDeps = (extra: Partial<ReceiveDeps> = {}) => fakeReceiveDeps(SECRET, extra);
 
 afterEach(() => {
   vi.useRealTimers();
@@ -198,13 +177,7 @@ describe('fan-out: S3 notifications that create nothing', () => {
     const blobs = new InMemoryBlobStore();
     const queue = new InMemoryQueue();
     queue.failWith = new Error('ServiceUnavailable');
-    const receiver = createReceiverHandler({
-      queue,
-      blobs,
-      secrets: new FakeSecretSource({ default: [SECRET] }),
-      logger: new RecordingLogger(),
-      metrics: new RecordingMetrics(),
-    });
+    const receiver = signedReceiver(SECRET, { queue, blobs });
     expect((await receiver(signedWebhookEvent(FLAG, SECRET))).statusCode).toBe(200);
     const key = spillKey(new Date(T), eventIdOf(FLAG));
     const record = s3NotificationRecord(blobs.bucket, [key]);

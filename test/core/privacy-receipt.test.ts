@@ -9,6 +9,7 @@ import {
   userIdHash,
   type ErasureReceiptInput,
 } from '../../lambda/core/privacy/receipt.js';
+import { jsonStrings } from '../support/json-strings.js';
 
 const STARTED = new Date('2025-07-02T09:50:00.000Z');
 const FINISHED = new Date('2025-07-02T09:54:03.221Z');
@@ -23,14 +24,6 @@ const input = (userId: string, extra: Partial<ErasureReceiptInput> = {}): Erasur
   objectsDeleted: [],
   ...extra,
 });
-
-/** Every string of a JSON value, keys included. */
-function strings(value: unknown): string[] {
-  if (typeof value === 'string') return [value];
-  if (Array.isArray(value)) return value.flatMap(strings);
-  if (typeof value === 'object' && value !== null) return [...Object.keys(value), ...Object.values(value).flatMap(strings)];
-  return [];
-}
 
 describe('userIdHash', () => {
   it('is hex SHA-256 of the domain-separated id, as the receipt states its scheme', () => {
@@ -84,7 +77,7 @@ describe('erasureReceipt', () => {
           receipt.finishedAt,
         ];
         // What the receipt holds is only what it was given and its own constants.
-        expect(strings(JSON.parse(json)).filter((s) => !given.includes(s) && !Object.keys(receipt).includes(s))).toEqual([]);
+        expect(jsonStrings(JSON.parse(json)).filter((s) => !given.includes(s) && !Object.keys(receipt).includes(s))).toEqual([]);
         fc.pre(![...given, ...Object.keys(receipt)].some((s) => s.includes(userId)));
         expect(json).not.toContain(userId);
         expect(json).not.toContain(JSON.stringify(userId).slice(1, -1));

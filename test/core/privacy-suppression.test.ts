@@ -7,6 +7,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { EVENT_SCHEMAS } from '../../lambda/core/catalog/events.js';
 import { normaliseEventType } from '../../lambda/core/envelope.js';
+import { SocialPlusWebhooksError } from '../../lambda/core/errors.js';
 import { ERASURES_PREFIX, userIdHash } from '../../lambda/core/privacy/receipt.js';
 import {
   isSuppressed,
@@ -60,6 +61,18 @@ describe('the stored list', () => {
     expect(() => parseSuppressionList(text)).toThrow(SuppressionListFormatError);
     expect(() => parseSuppressionList(text)).toThrow(problem);
     expect(() => parseSuppressionList(text)).toThrow(SUPPRESSION_LIST_KEY);
+  });
+
+  it("refuses with one of the project's own errors, its name a literal that survives minification", () => {
+    let thrown: unknown;
+    try {
+      parseSuppressionList('[]');
+    } catch (err) {
+      thrown = err;
+    }
+    expect(thrown).toBeInstanceOf(SocialPlusWebhooksError);
+    expect(thrown).toBeInstanceOf(SuppressionListFormatError);
+    expect((thrown as Error).name).toBe('SuppressionListFormatError');
   });
 
   it('adds a hash once: a second add changes nothing and says so', () => {

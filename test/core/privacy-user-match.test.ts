@@ -11,6 +11,7 @@ import {
   userAppearances,
 } from '../../lambda/core/privacy/user-match.js';
 import { archiveRecordOf } from '../support/archive-records.js';
+import { jsonStrings } from '../support/json-strings.js';
 import { SAMPLE_NAMES, sampleBody } from '../support/samples.js';
 
 const FAMILIES = Object.keys(FAMILY_SCHEMAS);
@@ -184,13 +185,6 @@ const SAMPLE_USERS: Record<string, Record<string, string[]>> = {
   'video-streaming.didStart': { 'ops.bot': ['record.actorId', 'data.videoStreamings[].userId', 'data.users[].userId'] },
 };
 
-function stringsIn(value: unknown): string[] {
-  if (typeof value === 'string') return [value];
-  if (Array.isArray(value)) return value.flatMap(stringsIn);
-  if (typeof value === 'object' && value !== null) return [...Object.keys(value), ...Object.values(value).flatMap(stringsIn)];
-  return [];
-}
-
 describe('userAppearances on the samples', () => {
   it('has an oracle for every sample', () => {
     expect(Object.keys(SAMPLE_USERS).sort()).toEqual([...SAMPLE_NAMES]);
@@ -200,7 +194,7 @@ describe('userAppearances on the samples', () => {
     const body = sampleBody(name);
     const record = archiveRecordOf(body, '2025-07-02T10:00:00.000Z');
     const expected = SAMPLE_USERS[name] ?? {};
-    const candidates = new Set([...stringsIn(JSON.parse(body)), ...Object.keys(expected), 'nobody.here']);
+    const candidates = new Set([...jsonStrings(JSON.parse(body)), ...Object.keys(expected), 'nobody.here']);
     for (const id of candidates) {
       if (id === '') continue;
       expect(userAppearances(record, id).sort(), `${name}: ${id}`).toEqual([...(expected[id] ?? [])].sort());

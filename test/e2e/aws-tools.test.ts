@@ -27,13 +27,15 @@ import {
   md5OfAttributes,
   md5OfBody,
   queueAttributesAnswer,
+  recordedQueueArn,
+  recordedQueueUrl,
   sqsAccessDenied,
 } from '../support/aws-recorded-answers.js';
 
-const QUEUE_URL = 'https://sqs.eu-west-1.amazonaws.com/123456789012/events';
-const DLQ_URL = 'https://sqs.eu-west-1.amazonaws.com/123456789012/events-dlq';
-const QUEUE_ARN = 'arn:aws:sqs:eu-west-1:123456789012:events';
-const DLQ_ARN = 'arn:aws:sqs:eu-west-1:123456789012:events-dlq';
+const QUEUE_URL = recordedQueueUrl('events');
+const DLQ_URL = recordedQueueUrl('events-dlq');
+const QUEUE_ARN = recordedQueueArn('events');
+const DLQ_ARN = recordedQueueArn('events-dlq');
 const BUCKET = 'stack-archive';
 const STACK_OUTPUTS = { EventQueueUrl: QUEUE_URL, DeadLetterQueueUrl: DLQ_URL, ArchiveBucketName: BUCKET };
 

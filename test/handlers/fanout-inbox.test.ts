@@ -11,9 +11,9 @@ import { eventIdOf } from '../../lambda/core/event-id.js';
 import { claimCheckKey, spillKey, toBlobMetadata } from '../../lambda/core/inbox.js';
 import { ARCHIVE_MAX_LINE_BYTES } from '../../lambda/core/limits.js';
 import type { EventQueue, QueueMessage } from '../../lambda/core/ports.js';
-import { createReceiverHandler } from '../../lambda/receiver/handler.js';
 import { DEFAULT_REQUEST_TIME_EPOCH, signedWebhookEvent } from '../support/api-gateway.js';
-import { FakeSecretSource, hangUntilAborted, InMemoryBlobStore, InMemoryQueue, RecordingLogger, RecordingMetrics } from '../support/fakes.js';
+import { hangUntilAborted, InMemoryBlobStore, InMemoryQueue } from '../support/fakes.js';
+import { signedReceiver } from '../support/in-memory-receiver.js';
 import { recordingFanout } from '../support/in-memory-fanout.js';
 import { sampleBody } from '../support/samples.js';
 import { queueMessageFor, s3NotificationRecord, s3TestEventRecord, sqsEvent, sqsRecord } from '../support/sqs.js';
@@ -49,14 +49,11 @@ function setup(
     handlers: (calls) => (opts.noHandler ? [] : [recordingHandler('all', ['*'], calls, opts.failFor)]),
   });
   const queue = (opts.queue ?? new InMemoryQueue()) as InMemoryQueue;
-  const receiver = createReceiverHandler({
-    queue,
-    ...(blobs ? { blobs } : {}),
-    secrets: new FakeSecretSource({ default: [SECRET], 'eu-app': [SECRET] }),
-    logger: new RecordingLogger(),
-    metrics: new RecordingMetrics(),
-    ...(opts.deadlineMs === undefined ? {} : { deadlineMs: opts.deadlineMs }),
-  });
+  const receiver = signedReceiver(
+    SECRET,
+    { queue, ...(blobs ? { blobs } : {}), ...(opts.deadlineMs === undefined ? {} : { deadlineMs: opts.deadlineMs }) },
+    ['default', 'eu-app'],
+  );
   /** Archive lines as rows. */
   const rows = () => archive.lines.map((l) => JSON.parse(l) as Record<string, unknown>);
   return { blobs: blobs as InMemoryBlobStore, calls, archive, store, logger, metrics, fanout, queue, receiver, rows };

@@ -11,9 +11,9 @@ import { spillKey } from '../../lambda/core/inbox.js';
 import type { QueueMessage } from '../../lambda/core/ports.js';
 import { userIdHash } from '../../lambda/core/privacy/receipt.js';
 import type { SuppressionList } from '../../lambda/core/privacy/suppression.js';
-import { createReceiverHandler } from '../../lambda/receiver/handler.js';
 import { DEFAULT_REQUEST_TIME_EPOCH, signedWebhookEvent } from '../support/api-gateway.js';
-import { FakeSecretSource, InMemoryBlobStore, InMemoryQueue, RecordingLogger, RecordingMetrics } from '../support/fakes.js';
+import { InMemoryBlobStore, InMemoryQueue } from '../support/fakes.js';
+import { signedReceiver } from '../support/in-memory-receiver.js';
 import { recordingFanout } from '../support/in-memory-fanout.js';
 import { s3NotificationRecord, sqsEvent, sqsRecord } from '../support/sqs.js';
 
@@ -46,13 +46,7 @@ function setup(suppression?: SuppressionList) {
   const blobs = new InMemoryBlobStore();
   const { fanout, calls, archive, store, logger, metrics } = recordingFanout({ now: AT, blobs, ...(suppression ? { suppression } : {}) });
   const queue = new InMemoryQueue();
-  const receiver = createReceiverHandler({
-    queue,
-    blobs,
-    secrets: new FakeSecretSource({ default: [SECRET] }),
-    logger: new RecordingLogger(),
-    metrics: new RecordingMetrics(),
-  });
+  const receiver = signedReceiver(SECRET, { queue, blobs });
   /** What the receiver enqueues for each body, in order. */
   const received = async (...bodies: Array<string | Buffer>): Promise<QueueMessage[]> => {
     for (const body of bodies) {

@@ -7,9 +7,9 @@ import { VERIFICATION_MARKER_KEY } from '../../lambda/core/envelope.js';
 import type { FanoutDeps } from '../../lambda/core/fanout.js';
 import type { HandlerMetrics } from '../../lambda/core/telemetry.js';
 import { createFanoutHandler } from '../../lambda/fanout/batch-handler.js';
-import { createReceiverHandler } from '../../lambda/receiver/handler.js';
 import { signedWebhookEvent } from '../support/api-gateway.js';
-import { FakeSecretSource, InMemoryArchiveStream, InMemoryEventStore, InMemoryQueue, RecordingLogger, RecordingMetrics } from '../support/fakes.js';
+import { InMemoryArchiveStream, InMemoryEventStore, InMemoryQueue, RecordingLogger, RecordingMetrics } from '../support/fakes.js';
+import { signedReceiver } from '../support/in-memory-receiver.js';
 import { SAMPLE_NAMES, sampleBody } from '../support/samples.js';
 import { queueMessageFor, sqsEvent, sqsEventForBodies, sqsRecord } from '../support/sqs.js';
 import { recordingHandler, type Call } from '../support/recording-handler.js';
@@ -354,12 +354,7 @@ describe('fan-out: reading records', () => {
   it('what the receiver enqueues, the fan-out stores under the same id', async () => {
     const secret = 'round-trip-secret';
     const queue = new InMemoryQueue();
-    const receiver = createReceiverHandler({
-      queue,
-      secrets: new FakeSecretSource({ default: [secret] }),
-      logger: new RecordingLogger(),
-      metrics: new RecordingMetrics(),
-    });
+    const receiver = signedReceiver(secret, { queue });
     for (const name of SAMPLE_NAMES) await receiver(signedWebhookEvent(sampleBody(name), secret));
     await receiver(signedWebhookEvent(Buffer.from([0x7b, 0xff, 0x7d]), secret, { base64: true }));
 

@@ -15,7 +15,8 @@ import type { MetricName } from '../../lambda/core/telemetry.js';
 import { StaticSecretSource } from '../../lambda/adapters/static-secret-source.js';
 import { createReceiverHandler } from '../../lambda/receiver/handler.js';
 import { apiGatewayEvent, DEFAULT_REQUEST_TIME_EPOCH, signedWebhookEvent } from '../support/api-gateway.js';
-import { FakeSecretSource, InMemoryBlobStore, InMemoryQueue, RecordingLogger, RecordingMetrics } from '../support/fakes.js';
+import { FakeSecretSource, type InMemoryBlobStore, type InMemoryQueue } from '../support/fakes.js';
+import { fakeReceiveDeps } from '../support/in-memory-receiver.js';
 import { sampleBody } from '../support/samples.js';
 
 const SECRET = 'sp-table-secret-0b7e41';
@@ -49,16 +50,37 @@ interface Row {
 const signed = (body: string | Buffer) => () => signedWebhookEvent(body, SECRET);
 const fail = (message: string) => () => new Error(message);
 
+/** The outcomes several rows share: the answer, what was enqueued and kept in S3, the metric and the ERROR line. */
+type Outcome = Pick<Row, 'status' | 'body' | 'enqueued' | 'inS3' | 'metric' | 'error'>;
+/** Verified and enqueued as it came. */
+const ACCEPTED: Outcome = { status: 200, body: '{}', enqueued: 'the body', inS3: 'nothing', metric: 'Accepted' };
+/** Verified, the queue out of reach: the body kept under inbox/spill/ and acknowledged. */
+const SPILLED: Outcome = { status: 200, body: '{}', enqueued: 'nothing', inS3: 'the body under inbox/spill/', metric: 'Spilled' };
+/** Verified, neither the queue nor the inbox took it: Social Plus is asked to retry. */
+const SPILL_FAILED: Outcome = {
+  status: 503,
+  body: '{"message":"temporarily unavailable"}',
+  enqueued: 'nothing',
+  inS3: 'nothing',
+  metric: 'SpillFailed',
+  error: 'with the event id',
+};
+/** No usable secret for the source: nothing is verified, nothing kept, and Social Plus retries. */
+const SECRET_NOT_CONFIGURED: Outcome = {
+  status: 503,
+  body: '{"message":"webhook secret not configured"}',
+  enqueued: 'nothing',
+  inS3: 'nothing',
+  metric: 'SecretNotConfigured',
+  error: 'without an event id',
+};
+
 const ROWS: Row[] = [
   {
     request: 'valid x-amity-signature',
     event: signed(EVENT),
     bytes: Buffer.from(EVENT),
-    status: 200,
-    body: '{}',
-    enqueued: 'the body',
-    inS3: 'nothing',
-    metric: 'Accepted',
+    ...ACCEPTED,
   },
   {
     request: 'only x-eko-signature (legacy duplicate)',
@@ -100,21 +122,13 @@ const ROWS: Row[] = [
     request: 'verified but not valid JSON',
     event: signed('this is { not JSON'),
     bytes: Buffer.from('this is { not JSON'),
-    status: 200,
-    body: '{}',
-    enqueued: 'the body',
-    inS3: 'nothing',
-    metric: 'Accepted',
+    ...ACCEPTED,
   },
   {
     request: 'verified, unknown event type',
     event: signed('{"event":"v3.story.didCreate","data":{}}'),
     bytes: Buffer.from('{"event":"v3.story.didCreate","data":{}}'),
-    status: 200,
-    body: '{}',
-    enqueued: 'the body',
-    inS3: 'nothing',
-    metric: 'Accepted',
+    ...ACCEPTED,
   },
   {
     request: 'verified, body larger than an SQS message allows (1.5 MB)',
@@ -133,11 +147,7 @@ const ROWS: Row[] = [
     arrange: ({ queue }) => {
       queue.failWith = new Error('ServiceUnavailable');
     },
-    status: 200,
-    body: '{}',
-    enqueued: 'nothing',
-    inS3: 'the body under inbox/spill/',
-    metric: 'Spilled',
+    ...SPILLED,
   },
   {
     request: 'verified, SQS slow past the deadline',
@@ -147,11 +157,7 @@ const ROWS: Row[] = [
       queue.hang = true;
     },
     deps: { deadlineMs: 20 },
-    status: 200,
-    body: '{}',
-    enqueued: 'nothing',
-    inS3: 'the body under inbox/spill/',
-    metric: 'Spilled',
+    ...SPILLED,
   },
   {
     request: 'verified, SQS and S3 both fail',
@@ -161,12 +167,7 @@ const ROWS: Row[] = [
       queue.failWith = new Error('ServiceUnavailable');
       blobs.fail = fail('SlowDown');
     },
-    status: 503,
-    body: '{"message":"temporarily unavailable"}',
-    enqueued: 'nothing',
-    inS3: 'nothing',
-    metric: 'SpillFailed',
-    error: 'with the event id',
+    ...SPILL_FAILED,
   },
   {
     request: 'verified, SQS and S3 both too slow',
@@ -178,45 +179,27 @@ const ROWS: Row[] = [
     },
     // Arrived 1,330 ms before the handler got to it (a cold start): no time for the queue, 70 ms for the spill.
     deps: { now: () => DEFAULT_REQUEST_TIME_EPOCH + 1330 },
-    status: 503,
-    body: '{"message":"temporarily unavailable"}',
-    enqueued: 'nothing',
-    inS3: 'nothing',
-    metric: 'SpillFailed',
-    error: 'with the event id',
+    ...SPILL_FAILED,
   },
   {
     request: 'secret missing',
     event: signed(EVENT),
     deps: { secrets: new FakeSecretSource({ default: [] }) },
-    status: 503,
-    body: '{"message":"webhook secret not configured"}',
-    enqueued: 'nothing',
-    inS3: 'nothing',
-    metric: 'SecretNotConfigured',
-    error: 'without an event id',
+    ...SECRET_NOT_CONFIGURED,
   },
   {
     request: 'secret still the placeholder',
     event: signed(EVENT),
     deps: { secrets: new StaticSecretSource({ default: SECRET_PLACEHOLDER }) },
-    status: 503,
-    body: '{"message":"webhook secret not configured"}',
-    enqueued: 'nothing',
-    inS3: 'nothing',
-    metric: 'SecretNotConfigured',
-    error: 'without an event id',
+    ...SECRET_NOT_CONFIGURED,
   },
 ];
 
 describe.each(ROWS)('docs/architecture.md §2: $request', (row) => {
   it(`→ ${row.status} ${row.body}; enqueued: ${row.enqueued}; in S3: ${row.inS3}`, async () => {
-    const queue = new InMemoryQueue();
-    const blobs = new InMemoryBlobStore();
-    const logger = new RecordingLogger();
-    const metrics = new RecordingMetrics();
+    const { queue, blobs, logger, metrics, deps } = fakeReceiveDeps(SECRET, row.deps);
     row.arrange?.({ queue, blobs });
-    const handler = createReceiverHandler({ queue, blobs, secrets: new FakeSecretSource({ default: [SECRET] }), logger, metrics, ...row.deps });
+    const handler = createReceiverHandler(deps);
 
     const res = await handler(row.event());
 

@@ -12,7 +12,8 @@ import type { QueueMessageAttributes } from '../../lambda/core/ports.js';
 import type { ReceiveDeps } from '../../lambda/core/receive.js';
 import { createReceiverHandler } from '../../lambda/receiver/handler.js';
 import { DEFAULT_REQUEST_TIME_EPOCH, signedWebhookEvent } from '../support/api-gateway.js';
-import { FakeSecretSource, InMemoryBlobStore, InMemoryQueue, RecordingLogger, RecordingMetrics } from '../support/fakes.js';
+import { InMemoryQueue } from '../support/fakes.js';
+import { fakeReceiveDeps } from '../support/in-memory-receiver.js';
 import { sampleBody } from '../support/samples.js';
 
 const SECRET = 'sp-failpath-secret-77d2';
@@ -22,12 +23,8 @@ const ID = eventIdOf(BODY);
 
 /** A receiver with an in-memory queue and inbox (`blobs: undefined`: none), for the source `default`. */
 function setup(deps: Partial<ReceiveDeps> = {}) {
-  const queue = new InMemoryQueue();
-  const blobs = new InMemoryBlobStore();
-  const logger = new RecordingLogger();
-  const metrics = new RecordingMetrics();
-  const handler = createReceiverHandler({ queue, blobs, secrets: new FakeSecretSource({ default: [SECRET] }), logger, metrics, ...deps });
-  return { queue, blobs, logger, metrics, handler };
+  const { queue, blobs, logger, metrics, deps: all } = fakeReceiveDeps(SECRET, deps);
+  return { queue, blobs, logger, metrics, handler: createReceiverHandler(all) };
 }
 
 describe('receiver: the deadline', () => {

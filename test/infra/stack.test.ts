@@ -66,6 +66,10 @@ const getAtt = (construct: IConstruct, attribute = 'Arn') => ({ 'Fn::GetAtt': [i
 /** Logical id of a function's execution role. */
 const roleOf = (fn: IConstruct) => template.toJSON().Resources[idOf(fn)].Properties.Role['Fn::GetAtt'][0] as string;
 const ref = (construct: IConstruct) => ({ Ref: idOf(construct) });
+/** A function's environment variables, by name. */
+const variablesOf = (fn: IConstruct) => template.toJSON().Resources[idOf(fn)].Properties.Environment.Variables;
+/** The variables both functions get: the inbox bucket, the log level and the metrics namespace. */
+const SHARED_VARIABLES = [ENV.ARCHIVE_BUCKET_NAME, ENV.LOG_LEVEL, ENV.METRICS_NAMESPACE];
 
 type Statement = { Effect: string; Action: string | string[]; Resource: unknown; Condition?: unknown };
 
@@ -105,17 +109,9 @@ describe('functions', () => {
   });
 
   it('give the receiver exactly the queue URL, the source secrets, the inbox bucket, its deadline, the signature forms, the log level and the metrics namespace (no source maps)', () => {
-    const env = template.toJSON().Resources[idOf(stack.receiver.function)].Properties.Environment.Variables;
+    const env = variablesOf(stack.receiver.function);
     expect(Object.keys(env).sort()).toEqual(
-      [
-        ENV.ARCHIVE_BUCKET_NAME,
-        ENV.LOG_LEVEL,
-        ENV.METRICS_NAMESPACE,
-        ENV.QUEUE_URL,
-        ENV.RECEIVER_DEADLINE_MS,
-        ENV.SIGNATURE_FORMS,
-        ENV.SOURCE_SECRETS,
-      ].sort(),
+      [...SHARED_VARIABLES, ENV.QUEUE_URL, ENV.RECEIVER_DEADLINE_MS, ENV.SIGNATURE_FORMS, ENV.SOURCE_SECRETS].sort(),
     );
     expect(env[ENV.SIGNATURE_FORMS]).toBe('base64,hex');
     expect(env[ENV.QUEUE_URL]).toEqual(ref(stack.queue.queue));
@@ -129,15 +125,13 @@ describe('functions', () => {
   });
 
   it('give the fan-out the table, the delivery stream, the inbox bucket, the retention, the log level, the metrics namespace, the handlers configuration and source maps', () => {
-    const env = template.toJSON().Resources[idOf(stack.fanout.function)].Properties.Environment.Variables;
+    const env = variablesOf(stack.fanout.function);
     expect(Object.keys(env).sort()).toEqual(
       [
-        ENV.ARCHIVE_BUCKET_NAME,
+        ...SHARED_VARIABLES,
         ENV.DELIVERY_STREAM_NAME,
         ENV.EVENT_RETENTION_DAYS,
         ENV.HANDLERS_CONFIG,
-        ENV.LOG_LEVEL,
-        ENV.METRICS_NAMESPACE,
         'NODE_OPTIONS',
         // Not traced (fanoutTracing off): Powertools' Tracer opens no subsegments.
         'POWERTOOLS_TRACE_ENABLED',

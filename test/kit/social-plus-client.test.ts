@@ -4,7 +4,7 @@
  * retry on other 4xx, 404 on a delete as "already gone", dry run; and the Secrets Manager token.
  */
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import {
   parseSocialPlusCredentials,
   SecretsManagerSocialPlusCredentials,
@@ -24,7 +24,8 @@ import {
   type SocialPlusHttpClientOptions,
 } from '../../lambda/fanout/kit/social-plus-client.js';
 import { RecordingLogger } from '../../lambda/fanout/kit/testing.js';
-import { jsonAnswer, jsonError, startAwsDouble, type AwsDouble } from '../support/aws-double.js';
+import { jsonAnswer, jsonError, useAwsDouble } from '../support/aws-double.js';
+import { doubleClientConfig } from '../support/aws-recorded-answers.js';
 import { FakeSocialPlusServer } from './fake-social-plus-server.js';
 
 let api: FakeSocialPlusServer;
@@ -278,21 +279,8 @@ describe('dry run', () => {
 
 describe('the admin token from Secrets Manager', () => {
   // A real Secrets Manager client against the AWS double: the SDK's serializer and error parsing run.
-  let aws: AwsDouble;
-  beforeAll(async () => {
-    aws = await startAwsDouble();
-  });
-  afterAll(() => aws.close());
-  beforeEach(() => {
-    aws.calls.length = 0;
-  });
-  const secretsManager = () =>
-    new SecretsManagerClient({
-      endpoint: aws.endpoint,
-      region: 'us-east-1',
-      credentials: { accessKeyId: 'a', secretAccessKey: 'b' },
-      maxAttempts: 1,
-    });
+  const aws = useAwsDouble();
+  const secretsManager = () => new SecretsManagerClient(doubleClientConfig(aws.endpoint, 'us-east-1'));
   const secretValue = (secretString: string) =>
     jsonAnswer({
       ARN: 'arn:aws:secretsmanager:us-east-1:123456789012:secret:api-AbCdEf',

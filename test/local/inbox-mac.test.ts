@@ -10,10 +10,8 @@ import { GetObjectCommand, HeadObjectCommand, PutObjectCommand } from '@aws-sdk/
 import { beforeAll, describe, expect, it } from 'vitest';
 import { S3BlobStore } from '../../lambda/adapters/s3-blob-store.js';
 import { eventIdOf } from '../../lambda/core/event-id.js';
-import type { FanoutDeps } from '../../lambda/core/fanout.js';
 import { claimCheckKey, claimCheckMessage, spillKey, toBlobMetadata } from '../../lambda/core/inbox.js';
 import type { QueueMessageAttributes } from '../../lambda/core/ports.js';
-import { createFanoutHandler } from '../../lambda/fanout/batch-handler.js';
 import {
   INBOX_MAC_METADATA,
   InboxKeyError,
@@ -26,8 +24,8 @@ import {
 import { localPaths } from '../../local/paths.js';
 import { VerifiedBlobStore } from '../../local/verified-blob-store.js';
 import { useTestS3 } from '../support/emulators.js';
-import { InMemoryArchiveStream, InMemoryEventStore, RecordingLogger, RecordingMetrics } from '../support/fakes.js';
-import { recordingHandler, type Call } from '../support/recording-handler.js';
+import { recordingFanout } from '../support/in-memory-fanout.js';
+import { recordingHandler } from '../support/recording-handler.js';
 import { sampleBody } from '../support/samples.js';
 import { queueMessageFor, s3NotificationRecord, sqsEvent, sqsRecord } from '../support/sqs.js';
 
@@ -203,22 +201,7 @@ describe('InboxMacBlobStore (against the S3 emulator)', () => {
 });
 
 describe("the fan-out with local mode's inbox", () => {
-  function fanoutWith() {
-    const calls: Call[] = [];
-    const store = new InMemoryEventStore();
-    const archive = new InMemoryArchiveStream();
-    const logger = new RecordingLogger();
-    const deps: FanoutDeps = {
-      archive,
-      store,
-      logger,
-      metrics: new RecordingMetrics(),
-      eventRetentionDays: 90,
-      handlers: [recordingHandler('auto-moderation', ['*'], calls)],
-      blobs: inbox(),
-    };
-    return { fanout: createFanoutHandler(deps), calls, store, archive, logger };
-  }
+  const fanoutWith = () => recordingFanout({ blobs: inbox(), handlers: (calls) => [recordingHandler('auto-moderation', ['*'], calls)] });
 
   it('neither stores nor dispatches a planted spill it is notified of, and leaves the object in place', async () => {
     const { fanout, calls, store, archive, logger } = fanoutWith();

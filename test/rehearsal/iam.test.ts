@@ -18,15 +18,17 @@ import {
   type PolicyStatement,
 } from './iam.js';
 
-const ROLE = 'arn:aws:iam::123456789012:role/Stack-FanoutRole-ABC';
-const OTHER_ROLE = 'arn:aws:iam::123456789012:role/Stack-ReceiverRole-DEF';
-const QUEUE = 'arn:aws:sqs:us-east-1:123456789012:Stack-Queue-XYZ';
+/** The principal's account, which its role, its session and the queue are of. */
+const ACCOUNT = '123456789012';
+const ROLE = `arn:aws:iam::${ACCOUNT}:role/Stack-FanoutRole-ABC`;
+const OTHER_ROLE = `arn:aws:iam::${ACCOUNT}:role/Stack-ReceiverRole-DEF`;
+const QUEUE = `arn:aws:sqs:us-east-1:${ACCOUNT}:Stack-Queue-XYZ`;
 const BUCKET = 'arn:aws:s3:::stack-archive-xyz';
 
 const principal = {
   roleArn: ROLE,
-  sessionArn: 'arn:aws:sts::123456789012:assumed-role/Stack-FanoutRole-ABC/Stack-Fanout',
-  accountId: '123456789012',
+  sessionArn: `arn:aws:sts::${ACCOUNT}:assumed-role/Stack-FanoutRole-ABC/Stack-Fanout`,
+  accountId: ACCOUNT,
 };
 const context: ConditionContext = {
   'aws:PrincipalArn': ROLE,
@@ -162,14 +164,14 @@ describe('authorize', () => {
     const namingRole = resource({ Effect: 'Allow', Principal: { AWS: ROLE }, Action: 'sqs:SendMessage', Resource: QUEUE });
     const namingAccount = resource({
       Effect: 'Allow',
-      Principal: { AWS: 'arn:aws:iam::123456789012:root' },
+      Principal: { AWS: `arn:aws:iam::${ACCOUNT}:root` },
       Action: 'sqs:SendMessage',
       Resource: QUEUE,
     });
     expect(authorize(request('sqs:SendMessage', QUEUE), [namingRole]).decision).toBe('allow');
     expect(authorize(request('sqs:SendMessage', QUEUE), [namingAccount]).decision).toBe('implicit-deny');
     // A Deny naming the account applies to every principal in it.
-    const denyAccount = resource({ Effect: 'Deny', Principal: { AWS: '123456789012' }, Action: 'sqs:*', Resource: QUEUE });
+    const denyAccount = resource({ Effect: 'Deny', Principal: { AWS: ACCOUNT }, Action: 'sqs:*', Resource: QUEUE });
     expect(authorize(request('sqs:SendMessage', QUEUE), [namingRole, denyAccount]).decision).toBe('explicit-deny');
     // NotPrincipal: a Deny for everyone but the named role.
     const notMe = resource({ Effect: 'Deny', NotPrincipal: { AWS: [OTHER_ROLE] }, Action: 'sqs:*', Resource: QUEUE });

@@ -12,6 +12,7 @@
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { afterAll, beforeAll, beforeEach } from 'vitest';
 
 /** One request as the double saw it. */
 export interface AwsCall {
@@ -261,6 +262,32 @@ export async function startAwsDouble(initial: AwsAnswers = {}): Promise<AwsDoubl
         server.close(() => resolve());
       }),
   };
+}
+
+/**
+ * The double for the tests of the calling file (or `describe` block): started before its tests,
+ * closed after them, its recorded calls emptied before each test. Returns a view whose fields are
+ * read inside tests and hooks (not at module load, before the double runs).
+ */
+export function useAwsDouble(): AwsDouble {
+  let running: AwsDouble | undefined;
+  beforeAll(async () => {
+    running = await startAwsDouble();
+  });
+  afterAll(async () => {
+    const closing = running;
+    running = undefined;
+    await closing?.close();
+  });
+  beforeEach(() => {
+    if (running) running.calls.length = 0;
+  });
+  return new Proxy({} as AwsDouble, {
+    get: (_target, field) => {
+      if (!running) throw new Error('the AWS double is read before its beforeAll or after its afterAll');
+      return running[field as keyof AwsDouble];
+    },
+  });
 }
 
 function write(res: ServerResponse, answer: AwsAnswer): void {

@@ -8,6 +8,21 @@
 import { createHash } from 'node:crypto';
 import { escapeXml, jsonAnswer, jsonError, queryAnswer, queryError, type AwsAnswer, type AwsCall, type AwsResponder } from './aws-double.js';
 
+/** The account the recorded answers are of: the one their stacks' ARNs and queues' URLs name. */
+export const RECORDED_ACCOUNT = '123456789012';
+/** The region of the recorded stacks, and of a client pointed at the double unless a test gives another. */
+export const RECORDED_REGION = 'eu-west-1';
+
+/** The URL of the recorded account's SQS queue `name`, as a stack output gives it. */
+export function recordedQueueUrl(name: string, region = RECORDED_REGION): string {
+  return `https://sqs.${region}.amazonaws.com/${RECORDED_ACCOUNT}/${name}`;
+}
+
+/** The ARN of the recorded account's SQS queue `name`. */
+export function recordedQueueArn(name: string, region = RECORDED_REGION): string {
+  return `arn:aws:sqs:${region}:${RECORDED_ACCOUNT}:${name}`;
+}
+
 /** Static credentials the double accepts (it checks no signature, only reads the signing scope). */
 export const DOUBLE_CREDENTIALS = { accessKeyId: 'AKIDEXAMPLE', secretAccessKey: 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY' } as const;
 
@@ -16,7 +31,7 @@ export const DOUBLE_CREDENTIALS = { accessKeyId: 'AKIDEXAMPLE', secretAccessKey:
  * attempt (an error answer is final, not retried). An explicit `endpoint` also keeps the SQS
  * client from sending to the host of a queue URL (`https://sqs.<region>.amazonaws.com/…`).
  */
-export function doubleClientConfig(endpoint: string, region = 'eu-west-1') {
+export function doubleClientConfig(endpoint: string, region = RECORDED_REGION) {
   return { endpoint, region, credentials: { ...DOUBLE_CREDENTIALS }, maxAttempts: 1 };
 }
 
@@ -50,8 +65,8 @@ const CLOUDFORMATION_NS = 'http://cloudformation.amazonaws.com/doc/2010-05-15/';
 export function describeStacksAnswer(
   stackName: string,
   outputs: Readonly<Record<string, string>>,
-  region = 'eu-west-1',
-  account = '123456789012',
+  region = RECORDED_REGION,
+  account = RECORDED_ACCOUNT,
 ): AwsAnswer {
   const members = Object.entries(outputs)
     .map(([k, v]) => `<member><OutputKey>${escapeXml(k)}</OutputKey><OutputValue>${escapeXml(v)}</OutputValue></member>`)

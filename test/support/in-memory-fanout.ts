@@ -32,12 +32,12 @@ export interface RecordingFanout {
 }
 
 /**
- * A fan-out over in-memory ports, events kept 90 days, clock at `now`, with `handlers` (default:
+ * A fan-out over in-memory ports, events kept 90 days, clock at `now` (the real clock when not given), with `handlers` (default:
  * one `all` handler that takes every event and records each call in `calls`) and, when given, a
  * blob store and a suppression list.
  */
 export function recordingFanout(opts: {
-  readonly now: Date;
+  readonly now?: Date;
   readonly blobs?: BlobStore;
   readonly suppression?: SuppressionList;
   readonly handlers?: (calls: Call[]) => FanoutDeps['handlers'];
@@ -53,7 +53,7 @@ export function recordingFanout(opts: {
     logger,
     metrics,
     eventRetentionDays: 90,
-    now: () => opts.now,
+    ...(opts.now ? { now: () => opts.now as Date } : {}),
     handlers: opts.handlers ? opts.handlers(calls) : [recordingHandler('all', ['*'], calls)],
     ...(opts.blobs ? { blobs: opts.blobs } : {}),
     ...(opts.suppression ? { suppression: opts.suppression } : {}),

@@ -8,7 +8,7 @@ import { BlobNotFoundError, errorMessage, NoBlobStoreError } from '../errors.js'
 import { fromBlobMetadata, parseInboxKey, type S3Notification } from '../inbox.js';
 import { isSuppressed } from '../privacy/suppression.js';
 import { toArchiveRecord } from './event-records.js';
-import { decodeBody, decodeRecord, planRecord, undecodableEvent, type DecodedEvent, type IncomingRecord } from './record.js';
+import { decodeBody, decodeWithClaimCheck, planRecord, undecodableEvent, type DecodedEvent, type IncomingRecord } from './record.js';
 import { DEFAULT_CONCURRENCY, mapLimited, type FanoutDeps, type StageResult } from './stage.js';
 
 /** The events of the batch's records, in record order (a notification may name several, a test one none). */
@@ -80,30 +80,16 @@ async function dropSuppressed(decoded: StageResult<DecodedEvent>, deps: FanoutDe
 /** Fetches what a record points at and decodes it; throws only for what a retry may fix. */
 async function resolveRecord(record: IncomingRecord, deps: FanoutDeps, now: Date): Promise<DecodedEvent[]> {
   const plan = planRecord(record);
-  switch (plan.kind) {
-    case 'inline':
-      return [decodeRecord(record, now)];
-    case 'undecodable':
-      return [undecodableEvent(record, plan.reason, now)];
-    case 'claim-check': {
-      if (!deps.blobs) throw new NoBlobStoreError(`record ${record.messageId} is a claim check`);
-      try {
-        const blob = await deps.blobs.get(plan.key);
-        // The message's own attributes win; the object's metadata only fills gaps.
-        return [
-          decodeBody(blob.body, { ...record, attributes: { ...fromBlobMetadata(blob.metadata), ...record.attributes } }, now, {
-            payloadRef: plan.key,
-          }),
-        ];
-      } catch (err) {
-        // Claim checks are never deleted (the archive points at them): a missing one will not come back.
-        if (err instanceof BlobNotFoundError) return [undecodableEvent(record, 'blob-missing', now)];
-        throw err;
-      }
+  if (plan.kind === 's3-notification') return resolveNotification(record, plan.notification, deps, now);
+  return decodeWithClaimCheck(record, plan, now, async (key) => {
+    if (!deps.blobs) throw new NoBlobStoreError(`record ${record.messageId} is a claim check`);
+    try {
+      return await deps.blobs.get(key);
+    } catch (err) {
+      if (err instanceof BlobNotFoundError) return undefined;
+      throw err;
     }
-    case 's3-notification':
-      return resolveNotification(record, plan.notification, deps, now);
-  }
+  });
 }
 
 async function resolveNotification(record: IncomingRecord, n: S3Notification, deps: FanoutDeps, now: Date): Promise<DecodedEvent[]> {

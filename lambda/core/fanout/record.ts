@@ -6,7 +6,7 @@ import { isUtf8 } from 'node:buffer';
 import { createHash } from 'node:crypto';
 import { eventIdOf } from '../event-id.js';
 import { parseEvent, UNKNOWN_EVENT_TYPE, type EventFlag, type ParsedEvent } from '../envelope.js';
-import { parseInboxKey, parseS3Notification, type S3Notification } from '../inbox.js';
+import { fromBlobMetadata, parseInboxKey, parseS3Notification, type S3Notification } from '../inbox.js';
 import { REPLAY_REQUEST_ID_PREFIX, type QueueMessageAttributes } from '../ports.js';
 import { DEFAULT_SOURCE } from '../sources.js';
 
@@ -82,6 +82,40 @@ export function planRecord(record: IncomingRecord): RecordPlan {
     if (notification) return { kind: 's3-notification', notification };
   }
   return { kind: 'inline' };
+}
+
+/** What a claim check points at: the object's bytes and its user metadata. */
+export interface ClaimCheckObject {
+  readonly body: Uint8Array;
+  readonly metadata: Readonly<Record<string, string | undefined>>;
+}
+
+/**
+ * The event of a record planned as anything but an S3 notification (which each reader resolves its
+ * own way): the body in the message, or in the object a claim check points at, read with
+ * `readClaimCheck` (undefined where the object is gone: claim checks are never deleted, the archive
+ * points at them, so a missing one will not come back and the record is kept, flagged). The
+ * message's own attributes win; the object's metadata only fills gaps.
+ */
+export async function decodeWithClaimCheck(
+  record: IncomingRecord,
+  plan: Exclude<RecordPlan, { kind: 's3-notification' }>,
+  now: Date,
+  readClaimCheck: (key: string) => Promise<ClaimCheckObject | undefined>,
+): Promise<DecodedEvent[]> {
+  switch (plan.kind) {
+    case 'inline':
+      return [decodeRecord(record, now)];
+    case 'undecodable':
+      return [undecodableEvent(record, plan.reason, now)];
+    case 'claim-check': {
+      const blob = await readClaimCheck(plan.key);
+      if (blob === undefined) return [undecodableEvent(record, 'blob-missing', now)];
+      return [
+        decodeBody(blob.body, { ...record, attributes: { ...fromBlobMetadata(blob.metadata), ...record.attributes } }, now, { payloadRef: plan.key }),
+      ];
+    }
+  }
 }
 
 const STRICT_BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;

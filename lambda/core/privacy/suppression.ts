@@ -4,6 +4,7 @@
  * object in the archive bucket, {@link SUPPRESSION_LIST_KEY}, which `erase --also-future` adds to
  * and the fan-out reads. Pure: reading and writing the object is the adapters' work.
  */
+import { SocialPlusWebhooksError } from '../errors.js';
 import { ERASURES_PREFIX, userIdHash } from './receipt.js';
 import { valuesAt } from './field-path.js';
 import { parsedBody, payloadUserFields, RECORD_USER_FIELDS, type UserMatchEvent } from './user-match.js';
@@ -34,7 +35,7 @@ export interface SuppressionList {
 }
 
 /** Thrown for a list object that is not a list: the fan-out fails closed on it, so its message says what to fix. */
-export class SuppressionListFormatError extends Error {
+export class SuppressionListFormatError extends SocialPlusWebhooksError {
   constructor(problem: string) {
     super(`${SUPPRESSION_LIST_KEY} is not a suppression list: ${problem}`);
     this.name = 'SuppressionListFormatError';

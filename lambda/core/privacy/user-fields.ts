@@ -27,6 +27,16 @@ interface EntityField {
 
 const f = (field: string, reason: string, where?: string): EntityField => (where === undefined ? { field, reason } : { field, reason, where });
 
+/**
+ * The three fields that name one user: the app's id (`<stem>Id<plural>`) and the platform's public
+ * and internal ones (`<stem>PublicId<plural>`, `<stem>InternalId<plural>`); `who` says whose they are.
+ */
+const userIds = (stem: string, who: string, plural = ''): EntityField[] => [
+  f(`${stem}Id${plural}`, who),
+  f(`${stem}PublicId${plural}`, `${who}'s public id`),
+  f(`${stem}InternalId${plural}`, `${who}'s internal id`),
+];
+
 /** User (chat) and UserV3 (social): one loose shape (`UserSchema`). */
 const USER: readonly EntityField[] = [
   f('userId', 'the user (the id the app chose)'),
@@ -37,11 +47,7 @@ const USER: readonly EntityField[] = [
 ];
 
 /** `mentionees[]` of messages, posts and comments (`MentioneeSchema`). */
-const MENTIONEES: readonly EntityField[] = [
-  f('mentionees[].userIds[]', 'a mentioned user'),
-  f('mentionees[].userPublicIds[]', "a mentioned user's public id"),
-  f('mentionees[].userInternalIds[]', "a mentioned user's internal id"),
-];
+const MENTIONEES: readonly EntityField[] = userIds('mentionees[].user', 'a mentioned user', 's[]');
 
 /** Message, v3 and v5 in one shape (`MessageSchema`). */
 const MESSAGE: readonly EntityField[] = [
@@ -53,9 +59,7 @@ const MESSAGE: readonly EntityField[] = [
 
 /** Post (`PostSchema`); `targetType` user means the post is on that user's feed. */
 const POST: readonly EntityField[] = [
-  f('postedUserId', 'the author'),
-  f('postedUserPublicId', "the author's public id"),
-  f('postedUserInternalId', "the author's internal id"),
+  ...userIds('postedUser', 'the author'),
   f('sharedUserId', 'the user who shared the post'),
   f('targetId', 'the user whose feed the post is on', 'targetType=user'),
   f('targetPublicId', 'the public id of the user whose feed the post is on', 'targetType=user'),
@@ -65,36 +69,22 @@ const POST: readonly EntityField[] = [
 
 /** Comment (`CommentSchema`). */
 const COMMENT: readonly EntityField[] = [
-  f('userId', 'the author'),
-  f('userPublicId', "the author's public id"),
-  f('userInternalId', "the author's internal id"),
+  ...userIds('user', 'the author'),
   f('targetId', 'the user on whose feed the commented post is', 'targetType=user'),
   ...MENTIONEES,
 ];
 
 /** Community (`CommunitySchema`). */
-const COMMUNITY: readonly EntityField[] = [
-  f('userId', 'the creator'),
-  f('userPublicId', "the creator's public id"),
-  f('userInternalId', "the creator's internal id"),
-];
+const COMMUNITY: readonly EntityField[] = userIds('user', 'the creator');
 
 /** A member of a community (`CommunityUserSchema`). */
-const COMMUNITY_USER: readonly EntityField[] = [
-  f('userId', 'the member'),
-  f('userPublicId', "the member's public id"),
-  f('userInternalId', "the member's internal id"),
-];
+const COMMUNITY_USER: readonly EntityField[] = userIds('user', 'the member');
 
 /** A feed (`FeedSchema`). */
 const FEED: readonly EntityField[] = [f('targetId', 'the user whose feed it is', 'targetType=user')];
 
 /** A live stream (`VideoStreamingSchema`). */
-const STREAM: readonly EntityField[] = [
-  f('userId', 'the streamer'),
-  f('userPublicId', "the streamer's public id"),
-  f('userInternalId', "the streamer's internal id"),
-];
+const STREAM: readonly EntityField[] = userIds('user', 'the streamer');
 
 /** Poll (`PollSchema`). */
 const POLL: readonly EntityField[] = [f('userId', 'the creator')];
