@@ -6,16 +6,11 @@
  * store at start and from the fan-out's notes as batches finish; bounded, oldest rows out first.
  * Pure: no I/O, so its rules are tested without local mode.
  */
+import type { EventHeader } from '../../lambda/core/event-header.js';
 import type { HandlerRunRecord } from '../../lambda/core/ports.js';
 
 /** An event's header and what the store says of it, without the payload. */
-export interface EventSummary {
-  readonly eventId: string;
-  readonly eventType: string;
-  readonly eventName: string | null;
-  readonly receivedAt: string;
-  readonly source: string;
-  readonly deprecated: boolean;
+export interface EventSummary extends EventHeader {
   readonly actorId: string | null;
   readonly targetType: string | null;
   readonly targetId: string | null;
@@ -186,6 +181,11 @@ export class Ledger {
   /** Every row, newest received first. */
   all(): InspectorRow[] {
     return [...this.rows.values()].sort((a, b) => b.receivedAt.localeCompare(a.receivedAt) || a.eventId.localeCompare(b.eventId));
+  }
+
+  /** Every row, in no particular order (cheaper than {@link all} where order does not matter). */
+  values(): InspectorRow[] {
+    return [...this.rows.values()];
   }
 
   get size(): number {

@@ -32,6 +32,8 @@ export interface InspectorSources {
   stats(): InspectorStats;
   /** Whether the rows of earlier runs are still being read from the store. */
   seeding(): boolean;
+  /** Starts reading them, once (the first request that passes the checks calls it). */
+  warm?(): void;
   /** The event page's payload, archive line and store item, and the handlers a replay may force. */
   detail(eventId: string): Promise<Omit<EventDetailView, 'row' | 'eventId' | 'attempts' | 'problems' | 'notice'>>;
   deadLetters(): Promise<readonly DeadLetterView[]>;
@@ -231,6 +233,8 @@ export function createInspector(opts: InspectorOptions): Inspector {
         'Open the inspector from the link local mode printed when it started (npm start prints "inspector: http://127.0.0.1:…/?token=…"); the token is also in dev.json in the local state folder.',
       );
     }
+    // The store's earlier events are read when someone first uses the inspector, not at every start.
+    sources.warm?.();
     try {
       await route(req, res, url, method);
     } catch (err) {
@@ -254,7 +258,7 @@ export function createInspector(opts: InspectorOptions): Inspector {
     if (path === '/stream' && method === 'GET') return openStream(req, res, url);
     if (path === '/chart.svg' && method === 'GET') {
       discard(req, res);
-      const svg = Buffer.from(chartSvg(perMinute(sources.ledger.all(), sources.now())), 'utf8');
+      const svg = Buffer.from(chartSvg(perMinute(sources.ledger.values(), sources.now())), 'utf8');
       res.writeHead(200, headers({ 'content-type': 'image/svg+xml; charset=utf-8', 'content-length': String(svg.length) }));
       res.end(svg);
       return;
@@ -381,7 +385,7 @@ export function createInspector(opts: InspectorOptions): Inspector {
     chartVersion++;
     const now = sources.now();
     const rows = ids.map((id) => sources.ledger.row(id)).filter((r) => r !== undefined);
-    const chart = perMinute(sources.ledger.all(), now);
+    const chart = perMinute(sources.ledger.values(), now);
     for (const s of streams) {
       if (!s.filter) continue;
       const f = s.filter;
@@ -403,6 +407,8 @@ export function createInspector(opts: InspectorOptions): Inspector {
   return {
     handle,
     changed(eventIds) {
+      // With no list page open there is no one to tell: nothing is kept, no timer runs.
+      if (![...streams].some((st) => st.filter !== undefined)) return;
       for (const id of eventIds) pending.add(id);
       if (pending.size > 0 && !pushTimer && !closed) {
         pushTimer = setTimeout(push, opts.pushDelayMs ?? 250);

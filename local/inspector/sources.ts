@@ -50,15 +50,17 @@ export interface LocalInspectorDeps {
   readonly now?: () => Date;
 }
 
-/** The inspector's sources over a running local mode, and the start of the store's read (`seeded`). */
-export function localInspectorSources(deps: LocalInspectorDeps): InspectorSources & { readonly seeded: Promise<void> } {
+/** The inspector's sources over a running local mode; `seeded` resolves once the store's earlier events are read (after `warm`). */
+export function localInspectorSources(deps: LocalInspectorDeps): InspectorSources & { readonly seeded: () => Promise<void> } {
   const now = deps.now ?? (() => new Date());
-  let seeding = true;
-  const seeded = seedFromStore(deps)
-    .catch((err) => deps.logger.warn('inspector: could not read earlier events from the store', { error: errorMessage(err) }))
-    .finally(() => {
-      seeding = false;
-    });
+  let seeding: Promise<void> | undefined;
+  let done = false;
+  const warm = () =>
+    (seeding ??= seedFromStore(deps)
+      .catch((err) => deps.logger.warn('inspector: could not read earlier events from the store', { error: errorMessage(err) }))
+      .finally(() => {
+        done = true;
+      }));
 
   const readItem = async (eventId: string) => {
     const k = eventKey(eventId);
@@ -74,8 +76,9 @@ export function localInspectorSources(deps: LocalInspectorDeps): InspectorSource
 
   return {
     ledger: deps.ledger,
-    seeded,
-    seeding: () => seeding,
+    seeded: warm,
+    warm: () => void warm(),
+    seeding: () => !done,
     now,
     stats() {
       const q = deps.queue.stats();
@@ -189,10 +192,14 @@ export function localInspectorSources(deps: LocalInspectorDeps): InspectorSource
   };
 }
 
+/** Most items the start-up read scans. */
+const MAX_SEED_ITEMS = 200_000;
+
 /** Reads the store's events (their headers and handler runs, not their payloads) into the ledger. */
 async function seedFromStore(deps: LocalInspectorDeps): Promise<void> {
   const rows: InspectorRow[] = [];
   let start: Record<string, AttributeValue> | undefined;
+  let read = 0;
   do {
     const page = await deps.dynamodb.send(
       new ScanCommand({
@@ -204,13 +211,23 @@ async function seedFromStore(deps: LocalInspectorDeps): Promise<void> {
       }),
     );
     for (const item of page.Items ?? []) if (item[TABLE.partitionKey]?.S?.startsWith('EVENT#')) rows.push(rowOfItem(item));
+    read += page.ScannedCount ?? page.Items?.length ?? 0;
     start = page.LastEvaluatedKey;
+    // A store of many events: the ledger keeps the newest 10,000 anyway, and a scan is in no order.
+    if (start && read >= MAX_SEED_ITEMS) {
+      deps.logger.warn('inspector: the store holds more events than it reads at start; older ones may be missing from the list', {
+        read,
+      });
+      break;
+    }
   } while (start);
   deps.ledger.seed(rows);
 }
 
 function rowOfItem(item: Record<string, AttributeValue>): InspectorRow {
-  const stored = fromItem({ ...item, payload: { B: new Uint8Array(0) } });
+  // Without the payload: a row needs none, and it is not decompressed for nothing.
+  const { payload: _payload, ...header } = item;
+  const stored = fromItem(header);
   const runs = handlerRunsOf(item);
   // An item written before runs were recorded marks a handler done only.
   for (const [name, done] of Object.entries(item.handlers?.M ?? {}))

@@ -108,6 +108,25 @@ function statsPanel(stats: InspectorStats): SafeHtml {
   </section>`;
 }
 
+/** A table in a box that scrolls sideways on a narrow window, its caption for screen readers only. */
+function dataTable(t: { id: string; caption: string; columns: readonly string[]; rows: readonly SafeHtml[]; attributes?: SafeHtml }): SafeHtml {
+  return html`<div class="table-wrap">
+    <table id="${t.id}" ${t.attributes ?? ''}>
+      <caption class="visually-hidden">
+        ${t.caption}
+      </caption>
+      <thead>
+        <tr>
+          ${t.columns.map((c) => html`<th scope="col">${c}</th>`)}
+        </tr>
+      </thead>
+      <tbody>
+        ${t.rows}
+      </tbody>
+    </table>
+  </div>`;
+}
+
 /** The page around every view; `live` is the query of its live stream's rows (the events page's filter), none for stats alone. */
 export function layout(opts: { title: string; current: 'events' | 'dlq' | 'event'; stats: InspectorStats; main: SafeHtml; live?: string }): SafeHtml {
   const nav = (href: string, label: HtmlValue, here: boolean) => html`<a href="${href}" ${here ? html` aria-current="page"` : ''}>${label}</a>`;
@@ -295,26 +314,13 @@ export function eventsPage(opts: {
         opts.seeding ? html` <span class="muted">(reading earlier events from the store…)</span>` : ''
       } <span id="live-status" role="status" class="muted">live updates need the page's script</span>
     </p>
-    <div class="table-wrap">
-      <table id="events" data-limit="${filter.limit}">
-        <caption class="visually-hidden">
-          Events, newest first
-        </caption>
-        <thead>
-          <tr>
-            <th scope="col">Received (UTC)</th>
-            <th scope="col">Type</th>
-            <th scope="col">Actor</th>
-            <th scope="col">Target</th>
-            <th scope="col">Flags</th>
-            <th scope="col">Handlers</th>
-          </tr>
-        </thead>
-        <tbody>
-          ${opts.rows.map(eventRow)}
-        </tbody>
-      </table>
-    </div>
+    ${dataTable({
+      id: 'events',
+      caption: 'Events, newest first',
+      columns: ['Received (UTC)', 'Type', 'Actor', 'Target', 'Flags', 'Handlers'],
+      attributes: html` data-limit="${filter.limit}"`,
+      rows: opts.rows.map(eventRow),
+    })}
     ${opts.rows.length === 0 ? html`<p class="empty" id="empty">No events${isFiltered(filter) ? ' match these filters' : ' yet: send one with npx socialplus-webhooks send message.didCreate'}.</p>` : ''}`;
   return layout({ title: 'Events', current: 'events', stats: opts.stats, main, live });
 }
@@ -387,36 +393,22 @@ export function eventPage(stats: InspectorStats, v: EventDetailView): SafeHtml {
   const handlersTable =
     runs.length === 0
       ? html`<p class="muted">No handler has run for this event.</p>`
-      : html`<div class="table-wrap">
-          <table id="handler-runs">
-            <caption class="visually-hidden">
-              Each handler's last run, as the store keeps it
-            </caption>
-            <thead>
-              <tr>
-                <th scope="col">Handler</th>
-                <th scope="col">Last outcome</th>
-                <th scope="col">Runs</th>
-                <th scope="col">Last run (UTC)</th>
-                <th scope="col">Took</th>
-                <th scope="col">Error</th>
-              </tr>
-            </thead>
-            <tbody>
-              ${runs.map(
-                ([name, run]) =>
-                  html`<tr data-handler="${name}" class="${run.outcome}">
-                    <th scope="row">${name}</th>
-                    <td>${run.outcome}</td>
-                    <td>${run.attempts}</td>
-                    <td>${timeCell(run.lastAt)}</td>
-                    <td>${run.durationMs} ms</td>
-                    <td>${run.error ?? ''}</td>
-                  </tr>`,
-              )}
-            </tbody>
-          </table>
-        </div>`;
+      : dataTable({
+          id: 'handler-runs',
+          caption: "Each handler's last run, as the store keeps it",
+          columns: ['Handler', 'Last outcome', 'Runs', 'Last run (UTC)', 'Took', 'Error'],
+          rows: runs.map(
+            ([name, run]) =>
+              html`<tr data-handler="${name}" class="${run.outcome}">
+                <th scope="row">${name}</th>
+                <td>${run.outcome}</td>
+                <td>${run.attempts}</td>
+                <td>${timeCell(run.lastAt)}</td>
+                <td>${run.durationMs} ms</td>
+                <td>${run.error ?? ''}</td>
+              </tr>`,
+          ),
+        });
   const attempts =
     v.attempts.length === 0
       ? html`<p class="muted">None seen since local mode started (the table above is what the store keeps).</p>`
@@ -516,44 +508,31 @@ export function deadLettersPage(
     ${
       letters.length === 0
         ? html`<p class="empty" id="empty">The dead-letter queue is empty.</p>`
-        : html`<div class="table-wrap">
-            <table id="dead-letters">
-              <caption class="visually-hidden">
-                Messages in the dead-letter queue, oldest first
-              </caption>
-              <thead>
-                <tr>
-                  <th scope="col">Moved (UTC)</th>
-                  <th scope="col">Event</th>
-                  <th scope="col">Receives</th>
-                  <th scope="col">First accepted (UTC)</th>
-                  <th scope="col">Why</th>
-                </tr>
-              </thead>
-              <tbody>
-                ${letters.map(
-                  (d) =>
-                    html`<tr data-message-id="${d.messageId}" ${d.eventId ? html` data-event-id="${d.eventId}"` : ''}>
-                      <td>${timeCell(d.movedAt)}</td>
-                      <td>
-                        ${d.eventId ? html`<a href="${eventHref(d.eventId)}">${d.eventType ?? d.eventId}</a><br /><code class="id">${d.eventId.slice(0, 12)}</code>` : html`<code>${d.messageId}</code>`}
-                      </td>
-                      <td>${d.receiveCount}</td>
-                      <td>${timeCell(d.sentAt)}</td>
-                      <td>
-                        ${
-                          d.why.length === 0
-                            ? html`<span class="muted">not known: see the dev log</span>`
-                            : html`<ul>
-                                ${d.why.map((w) => html`<li>${w}</li>`)}
-                              </ul>`
-                        }
-                      </td>
-                    </tr>`,
-                )}
-              </tbody>
-            </table>
-          </div>`
+        : dataTable({
+            id: 'dead-letters',
+            caption: 'Messages in the dead-letter queue, oldest first',
+            columns: ['Moved (UTC)', 'Event', 'Receives', 'First accepted (UTC)', 'Why'],
+            rows: letters.map(
+              (d) =>
+                html`<tr data-message-id="${d.messageId}" ${d.eventId ? html` data-event-id="${d.eventId}"` : ''}>
+                  <td>${timeCell(d.movedAt)}</td>
+                  <td>
+                    ${d.eventId ? html`<a href="${eventHref(d.eventId)}">${d.eventType ?? d.eventId}</a><br /><code class="id">${d.eventId.slice(0, 12)}</code>` : html`<code>${d.messageId}</code>`}
+                  </td>
+                  <td>${d.receiveCount}</td>
+                  <td>${timeCell(d.sentAt)}</td>
+                  <td>
+                    ${
+                      d.why.length === 0
+                        ? html`<span class="muted">not known: see the dev log</span>`
+                        : html`<ul>
+                            ${d.why.map((w) => html`<li>${w}</li>`)}
+                          </ul>`
+                    }
+                  </td>
+                </tr>`,
+            ),
+          })
     }`;
   return layout({ title: 'Dead letters', current: 'dlq', stats, main });
 }

@@ -5,25 +5,13 @@
 import { describe, expect, it } from 'vitest';
 import type { HandlerRunRecord } from '../../lambda/core/ports.js';
 import { Ledger, displayFlags, outcomeOf, type EventSummary, type InspectorNote, type InspectorRow } from '../../local/inspector/ledger.js';
+import { eventSummary } from '../support/inspector-rows.js';
 
 /** A 32-character event id from a short tag. */
 const id = (tag: string): string => tag.padEnd(32, '0');
 
 function summary(tag: string, over: Partial<EventSummary> = {}): EventSummary {
-  return {
-    eventId: id(tag),
-    eventType: 'message.didCreate',
-    eventName: 'message.didCreate',
-    receivedAt: '2026-12-02T10:00:00.000Z',
-    source: 'default',
-    deprecated: false,
-    actorId: 'mika.tan',
-    targetType: 'message',
-    targetId: 'm1',
-    flags: [],
-    payloadRef: null,
-    ...over,
-  };
+  return eventSummary({ eventId: id(tag), ...over });
 }
 
 const run = (outcome: HandlerRunRecord['outcome'], attempts = 1, error?: string): HandlerRunRecord => ({

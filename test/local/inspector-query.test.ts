@@ -6,26 +6,11 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { HandlerRunRecord } from '../../lambda/core/ports.js';
 import type { InspectorRow } from '../../local/inspector/ledger.js';
 import { DEFAULT_LIMIT, globMatches, matches, parseFilter, perMinute, select, type Filter } from '../../local/inspector/query.js';
+import { inspectorRow } from '../support/inspector-rows.js';
 
 const NOW = new Date('2026-12-02T10:30:20.000Z');
 
-function row(over: Partial<InspectorRow> = {}): InspectorRow {
-  return {
-    eventId: '0123456789abcdef0123456789abcdef',
-    eventType: 'message.didCreate',
-    eventName: 'message.didCreate',
-    receivedAt: '2026-12-02T10:00:00.000Z',
-    source: 'default',
-    deprecated: false,
-    actorId: 'mika.tan',
-    targetType: 'message',
-    targetId: 'm1',
-    flags: [],
-    payloadRef: null,
-    handlers: {},
-    ...over,
-  };
-}
+const row = inspectorRow;
 
 const run = (outcome: HandlerRunRecord['outcome']): HandlerRunRecord => ({ outcome, attempts: 1, lastAt: '2026-12-02T10:00:01.000Z', durationMs: 3 });
 

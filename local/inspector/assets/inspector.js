@@ -108,7 +108,7 @@
   if (!streamUrl || typeof EventSource === 'undefined') return;
   const source = new EventSource(streamUrl);
   source.addEventListener('open', () => say('live'));
-  source.addEventListener('error', () => say('reconnecting…'));
+  source.addEventListener('error', () => say('reconnecting… (if local mode was restarted, open the new link it printed)'));
   source.addEventListener('stats', (e) => setStats(JSON.parse(e.data)));
   source.addEventListener('rows', (e) => onRows(JSON.parse(e.data)));
   source.addEventListener('reload', () => say('many events changed at once: reload the page to see them all'));
