@@ -13,13 +13,12 @@
  * holding the session cookie, which the inspector sets when it is opened with the admin token in
  * the URL (`?token=…`, the link `npm start` prints) and which is never the token itself.
  */
-import { createHmac, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { readFileSync } from 'node:fs';
 import { isEventId } from '../../lambda/core/event-id.js';
 import { errorMessage } from '../../lambda/core/errors.js';
 import type { Logger } from '../../lambda/core/telemetry.js';
-import { fromThisMachine } from '../front-door/admin-routes.js';
+import { inspectorAccess } from './access.js';
 import { discard, readBody } from '../front-door/request-body.js';
 import type { EventDetailView, DeadLetterView, InspectorStats } from './views.js';
 import { chartAlt, chartLegend, chartSvg, deadLettersPage, eventPage, eventRow, eventsPage, eventHref, refusalPage, statValues } from './views.js';
@@ -113,11 +112,7 @@ export function isInspectorPath(pathname: string): boolean {
 
 export function createInspector(opts: InspectorOptions): Inspector {
   const { sources, logger } = opts;
-  const token = Buffer.from(opts.token, 'utf8');
-  const cookieName = `spw_inspector_${opts.port}`;
-  // The cookie is not the token: a cookie read off this browser cannot drive the admin routes.
-  const session = createHmac('sha256', token).update(`inspector-session:${opts.port}`).digest('base64url');
-  const allowedHosts = new Set([`127.0.0.1:${opts.port}`, `localhost:${opts.port}`, `[::1]:${opts.port}`]);
+  const access = inspectorAccess(opts.token, opts.port);
   const assets = new Map<string, { type: string; body: Buffer }>();
   for (const [path, a] of Object.entries(ASSETS))
     assets.set(path, { type: a.type, body: readFileSync(new URL(`./assets/${a.file}`, import.meta.url)) });
@@ -163,46 +158,6 @@ export function createInspector(opts: InspectorOptions): Inspector {
     return id;
   }
 
-  /** Why a request is refused, checked in this order; undefined when it may go on. */
-  function refusalOf(req: IncomingMessage): { status: number; message: string } | undefined {
-    if (!fromThisMachine(req)) return { status: 403, message: 'The inspector answers only this machine.' };
-    if (req.headers['x-forwarded-for'] !== undefined || req.headers.forwarded !== undefined || req.headers['x-forwarded-host'] !== undefined) {
-      return { status: 403, message: 'The inspector does not answer requests that came through a proxy or a tunnel: open it on this machine.' };
-    }
-    const host = req.headers.host ?? '';
-    if (!allowedHosts.has(host.toLowerCase())) {
-      return {
-        status: 403,
-        message: `The inspector answers only at http://127.0.0.1:${opts.port}/ or http://localhost:${opts.port}/ (this request named host '${host}').`,
-      };
-    }
-    const site = req.headers['sec-fetch-site'];
-    if (site !== undefined && site !== 'same-origin' && site !== 'none') {
-      return { status: 403, message: `The inspector answers no other site or origin (Sec-Fetch-Site: ${site}).` };
-    }
-    const origin = req.headers.origin;
-    if (origin !== undefined && origin !== `http://${host.toLowerCase()}`) {
-      return { status: 403, message: `The inspector answers no other origin (Origin: ${origin}).` };
-    }
-    return undefined;
-  }
-
-  function hasSession(req: IncomingMessage): boolean {
-    for (const part of (req.headers.cookie ?? '').split(';')) {
-      const eq = part.indexOf('=');
-      if (eq < 0 || part.slice(0, eq).trim() !== cookieName) continue;
-      const given = Buffer.from(part.slice(eq + 1).trim(), 'utf8');
-      const want = Buffer.from(session, 'utf8');
-      if (given.length === want.length && timingSafeEqual(given, want)) return true;
-    }
-    return false;
-  }
-
-  function tokenMatches(given: string): boolean {
-    const g = Buffer.from(given, 'utf8');
-    return g.length === token.length && timingSafeEqual(g, token);
-  }
-
   async function handle(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
     const method = req.method ?? 'GET';
     if (url.pathname === '/favicon.ico') {
@@ -211,21 +166,21 @@ export function createInspector(opts: InspectorOptions): Inspector {
       res.end();
       return;
     }
-    const refusal = refusalOf(req);
+    const refusal = access.refusalOf(req);
     if (refusal) return refuse(req, res, refusal.status, refusal.message);
     const given = url.searchParams.get('token');
     if (given !== null) {
-      if (method !== 'GET' || !tokenMatches(given)) {
+      if (method !== 'GET' || !access.tokenMatches(given)) {
         return refuse(req, res, 401, 'This link carries a wrong or old token: open the link local mode printed when it started (npm start).');
       }
       // Trade the token for the session cookie, and take the token out of the address bar and history.
       url.searchParams.delete('token');
       discard(req, res);
       return redirect(res, `${url.pathname}${url.search}`, {
-        'set-cookie': `${cookieName}=${session}; HttpOnly; SameSite=Strict; Path=/`,
+        'set-cookie': access.setCookie,
       });
     }
-    if (!hasSession(req)) {
+    if (!access.hasSession(req)) {
       return refuse(
         req,
         res,
