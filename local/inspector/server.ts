@@ -23,7 +23,7 @@ import { discard, readBody } from '../front-door/request-body.js';
 import type { EventDetailView, DeadLetterView, InspectorStats } from './views.js';
 import { chartAlt, chartLegend, chartSvg, deadLettersPage, eventPage, eventRow, eventsPage, eventHref, refusalPage, statValues } from './views.js';
 import type { Ledger } from './ledger.js';
-import { parseFilter, perMinute, select, matches, type Filter } from './query.js';
+import { filterParams, parseFilter, perMinute, select, matches, type Filter } from './query.js';
 
 /** What the inspector reads and does; local mode (`pipeline.ts`) provides it. */
 export interface InspectorSources {
@@ -31,8 +31,8 @@ export interface InspectorSources {
   stats(): InspectorStats;
   /** Whether the rows of earlier runs are still being read from the store. */
   seeding(): boolean;
-  /** Starts reading them, once (the first request that passes the checks calls it). */
-  warm?(): void;
+  /** Starts reading them, once (the first request that passes the checks calls it); resolves when they are read. */
+  warm?(): Promise<void>;
   /** The event page's payload, archive line and store item, and the handlers a replay may force. */
   detail(eventId: string): Promise<Omit<EventDetailView, 'row' | 'eventId' | 'attempts' | 'problems' | 'notice'>>;
   deadLetters(): Promise<readonly DeadLetterView[]>;
@@ -71,6 +71,8 @@ export interface Inspector {
 
 /** Largest form body taken (a replay's forced handler names). */
 const MAX_FORM_BYTES = 16 * 1024;
+/** How long the first list page waits for the store's earlier events before it renders without them. */
+const SEED_WAIT_MS = 3000;
 /** Rows pushed at most per live message; a page that missed more is told to reload. */
 const MAX_PUSHED_ROWS = 200;
 
@@ -189,9 +191,9 @@ export function createInspector(opts: InspectorOptions): Inspector {
       );
     }
     // The store's earlier events are read when someone first uses the inspector, not at every start.
-    sources.warm?.();
+    const warming = sources.warm?.();
     try {
-      await route(req, res, url, method);
+      await route(req, res, url, method, warming);
     } catch (err) {
       logger.error('inspector: request failed', { error: errorMessage(err), method, route: url.pathname.replace(/\/events\/[^/]+/, '/events/{id}') });
       if (!res.headersSent) page(res, 500, refusalPage(500, `The inspector could not answer: ${errorMessage(err)}`));
@@ -199,7 +201,7 @@ export function createInspector(opts: InspectorOptions): Inspector {
     }
   }
 
-  async function route(req: IncomingMessage, res: ServerResponse, url: URL, method: string): Promise<void> {
+  async function route(req: IncomingMessage, res: ServerResponse, url: URL, method: string, warming: Promise<void> | undefined): Promise<void> {
     const path = url.pathname;
     const asset = assets.get(path);
     if (asset) {
@@ -209,7 +211,7 @@ export function createInspector(opts: InspectorOptions): Inspector {
       res.end(asset.body);
       return;
     }
-    if (path === '/' && method === 'GET') return listPage(req, res, url);
+    if (path === '/' && method === 'GET') return listPage(req, res, url, warming);
     if (path === '/stream' && method === 'GET') return openStream(req, res, url);
     if (path === '/chart.svg' && method === 'GET') {
       discard(req, res);
@@ -261,11 +263,17 @@ export function createInspector(opts: InspectorOptions): Inspector {
     return refuse(req, res, known ? 405 : 404, known ? `${method} is not served at ${path}.` : `The inspector has no page at ${path}.`);
   }
 
-  async function listPage(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
+  async function listPage(req: IncomingMessage, res: ServerResponse, url: URL, warming: Promise<void> | undefined): Promise<void> {
     discard(req, res);
     const { filter, problems } = parseFilter(url.searchParams);
     // A whole event id in the search box opens its page.
     if (filter.id !== undefined && isEventId(filter.id)) return redirect(res, eventHref(filter.id));
+    // The form sends every field, empty ones too: the address keeps only what filters.
+    const canonical = filterParams(filter).toString();
+    if (problems.length === 0 && url.search !== '' && url.searchParams.toString() !== canonical)
+      return redirect(res, canonical === '' ? '/' : `/?${canonical}`);
+    // The first page after a start lists the earlier runs' events too, when the store is read in time.
+    if (warming) await Promise.race([warming, new Promise((resolve) => setTimeout(resolve, SEED_WAIT_MS).unref())]);
     const now = sources.now();
     const all = sources.ledger.all();
     const { rows, total } = select(all, filter, now);

@@ -77,7 +77,7 @@ export function localInspectorSources(deps: LocalInspectorDeps): InspectorSource
   return {
     ledger: deps.ledger,
     seeded: warm,
-    warm: () => void warm(),
+    warm,
     seeding: () => !done,
     now,
     stats() {

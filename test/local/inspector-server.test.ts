@@ -502,6 +502,17 @@ describe('paths and methods', () => {
     }
   });
 
+  it("the form's empty fields leave the address: it keeps only what filters", async () => {
+    const full = await send('/?type=message.*&user=&target=&since=&from=&to=&flag=&outcome=any&id=');
+    expect(full.status).toBe(303);
+    expect(full.headers.location).toBe('/?type=message.*');
+    const none = await send('/?user=&outcome=any');
+    expect(none.headers.location).toBe('/');
+    // The kept address is answered as it is; one with a problem is too, so what was typed stays in the form.
+    expect((await send('/?type=message.*')).status).toBe(200);
+    expect((await send('/?from=yesterday&user=')).status).toBe(200);
+  });
+
   it('a whole event id in the id filter opens its page', async () => {
     const id = eventIdOf('never sent');
     const a = await send(`/?id=${id}`);
