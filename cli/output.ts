@@ -55,3 +55,15 @@ export function renderTable(columns: readonly string[], rows: ReadonlyArray<Reco
   lines.push(`(${rows.length} ${rows.length === 1 ? 'row' : 'rows'})`);
   return `${lines.join('\n')}\n`;
 }
+
+/** `45 s`, `12 min`, `3 h 5 min`, `2 d 4 h`. */
+export function formatAge(seconds: number | null): string {
+  if (seconds === null) return '-';
+  if (seconds < 60) return `${seconds} s`;
+  const minutes = Math.floor(seconds / 60);
+  if (minutes < 60) return `${minutes} min`;
+  const hours = Math.floor(minutes / 60);
+  if (hours < 24) return `${hours} h${minutes % 60 > 0 ? ` ${minutes % 60} min` : ''}`;
+  const days = Math.floor(hours / 24);
+  return `${days} d${hours % 24 > 0 ? ` ${hours % 24} h` : ''}`;
+}

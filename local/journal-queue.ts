@@ -191,6 +191,13 @@ export class JournalQueue implements EventQueue {
     return { visible, inFlight, delayed, deadLetters: this.dlq.size };
   }
 
+  /** When the oldest message the queue holds (not the DLQ) was accepted, epoch ms; undefined when empty. */
+  oldestSentAt(): number | undefined {
+    let oldest: number | undefined;
+    for (const e of this.entries.values()) if (oldest === undefined || e.sentAt < oldest) oldest = e.sentAt;
+    return oldest;
+  }
+
   /** The messages in the DLQ, oldest first. */
   listDeadLetters(): readonly DeadLetter[] {
     return this.dlq.list();

@@ -8,6 +8,7 @@ import { defaultAwsStatusClients, readAwsStatus, DEFAULT_STACK_NAME, type AwsQue
 import { CliError } from '../errors.js';
 import { targetStackName } from '../stack-target.js';
 import { readLocalStatus, type LocalStatus } from '../local-status.js';
+import { formatAge } from '../output.js';
 
 interface StatusOptions {
   readonly aws?: boolean;
@@ -131,16 +132,4 @@ export function renderAws(s: AwsStatus): string[] {
 
 function plural(n: number, word: string): string {
   return `${n.toLocaleString('en-US')} ${word}${n === 1 ? '' : 's'}`;
-}
-
-/** `45 s`, `12 min`, `3 h 5 min`, `2 d 4 h`. */
-export function formatAge(seconds: number | null): string {
-  if (seconds === null) return '-';
-  if (seconds < 60) return `${seconds} s`;
-  const minutes = Math.floor(seconds / 60);
-  if (minutes < 60) return `${minutes} min`;
-  const hours = Math.floor(minutes / 60);
-  if (hours < 24) return `${hours} h${minutes % 60 > 0 ? ` ${minutes % 60} min` : ''}`;
-  const days = Math.floor(hours / 24);
-  return `${days} d${hours % 24 > 0 ? ` ${hours % 24} h` : ''}`;
 }

@@ -16,6 +16,7 @@ import { errorMessage } from '../../lambda/core/errors.js';
 import type { QueueMessage } from '../../lambda/core/ports.js';
 import { route, type EventPattern } from '../../lambda/core/routing.js';
 import type { LogFields, Logger, MetricName } from '../../lambda/core/telemetry.js';
+import { describeSignatureSplit, signatureSplit } from '../../lambda/core/signature-split.js';
 import { partitionsFor, replayRequestId } from '../../cli/replay-plan.js';
 import { localArchiveSource, runReplay } from '../../cli/replay-run.js';
 import { readJournal } from '../append-log.js';
@@ -37,6 +38,7 @@ export interface LocalInspectorDeps {
   readonly tableName: string;
   readonly queue: {
     stats(): QueueStats;
+    oldestSentAt(): number | undefined;
     listDeadLetters(): readonly DeadLetter[];
     redriveDeadLetters(): Promise<number>;
     send(message: QueueMessage): Promise<void>;
@@ -82,11 +84,17 @@ export function localInspectorSources(deps: LocalInspectorDeps): InspectorSource
     now,
     stats() {
       const q = deps.queue.stats();
-      const oldest = deps.queue.listDeadLetters()[0];
+      const at = now().getTime();
+      const age = (t: number | undefined) => (t === undefined ? null : Math.max(0, Math.round((at - t) / 1000)));
+      const day = now().toISOString().slice(0, 10);
+      const counts = deps.metrics();
       return {
         queue: { visible: q.visible, inFlight: q.inFlight, delayed: q.delayed, deadLetters: q.deadLetters },
-        oldestDeadLetterAgeSeconds: oldest ? Math.max(0, Math.round((now().getTime() - oldest.sentAt) / 1000)) : null,
-        counts: deps.metrics(),
+        oldestMessageAgeSeconds: age(deps.queue.oldestSentAt()),
+        oldestDeadLetterAgeSeconds: age(deps.queue.listDeadLetters()[0]?.sentAt),
+        counts,
+        signatures: describeSignatureSplit(signatureSplit(counts)),
+        today: deps.ledger.values().filter((r) => r.receivedAt.startsWith(day)).length,
         fanoutRestarts: deps.fanoutRestarts(),
         events: deps.ledger.size,
       };

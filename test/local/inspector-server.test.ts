@@ -380,6 +380,16 @@ describe('the live stream', () => {
       // Its handlers' runs follow as the fan-out records them (in that push already, when they came within its delay).
       const ran = (e: { event: string; data: unknown }) => rowsOf(e).some((r) => r.id === id && r.html.includes(`${RECORDER}: succeeded`));
       if (!stream.seen.some(ran)) await stream.until('its handlers', ran);
+      // The numbers follow what happened: counted accepted and stored, its signature form named.
+      const before = stats.data as Record<string, string>;
+      const after = await stream.until(
+        'the numbers after it',
+        (e) => e.event === 'stats' && Number((e.data as Record<string, string>).stored) > Number(before.stored),
+      );
+      const values = after.data as Record<string, string>;
+      expect(Number(values.accepted)).toBeGreaterThan(Number(before.accepted));
+      expect(values.signatures).toMatch(/^\d+ base64; \d+ refused for their signature \(401\)$/);
+      expect(values['queue.oldest']).toMatch(/^(-|\d+ s)$/);
     } finally {
       stream.close();
     }

@@ -22,7 +22,7 @@ import { claimCheckKey } from '../../lambda/core/inbox.js';
 import { SIGNATURE_HEADER, signAs } from '../../lambda/core/signature.js';
 import { isAlive, readDevInfo, writeDevInfo, type DevInfo } from '../../local/dev-lock.js';
 import { localPaths, S3RVER_METADATA_SUFFIX, S3RVER_OBJECT_SUFFIX, s3rverObjectFile } from '../../local/paths.js';
-import { formatAge } from '../../cli/commands/status.js';
+import { formatAge } from '../../cli/output.js';
 import { JOURNAL_FILE } from '../../local/journal-queue.js';
 import { readLocalStatus, type LocalStatus } from '../../cli/local-status.js';
 import { runCli } from '../cli/run-cli.js';

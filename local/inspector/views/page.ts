@@ -3,15 +3,22 @@
  * the refusal page. Rendered with the {@link html} tag: every value escaped.
  */
 import type { MetricName } from '../../../lambda/core/telemetry.js';
+import { formatAge } from '../../../cli/output.js';
 import { html, type HtmlValue, type SafeHtml } from '../html.js';
 import type { InspectorRow } from '../ledger.js';
 
 /** The live numbers: the queue's counts and the pipeline's since start (what `status` prints). */
 export interface InspectorStats {
   readonly queue: { readonly visible: number; readonly inFlight: number; readonly delayed: number; readonly deadLetters: number };
+  /** Seconds since the oldest message the queue holds was accepted; null when it holds none. */
+  readonly oldestMessageAgeSeconds: number | null;
   /** Seconds since the oldest dead letter was first accepted; null when the DLQ is empty. */
   readonly oldestDeadLetterAgeSeconds: number | null;
   readonly counts: Readonly<Partial<Record<MetricName, number>>>;
+  /** The deliveries accepted per signature form since start, and those refused, in words. */
+  readonly signatures: string;
+  /** Events received today (UTC) among those the inspector holds. */
+  readonly today: number;
   readonly fanoutRestarts: number;
   /** Events the inspector holds. */
   readonly events: number;
@@ -22,7 +29,10 @@ export const STAT_FIELDS: ReadonlyArray<{ readonly key: string; readonly label: 
   { key: 'queue.visible', label: 'waiting', of: (s) => s.queue.visible },
   { key: 'queue.inFlight', label: 'in a batch', of: (s) => s.queue.inFlight },
   { key: 'queue.delayed', label: 'waiting to retry', of: (s) => s.queue.delayed },
+  { key: 'queue.oldest', label: 'oldest in the queue', of: (s) => formatAge(s.oldestMessageAgeSeconds) },
   { key: 'queue.deadLetters', label: 'dead letters', of: (s) => s.queue.deadLetters },
+  { key: 'queue.oldestDeadLetter', label: 'oldest dead letter', of: (s) => formatAge(s.oldestDeadLetterAgeSeconds) },
+  { key: 'today', label: 'received today (UTC)', of: (s) => s.today },
   { key: 'accepted', label: 'accepted', of: (s) => s.counts.Accepted ?? 0 },
   {
     key: 'refused',
@@ -35,6 +45,7 @@ export const STAT_FIELDS: ReadonlyArray<{ readonly key: string; readonly label: 
   { key: 'handlerSucceeded', label: 'handler runs ok', of: (s) => s.counts.HandlerSucceeded ?? 0 },
   { key: 'handlerFailed', label: 'handler runs failed', of: (s) => s.counts.HandlerFailed ?? 0 },
   { key: 'fanoutRestarts', label: 'fan-out restarts', of: (s) => s.fanoutRestarts },
+  { key: 'signatures', label: 'signatures', of: (s) => s.signatures },
 ];
 
 /** The stats as the live stream sends them: key → shown value. */
