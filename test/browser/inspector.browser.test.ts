@@ -12,7 +12,7 @@ import { defineHandler } from '../../lambda/core/define-handler.js';
 import type { LocalPipeline } from '../../local/pipeline.js';
 import { startTempPipeline, stopTempPipeline } from '../support/local-pipeline.js';
 import { makeTempDir, removeTempDir } from '../support/temp-dir.js';
-import { cli, launchChromium, screenshot, sentEventId, startDev, stopDev, type DevProcess } from './support.js';
+import { AXE, cli, launchChromium, screenshot, sentEventId, startDev, stopDev, type DevProcess } from './support.js';
 
 /** The little of the DOM the callbacks run in the page read (the project compiles without the DOM library). */
 interface PageGlobals {
@@ -280,6 +280,27 @@ describe('the inspector of a local mode', () => {
       onReplay = await page.evaluate(() => (globalThis as unknown as PageGlobals).document.activeElement?.textContent === 'Replay');
     }
     expect(onReplay).toBe(true);
+  });
+
+  it('breaks no WCAG 2 A or AA rule axe-core checks, on every page', async () => {
+    // Its own context, allowed to inject axe-core: the inspector's policy rightly runs no script but its own.
+    const checking = await browser.newContext({ bypassCSP: true, viewport: { width: 1280, height: 860 } });
+    try {
+      const checker = await checking.newPage();
+      await checker.goto(pipeline.inspectorUrl);
+      for (const path of ['/', `/events/${ids.alice}`, `/events/${ids.failing}`, '/dlq', '/?from=yesterday']) {
+        await checker.goto(`${origin}${path}`);
+        await checker.addScriptTag({ path: AXE });
+        const violations = await checker.evaluate(async () => {
+          const axe = (globalThis as unknown as { axe: { run(o: unknown): Promise<{ violations: Array<{ id: string; nodes: unknown[] }> }> } }).axe;
+          const result = await axe.run({ runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] } });
+          return result.violations.map((v) => `${v.id} (${v.nodes.length})`);
+        });
+        expect(violations, path).toEqual([]);
+      }
+    } finally {
+      await checking.close();
+    }
   });
 
   it('fits a narrow window without sideways scrolling', async () => {

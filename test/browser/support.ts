@@ -15,6 +15,8 @@ const run = promisify(execFile);
 
 export const REPO = fileURLToPath(new URL('../../', import.meta.url));
 export const BIN = fileURLToPath(new URL('../../bin/socialplus-webhooks.mjs', import.meta.url));
+/** axe-core's browser build, which the suite injects to check the pages' accessibility. */
+export const AXE = fileURLToPath(new URL('../../node_modules/axe-core/axe.min.js', import.meta.url));
 /** Where the suite saves its screenshots, which the README shows. */
 export const SCREENSHOTS = fileURLToPath(new URL('../../docs/images/', import.meta.url));
 
