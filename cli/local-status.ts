@@ -16,7 +16,7 @@ import { readdir, readFile } from 'node:fs/promises';
 import { join, relative, sep } from 'node:path';
 import { ARCHIVE_EVENTS_PREFIX, parsePartition, partitionPrefix } from '../lambda/core/archive-layout.js';
 import { readJournal } from '../local/append-log.js';
-import { SEGMENT_FILE_PATTERN, type SegmentRecord } from '../local/delivery-stream.js';
+import { bufferedArchiveLines } from '../local/delivery-stream.js';
 import { isAlive, readDevInfo } from '../local/dev-lock.js';
 import { ADMIN_AUTH_HEADER } from '../local/http-front-door.js';
 import { DLQ_FILE, JOURNAL_FILE } from '../local/journal-queue.js';
@@ -237,28 +237,10 @@ async function deadLetters(path: string): Promise<Array<{ messageId: string; sen
   return out;
 }
 
-/** Lines in the delivery stream's buffer segments (each segment line holds one batch's lines). */
+/** Lines in the delivery stream's buffer segments. */
 async function bufferedLines(dir: string): Promise<number> {
-  let names: string[];
-  try {
-    names = (await readdir(dir)).filter((n) => SEGMENT_FILE_PATTERN.test(n));
-  } catch {
-    return 0;
-  }
   let count = 0;
-  for (const name of names) {
-    let lines: string[];
-    try {
-      lines = (await readJournal(join(dir, name))).lines;
-    } catch {
-      continue; // Uploaded and deleted while we looked.
-    }
-    for (const line of lines) {
-      // Its fields by the writer's names, each still checked.
-      const rec: Partial<Record<keyof SegmentRecord, unknown>> | undefined = parseJsonObject(line);
-      if (rec && Array.isArray(rec.lines)) count += rec.lines.length;
-    }
-  }
+  for await (const _line of bufferedArchiveLines(dir)) count++;
   return count;
 }
 

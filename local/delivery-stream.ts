@@ -343,6 +343,29 @@ export class LocalDeliveryStream implements ArchiveStream {
   }
 }
 
+/**
+ * The archive lines waiting in the buffer segments under `dir`, for readers outside the stream
+ * (`status`, the inspector) while it runs: a segment uploaded and deleted while it is read, or a
+ * line a crash tore, is passed over.
+ */
+export async function* bufferedArchiveLines(dir: string): AsyncGenerator<string> {
+  let names: string[];
+  try {
+    names = (await readdir(dir)).filter((n) => SEGMENT_FILE_PATTERN.test(n));
+  } catch {
+    return; // No buffer folder yet.
+  }
+  for (const name of names) {
+    let lines: string[];
+    try {
+      lines = (await readJournal(join(dir, name))).lines;
+    } catch {
+      continue; // Uploaded and deleted while we looked.
+    }
+    for (const line of lines) yield* parseSegmentRecord(line)?.lines ?? [];
+  }
+}
+
 function parseSegmentRecord(line: string): SegmentRecord | undefined {
   try {
     const v = JSON.parse(line) as Partial<SegmentRecord>;

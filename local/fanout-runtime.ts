@@ -28,7 +28,7 @@ import { INBOX_MAC_METADATA, InboxMacBlobStore } from './inbox-mac.js';
 import { VerifiedBlobStore } from './verified-blob-store.js';
 import { LOCAL_BUCKET_NAME, LOCAL_STREAM_NAME, LOCAL_TABLE_NAME, type LocalPaths } from './paths.js';
 import { errorMessage } from '../lambda/core/errors.js';
-import { deliveryNotes, observedHandler, observedStore, type NoteSink } from './inspector/observer.js';
+import { observedConsumer, observedHandler, observedStore, type NoteSink } from './inspector/observer.js';
 
 /** Delivery stream tuning local mode takes (buffer size and interval, retry delay). */
 export type LocalStreamTuning = Omit<LocalDeliveryStreamOptions, 'dir' | 's3' | 'bucket' | 'logger' | 's3Directory'>;
@@ -122,16 +122,7 @@ export async function createLocalFanout(settings: LocalFanoutSettings, deps: Loc
       suppression: new S3SuppressionList(deps.s3, LOCAL_BUCKET_NAME),
     });
     return {
-      consumer: observe
-        ? (event) => {
-            try {
-              for (const note of deliveryNotes(event)) observe(note);
-            } catch {
-              // The inspector is a view: it never fails the fan-out.
-            }
-            return fanout(event);
-          }
-        : fanout,
+      consumer: observe ? observedConsumer(fanout, observe) : fanout,
       stream,
       handlers,
       async close() {

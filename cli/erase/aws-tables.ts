@@ -11,10 +11,10 @@
  * - `handler-state`: the example handlers' items under the user's partition (`FLAGS#<userId>`,
  *   lambda/adapters/handler-state-table.ts); a unit is one item, named by its sort key.
  */
-import { DeleteItemCommand, GetItemCommand, type AttributeValue, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { fromItem } from '../../lambda/adapters/dynamodb-store.js';
+import { DeleteItemCommand, GetItemCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { eventItemKey, fromItem } from '../../lambda/adapters/dynamodb-store.js';
 import { queryPages } from '../../lambda/adapters/query-pages.js';
-import { HANDLER_STATE_TABLE, TABLE, actorKey, eventKey, targetKey } from '../../lambda/common/table-schema.js';
+import { HANDLER_STATE_TABLE, TABLE, actorKey, targetKey } from '../../lambda/common/table-schema.js';
 import { PAYLOAD_IN_S3_FLAG, userAppearances } from '../../lambda/core/privacy/user-match.js';
 import { awsError } from '../aws-errors.js';
 import { athenaColumn, candidateQuery, type AthenaWhere, type DayRange } from './aws-athena.js';
@@ -50,11 +50,6 @@ async function indexedEventIds(
   return ids.filter((id) => id !== '');
 }
 
-const itemKey = (eventId: string): Record<string, AttributeValue> => {
-  const k = eventKey(eventId);
-  return { [TABLE.partitionKey]: { S: k.PK }, [TABLE.sortKey]: { S: k.SK } };
-};
-
 /** The `event-store` store (see the file's comment). */
 export function eventStore(o: { dynamodb: DynamoDb; table: string; s3: S3; bucket: string; where: AthenaWhere; range: DayRange }): ErasureStore {
   const { dynamodb, table } = o;
@@ -71,7 +66,7 @@ export function eventStore(o: { dynamodb: DynamoDb; table: string; s3: S3; bucke
       for (const eventId of [...candidates].sort()) {
         let item;
         try {
-          item = (await dynamodb.send(new GetItemCommand({ TableName: table, Key: itemKey(eventId), ConsistentRead: true }))).Item;
+          item = (await dynamodb.send(new GetItemCommand({ TableName: table, Key: eventItemKey(eventId), ConsistentRead: true }))).Item;
         } catch (err) {
           throw awsError(err, `read event ${eventId} from the event table ${table} (dynamodb:GetItem)`);
         }
@@ -86,7 +81,7 @@ export function eventStore(o: { dynamodb: DynamoDb; table: string; s3: S3; bucke
     },
     async erase(unit) {
       try {
-        const out = await dynamodb.send(new DeleteItemCommand({ TableName: table, Key: itemKey(unit.id), ReturnValues: 'ALL_OLD' }));
+        const out = await dynamodb.send(new DeleteItemCommand({ TableName: table, Key: eventItemKey(unit.id), ReturnValues: 'ALL_OLD' }));
         return { removed: out.Attributes ? 1 : 0 };
       } catch (err) {
         throw awsError(err, `delete event ${unit.id} from the event table ${table} (dynamodb:DeleteItem)`);

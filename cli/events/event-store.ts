@@ -6,9 +6,9 @@
  * The same calls serve the deployed table and local mode's.
  */
 import { BatchGetItemCommand, GetItemCommand, type AttributeValue, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { handlerRunsOf } from '../../lambda/adapters/dynamodb-store.js';
+import { eventItemKey, handlerRunsOf } from '../../lambda/adapters/dynamodb-store.js';
 import { queryPages } from '../../lambda/adapters/query-pages.js';
-import { TABLE, actorKey, eventKey, targetKey } from '../../lambda/common/table-schema.js';
+import { TABLE, actorKey, targetKey } from '../../lambda/common/table-schema.js';
 import { CliError } from '../errors.js';
 import type { EventsQuestion } from './question.js';
 
@@ -127,7 +127,7 @@ export async function withHandlerRuns(client: DynamoDb, tableName: string, rows:
   const runs = new Map<string, HandlerRunRow[]>();
   const ids = [...new Set(rows.map((r) => r.event_id).filter((id) => id !== ''))];
   for (let i = 0; i < ids.length; i += BATCH_GET_KEYS) {
-    let keys: Array<Record<string, AttributeValue>> = ids.slice(i, i + BATCH_GET_KEYS).map(keyOf);
+    let keys: Array<Record<string, AttributeValue>> = ids.slice(i, i + BATCH_GET_KEYS).map(eventItemKey);
     for (let round = 0; keys.length > 0; round++) {
       if (round === 6)
         throw new CliError(
@@ -158,14 +158,9 @@ export function withoutHandlerRuns(rows: readonly ListedEvent[]): EventRow[] {
   return rows.map((r) => ({ ...r, handlers: null }));
 }
 
-function keyOf(eventId: string): Record<string, AttributeValue> {
-  const k = eventKey(eventId);
-  return { [TABLE.partitionKey]: { S: k.PK }, [TABLE.sortKey]: { S: k.SK } };
-}
-
 /** One event item in full, or undefined when the store does not hold it. */
 export async function readEvent(client: DynamoDb, tableName: string, eventId: string): Promise<EventDetail | undefined> {
-  const item = (await client.send(new GetItemCommand({ TableName: tableName, Key: keyOf(eventId), ConsistentRead: true }))).Item;
+  const item = (await client.send(new GetItemCommand({ TableName: tableName, Key: eventItemKey(eventId), ConsistentRead: true }))).Item;
   if (!item) return undefined;
   const s = (k: string) => item[k]?.S ?? null;
   const expires = Number(item[TABLE.ttlAttribute]?.N ?? NaN);

@@ -69,7 +69,7 @@ export class DynamoDbEventStore implements EventStore {
     await this.client.send(
       new UpdateItemCommand({
         TableName: this.tableName,
-        Key: keyOf(eventId),
+        Key: eventItemKey(eventId),
         UpdateExpression: [sets.length > 0 ? `SET ${sets.join(', ')}` : '', update.archived ? 'REMOVE archivePending' : ''].filter(Boolean).join(' '),
         ConditionExpression: 'attribute_exists(PK)',
         ...(Object.keys(names).length > 0 ? { ExpressionAttributeNames: names } : {}),
@@ -80,7 +80,7 @@ export class DynamoDbEventStore implements EventStore {
 
   /** Reads an event item back (for tools and tests), payload decompressed. */
   async get(eventId: string): Promise<StoredItem | undefined> {
-    const out = await this.client.send(new GetItemCommand({ TableName: this.tableName, Key: keyOf(eventId), ConsistentRead: true }));
+    const out = await this.client.send(new GetItemCommand({ TableName: this.tableName, Key: eventItemKey(eventId), ConsistentRead: true }));
     return out.Item ? fromItem(out.Item) : undefined;
   }
 
@@ -88,7 +88,7 @@ export class DynamoDbEventStore implements EventStore {
     const out = await this.client.send(
       new GetItemCommand({
         TableName: this.tableName,
-        Key: keyOf(eventId),
+        Key: eventItemKey(eventId),
         ProjectionExpression: STATE_ATTRIBUTES.join(', '),
         ConsistentRead: true,
       }),
@@ -103,7 +103,8 @@ export type StoredItem = StoredEvent & {
   readonly handlerRuns: Record<string, HandlerRunRecord>;
 };
 
-function keyOf(eventId: string): Record<string, AttributeValue> {
+/** The event item's key as DynamoDB takes it (for every reader of one event's item). */
+export function eventItemKey(eventId: string): Record<string, AttributeValue> {
   const k = eventKey(eventId);
   return { PK: { S: k.PK }, SK: { S: k.SK } };
 }
@@ -167,7 +168,7 @@ export function toItem(e: StoredEvent): Record<string, AttributeValue> {
   if (compressed !== undefined && compressed.length > STORE_MAX_INLINE_PAYLOAD_BYTES)
     throw new PayloadTooLargeError(e.eventId, compressed.length, STORE_MAX_INLINE_PAYLOAD_BYTES);
   const item: Record<string, AttributeValue> = {
-    ...keyOf(e.eventId),
+    ...eventItemKey(e.eventId),
     eventType: { S: e.eventType },
     receivedAt: { S: e.receivedAt },
     source: { S: e.source },

@@ -9,7 +9,6 @@ import { createInspector, type Inspector } from './server.js';
 import { localInspectorSources, problemTap, type LocalInspectorDeps } from './sources.js';
 
 export interface InspectorParts {
-  readonly ledger: Ledger;
   /** Where the fan-out's notes go. */
   note(note: InspectorNote): void;
   /** The logger to give the fan-out: the same lines, and those about an event kept for its page. */
@@ -22,10 +21,9 @@ export function inspectorParts(logger: Logger): InspectorParts {
   const ledger = new Ledger();
   let inspector: Inspector | undefined;
   return {
-    ledger,
     note(note) {
       const changed = ledger.apply(note);
-      if (changed !== undefined) inspector?.changed([changed]);
+      if (changed !== undefined) inspector?.changed(changed);
     },
     fanoutLogger: problemTap(logger, ledger),
     start({ token, port, ...deps }) {

@@ -78,6 +78,17 @@ export function outcomeOf(row: InspectorRow): 'failed' | 'succeeded' | 'none' {
   return runs.some((r) => r.outcome === 'failed') ? 'failed' : 'succeeded';
 }
 
+/** Drops a map's first-inserted entries until it holds at most `max`; returns the keys dropped. */
+export function dropOldest<K, V>(map: Map<K, V>, max: number): K[] {
+  const dropped: K[] = [];
+  while (map.size > max) {
+    const first = map.keys().next().value as K;
+    map.delete(first);
+    dropped.push(first);
+  }
+  return dropped;
+}
+
 export interface LedgerOptions {
   /** Most events kept; the oldest received go first. @default 10000 */
   readonly maxRows?: number;
@@ -126,7 +137,7 @@ export class Ledger {
         if (list.length > this.maxAttempts) list.splice(0, list.length - this.maxAttempts);
         this.attempts.set(eventId, list);
         // Attempts of an event without a row (gone from the rows, or never stored) are not dropped with a row: bound them too.
-        if (this.attempts.size > this.maxRows) this.attempts.delete(this.attempts.keys().next().value as string);
+        dropOldest(this.attempts, this.maxRows);
         return undefined;
       }
       case 'delivery': {
@@ -136,7 +147,7 @@ export class Ledger {
           return note.eventId;
         }
         this.deliveries.set(note.eventId, note.via);
-        if (this.deliveries.size > this.maxRows) this.deliveries.delete(this.deliveries.keys().next().value as string);
+        dropOldest(this.deliveries, this.maxRows);
         return undefined;
       }
     }
@@ -163,7 +174,7 @@ export class Ledger {
     if (list.length > 10) list.shift();
     this.problems.delete(key);
     this.problems.set(key, list);
-    if (this.problems.size > this.maxProblems) this.problems.delete(this.problems.keys().next().value as string);
+    dropOldest(this.problems, this.maxProblems);
   }
 
   row(eventId: string): InspectorRow | undefined {
@@ -200,10 +211,6 @@ export class Ledger {
 
   private trim(): void {
     // Out goes the first in: events arrive about in the order received, and the seed goes in before them, sorted.
-    while (this.rows.size > this.maxRows) {
-      const first = this.rows.keys().next().value as string;
-      this.rows.delete(first);
-      this.attempts.delete(first);
-    }
+    for (const gone of dropOldest(this.rows, this.maxRows)) this.attempts.delete(gone);
   }
 }

@@ -10,6 +10,7 @@ import { parseInboxKey } from '../../lambda/core/inbox.js';
 import type { EventStore, StoredEvent } from '../../lambda/core/ports.js';
 import { planRecord } from '../../lambda/core/fanout/record.js';
 import { fromSqsRecord } from '../../lambda/fanout/batch-handler.js';
+import type { BatchConsumer } from '../queue/event-source.js';
 import type { EventSummary, InspectorNote } from './ledger.js';
 
 /** Where notes go; it must return at once. */
@@ -28,7 +29,7 @@ export function summaryOf(e: StoredEvent): EventSummary {
     targetType: e.targetType ?? null,
     targetId: e.targetId ?? null,
     flags: [...e.flags],
-    payloadRef: e.flags.includes('payload-in-s3') || e.payloadRef?.startsWith('inbox/large/') ? (e.payloadRef ?? null) : null,
+    payloadRef: e.payloadRef ?? null,
   };
 }
 
@@ -103,4 +104,17 @@ export function deliveryNotes(event: SQSEvent): InspectorNote[] {
     }
   }
   return out;
+}
+
+/** The fan-out's batch consumer, noting first how the batch's events arrived ({@link deliveryNotes}). */
+export function observedConsumer(consumer: BatchConsumer, sink: NoteSink): BatchConsumer {
+  const note = safe(sink);
+  return (event) => {
+    try {
+      for (const n of deliveryNotes(event)) note(n);
+    } catch {
+      // The inspector is a view: it never fails the fan-out.
+    }
+    return consumer(event);
+  };
 }

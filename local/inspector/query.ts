@@ -69,6 +69,7 @@ function dayExists(v: string): boolean {
 /** Reads a filter from query parameters (`since` is kept as given: {@link matches} anchors it at its `now`). */
 export function parseFilter(params: URLSearchParams): ParsedFilter {
   const problems: string[] = [];
+  /** A field's trimmed value; undefined when blank, or (named among the problems) longer than `max`. */
   const text = (name: string, max = 256): string | undefined => {
     const v = params.get(name)?.trim();
     if (!v) return undefined;
@@ -78,55 +79,72 @@ export function parseFilter(params: URLSearchParams): ParsedFilter {
     }
     return v;
   };
-  const time = (name: 'from' | 'to'): Date | undefined => {
-    const v = text(name, 40);
-    if (v === undefined) return undefined;
-    const zoned = /(?:Z|[+-]\d{2}:?\d{2})$/.test(v) ? v : `${v.length === 10 ? `${v}T00:00` : v}Z`;
-    const d = new Date(zoned.replace(' ', 'T'));
-    if (!TIME.test(v) || !dayExists(v) || Number.isNaN(d.getTime())) {
-      problems.push(`${name}: '${v}' is not a time; use UTC as 2026-12-02T10:00 (or add an offset, +01:00)`);
-      return undefined;
-    }
-    return d;
+  /** A field's value when it passes `ok`; else undefined, and `why` among the problems. */
+  const valid = (name: string, max: number, ok: (v: string) => boolean, why: (v: string) => string): string | undefined => {
+    const v = text(name, max);
+    if (v === undefined || ok(v)) return v;
+    problems.push(`${name}: ${why(v)}`);
+    return undefined;
   };
-  const type = text('type');
-  if (type !== undefined && /\s/.test(type)) problems.push(`type: '${type}' has a space; use a name or a pattern such as message.* or *.didFlag`);
-  const since = text('since', 8);
-  if (since !== undefined && !SINCE_CHOICES.some((c) => c.value === since))
-    problems.push(`since: '${since}' is not one of ${SINCE_CHOICES.map((c) => c.value).join(', ')}`);
-  const flag = text('flag', 40);
-  if (flag !== undefined && !(FILTER_FLAGS as readonly string[]).includes(flag))
-    problems.push(`flag: '${flag}' is not one of ${FILTER_FLAGS.join(', ')}`);
-  const outcomeRaw = text('outcome', 16) ?? 'any';
-  const outcome = (OUTCOMES as readonly string[]).includes(outcomeRaw) ? (outcomeRaw as OutcomeFilter) : undefined;
-  if (!outcome) problems.push(`outcome: '${outcomeRaw}' is not one of ${OUTCOMES.join(', ')}`);
-  const id = text('id', 80);
-  if (id !== undefined && !/^[A-Za-z0-9_-]{4,}$/.test(id))
-    problems.push(`id: '${id}' is not an event id or the start of one (4 or more letters, digits, - or _)`);
-  const limitRaw = text('limit', 6);
-  const limit = limitRaw === undefined ? DEFAULT_LIMIT : Number(limitRaw);
-  if (!Number.isInteger(limit) || limit < 1 || limit > MAX_LIMIT) problems.push(`limit: '${limitRaw}' is not a whole number from 1 to ${MAX_LIMIT}`);
+  const time = (name: 'from' | 'to'): Date | undefined => {
+    const v = valid(
+      name,
+      40,
+      (t) => TIME.test(t) && dayExists(t) && !Number.isNaN(utcDate(t).getTime()),
+      (t) => `'${t}' is not a time; use UTC as 2026-12-02T10:00 (or add an offset, +01:00)`,
+    );
+    return v === undefined ? undefined : utcDate(v);
+  };
+  const oneOf = (choices: readonly string[]) => (v: string) => choices.includes(v);
+  const type = valid(
+    'type',
+    256,
+    (v) => !/\s/.test(v),
+    (v) => `'${v}' has a space; use a name or a pattern such as message.* or *.didFlag`,
+  );
+  const sinceChoices = SINCE_CHOICES.map((c) => c.value);
+  const since = valid('since', 8, oneOf(sinceChoices), (v) => `'${v}' is not one of ${sinceChoices.join(', ')}`);
+  const flag = valid('flag', 40, oneOf(FILTER_FLAGS), (v) => `'${v}' is not one of ${FILTER_FLAGS.join(', ')}`);
+  const outcome = (valid('outcome', 16, oneOf(OUTCOMES), (v) => `'${v}' is not one of ${OUTCOMES.join(', ')}`) ?? 'any') as OutcomeFilter;
+  const id = valid(
+    'id',
+    80,
+    (v) => /^[A-Za-z0-9_-]{4,}$/.test(v),
+    (v) => `'${v}' is not an event id or the start of one (4 or more letters, digits, - or _)`,
+  );
+  const limit = valid(
+    'limit',
+    6,
+    (v) => Number.isInteger(Number(v)) && Number(v) >= 1 && Number(v) <= MAX_LIMIT,
+    (v) => `'${v}' is not a whole number from 1 to ${MAX_LIMIT}`,
+  );
   const from = time('from');
   const to = time('to');
-  if (from && to && from.getTime() >= to.getTime()) problems.push('from: must be before to');
-
+  const ordered = !(from && to && from.getTime() >= to.getTime());
+  if (!ordered) problems.push('from: must be before to');
   const user = text('user');
   const target = text('target');
   return {
     filter: {
-      ...(type !== undefined && !/\s/.test(type) ? { type } : {}),
+      ...(type !== undefined ? { type } : {}),
       ...(user !== undefined ? { user } : {}),
       ...(target !== undefined ? { target } : {}),
-      ...(from && !(to && from.getTime() >= to.getTime()) ? { from } : {}),
-      ...(to && !(from && from.getTime() >= to.getTime()) ? { to } : {}),
-      ...(since !== undefined && SINCE_CHOICES.some((c) => c.value === since) ? { since } : {}),
-      ...(flag !== undefined && (FILTER_FLAGS as readonly string[]).includes(flag) ? { flag } : {}),
-      outcome: outcome ?? 'any',
-      ...(id !== undefined && /^[A-Za-z0-9_-]{4,}$/.test(id) ? { id } : {}),
-      limit: Number.isInteger(limit) && limit >= 1 && limit <= MAX_LIMIT ? limit : DEFAULT_LIMIT,
+      ...(from && ordered ? { from } : {}),
+      ...(to && ordered ? { to } : {}),
+      ...(since !== undefined ? { since } : {}),
+      ...(flag !== undefined ? { flag } : {}),
+      outcome,
+      ...(id !== undefined ? { id } : {}),
+      limit: limit === undefined ? DEFAULT_LIMIT : Number(limit),
     },
     problems,
   };
+}
+
+/** A `from`/`to` text as a time: UTC unless it names an offset, midnight for a bare day. */
+function utcDate(v: string): Date {
+  const zoned = /(?:Z|[+-]\d{2}:?\d{2})$/.test(v) ? v : `${v.length === 10 ? `${v}T00:00` : v}Z`;
+  return new Date(zoned.replace(' ', 'T'));
 }
 
 /** The filter as query parameters (defaults left out), for links and the live stream's URL. */

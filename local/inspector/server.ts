@@ -20,9 +20,9 @@ import { errorMessage } from '../../lambda/core/errors.js';
 import type { Logger } from '../../lambda/core/telemetry.js';
 import { inspectorAccess } from './access.js';
 import { discard, readBody } from '../front-door/request-body.js';
-import type { EventDetailView, DeadLetterView, InspectorStats } from './views.js';
+import type { EventDetailView, EventSourcesView, DeadLetterView, InspectorStats, Notice } from './views.js';
 import { chartAlt, chartLegend, chartSvg, deadLettersPage, eventPage, eventRow, eventsPage, eventHref, refusalPage, statValues } from './views.js';
-import type { Ledger } from './ledger.js';
+import { dropOldest, type Ledger } from './ledger.js';
 import { filterParams, parseFilter, perMinute, select, matches, type Filter } from './query.js';
 
 /** What the inspector reads and does; local mode (`pipeline.ts`) provides it. */
@@ -34,7 +34,7 @@ export interface InspectorSources {
   /** Starts reading them, once (the first request that passes the checks calls it); resolves when they are read. */
   warm?(): Promise<void>;
   /** The event page's payload, archive line and store item, and the handlers a replay may force. */
-  detail(eventId: string): Promise<Omit<EventDetailView, 'row' | 'eventId' | 'attempts' | 'problems' | 'notice'>>;
+  detail(eventId: string): Promise<EventSourcesView>;
   deadLetters(): Promise<readonly DeadLetterView[]>;
   /** Moves the DLQ back to the queue; resolves with how many moved. */
   redrive(): Promise<number>;
@@ -61,8 +61,8 @@ export interface InspectorOptions {
 export interface Inspector {
   /** Answers a request to one of the inspector's paths. */
   handle(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void>;
-  /** Tells open streams that these events' rows changed. */
-  changed(eventIds: Iterable<string>): void;
+  /** Tells open streams that this event's row changed. */
+  changed(eventId: string): void;
   /** The link to open: the inspector with the token, which it trades for the session cookie. */
   link(baseUrl: string): string;
   /** Ends every open stream (before the front door closes, which waits for open requests). */
@@ -98,18 +98,13 @@ const SECURITY_HEADERS: Readonly<Record<string, string>> = {
   'cache-control': 'no-store',
 };
 
+/** The inspector's paths, but for those under {@link PATH_PREFIXES}. */
+const PATHS: ReadonlySet<string> = new Set(['/', '/dlq', '/dlq/redrive', '/stream', '/chart.svg', '/favicon.ico']);
+const PATH_PREFIXES = ['/events/', '/assets/'] as const;
+
 /** Whether the front door should hand this path to the inspector. */
 export function isInspectorPath(pathname: string): boolean {
-  return (
-    pathname === '/' ||
-    pathname === '/dlq' ||
-    pathname === '/dlq/redrive' ||
-    pathname === '/stream' ||
-    pathname === '/chart.svg' ||
-    pathname === '/favicon.ico' ||
-    pathname.startsWith('/events/') ||
-    pathname.startsWith('/assets/')
-  );
+  return PATHS.has(pathname) || PATH_PREFIXES.some((p) => pathname.startsWith(p));
 }
 
 export function createInspector(opts: InspectorOptions): Inspector {
@@ -118,7 +113,7 @@ export function createInspector(opts: InspectorOptions): Inspector {
   const assets = new Map<string, { type: string; body: Buffer }>();
   for (const [path, a] of Object.entries(ASSETS))
     assets.set(path, { type: a.type, body: readFileSync(new URL(`./assets/${a.file}`, import.meta.url)) });
-  const notices = new Map<string, { kind: 'ok' | 'error'; text: string }>();
+  const notices = new Map<string, Notice>();
   let noticeSeq = 0;
   const streams = new Set<Stream>();
   const pending = new Set<string>();
@@ -153,10 +148,10 @@ export function createInspector(opts: InspectorOptions): Inspector {
     res.end();
   }
 
-  function notice(n: { kind: 'ok' | 'error'; text: string }): string {
+  function notice(n: Notice): string {
     const id = `n${++noticeSeq}`;
     notices.set(id, n);
-    if (notices.size > 50) notices.delete(notices.keys().next().value as string);
+    dropOldest(notices, 50);
     return id;
   }
 
@@ -259,7 +254,7 @@ export function createInspector(opts: InspectorOptions): Inspector {
       }
       if (ev[2] && method === 'POST') return replay(req, res, eventId);
     }
-    const known = path === '/' || path === '/stream' || path === '/chart.svg' || path === '/dlq' || path === '/dlq/redrive' || ev !== null;
+    const known = PATHS.has(path) || ev !== null;
     return refuse(req, res, known ? 405 : 404, known ? `${method} is not served at ${path}.` : `The inspector has no page at ${path}.`);
   }
 
@@ -336,6 +331,11 @@ export function createInspector(opts: InspectorOptions): Inspector {
     res.on('close', done);
   }
 
+  function listPageOpen(): boolean {
+    for (const s of streams) if (s.filter !== undefined) return true;
+    return false;
+  }
+
   function write(s: Stream, event: string, data: unknown): void {
     if (s.res.writableEnded || s.res.destroyed) return;
     s.res.write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
@@ -369,11 +369,11 @@ export function createInspector(opts: InspectorOptions): Inspector {
 
   return {
     handle,
-    changed(eventIds) {
+    changed(eventId) {
       // With no list page open there is no one to tell: nothing is kept, no timer runs.
-      if (![...streams].some((st) => st.filter !== undefined)) return;
-      for (const id of eventIds) pending.add(id);
-      if (pending.size > 0 && !pushTimer && !closed) {
+      if (!listPageOpen()) return;
+      pending.add(eventId);
+      if (!pushTimer && !closed) {
         pushTimer = setTimeout(push, opts.pushDelayMs ?? 250);
         pushTimer.unref();
       }

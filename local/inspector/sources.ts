@@ -5,13 +5,12 @@
  * same plan `socialplus-webhooks replay` follows, so a replay from the page and one from the CLI
  * are the same messages).
  */
-import { readdir } from 'node:fs/promises';
 import { join, relative, sep } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { GetItemCommand, ScanCommand, type AttributeValue, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
-import { fromItem, handlerRunsOf } from '../../lambda/adapters/dynamodb-store.js';
-import { TABLE, eventKey } from '../../lambda/common/table-schema.js';
+import type { S3Client } from '@aws-sdk/client-s3';
+import { eventItemKey, fromItem, handlerRunsOf } from '../../lambda/adapters/dynamodb-store.js';
+import { TABLE } from '../../lambda/common/table-schema.js';
 import { errorMessage } from '../../lambda/core/errors.js';
 import type { QueueMessage } from '../../lambda/core/ports.js';
 import { route, type EventPattern } from '../../lambda/core/routing.js';
@@ -19,16 +18,15 @@ import type { LogFields, Logger, MetricName } from '../../lambda/core/telemetry.
 import { describeSignatureSplit, signatureSplit } from '../../lambda/core/signature-split.js';
 import { partitionsFor, replayRequestId } from '../../cli/replay-plan.js';
 import { localArchiveSource, runReplay } from '../../cli/replay-run.js';
-import { readJournal } from '../append-log.js';
-import { SEGMENT_FILE_PATTERN } from '../delivery-stream.js';
+import { readObject } from '../../cli/erase/aws-s3.js';
+import { bufferedArchiveLines } from '../delivery-stream.js';
 import type { QueueStats } from '../journal-queue.js';
 import type { DeadLetter } from '../queue/dead-letters.js';
-import { parseJsonObject } from '../json-object.js';
 import { LOCAL_BUCKET_NAME, S3RVER_OBJECT_SUFFIX, type LocalPaths } from '../paths.js';
 import { Ledger, type InspectorRow, type Problem } from './ledger.js';
 import { summaryOf } from './observer.js';
 import type { InspectorSources } from './server.js';
-import type { DeadLetterView, EventDetailView } from './views.js';
+import type { DeadLetterView, EventDetailView, EventSourcesView } from './views.js';
 
 export interface LocalInspectorDeps {
   readonly ledger: Ledger;
@@ -52,8 +50,8 @@ export interface LocalInspectorDeps {
   readonly now?: () => Date;
 }
 
-/** The inspector's sources over a running local mode; `seeded` resolves once the store's earlier events are read (after `warm`). */
-export function localInspectorSources(deps: LocalInspectorDeps): InspectorSources & { readonly seeded: () => Promise<void> } {
+/** The inspector's sources over a running local mode. */
+export function localInspectorSources(deps: LocalInspectorDeps): InspectorSources {
   const now = deps.now ?? (() => new Date());
   let seeding: Promise<void> | undefined;
   let done = false;
@@ -64,21 +62,11 @@ export function localInspectorSources(deps: LocalInspectorDeps): InspectorSource
         done = true;
       }));
 
-  const readItem = async (eventId: string) => {
-    const k = eventKey(eventId);
-    const out = await deps.dynamodb.send(
-      new GetItemCommand({
-        TableName: deps.tableName,
-        Key: { [TABLE.partitionKey]: { S: k.PK }, [TABLE.sortKey]: { S: k.SK } },
-        ConsistentRead: true,
-      }),
-    );
-    return out.Item;
-  };
+  const readItem = async (eventId: string) =>
+    (await deps.dynamodb.send(new GetItemCommand({ TableName: deps.tableName, Key: eventItemKey(eventId), ConsistentRead: true }))).Item;
 
   return {
     ledger: deps.ledger,
-    seeded: warm,
     warm,
     seeding: () => !done,
     now,
@@ -96,7 +84,6 @@ export function localInspectorSources(deps: LocalInspectorDeps): InspectorSource
         signatures: describeSignatureSplit(signatureSplit(counts)),
         today: deps.ledger.values().filter((r) => r.receivedAt.startsWith(day)).length,
         fanoutRestarts: deps.fanoutRestarts(),
-        events: deps.ledger.size,
       };
     },
     async detail(eventId) {
@@ -115,7 +102,7 @@ export function localInspectorSources(deps: LocalInspectorDeps): InspectorSource
         forcible: row
           ? route(deps.handlers, { eventType: row.eventType, eventName: row.eventName, deprecated: row.deprecated }).map((h) => h.name)
           : deps.handlers.map((h) => h.name),
-      } satisfies Omit<EventDetailView, 'row' | 'eventId' | 'attempts' | 'problems' | 'notice'>;
+      } satisfies EventSourcesView;
     },
     async deadLetters() {
       const letters = deps.queue.listDeadLetters();
@@ -256,14 +243,16 @@ async function payloadOf(
     text = gunzipSync(item.payload.B).toString('utf8');
   } else if (item.payloadRef?.S) {
     const key = item.payloadRef.S;
+    let bytes: Buffer;
     try {
-      const got = await s3.send(new GetObjectCommand({ Bucket: LOCAL_BUCKET_NAME, Key: key }));
-      const bytes = Buffer.from(got.Body ? await got.Body.transformToByteArray() : new Uint8Array(0));
-      text = flags.includes('body-base64') ? bytes.toString('base64') : bytes.toString('utf8');
-      note = `Kept in the bucket as ${key} (too large for the store item).`;
+      const got = await readObject(s3, LOCAL_BUCKET_NAME, key);
+      if (got === undefined) return { missing: `The payload is kept in the bucket as ${key}, which is gone.` };
+      bytes = got.body;
     } catch (err) {
       return { missing: `The payload is kept in the bucket as ${key}, which could not be read: ${errorMessage(err)}` };
     }
+    text = flags.includes('body-base64') ? bytes.toString('base64') : bytes.toString('utf8');
+    note = `Kept in the bucket as ${key} (too large for the store item).`;
   } else {
     return { missing: 'The store item holds no payload.' };
   }
@@ -299,26 +288,8 @@ async function archiveLineOf(eventId: string, receivedAt: string | undefined, pa
       if (line) return { line: pretty(line), where: `In the archive object ${archiveKeyOf(object.name, paths)}.` };
     }
   }
-  let names: string[] = [];
-  try {
-    names = (await readdir(paths.stream)).filter((n) => SEGMENT_FILE_PATTERN.test(n));
-  } catch {
-    // No buffer folder yet.
-  }
-  for (const name of names) {
-    let lines: string[];
-    try {
-      lines = (await readJournal(join(paths.stream, name))).lines;
-    } catch {
-      continue; // Uploaded and deleted while we looked.
-    }
-    for (const raw of lines) {
-      const rec = parseJsonObject(raw) as { lines?: unknown } | undefined;
-      const line = Array.isArray(rec?.lines)
-        ? (rec.lines as unknown[]).find((l): l is string => typeof l === 'string' && l.includes(needle))
-        : undefined;
-      if (line) return { line: pretty(line), where: "In the delivery stream's buffer: written to the archive within seconds." };
-    }
+  for await (const line of bufferedArchiveLines(paths.stream)) {
+    if (line.includes(needle)) return { line: pretty(line), where: "In the delivery stream's buffer: written to the archive within seconds." };
   }
   return {
     missing: receivedAt ? 'Not in the archive (yet): the delivery stream writes its buffer every few seconds.' : 'Not found: the event is not known.',

@@ -17,6 +17,15 @@ import { sampleBody } from '../support/samples.js';
 import { queueMessageFor, s3NotificationRecord, s3TestEventRecord, sqsEvent, sqsRecord } from '../support/sqs.js';
 import { eventSummary } from '../support/inspector-rows.js';
 
+/** A handler that throws `thrown` (an error, or anything else a handler may throw). */
+const failing = (name: string, thrown: unknown): WebhookHandler => ({
+  name,
+  events: ['*'],
+  handle: () => {
+    throw thrown;
+  },
+});
+
 const EVENT_ID = '0123456789abcdef0123456789abcdef';
 
 function storedEvent(over: Partial<StoredEvent> = {}): StoredEvent {
@@ -72,13 +81,7 @@ describe('observedHandler', () => {
 
   it("notes a failure with the error's name, message and stack, and throws the same error object on", async () => {
     const thrown = new TypeError('cannot read x of undefined');
-    const inner: WebhookHandler = {
-      name: 'mailer',
-      events: ['*'],
-      handle: () => {
-        throw thrown;
-      },
-    };
+    const inner: WebhookHandler = failing('mailer', thrown);
     const { notes, sink } = recordingSink();
     const h = observedHandler(inner, sink, steppingClock(7));
     const caught = await Promise.resolve(h.handle(event, ctx)).then(
@@ -117,17 +120,7 @@ describe('observedHandler', () => {
     );
     await expect(async.handle(event, ctx)).rejects.toBe(rejected);
     const odd = { code: 42 };
-    const weird = observedHandler(
-      {
-        name: 'b',
-        events: ['*'],
-        handle: () => {
-          throw odd;
-        },
-      },
-      sink,
-      steppingClock(1),
-    );
+    const weird = observedHandler(failing('b', odd), sink, steppingClock(1));
     await expect(Promise.resolve().then(() => weird.handle(event, ctx))).rejects.toBe(odd);
     expect(notes.map((n) => (n.kind === 'attempt' ? [n.handler, n.outcome, n.error?.name, n.error?.message] : n.kind))).toEqual([
       ['a', 'failed', 'RangeError', 'too far'],
@@ -139,16 +132,7 @@ describe('observedHandler', () => {
     const ok = observedHandler({ name: 'ok', events: ['*'], handle: () => undefined }, throwingSink);
     await expect(ok.handle(event, ctx)).resolves.toBeUndefined();
     const thrown = new Error('handler says no');
-    const bad = observedHandler(
-      {
-        name: 'bad',
-        events: ['*'],
-        handle: () => {
-          throw thrown;
-        },
-      },
-      throwingSink,
-    );
+    const bad = observedHandler(failing('bad', thrown), throwingSink);
     await expect(Promise.resolve().then(() => bad.handle(event, ctx))).rejects.toBe(thrown);
   });
 });

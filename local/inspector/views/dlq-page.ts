@@ -1,6 +1,6 @@
 /** The dead-letter queue's page: each message, why it failed, and the redrive button. */
 import { html, type SafeHtml } from '../html.js';
-import { dataTable, eventHref, layout, timeCell, type InspectorStats } from './page.js';
+import { dataTable, eventHref, layout, noticeBlock, timeCell, type InspectorStats, type Notice } from './page.js';
 
 /** One dead letter as the DLQ page lists it. */
 export interface DeadLetterView {
@@ -15,13 +15,9 @@ export interface DeadLetterView {
 }
 
 /** The dead-letter queue's page. */
-export function deadLettersPage(
-  stats: InspectorStats,
-  letters: readonly DeadLetterView[],
-  notice?: { kind: 'ok' | 'error'; text: string },
-): SafeHtml {
+export function deadLettersPage(stats: InspectorStats, letters: readonly DeadLetterView[], notice?: Notice): SafeHtml {
   const main = html`<h1>Dead letters</h1>
-    ${notice ? html`<p class="notice ${notice.kind}" role="${notice.kind === 'error' ? 'alert' : 'status'}">${notice.text}</p>` : ''}
+    ${noticeBlock(notice)}
     <p>
       Messages the fan-out failed on every receive. Redrive moves them all back to the queue, oldest first; handlers that already succeeded for an
       event are not run again.

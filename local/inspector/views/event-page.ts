@@ -1,7 +1,7 @@
 /** An event's page: its header, handler runs, what the fan-out logged, replay, payload, archive line and store item. */
 import { html, type SafeHtml } from '../html.js';
 import { displayFlags, type HandlerAttempt, type InspectorRow, type Problem } from '../ledger.js';
-import { dataTable, eventHref, layout, target, timeCell, type InspectorStats } from './page.js';
+import { dataTable, eventHref, layout, noticeBlock, target, timeCell, type InspectorStats, type Notice } from './page.js';
 
 /** What the event page shows besides the row. */
 export interface EventDetailView {
@@ -15,8 +15,11 @@ export interface EventDetailView {
   readonly problems: readonly Problem[];
   /** Handler names the replay form offers to force: the handlers subscribed to the event's type. */
   readonly forcible: readonly string[];
-  readonly notice?: { readonly kind: 'ok' | 'error'; readonly text: string };
+  readonly notice?: Notice;
 }
+
+/** What the event page reads from the store, the archive and the handlers' list (the rest is the ledger's). */
+export type EventSourcesView = Pick<EventDetailView, 'payload' | 'archive' | 'storeItem' | 'forcible'>;
 
 function pre(id: string, label: string, content: { text: string; note?: string } | { missing: string }): SafeHtml {
   if ('missing' in content)
@@ -135,8 +138,7 @@ export function eventPage(stats: InspectorStats, v: EventDetailView): SafeHtml {
   </section>`;
   const main = html`<p><a href="/">← All events</a></p>
     <h1>${r?.eventType ?? 'Event'} <code class="id">${v.eventId}</code></h1>
-    ${v.notice ? html`<p class="notice ${v.notice.kind}" role="${v.notice.kind === 'error' ? 'alert' : 'status'}">${v.notice.text}</p>` : ''}
-    ${header}
+    ${noticeBlock(v.notice)} ${header}
     <section aria-labelledby="handlers-h">
       <h2 id="handlers-h">Handlers</h2>
       ${handlersTable}

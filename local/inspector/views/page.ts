@@ -20,8 +20,17 @@ export interface InspectorStats {
   /** Events received today (UTC) among those the inspector holds. */
   readonly today: number;
   readonly fanoutRestarts: number;
-  /** Events the inspector holds. */
-  readonly events: number;
+}
+
+/** A line at the top of a page saying how an action went (a replay, a redrive). */
+export interface Notice {
+  readonly kind: 'ok' | 'error';
+  readonly text: string;
+}
+
+/** The notice as the page shows it: a status, or an alert when the action failed. */
+export function noticeBlock(notice: Notice | undefined): SafeHtml | '' {
+  return notice ? html`<p class="notice ${notice.kind}" role="${notice.kind === 'error' ? 'alert' : 'status'}">${notice.text}</p>` : '';
 }
 
 /** The numbers shown, in order: label, the stat's key (as the live stream sends it), and how to read it from the stats. */
